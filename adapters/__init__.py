@@ -1,0 +1,1 @@
+"""Network adapters: translate network events into core events and execute core actions."""

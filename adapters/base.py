@@ -1,0 +1,53 @@
+"""The interface every network adapter implements for the runner.
+
+An adapter executes one action at a time and either returns (the server accepted it, optionally with
+the server's id for what was created) or raises :class:`ActionFailed` with a short machine code. It
+retries transient faults itself (bounded, honouring rate-limit delays); what reaches the runner is
+final, or a timeout the runner imposes.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+
+__all__ = ["Adapter", "ActionFailed"]
+
+
+class ActionFailed(Exception):
+    """The server refused or could not deliver. ``code``: e.g. ``M_FORBIDDEN``, ``401``, ``482``.
+
+    ``definitive=False`` means the outcome is unknown (the request may have been carried out).
+    The exception carries no text beyond the code, so it is safe to log.
+    """
+
+    def __init__(self, code: str, *, definitive: bool = True):
+        super().__init__(code)
+        self.code, self.definitive = code, definitive
+
+
+class Adapter(ABC):
+    network: str
+
+    @abstractmethod
+    async def post_notice(self, room: str, text: str) -> str | None:
+        """Post a notice in a room; return the server's id for it (needed to pin it)."""
+
+    @abstractmethod
+    async def pin_notice(self, room: str, ref: str, replaces: str | None) -> str | None:
+        """Pin ``ref``, unpinning the bot's own ``replaces``; keep everyone else's pins."""
+
+    @abstractmethod
+    async def set_topic(self, room: str, text: str) -> None: ...
+
+    @abstractmethod
+    async def send_private(self, user: str, text: str) -> str | None:
+        """Deliver a private message; raise ActionFailed unless the server accepted it."""
+
+    @abstractmethod
+    async def greet_user(self, room: str, user: str, text: str) -> None: ...
+
+    @abstractmethod
+    async def remove_from_room(self, room: str, user: str, reason: str) -> None: ...
+
+    async def alert_moderators(self, room: str, text: str, priority: str, message_ref: str | None) -> str | None:
+        return await self.post_notice(room, text)

@@ -1,0 +1,106 @@
+"""Actions: what the core asks adapters (or the event log) to do.
+
+Every action has an ``id``, unique within one engine, so its outcome can be fed back. Text in these
+actions is the bot's own (rendered templates); a user's words are never put into an action.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+__all__ = [
+    "Action", "PostNotice", "PinNotice", "SetTopic", "SendPrivate", "GreetUser", "RemoveFromRoom",
+    "AlertModerators", "OpenCase", "UpdateCase", "RecordEvent", "ADAPTER_ACTIONS",
+]
+
+
+@dataclass(frozen=True)
+class Action:
+    id: int
+    network: str
+    case: str | None = field(default=None, kw_only=True)
+
+
+@dataclass(frozen=True)
+class PostNotice(Action):
+    room: str
+    text: str = field(repr=False)
+    purpose: str = "notice"  # guidelines, reply, ...
+
+
+@dataclass(frozen=True)
+class PinNotice(Action):
+    """Pin ``ref`` in ``room``, replacing the bot's own earlier pin ``replaces`` (others' pins stay)."""
+
+    room: str
+    ref: str
+    replaces: str | None = None
+
+
+@dataclass(frozen=True)
+class SetTopic(Action):
+    room: str
+    text: str = field(repr=False)
+
+
+@dataclass(frozen=True)
+class SendPrivate(Action):
+    user: str
+    text: str = field(repr=False)
+    purpose: str = "crisis"  # crisis, reply, resources
+
+
+@dataclass(frozen=True)
+class GreetUser(Action):
+    room: str
+    user: str
+    text: str = field(repr=False)
+
+
+@dataclass(frozen=True)
+class RemoveFromRoom(Action):
+    room: str
+    user: str
+    reason: str  # neutral: every member of the room can read it
+
+
+@dataclass(frozen=True)
+class AlertModerators(Action):
+    room: str  # the moderators' room, on ``network``
+    text: str = field(repr=False)
+    priority: str = "normal"
+    message_ref: str | None = None  # the at-risk message, for a link the adapter knows how to make
+    source_network: str | None = None
+    source_room: str | None = None
+
+
+@dataclass(frozen=True)
+class OpenCase(Action):
+    room: str
+    user: str
+    tier: str
+    rules: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class UpdateCase(Action):
+    status: str
+
+
+@dataclass(frozen=True)
+class RecordEvent(Action):
+    """A row for the event log. Fields are ids, codes and names only: never text."""
+
+    kind: str
+    room: str | None = None
+    user: str | None = None
+    tier: str | None = None
+    rules: tuple[str, ...] = ()
+    outcome: str | None = None
+    code: str | None = None
+    command: str | None = None
+    authorised: bool | None = None
+
+
+# Actions that go to a network adapter; the rest are carried out by the runner against the event log.
+ADAPTER_ACTIONS = (PostNotice, PinNotice, SetTopic, SendPrivate, GreetUser, RemoveFromRoom, AlertModerators)

@@ -1,0 +1,228 @@
+"""The ``gateway`` command line.
+
+    gateway demo                                   play the at-risk flow and show what each side sees
+    gateway check --config FILE | --policy NAME    validate; exit 0 with a summary, 2 with file:line:col
+    gateway scan [--policy NAME_OR_PATH]           stdin lines -> one JSON result per line; writes nothing
+    gateway run --config FILE                      run the gateway
+    gateway log stats|export|purge|forget          the event log
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import datetime as dt
+import importlib
+import json
+import logging
+import sys
+from pathlib import Path
+
+from .validate import parse_duration
+from .yamlsrc import ConfigError, ConfigErrors
+
+EXIT_OK, EXIT_ERROR, EXIT_INVALID = 0, 1, 2
+
+
+def _errors(exc: ConfigError | ConfigErrors) -> list[ConfigError]:
+    return exc.errors if isinstance(exc, ConfigErrors) else [exc]
+
+
+def _print_errors(exc: ConfigError | ConfigErrors) -> int:
+    errs = _errors(exc)
+    for e in errs:
+        print(e, file=sys.stderr)
+    print(f"{len(errs)} error{'s' if len(errs) != 1 else ''}; nothing was applied.", file=sys.stderr)
+    return EXIT_INVALID
+
+
+# -- check ------------------------------------------------------------------------------------
+
+def cmd_check(args: argparse.Namespace) -> int:
+    from .config import load_config
+    from .policy import PolicyLoader
+
+    if args.policy:
+        try:
+            p = PolicyLoader().load(args.policy)
+        except (ConfigError, ConfigErrors) as exc:
+            return _print_errors(exc)
+        rules = sum(len(t.rules) for t in p.tiers.values())
+        print(f"ok: policy {p.name} ({p.file}): {len(p.tiers)} tiers, {rules} rules, "
+              f"{p.detector.phrase_count} phrases, region {p.region}, mode {p.mode}")
+        return EXIT_OK
+    try:
+        cfg = load_config(args.config)
+    except (ConfigError, ConfigErrors) as exc:
+        return _print_errors(exc)
+    today = dt.date.today()
+    for code, line in cfg.directory.stale(today):
+        print(f"warning: {cfg.directory.source_file}: {code} {line.service}: last verified "
+              f"{line.verified}, more than 12 months ago; re-check it", file=sys.stderr)
+    for b in cfg.rooms:
+        if b.region not in cfg.directory.regions:
+            print(f"warning: {b.network} {b.room}: no crisis lines for region {b.region}; messages will "
+                  f"point to the international directory and the local emergency number", file=sys.stderr)
+    print(f"ok: {cfg.file}: {len(cfg.networks)} network(s), {len(cfg.rooms)} room(s), policies "
+          f"{', '.join(sorted(p.name for p in cfg.policies.values()))}; crisis lines for "
+          f"{len(cfg.directory.regions)} regions")
+    return EXIT_OK
+
+
+# -- scan -------------------------------------------------------------------------------------
+
+def cmd_scan(args: argparse.Namespace) -> int:
+    from .policy import PolicyLoader
+
+    try:
+        policy = PolicyLoader().load(args.policy)
+    except (ConfigError, ConfigErrors) as exc:
+        return _print_errors(exc)
+    detector = policy.detector
+    out = sys.stdout
+    for raw in sys.stdin.buffer:
+        text = raw.decode("utf-8", errors="replace").rstrip("\r\n")
+        d = detector.detect(text)
+        out.write(json.dumps({"tier": d.tier, "remove": detector.would_remove(d), "rules": list(d.rules),
+                              "lowered": list(d.lowered), "suppressed": list(d.suppressed)}) + "\n")
+        out.flush()
+    return EXIT_OK
+
+
+# -- run --------------------------------------------------------------------------------------
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from .config import build_engine, load_config
+    from .eventlog import EventLog
+    from .runner import Runner
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    try:
+        cfg = load_config(args.config)
+    except (ConfigError, ConfigErrors) as exc:
+        return _print_errors(exc)
+    factories = {}
+    for name, net in cfg.networks.items():
+        try:
+            module = importlib.import_module(f"adapters.{net.type}")
+        except ImportError:
+            print(f"error: network {name}: the {net.type} adapter is not available in this version",
+                  file=sys.stderr)
+            return EXIT_ERROR
+        factories[name] = module
+    engine = build_engine(cfg)
+    event_log = EventLog(cfg.event_log)
+    adapters = {name: module.create(cfg.networks[name]) for name, module in factories.items()}
+    runner = Runner(engine, adapters, event_log)
+
+    async def main() -> None:
+        await asyncio.gather(*(a.run(runner) for a in adapters.values()))
+
+    try:
+        asyncio.run(main())
+    except KeyboardInterrupt:
+        pass
+    finally:
+        event_log.close()
+    return EXIT_OK
+
+
+# -- log --------------------------------------------------------------------------------------
+
+def _open_log(args: argparse.Namespace):
+    from .eventlog import EventLog
+
+    if args.db:
+        path = Path(args.db)
+    else:
+        from .config import load_config
+
+        path = load_config(args.config).event_log
+    if not path.exists():
+        raise FileNotFoundError(f"no event log at {path}")
+    return EventLog(path)
+
+
+def cmd_log(args: argparse.Namespace) -> int:
+    try:
+        log = _open_log(args)
+    except (ConfigError, ConfigErrors) as exc:
+        return _print_errors(exc)
+    except FileNotFoundError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_ERROR
+    try:
+        if args.log_command == "stats":
+            print(json.dumps(log.stats(), indent=2))
+        elif args.log_command == "export":
+            n = log.export(args.format, sys.stdout)
+            print(f"{n} rows exported", file=sys.stderr)
+        elif args.log_command == "purge":
+            seconds = parse_duration(args.older_than)
+            if seconds is None:
+                print(f"error: --older-than: expected a duration like 90d, got {args.older_than!r}",
+                      file=sys.stderr)
+                return EXIT_INVALID
+            print(f"{log.purge(seconds)} rows older than {args.older_than} deleted")
+        elif args.log_command == "forget":
+            n = log.forget(args.user, args.network)
+            print(f"{n} rows about that person deleted")
+    finally:
+        log.close()
+    return EXIT_OK
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from .demo import run_demo
+
+    return run_demo()
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="gateway", description=__doc__.split("\n\n")[0].strip(),
+                                     formatter_class=argparse.RawDescriptionHelpFormatter,
+                                     epilog=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("check", help="validate a config (and every policy it names) or one policy")
+    g = p.add_mutually_exclusive_group(required=True)
+    g.add_argument("--config", help="gateway config file")
+    g.add_argument("--policy", help="a policy name or path")
+    p.set_defaults(func=cmd_check)
+
+    p = sub.add_parser("scan", help="dry-run detection on stdin, one message per line")
+    p.add_argument("--policy", default="default", help="policy name or path (default: shipped default)")
+    p.set_defaults(func=cmd_scan)
+
+    p = sub.add_parser("run", help="run the gateway")
+    p.add_argument("--config", required=True)
+    p.set_defaults(func=cmd_run)
+
+    p = sub.add_parser("demo", help="play the at-risk flow and print a timeline")
+    p.set_defaults(func=cmd_demo)
+
+    p = sub.add_parser("log", help="the transcript-free event log")
+    logsub = p.add_subparsers(dest="log_command", required=True)
+    where = argparse.ArgumentParser(add_help=False)
+    w = where.add_mutually_exclusive_group(required=True)
+    w.add_argument("--config", help="gateway config file (its event_log)")
+    w.add_argument("--db", help="path to the event-log database")
+    logsub.add_parser("stats", parents=[where], help="counts by kind, tier and status")
+    e = logsub.add_parser("export", parents=[where], help="all events as JSON lines or CSV on stdout")
+    e.add_argument("--format", choices=("jsonl", "csv"), default="jsonl")
+    q = logsub.add_parser("purge", parents=[where], help="delete rows older than a duration")
+    q.add_argument("--older-than", required=True, help="e.g. 90d")
+    f = logsub.add_parser("forget", parents=[where], help="delete every row about one person")
+    f.add_argument("user", metavar="USER", help="the person's network id, e.g. @alice:example.org or a nick")
+    f.add_argument("--network", help="only on this network (default: every network in the log)")
+    p.set_defaults(func=cmd_log)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    return args.func(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,138 @@
+"""Risk detection: every phrase of a policy matched in one pass, then idioms and negations applied.
+
+Why this shape: phrases, idioms and negation cues all go into a single Aho-Corasick automaton, so the
+cost per message is one linear scan whatever the lexicon size. Regexes written in policies run on RE2,
+which guarantees linear time, so no policy can hang the bot with a backtracking pattern (see
+``bench/matchers.py`` for the measurement). Matching is on word boundaries of the normalised text.
+
+- An idiom ("kill me lol") that overlaps a risk match drops that match.
+- A negation cue ("never", "not going to") ending at most ``negation_window`` words before a match
+  lowers that match one tier (floor: concern) instead of dropping it: "I'd never kill myself" is
+  still worth a gentle message.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import ahocorasick
+import re2
+
+from .normalise import normalise
+
+if TYPE_CHECKING:
+    from .policy import Policy
+
+__all__ = ["Detection", "Detector", "NO_RISK", "tier_level"]
+
+_LEVEL = {"none": 0, "concern": 1, "high": 2, "imminent": 3}
+_NAME = {v: k for k, v in _LEVEL.items()}
+
+_RISK, _IDIOM, _NEGATION = 0, 1, 2
+
+
+def tier_level(tier: str) -> int:
+    return _LEVEL[tier]
+
+
+@dataclass(frozen=True)
+class Detection:
+    tier: str  # "none", "concern", "high" or "imminent"
+    rules: tuple[str, ...]  # rule ids that contributed, sorted
+    lowered: tuple[str, ...] = ()  # rule ids lowered one tier by a negation
+    suppressed: tuple[str, ...] = ()  # rule ids dropped because an idiom covered them
+
+    @property
+    def level(self) -> int:
+        return _LEVEL[self.tier]
+
+
+NO_RISK = Detection("none", ())
+
+
+class Detector:
+    def __init__(self, policy: "Policy"):
+        self.window = policy.negation_window
+        automaton = ahocorasick.Automaton()
+        entries: dict[str, list[tuple[int, int, str]]] = {}
+
+        def add(key: str, entry: tuple[int, int, str]) -> None:
+            entries.setdefault(key, []).append(entry)
+
+        self.regexes: list[tuple[object, int, str]] = []
+        for tier in policy.tiers.values():
+            level = _LEVEL[tier.name]
+            for rule in tier.rules:
+                for phrase in rule.phrases:
+                    add(phrase, (_RISK, level, rule.id))
+                    if " " in phrase:  # "k i l l m y s e l f" normalises to one token
+                        add(phrase.replace(" ", ""), (_RISK, level, rule.id))
+                for pattern in rule.regexes:
+                    self.regexes.append((re2.compile(pattern), level, rule.id))
+            for idiom in tier.idioms:
+                add(idiom, (_IDIOM, level, ""))
+        for idiom in policy.idioms:
+            add(idiom, (_IDIOM, 0, ""))  # level 0: applies to every tier
+        for cue in policy.negations:
+            add(cue, (_NEGATION, 0, ""))
+        for tier in policy.tiers.values():
+            for cue in tier.negations:
+                add(cue, (_NEGATION, _LEVEL[tier.name], ""))
+        for key, values in entries.items():
+            automaton.add_word(key, (len(key), tuple(values)))
+        automaton.make_automaton()
+        self.automaton = automaton
+        self.phrase_count = len(entries)
+        self.remove_levels = frozenset(
+            _LEVEL[t.name] for t in policy.tiers.values() if t.action.remove)
+
+    def would_remove(self, detection: Detection) -> bool:
+        return detection.level in self.remove_levels
+
+    def detect(self, text: str) -> Detection:
+        norm = normalise(text)
+        if not norm:
+            return NO_RISK
+        size = len(norm)
+        risks: list[tuple[int, int, int, str]] = []  # start, end (exclusive), level, rule
+        idioms: list[tuple[int, int, int]] = []
+        negations: list[tuple[int, int]] = []  # end, level (0 = all)
+        for last, (length, values) in self.automaton.iter(norm):
+            start, end = last - length + 1, last + 1
+            if (start and norm[start - 1] != " ") or (end < size and norm[end] != " "):
+                continue
+            for kind, level, rule in values:
+                if kind == _RISK:
+                    risks.append((start, end, level, rule))
+                elif kind == _IDIOM:
+                    idioms.append((start, end, level))
+                else:
+                    negations.append((end, level))
+        for pattern, level, rule in self.regexes:
+            m = pattern.search(norm)
+            if m is not None:
+                risks.append((m.start(), m.end(), level, rule))
+        if not risks:
+            return NO_RISK
+
+        best: dict[str, int] = {}
+        lowered: set[str] = set()
+        suppressed: set[str] = set()
+        for start, end, level, rule in risks:
+            if any(s < end and start < e and lv in (0, level) for s, e, lv in idioms):
+                suppressed.add(rule)
+                continue
+            if level > 1 and any(
+                    neg_end <= start and lv in (0, level)
+                    and norm.count(" ", neg_end, start) - 1 <= self.window
+                    for neg_end, lv in negations):
+                lowered.add(rule)
+                level -= 1
+            if level > best.get(rule, 0):
+                best[rule] = level
+        if not best:
+            return Detection("none", (), suppressed=tuple(sorted(suppressed)))
+        top = max(best.values())
+        return Detection(_NAME[top], tuple(sorted(best)), tuple(sorted(lowered & best.keys())),
+                         tuple(sorted(suppressed - best.keys())))

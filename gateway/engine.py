@@ -1,0 +1,427 @@
+"""The sans-I/O core: ``Engine.handle(event) -> [actions]``.
+
+The engine never performs I/O and never reads a clock: adapters feed it events (with timestamps) and
+the runner feeds back the outcome of every action it executed, as an :class:`ActionOutcome`. That is
+how ordering is expressed: the at-risk flow is a small state machine per case, and the removal of a
+person is only *emitted* once the outcome of their private message is known.
+
+    message at risk -> OpenCase, RecordEvent, SendPrivate
+    DM accepted     -> RemoveFromRoom (if the tier removes) else AlertModerators
+    DM failed       -> policy ``if_message_fails``: "remove" anyway, or "keep" them and escalate
+    removal outcome -> AlertModerators (priority raised if the removal failed)
+    alert outcome   -> follow-up reminder scheduled; it fires on a later Tick
+
+Observe mode (policy ``mode: observe``) and paused rooms detect, record and alert "would have acted",
+without messaging or removing anyone.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass, field
+from typing import Callable, Iterable
+
+from . import actions as A
+from .crisis import CrisisDirectory
+from .detect import Detection, tier_level
+from .events import (ActionOutcome, Authority, Event, Join, Leave, Message, PrivateMessage, RoomReady,
+                     Tick)
+from .policy import ALERT_PRIORITIES, Policy
+
+__all__ = ["RoomBinding", "Case", "Engine", "guidelines_digest"]
+
+_CASE_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"  # no 0/o, 1/l/i: read aloud by moderators
+
+
+def _random_case_id() -> str:
+    return "".join(secrets.choice(_CASE_ALPHABET) for _ in range(6))
+
+
+def guidelines_digest(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
+
+
+def _raise(priority: str) -> str:
+    i = ALERT_PRIORITIES.index(priority)
+    return ALERT_PRIORITIES[min(i + 1, len(ALERT_PRIORITIES) - 1)]
+
+
+@dataclass(frozen=True)
+class RoomBinding:
+    """A room the gateway watches: its policy, crisis region and where its moderators are."""
+
+    network: str
+    room: str
+    policy: Policy
+    region: str
+    moderators_network: str
+    moderators_room: str | None
+    network_type: str = "generic"  # "matrix" lets alerts carry a matrix.to link
+
+    def is_moderator(self, authority: Authority) -> bool:
+        mods = self.policy.moderators
+        return bool(
+            (authority.power_level is not None and authority.power_level >= mods.power_level)
+            or authority.operator
+            or (authority.account is not None and authority.account in mods.accounts)
+        )
+
+
+@dataclass
+class Case:
+    id: str
+    binding: RoomBinding
+    user: str
+    detection: Detection
+    message_ref: str | None
+    opened: float
+    observe: bool
+    dm: str = "pending"  # pending, sent, failed, not sent (observe), none (tier sends no message)
+    removal: str = "pending"  # pending, done, failed, kept, not needed, not done (observe)
+    alert: str = "pending"
+    followup_due: float | None = None
+
+    @property
+    def tier(self) -> str:
+        return self.detection.tier
+
+
+@dataclass
+class _GuidelinesState:
+    digest: str | None = None
+    ref: str | None = None
+    posted: float | None = None
+
+
+@dataclass
+class EngineState:
+    next_action_id: int = 1
+    pending: dict[int, tuple[str, str | tuple[str, str]]] = field(default_factory=dict)
+    cases: dict[str, Case] = field(default_factory=dict)
+    cooldowns: dict[tuple[str, str], tuple[int, float]] = field(default_factory=dict)
+    paused: set[tuple[str, str]] = field(default_factory=set)
+    guidelines: dict[tuple[str, str], _GuidelinesState] = field(default_factory=dict)
+    last_seen: dict[tuple[str, str, str], float] = field(default_factory=dict)  # leave/greet times
+    private_replies: dict[tuple[str, str], float] = field(default_factory=dict)
+
+
+class Engine:
+    PRIVATE_REPLY_INTERVAL = 600.0  # one automatic reply per person per 10 minutes (no bot loops)
+
+    def __init__(self, rooms: Iterable[RoomBinding], directory: CrisisDirectory, *,
+                 bot_ids: dict[str, str] | None = None, case_id: Callable[[], str] = _random_case_id):
+        self.rooms = {(b.network, b.room): b for b in rooms}
+        self.moderator_rooms: dict[tuple[str, str], RoomBinding] = {}
+        for b in self.rooms.values():
+            if b.moderators_room is not None:
+                self.moderator_rooms.setdefault((b.moderators_network, b.moderators_room), b)
+        self.directory = directory
+        self.bot_ids = dict(bot_ids or {})
+        self.new_case_id = case_id
+        self.state = EngineState()
+
+    # -- entry point ----------------------------------------------------------------------------
+
+    def handle(self, event: Event) -> list[A.Action]:
+        if isinstance(event, ActionOutcome):
+            return self._on_outcome(event)
+        if isinstance(event, Message):
+            return self._on_message(event)
+        if isinstance(event, RoomReady):
+            return self._on_room_ready(event)
+        if isinstance(event, Join):
+            return self._on_join(event)
+        if isinstance(event, Leave):
+            self.state.last_seen[(event.network, event.room, event.user)] = event.ts
+            return []
+        if isinstance(event, PrivateMessage):
+            return self._on_private(event)
+        if isinstance(event, Tick):
+            return self._on_tick(event)
+        raise TypeError(f"unknown event type {type(event).__name__}")
+
+    # -- helpers --------------------------------------------------------------------------------
+
+    def _id(self) -> int:
+        n = self.state.next_action_id
+        self.state.next_action_id += 1
+        return n
+
+    def _expect(self, action: A.Action, step: str, key: str | tuple[str, str]) -> A.Action:
+        self.state.pending[action.id] = (step, key)
+        return action
+
+    def record(self, network: str, kind: str, **fields) -> A.RecordEvent:
+        return A.RecordEvent(self._id(), network, kind=kind, **fields)
+
+    def is_paused(self, binding: RoomBinding) -> bool:
+        return (binding.network, binding.room) in self.state.paused
+
+    def render_fields(self, binding: RoomBinding, region: str | None = None) -> dict[str, str]:
+        region = region or binding.region
+        return {"room": binding.room, "network": binding.network,
+                "crisis_lines": self.directory.lines_text(region),
+                "emergency": self.directory.emergency(region)}
+
+    def _is_self(self, network: str, user: str) -> bool:
+        return self.bot_ids.get(network) == user
+
+    # -- messages and commands ------------------------------------------------------------------
+
+    def _on_message(self, ev: Message) -> list[A.Action]:
+        if self._is_self(ev.network, ev.sender):
+            return []  # never react to our own lines (no loops on our own alerts)
+        key = (ev.network, ev.room)
+        binding = self.rooms.get(key)
+        in_moderator_room = binding is None
+        if binding is None:
+            binding = self.moderator_rooms.get(key)
+            if binding is None:
+                return []
+        prefix = binding.policy.command_prefix
+        if ev.text.startswith(prefix):
+            from .commands import dispatch
+
+            handled = dispatch(self, binding, ev, in_moderator_room)
+            if handled is not None:
+                return handled
+        if in_moderator_room:
+            return []  # moderators discuss cases there; never scan it for risk
+        detection = binding.policy.detector.detect(ev.text)
+        if detection.level == 0:
+            return []
+        return self._open_case(binding, ev, detection)
+
+    def _open_case(self, b: RoomBinding, ev: Message, detection: Detection) -> list[A.Action]:
+        st = self.state
+        rules = detection.rules
+        level = detection.level
+        previous = st.cooldowns.get((ev.network, ev.sender))
+        if previous is not None and previous[0] >= level and previous[1] > ev.ts:
+            return [self.record(ev.network, "risk_detected", room=ev.room, user=ev.sender,
+                                tier=detection.tier, rules=rules, outcome="cooldown")]
+        tier = b.policy.tiers[detection.tier]
+        st.cooldowns[(ev.network, ev.sender)] = (level, ev.ts + tier.action.cooldown)
+        observe = b.policy.mode == "observe" or self.is_paused(b)
+        case = Case(self._unique_case_id(), b, ev.sender, detection, ev.ref, ev.ts, observe)
+        st.cases[case.id] = case
+        out: list[A.Action] = [
+            A.OpenCase(self._id(), ev.network, room=ev.room, user=ev.sender, tier=detection.tier,
+                       rules=rules, case=case.id),
+            self.record(ev.network, "risk_detected", room=ev.room, user=ev.sender, tier=detection.tier,
+                        rules=rules, outcome="observe" if observe else "act", case=case.id),
+        ]
+        action = tier.action
+        if observe:
+            case.dm = "not sent (observe mode)" if action.message else "none"
+            case.removal = "not done (observe mode)" if action.remove else "not needed"
+            return out + self._alert(case)
+        if action.message is None:
+            case.dm, case.removal = "none", "not needed"
+            return out + self._alert(case)
+        fields = self.render_fields(b)
+        fields["removal_note"] = b.policy.render("removal_note", **fields) if action.remove else ""
+        text = b.policy.render(action.message, **fields)
+        dm = A.SendPrivate(self._id(), ev.network, user=ev.sender, text=text, purpose="crisis",
+                           case=case.id)
+        return out + [self._expect(dm, "case_dm", case.id)]
+
+    def _unique_case_id(self) -> str:
+        while True:
+            cid = self.new_case_id()
+            if cid not in self.state.cases:
+                return cid
+
+    # -- the at-risk flow after each outcome ----------------------------------------------------
+
+    def _on_outcome(self, out: ActionOutcome) -> list[A.Action]:
+        step, key = self.state.pending.pop(out.action_id, (None, None))
+        if step is None:
+            return []
+        if step.startswith("case_"):
+            case = self.state.cases.get(key)  # type: ignore[arg-type]
+            if case is None:
+                return []
+            return getattr(self, f"_after_{step[5:]}")(case, out)
+        if step == "guidelines_post":
+            return self._after_guidelines_post(key, out)  # type: ignore[arg-type]
+        if step == "guidelines_pin":
+            return self._after_guidelines_pin(key, out)  # type: ignore[arg-type]
+        return []
+
+    def _after_dm(self, case: Case, out: ActionOutcome) -> list[A.Action]:
+        b = case.binding
+        action = b.policy.tiers[case.tier].action
+        case.dm = "delivered" if out.ok else f"not delivered ({out.code or 'unknown'})"
+        rec = self.record(b.network, "dm_sent" if out.ok else "dm_failed", room=b.room, user=case.user,
+                          outcome="ok" if out.ok else ("failed" if out.definitive else "unknown"),
+                          code=out.code, case=case.id)
+        if not action.remove:
+            case.removal = "not needed"
+            return [rec] + self._alert(case)
+        if out.ok or action.if_message_fails == "remove":
+            remove = A.RemoveFromRoom(self._id(), b.network, room=b.room, user=case.user,
+                                      reason=b.policy.render("removal_reason", **self.render_fields(b)),
+                                      case=case.id)
+            return [rec, self._expect(remove, "case_removal", case.id)]
+        case.removal = "kept in the room (private message failed; policy keeps them)"
+        return [rec] + self._alert(case, raise_priority=True)
+
+    def _after_removal(self, case: Case, out: ActionOutcome) -> list[A.Action]:
+        b = case.binding
+        case.removal = "done" if out.ok else f"FAILED ({out.code or 'unknown'}): still in the room"
+        rec = self.record(b.network, "removed" if out.ok else "removal_failed", room=b.room,
+                          user=case.user, outcome="ok" if out.ok else "failed", code=out.code,
+                          case=case.id)
+        return [rec] + self._alert(case, raise_priority=not out.ok)
+
+    def _alert(self, case: Case, *, raise_priority: bool = False) -> list[A.Action]:
+        b = case.binding
+        tier = b.policy.tiers[case.tier]
+        priority = tier.action.alert
+        if priority == "none" and not raise_priority:
+            case.alert = "not needed"
+            return [A.UpdateCase(self._id(), b.network, status="handled", case=case.id)]
+        if raise_priority:
+            priority = _raise(priority)
+        if b.moderators_room is None:
+            case.alert = "no moderators room"
+            return [self.record(b.network, "alert_failed", room=b.room, user=case.user,
+                                code="no_moderators_room", case=case.id)]
+        mode_note = ""
+        if case.observe:
+            mode_note = (" Observe mode: the bot did not message or remove anyone."
+                         if b.policy.mode == "observe" else
+                         " The room is paused: the bot did not message or remove anyone.")
+        link = ""
+        if case.message_ref and b.network_type == "matrix":
+            link = f" Message: https://matrix.to/#/{b.room}/{case.message_ref}"
+        text = b.policy.render(
+            "alert", **self.render_fields(b), user=case.user, case=case.id, tier=case.tier,
+            rules=", ".join(case.detection.rules), dm_status=case.dm, removal_status=case.removal,
+            link=link, priority=priority.upper(), mode_note=mode_note)
+        alert = A.AlertModerators(self._id(), b.moderators_network, room=b.moderators_room, text=text,
+                                  priority=priority, message_ref=case.message_ref,
+                                  source_network=b.network, source_room=b.room, case=case.id)
+        return [self._expect(alert, "case_alert", case.id)]
+
+    def _after_alert(self, case: Case, out: ActionOutcome) -> list[A.Action]:
+        b = case.binding
+        case.alert = "sent" if out.ok else "failed"
+        acts: list[A.Action] = [
+            self.record(b.network, "alerted" if out.ok else "alert_failed", room=b.room, user=case.user,
+                        outcome="ok" if out.ok else "failed", code=out.code, case=case.id),
+            A.UpdateCase(self._id(), b.network, status="alerted" if out.ok else "alert_failed",
+                         case=case.id),
+        ]
+        if out.ok and b.policy.followup_after is not None and not case.observe:
+            case.followup_due = out.ts + b.policy.followup_after
+        return acts
+
+    def _after_followup(self, case: Case, out: ActionOutcome) -> list[A.Action]:
+        b = case.binding
+        return [self.record(b.network, "followup_sent" if out.ok else "followup_failed", room=b.room,
+                            user=case.user, outcome="ok" if out.ok else "failed", code=out.code,
+                            case=case.id)]
+
+    # -- guidelines, greetings, timers ----------------------------------------------------------
+
+    def _on_room_ready(self, ev: RoomReady) -> list[A.Action]:
+        b = self.rooms.get((ev.network, ev.room))
+        if b is None:
+            return []
+        g = b.policy.guidelines
+        out: list[A.Action] = []
+        if g.topic:
+            out.append(A.SetTopic(self._id(), ev.network, room=ev.room, text=g.topic))
+        if g.text is None:
+            return out
+        gs = self.state.guidelines.setdefault((ev.network, ev.room), _GuidelinesState())
+        digest = guidelines_digest(g.text)
+        if ev.pinned_digest == digest:
+            gs.digest, gs.ref, gs.posted = digest, ev.pinned_ref, ev.ts
+            return out
+        gs.ref = gs.ref or ev.pinned_ref
+        return out + self.post_guidelines(b, ev.ts)
+
+    def post_guidelines(self, b: RoomBinding, ts: float) -> list[A.Action]:
+        text = b.policy.guidelines.text
+        if text is None:
+            return []
+        gs = self.state.guidelines.setdefault((b.network, b.room), _GuidelinesState())
+        gs.posted = ts  # counts as posted now, so a slow server does not cause a second post
+        post = A.PostNotice(self._id(), b.network, room=b.room, text=text, purpose="guidelines")
+        return [self._expect(post, "guidelines_post", (b.network, b.room))]
+
+    def _after_guidelines_post(self, key: tuple[str, str], out: ActionOutcome) -> list[A.Action]:
+        b = self.rooms[key]
+        gs = self.state.guidelines[key]
+        rec = self.record(b.network, "guidelines_posted" if out.ok else "guidelines_failed", room=b.room,
+                          outcome="ok" if out.ok else "failed", code=out.code)
+        if not out.ok or not b.policy.guidelines.pin or out.ref is None:
+            return [rec]
+        pin = A.PinNotice(self._id(), b.network, room=b.room, ref=out.ref, replaces=gs.ref)
+        gs.digest = guidelines_digest(b.policy.guidelines.text or "")
+        return [rec, self._expect(pin, "guidelines_pin", key)]
+
+    def _after_guidelines_pin(self, key: tuple[str, str], out: ActionOutcome) -> list[A.Action]:
+        b = self.rooms[key]
+        if out.ok and out.ref:
+            self.state.guidelines[key].ref = out.ref
+        return [self.record(b.network, "guidelines_pinned" if out.ok else "guidelines_pin_failed",
+                            room=b.room, outcome="ok" if out.ok else "failed", code=out.code)]
+
+    def _on_join(self, ev: Join) -> list[A.Action]:
+        b = self.rooms.get((ev.network, ev.room))
+        if b is None or self._is_self(ev.network, ev.user) or self.is_paused(b):
+            return []
+        g = b.policy.guidelines
+        if not g.greet_on_join:
+            return []
+        key = (ev.network, ev.room, ev.user)
+        seen = self.state.last_seen.get(key)
+        self.state.last_seen[key] = ev.ts
+        if seen is not None and ev.ts - seen < g.greet_grace:
+            return []  # a rejoin within the grace period is not greeted again
+        text = b.policy.render("greeting", **self.render_fields(b))
+        return [A.GreetUser(self._id(), ev.network, room=ev.room, user=ev.user, text=text),
+                self.record(ev.network, "greeted", room=ev.room, user=ev.user)]
+
+    def _on_private(self, ev: PrivateMessage) -> list[A.Action]:
+        if self._is_self(ev.network, ev.sender):
+            return []
+        key = (ev.network, ev.sender)
+        last = self.state.private_replies.get(key)
+        if last is not None and ev.ts - last < self.PRIVATE_REPLY_INTERVAL:
+            return []
+        binding = next((b for b in self.rooms.values() if b.network == ev.network), None)
+        if binding is None:
+            return []
+        self.state.private_replies[key] = ev.ts
+        text = binding.policy.render("resources", **self.render_fields(binding))
+        return [A.SendPrivate(self._id(), ev.network, user=ev.sender, text=text, purpose="resources"),
+                self.record(ev.network, "private_reply", user=ev.sender)]
+
+    def _on_tick(self, ev: Tick) -> list[A.Action]:
+        out: list[A.Action] = []
+        for key, b in self.rooms.items():
+            every = b.policy.guidelines.repost_every
+            gs = self.state.guidelines.get(key)
+            if every and gs is not None and gs.posted is not None and ev.ts - gs.posted >= every \
+                    and not self.is_paused(b):
+                out += self.post_guidelines(b, ev.ts)
+        for case in self.state.cases.values():
+            if case.followup_due is not None and case.followup_due <= ev.ts:
+                case.followup_due = None
+                b = case.binding
+                text = b.policy.render("followup", **self.render_fields(b), user=case.user, case=case.id)
+                alert = A.AlertModerators(self._id(), b.moderators_network, room=b.moderators_room or "",
+                                          text=text, priority="normal", source_network=b.network,
+                                          source_room=b.room, case=case.id)
+                out.append(self._expect(alert, "case_followup", case.id))
+        horizon = max((b.policy.guidelines.greet_grace for b in self.rooms.values()), default=0)
+        stale = [k for k, t in self.state.last_seen.items() if ev.ts - t > horizon]
+        for k in stale:
+            del self.state.last_seen[k]
+        return out

@@ -1,0 +1,91 @@
+"""Protocol-agnostic events: what adapters tell the core happened.
+
+Message text lives only here, in memory, while one event is processed: it is excluded from ``repr``
+so it cannot leak through a log line, a traceback or an assertion message, and nothing stores it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+__all__ = [
+    "Authority", "Event", "RoomReady", "Message", "PrivateMessage", "Join", "Leave", "ActionOutcome",
+    "Tick",
+]
+
+
+@dataclass(frozen=True)
+class Authority:
+    """What the network itself says about a sender; the core decides whether that makes a moderator.
+
+    Matrix fills ``power_level``; IRC fills ``operator`` (+o in that channel) and ``account`` (the
+    services account from account-tag or WHOIS). A display name or nick is never authority.
+    """
+
+    power_level: int | None = None
+    operator: bool = False
+    account: str | None = None
+
+
+@dataclass(frozen=True)
+class Event:
+    network: str
+    ts: float  # seconds since the epoch, from the adapter's clock
+
+
+@dataclass(frozen=True)
+class RoomReady(Event):
+    """The bot is in ``room`` and can act there. ``pinned_digest`` is the digest of the guidelines the
+    bot pinned earlier, if the adapter found them, so a restart does not post them again."""
+
+    room: str
+    pinned_digest: str | None = None
+    pinned_ref: str | None = None
+
+
+@dataclass(frozen=True)
+class Message(Event):
+    room: str
+    sender: str
+    text: str = field(repr=False)
+    ref: str | None = None  # the network's id of the message (Matrix event id), for links
+    authority: Authority = Authority()
+
+
+@dataclass(frozen=True)
+class PrivateMessage(Event):
+    sender: str
+    text: str = field(repr=False)
+
+
+@dataclass(frozen=True)
+class Join(Event):
+    room: str
+    user: str
+
+
+@dataclass(frozen=True)
+class Leave(Event):
+    room: str
+    user: str
+
+
+@dataclass(frozen=True)
+class ActionOutcome(Event):
+    """The result of executing one action, fed back to the engine (as h11 takes bytes back).
+
+    ``ok``: the server accepted it. Otherwise ``definitive`` says whether the failure is final (no
+    such user, forbidden) rather than unknown (timeout); ``code`` is a short machine code such as
+    ``M_FORBIDDEN`` or ``482``, never free text.
+    """
+
+    action_id: int
+    ok: bool
+    ref: str | None = None
+    code: str | None = None
+    definitive: bool = True
+
+
+@dataclass(frozen=True)
+class Tick(Event):
+    """Time passed: lets the engine run timers (re-posts, follow-ups) without a clock of its own."""

@@ -1,0 +1,94 @@
+"""Text normalisation, applied identically to policy phrases and to chat messages before matching.
+
+Why: people at risk write in chat style ("im", "k i l l", "su1c1de") and people evading a filter add
+invisible or look-alike characters. Folding both sides to one canonical form lets a plain phrase list
+catch them, and keeps matching a simple, linear, word-boundary check on space-separated tokens.
+
+The output is lower case, tokens separated by single spaces, no punctuation; symbols such as emoji are
+kept as tokens of their own (the pill emoji is a risk signal, "😂" marks a joke).
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+__all__ = ["normalise"]
+
+# Apostrophes join ("i'm" -> "im"); every other ASCII punctuation mark separates tokens.
+_APOSTROPHES = "'\u2019\u2018\u02bc\u0060\u00b4"
+_ASCII_PUNCT = "!\"#$%&()*+,-./:;<=>?@[\\]^_{|}~"
+_PUNCT_TABLE = str.maketrans(
+    {**{c: " " for c in _ASCII_PUNCT}, **{c: None for c in _APOSTROPHES}}
+)
+
+# Leetspeak: a digit or symbol standing between two letters is read as the letter it imitates
+# ("k1ll", "p!lls", "su1c1de"). Digits elsewhere are left alone so "800mg", "3am", "24h" survive.
+_LEET = {"0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t", "8": "b",
+         "@": "a", "$": "s", "!": "i", "|": "l"}
+_LEET_INNER = re.compile(r"(?<=[a-z])[0134578@$!|]+(?=[a-z])")
+_LEET_START = re.compile(r"(?<![\w$])\$(?=[a-z]{2})")  # "$uicide"
+_LEET_TABLE = str.maketrans(_LEET)
+
+# Confusable letters (Unicode TR39 subset: Cyrillic and Greek lower case that look Latin after
+# casefolding). Applied only to mixed-script tokens that become pure ASCII, so real Cyrillic or Greek
+# words are kept.
+_HOMOGLYPHS = str.maketrans({
+    "а": "a", "в": "b", "е": "e", "ё": "e", "з": "3", "і": "i", "ї": "i", "ј": "j", "к": "k",
+    "м": "m", "н": "h", "о": "o", "п": "n", "р": "p", "с": "c", "т": "t", "у": "y", "х": "x",
+    "ѕ": "s", "ԁ": "d", "ԛ": "q", "ԝ": "w", "ӏ": "l", "ɡ": "g", "ı": "i", "ɩ": "i", "ʟ": "l",
+    "α": "a", "β": "b", "ε": "e", "η": "n", "ι": "i", "κ": "k", "ν": "v", "ο": "o", "ρ": "p",
+    "τ": "t", "υ": "u", "χ": "x", "γ": "y", "ω": "w", "ς": "s", "σ": "o",
+})
+_WORD = re.compile(r"\w+")
+_HAS_LATIN = re.compile(r"[a-z]")
+_NON_WORD = re.compile(r"[^\w\s]")
+
+# Three or more single-character tokens in a row are a letter-spaced word: "k i l l" -> "kill".
+_SPACED = re.compile(r"(?<!\S)\w(?: \w){2,}(?!\S)")
+
+
+def _fold_homoglyph_token(match: re.Match[str]) -> str:
+    token = match.group()
+    if token.isascii() or not _HAS_LATIN.search(token):
+        return token
+    folded = token.translate(_HOMOGLYPHS)
+    return folded if folded.isascii() else token
+
+
+def _space_symbol(match: re.Match[str]) -> str:
+    char = match.group()
+    # Symbols (emoji, pictographs) are meaningful tokens; other punctuation only separates words.
+    return f" {char} " if unicodedata.category(char).startswith("S") else " "
+
+
+def _strip_marks(text: str) -> str:
+    """NFKC with format characters, variation selectors and combining marks removed.
+
+    Decomposing first lets accents and zalgo stacks fall away ("kïll" -> "kill"); zero-width
+    characters (U+200B-U+200D, U+2060, U+FEFF) are category Cf and survive NFKC, so drop them here.
+    """
+    decomposed = unicodedata.normalize("NFKD", text)
+    kept = "".join(
+        c for c in decomposed if unicodedata.category(c) not in ("Mn", "Me", "Cf")
+    )
+    return unicodedata.normalize("NFKC", kept)
+
+
+def normalise(text: str) -> str:
+    """Return the canonical matching form of ``text`` (see the module docstring)."""
+    if text.isascii():
+        folded = text.lower()
+    else:
+        folded = _strip_marks(text).casefold()
+        folded = _WORD.sub(_fold_homoglyph_token, folded)
+    if "$" in folded:
+        folded = _LEET_START.sub("s", folded)
+    folded = _LEET_INNER.sub(lambda m: m.group().translate(_LEET_TABLE), folded)
+    folded = folded.translate(_PUNCT_TABLE)
+    if not folded.isascii():
+        folded = _NON_WORD.sub(_space_symbol, folded)
+    collapsed = " ".join(folded.split())
+    if " " in collapsed and _SPACED.search(collapsed):
+        collapsed = _SPACED.sub(lambda m: m.group().replace(" ", ""), collapsed)
+    return collapsed

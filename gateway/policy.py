@@ -1,0 +1,416 @@
+"""Room policies: what a room's guidelines say, what each risk tier does, and who the moderators are.
+
+A policy is a YAML file. ``extends: NAME`` layers it over another policy (normally the shipped
+``default``): mappings merge key by key, any other value replaces the inherited one, and a rule set to
+``null`` is removed. Templates come from ``policies/templates/LANG.yaml`` with the policy's own
+``templates:`` on top. The whole chain is validated before anything is used; a file with any error is
+refused whole, so a reload never swaps a good policy for a bad one.
+"""
+
+from __future__ import annotations
+
+import re
+import string
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import re2
+
+from .crisis import INTERNATIONAL, ISO_REGIONS
+from .normalise import normalise
+from .validate import MISSING, Checker
+from .yamlsrc import ConfigError, ConfigErrors, KeyPath, Located, Mark, load_located
+
+__all__ = [
+    "TIERS", "ALERT_PRIORITIES", "TEMPLATE_FIELDS", "Rule", "TierAction", "Tier", "Guidelines",
+    "Moderators", "Policy", "PolicyLoader", "SHIPPED_DIR",
+]
+
+SHIPPED_DIR = Path(__file__).resolve().parent.parent / "policies"
+TIERS = ("concern", "high", "imminent")  # lowest to highest
+ALERT_PRIORITIES = ("none", "low", "normal", "high", "urgent")
+
+# Every placeholder a template may use; the engine supplies all of them on every render.
+TEMPLATE_FIELDS = frozenset({
+    "room", "network", "user", "prefix", "crisis_lines", "emergency", "removal_note", "case", "tier", "rules",
+    "dm_status", "removal_status", "link", "guidance", "priority", "mode_note", "commands",
+})
+# Templates every policy needs, beyond those its tiers name.
+REQUIRED_TEMPLATES = ("removal_reason", "removal_note", "alert", "followup", "resources", "greeting",
+                      "help")
+
+_RULE_ID = re.compile(r"^[a-z0-9_]{1,48}$")
+_MAX_REGEX = 1000
+
+
+@dataclass(frozen=True)
+class Rule:
+    id: str  # qualified: "imminent.took_pills"
+    tier: str
+    phrases: tuple[str, ...]  # normalised
+    regexes: tuple[str, ...]  # as written; matched by RE2 against the normalised text
+
+
+@dataclass(frozen=True)
+class TierAction:
+    message: str | None  # template name for the private message, or None for no message
+    remove: bool
+    alert: str  # one of ALERT_PRIORITIES
+    cooldown: int  # seconds before the same person is acted on again at this tier or below
+    if_message_fails: str  # "remove" (remove anyway) or "keep" (keep them, escalate to moderators)
+
+
+@dataclass(frozen=True)
+class Tier:
+    name: str
+    rules: tuple[Rule, ...]
+    idioms: tuple[str, ...]  # normalised; tier-specific, on top of the policy-wide ones
+    negations: tuple[str, ...]
+    action: TierAction
+
+
+@dataclass(frozen=True)
+class Guidelines:
+    text: str | None
+    pin: bool
+    repost_every: int | None
+    topic: str | None
+    greet_on_join: bool
+    greet_grace: int
+
+
+@dataclass(frozen=True)
+class Moderators:
+    room: str | None
+    network: str | None  # None: the network of the room the incident happened in
+    power_level: int
+    accounts: tuple[str, ...]
+    guidance: str
+
+
+@dataclass(frozen=True)
+class Policy:
+    name: str
+    file: str
+    language: str
+    region: str
+    mode: str  # "act" or "observe"
+    command_prefix: str
+    followup_after: int | None
+    guidelines: Guidelines
+    moderators: Moderators
+    tiers: dict[str, Tier]
+    idioms: tuple[str, ...]
+    negations: tuple[str, ...]
+    negation_window: int
+    templates: dict[str, str]
+    _detector: Any = field(default=None, repr=False, compare=False)
+
+    @property
+    def detector(self):
+        """The compiled matcher, built once per loaded policy."""
+        if self._detector is None:
+            from .detect import Detector
+
+            object.__setattr__(self, "_detector", Detector(self))
+        return self._detector
+
+    def render(self, template: str, **values: str) -> str:
+        fields = {k: "" for k in TEMPLATE_FIELDS}
+        fields.update(prefix=self.command_prefix, guidance=self.moderators.guidance)
+        fields.update(values)
+        return self.templates[template].format_map(fields).strip()
+
+
+def merge(base: Located, over: Located) -> Located:
+    """Layer ``over`` on ``base``: mappings merge, other values replace; positions follow the values."""
+    out = Located(over.file, None, {}, {})
+
+    def copy_marks(src: Located, prefix: KeyPath) -> None:
+        n = len(prefix)
+        for table, dest in ((src.marks, out.marks), (src.key_marks, out.key_marks)):
+            for p, m in table.items():
+                if p[:n] == prefix:
+                    dest[p] = m
+
+    def rec(bv: Any, ov: Any, path: KeyPath) -> Any:
+        if isinstance(bv, dict) and isinstance(ov, dict):
+            result = {}
+            for k, v in bv.items():
+                if k not in ov:
+                    result[k] = v
+                    copy_marks(base, path + (k,))
+            for k, v in ov.items():
+                if k in bv:
+                    result[k] = rec(bv[k], v, path + (k,))
+                    if path + (k,) in over.key_marks:
+                        out.key_marks[path + (k,)] = over.key_marks[path + (k,)]
+                else:
+                    result[k] = v
+                    copy_marks(over, path + (k,))
+            out.marks[path] = over.marks.get(path) or base.marks.get(path) or Mark(over.file, 1, 1)
+            return result
+        copy_marks(over, path)
+        return ov
+
+    out.value = rec(base.value, over.value, ())
+    return out
+
+
+class PolicyLoader:
+    """Finds, merges, validates and compiles policies by name or path.
+
+    ``search_dirs`` are tried in order for a bare name, then the shipped ``policies/`` directory.
+    """
+
+    def __init__(self, search_dirs: list[Path] | None = None, *, shipped_dir: Path = SHIPPED_DIR):
+        self.shipped_dir = shipped_dir
+        self.search_dirs = [Path(d) for d in (search_dirs or [])] + [shipped_dir]
+
+    def resolve(self, name_or_path: str, relative_to: Path | None = None) -> Path | None:
+        looks_like_path = "/" in name_or_path or name_or_path.endswith((".yaml", ".yml"))
+        if looks_like_path:
+            p = Path(name_or_path)
+            if not p.is_absolute() and relative_to is not None:
+                p = relative_to / p
+            return p if p.is_file() else None
+        for d in self.search_dirs:
+            for suffix in (".yaml", ".yml"):
+                p = d / f"{name_or_path}{suffix}"
+                if p.is_file():
+                    return p
+        return None
+
+    def load(self, name_or_path: str) -> Policy:
+        path = self.resolve(name_or_path, Path.cwd())
+        if path is None:
+            raise ConfigErrors([ConfigError(Mark(name_or_path, 1, 1), (),
+                                            "no such policy (give a name from the policy directory or a path)")])
+        doc = self._load_chain(path, [])
+        return self._build(doc, path)
+
+    def _load_chain(self, path: Path, seen: list[Path]) -> Located:
+        doc = load_located(path)
+        parent_name = doc.value.get("extends") if isinstance(doc.value, dict) else None
+        if parent_name is None:
+            return doc
+        if not isinstance(parent_name, str) or not parent_name.strip():
+            raise ConfigErrors([doc.error(("extends",), "expected a policy name or path")])
+        parent = self.resolve(parent_name, path.parent)
+        if parent is None:
+            raise ConfigErrors([doc.error(("extends",), f"no policy named {parent_name!r} to extend")])
+        if parent.resolve() in seen + [path.resolve()]:
+            raise ConfigErrors([doc.error(("extends",), "policies extend each other in a cycle")])
+        base = self._load_chain(parent, seen + [path.resolve()])
+        merged = merge(base, doc)
+        merged.value.pop("extends", None)
+        return merged
+
+    def _templates(self, language: str) -> Located | None:
+        p = self.shipped_dir / "templates" / f"{language}.yaml"
+        return load_located(p) if p.is_file() else None
+
+    def _build(self, doc: Located, path: Path) -> Policy:
+        c = Checker(doc)
+        top = c.mapping((), doc.value, required=("name", "tiers", "moderators"), optional=(
+            "description", "language", "region", "mode", "command_prefix", "followup_after",
+            "guidelines", "templates", "exceptions"))
+        if top is None:
+            c.raise_if_errors()
+        name = c.string(("name",), top["name"], max_len=80) if "name" in top else MISSING
+        language = c.string(("language",), top.get("language", "en"), max_len=16)
+        region = top.get("region", INTERNATIONAL)
+        if not isinstance(region, str) or (region != INTERNATIONAL and region not in ISO_REGIONS):
+            c.error(("region",), f"unknown region code {region!r} (ISO 3166-1 alpha-2 such as GB, or INTL)")
+        mode = c.choice(("mode",), top.get("mode", "act"), ("act", "observe"))
+        prefix = c.string(("command_prefix",), top.get("command_prefix", "!"), max_len=3)
+        if isinstance(prefix, str) and any(ch.isspace() or ch.isalnum() for ch in prefix):
+            c.error(("command_prefix",), "must be 1-3 punctuation characters, such as !")
+        followup = c.duration(("followup_after",), top.get("followup_after", "24h"), allow_null=True)
+
+        guidelines = self._guidelines(c, top.get("guidelines", {}))
+        moderators = self._moderators(c, top.get("moderators"))
+        exc = c.mapping(("exceptions",), top.get("exceptions", {}),
+                        optional=("idioms", "negations", "negation_window")) or {}
+        idioms = self._phrases(c, ("exceptions", "idioms"), exc.get("idioms"))
+        negations = self._phrases(c, ("exceptions", "negations"), exc.get("negations"))
+        window = c.integer(("exceptions", "negation_window"), exc.get("negation_window", 2), lo=0, hi=10)
+        tiers = self._tiers(c, top.get("tiers"))
+        templates = self._template_table(c, doc, language, top.get("templates", {}), tiers)
+
+        c.raise_if_errors()
+        return Policy(
+            name=name, file=str(path), language=language, region=region, mode=mode,
+            command_prefix=prefix, followup_after=followup, guidelines=guidelines,
+            moderators=moderators, tiers=tiers, idioms=idioms, negations=negations,
+            negation_window=window, templates=templates)
+
+    # -- sections -------------------------------------------------------------------------------
+
+    def _guidelines(self, c: Checker, raw: Any) -> Guidelines | None:
+        p = ("guidelines",)
+        g = c.mapping(p, raw, optional=("text", "pin", "repost_every", "topic", "greet_on_join",
+                                        "greet_grace"))
+        if g is None:
+            return None
+        text = c.string(p + ("text",), g["text"], max_len=4000) if g.get("text") is not None else None
+        topic = c.string(p + ("topic",), g["topic"], max_len=300) if g.get("topic") is not None else None
+        pin = c.boolean(p + ("pin",), g.get("pin", True))
+        greet = c.boolean(p + ("greet_on_join",), g.get("greet_on_join", False))
+        if text is None and (pin is True or g.get("repost_every")):
+            if "pin" in g or "repost_every" in g:
+                c.error(p, "pinning or re-posting guidelines needs 'text'")
+            pin = False
+        return Guidelines(
+            text=text, pin=pin, topic=topic, greet_on_join=greet,
+            repost_every=c.duration(p + ("repost_every",), g.get("repost_every"), allow_null=True),
+            greet_grace=c.duration(p + ("greet_grace",), g.get("greet_grace", "30m")))
+
+    def _moderators(self, c: Checker, raw: Any) -> Moderators | None:
+        p = ("moderators",)
+        m = c.mapping(p, raw, optional=("room", "network", "power_level", "accounts", "guidance"))
+        if m is None:
+            return None
+        room = c.string(p + ("room",), m["room"], max_len=255) if m.get("room") is not None else None
+        network = c.string(p + ("network",), m["network"], max_len=64) if m.get("network") else None
+        return Moderators(
+            room=room, network=network,
+            power_level=c.integer(p + ("power_level",), m.get("power_level", 50), lo=0, hi=1_000_000),
+            accounts=tuple(c.string_list(p + ("accounts",), m.get("accounts"))),
+            guidance=c.string(p + ("guidance",), m.get("guidance", "Do not counsel. If you believe "
+                              "someone is in immediate danger, contact local emergency services."),
+                              max_len=1000))
+
+    def _phrases(self, c: Checker, path: KeyPath, raw: Any) -> tuple[str, ...]:
+        out = []
+        for i, phrase in enumerate(c.string_list(path, raw)):
+            norm = normalise(phrase)
+            if not norm:
+                c.error(path + (i,), "phrase is empty after normalisation")
+            else:
+                out.append(norm)
+        return tuple(dict.fromkeys(out))
+
+    def _tiers(self, c: Checker, raw: Any) -> dict[str, Tier]:
+        p = ("tiers",)
+        t = c.mapping(p, raw, optional=TIERS)
+        tiers: dict[str, Tier] = {}
+        if t is None:
+            return tiers
+        if not t:
+            c.error(p, "a policy needs at least one tier")
+        for name in TIERS:
+            if name not in t:
+                continue
+            tp = p + (name,)
+            tier = c.mapping(tp, t[name], required=("rules", "action"), optional=("exceptions",))
+            if tier is None:
+                continue
+            rules = []
+            rules_raw = c.mapping(tp + ("rules",), tier.get("rules"), any_keys=True) or {}
+            for rid, rule_raw in rules_raw.items():
+                rp = tp + ("rules", rid)
+                if rule_raw is None:  # removed by an extending policy
+                    continue
+                if not isinstance(rid, str) or not _RULE_ID.match(rid):
+                    c.error(rp, "rule ids are 1-48 characters of a-z, 0-9 and _", key=True)
+                    continue
+                r = c.mapping(rp, rule_raw, optional=("phrases", "regexes"))
+                if r is None:
+                    continue
+                phrases = self._phrases(c, rp + ("phrases",), r.get("phrases"))
+                regexes = tuple(self._regexes(c, rp + ("regexes",), r.get("regexes")))
+                if not phrases and not regexes:
+                    c.error(rp, "a rule needs at least one phrase or regex")
+                rules.append(Rule(f"{name}.{rid}", name, phrases, regexes))
+            exc = c.mapping(tp + ("exceptions",), tier.get("exceptions", {}),
+                            optional=("idioms", "negations")) or {}
+            action = self._action(c, tp + ("action",), tier.get("action"))
+            if action is not None:
+                tiers[name] = Tier(
+                    name, tuple(rules),
+                    idioms=self._phrases(c, tp + ("exceptions", "idioms"), exc.get("idioms")),
+                    negations=self._phrases(c, tp + ("exceptions", "negations"), exc.get("negations")),
+                    action=action)
+        return tiers
+
+    def _regexes(self, c: Checker, path: KeyPath, raw: Any):
+        for i, pattern in enumerate(c.string_list(path, raw)):
+            if len(pattern) > _MAX_REGEX:
+                c.error(path + (i,), f"regex longer than {_MAX_REGEX} characters")
+                continue
+            try:
+                compiled = re2.compile(pattern)
+            except re2.error as exc:
+                c.error(path + (i,), f"bad regex (RE2 syntax, linear time: no backreferences or "
+                                     f"lookaround): {exc}")
+                continue
+            if compiled.search("") is not None:
+                c.error(path + (i,), "regex matches an empty message, so it would fire on everything")
+                continue
+            yield pattern
+
+    def _action(self, c: Checker, p: KeyPath, raw: Any) -> TierAction | None:
+        a = c.mapping(p, raw, required=("remove",),
+                      optional=("message", "alert", "cooldown", "if_message_fails"))
+        if a is None:
+            return None
+        message = a.get("message")
+        if message is not None:
+            message = c.string(p + ("message",), message, max_len=64)
+        values = dict(
+            message=message,
+            remove=c.boolean(p + ("remove",), a.get("remove")),
+            alert=c.choice(p + ("alert",), a.get("alert", "normal"), ALERT_PRIORITIES),
+            cooldown=c.duration(p + ("cooldown",), a.get("cooldown", "1h")),
+            if_message_fails=c.choice(p + ("if_message_fails",), a.get("if_message_fails", "keep"),
+                                      ("keep", "remove")),
+        )
+        if MISSING in values.values():
+            return None
+        if values["remove"] and message is None:
+            c.error(p + ("message",), "a tier that removes must send a private message first")
+        return TierAction(**values)
+
+    def _template_table(self, c: Checker, doc: Located, language: Any, own: Any,
+                        tiers: dict[str, Tier]) -> dict[str, str]:
+        table: dict[str, str] = {}
+        located: dict[str, tuple[Located, KeyPath]] = {}
+        if isinstance(language, str):
+            shipped = self._templates(language)
+            if shipped is None:
+                c.error(("language",), f"no templates for language {language!r} in "
+                                       f"{self.shipped_dir / 'templates'}")
+            else:
+                sc = Checker(shipped)
+                body = sc.mapping((), shipped.value, required=("templates",), optional=("language",))
+                entries = sc.mapping(("templates",), (body or {}).get("templates"), any_keys=True) or {}
+                c.errors.extend(sc.errors)
+                for k, v in entries.items():
+                    table[k], located[k] = v, (shipped, ("templates", k))
+        for k, v in (c.mapping(("templates",), own, any_keys=True) or {}).items():
+            table[k], located[k] = v, (doc, ("templates", k))
+        for k, v in table.items():
+            src, path = located[k]
+            checker = c if src is doc else Checker(src)
+            if checker.string(path, v, max_len=4000) is MISSING:
+                c.errors.extend(checker.errors if checker is not c else [])
+                continue
+            try:
+                used = {f for _, f, _, _ in string.Formatter().parse(v) if f is not None}
+            except ValueError as exc:
+                c.errors.append(src.error(path, f"bad template: {exc} (write {{{{ and }}}} for braces)"))
+                continue
+            unknown = sorted(u for u in used if u not in TEMPLATE_FIELDS)
+            if unknown:
+                c.errors.append(src.error(path, f"unknown placeholder {{{unknown[0]}}}; known: "
+                                                f"{', '.join(sorted(TEMPLATE_FIELDS))}"))
+        for name in REQUIRED_TEMPLATES:
+            if name not in table:
+                c.error(("templates",), f"missing template '{name}'")
+        for tier in tiers.values():
+            m = tier.action.message
+            if m is not None and m not in table:
+                c.error(("tiers", tier.name, "action", "message"), f"no template named {m!r}")
+        return table

@@ -1,0 +1,105 @@
+"""The runner: executes the engine's actions through adapters, in order, and feeds outcomes back.
+
+It is the only place where core decisions meet I/O. Each adapter action is awaited (with a timeout)
+before the next one starts; its outcome goes back into the engine, whose follow-up actions join the
+queue. Event-log writes that fail are counted and reported, and never stop the actions that protect
+a person. Nothing here logs message text: only action kinds, case ids and error class names.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections import deque
+from typing import Callable
+
+from adapters.base import ActionFailed, Adapter
+
+from . import actions as A
+from .engine import Engine
+from .events import ActionOutcome, Event
+from .eventlog import EventLog, EventLogError
+
+__all__ = ["Runner"]
+
+log = logging.getLogger("gateway.runner")
+
+
+class Runner:
+    def __init__(self, engine: Engine, adapters: dict[str, Adapter], event_log: EventLog | None, *,
+                 clock: Callable[[], float] = time.time, action_timeout: float = 30.0):
+        self.engine = engine
+        self.adapters = adapters
+        self.event_log = event_log
+        self.clock = clock
+        self.action_timeout = action_timeout
+        self.log_failures = 0  # event-log writes that failed (reported, counted, never fatal)
+        self.executed: list[tuple[A.Action, ActionOutcome]] = []  # bounded history for status/tests
+
+    async def handle(self, event: Event) -> None:
+        """Process one event and every action that follows from it, to completion."""
+        queue = deque(self.engine.handle(event))
+        while queue:
+            action = queue.popleft()
+            if isinstance(action, A.ADAPTER_ACTIONS):
+                outcome = await self._execute(action)
+                self.executed.append((action, outcome))
+                del self.executed[:-1000]
+                queue.extend(self.engine.handle(outcome))
+            else:
+                self._write(action)
+
+    async def _execute(self, action: A.Action) -> ActionOutcome:
+        kind = type(action).__name__
+        adapter = self.adapters.get(action.network)
+        if adapter is None:
+            log.error("no adapter for network %s (action %s, case %s)", action.network, kind, action.case)
+            return ActionOutcome(action.network, self.clock(), action.id, ok=False, code="no_adapter")
+        try:
+            ref = await asyncio.wait_for(self._call(adapter, action), self.action_timeout)
+        except ActionFailed as exc:
+            log.warning("%s refused on %s: %s (case %s)", kind, action.network, exc.code, action.case)
+            return ActionOutcome(action.network, self.clock(), action.id, ok=False, code=exc.code,
+                                 definitive=exc.definitive)
+        except asyncio.TimeoutError:
+            log.warning("%s timed out on %s (case %s)", kind, action.network, action.case)
+            return ActionOutcome(action.network, self.clock(), action.id, ok=False, code="timeout",
+                                 definitive=False)
+        except Exception as exc:  # an adapter bug must not stop the flow; log the class, not the text
+            log.error("%s failed on %s with %s (case %s)", kind, action.network, type(exc).__name__,
+                      action.case)
+            return ActionOutcome(action.network, self.clock(), action.id, ok=False,
+                                 code=type(exc).__name__, definitive=False)
+        log.info("%s done on %s (case %s)", kind, action.network, action.case)
+        return ActionOutcome(action.network, self.clock(), action.id, ok=True, ref=ref)
+
+    @staticmethod
+    async def _call(adapter: Adapter, a: A.Action) -> str | None:
+        if isinstance(a, A.SendPrivate):
+            return await adapter.send_private(a.user, a.text)
+        if isinstance(a, A.RemoveFromRoom):
+            await adapter.remove_from_room(a.room, a.user, a.reason)
+            return None
+        if isinstance(a, A.AlertModerators):
+            return await adapter.alert_moderators(a.room, a.text, a.priority, a.message_ref)
+        if isinstance(a, A.PostNotice):
+            return await adapter.post_notice(a.room, a.text)
+        if isinstance(a, A.PinNotice):
+            return await adapter.pin_notice(a.room, a.ref, a.replaces)
+        if isinstance(a, A.SetTopic):
+            await adapter.set_topic(a.room, a.text)
+            return None
+        if isinstance(a, A.GreetUser):
+            await adapter.greet_user(a.room, a.user, a.text)
+            return None
+        raise TypeError(f"not an adapter action: {type(a).__name__}")
+
+    def _write(self, action: A.Action) -> None:
+        if self.event_log is None:
+            return
+        try:
+            self.event_log.write(action, self.clock())
+        except EventLogError as exc:
+            self.log_failures += 1
+            log.error("event log: %s (%d failures so far)", exc, self.log_failures)
