@@ -342,7 +342,8 @@ class Engine:
         if ev.pinned_digest == digest:
             gs.digest, gs.ref, gs.posted = digest, ev.pinned_ref, ev.ts
             return out
-        gs.ref = gs.ref or ev.pinned_ref
+        if ev.pinned_ref is not None:  # the adapter saw what is pinned now: trust it
+            gs.ref = ev.pinned_ref
         return out + self.post_guidelines(b, ev.ts)
 
     def post_guidelines(self, b: RoomBinding, ts: float) -> list[A.Action]:

@@ -1,0 +1,240 @@
+"""Policy and config validation: every error names file, line, column and key; bad files are refused whole."""
+
+from __future__ import annotations
+
+import pytest
+
+from gateway.config import load_config
+from gateway.policy import PolicyLoader
+from gateway.yamlsrc import ConfigError, ConfigErrors
+
+GOOD = """
+extends: default
+name: peer
+region: GB
+moderators:
+  room: "!mods:test"
+"""
+
+
+def errors_of(loader_call) -> list[str]:
+    with pytest.raises((ConfigError, ConfigErrors)) as info:
+        loader_call()
+    exc = info.value
+    return [str(e) for e in (exc.errors if isinstance(exc, ConfigErrors) else [exc])]
+
+
+def load(path):
+    return PolicyLoader([path.parent]).load(str(path))
+
+
+def test_good_policy_extends_default_and_overrides_only_what_it_names(write):
+    p = load(write("peer.yaml", GOOD))
+    assert (p.name, p.region, p.moderators.room) == ("peer", "GB", "!mods:test")
+    assert p.moderators.power_level == 50  # inherited
+    assert set(p.tiers) == {"concern", "high", "imminent"}
+    assert p.detector.detect("i took all my pills").tier == "imminent"
+
+
+def test_extending_policy_can_add_a_rule_and_remove_one(write):
+    path = write("peer.yaml", GOOD + """
+tiers:
+  high:
+    rules:
+      kms: null
+      mine:
+        phrases: ["i want to vanish for good"]
+""")
+    p = load(path)
+    rules = {r.id for r in p.tiers["high"].rules}
+    assert "high.mine" in rules and "high.active_thoughts" in rules and "high.kms" not in rules
+    assert p.detector.detect("I want to vanish for good").rules == ("high.mine",)
+
+
+def test_unknown_key_is_reported_at_the_key_with_a_hint(write):
+    path = write("p.yaml", GOOD + "moderatos:\n  room: x\n")
+    assert errors_of(lambda: load(path)) == [
+        f"{path}:6:1: moderatos: unknown key (did you mean 'moderators'?)"]
+
+
+def test_wrong_type_is_reported_at_the_value(write):
+    path = write("p.yaml", GOOD + """
+tiers:
+  imminent:
+    action:
+      remove: "yes"
+""")
+    assert errors_of(lambda: load(path)) == [
+        f"{path}:10:15: tiers.imminent.action.remove: expected true or false, got string"]
+
+
+def test_bad_regex_and_backtracking_constructs_are_refused(write):
+    path = write("p.yaml", GOOD + r"""
+tiers:
+  high:
+    rules:
+      x:
+        regexes: ['(a+', '(\w+)\1', 'ok']
+""")
+    errs = errors_of(lambda: load(path))
+    assert len(errs) == 2
+    assert errs[0].startswith(f"{path}:11:19: tiers.high.rules.x.regexes[0]: bad regex")
+    assert errs[1].startswith(f"{path}:11:26: tiers.high.rules.x.regexes[1]: bad regex")
+
+
+def test_regex_matching_every_message_is_refused(write):
+    path = write("p.yaml", GOOD + """
+tiers:
+  high:
+    rules:
+      x:
+        phrases: ["fine phrase"]
+        regexes: ['a*']
+""")
+    assert errors_of(lambda: load(path)) == [
+        f"{path}:12:19: tiers.high.rules.x.regexes[0]: regex matches an empty message, so it would "
+        "fire on everything"]
+
+
+def test_missing_template_is_reported_at_the_tier_action(write):
+    path = write("p.yaml", GOOD + """
+tiers:
+  high:
+    action:
+      message: no_such_template
+""")
+    assert errors_of(lambda: load(path)) == [
+        f"{path}:10:16: tiers.high.action.message: no template named 'no_such_template'"]
+
+
+def test_template_with_unknown_placeholder(write):
+    path = write("p.yaml", GOOD + """
+templates:
+  crisis_dm: "Hello {name}"
+""")
+    errs = errors_of(lambda: load(path))
+    assert len(errs) == 1 and errs[0].startswith(f"{path}:8:14: templates.crisis_dm: unknown placeholder {{name}}")
+
+
+def test_unknown_region_code(write):
+    path = write("p.yaml", GOOD.replace("region: GB", "region: UK"))
+    assert errors_of(lambda: load(path)) == [
+        f"{path}:3:9: region: unknown region code 'UK' (ISO 3166-1 alpha-2 such as GB, or INTL)"]
+
+
+def test_bad_duration(write):
+    path = write("p.yaml", GOOD + "followup_after: tomorrow\n")
+    assert errors_of(lambda: load(path)) == [
+        f"{path}:6:17: followup_after: expected a duration like 30s, 15m, 24h or 7d, got 'tomorrow'"]
+
+
+def test_every_error_in_a_file_is_reported_not_just_the_first(write):
+    path = write("p.yaml", GOOD.replace("region: GB", "region: XX") + "mode: loud\nbogus: 1\n")
+    errs = errors_of(lambda: load(path))
+    assert [e.split(": ")[1] for e in errs] == ["region", "mode", "bogus"]
+
+
+def test_yaml_syntax_error_location(write):
+    path = write("p.yaml", "name: x\ntiers: [\n")
+    errs = errors_of(lambda: load(path))
+    assert len(errs) == 1 and errs[0].startswith(f"{path}:3:1: (document): YAML syntax")
+
+
+def test_duplicate_keys_are_refused(write):
+    path = write("p.yaml", GOOD + "region: US\n")
+    assert errors_of(lambda: load(path)) == [f"{path}:6:1: region: duplicate key"]
+
+
+def test_yaml_alias_bomb_is_refused_without_expanding(write):
+    bomb = "a: &a [x, x, x, x, x, x, x, x, x]\n" + "".join(
+        f"{chr(98 + i)}: &{chr(98 + i)} [*{chr(97 + i)}, *{chr(97 + i)}, *{chr(97 + i)}, *{chr(97 + i)}]\n"
+        for i in range(8))
+    path = write("p.yaml", bomb)
+    errs = errors_of(lambda: load(path))
+    assert errs == [f"{path}:1:4: b[0]: YAML anchors and aliases are not allowed in gateway files"]
+
+
+def test_huge_policy_file_is_refused(tmp_path):
+    path = tmp_path / "huge.yaml"
+    path.write_text("name: x\n# " + "y" * (1 << 20) + "\n")
+    assert errors_of(lambda: load(path)) == [f"{path}:1:1: (document): file is larger than 1048576 bytes"]
+
+
+def test_error_in_the_extended_policy_is_reported_in_that_file(write):
+    base = write("base.yaml", GOOD.replace("extends: default", "extends: default\nmode: sometimes"))
+    child = write("child.yaml", "extends: base\nname: child\n")
+    assert errors_of(lambda: load(child)) == [
+        f"{base}:2:7: mode: expected one of act, observe, got 'sometimes'"]
+
+
+def test_extends_unknown_and_cycles(write):
+    a = write("a.yaml", "extends: nope\nname: a\n")
+    assert errors_of(lambda: load(a)) == [f"{a}:1:10: extends: no policy named 'nope' to extend"]
+    b = write("b.yaml", "extends: c\nname: b\n")
+    write("c.yaml", "extends: b\nname: c\n")
+    assert errors_of(lambda: load(b))[0].endswith("extends: policies extend each other in a cycle")
+
+
+def test_removing_tier_must_message_first(write):
+    path = write("p.yaml", GOOD + """
+tiers:
+  imminent:
+    action:
+      message: null
+""")
+    assert errors_of(lambda: load(path)) == [
+        f"{path}:10:16: tiers.imminent.action.message: a tier that removes must send a private "
+        "message first"]
+
+
+CONFIG = """
+event_log: gateway.db
+networks:
+  mx:
+    type: matrix
+    homeserver: http://127.0.0.1:8008
+    user_id: "@bot:test"
+    password_env: GATEWAY_MX_PASSWORD
+rooms:
+  - network: mx
+    room: "!group:test"
+    policy: peer
+"""
+
+
+def test_config_loads_with_policies_from_policy_dir(write):
+    write("policies/peer.yaml", GOOD)
+    cfg = load_config(write("gateway.yaml", CONFIG + "policy_dir: policies\n"))
+    assert [(b.room, b.policy.name, b.region, b.moderators_room) for b in cfg.rooms] == [
+        ("!group:test", "peer", "GB", "!mods:test")]
+    assert cfg.event_log.name == "gateway.db"
+
+
+def test_config_refuses_secrets_in_the_file(write):
+    write("policies/peer.yaml", GOOD)
+    path = write("gateway.yaml", CONFIG.replace("password_env: GATEWAY_MX_PASSWORD", "password: hunter2")
+                 + "policy_dir: policies\n")
+    errs = errors_of(lambda: load_config(path))
+    assert errs == [f"{path}:7:5: networks.mx.password: unknown key (did you mean 'password_env'?)",
+                    f"{path}:7:5: networks.mx.password: secrets come from environment variables: "
+                    "use password_env"]
+    assert "hunter2" not in "\n".join(errs)
+
+
+def test_config_reports_errors_inside_the_policies_it_names(write):
+    bad = write("policies/peer.yaml", GOOD.replace("region: GB", "region: ZZ"))
+    path = write("gateway.yaml", CONFIG + "policy_dir: policies\n")
+    assert errors_of(lambda: load_config(path)) == [
+        f"{bad}:3:9: region: unknown region code 'ZZ' (ISO 3166-1 alpha-2 such as GB, or INTL)"]
+
+
+def test_config_requires_a_moderators_room(write):
+    path = write("gateway.yaml", CONFIG.replace("policy: peer", "policy: default"))
+    errs = errors_of(lambda: load_config(path))
+    assert len(errs) == 1 and errs[0].startswith(f"{path}:9:5: rooms[0]: no moderators' room")
+
+
+def test_config_unknown_network_in_room(write):
+    path = write("gateway.yaml", CONFIG.replace("  - network: mx", "  - network: mz"))
+    assert errors_of(lambda: load_config(path)) == [
+        f"{path}:9:14: rooms[0].network: no network named 'mz' under 'networks'"]
