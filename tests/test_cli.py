@@ -1,0 +1,153 @@
+"""The CLI contract, run as a user would: the installed ``gateway`` command in a subprocess."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from adapters.memory import MemoryAdapter
+from gateway.eventlog import EventLog
+from gateway.runner import Runner
+
+from .conftest import NET, say
+
+GATEWAY = shutil.which("gateway", path=str(Path(sys.executable).parent)) or "gateway"
+
+
+def run(*args, stdin: str | bytes = b"", cwd=None):
+    data = stdin.encode() if isinstance(stdin, str) else stdin
+    return subprocess.run([GATEWAY, *args], input=data, capture_output=True, cwd=cwd, timeout=60)
+
+
+CONFIG = """
+event_log: data/gateway.db
+policy_dir: policies
+networks:
+  mx:
+    type: matrix
+    homeserver: http://127.0.0.1:8008
+    user_id: "@bot:test"
+    password_env: GATEWAY_MX_PASSWORD
+rooms:
+  - network: mx
+    room: "!group:test"
+    policy: peer
+    region: US
+"""
+PEER = """
+extends: default
+name: peer
+moderators:
+  room: "!mods:test"
+"""
+
+
+def test_check_ok_prints_one_line_summary(write):
+    write("policies/peer.yaml", PEER)
+    cfg = write("gateway.yaml", CONFIG)
+    r = run("check", "--config", str(cfg))
+    assert r.returncode == 0, r.stderr
+    lines = r.stdout.decode().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("ok: ") and "1 room(s)" in lines[0]
+
+
+def test_check_error_exit_2_with_file_line_col_key(write):
+    bad = write("policies/peer.yaml", PEER + "mode: loud\n")
+    cfg = write("gateway.yaml", CONFIG)
+    r = run("check", "--config", str(cfg))
+    assert r.returncode == 2
+    first = r.stderr.decode().splitlines()[0]
+    assert first == f"{bad}:5:7: mode: expected one of act, observe, got 'loud'"
+
+
+def test_check_a_single_policy(write):
+    assert run("check", "--policy", "default").returncode == 0
+    bad = write("p.yaml", "name: x\n")
+    r = run("check", "--policy", str(bad))
+    assert r.returncode == 2 and f"{bad}:1:1: (document): missing required key 'tiers'" in r.stderr.decode()
+
+
+def test_scan_one_json_object_per_line_in_order_and_writes_nothing(tmp_path):
+    lines = ["good morning", "i took all my pills", "I want to die", "kill me lol", "",
+             "I would never kill myself"]
+    r = run("scan", stdin="\n".join(lines) + "\n", cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    out = [json.loads(x) for x in r.stdout.decode().splitlines()]
+    assert [(o["tier"], o["remove"]) for o in out] == [
+        ("none", False), ("imminent", True), ("high", False), ("none", False), ("none", False),
+        ("concern", False)]
+    assert out[1]["rules"] == ["imminent.act_under_way"]
+    assert out[5]["lowered"] == ["high.active_thoughts"]
+    assert list(tmp_path.iterdir()) == []
+    assert b"pills" not in r.stderr
+
+
+def test_scan_survives_invalid_utf8(tmp_path):
+    r = run("scan", stdin=b"i took all my pills \xff\xfe\n\xc3\n", cwd=tmp_path)
+    assert r.returncode == 0
+    assert [json.loads(x)["tier"] for x in r.stdout.decode().splitlines()] == ["imminent", "none"]
+
+
+def test_scan_with_a_policy_path(write):
+    p = write("mine.yaml", PEER + "tiers:\n  concern:\n    rules:\n      extra:\n        phrases: [\"rough week\"]\n")
+    r = run("scan", "--policy", str(p), stdin="what a rough week\n")
+    assert json.loads(r.stdout)["rules"] == ["concern.extra"]
+
+
+async def test_log_commands(tmp_path, engine, clock):
+    db = tmp_path / "gateway.db"
+    clock.now = time.time() - 100 * 86400  # these events happened 100 days ago
+    log = EventLog(db)
+    adapter = MemoryAdapter(NET)
+    runner = Runner(engine, {NET: adapter}, log, clock=clock)
+    await runner.handle(say("i took all my pills", sender="@kit:test"))
+    await runner.handle(say("!pause", sender="@ana:test"))
+    log.close()
+
+    stats = json.loads(run("log", "stats", "--db", str(db)).stdout)
+    assert stats["cases_by_tier"] == {"imminent": 1} and stats["commands_refused"] == 1
+
+    jsonl = run("log", "export", "--db", str(db), "--format", "jsonl").stdout.decode().splitlines()
+    assert [json.loads(x)["kind"] for x in jsonl] == ["risk_detected", "dm_sent", "removed", "alerted",
+                                                     "command"]
+    csv = run("log", "export", "--db", str(db), "--format", "csv").stdout.decode().splitlines()
+    assert len(csv) == 6
+
+    r = run("log", "forget", "@kit:test", "--db", str(db))
+    assert r.returncode == 0 and r.stdout.decode().startswith("5 rows")
+    assert [json.loads(x)["kind"] for x in run("log", "export", "--db", str(db)).stdout.decode().splitlines()] \
+        == ["command"]
+
+    assert run("log", "purge", "--older-than", "soon", "--db", str(db)).returncode == 2
+    assert run("log", "purge", "--older-than", "101d", "--db", str(db)).stdout.decode().startswith("0 rows")
+    r = run("log", "purge", "--older-than", "90d", "--db", str(db))
+    assert r.returncode == 0 and r.stdout.decode().startswith("1 rows")
+
+
+def test_log_on_missing_database_is_a_clear_error(tmp_path):
+    r = run("log", "stats", "--db", str(tmp_path / "nope.db"))
+    assert r.returncode == 1 and "no event log at" in r.stderr.decode()
+    assert not (tmp_path / "nope.db").exists()
+
+
+def test_demo_runs_and_shows_the_flow_in_order():
+    r = run("demo")
+    assert r.returncode == 0, r.stderr
+    out = r.stdout.decode()
+    dm = out.index("receives a private message")
+    removed = out.index("left the room")
+    alert = out.index("urgent alert")
+    assert dm < removed < alert
+    assert "Message text found in the files the gateway wrote: NONE" in out
+
+
+@pytest.mark.parametrize("args", [["run", "--config", "missing.yaml"]])
+def test_run_with_missing_config_fails_cleanly(args, tmp_path):
+    r = run(*args, cwd=tmp_path)
+    assert r.returncode == 2 and "cannot read file" in r.stderr.decode()
