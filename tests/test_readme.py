@@ -1,0 +1,42 @@
+"""The README's examples are real: the policy and config shown there load without errors."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from gateway.config import load_config
+from gateway.policy import PolicyLoader
+
+README = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+BLOCKS = re.findall(r"```yaml\n(.*?)```", README, flags=re.S)
+
+
+def block_containing(marker: str) -> str:
+    found = [b for b in BLOCKS if marker in b]
+    assert len(found) == 1, f"expected one yaml block with {marker!r}"
+    return found[0]
+
+
+def test_readme_policy_example_is_valid(tmp_path):
+    path = tmp_path / "peer-support.yaml"
+    path.write_text(block_containing("name: peer-support"), encoding="utf-8")
+    policy = PolicyLoader([tmp_path]).load(str(path))
+    assert policy.detector.detect("failing everything and want to die").rules == ("high.exams",)
+    default = PolicyLoader().load("default")
+    assert "concern.hopeless" in {r.id for r in default.tiers["concern"].rules}
+    assert "concern.hopeless" not in {r.id for r in policy.tiers["concern"].rules}
+    assert "high.active_thoughts" in {r.id for r in policy.tiers["high"].rules}  # inherited
+    assert policy.detector.detect("ok this is goodbye").tier == "imminent"
+
+
+def test_readme_config_example_is_valid(tmp_path):
+    (tmp_path / "policies").mkdir()
+    (tmp_path / "policies" / "peer-support.yaml").write_text(block_containing("name: peer-support"))
+    cfg_path = tmp_path / "gateway.yaml"
+    cfg_path.write_text(block_containing("event_log:"), encoding="utf-8")
+    cfg = load_config(cfg_path)
+    assert [(b.network, b.room, b.region, b.moderators_room) for b in cfg.rooms] == [
+        ("matrix", "!abcdef:example.org", "GB", "!mods:example.org"),
+        ("libera", "#peer-support", "GB", "#peer-support-ops"),
+    ]
