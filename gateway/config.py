@@ -17,7 +17,7 @@ from .policy import Policy, PolicyLoader
 from .validate import MISSING, Checker
 from .yamlsrc import ConfigError, ConfigErrors, load_located
 
-__all__ = ["Config", "NetworkConfig", "load_config", "build_engine"]
+__all__ = ["Config", "NetworkConfig", "load_config", "build_engine", "reload_rooms"]
 
 NETWORK_KEYS = {
     "matrix": ("homeserver", "user_id", "device_id", "password_env", "access_token_env"),
@@ -148,3 +148,20 @@ def load_config(path: str | Path) -> Config:
 def build_engine(config: Config) -> Engine:
     bot_ids = {n: nc.bot_id for n, nc in config.networks.items() if nc.bot_id}
     return Engine(config.rooms, config.directory, bot_ids=bot_ids)
+
+
+def reload_rooms(engine: Engine, path: str | Path) -> list[ConfigError]:
+    """Validate the config and its policies again and apply them only if all are valid.
+
+    Returns the errors (nothing applied) or an empty list (applied). A reload therefore never
+    replaces a good policy with a bad one, and the engine keeps protecting people either way.
+    """
+    try:
+        config = load_config(path)
+    except ConfigErrors as exc:
+        return list(exc.errors)
+    except ConfigError as exc:
+        return [exc]
+    engine.set_rooms(config.rooms)
+    engine.directory = config.directory
+    return []

@@ -111,11 +111,9 @@ class Engine:
 
     def __init__(self, rooms: Iterable[RoomBinding], directory: CrisisDirectory, *,
                  bot_ids: dict[str, str] | None = None, case_id: Callable[[], str] = _random_case_id):
-        self.rooms = {(b.network, b.room): b for b in rooms}
+        self.rooms: dict[tuple[str, str], RoomBinding] = {}
         self.moderator_rooms: dict[tuple[str, str], RoomBinding] = {}
-        for b in self.rooms.values():
-            if b.moderators_room is not None:
-                self.moderator_rooms.setdefault((b.moderators_network, b.moderators_room), b)
+        self.set_rooms(rooms)
         self.directory = directory
         self.bot_ids = dict(bot_ids or {})
         self.new_case_id = case_id
@@ -421,8 +419,24 @@ class Engine:
                                           text=text, priority="normal", source_network=b.network,
                                           source_room=b.room, case=case.id)
                 out.append(self._expect(alert, "case_followup", case.id))
-        horizon = max((b.policy.guidelines.greet_grace for b in self.rooms.values()), default=0)
-        stale = [k for k, t in self.state.last_seen.items() if ev.ts - t > horizon]
-        for k in stale:
-            del self.state.last_seen[k]
+        self._prune(ev.ts)
         return out
+
+    def _prune(self, now: float) -> None:
+        """Forget timers that can no longer matter, so memory stays bounded on a long run."""
+        st = self.state
+        horizon = max((b.policy.guidelines.greet_grace for b in self.rooms.values()), default=0)
+        for k in [k for k, t in st.last_seen.items() if now - t > horizon]:
+            del st.last_seen[k]
+        for k in [k for k, (_, until) in st.cooldowns.items() if until <= now]:
+            del st.cooldowns[k]
+        for k in [k for k, t in st.private_replies.items() if now - t >= self.PRIVATE_REPLY_INTERVAL]:
+            del st.private_replies[k]
+
+    def set_rooms(self, rooms: Iterable[RoomBinding]) -> None:
+        """Swap in newly loaded room bindings (after a successful reload); open cases keep theirs."""
+        self.rooms = {(b.network, b.room): b for b in rooms}
+        self.moderator_rooms = {}
+        for b in self.rooms.values():
+            if b.moderators_room is not None:
+                self.moderator_rooms.setdefault((b.moderators_network, b.moderators_room), b)

@@ -35,7 +35,6 @@ class Runner:
         self.clock = clock
         self.action_timeout = action_timeout
         self.log_failures = 0  # event-log writes that failed (reported, counted, never fatal)
-        self.executed: list[tuple[A.Action, ActionOutcome]] = []  # bounded history for status/tests
 
     async def handle(self, event: Event) -> None:
         """Process one event and every action that follows from it, to completion."""
@@ -44,8 +43,6 @@ class Runner:
             action = queue.popleft()
             if isinstance(action, A.ADAPTER_ACTIONS):
                 outcome = await self._execute(action)
-                self.executed.append((action, outcome))
-                del self.executed[:-1000]
                 queue.extend(self.engine.handle(outcome))
             else:
                 self._write(action)

@@ -238,3 +238,25 @@ def test_config_unknown_network_in_room(write):
     path = write("gateway.yaml", CONFIG.replace("  - network: mx", "  - network: mz"))
     assert errors_of(lambda: load_config(path)) == [
         f"{path}:9:14: rooms[0].network: no network named 'mz' under 'networks'"]
+
+
+def test_reload_never_replaces_a_good_policy_with_a_bad_one(write):
+    from gateway.config import build_engine, reload_rooms
+    from gateway.events import Message
+
+    policy_file = write("policies/peer.yaml", GOOD)
+    cfg_path = write("gateway.yaml", CONFIG + "policy_dir: policies\n")
+    engine = build_engine(load_config(cfg_path))
+    good = engine.rooms[("mx", "!group:test")].policy
+
+    policy_file.write_text(policy_file.read_text() + "tiers: [broken\n")
+    errors = reload_rooms(engine, cfg_path)
+    assert errors and str(errors[0]).startswith(f"{policy_file}:")
+    assert engine.rooms[("mx", "!group:test")].policy is good
+    acted = engine.handle(Message("mx", 1.0, room="!group:test", sender="@kit:test",
+                                  text="i took all my pills"))
+    assert any(type(a).__name__ == "SendPrivate" for a in acted)  # still protecting people
+
+    policy_file.write_text(GOOD.replace("region: GB", "region: US"))
+    assert reload_rooms(engine, cfg_path) == []
+    assert engine.rooms[("mx", "!group:test")].region == "US"
