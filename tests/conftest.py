@@ -19,6 +19,29 @@ from gateway.policy import PolicyLoader
 
 ROOM, MODS, NET = "!group:test", "!mods:test", "test"
 
+# A room policy extending the default, and a config whose one room uses it (line numbers matter to tests).
+GOOD = """
+extends: default
+name: peer
+region: GB
+moderators:
+  room: "!mods:test"
+"""
+
+CONFIG = """
+event_log: gateway.db
+networks:
+  mx:
+    type: matrix
+    homeserver: http://127.0.0.1:8008
+    user_id: "@bot:test"
+    password_env: GATEWAY_MX_PASSWORD
+rooms:
+  - network: mx
+    room: "!group:test"
+    policy: peer
+"""
+
 
 
 

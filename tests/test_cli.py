@@ -15,7 +15,7 @@ from adapters.memory import MemoryAdapter
 from gateway.eventlog import EventLog
 from gateway.runner import Runner
 
-from .conftest import NET, say
+from .conftest import CONFIG, GOOD, NET, say
 
 GATEWAY = shutil.which("gateway", path=str(Path(sys.executable).parent)) or "gateway"
 
@@ -25,32 +25,12 @@ def run(*args, stdin: str | bytes = b"", cwd=None):
     return subprocess.run([GATEWAY, *args], input=data, capture_output=True, cwd=cwd, timeout=60)
 
 
-CONFIG = """
-event_log: data/gateway.db
-policy_dir: policies
-networks:
-  mx:
-    type: matrix
-    homeserver: http://127.0.0.1:8008
-    user_id: "@bot:test"
-    password_env: GATEWAY_MX_PASSWORD
-rooms:
-  - network: mx
-    room: "!group:test"
-    policy: peer
-    region: US
-"""
-PEER = """
-extends: default
-name: peer
-moderators:
-  room: "!mods:test"
-"""
+CONFIG_WITH_DIR = CONFIG + "policy_dir: policies\n"
 
 
 def test_check_ok_prints_one_line_summary(write):
-    write("policies/peer.yaml", PEER)
-    cfg = write("gateway.yaml", CONFIG)
+    write("policies/peer.yaml", GOOD)
+    cfg = write("gateway.yaml", CONFIG_WITH_DIR)
     r = run("check", "--config", str(cfg))
     assert r.returncode == 0, r.stderr
     lines = r.stdout.decode().splitlines()
@@ -58,12 +38,12 @@ def test_check_ok_prints_one_line_summary(write):
 
 
 def test_check_error_exit_2_with_file_line_col_key(write):
-    bad = write("policies/peer.yaml", PEER + "mode: loud\n")
-    cfg = write("gateway.yaml", CONFIG)
+    bad = write("policies/peer.yaml", GOOD + "mode: loud\n")
+    cfg = write("gateway.yaml", CONFIG_WITH_DIR)
     r = run("check", "--config", str(cfg))
     assert r.returncode == 2
     first = r.stderr.decode().splitlines()[0]
-    assert first == f"{bad}:5:7: mode: expected one of act, observe, got 'loud'"
+    assert first == f"{bad}:6:7: mode: expected one of act, observe, got 'loud'"
 
 
 def test_check_a_single_policy(write):
@@ -95,7 +75,7 @@ def test_scan_survives_invalid_utf8(tmp_path):
 
 
 def test_scan_with_a_policy_path(write):
-    p = write("mine.yaml", PEER + "tiers:\n  concern:\n    rules:\n      extra:\n        phrases: [\"rough week\"]\n")
+    p = write("mine.yaml", GOOD + "tiers:\n  concern:\n    rules:\n      extra:\n        phrases: [\"rough week\"]\n")
     r = run("scan", "--policy", str(p), stdin="what a rough week\n")
     assert json.loads(r.stdout)["rules"] == ["concern.extra"]
 

@@ -8,13 +8,8 @@ from gateway.config import load_config
 from gateway.policy import PolicyLoader
 from gateway.yamlsrc import ConfigError, ConfigErrors
 
-GOOD = """
-extends: default
-name: peer
-region: GB
-moderators:
-  room: "!mods:test"
-"""
+from .conftest import CONFIG, GOOD
+
 
 
 def errors_of(loader_call) -> list[str]:
@@ -187,19 +182,6 @@ tiers:
         "message first"]
 
 
-CONFIG = """
-event_log: gateway.db
-networks:
-  mx:
-    type: matrix
-    homeserver: http://127.0.0.1:8008
-    user_id: "@bot:test"
-    password_env: GATEWAY_MX_PASSWORD
-rooms:
-  - network: mx
-    room: "!group:test"
-    policy: peer
-"""
 
 
 def test_config_loads_with_policies_from_policy_dir(write):
