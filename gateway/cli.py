@@ -112,7 +112,12 @@ def cmd_run(args: argparse.Namespace) -> int:
         factories[name] = module
     engine = build_engine(cfg)
     event_log = EventLog(cfg.event_log)
-    adapters = {name: module.create(cfg.networks[name]) for name, module in factories.items()}
+    try:
+        adapters = {name: module.create(cfg.networks[name], store=event_log, rooms=_rooms_on(cfg, name))
+                    for name, module in factories.items()}
+    except (RuntimeError, ValueError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_ERROR
     runner = Runner(engine, adapters, event_log)
 
     async def main() -> None:
@@ -125,6 +130,13 @@ def cmd_run(args: argparse.Namespace) -> int:
     finally:
         event_log.close()
     return EXIT_OK
+
+
+def _rooms_on(cfg, network: str) -> list[str]:
+    """Every room the bot must be in on ``network``: group rooms and moderators' rooms."""
+    rooms = [b.room for b in cfg.rooms if b.network == network]
+    rooms += [b.moderators_room for b in cfg.rooms if b.moderators_network == network]
+    return list(dict.fromkeys(rooms))
 
 
 # -- log --------------------------------------------------------------------------------------

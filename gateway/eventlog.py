@@ -36,8 +36,8 @@ def _text(col: str, max_len: int, charset: str | None = None) -> str:
 
 SCHEMA = f"""
 CREATE TABLE IF NOT EXISTS meta (
-  {_text('key', 32, 'a-z_')} PRIMARY KEY,
-  {_text('value', 64)} NOT NULL
+  {_text('key', 96)} PRIMARY KEY,
+  {_text('value', 255)} NOT NULL
 ) STRICT;
 CREATE TABLE IF NOT EXISTS events (
   id INTEGER PRIMARY KEY,
@@ -122,6 +122,19 @@ class EventLog:
 
     def close(self) -> None:
         self.db.close()
+
+    # -- adapter state (the KeyValueStore an adapter is given: sync token, device id) ----------
+
+    def get(self, key: str) -> str | None:
+        row = self.db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return row[0] if row else None
+
+    def set(self, key: str, value: str) -> None:
+        try:
+            self.db.execute("INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE "
+                            "SET value = excluded.value", (key, value))
+        except sqlite3.Error as exc:
+            raise EventLogError(f"event log state write failed: {type(exc).__name__}") from None
 
     def pseudonym(self, network: str, user: str) -> str:
         digest = hmac.new(self._key, f"{network}\0{user}".encode("utf-8"), hashlib.sha256).hexdigest()

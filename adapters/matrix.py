@@ -1,0 +1,372 @@
+"""The Matrix adapter (matrix-nio ``AsyncClient``).
+
+Translates sync responses into core events and executes core actions with client-server calls.
+Decisions stay in the core; this module only knows Matrix:
+
+- The sync token is saved in the gateway's database after each batch is handled, so a restart never
+  handles a message twice; on the very first start, history from before it started is skipped.
+- Crisis messages and moderator alerts are ``m.text``: the default push rule ``.m.rule.suppress_notices``
+  silences ``m.notice``, and these must reach a person. Guidelines and command replies are notices.
+- Direct rooms are created with ``is_direct`` and recorded in the ``m.direct`` account data (nio has
+  no setter: a raw request) so clients show them as DMs; they are reused next time.
+- Pins: ``m.room.pinned_events`` is read, the bot's own old pin swapped, everyone else's kept.
+- Moderators are decided by the core from the sender's power level in that room (nio's
+  ``has_permission`` is not used: it is broken, nio #324). From room version 12 on, room creators
+  outrank every power level and are not listed in ``users``; nio does not know this, so creators are
+  read from ``m.room.create`` here.
+- Rate limits: nio retries ``M_LIMIT_EXCEEDED`` at most ``max_limit_exceeded`` times (its default is
+  forever); sync errors back off exponentially.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import html.parser
+import json
+import logging
+import os
+import time
+import urllib.parse
+from typing import TYPE_CHECKING, Any, Protocol
+
+from nio import (AsyncClient, AsyncClientConfig, ErrorResponse, JoinError, LoginError, RoomCreateError,
+                 RoomGetEventError, RoomGetStateEventError, RoomPreset, RoomResolveAliasError, SyncError,
+                 WhoamiError)
+
+from gateway.engine import guidelines_digest
+from gateway.events import Authority, Join, Leave, Message, PrivateMessage, RoomReady
+
+from .base import ActionFailed, Adapter
+
+if TYPE_CHECKING:
+    from gateway.config import NetworkConfig
+    from gateway.runner import Runner
+
+__all__ = ["MatrixAdapter", "create", "message_text"]
+
+log = logging.getLogger("gateway.matrix")
+
+
+class KeyValueStore(Protocol):
+    def get(self, key: str) -> str | None: ...
+
+    def set(self, key: str, value: str) -> None: ...
+
+
+class _TextOnly(html.parser.HTMLParser):
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+
+    def handle_data(self, data: str) -> None:
+        self.parts.append(data)
+
+
+def message_text(content: Any) -> str | None:
+    """The text to scan in a message: ``body`` and the text of ``formatted_body`` (spoilers hide text
+    in HTML that a plain ``body`` may not carry). ``None`` if the event carries no text at all."""
+    if not isinstance(content, dict):
+        return None
+    parts = []
+    body = content.get("body")
+    if isinstance(body, str) and body:
+        parts.append(body)
+    formatted = content.get("formatted_body")
+    if isinstance(formatted, str) and formatted:
+        parser = _TextOnly()
+        try:
+            parser.feed(formatted)
+            parser.close()
+        except Exception:  # malformed HTML: keep what was parsed
+            pass
+        text = "".join(parser.parts)
+        if text and text != body:
+            parts.append(text)
+    return "\n".join(parts) if parts else None
+
+
+# Room versions whose creators have no special power (before MSC4289, room version 12).
+_LEGACY_ROOM_VERSIONS = frozenset(str(v) for v in range(1, 12))
+CREATOR_LEVEL = 2**53  # "infinite": above any power level a room can set
+
+
+def _fail(resp: Any) -> ActionFailed:
+    code = getattr(resp, "status_code", None) or "M_UNKNOWN"
+    return ActionFailed(str(code), definitive=code not in ("M_LIMIT_EXCEEDED", "M_UNKNOWN"))
+
+
+class MatrixAdapter(Adapter):
+    def __init__(self, network: str, homeserver: str, user_id: str, *, store: KeyValueStore,
+                 rooms: list[str], password: str | None = None, access_token: str | None = None,
+                 device_id: str | None = None, clock=time.time, max_limit_exceeded: int = 5,
+                 sync_timeout_ms: int = 30_000):
+        if not (password or access_token):
+            raise ValueError(f"network {network}: a password or an access token is needed")
+        self.network = network
+        self.user_id = user_id
+        self.store = store
+        self.configured = list(dict.fromkeys(rooms))
+        self.password, self.access_token = password, access_token
+        self.clock = clock
+        self.sync_timeout_ms = sync_timeout_ms
+        config = AsyncClientConfig(max_limit_exceeded=max_limit_exceeded, max_timeouts=5,
+                                   request_timeout=30, store_sync_tokens=False)
+        self.client = AsyncClient(homeserver, user_id, device_id=device_id or store.get(self._key("device")),
+                                  config=config)
+        self.room_ids: dict[str, str] = {}  # configured name (id or alias) -> room id
+        self.names: dict[str, str] = {}  # room id -> configured name
+        self.creators: dict[str, frozenset[str]] = {}  # room id -> creators with unlimited power
+        self.direct: dict[str, list[str]] = {}  # m.direct account data: user -> [room ids]
+        self._created: set[str] = set()  # DM rooms created this run (nio learns of them at next sync)
+        self.ready = asyncio.Event()
+        self._stopping = False
+
+    def _key(self, what: str) -> str:
+        return f"matrix:{self.network}:{what}"
+
+    # -- start-up -------------------------------------------------------------------------------
+
+    async def login(self) -> None:
+        c = self.client
+        if self.access_token:
+            c.access_token = self.access_token
+            who = await c.whoami()
+            if isinstance(who, WhoamiError):
+                raise RuntimeError(f"network {self.network}: access token refused ({who.status_code})")
+            c.user_id, c.device_id = who.user_id, who.device_id or c.device_id
+        else:
+            resp = await c.login(password=self.password, device_name="safeguarding-gateway")
+            if isinstance(resp, LoginError):
+                raise RuntimeError(f"network {self.network}: login refused ({resp.status_code})")
+        if c.device_id:
+            self.store.set(self._key("device"), c.device_id)
+
+    async def join_rooms(self) -> None:
+        for name in self.configured:
+            room_id = name
+            if name.startswith("#"):
+                resolved = await self.client.room_resolve_alias(name)
+                if isinstance(resolved, RoomResolveAliasError):
+                    log.error("%s: cannot resolve %s (%s)", self.network, name, resolved.status_code)
+                    continue
+                room_id = resolved.room_id
+            joined = await self.client.join(room_id)
+            if isinstance(joined, JoinError):
+                log.error("%s: cannot join %s (%s)", self.network, name, joined.status_code)
+                continue
+            self.room_ids[name] = joined.room_id
+            self.names[joined.room_id] = name
+            self.creators[joined.room_id] = await self._creators(joined.room_id)
+
+    async def _creators(self, room_id: str) -> frozenset[str]:
+        path = f"/_matrix/client/v3/rooms/{urllib.parse.quote(room_id)}/state"
+        resp = await self.client.send("GET", path, headers=self._auth())
+        if resp.status != 200:
+            return frozenset()
+        for ev in await resp.json():
+            if ev.get("type") == "m.room.create" and ev.get("state_key") == "":
+                content = ev.get("content") or {}
+                if str(content.get("room_version", "1")) in _LEGACY_ROOM_VERSIONS:
+                    return frozenset()
+                extra = content.get("additional_creators") or []
+                return frozenset([ev.get("sender"), *[u for u in extra if isinstance(u, str)]])
+        return frozenset()
+
+    def power_level(self, room_id: str, user: str) -> int:
+        if user in self.creators.get(room_id, ()):
+            return CREATOR_LEVEL
+        room = self.client.rooms.get(room_id)
+        return room.power_levels.get_user_level(user) if room is not None else 0
+
+    async def load_direct(self) -> None:
+        path = f"/_matrix/client/v3/user/{urllib.parse.quote(self.user_id)}/account_data/m.direct"
+        resp = await self.client.send("GET", path, headers=self._auth())
+        if resp.status == 200:
+            data = await resp.json()
+            self.direct = {u: list(r) for u, r in data.items() if isinstance(r, list)}
+
+    async def _save_direct(self) -> None:
+        path = f"/_matrix/client/v3/user/{urllib.parse.quote(self.user_id)}/account_data/m.direct"
+        resp = await self.client.send("PUT", path, json.dumps(self.direct), headers=self._auth())
+        if resp.status != 200:
+            log.warning("%s: could not record m.direct (HTTP %s)", self.network, resp.status)
+
+    def _auth(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.client.access_token}", "Content-Type": "application/json"}
+
+    async def pinned_guidelines(self, room_id: str) -> tuple[str | None, str | None]:
+        """(digest, event id) of the guidelines the bot pinned earlier in ``room_id``, if any."""
+        state = await self.client.room_get_state_event(room_id, "m.room.pinned_events")
+        if isinstance(state, RoomGetStateEventError):
+            return None, None
+        for event_id in reversed(state.content.get("pinned") or []):
+            got = await self.client.room_get_event(room_id, event_id)
+            if isinstance(got, RoomGetEventError):
+                continue
+            src = got.event.source
+            body = (src.get("content") or {}).get("body")
+            if src.get("sender") == self.user_id and isinstance(body, str):
+                return guidelines_digest(body), event_id
+        return None, None
+
+    # -- the loop -------------------------------------------------------------------------------
+
+    async def run(self, runner: "Runner") -> None:
+        """Log in, join, announce ready rooms, then sync and hand every event to ``runner``."""
+        await self.login()
+        await self.join_rooms()
+        await self.load_direct()
+        since = self.store.get(self._key("sync"))
+        first = await self.client.sync(timeout=0, full_state=True, since=since)
+        while isinstance(first, SyncError):
+            await asyncio.sleep(2)
+            first = await self.client.sync(timeout=0, full_state=True, since=since)
+        for name, room_id in self.room_ids.items():
+            digest, ref = await self.pinned_guidelines(room_id)
+            await runner.handle(RoomReady(self.network, self.clock(), room=name, pinned_digest=digest,
+                                          pinned_ref=ref))
+        if since is not None:
+            await self._handle(first, runner)  # what arrived while the gateway was away
+        self.store.set(self._key("sync"), first.next_batch)
+        self.ready.set()
+        backoff = 1.0
+        while not self._stopping:
+            resp = await self.client.sync(timeout=self.sync_timeout_ms, since=self.client.next_batch)
+            if isinstance(resp, SyncError):
+                log.warning("%s: sync failed (%s); retrying in %.0f s", self.network, resp.status_code, backoff)
+                await asyncio.sleep(backoff)
+                backoff = min(backoff * 2, 60.0)
+                continue
+            backoff = 1.0
+            await self._handle(resp, runner)
+            self.store.set(self._key("sync"), resp.next_batch)
+
+    async def stop(self) -> None:
+        self._stopping = True
+        await self.client.close()
+
+    def _is_direct_room(self, room_id: str) -> bool:
+        return any(room_id in rooms for rooms in self.direct.values())
+
+    async def _handle(self, resp: Any, runner: "Runner") -> None:
+        for room_id in resp.rooms.invite:
+            if room_id in self.names or any(self.room_ids.get(n) == room_id for n in self.configured):
+                await self.client.join(room_id)
+        for room_id, info in resp.rooms.join.items():
+            name = self.names.get(room_id)
+            direct = name is None and self._is_direct_room(room_id)
+            if name is None and not direct:
+                continue
+            for ev in info.timeline.events:
+                event = self._translate(room_id, name, ev)
+                if event is not None:
+                    await runner.handle(event)
+
+    def _translate(self, room_id: str, name: str | None, ev: Any):
+        src = getattr(ev, "source", None) or {}
+        sender = src.get("sender")
+        if not isinstance(sender, str) or sender == self.user_id:
+            return None  # never react to our own events
+        etype, content = src.get("type"), src.get("content") or {}
+        now = self.clock()
+        if etype == "m.room.message":
+            if not isinstance(content, dict) or content.get("msgtype") == "m.notice":
+                return None  # notices are for bots; answering them makes loops
+            text = message_text(content)
+            if text is None:
+                log.info("%s: message without text in %s skipped", self.network, room_id)
+                return None
+            if name is None:
+                return PrivateMessage(self.network, now, sender=sender, text=text)
+            return Message(self.network, now, room=name, sender=sender, text=text, ref=src.get("event_id"),
+                           authority=Authority(power_level=self.power_level(room_id, sender)))
+        if etype == "m.room.member" and name is not None:
+            user = src.get("state_key")
+            membership = content.get("membership") if isinstance(content, dict) else None
+            prev = ((src.get("unsigned") or {}).get("prev_content") or {}).get("membership")
+            if not isinstance(user, str) or user == self.user_id:
+                return None
+            if membership == "join" and prev != "join":
+                return Join(self.network, now, room=name, user=user)
+            if membership in ("leave", "ban") and prev == "join":
+                return Leave(self.network, now, room=name, user=user)
+        return None
+
+    # -- actions --------------------------------------------------------------------------------
+
+    def _room(self, name: str) -> str:
+        return self.room_ids.get(name, name)
+
+    async def _send(self, room_id: str, content: dict) -> str:
+        resp = await self.client.room_send(room_id, "m.room.message", content, ignore_unverified_devices=True)
+        if isinstance(resp, ErrorResponse):
+            raise _fail(resp)
+        return resp.event_id
+
+    async def post_notice(self, room, text):
+        return await self._send(self._room(room), {"msgtype": "m.notice", "body": text})
+
+    async def pin_notice(self, room, ref, replaces):
+        room_id = self._room(room)
+        state = await self.client.room_get_state_event(room_id, "m.room.pinned_events")
+        pinned = [] if isinstance(state, RoomGetStateEventError) else list(state.content.get("pinned") or [])
+        pinned = [p for p in pinned if p not in (ref, replaces)] + [ref]
+        resp = await self.client.room_put_state(room_id, "m.room.pinned_events", {"pinned": pinned})
+        if isinstance(resp, ErrorResponse):
+            raise _fail(resp)
+        return ref
+
+    async def set_topic(self, room, text):
+        resp = await self.client.room_put_state(self._room(room), "m.room.topic", {"topic": text})
+        if isinstance(resp, ErrorResponse):
+            raise _fail(resp)
+
+    async def _direct_room(self, user: str) -> str:
+        """The DM room with ``user``: reused from m.direct (re-inviting if they left), or created."""
+        for room_id in reversed(self.direct.get(user, [])):
+            room = self.client.rooms.get(room_id)
+            if room is None:
+                if room_id in self._created:
+                    return room_id  # created this run, not synced yet
+                continue  # not joined any more
+            if user in room.users or user in room.invited_users:
+                return room_id
+            invited = await self.client.room_invite(room_id, user)
+            if not isinstance(invited, ErrorResponse):
+                return room_id
+        created = await self.client.room_create(is_direct=True, invite=[user],
+                                                preset=RoomPreset.trusted_private_chat)
+        if isinstance(created, RoomCreateError):
+            raise _fail(created)
+        self._created.add(created.room_id)
+        self.direct.setdefault(user, []).append(created.room_id)
+        await self._save_direct()
+        return created.room_id
+
+    async def send_private(self, user, text):
+        room_id = await self._direct_room(user)
+        return await self._send(room_id, {"msgtype": "m.text", "body": text})
+
+    async def greet_user(self, room, user, text):
+        await self._send(self._room(room), {"msgtype": "m.notice", "body": f"{user}: {text}",
+                                            "m.mentions": {"user_ids": [user]}})
+
+    async def remove_from_room(self, room, user, reason):
+        resp = await self.client.room_kick(self._room(room), user, reason)
+        if isinstance(resp, ErrorResponse):
+            raise _fail(resp)
+
+    async def alert_moderators(self, room, text, priority, message_ref):
+        return await self._send(self._room(room), {"msgtype": "m.text", "body": text})
+
+
+def create(net: "NetworkConfig", *, store: KeyValueStore, rooms: list[str]) -> MatrixAdapter:
+    """Build the adapter from the config; secrets are read from the environment variables it names."""
+    s = net.settings
+    password = os.environ.get(s["password_env"]) if s.get("password_env") else None
+    token = os.environ.get(s["access_token_env"]) if s.get("access_token_env") else None
+    if not (password or token):
+        names = [s[k] for k in ("password_env", "access_token_env") if s.get(k)]
+        raise RuntimeError(f"network {net.name}: set {' or '.join(names) or 'password_env'} in the environment")
+    return MatrixAdapter(net.name, s["homeserver"], s["user_id"], store=store, rooms=rooms,
+                         password=password, access_token=token, device_id=s.get("device_id"))

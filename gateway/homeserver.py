@@ -1,0 +1,180 @@
+"""A throwaway local Synapse homeserver, for the demo and the tests.
+
+Synapse (the ``matrix-synapse`` package) runs on a free loopback port with SQLite, no federation and
+raised rate limits (with Synapse's defaults the third invite in a loop waits 60 s), and users are
+registered through the shared-secret admin API, as real deployments' test rigs do. Nothing here is
+used by a production gateway.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import os
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+__all__ = ["Homeserver", "HomeserverUnavailable", "synapse_available"]
+
+SERVER_NAME = "localhost"
+_LIMIT = {"per_second": 1000, "burst_count": 1000}
+
+
+class HomeserverUnavailable(RuntimeError):
+    """Synapse is not installed or did not start."""
+
+
+def synapse_available() -> bool:
+    try:
+        import synapse  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@dataclass(frozen=True)
+class User:
+    user_id: str
+    password: str
+    access_token: str
+    device_id: str
+
+
+class Homeserver:
+    """``with Homeserver(tmpdir) as hs: hs.register("alice")`` -- stopped and removed on exit."""
+
+    def __init__(self, directory: str | Path, *, port: int | None = None, keep: bool = False):
+        self.dir = Path(directory)
+        self.port = port or free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.keep = keep
+        self.process: subprocess.Popen | None = None
+        self.shared_secret = secrets.token_hex(16)
+        self.log_path = self.dir / "synapse.log"
+
+    # -- lifecycle ----------------------------------------------------------------------------
+
+    def _config(self) -> dict:
+        d = self.dir
+        return {
+            "server_name": SERVER_NAME,
+            "pid_file": str(d / "homeserver.pid"),
+            "listeners": [{"port": self.port, "bind_addresses": ["127.0.0.1"], "type": "http",
+                           "tls": False, "x_forwarded": False,
+                           "resources": [{"names": ["client"], "compress": False}]}],
+            "database": {"name": "sqlite3", "args": {"database": str(d / "homeserver.db")}},
+            "media_store_path": str(d / "media"),
+            "signing_key_path": str(d / "signing.key"),
+            "registration_shared_secret": self.shared_secret,
+            "macaroon_secret_key": secrets.token_hex(16),
+            "form_secret": secrets.token_hex(16),
+            "report_stats": False,
+            "trusted_key_servers": [],
+            "suppress_key_server_warning": True,
+            "enable_registration": False,
+            "federation_domain_whitelist": [],
+            "presence": {"enabled": False},
+            "url_preview_enabled": False,
+            "rc_message": _LIMIT,
+            "rc_registration": _LIMIT,
+            "rc_login": {"address": _LIMIT, "account": _LIMIT, "failed_attempts": _LIMIT},
+            "rc_joins": {"local": _LIMIT, "remote": _LIMIT},
+            "rc_joins_per_room": _LIMIT,
+            "rc_invites": {"per_room": _LIMIT, "per_user": _LIMIT, "per_issuer": _LIMIT},
+            "rc_room_creation": _LIMIT,
+            "rc_admin_redaction": _LIMIT,
+            "rc_3pid_validation": _LIMIT,
+            "rc_presence": {"per_user": _LIMIT},
+            "rc_delayed_event_mgmt": _LIMIT,
+            "rc_reports": _LIMIT,
+        }
+
+    def start(self, timeout: float = 60.0) -> "Homeserver":
+        if not synapse_available():
+            raise HomeserverUnavailable("the matrix-synapse package is not installed "
+                                        "(pip install -e '.[test]')")
+        self.dir.mkdir(parents=True, exist_ok=True)
+        config = self.dir / "homeserver.yaml"
+        if not config.exists():
+            config.write_text(yaml.safe_dump(self._config()))
+            subprocess.run([sys.executable, "-m", "synapse.app.homeserver", "-c", str(config),
+                            "--generate-keys"], check=True, capture_output=True, timeout=120)
+        else:
+            self.shared_secret = yaml.safe_load(config.read_text())["registration_shared_secret"]
+        log = open(self.log_path, "ab")
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "synapse.app.homeserver", "-c", str(config)],
+            stdout=log, stderr=subprocess.STDOUT, cwd=self.dir, start_new_session=True)
+        log.close()
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise HomeserverUnavailable(f"Synapse exited with {self.process.returncode}; see "
+                                            f"{self.log_path}")
+            try:
+                self._request("GET", "/_matrix/client/versions")
+                return self
+            except (urllib.error.URLError, ConnectionError, OSError):
+                time.sleep(0.2)
+        self.stop()
+        raise HomeserverUnavailable(f"Synapse did not answer within {timeout:.0f} s; see {self.log_path}")
+
+    def stop(self) -> None:
+        p = self.process
+        if p is not None and p.poll() is None:
+            os.killpg(p.pid, signal.SIGTERM)
+            try:
+                p.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                os.killpg(p.pid, signal.SIGKILL)
+                p.wait()
+        self.process = None
+
+    def __enter__(self) -> "Homeserver":
+        return self.start()
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+        if not self.keep:
+            shutil.rmtree(self.dir, ignore_errors=True)
+
+    # -- HTTP helpers ---------------------------------------------------------------------------
+
+    def _request(self, method: str, path: str, body: dict | None = None, token: str | None = None) -> dict:
+        data = json.dumps(body).encode() if body is not None else None
+        req = urllib.request.Request(self.url + path, data=data, method=method)
+        req.add_header("Content-Type", "application/json")
+        if token:
+            req.add_header("Authorization", f"Bearer {token}")
+        with urllib.request.urlopen(req, timeout=30) as resp:
+            return json.loads(resp.read() or b"{}")
+
+    def register(self, localpart: str, password: str | None = None, *, admin: bool = False) -> User:
+        """Register a user with the shared-secret admin API; returns its id, password and a token."""
+        password = password or secrets.token_hex(12)
+        nonce = self._request("GET", "/_synapse/admin/v1/register")["nonce"]
+        mac = hmac.new(self.shared_secret.encode(), digestmod=hashlib.sha1)
+        mac.update(b"\x00".join([nonce.encode(), localpart.encode(), password.encode(),
+                                 b"admin" if admin else b"notadmin"]))
+        out = self._request("POST", "/_synapse/admin/v1/register", {
+            "nonce": nonce, "username": localpart, "password": password, "admin": admin,
+            "mac": mac.hexdigest()})
+        return User(out["user_id"], password, out["access_token"], out["device_id"])

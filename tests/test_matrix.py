@@ -1,0 +1,139 @@
+"""The Matrix adapter against a real Synapse on loopback, with real clients as the people in the room.
+
+Each test asserts what a person would see. Without matrix-synapse installed these tests skip locally;
+under CI a skip is a failure (tests/conftest.py).
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from gateway.homeserver import Homeserver, HomeserverUnavailable, synapse_available
+
+from .matrix_world import make_world
+
+GUIDELINE_START = "Welcome. This room is peer support"
+
+
+@pytest.fixture(scope="session")
+def homeserver(tmp_path_factory):
+    if not synapse_available():
+        pytest.skip("matrix-synapse is not installed: pip install -e '.[test]'")
+    hs = Homeserver(tmp_path_factory.mktemp("synapse"))
+    try:
+        hs.start()
+    except HomeserverUnavailable as exc:
+        pytest.skip(str(exc))
+    yield hs
+    hs.stop()
+
+
+@pytest.fixture
+async def world(homeserver, tmp_path):
+    w = await make_world(homeserver, tmp_path)
+    yield w
+    if w.gateway is not None:
+        await w.gateway.stop()
+    for p in [w.mod, *w.people.values()]:
+        await p.close()
+
+
+async def pinned_bodies(person, room_id) -> list[str]:
+    state = await person.client.room_get_state_event(room_id, "m.room.pinned_events")
+    bodies = []
+    for event_id in getattr(state, "content", {}).get("pinned", []):
+        ev = await person.client.room_get_event(room_id, event_id)
+        bodies.append(ev.event.source["content"]["body"])
+    return bodies
+
+
+async def test_at_risk_flow_as_the_people_in_the_room_see_it(world):
+    gw = await world.start_gateway()
+    kit, mod = world.people["kit"], world.mod
+    bot = world.bot.user_id
+
+    # everyone sees the pinned guidelines
+    bodies = await pinned_bodies(kit, world.group)
+    assert len(bodies) == 1 and bodies[0].startswith(GUIDELINE_START)
+
+    marker = "CANARYm4tr1x"
+    at_risk_event = await kit.say(world.group, f"honestly I took all my pills {marker}")
+
+    # kit is invited to a direct room and finds the crisis message there
+    dm_room = await kit.wait_for("a DM invite", lambda: next(
+        (r for r, evs in kit.invites.items() if any(e["state_key"] == kit.id and e["content"].get("is_direct")
+                                                     for e in evs)), None))
+    await kit.client.join(dm_room)
+    dm = (await kit.wait_for("the crisis message", lambda: kit.messages(dm_room, bot)))[0]
+    assert dm["content"]["msgtype"] == "m.text"  # notices are silenced by default push rules
+    assert "116 123" in dm["content"]["body"] and "999" in dm["content"]["body"]
+    assert "not a person or a counsellor" in dm["content"]["body"]
+
+    # the room sees kit leave, with the neutral reason, after the DM was sent
+    def kicked():
+        return next((e for r, e in mod.events if r == world.group and e.get("type") == "m.room.member"
+                     and e.get("state_key") == kit.id and e["content"].get("membership") == "leave"), None)
+    kick = await mod.wait_for("kit's removal", kicked)
+    assert kick["sender"] == bot
+    assert kick["content"]["reason"] == "Removed by the room bot (automated). A moderator will follow up."
+    assert dm["origin_server_ts"] <= kick["origin_server_ts"]
+
+    # the moderators get an alert they can act on, with a link to the message
+    alert = (await mod.wait_for("the alert", lambda: mod.messages(world.mods_room, bot)))[0]["content"]
+    assert alert["msgtype"] == "m.text"
+    assert kit.id in alert["body"] and "imminent" in alert["body"]
+    assert "Private message: delivered. Removal: done." in alert["body"]
+    assert f"https://matrix.to/#/{world.group}/{at_risk_event}" in alert["body"]
+    assert marker not in alert["body"]
+
+    # the database holds what happened, and no message text
+    kinds = [r["kind"] for r in gw.log.rows()]
+    assert kinds[-4:] == ["risk_detected", "dm_sent", "removed", "alerted"]
+    for path in (world.dir / "data").iterdir():
+        assert marker.encode() not in path.read_bytes(), path.name
+
+    # the DM room is recorded in m.direct and reused for the next message to kit
+    assert dm_room in gw.adapter.direct[kit.id]
+
+
+async def test_moderator_commands_need_power_level_not_a_name(world):
+    gw = await world.start_gateway()
+    ana, mod = world.people["ana"], world.mod
+    bot = world.bot.user_id
+    await ana.client.set_displayname(mod.id)  # pretending to be the moderator changes nothing
+    await ana.say(world.group, "!pause")
+    reply = await ana.wait_for("a refusal", lambda: [m for m in ana.messages(world.group, bot)
+                                                     if "for moderators" in m["content"]["body"]])
+    assert reply[0]["content"]["msgtype"] == "m.notice"
+    assert not gw.engine.state.paused
+
+    await mod.say(world.group, "!pause")
+    await mod.wait_for("the pause confirmation", lambda: [m for m in mod.messages(world.group, bot)
+                                                         if "is paused" in m["content"]["body"]])
+    assert (("mx", world.group) in gw.engine.state.paused)
+    rows = [(r["command"], r["authorised"]) for r in gw.log.rows() if r["kind"] == "command"]
+    assert rows == [("pause", False), ("pause", True)]
+
+
+async def test_restart_neither_rehandles_old_messages_nor_reposts_guidelines(world):
+    gw = await world.start_gateway()
+    kit, ana, mod = world.people["kit"], world.people["ana"], world.mod
+    bot = world.bot.user_id
+    await kit.say(world.group, "i want to die")
+    await mod.wait_for("the first alert", lambda: mod.messages(world.mods_room, bot))
+    await gw.stop()
+
+    gw = await world.start_gateway()
+    await ana.say(world.group, "i wish i was dead")
+    await mod.wait_for("the second alert", lambda: [m for m in mod.messages(world.mods_room, bot)
+                                                   if ana.id in m["content"]["body"]])
+    log_rows = list(gw.log.rows())
+    detected = [r["subject"] for r in log_rows if r["kind"] == "risk_detected"]
+    assert detected == [gw.log.pseudonym("mx", kit.id), gw.log.pseudonym("mx", ana.id)]
+    assert [r["kind"] for r in log_rows].count("guidelines_posted") == 1
+    guideline_posts = [m for m in mod.messages(world.group, bot)
+                       if m["content"]["body"].startswith(GUIDELINE_START)]
+    assert len(guideline_posts) == 1
+    assert len(await pinned_bodies(mod, world.group)) == 1
+    alerts_about_kit = [m for m in mod.messages(world.mods_room, bot) if kit.id in m["content"]["body"]]
+    assert len(alerts_about_kit) == 1
