@@ -8,6 +8,7 @@ final, or a timeout the runner imposes.
 
 from __future__ import annotations
 
+import asyncio
 from abc import ABC, abstractmethod
 
 __all__ = ["Adapter", "ActionFailed"]
@@ -27,6 +28,14 @@ class ActionFailed(Exception):
 
 class Adapter(ABC):
     network: str
+    ready: "asyncio.Event"  # set once the adapter joined its rooms and announced them to the core
+
+    async def run(self, runner) -> None:
+        """Connect and hand every network event to ``runner`` until stopped."""
+        raise NotImplementedError
+
+    async def stop(self) -> None:
+        """Disconnect."""
 
     @abstractmethod
     async def post_notice(self, room: str, text: str) -> str | None:

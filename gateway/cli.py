@@ -1,6 +1,6 @@
 """The ``gateway`` command line.
 
-    gateway demo                                   play the at-risk flow and show what each side sees
+    gateway demo [--once]                          the at-risk flow on a throwaway local Synapse
     gateway check --config FILE | --policy NAME    validate; exit 0 with a summary, 2 with file:line:col
     gateway scan [--policy NAME_OR_PATH]           stdin lines -> one JSON result per line; writes nothing
     gateway run --config FILE                      run the gateway
@@ -12,7 +12,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import datetime as dt
-import importlib
 import json
 import logging
 import sys
@@ -92,51 +91,30 @@ def cmd_scan(args: argparse.Namespace) -> int:
 # -- run --------------------------------------------------------------------------------------
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from .config import build_engine, load_config
-    from .eventlog import EventLog
-    from .runner import Runner
+    from .service import AdapterUnavailable, Service
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("nio").setLevel(logging.WARNING)  # nio logs event details at INFO
     try:
-        cfg = load_config(args.config)
+        service = Service(args.config)
     except (ConfigError, ConfigErrors) as exc:
         return _print_errors(exc)
-    factories = {}
-    for name, net in cfg.networks.items():
-        try:
-            module = importlib.import_module(f"adapters.{net.type}")
-        except ImportError:
-            print(f"error: network {name}: the {net.type} adapter is not available in this version",
-                  file=sys.stderr)
-            return EXIT_ERROR
-        factories[name] = module
-    engine = build_engine(cfg)
-    event_log = EventLog(cfg.event_log)
-    try:
-        adapters = {name: module.create(cfg.networks[name], store=event_log, rooms=_rooms_on(cfg, name))
-                    for name, module in factories.items()}
-    except (RuntimeError, ValueError) as exc:
+    except (AdapterUnavailable, RuntimeError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_ERROR
-    runner = Runner(engine, adapters, event_log)
 
     async def main() -> None:
-        await asyncio.gather(*(a.run(runner) for a in adapters.values()))
+        try:
+            await service.start()
+            await service.wait()
+        finally:
+            await service.stop()
 
     try:
         asyncio.run(main())
     except KeyboardInterrupt:
         pass
-    finally:
-        event_log.close()
     return EXIT_OK
-
-
-def _rooms_on(cfg, network: str) -> list[str]:
-    """Every room the bot must be in on ``network``: group rooms and moderators' rooms."""
-    rooms = [b.room for b in cfg.rooms if b.network == network]
-    rooms += [b.moderators_room for b in cfg.rooms if b.moderators_network == network]
-    return list(dict.fromkeys(rooms))
 
 
 # -- log --------------------------------------------------------------------------------------
@@ -187,7 +165,7 @@ def cmd_log(args: argparse.Namespace) -> int:
 def cmd_demo(args: argparse.Namespace) -> int:
     from .demo import run_demo
 
-    return run_demo()
+    return run_demo(keep_running=not args.once, port=args.port)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -210,7 +188,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--config", required=True)
     p.set_defaults(func=cmd_run)
 
-    p = sub.add_parser("demo", help="play the at-risk flow and print a timeline")
+    p = sub.add_parser("demo", help="play the at-risk flow on a throwaway local Synapse and print a timeline")
+    p.add_argument("--once", action="store_true", help="exit after the scenario instead of staying up")
+    p.add_argument("--port", type=int, default=None, help="homeserver port (default: 8008 if free)")
     p.set_defaults(func=cmd_demo)
 
     p = sub.add_parser("log", help="the transcript-free event log")

@@ -101,7 +101,7 @@ def load_config(path: str | Path) -> Config:
     for i, raw in enumerate(raw_rooms):
         p = ("rooms", i)
         r = c.mapping(p, raw, required=("network", "room"),
-                      optional=("policy", "region", "moderators_room", "moderators_network"))
+                      optional=("policy", "region", "moderators_room", "moderators_network", "name"))
         if r is None:
             continue
         net = r.get("network")
@@ -139,8 +139,11 @@ def load_config(path: str | Path) -> Config:
             c.error(p, "no moderators' room: set moderators.room in the policy or moderators_room here "
                        "(an at-risk person must never be handled without telling a human)")
             continue
+        name = c.string(p + ("name",), r["name"], max_len=100) if r.get("name") is not None else None
+        if name is MISSING:
+            continue
         rooms.append(RoomBinding(net, room, policy, region, mod_net, mod_room,
-                                 network_type=networks[net].type))
+                                 network_type=networks[net].type, name=name))
     c.raise_if_errors()
     return Config(path, base / event_log, dirs, networks, rooms, directory, policies)
 

@@ -1,102 +1,155 @@
-"""``gateway demo``: the at-risk flow played through the real engine, runner and event log.
+"""``gateway demo``: the at-risk flow on a throwaway local Synapse, as the people in the room see it.
 
-Until the Matrix adapter lands, the network is simulated in memory; everything else is the code that
-runs in production. The timeline shows what each person would see, then proves the event log holds
-no message text.
+It starts Synapse (SQLite, loopback), registers a bot, a moderator and three members, creates a group
+room and a moderators' room, runs the real gateway with the shipped default policy, and plays a short
+scenario through real Matrix clients, printing a timeline of what each person sees. Then it stays up
+(unless ``--once``) so you can log in with any Matrix client and look around.
 """
 
 from __future__ import annotations
 
 import asyncio
+import os
+import secrets
+import socket
 import tempfile
+import textwrap
 import time
 from pathlib import Path
 
-from adapters.memory import MemoryAdapter
+from nio import RoomPreset
 
-from .crisis import load_directory
-from .engine import Engine, RoomBinding
-from .events import Authority, Join, Message, RoomReady
-from .eventlog import EventLog
-from .policy import PolicyLoader
-from .runner import Runner
+from .homeserver import Homeserver, HomeserverUnavailable, Person, free_port
+from .service import Service
 
-ROOM, MODS = "#peer-support", "#peer-support-mods"
 SCRIPT = [
-    ("@sam:demo", "this exam is killing me lol"),
-    ("@ana:demo", "I'm dead 😂 that meme"),
-    ("@kit:demo", "honestly I took all my pills, I'm done"),
+    ("sam", "this exam is killing me lol", False),
+    ("ana", "I'm dead 😂 that meme", False),
+    ("kit", "honestly I took all my pills, I'm done", True),
 ]
+PASSWORD = "demo-password"  # a throwaway homeserver on loopback; printed for logging in
 
 
-class _NarratingAdapter(MemoryAdapter):
-    """Prints each action as the person on the other end would see it."""
+class Timeline:
+    def __init__(self) -> None:
+        self.start = time.monotonic()
 
-    def __init__(self, start: float):
-        super().__init__("demo", members={ROOM: {"@sam:demo", "@ana:demo", "@kit:demo"}})
-        self.start = start
-
-    def _say(self, who: str, what: str, body: str | None = None) -> None:
-        print(f"[{time.monotonic() - self.start:6.3f}s] {who}: {what}")
-        if body:
-            for line in body.splitlines():
-                print(f"           | {line}")
-
-    async def post_notice(self, room, text):
-        ref = await super().post_notice(room, text)
-        self._say(f"everyone in {room}", "the bot posts the room guidelines", text)
-        return ref
-
-    async def pin_notice(self, room, ref, replaces):
-        await super().pin_notice(room, ref, replaces)
-        self._say(f"everyone in {room}", "the guidelines are pinned")
-        return ref
-
-    async def send_private(self, user, text):
-        ref = await super().send_private(user, text)
-        self._say(user, "receives a private message from the bot", text)
-        return ref
-
-    async def remove_from_room(self, room, user, reason):
-        await super().remove_from_room(room, user, reason)
-        self._say(f"everyone in {room}", f"{user} left the room; the reason shown is:", reason)
-
-    async def alert_moderators(self, room, text, priority, message_ref):
-        ref = await super().alert_moderators(room, text, priority, message_ref)
-        self._say(f"moderators in {room}", f"{priority} alert", text)
-        return ref
+    def __call__(self, who: str, what: str, body: str | None = None) -> None:
+        print(f"[{time.monotonic() - self.start:6.2f}s] {who}: {what}", flush=True)
+        for line in (body or "").splitlines():
+            print(f"          | {line}", flush=True)
 
 
-async def _play(workdir: Path) -> int:
-    start = time.monotonic()
-    policy = PolicyLoader().load("default")
-    binding = RoomBinding("demo", ROOM, policy, "GB", "demo", MODS)
-    engine = Engine([binding], load_directory(), bot_ids={"demo": "@bot:demo"})
-    adapter = _NarratingAdapter(start)
-    log = EventLog(workdir / "gateway.db")
-    runner = Runner(engine, {"demo": adapter}, log)
-    print("Safeguarding gateway demo (simulated network in memory; policy: shipped default, region GB)\n")
-    await runner.handle(RoomReady("demo", time.time(), room=ROOM))
-    await runner.handle(Join("demo", time.time(), room=ROOM, user="@kit:demo"))
-    for sender, text in SCRIPT:
-        print(f"\n[{time.monotonic() - start:6.3f}s] {sender} writes in {ROOM}: {text!r}")
-        before = len(adapter.calls)
-        await runner.handle(Message("demo", time.time(), room=ROOM, sender=sender, text=text,
-                                    ref=f"$msg-{sender}"))
-        if len(adapter.calls) == before:
-            print("           (no action: an idiom, not a person at risk)")
-    print("\nThe event log (transcript-free; people are keyed pseudonyms):")
-    for row in log.rows():
-        fields = {k: v for k, v in row.items() if v is not None and k not in ("id", "time")}
-        print("  " + ", ".join(f"{k}={v}" for k, v in fields.items()))
-    log.close()
-    stored = b"".join(p.read_bytes() for p in workdir.iterdir())
-    leaked = [text for _, text in SCRIPT if text.encode() in stored]
-    print("\nMessage text found in the files the gateway wrote: " + ("NONE" if not leaked else str(leaked)))
-    print("\nNext: `gateway scan` tries the detector on your own lines; README.md explains the policy format.")
-    return 0 if not leaked else 1
+async def _scenario(hs: Homeserver, workdir: Path, keep_running: bool) -> int:
+    say = Timeline()
+    bot = hs.register("safety-bot", secrets.token_hex(12))
+    mod = Person(hs, "moderator", PASSWORD)
+    people = {name: Person(hs, name, PASSWORD) for name in ("sam", "ana", "kit")}
+    power = {"users": {bot.user_id: 100}}
+    group = (await mod.client.room_create(name="Peer support", alias="peer-support",
+                                          preset=RoomPreset.public_chat, power_level_override=power,
+                                          invite=[bot.user_id])).room_id
+    mods_room = (await mod.client.room_create(name="Peer support moderators", alias="peer-support-mods",
+                                              preset=RoomPreset.private_chat, power_level_override=power,
+                                              invite=[bot.user_id])).room_id
+    say("moderator", "created #peer-support:localhost and #peer-support-mods:localhost, invited the bot")
+
+    bot_env = "GATEWAY_DEMO_BOT_PASSWORD"
+    os.environ[bot_env] = bot.password
+    config = workdir / "gateway.yaml"
+    config.write_text(textwrap.dedent(f"""
+        event_log: data/gateway.db
+        networks:
+          demo:
+            type: matrix
+            homeserver: {hs.url}
+            user_id: "{bot.user_id}"
+            password_env: {bot_env}
+        rooms:
+          - network: demo
+            room: "#peer-support:localhost"
+            name: "Peer support"
+            policy: default
+            region: GB
+            moderators_room: "#peer-support-mods:localhost"
+    """))
+    service = Service(config)
+    service.adapters["demo"].sync_timeout_ms = 1000
+    try:
+        await service.start()
+        say("safety-bot", "joined both rooms with the shipped default policy (region GB)")
+        for p in people.values():
+            await p.client.join(group)
+        kit = people["kit"]
+        state = await kit.client.room_get_state_event(group, "m.room.pinned_events")
+        pinned = await kit.client.room_get_event(group, state.content["pinned"][-1])
+        say("kit", "joins and sees the pinned guidelines", pinned.event.source["content"]["body"])
+
+        for name, text, at_risk in SCRIPT:
+            await people[name].say(group, text)
+            say(name, f"writes {text!r}")
+            if not at_risk:
+                await asyncio.sleep(1.5)
+                say("safety-bot", "no action: an idiom, not a person at risk")
+        dm_room = await kit.wait_for("a DM invite", lambda: next(
+            (r for r, evs in kit.invites.items()
+             if any(e["state_key"] == kit.id and e["content"].get("is_direct") for e in evs)), None))
+        say("kit", "is invited to a direct chat by the bot and opens it")
+        await kit.client.join(dm_room)
+        dm = (await kit.wait_for("the crisis message", lambda: kit.messages(dm_room, bot.user_id)))[0]
+        say("kit", "reads the private message", dm["content"]["body"])
+        kick = await mod.wait_for("the removal", lambda: next(
+            (e for r, e in mod.events if r == group and e.get("type") == "m.room.member"
+             and e.get("state_key") == kit.id and e["content"].get("membership") == "leave"), None))
+        say("everyone in the room", "sees kit removed; the reason shown to all is", kick["content"]["reason"])
+        alert = (await mod.wait_for("the alert", lambda: mod.messages(mods_room, bot.user_id)))[0]
+        say("moderator", "gets an alert in #peer-support-mods", alert["content"]["body"])
+
+        print("\nThe event log (transcript-free; people are keyed pseudonyms):")
+        for row in service.log.rows():
+            fields = {k: v for k, v in row.items() if v is not None and k not in ("id", "time", "network")}
+            print("  " + ", ".join(f"{k}={v}" for k, v in fields.items()))
+        stored = b"".join(p.read_bytes() for p in (workdir / "data").iterdir())
+        leaked = [text for _, text, _ in SCRIPT if text.encode() in stored]
+        print("\nMessage text found in the files the gateway wrote: " + ("NONE" if not leaked else str(leaked)))
+        if keep_running:
+            print(textwrap.dedent(f"""
+                The homeserver stays up. Log in with any Matrix client (Element: "Sign in", edit the server):
+                  homeserver  {hs.url}
+                  users       @moderator:localhost, @sam:localhost, @ana:localhost, @kit:localhost
+                  password    {PASSWORD}
+                Rooms: #peer-support:localhost and #peer-support-mods:localhost. Press Ctrl-C to stop.
+            """))
+            await service.wait()
+        return 0 if not leaked else 1
+    finally:
+        await service.stop()
+        for p in [mod, *people.values()]:
+            await p.close()
 
 
-def run_demo() -> int:
+def run_demo(*, keep_running: bool = True, port: int | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="gateway-demo-") as tmp:
-        return asyncio.run(_play(Path(tmp)))
+        work = Path(tmp)
+        try:
+            hs = Homeserver(work / "synapse", port=port or _port_8008_or_free())
+            print(f"Starting a throwaway Synapse on {hs.url} ...", flush=True)
+            hs.start()
+        except HomeserverUnavailable as exc:
+            print(f"error: {exc}")
+            return 1
+        try:
+            return asyncio.run(_scenario(hs, work, keep_running))
+        except KeyboardInterrupt:
+            return 0
+        finally:
+            hs.stop()
+
+
+def _port_8008_or_free() -> int:
+    with socket.socket() as s:
+        try:
+            s.bind(("127.0.0.1", 8008))
+            return 8008
+        except OSError:
+            return free_port()

@@ -58,6 +58,11 @@ class RoomBinding:
     moderators_network: str
     moderators_room: str | None
     network_type: str = "generic"  # "matrix" lets alerts carry a matrix.to link
+    name: str | None = None  # how messages name the room to people; default: the room as configured
+
+    @property
+    def display_name(self) -> str:
+        return self.name or self.room
 
     def is_moderator(self, authority: Authority) -> bool:
         mods = self.policy.moderators
@@ -158,7 +163,7 @@ class Engine:
 
     def render_fields(self, binding: RoomBinding, region: str | None = None) -> dict[str, str]:
         region = region or binding.region
-        return {"room": binding.room, "network": binding.network,
+        return {"room": binding.display_name, "network": binding.network,
                 "crisis_lines": self.directory.lines_text(region),
                 "emergency": self.directory.emergency(region)}
 

@@ -8,6 +8,7 @@ used by a production gateway.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
 import json
@@ -23,10 +24,12 @@ import urllib.error
 import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, Callable
 
 import yaml
+from nio import AsyncClient, InviteMemberEvent, SyncError
 
-__all__ = ["Homeserver", "HomeserverUnavailable", "synapse_available"]
+__all__ = ["Homeserver", "HomeserverUnavailable", "Person", "synapse_available"]
 
 SERVER_NAME = "localhost"
 _LIMIT = {"per_second": 1000, "burst_count": 1000}
@@ -178,3 +181,47 @@ class Homeserver:
             "nonce": nonce, "username": localpart, "password": password, "admin": admin,
             "mac": mac.hexdigest()})
         return User(out["user_id"], password, out["access_token"], out["device_id"])
+
+
+class Person:
+    """A real Matrix client, logged in as a registered user, that remembers what it has seen."""
+
+    def __init__(self, hs: "Homeserver", localpart: str, password: str | None = None):
+        self.user = hs.register(localpart, password)
+        self.id = self.user.user_id
+        self.client = AsyncClient(hs.url, self.id, device_id=self.user.device_id)
+        self.client.access_token = self.user.access_token
+        self.client.user_id = self.id
+        self.events: list[tuple[str, dict]] = []  # (room id, raw event) in arrival order
+        self.invites: dict[str, list[dict]] = {}
+
+    async def sync(self) -> None:
+        resp = await self.client.sync(timeout=500, since=self.client.next_batch)
+        if isinstance(resp, SyncError):
+            return
+        for room_id, info in resp.rooms.join.items():
+            self.events.extend((room_id, ev.source) for ev in info.timeline.events)
+        for room_id, info in resp.rooms.invite.items():
+            self.invites[room_id] = [{"type": "m.room.member", "state_key": e.state_key, "content": e.content}
+                                     for e in info.invite_state if isinstance(e, InviteMemberEvent)]
+
+    async def wait_for(self, what: str, found: Callable[[], Any], timeout: float = 30.0) -> Any:
+        deadline = asyncio.get_running_loop().time() + timeout
+        while True:
+            result = found()
+            if result:
+                return result
+            if asyncio.get_running_loop().time() > deadline:
+                raise AssertionError(f"{self.id} never saw {what}")
+            await self.sync()
+
+    def messages(self, room_id: str, sender: str | None = None) -> list[dict]:
+        return [e for r, e in self.events if r == room_id and e.get("type") == "m.room.message"
+                and (sender is None or e.get("sender") == sender)]
+
+    async def say(self, room_id: str, text: str) -> str:
+        resp = await self.client.room_send(room_id, "m.room.message", {"msgtype": "m.text", "body": text})
+        return resp.event_id
+
+    async def close(self) -> None:
+        await self.client.close()

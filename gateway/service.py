@@ -1,0 +1,81 @@
+"""The running gateway: config -> engine, event log, adapters and runner, started and stopped as one.
+
+Used by ``gateway run``, ``gateway demo`` and the tests, so all three run the same assembly.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import importlib
+from pathlib import Path
+
+from adapters.base import Adapter
+
+from .config import Config, build_engine, load_config
+from .eventlog import EventLog
+from .runner import Runner
+
+__all__ = ["Service", "AdapterUnavailable"]
+
+
+class AdapterUnavailable(RuntimeError):
+    pass
+
+
+def rooms_on(config: Config, network: str) -> list[str]:
+    """Every room the bot must be in on ``network``: group rooms and moderators' rooms."""
+    rooms = [b.room for b in config.rooms if b.network == network]
+    rooms += [b.moderators_room for b in config.rooms if b.moderators_network == network]
+    return list(dict.fromkeys(r for r in rooms if r))
+
+
+class Service:
+    def __init__(self, config: Config | str | Path):
+        self.config = config if isinstance(config, Config) else load_config(config)
+        self.engine = build_engine(self.config)
+        self.log = EventLog(self.config.event_log)
+        self.adapters: dict[str, Adapter] = {}
+        try:
+            for name, net in self.config.networks.items():
+                try:
+                    module = importlib.import_module(f"adapters.{net.type}")
+                except ImportError:
+                    raise AdapterUnavailable(f"network {name}: the {net.type} adapter is not available "
+                                             "in this version") from None
+                self.adapters[name] = module.create(net, store=self.log, rooms=rooms_on(self.config, name))
+        except Exception:
+            self.log.close()
+            raise
+        self.runner = Runner(self.engine, self.adapters, self.log)
+        self.tasks: list[asyncio.Task] = []
+
+    async def start(self, timeout: float = 60.0) -> None:
+        """Start every adapter and wait until each has joined its rooms and posted what it must."""
+        self.tasks = [asyncio.create_task(a.run(self.runner)) for a in self.adapters.values()]
+        waits = [asyncio.create_task(a.ready.wait()) for a in self.adapters.values()]
+        pending = set(self.tasks) | set(waits)
+        deadline = asyncio.get_running_loop().time() + timeout
+        while any(not w.done() for w in waits):
+            left = deadline - asyncio.get_running_loop().time()
+            if left <= 0:
+                raise TimeoutError("the gateway did not become ready")
+            done, pending = await asyncio.wait(pending, timeout=left, return_when=asyncio.FIRST_COMPLETED)
+            for t in done:
+                if t in self.tasks:
+                    t.result()  # an adapter that stopped during start-up: raise why
+                    raise RuntimeError("an adapter stopped during start-up")
+
+    async def wait(self) -> None:
+        await asyncio.gather(*self.tasks)
+
+    async def stop(self) -> None:
+        for t in self.tasks:
+            t.cancel()
+        for t in self.tasks:
+            try:
+                await t
+            except (asyncio.CancelledError, Exception):
+                pass
+        for a in self.adapters.values():
+            await a.stop()
+        self.log.close()
