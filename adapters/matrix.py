@@ -116,6 +116,7 @@ class MatrixAdapter(Adapter):
         self.room_ids: dict[str, str] = {}  # configured name (id or alias) -> room id
         self.names: dict[str, str] = {}  # room id -> configured name
         self.creators: dict[str, frozenset[str]] = {}  # room id -> creators with unlimited power
+        self.wanted: dict[str, str] = {}  # room id -> configured name, for rooms not joined yet
         self.direct: dict[str, list[str]] = {}  # m.direct account data: user -> [room ids]
         self._created: set[str] = set()  # DM rooms created this run (nio learns of them at next sync)
         self.ready = asyncio.Event()
@@ -142,21 +143,30 @@ class MatrixAdapter(Adapter):
             self.store.set(self._key("device"), c.device_id)
 
     async def join_rooms(self) -> None:
+        """Join every configured room we can; the others wait for an invite (see ``_handle``)."""
         for name in self.configured:
+            if name not in self.room_ids:
+                await self._join(name)
+
+    async def _join(self, name: str, room_id: str | None = None) -> bool:
+        if room_id is None:
             room_id = name
             if name.startswith("#"):
                 resolved = await self.client.room_resolve_alias(name)
                 if isinstance(resolved, RoomResolveAliasError):
-                    log.error("%s: cannot resolve %s (%s)", self.network, name, resolved.status_code)
-                    continue
+                    log.warning("%s: cannot resolve %s yet (%s)", self.network, name, resolved.status_code)
+                    return False
                 room_id = resolved.room_id
-            joined = await self.client.join(room_id)
-            if isinstance(joined, JoinError):
-                log.error("%s: cannot join %s (%s)", self.network, name, joined.status_code)
-                continue
-            self.room_ids[name] = joined.room_id
-            self.names[joined.room_id] = name
-            self.creators[joined.room_id] = await self._creators(joined.room_id)
+        self.wanted[room_id] = name
+        joined = await self.client.join(room_id)
+        if isinstance(joined, JoinError):
+            log.warning("%s: cannot join %s yet (%s); waiting for an invite", self.network, name,
+                        joined.status_code)
+            return False
+        self.room_ids[name] = joined.room_id
+        self.names[joined.room_id] = name
+        self.creators[joined.room_id] = await self._creators(joined.room_id)
+        return True
 
     async def _creators(self, room_id: str) -> frozenset[str]:
         path = f"/_matrix/client/v3/rooms/{urllib.parse.quote(room_id)}/state"
@@ -250,8 +260,13 @@ class MatrixAdapter(Adapter):
 
     async def _handle(self, resp: Any, runner: "Runner") -> None:
         for room_id in resp.rooms.invite:
-            if room_id in self.names or any(self.room_ids.get(n) == room_id for n in self.configured):
-                await self.client.join(room_id)
+            name = self.wanted.get(room_id)
+            if name is None or room_id in self.names:
+                continue  # invites only to configured rooms are accepted
+            if await self._join(name, room_id):
+                digest, ref = await self.pinned_guidelines(room_id)
+                await runner.handle(RoomReady(self.network, self.clock(), room=name, pinned_digest=digest,
+                                              pinned_ref=ref))
         for room_id, info in resp.rooms.join.items():
             name = self.names.get(room_id)
             direct = name is None and self._is_direct_room(room_id)

@@ -46,7 +46,8 @@ class Gateway(Service):
         self.adapter.sync_timeout_ms = 500
 
 
-async def make_world(hs: Homeserver, tmp: Path, *, policy_extra: str = "") -> World:
+async def make_world(hs: Homeserver, tmp: Path, *, policy_extra: str = "", invite_bot: bool = True,
+                     use_token: bool = False) -> World:
     tag = secrets.token_hex(3)
     bot_password = secrets.token_hex(12)
     bot = hs.register(f"bot{tag}", bot_password)
@@ -54,7 +55,8 @@ async def make_world(hs: Homeserver, tmp: Path, *, policy_extra: str = "") -> Wo
     people = {name: Person(hs, f"{name}{tag}") for name in ("kit", "ana")}
     power = {"users": {bot.user_id: 100}}  # room version 12: the creator (mod) outranks everyone
     group = (await mod.client.room_create(name="peer support", preset=RoomPreset.private_chat,
-                                          invite=[bot.user_id, *(p.id for p in people.values())],
+                                          invite=[*([bot.user_id] if invite_bot else []),
+                                                  *(p.id for p in people.values())],
                                           power_level_override=power)).room_id
     mods_room = (await mod.client.room_create(name="moderators", preset=RoomPreset.private_chat,
                                               invite=[bot.user_id], power_level_override=power)).room_id
@@ -62,8 +64,8 @@ async def make_world(hs: Homeserver, tmp: Path, *, policy_extra: str = "") -> Wo
         await p.client.join(group)
         await p.sync()
     await mod.sync()
-    env = f"GATEWAY_TEST_PW_{tag}"
-    os.environ[env] = bot_password
+    env = f"GATEWAY_TEST_SECRET_{tag}"
+    os.environ[env] = bot.access_token if use_token else bot_password
     (tmp / "policies").mkdir(exist_ok=True)
     (tmp / "policies" / "peer.yaml").write_text(textwrap.dedent(f"""
         extends: default
@@ -81,7 +83,7 @@ async def make_world(hs: Homeserver, tmp: Path, *, policy_extra: str = "") -> Wo
             type: matrix
             homeserver: {hs.url}
             user_id: "{bot.user_id}"
-            password_env: {env}
+            {"access_token_env" if use_token else "password_env"}: {env}
         rooms:
           - network: mx
             room: "{group}"

@@ -111,8 +111,11 @@ async def test_moderator_commands_need_power_level_not_a_name(world):
     await mod.wait_for("the pause confirmation", lambda: [m for m in mod.messages(world.group, bot)
                                                          if "is paused" in m["content"]["body"]])
     assert (("mx", world.group) in gw.engine.state.paused)
+    await mod.say(world.mods_room, "!status")  # commands work from the moderators' room too
+    await mod.wait_for("a status reply", lambda: [m for m in mod.messages(world.mods_room, bot)
+                                                 if m["content"]["body"].startswith("Watching 1 room")])
     rows = [(r["command"], r["authorised"]) for r in gw.log.rows() if r["kind"] == "command"]
-    assert rows == [("pause", False), ("pause", True)]
+    assert rows == [("pause", False), ("pause", True), ("status", True)]
 
 
 async def test_restart_neither_rehandles_old_messages_nor_reposts_guidelines(world):
@@ -137,3 +140,27 @@ async def test_restart_neither_rehandles_old_messages_nor_reposts_guidelines(wor
     assert len(await pinned_bodies(mod, world.group)) == 1
     alerts_about_kit = [m for m in mod.messages(world.mods_room, bot) if kit.id in m["content"]["body"]]
     assert len(alerts_about_kit) == 1
+
+
+async def test_bot_joins_a_configured_room_when_invited_later_and_ignores_other_invites(homeserver, tmp_path):
+    world = await make_world(homeserver, tmp_path, invite_bot=False, use_token=True)  # token login too
+    try:
+        gw = await world.start_gateway()
+        bot, mod, kit = world.bot.user_id, world.mod, world.people["kit"]
+        assert world.group not in gw.adapter.names
+        other = (await mod.client.room_create(name="not configured", invite=[bot])).room_id
+        await mod.client.room_invite(world.group, bot)
+        bodies = []
+        for _ in range(60):  # wait until the pin is there (at most ~30 s)
+            bodies = await pinned_bodies(kit, world.group)
+            if bodies:
+                break
+            await kit.sync()
+        assert len(bodies) == 1 and bodies[0].startswith(GUIDELINE_START)
+        member = await mod.client.room_get_state_event(other, "m.room.member", bot)
+        assert member.content["membership"] == "invite"  # never joined a room it was not configured for
+        assert gw.log.get("matrix:mx:device") == world.bot.device_id  # the token's device, kept
+    finally:
+        await world.gateway.stop()
+        for p in [world.mod, *world.people.values()]:
+            await p.close()
