@@ -58,5 +58,9 @@ class Adapter(ABC):
     @abstractmethod
     async def remove_from_room(self, room: str, user: str, reason: str) -> None: ...
 
+    async def redact_message(self, room: str, ref: str, reason: str) -> None:
+        """Remove a message from a room; networks without redaction refuse with ``unsupported``."""
+        raise ActionFailed("unsupported")
+
     async def alert_moderators(self, room: str, text: str, priority: str, message_ref: str | None) -> str | None:
         return await self.post_notice(room, text)

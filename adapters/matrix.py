@@ -371,6 +371,11 @@ class MatrixAdapter(Adapter):
         if isinstance(resp, ErrorResponse):
             raise _fail(resp)
 
+    async def redact_message(self, room, ref, reason):
+        resp = await self.client.room_redact(self._room(room), ref, reason=reason)
+        if isinstance(resp, ErrorResponse):
+            raise _fail(resp)
+
     async def alert_moderators(self, room, text, priority, message_ref):
         return await self._send(self._room(room), {"msgtype": "m.text", "body": text})
 

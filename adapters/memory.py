@@ -71,6 +71,9 @@ class MemoryAdapter(Adapter):
         self._call("remove_from_room", room=room, user=user, reason=reason)
         self.members.get(room, set()).discard(user)
 
+    async def redact_message(self, room, ref, reason):
+        self._call("redact_message", room=room, ref=ref, reason=reason)
+
     async def alert_moderators(self, room, text, priority, message_ref):
         self._call("alert_moderators", room=room, text=text, priority=priority, message_ref=message_ref)
         return self._ref()

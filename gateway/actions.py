@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 __all__ = [
-    "Action", "PostNotice", "PinNotice", "SetTopic", "SendPrivate", "GreetUser", "RemoveFromRoom",
+    "Action", "PostNotice", "PinNotice", "SetTopic", "SendPrivate", "GreetUser", "RemoveFromRoom", "RedactMessage",
     "AlertModerators", "OpenCase", "UpdateCase", "RecordEvent", "ADAPTER_ACTIONS",
 ]
 
@@ -65,6 +65,15 @@ class RemoveFromRoom(Action):
 
 
 @dataclass(frozen=True)
+class RedactMessage(Action):
+    """Remove the at-risk message from the group room (networks that can; IRC cannot)."""
+
+    room: str
+    ref: str
+    reason: str  # neutral: visible to the room
+
+
+@dataclass(frozen=True)
 class AlertModerators(Action):
     room: str  # the moderators' room, on ``network``
     text: str = field(repr=False)
@@ -103,4 +112,5 @@ class RecordEvent(Action):
 
 
 # Actions that go to a network adapter; the rest are carried out by the runner against the event log.
-ADAPTER_ACTIONS = (PostNotice, PinNotice, SetTopic, SendPrivate, GreetUser, RemoveFromRoom, AlertModerators)
+ADAPTER_ACTIONS = (PostNotice, PinNotice, SetTopic, SendPrivate, GreetUser, RemoveFromRoom, RedactMessage,
+                   AlertModerators)

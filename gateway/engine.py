@@ -257,19 +257,30 @@ class Engine:
         b = case.binding
         action = b.policy.tiers[case.tier].action
         case.dm = "delivered" if out.ok else f"not delivered ({out.code or 'unknown'})"
-        rec = self.record(b.network, "dm_sent" if out.ok else "dm_failed", room=b.room, user=case.user,
-                          outcome="ok" if out.ok else ("failed" if out.definitive else "unknown"),
-                          code=out.code, case=case.id)
+        first: list[A.Action] = [self.record(
+            b.network, "dm_sent" if out.ok else "dm_failed", room=b.room, user=case.user,
+            outcome="ok" if out.ok else ("failed" if out.definitive else "unknown"), code=out.code,
+            case=case.id)]
+        reason = b.policy.render("removal_reason", **self.render_fields(b))
+        if action.redact and case.message_ref:
+            redact = A.RedactMessage(self._id(), b.network, room=b.room, ref=case.message_ref, reason=reason,
+                                     case=case.id)
+            first.append(self._expect(redact, "case_redaction", case.id))
         if not action.remove:
             case.removal = "not needed"
-            return [rec] + self._alert(case)
+            return first + self._alert(case)
         if out.ok or action.if_message_fails == "remove":
-            remove = A.RemoveFromRoom(self._id(), b.network, room=b.room, user=case.user,
-                                      reason=b.policy.render("removal_reason", **self.render_fields(b)),
+            remove = A.RemoveFromRoom(self._id(), b.network, room=b.room, user=case.user, reason=reason,
                                       case=case.id)
-            return [rec, self._expect(remove, "case_removal", case.id)]
+            return first + [self._expect(remove, "case_removal", case.id)]
         case.removal = "kept in the room (private message failed; policy keeps them)"
-        return [rec] + self._alert(case, raise_priority=True)
+        return first + self._alert(case, raise_priority=True)
+
+    def _after_redaction(self, case: Case, out: ActionOutcome) -> list[A.Action]:
+        b = case.binding
+        return [self.record(b.network, "redacted" if out.ok else "redaction_failed", room=b.room,
+                            user=case.user, outcome="ok" if out.ok else "failed", code=out.code,
+                            case=case.id)]
 
     def _after_removal(self, case: Case, out: ActionOutcome) -> list[A.Action]:
         b = case.binding

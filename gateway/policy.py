@@ -59,6 +59,7 @@ class TierAction:
     alert: str  # one of ALERT_PRIORITIES
     cooldown: int  # seconds before the same person is acted on again at this tier or below
     if_message_fails: str  # "remove" (remove anyway) or "keep" (keep them, escalate to moderators)
+    redact: bool = False  # also remove the at-risk message from the group room (after the DM outcome)
 
 
 @dataclass(frozen=True)
@@ -353,7 +354,7 @@ class PolicyLoader:
 
     def _action(self, c: Checker, p: KeyPath, raw: Any) -> TierAction | None:
         a = c.mapping(p, raw, required=("remove",),
-                      optional=("message", "alert", "cooldown", "if_message_fails"))
+                      optional=("message", "alert", "cooldown", "if_message_fails", "redact"))
         if a is None:
             return None
         message = a.get("message")
@@ -366,6 +367,7 @@ class PolicyLoader:
             cooldown=c.duration(p + ("cooldown",), a.get("cooldown", "1h")),
             if_message_fails=c.choice(p + ("if_message_fails",), a.get("if_message_fails", "keep"),
                                       ("keep", "remove")),
+            redact=c.boolean(p + ("redact",), a.get("redact", False)),
         )
         if MISSING in values.values():
             return None

@@ -78,6 +78,9 @@ class Runner:
         if isinstance(a, A.RemoveFromRoom):
             await adapter.remove_from_room(a.room, a.user, a.reason)
             return None
+        if isinstance(a, A.RedactMessage):
+            await adapter.redact_message(a.room, a.ref, a.reason)
+            return None
         if isinstance(a, A.AlertModerators):
             return await adapter.alert_moderators(a.room, a.text, a.priority, a.message_ref)
         if isinstance(a, A.PostNotice):

@@ -236,3 +236,18 @@ def test_private_message_to_bot_gets_crisis_lines_once_per_interval(engine):
     first = engine.handle(PrivateMessage(NET, 0.0, sender="@x:test", text="hello?"))
     assert "116 123" in only(first, A.SendPrivate).text
     assert engine.handle(PrivateMessage(NET, 60.0, sender="@x:test", text="again")) == []
+
+
+def test_redaction_comes_after_the_private_message_outcome_when_the_policy_asks(default_policy, directory):
+    tiers = dict(default_policy.tiers)
+    imminent = tiers["imminent"]
+    tiers["imminent"] = dataclasses.replace(imminent, action=dataclasses.replace(imminent.action, redact=True))
+    engine = Engine([make_binding(dataclasses.replace(default_policy, tiers=tiers, _detector=None))], directory)
+    first = engine.handle(say(IMMINENT, ref="$risky"))
+    assert not [a for a in first if isinstance(a, A.RedactMessage)]
+    after = engine.handle(outcome(only(first, A.SendPrivate)))
+    redact = only(after, A.RedactMessage)
+    assert (redact.room, redact.ref) == (ROOM, "$risky")
+    assert [type(a).__name__ for a in after if not isinstance(a, A.RecordEvent)] == [
+        "RedactMessage", "RemoveFromRoom"]
+    assert kinds(engine.handle(outcome(redact))) == ["redacted"]

@@ -10,6 +10,8 @@ import pytest
 
 from gateway.homeserver import Homeserver, HomeserverUnavailable, synapse_available
 
+from gateway.homeserver import Person
+
 from .matrix_world import make_world
 
 GUIDELINE_START = "Welcome. This room is peer support"
@@ -160,6 +162,55 @@ async def test_bot_joins_a_configured_room_when_invited_later_and_ignores_other_
         member = await mod.client.room_get_state_event(other, "m.room.member", bot)
         assert member.content["membership"] == "invite"  # never joined a room it was not configured for
         assert gw.log.get("matrix:mx:device") == world.bot.device_id  # the token's device, kept
+    finally:
+        await world.gateway.stop()
+        for p in [world.mod, *world.people.values()]:
+            await p.close()
+
+
+GREET_AND_REDACT = """
+guidelines:
+  greet_on_join: true
+  greet_grace: 30m
+tiers:
+  imminent:
+    action:
+      redact: true
+"""
+
+
+async def test_greeting_with_rejoin_grace_and_redaction_per_policy(homeserver, tmp_path):
+    world = await make_world(homeserver, tmp_path, policy_extra=GREET_AND_REDACT)
+    try:
+        gw = await world.start_gateway()
+        bot, mod, kit, ana = world.bot.user_id, world.mod, world.people["kit"], world.people["ana"]
+        newcomer = Person(homeserver, f"new{world.mods_room[1:5].lower()}")
+        await mod.client.room_invite(world.group, newcomer.id)
+        await newcomer.client.join(world.group)
+
+        def greetings():
+            return [m for m in mod.messages(world.group, bot) if m["content"]["body"].startswith(newcomer.id)]
+        greeting = (await mod.wait_for("the greeting", greetings))[0]["content"]
+        assert greeting["m.mentions"] == {"user_ids": [newcomer.id]} and "!resources" in greeting["body"]
+        await newcomer.client.room_leave(world.group)
+        await mod.client.room_invite(world.group, newcomer.id)
+        await newcomer.client.join(world.group)
+        await mod.wait_for("the rejoin", lambda: [e for r, e in mod.events if r == world.group
+                                                 and e.get("state_key") == newcomer.id
+                                                 and e["content"].get("membership") == "join"][1:])
+        # the bot answers !help only after handling every earlier event, the rejoin included
+        await ana.say(world.group, "!help")
+        await mod.wait_for("the bot's help reply", lambda: [m for m in mod.messages(world.group, bot)
+                                                           if m["content"]["body"].startswith("Safety bot commands")])
+        assert len(greetings()) == 1  # not greeted again within the grace period
+
+        risky = await kit.say(world.group, "i took all my pills")
+        await mod.wait_for("the alert", lambda: mod.messages(world.mods_room, bot))
+        event = await mod.client.room_get_event(world.group, risky)
+        assert event.event.source["content"] == {}  # redacted for everyone in the room
+        kinds = [r["kind"] for r in gw.log.rows()]
+        assert kinds.index("dm_sent") < kinds.index("redacted")
+        await newcomer.close()
     finally:
         await world.gateway.stop()
         for p in [world.mod, *world.people.values()]:
