@@ -14,8 +14,9 @@ Decisions stay in the core; this module only knows Matrix:
   ``has_permission`` is not used: it is broken, nio #324). From room version 12 on, room creators
   outrank every power level and are not listed in ``users``; nio does not know this, so creators are
   read from ``m.room.create`` here.
-- Rate limits: nio retries ``M_LIMIT_EXCEEDED`` at most ``max_limit_exceeded`` times (its default is
-  forever); sync errors back off exponentially.
+- Rate limits: ``M_LIMIT_EXCEEDED`` is retried at most ``max_limit_exceeded`` times (nio's default is
+  forever), waiting as long as the ``Retry-After`` header says (nio reads only the deprecated
+  ``retry_after_ms`` body field), capped at ``MAX_RETRY_AFTER_S``; sync errors back off exponentially.
 """
 
 from __future__ import annotations
@@ -85,6 +86,31 @@ def message_text(content: Any) -> str | None:
     return "\n".join(parts) if parts else None
 
 
+MAX_RETRY_AFTER_S = 30.0  # a crisis message must not wait an hour because a server said so
+
+
+def retry_after_ms(headers: Any, body_ms: int | None) -> int:
+    """How long to wait after a 429: the Retry-After header (seconds), else the body, else 5 s; capped."""
+    value = None
+    raw = headers.get("Retry-After") if headers is not None else None
+    if raw is not None:
+        try:
+            value = float(raw) * 1000
+        except ValueError:
+            value = None  # an HTTP date: fall back to the body
+    if value is None:
+        value = body_ms or 5000
+    return int(min(max(value, 0), MAX_RETRY_AFTER_S * 1000))
+
+
+class _Client(AsyncClient):
+    async def create_matrix_response(self, response_class, transport_response, data=None, save_to=None):
+        resp = await super().create_matrix_response(response_class, transport_response, data, save_to)
+        if getattr(transport_response, "status", None) == 429 or getattr(resp, "status_code", None) == "M_LIMIT_EXCEEDED":
+            resp.retry_after_ms = retry_after_ms(transport_response.headers, getattr(resp, "retry_after_ms", None))
+        return resp
+
+
 # Room versions whose creators have no special power (before MSC4289, room version 12).
 _LEGACY_ROOM_VERSIONS = frozenset(str(v) for v in range(1, 12))
 CREATOR_LEVEL = 2**53  # "infinite": above any power level a room can set
@@ -109,9 +135,9 @@ class MatrixAdapter(Adapter):
         self.password, self.access_token = password, access_token
         self.clock = clock
         self.sync_timeout_ms = sync_timeout_ms
-        config = AsyncClientConfig(max_limit_exceeded=max_limit_exceeded, max_timeouts=5,
+        config = AsyncClientConfig(max_limit_exceeded=max_limit_exceeded, max_timeouts=2,
                                    request_timeout=30, store_sync_tokens=False)
-        self.client = AsyncClient(homeserver, user_id, device_id=device_id or store.get(self._key("device")),
+        self.client = _Client(homeserver, user_id, device_id=device_id or store.get(self._key("device")),
                                   config=config)
         self.room_ids: dict[str, str] = {}  # configured name (id or alias) -> room id
         self.names: dict[str, str] = {}  # room id -> configured name

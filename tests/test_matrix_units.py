@@ -1,0 +1,34 @@
+"""Matrix adapter pieces that need no server: reading message text, rate-limit waits."""
+
+from __future__ import annotations
+
+import pytest
+
+from adapters.matrix import MAX_RETRY_AFTER_S, message_text, retry_after_ms
+
+
+@pytest.mark.parametrize("content, expected", [
+    ({"msgtype": "m.text", "body": "hello"}, "hello"),
+    ({"body": "plain", "formatted_body": "<b>plain</b>"}, "plain"),
+    ({"body": "a spoiler", "formatted_body": 'a <span data-mx-spoiler>hidden words</span>'},
+     "a spoiler\na hidden words"),
+    ({"formatted_body": "<p>only html</p>"}, "only html"),
+    ({"body": 42}, None),
+    ({}, None),
+    ("not a dict", None),
+    ({"body": "", "formatted_body": "<p><unclosed"}, "<unclosed"),  # malformed HTML: scan what is there
+])
+def test_message_text_reads_body_and_formatted_body(content, expected):
+    assert message_text(content) == expected
+
+
+@pytest.mark.parametrize("headers, body_ms, expected", [
+    ({"Retry-After": "2"}, None, 2000),
+    ({"Retry-After": "2"}, 9000, 2000),               # the header wins over the deprecated body field
+    ({}, 1500, 1500),
+    ({}, None, 5000),
+    ({"Retry-After": "Wed, 21 Oct 2015 07:28:00 GMT"}, 700, 700),
+    ({"Retry-After": "3600"}, None, int(MAX_RETRY_AFTER_S * 1000)),  # capped
+])
+def test_retry_after(headers, body_ms, expected):
+    assert retry_after_ms(headers, body_ms) == expected
