@@ -56,7 +56,8 @@ class Adapter(ABC):
     async def greet_user(self, room: str, user: str, text: str) -> None: ...
 
     @abstractmethod
-    async def remove_from_room(self, room: str, user: str, reason: str) -> None: ...
+    async def remove_from_room(self, room: str, user: str, reason: str, ban_seconds: int | None = None) -> None:
+        """Remove ``user``; with ``ban_seconds``, also ban them that long where the network can."""
 
     async def redact_message(self, room: str, ref: str, reason: str) -> None:
         """Remove a message from a room; networks without redaction refuse with ``unsupported``."""

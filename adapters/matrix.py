@@ -392,7 +392,7 @@ class MatrixAdapter(Adapter):
         await self._send(self._room(room), {"msgtype": "m.notice", "body": f"{user}: {text}",
                                             "m.mentions": {"user_ids": [user]}})
 
-    async def remove_from_room(self, room, user, reason):
+    async def remove_from_room(self, room, user, reason, ban_seconds=None):  # timed bans: IRC only
         resp = await self.client.room_kick(self._room(room), user, reason)
         if isinstance(resp, ErrorResponse):
             raise _fail(resp)
@@ -406,7 +406,7 @@ class MatrixAdapter(Adapter):
         return await self._send(self._room(room), {"msgtype": "m.text", "body": text})
 
 
-def create(net: "NetworkConfig", *, store: KeyValueStore, rooms: list[str]) -> MatrixAdapter:
+def create(net: "NetworkConfig", *, store: KeyValueStore, rooms: list[str], **options: Any) -> MatrixAdapter:
     """Build the adapter from the config; secrets are read from the environment variables it names."""
     s = net.settings
     password = os.environ.get(s["password_env"]) if s.get("password_env") else None

@@ -67,8 +67,8 @@ class MemoryAdapter(Adapter):
     async def greet_user(self, room, user, text):
         self._call("greet_user", room=room, user=user, text=text)
 
-    async def remove_from_room(self, room, user, reason):
-        self._call("remove_from_room", room=room, user=user, reason=reason)
+    async def remove_from_room(self, room, user, reason, ban_seconds=None):
+        self._call("remove_from_room", room=room, user=user, reason=reason, ban_seconds=ban_seconds)
         self.members.get(room, set()).discard(user)
 
     async def redact_message(self, room, ref, reason):

@@ -62,6 +62,7 @@ class RemoveFromRoom(Action):
     room: str
     user: str
     reason: str  # neutral: every member of the room can read it
+    ban_seconds: int | None = None  # also ban for this long, where the network supports it (IRC)
 
 
 @dataclass(frozen=True)

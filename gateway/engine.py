@@ -271,7 +271,7 @@ class Engine:
             return first + self._alert(case)
         if out.ok or action.if_message_fails == "remove":
             remove = A.RemoveFromRoom(self._id(), b.network, room=b.room, user=case.user, reason=reason,
-                                      case=case.id)
+                                      ban_seconds=action.ban_for, case=case.id)
             return first + [self._expect(remove, "case_removal", case.id)]
         case.removal = "kept in the room (private message failed; policy keeps them)"
         return first + self._alert(case, raise_priority=True)
@@ -400,6 +400,8 @@ class Engine:
         if seen is not None and ev.ts - seen < g.greet_grace:
             return []  # a rejoin within the grace period is not greeted again
         text = b.policy.render("greeting", **self.render_fields(b))
+        if b.network_type == "irc" and g.text:
+            text += "\n" + g.text  # IRC cannot pin: the guidelines come with the greeting
         return [A.GreetUser(self._id(), ev.network, room=ev.room, user=ev.user, text=text),
                 self.record(ev.network, "greeted", room=ev.room, user=ev.user)]
 

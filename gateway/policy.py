@@ -60,6 +60,7 @@ class TierAction:
     cooldown: int  # seconds before the same person is acted on again at this tier or below
     if_message_fails: str  # "remove" (remove anyway) or "keep" (keep them, escalate to moderators)
     redact: bool = False  # also remove the at-risk message from the group room (after the DM outcome)
+    ban_for: int | None = None  # IRC: ban for this long with the removal, lifted by the bot itself
 
 
 @dataclass(frozen=True)
@@ -354,7 +355,7 @@ class PolicyLoader:
 
     def _action(self, c: Checker, p: KeyPath, raw: Any) -> TierAction | None:
         a = c.mapping(p, raw, required=("remove",),
-                      optional=("message", "alert", "cooldown", "if_message_fails", "redact"))
+                      optional=("message", "alert", "cooldown", "if_message_fails", "redact", "ban_for"))
         if a is None:
             return None
         message = a.get("message")
@@ -368,6 +369,7 @@ class PolicyLoader:
             if_message_fails=c.choice(p + ("if_message_fails",), a.get("if_message_fails", "keep"),
                                       ("keep", "remove")),
             redact=c.boolean(p + ("redact",), a.get("redact", False)),
+            ban_for=c.duration(p + ("ban_for",), a.get("ban_for"), allow_null=True),
         )
         if MISSING in values.values():
             return None

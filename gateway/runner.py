@@ -76,7 +76,7 @@ class Runner:
         if isinstance(a, A.SendPrivate):
             return await adapter.send_private(a.user, a.text)
         if isinstance(a, A.RemoveFromRoom):
-            await adapter.remove_from_room(a.room, a.user, a.reason)
+            await adapter.remove_from_room(a.room, a.user, a.reason, a.ban_seconds)
             return None
         if isinstance(a, A.RedactMessage):
             await adapter.redact_message(a.room, a.ref, a.reason)

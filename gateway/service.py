@@ -29,6 +29,13 @@ def rooms_on(config: Config, network: str) -> list[str]:
     return list(dict.fromkeys(r for r in rooms if r))
 
 
+def max_ban_seconds(config: Config, network: str) -> int | None:
+    """The longest timed ban any policy on ``network`` sets (bots lift their own bans after it)."""
+    bans = [t.action.ban_for for b in config.rooms if b.network == network
+            for t in b.policy.tiers.values() if t.action.ban_for]
+    return max(bans) if bans else None
+
+
 class Service:
     def __init__(self, config: Config | str | Path):
         self.config = config if isinstance(config, Config) else load_config(config)
@@ -42,7 +49,8 @@ class Service:
                 except ImportError:
                     raise AdapterUnavailable(f"network {name}: the {net.type} adapter is not available "
                                              "in this version") from None
-                self.adapters[name] = module.create(net, store=self.log, rooms=rooms_on(self.config, name))
+                self.adapters[name] = module.create(net, store=self.log, rooms=rooms_on(self.config, name),
+                                                    max_ban_seconds=max_ban_seconds(self.config, name))
         except Exception:
             self.log.close()
             raise

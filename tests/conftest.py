@@ -15,6 +15,7 @@ import pytest
 from gateway.crisis import load_directory
 from gateway.engine import Engine, RoomBinding
 from gateway.events import Authority, Message
+from gateway.homeserver import Homeserver, HomeserverUnavailable, synapse_available
 from gateway.policy import PolicyLoader
 
 ROOM, MODS, NET = "!group:test", "!mods:test", "test"
@@ -113,3 +114,16 @@ def say(text: str, *, sender="@kit:test", room=ROOM, ts=1_800_000_000.0, power=0
     """A chat message as an adapter would deliver it."""
     return Message(NET, ts, room=room, sender=sender, text=text, ref=ref,
                    authority=Authority(power_level=power, operator=operator, account=account))
+
+
+@pytest.fixture(scope="session")
+def homeserver(tmp_path_factory):
+    if not synapse_available():
+        pytest.skip("matrix-synapse is not installed: pip install -e '.[test]'")
+    hs = Homeserver(tmp_path_factory.mktemp("synapse"))
+    try:
+        hs.start()
+    except HomeserverUnavailable as exc:
+        pytest.skip(str(exc))
+    yield hs
+    hs.stop()

@@ -8,26 +8,12 @@ from __future__ import annotations
 
 import pytest
 
-from gateway.homeserver import Homeserver, HomeserverUnavailable, synapse_available
 
 from gateway.homeserver import Person
 
 from .matrix_world import make_world
 
 GUIDELINE_START = "Welcome. This room is peer support"
-
-
-@pytest.fixture(scope="session")
-def homeserver(tmp_path_factory):
-    if not synapse_available():
-        pytest.skip("matrix-synapse is not installed: pip install -e '.[test]'")
-    hs = Homeserver(tmp_path_factory.mktemp("synapse"))
-    try:
-        hs.start()
-    except HomeserverUnavailable as exc:
-        pytest.skip(str(exc))
-    yield hs
-    hs.stop()
 
 
 @pytest.fixture

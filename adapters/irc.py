@@ -1,0 +1,567 @@
+"""The IRC adapter (the ``irc`` package's asyncio client).
+
+IRC gives no acknowledgement for PRIVMSG or KICK; failures come back later as numerics. So after each
+action the adapter sends ``PING :token`` and waits: the server handles one client's commands in order,
+so an error numeric about the target (401, 404, 477, 486, 716 for a private message; 482, 441 for a
+KICK) arrives before the matching PONG. That gives the runner the same contract as on Matrix: the
+action was accepted, or it failed with a code. A removal is therefore attempted only after the private
+message got past the server, and a missing operator status (482) reaches the moderators as a failed
+removal, never silence.
+
+- Lines: at most 512 bytes including CR LF and the prefix the server adds; long text is split on
+  spaces and UTF-8 boundaries; CR, LF and NUL are removed from anything that goes into a line.
+- Input that is not UTF-8 is decoded with replacement characters instead of crashing.
+- Outgoing lines go through a flood budget (a burst, then a steady rate; long lines cost more).
+- Moderators: channel operators of that channel (tracked from NAMES and MODE), or a services account
+  (IRCv3 ``account-tag``, else a WHOIS 330 lookup for lines that may be commands). A nick alone never
+  authorises.
+- Guidelines cannot be pinned on IRC: the bot posts them in the channel and remembers the digest it
+  posted, so a reconnect does not post unchanged guidelines again.
+- Reconnects with exponential backoff, rejoins its channels, and regains operator status where the
+  server grants it to the first to join. Nothing sent while the bot was away is delivered to it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import itertools
+import logging
+import os
+import ssl
+import time
+from typing import TYPE_CHECKING, Any, Protocol
+
+import irc.client
+import irc.client_aio
+import irc.connection
+import irc.modes
+from jaraco.stream import buffer
+
+from gateway.events import Authority, Join, Leave, Message, PrivateMessage, RoomReady
+
+from .base import ActionFailed, Adapter
+
+if TYPE_CHECKING:
+    from gateway.config import NetworkConfig
+    from gateway.runner import Runner
+
+__all__ = ["IrcAdapter", "FloodBudget", "clean", "split_text", "create", "fold"]
+
+log = logging.getLogger("gateway.irc")
+
+MAX_LINE = 512  # bytes, including CR LF
+PREFIX_RESERVE = 1 + 30 + 1 + 10 + 1 + 63 + 1  # ":nick!user@host " at its longest on common servers
+PRIVMSG_FAILURES = {"nosuchnick": "401", "cannotsendtochan": "404", "nochanmodes": "477", "486": "486",
+                    "716": "716"}
+KICK_FAILURES = {"chanoprivsneeded": "482", "usernotinchannel": "441", "nosuchnick": "401",
+                 "nosuchchannel": "403", "notonchannel": "442"}
+_ANY_FAILURE = {**PRIVMSG_FAILURES, **KICK_FAILURES}
+
+
+class KeyValueStore(Protocol):
+    def get(self, key: str) -> str | None: ...
+
+    def set(self, key: str, value: str) -> None: ...
+
+
+class _ReplacingBuffer(buffer.DecodingLineBuffer):
+    errors = "replace"  # a stray Latin-1 byte must never crash the bot
+
+
+def fold(name: str) -> str:
+    """RFC 1459 case folding for nicks and channels."""
+    return name.lower().translate(str.maketrans("[]\\~", "{}|^"))
+
+
+def clean(text: str) -> str:
+    """Remove what could end or corrupt an IRC line (CR, LF, NUL) from user-derived text."""
+    return text.replace("\r", " ").replace("\n", " ").replace("\0", "")
+
+
+def split_text(text: str, max_bytes: int) -> list[str]:
+    """Split ``text`` into non-empty lines of at most ``max_bytes`` UTF-8 bytes, on spaces if possible."""
+    out: list[str] = []
+    for line in text.splitlines():
+        line = clean(line).strip()
+        while line:
+            encoded = line.encode("utf-8")
+            if len(encoded) <= max_bytes:
+                out.append(line)
+                break
+            cut = encoded[:max_bytes].decode("utf-8", errors="ignore")  # never half a character
+            space = cut.rfind(" ")
+            if space > len(cut) // 2:
+                cut = cut[:space]
+            out.append(cut.rstrip())
+            line = line[len(cut):].lstrip()
+    return out
+
+
+class FloodBudget:
+    """Token bucket: ``burst`` lines at once, then ``rate`` lines a second; a line over 256 bytes costs
+    one extra token (Sopel's defaults are a burst of 4 and 1 line/s)."""
+
+    def __init__(self, burst: float = 4, rate: float = 1.0, clock=time.monotonic):
+        self.burst, self.rate, self.clock = float(burst), float(rate), clock
+        self.tokens, self.last = float(burst), clock()
+
+    def delay(self, nbytes: int) -> float:
+        """Take the tokens for one line; return how long to wait before sending it."""
+        now = self.clock()
+        self.tokens = min(self.burst, self.tokens + (now - self.last) * self.rate)
+        self.last = now
+        self.tokens -= 1 + (nbytes > 256)
+        return 0.0 if self.tokens >= 0 else -self.tokens / self.rate
+
+
+class IrcAdapter(Adapter):
+    def __init__(self, network: str, host: str, port: int, nick: str, *, store: KeyValueStore,
+                 rooms: list[str], tls: bool = False, username: str | None = None,
+                 realname: str | None = None, sasl_account: str | None = None,
+                 sasl_password: str | None = None, nickserv_password: str | None = None,
+                 flood_burst: float = 4, flood_rate: float = 1.0, clock=time.time,
+                 action_wait: float = 20.0, max_ban_seconds: int | None = None):
+        self.network, self.host, self.port, self.tls = network, host, port, tls
+        self.nick = self.wanted_nick = nick
+        self.username, self.realname = username or nick, realname or "safeguarding gateway bot"
+        self.sasl_account, self.sasl_password = sasl_account, sasl_password
+        self.nickserv_password = nickserv_password
+        self.store = store
+        self.channels = list(dict.fromkeys(rooms))
+        self.by_fold = {fold(c): c for c in self.channels}
+        self.clock = clock
+        self.budget = FloodBudget(flood_burst, flood_rate)
+        self.action_wait = action_wait
+        self.max_ban_seconds = max_ban_seconds
+        self.ready = asyncio.Event()
+        self.members: dict[str, set[str]] = {}  # folded channel -> folded nicks
+        self.ops: dict[str, set[str]] = {}  # folded channel -> folded nicks with +o
+        self.hosts: dict[str, str] = {}  # folded nick -> host, for ban masks (memory only)
+        self.accounts: dict[str, tuple[str | None, float]] = {}  # folded nick -> (account, when)
+        self.caps: set[str] = set()
+        self._ids = itertools.count(1)
+        self._waits: dict[str, tuple[asyncio.Future, set[str], dict[str, str]]] = {}
+        self._whois: dict[str, asyncio.Future] = {}
+        self._out: asyncio.Queue[str] | None = None
+        self._in: asyncio.Queue[Any] | None = None
+        self._conn: Any = None
+        self._connected = asyncio.Event()
+        self._registered = asyncio.Event()
+        self._stopping = False
+        self._tasks: list[asyncio.Task] = []
+        self._unbans: set[asyncio.Task] = set()
+
+    # -- sending --------------------------------------------------------------------------------
+
+    def _send(self, line: str) -> None:
+        assert self._out is not None
+        self._out.put_nowait(line)
+
+    async def _sender(self) -> None:
+        assert self._out is not None
+        while True:
+            line = await self._out.get()
+            wait = self.budget.delay(len(line.encode("utf-8")) + 2)
+            if wait:
+                await asyncio.sleep(wait)
+            if self._conn is not None and self._conn.connected:
+                try:
+                    self._conn.send_raw(line)
+                except (irc.client.ServerNotConnectedError, OSError):
+                    pass  # the disconnect handler reconnects; pending actions time out as unknown
+
+    def _text_lines(self, command: str, target: str, text: str) -> list[str]:
+        head = f"{command} {clean(target)} :"
+        room = MAX_LINE - 2 - PREFIX_RESERVE - len(head.encode("utf-8"))
+        return [head + part for part in split_text(text, room)]
+
+    async def _confirmed(self, lines: list[str], targets: list[str], failures: dict[str, str]) -> None:
+        """Send ``lines`` then a PING barrier; raise ActionFailed if the server reported a failure."""
+        if not self._registered.is_set():
+            raise ActionFailed("not_connected", definitive=False)
+        token = f"gw{next(self._ids)}"
+        future: asyncio.Future = asyncio.get_running_loop().create_future()
+        self._waits[token] = (future, {fold(t) for t in targets}, failures)
+        for line in lines:
+            self._send(line)
+        self._send(f"PING :{token}")
+        try:
+            await asyncio.wait_for(future, self.action_wait)
+        except asyncio.TimeoutError:
+            raise ActionFailed("timeout", definitive=False) from None
+        finally:
+            self._waits.pop(token, None)
+
+    # -- actions --------------------------------------------------------------------------------
+
+    async def post_notice(self, room, text):
+        await self._confirmed(self._text_lines("NOTICE", room, text), [room], _ANY_FAILURE)
+        from gateway.engine import guidelines_digest
+
+        return guidelines_digest(text)  # IRC has no message ids; the digest stands in for "what is posted"
+
+    async def pin_notice(self, room, ref, replaces):
+        self.store.set(self._key(room), ref)  # "pinned" = remembered as the current posted guidelines
+        return ref
+
+    async def set_topic(self, room, text):
+        lines = self._text_lines("TOPIC", room, text)[:1]
+        await self._confirmed(lines, [room], KICK_FAILURES)
+
+    async def send_private(self, user, text):
+        await self._confirmed(self._text_lines("PRIVMSG", user, text), [user], PRIVMSG_FAILURES)
+        return None
+
+    async def greet_user(self, room, user, text):
+        await self._confirmed(self._text_lines("NOTICE", user, text), [user], PRIVMSG_FAILURES)
+
+    async def remove_from_room(self, room, user, reason, ban_seconds=None):
+        lines = []
+        mask = None
+        if ban_seconds:
+            host = self.hosts.get(fold(user))
+            mask = f"*!*@{host}" if host else f"{clean(user)}!*@*"
+            lines.append(f"MODE {clean(room)} +b {mask}")
+        lines.append(f"KICK {clean(room)} {clean(user)} :{clean(reason)[:300]}")
+        await self._confirmed(lines, [room, user], KICK_FAILURES)
+        if mask is not None:
+            self._schedule_unban(room, mask, ban_seconds)
+
+    def _schedule_unban(self, room: str, mask: str, seconds: float) -> None:
+        async def lift() -> None:
+            await asyncio.sleep(seconds)
+            await self._registered.wait()
+            self._send(f"MODE {clean(room)} -b {mask}")
+
+        task = asyncio.create_task(lift())
+        self._unbans.add(task)
+        task.add_done_callback(self._unbans.discard)
+
+    async def alert_moderators(self, room, text, priority, message_ref):
+        await self._confirmed(self._text_lines("PRIVMSG", room, text), [room], PRIVMSG_FAILURES)
+        return None
+
+    def _key(self, room: str) -> str:
+        return f"irc:{self.network}:{fold(room)}:guidelines"
+
+    # -- connection -----------------------------------------------------------------------------
+
+    async def run(self, runner: "Runner") -> None:
+        loop = asyncio.get_running_loop()
+        self._out, self._in = asyncio.Queue(), asyncio.Queue()
+        self._tasks = [asyncio.create_task(self._sender()), asyncio.create_task(self._consumer(runner))]
+        backoff = 1.0
+        try:
+            while not self._stopping:
+                try:
+                    await self._connect(loop)
+                    await self._connected.wait()
+                    backoff = 1.0
+                    await self._disconnected.wait()
+                except (OSError, irc.client.ServerConnectionError) as exc:
+                    log.warning("%s: cannot connect (%s); retrying in %.0f s", self.network,
+                                type(exc).__name__, backoff)
+                except Exception as exc:
+                    log.error("%s: connection failed with %s; retrying in %.0f s", self.network,
+                              type(exc).__name__, backoff)
+                if self._stopping:
+                    break
+                await asyncio.sleep(backoff)
+                backoff = min(backoff * 2, 60.0)
+        finally:
+            for t in self._tasks:
+                t.cancel()
+
+    async def _connect(self, loop) -> None:
+        self._disconnected = asyncio.Event()
+        self._registered.clear()
+        self.members.clear()
+        self.ops.clear()
+        reactor = irc.client_aio.AioReactor(loop=loop)
+        conn = reactor.server()
+        conn.buffer_class = _ReplacingBuffer
+        reactor.add_global_handler("all_events", self._on_event, -10)
+        factory = irc.connection.AioFactory(ssl=ssl.create_default_context()) if self.tls \
+            else irc.connection.AioFactory()
+        self._conn = conn
+        self.nick = self.wanted_nick
+        await conn.connect(self.host, self.port, self.nick, username=self.username, ircname=self.realname,
+                           connect_factory=factory)
+        conn.send_raw("CAP LS 302")  # registration waits for CAP END
+        self._connected.set()
+
+    async def stop(self) -> None:
+        self._stopping = True
+        for t in list(self._unbans):
+            t.cancel()
+        if self._conn is not None and self._conn.connected:
+            try:
+                self._conn.quit("gateway stopping")
+            except irc.client.ServerNotConnectedError:
+                pass
+            self._conn.disconnect()
+        if hasattr(self, "_disconnected"):
+            self._disconnected.set()
+
+    # -- incoming -------------------------------------------------------------------------------
+
+    def _on_event(self, conn, event) -> None:
+        handler = getattr(self, f"_on_{event.type}", None)
+        try:
+            if handler is not None:
+                handler(event)
+            code = _ANY_FAILURE.get(event.type)
+            if code is not None and event.arguments:
+                self._fail_waits(event.arguments[0], code)
+        except Exception as exc:  # one malformed line must not stop the connection
+            log.error("%s: error handling %s: %s", self.network, event.type, type(exc).__name__)
+
+    def _fail_waits(self, target: str, code: str) -> None:
+        t = fold(target)
+        for future, targets, failures in self._waits.values():
+            if t in targets and code in failures.values() and not future.done():
+                future.set_exception(ActionFailed(code))
+
+    def _on_disconnect(self, event) -> None:
+        self._registered.clear()
+        self._connected.clear()
+        self.members.clear()  # stale operator status must never authorise anyone
+        self.ops.clear()
+        for future, _, _ in self._waits.values():
+            if not future.done():
+                future.set_exception(ActionFailed("disconnected", definitive=False))
+        if hasattr(self, "_disconnected"):
+            self._disconnected.set()
+
+    def _on_cap(self, event) -> None:
+        sub = event.arguments[0] if event.arguments else ""
+        if sub == "LS":
+            offered = set(" ".join(event.arguments[1:]).replace("*", "").split())
+            offered = {c.split("=")[0] for c in offered}
+            want = {"account-tag", "multi-prefix"} & offered
+            if self.sasl_account and self.sasl_password and "sasl" in offered:
+                want.add("sasl")
+            if want:
+                self._conn.send_raw("CAP REQ :" + " ".join(sorted(want)))
+            else:
+                self._conn.send_raw("CAP END")
+        elif sub == "ACK":
+            self.caps |= set(" ".join(event.arguments[1:]).split())
+            if "sasl" in self.caps:
+                self._conn.send_raw("AUTHENTICATE PLAIN")
+            else:
+                self._conn.send_raw("CAP END")
+        elif sub == "NAK":
+            self._conn.send_raw("CAP END")
+
+    def _on_authenticate(self, event) -> None:
+        if event.target == "+" or (event.arguments and event.arguments[0] == "+"):
+            raw = f"{self.sasl_account}\0{self.sasl_account}\0{self.sasl_password}".encode()
+            self._conn.send_raw("AUTHENTICATE " + base64.b64encode(raw).decode())
+
+    def _on_saslsuccess(self, event) -> None:
+        self._conn.send_raw("CAP END")
+
+    def _on_saslfail(self, event) -> None:
+        log.error("%s: SASL authentication failed", self.network)
+        self._conn.send_raw("CAP END")
+
+    def _on_nicknameinuse(self, event) -> None:
+        if not self._registered.is_set():
+            self.nick = self.nick + "_"
+            self._conn.nick(self.nick)
+
+    def _on_welcome(self, event) -> None:
+        self.nick = event.target or self.nick
+        self._registered.set()
+        if self.nickserv_password:
+            self._send(f"PRIVMSG NickServ :IDENTIFY {self.nickserv_password}")
+        for channel in self.channels:
+            self._send(f"JOIN {clean(channel)}")
+
+    def _on_pong(self, event) -> None:
+        token = event.arguments[-1] if event.arguments else event.target
+        entry = self._waits.get(token)
+        if entry is not None and not entry[0].done():
+            entry[0].set_result(None)
+
+    def _on_namreply(self, event) -> None:
+        channel = fold(event.arguments[1])
+        for entry in event.arguments[2].split():
+            nick = entry.lstrip("~&@%+")
+            self.members.setdefault(channel, set()).add(fold(nick))
+            if "@" in entry[: len(entry) - len(nick)] or "~" in entry[: len(entry) - len(nick)] \
+                    or "&" in entry[: len(entry) - len(nick)]:
+                self.ops.setdefault(channel, set()).add(fold(nick))
+
+    def _on_endofnames(self, event) -> None:
+        channel = event.arguments[0]
+        name = self.by_fold.get(fold(channel))
+        if name is not None and self.max_ban_seconds:
+            self._send(f"MODE {clean(name)} +b")  # find our own timed bans that outlived a restart
+        if name is not None:
+            self._in.put_nowait(RoomReady(self.network, self.clock(), room=name,
+                                          pinned_digest=self.store.get(self._key(name)), pinned_ref=None))
+            if all(fold(c) in self.members for c in self.channels):
+                self._in.put_nowait("ready")
+
+    def _on_banlist(self, event) -> None:
+        """367: channel, mask, setter, set time. Lift the bot's own bans once their time is up.
+
+        Nothing about a ban is stored: after a restart the ban list itself says when the bot set it,
+        and no ban lasts longer than the longest ``ban_for`` of the policies."""
+        args = event.arguments
+        if len(args) < 4 or not self.max_ban_seconds or not args[3].isdigit():
+            return
+        setter = args[2].split("!")[0]
+        if fold(setter) != fold(self.nick) and fold(setter) != fold(self.wanted_nick):
+            return
+        remaining = int(args[3]) + self.max_ban_seconds - self.clock()
+        self._schedule_unban(args[0], args[1], max(0.0, remaining))
+
+    def _on_action(self, event) -> None:
+        if irc.client.is_channel(event.target):
+            self._on_pubmsg(event)
+        else:
+            self._on_privmsg(event)
+
+    def _on_mode(self, event) -> None:
+        channel = fold(event.target)
+        if channel not in self.members:
+            return
+        for sign, mode, param in irc.modes.parse_channel_modes(" ".join(event.arguments)):
+            if mode == "o" and param:
+                ops = self.ops.setdefault(channel, set())
+                (ops.add if sign == "+" else ops.discard)(fold(param))
+
+    def _remember(self, event) -> None:
+        src = event.source
+        if src is not None and getattr(src, "host", None):
+            self.hosts[fold(src.nick)] = src.host
+        tags = {t["key"]: t["value"] for t in (event.tags or [])}
+        if "account" in tags and src is not None:
+            self.accounts[fold(src.nick)] = (tags["account"], time.monotonic())
+
+    def _on_join(self, event) -> None:
+        self._remember(event)
+        channel, nick = fold(event.target), event.source.nick
+        self.members.setdefault(channel, set()).add(fold(nick))
+        if fold(nick) == fold(self.nick):
+            return
+        name = self.by_fold.get(channel)
+        if name is not None:
+            self._in.put_nowait(Join(self.network, self.clock(), room=name, user=nick))
+
+    def _gone(self, channel: str, nick: str) -> None:
+        self.members.get(channel, set()).discard(fold(nick))
+        self.ops.get(channel, set()).discard(fold(nick))
+        name = self.by_fold.get(channel)
+        if name is not None and fold(nick) != fold(self.nick):
+            self._in.put_nowait(Leave(self.network, self.clock(), room=name, user=nick))
+
+    def _on_part(self, event) -> None:
+        self._gone(fold(event.target), event.source.nick)
+
+    def _on_kick(self, event) -> None:
+        self._gone(fold(event.target), event.arguments[0])
+
+    def _on_quit(self, event) -> None:
+        nick = event.source.nick
+        for channel in list(self.members):
+            if fold(nick) in self.members[channel]:
+                self._gone(channel, nick)
+        self.accounts.pop(fold(nick), None)
+
+    def _on_nick(self, event) -> None:
+        old, new = fold(event.source.nick), fold(event.target)
+        if old == fold(self.nick):
+            self.nick = event.target
+        for table in (self.members, self.ops):
+            for nicks in table.values():
+                if old in nicks:
+                    nicks.discard(old)
+                    nicks.add(new)
+        self.accounts.pop(old, None)  # a new nick proves nothing about the account
+
+    def _on_whoisaccount(self, event) -> None:
+        nick, account = event.arguments[0], event.arguments[1]
+        self.accounts[fold(nick)] = (account, time.monotonic())
+        future = self._whois.get(fold(nick))
+        if future is not None and not future.done():
+            future.set_result(account)
+
+    def _on_endofwhois(self, event) -> None:
+        future = self._whois.get(fold(event.arguments[0]))
+        if future is not None and not future.done():
+            future.set_result(None)
+
+    def _on_pubmsg(self, event) -> None:
+        self._remember(event)
+        if fold(event.source.nick) == fold(self.nick):
+            return  # never react to our own lines
+        name = self.by_fold.get(fold(event.target))
+        if name is not None:
+            self._in.put_nowait(("pubmsg", name, event.source.nick, event.arguments[0]))
+
+    def _on_privmsg(self, event) -> None:
+        self._remember(event)
+        if fold(event.source.nick) == fold(self.nick) or event.source.nick.lower().endswith("serv"):
+            return  # ignore ourselves and services bots
+        self._in.put_nowait(PrivateMessage(self.network, self.clock(), sender=event.source.nick,
+                                           text=event.arguments[0]))
+
+    async def _account(self, nick: str) -> str | None:
+        """The services account of ``nick``: from account-tag if seen recently, else by WHOIS."""
+        known = self.accounts.get(fold(nick))
+        if known is not None and time.monotonic() - known[1] < 60:
+            return known[0]
+        if "account-tag" in self.caps:
+            return None
+        future = self._whois.get(fold(nick))
+        if future is None or future.done():
+            future = asyncio.get_running_loop().create_future()
+            self._whois[fold(nick)] = future
+            self._send(f"WHOIS {clean(nick)}")
+        try:
+            return await asyncio.wait_for(asyncio.shield(future), 5.0)
+        except asyncio.TimeoutError:
+            return None
+
+    async def _consumer(self, runner: "Runner") -> None:
+        assert self._in is not None
+        while True:
+            item = await self._in.get()
+            try:
+                if item == "ready":
+                    self.ready.set()
+                    continue
+                if isinstance(item, tuple):
+                    _, name, nick, text = item
+                    channel = fold(name)
+                    operator = fold(nick) in self.ops.get(channel, set())
+                    account = None
+                    if not operator and text[:1] and not text[:1].isalnum() and not text[:1].isspace():
+                        account = await self._account(nick)  # only lines that may be commands
+                    item = Message(self.network, self.clock(), room=name, sender=nick, text=text,
+                                   authority=Authority(operator=operator, account=account))
+                await runner.handle(item)
+            except Exception as exc:
+                log.error("%s: error handling an event: %s", self.network, type(exc).__name__)
+
+
+def create(net: "NetworkConfig", *, store: KeyValueStore, rooms: list[str], **options: Any) -> IrcAdapter:
+    """Build the adapter from the config; secrets are read from the environment variables it names."""
+    s = net.settings
+
+    def secret(key: str) -> str | None:
+        return os.environ.get(s[key]) if s.get(key) else None
+
+    if s.get("sasl_password_env") and not secret("sasl_password_env"):
+        raise RuntimeError(f"network {net.name}: set {s['sasl_password_env']} in the environment")
+    return IrcAdapter(
+        net.name, s["host"], int(s.get("port", 6697 if s.get("tls") else 6667)), s["nick"], store=store,
+        rooms=rooms, tls=bool(s.get("tls", False)), username=s.get("username"), realname=s.get("realname"),
+        sasl_account=s.get("sasl_account"), sasl_password=secret("sasl_password_env"),
+        nickserv_password=secret("nickserv_password_env"), flood_burst=float(s.get("flood_burst", 4)),
+        flood_rate=float(s.get("flood_rate", 1.0)), max_ban_seconds=options.get("max_ban_seconds"))
