@@ -7,13 +7,18 @@ from __future__ import annotations
 
 import asyncio
 import importlib
+import logging
+import time
 from pathlib import Path
 
 from adapters.base import Adapter
 
 from .config import Config, build_engine, load_config
 from .eventlog import EventLog
+from .events import Tick
 from .runner import Runner
+
+log = logging.getLogger("gateway.service")
 
 __all__ = ["Service", "AdapterUnavailable"]
 
@@ -37,7 +42,10 @@ def max_ban_seconds(config: Config, network: str) -> int | None:
 
 
 class Service:
-    def __init__(self, config: Config | str | Path):
+    """``tick_every``: how often timers run (guideline re-posts, follow-up reminders)."""
+
+    def __init__(self, config: Config | str | Path, *, tick_every: float = 30.0):
+        self.tick_every = tick_every
         self.config = config if isinstance(config, Config) else load_config(config)
         self.engine = build_engine(self.config)
         self.log = EventLog(self.config.event_log)
@@ -72,6 +80,15 @@ class Service:
                 if t in self.tasks:
                     t.result()  # an adapter that stopped during start-up: raise why
                     raise RuntimeError("an adapter stopped during start-up")
+        self.tasks.append(asyncio.create_task(self._ticker()))
+
+    async def _ticker(self) -> None:
+        while True:
+            await asyncio.sleep(self.tick_every)
+            try:
+                await self.runner.handle(Tick("", time.time()))
+            except Exception as exc:  # a timer failure must not stop the gateway
+                log.error("timer run failed: %s", type(exc).__name__)
 
     async def wait(self) -> None:
         await asyncio.gather(*self.tasks)

@@ -30,12 +30,13 @@ def ircd(tmp_path_factory):
 
 
 class IrcWorld:
-    def __init__(self, server: Ngircd, tmp: Path, policy_extra: str = "", mods_network: str | None = None):
+    def __init__(self, server: Ngircd, tmp: Path, policy_extra: str = "", guidelines_extra: str = "",
+                 tick_every: float = 30.0):
         tag = secrets.token_hex(3)
         self.server, self.dir, self.tag = server, tmp, tag
         self.group, self.mods = f"#grp{tag}", f"#mods{tag}"
         self.bot_nick = f"bot{tag}"
-        self.policy_extra = policy_extra
+        self.policy_extra, self.guidelines_extra, self.tick_every = policy_extra, guidelines_extra, tick_every
         self.people: dict[str, IrcPerson] = {}
         self.service: Service | None = None
 
@@ -54,10 +55,11 @@ class IrcWorld:
             region: GB
             guidelines:
               greet_on_join: true
+            GUIDELINES_EXTRA
             moderators:
               room: "{self.mods}"
               accounts: ["modacct{self.tag}"]
-        """) + self.policy_extra)
+        """).replace("GUIDELINES_EXTRA\n", self.guidelines_extra) + self.policy_extra)
         path = self.dir / "gateway.yaml"
         path.write_text(textwrap.dedent(f"""
             event_log: data/gateway.db
@@ -81,7 +83,7 @@ class IrcWorld:
     async def start(self, **config) -> Service:
         """Moderator creates both channels (so is op), the gateway joins, the moderator ops the bot."""
         mod = await self.person("mod", self.group, self.mods)
-        self.service = Service(self.write_config(**config))
+        self.service = Service(self.write_config(**config), tick_every=self.tick_every)
         await self.service.start()
         adapter = self.adapter
         for channel in adapter.channels:  # the channels this bot is configured for
@@ -280,3 +282,16 @@ async def test_an_irc_incident_can_alert_a_matrix_moderators_room(ircd, homeserv
     finally:
         await world.close()
         await mxmod.close()
+
+
+async def test_guidelines_reposted_at_the_interval_and_kept_in_the_topic(ircd, tmp_path):
+    world = IrcWorld(ircd, tmp_path, tick_every=0.2,
+                     guidelines_extra="  repost_every: 1s\n  topic: Peer support. Be kind. !resources for crisis lines.\n")
+    try:
+        await world.start()
+        mod, bot = world.people["mod"], world.bot_nick
+        await mod.wait_for("the topic", lambda: mod.find(f":{bot}!", f"TOPIC {world.group} :Peer support. Be kind."))
+        await mod.wait_for("a second posting", lambda: mod.find(
+            f":{bot}!", f"NOTICE {world.group} :Welcome.")[1:])
+    finally:
+        await world.close()
