@@ -121,8 +121,10 @@ class IrcAdapter(Adapter):
                  realname: str | None = None, sasl_account: str | None = None,
                  sasl_password: str | None = None, nickserv_password: str | None = None,
                  flood_burst: float = 4, flood_rate: float = 1.0, clock=time.time,
-                 action_wait: float = 20.0, max_ban_seconds: int | None = None):
+                 action_wait: float = 20.0, max_ban_seconds: int | None = None,
+                 tls_ca_file: str | None = None):
         self.network, self.host, self.port, self.tls = network, host, port, tls
+        self.tls_ca_file = tls_ca_file  # a private CA for a self-hosted server; certificates are verified
         self.nick = self.wanted_nick = nick
         self.username, self.realname = username or nick, realname or "safeguarding gateway bot"
         self.sasl_account, self.sasl_password = sasl_account, sasl_password
@@ -259,6 +261,9 @@ class IrcAdapter(Adapter):
                     await self._connected.wait()
                     backoff = 1.0
                     await self._disconnected.wait()
+                except ssl.SSLError as exc:
+                    log.error("%s: TLS failed (%s); retrying in %.0f s", self.network,
+                              type(exc).__name__, backoff)
                 except (OSError, irc.client.ServerConnectionError) as exc:
                     log.warning("%s: cannot connect (%s); retrying in %.0f s", self.network,
                                 type(exc).__name__, backoff)
@@ -282,8 +287,8 @@ class IrcAdapter(Adapter):
         conn = reactor.server()
         conn.buffer_class = _ReplacingBuffer
         reactor.add_global_handler("all_events", self._on_event, -10)
-        factory = irc.connection.AioFactory(ssl=ssl.create_default_context()) if self.tls \
-            else irc.connection.AioFactory()
+        factory = irc.connection.AioFactory(ssl=ssl.create_default_context(cafile=self.tls_ca_file)) \
+            if self.tls else irc.connection.AioFactory()
         self._conn = conn
         self.nick = self.wanted_nick
         await conn.connect(self.host, self.port, self.nick, username=self.username, ircname=self.realname,
@@ -564,4 +569,5 @@ def create(net: "NetworkConfig", *, store: KeyValueStore, rooms: list[str], **op
         rooms=rooms, tls=bool(s.get("tls", False)), username=s.get("username"), realname=s.get("realname"),
         sasl_account=s.get("sasl_account"), sasl_password=secret("sasl_password_env"),
         nickserv_password=secret("nickserv_password_env"), flood_burst=float(s.get("flood_burst", 4)),
-        flood_rate=float(s.get("flood_rate", 1.0)), max_ban_seconds=options.get("max_ban_seconds"))
+        flood_rate=float(s.get("flood_rate", 1.0)), max_ban_seconds=options.get("max_ban_seconds"),
+        tls_ca_file=s.get("tls_ca_file"))

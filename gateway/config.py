@@ -22,7 +22,7 @@ __all__ = ["Config", "NetworkConfig", "load_config", "build_engine", "reload_roo
 NETWORK_KEYS = {
     "matrix": ("homeserver", "user_id", "device_id", "password_env", "access_token_env"),
     "irc": ("host", "port", "tls", "nick", "username", "realname", "sasl_account", "sasl_password_env",
-            "nickserv_password_env", "flood_burst", "flood_rate"),
+            "nickserv_password_env", "flood_burst", "flood_rate", "tls_ca_file"),
 }
 _SECRET_WORDS = ("password", "token", "secret")
 
@@ -88,7 +88,13 @@ def load_config(path: str | Path) -> Config:
         for k in settings:
             if isinstance(k, str) and any(w in k for w in _SECRET_WORDS) and not k.endswith("_env"):
                 c.error(p + (k,), f"secrets come from environment variables: use {k}_env", key=True)
-        networks[name] = NetworkConfig(name, kind, {k: v for k, v in settings.items() if k != "type"})
+        values = {k: v for k, v in settings.items() if k != "type"}
+        if isinstance(values.get("tls_ca_file"), str):
+            ca = base / values["tls_ca_file"]
+            if not ca.is_file():
+                c.error(p + ("tls_ca_file",), f"no such file: {ca}")
+            values["tls_ca_file"] = str(ca)
+        networks[name] = NetworkConfig(name, kind, values)
 
     loader = PolicyLoader(dirs)
     policies: dict[str, Policy] = {}

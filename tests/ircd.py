@@ -28,6 +28,8 @@ class Ngircd:
     def __init__(self, directory: Path, *, penalties: bool = False):
         self.dir = Path(directory)
         self.port = free_port()
+        self.tls_port = free_port()
+        self.ca_file = self.dir / "cert.pem"
         self.penalties = penalties
         self.process: subprocess.Popen | None = None
 
@@ -51,7 +53,13 @@ class Ngircd:
             PAM = no
             Ident = no
             DNS = no
+            [SSL]
+            CertFile = {self.ca_file}
+            KeyFile = {self.dir / "key.pem"}
+            Ports = {self.tls_port}
         """))
+        if not self.ca_file.exists():
+            self._self_signed()
         log = open(self.dir / "ngircd.log", "ab")
         self.process = subprocess.Popen([ngircd_path(), "-n", "-f", str(conf)], stdout=log,
                                         stderr=subprocess.STDOUT)
@@ -66,6 +74,30 @@ class Ngircd:
             except OSError:
                 time.sleep(0.1)
         raise RuntimeError("ngircd did not start")
+
+    def _self_signed(self) -> None:
+        """A certificate for 127.0.0.1, which the test then trusts as its own CA."""
+        import datetime as dt
+        import ipaddress
+
+        from cryptography import x509
+        from cryptography.hazmat.primitives import hashes, serialization
+        from cryptography.hazmat.primitives.asymmetric import ec
+        from cryptography.x509.oid import NameOID
+
+        key = ec.generate_private_key(ec.SECP256R1())
+        name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+        now = dt.datetime.now(dt.timezone.utc)
+        cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+                .serial_number(x509.random_serial_number()).not_valid_before(now - dt.timedelta(hours=1))
+                .not_valid_after(now + dt.timedelta(days=2))
+                .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
+                               critical=False)
+                .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+                .sign(key, hashes.SHA256()))
+        self.ca_file.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+        (self.dir / "key.pem").write_bytes(key.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()))
 
     def stop(self) -> None:
         if self.process is not None and self.process.poll() is None:

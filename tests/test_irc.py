@@ -47,7 +47,7 @@ class IrcWorld:
         self.people[name] = p
         return p
 
-    def write_config(self, extra_networks: str = "", room_extra: str = "") -> Path:
+    def write_config(self, extra_networks: str = "", room_extra: str = "", tls: bool = False) -> Path:
         (self.dir / "policies").mkdir(exist_ok=True)
         (self.dir / "policies" / "peer.yaml").write_text(textwrap.dedent(f"""
             extends: default
@@ -68,7 +68,9 @@ class IrcWorld:
               irc:
                 type: irc
                 host: 127.0.0.1
-                port: {self.server.port}
+                port: {self.server.tls_port if tls else self.server.port}
+                tls: {"true" if tls else "false"}
+                tls_ca_file: {self.server.ca_file}
                 nick: {self.bot_nick}
                 flood_burst: 100
                 flood_rate: 100
@@ -295,3 +297,12 @@ async def test_guidelines_reposted_at_the_interval_and_kept_in_the_topic(ircd, t
             f":{bot}!", f"NOTICE {world.group} :Welcome.")[1:])
     finally:
         await world.close()
+
+
+async def test_tls_connection_with_a_verified_private_ca(world):
+    await world.start(tls=True)
+    mod, bot = world.people["mod"], world.bot_nick
+    kit = await world.person("kit", world.group)
+    kit.send(f"PRIVMSG {world.group} :i took all my pills")
+    await kit.wait_for("the KICK over a TLS-connected bot", lambda: kit.find(f"KICK {world.group} {kit.nick}"))
+    assert world.adapter.tls and world.adapter._conn.transport.get_extra_info("ssl_object") is not None
