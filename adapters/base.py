@@ -63,5 +63,11 @@ class Adapter(ABC):
         """Remove a message from a room; networks without redaction refuse with ``unsupported``."""
         raise ActionFailed("unsupported")
 
-    async def alert_moderators(self, room: str, text: str, priority: str, message_ref: str | None) -> str | None:
+    async def alert_moderators(self, room: str, text: str, priority: str, message_ref: str | None,
+                               mention_all: bool = False) -> str | None:
+        """Alert the moderators' room; ``mention_all`` notifies every moderator (escalation)."""
         return await self.post_notice(room, text)
+
+    async def readmit(self, room: str, user: str) -> None:
+        """Lift a ban on ``user`` if there is one and invite them back to ``room``."""
+        raise ActionFailed("unsupported")

@@ -240,9 +240,20 @@ class IrcAdapter(Adapter):
         self._unbans.add(task)
         task.add_done_callback(self._unbans.discard)
 
-    async def alert_moderators(self, room, text, priority, message_ref):
+    async def alert_moderators(self, room, text, priority, message_ref, mention_all=False):
+        if mention_all:  # name every operator of the moderators' channel: their clients highlight it
+            ops = sorted(n for n in self.ops.get(fold(room), set()) if n != fold(self.nick))
+            text = (", ".join(ops) + ": " + text) if ops else text
         await self._confirmed(self._text_lines("PRIVMSG", room, text), [room], PRIVMSG_FAILURES)
         return None
+
+    async def readmit(self, room, user):
+        lines = []
+        host = self.hosts.get(fold(user))
+        for mask in ([f"*!*@{host}"] if host else []) + [f"{clean(user)}!*@*"]:
+            lines.append(f"MODE {clean(room)} -b {mask}")
+        lines.append(f"INVITE {clean(user)} {clean(room)}")
+        await self._confirmed(lines, [room, user], {**KICK_FAILURES, "useronchannel": "443"})
 
     def _key(self, room: str) -> str:
         return f"irc:{self.network}:{fold(room)}:guidelines"
@@ -570,4 +581,4 @@ def create(net: "NetworkConfig", *, store: KeyValueStore, rooms: list[str], **op
         sasl_account=s.get("sasl_account"), sasl_password=secret("sasl_password_env"),
         nickserv_password=secret("nickserv_password_env"), flood_burst=float(s.get("flood_burst", 4)),
         flood_rate=float(s.get("flood_rate", 1.0)), max_ban_seconds=options.get("max_ban_seconds"),
-        tls_ca_file=s.get("tls_ca_file"))
+        tls_ca_file=s.get("tls_ca_file"), clock=options.get("clock", time.time))

@@ -402,8 +402,23 @@ class MatrixAdapter(Adapter):
         if isinstance(resp, ErrorResponse):
             raise _fail(resp)
 
-    async def alert_moderators(self, room, text, priority, message_ref):
-        return await self._send(self._room(room), {"msgtype": "m.text", "body": text})
+    async def alert_moderators(self, room, text, priority, message_ref, mention_all=False):
+        content: dict = {"msgtype": "m.text", "body": text}
+        if mention_all:  # @room notifies everyone in the moderators' room
+            content = {"msgtype": "m.text", "body": f"@room {text}", "m.mentions": {"room": True}}
+        return await self._send(self._room(room), content)
+
+    async def readmit(self, room, user):
+        room_id = self._room(room)
+        member = await self.client.room_get_state_event(room_id, "m.room.member", user)
+        if not isinstance(member, RoomGetStateEventError) and member.content.get("membership") == "ban":
+            unban = await self.client.room_unban(room_id, user)
+            if isinstance(unban, ErrorResponse):
+                raise _fail(unban)
+        if isinstance(member, RoomGetStateEventError) or member.content.get("membership") != "join":
+            invited = await self.client.room_invite(room_id, user)
+            if isinstance(invited, ErrorResponse):
+                raise _fail(invited)
 
 
 def create(net: "NetworkConfig", *, store: KeyValueStore, rooms: list[str], **options: Any) -> MatrixAdapter:
@@ -415,4 +430,5 @@ def create(net: "NetworkConfig", *, store: KeyValueStore, rooms: list[str], **op
         names = [s[k] for k in ("password_env", "access_token_env") if s.get(k)]
         raise RuntimeError(f"network {net.name}: set {' or '.join(names) or 'password_env'} in the environment")
     return MatrixAdapter(net.name, s["homeserver"], s["user_id"], store=store, rooms=rooms,
-                         password=password, access_token=token, device_id=s.get("device_id"))
+                         password=password, access_token=token, device_id=s.get("device_id"),
+                         clock=options.get("clock", time.time))

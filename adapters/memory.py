@@ -74,6 +74,11 @@ class MemoryAdapter(Adapter):
     async def redact_message(self, room, ref, reason):
         self._call("redact_message", room=room, ref=ref, reason=reason)
 
-    async def alert_moderators(self, room, text, priority, message_ref):
-        self._call("alert_moderators", room=room, text=text, priority=priority, message_ref=message_ref)
+    async def alert_moderators(self, room, text, priority, message_ref, mention_all=False):
+        self._call("alert_moderators", room=room, text=text, priority=priority, message_ref=message_ref,
+                   mention_all=mention_all)
         return self._ref()
+
+    async def readmit(self, room, user):
+        self._call("readmit", room=room, user=user)
+        self.members.setdefault(room, set()).add(user)

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 
 __all__ = [
     "Action", "PostNotice", "PinNotice", "SetTopic", "SendPrivate", "GreetUser", "RemoveFromRoom", "RedactMessage",
-    "AlertModerators", "OpenCase", "UpdateCase", "RecordEvent", "ADAPTER_ACTIONS",
+    "AlertModerators", "Readmit", "ReloadPolicies", "OpenCase", "UpdateCase", "RecordEvent", "ADAPTER_ACTIONS",
 ]
 
 
@@ -82,6 +82,22 @@ class AlertModerators(Action):
     message_ref: str | None = None  # the at-risk message, for a link the adapter knows how to make
     source_network: str | None = None
     source_room: str | None = None
+    mention_all: bool = False  # escalation: notify every moderator (Matrix @room; IRC: the ops' nicks)
+
+
+@dataclass(frozen=True)
+class Readmit(Action):
+    """Let a removed person back: lift a ban if there is one, and invite them."""
+
+    room: str
+    user: str
+
+
+@dataclass(frozen=True)
+class ReloadPolicies(Action):
+    """Validate the config and policies again and apply them only if all are valid (runner does the I/O)."""
+
+    room: str  # where to report the result
 
 
 @dataclass(frozen=True)
@@ -114,4 +130,4 @@ class RecordEvent(Action):
 
 # Actions that go to a network adapter; the rest are carried out by the runner against the event log.
 ADAPTER_ACTIONS = (PostNotice, PinNotice, SetTopic, SendPrivate, GreetUser, RemoveFromRoom, RedactMessage,
-                   AlertModerators)
+                   AlertModerators, Readmit)

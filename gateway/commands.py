@@ -13,12 +13,16 @@ from typing import TYPE_CHECKING, Callable
 
 from . import actions as A
 from .crisis import ISO_REGIONS
+from .detect import tier_level
 
 if TYPE_CHECKING:
     from .engine import Engine, RoomBinding
     from .events import Message
 
-__all__ = ["command", "dispatch", "COMMANDS", "Context"]
+__all__ = ["command", "dispatch", "COMMANDS", "Context", "after_reload", "CLOSE_OUTCOMES"]
+
+# How a moderator may close a case: a fixed vocabulary, so nothing free-form is ever stored.
+CLOSE_OUTCOMES = ("resolved", "safe", "referred", "no_contact", "false_alarm", "other")
 
 
 @dataclass(frozen=True)
@@ -48,16 +52,20 @@ class Command:
     handler: Handler
     moderator: bool
     help: str
+    moderators_room_only: bool = False  # shows or changes cases: never answered in a group room
 
 
 COMMANDS: dict[str, Command] = {}
 
 
-def command(name: str, *, moderator: bool, help: str) -> Callable[[Handler], Handler]:
-    """Register a command. ``moderator=True`` commands are refused to everyone else."""
+def command(name: str, *, moderator: bool, help: str,
+            moderators_room_only: bool = False) -> Callable[[Handler], Handler]:
+    """Register a command. ``moderator=True`` commands are refused to everyone else;
+    ``moderators_room_only`` ones are answered only in a moderators' room, so a group room never
+    learns who is at risk."""
 
     def register(fn: Handler) -> Handler:
-        COMMANDS[name] = Command(name, fn, moderator, help)
+        COMMANDS[name] = Command(name, fn, moderator, help, moderators_room_only)
         return fn
 
     return register
@@ -78,6 +86,8 @@ def dispatch(engine: "Engine", binding: "RoomBinding", ev: "Message",
                            authorised=authorised)
     if not authorised:
         return [record, ctx.reply(f"Sorry, {binding.policy.command_prefix}{cmd.name} is for moderators.")]
+    if cmd.moderators_room_only and not in_moderator_room:
+        return [record, ctx.reply(f"{binding.policy.command_prefix}{cmd.name} works in the moderators' room.")]
     return [record] + cmd.handler(ctx)
 
 
@@ -154,3 +164,170 @@ def _guidelines(ctx: Context) -> list[A.Action]:
     if b is None:
         return [ctx.reply(f"Which room? Use {ctx.binding.policy.command_prefix}guidelines ROOM.")]
     return ctx.engine.post_guidelines(b, ctx.event.ts)
+
+
+# -- cases (moderators' room only) -------------------------------------------------------------
+
+def _case(ctx: Context):
+    """The case named by the first argument, if it belongs to a room this moderators' room looks after."""
+    from .engine import Case  # noqa: F401  (type only)
+
+    if not ctx.args:
+        return None, [ctx.reply("Which case? Give its id, e.g. " + ctx.binding.policy.command_prefix
+                                + "case abc234.")]
+    case = ctx.engine.state.cases.get(ctx.args[0].lower())
+    net, room = ctx.event.network, ctx.event.room
+    if case is None or (case.binding.moderators_network, case.binding.moderators_room) != (net, room):
+        return None, [ctx.reply(f"No case {ctx.args[0][:16]!r} here. {ctx.binding.policy.command_prefix}cases "
+                                "lists the open ones.")]
+    return case, []
+
+
+def _status_of(case) -> str:
+    if case.closed:
+        return f"closed ({case.closed})"
+    if case.acked_by:
+        return f"acknowledged by {case.acked_by}"
+    return "NOT acknowledged"
+
+
+@command("cases", moderator=True, help="open cases", moderators_room_only=True)
+def _cases(ctx: Context) -> list[A.Action]:
+    from .engine import _age
+
+    e, net, room = ctx.engine, ctx.event.network, ctx.event.room
+    mine = [c for c in e.state.cases.values() if c.open
+            and (c.binding.moderators_network, c.binding.moderators_room) == (net, room)]
+    if not mine:
+        return [ctx.reply("No open cases.")]
+    mine.sort(key=lambda c: (-tier_level(c.tier), c.opened))
+    lines = [f"{c.id}: {c.tier}, {c.user} in {c.binding.display_name}, {_age(ctx.event.ts - c.opened)} ago, "
+             f"{_status_of(c)}" for c in mine[:20]]
+    more = f"\n(and {len(mine) - 20} more)" if len(mine) > 20 else ""
+    return [ctx.reply(f"{len(mine)} open case(s):\n" + "\n".join(lines) + more)]
+
+
+@command("case", moderator=True, help="one case in detail", moderators_room_only=True)
+def _case_detail(ctx: Context) -> list[A.Action]:
+    from .engine import _age
+
+    case, refusal = _case(ctx)
+    if case is None:
+        return refusal
+    rules = ", ".join(case.detection.rules)
+    followup = (f"; follow-up reminder in {_age(case.followup_due - ctx.event.ts)}"
+                if case.followup_due and case.open else "")
+    text = (f"Case {case.id}: {case.tier} ({rules}) for {case.user} in {case.binding.display_name} "
+            f"({case.binding.network}), opened {_age(ctx.event.ts - case.opened)} ago. Private message: "
+            f"{case.dm}. Removal: {case.removal}. Alert: {case.alert}. Status: {_status_of(case)}{followup}.")
+    return [ctx.reply(text)]
+
+
+@command("ack", moderator=True, help="acknowledge a case (stops repeated alerts)", moderators_room_only=True)
+def _ack(ctx: Context) -> list[A.Action]:
+    case, refusal = _case(ctx)
+    if case is None:
+        return refusal
+    case.acked_by = ctx.event.sender
+    b = case.binding
+    return [ctx.engine.record(b.network, "acked", room=b.room, user=case.user, case=case.id),
+            ctx.reply(f"Case {case.id} acknowledged by {ctx.event.sender}. No more repeated alerts for it.")]
+
+
+@command("close", moderator=True, help=f"close a case: close ID [{'|'.join(CLOSE_OUTCOMES)}]",
+         moderators_room_only=True)
+def _close(ctx: Context) -> list[A.Action]:
+    case, refusal = _case(ctx)
+    if case is None:
+        return refusal
+    outcome = ctx.args[1].lower() if len(ctx.args) > 1 else "resolved"
+    if outcome not in CLOSE_OUTCOMES:
+        return [ctx.reply(f"Close with one of: {', '.join(CLOSE_OUTCOMES)}.")]
+    case.closed = outcome
+    case.acked_by = case.acked_by or ctx.event.sender
+    b = case.binding
+    return [ctx.engine.record(b.network, "closed", room=b.room, user=case.user, outcome=outcome, case=case.id),
+            A.UpdateCase(ctx.engine._id(), b.network, status="closed", case=case.id),
+            ctx.reply(f"Case {case.id} closed ({outcome}). No follow-up reminder will be sent.")]
+
+
+@command("escalated", moderator=True, help="record that a moderator contacted emergency services",
+         moderators_room_only=True)
+def _escalated(ctx: Context) -> list[A.Action]:
+    case, refusal = _case(ctx)
+    if case is None:
+        return refusal
+    case.acked_by = case.acked_by or ctx.event.sender
+    b = case.binding
+    return [ctx.engine.record(b.network, "escalated_external", room=b.room, user=case.user, case=case.id),
+            ctx.reply(f"Recorded for case {case.id}: a moderator contacted emergency services. "
+                      "(The bot never contacts emergency services itself.)")]
+
+
+@command("readmit", moderator=True, help="let a removed person back (lift a ban, invite)",
+         moderators_room_only=True)
+def _readmit(ctx: Context) -> list[A.Action]:
+    case, refusal = _case(ctx)
+    if case is None:
+        return refusal
+    b = case.binding
+    action = A.Readmit(ctx.engine._id(), b.network, room=b.room, user=case.user, case=case.id)
+    return [ctx.engine._expect(action, "case_readmit", case.id)]
+
+
+@command("remove", moderator=True, help="remove the person of a case whose tier did not (messages them first)",
+         moderators_room_only=True)
+def _remove(ctx: Context) -> list[A.Action]:
+    case, refusal = _case(ctx)
+    if case is None:
+        return refusal
+    if case.removal == "done":
+        return [ctx.reply(f"Case {case.id}: {case.user} was already removed.")]
+    case.forced_remove = True
+    case.observe = False
+    b = case.binding
+    if case.dm == "delivered" or case.dm.startswith("not sent again"):
+        return ctx.engine._after_message(case, delivered=True)
+    case.opened = ctx.event.ts  # for the outreach check: the message goes out now
+    template = b.policy.tiers["imminent"].action.message if "imminent" in b.policy.tiers else None
+    return ctx.engine._message_person(case, template or "crisis_dm")
+
+
+@command("scan", moderator=True, help="dry-run detection: scan TEXT (the text is not logged)",
+         moderators_room_only=True)
+def _scan(ctx: Context) -> list[A.Action]:
+    prefix = ctx.binding.policy.command_prefix
+    text = ctx.event.text[len(prefix):].split(None, 1)
+    if len(text) < 2:
+        return [ctx.reply(f"Usage: {prefix}scan TEXT")]
+    detector = ctx.binding.policy.detector
+    d = detector.detect(text[1])
+    parts = [f"tier {d.tier}", f"would remove: {'yes' if detector.would_remove(d) else 'no'}",
+             f"rules: {', '.join(d.rules) or 'none'}"]
+    if d.lowered:
+        parts.append(f"lowered by a negation: {', '.join(d.lowered)}")
+    if d.suppressed:
+        parts.append(f"dropped as an idiom: {', '.join(d.suppressed)}")
+    return [ctx.reply(f"Scan ({ctx.binding.policy.name}): " + "; ".join(parts) + ".")]
+
+
+@command("reload", moderator=True, help="validate and apply the policies (the old ones stay on any error)")
+def _reload(ctx: Context) -> list[A.Action]:
+    action = A.ReloadPolicies(ctx.engine._id(), ctx.event.network, room=ctx.event.room)
+    return [ctx.engine._expect(action, "reload", (ctx.event.network, ctx.event.room))]
+
+
+def after_reload(engine: "Engine", result) -> list[A.Action]:
+    """Report a reload's result in the room where it was asked for."""
+    action = engine.state.pending.pop(result.action_id, None)
+    if action is None:
+        return []
+    _, (network, room) = action
+    if result.errors:
+        shown = "\n".join(result.errors[:5])
+        more = f"\n(and {len(result.errors) - 5} more)" if len(result.errors) > 5 else ""
+        text = f"Reload refused; the old policies stay in force:\n{shown}{more}"
+    else:
+        text = f"Policies reloaded: {len(engine.rooms)} room(s)."
+    return [engine.record(network, "reloaded" if not result.errors else "reload_refused", room=room),
+            A.PostNotice(engine._id(), network, room=room, text=text, purpose="reply")]

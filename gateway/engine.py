@@ -23,10 +23,10 @@ from dataclasses import dataclass, field
 from typing import Callable, Iterable
 
 from . import actions as A
-from .crisis import CrisisDirectory
+from .crisis import ISO_REGIONS, CrisisDirectory
 from .detect import Detection, tier_level
-from .events import (ActionOutcome, Authority, Event, Join, Leave, Message, PrivateMessage, RoomReady,
-                     Tick)
+from .events import (ActionOutcome, Authority, Event, Join, Leave, Message, PrivateMessage, ReloadResult,
+                     RoomReady, Tick)
 from .policy import ALERT_PRIORITIES, Policy
 
 __all__ = ["RoomBinding", "Case", "Engine", "guidelines_digest"]
@@ -40,6 +40,15 @@ def _random_case_id() -> str:
 
 def guidelines_digest(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
+
+
+def _age(seconds: float) -> str:
+    """A short human duration: 45s, 12m, 3h, 2d."""
+    s = int(max(seconds, 0))
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        if s >= size:
+            return f"{s // size}{unit}"
+    return f"{s}s"
 
 
 def _raise(priority: str) -> str:
@@ -86,6 +95,17 @@ class Case:
     removal: str = "pending"  # pending, done, failed, kept, not needed, not done (observe)
     alert: str = "pending"
     followup_due: float | None = None
+    priority: str = "normal"  # of the first alert
+    alerted_at: float | None = None
+    escalations: int = 0  # 1: repeated, 2: widened to every moderator
+    acked_by: str | None = None
+    closed: str | None = None  # the outcome a moderator closed it with
+    forced_remove: bool = False  # a moderator asked for a removal the tier did not make
+    kind: str = "risk"  # "risk" (detected) or "talk" (the person asked for a moderator)
+
+    @property
+    def open(self) -> bool:
+        return self.closed is None
 
     @property
     def tier(self) -> str:
@@ -109,6 +129,8 @@ class EngineState:
     guidelines: dict[tuple[str, str], _GuidelinesState] = field(default_factory=dict)
     last_seen: dict[tuple[str, str, str], float] = field(default_factory=dict)  # leave/greet times
     private_replies: dict[tuple[str, str], float] = field(default_factory=dict)
+    talk_requests: dict[tuple[str, str], float] = field(default_factory=dict)
+    outreach: dict[tuple[str, str], float] = field(default_factory=dict)  # last crisis message per person
 
 
 class Engine:
@@ -142,6 +164,10 @@ class Engine:
             return self._on_private(event)
         if isinstance(event, Tick):
             return self._on_tick(event)
+        if isinstance(event, ReloadResult):
+            from .commands import after_reload
+
+            return after_reload(self, event)
         raise TypeError(f"unknown event type {type(event).__name__}")
 
     # -- helpers --------------------------------------------------------------------------------
@@ -223,12 +249,24 @@ class Engine:
         if action.message is None:
             case.dm, case.removal = "none", "not needed"
             return out + self._alert(case)
+        return out + self._message_person(case, action.message)
+
+    def _message_person(self, case: Case, template: str) -> list[A.Action]:
+        """The crisis message, unless this person got one recently (then carry on as if delivered)."""
+        b = case.binding
+        last = self.state.outreach.get((b.network, case.user))
+        now = case.opened
+        if last is not None and now - last < b.policy.outreach_interval:
+            case.dm = f"not sent again (one was sent {_age(now - last)} ago)"
+            rec = self.record(b.network, "dm_skipped", room=b.room, user=case.user, outcome="rate_limited",
+                              case=case.id)
+            return [rec] + self._after_message(case, delivered=True)
+        remove = b.policy.tiers[case.tier].action.remove or case.forced_remove
         fields = self.render_fields(b)
-        fields["removal_note"] = b.policy.render("removal_note", **fields) if action.remove else ""
-        text = b.policy.render(action.message, **fields)
-        dm = A.SendPrivate(self._id(), ev.network, user=ev.sender, text=text, purpose="crisis",
-                           case=case.id)
-        return out + [self._expect(dm, "case_dm", case.id)]
+        fields["removal_note"] = b.policy.render("removal_note", **fields) if remove else ""
+        text = b.policy.render(template, **fields)
+        dm = A.SendPrivate(self._id(), b.network, user=case.user, text=text, purpose="crisis", case=case.id)
+        return [self._expect(dm, "case_dm", case.id)]
 
     def _unique_case_id(self) -> str:
         while True:
@@ -255,21 +293,30 @@ class Engine:
 
     def _after_dm(self, case: Case, out: ActionOutcome) -> list[A.Action]:
         b = case.binding
-        action = b.policy.tiers[case.tier].action
         case.dm = "delivered" if out.ok else f"not delivered ({out.code or 'unknown'})"
-        first: list[A.Action] = [self.record(
-            b.network, "dm_sent" if out.ok else "dm_failed", room=b.room, user=case.user,
-            outcome="ok" if out.ok else ("failed" if out.definitive else "unknown"), code=out.code,
-            case=case.id)]
+        if out.ok:
+            self.state.outreach[(b.network, case.user)] = out.ts
+        rec = self.record(b.network, "dm_sent" if out.ok else "dm_failed", room=b.room, user=case.user,
+                          outcome="ok" if out.ok else ("failed" if out.definitive else "unknown"),
+                          code=out.code, case=case.id)
+        return [rec] + self._after_message(case, delivered=out.ok)
+
+    def _after_message(self, case: Case, *, delivered: bool) -> list[A.Action]:
+        """What follows the private message: redaction, removal (or keeping them), then the alert."""
+        b = case.binding
+        action = b.policy.tiers[case.tier].action
+        first: list[A.Action] = []
         reason = b.policy.render("removal_reason", **self.render_fields(b))
         if action.redact and case.message_ref:
             redact = A.RedactMessage(self._id(), b.network, room=b.room, ref=case.message_ref, reason=reason,
                                      case=case.id)
             first.append(self._expect(redact, "case_redaction", case.id))
-        if not action.remove:
+        if case.removal == "done":
+            return first
+        if not (action.remove or case.forced_remove):
             case.removal = "not needed"
             return first + self._alert(case)
-        if out.ok or action.if_message_fails == "remove":
+        if delivered or action.if_message_fails == "remove" or case.forced_remove:
             remove = A.RemoveFromRoom(self._id(), b.network, room=b.room, user=case.user, reason=reason,
                                       ban_seconds=action.ban_for, case=case.id)
             return first + [self._expect(remove, "case_removal", case.id)]
@@ -291,6 +338,8 @@ class Engine:
         return [rec] + self._alert(case, raise_priority=not out.ok)
 
     def _alert(self, case: Case, *, raise_priority: bool = False) -> list[A.Action]:
+        if case.alerted_at is not None:  # an update after a moderator's command: say what changed
+            raise_priority = False
         b = case.binding
         tier = b.policy.tiers[case.tier]
         priority = tier.action.alert
@@ -299,6 +348,7 @@ class Engine:
             return [A.UpdateCase(self._id(), b.network, status="handled", case=case.id)]
         if raise_priority:
             priority = _raise(priority)
+        case.priority = priority
         if b.moderators_room is None:
             case.alert = "no moderators room"
             return [self.record(b.network, "alert_failed", room=b.room, user=case.user,
@@ -329,8 +379,10 @@ class Engine:
             A.UpdateCase(self._id(), b.network, status="alerted" if out.ok else "alert_failed",
                          case=case.id),
         ]
-        if out.ok and b.policy.followup_after is not None and not case.observe:
-            case.followup_due = out.ts + b.policy.followup_after
+        if out.ok and case.alerted_at is None:
+            case.alerted_at = out.ts
+            if b.policy.followup_after is not None and not case.observe:
+                case.followup_due = out.ts + b.policy.followup_after
         return acts
 
     def _after_followup(self, case: Case, out: ActionOutcome) -> list[A.Action]:
@@ -406,19 +458,61 @@ class Engine:
                 self.record(ev.network, "greeted", room=ev.room, user=ev.user)]
 
     def _on_private(self, ev: PrivateMessage) -> list[A.Action]:
+        """Crisis lines for anyone who writes to the bot, and ``talk`` to ask for a moderator.
+
+        What they wrote is read for those two words only, and never stored."""
         if self._is_self(ev.network, ev.sender):
             return []
+        binding = self._binding_for_person(ev.network, ev.sender)
+        if binding is None:
+            return []
         key = (ev.network, ev.sender)
+        words = ev.text.strip().lower().lstrip("!./").split()
+        if words and words[0] == "talk":
+            return self._talk(binding, ev)
+        if words and words[0] == "resources" and len(words) > 1 and words[1].upper() in ISO_REGIONS:
+            text = binding.policy.render("resources", **self.render_fields(binding, words[1].upper()))
+            return [A.SendPrivate(self._id(), ev.network, user=ev.sender, text=text, purpose="resources"),
+                    self.record(ev.network, "private_reply", user=ev.sender)]
         last = self.state.private_replies.get(key)
         if last is not None and ev.ts - last < self.PRIVATE_REPLY_INTERVAL:
             return []
-        binding = next((b for b in self.rooms.values() if b.network == ev.network), None)
-        if binding is None:
-            return []
         self.state.private_replies[key] = ev.ts
-        text = binding.policy.render("resources", **self.render_fields(binding))
+        text = binding.policy.render("private_reply", **self.render_fields(binding))
         return [A.SendPrivate(self._id(), ev.network, user=ev.sender, text=text, purpose="resources"),
                 self.record(ev.network, "private_reply", user=ev.sender)]
+
+    def _binding_for_person(self, network: str, user: str) -> RoomBinding | None:
+        """The room whose moderators look after a private conversation: the person's latest case, else
+        the first room on that network."""
+        for case in reversed(list(self.state.cases.values())):
+            if case.binding.network == network and case.user == user:
+                return case.binding
+        return next((b for b in self.rooms.values() if b.network == network), None)
+
+    def _talk(self, b: RoomBinding, ev: PrivateMessage) -> list[A.Action]:
+        key = (ev.network, ev.sender)
+        last = self.state.talk_requests.get(key)
+        if last is not None and ev.ts - last < self.PRIVATE_REPLY_INTERVAL:
+            return []  # one request is enough; the moderators were told
+        self.state.talk_requests[key] = ev.ts
+        case = Case(self._unique_case_id(), b, ev.sender, Detection("concern", ("request.talk",)), None, ev.ts,
+                    observe=False, dm="asked to talk", removal="not needed", kind="talk")
+        self.state.cases[case.id] = case
+        ack = A.SendPrivate(self._id(), ev.network, user=ev.sender, purpose="reply", case=case.id,
+                            text=b.policy.render("talk_ack", **self.render_fields(b)))
+        out: list[A.Action] = [
+            A.OpenCase(self._id(), ev.network, room=b.room, user=ev.sender, tier="concern",
+                       rules=("request.talk",), case=case.id),
+            self.record(ev.network, "talk_requested", room=b.room, user=ev.sender, case=case.id), ack]
+        if b.moderators_room is None:
+            return out
+        case.priority = "high"
+        text = b.policy.render("talk_alert", **self.render_fields(b), user=ev.sender, case=case.id,
+                               priority="HIGH")
+        alert = A.AlertModerators(self._id(), b.moderators_network, room=b.moderators_room, text=text,
+                                  priority="high", source_network=b.network, source_room=b.room, case=case.id)
+        return out + [self._expect(alert, "case_alert", case.id)]
 
     def _on_tick(self, ev: Tick) -> list[A.Action]:
         out: list[A.Action] = []
@@ -429,7 +523,8 @@ class Engine:
                     and not self.is_paused(b):
                 out += self.post_guidelines(b, ev.ts)
         for case in self.state.cases.values():
-            if case.followup_due is not None and case.followup_due <= ev.ts:
+            out += self._escalate(case, ev.ts)
+            if case.followup_due is not None and case.followup_due <= ev.ts and case.open:
                 case.followup_due = None
                 b = case.binding
                 text = b.policy.render("followup", **self.render_fields(b), user=case.user, case=case.id)
@@ -439,6 +534,51 @@ class Engine:
                 out.append(self._expect(alert, "case_followup", case.id))
         self._prune(ev.ts)
         return out
+
+    def _escalate(self, case: Case, now: float) -> list[A.Action]:
+        """Repeat an unacknowledged alert after ``repeat_after``, then widen it after ``widen_after``."""
+        b = case.binding
+        esc = b.policy.escalation
+        if (case.alerted_at is None or case.acked_by or not case.open or case.observe
+                or case.escalations >= 2 or b.moderators_room is None
+                or ALERT_PRIORITIES.index(case.priority) < ALERT_PRIORITIES.index(esc.min_priority)):
+            return []
+        due = [esc.repeat_after, esc.widen_after][case.escalations]
+        if due is None or now < case.alerted_at + due:
+            if case.escalations == 0 and esc.repeat_after is None and esc.widen_after is not None \
+                    and now >= case.alerted_at + esc.widen_after:
+                case.escalations = 1  # no repeat configured: go straight to widening
+                return self._escalate(case, now)
+            return []
+        case.escalations += 1
+        widen = case.escalations == 2
+        text = b.policy.render("escalation", **self.render_fields(b), user=case.user, case=case.id,
+                               tier=case.tier, priority=case.priority.upper(), age=_age(now - case.alerted_at))
+        alert = A.AlertModerators(self._id(), b.moderators_network, room=b.moderators_room, text=text,
+                                  priority=_raise(case.priority), source_network=b.network, source_room=b.room,
+                                  mention_all=widen, case=case.id)
+        return [self.record(b.network, "alert_widened" if widen else "alert_repeated", room=b.room,
+                            user=case.user, case=case.id),
+                self._expect(alert, "case_escalation", case.id)]
+
+    def _after_escalation(self, case: Case, out: ActionOutcome) -> list[A.Action]:
+        if out.ok:
+            return []
+        b = case.binding
+        return [self.record(b.network, "alert_failed", room=b.room, user=case.user, outcome="failed",
+                            code=out.code, case=case.id)]
+
+    def _after_readmit(self, case: Case, out: ActionOutcome) -> list[A.Action]:
+        b = case.binding
+        acts: list[A.Action] = [self.record(b.network, "readmitted" if out.ok else "readmit_failed", room=b.room,
+                                            user=case.user, outcome="ok" if out.ok else "failed", code=out.code,
+                                            case=case.id)]
+        if b.moderators_room is not None:
+            text = (f"Case {case.id}: {case.user} may come back to {b.display_name} (ban lifted, invited)."
+                    if out.ok else f"Case {case.id}: could not readmit {case.user} ({out.code}).")
+            acts.append(A.PostNotice(self._id(), b.moderators_network, room=b.moderators_room, text=text,
+                                     purpose="reply"))
+        return acts
 
     def _prune(self, now: float) -> None:
         """Forget timers that can no longer matter, so memory stays bounded on a long run."""

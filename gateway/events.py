@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 
 __all__ = [
     "Authority", "Event", "RoomReady", "Message", "PrivateMessage", "Join", "Leave", "ActionOutcome",
-    "Tick",
+    "ReloadResult", "Tick",
 ]
 
 
@@ -84,6 +84,14 @@ class ActionOutcome(Event):
     ref: str | None = None
     code: str | None = None
     definitive: bool = True
+
+
+@dataclass(frozen=True)
+class ReloadResult(Event):
+    """The outcome of a ReloadPolicies action: empty ``errors`` means the new policies are applied."""
+
+    action_id: int
+    errors: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

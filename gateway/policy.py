@@ -34,11 +34,11 @@ ALERT_PRIORITIES = ("none", "low", "normal", "high", "urgent")
 # Every placeholder a template may use; the engine supplies all of them on every render.
 TEMPLATE_FIELDS = frozenset({
     "room", "network", "user", "prefix", "crisis_lines", "emergency", "removal_note", "case", "tier", "rules",
-    "dm_status", "removal_status", "link", "guidance", "priority", "mode_note", "commands",
+    "dm_status", "removal_status", "link", "guidance", "priority", "mode_note", "commands", "age",
 })
 # Templates every policy needs, beyond those its tiers name.
 REQUIRED_TEMPLATES = ("removal_reason", "removal_note", "alert", "followup", "resources", "greeting",
-                      "help")
+                      "help", "escalation", "private_reply", "talk_ack", "talk_alert")
 
 _RULE_ID = re.compile(r"^[a-z0-9_]{1,48}$")
 _MAX_REGEX = 1000
@@ -92,6 +92,13 @@ class Moderators:
 
 
 @dataclass(frozen=True)
+class Escalation:
+    repeat_after: int | None  # repeat an unacknowledged alert after this long
+    widen_after: int | None  # then mention every moderator after this long
+    min_priority: str  # alerts below this priority are not escalated
+
+
+@dataclass(frozen=True)
 class Policy:
     name: str
     file: str
@@ -107,6 +114,8 @@ class Policy:
     negations: tuple[str, ...]
     negation_window: int
     templates: dict[str, str]
+    escalation: Escalation = Escalation(900, 1800, "high")
+    outreach_interval: int = 86400  # at most one crisis message per person in this time, across rooms
     _detector: Any = field(default=None, repr=False, compare=False)
 
     @property
@@ -217,7 +226,7 @@ class PolicyLoader:
         c = Checker(doc)
         top = c.mapping((), doc.value, required=("name", "tiers", "moderators"), optional=(
             "description", "language", "region", "mode", "command_prefix", "followup_after",
-            "guidelines", "templates", "exceptions"))
+            "guidelines", "templates", "exceptions", "escalation", "outreach_interval"))
         if top is None:
             c.raise_if_errors()
         name = c.string(("name",), top["name"], max_len=80) if "name" in top else MISSING
@@ -239,6 +248,14 @@ class PolicyLoader:
         negations = self._phrases(c, ("exceptions", "negations"), exc.get("negations"))
         window = c.integer(("exceptions", "negation_window"), exc.get("negation_window", 2), lo=0, hi=10)
         tiers = self._tiers(c, top.get("tiers"))
+        ep = ("escalation",)
+        esc = c.mapping(ep, top.get("escalation", {}), optional=("repeat_after", "widen_after",
+                                                              "min_priority")) or {}
+        escalation = Escalation(
+            c.duration(ep + ("repeat_after",), esc.get("repeat_after", "15m"), allow_null=True),
+            c.duration(ep + ("widen_after",), esc.get("widen_after", "30m"), allow_null=True),
+            c.choice(ep + ("min_priority",), esc.get("min_priority", "high"), ALERT_PRIORITIES[1:]))
+        outreach = c.duration(("outreach_interval",), top.get("outreach_interval", "24h"))
         templates = self._template_table(c, doc, language, top.get("templates", {}), tiers)
 
         c.raise_if_errors()
@@ -246,7 +263,8 @@ class PolicyLoader:
             name=name, file=str(path), language=language, region=region, mode=mode,
             command_prefix=prefix, followup_after=followup, guidelines=guidelines,
             moderators=moderators, tiers=tiers, idioms=idioms, negations=negations,
-            negation_window=window, templates=templates)
+            negation_window=window, templates=templates, escalation=escalation,
+            outreach_interval=outreach)
 
     # -- sections -------------------------------------------------------------------------------
 

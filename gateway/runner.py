@@ -18,7 +18,7 @@ from adapters.base import ActionFailed, Adapter
 
 from . import actions as A
 from .engine import Engine
-from .events import ActionOutcome, Event
+from .events import ActionOutcome, Event, ReloadResult
 from .eventlog import EventLog, EventLogError
 
 __all__ = ["Runner"]
@@ -28,13 +28,15 @@ log = logging.getLogger("gateway.runner")
 
 class Runner:
     def __init__(self, engine: Engine, adapters: dict[str, Adapter], event_log: EventLog | None, *,
-                 clock: Callable[[], float] = time.time, action_timeout: float = 30.0):
+                 clock: Callable[[], float] = time.time, action_timeout: float = 30.0,
+                 reloader: Callable[[], list[str]] | None = None):
         self.engine = engine
         self.adapters = adapters
         self.event_log = event_log
         self.clock = clock
         self.action_timeout = action_timeout
         self.log_failures = 0  # event-log writes that failed (reported, counted, never fatal)
+        self.reloader = reloader  # validates and applies policies; returns the errors (none: applied)
 
     async def handle(self, event: Event) -> None:
         """Process one event and every action that follows from it, to completion."""
@@ -44,6 +46,10 @@ class Runner:
             if isinstance(action, A.ADAPTER_ACTIONS):
                 outcome = await self._execute(action)
                 queue.extend(self.engine.handle(outcome))
+            elif isinstance(action, A.ReloadPolicies):
+                errors = self.reloader() if self.reloader else ["reload is not available in this process"]
+                queue.extend(self.engine.handle(ReloadResult(action.network, self.clock(), action.id,
+                                                             tuple(errors))))
             else:
                 self._write(action)
 
@@ -82,7 +88,10 @@ class Runner:
             await adapter.redact_message(a.room, a.ref, a.reason)
             return None
         if isinstance(a, A.AlertModerators):
-            return await adapter.alert_moderators(a.room, a.text, a.priority, a.message_ref)
+            return await adapter.alert_moderators(a.room, a.text, a.priority, a.message_ref, a.mention_all)
+        if isinstance(a, A.Readmit):
+            await adapter.readmit(a.room, a.user)
+            return None
         if isinstance(a, A.PostNotice):
             return await adapter.post_notice(a.room, a.text)
         if isinstance(a, A.PinNotice):

@@ -44,8 +44,8 @@ def max_ban_seconds(config: Config, network: str) -> int | None:
 class Service:
     """``tick_every``: how often timers run (guideline re-posts, follow-up reminders)."""
 
-    def __init__(self, config: Config | str | Path, *, tick_every: float = 30.0):
-        self.tick_every = tick_every
+    def __init__(self, config: Config | str | Path, *, tick_every: float = 30.0, clock=time.time):
+        self.tick_every, self.clock = tick_every, clock
         self.config = config if isinstance(config, Config) else load_config(config)
         self.engine = build_engine(self.config)
         self.log = EventLog(self.config.event_log)
@@ -58,11 +58,12 @@ class Service:
                     raise AdapterUnavailable(f"network {name}: the {net.type} adapter is not available "
                                              "in this version") from None
                 self.adapters[name] = module.create(net, store=self.log, rooms=rooms_on(self.config, name),
-                                                    max_ban_seconds=max_ban_seconds(self.config, name))
+                                                    max_ban_seconds=max_ban_seconds(self.config, name),
+                                                    clock=clock)
         except Exception:
             self.log.close()
             raise
-        self.runner = Runner(self.engine, self.adapters, self.log)
+        self.runner = Runner(self.engine, self.adapters, self.log, reloader=self.reload, clock=clock)
         self.tasks: list[asyncio.Task] = []
 
     async def start(self, timeout: float = 60.0) -> None:
@@ -82,13 +83,24 @@ class Service:
                     raise RuntimeError("an adapter stopped during start-up")
         self.tasks.append(asyncio.create_task(self._ticker()))
 
+    def reload(self) -> list[str]:
+        """Validate the config and policies again; apply only if all are valid. Rooms added to the
+        config need a restart (the adapters join rooms at start)."""
+        from .config import reload_rooms
+
+        return [str(e) for e in reload_rooms(self.engine, self.config.file)]
+
     async def _ticker(self) -> None:
         while True:
             await asyncio.sleep(self.tick_every)
             try:
-                await self.runner.handle(Tick("", time.time()))
+                await self.tick()
             except Exception as exc:  # a timer failure must not stop the gateway
                 log.error("timer run failed: %s", type(exc).__name__)
+
+    async def tick(self) -> None:
+        """Run the timers now (the ticker calls this; tests call it after moving a clock)."""
+        await self.runner.handle(Tick("", self.clock()))
 
     async def wait(self) -> None:
         await asyncio.gather(*self.tasks)

@@ -116,8 +116,13 @@ def test_cooldown_prevents_a_second_message_to_the_same_person(engine):
     again = engine.handle(say(HIGH, ts=1_800_000_100.0))
     assert not [a for a in again if isinstance(a, A.SendPrivate)]
     assert [a.outcome for a in again if isinstance(a, A.RecordEvent)] == ["cooldown"]
-    # a higher tier during the cooldown is acted on
-    assert only(engine.handle(say(IMMINENT, ts=1_800_000_200.0)), A.SendPrivate)
+    # a higher tier during the cooldown is acted on, but the person is not messaged twice in 24 h:
+    # they got the crisis lines minutes ago, so the removal goes ahead and the alert says so
+    higher = engine.handle(say(IMMINENT, ts=1_800_000_200.0))
+    assert not [a for a in higher if isinstance(a, A.SendPrivate)]
+    assert [a.outcome for a in higher if isinstance(a, A.RecordEvent) and a.kind == "dm_skipped"] == ["rate_limited"]
+    alert = only(engine.handle(outcome(only(higher, A.RemoveFromRoom))), A.AlertModerators)
+    assert "Private message: not sent again (one was sent" in alert.text
 
 
 def test_observe_mode_alerts_would_have_acted_without_messaging_or_removing(default_policy, directory):
@@ -226,6 +231,7 @@ def test_followup_reminder_after_policy_delay(engine):
     dm = only(engine.handle(say(HIGH)), A.SendPrivate)
     alert = only(engine.handle(outcome(dm)), A.AlertModerators)
     engine.handle(outcome(alert, ts=1000.0))
+    engine.handle(say(f"!ack {alert.case}", room=MODS, power=50))  # acknowledged: no escalation
     assert engine.handle(Tick(NET, 1000.0 + 23 * 3600)) == []
     reminder = only(engine.handle(Tick(NET, 1000.0 + 24 * 3600)), A.AlertModerators)
     assert alert.case in reminder.text and "check in privately with @kit:test" in reminder.text
@@ -251,3 +257,54 @@ def test_redaction_comes_after_the_private_message_outcome_when_the_policy_asks(
     assert [type(a).__name__ for a in after if not isinstance(a, A.RecordEvent)] == [
         "RedactMessage", "RemoveFromRoom"]
     assert kinds(engine.handle(outcome(redact))) == ["redacted"]
+
+
+
+def alerted_case(engine, text=HIGH, ts=1000.0):
+    dm = only(engine.handle(say(text)), A.SendPrivate)
+    after = engine.handle(outcome(dm))
+    alert = only(after, A.AlertModerators)
+    engine.handle(outcome(alert, ts=ts))
+    return alert.case
+
+
+def test_unacknowledged_alert_is_repeated_then_widened_and_ack_stops_it(engine):
+    case = alerted_case(engine)
+    assert engine.handle(Tick(NET, 1000.0 + 14 * 60)) == []
+    repeat = engine.handle(Tick(NET, 1000.0 + 15 * 60))
+    first = only(repeat, A.AlertModerators)
+    assert first.mention_all is False and "has not been acknowledged for 15m" in first.text
+    assert kinds(repeat) == ["alert_repeated"]
+    assert engine.handle(Tick(NET, 1000.0 + 20 * 60)) == []
+    widened = only(engine.handle(Tick(NET, 1000.0 + 30 * 60)), A.AlertModerators)
+    assert widened.mention_all is True and widened.priority == "urgent"
+    assert [a for a in engine.handle(Tick(NET, 1000.0 + 60 * 60)) if isinstance(a, A.AlertModerators)] == []
+
+
+def test_acknowledged_alert_is_not_repeated(engine):
+    case = alerted_case(engine)
+    engine.handle(say(f"!ack {case}", room=MODS, power=50))
+    assert engine.handle(Tick(NET, 1000.0 + 3600)) == []
+
+
+def test_low_priority_alerts_are_not_escalated(engine):
+    alerted_case(engine, text=CONCERN)
+    assert engine.handle(Tick(NET, 1000.0 + 3600)) == []
+
+
+def test_case_commands_answer_only_in_the_moderators_room(engine):
+    case = alerted_case(engine)
+    in_group = engine.handle(say(f"!case {case}", power=100))
+    assert "works in the moderators' room" in only(in_group, A.PostNotice).text
+    assert "@kit:test" not in only(in_group, A.PostNotice).text
+    detail = only(engine.handle(say(f"!case {case}", room=MODS, power=100)), A.PostNotice).text
+    assert f"Case {case}: high" in detail and "@kit:test" in detail
+
+
+def test_talk_in_a_private_message_opens_a_case_and_alerts(engine):
+    acts = engine.handle(PrivateMessage(NET, 0.0, sender="@x:test", text="talk"))
+    assert "moderator has been asked to contact you" in only(acts, A.SendPrivate).text
+    alert = only(acts, A.AlertModerators)
+    assert "@x:test" in alert.text and "asked the bot to talk" in alert.text
+    assert only(acts, A.OpenCase).rules == ("request.talk",)
+    assert engine.handle(PrivateMessage(NET, 30.0, sender="@x:test", text="talk")) == []  # once is enough

@@ -31,12 +31,13 @@ def ircd(tmp_path_factory):
 
 class IrcWorld:
     def __init__(self, server: Ngircd, tmp: Path, policy_extra: str = "", guidelines_extra: str = "",
-                 tick_every: float = 30.0):
+                 tick_every: float = 30.0, clock=None):
         tag = secrets.token_hex(3)
         self.server, self.dir, self.tag = server, tmp, tag
         self.group, self.mods = f"#grp{tag}", f"#mods{tag}"
         self.bot_nick = f"bot{tag}"
         self.policy_extra, self.guidelines_extra, self.tick_every = policy_extra, guidelines_extra, tick_every
+        self.clock = clock
         self.people: dict[str, IrcPerson] = {}
         self.service: Service | None = None
 
@@ -85,7 +86,8 @@ class IrcWorld:
     async def start(self, **config) -> Service:
         """Moderator creates both channels (so is op), the gateway joins, the moderator ops the bot."""
         mod = await self.person("mod", self.group, self.mods)
-        self.service = Service(self.write_config(**config), tick_every=self.tick_every)
+        options = {"clock": self.clock} if self.clock is not None else {}
+        self.service = Service(self.write_config(**config), tick_every=self.tick_every, **options)
         await self.service.start()
         adapter = self.adapter
         for channel in adapter.channels:  # the channels this bot is configured for
