@@ -193,7 +193,34 @@ async def test_shadow_mode_detects_and_alerts_without_messaging_or_removing(ircd
         mod = world.people["mod"]
         kit = await world.person("kit", world.group)
         kit.send(f"PRIVMSG {world.group} :i took all my pills")
-        await mod.wait_for("a would-have alert", lambda: bot_says(mod, world, "Observe mode"))
+        alert = await mod.wait_for("a would-have alert", lambda: bot_says(mod, world, "Observe mode"))
         assert not bot_says(kit, world, f"PRIVMSG {kit.nick}") and not kit.find(f"KICK {world.group}")
+        # a moderator may still remove: the person is messaged first, never just cut off
+        case = re.search(r"Case (\w+):", "".join(bot_says(mod, world, f"PRIVMSG {world.mods} :["))).group(1)
+        mod.send(f"PRIVMSG {world.mods} :!remove {case}")
+        kick = (await kit.wait_for("the KICK", lambda: kit.find(f"KICK {world.group} {kit.nick}")))[0]
+        private = bot_says(kit, world, f"PRIVMSG {kit.nick} :")
+        assert private and kit.lines.index(private[0]) < kit.lines.index(kick) and alert
     finally:
         await world.close()
+
+
+async def test_guidelines_pause_and_resume_commands(world):
+    service = await world.start()
+    mod = world.people["mod"]
+    kit = await world.person("kit", world.group)
+    posted = len(bot_says(mod, world, f"NOTICE {world.group} :Welcome."))
+    mod.send(f"PRIVMSG {world.group} :!guidelines")
+    await mod.wait_for("the guidelines again", lambda: bot_says(mod, world, f"NOTICE {world.group} :Welcome.")[posted:])
+    mod.send(f"PRIVMSG {world.group} :!pause")
+    await mod.wait_for("paused", lambda: bot_says(mod, world, "is paused"))
+    kit.send(f"PRIVMSG {world.group} :i want to die")
+    await mod.wait_for("a paused-room alert", lambda: bot_says(mod, world, "The room is paused"))
+    assert not bot_says(kit, world, f"PRIVMSG {kit.nick}")
+    mod.send(f"PRIVMSG {world.group} :!resume")
+    await mod.wait_for("resumed", lambda: bot_says(mod, world, "is resumed"))
+    ana = await world.person("ana", world.group)
+    ana.send(f"PRIVMSG {world.group} :i want to die")
+    await ana.wait_for("the crisis message after resume", lambda: bot_says(ana, world, f"PRIVMSG {ana.nick} :Hi."))
+    kinds = [r["kind"] for r in service.log.rows()]
+    assert "paused" in kinds and "resumed" in kinds
