@@ -3,6 +3,7 @@
     gateway demo [--once]                          the at-risk flow on a throwaway local Synapse
     gateway check --config FILE | --policy NAME    validate; exit 0 with a summary, 2 with file:line:col
     gateway scan [--policy NAME_OR_PATH]           stdin lines -> one JSON result per line; writes nothing
+    gateway eval FILE.csv --text COL --label COL   precision, recall, F1 and confusion on labelled data
     gateway run --config FILE                      run the gateway
     gateway log stats|export|purge|forget          the event log
 """
@@ -162,6 +163,23 @@ def cmd_log(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_eval(args: argparse.Namespace) -> int:
+    from .evaluate import evaluate, format_report
+    from .policy import PolicyLoader
+
+    try:
+        policy = PolicyLoader().load(args.policy)
+    except (ConfigError, ConfigErrors) as exc:
+        return _print_errors(exc)
+    try:
+        report = evaluate(policy.detector, args.file, args.text, args.label, args.kind)
+    except (OSError, ValueError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_INVALID
+    print(format_report(report, show_mistakes=args.mistakes))
+    return EXIT_OK
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     from .demo import run_demo
 
@@ -183,6 +201,15 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("scan", help="dry-run detection on stdin, one message per line")
     p.add_argument("--policy", default="default", help="policy name or path (default: shipped default)")
     p.set_defaults(func=cmd_scan)
+
+    p = sub.add_parser("eval", help="precision, recall and confusion of a policy on a labelled CSV")
+    p.add_argument("file", metavar="FILE.csv")
+    p.add_argument("--text", required=True, help="column with the message text")
+    p.add_argument("--label", required=True, help="column with none, concern, high or imminent")
+    p.add_argument("--kind", default="kind", help="optional column: ordinary, hard_negative, risk, abuse")
+    p.add_argument("--policy", default="default", help="policy name or path (default: shipped default)")
+    p.add_argument("--mistakes", action="store_true", help="list the CSV lines detected wrongly (not their text)")
+    p.set_defaults(func=cmd_eval)
 
     p = sub.add_parser("run", help="run the gateway")
     p.add_argument("--config", required=True)

@@ -29,7 +29,7 @@ __all__ = ["Detection", "Detector", "NO_RISK", "tier_level"]
 _LEVEL = {"none": 0, "concern": 1, "high": 2, "imminent": 3}
 _NAME = {v: k for k, v in _LEVEL.items()}
 
-_RISK, _IDIOM, _NEGATION = 0, 1, 2
+_RISK, _IDIOM, _NEGATION, _REPORTED, _ABUSE = 0, 1, 2, 3, 4
 
 
 def tier_level(tier: str) -> int:
@@ -42,6 +42,7 @@ class Detection:
     rules: tuple[str, ...]  # rule ids that contributed, sorted
     lowered: tuple[str, ...] = ()  # rule ids lowered one tier by a negation
     suppressed: tuple[str, ...] = ()  # rule ids dropped because an idiom covered them
+    abuse: tuple[str, ...] = ()  # abuse rule ids: words aimed at someone else (not the writer's risk)
 
     @property
     def level(self) -> int:
@@ -54,6 +55,7 @@ NO_RISK = Detection("none", ())
 class Detector:
     def __init__(self, policy: "Policy"):
         self.window = policy.negation_window
+        self.reported_window = policy.reported_window
         automaton = ahocorasick.Automaton()
         entries: dict[str, list[tuple[int, int, str]]] = {}
 
@@ -76,6 +78,13 @@ class Detector:
             add(idiom, (_IDIOM, 0, ""))  # level 0: applies to every tier
         for cue in policy.negations:
             add(cue, (_NEGATION, 0, ""))
+        for cue in policy.reported:
+            add(cue, (_REPORTED, 0, ""))
+        for rule in policy.abuse:
+            for phrase in rule.phrases:
+                add(phrase, (_ABUSE, 0, rule.id))
+            for pattern in rule.regexes:
+                self.regexes.append((re2.compile(pattern), -1, rule.id))
         for tier in policy.tiers.values():
             for cue in tier.negations:
                 add(cue, (_NEGATION, _LEVEL[tier.name], ""))
@@ -98,6 +107,8 @@ class Detector:
         risks: list[tuple[int, int, int, str]] = []  # start, end (exclusive), level, rule
         idioms: list[tuple[int, int, int]] = []
         negations: list[tuple[int, int]] = []  # end, level (0 = all)
+        reported: list[int] = []  # ends of reported-speech cues
+        abuse: set[str] = set()
         for last, (length, values) in self.automaton.iter(norm):
             start, end = last - length + 1, last + 1
             if (start and norm[start - 1] != " ") or (end < size and norm[end] != " "):
@@ -107,21 +118,31 @@ class Detector:
                     risks.append((start, end, level, rule))
                 elif kind == _IDIOM:
                     idioms.append((start, end, level))
-                else:
+                elif kind == _NEGATION:
                     negations.append((end, level))
+                elif kind == _REPORTED:
+                    reported.append(end)
+                else:
+                    abuse.add(rule)
+                    idioms.append((start, end, 0))  # words aimed at someone else are not the writer's risk
         for pattern, level, rule in self.regexes:
             m = pattern.search(norm)
             if m is not None:
-                risks.append((m.start(), m.end(), level, rule))
+                if level < 0:
+                    abuse.add(rule)
+                else:
+                    risks.append((m.start(), m.end(), level, rule))
         if not risks:
-            return NO_RISK
+            return Detection("none", (), abuse=tuple(sorted(abuse))) if abuse else NO_RISK
 
         best: dict[str, int] = {}
         lowered: set[str] = set()
         suppressed: set[str] = set()
         for start, end, level, rule in risks:
-            if any(s < end and start < e and lv in (0, level) for s, e, lv in idioms):
-                suppressed.add(rule)
+            if any(s < end and start < e and lv in (0, level) for s, e, lv in idioms) or any(
+                    cue_end <= start and norm.count(" ", cue_end, start) - 1 <= self.reported_window
+                    for cue_end in reported):
+                suppressed.add(rule)  # an idiom, or words reported about someone else
                 continue
             if level > 1 and any(
                     neg_end <= start and lv in (0, level)
@@ -132,7 +153,7 @@ class Detector:
             if level > best.get(rule, 0):
                 best[rule] = level
         if not best:
-            return Detection("none", (), suppressed=tuple(sorted(suppressed)))
+            return Detection("none", (), suppressed=tuple(sorted(suppressed)), abuse=tuple(sorted(abuse)))
         top = max(best.values())
         return Detection(_NAME[top], tuple(sorted(best)), tuple(sorted(lowered & best.keys())),
-                         tuple(sorted(suppressed - best.keys())))
+                         tuple(sorted(suppressed - best.keys())), tuple(sorted(abuse)))

@@ -219,8 +219,24 @@ class Engine:
             return []  # moderators discuss cases there; never scan it for risk
         detection = binding.policy.detector.detect(ev.text)
         if detection.level == 0:
-            return []
+            return self._abuse(binding, ev, detection) if detection.abuse else []
         return self._open_case(binding, ev, detection)
+
+    def _abuse(self, b: RoomBinding, ev: Message, detection: Detection) -> list[A.Action]:
+        """Words aimed at someone else ("kys"): tell the moderators; never message the writer as if at risk."""
+        key = (ev.network, "abuse:" + ev.sender)
+        last = self.state.private_replies.get(key)
+        rec = self.record(ev.network, "abuse_detected", room=ev.room, user=ev.sender, rules=detection.abuse)
+        if (last is not None and ev.ts - last < self.PRIVATE_REPLY_INTERVAL) or b.moderators_room is None:
+            return [rec]
+        self.state.private_replies[key] = ev.ts
+        link = (f" Message: https://matrix.to/#/{b.room}/{ev.ref}" if ev.ref and b.network_type == "matrix" else "")
+        priority = b.policy.abuse_alert
+        text = b.policy.render("abuse_alert", **self.render_fields(b), user=ev.sender, priority=priority.upper(),
+                               rules=", ".join(detection.abuse), link=link)
+        return [rec, A.AlertModerators(self._id(), b.moderators_network, room=b.moderators_room, text=text,
+                                       priority=priority, message_ref=ev.ref, source_network=b.network,
+                                       source_room=b.room)]
 
     def _open_case(self, b: RoomBinding, ev: Message, detection: Detection) -> list[A.Action]:
         st = self.state

@@ -38,7 +38,7 @@ TEMPLATE_FIELDS = frozenset({
 })
 # Templates every policy needs, beyond those its tiers name.
 REQUIRED_TEMPLATES = ("removal_reason", "removal_note", "alert", "followup", "resources", "greeting",
-                      "help", "escalation", "private_reply", "talk_ack", "talk_alert")
+                      "help", "escalation", "private_reply", "talk_ack", "talk_alert", "abuse_alert")
 
 _RULE_ID = re.compile(r"^[a-z0-9_]{1,48}$")
 _MAX_REGEX = 1000
@@ -114,6 +114,10 @@ class Policy:
     negations: tuple[str, ...]
     negation_window: int
     templates: dict[str, str]
+    reported: tuple[str, ...] = ()  # cues that a match is about someone else ("my friend said", "lyrics")
+    reported_window: int = 6
+    abuse: tuple[Rule, ...] = ()  # aimed at someone else ("kys"): a moderator alert, never a crisis DM
+    abuse_alert: str = "normal"
     escalation: Escalation = Escalation(900, 1800, "high")
     outreach_interval: int = 86400  # at most one crisis message per person in this time, across rooms
     _detector: Any = field(default=None, repr=False, compare=False)
@@ -226,7 +230,7 @@ class PolicyLoader:
         c = Checker(doc)
         top = c.mapping((), doc.value, required=("name", "tiers", "moderators"), optional=(
             "description", "language", "region", "mode", "command_prefix", "followup_after",
-            "guidelines", "templates", "exceptions", "escalation", "outreach_interval"))
+            "guidelines", "templates", "exceptions", "escalation", "outreach_interval", "abuse"))
         if top is None:
             c.raise_if_errors()
         name = c.string(("name",), top["name"], max_len=80) if "name" in top else MISSING
@@ -243,7 +247,10 @@ class PolicyLoader:
         guidelines = self._guidelines(c, top.get("guidelines", {}))
         moderators = self._moderators(c, top.get("moderators"))
         exc = c.mapping(("exceptions",), top.get("exceptions", {}),
-                        optional=("idioms", "negations", "negation_window")) or {}
+                        optional=("idioms", "negations", "negation_window", "reported", "reported_window")) or {}
+        reported = self._phrases(c, ("exceptions", "reported"), exc.get("reported"))
+        reported_window = c.integer(("exceptions", "reported_window"), exc.get("reported_window", 6), lo=0, hi=20)
+        abuse_rules, abuse_alert = self._abuse(c, top.get("abuse"))
         idioms = self._phrases(c, ("exceptions", "idioms"), exc.get("idioms"))
         negations = self._phrases(c, ("exceptions", "negations"), exc.get("negations"))
         window = c.integer(("exceptions", "negation_window"), exc.get("negation_window", 2), lo=0, hi=10)
@@ -264,7 +271,8 @@ class PolicyLoader:
             command_prefix=prefix, followup_after=followup, guidelines=guidelines,
             moderators=moderators, tiers=tiers, idioms=idioms, negations=negations,
             negation_window=window, templates=templates, escalation=escalation,
-            outreach_interval=outreach)
+            outreach_interval=outreach, reported=reported, reported_window=reported_window,
+            abuse=abuse_rules, abuse_alert=abuse_alert)
 
     # -- sections -------------------------------------------------------------------------------
 
@@ -354,6 +362,31 @@ class PolicyLoader:
                     negations=self._phrases(c, tp + ("exceptions", "negations"), exc.get("negations")),
                     action=action)
         return tiers
+
+    def _abuse(self, c: Checker, raw: Any) -> tuple[tuple[Rule, ...], str]:
+        """``abuse: {rules: {id: {phrases, regexes}}, alert: PRIORITY}``: words aimed at someone else."""
+        if raw is None:
+            return (), "normal"
+        p = ("abuse",)
+        a = c.mapping(p, raw, required=("rules",), optional=("alert",)) or {}
+        rules = []
+        for rid, rule_raw in (c.mapping(p + ("rules",), a.get("rules"), any_keys=True) or {}).items():
+            rp = p + ("rules", rid)
+            if rule_raw is None:
+                continue
+            if not isinstance(rid, str) or not _RULE_ID.match(rid):
+                c.error(rp, "rule ids are 1-48 characters of a-z, 0-9 and _", key=True)
+                continue
+            r = c.mapping(rp, rule_raw, optional=("phrases", "regexes"))
+            if r is None:
+                continue
+            phrases = self._phrases(c, rp + ("phrases",), r.get("phrases"))
+            regexes = tuple(self._regexes(c, rp + ("regexes",), r.get("regexes")))
+            if not phrases and not regexes:
+                c.error(rp, "a rule needs at least one phrase or regex")
+            rules.append(Rule(f"abuse.{rid}", "abuse", phrases, regexes))
+        alert = c.choice(p + ("alert",), a.get("alert", "normal"), ALERT_PRIORITIES[1:])
+        return tuple(rules), alert if alert is not MISSING else "normal"
 
     def _regexes(self, c: Checker, path: KeyPath, raw: Any):
         for i, pattern in enumerate(c.string_list(path, raw)):

@@ -61,7 +61,7 @@ def test_idiom_suppression_is_reported(default_policy):
 @pytest.mark.parametrize("text, tier", [
     ("I would never kill myself", "concern"),
     ("I'm not going to kill myself", "concern"),
-    ("I didn't... no, I won't take all my pills", "concern"),
+    ("I didn't... no, I won't hurt myself", "concern"),
 ])
 def test_negation_lowers_one_tier_instead_of_dropping(default_policy, text, tier):
     d = detect(default_policy, text)

@@ -1,0 +1,66 @@
+"""Measured detection quality: the figures the README reports, as floors the lexicon must not fall below."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from gateway.evaluate import evaluate
+
+from .test_cli import GATEWAY
+
+DATA = Path(__file__).resolve().parent / "data"
+
+
+@pytest.fixture(scope="module")
+def reports(default_policy):
+    return {name: evaluate(default_policy.detector, DATA / f"{name}.csv", "text", "label")
+            for name in ("dev", "heldout", "test")}
+
+
+def test_dev_set_meets_the_targets(reports):
+    r = reports["dev"]
+    assert r.rows >= 300
+    assert r.would_remove.precision >= 0.97
+    assert r.any_tier.recall >= 0.9
+    assert r.rate("ordinary") <= 0.02
+    assert r.abuse.recall >= 0.9 and r.abuse.precision >= 0.9
+
+
+def test_unseen_test_set_floors(reports):
+    """Measured once on text the lexicon was not tuned on; these are floors, not targets (README)."""
+    r = reports["test"]
+    assert r.would_remove.precision >= 0.97
+    assert r.any_tier.precision >= 0.95
+    assert r.rate("ordinary") <= 0.02
+    assert r.any_tier.recall >= 0.55
+
+
+def test_abuse_never_gets_the_writer_a_crisis_message(reports, default_policy):
+    d = default_policy.detector
+    for text in ("kys", "go kill yourself", "why don't you go jump off a bridge"):
+        result = d.detect(text)
+        assert result.tier == "none" and result.abuse, text
+
+
+def test_eval_command_prints_scores_and_confusion_without_text():
+    r = subprocess.run([GATEWAY, "eval", str(DATA / "dev.csv"), "--text", "text", "--label", "label",
+                        "--mistakes"], capture_output=True, timeout=60)
+    assert r.returncode == 0, r.stderr
+    out = r.stdout.decode()
+    assert out.startswith("350 labelled messages\nany tier      precision")
+    assert "would remove  precision 1.000" in out
+    assert "confusion (rows: label, columns: detected)" in out
+    assert "no one would miss me" not in out  # mismatches are listed by CSV line, never by text
+    assert "line 198: none -> concern" in out
+
+
+def test_eval_refuses_unknown_labels_and_columns(tmp_path):
+    bad = tmp_path / "bad.csv"
+    bad.write_text("text,label\nhello,maybe\n")
+    r = subprocess.run([GATEWAY, "eval", str(bad), "--text", "text", "--label", "label"], capture_output=True)
+    assert r.returncode == 2 and b"bad.csv:2: label 'maybe'" in r.stderr
+    r = subprocess.run([GATEWAY, "eval", str(bad), "--text", "body", "--label", "label"], capture_output=True)
+    assert r.returncode == 2 and b"no column 'body'" in r.stderr
