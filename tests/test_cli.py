@@ -138,3 +138,38 @@ def test_demo_runs_on_a_real_synapse_and_shows_the_flow_in_order():
 def test_run_with_missing_config_fails_cleanly(args, tmp_path):
     r = run(*args, cwd=tmp_path)
     assert r.returncode == 2 and "cannot read file" in r.stderr.decode()
+
+
+def test_check_warns_about_stale_crisis_lines_and_regions_without_an_entry(write):
+    write("policies/peer.yaml", GOOD)
+    write("lines.yaml", """
+        version: 1
+        international:
+          text: "Find a free helpline in your country at https://findahelpline.com"
+          emergency: "your local emergency number"
+        regions:
+          GB:
+            name: United Kingdom
+            emergency: "999"
+            lines:
+              - {service: "Samaritans", phone: "116 123", hours: "24/7", source: "https://www.samaritans.org", verified: 2020-01-01}
+    """)
+    cfg = write("gateway.yaml", "crisis_lines: lines.yaml\npolicy_dir: policies\n" + CONFIG
+                + "  - network: mx\n    room: \"!iceland:test\"\n    policy: peer\n    region: IS\n")
+    r = run("check", "--config", str(cfg))
+    assert r.returncode == 0, r.stderr
+    err = r.stderr.decode()
+    assert "GB Samaritans: last verified 2020-01-01, more than 12 months ago" in err
+    assert "!iceland:test: no crisis lines for region IS" in err
+    assert r.stdout.decode().startswith("ok: ")
+
+
+def test_shipped_directory_covers_the_reference_regions_with_sources_and_dates(directory):
+    expected = set("US CA GB IE AU NZ DE AT CH FR BE NL IT ES SE NO DK FI PL JP KR IN SG HK PH BR MX AR ZA".split())
+    assert expected <= set(directory.regions)
+    for code, region in directory.regions.items():
+        assert region.emergency and region.lines, code
+        for line in region.lines:
+            assert line.source and line.verified and (line.phone or line.text or line.chat), (code, line.service)
+    assert "988" in directory.lines_text("US") and directory.emergency("US") == "911"
+    assert "findahelpline.com" in directory.lines_text("INTL")
