@@ -49,6 +49,9 @@ if TYPE_CHECKING:
 __all__ = ["IrcAdapter", "FloodBudget", "clean", "split_text", "create", "fold"]
 
 log = logging.getLogger("gateway.irc")
+# The irc package logs every raw line, message text included, at DEBUG ("FROM SERVER: ..."): never let
+# it, whatever the root level is.
+logging.getLogger("irc").setLevel(logging.WARNING)
 
 MAX_LINE = 512  # bytes, including CR LF
 PREFIX_RESERVE = 1 + 30 + 1 + 10 + 1 + 63 + 1  # ":nick!user@host " at its longest on common servers

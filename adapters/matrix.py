@@ -46,6 +46,8 @@ if TYPE_CHECKING:
 __all__ = ["MatrixAdapter", "create", "message_text"]
 
 log = logging.getLogger("gateway.matrix")
+# nio logs response bodies (message text included) at DEBUG: never let it, whatever the root level is.
+logging.getLogger("nio").setLevel(logging.WARNING)
 
 
 class KeyValueStore(Protocol):

@@ -95,7 +95,6 @@ def cmd_run(args: argparse.Namespace) -> int:
     from .service import AdapterUnavailable, Service
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    logging.getLogger("nio").setLevel(logging.WARNING)  # nio logs event details at INFO
     try:
         service = Service(args.config)
     except (ConfigError, ConfigErrors) as exc:

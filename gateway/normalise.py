@@ -18,8 +18,9 @@ __all__ = ["normalise"]
 # Apostrophes join ("i'm" -> "im"); every other ASCII punctuation mark separates tokens.
 _APOSTROPHES = "'\u2019\u2018\u02bc\u0060\u00b4"
 _ASCII_PUNCT = "!\"#$%&()*+,-./:;<=>?@[\\]^_{|}~"
+_CONTROLS = "".join(map(chr, range(0x20))) + "\x7f"
 _PUNCT_TABLE = str.maketrans(
-    {**{c: " " for c in _ASCII_PUNCT}, **{c: None for c in _APOSTROPHES}}
+    {**{c: " " for c in _ASCII_PUNCT + _CONTROLS}, **{c: None for c in _APOSTROPHES}}
 )
 
 # Leetspeak: a digit or symbol standing between two letters is read as the letter it imitates
@@ -91,4 +92,7 @@ def normalise(text: str) -> str:
     collapsed = " ".join(folded.split())
     if " " in collapsed and _SPACED.search(collapsed):
         collapsed = _SPACED.sub(lambda m: m.group().replace(" ", ""), collapsed)
+        # joining can put a digit between letters ("k 1 l l" -> "k1ll"): fold it now, so the result
+        # is already canonical (normalising twice changes nothing)
+        collapsed = _LEET_INNER.sub(lambda m: m.group().translate(_LEET_TABLE), collapsed)
     return collapsed

@@ -1,0 +1,73 @@
+"""Property-based tests (hypothesis) for the normaliser, the command parser and the IRC line splitter."""
+
+from __future__ import annotations
+
+import unicodedata
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from adapters.irc import clean, split_text
+from gateway import actions as A
+from gateway.normalise import normalise
+
+from .conftest import MODS, say
+
+texts = st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=300)
+
+
+@given(texts)
+@settings(max_examples=400, deadline=None)
+def test_normalise_output_is_canonical(text):
+    out = normalise(text)
+    assert out == out.strip() and "  " not in out
+    assert not any(unicodedata.category(c) in ("Cf", "Mn", "Me", "Cc") for c in out)
+    assert not any(c.isascii() and c.isupper() for c in out)
+
+
+@given(texts)
+@settings(max_examples=400, deadline=None)
+def test_normalise_is_idempotent(text):
+    once = normalise(text)
+    assert normalise(once) == once
+
+
+@given(texts, st.integers(min_value=8, max_value=400))
+@settings(max_examples=400, deadline=None)
+def test_irc_split_fits_the_limit_and_keeps_the_words(text, limit):
+    parts = split_text(text, limit)
+    assert all(0 < len(p.encode("utf-8")) <= limit for p in parts)
+    assert not any(ch in p for p in parts for ch in "\r\n\0")
+    assert "".join("".join(parts).split()) == "".join(clean(" ".join(text.splitlines())).split())
+
+
+_ENGINE = []
+
+
+def _engine():
+    if not _ENGINE:
+        from gateway.crisis import load_directory
+        from gateway.engine import Engine
+        from gateway.policy import PolicyLoader
+
+        from .conftest import make_binding
+
+        _ENGINE.append(Engine([make_binding(PolicyLoader().load("default"))], load_directory()))
+    return _ENGINE[0]
+
+
+@given(st.text(max_size=200), st.integers(min_value=0, max_value=49))
+@settings(max_examples=300, deadline=None)
+def test_command_parser_never_authorises_a_non_moderator_or_records_text(text, power):
+    engine = _engine()
+    for room in (MODS, "!group:test"):
+        actions = engine.handle(say("!" + text, power=power, room=room))
+        for a in actions:
+            assert not isinstance(a, (A.RemoveFromRoom, A.Readmit, A.RedactMessage))
+            if isinstance(a, A.SendPrivate):
+                assert a.user == "@kit:test"  # only ever the sender
+            if isinstance(a, A.RecordEvent) and a.kind == "command":
+                assert a.authorised in (True, False)
+                if a.authorised:
+                    assert a.command in ("help", "resources")
+    assert not engine.state.paused
