@@ -551,6 +551,17 @@ class Engine:
         self._prune(ev.ts)
         return out
 
+    def event_log_failing(self, network: str, room: str | None) -> list[A.Action]:
+        """Alerts for the moderators of the room involved (or of every room) that logging fails."""
+        bindings = [b for b in self.rooms.values() if (b.network, b.room) == (network, room)] \
+            or list(self.rooms.values())
+        targets = {(b.moderators_network, b.moderators_room) for b in bindings if b.moderators_room}
+        text = ("The safety bot cannot write its event log (disk full, locked or unwritable). It keeps "
+                "messaging, removing and alerting as its policy says, but what it does is not being "
+                "recorded until this is fixed. Please tell whoever runs the bot.")
+        return [A.AlertModerators(self._id(), net, room=mods, text=text, priority="high")
+                for net, mods in sorted(targets)]
+
     def _escalate(self, case: Case, now: float) -> list[A.Action]:
         """Repeat an unacknowledged alert after ``repeat_after``, then widen it after ``widen_after``."""
         b = case.binding

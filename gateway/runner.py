@@ -37,6 +37,8 @@ class Runner:
         self.action_timeout = action_timeout
         self.log_failures = 0  # event-log writes that failed (reported, counted, never fatal)
         self.reloader = reloader  # validates and applies policies; returns the errors (none: applied)
+        self._log_alerted_at: float | None = None
+        self.log_alert_interval = 600.0  # tell the moderators again at most every 10 minutes
 
     async def handle(self, event: Event) -> None:
         """Process one event and every action that follows from it, to completion."""
@@ -50,8 +52,8 @@ class Runner:
                 errors = self.reloader() if self.reloader else ["reload is not available in this process"]
                 queue.extend(self.engine.handle(ReloadResult(action.network, self.clock(), action.id,
                                                              tuple(errors))))
-            else:
-                self._write(action)
+            elif not self._write(action):
+                queue.extend(self._log_failure_alerts(action))
 
     async def _execute(self, action: A.Action) -> ActionOutcome:
         kind = type(action).__name__
@@ -104,11 +106,21 @@ class Runner:
             return None
         raise TypeError(f"not an adapter action: {type(a).__name__}")
 
-    def _write(self, action: A.Action) -> None:
+    def _write(self, action: A.Action) -> bool:
         if self.event_log is None:
-            return
+            return True
         try:
             self.event_log.write(action, self.clock())
+            return True
         except EventLogError as exc:
             self.log_failures += 1
             log.error("event log: %s (%d failures so far)", exc, self.log_failures)
+            return False
+
+    def _log_failure_alerts(self, action: A.Action) -> list[A.Action]:
+        """Tell the moderators (at most every 10 minutes) that the record is failing; protection goes on."""
+        now = self.clock()
+        if self._log_alerted_at is not None and now - self._log_alerted_at < self.log_alert_interval:
+            return []
+        self._log_alerted_at = now
+        return self.engine.event_log_failing(action.network, getattr(action, "room", None))

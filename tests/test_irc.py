@@ -308,3 +308,17 @@ async def test_tls_connection_with_a_verified_private_ca(world):
     kit.send(f"PRIVMSG {world.group} :i took all my pills")
     await kit.wait_for("the KICK over a TLS-connected bot", lambda: kit.find(f"KICK {world.group} {kit.nick}"))
     assert world.adapter.tls and world.adapter._conn.transport.get_extra_info("ssl_object") is not None
+
+
+async def test_event_log_failure_keeps_protecting_and_tells_the_moderators(world):
+    service = await world.start()
+    mod, bot = world.people["mod"], world.bot_nick
+    kit = await world.person("kit", world.group)
+    service.log.db.execute("PRAGMA query_only = ON")  # every write now fails, as on a read-only disk
+    kit.send(f"PRIVMSG {world.group} :i took all my pills")
+    await kit.wait_for("the private message", lambda: kit.find(f":{bot}!", f"PRIVMSG {kit.nick} :Hi."))
+    await kit.wait_for("the KICK", lambda: kit.find(f"KICK {world.group} {kit.nick}"))
+    await mod.wait_for("the alert", lambda: mod.find(f"PRIVMSG {world.mods} :[URGENT]"))
+    await mod.wait_for("the logging alert", lambda: mod.find(f":{bot}!", "cannot write its event log"))
+    assert service.runner.log_failures >= 5
+    service.log.db.execute("PRAGMA query_only = OFF")

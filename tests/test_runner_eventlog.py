@@ -66,8 +66,14 @@ async def test_event_log_failure_never_stops_protective_actions(engine, adapter,
     broken.db.close()  # every write now fails
     runner = Runner(engine, {NET: adapter}, broken, clock=clock)
     await runner.handle(say(IMMINENT))
-    assert adapter.methods() == ["send_private", "remove_from_room", "alert_moderators"]
+    methods = adapter.methods()
+    assert [m for m in methods if m != "alert_moderators"] == ["send_private", "remove_from_room"]
+    alerts = [c["text"] for c in adapter.calls if c.method == "alert_moderators"]
+    assert len(alerts) == 2 and "cannot write its event log" in alerts[0] and "[URGENT]" in alerts[1]
     assert runner.log_failures == 6  # OpenCase, 4 records, UpdateCase
+    await runner.handle(say(IMMINENT, sender="@ana:test", ts=clock.advance(60)))
+    assert sum("cannot write its event log" in c["text"] for c in adapter.calls
+               if c.method == "alert_moderators") == 1  # not repeated within 10 minutes
 
 
 def test_schema_cannot_hold_chat_text(log):
