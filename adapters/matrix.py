@@ -67,9 +67,12 @@ class _TextOnly(html.parser.HTMLParser):
 
 def message_text(content: Any) -> str | None:
     """The text to scan in a message: ``body`` and the text of ``formatted_body`` (spoilers hide text
-    in HTML that a plain ``body`` may not carry). ``None`` if the event carries no text at all."""
+    in HTML that a plain ``body`` may not carry); for an edit, its ``m.new_content``. ``None`` if the
+    event carries no text at all."""
     if not isinstance(content, dict):
         return None
+    if isinstance(content.get("m.new_content"), dict):
+        return message_text(content["m.new_content"])
     parts = []
     body = content.get("body")
     if isinstance(body, str) and body:
@@ -321,8 +324,10 @@ class MatrixAdapter(Adapter):
                 return None
             if name is None:
                 return PrivateMessage(self.network, now, sender=sender, text=text)
+            relates = content.get("m.relates_to")
+            edit = isinstance(relates, dict) and relates.get("rel_type") == "m.replace"
             return Message(self.network, now, room=name, sender=sender, text=text, ref=src.get("event_id"),
-                           authority=Authority(power_level=self.power_level(room_id, sender)))
+                           authority=Authority(power_level=self.power_level(room_id, sender)), edit=edit)
         if etype == "m.room.member" and name is not None:
             user = src.get("state_key")
             membership = content.get("membership") if isinstance(content, dict) else None

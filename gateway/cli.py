@@ -94,7 +94,8 @@ def cmd_scan(args: argparse.Namespace) -> int:
 def cmd_run(args: argparse.Namespace) -> int:
     from .service import AdapterUnavailable, Service
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(level=getattr(logging, args.log_level),
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     try:
         service = Service(args.config)
     except (ConfigError, ConfigErrors) as exc:
@@ -212,6 +213,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("run", help="run the gateway")
     p.add_argument("--config", required=True)
+    p.add_argument("--log-level", default="INFO", choices=("DEBUG", "INFO", "WARNING", "ERROR"),
+                   help="application log level (logs never contain message text)")
     p.set_defaults(func=cmd_run)
 
     p = sub.add_parser("demo", help="play the at-risk flow on a throwaway local Synapse and print a timeline")

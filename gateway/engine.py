@@ -209,7 +209,7 @@ class Engine:
             if binding is None:
                 return []
         prefix = binding.policy.command_prefix
-        if ev.text.startswith(prefix):
+        if ev.text.startswith(prefix) and not ev.edit:
             from .commands import dispatch
 
             handled = dispatch(self, binding, ev, in_moderator_room)

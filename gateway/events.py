@@ -50,6 +50,7 @@ class Message(Event):
     text: str = field(repr=False)
     ref: str | None = None  # the network's id of the message (Matrix event id), for links
     authority: Authority = Authority()
+    edit: bool = False  # an edited message: scanned for risk, never run as a command
 
 
 @dataclass(frozen=True)

@@ -201,3 +201,41 @@ async def test_greeting_with_rejoin_grace_and_redaction_per_policy(homeserver, t
         await world.gateway.stop()
         for p in [world.mod, *world.people.values()]:
             await p.close()
+
+
+async def test_malformed_events_edits_and_spoilers(world):
+    """Events with no body, a non-string body, only formatted_body or a spoiler, and edits: nothing
+    crashes, hidden or edited-in risk is found, and an edit never runs a command."""
+    gw = await world.start_gateway()
+    kit, ana, mod = world.people["kit"], world.people["ana"], world.mod
+    bot = world.bot.user_id
+    send = kit.client.room_send
+    await send(world.group, "m.room.message", {"msgtype": "m.text"})
+    await send(world.group, "m.room.message", {"msgtype": "m.text", "body": {"nested": "i took all my pills"}})
+    await send(world.group, "m.room.message", {"msgtype": "m.text", "body": 42})
+    await send(world.group, "m.room.message", {"msgtype": "m.text", "body": "x" * 60_000 + " fine"})
+    # the at-risk words only inside a spoiler in formatted_body
+    await send(world.group, "m.room.message", {
+        "msgtype": "m.text", "body": "spoiler", "format": "org.matrix.custom.html",
+        "formatted_body": '<span data-mx-spoiler>i took all my pills</span>'})
+    await mod.wait_for("the alert for kit", lambda: [m for m in mod.messages(world.mods_room, bot)
+                                                    if kit.id in m["content"]["body"]])
+    # ana edits a harmless message into an at-risk one
+    first = await ana.say(world.group, "hi all")
+    await ana.client.room_send(world.group, "m.room.message", {
+        "msgtype": "m.text", "body": "* i want to die",
+        "m.new_content": {"msgtype": "m.text", "body": "i want to die"},
+        "m.relates_to": {"rel_type": "m.replace", "event_id": first}})
+    await mod.wait_for("the alert for ana's edit", lambda: [m for m in mod.messages(world.mods_room, bot)
+                                                           if ana.id in m["content"]["body"]])
+    # a moderator's edit into a command does not run it
+    note = await mod.say(world.group, "note to self")
+    await mod.client.room_send(world.group, "m.room.message", {
+        "msgtype": "m.text", "body": "* !pause", "m.new_content": {"msgtype": "m.text", "body": "!pause"},
+        "m.relates_to": {"rel_type": "m.replace", "event_id": note}})
+    await mod.say(world.group, "!status")
+    await mod.wait_for("the status reply", lambda: [m for m in mod.messages(world.group, bot)
+                                                   if m["content"]["body"].startswith("Watching")])
+    assert not gw.engine.state.paused
+    detected = [r["subject"] for r in gw.log.rows() if r["kind"] == "risk_detected"]
+    assert detected == [gw.log.pseudonym("mx", kit.id), gw.log.pseudonym("mx", ana.id)]

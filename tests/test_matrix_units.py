@@ -32,3 +32,10 @@ def test_message_text_reads_body_and_formatted_body(content, expected):
 ])
 def test_retry_after(headers, body_ms, expected):
     assert retry_after_ms(headers, body_ms) == expected
+
+
+def test_an_edit_is_read_from_its_new_content():
+    edit = {"msgtype": "m.text", "body": "* i took all my pills",
+            "m.new_content": {"msgtype": "m.text", "body": "i took all my pills"},
+            "m.relates_to": {"rel_type": "m.replace", "event_id": "$x"}}
+    assert message_text(edit) == "i took all my pills"
