@@ -38,12 +38,12 @@ tiers:
     rules:
       kms: null
       mine:
-        phrases: ["i want to vanish for good"]
+        phrases: ["purple elephant phrase"]
 """)
     p = load(path)
     rules = {r.id for r in p.tiers["high"].rules}
     assert "high.mine" in rules and "high.active_thoughts" in rules and "high.kms" not in rules
-    assert p.detector.detect("I want to vanish for good").rules == ("high.mine",)
+    assert p.detector.detect("a Purple Elephant phrase!").rules == ("high.mine",)
 
 
 def test_unknown_key_is_reported_at_the_key_with_a_hint(write):
