@@ -49,22 +49,24 @@ class Adapter(ABC):
     async def set_topic(self, room: str, text: str) -> None: ...
 
     @abstractmethod
-    async def send_private(self, user: str, text: str) -> str | None:
-        """Deliver a private message; raise ActionFailed unless the server accepted it."""
+    async def send_private(self, user: str, text: str, key: str | None = None) -> str | None:
+        """Deliver a private message; raise ActionFailed unless the server accepted it. ``key`` is the
+        same for a resend of the same message after a restart, for networks that can de-duplicate."""
 
     @abstractmethod
     async def greet_user(self, room: str, user: str, text: str) -> None: ...
 
     @abstractmethod
     async def remove_from_room(self, room: str, user: str, reason: str, ban_seconds: int | None = None) -> None:
-        """Remove ``user``; with ``ban_seconds``, also ban them that long where the network can."""
+        """Remove ``user``; with ``ban_seconds``, also ban them that long where the network can.
+        Idempotent: someone who is no longer in the room counts as removed."""
 
     async def redact_message(self, room: str, ref: str, reason: str) -> None:
         """Remove a message from a room; networks without redaction refuse with ``unsupported``."""
         raise ActionFailed("unsupported")
 
     async def alert_moderators(self, room: str, text: str, priority: str, message_ref: str | None,
-                               mention_all: bool = False) -> str | None:
+                               mention_all: bool = False, key: str | None = None) -> str | None:
         """Alert the moderators' room; ``mention_all`` notifies every moderator (escalation)."""
         return await self.post_notice(room, text)
 

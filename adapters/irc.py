@@ -214,7 +214,7 @@ class IrcAdapter(Adapter):
         lines = self._text_lines("TOPIC", room, text)[:1]
         await self._confirmed(lines, [room], KICK_FAILURES)
 
-    async def send_private(self, user, text):
+    async def send_private(self, user, text, key=None):  # IRC cannot de-duplicate: key unused
         await self._confirmed(self._text_lines("PRIVMSG", user, text), [user], PRIVMSG_FAILURES)
         return None
 
@@ -229,7 +229,11 @@ class IrcAdapter(Adapter):
             mask = f"*!*@{host}" if host else f"{clean(user)}!*@*"
             lines.append(f"MODE {clean(room)} +b {mask}")
         lines.append(f"KICK {clean(room)} {clean(user)} :{clean(reason)[:300]}")
-        await self._confirmed(lines, [room, user], KICK_FAILURES)
+        try:
+            await self._confirmed(lines, [room, user], KICK_FAILURES)
+        except ActionFailed as exc:
+            if exc.code not in ("441", "401"):  # not in the channel (any more): removed
+                raise
         if mask is not None:
             self._schedule_unban(room, mask, ban_seconds)
 
@@ -243,7 +247,7 @@ class IrcAdapter(Adapter):
         self._unbans.add(task)
         task.add_done_callback(self._unbans.discard)
 
-    async def alert_moderators(self, room, text, priority, message_ref, mention_all=False):
+    async def alert_moderators(self, room, text, priority, message_ref, mention_all=False, key=None):
         if mention_all:  # name every operator of the moderators' channel: their clients highlight it
             ops = sorted(n for n in self.ops.get(fold(room), set()) if n != fold(self.nick))
             text = (", ".join(ops) + ": " + text) if ops else text

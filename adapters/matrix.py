@@ -345,8 +345,11 @@ class MatrixAdapter(Adapter):
     def _room(self, name: str) -> str:
         return self.room_ids.get(name, name)
 
-    async def _send(self, room_id: str, content: dict) -> str:
-        resp = await self.client.room_send(room_id, "m.room.message", content, ignore_unverified_devices=True)
+    async def _send(self, room_id: str, content: dict, key: str | None = None) -> str:
+        """Send; with ``key``, a deterministic transaction id, so a resend after a crash is de-duplicated
+        by the server instead of delivered twice."""
+        resp = await self.client.room_send(room_id, "m.room.message", content, ignore_unverified_devices=True,
+                                           tx_id=f"gateway.{key}" if key else None)
         if isinstance(resp, ErrorResponse):
             raise _fail(resp)
         return resp.event_id
@@ -391,17 +394,21 @@ class MatrixAdapter(Adapter):
         await self._save_direct()
         return created.room_id
 
-    async def send_private(self, user, text):
+    async def send_private(self, user, text, key=None):
         room_id = await self._direct_room(user)
-        return await self._send(room_id, {"msgtype": "m.text", "body": text})
+        return await self._send(room_id, {"msgtype": "m.text", "body": text}, key)
 
     async def greet_user(self, room, user, text):
         await self._send(self._room(room), {"msgtype": "m.notice", "body": f"{user}: {text}",
                                             "m.mentions": {"user_ids": [user]}})
 
     async def remove_from_room(self, room, user, reason, ban_seconds=None):  # timed bans: IRC only
-        resp = await self.client.room_kick(self._room(room), user, reason)
+        room_id = self._room(room)
+        resp = await self.client.room_kick(room_id, user, reason)
         if isinstance(resp, ErrorResponse):
+            member = await self.client.room_get_state_event(room_id, "m.room.member", user)
+            if not isinstance(member, RoomGetStateEventError) and member.content.get("membership") in ("leave", "ban"):
+                return  # already gone (a retry after a restart, or they left): removed
             raise _fail(resp)
 
     async def redact_message(self, room, ref, reason):
@@ -409,11 +416,11 @@ class MatrixAdapter(Adapter):
         if isinstance(resp, ErrorResponse):
             raise _fail(resp)
 
-    async def alert_moderators(self, room, text, priority, message_ref, mention_all=False):
+    async def alert_moderators(self, room, text, priority, message_ref, mention_all=False, key=None):
         content: dict = {"msgtype": "m.text", "body": text}
         if mention_all:  # @room notifies everyone in the moderators' room
             content = {"msgtype": "m.text", "body": f"@room {text}", "m.mentions": {"room": True}}
-        return await self._send(self._room(room), content)
+        return await self._send(self._room(room), content, key)
 
     async def readmit(self, room, user):
         room_id = self._room(room)

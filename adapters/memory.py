@@ -60,8 +60,8 @@ class MemoryAdapter(Adapter):
     async def set_topic(self, room, text):
         self._call("set_topic", room=room, text=text)
 
-    async def send_private(self, user, text):
-        self._call("send_private", user=user, text=text)
+    async def send_private(self, user, text, key=None):
+        self._call("send_private", user=user, text=text, key=key)
         return self._ref()
 
     async def greet_user(self, room, user, text):
@@ -74,9 +74,9 @@ class MemoryAdapter(Adapter):
     async def redact_message(self, room, ref, reason):
         self._call("redact_message", room=room, ref=ref, reason=reason)
 
-    async def alert_moderators(self, room, text, priority, message_ref, mention_all=False):
+    async def alert_moderators(self, room, text, priority, message_ref, mention_all=False, key=None):
         self._call("alert_moderators", room=room, text=text, priority=priority, message_ref=message_ref,
-                   mention_all=mention_all)
+                   mention_all=mention_all, key=key)
         return self._ref()
 
     async def readmit(self, room, user):

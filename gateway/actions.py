@@ -10,7 +10,8 @@ from dataclasses import dataclass, field
 
 __all__ = [
     "Action", "PostNotice", "PinNotice", "SetTopic", "SendPrivate", "GreetUser", "RemoveFromRoom", "RedactMessage",
-    "AlertModerators", "Readmit", "ReloadPolicies", "OpenCase", "UpdateCase", "RecordEvent", "ADAPTER_ACTIONS",
+    "AlertModerators", "Readmit", "ReloadPolicies", "OpenCase", "UpdateCase", "RecordEvent", "JournalStep",
+    "FinishCase", "ADAPTER_ACTIONS",
 ]
 
 
@@ -19,6 +20,7 @@ class Action:
     id: int
     network: str
     case: str | None = field(default=None, kw_only=True)
+    step: str | None = field(default=None, kw_only=True)  # dm, removal or alert of a case (journalled)
 
 
 @dataclass(frozen=True)
@@ -106,6 +108,22 @@ class OpenCase(Action):
     user: str
     tier: str
     rules: tuple[str, ...]
+    ref: str | None = None
+    kind: str = "risk"
+    observe: bool = False
+
+
+@dataclass(frozen=True)
+class JournalStep(Action):
+    """A step of a case that needs no network action (skipped, or decided by policy), for the journal."""
+
+    name: str
+    state: str
+
+
+@dataclass(frozen=True)
+class FinishCase(Action):
+    """Every step of the case is settled: the journal can forget whom it was about."""
 
 
 @dataclass(frozen=True)

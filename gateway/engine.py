@@ -17,6 +17,7 @@ without messaging or removing anyone.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import secrets
 from dataclasses import dataclass, field
@@ -102,6 +103,7 @@ class Case:
     closed: str | None = None  # the outcome a moderator closed it with
     forced_remove: bool = False  # a moderator asked for a removal the tier did not make
     kind: str = "risk"  # "risk" (detected) or "talk" (the person asked for a moderator)
+    resumed: bool = False  # carried on after a restart
 
     @property
     def open(self) -> bool:
@@ -145,6 +147,7 @@ class Engine:
         self.bot_ids = dict(bot_ids or {})
         self.new_case_id = case_id
         self.state = EngineState()
+        self.seen_refs: set[tuple[str, str]] = set()  # (network, message id) that already have a case
 
     # -- entry point ----------------------------------------------------------------------------
 
@@ -177,9 +180,19 @@ class Engine:
         self.state.next_action_id += 1
         return n
 
+    _JOURNALLED = {"case_dm": "dm", "case_removal": "removal", "case_alert": "alert"}
+
     def _expect(self, action: A.Action, step: str, key: str | tuple[str, str]) -> A.Action:
         self.state.pending[action.id] = (step, key)
+        if step in self._JOURNALLED:
+            action = dataclasses.replace(action, step=self._JOURNALLED[step])
         return action
+
+    def _journal(self, case: Case, step: str, state: str) -> A.JournalStep:
+        return A.JournalStep(self._id(), case.binding.network, name=step, state=state, case=case.id)
+
+    def _finish(self, case: Case) -> A.FinishCase:
+        return A.FinishCase(self._id(), case.binding.network, case=case.id)
 
     def record(self, network: str, kind: str, **fields) -> A.RecordEvent:
         return A.RecordEvent(self._id(), network, kind=kind, **fields)
@@ -246,6 +259,10 @@ class Engine:
         if previous is not None and previous[0] >= level and previous[1] > ev.ts:
             return [self.record(ev.network, "risk_detected", room=ev.room, user=ev.sender,
                                 tier=detection.tier, rules=rules, outcome="cooldown")]
+        if ev.ref is not None:
+            if (ev.network, ev.ref) in self.seen_refs:
+                return []  # delivered again after a restart: that case exists already
+            self.seen_refs.add((ev.network, ev.ref))
         tier = b.policy.tiers[detection.tier]
         st.cooldowns[(ev.network, ev.sender)] = (level, ev.ts + tier.action.cooldown)
         observe = b.policy.mode == "observe" or self.is_paused(b)
@@ -253,7 +270,7 @@ class Engine:
         st.cases[case.id] = case
         out: list[A.Action] = [
             A.OpenCase(self._id(), ev.network, room=ev.room, user=ev.sender, tier=detection.tier,
-                       rules=rules, case=case.id),
+                       rules=rules, ref=ev.ref, observe=observe, case=case.id),
             self.record(ev.network, "risk_detected", room=ev.room, user=ev.sender, tier=detection.tier,
                         rules=rules, outcome="observe" if observe else "act", case=case.id),
         ]
@@ -261,10 +278,12 @@ class Engine:
         if observe:
             case.dm = "not sent (observe mode)" if action.message else "none"
             case.removal = "not done (observe mode)" if action.remove else "not needed"
-            return out + self._alert(case)
+            return out + [self._journal(case, "dm", "skipped"), self._journal(case, "removal", "skipped")] \
+                + self._alert(case)
         if action.message is None:
             case.dm, case.removal = "none", "not needed"
-            return out + self._alert(case)
+            return out + [self._journal(case, "dm", "skipped"), self._journal(case, "removal", "skipped")] \
+                + self._alert(case)
         return out + self._message_person(case, action.message)
 
     def _message_person(self, case: Case, template: str) -> list[A.Action]:
@@ -276,13 +295,62 @@ class Engine:
             case.dm = f"not sent again (one was sent {_age(now - last)} ago)"
             rec = self.record(b.network, "dm_skipped", room=b.room, user=case.user, outcome="rate_limited",
                               case=case.id)
-            return [rec] + self._after_message(case, delivered=True)
+            return [rec, self._journal(case, "dm", "skipped")] + self._after_message(case, delivered=True)
         remove = b.policy.tiers[case.tier].action.remove or case.forced_remove
         fields = self.render_fields(b)
         fields["removal_note"] = b.policy.render("removal_note", **fields) if remove else ""
         text = b.policy.render(template, **fields)
         dm = A.SendPrivate(self._id(), b.network, user=case.user, text=text, purpose="crisis", case=case.id)
         return [self._expect(dm, "case_dm", case.id)]
+
+    # -- resuming after a crash ------------------------------------------------------------------
+
+    def resume(self, rows: list[dict], now: float) -> list[A.Action]:
+        """Carry on with the unfinished cases of the journal, each from the step where it stopped.
+
+        The private message is never sent twice: where the network cannot de-duplicate (IRC), one that
+        may have gone out is recorded as unknown and the policy's ``if_message_fails`` decides. A
+        removal is repeated until done (it is idempotent). The alert is sent if it was not; where it may
+        have been, it is sent again marked as such (Matrix de-duplicates it by its transaction id)."""
+        out: list[A.Action] = []
+        for row in rows:
+            b = self.rooms.get((row["network"], row["room"]))
+            if row.get("ref"):
+                self.seen_refs.add((row["network"], row["ref"]))
+            if b is None or row["tier"] not in b.policy.tiers:
+                continue  # the room or tier is gone from the config; the event log keeps the record
+            case = Case(row["case_id"], b, row["user"], Detection(row["tier"], tuple(row["rules"])), row["ref"],
+                        now, observe=row["observe"], kind=row["kind"], resumed=True)
+            self.state.cases[case.id] = case
+            out.append(self.record(b.network, "case_resumed", room=b.room, user=case.user, case=case.id))
+            out += self._resume(case, row["dm"], row["removal"], row["alert"])
+        return out
+
+    def _resume(self, case: Case, dm: str, removal: str, alert: str) -> list[A.Action]:
+        b = case.binding
+        action = b.policy.tiers[case.tier].action
+        idempotent = b.network_type == "matrix"  # the server de-duplicates by transaction id
+        if case.kind == "risk" and action.message and not case.observe:
+            if dm == "pending" or (dm in ("started", "unknown") and idempotent):
+                return self._message_person(case, action.message)
+            if dm in ("started", "unknown"):
+                case.dm = "unknown (the gateway restarted while sending it)"
+                return [self._journal(case, "dm", "unknown")] + self._after_message(case, delivered=False)
+        case.dm = {"done": "delivered", "failed": "not delivered"}.get(dm, case.dm if case.kind == "talk"
+                                                                         else "not sent")
+        if removal == "pending":
+            return self._after_message(case, delivered=dm in ("done", "skipped"))
+        if removal in ("started", "unknown"):
+            remove = A.RemoveFromRoom(self._id(), b.network, room=b.room, user=case.user,
+                                      reason=b.policy.render("removal_reason", **self.render_fields(b)),
+                                      ban_seconds=action.ban_for, case=case.id)
+            return [self._expect(remove, "case_removal", case.id)]
+        case.removal = {"done": "done", "failed": "FAILED: still in the room"}.get(removal, "not needed")
+        if alert in ("pending", "started", "unknown"):
+            if case.kind == "talk":
+                return self._talk_alert(case)
+            return self._alert(case)
+        return [self._finish(case)]
 
     def _unique_case_id(self) -> str:
         while True:
@@ -331,13 +399,13 @@ class Engine:
             return first
         if not (action.remove or case.forced_remove):
             case.removal = "not needed"
-            return first + self._alert(case)
+            return first + [self._journal(case, "removal", "skipped")] + self._alert(case)
         if delivered or action.if_message_fails == "remove" or case.forced_remove:
             remove = A.RemoveFromRoom(self._id(), b.network, room=b.room, user=case.user, reason=reason,
                                       ban_seconds=action.ban_for, case=case.id)
             return first + [self._expect(remove, "case_removal", case.id)]
         case.removal = "kept in the room (private message failed; policy keeps them)"
-        return first + self._alert(case, raise_priority=True)
+        return first + [self._journal(case, "removal", "skipped")] + self._alert(case, raise_priority=True)
 
     def _after_redaction(self, case: Case, out: ActionOutcome) -> list[A.Action]:
         b = case.binding
@@ -361,15 +429,17 @@ class Engine:
         priority = tier.action.alert
         if priority == "none" and not raise_priority:
             case.alert = "not needed"
-            return [A.UpdateCase(self._id(), b.network, status="handled", case=case.id)]
+            return [A.UpdateCase(self._id(), b.network, status="handled", case=case.id), self._finish(case)]
         if raise_priority:
             priority = _raise(priority)
         case.priority = priority
         if b.moderators_room is None:
             case.alert = "no moderators room"
             return [self.record(b.network, "alert_failed", room=b.room, user=case.user,
-                                code="no_moderators_room", case=case.id)]
+                                code="no_moderators_room", case=case.id), self._finish(case)]
         mode_note = ""
+        if case.resumed:
+            mode_note = " (The gateway restarted during this case; you may have seen it before.)"
         if case.observe:
             mode_note = (" Observe mode: the bot did not message or remove anyone."
                          if b.policy.mode == "observe" else
@@ -395,6 +465,8 @@ class Engine:
             A.UpdateCase(self._id(), b.network, status="alerted" if out.ok else "alert_failed",
                          case=case.id),
         ]
+        if case.removal != "pending":  # a moderator's later removal sends an update: same case
+            acts.append(self._finish(case))
         if out.ok and case.alerted_at is None:
             case.alerted_at = out.ts
             if b.policy.followup_after is not None and not case.observe:
@@ -519,16 +591,21 @@ class Engine:
                             text=b.policy.render("talk_ack", **self.render_fields(b)))
         out: list[A.Action] = [
             A.OpenCase(self._id(), ev.network, room=b.room, user=ev.sender, tier="concern",
-                       rules=("request.talk",), case=case.id),
+                       rules=("request.talk",), kind="talk", case=case.id),
+            self._journal(case, "dm", "skipped"), self._journal(case, "removal", "skipped"),
             self.record(ev.network, "talk_requested", room=b.room, user=ev.sender, case=case.id), ack]
+        return out + self._talk_alert(case)
+
+    def _talk_alert(self, case: Case) -> list[A.Action]:
+        b = case.binding
         if b.moderators_room is None:
-            return out
+            return [self._finish(case)]
         case.priority = "high"
-        text = b.policy.render("talk_alert", **self.render_fields(b), user=ev.sender, case=case.id,
+        text = b.policy.render("talk_alert", **self.render_fields(b), user=case.user, case=case.id,
                                priority="HIGH")
         alert = A.AlertModerators(self._id(), b.moderators_network, room=b.moderators_room, text=text,
                                   priority="high", source_network=b.network, source_room=b.room, case=case.id)
-        return out + [self._expect(alert, "case_alert", case.id)]
+        return [self._expect(alert, "case_alert", case.id)]
 
     def _on_tick(self, ev: Tick) -> list[A.Action]:
         out: list[A.Action] = []

@@ -68,6 +68,24 @@ CREATE TABLE IF NOT EXISTS cases (
   {_text('status', 32, 'a-z_')} NOT NULL
 ) STRICT;
 CREATE INDEX IF NOT EXISTS cases_subject ON cases (subject);
+CREATE TABLE IF NOT EXISTS journal (
+  {_text('case_id', 16, 'a-z0-9')} PRIMARY KEY,
+  {_text('network', 64)} NOT NULL,
+  {_text('room', 255)} NOT NULL,
+  {_text('sealed', 1100, '0-9a-f')},
+  {_text('subject', 18, 'p_0-9a-f')} NOT NULL,
+  {_text('ref', 255)},
+  tier TEXT NOT NULL CHECK (tier IN ('concern', 'high', 'imminent')),
+  {_text('rules', 512, 'a-z0-9_.,')} NOT NULL,
+  {_text('kind', 16, 'a-z')} NOT NULL,
+  opened_ts INTEGER NOT NULL,
+  {_text('dm', 16, 'a-z_')} NOT NULL,
+  {_text('removal', 16, 'a-z_')} NOT NULL,
+  {_text('alert', 16, 'a-z_')} NOT NULL,
+  observe INTEGER NOT NULL CHECK (observe IN (0, 1)),
+  finished INTEGER NOT NULL DEFAULT 0 CHECK (finished IN (0, 1))
+) STRICT;
+CREATE INDEX IF NOT EXISTS journal_ref ON journal (network, ref);
 """
 
 EXPORT_COLUMNS = ("id", "time", "kind", "network", "room", "subject", "case_id", "tier", "rules",
@@ -122,6 +140,76 @@ class EventLog:
 
     def close(self) -> None:
         self.db.close()
+
+    # -- the action journal: unfinished cases survive a crash ----------------------------------
+    #
+    # A case's steps are recorded before they run and after; on start-up, unfinished cases resume.
+    # The person's id is kept only while the case runs, sealed with the key file (an HMAC-SHA256
+    # keystream), and wiped when the case finishes, so the database alone names no one.
+
+    def seal(self, text: str) -> str:
+        nonce = secrets.token_bytes(12)
+        data = text.encode("utf-8")
+        return (nonce + bytes(a ^ b for a, b in zip(data, self._keystream(nonce, len(data))))).hex()
+
+    def unseal(self, sealed: str) -> str:
+        raw = bytes.fromhex(sealed)
+        nonce, body = raw[:12], raw[12:]
+        return bytes(a ^ b for a, b in zip(body, self._keystream(nonce, len(body)))).decode("utf-8")
+
+    def _keystream(self, nonce: bytes, n: int) -> bytes:
+        out = b""
+        counter = 0
+        while len(out) < n:
+            out += hmac.new(self._key, b"seal" + nonce + counter.to_bytes(4, "big"), hashlib.sha256).digest()
+            counter += 1
+        return out[:n]
+
+    def journal_open(self, case: str, network: str, room: str, user: str, ref: str | None, tier: str,
+                     rules: tuple[str, ...], kind: str, ts: float, dm: str, removal: str, alert: str,
+                     observe: bool) -> None:
+        try:
+            self.db.execute(
+                "INSERT OR IGNORE INTO journal (case_id, network, room, sealed, subject, ref, tier, rules, kind,"
+                " opened_ts, dm, removal, alert, observe) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                (case, network, room, self.seal(user), self.pseudonym(network, user), ref, tier,
+                 ",".join(rules), kind, int(ts * 1000), dm, removal, alert, int(observe)))
+        except sqlite3.Error as exc:
+            raise EventLogError(f"journal write failed: {type(exc).__name__}") from None
+
+    def journal_step(self, case: str, step: str, state: str) -> None:
+        if step not in ("dm", "removal", "alert"):
+            return
+        try:
+            self.db.execute(f"UPDATE journal SET {step} = ? WHERE case_id = ?", (state, case))
+        except sqlite3.Error as exc:
+            raise EventLogError(f"journal write failed: {type(exc).__name__}") from None
+
+    def journal_finish(self, case: str) -> None:
+        try:
+            self.db.execute("UPDATE journal SET finished = 1, sealed = NULL WHERE case_id = ?", (case,))
+        except sqlite3.Error as exc:
+            raise EventLogError(f"journal write failed: {type(exc).__name__}") from None
+
+    def journal_unfinished(self) -> list[dict[str, Any]]:
+        cols = ("case_id", "network", "room", "sealed", "ref", "tier", "rules", "kind", "opened_ts", "dm",
+                "removal", "alert", "observe")
+        rows = self.db.execute(f"SELECT {', '.join(cols)} FROM journal WHERE finished = 0 AND sealed IS NOT"
+                               " NULL ORDER BY opened_ts").fetchall()
+        out = []
+        for row in rows:
+            d = dict(zip(cols, row))
+            d["user"] = self.unseal(d.pop("sealed"))
+            d["rules"] = tuple(r for r in d["rules"].split(",") if r)
+            d["opened_ts"] = d["opened_ts"] / 1000
+            d["observe"] = bool(d["observe"])
+            out.append(d)
+        return out
+
+    def journal_refs(self, network: str) -> set[str]:
+        """Message ids that already have a case, so a message delivered again is not handled twice."""
+        return {r[0] for r in self.db.execute("SELECT ref FROM journal WHERE network = ? AND ref IS NOT NULL",
+                                              (network,))}
 
     # -- adapter state (the KeyValueStore an adapter is given: sync token, device id) ----------
 
@@ -221,6 +309,7 @@ class EventLog:
         with self._transaction():
             n = self.db.execute("DELETE FROM events WHERE ts < ?", (cutoff,)).rowcount
             n += self.db.execute("DELETE FROM cases WHERE updated_ts < ?", (cutoff,)).rowcount
+            self.db.execute("DELETE FROM journal WHERE finished = 1 AND opened_ts < ?", (cutoff,))
         self._checkpoint()
         return n
 
@@ -237,6 +326,7 @@ class EventLog:
             for s in subjects:
                 n += self.db.execute("DELETE FROM events WHERE subject = ?", (s,)).rowcount
                 n += self.db.execute("DELETE FROM cases WHERE subject = ?", (s,)).rowcount
+                self.db.execute("DELETE FROM journal WHERE subject = ?", (s,))
         self._checkpoint()
         return n
 

@@ -19,6 +19,7 @@ __all__ = ["normalise"]
 _APOSTROPHES = "'\u2019\u2018\u02bc\u0060\u00b4"
 _ASCII_PUNCT = "!\"#$%&()*+,-./:;<=>?@[\\]^_{|}~"
 _CONTROLS = "".join(map(chr, range(0x20))) + "\x7f"
+_APOSTROPHE_TABLE = str.maketrans({c: None for c in _APOSTROPHES})
 _PUNCT_TABLE = str.maketrans(
     {**{c: " " for c in _ASCII_PUNCT + _CONTROLS}, **{c: None for c in _APOSTROPHES}}
 )
@@ -83,6 +84,7 @@ def normalise(text: str) -> str:
     else:
         folded = _strip_marks(text).casefold()
         folded = _WORD.sub(_fold_homoglyph_token, folded)
+    folded = folded.translate(_APOSTROPHE_TABLE)  # "i'm" -> "im" first: an apostrophe must not hide "0" from leet
     if "$" in folded:
         folded = _LEET_START.sub("s", folded)
     folded = _LEET_INNER.sub(lambda m: m.group().translate(_LEET_TABLE), folded)

@@ -42,11 +42,33 @@ class Runner:
 
     async def handle(self, event: Event) -> None:
         """Process one event and every action that follows from it, to completion."""
-        queue = deque(self.engine.handle(event))
+        await self._run(self.engine.handle(event))
+
+    async def resume(self) -> None:
+        """Carry on with the cases a crash left unfinished (see ``Engine.resume``)."""
+        if self.event_log is None:
+            return
+        try:
+            rows = self.event_log.journal_unfinished()
+        except Exception as exc:
+            log.error("journal unreadable (%s): unfinished cases cannot resume", type(exc).__name__)
+            return
+        if rows:
+            log.warning("resuming %d unfinished case(s)", len(rows))
+        await self._run(self.engine.resume(rows, self.clock()))
+
+    async def _run(self, actions: list[A.Action]) -> None:
+        queue = deque(actions)
         while queue:
             action = queue.popleft()
             if isinstance(action, A.ADAPTER_ACTIONS):
+                journalled = action.case is not None and action.step is not None
+                if journalled:
+                    self._journal(lambda: self.event_log.journal_step(action.case, action.step, "started"))
                 outcome = await self._execute(action)
+                if journalled:
+                    state = "done" if outcome.ok else ("failed" if outcome.definitive else "unknown")
+                    self._journal(lambda: self.event_log.journal_step(action.case, action.step, state))
                 queue.extend(self.engine.handle(outcome))
             elif isinstance(action, A.ReloadPolicies):
                 errors = self.reloader() if self.reloader else ["reload is not available in this process"]
@@ -81,8 +103,9 @@ class Runner:
 
     @staticmethod
     async def _call(adapter: Adapter, a: A.Action) -> str | None:
+        key = f"{a.case}.{a.step}" if a.case and a.step else None  # idempotency key for resends
         if isinstance(a, A.SendPrivate):
-            return await adapter.send_private(a.user, a.text)
+            return await adapter.send_private(a.user, a.text, key=key)
         if isinstance(a, A.RemoveFromRoom):
             await adapter.remove_from_room(a.room, a.user, a.reason, a.ban_seconds)
             return None
@@ -90,7 +113,8 @@ class Runner:
             await adapter.redact_message(a.room, a.ref, a.reason)
             return None
         if isinstance(a, A.AlertModerators):
-            return await adapter.alert_moderators(a.room, a.text, a.priority, a.message_ref, a.mention_all)
+            return await adapter.alert_moderators(a.room, a.text, a.priority, a.message_ref, a.mention_all,
+                                                  key=key)
         if isinstance(a, A.Readmit):
             await adapter.readmit(a.room, a.user)
             return None
@@ -106,11 +130,31 @@ class Runner:
             return None
         raise TypeError(f"not an adapter action: {type(a).__name__}")
 
+    def _journal(self, write: Callable[[], None]) -> bool:
+        if self.event_log is None:
+            return True
+        try:
+            write()
+            return True
+        except EventLogError as exc:
+            self.log_failures += 1
+            log.error("journal: %s (%d failures so far)", exc, self.log_failures)
+            return False
+
     def _write(self, action: A.Action) -> bool:
         if self.event_log is None:
             return True
         try:
-            self.event_log.write(action, self.clock())
+            if isinstance(action, A.JournalStep):
+                self.event_log.journal_step(action.case, action.name, action.state)
+            elif isinstance(action, A.FinishCase):
+                self.event_log.journal_finish(action.case)
+            else:
+                self.event_log.write(action, self.clock())
+                if isinstance(action, A.OpenCase):
+                    self.event_log.journal_open(
+                        action.case, action.network, action.room, action.user, action.ref, action.tier,
+                        action.rules, action.kind, self.clock(), "pending", "pending", "pending", action.observe)
             return True
         except EventLogError as exc:
             self.log_failures += 1

@@ -64,6 +64,8 @@ class Service:
             self.log.close()
             raise
         self.runner = Runner(self.engine, self.adapters, self.log, reloader=self.reload, clock=clock)
+        for name in self.config.networks:  # messages delivered again after a crash are not handled twice
+            self.engine.seen_refs |= {(name, ref) for ref in self.log.journal_refs(name)}
         self.tasks: list[asyncio.Task] = []
 
     async def start(self, timeout: float = 60.0) -> None:
@@ -81,6 +83,7 @@ class Service:
                 if t in self.tasks:
                     t.result()  # an adapter that stopped during start-up: raise why
                     raise RuntimeError("an adapter stopped during start-up")
+        await self.runner.resume()
         self.tasks.append(asyncio.create_task(self._ticker()))
 
     def reload(self) -> list[str]:

@@ -109,10 +109,13 @@ def engine(default_policy, directory):
                   case_id=lambda: f"case{next(counter)}")
 
 
-def say(text: str, *, sender="@kit:test", room=ROOM, ts=1_800_000_000.0, power=0, ref="$m1",
+_refs = iter(range(1, 1 << 30))
+
+
+def say(text: str, *, sender="@kit:test", room=ROOM, ts=1_800_000_000.0, power=0, ref=None,
         operator=False, account=None) -> Message:
-    """A chat message as an adapter would deliver it."""
-    return Message(NET, ts, room=room, sender=sender, text=text, ref=ref,
+    """A chat message as an adapter would deliver it (each with its own message id)."""
+    return Message(NET, ts, room=room, sender=sender, text=text, ref=ref or f"$m{next(_refs)}",
                    authority=Authority(power_level=power, operator=operator, account=account))
 
 
