@@ -1,0 +1,95 @@
+"""The action journal: whatever step a crash interrupted, the case resumes from there on restart."""
+
+from __future__ import annotations
+
+import pytest
+
+from adapters.memory import MemoryAdapter
+from gateway.crisis import load_directory
+from gateway.engine import Engine
+from gateway.eventlog import EventLog
+from gateway.runner import Runner
+
+from .conftest import NET, ROOM, make_binding, say
+
+IMMINENT = "i took all my pills"
+
+
+def fresh(policy, tmp_path, network_type):
+    engine = Engine([make_binding(policy, network_type=network_type)], load_directory())
+    log = EventLog(tmp_path / "gateway.db")
+    adapter = MemoryAdapter(NET, members={ROOM: {"@kit:test"}})
+    return engine, log, adapter, Runner(engine, {NET: adapter}, log)
+
+
+def journal_row(log, **states):
+    log.journal_open("case1", NET, ROOM, "@kit:test", "$risk", "imminent", ("imminent.act_under_way",),
+                     "risk", 1.0, "pending", "pending", "pending", False)
+    for step, state in states.items():
+        log.journal_step("case1", step, state)
+
+
+@pytest.mark.parametrize("network_type", ["matrix", "irc"])
+async def test_crash_before_the_private_message_sends_it_on_restart(default_policy, tmp_path, network_type):
+    engine, log, adapter, runner = fresh(default_policy, tmp_path, network_type)
+    journal_row(log)
+    await runner.resume()
+    assert adapter.methods() == ["send_private", "remove_from_room", "alert_moderators"]
+    assert adapter.calls[0]["key"] == "case1.dm"
+    assert "restarted during this case" in adapter.calls[2]["text"]
+    assert log.journal_unfinished() == []
+
+
+async def test_private_message_in_flight_is_resent_only_where_the_server_deduplicates(default_policy, tmp_path):
+    engine, log, adapter, runner = fresh(default_policy, tmp_path, "matrix")
+    journal_row(log, dm="started")
+    await runner.resume()
+    assert adapter.methods() == ["send_private", "remove_from_room", "alert_moderators"]
+    assert adapter.calls[0]["key"] == "case1.dm"  # the same transaction id: Matrix delivers it once
+
+
+async def test_private_message_in_flight_on_irc_is_never_sent_twice(default_policy, tmp_path):
+    engine, log, adapter, runner = fresh(default_policy, tmp_path, "irc")
+    journal_row(log, dm="started")
+    await runner.resume()
+    assert adapter.methods() == ["alert_moderators"]  # no second message; the policy keeps them
+    text = adapter.calls[0]["text"]
+    assert "unknown (the gateway restarted while sending it)" in text and "kept in the room" in text
+    assert adapter.calls[0]["priority"] == "urgent"
+
+
+async def test_removal_in_flight_is_repeated_then_the_alert_sent(default_policy, tmp_path):
+    engine, log, adapter, runner = fresh(default_policy, tmp_path, "irc")
+    journal_row(log, dm="done", removal="started")
+    await runner.resume()
+    assert adapter.methods() == ["remove_from_room", "alert_moderators"]
+    assert "Private message: delivered. Removal: done." in adapter.calls[1]["text"]
+
+
+async def test_alert_in_flight_is_sent_marked_as_possibly_seen(default_policy, tmp_path):
+    engine, log, adapter, runner = fresh(default_policy, tmp_path, "irc")
+    journal_row(log, dm="done", removal="done", alert="started")
+    await runner.resume()
+    assert adapter.methods() == ["alert_moderators"]
+    assert "you may have seen it before" in adapter.calls[0]["text"]
+
+
+async def test_finished_cases_do_not_resume_and_forget_whom_they_were_about(default_policy, tmp_path):
+    engine, log, adapter, runner = fresh(default_policy, tmp_path, "matrix")
+    await runner.handle(say(IMMINENT, ref="$risk"))
+    assert adapter.methods() == ["send_private", "remove_from_room", "alert_moderators"]
+    assert log.journal_unfinished() == []
+    assert log.db.execute("SELECT count(*) FROM journal WHERE sealed IS NOT NULL").fetchone()[0] == 0
+    # the same message delivered again after a restart is not a new case
+    engine2, _, adapter2, runner2 = fresh(default_policy, tmp_path, "matrix")
+    engine2.seen_refs |= {(NET, r) for r in log.journal_refs(NET)}
+    await runner2.handle(say(IMMINENT, ref="$risk"))
+    assert adapter2.methods() == []
+
+
+async def test_the_journal_names_no_one_in_clear(default_policy, tmp_path):
+    engine, log, adapter, runner = fresh(default_policy, tmp_path, "irc")
+    journal_row(log)
+    data = b"".join(p.read_bytes() for p in tmp_path.iterdir())
+    assert b"@kit:test" not in data  # sealed with the key file, which is separate
+    assert log.journal_unfinished()[0]["user"] == "@kit:test"
