@@ -438,8 +438,6 @@ class Engine:
             return [self.record(b.network, "alert_failed", room=b.room, user=case.user,
                                 code="no_moderators_room", case=case.id), self._finish(case)]
         mode_note = ""
-        if case.resumed:
-            mode_note = " (The gateway restarted during this case; you may have seen it before.)"
         if case.observe:
             mode_note = (" Observe mode: the bot did not message or remove anyone."
                          if b.policy.mode == "observe" else
@@ -450,7 +448,8 @@ class Engine:
         text = b.policy.render(
             "alert", **self.render_fields(b), user=case.user, case=case.id, tier=case.tier,
             rules=", ".join(case.detection.rules), dm_status=case.dm, removal_status=case.removal,
-            link=link, priority=priority.upper(), mode_note=mode_note)
+            link=link, mode_note=mode_note,
+            priority=priority.upper() + (", RESENT AFTER A RESTART: you may have seen this case" if case.resumed else ""))
         alert = A.AlertModerators(self._id(), b.moderators_network, room=b.moderators_room, text=text,
                                   priority=priority, message_ref=case.message_ref,
                                   source_network=b.network, source_room=b.room, case=case.id)

@@ -36,7 +36,7 @@ async def test_crash_before_the_private_message_sends_it_on_restart(default_poli
     await runner.resume()
     assert adapter.methods() == ["send_private", "remove_from_room", "alert_moderators"]
     assert adapter.calls[0]["key"] == "case1.dm"
-    assert "restarted during this case" in adapter.calls[2]["text"]
+    assert adapter.calls[2]["text"].startswith("[URGENT, RESENT AFTER A RESTART: you may have seen this case]")
     assert log.journal_unfinished() == []
 
 
@@ -71,7 +71,7 @@ async def test_alert_in_flight_is_sent_marked_as_possibly_seen(default_policy, t
     journal_row(log, dm="done", removal="done", alert="started")
     await runner.resume()
     assert adapter.methods() == ["alert_moderators"]
-    assert "you may have seen it before" in adapter.calls[0]["text"]
+    assert "RESENT AFTER A RESTART" in adapter.calls[0]["text"].splitlines()[0]
 
 
 async def test_finished_cases_do_not_resume_and_forget_whom_they_were_about(default_policy, tmp_path):
