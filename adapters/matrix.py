@@ -30,6 +30,7 @@ import time
 import urllib.parse
 from typing import TYPE_CHECKING, Any, Protocol
 
+import aiohttp
 from nio import (AsyncClient, AsyncClientConfig, ErrorResponse, JoinError, LoginError, RoomCreateError,
                  RoomGetEventError, RoomGetStateEventError, RoomPreset, RoomResolveAliasError, SyncError,
                  WhoamiError)
@@ -258,10 +259,12 @@ class MatrixAdapter(Adapter):
         await self.join_rooms()
         await self.load_direct()
         since = self.store.get(self._key("sync"))
-        first = await self.client.sync(timeout=0, full_state=True, since=since)
-        while isinstance(first, SyncError):
-            await asyncio.sleep(2)
-            first = await self.client.sync(timeout=0, full_state=True, since=since)
+        first = await self._sync(timeout=0, full_state=True, since=since)
+        backoff = 1.0
+        while isinstance(first, SyncError) or first is None:
+            await asyncio.sleep(backoff)
+            backoff = min(backoff * 2, 60.0)
+            first = await self._sync(timeout=0, full_state=True, since=since)
         for name, room_id in self.room_ids.items():
             digest, ref = await self.pinned_guidelines(room_id)
             await runner.handle(RoomReady(self.network, self.clock(), room=name, pinned_digest=digest,
@@ -272,15 +275,25 @@ class MatrixAdapter(Adapter):
         self.ready.set()
         backoff = 1.0
         while not self._stopping:
-            resp = await self.client.sync(timeout=self.sync_timeout_ms, since=self.client.next_batch)
-            if isinstance(resp, SyncError):
-                log.warning("%s: sync failed (%s); retrying in %.0f s", self.network, resp.status_code, backoff)
+            resp = await self._sync(timeout=self.sync_timeout_ms, since=self.client.next_batch)
+            if isinstance(resp, SyncError) or resp is None:
+                log.warning("%s: sync failed (%s); retrying in %.0f s", self.network,
+                            getattr(resp, "status_code", "no connection"), backoff)
                 await asyncio.sleep(backoff)
                 backoff = min(backoff * 2, 60.0)
                 continue
             backoff = 1.0
             await self._handle(resp, runner)
             self.store.set(self._key("sync"), resp.next_batch)
+
+    async def _sync(self, **kwargs):
+        """One sync; ``None`` when the homeserver cannot be reached (nio raises then), so the loop backs
+        off and carries on from its token instead of ending."""
+        try:
+            return await self.client.sync(**kwargs)
+        except (aiohttp.ClientError, asyncio.TimeoutError, OSError) as exc:
+            log.warning("%s: homeserver unreachable (%s)", self.network, type(exc).__name__)
+            return None
 
     async def stop(self) -> None:
         self._stopping = True

@@ -64,8 +64,10 @@ class User:
 class Homeserver:
     """``with Homeserver(tmpdir) as hs: hs.register("alice")`` -- stopped and removed on exit."""
 
-    def __init__(self, directory: str | Path, *, port: int | None = None, keep: bool = False):
+    def __init__(self, directory: str | Path, *, port: int | None = None, keep: bool = False,
+                 rate_limits: dict | None = None):
         self.dir = Path(directory)
+        self.rate_limits = rate_limits or {}  # rc_* overrides, e.g. to test 429 handling
         self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.keep = keep
@@ -108,6 +110,7 @@ class Homeserver:
             "rc_presence": {"per_user": _LIMIT},
             "rc_delayed_event_mgmt": _LIMIT,
             "rc_reports": _LIMIT,
+            **self.rate_limits,
         }
 
     def start(self, timeout: float = 60.0) -> "Homeserver":

@@ -308,3 +308,20 @@ def test_talk_in_a_private_message_opens_a_case_and_alerts(engine):
     assert "@x:test" in alert.text and "asked the bot to talk" in alert.text
     assert only(acts, A.OpenCase).rules == ("request.talk",)
     assert engine.handle(PrivateMessage(NET, 30.0, sender="@x:test", text="talk")) == []  # once is enough
+
+
+@pytest.mark.parametrize("relayed", [
+    "<@mod:test> !pause",                      # a bridge relaying a moderator's line
+    "> <@mod:test> !pause\n\nagreed",          # a Matrix reply quoting a moderator's command
+    "[irc] mod: !pause",                        # a relay bot's prefix
+])
+def test_relayed_or_quoted_commands_never_run(engine, relayed):
+    actions = engine.handle(say(relayed, sender="@relaybot:test", power=0))
+    assert not [a for a in actions if isinstance(a, A.RecordEvent) and a.kind == "command"]
+    assert not engine.state.paused
+
+
+def test_very_long_messages_are_scanned_whole(engine, default_policy):
+    huge = ("lorem ipsum dolor " * 60_000) + " i took all my pills"  # over 1 MB
+    assert default_policy.detector.detect(huge).tier == "imminent"
+    assert only(engine.handle(say(huge)), A.SendPrivate)
