@@ -125,7 +125,7 @@ class IrcAdapter(Adapter):
                  sasl_password: str | None = None, nickserv_password: str | None = None,
                  flood_burst: float = 4, flood_rate: float = 1.0, clock=time.time,
                  action_wait: float = 20.0, max_ban_seconds: int | None = None,
-                 tls_ca_file: str | None = None):
+                 tls_ca_file: str | None = None, op_wait: float = 10.0):
         self.network, self.host, self.port, self.tls = network, host, port, tls
         self.tls_ca_file = tls_ca_file  # a private CA for a self-hosted server; certificates are verified
         self.nick = self.wanted_nick = nick
@@ -139,6 +139,8 @@ class IrcAdapter(Adapter):
         self.budget = FloodBudget(flood_burst, flood_rate)
         self.action_wait = action_wait
         self.max_ban_seconds = max_ban_seconds
+        self.op_wait = op_wait  # after a (re)join, operator status may arrive a moment later (ChanServ)
+        self._op_granted: dict[str, asyncio.Event] = {}
         self.ready = asyncio.Event()
         self.members: dict[str, set[str]] = {}  # folded channel -> folded nicks
         self.ops: dict[str, set[str]] = {}  # folded channel -> folded nicks with +o
@@ -221,7 +223,21 @@ class IrcAdapter(Adapter):
     async def greet_user(self, room, user, text):
         await self._confirmed(self._text_lines("NOTICE", user, text), [user], PRIVMSG_FAILURES)
 
+    def _has_op(self, room: str) -> bool:
+        return fold(self.nick) in self.ops.get(fold(room), set())
+
+    async def _wait_for_op(self, room: str) -> None:
+        if self._has_op(room) or self.op_wait <= 0:
+            return
+        event = self._op_granted.setdefault(fold(room), asyncio.Event())
+        event.clear()
+        try:
+            await asyncio.wait_for(event.wait(), self.op_wait)
+        except asyncio.TimeoutError:
+            pass  # try anyway: the server's 482 then tells the moderators
+
     async def remove_from_room(self, room, user, reason, ban_seconds=None):
+        await self._wait_for_op(room)
         lines = []
         mask = None
         if ban_seconds:
@@ -457,6 +473,8 @@ class IrcAdapter(Adapter):
             if mode == "o" and param:
                 ops = self.ops.setdefault(channel, set())
                 (ops.add if sign == "+" else ops.discard)(fold(param))
+                if sign == "+" and fold(param) == fold(self.nick) and channel in self._op_granted:
+                    self._op_granted[channel].set()
 
     def _remember(self, event) -> None:
         src = event.source
@@ -588,4 +606,5 @@ def create(net: "NetworkConfig", *, store: KeyValueStore, rooms: list[str], **op
         sasl_account=s.get("sasl_account"), sasl_password=secret("sasl_password_env"),
         nickserv_password=secret("nickserv_password_env"), flood_burst=float(s.get("flood_burst", 4)),
         flood_rate=float(s.get("flood_rate", 1.0)), max_ban_seconds=options.get("max_ban_seconds"),
-        tls_ca_file=s.get("tls_ca_file"), clock=options.get("clock", time.time))
+        tls_ca_file=s.get("tls_ca_file"), clock=options.get("clock", time.time),
+        op_wait=float(s.get("op_wait", 10.0)))

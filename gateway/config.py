@@ -22,7 +22,7 @@ __all__ = ["Config", "NetworkConfig", "load_config", "build_engine", "reload_roo
 NETWORK_KEYS = {
     "matrix": ("homeserver", "user_id", "device_id", "password_env", "access_token_env"),
     "irc": ("host", "port", "tls", "nick", "username", "realname", "sasl_account", "sasl_password_env",
-            "nickserv_password_env", "flood_burst", "flood_rate", "tls_ca_file"),
+            "nickserv_password_env", "flood_burst", "flood_rate", "tls_ca_file", "op_wait"),
 }
 _SECRET_WORDS = ("password", "token", "secret")
 

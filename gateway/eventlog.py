@@ -165,6 +165,18 @@ class EventLog:
             counter += 1
         return out[:n]
 
+    def open_case(self, action: A.OpenCase, ts: float) -> None:
+        """The case row and its journal entry in one transaction: a crash between two separate writes
+        would leave a case that nothing resumes."""
+        try:
+            with self._transaction():
+                self.write(action, ts)
+                self.journal_open(action.case, action.network, action.room, action.user, action.ref,
+                                  action.tier, action.rules, action.kind, ts, "pending", "pending", "pending",
+                                  action.observe)
+        except sqlite3.Error as exc:
+            raise EventLogError(f"event log write failed: {type(exc).__name__}") from None
+
     def journal_open(self, case: str, network: str, room: str, user: str, ref: str | None, tier: str,
                      rules: tuple[str, ...], kind: str, ts: float, dm: str, removal: str, alert: str,
                      observe: bool) -> None:

@@ -149,12 +149,10 @@ class Runner:
                 self.event_log.journal_step(action.case, action.name, action.state)
             elif isinstance(action, A.FinishCase):
                 self.event_log.journal_finish(action.case)
+            elif isinstance(action, A.OpenCase):
+                self.event_log.open_case(action, self.clock())
             else:
                 self.event_log.write(action, self.clock())
-                if isinstance(action, A.OpenCase):
-                    self.event_log.journal_open(
-                        action.case, action.network, action.room, action.user, action.ref, action.tier,
-                        action.rules, action.kind, self.clock(), "pending", "pending", "pending", action.observe)
             return True
         except EventLogError as exc:
             self.log_failures += 1

@@ -48,7 +48,8 @@ class IrcWorld:
         self.people[name] = p
         return p
 
-    def write_config(self, extra_networks: str = "", room_extra: str = "", tls: bool = False) -> Path:
+    def write_config(self, extra_networks: str = "", room_extra: str = "", tls: bool = False,
+                     op_wait: float = 10.0) -> Path:
         (self.dir / "policies").mkdir(exist_ok=True)
         (self.dir / "policies" / "peer.yaml").write_text(textwrap.dedent(f"""
             extends: default
@@ -75,6 +76,7 @@ class IrcWorld:
                 nick: {self.bot_nick}
                 flood_burst: 100
                 flood_rate: 100
+                op_wait: {op_wait}
         """) + extra_networks + textwrap.dedent(f"""
             rooms:
               - network: irc
@@ -171,7 +173,7 @@ async def test_commands_need_operator_status_or_a_services_account_never_a_nick(
 
 
 async def test_without_operator_status_the_bot_alerts_that_it_could_not_remove(world):
-    await world.start()
+    await world.start(op_wait=0.5)  # waits briefly for op status (as after a rejoin), then tries
     mod, bot = world.people["mod"], world.bot_nick
     kit = await world.person("kit", world.group)
     mod.send(f"MODE {world.group} -o {bot}")
