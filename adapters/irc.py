@@ -161,14 +161,14 @@ class IrcAdapter(Adapter):
 
     # -- sending --------------------------------------------------------------------------------
 
-    def _send(self, line: str) -> None:
+    def _send(self, line: str, written_key: str | None = None) -> None:
         assert self._out is not None
-        self._out.put_nowait(line)
+        self._out.put_nowait((line, written_key))
 
     async def _sender(self) -> None:
         assert self._out is not None
         while True:
-            line = await self._out.get()
+            line, written_key = await self._out.get()
             wait = self.budget.delay(len(line.encode("utf-8")) + 2)
             if wait:
                 await asyncio.sleep(wait)
@@ -176,22 +176,33 @@ class IrcAdapter(Adapter):
                 try:
                     self._conn.send_raw(line)
                 except (irc.client.ServerNotConnectedError, OSError):
-                    pass  # the disconnect handler reconnects; pending actions time out as unknown
+                    continue  # the disconnect handler reconnects; pending actions time out as unknown
+                if written_key is not None:
+                    # IRC cannot de-duplicate: remember that this message left, so a restart never sends
+                    # it again (and does send it if it never left). A failing store must not stop sending.
+                    try:
+                        self.store.set(f"sent:{written_key}", "1")
+                    except Exception as exc:
+                        log.error("%s: could not record a sent message (%s)", self.network, type(exc).__name__)
+
+    def written_before_crash(self, key: str) -> bool:
+        return self.store.get(f"sent:{key}") is not None
 
     def _text_lines(self, command: str, target: str, text: str) -> list[str]:
         head = f"{command} {clean(target)} :"
         room = MAX_LINE - 2 - PREFIX_RESERVE - len(head.encode("utf-8"))
         return [head + part for part in split_text(text, room)]
 
-    async def _confirmed(self, lines: list[str], targets: list[str], failures: dict[str, str]) -> None:
+    async def _confirmed(self, lines: list[str], targets: list[str], failures: dict[str, str],
+                         key: str | None = None) -> None:
         """Send ``lines`` then a PING barrier; raise ActionFailed if the server reported a failure."""
         if not self._registered.is_set():
             raise ActionFailed("not_connected", definitive=False)
         token = f"gw{next(self._ids)}"
         future: asyncio.Future = asyncio.get_running_loop().create_future()
         self._waits[token] = (future, {fold(t) for t in targets}, failures)
-        for line in lines:
-            self._send(line)
+        for i, line in enumerate(lines):
+            self._send(line, key if i == len(lines) - 1 else None)
         self._send(f"PING :{token}")
         try:
             await asyncio.wait_for(future, self.action_wait)
@@ -216,8 +227,8 @@ class IrcAdapter(Adapter):
         lines = self._text_lines("TOPIC", room, text)[:1]
         await self._confirmed(lines, [room], KICK_FAILURES)
 
-    async def send_private(self, user, text, key=None):  # IRC cannot de-duplicate: key unused
-        await self._confirmed(self._text_lines("PRIVMSG", user, text), [user], PRIVMSG_FAILURES)
+    async def send_private(self, user, text, key=None):
+        await self._confirmed(self._text_lines("PRIVMSG", user, text), [user], PRIVMSG_FAILURES, key)
         return None
 
     async def greet_user(self, room, user, text):
@@ -267,7 +278,7 @@ class IrcAdapter(Adapter):
         if mention_all:  # name every operator of the moderators' channel: their clients highlight it
             ops = sorted(n for n in self.ops.get(fold(room), set()) if n != fold(self.nick))
             text = (", ".join(ops) + ": " + text) if ops else text
-        await self._confirmed(self._text_lines("PRIVMSG", room, text), [room], PRIVMSG_FAILURES)
+        await self._confirmed(self._text_lines("PRIVMSG", room, text), [room], PRIVMSG_FAILURES, key)
         return None
 
     async def readmit(self, room, user):

@@ -172,7 +172,14 @@ class MatrixAdapter(Adapter):
             if isinstance(resp, LoginError):
                 raise RuntimeError(f"network {self.network}: login refused ({resp.status_code})")
         if c.device_id:
-            self.store.set(self._key("device"), c.device_id)
+            self._remember("device", c.device_id)
+
+    def _remember(self, what: str, value: str) -> None:
+        """Save adapter state; a failing database must never stop the adapter (it is reported)."""
+        try:
+            self.store.set(self._key(what), value)
+        except Exception as exc:
+            log.error("%s: could not save %s (%s)", self.network, what, type(exc).__name__)
 
     async def join_rooms(self) -> None:
         """Join every configured room we can; the others wait for an invite (see ``_handle``)."""
@@ -271,7 +278,7 @@ class MatrixAdapter(Adapter):
                                           pinned_ref=ref))
         if since is not None:
             await self._handle(first, runner)  # what arrived while the gateway was away
-        self.store.set(self._key("sync"), first.next_batch)
+        self._remember("sync", first.next_batch)
         self.ready.set()
         backoff = 1.0
         while not self._stopping:
@@ -284,7 +291,7 @@ class MatrixAdapter(Adapter):
                 continue
             backoff = 1.0
             await self._handle(resp, runner)
-            self.store.set(self._key("sync"), resp.next_batch)
+            self._remember("sync", resp.next_batch)
 
     async def _sync(self, **kwargs):
         """One sync; ``None`` when the homeserver cannot be reached (nio raises then), so the loop backs

@@ -330,6 +330,8 @@ class Engine:
         b = case.binding
         action = b.policy.tiers[case.tier].action
         idempotent = b.network_type == "matrix"  # the server de-duplicates by transaction id
+        if dm == "written":  # handed to the network before the crash (IRC): never send it again
+            dm = "done"
         if case.kind == "risk" and action.message and not case.observe:
             if dm == "pending" or (dm in ("started", "unknown") and idempotent):
                 return self._message_person(case, action.message)
@@ -346,6 +348,8 @@ class Engine:
                                       ban_seconds=action.ban_for, case=case.id)
             return [self._expect(remove, "case_removal", case.id)]
         case.removal = {"done": "done", "failed": "FAILED: still in the room"}.get(removal, "not needed")
+        if alert == "written":
+            return [self._finish(case)]  # the moderators have it already
         if alert in ("pending", "started", "unknown"):
             if case.kind == "talk":
                 return self._talk_alert(case)

@@ -200,6 +200,7 @@ class EventLog:
     def journal_finish(self, case: str) -> None:
         try:
             self.db.execute("UPDATE journal SET finished = 1, sealed = NULL WHERE case_id = ?", (case,))
+            self.db.execute("DELETE FROM meta WHERE key LIKE ?", (f"sent:{case}.%",))  # adapters' markers
         except sqlite3.Error as exc:
             raise EventLogError(f"journal write failed: {type(exc).__name__}") from None
 

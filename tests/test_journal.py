@@ -93,3 +93,36 @@ async def test_the_journal_names_no_one_in_clear(default_policy, tmp_path):
     data = b"".join(p.read_bytes() for p in tmp_path.iterdir())
     assert b"@kit:test" not in data  # sealed with the key file, which is separate
     assert log.journal_unfinished()[0]["user"] == "@kit:test"
+
+
+class WriteTrackingAdapter(MemoryAdapter):
+    """Like IRC: cannot de-duplicate, but knows whether a step's lines left before the crash."""
+
+    def __init__(self, written):
+        super().__init__(NET, members={ROOM: {"@kit:test"}})
+        self.written = written
+
+    def written_before_crash(self, key):
+        return key in self.written
+
+
+@pytest.mark.parametrize("written, expected", [
+    (set(), ["send_private", "remove_from_room", "alert_moderators"]),        # never left: send it now
+    ({"case1.dm"}, ["remove_from_room", "alert_moderators"]),                # left: do not send again
+])
+async def test_a_step_that_never_left_is_sent_and_one_that_left_is_not(default_policy, tmp_path, written, expected):
+    engine = Engine([make_binding(default_policy, network_type="irc")], load_directory())
+    log = EventLog(tmp_path / "gateway.db")
+    adapter = WriteTrackingAdapter(written)
+    journal_row(log, dm="started")
+    await Runner(engine, {NET: adapter}, log).resume()
+    assert adapter.methods() == expected
+
+
+async def test_an_alert_that_left_is_not_sent_again(default_policy, tmp_path):
+    engine = Engine([make_binding(default_policy, network_type="irc")], load_directory())
+    log = EventLog(tmp_path / "gateway.db")
+    adapter = WriteTrackingAdapter({"case1.alert"})
+    journal_row(log, dm="done", removal="done", alert="started")
+    await Runner(engine, {NET: adapter}, log).resume()
+    assert adapter.methods() == [] and log.journal_unfinished() == []

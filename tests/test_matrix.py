@@ -239,3 +239,22 @@ async def test_malformed_events_edits_and_spoilers(world):
     assert not gw.engine.state.paused
     detected = [r["subject"] for r in gw.log.rows() if r["kind"] == "risk_detected"]
     assert detected == [gw.log.pseudonym("mx", kit.id), gw.log.pseudonym("mx", ana.id)]
+
+
+async def test_event_log_failure_keeps_protecting_on_matrix(world):
+    gw = await world.start_gateway()
+    kit, mod, bot = world.people["kit"], world.mod, world.bot.user_id
+    gw.log.db.execute("PRAGMA query_only = ON")  # the database refuses every write from now on
+    try:
+        await kit.say(world.group, "i took all my pills")
+        await mod.wait_for("the alert", lambda: [m for m in mod.messages(world.mods_room, bot)
+                                                if kit.id in m["content"]["body"]])
+        await mod.wait_for("the logging alert", lambda: [m for m in mod.messages(world.mods_room, bot)
+                                                        if "cannot write its event log" in m["content"]["body"]])
+        kicked = await mod.client.room_get_state_event(world.group, "m.room.member", kit.id)
+        assert kicked.content["membership"] == "leave"
+        await world.people["ana"].say(world.group, "!help")  # still syncing after failed token saves
+        await world.people["ana"].wait_for("help", lambda: [
+            m for m in world.people["ana"].messages(world.group, bot) if m["content"]["body"].startswith("Safety bot")])
+    finally:
+        gw.log.db.execute("PRAGMA query_only = OFF")
