@@ -170,8 +170,6 @@ def _guidelines(ctx: Context) -> list[A.Action]:
 
 def _case(ctx: Context):
     """The case named by the first argument, if it belongs to a room this moderators' room looks after."""
-    from .engine import Case  # noqa: F401  (type only)
-
     if not ctx.args:
         return None, [ctx.reply("Which case? Give its id, e.g. " + ctx.binding.policy.command_prefix
                                 + "case abc234.")]

@@ -25,7 +25,7 @@ from typing import Callable, Iterable
 
 from . import actions as A
 from .crisis import ISO_REGIONS, CrisisDirectory
-from .detect import Detection, tier_level
+from .detect import Detection
 from .events import (ActionOutcome, Authority, Event, Join, Leave, Message, PrivateMessage, ReloadResult,
                      RoomReady, Tick)
 from .policy import ALERT_PRIORITIES, Policy

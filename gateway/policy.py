@@ -335,29 +335,13 @@ class PolicyLoader:
             tier = c.mapping(tp, t[name], required=("rules", "action"), optional=("exceptions",))
             if tier is None:
                 continue
-            rules = []
-            rules_raw = c.mapping(tp + ("rules",), tier.get("rules"), any_keys=True) or {}
-            for rid, rule_raw in rules_raw.items():
-                rp = tp + ("rules", rid)
-                if rule_raw is None:  # removed by an extending policy
-                    continue
-                if not isinstance(rid, str) or not _RULE_ID.match(rid):
-                    c.error(rp, "rule ids are 1-48 characters of a-z, 0-9 and _", key=True)
-                    continue
-                r = c.mapping(rp, rule_raw, optional=("phrases", "regexes"))
-                if r is None:
-                    continue
-                phrases = self._phrases(c, rp + ("phrases",), r.get("phrases"))
-                regexes = tuple(self._regexes(c, rp + ("regexes",), r.get("regexes")))
-                if not phrases and not regexes:
-                    c.error(rp, "a rule needs at least one phrase or regex")
-                rules.append(Rule(f"{name}.{rid}", name, phrases, regexes))
+            rules = self._rules(c, tp + ("rules",), tier.get("rules"), name)
             exc = c.mapping(tp + ("exceptions",), tier.get("exceptions", {}),
                             optional=("idioms", "negations")) or {}
             action = self._action(c, tp + ("action",), tier.get("action"))
             if action is not None:
                 tiers[name] = Tier(
-                    name, tuple(rules),
+                    name, rules,
                     idioms=self._phrases(c, tp + ("exceptions", "idioms"), exc.get("idioms")),
                     negations=self._phrases(c, tp + ("exceptions", "negations"), exc.get("negations")),
                     action=action)
@@ -369,9 +353,15 @@ class PolicyLoader:
             return (), "normal"
         p = ("abuse",)
         a = c.mapping(p, raw, required=("rules",), optional=("alert",)) or {}
+        rules = self._rules(c, p + ("rules",), a.get("rules"), "abuse")
+        alert = c.choice(p + ("alert",), a.get("alert", "normal"), ALERT_PRIORITIES[1:])
+        return rules, alert if alert is not MISSING else "normal"
+
+    def _rules(self, c: Checker, path: KeyPath, raw: Any, group: str) -> tuple[Rule, ...]:
+        """``{id: {phrases, regexes}}``; a rule set to null is removed (by an extending policy)."""
         rules = []
-        for rid, rule_raw in (c.mapping(p + ("rules",), a.get("rules"), any_keys=True) or {}).items():
-            rp = p + ("rules", rid)
+        for rid, rule_raw in (c.mapping(path, raw, any_keys=True) or {}).items():
+            rp = path + (rid,)
             if rule_raw is None:
                 continue
             if not isinstance(rid, str) or not _RULE_ID.match(rid):
@@ -384,9 +374,8 @@ class PolicyLoader:
             regexes = tuple(self._regexes(c, rp + ("regexes",), r.get("regexes")))
             if not phrases and not regexes:
                 c.error(rp, "a rule needs at least one phrase or regex")
-            rules.append(Rule(f"abuse.{rid}", "abuse", phrases, regexes))
-        alert = c.choice(p + ("alert",), a.get("alert", "normal"), ALERT_PRIORITIES[1:])
-        return tuple(rules), alert if alert is not MISSING else "normal"
+            rules.append(Rule(f"{group}.{rid}", group, phrases, regexes))
+        return tuple(rules)
 
     def _regexes(self, c: Checker, path: KeyPath, raw: Any):
         for i, pattern in enumerate(c.string_list(path, raw)):

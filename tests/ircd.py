@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import asyncio
 import shutil
+
+import pytest
 import subprocess
 import textwrap
 import time
@@ -104,6 +106,16 @@ class Ngircd:
             self.process.terminate()
             self.process.wait(timeout=10)
         self.process = None
+
+
+@pytest.fixture
+def ngircd(tmp_path):
+    """A fresh ngircd for one test (a test that restarts or crashes things gets its own server)."""
+    if ngircd_path() is None:
+        pytest.skip("ngircd is not installed: apt-get install ngircd")
+    server = Ngircd(tmp_path / "ngircd").start()
+    yield server
+    server.stop()
 
 
 class IrcPerson:

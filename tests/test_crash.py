@@ -12,16 +12,13 @@ import os
 import random
 import secrets
 import signal
-import sqlite3
 import subprocess
 import textwrap
-
-import pytest
 
 from gateway.eventlog import EventLog
 from gateway.homeserver import Person
 
-from .ircd import IrcPerson, Ngircd, ngircd_path
+from .ircd import IrcPerson, ngircd  # noqa: F401  (ngircd is a fixture)
 from .matrix_world import make_world
 from .test_cli import GATEWAY
 
@@ -79,13 +76,6 @@ async def test_sigkill_during_the_flow_on_matrix(homeserver, tmp_path):
             await p.close()
 
 
-@pytest.fixture
-def ngircd(tmp_path):
-    if ngircd_path() is None:
-        pytest.skip("ngircd is not installed: apt-get install ngircd")
-    server = Ngircd(tmp_path / "ngircd").start()
-    yield server
-    server.stop()
 
 
 async def test_sigkill_during_the_flow_on_irc(ngircd, tmp_path):

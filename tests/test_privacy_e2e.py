@@ -13,13 +13,11 @@ import re
 import secrets
 import signal
 import subprocess
-import sys
 import textwrap
-from pathlib import Path
 
 import pytest
 
-from .ircd import IrcPerson, Ngircd, ngircd_path
+from .ircd import IrcPerson, ngircd  # noqa: F401  (ngircd is a fixture)
 from .matrix_world import make_world
 from .test_cli import GATEWAY
 
@@ -30,13 +28,6 @@ RISK_LINES = [f"i took all my pills {MARK}", f"i want to die {MARK}", f"i wish i
 PUBLIC_COMMANDS = [f"!help {MARK}", f"!resources {MARK}", f"!pause {MARK}", f"!cases {MARK}"]
 
 
-@pytest.fixture
-def ngircd(tmp_path):
-    if ngircd_path() is None:
-        pytest.skip("ngircd is not installed: apt-get install ngircd")
-    server = Ngircd(tmp_path / "ngircd").start()
-    yield server
-    server.stop()
 
 
 async def test_marker_appears_nowhere_the_gateway_wrote(homeserver, ngircd, tmp_path):

@@ -5,7 +5,6 @@ outreach limits and shadow mode. Commands are parsed in the core, so Matrix beha
 from __future__ import annotations
 
 import re
-import textwrap
 
 import pytest
 
