@@ -88,6 +88,14 @@ class Detector:
         for tier in policy.tiers.values():
             for cue in tier.negations:
                 add(cue, (_NEGATION, _LEVEL[tier.name], ""))
+        # All regexes in one RE2 set: one linear pass says which match; only those are run again to find
+        # where (needed for idioms, negation and reported speech). Most messages match none.
+        self.regex_set = None
+        if self.regexes:
+            self.regex_set = re2.Set.SearchSet(re2.Options())
+            for pattern, _, _ in self.regexes:
+                self.regex_set.Add(pattern.pattern)
+            self.regex_set.Compile()
         for key, values in entries.items():
             automaton.add_word(key, (len(key), tuple(values)))
         automaton.make_automaton()
@@ -125,7 +133,9 @@ class Detector:
                 else:
                     abuse.add(rule)
                     idioms.append((start, end, 0))  # words aimed at someone else are not the writer's risk
-        for pattern, level, rule in self.regexes:
+        hits = self.regex_set.Match(norm) if self.regex_set is not None else None
+        for index in hits or ():
+            pattern, level, rule = self.regexes[index]
             m = pattern.search(norm)
             if m is not None:
                 if level < 0:

@@ -31,6 +31,7 @@ _LEET = {"0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t", "8": "b",
 _LEET_INNER = re.compile(r"(?<=[a-z])[0134578@$!|]+(?=[a-z])")
 _LEET_START = re.compile(r"(?<![\w$])\$(?=[a-z]{2})")  # "$uicide"
 _LEET_TABLE = str.maketrans(_LEET)
+_MAYBE_LEET = re.compile(r"[a-z][0134578@$!|]")  # cheap pre-check: most messages have no leetspeak
 
 # Confusable letters (Unicode TR39 subset: Cyrillic and Greek lower case that look Latin after
 # casefolding). Applied only to mixed-script tokens that become pure ASCII, so real Cyrillic or Greek
@@ -87,7 +88,8 @@ def normalise(text: str) -> str:
     folded = folded.translate(_APOSTROPHE_TABLE)  # "i'm" -> "im" first: an apostrophe must not hide "0" from leet
     if "$" in folded:
         folded = _LEET_START.sub("s", folded)
-    folded = _LEET_INNER.sub(lambda m: m.group().translate(_LEET_TABLE), folded)
+    if _MAYBE_LEET.search(folded):
+        folded = _LEET_INNER.sub(lambda m: m.group().translate(_LEET_TABLE), folded)
     folded = folded.translate(_PUNCT_TABLE)
     if not folded.isascii():
         folded = _NON_WORD.sub(_space_symbol, folded)
