@@ -1,0 +1,134 @@
+"""Reaction latency on a real Synapse on loopback, beside the floor of the same calls made back to back.
+
+Run: ``.venv/bin/python bench/latency.py [INCIDENTS]`` (default 50; needs the test extra for Synapse).
+Times come from the homeserver's own ``origin_server_ts``: from the at-risk message being accepted to
+(a) the crisis message, (b) the person's membership becoming ``leave``, (c) the moderators' alert.
+The floor: a bare nio client making the same requests back to back (create the direct room with the
+invite, write m.direct, send the message, kick, send the alert), timed the same way.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import statistics
+import sys
+import tempfile
+import textwrap
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from nio import AsyncClient, RoomPreset  # noqa: E402
+
+from gateway.homeserver import Homeserver, Person  # noqa: E402
+from gateway.service import Service  # noqa: E402
+
+
+def pct(values: list[float], p: float) -> float:
+    values = sorted(values)
+    return values[min(len(values) - 1, int(round(p / 100 * (len(values) - 1))))]
+
+
+async def member_leave_ts(client: AsyncClient, room: str, user: str) -> int:
+    for _ in range(200):
+        resp = await client.room_messages(room, start="", limit=100, direction="b")
+        for ev in getattr(resp, "chunk", []):
+            src = ev.source
+            if src.get("type") == "m.room.member" and src.get("state_key") == user \
+                    and src["content"].get("membership") == "leave":
+                return src["origin_server_ts"]
+        await asyncio.sleep(0.05)
+    raise TimeoutError("no leave")
+
+
+async def first_message_ts(client: AsyncClient, room: str, sender: str, contains: str) -> int:
+    for _ in range(200):
+        resp = await client.room_messages(room, start="", limit=100, direction="b")
+        for ev in getattr(resp, "chunk", []):
+            src = ev.source
+            if src.get("type") == "m.room.message" and src.get("sender") == sender \
+                    and contains in src["content"].get("body", ""):
+                return src["origin_server_ts"]
+        await asyncio.sleep(0.05)
+    raise TimeoutError("no message")
+
+
+async def run(n: int) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp = Path(tmp)
+        hs = Homeserver(tmp / "synapse").start()
+        try:
+            bot = hs.register("bot", "botpassword")
+            mod = Person(hs, "mod")
+            power = {"users": {bot.user_id: 100}}
+            group = (await mod.client.room_create(preset=RoomPreset.public_chat, invite=[bot.user_id],
+                                                  power_level_override=power)).room_id
+            mods = (await mod.client.room_create(invite=[bot.user_id], power_level_override=power)).room_id
+            people = [Person(hs, f"p{i}") for i in range(n)]
+            floor_people = [Person(hs, f"f{i}") for i in range(n)]
+            for p in people + floor_people:
+                await p.client.join(group)
+            import os
+
+            os.environ["BENCH_BOT_PW"] = "botpassword"
+            (tmp / "gateway.yaml").write_text(textwrap.dedent(f"""
+                event_log: data/gateway.db
+                networks:
+                  mx: {{type: matrix, homeserver: "{hs.url}", user_id: "{bot.user_id}", password_env: BENCH_BOT_PW}}
+                rooms:
+                  - {{network: mx, room: "{group}", policy: default, region: GB, moderators_room: "{mods}"}}
+            """))
+            service = Service(tmp / "gateway.yaml")
+            await service.start()
+            gw = {"dm": [], "leave": [], "alert": []}
+            for p in people:
+                t0 = await p.say(group, "i took all my pills")
+                sent = (await p.client.room_get_event(group, t0)).event.source["origin_server_ts"]
+                alert_ts = await first_message_ts(mod.client, mods, bot.user_id, p.id)
+                leave_ts = await member_leave_ts(mod.client, group, p.id)
+                await p.sync()
+                dm_room = next(iter(p.invites))
+                await p.client.join(dm_room)
+                dm_ts = await first_message_ts(p.client, dm_room, bot.user_id, "Hi. This is")
+                gw["dm"].append(dm_ts - sent)
+                gw["leave"].append(leave_ts - sent)
+                gw["alert"].append(alert_ts - sent)
+            await service.stop()
+
+            # the floor: the same requests back to back from a bare client
+            bare = AsyncClient(hs.url, bot.user_id)
+            await bare.login("botpassword")
+            floor = {"dm": [], "leave": [], "alert": []}
+            direct: dict = {}
+            for p in floor_people:
+                start = time.time() * 1000
+                room = (await bare.room_create(is_direct=True, invite=[p.id],
+                                               preset=RoomPreset.trusted_private_chat)).room_id
+                direct[p.id] = [room]
+                await bare.send("PUT", f"/_matrix/client/v3/user/{bot.user_id}/account_data/m.direct",
+                                json.dumps(direct), headers={"Authorization": f"Bearer {bare.access_token}"})
+                dm = await bare.room_send(room, "m.room.message", {"msgtype": "m.text", "body": "x"})
+                await bare.room_kick(group, p.id, "reason")
+                alert = await bare.room_send(mods, "m.room.message", {"msgtype": "m.text", "body": "y"})
+                dm_ts = (await bare.room_get_event(room, dm.event_id)).event.source["origin_server_ts"]
+                alert_ts = (await bare.room_get_event(mods, alert.event_id)).event.source["origin_server_ts"]
+                leave_ts = await member_leave_ts(bare, group, p.id)
+                floor["dm"].append(dm_ts - start)
+                floor["leave"].append(leave_ts - start)
+                floor["alert"].append(alert_ts - start)
+            await bare.close()
+            print(f"{n} incidents, real Synapse on loopback; milliseconds from the at-risk message accepted")
+            print(f"{'':8s} {'gateway p50':>12s} {'gateway p95':>12s} {'floor p50':>10s} {'floor p95':>10s} {'p95 ratio':>10s}")
+            for k, label in (("dm", "DM"), ("leave", "removal"), ("alert", "alert")):
+                g50, g95, f50, f95 = pct(gw[k], 50), pct(gw[k], 95), pct(floor[k], 50), pct(floor[k], 95)
+                print(f"{label:8s} {g50:12.0f} {g95:12.0f} {f50:10.0f} {f95:10.0f} {g95 / f95:10.2f}")
+            for p in [mod, *people, *floor_people]:
+                await p.close()
+        finally:
+            hs.stop()
+
+
+if __name__ == "__main__":
+    asyncio.run(run(int(sys.argv[1]) if len(sys.argv) > 1 else 50))
