@@ -70,10 +70,10 @@ class Adapter(ABC):
         """Alert the moderators' room; ``mention_all`` notifies every moderator (escalation)."""
         return await self.post_notice(room, text)
 
-    def written_before_crash(self, key: str) -> bool | None:
-        """For a resumed step: were its lines handed to the network before the gateway died?
-        ``None``: this network de-duplicates resends itself (Matrix) or cannot tell."""
-        return None
+    # Whether a resend with the same ``key`` after a crash is de-duplicated (Matrix: the server, by
+    # transaction id; IRC: the adapter, by counting the lines already written). If not, a message that
+    # may have gone out is never resent.
+    resends_are_deduplicated: bool = False
 
     async def readmit(self, room: str, user: str) -> None:
         """Lift a ban on ``user`` if there is one and invite them back to ``room``."""

@@ -119,6 +119,7 @@ class FloodBudget:
 
 
 class IrcAdapter(Adapter):
+    resends_are_deduplicated = True  # by counting, per message, the lines already written (see _confirmed)
     def __init__(self, network: str, host: str, port: int, nick: str, *, store: KeyValueStore,
                  rooms: list[str], tls: bool = False, username: str | None = None,
                  realname: str | None = None, sasl_account: str | None = None,
@@ -161,14 +162,14 @@ class IrcAdapter(Adapter):
 
     # -- sending --------------------------------------------------------------------------------
 
-    def _send(self, line: str, written_key: str | None = None) -> None:
+    def _send(self, line: str, written: tuple[str, int] | None = None) -> None:
         assert self._out is not None
-        self._out.put_nowait((line, written_key))
+        self._out.put_nowait((line, written))
 
     async def _sender(self) -> None:
         assert self._out is not None
         while True:
-            line, written_key = await self._out.get()
+            line, written = await self._out.get()
             wait = self.budget.delay(len(line.encode("utf-8")) + 2)
             if wait:
                 await asyncio.sleep(wait)
@@ -177,16 +178,14 @@ class IrcAdapter(Adapter):
                     self._conn.send_raw(line)
                 except (irc.client.ServerNotConnectedError, OSError):
                     continue  # the disconnect handler reconnects; pending actions time out as unknown
-                if written_key is not None:
-                    # IRC cannot de-duplicate: remember that this message left, so a restart never sends
-                    # it again (and does send it if it never left). A failing store must not stop sending.
+                if written is not None:
+                    # Count the lines of this message that left (after writing: a crash repeats at most
+                    # the one line in flight, never loses one). A failing store must not stop sending.
+                    key, count = written
                     try:
-                        self.store.set(f"sent:{written_key}", "1")
+                        self.store.set(f"sent:{key}", str(count))
                     except Exception as exc:
-                        log.error("%s: could not record a sent message (%s)", self.network, type(exc).__name__)
-
-    def written_before_crash(self, key: str) -> bool:
-        return self.store.get(f"sent:{key}") is not None
+                        log.error("%s: could not record a sent line (%s)", self.network, type(exc).__name__)
 
     def _text_lines(self, command: str, target: str, text: str) -> list[str]:
         head = f"{command} {clean(target)} :"
@@ -201,8 +200,14 @@ class IrcAdapter(Adapter):
         token = f"gw{next(self._ids)}"
         future: asyncio.Future = asyncio.get_running_loop().create_future()
         self._waits[token] = (future, {fold(t) for t in targets}, failures)
-        for i, line in enumerate(lines):
-            self._send(line, key if i == len(lines) - 1 else None)
+        already = 0
+        if key is not None:  # a resend after a crash: skip the lines that already left
+            try:
+                already = int(self.store.get(f"sent:{key}") or 0)
+            except Exception:
+                already = 0
+        for i, line in enumerate(lines[already:], start=already + 1):
+            self._send(line, (key, i) if key is not None else None)
         self._send(f"PING :{token}")
         try:
             await asyncio.wait_for(future, self.action_wait)

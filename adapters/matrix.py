@@ -128,6 +128,7 @@ def _fail(resp: Any) -> ActionFailed:
 
 
 class MatrixAdapter(Adapter):
+    resends_are_deduplicated = True  # by transaction id, on the homeserver
     def __init__(self, network: str, homeserver: str, user_id: str, *, store: KeyValueStore,
                  rooms: list[str], password: str | None = None, access_token: str | None = None,
                  device_id: str | None = None, clock=time.time, max_limit_exceeded: int = 5,

@@ -308,10 +308,11 @@ class Engine:
     def resume(self, rows: list[dict], now: float) -> list[A.Action]:
         """Carry on with the unfinished cases of the journal, each from the step where it stopped.
 
-        The private message is never sent twice: where the network cannot de-duplicate (IRC), one that
-        may have gone out is recorded as unknown and the policy's ``if_message_fails`` decides. A
-        removal is repeated until done (it is idempotent). The alert is sent if it was not; where it may
-        have been, it is sent again marked as such (Matrix de-duplicates it by its transaction id)."""
+        The private message is never sent twice: it is resent only where the adapter de-duplicates a
+        resend (Matrix by transaction id, IRC by counting written lines); otherwise one that may have
+        gone out is recorded as unknown and the policy's ``if_message_fails`` decides. A removal is
+        repeated until done (it is idempotent). The alert is sent if it may not have been, marked as
+        resent (de-duplicated the same way where the adapter can)."""
         out: list[A.Action] = []
         for row in rows:
             b = self.rooms.get((row["network"], row["room"]))
@@ -323,15 +324,13 @@ class Engine:
                         now, observe=row["observe"], kind=row["kind"], resumed=True)
             self.state.cases[case.id] = case
             out.append(self.record(b.network, "case_resumed", room=b.room, user=case.user, case=case.id))
-            out += self._resume(case, row["dm"], row["removal"], row["alert"])
+            out += self._resume(case, row["dm"], row["removal"], row["alert"], row.get("dedupe", False))
         return out
 
-    def _resume(self, case: Case, dm: str, removal: str, alert: str) -> list[A.Action]:
+    def _resume(self, case: Case, dm: str, removal: str, alert: str, idempotent: bool) -> list[A.Action]:
+        """``idempotent``: the adapter de-duplicates a resend with the same key (see Adapter)."""
         b = case.binding
         action = b.policy.tiers[case.tier].action
-        idempotent = b.network_type == "matrix"  # the server de-duplicates by transaction id
-        if dm == "written":  # handed to the network before the crash (IRC): never send it again
-            dm = "done"
         if case.kind == "risk" and action.message and not case.observe:
             if dm == "pending" or (dm in ("started", "unknown") and idempotent):
                 return self._message_person(case, action.message)
@@ -348,8 +347,6 @@ class Engine:
                                       ban_seconds=action.ban_for, case=case.id)
             return [self._expect(remove, "case_removal", case.id)]
         case.removal = {"done": "done", "failed": "FAILED: still in the room"}.get(removal, "not needed")
-        if alert == "written":
-            return [self._finish(case)]  # the moderators have it already
         if alert in ("pending", "started", "unknown"):
             if case.kind == "talk":
                 return self._talk_alert(case)

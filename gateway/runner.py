@@ -55,13 +55,9 @@ class Runner:
             return
         if rows:
             log.warning("resuming %d unfinished case(s)", len(rows))
-        for row in rows:  # a step "started" but never written to the network is simply still to do
+        for row in rows:
             adapter = self.adapters.get(row["network"])
-            for step in ("dm", "alert"):
-                if row[step] in ("started", "unknown") and adapter is not None:
-                    written = adapter.written_before_crash(f"{row['case_id']}.{step}")
-                    if written is not None:
-                        row[step] = "written" if written else "pending"
+            row["dedupe"] = bool(adapter is not None and adapter.resends_are_deduplicated)
         await self._run(self.engine.resume(rows, self.clock()))
 
     async def _run(self, actions: list[A.Action]) -> None:

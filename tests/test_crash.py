@@ -1,7 +1,8 @@
 """SIGKILL at random points of the at-risk flow, then a restart: against real Synapse and real ngircd.
 
-After each restart, every case ends with one private message (or a recorded unknown/failure, never a
-second message), the removal done where the message was delivered, and the moderators alerted.
+After each restart, every recorded case ends with its private message delivered once (on IRC at most
+the one line in flight at the kill is repeated, none lost), the removal done, and the moderators
+alerted.
 GATEWAY_CRASH_RUNS sets the number of runs per network (default 20).
 """
 
@@ -119,7 +120,7 @@ async def test_sigkill_during_the_flow_on_irc(ngircd, tmp_path):
             mod.send(f"MODE {c} +o {bot}")
         await asyncio.sleep(0.2)
 
-    outcomes = {"delivered": 0, "unknown": 0, "lost": 0}
+    outcomes = {"delivered": 0, "lost": 0}
     try:
         await op_the_bot(0)
         for i in range(RUNS):
@@ -141,21 +142,20 @@ async def test_sigkill_during_the_flow_on_irc(ngircd, tmp_path):
                 assert not p.find(f":{bot}!", f"PRIVMSG {p.nick}") and not p.find(f"KICK {group}")
                 outcomes["lost"] += 1
                 continue
-            alerts = await mod.wait_for(f"run {i}: the alert", lambda: mod.find(f":{bot}!", f"PRIVMSG {mods} :[", p.nick), timeout=60)
+            await mod.wait_for(f"run {i}: the alert", lambda: mod.find(f":{bot}!", f"PRIVMSG {mods} :[", p.nick), timeout=60)
+            await p.wait_for(f"run {i}: the removal", lambda: p.find(f"KICK {group} {p.nick}"), timeout=60)
             await asyncio.sleep(0.3)
-            dms = len([line for line in p.find(f":{bot}!", f"PRIVMSG {p.nick} :") if CRISIS in line])
-            assert dms <= 1, f"run {i}: {dms} crisis messages"
+            lines = [line.split(" :", 1)[1] for line in p.find(f":{bot}!", f"PRIVMSG {p.nick} :")]
+            counts = {line: lines.count(line) for line in lines}
+            # never the whole message twice; at most the one line in flight at the kill repeated
+            assert len(lines) <= len(counts) + 1 and max(counts.values()) <= 2, f"run {i}: {counts}"
+            text = "\n".join(counts)
+            assert "call 116 123" in text and "call 999" in text, f"run {i}: crisis lines missing"
             alerts = mod.find(f":{bot}!", f"PRIVMSG {mods} :[", p.nick)
-            assert all("RESENT AFTER A RESTART" in a for a in alerts[1:]), f"run {i}: unmarked repeat"
-            statuses = [line for line in mod.find(f":{bot}!", f"PRIVMSG {mods} :Private message:")]
-            if p.find(f"KICK {group} {p.nick}"):
-                assert dms == 1, f"run {i}: removed without the private message"
-                outcomes["delivered"] += 1
-            else:
-                assert any("unknown (the gateway restarted while sending it)" in s for s in statuses), f"run {i}"
-                outcomes["unknown"] += 1
+            assert len(alerts) <= 2, f"run {i}: {len(alerts)} alerts"
+            outcomes["delivered"] += 1
         print("IRC crash outcomes:", outcomes)
-        assert outcomes["delivered"] + outcomes["unknown"] + outcomes["lost"] == RUNS
+        assert outcomes["delivered"] + outcomes["lost"] == RUNS
         assert outcomes["delivered"] >= 1  # restarts still complete cases (how many varies with timing)
     finally:
         kill(proc)

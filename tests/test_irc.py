@@ -324,3 +324,18 @@ async def test_event_log_failure_keeps_protecting_and_tells_the_moderators(world
     await mod.wait_for("the logging alert", lambda: mod.find(f":{bot}!", "cannot write its event log"))
     assert service.runner.log_failures >= 5
     service.log.db.execute("PRAGMA query_only = OFF")
+
+
+async def test_a_resend_with_the_same_key_skips_the_lines_that_already_left(world):
+    await world.start()
+    bot = world.bot_nick
+    kit = await world.person("kit")
+    adapter = world.adapter
+    text = "line one\nline two\nline three\nline four"
+    adapter.store.set("sent:case9.dm", "2")  # a crash after two lines had been written
+    await adapter.send_private(kit.nick, text, key="case9.dm")
+    await adapter.send_private(kit.nick, text, key="case9.dm")  # and another resend: nothing new
+    await kit.wait_for("the rest", lambda: kit.find(f":{bot}!", "line four"))
+    await asyncio.sleep(0.3)
+    received = [line.split(" :", 1)[1] for line in kit.find(f":{bot}!", f"PRIVMSG {kit.nick} :")]
+    assert received == ["line three", "line four"]

@@ -16,9 +16,11 @@ IMMINENT = "i took all my pills"
 
 
 def fresh(policy, tmp_path, network_type):
+    """``network_type`` "matrix": the adapter de-duplicates resends; "irc-like": it cannot."""
     engine = Engine([make_binding(policy, network_type=network_type)], load_directory())
     log = EventLog(tmp_path / "gateway.db")
     adapter = MemoryAdapter(NET, members={ROOM: {"@kit:test"}})
+    adapter.resends_are_deduplicated = network_type == "matrix"
     return engine, log, adapter, Runner(engine, {NET: adapter}, log)
 
 
@@ -29,7 +31,7 @@ def journal_row(log, **states):
         log.journal_step("case1", step, state)
 
 
-@pytest.mark.parametrize("network_type", ["matrix", "irc"])
+@pytest.mark.parametrize("network_type", ["matrix", "irc-like"])
 async def test_crash_before_the_private_message_sends_it_on_restart(default_policy, tmp_path, network_type):
     engine, log, adapter, runner = fresh(default_policy, tmp_path, network_type)
     journal_row(log)
@@ -48,8 +50,8 @@ async def test_private_message_in_flight_is_resent_only_where_the_server_dedupli
     assert adapter.calls[0]["key"] == "case1.dm"  # the same transaction id: Matrix delivers it once
 
 
-async def test_private_message_in_flight_on_irc_is_never_sent_twice(default_policy, tmp_path):
-    engine, log, adapter, runner = fresh(default_policy, tmp_path, "irc")
+async def test_private_message_in_flight_is_never_resent_where_resends_are_not_deduplicated(default_policy, tmp_path):
+    engine, log, adapter, runner = fresh(default_policy, tmp_path, "irc-like")
     journal_row(log, dm="started")
     await runner.resume()
     assert adapter.methods() == ["alert_moderators"]  # no second message; the policy keeps them
@@ -59,7 +61,7 @@ async def test_private_message_in_flight_on_irc_is_never_sent_twice(default_poli
 
 
 async def test_removal_in_flight_is_repeated_then_the_alert_sent(default_policy, tmp_path):
-    engine, log, adapter, runner = fresh(default_policy, tmp_path, "irc")
+    engine, log, adapter, runner = fresh(default_policy, tmp_path, "irc-like")
     journal_row(log, dm="done", removal="started")
     await runner.resume()
     assert adapter.methods() == ["remove_from_room", "alert_moderators"]
@@ -67,7 +69,7 @@ async def test_removal_in_flight_is_repeated_then_the_alert_sent(default_policy,
 
 
 async def test_alert_in_flight_is_sent_marked_as_possibly_seen(default_policy, tmp_path):
-    engine, log, adapter, runner = fresh(default_policy, tmp_path, "irc")
+    engine, log, adapter, runner = fresh(default_policy, tmp_path, "irc-like")
     journal_row(log, dm="done", removal="done", alert="started")
     await runner.resume()
     assert adapter.methods() == ["alert_moderators"]
@@ -88,41 +90,8 @@ async def test_finished_cases_do_not_resume_and_forget_whom_they_were_about(defa
 
 
 async def test_the_journal_names_no_one_in_clear(default_policy, tmp_path):
-    engine, log, adapter, runner = fresh(default_policy, tmp_path, "irc")
+    engine, log, adapter, runner = fresh(default_policy, tmp_path, "irc-like")
     journal_row(log)
     data = b"".join(p.read_bytes() for p in tmp_path.iterdir())
     assert b"@kit:test" not in data  # sealed with the key file, which is separate
     assert log.journal_unfinished()[0]["user"] == "@kit:test"
-
-
-class WriteTrackingAdapter(MemoryAdapter):
-    """Like IRC: cannot de-duplicate, but knows whether a step's lines left before the crash."""
-
-    def __init__(self, written):
-        super().__init__(NET, members={ROOM: {"@kit:test"}})
-        self.written = written
-
-    def written_before_crash(self, key):
-        return key in self.written
-
-
-@pytest.mark.parametrize("written, expected", [
-    (set(), ["send_private", "remove_from_room", "alert_moderators"]),        # never left: send it now
-    ({"case1.dm"}, ["remove_from_room", "alert_moderators"]),                # left: do not send again
-])
-async def test_a_step_that_never_left_is_sent_and_one_that_left_is_not(default_policy, tmp_path, written, expected):
-    engine = Engine([make_binding(default_policy, network_type="irc")], load_directory())
-    log = EventLog(tmp_path / "gateway.db")
-    adapter = WriteTrackingAdapter(written)
-    journal_row(log, dm="started")
-    await Runner(engine, {NET: adapter}, log).resume()
-    assert adapter.methods() == expected
-
-
-async def test_an_alert_that_left_is_not_sent_again(default_policy, tmp_path):
-    engine = Engine([make_binding(default_policy, network_type="irc")], load_directory())
-    log = EventLog(tmp_path / "gateway.db")
-    adapter = WriteTrackingAdapter({"case1.alert"})
-    journal_row(log, dm="done", removal="done", alert="started")
-    await Runner(engine, {NET: adapter}, log).resume()
-    assert adapter.methods() == [] and log.journal_unfinished() == []
