@@ -8,7 +8,6 @@ Run: ``.venv/bin/python bench/core.py``. Prints:
 
 from __future__ import annotations
 
-import os
 import sys
 import tempfile
 import time

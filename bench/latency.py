@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-import statistics
+import os
 import sys
 import tempfile
 import textwrap
@@ -70,8 +70,6 @@ async def run(n: int) -> None:
             floor_people = [Person(hs, f"f{i}") for i in range(n)]
             for p in people + floor_people:
                 await p.client.join(group)
-            import os
-
             os.environ["BENCH_BOT_PW"] = "botpassword"
             (tmp / "gateway.yaml").write_text(textwrap.dedent(f"""
                 event_log: data/gateway.db

@@ -130,8 +130,7 @@ class EngineState:
     paused: set[tuple[str, str]] = field(default_factory=set)
     guidelines: dict[tuple[str, str], _GuidelinesState] = field(default_factory=dict)
     last_seen: dict[tuple[str, str, str], float] = field(default_factory=dict)  # leave/greet times
-    private_replies: dict[tuple[str, str], float] = field(default_factory=dict)
-    talk_requests: dict[tuple[str, str], float] = field(default_factory=dict)
+    once_per_interval: dict[tuple[str, str, str], float] = field(default_factory=dict)  # (what, network, who)
     outreach: dict[tuple[str, str], float] = field(default_factory=dict)  # last crisis message per person
 
 
@@ -237,12 +236,9 @@ class Engine:
 
     def _abuse(self, b: RoomBinding, ev: Message, detection: Detection) -> list[A.Action]:
         """Words aimed at someone else ("kys"): tell the moderators; never message the writer as if at risk."""
-        key = (ev.network, "abuse:" + ev.sender)
-        last = self.state.private_replies.get(key)
         rec = self.record(ev.network, "abuse_detected", room=ev.room, user=ev.sender, rules=detection.abuse)
-        if (last is not None and ev.ts - last < self.PRIVATE_REPLY_INTERVAL) or b.moderators_room is None:
+        if b.moderators_room is None or not self._once("abuse_alert", ev.network, ev.sender, ev.ts):
             return [rec]
-        self.state.private_replies[key] = ev.ts
         link = (f" Message: https://matrix.to/#/{b.room}/{ev.ref}" if ev.ref and b.network_type == "matrix" else "")
         priority = b.policy.abuse_alert
         text = b.policy.render("abuse_alert", **self.render_fields(b), user=ev.sender, priority=priority.upper(),
@@ -554,7 +550,6 @@ class Engine:
         binding = self._binding_for_person(ev.network, ev.sender)
         if binding is None:
             return []
-        key = (ev.network, ev.sender)
         words = ev.text.strip().lower().lstrip("!./").split()
         if words and words[0] == "talk":
             return self._talk(binding, ev)
@@ -562,10 +557,8 @@ class Engine:
             text = binding.policy.render("resources", **self.render_fields(binding, words[1].upper()))
             return [A.SendPrivate(self._id(), ev.network, user=ev.sender, text=text, purpose="resources"),
                     self.record(ev.network, "private_reply", user=ev.sender)]
-        last = self.state.private_replies.get(key)
-        if last is not None and ev.ts - last < self.PRIVATE_REPLY_INTERVAL:
+        if not self._once("private_reply", ev.network, ev.sender, ev.ts):
             return []
-        self.state.private_replies[key] = ev.ts
         text = binding.policy.render("private_reply", **self.render_fields(binding))
         return [A.SendPrivate(self._id(), ev.network, user=ev.sender, text=text, purpose="resources"),
                 self.record(ev.network, "private_reply", user=ev.sender)]
@@ -579,11 +572,8 @@ class Engine:
         return next((b for b in self.rooms.values() if b.network == network), None)
 
     def _talk(self, b: RoomBinding, ev: PrivateMessage) -> list[A.Action]:
-        key = (ev.network, ev.sender)
-        last = self.state.talk_requests.get(key)
-        if last is not None and ev.ts - last < self.PRIVATE_REPLY_INTERVAL:
+        if not self._once("talk", ev.network, ev.sender, ev.ts):
             return []  # one request is enough; the moderators were told
-        self.state.talk_requests[key] = ev.ts
         case = Case(self._unique_case_id(), b, ev.sender, Detection("concern", ("request.talk",)), None, ev.ts,
                     observe=False, dm="asked to talk", removal="not needed", kind="talk")
         self.state.cases[case.id] = case
@@ -692,8 +682,21 @@ class Engine:
             del st.last_seen[k]
         for k in [k for k, (_, until) in st.cooldowns.items() if until <= now]:
             del st.cooldowns[k]
-        for k in [k for k, t in st.private_replies.items() if now - t >= self.PRIVATE_REPLY_INTERVAL]:
-            del st.private_replies[k]
+        for k in [k for k, t in st.once_per_interval.items() if now - t >= self.PRIVATE_REPLY_INTERVAL]:
+            del st.once_per_interval[k]
+        longest = max((b.policy.outreach_interval for b in self.rooms.values()), default=0)
+        for k in [k for k, t in st.outreach.items() if now - t >= longest]:
+            del st.outreach[k]
+
+    def _once(self, what: str, network: str, who: str, now: float) -> bool:
+        """True at most once per PRIVATE_REPLY_INTERVAL for (what, network, who): automatic replies and
+        alerts that a person's repeated messages must not multiply (and bots must not loop on)."""
+        key = (what, network, who)
+        last = self.state.once_per_interval.get(key)
+        if last is not None and now - last < self.PRIVATE_REPLY_INTERVAL:
+            return False
+        self.state.once_per_interval[key] = now
+        return True
 
     def set_rooms(self, rooms: Iterable[RoomBinding]) -> None:
         """Swap in newly loaded room bindings (after a successful reload); open cases keep theirs."""

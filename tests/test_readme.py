@@ -28,6 +28,7 @@ def test_readme_policy_example_is_valid(tmp_path):
     assert "concern.hopeless" not in {r.id for r in policy.tiers["concern"].rules}
     assert "high.active_thoughts" in {r.id for r in policy.tiers["high"].rules}  # inherited
     assert policy.detector.detect("ok this is goodbye").tier == "imminent"
+    assert policy.detector.detect("kys").abuse == ("abuse.told_to_die",)
 
 
 def test_readme_config_example_is_valid(tmp_path):
