@@ -9,6 +9,10 @@ which guarantees linear time, so no policy can hang the bot with a backtracking 
 - A negation cue ("never", "not going to") ending at most ``negation_window`` words before a match
   lowers that match one tier (floor: concern) instead of dropping it: "I'd never kill myself" is
   still worth a gentle message.
+- A joke marker anywhere in the message ("lol", "lmao", "😂", "💀") drops matches below the top tier
+  ("i literally want to die 😂") and lowers a top-tier match one tier: "took all my pills lol" still
+  gets the private message and a moderator alert, but never a removal. The trade-off is deliberate
+  and documented: distress masked with "lol" at the lower tiers gets no reaction.
 """
 
 from __future__ import annotations
@@ -29,7 +33,8 @@ __all__ = ["Detection", "Detector", "NO_RISK", "tier_level"]
 _LEVEL = {"none": 0, "concern": 1, "high": 2, "imminent": 3}
 _NAME = {v: k for k, v in _LEVEL.items()}
 
-_RISK, _IDIOM, _NEGATION, _REPORTED, _ABUSE = 0, 1, 2, 3, 4
+_RISK, _IDIOM, _NEGATION, _REPORTED, _ABUSE, _JOKE = 0, 1, 2, 3, 4, 5
+_TOP = 3
 
 
 def tier_level(tier: str) -> int:
@@ -80,6 +85,8 @@ class Detector:
             add(cue, (_NEGATION, 0, ""))
         for cue in policy.reported:
             add(cue, (_REPORTED, 0, ""))
+        for cue in policy.jokes:
+            add(cue, (_JOKE, 0, ""))
         for rule in policy.abuse:
             for phrase in rule.phrases:
                 add(phrase, (_ABUSE, 0, rule.id))
@@ -117,6 +124,7 @@ class Detector:
         negations: list[tuple[int, int]] = []  # end, level (0 = all)
         reported: list[int] = []  # ends of reported-speech cues
         abuse: set[str] = set()
+        joking = False
         for last, (length, values) in self.automaton.iter(norm):
             start, end = last - length + 1, last + 1
             if (start and norm[start - 1] != " ") or (end < size and norm[end] != " "):
@@ -130,6 +138,8 @@ class Detector:
                     negations.append((end, level))
                 elif kind == _REPORTED:
                     reported.append(end)
+                elif kind == _JOKE:
+                    joking = True
                 else:
                     abuse.add(rule)
                     idioms.append((start, end, 0))  # words aimed at someone else are not the writer's risk
@@ -154,7 +164,13 @@ class Detector:
                     for cue_end in reported):
                 suppressed.add(rule)  # an idiom, or words reported about someone else
                 continue
-            if level > 1 and any(
+            if joking:
+                if level < _TOP:
+                    suppressed.add(rule)
+                    continue
+                lowered.add(rule)
+                level -= 1
+            elif level > 1 and any(
                     neg_end <= start and lv in (0, level)
                     and norm.count(" ", neg_end, start) - 1 <= self.window
                     for neg_end, lv in negations):

@@ -116,6 +116,7 @@ class Policy:
     templates: dict[str, str]
     reported: tuple[str, ...] = ()  # cues that a match is about someone else ("my friend said", "lyrics")
     reported_window: int = 6
+    jokes: tuple[str, ...] = ()  # markers of joking hyperbole ("lol", "😂"): see gateway/detect.py
     abuse: tuple[Rule, ...] = ()  # aimed at someone else ("kys"): a moderator alert, never a crisis DM
     abuse_alert: str = "normal"
     escalation: Escalation = Escalation(900, 1800, "high")
@@ -247,7 +248,9 @@ class PolicyLoader:
         guidelines = self._guidelines(c, top.get("guidelines", {}))
         moderators = self._moderators(c, top.get("moderators"))
         exc = c.mapping(("exceptions",), top.get("exceptions", {}),
-                        optional=("idioms", "negations", "negation_window", "reported", "reported_window")) or {}
+                        optional=("idioms", "negations", "negation_window", "reported", "reported_window",
+                                  "jokes")) or {}
+        jokes = self._phrases(c, ("exceptions", "jokes"), exc.get("jokes"))
         reported = self._phrases(c, ("exceptions", "reported"), exc.get("reported"))
         reported_window = c.integer(("exceptions", "reported_window"), exc.get("reported_window", 6), lo=0, hi=20)
         abuse_rules, abuse_alert = self._abuse(c, top.get("abuse"))
@@ -272,7 +275,7 @@ class PolicyLoader:
             moderators=moderators, tiers=tiers, idioms=idioms, negations=negations,
             negation_window=window, templates=templates, escalation=escalation,
             outreach_interval=outreach, reported=reported, reported_window=reported_window,
-            abuse=abuse_rules, abuse_alert=abuse_alert)
+            jokes=jokes, abuse=abuse_rules, abuse_alert=abuse_alert)
 
     # -- sections -------------------------------------------------------------------------------
 
