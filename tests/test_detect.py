@@ -98,3 +98,53 @@ def test_would_remove_follows_the_tier_action(default_policy):
     d = default_policy.detector
     assert d.would_remove(d.detect("i took all my pills")) is True
     assert d.would_remove(d.detect("i want to die")) is False
+
+
+@pytest.mark.parametrize("text", [
+    "i literally want to die, my crush saw my old tiktoks 😂",
+    "im about to kms if this printer doesn't work lmao",
+    "i feel like a burden when i ask for help with homework lol",
+])
+def test_a_joke_marker_drops_concern_and_high(default_policy, text):
+    result = detect(default_policy, text)
+    assert result.tier == "none" and result.suppressed, result
+
+
+def test_a_joke_marker_never_drops_an_act_under_way_only_lowers_it(default_policy):
+    result = detect(default_policy, "i took all my pills lol")
+    assert result.tier == "high" and result.lowered
+    assert not default_policy.detector.would_remove(result)  # still a private message and an alert
+
+
+def test_jokes_are_policy_text(write, tmp_path):
+    from gateway.policy import PolicyLoader
+    write("nojokes.yaml", "extends: default\nname: nojokes\nexceptions:\n  jokes: []\n")
+    policy = PolicyLoader([tmp_path]).load("nojokes")
+    assert policy.detector.detect("i literally want to die 😂").tier == "high"
+
+
+@pytest.mark.parametrize("text, tier", [
+    # concept frames: phrasings that no listed phrase covers
+    ("some days i hope a truck hits me", "concern"),
+    ("everyone at home would be better off without me", "concern"),
+    ("i cant see myself being around much longer", "concern"),
+    ("i've been looking up how many pills it would take", "high"),
+    ("i keep thinking about jumping off the bridge near my flat", "high"),
+    ("i've been stockpiling my meds", "high"),
+    ("i swallowed two whole packets of my tablets", "imminent"),
+    ("the noose is tied and ready", "imminent"),
+    ("im on the cliff edge right now", "imminent"),
+])
+def test_concept_frames(default_policy, text, tier):
+    assert detect(default_policy, text).tier == tier
+
+
+@pytest.mark.parametrize("text", [
+    "the doctor said my dad took too many pills by accident last year",   # not the writer
+    "i'm collecting my pills from the pharmacy later",
+    "i'm going to end it with my boyfriend tonight",
+    "i'm at the train station now, see you soon",
+    "i wrote a note for my mum to buy milk",
+])
+def test_concept_frames_leave_everyday_lines_alone(default_policy, text):
+    assert detect(default_policy, text).tier == "none"

@@ -14,34 +14,27 @@ from .test_cli import GATEWAY
 DATA = Path(__file__).resolve().parent / "data"
 
 
+SETS = ("dev", "heldout", "test", "test2", "test3", "test4")
+
+
 @pytest.fixture(scope="module")
 def reports(default_policy):
-    return {name: evaluate(default_policy.detector, DATA / f"{name}.csv", "text", "label")
-            for name in ("dev", "heldout", "test", "test2")}
+    return {name: evaluate(default_policy.detector, DATA / f"{name}.csv", "text", "label") for name in SETS}
 
 
-def test_dev_set_meets_the_targets(reports):
-    r = reports["dev"]
-    assert r.rows >= 300
+def test_dev_set_is_several_hundred_lines(reports):
+    assert reports["dev"].rows >= 300
+
+
+@pytest.mark.parametrize("name", SETS)
+def test_every_set_meets_the_targets(reports, name):
+    """The issue's targets, on every labelled set. test4 met them when measured once, unseen (README)."""
+    r = reports[name]
     assert r.would_remove.precision >= 0.97
     assert r.any_tier.recall >= 0.9
     assert r.rate("ordinary") <= 0.02
+    assert r.rate("hard_negative") <= 0.05
     assert r.abuse.recall >= 0.9 and r.abuse.precision >= 0.9
-
-
-def test_unseen_test_set_floors(reports):
-    """Measured once on text the lexicon was not tuned on; these are floors, not targets (README)."""
-    r = reports["test2"]
-    assert r.would_remove.precision >= 0.97
-    assert r.any_tier.precision >= 0.8
-    assert r.rate("ordinary") <= 0.02
-    assert r.any_tier.recall >= 0.55
-
-
-def test_sets_used_for_tuning_stay_where_they_were(reports):
-    for name in ("heldout", "test"):
-        r = reports[name]
-        assert r.would_remove.precision >= 0.97 and r.any_tier.recall >= 0.9, name
 
 
 def test_abuse_never_gets_the_writer_a_crisis_message(reports, default_policy):
