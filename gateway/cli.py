@@ -106,7 +106,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     async def main() -> None:
         try:
-            await service.start()
+            await service.start(timeout=None)  # joining and pinning in many rooms takes minutes
             await service.wait()
         finally:
             await service.stop()

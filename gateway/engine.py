@@ -703,5 +703,6 @@ class Engine:
         self.rooms = {(b.network, b.room): b for b in rooms}
         self.moderator_rooms = {}
         for b in self.rooms.values():
+            b.policy.detector  # compile now: the first at-risk message must not wait for it
             if b.moderators_room is not None:
                 self.moderator_rooms.setdefault((b.moderators_network, b.moderators_room), b)

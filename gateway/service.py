@@ -68,15 +68,18 @@ class Service:
             self.engine.seen_refs |= {(name, ref) for ref in self.log.journal_refs(name)}
         self.tasks: list[asyncio.Task] = []
 
-    async def start(self, timeout: float = 60.0) -> None:
-        """Start every adapter and wait until each has joined its rooms and posted what it must."""
+    async def start(self, timeout: float | None = 60.0) -> None:
+        """Start every adapter and wait until each has joined its rooms and posted what it must.
+
+        ``timeout=None`` waits as long as it takes (a gateway in a thousand rooms joins and pins for
+        minutes); an adapter that stops during start-up still raises at once."""
         self.tasks = [asyncio.create_task(a.run(self.runner)) for a in self.adapters.values()]
         waits = [asyncio.create_task(a.ready.wait()) for a in self.adapters.values()]
         pending = set(self.tasks) | set(waits)
-        deadline = asyncio.get_running_loop().time() + timeout
+        deadline = None if timeout is None else asyncio.get_running_loop().time() + timeout
         while any(not w.done() for w in waits):
-            left = deadline - asyncio.get_running_loop().time()
-            if left <= 0:
+            left = None if deadline is None else deadline - asyncio.get_running_loop().time()
+            if left is not None and left <= 0:
                 raise TimeoutError("the gateway did not become ready")
             done, pending = await asyncio.wait(pending, timeout=left, return_when=asyncio.FIRST_COMPLETED)
             for t in done:
@@ -85,6 +88,7 @@ class Service:
                     raise RuntimeError("an adapter stopped during start-up")
         await self.runner.resume()
         self.tasks.append(asyncio.create_task(self._ticker()))
+        log.info("ready: %d room(s) on %d network(s)", len(self.config.rooms), len(self.adapters))
 
     def reload(self) -> list[str]:
         """Validate the config and policies again; apply only if all are valid. Rooms added to the

@@ -27,12 +27,13 @@ def ngircd_path() -> str | None:
 
 
 class Ngircd:
-    def __init__(self, directory: Path, *, penalties: bool = False):
+    def __init__(self, directory: Path, *, penalties: bool = False, max_joins: int = 10):
         self.dir = Path(directory)
         self.port = free_port()
         self.tls_port = free_port()
         self.ca_file = self.dir / "cert.pem"
         self.penalties = penalties
+        self.max_joins = max_joins  # channels one client may join (0: no limit); ngircd's default is 10
         self.process: subprocess.Popen | None = None
 
     def start(self) -> "Ngircd":
@@ -50,6 +51,7 @@ class Ngircd:
             [Limits]
             MaxConnectionsIP = 0
             MaxNickLength = 30
+            MaxJoins = {self.max_joins}
             {'' if self.penalties else 'MaxPenaltyTime = 0'}
             [Options]
             PAM = no
