@@ -8,9 +8,10 @@ What it does, all on loopback on this machine:
 1. a real Synapse (SQLite) and a real ngircd; ``--rooms`` public rooms made by poster accounts (the
    bot gets power 100), a moderators' room, ``--channels`` IRC channels and ``#mods``;
 2. the real gateway as its own process (``gateway run``, shipped default policy) joins them all;
-3. for ``--seconds``, poster clients send ordinary chat as fast as the servers accept it (Matrix: 16
-   requests in flight; IRC: 20 clients writing 20 lines then waiting for a PONG) while every 2 s a
-   fresh person posts an at-risk message, alternating Matrix and IRC;
+3. in load windows of ``--seconds`` each, poster clients send ordinary chat (Matrix: closed loop,
+   ``--matrix-senders`` requests in flight, as fast as Synapse accepts them; IRC: 20 clients at each
+   rate of ``--irc-rates``, the last ``max``: as fast as ngircd reads) while every 2 s a fresh person
+   posts an at-risk message, alternating Matrix and IRC;
 4. each case must show, within 2 s of the message, the private message, the removal and the
    moderators' alert. Matrix times are the homeserver's ``origin_server_ts``; IRC times are arrival
    times at real clients in this process (so a busy load generator can only make them look later).
@@ -145,6 +146,96 @@ def proc_stats(pid: int) -> tuple[float, int, int]:
     return cpu, kb("VmRSS"), kb("VmHWM")
 
 
+async def phase(args, irc_rate, http, rooms, owners, channels, irc_posters, mx_queue, irc_queue, chat, pid, mod,
+                mods_room, bot, irc_mod) -> str:
+    """One load window: Matrix closed-loop (``--matrix-senders`` requests in flight), IRC at ``irc_rate`` lines/s in
+    total (``None``: as fast as ngircd reads them), an at-risk message every 2 s."""
+    counts = {"mx": 0, "irc": 0}
+    stop_at = time.monotonic() + args.seconds
+
+    async def matrix_load(worker: int) -> None:
+        rng = random.Random(worker)
+        while time.monotonic() < stop_at:
+            index = rng.randrange(len(rooms))
+            await http.send(owners[index].access_token, rooms[index], rng.choice(chat))
+            counts["mx"] += 1
+
+    async def irc_load(i: int, client: IrcClient) -> None:
+        rng = random.Random(100 + i)
+        mine = channels[i::len(irc_posters)]
+        batch = 20 if irc_rate is None else max(1, round(irc_rate / len(irc_posters) / 10))
+        next_at = time.monotonic()
+        while time.monotonic() < stop_at:
+            client.send(*(f"PRIVMSG {rng.choice(mine)} :{rng.choice(chat)}" for _ in range(batch)))
+            await client.barrier()
+            counts["irc"] += batch
+            if irc_rate is not None:
+                next_at += 0.1
+                await asyncio.sleep(max(0.0, next_at - time.monotonic()))
+
+    mx_cases: list = []
+    irc_cases: list = []
+
+    async def incidents() -> None:
+        turn = 0
+        while time.monotonic() < stop_at - 2:
+            await asyncio.sleep(2)
+            if turn % 2 == 0:
+                person, index = next(mx_queue)
+                event = await http.send(person.access_token, rooms[index], RISK_TEXT)
+                mx_cases.append((person, rooms[index], event))
+            else:
+                person, index = next(irc_queue)
+                person.send(f"PRIVMSG {channels[index]} :{RISK_TEXT}")
+                irc_cases.append((person, channels[index], time.monotonic()))
+            turn += 1
+
+    cpu0, _, _ = proc_stats(pid)
+    t0 = time.monotonic()
+    await asyncio.gather(*(matrix_load(w) for w in range(args.matrix_senders)),
+                         *(irc_load(i, c) for i, c in enumerate(irc_posters)), incidents())
+    elapsed = time.monotonic() - t0
+    await asyncio.sleep(5)  # stragglers count as late, not as missed
+    cpu1, _, peak = proc_stats(pid)
+
+    latencies: list[tuple[str, float | None]] = []  # network, worst of DM / removal / alert in ms
+    alerts = await http.messages(mod.access_token, mods_room, 1000)
+    for person, room, event in mx_cases:
+        sent = (await http.call("GET", f"/_matrix/client/v3/rooms/{quote(room)}/event/{quote(event)}",
+                                person.access_token))["origin_server_ts"]
+        alert = min((e["origin_server_ts"] for e in alerts if person.user_id in e["content"].get("body", "")),
+                    default=None)
+        history = await http.messages(owners[rooms.index(room)].access_token, room, 200)
+        leave = min((e["origin_server_ts"] for e in history if e["type"] == "m.room.member"
+                     and e.get("state_key") == person.user_id and e["content"].get("membership") == "leave"),
+                    default=None)
+        sync = await http.call("GET", "/_matrix/client/v3/sync?timeout=0", person.access_token)
+        dm = None
+        for dm_room in sync["rooms"].get("invite", {}):
+            await http.call("POST", f"/_matrix/client/v3/join/{quote(dm_room)}", person.access_token, {})
+            dm = min((e["origin_server_ts"] for e in await http.messages(person.access_token, dm_room)
+                      if e["type"] == "m.room.message" and e["sender"] == bot.user_id), default=None)
+        steps = (dm, leave, alert)
+        latencies.append(("Matrix", None if None in steps else max(steps) - sent))
+    for person, channel, sent in irc_cases:
+        steps = (person.first(" PRIVMSG ", person.nick + " :"), person.first(" KICK ", channel, person.nick),
+                 irc_mod.first(" PRIVMSG #mods ", person.nick))
+        latencies.append(("IRC", None if None in steps else (max(steps) - sent) * 1000))
+
+    def cases(network: str) -> str:
+        got = [ms for n, ms in latencies if n == network]
+        done = sorted(ms for ms in got if ms is not None)
+        late = sum(ms > LATE_MS for ms in done)
+        spread = f"{done[len(done) // 2]:.0f} / {done[-1]:.0f}" if done else "-"
+        return f"{network} {len(got)}: {len(done) - late} on time, {late} late, {len(got) - len(done)} missed ({spread} ms)"
+
+    line = (f"{'as fast as read' if irc_rate is None else f'{irc_rate:,}/s':>15s} | {counts['mx'] / elapsed:6,.0f} | "
+            f"{counts['irc'] / elapsed:7,.0f} | {cases('Matrix')}; {cases('IRC')} | "
+            f"{(cpu1 - cpu0) / elapsed:4.0%} | {peak / 1e6:4.0f} MB")
+    print(line, flush=True)
+    return line
+
+
 async def main(args: argparse.Namespace) -> None:
     tmp = Path(tempfile.mkdtemp(prefix="gw-scale-"))
     hs = Homeserver(tmp / "synapse").start()
@@ -157,20 +248,19 @@ async def main(args: argparse.Namespace) -> None:
         bot = hs.register("bot", "botpassword")
         mod = hs.register("mod")
         posters = [hs.register(f"poster{i}") for i in range(8)]
-        cases_per_network = args.seconds // 4 + 1
+        rates = [None if r == "max" else int(r) for r in args.irc_rates.split(",")]
+        cases_per_network = (args.seconds // 4 + 1) * len(rates)
         mx_people = [hs.register(f"risk{i}") for i in range(cases_per_network)]
         power = {"users": {bot.user_id: 100}}
 
         async def create(owner, **extra) -> str:
-            body = {"preset": "public_chat", "power_level_content_override":
-                    {"users": {owner.user_id: 100, bot.user_id: 100}}, **extra}
+            body = {"preset": "public_chat", "power_level_content_override": power, **extra}
             return (await http.call("POST", "/_matrix/client/v3/createRoom", owner.access_token, body))["room_id"]
 
         owners = [posters[i % len(posters)] for i in range(args.rooms)]
         rooms = await gather_limited(8, (create(o) for o in owners))
         mods_room = (await http.call("POST", "/_matrix/client/v3/createRoom", mod.access_token, {
-            "preset": "private_chat", "invite": [bot.user_id], "power_level_content_override":
-            {"users": {mod.user_id: 100, **power["users"]}}}))["room_id"]
+            "preset": "private_chat", "invite": [bot.user_id], "power_level_content_override": power}))["room_id"]
         mx_targets = random.Random(1).sample(range(args.rooms), len(mx_people))
         for person, index in zip(mx_people, mx_targets):
             await http.call("POST", f"/_matrix/client/v3/join/{quote(rooms[index])}", person.access_token, {})
@@ -207,7 +297,7 @@ async def main(args: argparse.Namespace) -> None:
         # IRC clients join after the gateway, so the gateway holds channel operator status everywhere
         irc_mod = await IrcClient(ircd.port, "ircmod", record=True).connect()
         await irc_mod.join("#mods")
-        irc_posters = [await IrcClient(ircd.port, f"poster{i}").connect() for i in range(20)]
+        irc_posters = [await IrcClient(ircd.port, f"poster{i}").connect() for i in range(min(20, args.channels))]
         for i, p in enumerate(irc_posters):
             await p.join(*channels[i::len(irc_posters)])
         irc_people = [await IrcClient(ircd.port, f"risk{i}", record=True).connect()
@@ -217,90 +307,17 @@ async def main(args: argparse.Namespace) -> None:
             await person.join(channels[index])
 
         chat = messages(50_000, risky_share=0.0)
-        counts = {"mx": 0, "irc": 0}
-        stop_at = time.monotonic() + args.seconds
-
-        async def matrix_load(worker: int) -> None:
-            rng = random.Random(worker)
-            while time.monotonic() < stop_at:
-                index = rng.randrange(args.rooms)
-                await http.send(owners[index].access_token, rooms[index], rng.choice(chat))
-                counts["mx"] += 1
-
-        async def irc_load(i: int, client: IrcClient) -> None:
-            rng = random.Random(100 + i)
-            mine = channels[i::len(irc_posters)]
-            while time.monotonic() < stop_at:
-                client.send(*(f"PRIVMSG {rng.choice(mine)} :{rng.choice(chat)}" for _ in range(20)))
-                await client.barrier()
-                counts["irc"] += 20
-
-        mx_cases: list[tuple[str, str, str]] = []  # person id, room, event id
-        irc_cases: list[tuple[IrcClient, str, float]] = []
-
-        async def incidents() -> None:
-            mx_iter, irc_iter = iter(zip(mx_people, mx_targets)), iter(zip(irc_people, irc_targets))
-            turn = 0
-            while time.monotonic() < stop_at - 2:
-                await asyncio.sleep(2)
-                if turn % 2 == 0:
-                    person, index = next(mx_iter)
-                    event = await http.send(person.access_token, rooms[index], RISK_TEXT)
-                    mx_cases.append((person, rooms[index], event))
-                else:
-                    person, index = next(irc_iter)
-                    person.send(f"PRIVMSG {channels[index]} :{RISK_TEXT}")
-                    irc_cases.append((person, channels[index], time.monotonic()))
-                turn += 1
-
-        cpu0, _, _ = proc_stats(gateway.pid)
-        t0 = time.monotonic()
-        await asyncio.gather(*(matrix_load(w) for w in range(16)),
-                             *(irc_load(i, c) for i, c in enumerate(irc_posters)), incidents())
-        elapsed = time.monotonic() - t0
-        cpu1, rss_end, peak = proc_stats(gateway.pid)
-        await asyncio.sleep(5)  # stragglers count as late, not as missed
-
-        # -- what the people saw ----------------------------------------------------------------------
-        latencies: list[tuple[str, float | None]] = []  # (network, worst of DM/removal/alert in ms)
-        alerts = await http.messages(mod.access_token, mods_room, 1000)
-        for person, room, event in mx_cases:
-            sent = (await http.call("GET", f"/_matrix/client/v3/rooms/{quote(room)}/event/{quote(event)}",
-                                    person.access_token))["origin_server_ts"]
-            alert = min((e["origin_server_ts"] for e in alerts if person.user_id in e["content"].get("body", "")),
-                        default=None)
-            history = await http.messages(owners[rooms.index(room)].access_token, room, 200)
-            leave = min((e["origin_server_ts"] for e in history if e["type"] == "m.room.member"
-                         and e.get("state_key") == person.user_id and e["content"].get("membership") == "leave"),
-                        default=None)
-            sync = await http.call("GET", "/_matrix/client/v3/sync?timeout=0", person.access_token)
-            dm = None
-            for dm_room in sync["rooms"].get("invite", {}):
-                await http.call("POST", f"/_matrix/client/v3/join/{quote(dm_room)}", person.access_token, {})
-                dm = min((e["origin_server_ts"] for e in await http.messages(person.access_token, dm_room)
-                          if e["type"] == "m.room.message" and e["sender"] == bot.user_id), default=None)
-            steps = (dm, leave, alert)
-            latencies.append(("matrix", None if None in steps else max(steps) - sent))
-        for person, channel, sent in irc_cases:
-            dm = person.first(" PRIVMSG ", person.nick + " :")
-            kick = person.first(" KICK ", channel, person.nick)
-            alert = irc_mod.first(" PRIVMSG #mods ", person.nick)
-            steps = (dm, kick, alert)
-            latencies.append(("irc", None if None in steps else (max(steps) - sent) * 1000))
-
-        print(f"\nload for {elapsed:.0f} s: Matrix {counts['mx'] / elapsed:,.0f} msg/s accepted by Synapse, "
-              f"IRC {counts['irc'] / elapsed:,.0f} msg/s accepted by ngircd "
-              f"({counts['mx'] + counts['irc']:,} messages in {args.rooms + args.channels} rooms)")
-        for network in ("matrix", "irc"):
-            got = [ms for n, ms in latencies if n == network]
-            done = sorted(ms for ms in got if ms is not None)
-            late = sum(ms > LATE_MS for ms in done)
-            missed = len(got) - len(done)
-            worst = f"{done[len(done) // 2]:.0f} / {done[-1]:.0f}" if done else "-"
-            print(f"  {network:7s} cases {len(got):3d}: on time {len(done) - late}, late (>2 s) {late}, "
-                  f"missed {missed}; message to last of DM/removal/alert p50 / max {worst} ms")
-        print(f"gateway process: {cpu1 - cpu0:.1f} CPU s in {elapsed:.0f} s ({(cpu1 - cpu0) / elapsed:.0%} of one core); "
-              f"resident {rss_end / 1e6:.0f} MB at the end, peak {peak / 1e6:.0f} MB")
+        mx_queue, irc_queue = iter(zip(mx_people, mx_targets)), iter(zip(irc_people, irc_targets))
+        summary = []
+        for irc_rate in rates:
+            summary.append(await phase(args, irc_rate, http, rooms, owners, channels, irc_posters, mx_queue,
+                                       irc_queue, chat, gateway.pid, mod, mods_room, bot, irc_mod))
+        print(f"\n{args.rooms} Matrix rooms, {args.channels} IRC channels; gateway ready in {startup:.0f} s, "
+              f"resident {rss_ready / 1e6:.0f} MB after start-up")
+        print("IRC offered | Matrix msg/s | IRC msg/s | cases: on time (<= 2 s), late, missed (p50 / max "
+              "of the last of DM, removal, alert) | gateway CPU (one core) | gateway peak memory")
+        for line in summary:
+            print(line)
         for c in [irc_mod, *irc_posters, *irc_people]:
             c.writer.close()
     finally:
@@ -324,6 +341,10 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rooms", type=int, default=1000)
     parser.add_argument("--channels", type=int, default=200)
-    parser.add_argument("--seconds", type=int, default=60)
+    parser.add_argument("--seconds", type=int, default=60, help="length of each load window")
+    parser.add_argument("--matrix-senders", type=int, default=4,
+                        help="Matrix requests in flight (SQLite Synapse saturates at a few)")
+    parser.add_argument("--irc-rates", default="1000,4000,max",
+                        help="IRC lines/s offered in each window, in order; max: as fast as ngircd reads")
     parser.add_argument("--keep", action="store_true", help="keep the temporary directory (logs)")
     asyncio.run(main(parser.parse_args()))
