@@ -95,14 +95,16 @@ class Detector:
         for tier in policy.tiers.values():
             for cue in tier.negations:
                 add(cue, (_NEGATION, _LEVEL[tier.name], ""))
-        # All regexes in one RE2 set: one linear pass says which match; only those are run again to find
-        # where (needed for idioms, negation and reported speech). Most messages match none.
-        self.regex_set = None
+        # All regexes in one RE2 filter (FilteredRE2): the literal atoms every pattern needs are matched
+        # first, and only patterns whose atoms occur are run; it answers which patterns match. Those are
+        # run again to find where (needed for idioms, negation and reported speech). Most messages match
+        # none. Twice as fast here as an RE2 set of the same patterns (bench/matchers.py).
+        self.regex_filter = None
         if self.regexes:
-            self.regex_set = re2.Set.SearchSet(re2.Options())
+            self.regex_filter = re2.Filter()
             for pattern, _, _ in self.regexes:
-                self.regex_set.Add(pattern.pattern)
-            self.regex_set.Compile()
+                self.regex_filter.Add(pattern.pattern)
+            self.regex_filter.Compile()
         for key, values in entries.items():
             automaton.add_word(key, (len(key), tuple(values)))
         automaton.make_automaton()
@@ -143,7 +145,7 @@ class Detector:
                 else:
                     abuse.add(rule)
                     idioms.append((start, end, 0))  # words aimed at someone else are not the writer's risk
-        hits = self.regex_set.Match(norm) if self.regex_set is not None else None
+        hits = self.regex_filter.Match(norm) if self.regex_filter is not None else None
         for index in hits or ():
             pattern, level, rule = self.regexes[index]
             m = pattern.search(norm)

@@ -47,6 +47,13 @@ _WORD = re.compile(r"\w+")
 _HAS_LATIN = re.compile(r"[a-z]")
 _NON_WORD = re.compile(r"[^\w\s]")
 
+# ASCII fast path (most chat): lower case and apostrophes in one bytes.translate, punctuation in another;
+# the leetspeak regexes run only when a leet character is present at all. Same output as the general path.
+_LOWER_B = bytes.maketrans(b"ABCDEFGHIJKLMNOPQRSTUVWXYZ", b"abcdefghijklmnopqrstuvwxyz")
+_APOSTROPHES_B = b"'`"
+_LEETISH_B = b"0134578@$!|"
+_PUNCT_B = bytes.maketrans((_ASCII_PUNCT + _CONTROLS).encode(), b" " * len(_ASCII_PUNCT + _CONTROLS))
+
 # Three or more single-character tokens in a row are a letter-spaced word: "k i l l" -> "kill".
 _SPACED = re.compile(r"(?<!\S)\w(?: \w){2,}(?!\S)")
 
@@ -81,11 +88,14 @@ def _strip_marks(text: str) -> str:
 def normalise(text: str) -> str:
     """Return the canonical matching form of ``text`` (see the module docstring)."""
     if text.isascii():
-        folded = text.lower()
+        raw = text.encode("ascii").translate(_LOWER_B, _APOSTROPHES_B)
+        if len(raw.translate(None, _LEETISH_B)) == len(raw):  # no leetspeak possible
+            return _join_spaced(raw.translate(_PUNCT_B).decode("ascii").split())
+        folded = raw.decode("ascii")
     else:
         folded = _strip_marks(text).casefold()
         folded = _WORD.sub(_fold_homoglyph_token, folded)
-    folded = folded.translate(_APOSTROPHE_TABLE)  # "i'm" -> "im" first: an apostrophe must not hide "0" from leet
+        folded = folded.translate(_APOSTROPHE_TABLE)  # "i'm" -> "im" first: an apostrophe must not hide "0" from leet
     if "$" in folded:
         folded = _LEET_START.sub("s", folded)
     if _MAYBE_LEET.search(folded):
@@ -93,8 +103,12 @@ def normalise(text: str) -> str:
     folded = folded.translate(_PUNCT_TABLE)
     if not folded.isascii():
         folded = _NON_WORD.sub(_space_symbol, folded)
-    collapsed = " ".join(folded.split())
-    if " " in collapsed and _SPACED.search(collapsed):
+    return _join_spaced(folded.split())
+
+
+def _join_spaced(tokens: list[str]) -> str:
+    collapsed = " ".join(tokens)
+    if list(map(len, tokens)).count(1) >= 3 and _SPACED.search(collapsed):
         collapsed = _SPACED.sub(lambda m: m.group().replace(" ", ""), collapsed)
         # joining can put a digit between letters ("k 1 l l" -> "k1ll"): fold it now, so the result
         # is already canonical (normalising twice changes nothing)
