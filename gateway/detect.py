@@ -98,7 +98,7 @@ class Detector:
         # All regexes in one RE2 filter (FilteredRE2): the literal atoms every pattern needs are matched
         # first, and only patterns whose atoms occur are run; it answers which patterns match. Those are
         # run again to find where (needed for idioms, negation and reported speech). Most messages match
-        # none. Twice as fast here as an RE2 set of the same patterns (bench/matchers.py).
+        # none. Twice as fast as an RE2 set of the same patterns on the bench/matchers.py messages.
         self.regex_filter = None
         if self.regexes:
             self.regex_filter = re2.Filter()
