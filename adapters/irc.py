@@ -72,9 +72,12 @@ class _ReplacingBuffer(buffer.DecodingLineBuffer):
     errors = "replace"  # a stray Latin-1 byte must never crash the bot
 
 
+_RFC1459 = str.maketrans("[]\\~", "{}|^")
+
+
 def fold(name: str) -> str:
     """RFC 1459 case folding for nicks and channels."""
-    return name.lower().translate(str.maketrans("[]\\~", "{}|^"))
+    return name.lower().translate(_RFC1459)
 
 
 def clean(text: str) -> str:
