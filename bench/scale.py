@@ -27,11 +27,13 @@ import asyncio
 import itertools
 import os
 import random
+import shutil
 import signal
 import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote
 
@@ -146,8 +148,25 @@ def proc_stats(pid: int) -> tuple[float, int, int]:
     return cpu, kb("VmRSS"), kb("VmHWM")
 
 
-async def phase(args, irc_rate, http, rooms, owners, channels, irc_posters, mx_queue, irc_queue, chat, pid, mod,
-                mods_room, bot, irc_mod) -> str:
+@dataclass
+class Rig:
+    """Everything one load window needs: servers' accounts, rooms, clients, people still unused."""
+    http: Http
+    bot: object  # gateway.homeserver.User
+    mod: object
+    mods_room: str
+    rooms: list[str]
+    owners: list  # the poster who made (and posts in) each room
+    channels: list[str]
+    irc_mod: IrcClient
+    irc_posters: list[IrcClient]
+    mx_queue: object  # iterator of (person, room index), each used once
+    irc_queue: object  # iterator of (IrcClient, channel index)
+    chat: list[str]
+    gateway_pid: int
+
+
+async def phase(args, irc_rate, rig: Rig) -> str:
     """One load window: Matrix closed-loop (``--matrix-senders`` requests in flight), IRC at ``irc_rate`` lines/s in
     total (``None``: as fast as ngircd reads them), an at-risk message every 2 s."""
     counts = {"mx": 0, "irc": 0}
@@ -156,17 +175,17 @@ async def phase(args, irc_rate, http, rooms, owners, channels, irc_posters, mx_q
     async def matrix_load(worker: int) -> None:
         rng = random.Random(worker)
         while time.monotonic() < stop_at:
-            index = rng.randrange(len(rooms))
-            await http.send(owners[index].access_token, rooms[index], rng.choice(chat))
+            index = rng.randrange(len(rig.rooms))
+            await rig.http.send(rig.owners[index].access_token, rig.rooms[index], rng.choice(rig.chat))
             counts["mx"] += 1
 
     async def irc_load(i: int, client: IrcClient) -> None:
         rng = random.Random(100 + i)
-        mine = channels[i::len(irc_posters)]
-        batch = 20 if irc_rate is None else max(1, round(irc_rate / len(irc_posters) / 10))
+        mine = rig.channels[i::len(rig.irc_posters)]
+        batch = 20 if irc_rate is None else max(1, round(irc_rate / len(rig.irc_posters) / 10))
         next_at = time.monotonic()
         while time.monotonic() < stop_at:
-            client.send(*(f"PRIVMSG {rng.choice(mine)} :{rng.choice(chat)}" for _ in range(batch)))
+            client.send(*(f"PRIVMSG {rng.choice(mine)} :{rng.choice(rig.chat)}" for _ in range(batch)))
             await client.barrier()
             counts["irc"] += batch
             if irc_rate is not None:
@@ -181,45 +200,45 @@ async def phase(args, irc_rate, http, rooms, owners, channels, irc_posters, mx_q
         while time.monotonic() < stop_at - 2:
             await asyncio.sleep(2)
             if turn % 2 == 0:
-                person, index = next(mx_queue)
-                event = await http.send(person.access_token, rooms[index], RISK_TEXT)
-                mx_cases.append((person, rooms[index], event))
+                person, index = next(rig.mx_queue)
+                event = await rig.http.send(person.access_token, rig.rooms[index], RISK_TEXT)
+                mx_cases.append((person, rig.rooms[index], event))
             else:
-                person, index = next(irc_queue)
-                person.send(f"PRIVMSG {channels[index]} :{RISK_TEXT}")
-                irc_cases.append((person, channels[index], time.monotonic()))
+                person, index = next(rig.irc_queue)
+                person.send(f"PRIVMSG {rig.channels[index]} :{RISK_TEXT}")
+                irc_cases.append((person, rig.channels[index], time.monotonic()))
             turn += 1
 
-    cpu0, _, _ = proc_stats(pid)
+    cpu0, _, _ = proc_stats(rig.gateway_pid)
     t0 = time.monotonic()
     await asyncio.gather(*(matrix_load(w) for w in range(args.matrix_senders)),
-                         *(irc_load(i, c) for i, c in enumerate(irc_posters)), incidents())
+                         *(irc_load(i, c) for i, c in enumerate(rig.irc_posters)), incidents())
     elapsed = time.monotonic() - t0
     await asyncio.sleep(5)  # stragglers count as late, not as missed
-    cpu1, _, peak = proc_stats(pid)
+    cpu1, _, peak = proc_stats(rig.gateway_pid)
 
     latencies: list[tuple[str, float | None]] = []  # network, worst of DM / removal / alert in ms
-    alerts = await http.messages(mod.access_token, mods_room, 1000)
+    alerts = await rig.http.messages(rig.mod.access_token, rig.mods_room, 1000)
     for person, room, event in mx_cases:
-        sent = (await http.call("GET", f"/_matrix/client/v3/rooms/{quote(room)}/event/{quote(event)}",
+        sent = (await rig.http.call("GET", f"/_matrix/client/v3/rooms/{quote(room)}/event/{quote(event)}",
                                 person.access_token))["origin_server_ts"]
         alert = min((e["origin_server_ts"] for e in alerts if person.user_id in e["content"].get("body", "")),
                     default=None)
-        history = await http.messages(owners[rooms.index(room)].access_token, room, 200)
+        history = await rig.http.messages(rig.owners[rig.rooms.index(room)].access_token, room, 200)
         leave = min((e["origin_server_ts"] for e in history if e["type"] == "m.room.member"
                      and e.get("state_key") == person.user_id and e["content"].get("membership") == "leave"),
                     default=None)
-        sync = await http.call("GET", "/_matrix/client/v3/sync?timeout=0", person.access_token)
+        sync = await rig.http.call("GET", "/_matrix/client/v3/sync?timeout=0", person.access_token)
         dm = None
         for dm_room in sync["rooms"].get("invite", {}):
-            await http.call("POST", f"/_matrix/client/v3/join/{quote(dm_room)}", person.access_token, {})
-            dm = min((e["origin_server_ts"] for e in await http.messages(person.access_token, dm_room)
-                      if e["type"] == "m.room.message" and e["sender"] == bot.user_id), default=None)
+            await rig.http.call("POST", f"/_matrix/client/v3/join/{quote(dm_room)}", person.access_token, {})
+            dm = min((e["origin_server_ts"] for e in await rig.http.messages(person.access_token, dm_room)
+                      if e["type"] == "m.room.message" and e["sender"] == rig.bot.user_id), default=None)
         steps = (dm, leave, alert)
         latencies.append(("Matrix", None if None in steps else max(steps) - sent))
     for person, channel, sent in irc_cases:
         steps = (person.first(" PRIVMSG ", person.nick + " :"), person.first(" KICK ", channel, person.nick),
-                 irc_mod.first(" PRIVMSG #mods ", person.nick))
+                 rig.irc_mod.first(" PRIVMSG #mods ", person.nick))
         latencies.append(("IRC", None if None in steps else (max(steps) - sent) * 1000))
 
     def cases(network: str) -> str:
@@ -237,6 +256,10 @@ async def phase(args, irc_rate, http, rooms, owners, channels, irc_posters, mx_q
 
 
 async def main(args: argparse.Namespace) -> None:
+    rates = [None if r == "max" else int(r) for r in args.irc_rates.split(",")]
+    cases_per_network = (args.seconds // 4 + 1) * len(rates)
+    if cases_per_network > min(args.rooms, args.channels):
+        raise SystemExit(f"need at least {cases_per_network} rooms and channels (one fresh person per case)")
     tmp = Path(tempfile.mkdtemp(prefix="gw-scale-"))
     hs = Homeserver(tmp / "synapse").start()
     ircd = Ngircd(tmp / "ircd", max_joins=0).start()
@@ -248,13 +271,11 @@ async def main(args: argparse.Namespace) -> None:
         bot = hs.register("bot", "botpassword")
         mod = hs.register("mod")
         posters = [hs.register(f"poster{i}") for i in range(8)]
-        rates = [None if r == "max" else int(r) for r in args.irc_rates.split(",")]
-        cases_per_network = (args.seconds // 4 + 1) * len(rates)
         mx_people = [hs.register(f"risk{i}") for i in range(cases_per_network)]
         power = {"users": {bot.user_id: 100}}
 
-        async def create(owner, **extra) -> str:
-            body = {"preset": "public_chat", "power_level_content_override": power, **extra}
+        async def create(owner) -> str:
+            body = {"preset": "public_chat", "power_level_content_override": power}
             return (await http.call("POST", "/_matrix/client/v3/createRoom", owner.access_token, body))["room_id"]
 
         owners = [posters[i % len(posters)] for i in range(args.rooms)]
@@ -306,12 +327,12 @@ async def main(args: argparse.Namespace) -> None:
         for person, index in zip(irc_people, irc_targets):
             await person.join(channels[index])
 
-        chat = messages(50_000, risky_share=0.0)
-        mx_queue, irc_queue = iter(zip(mx_people, mx_targets)), iter(zip(irc_people, irc_targets))
+        rig = Rig(http, bot, mod, mods_room, rooms, owners, channels, irc_mod, irc_posters,
+                  iter(zip(mx_people, mx_targets)), iter(zip(irc_people, irc_targets)),
+                  messages(50_000, risky_share=0.0), gateway.pid)
         summary = []
         for irc_rate in rates:
-            summary.append(await phase(args, irc_rate, http, rooms, owners, channels, irc_posters, mx_queue,
-                                       irc_queue, chat, gateway.pid, mod, mods_room, bot, irc_mod))
+            summary.append(await phase(args, irc_rate, rig))
         print(f"\n{args.rooms} Matrix rooms, {args.channels} IRC channels; gateway ready in {startup:.0f} s, "
               f"resident {rss_ready / 1e6:.0f} MB after start-up")
         print("IRC offered | Matrix msg/s | IRC msg/s | cases: on time (<= 2 s), late, missed (p50 / max "
@@ -331,7 +352,6 @@ async def main(args: argparse.Namespace) -> None:
         ircd.stop()
         hs.stop()
         if not args.keep:
-            import shutil
             shutil.rmtree(tmp, ignore_errors=True)
         else:
             print(f"kept {tmp}")

@@ -34,7 +34,7 @@ _LEVEL = {"none": 0, "concern": 1, "high": 2, "imminent": 3}
 _NAME = {v: k for k, v in _LEVEL.items()}
 
 _RISK, _IDIOM, _NEGATION, _REPORTED, _ABUSE, _JOKE = 0, 1, 2, 3, 4, 5
-_TOP = 3
+_TOP = max(_LEVEL.values())  # a joke marker lowers this tier instead of dropping it
 
 
 def tier_level(tier: str) -> int:
