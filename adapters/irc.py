@@ -123,6 +123,7 @@ class FloodBudget:
 
 class IrcAdapter(Adapter):
     resends_are_deduplicated = True  # by counting, per message, the lines already written (see _confirmed)
+    MAX_BATCH = 256  # queued lines handed to the runner at once (see _consumer)
     def __init__(self, network: str, host: str, port: int, nick: str, *, store: KeyValueStore,
                  rooms: list[str], tls: bool = False, username: str | None = None,
                  realname: str | None = None, sasl_account: str | None = None,
@@ -589,26 +590,37 @@ class IrcAdapter(Adapter):
             return None
 
     async def _consumer(self, runner: "Runner") -> None:
+        """Hand what the connection received to the runner: whatever queued up while the previous batch
+        was handled goes in one batch (detection for all of it at once), so a burst is cheap and a
+        single line waits for nothing."""
         assert self._in is not None
         while True:
-            item = await self._in.get()
-            try:
-                if item == "ready":
-                    self.ready.set()
-                    continue
-                if isinstance(item, tuple):
-                    _, name, nick, text = item
-                    channel = fold(name)
-                    operator = fold(nick) in self.ops.get(channel, set())
-                    account = None
-                    if not operator and text[:1] and not text[:1].isalnum() and not text[:1].isspace():
-                        account = await self._account(nick)  # only lines that may be commands
-                    item = Message(self.network, self.clock(), room=name, sender=nick, text=text,
-                                   authority=Authority(operator=operator, account=account))
-                await runner.handle(item)
-            except Exception as exc:
-                log.error("%s: error handling an event: %s", self.network, type(exc).__name__)
-
+            batch = [await self._in.get()]
+            while len(batch) < self.MAX_BATCH and not self._in.empty():
+                batch.append(self._in.get_nowait())
+            events = []
+            for item in batch:
+                try:
+                    if item == "ready":
+                        if events:
+                            await runner.handle_many(events)
+                            events = []
+                        self.ready.set()
+                        continue
+                    if isinstance(item, tuple):
+                        _, name, nick, text = item
+                        channel = fold(name)
+                        operator = fold(nick) in self.ops.get(channel, set())
+                        account = None
+                        if not operator and text[:1] and not text[:1].isalnum() and not text[:1].isspace():
+                            account = await self._account(nick)  # only lines that may be commands
+                        item = Message(self.network, self.clock(), room=name, sender=nick, text=text,
+                                       authority=Authority(operator=operator, account=account))
+                    events.append(item)
+                except Exception as exc:
+                    log.error("%s: error reading an event: %s", self.network, type(exc).__name__)
+            if events:
+                await runner.handle_many(events)
 
 def create(net: "NetworkConfig", *, store: KeyValueStore, rooms: list[str], **options: Any) -> IrcAdapter:
     """Build the adapter from the config; secrets are read from the environment variables it names."""

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING
 import ahocorasick
 import re2
 
-from .normalise import normalise
+from .normalise import line_numbers, normalise, normalise_joined
 
 if TYPE_CHECKING:
     from .policy import Policy
@@ -112,12 +112,50 @@ class Detector:
         self.phrase_count = len(entries)
         self.remove_levels = frozenset(
             _LEVEL[t.name] for t in policy.tiers.values() if t.action.remove)
+        # For many messages at once (``detect_many``): only risk and abuse phrases and the regexes can
+        # make a message's answer anything but NO_RISK, so one RE2 pass over all messages (one per line)
+        # finds the few that need the full judgement. Multi-line mode keeps ``^`` and ``$`` meaning the
+        # start and end of a message; a phrase needs a space or a line edge on both sides.
+        triggers = sorted(key for key, values in entries.items()
+                          if any(kind in (_RISK, _ABUSE) for kind, _, _ in values))
+        alternatives = [f"(?:{p.pattern})" for p, _, _ in self.regexes]
+        if triggers:
+            alternatives.insert(0, "(?:^| )(?:" + "|".join(map(re2.escape, triggers)) + ")(?: |$)")
+        self.any_trigger = None
+        if alternatives:
+            options = re2.Options()
+            options.max_mem = 64 << 20  # the lazy DFA of a large alternation wants more than the default
+            self.any_trigger = re2.compile("(?m)" + "|".join(alternatives), options)
 
     def would_remove(self, detection: Detection) -> bool:
         return detection.level in self.remove_levels
 
     def detect(self, text: str) -> Detection:
-        norm = normalise(text)
+        return self._judge(normalise(text))
+
+    def detect_many(self, texts: list[str]) -> list[Detection]:
+        """``[detect(t) for t in texts]``, several times faster: the messages are normalised together and
+        scanned in two passes (risk and abuse phrases, then every regex); only the messages those passes
+        touch are judged one by one. For batches: a file, a sync response, a burst of IRC lines."""
+        buf, slow = normalise_joined(texts)
+        touched = set(slow)
+        if self.any_trigger is not None:
+            at = []
+            for m in self.any_trigger.finditer(buf):
+                at.append(m.start())
+                newline = buf.find(b"\n", m.start(), m.end())
+                while newline >= 0:  # a match across lines: every message in it is judged
+                    at.append(newline + 1)
+                    newline = buf.find(b"\n", newline + 1, m.end())
+            touched |= line_numbers(buf, at)
+        results = [NO_RISK] * len(texts)
+        if touched:
+            lines = buf.split(b"\n")
+            for i in touched:
+                results[i] = self.detect(texts[i]) if i in slow else self._judge(lines[i].decode("ascii"))
+        return results
+
+    def _judge(self, norm: str) -> Detection:
         if not norm:
             return NO_RISK
         size = len(norm)

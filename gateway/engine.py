@@ -21,11 +21,11 @@ import dataclasses
 import hashlib
 import secrets
 from dataclasses import dataclass, field
-from typing import Callable, Iterable
+from typing import Callable, Iterable, Sequence
 
 from . import actions as A
 from .crisis import ISO_REGIONS, CrisisDirectory
-from .detect import Detection
+from .detect import Detection, Detector
 from .events import (ActionOutcome, Authority, Event, Join, Leave, Message, PrivateMessage, ReloadResult,
                      RoomReady, Tick)
 from .policy import ALERT_PRIORITIES, Policy
@@ -147,8 +147,35 @@ class Engine:
         self.new_case_id = case_id
         self.state = EngineState()
         self.seen_refs: set[tuple[str, str]] = set()  # (network, message id) that already have a case
+        self._screened: dict[int, tuple[Message, Detector, Detection]] = {}  # see ``screen``
 
     # -- entry point ----------------------------------------------------------------------------
+
+    def screen(self, events: Sequence[Event]) -> None:
+        """Detect risk in every message of ``events`` in one batch (``Detector.detect_many``) before they
+        are handled one by one. The answers are the ones ``handle`` would compute; a burst (a sync
+        response, IRC lines queued under load) just costs far less. Drop them with ``unscreen``."""
+        groups: dict[int, tuple[Detector, list[Message]]] = {}
+        for ev in events:
+            if type(ev) is Message:
+                binding = self.rooms.get((ev.network, ev.room))
+                if binding is not None:
+                    detector = binding.policy.detector
+                    groups.setdefault(id(detector), (detector, []))[1].append(ev)
+        for detector, messages in groups.values():
+            if len(messages) > 1:
+                for ev, detection in zip(messages, detector.detect_many([m.text for m in messages])):
+                    self._screened[id(ev)] = (ev, detector, detection)
+
+    def unscreen(self, events: Sequence[Event]) -> None:
+        for ev in events:
+            self._screened.pop(id(ev), None)
+
+    def _detect(self, binding: RoomBinding, ev: Message) -> Detection:
+        screened = self._screened.pop(id(ev), None)
+        if screened is not None and screened[0] is ev and screened[1] is binding.policy.detector:
+            return screened[2]  # the policy was not reloaded since
+        return binding.policy.detector.detect(ev.text)
 
     def handle(self, event: Event) -> list[A.Action]:
         if isinstance(event, ActionOutcome):
@@ -229,7 +256,7 @@ class Engine:
                 return handled
         if in_moderator_room:
             return []  # moderators discuss cases there; never scan it for risk
-        detection = binding.policy.detector.detect(ev.text)
+        detection = self._detect(binding, ev)
         if detection.level == 0:
             return self._abuse(binding, ev, detection) if detection.abuse else []
         return self._open_case(binding, ev, detection)

@@ -13,7 +13,9 @@ from __future__ import annotations
 import re
 import unicodedata
 
-__all__ = ["normalise"]
+import re2
+
+__all__ = ["normalise", "normalise_joined", "normalise_many"]
 
 # Apostrophes join ("i'm" -> "im"); every other ASCII punctuation mark separates tokens.
 _APOSTROPHES = "'\u2019\u2018\u02bc\u0060\u00b4"
@@ -114,3 +116,60 @@ def _join_spaced(tokens: list[str]) -> str:
         # is already canonical (normalising twice changes nothing)
         collapsed = _LEET_INNER.sub(lambda m: m.group().translate(_LEET_TABLE), collapsed)
     return collapsed
+
+
+# -- many messages at once -------------------------------------------------------------------------
+# The same canonical forms as ``normalise``, computed for a list of messages with a few passes over one
+# joined buffer (bytes.translate, bytes.replace, RE2) instead of a dozen Python operations per message.
+# Messages the buffer passes cannot handle exactly (non-ASCII, possible leetspeak, three one-character
+# tokens in a row, a line break inside) are found by those passes and left to ``normalise``.
+_PUNCT_KEEP_NL_B = bytes.maketrans(
+    (_ASCII_PUNCT + _CONTROLS.replace("\n", "")).encode(), b" " * (len(_ASCII_PUNCT + _CONTROLS) - 1))
+_MAYBE_LEET_B = re2.compile(rb"[a-z][0134578@$!|]|\$[a-z]{2}")  # superset of what the leet rules touch
+_MAYBE_SPACED_B = re2.compile(rb"(?m)(?:^| )[^ \n] [^ \n] [^ \n](?: |$)")
+
+
+def normalise_joined(texts: list[str]) -> tuple[bytes, set[int]]:
+    """The canonical forms of ``texts`` one per line (ASCII bytes), and the indices of the texts whose line was left
+    empty because only ``normalise`` handles them exactly (see above)."""
+    joined = "\n".join(texts)
+    if not joined.isascii() or joined.count("\n") != len(texts) - 1:
+        slow = {i for i, t in enumerate(texts) if not t.isascii() or "\n" in t}
+        joined = "\n".join("" if i in slow else t for i, t in enumerate(texts))
+    else:
+        slow = set()
+    raw = joined.encode("ascii").translate(_LOWER_B, _APOSTROPHES_B)
+    slow |= line_numbers(raw, [m.start() for m in _MAYBE_LEET_B.finditer(raw)])
+    buf = raw.translate(_PUNCT_KEEP_NL_B)
+    while b"  " in buf:
+        buf = buf.replace(b"  ", b" ")
+    buf = buf.replace(b" \n", b"\n").replace(b"\n ", b"\n").strip(b" ")
+    slow |= line_numbers(buf, [m.start() for m in _MAYBE_SPACED_B.finditer(buf)])
+    if slow:  # empty their lines, so no pass after this one sees a form that is not canonical
+        lines = buf.split(b"\n")
+        for i in slow:
+            lines[i] = b""
+        buf = b"\n".join(lines)
+    return buf, slow
+
+
+def line_numbers(buffer: bytes, positions: list[int]) -> set[int]:
+    """The line (message) index of each position, for positions in ascending order."""
+    lines: set[int] = set()
+    index, at = 0, 0
+    for pos in positions:
+        index += buffer.count(b"\n", at, pos)
+        at = pos
+        lines.add(index)
+    return lines
+
+
+def normalise_many(texts: list[str]) -> list[str]:
+    """``[normalise(t) for t in texts]``, several times faster when most texts are plain ASCII."""
+    if not texts:
+        return []
+    buf, slow = normalise_joined(texts)
+    out = buf.decode("ascii").split("\n")
+    for i in slow:
+        out[i] = normalise(texts[i])
+    return out

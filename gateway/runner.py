@@ -44,6 +44,21 @@ class Runner:
         """Process one event and every action that follows from it, to completion."""
         await self._run(self.engine.handle(event))
 
+    async def handle_many(self, events: list[Event]) -> None:
+        """Process events in order, as ``handle`` does, with risk detection for all of them done first in
+        one batch (``Engine.screen``). One event that fails is logged (its class, never its text) and the
+        rest are still handled."""
+        self.engine.screen(events)
+        try:
+            for event in events:
+                try:
+                    await self.handle(event)
+                except Exception as exc:
+                    log.error("error handling %s on %s: %s", type(event).__name__, event.network,
+                              type(exc).__name__)
+        finally:
+            self.engine.unscreen(events)
+
     async def resume(self) -> None:
         """Carry on with the cases a crash left unfinished (see ``Engine.resume``)."""
         if self.event_log is None:

@@ -148,3 +148,40 @@ def test_concept_frames(default_policy, text, tier):
 ])
 def test_concept_frames_leave_everyday_lines_alone(default_policy, text):
     assert detect(default_policy, text).tier == "none"
+
+
+def test_detect_many_gives_the_one_by_one_answer_on_every_labelled_line(default_policy):
+    """Every line of every labelled set, in one batch and in shuffled small batches: the batch path
+    (bench/matchers.py measures it) must never answer differently from ``detect``."""
+    import csv
+    import random
+    from pathlib import Path
+
+    detector = default_policy.detector
+    texts = []
+    for path in sorted((Path(__file__).parent / "data").glob("*.csv")):
+        with path.open(newline="", encoding="utf-8") as f:
+            texts += [row["text"] for row in csv.DictReader(f)]
+    assert len(texts) > 900
+    expected = [detector.detect(t) for t in texts]
+    assert sum(d.tier != "none" for d in expected) > 300  # the batches do hold risk to find
+    assert detector.detect_many(texts) == expected
+    rng = random.Random(5)
+    order = list(range(len(texts)))
+    rng.shuffle(order)
+    for i in range(0, len(order), 7):
+        chunk = order[i:i + 7]
+        assert detector.detect_many([texts[j] for j in chunk]) == [expected[j] for j in chunk]
+    assert detector.detect_many([]) == []
+
+
+def test_detect_many_judges_every_message_a_match_across_lines_touches(write, tmp_path):
+    """A policy regex that can span a line break (``\\W`` matches it) must not hide the next message's
+    own match: the batch joins messages by line, so the span touches both and both are judged."""
+    from gateway.policy import PolicyLoader
+    write("span.yaml", "extends: default\nname: span\ntiers:\n  concern:\n    rules:\n"
+                       "      span:\n        regexes: ['(?:qqa\\W+)?qqb\\b']\n")
+    detector = PolicyLoader([tmp_path]).load("span").detector
+    texts = ["qqa", "qqb", "ok"]
+    assert [d.tier for d in map(detector.detect, texts)] == ["none", "concern", "none"]
+    assert detector.detect_many(texts) == [detector.detect(t) for t in texts]

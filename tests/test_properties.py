@@ -71,3 +71,45 @@ def test_command_parser_never_authorises_a_non_moderator_or_records_text(text, p
                 if a.authorised:
                     assert a.command in ("help", "resources")
     assert not engine.state.paused
+
+
+# -- the batch path gives exactly the one-by-one answers ---------------------------------------------
+
+_DETECTOR = []
+
+
+def _detector():
+    if not _DETECTOR:
+        from gateway.detect import Detector
+        from gateway.policy import PolicyLoader
+
+        _DETECTOR.append(Detector(PolicyLoader().load("default")))
+    return _DETECTOR[0]
+
+
+# chat-like messages built from policy phrases, filler, leetspeak, spacing, punctuation, line breaks,
+# NULs and non-ASCII, so that every branch of normalise_joined and detect_many is taken
+_PIECES = st.sampled_from([
+    "i want to die", "kill myself", "kms", "took all my pills", "i wish i was dead", "lol", "never",
+    "not going to", "my friend said", "end it tonight", "whats the point", "you should just die",
+    "k i l l", "k1ll", "p!lls", "$uicide", "su1c1de", "a b c", "x", "3am", "800mg", "I'M", "don't",
+    "😂", "💀", "café", "kіll", "\n", "\x00", "\t", "  ", "...", "!!", "$", "|", "@", "", "ok", "the",
+    "tonight", "pills", "on the bridge", "goodbye", "this is goodbye",
+])
+_CHAT = st.lists(_PIECES, max_size=12).map(" ".join) | st.lists(_PIECES, max_size=12).map("".join) \
+    | st.text(max_size=80)
+
+
+@given(st.lists(_CHAT, max_size=40))
+@settings(max_examples=500, deadline=None)
+def test_normalise_many_equals_normalise(texts):
+    from gateway.normalise import normalise_many
+
+    assert normalise_many(texts) == [normalise(t) for t in texts]
+
+
+@given(st.lists(_CHAT, max_size=40))
+@settings(max_examples=500, deadline=None)
+def test_detect_many_equals_detect(texts):
+    detector = _detector()
+    assert detector.detect_many(texts) == [detector.detect(t) for t in texts]

@@ -199,3 +199,70 @@ async def test_privacy_canary_through_engine_runner_and_event_log(engine, adapte
         assert marker.encode() not in path.read_bytes(), f"{path.name} contains message text"
     assert marker not in caplog.text
     assert logfile.read_text()  # the log was really written to
+
+
+async def test_a_batch_is_handled_exactly_as_one_event_at_a_time(default_policy, directory, adapter, clock):
+    """``handle_many`` (one sync response, a burst of IRC lines) detects in one batch: the actions,
+    their order and what the people see must be those of handling each event alone."""
+    from gateway.engine import Engine
+
+    from .conftest import make_binding
+
+    texts = ["morning all", "i took all my pills", "kill me lol this printer", "!help",
+             "i wish i was dead", "you should just die", "lunch?", "i want to die"]
+    senders = ["@ana:test", "@kit:test", "@ana:test", "@ana:test", "@lee:test", "@ana:test",
+               "@kit:test", "@lee:test"]
+
+    async def run(batched: bool):
+        counter = iter(range(1, 1000))
+        engine = Engine([make_binding(default_policy)], directory, bot_ids={NET: "@bot:test"},
+                        case_id=lambda: f"case{next(counter)}")
+        memory = MemoryAdapter(NET, members={ROOM: {"@kit:test", "@ana:test", "@lee:test"}})
+        runner = Runner(engine, {NET: memory}, None, clock=clock)
+        events = [say(t, sender=s, ref=f"$b{i}") for i, (t, s) in enumerate(zip(texts, senders))]
+        if batched:
+            await runner.handle_many(events)
+            assert engine._screened == {}  # nothing kept once the batch is done
+        else:
+            for ev in events:
+                await runner.handle(ev)
+        return memory.calls, memory.members[ROOM]
+
+    one_by_one, batched = await run(False), await run(True)
+    assert batched == one_by_one
+    assert [c.method for c in batched[0]].count("send_private") == 2  # kit, then lee (one DM each)
+    assert batched[1] == {"@ana:test", "@lee:test"}  # kit removed (imminent); lee was messaged, not removed
+
+
+async def test_a_batch_screened_before_a_reload_uses_the_new_policy(engine, write, tmp_path):
+    """Detection done for a batch belongs to the policy it was done with: after a reload the message
+    is judged again by the policy now in force."""
+    import dataclasses
+
+    from gateway.policy import PolicyLoader
+
+    write("quiet.yaml", "extends: default\nname: quiet\nmode: observe\ntiers:\n  concern:\n    rules:\n"
+                        "      extra:\n        phrases: [purple elephants]\n")
+    events = [say("i love purple elephants"), say("ok")]
+    engine.screen(events)
+    binding = engine.rooms[(NET, ROOM)]
+    engine.rooms[(NET, ROOM)] = dataclasses.replace(binding, policy=PolicyLoader([tmp_path]).load("quiet"))
+    actions = engine.handle(events[0])
+    assert any(getattr(a, "tier", None) == "concern" for a in actions)
+    engine.unscreen(events)
+    assert engine._screened == {}
+
+
+async def test_one_failing_event_in_a_batch_does_not_stop_the_rest(engine, adapter, clock, caplog):
+    runner = Runner(engine, {NET: adapter}, None, clock=clock)
+    original = engine.handle
+
+    def handle(event):
+        if getattr(event, "text", "") == "boom":
+            raise ValueError("never logged: boom")
+        return original(event)
+
+    engine.handle = handle
+    await runner.handle_many([say("boom"), say(IMMINENT)])
+    assert adapter.methods() == ["send_private", "remove_from_room", "alert_moderators"]
+    assert "ValueError" in caplog.text and "never logged" not in caplog.text
