@@ -152,6 +152,8 @@ class MatrixAdapter(Adapter):
         self.wanted: dict[str, str] = {}  # room id -> configured name, for rooms not joined yet
         self.direct: dict[str, list[str]] = {}  # m.direct account data: user -> [room ids]
         self._created: set[str] = set()  # DM rooms created this run (nio learns of them at next sync)
+        self._direct_lock = asyncio.Lock()  # one m.direct write at a time, each with the latest map
+        self._background: set[asyncio.Task] = set()
         self.ready = asyncio.Event()
         self._stopping = False
 
@@ -237,9 +239,21 @@ class MatrixAdapter(Adapter):
 
     async def _save_direct(self) -> None:
         path = f"/_matrix/client/v3/user/{urllib.parse.quote(self.user_id)}/account_data/m.direct"
-        resp = await self.client.send("PUT", path, json.dumps(self.direct), headers=self._auth())
+        async with self._direct_lock:  # the map as it is now: a write never replaces a newer one
+            try:
+                resp = await self.client.send("PUT", path, json.dumps(self.direct), headers=self._auth())
+            except (aiohttp.ClientError, asyncio.TimeoutError, OSError) as exc:
+                log.warning("%s: could not record m.direct (%s)", self.network, type(exc).__name__)
+                return
         if resp.status != 200:
             log.warning("%s: could not record m.direct (HTTP %s)", self.network, resp.status)
+
+    def _save_direct_soon(self) -> None:
+        """Record m.direct beside the crisis message, not before it: it only tells the bot's own clients
+        which rooms are direct, and it cost the person waiting for help one request (~25 ms)."""
+        task = asyncio.create_task(self._save_direct())
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
 
     def _auth(self) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.client.access_token}", "Content-Type": "application/json"}
@@ -305,6 +319,8 @@ class MatrixAdapter(Adapter):
 
     async def stop(self) -> None:
         self._stopping = True
+        if self._background:
+            await asyncio.wait(self._background, timeout=5)
         await self.client.close()
 
     def _is_direct_room(self, room_id: str) -> bool:
@@ -319,6 +335,7 @@ class MatrixAdapter(Adapter):
                 digest, ref = await self.pinned_guidelines(room_id)
                 await runner.handle(RoomReady(self.network, self.clock(), room=name, pinned_digest=digest,
                                               pinned_ref=ref))
+        events = []
         for room_id, info in resp.rooms.join.items():
             name = self.names.get(room_id)
             direct = name is None and self._is_direct_room(room_id)
@@ -327,7 +344,9 @@ class MatrixAdapter(Adapter):
             for ev in info.timeline.events:
                 event = self._translate(room_id, name, ev)
                 if event is not None:
-                    await runner.handle(event)
+                    events.append(event)
+        if events:
+            await runner.handle_many(events)  # one sync response: detection in one batch
 
     def _translate(self, room_id: str, name: str | None, ev: Any):
         src = getattr(ev, "source", None) or {}
@@ -412,7 +431,7 @@ class MatrixAdapter(Adapter):
             raise _fail(created)
         self._created.add(created.room_id)
         self.direct.setdefault(user, []).append(created.room_id)
-        await self._save_direct()
+        self._save_direct_soon()
         return created.room_id
 
     async def send_private(self, user, text, key=None):

@@ -6,6 +6,8 @@ under CI a skip is a failure (tests/conftest.py).
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 
 
@@ -80,8 +82,18 @@ async def test_at_risk_flow_as_the_people_in_the_room_see_it(world):
     for path in (world.dir / "data").iterdir():
         assert marker.encode() not in path.read_bytes(), path.name
 
-    # the DM room is recorded in m.direct and reused for the next message to kit
+    # the DM room is recorded in m.direct (on the server, written beside the DM) and reused for kit
     assert dm_room in gw.adapter.direct[kit.id]
+
+    async def recorded():
+        resp = await gw.adapter.client.send("GET", f"/_matrix/client/v3/user/{bot}/account_data/m.direct",
+                                            headers=gw.adapter._auth())
+        return dm_room in (await resp.json()).get(kit.id, [])
+    for _ in range(100):
+        if await recorded():
+            break
+        await asyncio.sleep(0.05)
+    assert await recorded()
 
 
 async def test_moderator_commands_need_power_level_not_a_name(world):
