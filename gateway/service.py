@@ -64,6 +64,7 @@ class Service:
             self.log.close()
             raise
         self.runner = Runner(self.engine, self.adapters, self.log, reloader=self.reload, clock=clock)
+        self._stopping = False
         for name in self.config.networks:  # messages delivered again after a crash are not handled twice
             self.engine.seen_refs |= {(name, ref) for ref in self.log.journal_refs(name)}
         self.tasks: list[asyncio.Task] = []
@@ -98,7 +99,7 @@ class Service:
         return [str(e) for e in reload_rooms(self.engine, self.config.file)]
 
     async def _ticker(self) -> None:
-        while True:
+        while not self._stopping:
             await asyncio.sleep(self.tick_every)
             try:
                 await self.tick()
@@ -113,13 +114,19 @@ class Service:
         await asyncio.gather(*self.tasks)
 
     async def stop(self) -> None:
+        """Cancel every task and wait until each has ended. Python 3.11's ``asyncio.wait_for`` can swallow
+        a cancellation that arrives as the awaited action completes (fixed in 3.12): the ticker then ran
+        on and ``stop`` waited for it forever (seen as a rare hang in tests). So tasks that are still
+        running are cancelled again, and the loops also check ``_stopping``."""
+        self._stopping = True
+        pending = set(self.tasks)
+        while pending:
+            for t in pending:
+                t.cancel()
+            _, pending = await asyncio.wait(pending, timeout=1.0)
         for t in self.tasks:
-            t.cancel()
-        for t in self.tasks:
-            try:
-                await t
-            except (asyncio.CancelledError, Exception):
-                pass
+            if not t.cancelled() and t.exception() is not None:
+                log.debug("task ended with %s", type(t.exception()).__name__)
         for a in self.adapters.values():
             await a.stop()
         self.log.close()

@@ -173,3 +173,35 @@ def test_shipped_directory_covers_the_reference_regions_with_sources_and_dates(d
             assert line.source and line.verified and (line.phone or line.text or line.chat), (code, line.service)
     assert "988" in directory.lines_text("US") and directory.emergency("US") == "911"
     assert "findahelpline.com" in directory.lines_text("INTL")
+
+
+async def test_stop_ends_a_task_that_swallowed_its_cancellation(write, monkeypatch, tmp_path):
+    """Python 3.11's asyncio.wait_for can swallow a cancellation that races with its result; the ticker
+    then ran on and stop() waited for it forever. stop() cancels again until every task has ended."""
+    import asyncio
+
+    from gateway.service import Service
+
+    write("policies/peer.yaml", GOOD)
+    monkeypatch.setenv("GATEWAY_MX_PASSWORD", "x")
+    service = Service(write("gateway.yaml", CONFIG_WITH_DIR.replace("gateway.db", str(tmp_path / "g.db"))))
+    swallowed = []
+
+    async def stubborn():
+        while True:
+            try:
+                await asyncio.sleep(3600)
+            except asyncio.CancelledError:
+                if swallowed:
+                    raise
+                swallowed.append(1)  # as wait_for does when its result arrives with the cancellation
+
+    service.tasks = [asyncio.create_task(stubborn())]
+    service.adapters = {}
+    await asyncio.sleep(0)
+    started = asyncio.get_running_loop().time()
+    stopping = asyncio.create_task(service.stop())
+    done, _ = await asyncio.wait([stopping], timeout=10)
+    assert done, "stop() is still waiting for a task that swallowed its cancellation"
+    assert swallowed and service.tasks[0].done()
+    assert asyncio.get_running_loop().time() - started < 5

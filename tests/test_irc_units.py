@@ -1,8 +1,10 @@
-"""IRC adapter pieces that need no server: line splitting, cleaning, case folding, the flood budget."""
+"""IRC adapter pieces that need no server: line splitting, cleaning, case folding, the flood budget, reading chat lines."""
 
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from adapters.irc import FloodBudget, clean, fold, split_text
 
@@ -51,3 +53,75 @@ def test_flood_budget_charges_long_lines_more():
     budget = FloodBudget(burst=4, rate=1.0, clock=FakeClock())
     assert budget.delay(400) == 0.0 and budget.delay(400) == 0.0
     assert budget.delay(400) == pytest.approx(2.0)
+
+
+# -- the fast path for channel chat reads each line as the irc package's parser does ----------------
+
+def _read_both_ways(lines):
+    """(queued items, remembered hosts) from the adapter's fast path and from the irc package alone."""
+    import asyncio
+
+    import irc.client
+
+    from adapters.irc import IrcAdapter
+
+    def adapter():
+        a = IrcAdapter("net", "127.0.0.1", 6667, "bot", store={}, rooms=["#chan", "#Other[x]"],
+                       clock=lambda: 0.0)
+        a._in = asyncio.Queue()
+        return a
+
+    def drain(a):
+        out = []
+        while not a._in.empty():
+            out.append(a._in.get_nowait())
+        return out, a.hosts
+
+    fast, slow = adapter(), adapter()
+    for a, use_fast in ((fast, True), (slow, False)):
+        reactor = irc.client.Reactor()
+        conn = reactor.server()
+        conn.handlers, conn.real_server_name = {}, "irc.test"
+        reactor.add_global_handler("all_events", a._on_event, -10)
+        for line in lines:
+            if not (use_fast and a._channel_message(line)):
+                conn._process_line(line)
+    return drain(fast), drain(slow)
+
+
+CHAT_LINES = [
+    ":kit!k@host.example PRIVMSG #chan :hello there",
+    ":kit!k@h PRIVMSG #CHAN :mixed case channel",
+    ":Kit[1]!k@h PRIVMSG #other{x} :folded channel and nick",
+    ":kit!k@h PRIVMSG #chan ::starts with a colon",
+    ":kit!k@h PRIVMSG #chan :",
+    ":kit!k@h PRIVMSG #chan :a  b   spaces  kept  ",
+    ":kit!k@h PRIVMSG #chan :\x01ACTION waves\x01",
+    "@account=kit :kit!k@h PRIVMSG #chan :tagged",
+    ":kit!k@h PRIVMSG #chan  :two spaces before the colon",
+    ":kit!k@h PRIVMSG #chan word",
+    ":bot!b@h PRIVMSG #chan :our own line",
+    ":BOT!b@h PRIVMSG #chan :our own line, other case",
+    ":kit!k@elsewhere PRIVMSG #unknown :a channel we do not watch",
+    ":lee PRIVMSG #chan :no user or host",
+    ":kit!k@h PRIVMSG bot :a private message",
+    ":kit!k@h PRIVMSG #chan :with \x10 low-level quote",
+    ":kit!k@h NOTICE #chan :a notice",
+    ":kit!k@h PRIVMSG &local :another channel type",
+]
+
+
+def test_channel_lines_read_fast_are_read_as_the_irc_package_reads_them():
+    (fast_items, fast_hosts), (slow_items, slow_hosts) = _read_both_ways(CHAT_LINES)
+    assert fast_items == slow_items and fast_hosts == slow_hosts
+    assert len(fast_items) >= 8  # the lines did reach the queue
+
+
+@given(st.text(alphabet=st.characters(blacklist_characters="\r\n\x00", blacklist_categories=("Cs",)),
+               max_size=60),
+       st.sampled_from(["#chan", "#CHAN", "#other{x}", "#nope", "bot", "&x"]),
+       st.sampled_from(["kit!k@h", "bot!b@h", "Kit[1]!u@host", "lee"]))
+@settings(max_examples=300, deadline=None)
+def test_any_privmsg_is_read_as_the_irc_package_reads_it(text, target, prefix):
+    fast, slow = _read_both_ways([f":{prefix} PRIVMSG {target} :{text}"])
+    assert fast == slow
