@@ -8,10 +8,11 @@ What it does, all on loopback on this machine:
 1. a real Synapse (SQLite) and a real ngircd; ``--rooms`` public rooms made by poster accounts (the
    bot gets power 100), a moderators' room, ``--channels`` IRC channels and ``#mods``;
 2. the real gateway as its own process (``gateway run``, shipped default policy) joins them all;
-3. in load windows of ``--seconds`` each, poster clients send ordinary chat (Matrix: closed loop,
-   ``--matrix-senders`` requests in flight, as fast as Synapse accepts them; IRC: 20 clients at each
-   rate of ``--irc-rates``, the last ``max``: as fast as ngircd reads) while every 2 s a fresh person
-   posts an at-risk message, alternating Matrix and IRC;
+3. Synapse's capacity is measured first (20 s closed loop, ``--matrix-senders`` requests in flight);
+   then in load windows of ``--seconds`` each, poster clients send ordinary chat (Matrix: 75% of that
+   capacity, offered open loop, so the homeserver sustains it instead of queueing without end, or as
+   ``--matrix-rate`` says; IRC: 20 clients at each rate of ``--irc-rates``, the last ``max``: as fast
+   as ngircd reads) while every 2 s a fresh person posts an at-risk message, alternating networks;
 4. each case must show, within 2 s of the message, the private message, the removal and the
    moderators' alert. Matrix times are the homeserver's ``origin_server_ts``; IRC times are arrival
    times at real clients in this process (so a busy load generator can only make them look later).
@@ -166,18 +167,58 @@ class Rig:
     gateway_pid: int
 
 
-async def phase(args, irc_rate, rig: Rig) -> str:
-    """One load window: Matrix closed-loop (``--matrix-senders`` requests in flight), IRC at ``irc_rate`` lines/s in
-    total (``None``: as fast as ngircd reads them), an at-risk message every 2 s."""
-    counts = {"mx": 0, "irc": 0}
-    stop_at = time.monotonic() + args.seconds
+async def matrix_capacity(args, rig: Rig, seconds: float = 20.0) -> float:
+    """Messages/s Synapse accepts with ``--matrix-senders`` requests always in flight (saturated)."""
+    count = 0
+    stop_at = time.monotonic() + seconds
 
-    async def matrix_load(worker: int) -> None:
-        rng = random.Random(worker)
+    async def worker(w: int) -> None:
+        nonlocal count
+        rng = random.Random(1000 + w)
         while time.monotonic() < stop_at:
             index = rng.randrange(len(rig.rooms))
             await rig.http.send(rig.owners[index].access_token, rig.rooms[index], rng.choice(rig.chat))
-            counts["mx"] += 1
+            count += 1
+
+    t0 = time.monotonic()
+    await asyncio.gather(*(worker(w) for w in range(args.matrix_senders)))
+    return count / (time.monotonic() - t0)
+
+
+async def phase(args, irc_rate, rig: Rig, matrix_rate: float | None) -> str:
+    """One load window: Matrix at ``matrix_rate`` messages/s offered (``None``: closed loop with
+    ``--matrix-senders`` requests in flight, saturating Synapse), IRC at ``irc_rate`` lines/s in total
+    (``None``: as fast as ngircd reads them), an at-risk message every 2 s."""
+    counts = {"mx": 0, "irc": 0}
+    send_ms: list[float] = []  # how long Synapse took to accept each poster's message
+    stop_at = time.monotonic() + args.seconds
+
+    async def one_send(rng: random.Random) -> None:
+        index = rng.randrange(len(rig.rooms))
+        t = time.monotonic()
+        await rig.http.send(rig.owners[index].access_token, rig.rooms[index], rng.choice(rig.chat))
+        send_ms.append((time.monotonic() - t) * 1000)
+        counts["mx"] += 1
+
+    async def matrix_load(worker: int) -> None:
+        rng = random.Random(worker)
+        if matrix_rate is None:
+            while time.monotonic() < stop_at:
+                await one_send(rng)
+            return
+        if worker:
+            return  # open loop: one scheduler, each message its own request
+        in_flight: set[asyncio.Task] = set()
+        next_at = time.monotonic()
+        while time.monotonic() < stop_at:
+            next_at += 1 / matrix_rate
+            await asyncio.sleep(max(0.0, next_at - time.monotonic()))
+            if len(in_flight) < 64:
+                task = asyncio.create_task(one_send(rng))
+                in_flight.add(task)
+                task.add_done_callback(in_flight.discard)
+        if in_flight:
+            await asyncio.wait(in_flight)
 
     async def irc_load(i: int, client: IrcClient) -> None:
         rng = random.Random(100 + i)
@@ -248,7 +289,11 @@ async def phase(args, irc_rate, rig: Rig) -> str:
         spread = f"{done[len(done) // 2]:.0f} / {done[-1]:.0f}" if done else "-"
         return f"{network} {len(got)}: {len(done) - late} on time, {late} late, {len(got) - len(done)} missed ({spread} ms)"
 
-    line = (f"{'as fast as read' if irc_rate is None else f'{irc_rate:,}/s':>15s} | {counts['mx'] / elapsed:6,.0f} | "
+    send_ms.sort()
+    offered = "saturating" if matrix_rate is None else f"{matrix_rate:.0f}/s"
+    send_p95 = f"{send_ms[int(len(send_ms) * 0.95)]:.0f} ms" if send_ms else "-"
+    line = (f"{'as fast as read' if irc_rate is None else f'{irc_rate:,}/s':>15s} | {offered} -> "
+            f"{counts['mx'] / elapsed:4,.0f} (send p95 {send_p95}) | "
             f"{counts['irc'] / elapsed:7,.0f} | {cases('Matrix')}; {cases('IRC')} | "
             f"{(cpu1 - cpu0) / elapsed:4.0%} | {peak / 1e6:4.0f} MB")
     print(line, flush=True)
@@ -331,11 +376,20 @@ async def main(args: argparse.Namespace) -> None:
                   iter(zip(mx_people, mx_targets)), iter(zip(irc_people, irc_targets)),
                   messages(50_000, risky_share=0.0), gateway.pid)
         summary = []
+        matrix_rate = None
+        if args.matrix_rate != "saturate":
+            if args.matrix_rate == "auto":
+                capacity = await matrix_capacity(args, rig)
+                matrix_rate = capacity * 0.75
+                print(f"Synapse accepts {capacity:.1f} messages/s when saturated ({args.matrix_senders} in flight); "
+                      f"the windows offer 75% of that: {matrix_rate:.1f}/s", flush=True)
+            else:
+                matrix_rate = float(args.matrix_rate)
         for irc_rate in rates:
-            summary.append(await phase(args, irc_rate, rig))
+            summary.append(await phase(args, irc_rate, rig, matrix_rate))
         print(f"\n{args.rooms} Matrix rooms, {args.channels} IRC channels; gateway ready in {startup:.0f} s, "
               f"resident {rss_ready / 1e6:.0f} MB after start-up")
-        print("IRC offered | Matrix msg/s | IRC msg/s | cases: on time (<= 2 s), late, missed (p50 / max "
+        print("IRC offered | Matrix offered -> msg/s (poster send p95) | IRC msg/s | cases: on time (<= 2 s), late, missed (p50 / max "
               "of the last of DM, removal, alert) | gateway CPU (one core) | gateway peak memory")
         for line in summary:
             print(line)
@@ -364,6 +418,9 @@ if __name__ == "__main__":
     parser.add_argument("--seconds", type=int, default=60, help="length of each load window")
     parser.add_argument("--matrix-senders", type=int, default=4,
                         help="Matrix requests in flight (SQLite Synapse saturates at a few)")
+    parser.add_argument("--matrix-rate", default="auto",
+                        help="Matrix messages/s offered: auto (75%% of the saturated rate, measured first), "
+                             "a number, or saturate (closed loop, --matrix-senders in flight)")
     parser.add_argument("--irc-rates", default="1000,4000,max",
                         help="IRC lines/s offered in each window, in order; max: as fast as ngircd reads")
     parser.add_argument("--keep", action="store_true", help="keep the temporary directory (logs)")

@@ -339,3 +339,31 @@ async def test_a_resend_with_the_same_key_skips_the_lines_that_already_left(worl
     await asyncio.sleep(0.3)
     received = [line.split(" :", 1)[1] for line in kit.find(f":{bot}!", f"PRIVMSG {kit.nick} :")]
     assert received == ["line three", "line four"]
+
+
+async def test_a_flood_is_read_with_backpressure_and_the_at_risk_line_still_gets_help(world):
+    """Lines arriving faster than the gateway handles them: it stops reading past MAX_QUEUED lines (TCP
+    pushes back; memory stays bounded), resumes when it has caught up, and the at-risk line sent after
+    the flood still gets the private message, the removal and the alert."""
+    service = await world.start()
+    adapter, bot = world.adapter, world.bot_nick
+    adapter.MAX_QUEUED = 50
+    mod = world.people["mod"]
+    ana = await world.person("ana", world.group)
+    kit = await world.person("kit", world.group)
+    handle_many = service.runner.handle_many
+    largest = []
+
+    async def slow(events):
+        largest.append(adapter._in.qsize())
+        await asyncio.sleep(0.02)  # a consumer slower than the line rate
+        await handle_many(events)
+
+    service.runner.handle_many = slow
+    ana.send(*(f"PRIVMSG {world.group} :ordinary chat line {i}" for i in range(1500)))
+    kit.send(f"PRIVMSG {world.group} :i took all my pills")
+    await kit.wait_for("the private message", lambda: kit.find(f":{bot}!", f"PRIVMSG {kit.nick} :Hi."))
+    await kit.wait_for("the KICK", lambda: kit.find(f"KICK {world.group} {kit.nick}"))
+    await mod.wait_for("the alert", lambda: mod.find(f":{bot}!", f"PRIVMSG {world.mods} :[", kit.nick))
+    assert adapter.backpressure_pauses >= 1 and not adapter._reading_paused
+    assert max(largest) < 1500  # never the whole flood at once (reading resumes for each action's PONG)
