@@ -136,6 +136,7 @@ class EngineState:
 
 class Engine:
     PRIVATE_REPLY_INTERVAL = 600.0  # one automatic reply per person per 10 minutes (no bot loops)
+    CLOSED_CASE_MEMORY = 7 * 86400.0  # closed cases leave memory a week after they opened (the log keeps them)
 
     def __init__(self, rooms: Iterable[RoomBinding], directory: CrisisDirectory, *,
                  bot_ids: dict[str, str] | None = None, case_id: Callable[[], str] = _random_case_id):
@@ -714,6 +715,10 @@ class Engine:
         longest = max((b.policy.outreach_interval for b in self.rooms.values()), default=0)
         for k in [k for k, t in st.outreach.items() if now - t >= longest]:
             del st.outreach[k]
+        in_flight = {entry[1] for entry in st.pending.values()}
+        for cid in [cid for cid, c in st.cases.items() if c.closed is not None
+                    and now - c.opened >= self.CLOSED_CASE_MEMORY and cid not in in_flight]:
+            del st.cases[cid]  # open cases stay however old: a moderator has to close them
 
     def _once(self, what: str, network: str, who: str, now: float) -> bool:
         """True at most once per PRIVATE_REPLY_INTERVAL for (what, network, who): automatic replies and

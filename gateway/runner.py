@@ -48,7 +48,10 @@ class Runner:
         """Process events in order, as ``handle`` does, with risk detection for all of them done first in
         one batch (``Engine.screen``). One event that fails is logged (its class, never its text) and the
         rest are still handled."""
-        self.engine.screen(events)
+        try:
+            self.engine.screen(events)
+        except Exception as exc:  # the batch is only a shortcut: each event is still detected on its own
+            log.error("batch detection failed (%s); handling one by one", type(exc).__name__)
         try:
             for event in events:
                 try:

@@ -325,3 +325,17 @@ def test_very_long_messages_are_scanned_whole(engine, default_policy):
     huge = ("lorem ipsum dolor " * 60_000) + " i took all my pills"  # over 1 MB
     assert default_policy.detector.detect(huge).tier == "imminent"
     assert only(engine.handle(say(huge)), A.SendPrivate)
+
+
+def test_closed_cases_leave_memory_after_a_week_open_ones_never(engine):
+    """A long-running gateway must not keep every case it ever saw; the event log keeps them."""
+    first = only(engine.handle(say(HIGH, ts=1000.0)), A.SendPrivate)
+    alert = only(engine.handle(outcome(first, ts=1001.0)), A.AlertModerators)
+    engine.handle(outcome(alert, ts=1002.0))
+    second = only(engine.handle(say(HIGH, sender="@lee:test", ts=1000.0)), A.SendPrivate)
+    engine.handle(say(f"!close {first.case} safe", room=MODS, power=50, ts=2000.0))
+    engine.handle(Tick(NET, 1000.0 + 6 * 86400))
+    assert {first.case, second.case} <= engine.state.cases.keys()
+    engine.handle(Tick(NET, 1000.0 + 7 * 86400))
+    assert first.case not in engine.state.cases  # closed (no reminder any more) and a week old
+    assert second.case in engine.state.cases  # still open: stays until a moderator closes it

@@ -266,3 +266,15 @@ async def test_one_failing_event_in_a_batch_does_not_stop_the_rest(engine, adapt
     await runner.handle_many([say("boom"), say(IMMINENT)])
     assert adapter.methods() == ["send_private", "remove_from_room", "alert_moderators"]
     assert "ValueError" in caplog.text and "never logged" not in caplog.text
+
+
+async def test_a_failing_batch_detection_falls_back_to_one_by_one(engine, adapter, clock, caplog):
+    runner = Runner(engine, {NET: adapter}, None, clock=clock)
+
+    def broken(events):
+        raise RuntimeError("never logged")
+
+    engine.screen = broken
+    await runner.handle_many([say("morning"), say(IMMINENT)])
+    assert adapter.methods() == ["send_private", "remove_from_room", "alert_moderators"]
+    assert "RuntimeError" in caplog.text and "never logged" not in caplog.text
