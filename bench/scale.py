@@ -421,7 +421,7 @@ if __name__ == "__main__":
     parser.add_argument("--matrix-rate", default="auto",
                         help="Matrix messages/s offered: auto (75%% of the saturated rate, measured first), "
                              "a number, or saturate (closed loop, --matrix-senders in flight)")
-    parser.add_argument("--irc-rates", default="1000,4000,max",
+    parser.add_argument("--irc-rates", default="1000,4000,10000,20000,max",
                         help="IRC lines/s offered in each window, in order; max: as fast as ngircd reads")
     parser.add_argument("--keep", action="store_true", help="keep the temporary directory (logs)")
     asyncio.run(main(parser.parse_args()))

@@ -130,8 +130,8 @@ _MAYBE_SPACED_B = re2.compile(rb"(?m)(?:^| )[^ \n] [^ \n] [^ \n](?: |$)")
 
 
 def normalise_joined(texts: list[str]) -> tuple[bytes, set[int]]:
-    """The canonical forms of ``texts`` one per line (ASCII bytes), and the indices of the texts whose line was left
-    empty because only ``normalise`` handles them exactly (see above)."""
+    """The canonical forms of ``texts`` one per line (ASCII bytes), and the indices of the texts whose
+    line was left empty because only ``normalise`` handles them exactly (see above)."""
     joined = "\n".join(texts)
     if not joined.isascii() or joined.count("\n") != len(texts) - 1:
         slow = {i for i, t in enumerate(texts) if not t.isascii() or "\n" in t}
