@@ -125,3 +125,24 @@ def test_channel_lines_read_fast_are_read_as_the_irc_package_reads_them():
 def test_any_privmsg_is_read_as_the_irc_package_reads_it(text, target, prefix):
     fast, slow = _read_both_ways([f":{prefix} PRIVMSG {target} :{text}"])
     assert fast == slow
+
+
+@given(st.lists(st.binary(max_size=40) | st.sampled_from([b"\n", b"\r\n", b"\r", b"\xc3", b"\xa9\n",
+                                                           b"caf\xc3\xa9 \xe9\n", b"\xf0\x9f\x98"]),
+                max_size=30))
+@settings(max_examples=400, deadline=None)
+def test_the_line_buffer_gives_the_lines_the_packages_buffer_gives(chunks):
+    from jaraco.stream import buffer
+
+    from adapters.irc import _ReplacingBuffer
+
+    ours, theirs = _ReplacingBuffer(), buffer.DecodingLineBuffer()
+    theirs.errors = "replace"
+    got, expected = [], []
+    for chunk in chunks:
+        ours.feed(chunk)
+        theirs.feed(chunk)
+        got += list(ours)
+        expected += list(theirs)
+        assert len(ours) == len(theirs)
+    assert got == expected
