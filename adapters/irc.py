@@ -621,23 +621,21 @@ class IrcAdapter(Adapter):
             return False
         nick, _, userhost = prefix.partition("!")
         host = userhost.partition("@")[2]
-        folded = fold(nick)
         if host:
-            self.hosts[folded] = host
-        if folded == fold(self.nick):
-            return True  # never react to our own lines
-        name = self.by_fold.get(fold(target))
-        if name is not None:
-            self._in.put_nowait(("pubmsg", name, nick, text[1:]))
+            self.hosts[fold(nick)] = host
+        self._queue_channel_line(nick, target, text[1:])
         return True
 
     def _on_pubmsg(self, event) -> None:
         self._remember(event)
-        if fold(event.source.nick) == fold(self.nick):
+        self._queue_channel_line(event.source.nick, event.target, event.arguments[0])
+
+    def _queue_channel_line(self, nick: str, target: str, text: str) -> None:
+        if fold(nick) == fold(self.nick):
             return  # never react to our own lines
-        name = self.by_fold.get(fold(event.target))
+        name = self.by_fold.get(fold(target))
         if name is not None:
-            self._in.put_nowait(("pubmsg", name, event.source.nick, event.arguments[0]))
+            self._in.put_nowait(("pubmsg", name, nick, text))
 
     def _on_privmsg(self, event) -> None:
         self._remember(event)

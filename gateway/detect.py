@@ -135,8 +135,8 @@ class Detector:
 
     def detect_many(self, texts: list[str]) -> list[Detection]:
         """``[detect(t) for t in texts]``, several times faster: the messages are normalised together and
-        scanned in two passes (risk and abuse phrases, then every regex); only the messages those passes
-        touch are judged one by one. For batches: a file, a sync response, a burst of IRC lines."""
+        scanned in one RE2 pass (every risk and abuse phrase and every policy regex); only the messages
+        it touches are judged one by one. For batches: a sync response, a burst of IRC lines."""
         buf, slow = normalise_joined(texts)
         touched = set(slow)
         if self.any_trigger is not None:
