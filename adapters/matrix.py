@@ -58,24 +58,55 @@ class KeyValueStore(Protocol):
 
 
 class _TextOnly(html.parser.HTMLParser):
+    """The text of ``formatted_body`` that is the sender's own: a reply's ``<mx-reply>`` (the quoted
+    message it answers) and ``<blockquote>`` (quoted words) are someone else's and are left out."""
+
+    QUOTING = frozenset({"mx-reply", "blockquote"})
+
     def __init__(self) -> None:
         super().__init__(convert_charrefs=True)
         self.parts: list[str] = []
+        self.quoting = 0
+
+    def handle_starttag(self, tag: str, attrs) -> None:
+        if tag in self.QUOTING:
+            self.quoting += 1
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in self.QUOTING and self.quoting:
+            self.quoting -= 1
 
     def handle_data(self, data: str) -> None:
-        self.parts.append(data)
+        if not self.quoting:
+            self.parts.append(data)
+
+
+def strip_reply_fallback(body: str) -> str:
+    """A reply's ``body`` without its fallback: the leading ``> `` lines quoting the message it answers,
+    and the blank line after them (client-server spec, "Fallbacks for rich replies")."""
+    lines = body.split("\n")
+    i = 0
+    while i < len(lines) and lines[i].startswith(">"):
+        i += 1
+    if i and i < len(lines) and lines[i] == "":
+        i += 1
+    return "\n".join(lines[i:])
 
 
 def message_text(content: Any) -> str | None:
     """The text to scan in a message: ``body`` and the text of ``formatted_body`` (spoilers hide text
-    in HTML that a plain ``body`` may not carry); for an edit, its ``m.new_content``. ``None`` if the
-    event carries no text at all."""
+    in HTML that a plain ``body`` may not carry); for an edit, its ``m.new_content``. A reply's fallback
+    (the quoted message it answers) is left out: those are someone else's words. ``None`` if the event
+    carries no text at all."""
     if not isinstance(content, dict):
         return None
     if isinstance(content.get("m.new_content"), dict):
         return message_text(content["m.new_content"])
     parts = []
     body = content.get("body")
+    relates = content.get("m.relates_to")
+    if isinstance(body, str) and isinstance(relates, dict) and isinstance(relates.get("m.in_reply_to"), dict):
+        body = strip_reply_fallback(body)
     if isinstance(body, str) and body:
         parts.append(body)
     formatted = content.get("formatted_body")
@@ -365,18 +396,24 @@ class MatrixAdapter(Adapter):
         etype, content = src.get("type"), src.get("content") or {}
         now = self.clock()
         if etype == "m.room.message":
-            if not isinstance(content, dict) or content.get("msgtype") == "m.notice":
-                return None  # notices are for bots; answering them makes loops
+            if not isinstance(content, dict):
+                return None
+            # Every message type from people is read (m.text, m.emote, m.notice, captions): a person at
+            # risk may write in any of them. A notice is never run as a command, and a notice in the
+            # bot's direct room gets no automatic reply: notices are how bots talk, and answering them
+            # makes loops. Bots named in the config are ignored by the core.
+            notice = content.get("msgtype") == "m.notice"
             text = message_text(content)
             if text is None:
                 log.info("%s: message without text in %s skipped", self.network, room_id)
                 return None
             if name is None:
-                return PrivateMessage(self.network, now, sender=sender, text=text)
+                return None if notice else PrivateMessage(self.network, now, sender=sender, text=text)
             relates = content.get("m.relates_to")
             edit = isinstance(relates, dict) and relates.get("rel_type") == "m.replace"
             return Message(self.network, now, room=name, sender=sender, text=text, ref=src.get("event_id"),
-                           authority=Authority(power_level=self.power_level(room_id, sender)), edit=edit)
+                           authority=Authority(power_level=self.power_level(room_id, sender)), edit=edit,
+                           notice=notice)
         if etype == "m.room.member" and name is not None:
             user = src.get("state_key")
             membership = content.get("membership") if isinstance(content, dict) else None

@@ -111,6 +111,7 @@ class OpenCase(Action):
     ref: str | None = None
     kind: str = "risk"
     observe: bool = False
+    moderator: bool = False  # the person is a moderator of the room: never removed automatically
 
 
 @dataclass(frozen=True)

@@ -156,8 +156,14 @@ def cmd_log(args: argparse.Namespace) -> int:
                 return EXIT_INVALID
             print(f"{log.purge(seconds)} rows older than {args.older_than} deleted")
         elif args.log_command == "forget":
-            n = log.forget(args.user, args.network)
-            print(f"{n} rows about that person deleted")
+            n, erased = log.forget(args.user, args.network)
+            if erased:
+                print(f"{n} rows about that person deleted and erased from the database files")
+            else:
+                print(f"{n} rows about that person deleted, but ERASURE IS PENDING: another process is reading "
+                      f"the event log, so older copies stay in its write-ahead log until it stops reading. "
+                      f"Run this command again later (or stop the gateway first) to finish the erasure.")
+                return EXIT_ERROR
     finally:
         log.close()
     return EXIT_OK

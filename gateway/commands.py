@@ -284,8 +284,8 @@ def _remove(ctx: Context) -> list[A.Action]:
     case.forced_remove = True
     case.observe = False
     b = case.binding
-    if case.dm == "delivered" or case.dm.startswith("not sent again"):
-        return ctx.engine._after_message(case, delivered=True)
+    if case.dm_accepted:
+        return ctx.engine._after_message(case)
     case.opened = ctx.event.ts  # for the outreach check: the message goes out now
     template = b.policy.tiers["imminent"].action.message if "imminent" in b.policy.tiers else None
     return ctx.engine._message_person(case, template or "crisis_dm")

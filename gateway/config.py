@@ -20,9 +20,10 @@ from .yamlsrc import ConfigError, ConfigErrors, load_located
 __all__ = ["Config", "NetworkConfig", "load_config", "build_engine", "reload_rooms"]
 
 NETWORK_KEYS = {
-    "matrix": ("homeserver", "user_id", "device_id", "password_env", "access_token_env"),
+    "matrix": ("homeserver", "user_id", "device_id", "password_env", "access_token_env", "ignore_bots"),
     "irc": ("host", "port", "tls", "nick", "username", "realname", "sasl_account", "sasl_password_env",
-            "nickserv_password_env", "flood_burst", "flood_rate", "tls_ca_file", "op_wait"),
+            "nickserv_password_env", "flood_burst", "flood_rate", "tls_ca_file", "op_wait", "ignore_bots",
+            "services"),
 }
 _SECRET_WORDS = ("password", "token", "secret")
 
@@ -89,6 +90,9 @@ def load_config(path: str | Path) -> Config:
             if isinstance(k, str) and any(w in k for w in _SECRET_WORDS) and not k.endswith("_env"):
                 c.error(p + (k,), f"secrets come from environment variables: use {k}_env", key=True)
         values = {k: v for k, v in settings.items() if k != "type"}
+        for k in ("ignore_bots", "services"):  # other bots' ids; IRC: the network's services nicks
+            if k in values:
+                values[k] = tuple(c.string_list(p + (k,), values[k]))
         if isinstance(values.get("tls_ca_file"), str):
             ca = base / values["tls_ca_file"]
             if not ca.is_file():
@@ -104,6 +108,7 @@ def load_config(path: str | Path) -> Config:
         c.error(("rooms",), "expected a non-empty list of rooms")
         raw_rooms = []
     seen = set()
+    mod_rooms: list[tuple] = []  # (key path, network, room, set here rather than by the policy)
     for i, raw in enumerate(raw_rooms):
         p = ("rooms", i)
         r = c.mapping(p, raw, required=("network", "room"),
@@ -145,18 +150,29 @@ def load_config(path: str | Path) -> Config:
             c.error(p, "no moderators' room: set moderators.room in the policy or moderators_room here "
                        "(an at-risk person must never be handled without telling a human)")
             continue
+        if "moderators_room" in r and c.string(p + ("moderators_room",), mod_room, max_len=255) is MISSING:
+            continue
+        mod_rooms.append((p, mod_net, mod_room, "moderators_room" in r))
         name = c.string(p + ("name",), r["name"], max_len=100) if r.get("name") is not None else None
         if name is MISSING:
             continue
         rooms.append(RoomBinding(net, room, policy, region, mod_net, mod_room,
                                  network_type=networks[net].type, name=name))
+    for p, mod_net, mod_room, here in mod_rooms:
+        if (mod_net, mod_room) in seen:  # alerts name the person: the watched room must never see them
+            where = p + ("moderators_room",) if here else p
+            c.error(where, f"the moderators' room {mod_room!r} is a watched group room: alerts name the "
+                           f"person at risk, so they would be posted to everyone there. Use a separate, "
+                           f"private room for moderators" + ("" if here else " (set by the policy's "
+                                                              "moderators.room)"))
     c.raise_if_errors()
     return Config(path, base / event_log, dirs, networks, rooms, directory, policies)
 
 
 def build_engine(config: Config) -> Engine:
     bot_ids = {n: nc.bot_id for n, nc in config.networks.items() if nc.bot_id}
-    return Engine(config.rooms, config.directory, bot_ids=bot_ids)
+    other_bots = {n: frozenset(nc.settings.get("ignore_bots", ())) for n, nc in config.networks.items()}
+    return Engine(config.rooms, config.directory, bot_ids=bot_ids, other_bots=other_bots)
 
 
 def reload_rooms(engine: Engine, path: str | Path) -> list[ConfigError]:

@@ -29,6 +29,7 @@ from .detect import Detection, Detector
 from .events import (ActionOutcome, Authority, Event, Join, Leave, Message, PrivateMessage, ReloadResult,
                      RoomReady, Tick)
 from .policy import ALERT_PRIORITIES, Policy
+from .quotes import own_words
 
 __all__ = ["RoomBinding", "Case", "Engine", "guidelines_digest"]
 
@@ -104,6 +105,9 @@ class Case:
     forced_remove: bool = False  # a moderator asked for a removal the tier did not make
     kind: str = "risk"  # "risk" (detected) or "talk" (the person asked for a moderator)
     resumed: bool = False  # carried on after a restart
+    moderator: bool = False  # the person is a moderator of the room: messaged and reported, never removed
+    dm_accepted: bool = False  # a private message of this case was accepted by the server
+    dm_attempted: bool = False  # a private message of this case was sent (accepted, failed or unknown)
 
     @property
     def open(self) -> bool:
@@ -131,7 +135,7 @@ class EngineState:
     guidelines: dict[tuple[str, str], _GuidelinesState] = field(default_factory=dict)
     last_seen: dict[tuple[str, str, str], float] = field(default_factory=dict)  # leave/greet times
     once_per_interval: dict[tuple[str, str, str], float] = field(default_factory=dict)  # (what, network, who)
-    outreach: dict[tuple[str, str], float] = field(default_factory=dict)  # last crisis message per person
+    outreach: dict[tuple[str, str], tuple[float, int]] = field(default_factory=dict)  # person -> (when, level)
 
 
 class Engine:
@@ -139,15 +143,20 @@ class Engine:
     CLOSED_CASE_MEMORY = 7 * 86400.0  # closed cases leave memory a week after they opened (the log keeps them)
 
     def __init__(self, rooms: Iterable[RoomBinding], directory: CrisisDirectory, *,
-                 bot_ids: dict[str, str] | None = None, case_id: Callable[[], str] = _random_case_id):
+                 bot_ids: dict[str, str] | None = None, case_id: Callable[[], str] = _random_case_id,
+                 other_bots: dict[str, frozenset[str]] | None = None):
         self.rooms: dict[tuple[str, str], RoomBinding] = {}
         self.moderator_rooms: dict[tuple[str, str], RoomBinding] = {}
         self.set_rooms(rooms)
         self.directory = directory
         self.bot_ids = dict(bot_ids or {})
+        self.other_bots = dict(other_bots or {})
         self.new_case_id = case_id
         self.state = EngineState()
-        self.seen_refs: set[tuple[str, str]] = set()  # (network, message id) that already have a case
+        # Messages that already have a case, as ``ref_key(network, message id)``: the service makes that a
+        # keyed digest (EventLog.ref_digest), so what the journal keeps cannot fetch the message.
+        self.ref_key: Callable[[str, str], str] = lambda network, ref: f"{network}\0{ref}"
+        self.seen_refs: set[str] = set()
         self._screened: dict[int, tuple[Message, Detector, Detection]] = {}  # see ``screen``
 
     # -- entry point ----------------------------------------------------------------------------
@@ -165,7 +174,7 @@ class Engine:
                     groups.setdefault(id(detector), (detector, []))[1].append(ev)
         for detector, messages in groups.values():
             if len(messages) > 1:
-                for ev, detection in zip(messages, detector.detect_many([m.text for m in messages])):
+                for ev, detection in zip(messages, detector.detect_many([own_words(m.text) for m in messages])):
                     self._screened[id(ev)] = (ev, detector, detection)
 
     def unscreen(self, events: Sequence[Event]) -> None:
@@ -176,7 +185,7 @@ class Engine:
         screened = self._screened.pop(id(ev), None)
         if screened is not None and screened[0] is ev and screened[1] is binding.policy.detector:
             return screened[2]  # the policy was not reloaded since
-        return binding.policy.detector.detect(ev.text)
+        return binding.policy.detector.detect(own_words(ev.text))
 
     def handle(self, event: Event) -> list[A.Action]:
         if isinstance(event, ActionOutcome):
@@ -234,7 +243,8 @@ class Engine:
                 "emergency": self.directory.emergency(region)}
 
     def _is_self(self, network: str, user: str) -> bool:
-        return self.bot_ids.get(network) == user
+        """The bot itself, or another bot the config names (``ignore_bots``): never read, never answered."""
+        return self.bot_ids.get(network) == user or user in self.other_bots.get(network, ())
 
     # -- messages and commands ------------------------------------------------------------------
 
@@ -249,7 +259,7 @@ class Engine:
             if binding is None:
                 return []
         prefix = binding.policy.command_prefix
-        if ev.text.startswith(prefix) and not ev.edit:
+        if ev.text.startswith(prefix) and not ev.edit and not ev.notice:
             from .commands import dispatch
 
             handled = dispatch(self, binding, ev, in_moderator_room)
@@ -284,17 +294,19 @@ class Engine:
             return [self.record(ev.network, "risk_detected", room=ev.room, user=ev.sender,
                                 tier=detection.tier, rules=rules, outcome="cooldown")]
         if ev.ref is not None:
-            if (ev.network, ev.ref) in self.seen_refs:
+            seen = self.ref_key(ev.network, ev.ref)
+            if seen in self.seen_refs:
                 return []  # delivered again after a restart: that case exists already
-            self.seen_refs.add((ev.network, ev.ref))
+            self.seen_refs.add(seen)
         tier = b.policy.tiers[detection.tier]
         st.cooldowns[(ev.network, ev.sender)] = (level, ev.ts + tier.action.cooldown)
         observe = b.policy.mode == "observe" or self.is_paused(b)
-        case = Case(self._unique_case_id(), b, ev.sender, detection, ev.ref, ev.ts, observe)
+        case = Case(self._unique_case_id(), b, ev.sender, detection, ev.ref, ev.ts, observe,
+                    moderator=b.is_moderator(ev.authority))
         st.cases[case.id] = case
         out: list[A.Action] = [
             A.OpenCase(self._id(), ev.network, room=ev.room, user=ev.sender, tier=detection.tier,
-                       rules=rules, ref=ev.ref, observe=observe, case=case.id),
+                       rules=rules, ref=ev.ref, observe=observe, moderator=case.moderator, case=case.id),
             self.record(ev.network, "risk_detected", room=ev.room, user=ev.sender, tier=detection.tier,
                         rules=rules, outcome="observe" if observe else "act", case=case.id),
         ]
@@ -311,21 +323,31 @@ class Engine:
         return out + self._message_person(case, action.message)
 
     def _message_person(self, case: Case, template: str) -> list[A.Action]:
-        """The crisis message, unless this person got one recently (then carry on as if delivered)."""
+        """The crisis message. A person who got one recently is not sent the whole message again for a
+        case of the same or a lower tier that removes no one; a case that removes them, or a tighter one,
+        gets a short message instead (nobody is ever removed without a message of their own case)."""
         b = case.binding
         last = self.state.outreach.get((b.network, case.user))
         now = case.opened
-        if last is not None and now - last < b.policy.outreach_interval:
-            case.dm = f"not sent again (one was sent {_age(now - last)} ago)"
-            rec = self.record(b.network, "dm_skipped", room=b.room, user=case.user, outcome="rate_limited",
-                              case=case.id)
-            return [rec, self._journal(case, "dm", "skipped")] + self._after_message(case, delivered=True)
-        remove = b.policy.tiers[case.tier].action.remove or case.forced_remove
+        remove = self._removes(case)
+        if last is not None and now - last[0] < b.policy.outreach_interval:
+            if not remove and case.detection.level <= last[1]:
+                case.dm = f"not sent again (one was sent {_age(now - last[0])} ago)"
+                rec = self.record(b.network, "dm_skipped", room=b.room, user=case.user, outcome="rate_limited",
+                                  case=case.id)
+                return [rec, self._journal(case, "dm", "skipped")] + self._after_message(case)
+            template = "crisis_dm_again"
         fields = self.render_fields(b)
         fields["removal_note"] = b.policy.render("removal_note", **fields) if remove else ""
         text = b.policy.render(template, **fields)
         dm = A.SendPrivate(self._id(), b.network, user=case.user, text=text, purpose="crisis", case=case.id)
         return [self._expect(dm, "case_dm", case.id)]
+
+    def _removes(self, case: Case) -> bool:
+        """Whether this case removes the person: the tier says so (never for a moderator of the room), or
+        a moderator asked for it."""
+        action = case.binding.policy.tiers[case.tier].action
+        return case.forced_remove or (action.remove and not case.moderator)
 
     # -- resuming after a crash ------------------------------------------------------------------
 
@@ -341,11 +363,12 @@ class Engine:
         for row in rows:
             b = self.rooms.get((row["network"], row["room"]))
             if row.get("ref"):
-                self.seen_refs.add((row["network"], row["ref"]))
+                self.seen_refs.add(self.ref_key(row["network"], row["ref"]))
             if b is None or row["tier"] not in b.policy.tiers:
                 continue  # the room or tier is gone from the config; the event log keeps the record
             case = Case(row["case_id"], b, row["user"], Detection(row["tier"], tuple(row["rules"])), row["ref"],
-                        now, observe=row["observe"], kind=row["kind"], resumed=True)
+                        now, observe=row["observe"], kind=row["kind"], resumed=True,
+                        moderator=row.get("moderator", False))
             self.state.cases[case.id] = case
             out.append(self.record(b.network, "case_resumed", room=b.room, user=case.user, case=case.id))
             out += self._resume(case, row["dm"], row["removal"], row["alert"], row.get("dedupe", False))
@@ -360,11 +383,14 @@ class Engine:
                 return self._message_person(case, action.message)
             if dm in ("started", "unknown"):
                 case.dm = "unknown (the gateway restarted while sending it)"
-                return [self._journal(case, "dm", "unknown")] + self._after_message(case, delivered=False)
+                case.dm_attempted = True
+                return [self._journal(case, "dm", "unknown")] + self._after_message(case)
         case.dm = {"done": "delivered", "failed": "not delivered"}.get(dm, case.dm if case.kind == "talk"
                                                                          else "not sent")
+        case.dm_accepted = dm == "done"
+        case.dm_attempted = dm in ("done", "failed", "unknown", "started")
         if removal == "pending":
-            return self._after_message(case, delivered=dm in ("done", "skipped"))
+            return self._after_message(case)
         if removal in ("started", "unknown"):
             remove = A.RemoveFromRoom(self._id(), b.network, room=b.room, user=case.user,
                                       reason=b.policy.render("removal_reason", **self.render_fields(b)),
@@ -403,33 +429,42 @@ class Engine:
     def _after_dm(self, case: Case, out: ActionOutcome) -> list[A.Action]:
         b = case.binding
         case.dm = "delivered" if out.ok else f"not delivered ({out.code or 'unknown'})"
+        case.dm_attempted = True
         if out.ok:
-            self.state.outreach[(b.network, case.user)] = out.ts
+            case.dm_accepted = True
+            self.state.outreach[(b.network, case.user)] = (out.ts, case.detection.level)
         rec = self.record(b.network, "dm_sent" if out.ok else "dm_failed", room=b.room, user=case.user,
                           outcome="ok" if out.ok else ("failed" if out.definitive else "unknown"),
                           code=out.code, case=case.id)
-        return [rec] + self._after_message(case, delivered=out.ok)
+        return [rec] + self._after_message(case)
 
-    def _after_message(self, case: Case, *, delivered: bool) -> list[A.Action]:
-        """What follows the private message: redaction, removal (or keeping them), then the alert."""
+    def _after_message(self, case: Case) -> list[A.Action]:
+        """What follows the private message: redaction, removal (or keeping them), then the alert.
+
+        The one rule every path obeys: a person is removed only if a private message of this same case
+        was accepted by the server, or it really failed and the policy says ``if_message_fails: remove``."""
         b = case.binding
         action = b.policy.tiers[case.tier].action
         first: list[A.Action] = []
         reason = b.policy.render("removal_reason", **self.render_fields(b))
-        if action.redact and case.message_ref:
+        if action.redact and case.message_ref and not case.moderator:
             redact = A.RedactMessage(self._id(), b.network, room=b.room, ref=case.message_ref, reason=reason,
                                      case=case.id)
             first.append(self._expect(redact, "case_redaction", case.id))
         if case.removal == "done":
             return first
-        if not (action.remove or case.forced_remove):
+        if not self._removes(case):
+            if action.remove and case.moderator:
+                case.removal = "not done: they are a moderator of this room (the bot never removes one)"
+                return first + [self._journal(case, "removal", "skipped")] + self._alert(case, raise_priority=True)
             case.removal = "not needed"
             return first + [self._journal(case, "removal", "skipped")] + self._alert(case)
-        if delivered or action.if_message_fails == "remove" or case.forced_remove:
+        if case.dm_accepted or (case.dm_attempted and action.if_message_fails == "remove"):
             remove = A.RemoveFromRoom(self._id(), b.network, room=b.room, user=case.user, reason=reason,
                                       ban_seconds=action.ban_for, case=case.id)
             return first + [self._expect(remove, "case_removal", case.id)]
-        case.removal = "kept in the room (private message failed; policy keeps them)"
+        case.removal = ("kept in the room (private message failed; policy keeps them)" if case.dm_attempted
+                        else "kept in the room (no private message reached them)")
         return first + [self._journal(case, "removal", "skipped")] + self._alert(case, raise_priority=True)
 
     def _after_redaction(self, case: Case, out: ActionOutcome) -> list[A.Action]:
@@ -713,7 +748,7 @@ class Engine:
         for k in [k for k, t in st.once_per_interval.items() if now - t >= self.PRIVATE_REPLY_INTERVAL]:
             del st.once_per_interval[k]
         longest = max((b.policy.outreach_interval for b in self.rooms.values()), default=0)
-        for k in [k for k, t in st.outreach.items() if now - t >= longest]:
+        for k in [k for k, (t, _) in st.outreach.items() if now - t >= longest]:
             del st.outreach[k]
         in_flight = {entry[1] for entry in st.pending.values()}
         for cid in [cid for cid, c in st.cases.items() if c.closed is not None
@@ -736,5 +771,8 @@ class Engine:
         self.moderator_rooms = {}
         for b in self.rooms.values():
             b.policy.detector  # compile now: the first at-risk message must not wait for it
+            if (b.moderators_network, b.moderators_room) in self.rooms:
+                raise ValueError(f"the moderators' room of {b.room} is a watched group room: alerts name "
+                                 f"people at risk and must never be posted there")
             if b.moderators_room is not None:
                 self.moderator_rooms.setdefault((b.moderators_network, b.moderators_room), b)

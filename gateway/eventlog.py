@@ -74,7 +74,9 @@ CREATE TABLE IF NOT EXISTS journal (
   {_text('room', 255)} NOT NULL,
   {_text('sealed', 1100, '0-9a-f')},
   {_text('subject', 18, 'p_0-9a-f')} NOT NULL,
-  {_text('ref', 255)},
+  {_text('sealed_ref', 600, '0-9a-f')},
+  {_text('ref_digest', 34, 'r_0-9a-f')},
+  moderator INTEGER NOT NULL DEFAULT 0 CHECK (moderator IN (0, 1)),
   tier TEXT NOT NULL CHECK (tier IN ('concern', 'high', 'imminent')),
   {_text('rules', 512, 'a-z0-9_.,')} NOT NULL,
   {_text('kind', 16, 'a-z')} NOT NULL,
@@ -85,8 +87,15 @@ CREATE TABLE IF NOT EXISTS journal (
   observe INTEGER NOT NULL CHECK (observe IN (0, 1)),
   finished INTEGER NOT NULL DEFAULT 0 CHECK (finished IN (0, 1))
 ) STRICT;
-CREATE INDEX IF NOT EXISTS journal_ref ON journal (network, ref);
 """
+# Columns added since the first release, for databases created before them (``_migrate``).
+_JOURNAL_ADDED = {
+    "sealed_ref": f"{_text('sealed_ref', 600, '0-9a-f')}",
+    "ref_digest": f"{_text('ref_digest', 34, 'r_0-9a-f')}",
+    "moderator": "moderator INTEGER NOT NULL DEFAULT 0 CHECK (moderator IN (0, 1))",
+}
+_KEY_CHECK = "key_check"  # meta row: proves which key file belongs to this database
+
 
 EXPORT_COLUMNS = ("id", "time", "kind", "network", "room", "subject", "case_id", "tier", "rules",
                   "outcome", "code", "command", "authorised")
@@ -111,20 +120,73 @@ def _create_private(path: Path) -> None:
 
 
 class EventLog:
-    def __init__(self, path: str | Path):
+    """``new_log``: the database exists but its key file is lost (or is another database's): move the old
+    database aside (``NAME.orphaned-TIMESTAMP``, nothing deleted) and start a new log with a new key.
+    Without it, such a database is refused: a new key would silently make ``forget`` miss the person's
+    old rows, which keep their old pseudonyms."""
+
+    def __init__(self, path: str | Path, *, new_log: bool = False):
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
+        kp = key_path_for(self.path)
+        existing = self.path.exists() and self.path.stat().st_size > 0
+        if new_log and existing:
+            self._set_aside()
+            existing = False
+        if existing and not kp.exists():
+            raise EventLogError(
+                f"event log {self.path} exists but its pseudonym key {kp} is missing: restore the key file "
+                f"(a new key would leave everyone's old rows under pseudonyms nobody can find), or start a "
+                f"new log with --new-log (the old database is kept aside, not deleted)")
         self._key = self._load_key()
         _create_private(self.path)
         try:
             self.db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+            self.db.execute("PRAGMA busy_timeout=2000")
             self.db.execute("PRAGMA journal_mode=WAL")
             self.db.execute("PRAGMA synchronous=NORMAL")
             self.db.execute("PRAGMA secure_delete=ON")
-            self.db.execute("PRAGMA busy_timeout=2000")
             self.db.executescript(SCHEMA)
+            self._migrate()
+            self._check_key(existing)
         except sqlite3.Error as exc:
-            raise EventLogError(f"cannot open event log {self.path}: {type(exc).__name__}") from None
+            if hasattr(self, "db"):
+                self.db.close()
+            raise EventLogError(f"event log {self.path} cannot be opened: it is not a readable SQLite "
+                                f"database ({type(exc).__name__}); the file was left as it is") from None
+
+    def _set_aside(self) -> None:
+        stamp = time.strftime("%Y%m%dT%H%M%S", time.gmtime())
+        for suffix in ("", "-wal", "-shm"):
+            src = Path(str(self.path) + suffix)
+            if src.exists():
+                src.rename(Path(f"{self.path}.orphaned-{stamp}{suffix}"))
+        kp = key_path_for(self.path)
+        if kp.exists():
+            kp.rename(Path(f"{kp}.orphaned-{stamp}"))
+
+    def _migrate(self) -> None:
+        have = {row[1] for row in self.db.execute("PRAGMA table_info(journal)")}
+        for col, decl in _JOURNAL_ADDED.items():
+            if col not in have:
+                self.db.execute(f"ALTER TABLE journal ADD COLUMN {decl}")
+        if "ref" in have:  # before: message ids kept in the clear for ever; now sealed while a case runs
+            for case_id, network, ref, finished in self.db.execute(
+                    "SELECT case_id, network, ref, finished FROM journal WHERE ref IS NOT NULL").fetchall():
+                self.db.execute("UPDATE journal SET ref = NULL, ref_digest = ?, sealed_ref = ? WHERE case_id = ?",
+                                (self.ref_digest(network, ref), None if finished else self.seal(ref), case_id))
+        self.db.execute("CREATE INDEX IF NOT EXISTS journal_ref_digest ON journal (ref_digest)")
+
+    def _check_key(self, existing: bool) -> None:
+        check = hmac.new(self._key, b"key-check", hashlib.sha256).hexdigest()[:32]
+        stored = self.get(_KEY_CHECK)
+        if stored is None:
+            self.set(_KEY_CHECK, check)
+        elif not hmac.compare_digest(stored, check):
+            self.db.close()
+            raise EventLogError(
+                f"pseudonym key {key_path_for(self.path)} does not belong to event log {self.path}: restore "
+                f"the right key file, or start a new log with --new-log (the old database is kept aside)")
 
     def _load_key(self) -> bytes:
         kp = key_path_for(self.path)
@@ -133,10 +195,14 @@ class EventLog:
             with open(kp, "w") as fh:
                 fh.write(secrets.token_hex(32))
         os.chmod(kp, 0o600)
-        key = kp.read_text().strip()
-        if len(key) < 32:
-            raise EventLogError(f"pseudonym key {kp} is damaged (too short)")
-        return bytes.fromhex(key)
+        try:
+            key = bytes.fromhex(kp.read_text().strip())
+        except (ValueError, UnicodeDecodeError):
+            key = b""
+        if len(key) < 16:
+            raise EventLogError(f"pseudonym key {kp} is damaged (not 32 hex bytes); the file was left as it "
+                                f"is: restore it from a backup")
+        return key
 
     def close(self) -> None:
         self.db.close()
@@ -173,19 +239,25 @@ class EventLog:
                 self.write(action, ts)
                 self.journal_open(action.case, action.network, action.room, action.user, action.ref,
                                   action.tier, action.rules, action.kind, ts, "pending", "pending", "pending",
-                                  action.observe)
+                                  action.observe, action.moderator)
         except sqlite3.Error as exc:
             raise EventLogError(f"event log write failed: {type(exc).__name__}") from None
 
     def journal_open(self, case: str, network: str, room: str, user: str, ref: str | None, tier: str,
                      rules: tuple[str, ...], kind: str, ts: float, dm: str, removal: str, alert: str,
-                     observe: bool) -> None:
+                     observe: bool, moderator: bool = False) -> None:
+        """The message id (``ref``) is kept sealed, like the person's id, only until the case finishes
+        (an alert's link and a redaction need it); what stays is its keyed digest, which recognises the
+        message if the network delivers it again but cannot be used to fetch it."""
         try:
             self.db.execute(
-                "INSERT OR IGNORE INTO journal (case_id, network, room, sealed, subject, ref, tier, rules, kind,"
-                " opened_ts, dm, removal, alert, observe) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-                (case, network, room, self.seal(user), self.pseudonym(network, user), ref, tier,
-                 ",".join(rules), kind, int(ts * 1000), dm, removal, alert, int(observe)))
+                "INSERT OR IGNORE INTO journal (case_id, network, room, sealed, subject, sealed_ref, ref_digest,"
+                " moderator, tier, rules, kind, opened_ts, dm, removal, alert, observe)"
+                " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                (case, network, room, self.seal(user), self.pseudonym(network, user),
+                 self.seal(ref) if ref else None, self.ref_digest(network, ref) if ref else None,
+                 int(moderator), tier, ",".join(rules), kind, int(ts * 1000), dm, removal, alert,
+                 int(observe)))
         except sqlite3.Error as exc:
             raise EventLogError(f"journal write failed: {type(exc).__name__}") from None
 
@@ -199,30 +271,39 @@ class EventLog:
 
     def journal_finish(self, case: str) -> None:
         try:
-            self.db.execute("UPDATE journal SET finished = 1, sealed = NULL WHERE case_id = ?", (case,))
+            self.db.execute("UPDATE journal SET finished = 1, sealed = NULL, sealed_ref = NULL WHERE case_id = ?",
+                            (case,))
             self.db.execute("DELETE FROM meta WHERE key LIKE ?", (f"sent:{case}.%",))  # adapters' markers
         except sqlite3.Error as exc:
             raise EventLogError(f"journal write failed: {type(exc).__name__}") from None
 
     def journal_unfinished(self) -> list[dict[str, Any]]:
-        cols = ("case_id", "network", "room", "sealed", "ref", "tier", "rules", "kind", "opened_ts", "dm",
-                "removal", "alert", "observe")
+        cols = ("case_id", "network", "room", "sealed", "sealed_ref", "tier", "rules", "kind", "opened_ts", "dm",
+                "removal", "alert", "observe", "moderator")
         rows = self.db.execute(f"SELECT {', '.join(cols)} FROM journal WHERE finished = 0 AND sealed IS NOT"
                                " NULL ORDER BY opened_ts").fetchall()
         out = []
         for row in rows:
             d = dict(zip(cols, row))
             d["user"] = self.unseal(d.pop("sealed"))
+            sealed_ref = d.pop("sealed_ref")
+            d["ref"] = self.unseal(sealed_ref) if sealed_ref else None
+            d["moderator"] = bool(d["moderator"])
             d["rules"] = tuple(r for r in d["rules"].split(",") if r)
             d["opened_ts"] = d["opened_ts"] / 1000
             d["observe"] = bool(d["observe"])
             out.append(d)
         return out
 
-    def journal_refs(self, network: str) -> set[str]:
-        """Message ids that already have a case, so a message delivered again is not handled twice."""
-        return {r[0] for r in self.db.execute("SELECT ref FROM journal WHERE network = ? AND ref IS NOT NULL",
-                                              (network,))}
+    def journal_refs(self) -> set[str]:
+        """Digests (``ref_digest``) of the messages that already have a case, so a message delivered again
+        after a crash is not handled twice."""
+        return {r[0] for r in self.db.execute("SELECT ref_digest FROM journal WHERE ref_digest IS NOT NULL")}
+
+    def ref_digest(self, network: str, ref: str) -> str:
+        """A keyed digest of a network's message id: equal for the same message, useless for fetching it."""
+        data = f"ref\0{network}\0{ref}".encode("utf-8")
+        return "r_" + hmac.new(self._key, data, hashlib.sha256).hexdigest()[:32]
 
     # -- adapter state (the KeyValueStore an adapter is given: sync token, device id) ----------
 
@@ -326,8 +407,12 @@ class EventLog:
         self._checkpoint()
         return n
 
-    def forget(self, user: str, network: str | None = None) -> int:
-        """Delete every row about ``user`` (on ``network``, or on every network the log has seen)."""
+    def forget(self, user: str, network: str | None = None) -> tuple[int, bool]:
+        """Delete every row about ``user`` (on ``network``, or on every network the log has seen).
+
+        Returns (rows deleted, erased): ``erased`` is False while older copies of those pages still sit in
+        the write-ahead log because another connection is reading; they are gone once the WAL is
+        checkpointed (run ``forget`` again, or stop the other reader)."""
         if network is None:
             networks = {r[0] for r in self.db.execute(
                 "SELECT network FROM events UNION SELECT network FROM cases")}
@@ -340,8 +425,7 @@ class EventLog:
                 n += self.db.execute("DELETE FROM events WHERE subject = ?", (s,)).rowcount
                 n += self.db.execute("DELETE FROM cases WHERE subject = ?", (s,)).rowcount
                 self.db.execute("DELETE FROM journal WHERE subject = ?", (s,))
-        self._checkpoint()
-        return n
+        return n, self._checkpoint()
 
     def _transaction(self):
         db = self.db
@@ -355,8 +439,15 @@ class EventLog:
 
         return _Tx()
 
-    def _checkpoint(self) -> None:
-        self.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    def _checkpoint(self, attempts: int = 5) -> bool:
+        """Copy the WAL into the database and truncate it, so deleted rows (overwritten in place by
+        ``secure_delete``) leave no older copy in the WAL. False if a reader kept it from completing."""
+        for i in range(attempts):
+            busy, frames, done = self.db.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+            if busy == 0 and frames <= 0 and done <= 0:
+                return True  # TRUNCATE leaves an empty WAL: nothing older remains anywhere
+            time.sleep(0.1 * (i + 1))
+        return False
 
 
 def _safe_code(code: str | None) -> str | None:

@@ -51,6 +51,7 @@ class Message(Event):
     ref: str | None = None  # the network's id of the message (Matrix event id), for links
     authority: Authority = Authority()
     edit: bool = False  # an edited message: scanned for risk, never run as a command
+    notice: bool = False  # a notice (how bots talk): scanned for risk, never run as a command
 
 
 @dataclass(frozen=True)

@@ -38,7 +38,8 @@ TEMPLATE_FIELDS = frozenset({
 })
 # Templates every policy needs, beyond those its tiers name.
 REQUIRED_TEMPLATES = ("removal_reason", "removal_note", "alert", "followup", "resources", "greeting",
-                      "help", "escalation", "private_reply", "talk_ack", "talk_alert", "abuse_alert")
+                      "help", "escalation", "private_reply", "talk_ack", "talk_alert", "abuse_alert",
+                      "crisis_dm_again")
 
 _RULE_ID = re.compile(r"^[a-z0-9_]{1,48}$")
 _MAX_REGEX = 1000

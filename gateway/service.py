@@ -65,8 +65,9 @@ class Service:
             raise
         self.runner = Runner(self.engine, self.adapters, self.log, reloader=self.reload, clock=clock)
         self._stopping = False
-        for name in self.config.networks:  # messages delivered again after a crash are not handled twice
-            self.engine.seen_refs |= {(name, ref) for ref in self.log.journal_refs(name)}
+        # Messages delivered again after a crash are not handled twice (recognised by keyed digest).
+        self.engine.ref_key = self.log.ref_digest
+        self.engine.seen_refs |= self.log.journal_refs()
         self.tasks: list[asyncio.Task] = []
 
     async def start(self, timeout: float | None = 60.0) -> None:

@@ -116,13 +116,14 @@ def test_cooldown_prevents_a_second_message_to_the_same_person(engine):
     again = engine.handle(say(HIGH, ts=1_800_000_100.0))
     assert not [a for a in again if isinstance(a, A.SendPrivate)]
     assert [a.outcome for a in again if isinstance(a, A.RecordEvent)] == ["cooldown"]
-    # a higher tier during the cooldown is acted on, but the person is not messaged twice in 24 h:
-    # they got the crisis lines minutes ago, so the removal goes ahead and the alert says so
+    # a higher tier during the cooldown is acted on; it removes, so the person gets a short message of
+    # its own first (never a removal without one: issue 14, finding 5), and only then the removal
     higher = engine.handle(say(IMMINENT, ts=1_800_000_200.0))
-    assert not [a for a in higher if isinstance(a, A.SendPrivate)]
-    assert [a.outcome for a in higher if isinstance(a, A.RecordEvent) and a.kind == "dm_skipped"] == ["rate_limited"]
-    alert = only(engine.handle(outcome(only(higher, A.RemoveFromRoom))), A.AlertModerators)
-    assert "Private message: not sent again (one was sent" in alert.text
+    short = only(higher, A.SendPrivate)
+    assert "again" in short.text and "116 123" in short.text and "999" in short.text
+    assert not [a for a in higher if isinstance(a, A.RemoveFromRoom)]
+    alert = only(engine.handle(outcome(only(engine.handle(outcome(short)), A.RemoveFromRoom))), A.AlertModerators)
+    assert "Private message: delivered. Removal: done." in alert.text
 
 
 def test_observe_mode_alerts_would_have_acted_without_messaging_or_removing(default_policy, directory):

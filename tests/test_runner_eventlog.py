@@ -139,8 +139,8 @@ async def test_forget_deletes_one_persons_rows_only(engine, adapter, log, clock)
     kit = log.pseudonym(NET, "@kit:test")
     ana = log.pseudonym(NET, "@ana:test")
     assert {r["subject"] for r in log.rows()} == {kit, ana}
-    deleted = log.forget("@kit:test")
-    assert deleted == 5  # four events and the case
+    deleted, erased = log.forget("@kit:test")
+    assert deleted == 5 and erased  # four events and the case
     assert {r["subject"] for r in log.rows()} == {ana}
     assert log.db.execute("SELECT count(*) FROM cases WHERE subject = ?", (kit,)).fetchone()[0] == 0
 
@@ -230,7 +230,8 @@ async def test_a_batch_is_handled_exactly_as_one_event_at_a_time(default_policy,
 
     one_by_one, batched = await run(False), await run(True)
     assert batched == one_by_one
-    assert [c.method for c in batched[0]].count("send_private") == 2  # kit, then lee (one DM each)
+    # kit; lee for concern, then a short one for lee's tighter (high) case
+    assert [c.method for c in batched[0]].count("send_private") == 3
     assert batched[1] == {"@ana:test", "@lee:test"}  # kit removed (imminent); lee was messaged, not removed
 
 

@@ -1,0 +1,174 @@
+"""Safety and security findings of issue 14, against the core (the network-level proofs are in the live
+tests named in the README's "Reliability" section). Each test failed before its fix."""
+
+from __future__ import annotations
+
+import pytest
+
+from gateway import actions as A
+from gateway.config import load_config
+from gateway.quotes import own_words
+from gateway.yamlsrc import ConfigError, ConfigErrors
+
+from .conftest import CONFIG, GOOD, NET, ROOM, say
+from .test_engine import IMMINENT, kinds, only, outcome
+
+KIND_REPLY = "> <@kit:test> i am going to kill myself tonight\n\nplease talk to us, we care about you"
+
+
+def adapter_actions(actions):
+    return [a for a in actions if isinstance(a, (A.SendPrivate, A.RemoveFromRoom, A.AlertModerators))]
+
+
+# -- finding 1: a kind reply is not the replier's own risk; a moderator is never removed ------------
+
+@pytest.mark.parametrize("text", [
+    KIND_REPLY,  # Matrix reply fallback
+    "> i am going to kill myself tonight\nwe are here for you",  # a Markdown quote
+    "<kit> i took all my pills\nkit please call 116 123",  # a pasted IRC line
+    "> i took all my pills",  # a quote and nothing else
+])
+def test_quoted_words_are_not_the_writers_own(engine, text):
+    assert adapter_actions(engine.handle(say(text, sender="@ana:test"))) == []
+
+
+def test_own_words_keep_what_is_not_a_quote():
+    assert own_words("i love you <3 > everyone") == "i love you <3 > everyone"
+    assert own_words("> quoted\nmine") == "mine"
+    assert own_words("<3 i took all my pills") == "<3 i took all my pills"
+
+
+def test_the_writers_own_risk_under_a_quote_is_still_seen(engine):
+    dm = only(engine.handle(say("> are you ok?\ni took all my pills", sender="@ana:test")), A.SendPrivate)
+    assert dm.user == "@ana:test"
+
+
+def test_a_moderator_at_risk_is_messaged_and_reported_never_removed(engine):
+    first = engine.handle(say(IMMINENT, sender="@mod:test", power=100))
+    dm = only(first, A.SendPrivate)
+    assert dm.user == "@mod:test" and "take you out" not in dm.text  # no removal promised
+    after = engine.handle(outcome(dm))
+    assert not [a for a in after if isinstance(a, A.RemoveFromRoom)]
+    alert = only(after, A.AlertModerators)
+    assert "never removes one" in alert.text and "moderator" in alert.text
+    assert alert.priority == "urgent"
+
+
+def test_a_moderator_case_is_still_never_removed_after_a_restart(engine, default_policy, directory):
+    from gateway.engine import Engine
+
+    from .conftest import make_binding
+
+    first = engine.handle(say(IMMINENT, sender="@mod:test", power=100))
+    opened = only(first, A.OpenCase)
+    assert opened.moderator
+    resumed = Engine([make_binding(default_policy)], directory)
+    row = {"case_id": opened.case, "network": NET, "room": ROOM, "user": "@mod:test", "ref": None,
+           "tier": "imminent", "rules": opened.rules, "kind": "risk", "observe": False, "dm": "done",
+           "removal": "pending", "alert": "pending", "moderator": True, "dedupe": True}
+    out = resumed.resume([row], 1_800_000_100.0)
+    assert not [a for a in out if isinstance(a, A.RemoveFromRoom)]
+    assert only(out, A.AlertModerators)
+
+
+# -- finding 4: the private message never claims a removal that has not happened ------------------
+
+def test_the_crisis_message_is_true_whether_or_not_the_removal_works(engine):
+    dm = only(engine.handle(say(IMMINENT)), A.SendPrivate)
+    lowered = dm.text.lower()
+    for claim in ("you've been moved", "you have been moved", "you've been removed", "you have been removed"):
+        assert claim not in lowered
+    assert "may also take you out" in lowered  # still says why they may find themselves outside
+    removal = only(engine.handle(outcome(dm)), A.RemoveFromRoom)
+    alert = only(engine.handle(outcome(removal, ok=False, code="482")), A.AlertModerators)
+    assert "FAILED (482)" in alert.text
+
+
+# -- finding 5: no removal without a private message of the same case ----------------------------
+
+def test_concern_then_imminent_an_hour_later_gets_a_message_before_the_removal(engine):
+    concern = only(engine.handle(say("i wish i was dead")), A.SendPrivate)
+    engine.handle(outcome(concern))
+    later = engine.handle(say(IMMINENT, ts=1_800_003_600.0))
+    short = only(later, A.SendPrivate)
+    assert short.case != concern.case and short.step == "dm"
+    assert "116 123" in short.text and "999" in short.text and "bot" in short.text
+    assert len(short.text) < len(concern.text) + 200  # short: they had the full message an hour ago
+    assert not [a for a in later if isinstance(a, A.RemoveFromRoom)]
+    assert only(engine.handle(outcome(short)), A.RemoveFromRoom).user == "@kit:test"
+
+
+def test_a_failed_short_message_keeps_the_person_in_the_room(engine):
+    engine.handle(outcome(only(engine.handle(say("i wish i was dead")), A.SendPrivate)))
+    short = only(engine.handle(say(IMMINENT, ts=1_800_003_600.0)), A.SendPrivate)
+    after = engine.handle(outcome(short, ok=False, code="M_FORBIDDEN"))
+    assert not [a for a in after if isinstance(a, A.RemoveFromRoom)]
+    assert "kept in the room" in only(after, A.AlertModerators).text
+
+
+def test_same_tier_within_the_outreach_interval_is_not_messaged_again_and_not_removed(engine):
+    first = only(engine.handle(say("i want to kill myself")), A.SendPrivate)  # high: 6 h cooldown
+    engine.handle(outcome(first))
+    again = engine.handle(say("i want to kill myself", ts=1_800_030_000.0))  # after the cooldown, in 24 h
+    assert not [a for a in again if isinstance(a, (A.SendPrivate, A.RemoveFromRoom))]
+    assert "dm_skipped" in kinds(again)
+
+
+def test_a_moderators_remove_command_messages_first_and_never_removes_after_a_failed_message(engine):
+    from .conftest import MODS
+
+    dm = only(engine.handle(say("i wish i was dead")), A.SendPrivate)
+    engine.handle(outcome(dm, ok=False, code="M_FORBIDDEN"))
+    retry = only(engine.handle(say(f"!remove {dm.case}", room=MODS, sender="@mod:test", power=100)),
+                 A.SendPrivate)
+    after = engine.handle(outcome(retry, ok=False, code="M_FORBIDDEN"))
+    assert not [a for a in after if isinstance(a, A.RemoveFromRoom)]
+
+
+# -- finding 9: a moderators' room that would out people is refused --------------------------------
+
+def _config_errors(write, room_extra: str = "", policy: str = GOOD) -> tuple[str, list[str]]:
+    write("policies/peer.yaml", policy)
+    path = write("gateway.yaml", CONFIG + room_extra + "policy_dir: policies\n")
+    with pytest.raises((ConfigError, ConfigErrors)) as info:
+        load_config(path)
+    exc = info.value
+    return str(path), [str(e) for e in (exc.errors if isinstance(exc, ConfigErrors) else [exc])]
+
+
+def test_a_moderators_room_equal_to_the_watched_room_is_refused_at_its_line(write):
+    path, errors = _config_errors(write, '    moderators_room: "!group:test"\n')
+    assert len(errors) == 1
+    assert errors[0].startswith(f"{path}:12:22: rooms[0].moderators_room: the moderators' room '!group:test' "
+                                "is a watched group room")
+
+
+def test_a_policy_whose_moderators_room_is_the_watched_room_is_refused(write):
+    path, errors = _config_errors(write, policy=GOOD.replace("!mods:test", "!group:test"))
+    assert len(errors) == 1 and errors[0].startswith(f"{path}:9:5: rooms[0]: the moderators' room")
+    assert "set by the policy" in errors[0]
+
+
+def test_a_list_as_moderators_room_is_refused_at_its_line(write):
+    path, errors = _config_errors(write, '    moderators_room: ["!a:test", "!b:test"]\n')
+    assert errors == [f"{path}:12:22: rooms[0].moderators_room: expected a string, got list"]
+
+
+# -- finding 10: notices and emotes are read; other bots named in the config are not ----------------
+
+def test_a_notice_is_scanned_but_never_runs_a_command(engine):
+    from dataclasses import replace
+
+    assert only(engine.handle(replace(say(IMMINENT), notice=True)), A.SendPrivate)
+    assert adapter_actions(engine.handle(replace(say("!pause", power=100), notice=True))) == []
+    assert not engine.state.paused
+
+
+def test_bots_named_in_the_config_are_ignored(default_policy, directory):
+    from gateway.engine import Engine
+
+    from .conftest import make_binding
+
+    engine = Engine([make_binding(default_policy)], directory, other_bots={NET: frozenset({"@relay:test"})})
+    assert engine.handle(say(IMMINENT, sender="@relay:test")) == []
+    assert only(engine.handle(say(IMMINENT, sender="@kit:test")), A.SendPrivate)
