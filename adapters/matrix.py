@@ -36,6 +36,7 @@ from nio import (AsyncClient, AsyncClientConfig, ErrorResponse, JoinError, Login
                  WhoamiError)
 
 from gateway.engine import guidelines_digest
+from gateway.failpoints import failpoint
 from gateway.events import Authority, Join, Leave, Message, PrivateMessage, RoomReady
 
 from .base import ActionFailed, Adapter
@@ -193,7 +194,6 @@ class MatrixAdapter(Adapter):
         self.direct: dict[str, list[str]] = {}  # m.direct account data: user -> [room ids]
         self._created: set[str] = set()  # DM rooms created this run (nio learns of them at next sync)
         self._direct_lock = asyncio.Lock()  # one m.direct write at a time, each with the latest map
-        self._background: set[asyncio.Task] = set()
         self.ready = asyncio.Event()
         self._stopping = False
 
@@ -288,13 +288,6 @@ class MatrixAdapter(Adapter):
         if resp.status != 200:
             log.warning("%s: could not record m.direct (HTTP %s)", self.network, resp.status)
 
-    def _save_direct_soon(self) -> None:
-        """Record m.direct beside the crisis message, not before it: it only tells the bot's own clients
-        which rooms are direct, and it cost the person waiting for help one request (~25 ms)."""
-        task = asyncio.create_task(self._save_direct())
-        self._background.add(task)
-        task.add_done_callback(self._background.discard)
-
     def _auth(self) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.client.access_token}", "Content-Type": "application/json"}
 
@@ -359,8 +352,6 @@ class MatrixAdapter(Adapter):
 
     async def stop(self) -> None:
         self._stopping = True
-        if self._background:
-            await asyncio.wait(self._background, timeout=5)
         await self.client.close()
 
     def _is_direct_room(self, room_id: str) -> bool:
@@ -477,12 +468,18 @@ class MatrixAdapter(Adapter):
             raise _fail(created)
         self._created.add(created.room_id)
         self.direct.setdefault(user, []).append(created.room_id)
-        self._save_direct_soon()
+        # Recorded on the server before the message is sent: a restart after the send must find this
+        # room again, because transaction ids de-duplicate a resend only within the same room (one in
+        # twenty random SIGKILLs gave a second crisis message in a second room).
+        await self._save_direct()
         return created.room_id
 
     async def send_private(self, user, text, key=None):
         room_id = await self._direct_room(user)
-        return await self._send(room_id, {"msgtype": "m.text", "body": text}, key)
+        failpoint("matrix_direct_room_ready")
+        event_id = await self._send(room_id, {"msgtype": "m.text", "body": text}, key)
+        failpoint("matrix_private_message_sent")
+        return event_id
 
     async def greet_user(self, room, user, text):
         await self._send(self._room(room), {"msgtype": "m.notice", "body": f"{user}: {text}",

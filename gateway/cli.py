@@ -92,15 +92,16 @@ def cmd_scan(args: argparse.Namespace) -> int:
 # -- run --------------------------------------------------------------------------------------
 
 def cmd_run(args: argparse.Namespace) -> int:
+    from .eventlog import EventLogError
     from .service import AdapterUnavailable, Service
 
     logging.basicConfig(level=getattr(logging, args.log_level),
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     try:
-        service = Service(args.config)
+        service = Service(args.config, new_log=args.new_log)
     except (ConfigError, ConfigErrors) as exc:
         return _print_errors(exc)
-    except (AdapterUnavailable, RuntimeError, ValueError) as exc:
+    except (AdapterUnavailable, EventLogError, RuntimeError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_ERROR
 
@@ -135,11 +136,13 @@ def _open_log(args: argparse.Namespace):
 
 
 def cmd_log(args: argparse.Namespace) -> int:
+    from .eventlog import EventLogError
+
     try:
         log = _open_log(args)
     except (ConfigError, ConfigErrors) as exc:
         return _print_errors(exc)
-    except FileNotFoundError as exc:
+    except (FileNotFoundError, EventLogError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_ERROR
     try:
@@ -221,6 +224,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--config", required=True)
     p.add_argument("--log-level", default="INFO", choices=("DEBUG", "INFO", "WARNING", "ERROR"),
                    help="application log level (logs never contain message text)")
+    p.add_argument("--new-log", action="store_true",
+                   help="the event log's key file is lost: keep the old database aside and start a new log")
     p.set_defaults(func=cmd_run)
 
     p = sub.add_parser("demo", help="play the at-risk flow on a throwaway local Synapse and print a timeline")

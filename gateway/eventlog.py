@@ -442,12 +442,16 @@ class EventLog:
     def _checkpoint(self, attempts: int = 5) -> bool:
         """Copy the WAL into the database and truncate it, so deleted rows (overwritten in place by
         ``secure_delete``) leave no older copy in the WAL. False if a reader kept it from completing."""
-        for i in range(attempts):
-            busy, frames, done = self.db.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
-            if busy == 0 and frames <= 0 and done <= 0:
-                return True  # TRUNCATE leaves an empty WAL: nothing older remains anywhere
-            time.sleep(0.1 * (i + 1))
-        return False
+        self.db.execute("PRAGMA busy_timeout=200")
+        try:
+            for i in range(attempts):
+                busy, frames, done = self.db.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+                if busy == 0 and frames <= 0 and done <= 0:
+                    return True  # TRUNCATE leaves an empty WAL: nothing older remains anywhere
+                time.sleep(0.1 * (i + 1))
+            return False
+        finally:
+            self.db.execute("PRAGMA busy_timeout=2000")
 
 
 def _safe_code(code: str | None) -> str | None:

@@ -44,11 +44,12 @@ def max_ban_seconds(config: Config, network: str) -> int | None:
 class Service:
     """``tick_every``: how often timers run (guideline re-posts, follow-up reminders)."""
 
-    def __init__(self, config: Config | str | Path, *, tick_every: float = 30.0, clock=time.time):
+    def __init__(self, config: Config | str | Path, *, tick_every: float = 30.0, clock=time.time,
+                 new_log: bool = False):
         self.tick_every, self.clock = tick_every, clock
         self.config = config if isinstance(config, Config) else load_config(config)
         self.engine = build_engine(self.config)
-        self.log = EventLog(self.config.event_log)
+        self.log = EventLog(self.config.event_log, new_log=new_log)
         self.adapters: dict[str, Adapter] = {}
         try:
             for name, net in self.config.networks.items():

@@ -16,6 +16,8 @@ import signal
 import subprocess
 import textwrap
 
+import pytest
+
 from gateway.eventlog import EventLog
 from gateway.homeserver import Person
 
@@ -27,9 +29,59 @@ RUNS = int(os.environ.get("GATEWAY_CRASH_RUNS", "20"))
 CRISIS = "Hi. This is an automated message"
 
 
-def start(config, cwd):
-    return subprocess.Popen([GATEWAY, "run", "--config", str(config)], cwd=cwd,
+def start(config, cwd, failpoint=None):
+    env = {k: v for k, v in os.environ.items() if k != "GATEWAY_FAILPOINT"}
+    if failpoint:
+        env["GATEWAY_FAILPOINT"] = failpoint  # the process kills itself there (gateway/failpoints.py)
+    return subprocess.Popen([GATEWAY, "run", "--config", str(config)], cwd=cwd, env=env,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+async def crisis_messages(p, bot) -> tuple[int, int]:
+    """(direct rooms the bot invited ``p`` to, crisis messages ``p`` finds in them), after joining each."""
+    rooms = set()
+    for _ in range(3):
+        await p.sync()
+        for room_id in list(p.invites):
+            await p.client.join(room_id)
+            rooms.add(room_id)
+            p.invites.pop(room_id)
+    await p.sync()
+    dms = sum(1 for r, e in p.events if e.get("type") == "m.room.message" and e.get("sender") == bot
+              and e["content"].get("body", "").startswith(CRISIS))
+    return len(rooms), dms
+
+
+@pytest.mark.parametrize("point", ["matrix_direct_room_ready", "matrix_private_message_sent"])
+async def test_sigkill_around_the_crisis_message_gives_exactly_one(homeserver, tmp_path, point):
+    """Issue 14, finding 11: killed exactly when the direct room is ready (before the send) or just after
+    the server accepted the crisis message, the restarted gateway must find the same direct room
+    (recorded on the server before sending), where the transaction id makes a resend a no-op: one
+    room, one crisis message, then the removal and one alert."""
+    world = await make_world(homeserver, tmp_path)
+    mod, kit, bot = world.mod, world.people["kit"], world.bot.user_id
+    proc = start(world.config_path, world.dir, failpoint=point)
+    try:
+        await mod.wait_for("the gateway up", lambda: mod.messages(world.group, bot), timeout=60)
+        await kit.say(world.group, "i took all my pills")
+        for _ in range(600):
+            if proc.poll() is not None:
+                break
+            await asyncio.sleep(0.05)
+        assert proc.returncode == -signal.SIGKILL  # it died at the failpoint, not somewhere else
+        proc = start(world.config_path, world.dir)
+
+        def alerts():
+            return [m for m in mod.messages(world.mods_room, bot) if kit.id in m["content"]["body"]]
+        await mod.wait_for("the alert", alerts, timeout=60)
+        assert len(alerts()) == 1
+        kicked = await mod.client.room_get_state_event(world.group, "m.room.member", kit.id)
+        assert kicked.content["membership"] == "leave"
+        assert await crisis_messages(kit, bot) == (1, 1)
+    finally:
+        kill(proc)
+        for p in [mod, *world.people.values()]:
+            await p.close()
 
 
 def kill(proc):
@@ -61,15 +113,7 @@ async def test_sigkill_during_the_flow_on_matrix(homeserver, tmp_path):
             assert len(alerts()) == 1, f"run {i}: {len(alerts())} alerts"
             kicked = await mod.client.room_get_state_event(world.group, "m.room.member", p.id)
             assert kicked.content["membership"] == "leave", f"run {i}: not removed"
-            dms = 0
-            for _ in range(3):  # join every room the bot invited them to, and count its crisis messages
-                await p.sync()
-                for room_id in list(p.invites):
-                    await p.client.join(room_id)
-                    p.invites.pop(room_id)
-            await p.sync()
-            dms = sum(1 for r, e in p.events if e.get("type") == "m.room.message" and e.get("sender") == bot
-                      and e["content"].get("body", "").startswith(CRISIS))
+            _, dms = await crisis_messages(p, bot)
             assert dms == 1, f"run {i}: {dms} crisis messages"
     finally:
         kill(proc)

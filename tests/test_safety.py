@@ -172,3 +172,107 @@ def test_bots_named_in_the_config_are_ignored(default_policy, directory):
     engine = Engine([make_binding(default_policy)], directory, other_bots={NET: frozenset({"@relay:test"})})
     assert engine.handle(say(IMMINENT, sender="@relay:test")) == []
     assert only(engine.handle(say(IMMINENT, sender="@kit:test")), A.SendPrivate)
+
+
+# -- finding 6: message ids are not kept once the case is done --------------------------------------
+
+async def test_a_finished_case_keeps_no_message_id(engine, tmp_path):
+    from adapters.memory import MemoryAdapter
+    from gateway.eventlog import EventLog
+    from gateway.runner import Runner
+
+    log = EventLog(tmp_path / "gateway.db")
+    engine.ref_key = log.ref_digest
+    runner = Runner(engine, {NET: MemoryAdapter(NET, members={ROOM: {"@kit:test"}})}, log)
+    await runner.handle(say(IMMINENT, ref="$EventIdThatFetchesTheText"))
+    assert log.journal_unfinished() == []
+    log.close()
+    for path in tmp_path.iterdir():
+        assert b"EventIdThatFetchesTheText" not in path.read_bytes(), path.name
+    # ...yet the same message delivered again after a restart is still recognised
+    log = EventLog(tmp_path / "gateway.db")
+    assert log.ref_digest(NET, "$EventIdThatFetchesTheText") in log.journal_refs()
+    log.close()
+
+
+# -- finding 12: the event log's key and erasure -----------------------------------------------------
+
+def _log_with_a_case(tmp_path):
+    from gateway.eventlog import EventLog
+
+    log = EventLog(tmp_path / "gateway.db")
+    log.write(A.RecordEvent(1, NET, kind="risk_detected", room=ROOM, user="@kit:test", tier="high"), 1.0)
+    return log
+
+
+def test_a_lost_key_file_is_refused_not_replaced(tmp_path):
+    from gateway.eventlog import EventLog, EventLogError
+
+    _log_with_a_case(tmp_path).close()
+    (tmp_path / "gateway.key").unlink()
+    before = (tmp_path / "gateway.db").read_bytes()
+    with pytest.raises(EventLogError, match="key .* is missing.*--new-log"):
+        EventLog(tmp_path / "gateway.db")
+    assert not (tmp_path / "gateway.key").exists()  # no new key made behind anyone's back
+    assert (tmp_path / "gateway.db").read_bytes() == before
+    log = EventLog(tmp_path / "gateway.db", new_log=True)  # the explicit way out keeps the old file aside
+    assert list(log.rows()) == []
+    log.close()
+    aside = [p for p in tmp_path.iterdir() if p.name.startswith("gateway.db.orphaned-")]
+    assert [p.read_bytes() for p in aside if not p.name.endswith(("-wal", "-shm"))] == [before]
+
+
+def test_a_key_file_from_another_log_is_refused(tmp_path):
+    from gateway.eventlog import EventLog, EventLogError
+
+    _log_with_a_case(tmp_path).close()
+    (tmp_path / "gateway.key").write_text("ab" * 32)
+    with pytest.raises(EventLogError, match="does not belong"):
+        EventLog(tmp_path / "gateway.db")
+
+
+@pytest.mark.parametrize("damaged", ["gateway.db", "gateway.key"])
+def test_a_damaged_database_or_key_is_one_clear_error_and_left_untouched(tmp_path, damaged):
+    from gateway.cli import main
+
+    _log_with_a_case(tmp_path).close()
+    target = tmp_path / damaged
+    target.write_bytes(b"\x00garbage\xff" * 100)
+    before = target.read_bytes()
+    code = main(["log", "stats", "--db", str(tmp_path / "gateway.db")])
+    assert code != 0
+    assert target.read_bytes() == before
+
+
+def test_damaged_files_print_one_line_and_no_traceback(tmp_path):
+    import subprocess
+    import sys
+
+    _log_with_a_case(tmp_path).close()
+    (tmp_path / "gateway.db").write_bytes(b"not a database at all" * 50)
+    done = subprocess.run([sys.executable, "-m", "gateway.cli", "log", "stats", "--db", str(tmp_path / "gateway.db")],
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode != 0 and "Traceback" not in done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1 and "not a readable SQLite database" in done.stderr
+
+
+def test_forget_with_another_reader_reports_pending_then_erases_for_real(tmp_path):
+    import sqlite3
+
+    log = _log_with_a_case(tmp_path)
+    subject = log.pseudonym(NET, "@kit:test").encode()
+    log.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    for i in range(5):  # later writes put pages naming the person in the WAL
+        log.write(A.RecordEvent(2 + i, NET, kind="dm_sent", room=ROOM, user="@kit:test"), 2.0 + i)
+    reader = sqlite3.connect(tmp_path / "gateway.db", isolation_level=None)
+    reader.execute("BEGIN")
+    reader.execute("SELECT count(*) FROM events").fetchone()  # holds a snapshot open
+    deleted, erased = log.forget("@kit:test", NET)
+    assert deleted == 6 and not erased  # honest: the WAL still holds older pages
+    reader.execute("COMMIT")
+    reader.close()
+    deleted, erased = log.forget("@kit:test", NET)
+    assert (deleted, erased) == (0, True)
+    log.close()
+    for path in tmp_path.iterdir():
+        assert subject not in path.read_bytes(), path.name
