@@ -80,8 +80,13 @@ def dispatch(engine: "Engine", binding: "RoomBinding", ev: "Message",
     cmd = COMMANDS.get(words[0].lower())
     if cmd is None:
         return None
-    authorised = not cmd.moderator or binding.is_moderator(ev.authority)
+    is_moderator = binding.is_moderator(ev.authority)
+    authorised = not cmd.moderator or is_moderator
     ctx = Context(engine, binding, ev, words[1:], in_moderator_room)
+    if not is_moderator and not engine.reply_allowed(binding, ev.network, ev.sender, ev.ts):
+        # over this person's reply budget: counted in the log, not answered (floods of !help, refusals)
+        return [engine.record(ev.network, "command", room=ev.room, user=ev.sender, command=cmd.name,
+                              authorised=authorised, outcome="rate_limited")]
     record = engine.record(ev.network, "command", room=ev.room, user=ev.sender, command=cmd.name,
                            authorised=authorised)
     if not authorised:

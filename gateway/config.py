@@ -13,7 +13,7 @@ from typing import Any
 
 from .crisis import INTERNATIONAL, ISO_REGIONS, CrisisDirectory, load_directory
 from .engine import Engine, RoomBinding
-from .policy import Policy, PolicyLoader
+from .policy import GatewayLimits, Policy, PolicyLoader
 from .validate import MISSING, Checker
 from .yamlsrc import ConfigError, ConfigErrors, load_located
 
@@ -48,6 +48,7 @@ class Config:
     rooms: list[RoomBinding]
     directory: CrisisDirectory
     policies: dict[str, Policy]
+    limits: GatewayLimits = GatewayLimits()
 
 
 def load_config(path: str | Path) -> Config:
@@ -57,7 +58,7 @@ def load_config(path: str | Path) -> Config:
     base = path.resolve().parent
     c = Checker(doc)
     top = c.mapping((), doc.value, required=("event_log", "networks", "rooms"),
-                    optional=("policy_dir", "crisis_lines"))
+                    optional=("policy_dir", "crisis_lines", "limits"))
     if top is None:
         c.raise_if_errors()
     event_log = c.string(("event_log",), top.get("event_log"))
@@ -165,14 +166,27 @@ def load_config(path: str | Path) -> Config:
                            f"person at risk, so they would be posted to everyone there. Use a separate, "
                            f"private room for moderators" + ("" if here else " (set by the policy's "
                                                               "moderators.room)"))
+    limits = _gateway_limits(c, top.get("limits", {}))
     c.raise_if_errors()
-    return Config(path, base / event_log, dirs, networks, rooms, directory, policies)
+    return Config(path, base / event_log, dirs, networks, rooms, directory, policies, limits)
+
+
+def _gateway_limits(c: Checker, raw: Any) -> GatewayLimits:
+    p, d = ("limits",), GatewayLimits()
+    m = c.mapping(p, raw, optional=("window", "cases", "private_messages", "talk_requests")) or {}
+    return GatewayLimits(
+        window=c.duration(p + ("window",), m.get("window", d.window)),
+        cases=c.integer(p + ("cases",), m.get("cases", d.cases), lo=1, hi=1_000_000),
+        private_messages=c.integer(p + ("private_messages",), m.get("private_messages", d.private_messages),
+                                   lo=0, hi=1_000_000),
+        talk_requests=c.integer(p + ("talk_requests",), m.get("talk_requests", d.talk_requests), lo=1,
+                                hi=1_000_000))
 
 
 def build_engine(config: Config) -> Engine:
     bot_ids = {n: nc.bot_id for n, nc in config.networks.items() if nc.bot_id}
     other_bots = {n: frozenset(nc.settings.get("ignore_bots", ())) for n, nc in config.networks.items()}
-    return Engine(config.rooms, config.directory, bot_ids=bot_ids, other_bots=other_bots)
+    return Engine(config.rooms, config.directory, bot_ids=bot_ids, other_bots=other_bots, limits=config.limits)
 
 
 def reload_rooms(engine: Engine, path: str | Path) -> list[ConfigError]:
@@ -189,4 +203,5 @@ def reload_rooms(engine: Engine, path: str | Path) -> list[ConfigError]:
         return [exc]
     engine.set_rooms(config.rooms)
     engine.directory = config.directory
+    engine.limits = config.limits
     return []

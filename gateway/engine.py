@@ -20,6 +20,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import secrets
+from collections import deque
 from dataclasses import dataclass, field
 from typing import Callable, Iterable, Sequence
 
@@ -28,7 +29,7 @@ from .crisis import ISO_REGIONS, CrisisDirectory
 from .detect import Detection, Detector
 from .events import (ActionOutcome, Authority, Event, Join, Leave, Message, PrivateMessage, ReloadResult,
                      RoomReady, Tick)
-from .policy import ALERT_PRIORITIES, Policy
+from .policy import ALERT_PRIORITIES, GatewayLimits, Policy
 from .quotes import own_words
 
 __all__ = ["RoomBinding", "Case", "Engine", "guidelines_digest"]
@@ -108,6 +109,7 @@ class Case:
     moderator: bool = False  # the person is a moderator of the room: messaged and reported, never removed
     dm_accepted: bool = False  # a private message of this case was accepted by the server
     dm_attempted: bool = False  # a private message of this case was sent (accepted, failed or unknown)
+    raid: bool = False  # opened while its room was raided (policy ``limits``): listed in the raid alert
 
     @property
     def open(self) -> bool:
@@ -126,6 +128,16 @@ class _GuidelinesState:
 
 
 @dataclass
+class _Raid:
+    """A room with more cases than its policy's ``limits.cases_per_room`` within the window."""
+
+    started: float
+    alerted: float | None = None  # the raid alert or the latest update
+    new: list[str] = field(default_factory=list)  # case ids not in an alert yet
+    count: int = 0  # cases in the window when it started
+
+
+@dataclass
 class EngineState:
     next_action_id: int = 1
     pending: dict[int, tuple[str, str | tuple[str, str]]] = field(default_factory=dict)
@@ -136,6 +148,10 @@ class EngineState:
     last_seen: dict[tuple[str, str, str], float] = field(default_factory=dict)  # leave/greet times
     once_per_interval: dict[tuple[str, str, str], float] = field(default_factory=dict)  # (what, network, who)
     outreach: dict[tuple[str, str], tuple[float, int]] = field(default_factory=dict)  # person -> (when, level)
+    budgets: dict[tuple, deque] = field(default_factory=dict)  # what -> times it happened (see ``_take``)
+    raids: dict[tuple[str, str], _Raid] = field(default_factory=dict)
+    talk_flood: list[str] = field(default_factory=list)  # "talk" cases beyond the budget, not alerted yet
+    talk_flood_alerted: float | None = None
 
 
 class Engine:
@@ -144,13 +160,14 @@ class Engine:
 
     def __init__(self, rooms: Iterable[RoomBinding], directory: CrisisDirectory, *,
                  bot_ids: dict[str, str] | None = None, case_id: Callable[[], str] = _random_case_id,
-                 other_bots: dict[str, frozenset[str]] | None = None):
+                 other_bots: dict[str, frozenset[str]] | None = None, limits: GatewayLimits = GatewayLimits()):
         self.rooms: dict[tuple[str, str], RoomBinding] = {}
         self.moderator_rooms: dict[tuple[str, str], RoomBinding] = {}
         self.set_rooms(rooms)
         self.directory = directory
         self.bot_ids = dict(bot_ids or {})
         self.other_bots = dict(other_bots or {})
+        self.limits = limits
         self.new_case_id = case_id
         self.state = EngineState()
         # Messages that already have a case, as ``ref_key(network, message id)``: the service makes that a
@@ -302,7 +319,7 @@ class Engine:
         st.cooldowns[(ev.network, ev.sender)] = (level, ev.ts + tier.action.cooldown)
         observe = b.policy.mode == "observe" or self.is_paused(b)
         case = Case(self._unique_case_id(), b, ev.sender, detection, ev.ref, ev.ts, observe,
-                    moderator=b.is_moderator(ev.authority))
+                    moderator=b.is_moderator(ev.authority), raid=self._raided(b, ev.ts))
         st.cases[case.id] = case
         out: list[A.Action] = [
             A.OpenCase(self._id(), ev.network, room=ev.room, user=ev.sender, tier=detection.tier,
@@ -337,6 +354,11 @@ class Engine:
                                   case=case.id)
                 return [rec, self._journal(case, "dm", "skipped")] + self._after_message(case)
             template = "crisis_dm_again"
+        if case.raid and not self._raid_message_budget(b, now):
+            case.dm = "not sent (raid: the private message budget for this window is used up)"
+            rec = self.record(b.network, "dm_skipped", room=b.room, user=case.user, outcome="raid_budget",
+                              case=case.id)
+            return [rec, self._journal(case, "dm", "skipped")] + self._after_message(case)
         fields = self.render_fields(b)
         fields["removal_note"] = b.policy.render("removal_note", **fields) if remove else ""
         text = b.policy.render(template, **fields)
@@ -347,7 +369,112 @@ class Engine:
         """Whether this case removes the person: the tier says so (never for a moderator of the room), or
         a moderator asked for it."""
         action = case.binding.policy.tiers[case.tier].action
-        return case.forced_remove or (action.remove and not case.moderator)
+        return case.forced_remove or (action.remove and not case.moderator and not case.raid)
+
+    # -- budgets against raids and floods -------------------------------------------------------
+
+    def _take(self, key: tuple, limit: float, window: float, now: float) -> bool:
+        """Count one use of ``key`` unless ``limit`` uses happened within ``window``; False if over."""
+        times = self.state.budgets.setdefault(key, deque())
+        while times and now - times[0] >= window:
+            times.popleft()
+        if len(times) >= limit:
+            return False
+        times.append(now)
+        return True
+
+    def _raided(self, b: RoomBinding, now: float) -> bool:
+        """Count a new case in ``b``'s room; True if the room is (now) raided: more cases within the window
+        than its policy allows, or more across the gateway than the gateway's limits allow."""
+        lim = b.policy.limits
+        key = (b.network, b.room)
+        self._take(("cases", *key), float("inf"), lim.window, now)
+        self._take(("cases",), float("inf"), self.limits.window, now)
+        if key in self.state.raids:
+            return True
+        in_room = len(self.state.budgets[("cases", *key)])
+        if in_room > lim.cases_per_room or len(self.state.budgets[("cases",)]) > self.limits.cases:
+            self.state.raids[key] = _Raid(started=now, count=in_room)
+            return True
+        return False
+
+    def _raid_message_budget(self, b: RoomBinding, now: float) -> bool:
+        lim = b.policy.limits
+        return (self._take(("raid_dm", b.network, b.room), lim.private_messages_per_room, lim.window, now)
+                and self._take(("raid_dm",), self.limits.private_messages, self.limits.window, now))
+
+    def _raid_case(self, case: Case) -> list[A.Action]:
+        """A case opened during a raid: no alert of its own; listed in the raid alert or the next update."""
+        b = case.binding
+        case.alert = "listed in the raid alert"
+        out: list[A.Action] = [self._journal(case, "alert", "skipped"),
+                               A.UpdateCase(self._id(), b.network, status="raid", case=case.id), self._finish(case)]
+        raid = self.state.raids.get((b.network, b.room))
+        if raid is None:  # the raid ended while this case's message was under way: alert it on its own
+            case.raid = False
+            return self._alert(case)
+        raid.new.append(case.id)
+        if raid.alerted is None:
+            out += self._raid_alert(b, raid, case.opened, first=True)
+        return out
+
+    def _raid_alert(self, b: RoomBinding, raid: _Raid, now: float, *, first: bool) -> list[A.Action]:
+        ids, raid.new = raid.new, []
+        raid.alerted = now
+        if b.moderators_room is None:
+            return []
+        shown = ", ".join(ids[:20]) + (f" and {len(ids) - 20} more" if len(ids) > 20 else "")
+        text = b.policy.render("raid_alert" if first else "raid_update", **self.render_fields(b),
+                               count=str(raid.count if first else len(ids)), cases=shown,
+                               age=_age(b.policy.limits.window))
+        alert = A.AlertModerators(self._id(), b.moderators_network, room=b.moderators_room, text=text,
+                                  priority="urgent" if first else "high", source_network=b.network,
+                                  source_room=b.room)
+        return [self.record(b.network, "raid_detected" if first else "raid_update", room=b.room,
+                            outcome="first" if first else "update"), alert]
+
+    def _raid_ticks(self, now: float) -> list[A.Action]:
+        """Once per window: an update listing a raided room's new cases; a raid ends after a quiet window."""
+        out: list[A.Action] = []
+        for key, raid in list(self.state.raids.items()):
+            b = self.rooms.get(key)
+            if b is None:
+                del self.state.raids[key]
+                continue
+            window = b.policy.limits.window
+            if raid.new and raid.alerted is not None and now - raid.alerted >= window:
+                out += self._raid_alert(b, raid, now, first=False)
+            times = self.state.budgets.get(("cases", *key), ())
+            if not raid.new and (not times or now - times[-1] >= window):
+                del self.state.raids[key]
+                out.append(self.record(b.network, "raid_ended", room=b.room))
+        return out
+
+    def _talk_flood_tick(self, now: float) -> list[A.Action]:
+        st = self.state
+        if not st.talk_flood or (st.talk_flood_alerted is not None
+                                 and now - st.talk_flood_alerted < self.limits.window):
+            return []
+        by_mods: dict[tuple[str, str], tuple[RoomBinding, list[str]]] = {}
+        for cid in st.talk_flood:
+            case = st.cases.get(cid)
+            if case is not None and case.binding.moderators_room is not None:
+                b = case.binding
+                by_mods.setdefault((b.moderators_network, b.moderators_room), (b, []))[1].append(cid)
+        st.talk_flood, st.talk_flood_alerted = [], now
+        out: list[A.Action] = []
+        for (net, room), (b, ids) in sorted(by_mods.items()):
+            shown = ", ".join(ids[:20]) + (f" and {len(ids) - 20} more" if len(ids) > 20 else "")
+            text = b.policy.render("talk_flood_alert", **self.render_fields(b), count=str(len(ids)), cases=shown,
+                                   age=_age(self.limits.window))
+            out.append(A.AlertModerators(self._id(), net, room=room, text=text, priority="high"))
+        return out
+
+    def reply_allowed(self, b: RoomBinding, network: str, who: str, now: float) -> bool:
+        """At most ``limits.replies_per_person`` replies and refusals per person and window: a flood of
+        commands from sock puppets must not turn the bot into a megaphone (or delay a crisis message)."""
+        lim = b.policy.limits
+        return self._take(("reply", network, who), lim.replies_per_person, lim.window, now)
 
     # -- resuming after a crash ------------------------------------------------------------------
 
@@ -457,6 +584,9 @@ class Engine:
             if action.remove and case.moderator:
                 case.removal = "not done: they are a moderator of this room (the bot never removes one)"
                 return first + [self._journal(case, "removal", "skipped")] + self._alert(case, raise_priority=True)
+            if action.remove and case.raid:
+                case.removal = "not done: automatic removal is paused in a raid"
+                return first + [self._journal(case, "removal", "skipped")] + self._alert(case)
             case.removal = "not needed"
             return first + [self._journal(case, "removal", "skipped")] + self._alert(case)
         if case.dm_accepted or (case.dm_attempted and action.if_message_fails == "remove"):
@@ -482,6 +612,8 @@ class Engine:
         return [rec] + self._alert(case, raise_priority=not out.ok)
 
     def _alert(self, case: Case, *, raise_priority: bool = False) -> list[A.Action]:
+        if case.raid and case.alerted_at is None:
+            return self._raid_case(case)
         if case.alerted_at is not None:  # an update after a moderator's command: say what changed
             raise_priority = False
         b = case.binding
@@ -617,6 +749,8 @@ class Engine:
         if words and words[0] == "talk":
             return self._talk(binding, ev)
         if words and words[0] == "resources" and len(words) > 1 and words[1].upper() in ISO_REGIONS:
+            if not self.reply_allowed(binding, ev.network, ev.sender, ev.ts):
+                return [self.record(ev.network, "private_reply", user=ev.sender, outcome="rate_limited")]
             text = binding.policy.render("resources", **self.render_fields(binding, words[1].upper()))
             return [A.SendPrivate(self._id(), ev.network, user=ev.sender, text=text, purpose="resources"),
                     self.record(ev.network, "private_reply", user=ev.sender)]
@@ -647,6 +781,11 @@ class Engine:
                        rules=("request.talk",), kind="talk", case=case.id),
             self._journal(case, "dm", "skipped"), self._journal(case, "removal", "skipped"),
             self.record(ev.network, "talk_requested", room=b.room, user=ev.sender, case=case.id), ack]
+        if not self._take(("talk",), self.limits.talk_requests, self.limits.window, ev.ts):
+            # a flood of requests (sock puppets?): listed together in one alert per window (see tick)
+            self.state.talk_flood.append(case.id)
+            case.alert = "listed in a flood alert"
+            return out + [self._journal(case, "alert", "skipped"), self._finish(case)]
         return out + self._talk_alert(case)
 
     def _talk_alert(self, case: Case) -> list[A.Action]:
@@ -668,8 +807,12 @@ class Engine:
             if every and gs is not None and gs.posted is not None and ev.ts - gs.posted >= every \
                     and not self.is_paused(b):
                 out += self.post_guidelines(b, ev.ts)
+        escalations: dict[tuple[str, str], list[tuple[Case, list[A.Action]]]] = {}
         for case in self.state.cases.values():
-            out += self._escalate(case, ev.ts)
+            step = self._escalate(case, ev.ts)
+            if step:
+                b = case.binding
+                escalations.setdefault((b.moderators_network, b.moderators_room or ""), []).append((case, step))
             if case.followup_due is not None and case.followup_due <= ev.ts and case.open:
                 case.followup_due = None
                 b = case.binding
@@ -678,8 +821,37 @@ class Engine:
                                           text=text, priority="normal", source_network=b.network,
                                           source_room=b.room, case=case.id)
                 out.append(self._expect(alert, "case_followup", case.id))
+        for (net, room), steps in sorted(escalations.items()):
+            out += self._send_escalations(net, room, steps, ev.ts)
+        out += self._raid_ticks(ev.ts)
+        out += self._talk_flood_tick(ev.ts)
         self._prune(ev.ts)
         return out
+
+    def _send_escalations(self, net: str, room: str, steps: list[tuple[Case, list[A.Action]]],
+                          now: float) -> list[A.Action]:
+        """The escalations due in one moderators' room: one alert each if there is one, else one alert
+        listing them all; an @room ping at most once per ``limits.mention_all_every`` for that room."""
+        b = steps[0][0].binding
+        ping = any(a.mention_all for _, acts in steps for a in acts if isinstance(a, A.AlertModerators))
+        if ping and not self._take(("mention_all", net, room), 1, b.policy.limits.mention_all_every, now):
+            ping = False
+        if len(steps) == 1:
+            return [dataclasses.replace(a, mention_all=ping) if isinstance(a, A.AlertModerators) else a
+                    for a in steps[0][1]]
+        out: list[A.Action] = []
+        for case, acts in steps:
+            out += [a for a in acts if isinstance(a, A.RecordEvent)]
+            for a in acts:
+                if isinstance(a, A.AlertModerators):
+                    self.state.pending.pop(a.id, None)  # replaced by the grouped alert below
+        ids = [case.id for case, _ in steps]
+        priority = max((a.priority for _, acts in steps for a in acts if isinstance(a, A.AlertModerators)),
+                       key=ALERT_PRIORITIES.index)
+        shown = ", ".join(ids[:20]) + (f" and {len(ids) - 20} more" if len(ids) > 20 else "")
+        text = b.policy.render("escalation_group", **self.render_fields(b), count=str(len(ids)), cases=shown,
+                               priority=priority.upper())
+        return out + [A.AlertModerators(self._id(), net, room=room, text=text, priority=priority, mention_all=ping)]
 
     def event_log_failing(self, network: str, room: str | None) -> list[A.Action]:
         """Alerts for the moderators of the room involved (or of every room) that logging fails."""
@@ -747,6 +919,8 @@ class Engine:
             del st.cooldowns[k]
         for k in [k for k, t in st.once_per_interval.items() if now - t >= self.PRIVATE_REPLY_INTERVAL]:
             del st.once_per_interval[k]
+        for k in [k for k, times in st.budgets.items() if not times or now - times[-1] >= 86400]:
+            del st.budgets[k]  # no budget window is longer than a day
         longest = max((b.policy.outreach_interval for b in self.rooms.values()), default=0)
         for k in [k for k, (t, _) in st.outreach.items() if now - t >= longest]:
             del st.outreach[k]

@@ -24,7 +24,7 @@ from .yamlsrc import ConfigError, ConfigErrors, KeyPath, Located, Mark, load_loc
 
 __all__ = [
     "TIERS", "ALERT_PRIORITIES", "TEMPLATE_FIELDS", "Rule", "TierAction", "Tier", "Guidelines",
-    "Moderators", "Policy", "PolicyLoader", "SHIPPED_DIR",
+    "Moderators", "Policy", "PolicyLoader", "SHIPPED_DIR", "Limits", "GatewayLimits",
 ]
 
 SHIPPED_DIR = Path(__file__).resolve().parent.parent / "policies"
@@ -35,11 +35,12 @@ ALERT_PRIORITIES = ("none", "low", "normal", "high", "urgent")
 TEMPLATE_FIELDS = frozenset({
     "room", "network", "user", "prefix", "crisis_lines", "emergency", "removal_note", "case", "tier", "rules",
     "dm_status", "removal_status", "link", "guidance", "priority", "mode_note", "commands", "age",
+    "count", "cases",
 })
 # Templates every policy needs, beyond those its tiers name.
 REQUIRED_TEMPLATES = ("removal_reason", "removal_note", "alert", "followup", "resources", "greeting",
                       "help", "escalation", "private_reply", "talk_ack", "talk_alert", "abuse_alert",
-                      "crisis_dm_again")
+                      "crisis_dm_again", "raid_alert", "raid_update", "escalation_group", "talk_flood_alert")
 
 _RULE_ID = re.compile(r"^[a-z0-9_]{1,48}$")
 _MAX_REGEX = 1000
@@ -100,6 +101,34 @@ class Escalation:
 
 
 @dataclass(frozen=True)
+class Limits:
+    """Budgets against raids and floods (sock puppets), all counted within ``window``.
+
+    Beyond ``cases_per_room`` cases in one room, that room is treated as raided: nobody there is removed
+    automatically, the moderators get one raid alert (then one update per window) instead of an alert
+    per case, and crisis messages go on up to ``private_messages_per_room``. ``mention_all_every``
+    bounds the @room pings of escalations; ``replies_per_person`` bounds the replies and refusals one
+    non-moderator can draw from the bot."""
+
+    window: int = 600
+    cases_per_room: int = 5
+    private_messages_per_room: int = 20
+    mention_all_every: int = 1800
+    replies_per_person: int = 3
+
+
+@dataclass(frozen=True)
+class GatewayLimits:
+    """Budgets across every room of one gateway (config file ``limits:``), counted within ``window``: a
+    raid spread over many rooms is caught by ``cases`` even when no one room passes its own limit."""
+
+    window: int = 600
+    cases: int = 30  # more cases than this across the gateway: every room with a new case is raided
+    private_messages: int = 60  # crisis messages across the gateway per window during a raid
+    talk_requests: int = 5  # "talk" requests beyond this are listed in one alert per window
+
+
+@dataclass(frozen=True)
 class Policy:
     name: str
     file: str
@@ -122,6 +151,7 @@ class Policy:
     abuse_alert: str = "normal"
     escalation: Escalation = Escalation(900, 1800, "high")
     outreach_interval: int = 86400  # at most one crisis message per person in this time, across rooms
+    limits: Limits = Limits()
     _detector: Any = field(default=None, repr=False, compare=False)
 
     @property
@@ -232,7 +262,7 @@ class PolicyLoader:
         c = Checker(doc)
         top = c.mapping((), doc.value, required=("name", "tiers", "moderators"), optional=(
             "description", "language", "region", "mode", "command_prefix", "followup_after",
-            "guidelines", "templates", "exceptions", "escalation", "outreach_interval", "abuse"))
+            "guidelines", "templates", "exceptions", "escalation", "outreach_interval", "abuse", "limits"))
         if top is None:
             c.raise_if_errors()
         name = c.string(("name",), top["name"], max_len=80) if "name" in top else MISSING
@@ -267,6 +297,7 @@ class PolicyLoader:
             c.duration(ep + ("widen_after",), esc.get("widen_after", "30m"), allow_null=True),
             c.choice(ep + ("min_priority",), esc.get("min_priority", "high"), ALERT_PRIORITIES[1:]))
         outreach = c.duration(("outreach_interval",), top.get("outreach_interval", "24h"))
+        limits = self._limits(c, top.get("limits", {}))
         templates = self._template_table(c, doc, language, top.get("templates", {}), tiers)
 
         c.raise_if_errors()
@@ -276,9 +307,26 @@ class PolicyLoader:
             moderators=moderators, tiers=tiers, idioms=idioms, negations=negations,
             negation_window=window, templates=templates, escalation=escalation,
             outreach_interval=outreach, reported=reported, reported_window=reported_window,
-            jokes=jokes, abuse=abuse_rules, abuse_alert=abuse_alert)
+            jokes=jokes, abuse=abuse_rules, abuse_alert=abuse_alert, limits=limits)
 
     # -- sections -------------------------------------------------------------------------------
+
+    def _limits(self, c: Checker, raw: Any) -> Limits:
+        p = ("limits",)
+        d = Limits()
+        m = c.mapping(p, raw, optional=("window", "cases_per_room", "private_messages_per_room",
+                                        "mention_all_every", "replies_per_person")) or {}
+        return Limits(
+            window=c.duration(p + ("window",), m.get("window", d.window)),
+            cases_per_room=c.integer(p + ("cases_per_room",), m.get("cases_per_room", d.cases_per_room),
+                                     lo=1, hi=100_000),
+            private_messages_per_room=c.integer(p + ("private_messages_per_room",), m.get(
+                "private_messages_per_room", d.private_messages_per_room), lo=0, hi=100_000),
+            mention_all_every=c.duration(p + ("mention_all_every",), m.get("mention_all_every",
+                                                                           d.mention_all_every)),
+            replies_per_person=c.integer(p + ("replies_per_person",), m.get("replies_per_person",
+                                                                            d.replies_per_person),
+                                         lo=1, hi=100_000))
 
     def _guidelines(self, c: Checker, raw: Any) -> Guidelines | None:
         p = ("guidelines",)

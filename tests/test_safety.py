@@ -276,3 +276,90 @@ def test_forget_with_another_reader_reports_pending_then_erases_for_real(tmp_pat
     log.close()
     for path in tmp_path.iterdir():
         assert subject not in path.read_bytes(), path.name
+
+
+# -- finding 7: raids and floods have limits -----------------------------------------------------------
+
+def _rig(engine, clock):
+    from adapters.memory import MemoryAdapter
+    from gateway.runner import Runner
+
+    adapter = MemoryAdapter(NET, members={ROOM: {f"@puppet{i}:test" for i in range(300)}})
+    return adapter, Runner(engine, {NET: adapter}, None, clock=clock)
+
+
+async def test_three_hundred_sock_puppets_get_messages_within_budget_and_one_raid_alert(engine, clock):
+    from gateway.events import Tick
+
+    adapter, runner = _rig(engine, clock)
+    for i in range(300):
+        await runner.handle(say(IMMINENT, sender=f"@puppet{i}:test", ts=clock.advance(1)))
+    calls = adapter.calls
+    removals = [c for c in calls if c.method == "remove_from_room"]
+    dms = [c for c in calls if c.method == "send_private"]
+    alerts = [c for c in calls if c.method == "alert_moderators"]
+    assert len(removals) == 5  # the five cases before the room counted as raided; none after
+    # crisis messages go on within the budget: 5 before the raid, then 20 per 10-minute window
+    assert len(dms) == 5 + 20
+    assert len(alerts) == 5 + 1 and sum("Possible raid" in a["text"] for a in alerts) == 1
+    raid = next(a for a in alerts if "Possible raid" in a["text"])
+    assert raid["priority"] == "urgent" and "Automatic removal is paused" in raid["text"]
+    # every case is open and can be looked at; the puppets' budgets reset with the window
+    assert len(engine.state.cases) == 300
+    # time passes: the five alerted cases escalate together (one alert, at most one @room ping) and the
+    # raid's new cases come as one update, never 600 escalations and 300 pings
+    before = len(adapter.calls)
+    for _ in range(8):
+        await runner.handle(Tick(NET, clock.advance(600)))
+    later = [c for c in adapter.calls[before:] if c.method == "alert_moderators"]
+    assert sum(c["mention_all"] for c in later) <= 1
+    assert len(later) <= 4, [c["text"][:60] for c in later]
+    assert any("5 cases have not been acknowledged" in c["text"] for c in later)
+    assert any("Still a raid" in c["text"] for c in later)
+
+
+async def test_a_flood_of_talk_requests_gives_one_aggregated_alert(engine, clock):
+    from gateway.events import PrivateMessage, Tick
+
+    adapter, runner = _rig(engine, clock)
+    for i in range(200):
+        await runner.handle(PrivateMessage(NET, clock.advance(0.5), sender=f"@puppet{i}:test", text="talk"))
+    alerts = [c for c in adapter.calls if c.method == "alert_moderators"]
+    assert len(alerts) == 5  # the first five, one each
+    acks = [c for c in adapter.calls if c.method == "send_private"]
+    assert len(acks) == 200  # each asker is told, privately, once
+    await runner.handle(Tick(NET, clock.advance(600)))
+    flood = [c for c in adapter.calls if c.method == "alert_moderators"][5:]
+    assert len(flood) == 1 and "195 more people asked" in flood[0]["text"]
+
+
+async def test_replies_and_refusals_are_rate_limited_per_person(engine, clock):
+    from gateway.events import PrivateMessage
+
+    adapter, runner = _rig(engine, clock)
+    for _ in range(30):
+        await runner.handle(say("!help", sender="@ana:test", ts=clock.advance(1)))
+    for _ in range(30):
+        await runner.handle(say("!pause", sender="@ana:test", ts=clock.advance(1)))
+    for _ in range(100):
+        await runner.handle(PrivateMessage(NET, clock.advance(1), sender="@lee:test", text="resources GB"))
+    by = {}
+    for c in adapter.calls:
+        who = c.args.get("user") or "room"
+        by[(c.method, who)] = by.get((c.method, who), 0) + 1
+    assert by.get(("post_notice", "room"), 0) == 3  # three answers to ana, then silence
+    assert by.get(("send_private", "@lee:test"), 0) == 3
+    assert not engine.state.paused
+    # a moderator is never rate-limited
+    for _ in range(5):
+        await runner.handle(say("!status", sender="@mod:test", power=100, ts=clock.advance(1)))
+    assert sum(1 for c in adapter.calls if c.method == "post_notice") == 3 + 5
+
+
+def test_limits_are_set_in_policy_and_checked(write):
+    from gateway.policy import PolicyLoader
+
+    p = PolicyLoader([write("x.yaml", "").parent]).load(str(write("peer.yaml", GOOD + "limits:\n  cases_per_room: 50\n")))
+    assert p.limits.cases_per_room == 50 and p.limits.window == 600
+    with pytest.raises((ConfigError, ConfigErrors), match="limits.cases_per_room"):
+        PolicyLoader().load(str(write("bad.yaml", GOOD + "limits:\n  cases_per_room: many\n")))
