@@ -10,8 +10,18 @@ from __future__ import annotations
 
 import asyncio
 from abc import ABC, abstractmethod
+from dataclasses import dataclass
 
-__all__ = ["Adapter", "ActionFailed"]
+__all__ = ["Adapter", "ActionFailed", "Delivered"]
+
+
+@dataclass(frozen=True)
+class Delivered:
+    """What an action may return instead of a bare id: the id, and the person's id if it changed while
+    the action ran (IRC: they changed nick, and the message or KICK followed them to the new one)."""
+
+    ref: str | None = None
+    user: str | None = None
 
 
 class ActionFailed(Exception):
@@ -40,6 +50,11 @@ class Adapter(ABC):
     @abstractmethod
     async def post_notice(self, room: str, text: str) -> str | None:
         """Post a notice in a room; return the server's id for it (needed to pin it)."""
+
+    async def post_reply(self, room: str, text: str) -> None:
+        """A reply to a command in a room. Nothing waits on its outcome, so an adapter may queue it behind
+        protective actions without confirming it (IRC does)."""
+        await self.post_notice(room, text)
 
     @abstractmethod
     async def pin_notice(self, room: str, ref: str, replaces: str | None) -> str | None:

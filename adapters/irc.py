@@ -39,9 +39,10 @@ import irc.connection
 import irc.modes
 from jaraco.stream import buffer
 
-from gateway.events import Authority, Join, Leave, Message, PrivateMessage, RoomReady
+from gateway.events import (Authority, Join, Leave, Message, NickChange, PrivateMessage, RoomReady,
+                            RoomUnavailable)
 
-from .base import ActionFailed, Adapter
+from .base import ActionFailed, Adapter, Delivered
 
 if TYPE_CHECKING:
     from gateway.config import NetworkConfig
@@ -61,6 +62,12 @@ PRIVMSG_FAILURES = {"nosuchnick": "401", "cannotsendtochan": "404", "nochanmodes
 KICK_FAILURES = {"chanoprivsneeded": "482", "usernotinchannel": "441", "nosuchnick": "401",
                  "nosuchchannel": "403", "notonchannel": "442"}
 _ANY_FAILURE = {**PRIVMSG_FAILURES, **KICK_FAILURES}
+JOIN_FAILURES = {"channelisfull": "471", "inviteonlychan": "473", "bannedfromchan": "474",
+                 "badchannelkey": "475", "nochanmodes": "477"}
+# Services whose private messages are not people talking to the bot. Only these nicks: a person whose
+# nick merely ends in "serv" is a person.
+DEFAULT_SERVICES = ("NickServ", "ChanServ", "MemoServ", "OperServ", "BotServ", "HostServ", "SaslServ",
+                    "Global", "Alis")
 
 
 class KeyValueStore(Protocol):
@@ -149,7 +156,8 @@ class IrcAdapter(Adapter):
                  sasl_password: str | None = None, nickserv_password: str | None = None,
                  flood_burst: float = 4, flood_rate: float = 1.0, clock=time.time,
                  action_wait: float = 20.0, max_ban_seconds: int | None = None,
-                 tls_ca_file: str | None = None, op_wait: float = 10.0):
+                 tls_ca_file: str | None = None, op_wait: float = 10.0, services: list[str] | None = None,
+                 channel_keys: dict[str, str] | None = None, sasl_wait: float = 10.0):
         self.network, self.host, self.port, self.tls = network, host, port, tls
         self.tls_ca_file = tls_ca_file  # a private CA for a self-hosted server; certificates are verified
         self.nick = self.wanted_nick = nick
@@ -164,13 +172,22 @@ class IrcAdapter(Adapter):
         self.action_wait = action_wait
         self.max_ban_seconds = max_ban_seconds
         self.op_wait = op_wait  # after a (re)join, operator status may arrive a moment later (ChanServ)
+        self.sasl_wait = sasl_wait  # an AUTHENTICATE nobody answers (services gone) must not hang registration
+        self._sasl_timer: asyncio.TimerHandle | None = None
         self._op_granted: dict[str, asyncio.Event] = {}
         self.ready = asyncio.Event()
         self.members: dict[str, set[str]] = {}  # folded channel -> folded nicks
         self.ops: dict[str, set[str]] = {}  # folded channel -> folded nicks with +o
         self.hosts: dict[str, str] = {}  # folded nick -> host, for ban masks (memory only)
-        self.accounts: dict[str, tuple[str | None, float]] = {}  # folded nick -> (account, when)
-        self.caps: set[str] = set()
+        # folded nick -> services account (None: known not to be logged in). Kept only while the server
+        # keeps it true for us (account-notify, extended-join, account-tag); forgotten on PART, KICK,
+        # QUIT, NICK and disconnect, so a stranger who takes a moderator's nick inherits nothing.
+        self.accounts: dict[str, str | None] = {}
+        self.caps: set[str] = set()  # negotiated afresh on every connection
+        self._offered: set[str] = set()  # CAP LS of this connection (may span several lines)
+        self.services = {fold(n) for n in (services or DEFAULT_SERVICES)}
+        self.channel_keys = {fold(c): k for c, k in (channel_keys or {}).items()}
+        self.blind: dict[str, str] = {}  # folded channel -> numeric of the failed JOIN
         self._ids = itertools.count(1)
         self._waits: dict[str, tuple[asyncio.Future, set[str], dict[str, str]]] = {}
         self._whois: dict[str, asyncio.Future] = {}
@@ -182,19 +199,42 @@ class IrcAdapter(Adapter):
         self._stopping = False
         self._tasks: list[asyncio.Task] = []
         self._unbans: set[asyncio.Task] = set()
+        self._seq = itertools.count()  # FIFO order within one priority of the outgoing queue
+        # folded old nick -> (new nick, when): people who changed nick recently, so that the private
+        # message and the KICK of their case follow them (forgotten when someone else takes the old nick)
+        self.renamed: dict[str, tuple[str, float]] = {}
         self._reading_paused = False
         self.backpressure_pauses = 0
+        self.dropped_replies = 0
 
     # -- sending --------------------------------------------------------------------------------
 
-    def _send(self, line: str, written: tuple[str, int] | None = None) -> None:
+    # Outgoing lines wait in one queue inside the flood budget, protective ones first: a crisis message,
+    # a removal or a moderators' alert must never queue behind replies to a flood of commands (15
+    # "!status" lines once delayed a crisis message by 27 s). Within a priority, lines keep their order.
+    URGENT, ROUTINE = 0, 1
+
+    STALE_REPLY = 30.0  # seconds a reply may wait for the flood budget before it is dropped
+
+    def _send(self, line: str, written: tuple[str, int] | None = None, priority: int = ROUTINE,
+              droppable: bool = False) -> None:
         assert self._out is not None
-        self._out.put_nowait((line, written))
+        self._out.put_nowait((priority, next(self._seq), line, written, time.monotonic() if droppable else None))
+
+    def _send_unconfirmed(self, lines: list[str]) -> None:
+        """Replies and greetings: queued behind everything protective and not waited for (nothing depends
+        on their outcome), so the actions after them never wait for the flood budget to write them; a
+        reply still waiting after STALE_REPLY seconds is dropped rather than sent late."""
+        for line in lines:
+            self._send(line, None, self.ROUTINE, droppable=True)
 
     async def _sender(self) -> None:
         assert self._out is not None
         while True:
-            line, written = await self._out.get()
+            _, _, line, written, queued_at = await self._out.get()
+            if queued_at is not None and time.monotonic() - queued_at > self.STALE_REPLY:
+                self.dropped_replies += 1
+                continue
             wait = self.budget.delay(len(line.encode("utf-8")) + 2)
             if wait:
                 await asyncio.sleep(wait)
@@ -218,13 +258,23 @@ class IrcAdapter(Adapter):
         return [head + part for part in split_text(text, room)]
 
     async def _confirmed(self, lines: list[str], targets: list[str], failures: dict[str, str],
-                         key: str | None = None) -> None:
+                         key: str | None = None, priority: int = ROUTINE) -> None:
         """Send ``lines`` then a PING barrier; raise ActionFailed if the server reported a failure."""
+        failed, code = await self._barrier(lines, targets, failures, key, priority)
+        if failed:
+            raise ActionFailed(code)
+
+    async def _barrier(self, lines: list[str], targets: list[str], failures: dict[str, str],
+                       key: str | None = None, priority: int = ROUTINE) -> tuple[int, str | None]:
+        """Send ``lines`` then ``PING :token`` and wait for the PONG: the server answers one client's
+        commands in order, so every failure numeric about a target arrives before it. Returns how many
+        lines failed and the first failure's code."""
         if not self._registered.is_set():
             raise ActionFailed("not_connected", definitive=False)
         token = f"gw{next(self._ids)}"
         future: asyncio.Future = asyncio.get_running_loop().create_future()
-        self._waits[token] = (future, {fold(t) for t in targets}, failures)
+        failed: list[str] = []
+        self._waits[token] = (future, {fold(t) for t in targets}, failures, failed)
         already = 0
         if key is not None:  # a resend after a crash: skip the lines that already left
             try:
@@ -232,8 +282,8 @@ class IrcAdapter(Adapter):
             except Exception:
                 already = 0
         for i, line in enumerate(lines[already:], start=already + 1):
-            self._send(line, (key, i) if key is not None else None)
-        self._send(f"PING :{token}")
+            self._send(line, (key, i) if key is not None else None, priority)
+        self._send(f"PING :{token}", None, priority)
         self._resume_reading()  # the answer to this PING must be read, however far behind we are
         try:
             await asyncio.wait_for(future, self.action_wait)
@@ -241,6 +291,20 @@ class IrcAdapter(Adapter):
             raise ActionFailed("timeout", definitive=False) from None
         finally:
             self._waits.pop(token, None)
+        return len(failed), (failed[0] if failed else None)
+
+    RENAME_MEMORY = 600.0  # seconds a nick change is followed
+
+    def current_nick(self, nick: str) -> str:
+        """The nick ``nick``'s owner has now, following the nick changes seen in the last few minutes."""
+        now, seen = time.monotonic(), set()
+        while fold(nick) in self.renamed and fold(nick) not in seen:
+            new, when = self.renamed[fold(nick)]
+            if now - when > self.RENAME_MEMORY:
+                break
+            seen.add(fold(nick))
+            nick = new
+        return nick
 
     def _resume_reading(self) -> None:
         if self._reading_paused:
@@ -265,12 +329,37 @@ class IrcAdapter(Adapter):
         lines = self._text_lines("TOPIC", room, text)[:1]
         await self._confirmed(lines, [room], KICK_FAILURES)
 
+    async def post_reply(self, room, text):
+        self._send_unconfirmed(self._text_lines("NOTICE", room, text))
+
     async def send_private(self, user, text, key=None):
-        await self._confirmed(self._text_lines("PRIVMSG", user, text), [user], PRIVMSG_FAILURES, key)
-        return None
+        """A private message; a case's (``key``) goes ahead of routine lines. If the person changes nick
+        while it is being written, the lines that did not reach them (401) are sent to the new nick;
+        if those fail too, the message was only partly delivered and the outcome says so. Without a key
+        (a reply, the resources a person asked for) it is queued like any reply."""
+        if key is None:
+            self._send_unconfirmed(self._text_lines("PRIVMSG", user, text))
+            return None
+        priority = self.URGENT
+        target = self.current_nick(user)
+        head = f"PRIVMSG {clean(target)} :"
+        parts = [line[len(head):] for line in self._text_lines("PRIVMSG", target, text)]
+        failed, code = await self._barrier([head + p for p in parts], [target], PRIVMSG_FAILURES, key, priority)
+        if failed:
+            now = self.current_nick(target)
+            if code != "401" or now == target:
+                raise ActionFailed(code or "unknown")
+            rest = parts[len(parts) - failed:]  # the lines written after they changed nick
+            head = f"PRIVMSG {clean(now)} :"
+            again, code = await self._barrier([head + p for p in rest], [now], PRIVMSG_FAILURES,
+                                              f"{key}.renamed" if key else None, priority)
+            if again:
+                raise ActionFailed("partial" if failed < len(parts) else (code or "401"))
+            target = now
+        return Delivered(user=target) if target != user else None
 
     async def greet_user(self, room, user, text):
-        await self._confirmed(self._text_lines("NOTICE", user, text), [user], PRIVMSG_FAILURES)
+        self._send_unconfirmed(self._text_lines("NOTICE", user, text))
 
     def _has_op(self, room: str) -> bool:
         return fold(self.nick) in self.ops.get(fold(room), set())
@@ -287,6 +376,7 @@ class IrcAdapter(Adapter):
 
     async def remove_from_room(self, room, user, reason, ban_seconds=None):
         await self._wait_for_op(room)
+        user = target = self.current_nick(user) if user else user
         lines = []
         mask = None
         if ban_seconds:
@@ -295,12 +385,13 @@ class IrcAdapter(Adapter):
             lines.append(f"MODE {clean(room)} +b {mask}")
         lines.append(f"KICK {clean(room)} {clean(user)} :{clean(reason)[:300]}")
         try:
-            await self._confirmed(lines, [room, user], KICK_FAILURES)
+            await self._confirmed(lines, [room, user], KICK_FAILURES, priority=self.URGENT)
         except ActionFailed as exc:
             if exc.code not in ("441", "401"):  # not in the channel (any more): removed
                 raise
         if mask is not None:
             self._schedule_unban(room, mask, ban_seconds)
+        return Delivered(user=target)
 
     def _schedule_unban(self, room: str, mask: str, seconds: float) -> None:
         async def lift() -> None:
@@ -316,7 +407,8 @@ class IrcAdapter(Adapter):
         if mention_all:  # name every operator of the moderators' channel: their clients highlight it
             ops = sorted(n for n in self.ops.get(fold(room), set()) if n != fold(self.nick))
             text = (", ".join(ops) + ": " + text) if ops else text
-        await self._confirmed(self._text_lines("PRIVMSG", room, text), [room], PRIVMSG_FAILURES, key)
+        await self._confirmed(self._text_lines("PRIVMSG", room, text), [room], PRIVMSG_FAILURES, key,
+                              priority=self.URGENT)
         return None
 
     async def readmit(self, room, user):
@@ -334,7 +426,7 @@ class IrcAdapter(Adapter):
 
     async def run(self, runner: "Runner") -> None:
         loop = asyncio.get_running_loop()
-        self._out, self._in = asyncio.Queue(), asyncio.Queue()
+        self._out, self._in = asyncio.PriorityQueue(), asyncio.Queue()
         self._tasks = [asyncio.create_task(self._sender()), asyncio.create_task(self._consumer(runner))]
         backoff = 1.0
         try:
@@ -366,6 +458,8 @@ class IrcAdapter(Adapter):
         self._registered.clear()
         self.members.clear()
         self.ops.clear()
+        self.accounts.clear()
+        self.caps, self._offered = set(), set()
         reactor = irc.client_aio.AioReactor(loop=loop)
         conn = reactor.server()
         conn.buffer_class = _ReplacingBuffer
@@ -391,9 +485,18 @@ class IrcAdapter(Adapter):
             if self.tls else irc.connection.AioFactory()
         self._conn = conn
         self.nick = self.wanted_nick
+        send_nick = conn.nick
+
+        def cap_ls_first(nick: str) -> None:
+            # CAP LS before NICK/USER: a server that registers a client at once would otherwise never
+            # let it negotiate (no SASL); with CAP LS first, registration waits for CAP END.
+            conn.send_raw("CAP LS 302")
+            conn.nick = send_nick
+            send_nick(nick)
+
+        conn.nick = cap_ls_first
         await conn.connect(self.host, self.port, self.nick, username=self.username, ircname=self.realname,
                            connect_factory=factory)
-        conn.send_raw("CAP LS 302")  # registration waits for CAP END
         self._connected.set()
 
     async def stop(self) -> None:
@@ -419,46 +522,88 @@ class IrcAdapter(Adapter):
             code = _ANY_FAILURE.get(event.type)
             if code is not None and event.arguments:
                 self._fail_waits(event.arguments[0], code)
+            if event.type in JOIN_FAILURES and event.arguments:
+                self._join_failed(event.arguments[0], JOIN_FAILURES[event.type])
         except Exception as exc:  # one malformed line must not stop the connection
             log.error("%s: error handling %s: %s", self.network, event.type, type(exc).__name__)
 
     def _fail_waits(self, target: str, code: str) -> None:
+        """A failure numeric about ``target``: counted against every action waiting on it (see _barrier)."""
         t = fold(target)
-        for future, targets, failures in self._waits.values():
+        for future, targets, failures, failed in self._waits.values():
             if t in targets and code in failures.values() and not future.done():
-                future.set_exception(ActionFailed(code))
+                failed.append(code)
 
     def _on_disconnect(self, event) -> None:
         self._registered.clear()
         self._connected.clear()
         self.members.clear()  # stale operator status must never authorise anyone
         self.ops.clear()
-        for future, _, _ in self._waits.values():
+        self.accounts.clear()
+        self.caps.clear()
+        if self._sasl_timer is not None:
+            self._sasl_timer.cancel()
+            self._sasl_timer = None
+        for future, _, _, _ in self._waits.values():
             if not future.done():
                 future.set_exception(ActionFailed("disconnected", definitive=False))
         if hasattr(self, "_disconnected"):
             self._disconnected.set()
 
+    WANTED_CAPS = frozenset({"account-tag", "account-notify", "extended-join", "multi-prefix", "cap-notify"})
+
     def _on_cap(self, event) -> None:
-        sub = event.arguments[0] if event.arguments else ""
+        """IRCv3 capability negotiation, afresh on every connection (``_connect`` clears what an earlier
+        connection had): a server restarted without its services offers no SASL, and asking for it
+        anyway leaves the bot unregistered until the server drops it."""
+        args = list(event.arguments or [])
+        sub = args[0] if args else ""
         if sub == "LS":
-            offered = set(" ".join(event.arguments[1:]).replace("*", "").split())
-            offered = {c.split("=")[0] for c in offered}
-            want = {"account-tag", "multi-prefix"} & offered
-            if self.sasl_account and self.sasl_password and "sasl" in offered:
-                want.add("sasl")
+            more = len(args) > 2 and args[1] == "*"  # CAP LS 302: more lines follow
+            self._offered |= {c.split("=")[0] for c in args[-1].split()}
+            if more:
+                return
+            want = self.WANTED_CAPS & self._offered
+            if self.sasl_account and self.sasl_password:
+                if "sasl" in self._offered:
+                    want = want | {"sasl"}
+                else:
+                    log.warning("%s: the server offers no SASL now (services down?); registering without it",
+                                self.network)
             if want:
                 self._conn.send_raw("CAP REQ :" + " ".join(sorted(want)))
             else:
                 self._conn.send_raw("CAP END")
         elif sub == "ACK":
-            self.caps |= set(" ".join(event.arguments[1:]).split())
-            if "sasl" in self.caps:
+            acked = set(args[-1].split())
+            self.caps |= acked
+            if "sasl" in acked and not self._registered.is_set():
                 self._conn.send_raw("AUTHENTICATE PLAIN")
-            else:
+                self._sasl_timer = asyncio.get_running_loop().call_later(self.sasl_wait, self._sasl_gave_up)
+            elif not self._registered.is_set():
                 self._conn.send_raw("CAP END")
         elif sub == "NAK":
+            if not self._registered.is_set():
+                self._conn.send_raw("CAP END")
+        elif sub == "DEL":
+            self.caps -= set(args[-1].split())
+        elif sub == "NEW":
+            new = (self.WANTED_CAPS & {c.split("=")[0] for c in args[-1].split()}) - self.caps
+            if new:
+                self._conn.send_raw("CAP REQ :" + " ".join(sorted(new)))
+
+    def _end_sasl(self) -> None:
+        if self._sasl_timer is not None:
+            self._sasl_timer.cancel()
+            self._sasl_timer = None
+        if self._conn is not None and self._conn.connected and not self._registered.is_set():
             self._conn.send_raw("CAP END")
+
+    def _sasl_gave_up(self) -> None:
+        self._sasl_timer = None
+        log.error("%s: SASL got no answer in %.0f s (services down?); registering without it", self.network,
+                  self.sasl_wait)
+        self._end_sasl()
 
     def _on_authenticate(self, event) -> None:
         if event.target == "+" or (event.arguments and event.arguments[0] == "+"):
@@ -466,11 +611,13 @@ class IrcAdapter(Adapter):
             self._conn.send_raw("AUTHENTICATE " + base64.b64encode(raw).decode())
 
     def _on_saslsuccess(self, event) -> None:
-        self._conn.send_raw("CAP END")
+        self._end_sasl()
 
     def _on_saslfail(self, event) -> None:
         log.error("%s: SASL authentication failed", self.network)
-        self._conn.send_raw("CAP END")
+        self._end_sasl()
+
+    _on_sasltoolong = _on_saslaborted = _on_saslalready = _on_saslfail
 
     def _on_nicknameinuse(self, event) -> None:
         if not self._registered.is_set():
@@ -483,7 +630,23 @@ class IrcAdapter(Adapter):
         if self.nickserv_password:
             self._send(f"PRIVMSG NickServ :IDENTIFY {self.nickserv_password}")
         for channel in self.channels:
-            self._send(f"JOIN {clean(channel)}")
+            key = self.channel_keys.get(fold(channel))
+            self._send(f"JOIN {clean(channel)}" + (f" {clean(key)}" if key else ""))
+
+    def _join_failed(self, channel: str, code: str) -> None:
+        """The server refused to let the bot join a channel: it is blind there. Logged, and the core tells
+        the channel's moderators; the bot counts as ready without it, so the other rooms are watched."""
+        name = self.by_fold.get(fold(channel))
+        if name is None or fold(channel) in self.members:
+            return
+        self.blind[fold(channel)] = code
+        log.error("%s: cannot join %s (%s): the bot is blind there", self.network, name, code)
+        self._in.put_nowait(RoomUnavailable(self.network, self.clock(), room=name, code=code))
+        self._check_ready()
+
+    def _check_ready(self) -> None:
+        if not self.ready.is_set() and all(fold(c) in self.members or fold(c) in self.blind for c in self.channels):
+            self._in.put_nowait("ready")
 
     def _on_pong(self, event) -> None:
         token = event.arguments[-1] if event.arguments else event.target
@@ -508,8 +671,7 @@ class IrcAdapter(Adapter):
         if name is not None:
             self._in.put_nowait(RoomReady(self.network, self.clock(), room=name,
                                           pinned_digest=self.store.get(self._key(name)), pinned_ref=None))
-            if all(fold(c) in self.members for c in self.channels):
-                self._in.put_nowait("ready")
+            self._check_ready()
 
     def _on_banlist(self, event) -> None:
         """367: channel, mask, setter, set time. Lift the bot's own bans once their time is up.
@@ -542,17 +704,27 @@ class IrcAdapter(Adapter):
                 if sign == "+" and fold(param) == fold(self.nick) and channel in self._op_granted:
                     self._op_granted[channel].set()
 
-    def _remember(self, event) -> None:
+    def _remember(self, event) -> str | None:
+        """Note the sender's host (for ban masks) and, where account-tag is in use, their account as this
+        line says it (a line without the tag means: not logged in). Returns that account."""
         src = event.source
         if src is not None and getattr(src, "host", None):
             self.hosts[fold(src.nick)] = src.host
+        if src is None or "account-tag" not in self.caps:
+            return None
         tags = {t["key"]: t["value"] for t in (event.tags or [])}
-        if "account" in tags and src is not None:
-            self.accounts[fold(src.nick)] = (tags["account"], time.monotonic())
+        account = tags.get("account") or None
+        self.accounts[fold(src.nick)] = account
+        return account
 
     def _on_join(self, event) -> None:
         self._remember(event)
         channel, nick = fold(event.target), event.source.nick
+        self.renamed.pop(fold(nick), None)  # someone (else) has this nick now
+        if "extended-join" in self.caps and event.arguments:  # JOIN #chan account :realname
+            self.accounts[fold(nick)] = None if event.arguments[0] == "*" else event.arguments[0]
+        if fold(nick) == fold(self.nick):
+            self.blind.pop(channel, None)
         self.members.setdefault(channel, set()).add(fold(nick))
         if fold(nick) == fold(self.nick):
             return
@@ -569,9 +741,16 @@ class IrcAdapter(Adapter):
 
     def _on_part(self, event) -> None:
         self._gone(fold(event.target), event.source.nick)
+        self.accounts.pop(fold(event.source.nick), None)
 
     def _on_kick(self, event) -> None:
         self._gone(fold(event.target), event.arguments[0])
+        self.accounts.pop(fold(event.arguments[0]), None)
+
+    def _on_account(self, event) -> None:
+        """account-notify: ``ACCOUNT name`` after a login, ``ACCOUNT *`` after a logout."""
+        account = event.target or (event.arguments[0] if event.arguments else "*")
+        self.accounts[fold(event.source.nick)] = None if account == "*" else account
 
     def _on_quit(self, event) -> None:
         nick = event.source.nick
@@ -590,10 +769,18 @@ class IrcAdapter(Adapter):
                     nicks.discard(old)
                     nicks.add(new)
         self.accounts.pop(old, None)  # a new nick proves nothing about the account
+        self.accounts.pop(new, None)
+        now = time.monotonic()
+        for k in [k for k, (_, when) in self.renamed.items() if now - when > self.RENAME_MEMORY]:
+            del self.renamed[k]
+        if old != fold(self.nick) and new != old:
+            # open cases follow the person, not the nick (see ``current_nick``)
+            self.renamed[old] = (event.target, time.monotonic())
+            self.renamed.pop(new, None)
+            self._in.put_nowait(NickChange(self.network, self.clock(), old=event.source.nick, new=event.target))
 
     def _on_whoisaccount(self, event) -> None:
         nick, account = event.arguments[0], event.arguments[1]
-        self.accounts[fold(nick)] = (account, time.monotonic())
         future = self._whois.get(fold(nick))
         if future is not None and not future.done():
             future.set_result(account)
@@ -627,30 +814,38 @@ class IrcAdapter(Adapter):
         return True
 
     def _on_pubmsg(self, event) -> None:
-        self._remember(event)
-        self._queue_channel_line(event.source.nick, event.target, event.arguments[0])
+        account = self._remember(event)
+        self._queue_channel_line(event.source.nick, event.target, event.arguments[0], account)
 
-    def _queue_channel_line(self, nick: str, target: str, text: str) -> None:
+    def _on_pubnotice(self, event) -> None:
+        """A NOTICE to the channel: read for risk like any line (a person may write one), never a command."""
+        if event.source is None or "!" not in str(event.source):
+            return  # from the server itself
+        account = self._remember(event)
+        self._queue_channel_line(event.source.nick, event.target, event.arguments[0], account, notice=True)
+
+    def _queue_channel_line(self, nick: str, target: str, text: str, account: str | None = None,
+                            notice: bool = False) -> None:
         if fold(nick) == fold(self.nick):
             return  # never react to our own lines
         name = self.by_fold.get(fold(target))
         if name is not None:
-            self._in.put_nowait(("pubmsg", name, nick, text))
+            self._in.put_nowait(("pubmsg", name, nick, text, account, notice))
 
     def _on_privmsg(self, event) -> None:
         self._remember(event)
-        if fold(event.source.nick) == fold(self.nick) or event.source.nick.lower().endswith("serv"):
-            return  # ignore ourselves and services bots
+        if fold(event.source.nick) == fold(self.nick) or fold(event.source.nick) in self.services:
+            return  # ignore ourselves and the network's services (only those named, never "*serv")
         self._in.put_nowait(PrivateMessage(self.network, self.clock(), sender=event.source.nick,
                                            text=event.arguments[0]))
 
     async def _account(self, nick: str) -> str | None:
-        """The services account of ``nick``: from account-tag if seen recently, else by WHOIS."""
-        known = self.accounts.get(fold(nick))
-        if known is not None and time.monotonic() - known[1] < 60:
-            return known[0]
-        if "account-tag" in self.caps:
-            return None
+        """The services account of ``nick`` now, for a line that may be a command from someone who is not
+        an operator. Where the server keeps us told (account-notify with extended-join) the table is
+        current; otherwise ask by WHOIS every time: an answer from a minute ago may belong to someone
+        who has since logged out or left."""
+        if {"account-notify", "extended-join"} <= self.caps and fold(nick) in self.accounts:
+            return self.accounts[fold(nick)]
         future = self._whois.get(fold(nick))
         if future is None or future.done():
             future = asyncio.get_running_loop().create_future()
@@ -680,14 +875,15 @@ class IrcAdapter(Adapter):
                         self.ready.set()
                         continue
                     if isinstance(item, tuple):
-                        _, name, nick, text = item
+                        _, name, nick, text, account, notice = item
                         channel = fold(name)
                         operator = fold(nick) in self.ops.get(channel, set())
-                        account = None
-                        if not operator and text[:1] and not text[:1].isalnum() and not text[:1].isspace():
-                            account = await self._account(nick)  # only lines that may be commands
+                        if "account-tag" not in self.caps:  # else the line's own tag said it
+                            account = None
+                            if not operator and text[:1] and not text[:1].isalnum() and not text[:1].isspace():
+                                account = await self._account(nick)  # only lines that may be commands
                         item = Message(self.network, self.clock(), room=name, sender=nick, text=text,
-                                       authority=Authority(operator=operator, account=account))
+                                       authority=Authority(operator=operator, account=account), notice=notice)
                     events.append(item)
                 except Exception as exc:
                     log.error("%s: error reading an event: %s", self.network, type(exc).__name__)
@@ -713,4 +909,5 @@ def create(net: "NetworkConfig", *, store: KeyValueStore, rooms: list[str], **op
         nickserv_password=secret("nickserv_password_env"), flood_burst=float(s.get("flood_burst", 4)),
         flood_rate=float(s.get("flood_rate", 1.0)), max_ban_seconds=options.get("max_ban_seconds"),
         tls_ca_file=s.get("tls_ca_file"), clock=options.get("clock", time.time),
-        op_wait=float(s.get("op_wait", 10.0)))
+        op_wait=float(s.get("op_wait", 10.0)), services=list(s.get("services") or DEFAULT_SERVICES),
+        channel_keys=options.get("channel_keys"))

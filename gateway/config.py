@@ -7,7 +7,7 @@ secret itself is refused.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -49,6 +49,7 @@ class Config:
     directory: CrisisDirectory
     policies: dict[str, Policy]
     limits: GatewayLimits = GatewayLimits()
+    channel_keys: dict[tuple[str, str], str] = field(default_factory=dict)  # (network, room) -> IRC key
 
 
 def load_config(path: str | Path) -> Config:
@@ -110,10 +111,11 @@ def load_config(path: str | Path) -> Config:
         raw_rooms = []
     seen = set()
     mod_rooms: list[tuple] = []  # (key path, network, room, set here rather than by the policy)
+    channel_keys: dict[tuple[str, str], str] = {}
     for i, raw in enumerate(raw_rooms):
         p = ("rooms", i)
         r = c.mapping(p, raw, required=("network", "room"),
-                      optional=("policy", "region", "moderators_room", "moderators_network", "name"))
+                      optional=("policy", "region", "moderators_room", "moderators_network", "name", "key"))
         if r is None:
             continue
         net = r.get("network")
@@ -157,6 +159,14 @@ def load_config(path: str | Path) -> Config:
         name = c.string(p + ("name",), r["name"], max_len=100) if r.get("name") is not None else None
         if name is MISSING:
             continue
+        if r.get("key") is not None:  # an IRC channel key (+k): the bot cannot join without it
+            key = c.string(p + ("key",), r["key"], max_len=50)
+            if networks[net].type != "irc":
+                c.error(p + ("key",), "channel keys exist on IRC only", key=True)
+            elif isinstance(key, str) and any(ch.isspace() or ch == "," for ch in key):
+                c.error(p + ("key",), "a channel key has no spaces or commas")
+            elif isinstance(key, str):
+                channel_keys[(net, room)] = key
         rooms.append(RoomBinding(net, room, policy, region, mod_net, mod_room,
                                  network_type=networks[net].type, name=name))
     for p, mod_net, mod_room, here in mod_rooms:
@@ -168,7 +178,7 @@ def load_config(path: str | Path) -> Config:
                                                               "moderators.room)"))
     limits = _gateway_limits(c, top.get("limits", {}))
     c.raise_if_errors()
-    return Config(path, base / event_log, dirs, networks, rooms, directory, policies, limits)
+    return Config(path, base / event_log, dirs, networks, rooms, directory, policies, limits, channel_keys)
 
 
 def _gateway_limits(c: Checker, raw: Any) -> GatewayLimits:

@@ -27,8 +27,8 @@ from typing import Callable, Iterable, Sequence
 from . import actions as A
 from .crisis import ISO_REGIONS, CrisisDirectory
 from .detect import Detection, Detector
-from .events import (ActionOutcome, Authority, Event, Join, Leave, Message, PrivateMessage, ReloadResult,
-                     RoomReady, Tick)
+from .events import (ActionOutcome, Authority, Event, Join, Leave, Message, NickChange, PrivateMessage,
+                     ReloadResult, RoomReady, RoomUnavailable, Tick)
 from .policy import ALERT_PRIORITIES, GatewayLimits, Policy
 from .quotes import own_words
 
@@ -81,7 +81,8 @@ class RoomBinding:
         return bool(
             (authority.power_level is not None and authority.power_level >= mods.power_level)
             or authority.operator
-            or (authority.account is not None and authority.account in mods.accounts)
+            or (authority.account is not None  # services accounts are case-insensitive (Anope, Atheme)
+                and authority.account.casefold() in {a.casefold() for a in mods.accounts})
         )
 
 
@@ -220,6 +221,10 @@ class Engine:
             return self._on_private(event)
         if isinstance(event, Tick):
             return self._on_tick(event)
+        if isinstance(event, NickChange):
+            return self._on_nick_change(event)
+        if isinstance(event, RoomUnavailable):
+            return self._on_room_unavailable(event)
         if isinstance(event, ReloadResult):
             from .commands import after_reload
 
@@ -553,9 +558,18 @@ class Engine:
             return self._after_guidelines_pin(key, out)  # type: ignore[arg-type]
         return []
 
+    def _follow(self, case: Case, out: ActionOutcome) -> None:
+        """The network says the person's id changed while the action ran (IRC nick): follow them."""
+        if out.user and out.user != case.user:
+            self._rename(case.binding.network, case.user, out.user)
+
     def _after_dm(self, case: Case, out: ActionOutcome) -> list[A.Action]:
         b = case.binding
+        self._follow(case, out)
         case.dm = "delivered" if out.ok else f"not delivered ({out.code or 'unknown'})"
+        if out.code == "partial":
+            case.dm = ("only partly delivered: they changed nick in the middle of it and the rest did not "
+                       "reach them")
         case.dm_attempted = True
         if out.ok:
             case.dm_accepted = True
@@ -605,6 +619,7 @@ class Engine:
 
     def _after_removal(self, case: Case, out: ActionOutcome) -> list[A.Action]:
         b = case.binding
+        self._follow(case, out)
         case.removal = "done" if out.ok else f"FAILED ({out.code or 'unknown'}): still in the room"
         rec = self.record(b.network, "removed" if out.ok else "removal_failed", room=b.room,
                           user=case.user, outcome="ok" if out.ok else "failed", code=out.code,
@@ -759,6 +774,36 @@ class Engine:
         text = binding.policy.render("private_reply", **self.render_fields(binding))
         return [A.SendPrivate(self._id(), ev.network, user=ev.sender, text=text, purpose="resources"),
                 self.record(ev.network, "private_reply", user=ev.sender)]
+
+    def _on_nick_change(self, ev: NickChange) -> list[A.Action]:
+        self._rename(ev.network, ev.old, ev.new)
+        return []
+
+    def _rename(self, network: str, old: str, new: str) -> None:
+        """Open cases, the outreach limit and cooldowns follow a person who changed their id (IRC nick),
+        so alerts name them as they are now and a new nick brings no second full crisis message."""
+        st = self.state
+        for case in st.cases.values():
+            if case.open and case.binding.network == network and case.user == old:
+                case.user = new
+        for table in (st.outreach, st.cooldowns):
+            if (network, old) in table:
+                table[(network, new)] = table.pop((network, old))
+
+    def _on_room_unavailable(self, ev: RoomUnavailable) -> list[A.Action]:
+        """The bot could not join a watched room: nobody at risk there will be noticed. Tell its
+        moderators (once every 10 minutes at most), with what to do."""
+        b = self.rooms.get((ev.network, ev.room))
+        rec = self.record(ev.network, "room_unavailable", room=ev.room, code=ev.code)
+        if b is None or b.moderators_room is None or not self._once("blind", ev.network, ev.room, ev.ts):
+            return [rec]
+        why = {"471": "the channel is full", "473": "it is invite-only", "474": "the bot is banned",
+               "475": "the channel key is wrong or missing (set `key` for this room in the config)",
+               "477": "the channel needs a registered, identified account"}.get(ev.code, "the server refused")
+        text = (f"[HIGH] The safety bot cannot join {b.display_name} ({ev.network}): {why} (numeric {ev.code}). "
+                f"It is blind there: nobody at risk in that room will be noticed until this is fixed.")
+        return [rec, A.AlertModerators(self._id(), b.moderators_network, room=b.moderators_room, text=text,
+                                       priority="high", source_network=b.network, source_room=b.room)]
 
     def _binding_for_person(self, network: str, user: str) -> RoomBinding | None:
         """The room whose moderators look after a private conversation: the person's latest case, else

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 
 __all__ = [
     "Authority", "Event", "RoomReady", "Message", "PrivateMessage", "Join", "Leave", "ActionOutcome",
-    "ReloadResult", "Tick",
+    "ReloadResult", "Tick", "NickChange", "RoomUnavailable",
 ]
 
 
@@ -73,6 +73,23 @@ class Leave(Event):
 
 
 @dataclass(frozen=True)
+class NickChange(Event):
+    """A person's network id changed (IRC NICK): open cases follow the person, not the old name."""
+
+    old: str
+    new: str
+
+
+@dataclass(frozen=True)
+class RoomUnavailable(Event):
+    """The bot cannot be in ``room`` (IRC: a JOIN refused with ``code``, e.g. 475 for a wrong key): it is
+    blind there, and the moderators must know."""
+
+    room: str
+    code: str
+
+
+@dataclass(frozen=True)
 class ActionOutcome(Event):
     """The result of executing one action, fed back to the engine (as h11 takes bytes back).
 
@@ -86,6 +103,7 @@ class ActionOutcome(Event):
     ref: str | None = None
     code: str | None = None
     definitive: bool = True
+    user: str | None = None  # the person's id now, if the network says it changed (IRC nick change)
 
 
 @dataclass(frozen=True)

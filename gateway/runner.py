@@ -14,7 +14,7 @@ import time
 from collections import deque
 from typing import Callable
 
-from adapters.base import ActionFailed, Adapter
+from adapters.base import ActionFailed, Adapter, Delivered
 
 from . import actions as A
 from .engine import Engine
@@ -120,6 +120,8 @@ class Runner:
             return ActionOutcome(action.network, self.clock(), action.id, ok=False,
                                  code=type(exc).__name__, definitive=False)
         log.info("%s done on %s (case %s)", kind, action.network, action.case)
+        if isinstance(ref, Delivered):
+            return ActionOutcome(action.network, self.clock(), action.id, ok=True, ref=ref.ref, user=ref.user)
         return ActionOutcome(action.network, self.clock(), action.id, ok=True, ref=ref)
 
     @staticmethod
@@ -128,8 +130,7 @@ class Runner:
         if isinstance(a, A.SendPrivate):
             return await adapter.send_private(a.user, a.text, key=key)
         if isinstance(a, A.RemoveFromRoom):
-            await adapter.remove_from_room(a.room, a.user, a.reason, a.ban_seconds)
-            return None
+            return await adapter.remove_from_room(a.room, a.user, a.reason, a.ban_seconds)
         if isinstance(a, A.RedactMessage):
             await adapter.redact_message(a.room, a.ref, a.reason)
             return None
@@ -140,6 +141,9 @@ class Runner:
             await adapter.readmit(a.room, a.user)
             return None
         if isinstance(a, A.PostNotice):
+            if a.purpose == "reply":
+                await adapter.post_reply(a.room, a.text)
+                return None
             return await adapter.post_notice(a.room, a.text)
         if isinstance(a, A.PinNotice):
             return await adapter.pin_notice(a.room, a.ref, a.replaces)

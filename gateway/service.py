@@ -58,9 +58,10 @@ class Service:
                 except ImportError:
                     raise AdapterUnavailable(f"network {name}: the {net.type} adapter is not available "
                                              "in this version") from None
+                keys = {room: key for (n, room), key in self.config.channel_keys.items() if n == name}
                 self.adapters[name] = module.create(net, store=self.log, rooms=rooms_on(self.config, name),
                                                     max_ban_seconds=max_ban_seconds(self.config, name),
-                                                    clock=clock)
+                                                    clock=clock, channel_keys=keys)
         except Exception:
             self.log.close()
             raise

@@ -49,7 +49,7 @@ class IrcWorld:
         return p
 
     def write_config(self, extra_networks: str = "", room_extra: str = "", tls: bool = False,
-                     op_wait: float = 10.0) -> Path:
+                     op_wait: float = 10.0, flood: tuple[float, float] = (100, 100), network_extra: str = "") -> Path:
         (self.dir / "policies").mkdir(exist_ok=True)
         (self.dir / "policies" / "peer.yaml").write_text(textwrap.dedent(f"""
             extends: default
@@ -74,10 +74,10 @@ class IrcWorld:
                 tls: {"true" if tls else "false"}
                 tls_ca_file: {self.server.ca_file}
                 nick: {self.bot_nick}
-                flood_burst: 100
-                flood_rate: 100
+                flood_burst: {flood[0]}
+                flood_rate: {flood[1]}
                 op_wait: {op_wait}
-        """) + extra_networks + textwrap.dedent(f"""
+        """) + textwrap.indent(textwrap.dedent(network_extra), "    ") + extra_networks + textwrap.dedent(f"""
             rooms:
               - network: irc
                 room: "{self.group}"
