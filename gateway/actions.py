@@ -112,6 +112,7 @@ class OpenCase(Action):
     kind: str = "risk"
     observe: bool = False
     moderator: bool = False  # the person is a moderator of the room: never removed automatically
+    raid: bool = False  # opened while the room was raided: never removed automatically
 
 
 @dataclass(frozen=True)

@@ -328,7 +328,8 @@ class Engine:
         st.cases[case.id] = case
         out: list[A.Action] = [
             A.OpenCase(self._id(), ev.network, room=ev.room, user=ev.sender, tier=detection.tier,
-                       rules=rules, ref=ev.ref, observe=observe, moderator=case.moderator, case=case.id),
+                       rules=rules, ref=ev.ref, observe=observe, moderator=case.moderator, raid=case.raid,
+                       case=case.id),
             self.record(ev.network, "risk_detected", room=ev.room, user=ev.sender, tier=detection.tier,
                         rules=rules, outcome="observe" if observe else "act", case=case.id),
         ]
@@ -500,7 +501,7 @@ class Engine:
                 continue  # the room or tier is gone from the config; the event log keeps the record
             case = Case(row["case_id"], b, row["user"], Detection(row["tier"], tuple(row["rules"])), row["ref"],
                         now, observe=row["observe"], kind=row["kind"], resumed=True,
-                        moderator=row.get("moderator", False))
+                        moderator=row.get("moderator", False), raid=row.get("raid", False))
             self.state.cases[case.id] = case
             out.append(self.record(b.network, "case_resumed", room=b.room, user=case.user, case=case.id))
             out += self._resume(case, row["dm"], row["removal"], row["alert"], row.get("dedupe", False))

@@ -77,6 +77,7 @@ CREATE TABLE IF NOT EXISTS journal (
   {_text('sealed_ref', 600, '0-9a-f')},
   {_text('ref_digest', 34, 'r_0-9a-f')},
   moderator INTEGER NOT NULL DEFAULT 0 CHECK (moderator IN (0, 1)),
+  raid INTEGER NOT NULL DEFAULT 0 CHECK (raid IN (0, 1)),
   tier TEXT NOT NULL CHECK (tier IN ('concern', 'high', 'imminent')),
   {_text('rules', 512, 'a-z0-9_.,')} NOT NULL,
   {_text('kind', 16, 'a-z')} NOT NULL,
@@ -93,6 +94,7 @@ _JOURNAL_ADDED = {
     "sealed_ref": f"{_text('sealed_ref', 600, '0-9a-f')}",
     "ref_digest": f"{_text('ref_digest', 34, 'r_0-9a-f')}",
     "moderator": "moderator INTEGER NOT NULL DEFAULT 0 CHECK (moderator IN (0, 1))",
+    "raid": "raid INTEGER NOT NULL DEFAULT 0 CHECK (raid IN (0, 1))",
 }
 _KEY_CHECK = "key_check"  # meta row: proves which key file belongs to this database
 
@@ -239,24 +241,24 @@ class EventLog:
                 self.write(action, ts)
                 self.journal_open(action.case, action.network, action.room, action.user, action.ref,
                                   action.tier, action.rules, action.kind, ts, "pending", "pending", "pending",
-                                  action.observe, action.moderator)
+                                  action.observe, action.moderator, action.raid)
         except sqlite3.Error as exc:
             raise EventLogError(f"event log write failed: {type(exc).__name__}") from None
 
     def journal_open(self, case: str, network: str, room: str, user: str, ref: str | None, tier: str,
                      rules: tuple[str, ...], kind: str, ts: float, dm: str, removal: str, alert: str,
-                     observe: bool, moderator: bool = False) -> None:
+                     observe: bool, moderator: bool = False, raid: bool = False) -> None:
         """The message id (``ref``) is kept sealed, like the person's id, only until the case finishes
         (an alert's link and a redaction need it); what stays is its keyed digest, which recognises the
         message if the network delivers it again but cannot be used to fetch it."""
         try:
             self.db.execute(
                 "INSERT OR IGNORE INTO journal (case_id, network, room, sealed, subject, sealed_ref, ref_digest,"
-                " moderator, tier, rules, kind, opened_ts, dm, removal, alert, observe)"
-                " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                " moderator, raid, tier, rules, kind, opened_ts, dm, removal, alert, observe)"
+                " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
                 (case, network, room, self.seal(user), self.pseudonym(network, user),
                  self.seal(ref) if ref else None, self.ref_digest(network, ref) if ref else None,
-                 int(moderator), tier, ",".join(rules), kind, int(ts * 1000), dm, removal, alert,
+                 int(moderator), int(raid), tier, ",".join(rules), kind, int(ts * 1000), dm, removal, alert,
                  int(observe)))
         except sqlite3.Error as exc:
             raise EventLogError(f"journal write failed: {type(exc).__name__}") from None
@@ -279,7 +281,7 @@ class EventLog:
 
     def journal_unfinished(self) -> list[dict[str, Any]]:
         cols = ("case_id", "network", "room", "sealed", "sealed_ref", "tier", "rules", "kind", "opened_ts", "dm",
-                "removal", "alert", "observe", "moderator")
+                "removal", "alert", "observe", "moderator", "raid")
         rows = self.db.execute(f"SELECT {', '.join(cols)} FROM journal WHERE finished = 0 AND sealed IS NOT"
                                " NULL ORDER BY opened_ts").fetchall()
         out = []
@@ -288,7 +290,7 @@ class EventLog:
             d["user"] = self.unseal(d.pop("sealed"))
             sealed_ref = d.pop("sealed_ref")
             d["ref"] = self.unseal(sealed_ref) if sealed_ref else None
-            d["moderator"] = bool(d["moderator"])
+            d["moderator"], d["raid"] = bool(d["moderator"]), bool(d["raid"])
             d["rules"] = tuple(r for r in d["rules"].split(",") if r)
             d["opened_ts"] = d["opened_ts"] / 1000
             d["observe"] = bool(d["observe"])

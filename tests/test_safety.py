@@ -363,3 +363,29 @@ def test_limits_are_set_in_policy_and_checked(write):
     assert p.limits.cases_per_room == 50 and p.limits.window == 600
     with pytest.raises((ConfigError, ConfigErrors), match="limits.cases_per_room"):
         PolicyLoader().load(str(write("bad.yaml", GOOD + "limits:\n  cases_per_room: many\n")))
+
+
+def test_a_database_from_before_keeps_working_and_loses_its_clear_message_ids(tmp_path):
+    """Databases written before finding 6 kept message ids in the clear: opening one migrates them (a
+    digest for every case; sealed for a case still running) and the clear ids are gone."""
+    import sqlite3
+
+    from gateway.eventlog import EventLog
+
+    db = sqlite3.connect(tmp_path / "gateway.db")
+    db.execute("CREATE TABLE journal (case_id TEXT PRIMARY KEY, network TEXT NOT NULL, room TEXT NOT NULL,"
+               " sealed TEXT, subject TEXT NOT NULL, ref TEXT, tier TEXT NOT NULL, rules TEXT NOT NULL,"
+               " kind TEXT NOT NULL, opened_ts INTEGER NOT NULL, dm TEXT NOT NULL, removal TEXT NOT NULL,"
+               " alert TEXT NOT NULL, observe INTEGER NOT NULL, finished INTEGER NOT NULL DEFAULT 0) STRICT")
+    db.execute("INSERT INTO journal VALUES ('done1', 'mx', '!r:t', NULL, 'p_00', '$OldFinished', 'high', 'x',"
+               " 'risk', 1, 'done', 'done', 'done', 0, 1)")
+    db.commit()
+    db.close()
+    (tmp_path / "gateway.key").write_text("cd" * 32)
+    log = EventLog(tmp_path / "gateway.db")
+    assert log.ref_digest("mx", "$OldFinished") in log.journal_refs()
+    log.close()
+    for path in tmp_path.iterdir():
+        assert b"$OldFinished" not in path.read_bytes(), path.name
+    raw = sqlite3.connect(tmp_path / "gateway.db")
+    assert raw.execute("SELECT count(*) FROM journal WHERE ref IS NOT NULL").fetchone()[0] == 0
