@@ -175,6 +175,7 @@ class IrcAdapter(Adapter):
         self.sasl_wait = sasl_wait  # an AUTHENTICATE nobody answers (services gone) must not hang registration
         self._sasl_timer: asyncio.TimerHandle | None = None
         self._op_granted: dict[str, asyncio.Event] = {}
+        self._pending_topics: dict[str, list[str]] = {}  # folded channel -> TOPIC line waiting for +o
         self.ready = asyncio.Event()
         self.members: dict[str, set[str]] = {}  # folded channel -> folded nicks
         self.ops: dict[str, set[str]] = {}  # folded channel -> folded nicks with +o
@@ -326,8 +327,17 @@ class IrcAdapter(Adapter):
         return ref
 
     async def set_topic(self, room, text):
+        """Set the topic; on a +t channel where the bot is not an operator yet (just joined, waiting for
+        ChanServ or a moderator), it is set as soon as the bot is given operator status."""
         lines = self._text_lines("TOPIC", room, text)[:1]
-        await self._confirmed(lines, [room], KICK_FAILURES)
+        try:
+            await self._confirmed(lines, [room], KICK_FAILURES)
+            self._pending_topics.pop(fold(room), None)
+        except ActionFailed as exc:
+            if exc.code != "482":
+                raise
+            self._pending_topics[fold(room)] = lines
+            log.info("%s: topic of %s waits for operator status", self.network, room)
 
     async def post_reply(self, room, text):
         self._send_unconfirmed(self._text_lines("NOTICE", room, text))
@@ -701,8 +711,11 @@ class IrcAdapter(Adapter):
             if mode == "o" and param:
                 ops = self.ops.setdefault(channel, set())
                 (ops.add if sign == "+" else ops.discard)(fold(param))
-                if sign == "+" and fold(param) == fold(self.nick) and channel in self._op_granted:
-                    self._op_granted[channel].set()
+                if sign == "+" and fold(param) == fold(self.nick):
+                    if channel in self._op_granted:
+                        self._op_granted[channel].set()
+                    for line in self._pending_topics.pop(channel, []):
+                        self._send(line)
 
     def _remember(self, event) -> str | None:
         """Note the sender's host (for ban masks) and, where account-tag is in use, their account as this

@@ -302,6 +302,21 @@ def inspircd(tmp_path):
     server.stop()
 
 
+@pytest.fixture(params=["ngircd", "inspircd"])
+def any_ircd(request, tmp_path):
+    """A fresh server for one test, once ngircd and once InspIRCd with Anope services."""
+    if request.param == "ngircd":
+        if ngircd_path() is None:
+            pytest.skip("ngircd is not installed: apt-get install ngircd")
+        server = Ngircd(tmp_path / "ngircd").start()
+    else:
+        if inspircd_paths() is None:
+            pytest.skip("inspircd and anope are not installed: apt-get install inspircd anope")
+        server = Inspircd(tmp_path / "inspircd").start()
+    yield server
+    server.stop()
+
+
 @pytest.fixture
 def ngircd(tmp_path):
     """A fresh ngircd for one test (a test that restarts or crashes things gets its own server)."""

@@ -1,4 +1,5 @@
-"""SIGKILL at random points of the at-risk flow, then a restart: against real Synapse and real ngircd.
+"""SIGKILL at random points of the at-risk flow, then a restart: against a real Synapse, and real ngircd
+and InspIRCd (with Anope services).
 
 After each restart, every recorded case ends with its private message delivered once (on IRC at most
 the one line in flight at the kill is repeated, none lost), the removal done, and the moderators
@@ -21,7 +22,7 @@ import pytest
 from gateway.eventlog import EventLog
 from gateway.homeserver import Person
 
-from .ircd import IrcPerson, ngircd  # noqa: F401  (ngircd is a fixture)
+from .ircd import IrcPerson, any_ircd  # noqa: F401  (a fixture: ngircd, then InspIRCd with Anope)
 from .matrix_world import make_world
 from .test_cli import GATEWAY
 
@@ -123,7 +124,8 @@ async def test_sigkill_during_the_flow_on_matrix(homeserver, tmp_path):
 
 
 
-async def test_sigkill_during_the_flow_on_irc(ngircd, tmp_path):
+async def test_sigkill_during_the_flow_on_irc(any_ircd, tmp_path):
+    server = any_ircd
     tag = secrets.token_hex(3)
     group, mods, bot = f"#grp{tag}", f"#mods{tag}", f"bot{tag}"
     (tmp_path / "policies").mkdir()
@@ -142,7 +144,7 @@ async def test_sigkill_during_the_flow_on_irc(ngircd, tmp_path):
           irc:
             type: irc
             host: 127.0.0.1
-            port: {ngircd.port}
+            port: {server.port}
             nick: {bot}
             flood_burst: 100
             flood_rate: 100
@@ -151,7 +153,7 @@ async def test_sigkill_during_the_flow_on_irc(ngircd, tmp_path):
             room: "{group}"
             policy: peer
     """))
-    mod = await IrcPerson(ngircd.port, f"mod{tag}").connect()
+    mod = await IrcPerson(server.port, f"mod{tag}").connect()
     for c in (group, mods):
         await mod.join(c)
     rng = random.Random(1122)
@@ -168,7 +170,7 @@ async def test_sigkill_during_the_flow_on_irc(ngircd, tmp_path):
     try:
         await op_the_bot(0)
         for i in range(RUNS):
-            p = await IrcPerson(ngircd.port, f"p{i}{tag}").connect()
+            p = await IrcPerson(server.port, f"p{i}{tag}").connect()
             people.append(p)
             await p.join(group)
             joins = len(mod.find(f":{bot}!", "JOIN", mods))

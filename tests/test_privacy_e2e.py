@@ -1,4 +1,5 @@
-"""The privacy canary, end to end: the real ``gateway run`` process on a real Synapse and a real ngircd.
+"""The privacy canary, end to end: the real ``gateway run`` process on a real Synapse and a real IRC server
+(ngircd, then InspIRCd with Anope services).
 
 A unique marker goes through every tier and every command path on both networks while the gateway
 logs at DEBUG. Afterwards the marker appears in no file the gateway wrote (database, WAL, key file)
@@ -17,7 +18,7 @@ import textwrap
 
 import pytest
 
-from .ircd import IrcPerson, ngircd  # noqa: F401  (ngircd is a fixture)
+from .ircd import IrcPerson, any_ircd  # noqa: F401  (a fixture: ngircd, then InspIRCd with Anope)
 from .matrix_world import make_world
 from .test_cli import GATEWAY
 
@@ -30,12 +31,13 @@ PUBLIC_COMMANDS = [f"!help {MARK}", f"!resources {MARK}", f"!pause {MARK}", f"!c
 
 
 
-async def test_marker_appears_nowhere_the_gateway_wrote(homeserver, ngircd, tmp_path):
+async def test_marker_appears_nowhere_the_gateway_wrote(homeserver, any_ircd, tmp_path):
+    server = any_ircd
     world = await make_world(homeserver, tmp_path)
     kit, ana, mod = world.people["kit"], world.people["ana"], world.mod
     tag = secrets.token_hex(3)
     group, mods, bot_nick = f"#grp{tag}", f"#mods{tag}", f"bot{tag}"
-    irc_mod = await IrcPerson(ngircd.port, f"mod{tag}").connect()
+    irc_mod = await IrcPerson(server.port, f"mod{tag}").connect()
     for channel in (group, mods):
         await irc_mod.join(channel)
     matrix_password = os.environ[next(k for k in os.environ if k.startswith("GATEWAY_TEST_SECRET_")
@@ -46,7 +48,7 @@ async def test_marker_appears_nowhere_the_gateway_wrote(homeserver, ngircd, tmp_
           irc:
             type: irc
             host: 127.0.0.1
-            port: {ngircd.port}
+            port: {server.port}
             nick: {bot_nick}
             nickserv_password_env: CANARY_NICKSERV
             flood_burst: 100
@@ -84,8 +86,8 @@ async def test_marker_appears_nowhere_the_gateway_wrote(homeserver, ngircd, tmp_
         await kit.say(dm_room, f"talk {MARK}")
 
         # IRC: the same paths
-        kit_irc = await IrcPerson(ngircd.port, f"kit{tag}").connect()
-        ana_irc = await IrcPerson(ngircd.port, f"ana{tag}").connect()
+        kit_irc = await IrcPerson(server.port, f"kit{tag}").connect()
+        ana_irc = await IrcPerson(server.port, f"ana{tag}").connect()
         for p in (kit_irc, ana_irc):
             await p.join(group)
         for i, line in enumerate(RISK_LINES):
