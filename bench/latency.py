@@ -32,8 +32,8 @@ from gateway.service import Service  # noqa: E402
 BENCH_POLICY = """extends: default
 name: bench
 limits:
-  cases_per_room: 1000000
-  private_messages_per_room: 1000000
+  cases_per_room: 100000
+  private_messages_per_room: 100000
 """
 
 def pct(values: list[float], p: float) -> float:
