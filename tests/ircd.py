@@ -292,12 +292,22 @@ def _terminate(process: subprocess.Popen | None) -> None:
             process.wait()
 
 
+def start_server(kind: str, directory: Path):
+    """Start a fresh server of ``kind`` ("ngircd" or "inspircd", the latter with Anope), or skip (a
+    failure under CI) when its packages are not installed."""
+    if kind == "ngircd":
+        if ngircd_path() is None:
+            pytest.skip("ngircd is not installed: apt-get install ngircd")
+        return Ngircd(directory / "ngircd").start()
+    if inspircd_paths() is None:
+        pytest.skip("inspircd and anope are not installed: apt-get install inspircd anope")
+    return Inspircd(directory / "inspircd").start()
+
+
 @pytest.fixture
 def inspircd(tmp_path):
     """A fresh InspIRCd with Anope services for one test."""
-    if inspircd_paths() is None:
-        pytest.skip("inspircd and anope are not installed: apt-get install inspircd anope")
-    server = Inspircd(tmp_path / "inspircd").start()
+    server = start_server("inspircd", tmp_path)
     yield server
     server.stop()
 
@@ -305,14 +315,7 @@ def inspircd(tmp_path):
 @pytest.fixture(params=["ngircd", "inspircd"])
 def any_ircd(request, tmp_path):
     """A fresh server for one test, once ngircd and once InspIRCd with Anope services."""
-    if request.param == "ngircd":
-        if ngircd_path() is None:
-            pytest.skip("ngircd is not installed: apt-get install ngircd")
-        server = Ngircd(tmp_path / "ngircd").start()
-    else:
-        if inspircd_paths() is None:
-            pytest.skip("inspircd and anope are not installed: apt-get install inspircd anope")
-        server = Inspircd(tmp_path / "inspircd").start()
+    server = start_server(request.param, tmp_path)
     yield server
     server.stop()
 
@@ -320,9 +323,7 @@ def any_ircd(request, tmp_path):
 @pytest.fixture
 def ngircd(tmp_path):
     """A fresh ngircd for one test (a test that restarts or crashes things gets its own server)."""
-    if ngircd_path() is None:
-        pytest.skip("ngircd is not installed: apt-get install ngircd")
-    server = Ngircd(tmp_path / "ngircd").start()
+    server = start_server("ngircd", tmp_path)
     yield server
     server.stop()
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import os
 import secrets
 import textwrap
@@ -10,6 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import pytest
 from nio import RoomPreset
 
 from adapters.matrix import MatrixAdapter
@@ -90,3 +90,14 @@ async def make_world(hs: Homeserver, tmp: Path, *, policy_extra: str = "", invit
             policy: peer
     """))
     return World(hs, tmp, bot, mod, people, group, mods_room, config_path)
+
+
+@pytest.fixture
+async def world(homeserver, tmp_path):
+    """A fresh world on the session's Synapse; the gateway, if a test started one, is stopped after."""
+    w = await make_world(homeserver, tmp_path)
+    yield w
+    if w.gateway is not None:
+        await w.gateway.stop()
+    for p in [w.mod, *w.people.values()]:
+        await p.close()

@@ -18,21 +18,15 @@ import pytest
 from adapters.irc import IrcAdapter, fold
 from gateway.service import Service
 
-from .ircd import Inspircd, IrcPerson, Ngircd, inspircd_paths, ngircd_path
+from .ircd import IrcPerson, Ngircd, ngircd_path, start_server
 
 NEUTRAL = "Removed by the room bot (automated). A moderator will follow up."
 
 
 @pytest.fixture(scope="module", params=["ngircd", "inspircd"])
 def ircd(request, tmp_path_factory):
-    if request.param == "ngircd":
-        if ngircd_path() is None:
-            pytest.skip("ngircd is not installed: apt-get install ngircd")
-        server = Ngircd(tmp_path_factory.mktemp("ngircd")).start()
-    else:
-        if inspircd_paths() is None:
-            pytest.skip("inspircd and anope are not installed: apt-get install inspircd anope")
-        server = Inspircd(tmp_path_factory.mktemp("inspircd")).start()
+    """One server per module and kind: ngircd, then InspIRCd with Anope services."""
+    server = start_server(request.param, tmp_path_factory.mktemp(request.param))
     yield server
     server.stop()
 
@@ -40,9 +34,7 @@ def ircd(request, tmp_path_factory):
 @pytest.fixture(scope="module")
 def plain_ngircd(tmp_path_factory):
     """ngircd only: what InspIRCd is not set up for here (TLS)."""
-    if ngircd_path() is None:
-        pytest.skip("ngircd is not installed: apt-get install ngircd")
-    server = Ngircd(tmp_path_factory.mktemp("ngircd_tls")).start()
+    server = start_server("ngircd", tmp_path_factory.mktemp("ngircd_tls"))
     yield server
     server.stop()
 

@@ -8,24 +8,15 @@ from __future__ import annotations
 
 import asyncio
 
-import pytest
 
 
 from gateway.homeserver import Person
 
-from .matrix_world import make_world
+from .matrix_world import make_world, world  # noqa: F401  (world is a fixture)
 
 GUIDELINE_START = "Welcome. This room is peer support"
 
 
-@pytest.fixture
-async def world(homeserver, tmp_path):
-    w = await make_world(homeserver, tmp_path)
-    yield w
-    if w.gateway is not None:
-        await w.gateway.stop()
-    for p in [w.mod, *w.people.values()]:
-        await p.close()
 
 
 async def pinned_bodies(person, room_id) -> list[str]:

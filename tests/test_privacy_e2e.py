@@ -16,7 +16,6 @@ import signal
 import subprocess
 import textwrap
 
-import pytest
 
 from .ircd import IrcPerson, any_ircd  # noqa: F401  (a fixture: ngircd, then InspIRCd with Anope)
 from .matrix_world import make_world

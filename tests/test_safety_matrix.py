@@ -3,19 +3,10 @@ emote or a notice, or is a moderator at risk. Each assertion failed before its f
 
 from __future__ import annotations
 
-import pytest
 
-from .matrix_world import make_world
+from .matrix_world import world  # noqa: F401  (a fixture)
 
 
-@pytest.fixture
-async def world(homeserver, tmp_path):
-    w = await make_world(homeserver, tmp_path)
-    yield w
-    if w.gateway is not None:
-        await w.gateway.stop()
-    for p in [w.mod, *w.people.values()]:
-        await p.close()
 
 
 def dm_invites(person) -> list[str]:
