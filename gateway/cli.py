@@ -83,8 +83,12 @@ def cmd_scan(args: argparse.Namespace) -> int:
     for raw in sys.stdin.buffer:
         text = raw.decode("utf-8", errors="replace").rstrip("\r\n")
         d = detector.detect(text)
-        out.write(json.dumps({"tier": d.tier, "remove": detector.would_remove(d), "rules": list(d.rules),
-                              "lowered": list(d.lowered), "suppressed": list(d.suppressed)}) + "\n")
+        result = {"tier": d.tier, "remove": detector.would_remove(d), "rules": list(d.rules),
+                  "lowered": list(d.lowered), "suppressed": list(d.suppressed)}
+        if d.score is not None:  # the policy uses the learned model: its score and thresholds
+            result["model"] = {"score": round(d.score, 3), "concern": detector.model_concern,
+                               "high": detector.model_high if detector.model_high <= 1 else None}
+        out.write(json.dumps(result) + "\n")
         out.flush()
     return EXIT_OK
 

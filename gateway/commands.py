@@ -311,6 +311,9 @@ def _scan(ctx: Context) -> list[A.Action]:
         parts.append(f"lowered by a negation: {', '.join(d.lowered)}")
     if d.suppressed:
         parts.append(f"dropped as an idiom: {', '.join(d.suppressed)}")
+    if d.score is not None:
+        high = f", high from {detector.model_high:.2f}" if detector.model_high <= 1 else ""
+        parts.append(f"model score {d.score:.2f} (concern from {detector.model_concern:.2f}{high})")
     return [ctx.reply(f"Scan ({ctx.binding.policy.name}): " + "; ".join(parts) + ".")]
 
 

@@ -13,10 +13,15 @@ which guarantees linear time, so no policy can hang the bot with a backtracking 
   ("i literally want to die 😂") and lowers a top-tier match one tier: "took all my pills lol" still
   gets the private message and a moderator alert, but never a removal. The trade-off is deliberate
   and documented: distress masked with "lol" at the lower tiers gets no reaction.
+- With the policy's ``model:`` on, a learned score (``riskmodel.py``) can raise a message to concern
+  (and to high, if the policy sets ``model.high``; rule id ``model.risk``) when the rules found less;
+  never to imminent, and never where the rules saw an idiom, a joke marker, reported speech, words
+  aimed at someone else or a negation they applied.
 """
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -48,6 +53,7 @@ class Detection:
     lowered: tuple[str, ...] = ()  # rule ids lowered one tier by a negation
     suppressed: tuple[str, ...] = ()  # rule ids dropped because an idiom covered them
     abuse: tuple[str, ...] = ()  # abuse rule ids: words aimed at someone else (not the writer's risk)
+    score: float | None = None  # the learned model's score, when the policy uses it and something fired
 
     @property
     def level(self) -> int:
@@ -55,6 +61,14 @@ class Detection:
 
 
 NO_RISK = Detection("none", ())
+MODEL_RULE = "model.risk"
+
+
+@functools.lru_cache(maxsize=4)
+def _load_model(path: str):
+    from .riskmodel import RiskModel
+
+    return RiskModel.load(path)
 
 
 class Detector:
@@ -112,6 +126,16 @@ class Detector:
         self.phrase_count = len(entries)
         self.remove_levels = frozenset(
             _LEVEL[t.name] for t in policy.tiers.values() if t.action.remove)
+        self.model = None
+        if policy.model.enabled:
+            from .riskmodel import SHIPPED_MODEL
+
+            self.model = _load_model(str(SHIPPED_MODEL))  # one copy per process, shared by policies
+            # concern from the threshold calibrated at training unless the policy sets one; high only if
+            # the policy asks: the model learned "suicidal or depressed", not the tiers, so by default it
+            # raises a message to a gentle check-in and no further.
+            self.model_concern = policy.model.concern or self.model.meta.get("thresholds", {}).get("concern", 0.5)
+            self.model_high = policy.model.high if policy.model.high is not None else float("inf")
         # For many messages at once (``detect_many``): only risk and abuse phrases and the regexes can
         # make a message's answer anything but NO_RISK, so one RE2 pass over all messages (one per line)
         # finds the few that need the full judgement. Multi-line mode keeps ``^`` and ``$`` meaning the
@@ -149,15 +173,36 @@ class Detector:
                     newline = buf.find(b"\n", newline + 1, m.end())
             touched |= line_numbers(buf, at)
         results = [NO_RISK] * len(texts)
-        if touched:
+        if touched or self.model is not None:
             lines = buf.split(b"\n")
             for i in touched:
                 results[i] = self.detect(texts[i]) if i in slow else self._judge(lines[i].decode("ascii"))
+            if self.model is not None:  # no phrase fired here, but the model may: judged if it does
+                score, concern = self.model.score, self.model_concern
+                for i, line in enumerate(lines):
+                    if i not in touched and score(line.decode("ascii")) >= concern:
+                        results[i] = self._judge(line.decode("ascii"))
         return results
 
     def _judge(self, norm: str) -> Detection:
+        detection, exempt = self._rules(norm)
+        if self.model is None or exempt or not norm:
+            return detection
+        score = self.model.score(norm)
+        level = 2 if score >= self.model_high else 1 if score >= self.model_concern else 0
+        if level > detection.level:
+            return Detection(_NAME[level], tuple(sorted(detection.rules + (MODEL_RULE,))), detection.lowered,
+                             detection.suppressed, detection.abuse, score)
+        if detection.level:
+            return Detection(detection.tier, detection.rules, detection.lowered, detection.suppressed,
+                             detection.abuse, score)
+        return detection
+
+    def _rules(self, norm: str) -> tuple[Detection, bool]:
+        """The rules' answer, and whether the model must stay out: the rules saw an idiom, a joke marker,
+        reported speech, words aimed at someone else, or lowered a match for a negation."""
         if not norm:
-            return NO_RISK
+            return NO_RISK, True
         size = len(norm)
         risks: list[tuple[int, int, int, str]] = []  # start, end (exclusive), level, rule
         idioms: list[tuple[int, int, int]] = []
@@ -192,8 +237,9 @@ class Detector:
                     abuse.add(rule)
                 else:
                     risks.append((m.start(), m.end(), level, rule))
+        exempt = bool(idioms or reported or joking or abuse)
         if not risks:
-            return Detection("none", (), abuse=tuple(sorted(abuse))) if abuse else NO_RISK
+            return (Detection("none", (), abuse=tuple(sorted(abuse))) if abuse else NO_RISK), exempt
 
         best: dict[str, int] = {}
         lowered: set[str] = set()
@@ -218,8 +264,9 @@ class Detector:
                 level -= 1
             if level > best.get(rule, 0):
                 best[rule] = level
+        exempt = exempt or bool(lowered)
         if not best:
-            return Detection("none", (), suppressed=tuple(sorted(suppressed)), abuse=tuple(sorted(abuse)))
+            return Detection("none", (), suppressed=tuple(sorted(suppressed)), abuse=tuple(sorted(abuse))), exempt
         top = max(best.values())
         return Detection(_NAME[top], tuple(sorted(best)), tuple(sorted(lowered & best.keys())),
-                         tuple(sorted(suppressed - best.keys())), tuple(sorted(abuse)))
+                         tuple(sorted(suppressed - best.keys())), tuple(sorted(abuse))), exempt

@@ -24,7 +24,7 @@ from .yamlsrc import ConfigError, ConfigErrors, KeyPath, Located, Mark, load_loc
 
 __all__ = [
     "TIERS", "ALERT_PRIORITIES", "TEMPLATE_FIELDS", "Rule", "TierAction", "Tier", "Guidelines",
-    "Moderators", "Policy", "PolicyLoader", "SHIPPED_DIR", "Limits", "GatewayLimits",
+    "Moderators", "Policy", "PolicyLoader", "SHIPPED_DIR", "Limits", "GatewayLimits", "ModelSettings",
 ]
 
 SHIPPED_DIR = Path(__file__).resolve().parent.parent / "policies"
@@ -94,6 +94,17 @@ class Moderators:
 
 
 @dataclass(frozen=True)
+class ModelSettings:
+    """The learned risk score (``gateway/riskmodel.py``): on or off, and the score from which a message
+    counts as concern or high. ``None``: the thresholds calibrated when the shipped model was trained.
+    The model never makes a message imminent: removal stays with the rules."""
+
+    enabled: bool = False
+    concern: float | None = None
+    high: float | None = None
+
+
+@dataclass(frozen=True)
 class Escalation:
     repeat_after: int | None  # repeat an unacknowledged alert after this long
     widen_after: int | None  # then mention every moderator after this long
@@ -152,6 +163,7 @@ class Policy:
     escalation: Escalation = Escalation(900, 1800, "high")
     outreach_interval: int = 86400  # at most one crisis message per person in this time, across rooms
     limits: Limits = Limits()
+    model: ModelSettings = ModelSettings()
     _detector: Any = field(default=None, repr=False, compare=False)
 
     @property
@@ -262,7 +274,7 @@ class PolicyLoader:
         c = Checker(doc)
         top = c.mapping((), doc.value, required=("name", "tiers", "moderators"), optional=(
             "description", "language", "region", "mode", "command_prefix", "followup_after",
-            "guidelines", "templates", "exceptions", "escalation", "outreach_interval", "abuse", "limits"))
+            "guidelines", "templates", "exceptions", "escalation", "outreach_interval", "abuse", "limits", "model"))
         if top is None:
             c.raise_if_errors()
         name = c.string(("name",), top["name"], max_len=80) if "name" in top else MISSING
@@ -298,6 +310,7 @@ class PolicyLoader:
             c.choice(ep + ("min_priority",), esc.get("min_priority", "high"), ALERT_PRIORITIES[1:]))
         outreach = c.duration(("outreach_interval",), top.get("outreach_interval", "24h"))
         limits = self._limits(c, top.get("limits", {}))
+        model = self._model(c, top.get("model", {}))
         templates = self._template_table(c, doc, language, top.get("templates", {}), tiers)
 
         c.raise_if_errors()
@@ -307,9 +320,26 @@ class PolicyLoader:
             moderators=moderators, tiers=tiers, idioms=idioms, negations=negations,
             negation_window=window, templates=templates, escalation=escalation,
             outreach_interval=outreach, reported=reported, reported_window=reported_window,
-            jokes=jokes, abuse=abuse_rules, abuse_alert=abuse_alert, limits=limits)
+            jokes=jokes, abuse=abuse_rules, abuse_alert=abuse_alert, limits=limits, model=model)
 
     # -- sections -------------------------------------------------------------------------------
+
+    def _model(self, c: Checker, raw: Any) -> ModelSettings:
+        p = ("model",)
+        m = c.mapping(p, raw, optional=("enabled", "concern", "high")) or {}
+        enabled = c.boolean(p + ("enabled",), m.get("enabled", False))
+        thresholds = {}
+        for key in ("concern", "high"):
+            value = m.get(key)
+            if value is not None and (isinstance(value, bool) or not isinstance(value, (int, float))
+                                      or not 0 < value < 1):
+                c.error(p + (key,), f"expected a score between 0 and 1 (exclusive), or null, got {value!r}")
+                value = None
+            thresholds[key] = float(value) if value is not None else None
+        if thresholds["concern"] is not None and thresholds["high"] is not None \
+                and thresholds["high"] < thresholds["concern"]:
+            c.error(p + ("high",), "must not be below model.concern")
+        return ModelSettings(enabled is True, thresholds["concern"], thresholds["high"])
 
     def _limits(self, c: Checker, raw: Any) -> Limits:
         p = ("limits",)

@@ -113,3 +113,25 @@ def test_normalise_many_equals_normalise(texts):
 def test_detect_many_equals_detect(texts):
     detector = _detector()
     assert detector.detect_many(texts) == [detector.detect(t) for t in texts]
+
+
+_MODEL_DETECTOR: list = []
+
+
+def _model_detector():
+    if _MODEL_DETECTOR:
+        return _MODEL_DETECTOR[0]
+    import dataclasses
+
+    from gateway.policy import ModelSettings, PolicyLoader
+
+    policy = PolicyLoader().load("default")
+    _MODEL_DETECTOR.append(dataclasses.replace(policy, model=ModelSettings(True), _detector=None).detector)
+    return _MODEL_DETECTOR[0]
+
+
+@given(st.lists(_CHAT, max_size=40))
+@settings(max_examples=300, deadline=None)
+def test_detect_many_equals_detect_with_the_model(texts):
+    detector = _model_detector()
+    assert detector.detect_many(texts) == [detector.detect(t) for t in texts]

@@ -1,0 +1,106 @@
+"""The learned risk model: the shipped artefact loads offline and gives fixed answers; a policy switches
+it on and off; it never removes anyone; the training script runs (on a small sample we wrote)."""
+
+from __future__ import annotations
+
+import csv
+import dataclasses
+
+import pytest
+
+from gateway.normalise import normalise
+from gateway.policy import ModelSettings, PolicyLoader
+from gateway.riskmodel import SHIPPED_MODEL, RiskModel
+
+
+@pytest.fixture(scope="module")
+def model():
+    return RiskModel.load()
+
+
+@pytest.fixture(scope="module")
+def with_model():
+    policy = PolicyLoader().load("default")
+    return dataclasses.replace(policy, model=ModelSettings(True), _detector=None).detector
+
+
+def test_the_shipped_model_is_small_offline_and_says_where_it_came_from(model):
+    assert SHIPPED_MODEL.stat().st_size < 1_000_000 and len(model.weights) == 1 << model.bits
+    source = model.meta["sources"][0]
+    assert (source["name"], source["licence"]) == ("Binary-Ninja-007/Social_Good", "MIT")
+    t = model.meta["thresholds"]
+    assert 0 < t["concern"] < t["high"] < 1
+
+
+@pytest.mark.parametrize("text, above", [
+    ("i dont want to be alive anymore, everything hurts and nobody would care", True),
+    ("honestly i just want it all to stop, i am so tired of existing", True),
+    ("what movie should we watch tonight", False),
+    ("the new patch made the boss fight way easier", False),
+    ("anyone know a good pizza place near the station", False),
+])
+def test_fixed_predictions(model, text, above):
+    assert (model.score(normalise(text)) >= model.meta["thresholds"]["concern"]) is above
+
+
+def test_the_model_is_off_unless_a_policy_turns_it_on(with_model):
+    default = PolicyLoader().load("default").detector
+    text = "i hate my life so much, i cry every night and nothing helps"  # no phrase of the lexicon
+    assert default.detect(text).tier == "none" and default.model is None
+    d = with_model.detect(text)
+    assert d.tier == "concern" and d.rules == ("model.risk",) and d.score is not None
+    policy = PolicyLoader().load("default")
+    higher = dataclasses.replace(policy, model=ModelSettings(True, None, 0.9), _detector=None).detector
+    assert higher.detect(text).tier == "high"  # only where a policy asks for it
+
+
+@pytest.mark.parametrize("text", [
+    "this homework is killing me lol i want it all to stop",  # a joke marker
+    "my friend said she is so tired of existing and wants it all to stop",  # someone else
+])
+def test_the_model_never_overrides_the_rules_exceptions(with_model, text):
+    assert "model.risk" not in with_model.detect(text).rules
+
+
+def test_the_model_alone_never_removes(with_model):
+    lines = ["i dont want to be alive anymore, everything hurts and nobody would care",
+             "i am done with all of it, goodbye, this is too much pain to carry",
+             "nothing will ever get better and i want to disappear forever"]
+    for d in with_model.detect_many(lines):
+        assert d.tier != "imminent" or "model.risk" not in d.rules
+
+
+def test_the_training_script_rebuilds_a_model_from_files_in_the_sources_format(tmp_path):
+    """The real sources are not in the repository (DATA.md says where they are); this runs the same
+    script end to end on a small sample in their format, written here."""
+    from gateway import train_model
+
+    risk = ["i cant do this anymore", "i want to die tonight", "nobody would miss me", "i wish i was dead",
+            "everything is hopeless and i want out", "i am so tired of living", "thinking about ending it",
+            "i hate being alive", "i want it all to stop", "no reason to keep going"]
+    other = ["best movie of the year", "look at this cute dog", "new trailer is out", "my cat did a thing",
+             "this joke killed me", "book recommendations please", "finished the game finally",
+             "pizza or pasta tonight", "what a great goal", "rate my setup"]
+    for name, rows in (("RedditSuicideData.csv", [("SuicideWatch", t) for t in risk * 3]),
+                       ("NoSuicideData.csv", [("movies", t) for t in other * 3])):
+        with open(tmp_path / name, "w", newline="", encoding="utf-8") as fh:
+            w = csv.writer(fh)
+            w.writerow(["id", "subreddit", "title", "text"])
+            for i, (sub, title) in enumerate(rows):
+                w.writerow([f"x{i}", sub, title, ""])
+    out = tmp_path / "model.bin"
+    assert train_model.main(["--reddit", str(tmp_path), "--out", str(out)]) == 0
+    small = RiskModel.load(out)
+    assert small.meta["seed"] == train_model.SEED and small.meta["train"] == 48
+    assert small.score(normalise("i want to die tonight")) > small.score(normalise("look at this cute dog"))
+
+
+def test_model_settings_are_checked_at_their_line(write):
+    from gateway.yamlsrc import ConfigError, ConfigErrors
+
+    path = write("m.yaml", "extends: default\nname: m\nmodel:\n  enabled: yes-please\n  concern: 1.5\n")
+    with pytest.raises((ConfigError, ConfigErrors)) as info:
+        PolicyLoader([path.parent]).load(str(path))
+    text = str(info.value)
+    assert "m.yaml:4:12: model.enabled: expected true or false" in text
+    assert "m.yaml:5:12: model.concern: expected a score between 0 and 1" in text
