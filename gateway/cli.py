@@ -15,6 +15,7 @@ import asyncio
 import datetime as dt
 import json
 import logging
+import os
 import sys
 from pathlib import Path
 
@@ -185,7 +186,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
     except (ConfigError, ConfigErrors) as exc:
         return _print_errors(exc)
     try:
-        report = evaluate(policy.detector, args.file, args.text, args.label, args.kind)
+        report = evaluate(policy.detector, args.file, args.text, args.label, args.kind, args.binary)
     except (OSError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_INVALID
@@ -222,6 +223,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--kind", default="kind", help="optional column: ordinary, hard_negative, risk, abuse")
     p.add_argument("--policy", default="default", help="policy name or path (default: shipped default)")
     p.add_argument("--mistakes", action="store_true", help="list the CSV lines detected wrongly (not their text)")
+    p.add_argument("--binary", metavar="POSITIVE", help="labels are yes/no: this value means at risk (any tier)")
     p.set_defaults(func=cmd_eval)
 
     p = sub.add_parser("run", help="run the gateway")
@@ -257,7 +259,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    return args.func(args)
+    try:
+        return args.func(args)
+    except BrokenPipeError:  # the reader went away (`gateway scan | head`): nothing left to say
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_OK
 
 
 if __name__ == "__main__":

@@ -1,13 +1,17 @@
 """``gateway eval``: how well a policy's detection does on a labelled CSV.
 
-Labels are ``none``, ``concern``, ``high`` or ``imminent`` (the writer's own risk). An optional kind
-column (``ordinary``, ``hard_negative``, ``risk``, ``abuse``) adds the false-alarm rate on ordinary
-chat and on hard negatives, and how well abuse aimed at others is told apart.
+Labels are ``none``, ``concern``, ``high`` or ``imminent`` (the writer's own risk); with ``binary`` set
+(e.g. ``1``), a label equal to it means "at risk, tier unknown" and any other means ``none``, for public
+sets labelled only yes or no (then only the any-tier figures mean anything). An optional kind column
+(``ordinary``, ``hard_negative``, ``risk``, ``abuse``) adds the false-alarm rate on ordinary chat and on
+hard negatives, and how well abuse aimed at others is told apart. Every proportion comes with its 95%
+Wilson interval: a set of a hundred lines cannot show a difference of a few points.
 """
 
 from __future__ import annotations
 
 import csv
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -15,6 +19,23 @@ from .detect import Detector
 from .policy import TIERS
 
 LABELS = ("none",) + TIERS
+ANY = "any"  # a binary set's positive label: at risk, tier unknown
+
+
+def wilson(k: int, n: int, z: float = 1.96) -> tuple[float, float]:
+    """The 95% Wilson score interval of k successes in n trials ((0, 1) when n is 0)."""
+    if n == 0:
+        return 0.0, 1.0
+    p = k / n
+    d = 1 + z * z / n
+    centre = (p + z * z / (2 * n)) / d
+    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / d
+    return max(0.0, centre - half), min(1.0, centre + half)
+
+
+def _ci(k: int, n: int) -> str:
+    lo, hi = wilson(k, n)
+    return f"{k / n if n else 1.0:.3f} [{lo:.3f}, {hi:.3f}]"
 
 
 @dataclass
@@ -41,6 +62,10 @@ class Score:
         p, r = self.precision, self.recall
         return 2 * p * r / (p + r) if p + r else 0.0
 
+    def line(self) -> str:
+        return (f"precision {_ci(self.tp, self.tp + self.fp)}  recall {_ci(self.tp, self.tp + self.fn)}  "
+                f"F1 {self.f1:.3f}  (tp {self.tp}, fp {self.fp}, fn {self.fn})")
+
 
 @dataclass
 class Report:
@@ -51,6 +76,13 @@ class Report:
     confusion: dict[tuple[str, str], int] = field(default_factory=dict)
     false_alarms: dict[str, tuple[int, int]] = field(default_factory=dict)  # kind -> (fired, total)
     mistakes: list[tuple[int, str, str]] = field(default_factory=list)  # (line, gold, predicted)
+    binary: bool = False
+    per_tier: dict[str, Score] = field(default_factory=dict)  # detected at exactly this tier
+    exact: int = 0  # lines whose detected tier is exactly the label
+    false_removals: int = 0  # would remove, labelled below every removing tier
+    not_removable: int = 0  # lines labelled below every removing tier
+    missed_removals: int = 0  # labelled at a removing tier, not removed
+    removable: int = 0
 
     def rate(self, kind: str) -> float | None:
         fired, total = self.false_alarms.get(kind, (0, 0))
@@ -58,8 +90,8 @@ class Report:
 
 
 def evaluate(detector: Detector, path: str | Path, text_col: str, label_col: str,
-             kind_col: str | None = "kind") -> Report:
-    report = Report()
+             kind_col: str | None = "kind", binary: str | None = None) -> Report:
+    report = Report(binary=binary is not None, per_tier={t: Score() for t in TIERS})
     with open(path, newline="", encoding="utf-8") as fh:
         reader = csv.DictReader(fh)
         missing = [c for c in (text_col, label_col) if c not in (reader.fieldnames or [])]
@@ -69,14 +101,27 @@ def evaluate(detector: Detector, path: str | Path, text_col: str, label_col: str
         remove_levels = detector.remove_levels
         for line, row in enumerate(reader, start=2):
             gold = row[label_col].strip().lower()
-            if gold not in LABELS:
+            if binary is not None:
+                gold = ANY if gold == binary.lower() else "none"
+            elif gold not in LABELS:
                 raise ValueError(f"{path}:{line}: label {gold!r} is not one of {', '.join(LABELS)}")
             d = detector.detect(row[text_col])
             report.rows += 1
             report.any_tier.add(gold != "none", d.tier != "none")
-            report.would_remove.add(LABELS.index(gold) in remove_levels, detector.would_remove(d))
             report.confusion[(gold, d.tier)] = report.confusion.get((gold, d.tier), 0) + 1
-            if gold != d.tier:
+            removed = detector.would_remove(d)
+            if gold != ANY:
+                report.would_remove.add(LABELS.index(gold) in remove_levels, removed)
+                for tier in TIERS:
+                    report.per_tier[tier].add(gold == tier, d.tier == tier)
+                report.exact += gold == d.tier
+                if LABELS.index(gold) in remove_levels:
+                    report.removable += 1
+                    report.missed_removals += not removed
+                else:
+                    report.not_removable += 1
+                    report.false_removals += removed
+            if gold != d.tier and not (gold == ANY and d.tier != "none"):
                 report.mistakes.append((line, gold, d.tier))
             if has_kind:
                 kind = row[kind_col].strip().lower()
@@ -88,19 +133,31 @@ def evaluate(detector: Detector, path: str | Path, text_col: str, label_col: str
 
 
 def format_report(report: Report, *, show_mistakes: bool = False) -> str:
-    out = [f"{report.rows} labelled messages"]
-    for name, s in (("any tier", report.any_tier), ("would remove", report.would_remove)):
-        out.append(f"{name:13s} precision {s.precision:.3f}  recall {s.recall:.3f}  F1 {s.f1:.3f}  "
-                   f"(tp {s.tp}, fp {s.fp}, fn {s.fn})")
+    """Figures with their 95% intervals; mistakes by CSV line number, never by text."""
+    out = [f"{report.rows} labelled messages" + (" (binary labels: any tier or none)" if report.binary else "")]
+    out.append(f"{'any tier':13s} {report.any_tier.line()}")
+    if report.binary:  # removals can be judged only on the lines labelled no
+        out.append(f"false removals: {report.false_removals} of {report.not_removable} "
+                   f"({_ci(report.false_removals, report.not_removable)})")
+    else:
+        out.append(f"{'would remove':13s} {report.would_remove.line()}")
+        for tier in TIERS:
+            out.append(f"{tier:13s} {report.per_tier[tier].line()}")
+        graded = report.rows
+        out.append(f"exact tier: {_ci(report.exact, graded)}; false removals: {report.false_removals} of "
+                   f"{report.not_removable} ({_ci(report.false_removals, report.not_removable)}); missed "
+                   f"removals: {report.missed_removals} of {report.removable} "
+                   f"({_ci(report.missed_removals, report.removable)})")
     if report.false_alarms:
         for kind, (fired, total) in sorted(report.false_alarms.items()):
-            out.append(f"false alarms on {kind}: {fired}/{total} ({fired / total:.1%})")
+            out.append(f"false alarms on {kind}: {fired}/{total} ({_ci(fired, total)})")
         a = report.abuse
         out.append(f"abuse aimed at others: precision {a.precision:.3f}  recall {a.recall:.3f}")
     out.append("")
+    labels = ("none", ANY) if report.binary else LABELS
     out.append("confusion (rows: label, columns: detected)")
     out.append(f"{'':10s}" + "".join(f"{t:>10s}" for t in LABELS))
-    for gold in LABELS:
+    for gold in labels:
         out.append(f"{gold:10s}" + "".join(f"{report.confusion.get((gold, t), 0):>10d}" for t in LABELS))
     if show_mistakes and report.mistakes:
         out.append("")

@@ -63,3 +63,30 @@ def test_eval_refuses_unknown_labels_and_columns(tmp_path):
     assert r.returncode == 2 and b"bad.csv:2: label 'maybe'" in r.stderr
     r = subprocess.run([GATEWAY, "eval", str(bad), "--text", "body", "--label", "label"], capture_output=True)
     assert r.returncode == 2 and b"no column 'body'" in r.stderr
+
+
+def test_eval_reports_intervals_tiers_and_removals(tmp_path):
+    """Every proportion with its 95% interval; per tier, exact tier, false and missed removals."""
+    r = subprocess.run([GATEWAY, "eval", str(DATA / "test4.csv"), "--text", "text", "--label", "label"],
+                       capture_output=True, timeout=60)
+    out = r.stdout.decode()
+    assert "any tier      precision 1.000 [0.921, 1.000]" in out
+    assert "imminent      precision" in out and "exact tier: " in out
+    assert "false removals: 0 of 105 (0.000 [0.000, 0.035])" in out
+
+
+def test_eval_takes_binary_labels_and_judges_removals_only_on_the_negatives(tmp_path):
+    binary = tmp_path / "yesno.csv"
+    binary.write_text("post,flag\ni took all my pills,1\nmorning all,0\ni want to kill myself,1\nlunch?,0\n")
+    r = subprocess.run([GATEWAY, "eval", str(binary), "--text", "post", "--label", "flag", "--binary", "1"],
+                       capture_output=True, timeout=60)
+    assert r.returncode == 0, r.stderr
+    out = r.stdout.decode()
+    assert "(binary labels: any tier or none)" in out
+    assert "(tp 2, fp 0, fn 0)" in out and "false removals: 0 of 2" in out and "exact tier" not in out
+
+
+def test_a_reader_that_goes_away_is_not_an_error():
+    r = subprocess.run(f"yes 'i took all my pills' | head -2000 | {GATEWAY} scan | head -1", shell=True,
+                       capture_output=True, timeout=60)
+    assert r.returncode == 0 and b"Traceback" not in r.stderr and b"BrokenPipe" not in r.stderr
