@@ -20,7 +20,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import secrets
-from collections import deque
+from collections import OrderedDict, deque
 from dataclasses import dataclass, field
 from typing import Callable, Iterable, Sequence
 
@@ -151,6 +151,9 @@ class EngineState:
     outreach: dict[tuple[str, str], tuple[float, int]] = field(default_factory=dict)  # person -> (when, level)
     budgets: dict[tuple, deque] = field(default_factory=dict)  # what -> times it happened (see ``_take``)
     raids: dict[tuple[str, str], _Raid] = field(default_factory=dict)
+    # (network, room, person) -> times and levels of their recent detections (policy ``context``); kept in
+    # insertion order so the longest quiet are forgotten first. Never text.
+    recent: "OrderedDict[tuple[str, str, str], list[tuple[float, int]]]" = field(default_factory=OrderedDict)
     talk_flood: list[str] = field(default_factory=list)  # "talk" cases beyond the budget, not alerted yet
     talk_flood_alerted: float | None = None
 
@@ -289,10 +292,30 @@ class Engine:
                 return handled
         if in_moderator_room:
             return []  # moderators discuss cases there; never scan it for risk
-        detection = self._detect(binding, ev)
+        detection = self._in_context(binding, ev, self._detect(binding, ev))
         if detection.level == 0:
             return self._abuse(binding, ev, detection) if detection.abuse else []
         return self._open_case(binding, ev, detection)
+
+    CONTEXT_RULE = "context.farewell_after_risk"
+
+    def _in_context(self, b: RoomBinding, ev: Message, detection: Detection) -> Detection:
+        """A farewell after earlier risk from the same person in the same room, within the policy's
+        ``context.window``, is imminent: each line alone is not, the two together are. Only the times
+        and tiers of detections are remembered, in memory, for the window; never what was written."""
+        ctx = b.policy.context
+        if ctx.window is None or detection.level == 0:
+            return detection
+        key = (ev.network, ev.room, ev.sender)
+        recent = self.state.recent
+        earlier = [(t, lv) for t, lv in recent.pop(key, ()) if ev.ts - t < ctx.window]
+        if earlier and detection.level < 3 and any(r in ctx.farewell_rules for r in detection.rules):
+            detection = dataclasses.replace(detection, tier="imminent",
+                                            rules=tuple(sorted(detection.rules + (self.CONTEXT_RULE,))))
+        recent[key] = (earlier + [(ev.ts, detection.level)])[-8:]
+        while len(recent) > ctx.max_people:
+            recent.popitem(last=False)
+        return detection
 
     def _abuse(self, b: RoomBinding, ev: Message, detection: Detection) -> list[A.Action]:
         """Words aimed at someone else ("kys"): tell the moderators; never message the writer as if at risk."""
@@ -965,6 +988,9 @@ class Engine:
             del st.cooldowns[k]
         for k in [k for k, t in st.once_per_interval.items() if now - t >= self.PRIVATE_REPLY_INTERVAL]:
             del st.once_per_interval[k]
+        window = max((b.policy.context.window or 0 for b in self.rooms.values()), default=0)
+        for k in [k for k, seen in st.recent.items() if now - seen[-1][0] >= window]:
+            del st.recent[k]
         for k in [k for k, times in st.budgets.items() if not times or now - times[-1] >= 86400]:
             del st.budgets[k]  # no budget window is longer than a day
         longest = max((b.policy.outreach_interval for b in self.rooms.values()), default=0)

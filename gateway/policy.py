@@ -9,6 +9,7 @@ refused whole, so a reload never swaps a good policy for a bad one.
 
 from __future__ import annotations
 
+import difflib
 import re
 import string
 from dataclasses import dataclass, field
@@ -24,7 +25,7 @@ from .yamlsrc import ConfigError, ConfigErrors, KeyPath, Located, Mark, load_loc
 
 __all__ = [
     "TIERS", "ALERT_PRIORITIES", "TEMPLATE_FIELDS", "Rule", "TierAction", "Tier", "Guidelines",
-    "Moderators", "Policy", "PolicyLoader", "SHIPPED_DIR", "Limits", "GatewayLimits", "ModelSettings",
+    "Moderators", "Policy", "PolicyLoader", "SHIPPED_DIR", "Limits", "GatewayLimits", "ModelSettings", "Context",
 ]
 
 SHIPPED_DIR = Path(__file__).resolve().parent.parent / "policies"
@@ -91,6 +92,16 @@ class Moderators:
     power_level: int
     accounts: tuple[str, ...]
     guidance: str
+
+
+@dataclass(frozen=True)
+class Context:
+    """A person's recent detections in a room (tier and time only, in memory): "I can't do this anymore"
+    then "goodbye everyone, thanks for everything" is imminent although each alone is not."""
+
+    window: int | None = 900
+    max_people: int = 10_000
+    farewell_rules: tuple[str, ...] = ("high.farewell",)
 
 
 @dataclass(frozen=True)
@@ -164,6 +175,7 @@ class Policy:
     outreach_interval: int = 86400  # at most one crisis message per person in this time, across rooms
     limits: Limits = Limits()
     model: ModelSettings = ModelSettings()
+    context: Context = Context()
     _detector: Any = field(default=None, repr=False, compare=False)
 
     @property
@@ -274,7 +286,7 @@ class PolicyLoader:
         c = Checker(doc)
         top = c.mapping((), doc.value, required=("name", "tiers", "moderators"), optional=(
             "description", "language", "region", "mode", "command_prefix", "followup_after",
-            "guidelines", "templates", "exceptions", "escalation", "outreach_interval", "abuse", "limits", "model"))
+            "guidelines", "templates", "exceptions", "escalation", "outreach_interval", "abuse", "limits", "model", "context"))
         if top is None:
             c.raise_if_errors()
         name = c.string(("name",), top["name"], max_len=80) if "name" in top else MISSING
@@ -311,6 +323,7 @@ class PolicyLoader:
         outreach = c.duration(("outreach_interval",), top.get("outreach_interval", "24h"))
         limits = self._limits(c, top.get("limits", {}))
         model = self._model(c, top.get("model", {}))
+        context = self._context(c, top.get("context", {}), tiers)
         templates = self._template_table(c, doc, language, top.get("templates", {}), tiers)
 
         c.raise_if_errors()
@@ -320,9 +333,24 @@ class PolicyLoader:
             moderators=moderators, tiers=tiers, idioms=idioms, negations=negations,
             negation_window=window, templates=templates, escalation=escalation,
             outreach_interval=outreach, reported=reported, reported_window=reported_window,
-            jokes=jokes, abuse=abuse_rules, abuse_alert=abuse_alert, limits=limits, model=model)
+            jokes=jokes, abuse=abuse_rules, abuse_alert=abuse_alert, limits=limits, model=model,
+            context=context)
 
     # -- sections -------------------------------------------------------------------------------
+
+    def _context(self, c: Checker, raw: Any, tiers: dict) -> Context:
+        p, d = ("context",), Context()
+        m = c.mapping(p, raw, optional=("window", "max_people", "farewell_rules")) or {}
+        window = c.duration(p + ("window",), m.get("window", d.window), allow_null=True)
+        people = c.integer(p + ("max_people",), m.get("max_people", d.max_people), lo=1, hi=10_000_000)
+        rules = c.string_list(p + ("farewell_rules",), m.get("farewell_rules", list(d.farewell_rules)))
+        known = {r.id for t in tiers.values() for r in t.rules} if isinstance(tiers, dict) else set()
+        for i, rule in enumerate(rules):
+            if known and rule not in known:
+                hint = difflib.get_close_matches(rule, sorted(known), n=1)
+                c.error(p + ("farewell_rules", i), f"no rule {rule!r} in this policy"
+                        + (f" (did you mean {hint[0]!r}?)" if hint else ""))
+        return Context(window, people, tuple(rules))
 
     def _model(self, c: Checker, raw: Any) -> ModelSettings:
         p = ("model",)

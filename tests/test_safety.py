@@ -389,3 +389,23 @@ def test_a_database_from_before_keeps_working_and_loses_its_clear_message_ids(tm
         assert b"$OldFinished" not in path.read_bytes(), path.name
     raw = sqlite3.connect(tmp_path / "gateway.db")
     assert raw.execute("SELECT count(*) FROM journal WHERE ref IS NOT NULL").fetchone()[0] == 0
+
+
+# -- issue 15, item 7: a person's recent messages ------------------------------------------------------
+
+def test_a_farewell_after_earlier_risk_is_imminent(engine):
+    first = engine.handle(say("i cant do this anymore", sender="@kit:test"))
+    assert only(first, A.OpenCase).tier in ("concern", "high")
+    later = engine.handle(say("goodbye everyone, thanks for everything", sender="@kit:test", ts=1_800_000_300.0))
+    case = only(later, A.OpenCase)
+    assert case.tier == "imminent" and "context.farewell_after_risk" in case.rules
+
+
+def test_a_farewell_alone_or_from_someone_else_or_too_late_is_not(engine):
+    engine.handle(say("i cant do this anymore", sender="@kit:test"))
+    other = engine.handle(say("goodbye everyone, thanks for everything", sender="@ana:test", ts=1_800_000_100.0))
+    assert only(other, A.OpenCase).tier == "high"
+    late = engine.handle(say("goodbye everyone, thanks for everything", sender="@kit:test", ts=1_800_003_700.0))
+    assert only(late, A.OpenCase).tier == "high"  # an hour later: outside the 15-minute window
+    assert all(isinstance(k, tuple) and all(isinstance(x, (int, float)) for entry in v for x in entry)
+               for k, v in engine.state.recent.items())  # times and tiers only
