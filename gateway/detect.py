@@ -207,7 +207,7 @@ class Detector:
         risks: list[tuple[int, int, int, str]] = []  # start, end (exclusive), level, rule
         idioms: list[tuple[int, int, int]] = []
         negations: list[tuple[int, int]] = []  # end, level (0 = all)
-        reported: list[int] = []  # ends of reported-speech cues
+        reported: list[tuple[int, int]] = []  # reported-speech cues: a match may even start inside one
         abuse: set[str] = set()
         joking = False
         for last, (length, values) in self.automaton.iter(norm):
@@ -222,7 +222,7 @@ class Detector:
                 elif kind == _NEGATION:
                     negations.append((end, level))
                 elif kind == _REPORTED:
-                    reported.append(end)
+                    reported.append((start, end))
                 elif kind == _JOKE:
                     joking = True
                 else:
@@ -246,8 +246,8 @@ class Detector:
         suppressed: set[str] = set()
         for start, end, level, rule in risks:
             if any(s < end and start < e and lv in (0, level) for s, e, lv in idioms) or any(
-                    cue_end <= start and norm.count(" ", cue_end, start) - 1 <= self.reported_window
-                    for cue_end in reported):
+                    cue_start < start and norm.count(" ", cue_end, start) - 1 <= self.reported_window
+                    for cue_start, cue_end in reported):
                 suppressed.add(rule)  # an idiom, or words reported about someone else
                 continue
             if joking:

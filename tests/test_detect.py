@@ -185,3 +185,18 @@ def test_detect_many_judges_every_message_a_match_across_lines_touches(write, tm
     texts = ["qqa", "qqb", "ok"]
     assert [d.tier for d in map(detector.detect, texts)] == ["none", "concern", "none"]
     assert detector.detect_many(texts) == [detector.detect(t) for t in texts]
+
+
+@pytest.mark.parametrize("text", [
+    "if you're feeling suicidal please call 988",
+    "if anyone is having thoughts of suicide tonight, please reach out",
+    "anyone feeling suicidal, the crisis line is pinned",
+    "tied up the rope swing for the kids",
+])
+def test_supportive_lines_and_everyday_rope_are_not_the_writers_risk(default_policy, text):
+    """Issue 15, item 6 (and a false removal seen on hand-labelled chat): the speaker, not the topic."""
+    assert default_policy.detector.detect(text).tier == "none"
+
+
+def test_a_note_that_starts_with_if_you_are_reading_this_is_still_risk(default_policy):
+    assert default_policy.detector.detect("if you are reading this, i want to die").tier == "high"
