@@ -86,6 +86,10 @@ def cmd_scan(args: argparse.Namespace) -> int:
         d = detector.detect(text)
         result = {"tier": d.tier, "remove": detector.would_remove(d), "rules": list(d.rules),
                   "lowered": list(d.lowered), "suppressed": list(d.suppressed)}
+        if d.abuse:
+            result["abuse"] = list(d.abuse)
+        if d.third_party:
+            result["third_party"] = list(d.third_party)
         if d.score is not None:  # the policy uses the learned model: its score and thresholds
             result["model"] = {"score": round(d.score, 3), "concern": detector.model_concern,
                                "high": detector.model_high if detector.model_high <= 1 else None}

@@ -38,7 +38,8 @@ __all__ = ["Detection", "Detector", "NO_RISK", "tier_level"]
 _LEVEL = {"none": 0, "concern": 1, "high": 2, "imminent": 3}
 _NAME = {v: k for k, v in _LEVEL.items()}
 
-_RISK, _IDIOM, _NEGATION, _REPORTED, _ABUSE, _JOKE = 0, 1, 2, 3, 4, 5
+_RISK, _IDIOM, _NEGATION, _REPORTED, _ABUSE, _JOKE, _THIRD = 0, 1, 2, 3, 4, 5, 6
+_ABUSE_LEVEL, _THIRD_LEVEL = -1, -2  # how abuse and third-party regexes are told apart from risk ones
 _TOP = max(_LEVEL.values())  # a joke marker lowers this tier instead of dropping it
 
 
@@ -54,6 +55,7 @@ class Detection:
     suppressed: tuple[str, ...] = ()  # rule ids dropped because an idiom covered them
     abuse: tuple[str, ...] = ()  # abuse rule ids: words aimed at someone else (not the writer's risk)
     score: float | None = None  # the learned model's score, when the policy uses it and something fired
+    third_party: tuple[str, ...] = ()  # someone the writer knows is at risk ("my friend wants to die")
 
     @property
     def level(self) -> int:
@@ -105,7 +107,12 @@ class Detector:
             for phrase in rule.phrases:
                 add(phrase, (_ABUSE, 0, rule.id))
             for pattern in rule.regexes:
-                self.regexes.append((re2.compile(pattern), -1, rule.id))
+                self.regexes.append((re2.compile(pattern), _ABUSE_LEVEL, rule.id))
+        for rule in policy.third_party:
+            for phrase in rule.phrases:
+                add(phrase, (_THIRD, 0, rule.id))
+            for pattern in rule.regexes:
+                self.regexes.append((re2.compile(pattern), _THIRD_LEVEL, rule.id))
         for tier in policy.tiers.values():
             for cue in tier.negations:
                 add(cue, (_NEGATION, _LEVEL[tier.name], ""))
@@ -141,7 +148,7 @@ class Detector:
         # finds the few that need the full judgement. Multi-line mode keeps ``^`` and ``$`` meaning the
         # start and end of a message; a phrase needs a space or a line edge on both sides.
         triggers = sorted(key for key, values in entries.items()
-                          if any(kind in (_RISK, _ABUSE) for kind, _, _ in values))
+                          if any(kind in (_RISK, _ABUSE, _THIRD) for kind, _, _ in values))
         alternatives = [f"(?:{p.pattern})" for p, _, _ in self.regexes]
         if triggers:
             alternatives.insert(0, "(?:^| )(?:" + "|".join(map(re2.escape, triggers)) + ")(?: |$)")
@@ -209,6 +216,7 @@ class Detector:
         negations: list[tuple[int, int]] = []  # end, level (0 = all)
         reported: list[tuple[int, int]] = []  # reported-speech cues: a match may even start inside one
         abuse: set[str] = set()
+        third: set[str] = set()
         joking = False
         for last, (length, values) in self.automaton.iter(norm):
             start, end = last - length + 1, last + 1
@@ -225,6 +233,9 @@ class Detector:
                     reported.append((start, end))
                 elif kind == _JOKE:
                     joking = True
+                elif kind == _THIRD:
+                    third.add(rule)
+                    idioms.append((start, end, 0))  # someone else's risk, not the writer's
                 else:
                     abuse.add(rule)
                     idioms.append((start, end, 0))  # words aimed at someone else are not the writer's risk
@@ -233,13 +244,18 @@ class Detector:
             pattern, level, rule = self.regexes[index]
             m = pattern.search(norm)
             if m is not None:
-                if level < 0:
+                if level == _ABUSE_LEVEL:
                     abuse.add(rule)
+                elif level == _THIRD_LEVEL:
+                    third.add(rule)
+                    idioms.append((m.start(), m.end(), 0))
                 else:
                     risks.append((m.start(), m.end(), level, rule))
-        exempt = bool(idioms or reported or joking or abuse)
+        exempt = bool(idioms or reported or joking or abuse or third)
         if not risks:
-            return (Detection("none", (), abuse=tuple(sorted(abuse))) if abuse else NO_RISK), exempt
+            if abuse or third:
+                return Detection("none", (), abuse=tuple(sorted(abuse)), third_party=tuple(sorted(third))), exempt
+            return NO_RISK, exempt
 
         best: dict[str, int] = {}
         lowered: set[str] = set()
@@ -266,7 +282,9 @@ class Detector:
                 best[rule] = level
         exempt = exempt or bool(lowered)
         if not best:
-            return Detection("none", (), suppressed=tuple(sorted(suppressed)), abuse=tuple(sorted(abuse))), exempt
+            return Detection("none", (), suppressed=tuple(sorted(suppressed)), abuse=tuple(sorted(abuse)),
+                             third_party=tuple(sorted(third))), exempt
         top = max(best.values())
         return Detection(_NAME[top], tuple(sorted(best)), tuple(sorted(lowered & best.keys())),
-                         tuple(sorted(suppressed - best.keys())), tuple(sorted(abuse))), exempt
+                         tuple(sorted(suppressed - best.keys())), tuple(sorted(abuse)),
+                         third_party=tuple(sorted(third))), exempt

@@ -105,7 +105,7 @@ class Case:
     acked_by: str | None = None
     closed: str | None = None  # the outcome a moderator closed it with
     forced_remove: bool = False  # a moderator asked for a removal the tier did not make
-    kind: str = "risk"  # "risk" (detected) or "talk" (the person asked for a moderator)
+    kind: str = "risk"  # "risk" (detected), "talk" (the person asked for a moderator), "thirdparty"
     resumed: bool = False  # carried on after a restart
     moderator: bool = False  # the person is a moderator of the room: messaged and reported, never removed
     dm_accepted: bool = False  # a private message of this case was accepted by the server
@@ -294,6 +294,8 @@ class Engine:
             return []  # moderators discuss cases there; never scan it for risk
         detection = self._in_context(binding, ev, self._detect(binding, ev))
         if detection.level == 0:
+            if detection.third_party:
+                return self._third_party(binding, ev, detection)
             return self._abuse(binding, ev, detection) if detection.abuse else []
         return self._open_case(binding, ev, detection)
 
@@ -329,6 +331,43 @@ class Engine:
         return [rec, A.AlertModerators(self._id(), b.moderators_network, room=b.moderators_room, text=text,
                                        priority=priority, message_ref=ev.ref, source_network=b.network,
                                        source_room=b.room)]
+
+    def _third_party(self, b: RoomBinding, ev: Message, detection: Detection) -> list[A.Action]:
+        """Someone the writer knows is at risk: a case for the moderators, and privately to the writer how
+        to help (never crisis lines as if they were at risk, never a removal)."""
+        rules = detection.third_party
+        if not self._once("third_party", ev.network, ev.sender, ev.ts):
+            return [self.record(ev.network, "third_party_reported", room=ev.room, user=ev.sender, rules=rules,
+                                outcome="repeat")]
+        observe = b.policy.mode == "observe" or self.is_paused(b)
+        case = Case(self._unique_case_id(), b, ev.sender, Detection("concern", rules), ev.ref, ev.ts, observe,
+                    dm="not sent (observe mode)" if observe else "sent how to help someone",
+                    removal="not needed", kind="thirdparty")
+        self.state.cases[case.id] = case
+        out: list[A.Action] = [
+            A.OpenCase(self._id(), ev.network, room=ev.room, user=ev.sender, tier="concern", rules=rules,
+                       ref=ev.ref, kind="thirdparty", observe=observe, case=case.id),
+            self._journal(case, "dm", "skipped"), self._journal(case, "removal", "skipped"),
+            self.record(ev.network, "third_party_reported", room=ev.room, user=ev.sender, rules=rules,
+                        case=case.id)]
+        if not observe:
+            out.append(A.SendPrivate(self._id(), ev.network, user=ev.sender, purpose="reply", case=case.id,
+                                     text=b.policy.render("third_party_dm", **self.render_fields(b))))
+        return out + self._third_party_alert(case)
+
+    def _third_party_alert(self, case: Case) -> list[A.Action]:
+        b = case.binding
+        if b.moderators_room is None:
+            return [self._finish(case)]
+        case.priority = b.policy.third_party_alert
+        link = (f" Message: https://matrix.to/#/{b.room}/{case.message_ref}"
+                if case.message_ref and b.network_type == "matrix" else "")
+        text = b.policy.render("third_party_alert", **self.render_fields(b), user=case.user, case=case.id,
+                               priority=case.priority.upper(), rules=", ".join(case.detection.rules), link=link)
+        alert = A.AlertModerators(self._id(), b.moderators_network, room=b.moderators_room, text=text,
+                                  priority=case.priority, message_ref=case.message_ref, source_network=b.network,
+                                  source_room=b.room, case=case.id)
+        return [self._expect(alert, "case_alert", case.id)]
 
     def _open_case(self, b: RoomBinding, ev: Message, detection: Detection) -> list[A.Action]:
         st = self.state
@@ -556,6 +595,8 @@ class Engine:
         if alert in ("pending", "started", "unknown"):
             if case.kind == "talk":
                 return self._talk_alert(case)
+            if case.kind == "thirdparty":
+                return self._third_party_alert(case)
             return self._alert(case)
         return [self._finish(case)]
 

@@ -41,7 +41,8 @@ TEMPLATE_FIELDS = frozenset({
 # Templates every policy needs, beyond those its tiers name.
 REQUIRED_TEMPLATES = ("removal_reason", "removal_note", "alert", "followup", "resources", "greeting",
                       "help", "escalation", "private_reply", "talk_ack", "talk_alert", "abuse_alert",
-                      "crisis_dm_again", "raid_alert", "raid_update", "escalation_group", "talk_flood_alert")
+                      "crisis_dm_again", "raid_alert", "raid_update", "escalation_group", "talk_flood_alert",
+                      "third_party_dm", "third_party_alert")
 
 _RULE_ID = re.compile(r"^[a-z0-9_]{1,48}$")
 _MAX_REGEX = 1000
@@ -171,6 +172,8 @@ class Policy:
     jokes: tuple[str, ...] = ()  # markers of joking hyperbole ("lol", "😂"): see gateway/detect.py
     abuse: tuple[Rule, ...] = ()  # aimed at someone else ("kys"): a moderator alert, never a crisis DM
     abuse_alert: str = "normal"
+    third_party: tuple[Rule, ...] = ()  # someone else at risk ("my friend wants to kill herself"): see detect
+    third_party_alert: str = "high"
     escalation: Escalation = Escalation(900, 1800, "high")
     outreach_interval: int = 86400  # at most one crisis message per person in this time, across rooms
     limits: Limits = Limits()
@@ -286,7 +289,7 @@ class PolicyLoader:
         c = Checker(doc)
         top = c.mapping((), doc.value, required=("name", "tiers", "moderators"), optional=(
             "description", "language", "region", "mode", "command_prefix", "followup_after",
-            "guidelines", "templates", "exceptions", "escalation", "outreach_interval", "abuse", "limits", "model", "context"))
+            "guidelines", "templates", "exceptions", "escalation", "outreach_interval", "abuse", "limits", "model", "context", "third_party"))
         if top is None:
             c.raise_if_errors()
         name = c.string(("name",), top["name"], max_len=80) if "name" in top else MISSING
@@ -309,6 +312,7 @@ class PolicyLoader:
         reported = self._phrases(c, ("exceptions", "reported"), exc.get("reported"))
         reported_window = c.integer(("exceptions", "reported_window"), exc.get("reported_window", 6), lo=0, hi=20)
         abuse_rules, abuse_alert = self._abuse(c, top.get("abuse"))
+        third_rules, third_alert = self._abuse(c, top.get("third_party"), "third_party", "high")
         idioms = self._phrases(c, ("exceptions", "idioms"), exc.get("idioms"))
         negations = self._phrases(c, ("exceptions", "negations"), exc.get("negations"))
         window = c.integer(("exceptions", "negation_window"), exc.get("negation_window", 2), lo=0, hi=10)
@@ -333,7 +337,8 @@ class PolicyLoader:
             moderators=moderators, tiers=tiers, idioms=idioms, negations=negations,
             negation_window=window, templates=templates, escalation=escalation,
             outreach_interval=outreach, reported=reported, reported_window=reported_window,
-            jokes=jokes, abuse=abuse_rules, abuse_alert=abuse_alert, limits=limits, model=model,
+            jokes=jokes, abuse=abuse_rules, abuse_alert=abuse_alert, third_party=third_rules,
+            third_party_alert=third_alert, limits=limits, model=model,
             context=context)
 
     # -- sections -------------------------------------------------------------------------------
@@ -457,15 +462,17 @@ class PolicyLoader:
                     action=action)
         return tiers
 
-    def _abuse(self, c: Checker, raw: Any) -> tuple[tuple[Rule, ...], str]:
-        """``abuse: {rules: {id: {phrases, regexes}}, alert: PRIORITY}``: words aimed at someone else."""
+    def _abuse(self, c: Checker, raw: Any, group: str = "abuse",
+               default: str = "normal") -> tuple[tuple[Rule, ...], str]:
+        """``abuse`` or ``third_party``: ``{rules: {id: {phrases, regexes}}, alert: PRIORITY}``: words about
+        someone else (aimed at them, or telling that they are at risk)."""
         if raw is None:
-            return (), "normal"
-        p = ("abuse",)
+            return (), default
+        p = (group,)
         a = c.mapping(p, raw, required=("rules",), optional=("alert",)) or {}
-        rules = self._rules(c, p + ("rules",), a.get("rules"), "abuse")
-        alert = c.choice(p + ("alert",), a.get("alert", "normal"), ALERT_PRIORITIES[1:])
-        return rules, alert if alert is not MISSING else "normal"
+        rules = self._rules(c, p + ("rules",), a.get("rules"), group)
+        alert = c.choice(p + ("alert",), a.get("alert", default), ALERT_PRIORITIES[1:])
+        return rules, alert if alert is not MISSING else default
 
     def _rules(self, c: Checker, path: KeyPath, raw: Any, group: str) -> tuple[Rule, ...]:
         """``{id: {phrases, regexes}}``; a rule set to null is removed (by an extending policy)."""

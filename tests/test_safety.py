@@ -409,3 +409,26 @@ def test_a_farewell_alone_or_from_someone_else_or_too_late_is_not(engine):
     assert only(late, A.OpenCase).tier == "high"  # an hour later: outside the 15-minute window
     assert all(isinstance(k, tuple) and all(isinstance(x, (int, float)) for entry in v for x in entry)
                for k, v in engine.state.recent.items())  # times and tiers only
+
+
+# -- issue 15, item 6: the speaker, not the topic ----------------------------------------------------
+
+def test_someone_else_at_risk_gives_the_moderators_a_case_and_the_writer_how_to_help(engine):
+    out = engine.handle(say("my friend says she's going to kill herself tonight", sender="@ana:test"))
+    case = only(out, A.OpenCase)
+    assert case.kind == "thirdparty" and case.user == "@ana:test"
+    dm = only(out, A.SendPrivate)
+    assert dm.user == "@ana:test" and "someone you know may be at risk" in dm.text and "999" in dm.text
+    assert "Something you wrote made us worried" not in dm.text  # not the crisis message
+    alert = only(out, A.AlertModerators)
+    assert "said that someone they know may be at risk" in alert.text and "nobody was removed" in alert.text
+    assert not [a for a in out if isinstance(a, A.RemoveFromRoom)]
+    # said again: no second message or alert
+    again = engine.handle(say("my friend says she's going to kill herself tonight", sender="@ana:test",
+                              ts=1_800_000_060.0))
+    assert not [a for a in again if isinstance(a, (A.SendPrivate, A.AlertModerators))]
+
+
+def test_the_writers_own_risk_beside_someone_elses_is_still_theirs(engine):
+    out = engine.handle(say("my friend wants to die and i want to die too", sender="@ana:test"))
+    assert only(out, A.OpenCase).kind == "risk"
