@@ -437,7 +437,8 @@ class IrcAdapter(Adapter):
     async def run(self, runner: "Runner") -> None:
         loop = asyncio.get_running_loop()
         self._out, self._in = asyncio.PriorityQueue(), asyncio.Queue()
-        self._tasks = [asyncio.create_task(self._sender()), asyncio.create_task(self._consumer(runner))]
+        self._tasks = [asyncio.create_task(self._sender()), asyncio.create_task(self._consumer(runner)),
+                       asyncio.create_task(self._regain_nick())]
         backoff = 1.0
         try:
             while not self._stopping:
@@ -633,6 +634,20 @@ class IrcAdapter(Adapter):
         if not self._registered.is_set():
             self.nick = self.nick + "_"
             self._conn.nick(self.nick)
+
+    NICK_RETRY = (2.0, 15.0)  # seconds: the first try to take the configured nick back, then every
+
+    async def _regain_nick(self) -> None:
+        """Take the configured nick back when registration had to use another one: after a crash the
+        server may not have dropped the old connection yet, and people write to the bot by its name."""
+        delay = self.NICK_RETRY[0]
+        while True:
+            await asyncio.sleep(delay)
+            if self._registered.is_set() and fold(self.nick) != fold(self.wanted_nick):
+                self._send(f"NICK {clean(self.wanted_nick)}")
+                delay = self.NICK_RETRY[1]
+            else:
+                delay = self.NICK_RETRY[0]
 
     def _on_welcome(self, event) -> None:
         self.nick = event.target or self.nick

@@ -220,3 +220,22 @@ async def test_a_channel_with_a_key_is_joined_with_it_and_a_wrong_key_is_reporte
         assert "sesame" not in "".join(alert)
     finally:
         await w.close()
+
+
+async def test_the_bot_takes_its_nick_back_when_the_old_connection_is_gone(ngircd, tmp_path):  # noqa: F811
+    """After a crash the server may still hold the old connection: the bot registers as nick_ and takes
+    its configured nick back as soon as it is free (people write to it by that name)."""
+    w = IrcWorld(ngircd, tmp_path)
+    try:
+        holder = await IrcPerson(ngircd.port, w.bot_nick).connect()  # the "old connection"
+        from gateway.service import Service
+
+        w.service = Service(w.write_config())
+        w.service.adapters["irc"].NICK_RETRY = (0.5, 0.5)
+        await w.service.start()
+        adapter = w.adapter
+        assert adapter.nick == w.bot_nick + "_"
+        await holder.close()
+        await wait_until("the nick taken back", lambda: adapter.nick == w.bot_nick, timeout=15)
+    finally:
+        await w.close()
