@@ -719,13 +719,27 @@ class Engine:
             link = f" Message: https://matrix.to/#/{b.room}/{case.message_ref}"
         text = b.policy.render(
             "alert", **self.render_fields(b), user=case.user, case=case.id, tier=case.tier,
-            rules=", ".join(case.detection.rules), dm_status=case.dm, removal_status=case.removal,
+            rules=self._explain(case), dm_status=case.dm, removal_status=case.removal,
             link=link, mode_note=mode_note,
             priority=priority.upper() + (", RESENT AFTER A RESTART: you may have seen this case" if case.resumed else ""))
         alert = A.AlertModerators(self._id(), b.moderators_network, room=b.moderators_room, text=text,
                                   priority=priority, message_ref=case.message_ref,
                                   source_network=b.network, source_room=b.room, case=case.id)
         return [self._expect(alert, "case_alert", case.id)]
+
+    def _explain(self, case: Case) -> str:
+        """The rule ids, and what the model and the person's recent messages added: why, never the text."""
+        d, parts = case.detection, []
+        for rule in d.rules:
+            if rule == "model.risk" and d.score is not None:
+                detector = case.binding.policy.detector
+                parts.append(f"model.risk (score {d.score:.2f}, concern from {detector.model_concern:.2f})")
+            elif rule == self.CONTEXT_RULE:
+                window = case.binding.policy.context.window or 0
+                parts.append(f"{rule} (a farewell after earlier risk from them here within {_age(window)})")
+            else:
+                parts.append(rule)
+        return ", ".join(parts)
 
     def _after_alert(self, case: Case, out: ActionOutcome) -> list[A.Action]:
         b = case.binding

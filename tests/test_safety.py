@@ -432,3 +432,27 @@ def test_someone_else_at_risk_gives_the_moderators_a_case_and_the_writer_how_to_
 def test_the_writers_own_risk_beside_someone_elses_is_still_theirs(engine):
     out = engine.handle(say("my friend wants to die and i want to die too", sender="@ana:test"))
     assert only(out, A.OpenCase).kind == "risk"
+
+
+def test_the_alert_says_why_never_what(engine, default_policy, directory):
+    """Issue 15, item 8: rule ids, the model's score and threshold, what the recent context added."""
+    import dataclasses
+
+    from gateway.engine import Engine
+    from gateway.policy import ModelSettings
+
+    from .conftest import make_binding
+
+    engine.handle(say("i cant do this anymore", sender="@kit:test"))
+    dm = only(engine.handle(say("goodbye everyone, thanks for everything", sender="@kit:test",
+                                ts=1_800_000_300.0)), A.SendPrivate)
+    alert = only(engine.handle(outcome(only(engine.handle(outcome(dm)), A.RemoveFromRoom))), A.AlertModerators)
+    assert "context.farewell_after_risk (a farewell after earlier risk from them here within 15m)" in alert.text
+    assert "goodbye" not in alert.text
+
+    policy = dataclasses.replace(default_policy, model=ModelSettings(True), _detector=None)
+    with_model = Engine([make_binding(policy)], directory)
+    text = "i hate my life so much, i cry every night and nothing helps"
+    dm = only(with_model.handle(say(text, sender="@ana:test")), A.SendPrivate)
+    alert = only(with_model.handle(outcome(dm)), A.AlertModerators)
+    assert "model.risk (score 0." in alert.text and "concern from 0.59" in alert.text and "cry" not in alert.text
