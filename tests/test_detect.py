@@ -200,3 +200,30 @@ def test_supportive_lines_and_everyday_rope_are_not_the_writers_risk(default_pol
 
 def test_a_note_that_starts_with_if_you_are_reading_this_is_still_risk(default_policy):
     assert default_policy.detector.detect("if you are reading this, i want to die").tier == "high"
+
+
+@pytest.mark.parametrize("text", [
+    "took 40 of my 500mg ones an hour ago",
+    "i took like 25 of my sertraline just now",
+    "swallowed 30 paracetamol 20 minutes ago",
+    "im on the bridge, goodbye everyone",
+    "sitting in my car in the garage with the engine running",
+    "put the hose on the exhaust",
+])
+def test_imminence_signals_remove(default_policy, text):
+    """Issue 15, item 4: a dose with a number and recency, a bridge with a farewell, exhaust."""
+    d = default_policy.detector
+    assert d.would_remove(d.detect(text)), text
+
+
+@pytest.mark.parametrize("text", [
+    "i took 2 paracetamol an hour ago",
+    "took 15 minutes to get here an hour ago",
+    "we took 30 selfies just now lol",
+    "im on the bridge crew, bye for now",
+    "my car is in the garage with the engine running a diagnostic",
+    "i took 10 of my vitamins an hour ago",
+])
+def test_imminence_signals_are_not_everyday_numbers(default_policy, text):
+    d = default_policy.detector
+    assert not d.would_remove(d.detect(text)), text
