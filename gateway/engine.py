@@ -429,6 +429,8 @@ class Engine:
             return [rec, self._journal(case, "dm", "skipped")] + self._after_message(case)
         fields = self.render_fields(b)
         fields["removal_note"] = b.policy.render("removal_note", **fields) if remove else ""
+        if template != "crisis_dm_again":
+            template = b.policy.message_for(case.detection.rules, template)
         text = b.policy.render(template, **fields)
         dm = A.SendPrivate(self._id(), b.network, user=case.user, text=text, purpose="crisis", case=case.id)
         return [self._expect(dm, "case_dm", case.id)]

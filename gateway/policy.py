@@ -54,6 +54,7 @@ class Rule:
     tier: str
     phrases: tuple[str, ...]  # normalised
     regexes: tuple[str, ...]  # as written; matched by RE2 against the normalised text
+    message: str | None = None  # a template for cases found by this rule alone (self-harm: no suicide talk)
 
 
 @dataclass(frozen=True)
@@ -189,6 +190,13 @@ class Policy:
 
             object.__setattr__(self, "_detector", Detector(self))
         return self._detector
+
+    def message_for(self, rules: tuple[str, ...], default: str) -> str:
+        """The private message for a case: a rule's own template when every rule that found it names the
+        same one (a self-harm case gets a message that does not talk about suicide), else the tier's."""
+        by_id = {r.id: r.message for t in self.tiers.values() for r in t.rules}
+        chosen = {by_id.get(rule) for rule in rules}
+        return chosen.pop() if len(chosen) == 1 and None not in chosen else default
 
     def render(self, template: str, **values: str) -> str:
         fields = {k: "" for k in TEMPLATE_FIELDS}
@@ -484,14 +492,16 @@ class PolicyLoader:
             if not isinstance(rid, str) or not _RULE_ID.match(rid):
                 c.error(rp, "rule ids are 1-48 characters of a-z, 0-9 and _", key=True)
                 continue
-            r = c.mapping(rp, rule_raw, optional=("phrases", "regexes"))
+            r = c.mapping(rp, rule_raw, optional=("phrases", "regexes", "message"))
             if r is None:
                 continue
+            message = c.string(rp + ("message",), r["message"], max_len=64) if r.get("message") else None
             phrases = self._phrases(c, rp + ("phrases",), r.get("phrases"))
             regexes = tuple(self._regexes(c, rp + ("regexes",), r.get("regexes")))
             if not phrases and not regexes:
                 c.error(rp, "a rule needs at least one phrase or regex")
-            rules.append(Rule(f"{group}.{rid}", group, phrases, regexes))
+            rules.append(Rule(f"{group}.{rid}", group, phrases, regexes,
+                              message if isinstance(message, str) else None))
         return tuple(rules)
 
     def _regexes(self, c: Checker, path: KeyPath, raw: Any):
@@ -574,4 +584,8 @@ class PolicyLoader:
             m = tier.action.message
             if m is not None and m not in table:
                 c.error(("tiers", tier.name, "action", "message"), f"no template named {m!r}")
+            for rule in tier.rules:
+                if rule.message is not None and rule.message not in table:
+                    c.error(("tiers", tier.name, "rules", rule.id.split(".", 1)[1], "message"),
+                            f"no template named {rule.message!r}")
         return table

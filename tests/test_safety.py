@@ -456,3 +456,19 @@ def test_the_alert_says_why_never_what(engine, default_policy, directory):
     dm = only(with_model.handle(say(text, sender="@ana:test")), A.SendPrivate)
     alert = only(with_model.handle(outcome(dm)), A.AlertModerators)
     assert "model.risk (score 0." in alert.text and "concern from 0.59" in alert.text and "cry" not in alert.text
+
+
+# -- issue 15, item 5: self-harm and eating-disorder crises ----------------------------------------
+
+@pytest.mark.parametrize("text", ["i started cutting again last night", "been starving myself for a week"])
+def test_self_harm_and_eating_distress_get_a_message_that_does_not_talk_about_suicide(engine, text):
+    out = engine.handle(say(text))
+    dm = only(out, A.SendPrivate)
+    assert "hurting yourself" in dm.text and "suicid" not in dm.text.lower() and "116 123" in dm.text
+    after = engine.handle(outcome(dm))
+    assert not [a for a in after if isinstance(a, A.RemoveFromRoom)]
+
+
+def test_suicidal_words_beside_self_harm_get_the_crisis_message(engine):
+    dm = only(engine.handle(say("i want to kill myself and cut myself")), A.SendPrivate)
+    assert "Something you wrote made us worried about you" in dm.text
