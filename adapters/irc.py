@@ -350,11 +350,10 @@ class IrcAdapter(Adapter):
         if key is None:
             self._send_unconfirmed(self._text_lines("PRIVMSG", user, text))
             return None
-        priority = self.URGENT
         target = self.current_nick(user)
         head = f"PRIVMSG {clean(target)} :"
         parts = [line[len(head):] for line in self._text_lines("PRIVMSG", target, text)]
-        failed, code = await self._barrier([head + p for p in parts], [target], PRIVMSG_FAILURES, key, priority)
+        failed, code = await self._barrier([head + p for p in parts], [target], PRIVMSG_FAILURES, key, self.URGENT)
         if failed:
             now = self.current_nick(target)
             if code != "401" or now == target:
@@ -362,7 +361,7 @@ class IrcAdapter(Adapter):
             rest = parts[len(parts) - failed:]  # the lines written after they changed nick
             head = f"PRIVMSG {clean(now)} :"
             again, code = await self._barrier([head + p for p in rest], [now], PRIVMSG_FAILURES,
-                                              f"{key}.renamed" if key else None, priority)
+                                              f"{key}.renamed", self.URGENT)
             if again:
                 raise ActionFailed("partial" if failed < len(parts) else (code or "401"))
             target = now
@@ -386,7 +385,7 @@ class IrcAdapter(Adapter):
 
     async def remove_from_room(self, room, user, reason, ban_seconds=None):
         await self._wait_for_op(room)
-        user = target = self.current_nick(user) if user else user
+        user = self.current_nick(user)  # they may have changed nick since the at-risk line
         lines = []
         mask = None
         if ban_seconds:
@@ -401,7 +400,7 @@ class IrcAdapter(Adapter):
                 raise
         if mask is not None:
             self._schedule_unban(room, mask, ban_seconds)
-        return Delivered(user=target)
+        return Delivered(user=user)
 
     def _schedule_unban(self, room: str, mask: str, seconds: float) -> None:
         async def lift() -> None:
@@ -733,17 +732,15 @@ class IrcAdapter(Adapter):
                         self._send(line)
 
     def _remember(self, event) -> str | None:
-        """Note the sender's host (for ban masks) and, where account-tag is in use, their account as this
-        line says it (a line without the tag means: not logged in). Returns that account."""
+        """Note the sender's host (for ban masks); where account-tag is in use, return the account this
+        line says its sender has (a line without the tag means: not logged in)."""
         src = event.source
         if src is not None and getattr(src, "host", None):
             self.hosts[fold(src.nick)] = src.host
         if src is None or "account-tag" not in self.caps:
             return None
         tags = {t["key"]: t["value"] for t in (event.tags or [])}
-        account = tags.get("account") or None
-        self.accounts[fold(src.nick)] = account
-        return account
+        return tags.get("account") or None
 
     def _on_join(self, event) -> None:
         self._remember(event)
@@ -803,7 +800,7 @@ class IrcAdapter(Adapter):
             del self.renamed[k]
         if old != fold(self.nick) and new != old:
             # open cases follow the person, not the nick (see ``current_nick``)
-            self.renamed[old] = (event.target, time.monotonic())
+            self.renamed[old] = (event.target, now)
             self.renamed.pop(new, None)
             self._in.put_nowait(NickChange(self.network, self.clock(), old=event.source.nick, new=event.target))
 

@@ -21,6 +21,7 @@ which guarantees linear time, so no policy can hang the bot with a backtracking 
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -187,8 +188,10 @@ class Detector:
             if self.model is not None:  # no phrase fired here, but the model may: judged if it does
                 score, concern = self.model.score, self.model_concern
                 for i, line in enumerate(lines):
-                    if i not in touched and score(line.decode("ascii")) >= concern:
-                        results[i] = self._judge(line.decode("ascii"))
+                    if i not in touched:
+                        norm = line.decode("ascii")
+                        if score(norm) >= concern:
+                            results[i] = self._judge(norm)
         return results
 
     def _judge(self, norm: str) -> Detection:
@@ -198,12 +201,9 @@ class Detector:
         score = self.model.score(norm)
         level = 2 if score >= self.model_high else 1 if score >= self.model_concern else 0
         if level > detection.level:
-            return Detection(_NAME[level], tuple(sorted(detection.rules + (MODEL_RULE,))), detection.lowered,
-                             detection.suppressed, detection.abuse, score)
-        if detection.level:
-            return Detection(detection.tier, detection.rules, detection.lowered, detection.suppressed,
-                             detection.abuse, score)
-        return detection
+            return dataclasses.replace(detection, tier=_NAME[level], score=score,
+                                       rules=tuple(sorted(detection.rules + (MODEL_RULE,))))
+        return dataclasses.replace(detection, score=score) if detection.level else detection
 
     def _rules(self, norm: str) -> tuple[Detection, bool]:
         """The rules' answer, and whether the model must stay out: the rules saw an idiom, a joke marker,

@@ -26,7 +26,7 @@ from typing import Callable, Iterable, Sequence
 
 from . import actions as A
 from .crisis import ISO_REGIONS, CrisisDirectory
-from .detect import Detection, Detector
+from .detect import MODEL_RULE, Detection, Detector
 from .events import (ActionOutcome, Authority, Event, Join, Leave, Message, NickChange, PrivateMessage,
                      ReloadResult, RoomReady, RoomUnavailable, Tick)
 from .policy import ALERT_PRIORITIES, GatewayLimits, Policy
@@ -52,6 +52,16 @@ def _age(seconds: float) -> str:
         if s >= size:
             return f"{s // size}{unit}"
     return f"{s}s"
+
+
+def _case_list(ids: list[str], most: int = 20) -> str:
+    """Case ids for an alert that lists many: the first ``most``, then how many more."""
+    return ", ".join(ids[:most]) + (f" and {len(ids) - most} more" if len(ids) > most else "")
+
+
+def _link(b: "RoomBinding", ref: str | None) -> str:
+    """A link to the message for the alert (Matrix only); never its text."""
+    return f" Message: https://matrix.to/#/{b.room}/{ref}" if ref and b.network_type == "matrix" else ""
 
 
 def _raise(priority: str) -> str:
@@ -132,7 +142,6 @@ class _GuidelinesState:
 class _Raid:
     """A room with more cases than its policy's ``limits.cases_per_room`` within the window."""
 
-    started: float
     alerted: float | None = None  # the raid alert or the latest update
     new: list[str] = field(default_factory=list)  # case ids not in an alert yet
     count: int = 0  # cases in the window when it started
@@ -324,7 +333,7 @@ class Engine:
         rec = self.record(ev.network, "abuse_detected", room=ev.room, user=ev.sender, rules=detection.abuse)
         if b.moderators_room is None or not self._once("abuse_alert", ev.network, ev.sender, ev.ts):
             return [rec]
-        link = (f" Message: https://matrix.to/#/{b.room}/{ev.ref}" if ev.ref and b.network_type == "matrix" else "")
+        link = _link(b, ev.ref)
         priority = b.policy.abuse_alert
         text = b.policy.render("abuse_alert", **self.render_fields(b), user=ev.sender, priority=priority.upper(),
                                rules=", ".join(detection.abuse), link=link)
@@ -360,8 +369,7 @@ class Engine:
         if b.moderators_room is None:
             return [self._finish(case)]
         case.priority = b.policy.third_party_alert
-        link = (f" Message: https://matrix.to/#/{b.room}/{case.message_ref}"
-                if case.message_ref and b.network_type == "matrix" else "")
+        link = _link(b, case.message_ref)
         text = b.policy.render("third_party_alert", **self.render_fields(b), user=case.user, case=case.id,
                                priority=case.priority.upper(), rules=", ".join(case.detection.rules), link=link)
         alert = A.AlertModerators(self._id(), b.moderators_network, room=b.moderators_room, text=text,
@@ -464,7 +472,7 @@ class Engine:
             return True
         in_room = len(self.state.budgets[("cases", *key)])
         if in_room > lim.cases_per_room or len(self.state.budgets[("cases",)]) > self.limits.cases:
-            self.state.raids[key] = _Raid(started=now, count=in_room)
+            self.state.raids[key] = _Raid(count=in_room)
             return True
         return False
 
@@ -493,7 +501,7 @@ class Engine:
         raid.alerted = now
         if b.moderators_room is None:
             return []
-        shown = ", ".join(ids[:20]) + (f" and {len(ids) - 20} more" if len(ids) > 20 else "")
+        shown = _case_list(ids)
         text = b.policy.render("raid_alert" if first else "raid_update", **self.render_fields(b),
                                count=str(raid.count if first else len(ids)), cases=shown,
                                age=_age(b.policy.limits.window))
@@ -534,7 +542,7 @@ class Engine:
         st.talk_flood, st.talk_flood_alerted = [], now
         out: list[A.Action] = []
         for (net, room), (b, ids) in sorted(by_mods.items()):
-            shown = ", ".join(ids[:20]) + (f" and {len(ids) - 20} more" if len(ids) > 20 else "")
+            shown = _case_list(ids)
             text = b.policy.render("talk_flood_alert", **self.render_fields(b), count=str(len(ids)), cases=shown,
                                    age=_age(self.limits.window))
             out.append(A.AlertModerators(self._id(), net, room=room, text=text, priority="high"))
@@ -716,9 +724,7 @@ class Engine:
             mode_note = (" Observe mode: the bot did not message or remove anyone."
                          if b.policy.mode == "observe" else
                          " The room is paused: the bot did not message or remove anyone.")
-        link = ""
-        if case.message_ref and b.network_type == "matrix":
-            link = f" Message: https://matrix.to/#/{b.room}/{case.message_ref}"
+        link = _link(b, case.message_ref)
         text = b.policy.render(
             "alert", **self.render_fields(b), user=case.user, case=case.id, tier=case.tier,
             rules=self._explain(case), dm_status=case.dm, removal_status=case.removal,
@@ -733,9 +739,9 @@ class Engine:
         """The rule ids, and what the model and the person's recent messages added: why, never the text."""
         d, parts = case.detection, []
         for rule in d.rules:
-            if rule == "model.risk" and d.score is not None:
+            if rule == MODEL_RULE and d.score is not None:
                 detector = case.binding.policy.detector
-                parts.append(f"model.risk (score {d.score:.2f}, concern from {detector.model_concern:.2f})")
+                parts.append(f"{rule} (score {d.score:.2f}, concern from {detector.model_concern:.2f})")
             elif rule == self.CONTEXT_RULE:
                 window = case.binding.policy.context.window or 0
                 parts.append(f"{rule} (a farewell after earlier risk from them here within {_age(window)})")
@@ -974,7 +980,7 @@ class Engine:
         ids = [case.id for case, _ in steps]
         priority = max((a.priority for _, acts in steps for a in acts if isinstance(a, A.AlertModerators)),
                        key=ALERT_PRIORITIES.index)
-        shown = ", ".join(ids[:20]) + (f" and {len(ids) - 20} more" if len(ids) > 20 else "")
+        shown = _case_list(ids)
         text = b.policy.render("escalation_group", **self.render_fields(b), count=str(len(ids)), cases=shown,
                                priority=priority.upper())
         return out + [A.AlertModerators(self._id(), net, room=room, text=text, priority=priority, mention_all=ping)]

@@ -34,6 +34,14 @@ def _text(col: str, max_len: int, charset: str | None = None) -> str:
     return f"{col} TEXT CHECK ({check})"
 
 
+# Columns added since the first release, for databases created before them (``_migrate``).
+_JOURNAL_ADDED = {
+    "sealed_ref": _text('sealed_ref', 600, '0-9a-f'),
+    "ref_digest": _text('ref_digest', 34, 'r_0-9a-f'),
+    "moderator": "moderator INTEGER NOT NULL DEFAULT 0 CHECK (moderator IN (0, 1))",
+    "raid": "raid INTEGER NOT NULL DEFAULT 0 CHECK (raid IN (0, 1))",
+}
+
 SCHEMA = f"""
 CREATE TABLE IF NOT EXISTS meta (
   {_text('key', 96)} PRIMARY KEY,
@@ -74,10 +82,10 @@ CREATE TABLE IF NOT EXISTS journal (
   {_text('room', 255)} NOT NULL,
   {_text('sealed', 1100, '0-9a-f')},
   {_text('subject', 18, 'p_0-9a-f')} NOT NULL,
-  {_text('sealed_ref', 600, '0-9a-f')},
-  {_text('ref_digest', 34, 'r_0-9a-f')},
-  moderator INTEGER NOT NULL DEFAULT 0 CHECK (moderator IN (0, 1)),
-  raid INTEGER NOT NULL DEFAULT 0 CHECK (raid IN (0, 1)),
+  {_JOURNAL_ADDED['sealed_ref']},
+  {_JOURNAL_ADDED['ref_digest']},
+  {_JOURNAL_ADDED['moderator']},
+  {_JOURNAL_ADDED['raid']},
   tier TEXT NOT NULL CHECK (tier IN ('concern', 'high', 'imminent')),
   {_text('rules', 512, 'a-z0-9_.,')} NOT NULL,
   {_text('kind', 16, 'a-z')} NOT NULL,
@@ -89,13 +97,6 @@ CREATE TABLE IF NOT EXISTS journal (
   finished INTEGER NOT NULL DEFAULT 0 CHECK (finished IN (0, 1))
 ) STRICT;
 """
-# Columns added since the first release, for databases created before them (``_migrate``).
-_JOURNAL_ADDED = {
-    "sealed_ref": f"{_text('sealed_ref', 600, '0-9a-f')}",
-    "ref_digest": f"{_text('ref_digest', 34, 'r_0-9a-f')}",
-    "moderator": "moderator INTEGER NOT NULL DEFAULT 0 CHECK (moderator IN (0, 1))",
-    "raid": "raid INTEGER NOT NULL DEFAULT 0 CHECK (raid IN (0, 1))",
-}
 _KEY_CHECK = "key_check"  # meta row: proves which key file belongs to this database
 
 
@@ -150,7 +151,7 @@ class EventLog:
             self.db.execute("PRAGMA secure_delete=ON")
             self.db.executescript(SCHEMA)
             self._migrate()
-            self._check_key(existing)
+            self._check_key()
         except sqlite3.Error as exc:
             if hasattr(self, "db"):
                 self.db.close()
@@ -179,7 +180,7 @@ class EventLog:
                                 (self.ref_digest(network, ref), None if finished else self.seal(ref), case_id))
         self.db.execute("CREATE INDEX IF NOT EXISTS journal_ref_digest ON journal (ref_digest)")
 
-    def _check_key(self, existing: bool) -> None:
+    def _check_key(self) -> None:
         check = hmac.new(self._key, b"key-check", hashlib.sha256).hexdigest()[:32]
         stored = self.get(_KEY_CHECK)
         if stored is None:

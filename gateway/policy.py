@@ -357,7 +357,7 @@ class PolicyLoader:
         window = c.duration(p + ("window",), m.get("window", d.window), allow_null=True)
         people = c.integer(p + ("max_people",), m.get("max_people", d.max_people), lo=1, hi=10_000_000)
         rules = c.string_list(p + ("farewell_rules",), m.get("farewell_rules", list(d.farewell_rules)))
-        known = {r.id for t in tiers.values() for r in t.rules} if isinstance(tiers, dict) else set()
+        known = {r.id for t in tiers.values() for r in t.rules}
         for i, rule in enumerate(rules):
             if known and rule not in known:
                 hint = difflib.get_close_matches(rule, sorted(known), n=1)
