@@ -240,8 +240,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("eval", help="precision, recall and confusion of a policy on a labelled CSV")
     p.add_argument("file", metavar="FILE.csv")
-    p.add_argument("--text", required=True, help="column with the message text")
-    p.add_argument("--label", required=True, help="column with none, concern, high or imminent")
+    p.add_argument("--text", default="text", help="column with the message text (default: text)")
+    p.add_argument("--label", default="label", help="column with none, concern, high or imminent (default: label)")
     p.add_argument("--kind", default="kind", help="optional column: ordinary, hard_negative, risk, abuse")
     p.add_argument("--policy", default="default", help="policy name or path (default: shipped default)")
     p.add_argument("--mistakes", action="store_true", help="list the CSV lines detected wrongly (not their text)")

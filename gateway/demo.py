@@ -1,6 +1,6 @@
 """``gateway demo``: the at-risk flow on a throwaway local Synapse, as the people in the room see it.
 
-It starts Synapse (SQLite, loopback), registers a bot, a moderator and three members, creates a group
+It starts Synapse (SQLite, loopback), registers a bot, a moderator and four members, creates a group
 room and a moderators' room, runs the real gateway with the shipped default policy, and plays a short
 scenario through real Matrix clients, printing a timeline of what each person sees. Then it stays up
 (unless ``--once``) so you can log in with any Matrix client and look around.
@@ -22,10 +22,13 @@ from nio import RoomPreset
 from .homeserver import Homeserver, HomeserverUnavailable, Person, free_port
 from .service import Service
 
+# (who, what they write, what the gateway should make of it): two idioms, a line no phrase of the
+# lexicon matches that the learned model scores as concern, and an overdose just taken.
 SCRIPT = [
-    ("sam", "this exam is killing me lol", False),
-    ("ana", "I'm dead 😂 that meme", False),
-    ("kit", "honestly I took all my pills, I'm done", True),
+    ("sam", "this exam is killing me lol", "idiom"),
+    ("ana", "I'm dead 😂 that meme", "idiom"),
+    ("lee", "I cry myself to sleep every night and nothing ever changes", "concern"),
+    ("kit", "honestly I took all my pills, I'm done", "imminent"),
 ]
 PASSWORD = "demo-password"  # a throwaway homeserver on loopback; printed for logging in
 
@@ -44,7 +47,7 @@ async def _scenario(hs: Homeserver, workdir: Path, keep_running: bool) -> int:
     say = Timeline()
     bot = hs.register("safety-bot", secrets.token_hex(12))
     mod = Person(hs, "moderator", PASSWORD)
-    people = {name: Person(hs, name, PASSWORD) for name in ("sam", "ana", "kit")}
+    people = {name: Person(hs, name, PASSWORD) for name, _, _ in SCRIPT}
     power = {"users": {bot.user_id: 100}}
     group = (await mod.client.room_create(name="Peer support", alias="peer-support",
                                           preset=RoomPreset.public_chat, power_level_override=power,
@@ -85,25 +88,38 @@ async def _scenario(hs: Homeserver, workdir: Path, keep_running: bool) -> int:
         pinned = await kit.client.room_get_event(group, state.content["pinned"][-1])
         say("kit", "joins and sees the pinned guidelines", pinned.event.source["content"]["body"])
 
-        for name, text, at_risk in SCRIPT:
+        async def private_message(name: str) -> None:
+            person = people[name]
+            dm_room = await person.wait_for("a DM invite", lambda: next(
+                (r for r, evs in person.invites.items()
+                 if any(e["state_key"] == person.id and e["content"].get("is_direct") for e in evs)), None))
+            say(name, "is invited to a direct chat by the bot and opens it")
+            await person.client.join(dm_room)
+            dm = (await person.wait_for("the private message", lambda: person.messages(dm_room, bot.user_id)))[0]
+            say(name, "reads the private message", dm["content"]["body"])
+
+        async def alert_about(name: str) -> None:
+            alert = await mod.wait_for("the alert", lambda: next(
+                (e for e in mod.messages(mods_room, bot.user_id) if people[name].id in e["content"]["body"]), None))
+            say("moderator", "gets an alert in #peer-support-mods", alert["content"]["body"])
+
+        for name, text, kind in SCRIPT:
             await people[name].say(group, text)
             say(name, f"writes {text!r}")
-            if not at_risk:
+            if kind == "idiom":
                 await asyncio.sleep(1.5)
                 say("safety-bot", "no action: an idiom, not a person at risk")
-        dm_room = await kit.wait_for("a DM invite", lambda: next(
-            (r for r, evs in kit.invites.items()
-             if any(e["state_key"] == kit.id and e["content"].get("is_direct") for e in evs)), None))
-        say("kit", "is invited to a direct chat by the bot and opens it")
-        await kit.client.join(dm_room)
-        dm = (await kit.wait_for("the crisis message", lambda: kit.messages(dm_room, bot.user_id)))[0]
-        say("kit", "reads the private message", dm["content"]["body"])
+            elif kind == "concern":
+                say("safety-bot", "no phrase of the lexicon matches this; the learned risk model scores it as concern")
+                await private_message(name)
+                await alert_about(name)
+                say("everyone in the room", f"{name} stays in the room: concern is a private check-in, never a removal")
+        await private_message("kit")
         kick = await mod.wait_for("the removal", lambda: next(
             (e for r, e in mod.events if r == group and e.get("type") == "m.room.member"
              and e.get("state_key") == kit.id and e["content"].get("membership") == "leave"), None))
         say("everyone in the room", "sees kit removed; the reason shown to all is", kick["content"]["reason"])
-        alert = (await mod.wait_for("the alert", lambda: mod.messages(mods_room, bot.user_id)))[0]
-        say("moderator", "gets an alert in #peer-support-mods", alert["content"]["body"])
+        await alert_about("kit")
 
         print("\nThe event log (transcript-free; people are keyed pseudonyms):")
         for row in service.log.rows():
@@ -116,7 +132,7 @@ async def _scenario(hs: Homeserver, workdir: Path, keep_running: bool) -> int:
             print(textwrap.dedent(f"""
                 The homeserver stays up. Log in with any Matrix client (Element: "Sign in", edit the server):
                   homeserver  {hs.url}
-                  users       @moderator:localhost, @sam:localhost, @ana:localhost, @kit:localhost
+                  users       @moderator:localhost, @sam:localhost, @ana:localhost, @lee:localhost, @kit:localhost
                   password    {PASSWORD}
                 Rooms: #peer-support:localhost and #peer-support-mods:localhost. Press Ctrl-C to stop.
             """))

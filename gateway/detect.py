@@ -90,8 +90,12 @@ class Detector:
             for rule in tier.rules:
                 for phrase in rule.phrases:
                     add(phrase, (_RISK, level, rule.id))
-                    if " " in phrase:  # "k i l l m y s e l f" normalises to one token
-                        add(phrase.replace(" ", ""), (_RISK, level, rule.id))
+                    if " " in phrase:  # "k i l l m y s e l f" normalises to one token, and so
+                        joined = phrase.replace(" ", "")  # does "i t o o k a l l m y p i l l s"
+                        add(joined, (_RISK, level, rule.id))
+                        if not phrase.startswith(("i ", "im ")):
+                            add("i" + joined, (_RISK, level, rule.id))
+                            add("im" + joined, (_RISK, level, rule.id))
                 for pattern in rule.regexes:
                     self.regexes.append((re2.compile(pattern), level, rule.id))
             for idiom in tier.idioms:

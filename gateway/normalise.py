@@ -5,7 +5,8 @@ invisible or look-alike characters. Folding both sides to one canonical form let
 catch them, and keeps matching a simple, linear, word-boundary check on space-separated tokens.
 
 The output is lower case, tokens separated by single spaces, no punctuation; symbols such as emoji are
-kept as tokens of their own (the pill emoji is a risk signal, "😂" marks a joke).
+kept as tokens of their own ("😂" marks a joke), except the few that name a means of harm, which become
+their word (💊 is "pills").
 """
 
 from __future__ import annotations
@@ -68,9 +69,16 @@ def _fold_homoglyph_token(match: re.Match[str]) -> str:
     return folded if folded.isascii() else token
 
 
+# Emoji that stand for a means of harm are read as the word ("i took all my 💊" is "i took all my
+# pills"), so every phrase about the means covers them too. Other symbols stay tokens of their own.
+_MEANS_EMOJI = {"💊": "pills", "🔪": "knife", "🪢": "rope", "🌉": "bridge", "⚰": "coffin", "🩸": "blood"}
+
+
 def _space_symbol(match: re.Match[str]) -> str:
     char = match.group()
     # Symbols (emoji, pictographs) are meaningful tokens; other punctuation only separates words.
+    if char in _MEANS_EMOJI:
+        return f" {_MEANS_EMOJI[char]} "
     return f" {char} " if unicodedata.category(char).startswith("S") else " "
 
 

@@ -125,9 +125,14 @@ def test_demo_runs_on_a_real_synapse_and_shows_the_flow_in_order():
     assert r.returncode == 0, r.stderr.decode()[-2000:]
     out = r.stdout.decode()
     assert "kit: joins and sees the pinned guidelines" in out
+    # a line no phrase of the lexicon matches: the model's concern, a private check-in, no removal
+    lee = out.index("lee: reads the private message")
+    stays = out.index("lee stays in the room")
+    assert "call 116 123" in out[lee:stays] and "model.risk (score" in out[lee:stays]
+    assert "sees lee removed" not in out and "[LOW] Case" in out[lee:stays]
     dm = out.index("kit: reads the private message")
     removed = out.index("sees kit removed")
-    alert = out.index("moderator: gets an alert")
+    alert = out.index("[URGENT] Case")
     assert dm < removed < alert
     assert "call 116 123" in out[dm:removed] and "call 999" in out[dm:removed]
     assert "Removed by the room bot (automated)" in out[removed:alert]

@@ -19,6 +19,7 @@ from gateway.normalise import normalise
     ("ｋｉｌｌ", "kill"),                                   # full-width (NFKC)
     ("k̷̢i̵l̴l̸", "kill"),                                       # zalgo
     ("I’m dead 😂😂", "im dead 😂 😂"),                    # emoji kept as tokens
+    ("took my 💊 and the 🔪", "took my pills and the knife"),  # ...except those naming a means
     ("k_i_l_l", "kill"),
     ("ВСЁ плохо", "все плохо"),                           # real Cyrillic words are not folded
 ])
@@ -35,6 +36,9 @@ def detect(policy, text):
     ("gonna kill myself tonight", "imminent"),
     ("going to end my life right now", "imminent"),
     ("💊💊💊", "imminent"),
+    ("i took all my 💊", "imminent"),
+    ("i t o o k a l l m y p i l l s", "imminent"),  # letter-spaced, "i" joined to the rest
+    ("i m g o n n a k i l l m y s e l f", "high"),
     ("I want to die", "high"),
     ("wanna kms", "high"),
     ("i wish i was dead", "concern"),

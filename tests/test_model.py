@@ -20,16 +20,30 @@ def model():
 
 @pytest.fixture(scope="module")
 def with_model():
-    policy = PolicyLoader().load("default")
-    return dataclasses.replace(policy, model=ModelSettings(True), _detector=None).detector
+    return PolicyLoader().load("default").detector
 
 
 def test_the_shipped_model_is_small_offline_and_says_where_it_came_from(model):
     assert SHIPPED_MODEL.stat().st_size < 1_000_000 and len(model.weights) == 1 << model.bits
-    source = model.meta["sources"][0]
-    assert (source["name"], source["licence"]) == ("Binary-Ninja-007/Social_Good", "MIT")
+    sources = [(s["name"].split(" ")[0], s["licence"]) for s in model.meta["sources"]]
+    assert sources == [("Binary-Ninja-007/Social_Good", "MIT"), ("GoEmotions", "Apache-2.0"),
+                       ("this", "this repository's")]
+    assert model.meta["chat_dev_alarms"]["concern"] <= 0.002  # of everyday comments, at calibration
     t = model.meta["thresholds"]
     assert 0 < t["concern"] < t["high"] < 1
+
+
+def test_our_chat_lines_for_training_are_not_in_the_regression_sets():
+    """The sets in tests/data measure nothing if the model learned their lines."""
+    from pathlib import Path
+
+    from gateway.train_model import CHAT, load_chat
+
+    regression = {normalise(r["text"]) for f in Path(__file__).parent.glob("data/*.csv")
+                  for r in csv.DictReader(open(f, encoding="utf-8"))}
+    chat = load_chat(CHAT)
+    assert len(chat) > 300 and {label for _, label in chat} == {0, 1}
+    assert not [t for t, _ in chat if normalise(t) in regression]
 
 
 @pytest.mark.parametrize("text, above", [
@@ -43,12 +57,13 @@ def test_fixed_predictions(model, text, above):
     assert (model.score(normalise(text)) >= model.meta["thresholds"]["concern"]) is above
 
 
-def test_the_model_is_off_unless_a_policy_turns_it_on(with_model):
-    default = PolicyLoader().load("default").detector
+def test_the_default_policy_uses_the_model_and_a_policy_can_switch_it_off(with_model, write):
     text = "i hate my life so much, i cry every night and nothing helps"  # no phrase of the lexicon
-    assert default.detect(text).tier == "none" and default.model is None
     d = with_model.detect(text)
     assert d.tier == "concern" and d.rules == ("model.risk",) and d.score is not None
+    path = write("quiet.yaml", "extends: default\nname: quiet\nmodel:\n  enabled: false\n")
+    off = PolicyLoader([path.parent]).load(str(path)).detector
+    assert off.model is None and off.detect(text).tier == "none"
     policy = PolicyLoader().load("default")
     higher = dataclasses.replace(policy, model=ModelSettings(True, None, 0.9), _detector=None).detector
     assert higher.detect(text).tier == "high"  # only where a policy asks for it
@@ -88,10 +103,17 @@ def test_the_training_script_rebuilds_a_model_from_files_in_the_sources_format(t
             w.writerow(["id", "subreddit", "title", "text"])
             for i, (sub, title) in enumerate(rows):
                 w.writerow([f"x{i}", sub, title, ""])
+    everyday = ["that goal was unreal", "who wants coffee", "my dog stole my sock", "great stream today",
+                "this patch is so good", "anyone up for a match", "the bus is late again", "nice haircut"]
+    for name in ("train", "dev"):  # GoEmotions' format: text, labels, id
+        (tmp_path / f"{name}.tsv").write_text("".join(f"{t}\t27\tid{i}\n" for i, t in enumerate(everyday * 2)))
+    (tmp_path / "train.tsv").open("a").write("i want to die\t25\tidx\n")  # names risk: left out
     out = tmp_path / "model.bin"
-    assert train_model.main(["--reddit", str(tmp_path), "--out", str(out)]) == 0
+    assert train_model.main(["--reddit", str(tmp_path), "--goemotions", str(tmp_path), "--out", str(out)]) == 0
     small = RiskModel.load(out)
     assert small.meta["seed"] == train_model.SEED and small.meta["train"] == 48
+    assert small.meta["negatives_added"] == 16 and small.meta["chat_dev"] == 16
+    assert [s["licence"] for s in small.meta["sources"]] == ["MIT", "Apache-2.0", "this repository's"]
     assert small.score(normalise("i want to die tonight")) > small.score(normalise("look at this cute dog"))
 
 

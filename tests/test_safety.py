@@ -455,7 +455,8 @@ def test_the_alert_says_why_never_what(engine, default_policy, directory):
     text = "i hate my life so much, i cry every night and nothing helps"
     dm = only(with_model.handle(say(text, sender="@ana:test")), A.SendPrivate)
     alert = only(with_model.handle(outcome(dm)), A.AlertModerators)
-    assert "model.risk (score 0." in alert.text and "concern from 0.59" in alert.text and "cry" not in alert.text
+    threshold = f"concern from {policy.detector.model_concern:.2f}"
+    assert "model.risk (score " in alert.text and threshold in alert.text and "cry" not in alert.text
 
 
 # -- issue 15, item 5: self-harm and eating-disorder crises ----------------------------------------
