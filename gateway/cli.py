@@ -56,6 +56,11 @@ def cmd_check(args: argparse.Namespace) -> int:
         cfg = load_config(args.config)
     except (ConfigError, ConfigErrors) as exc:
         return _print_errors(exc)
+    for net in cfg.networks.values():
+        for key, name in net.settings.items():
+            if key.endswith("_env") and not os.environ.get(name):
+                print(f"warning: networks.{net.name}.{key}: the environment variable {name} is not set here; "
+                      f"gateway run needs it", file=sys.stderr)
     today = dt.date.today()
     for code, line in cfg.directory.stale(today):
         print(f"warning: {cfg.directory.source_file}: {code} {line.service}: last verified "
@@ -124,8 +129,10 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     logging.basicConfig(level=getattr(logging, args.log_level),
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    from .config import load_config
+
     try:
-        service = Service(args.config, new_log=args.new_log)
+        service = Service(load_config(args.config, environ=os.environ), new_log=args.new_log)
     except (ConfigError, ConfigErrors) as exc:
         return _print_errors(exc)
     except (AdapterUnavailable, EventLogError, RuntimeError, ValueError) as exc:

@@ -7,14 +7,16 @@ secret itself is refused.
 
 from __future__ import annotations
 
+import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Mapping
 
-from .crisis import INTERNATIONAL, ISO_REGIONS, CrisisDirectory, load_directory
+from .crisis import INTERNATIONAL, ISO_REGIONS, CrisisDirectory, load_directory, region_hint
 from .engine import Engine, RoomBinding
 from .policy import GatewayLimits, Policy, PolicyLoader
-from .validate import MISSING, Checker
+from .validate import MISSING, Checker, did_you_mean
 from .yamlsrc import ConfigError, ConfigErrors, load_located
 
 __all__ = ["Config", "NetworkConfig", "load_config", "build_engine", "reload_rooms"]
@@ -26,6 +28,101 @@ NETWORK_KEYS = {
             "services"),
 }
 _SECRET_WORDS = ("password", "token", "secret")
+
+# The shapes of names, per network. A room in the wrong shape would only fail when the bot tries to join.
+_URL = re.compile(r"https?://[^\s/?#]+(?::\d+)?/?")
+_MATRIX_USER = re.compile(r"@[^:\s]+:[^\s]+")
+_MATRIX_ROOM = re.compile(r"[!#][^:\s]+:[^\s]+")
+_IRC_CHANNEL = re.compile(r"[#&][^\s,\x07]{1,49}")
+_IRC_NICK = re.compile(r"[A-Za-z\[\]\\`_^{|}][A-Za-z0-9\[\]\\`_^{|}-]{0,29}")
+_HOST = re.compile(r"[A-Za-z0-9.:\[\]-]+")
+_ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+ROOM_SHAPE = {
+    "matrix": (_MATRIX_ROOM, "a Matrix room id (!abc:example.org) or alias (#name:example.org)"),
+    "irc": (_IRC_CHANNEL, "an IRC channel (#name or &name, no spaces or commas)"),
+}
+def _network_settings(c: Checker, p: tuple, kind: str, raw: dict, base: Path,
+                      environ: Mapping[str, str] | None, secret_in_file: bool = False) -> dict[str, Any]:
+    """Every setting of a network typed and checked, so that ``run`` never meets a value it cannot use.
+
+    ``environ``: when given (``gateway run``), the environment variables named must be set in it."""
+    values: dict[str, Any] = {}
+
+    def take(key: str, value: Any) -> None:
+        if value is not MISSING:
+            values[key] = value
+
+    def env(key: str) -> None:
+        if key not in raw:
+            return
+        name = c.matching(p + (key,), raw[key], _ENV_NAME, "the name of an environment variable, like GATEWAY_PASSWORD")
+        if name is MISSING:
+            return
+        values[key] = name
+        if environ is not None and not environ.get(name):
+            c.error(p + (key,), f"the environment variable {name} is not set (it holds the secret; export it "
+                                f"before gateway run)")
+
+    if kind == "matrix":
+        for key in ("homeserver", "user_id"):
+            if key not in raw:
+                c.error(p, f"missing required key '{key}'")
+        if "homeserver" in raw:
+            take("homeserver", c.matching(p + ("homeserver",), raw["homeserver"], _URL,
+                                          "a URL with its scheme, like https://matrix.example.org"))
+        if "user_id" in raw:
+            take("user_id", c.matching(p + ("user_id",), raw["user_id"], _MATRIX_USER,
+                                       "a Matrix user id, like @safety-bot:example.org"))
+        if "device_id" in raw:
+            take("device_id", c.string(p + ("device_id",), raw["device_id"], max_len=100))
+        env("password_env")
+        env("access_token_env")
+        if "password_env" not in raw and "access_token_env" not in raw and not secret_in_file:
+            c.error(p, "missing 'password_env' or 'access_token_env': the environment variable with the "
+                       "bot's password or access token")
+        if "ignore_bots" in raw:
+            values["ignore_bots"] = tuple(u for i, u in enumerate(c.string_list(p + ("ignore_bots",), raw["ignore_bots"]))
+                                          if c.matching(p + ("ignore_bots", i), u, _MATRIX_USER,
+                                                        "a Matrix user id, like @otherbot:example.org") is not MISSING)
+        return values
+    if "host" not in raw:
+        c.error(p, "missing required key 'host'")
+    else:
+        take("host", c.matching(p + ("host",), raw["host"], _HOST,
+                                "a host name or address without scheme or port, like irc.libera.chat"))
+    if "nick" not in raw:
+        c.error(p, "missing required key 'nick'")
+    else:
+        take("nick", c.matching(p + ("nick",), raw["nick"], _IRC_NICK,
+                                "an IRC nick (letters, digits and []\\`_^{|}-, not starting with a digit)"))
+    if "tls" in raw:
+        take("tls", c.boolean(p + ("tls",), raw["tls"]))
+    if "port" in raw:
+        take("port", c.integer(p + ("port",), raw["port"], lo=1, hi=65535))
+    for key in ("username", "realname", "sasl_account"):
+        if key in raw:
+            take(key, c.string(p + (key,), raw[key], max_len=100))
+    env("sasl_password_env")
+    env("nickserv_password_env")
+    if "sasl_account" in raw and "sasl_password_env" not in raw:
+        c.error(p + ("sasl_account",), "SASL needs 'sasl_password_env' too: the environment variable with "
+                                       "the account's password", key=True)
+    if "flood_burst" in raw:
+        take("flood_burst", c.integer(p + ("flood_burst",), raw["flood_burst"], lo=1, hi=1000))
+    if "flood_rate" in raw:
+        take("flood_rate", c.number(p + ("flood_rate",), raw["flood_rate"], lo=0.01, hi=1000))
+    if "op_wait" in raw:
+        take("op_wait", c.number(p + ("op_wait",), raw["op_wait"], lo=0, hi=600))
+    if "tls_ca_file" in raw and c.string(p + ("tls_ca_file",), raw["tls_ca_file"]) is not MISSING:
+        ca = base / raw["tls_ca_file"]
+        if not ca.is_file():
+            c.error(p + ("tls_ca_file",), f"no such file: {ca}")
+        values["tls_ca_file"] = str(ca)
+    for key in ("ignore_bots", "services"):  # other bots' nicks; the network's services nicks
+        if key in raw:
+            values[key] = tuple(n for i, n in enumerate(c.string_list(p + (key,), raw[key]))
+                                if c.matching(p + (key, i), n, _IRC_NICK, "an IRC nick") is not MISSING)
+    return values
 
 
 @dataclass(frozen=True)
@@ -52,8 +149,11 @@ class Config:
     channel_keys: dict[tuple[str, str], str] = field(default_factory=dict)  # (network, room) -> IRC key
 
 
-def load_config(path: str | Path) -> Config:
-    """Load and validate the config and every policy it names; raise ``ConfigErrors`` on any error."""
+def load_config(path: str | Path, *, environ: Mapping[str, str] | None = None) -> Config:
+    """Load and validate the config and every policy it names; raise ``ConfigErrors`` with every error.
+
+    ``environ``: check that the environment variables the networks name are set in it (``gateway run``
+    passes ``os.environ``; ``gateway check`` only warns, since it may run elsewhere)."""
     path = Path(path)
     doc = load_located(path)
     base = path.resolve().parent
@@ -83,27 +183,23 @@ def load_config(path: str | Path) -> Config:
         p = ("networks", name)
         kind = raw.get("type") if isinstance(raw, dict) else None
         if kind not in NETWORK_KEYS:
-            c.error(p + ("type",), f"expected type matrix or irc, got {kind!r}")
+            c.error(p + ("type",) if isinstance(raw, dict) and "type" in raw else p,
+                    f"expected type matrix or irc, got {kind!r}{did_you_mean(kind, NETWORK_KEYS)}")
             continue
         settings = c.mapping(p, raw, required=("type",), optional=NETWORK_KEYS[kind])
         if settings is None:
             continue
-        for k in settings:
-            if isinstance(k, str) and any(w in k for w in _SECRET_WORDS) and not k.endswith("_env"):
-                c.error(p + (k,), f"secrets come from environment variables: use {k}_env", key=True)
-        values = {k: v for k, v in settings.items() if k != "type"}
-        for k in ("ignore_bots", "services"):  # other bots' ids; IRC: the network's services nicks
-            if k in values:
-                values[k] = tuple(c.string_list(p + (k,), values[k]))
-        if isinstance(values.get("tls_ca_file"), str):
-            ca = base / values["tls_ca_file"]
-            if not ca.is_file():
-                c.error(p + ("tls_ca_file",), f"no such file: {ca}")
-            values["tls_ca_file"] = str(ca)
-        networks[name] = NetworkConfig(name, kind, values)
+        secrets_here = [k for k in settings if isinstance(k, str) and any(w in k for w in _SECRET_WORDS)
+                        and not k.endswith("_env")]
+        for k in secrets_here:
+            c.error(p + (k,), f"secrets come from environment variables: use {k}_env", key=True)
+        known = {k: v for k, v in settings.items() if k in NETWORK_KEYS[kind]}
+        networks[name] = NetworkConfig(name, kind, _network_settings(c, p, kind, known, base, environ,
+                                                                          bool(secrets_here)))
 
     loader = PolicyLoader(dirs)
     policies: dict[str, Policy] = {}
+    failed: set[str] = set()  # policies with errors: reported once, however many rooms use them
     rooms: list[RoomBinding] = []
     raw_rooms = top.get("rooms")
     if not isinstance(raw_rooms, list) or not raw_rooms:
@@ -120,40 +216,55 @@ def load_config(path: str | Path) -> Config:
             continue
         net = r.get("network")
         if net not in networks:
-            c.error(p + ("network",), f"no network named {net!r} under 'networks'")
+            if "network" in r and net not in (top.get("networks") or {}):  # (a broken network: its own error)
+                c.error(p + ("network",), f"no network named {net!r} under 'networks'"
+                                          f"{did_you_mean(net, networks)}")
             continue
-        room = c.string(p + ("room",), r.get("room"), max_len=255)
-        if room is MISSING:
-            continue
-        if (net, room) in seen:
-            c.error(p + ("room",), "room listed twice")
-        seen.add((net, room))
+        room = c.matching(p + ("room",), r.get("room"), *ROOM_SHAPE[networks[net].type])
+        if room is not MISSING:  # (a bad room still gets the rest of its entry checked)
+            if (net, room) in seen:
+                c.error(p + ("room",), "room listed twice")
+            seen.add((net, room))
         pname = r.get("policy", "default")
+        if not isinstance(pname, str) or not pname.strip():
+            c.error(p + ("policy",), "expected a policy name or path")
+            continue
+        if pname in failed:
+            continue
         if pname not in policies:
-            resolved = loader.resolve(str(pname), base)
-            try:
-                policies[pname] = loader.load(str(resolved or pname))
-            except ConfigErrors as exc:
-                c.errors.extend(exc.errors)
+            resolved = loader.resolve(pname, base)
+            if resolved is None:
+                c.error(p + ("policy",), f"no policy named {pname!r} (looked in "
+                                         f"{', '.join(str(d) for d in loader.search_dirs)})"
+                                         f"{did_you_mean(pname, loader.names())}")
+                failed.add(pname)
                 continue
-            except ConfigError as exc:
-                c.errors.append(exc)
+            try:
+                policies[pname] = loader.load(str(resolved))
+            except (ConfigError, ConfigErrors) as exc:
+                c.errors.extend(exc.errors if isinstance(exc, ConfigErrors) else [exc])
+                failed.add(pname)
                 continue
         policy = policies[pname]
         region = r.get("region", policy.region)
         if not isinstance(region, str) or (region != INTERNATIONAL and region not in ISO_REGIONS):
-            c.error(p + ("region",), f"unknown region code {region!r} (ISO 3166-1 alpha-2, or INTL)")
+            c.error(p + ("region",), f"unknown region code {region!r} (ISO 3166-1 alpha-2, or INTL)"
+                                     f"{region_hint(region)}")
             continue
         mod_net = r.get("moderators_network", policy.moderators.network or net)
         if mod_net not in networks:
-            c.error(p + ("moderators_network",), f"no network named {mod_net!r}")
+            c.error(p + ("moderators_network",), f"no network named {mod_net!r}{did_you_mean(mod_net, networks)}")
             continue
         mod_room = r.get("moderators_room", policy.moderators.room)
         if mod_room is None:
             c.error(p, "no moderators' room: set moderators.room in the policy or moderators_room here "
                        "(an at-risk person must never be handled without telling a human)")
             continue
-        if "moderators_room" in r and c.string(p + ("moderators_room",), mod_room, max_len=255) is MISSING:
+        shape, what = ROOM_SHAPE[networks[mod_net].type]
+        if not isinstance(mod_room, str) or not shape.fullmatch(mod_room):
+            c.error(p + ("moderators_room",) if "moderators_room" in r else p + ("policy",),
+                    f"the moderators' room must be {what}, got {mod_room!r}"
+                    + ("" if "moderators_room" in r else f" (set by policy {pname}'s moderators.room)"))
             continue
         mod_rooms.append((p, mod_net, mod_room, "moderators_room" in r))
         name = c.string(p + ("name",), r["name"], max_len=100) if r.get("name") is not None else None
@@ -167,8 +278,9 @@ def load_config(path: str | Path) -> Config:
                 c.error(p + ("key",), "a channel key has no spaces or commas")
             elif isinstance(key, str):
                 channel_keys[(net, room)] = key
-        rooms.append(RoomBinding(net, room, policy, region, mod_net, mod_room,
-                                 network_type=networks[net].type, name=name))
+        if room is not MISSING:
+            rooms.append(RoomBinding(net, room, policy, region, mod_net, mod_room,
+                                     network_type=networks[net].type, name=name))
     for p, mod_net, mod_room, here in mod_rooms:
         if (mod_net, mod_room) in seen:  # alerts name the person: the watched room must never see them
             where = p + ("moderators_room",) if here else p

@@ -14,7 +14,7 @@ from pathlib import Path
 from .validate import MISSING, Checker
 from .yamlsrc import load_located
 
-__all__ = ["CrisisLine", "Region", "CrisisDirectory", "ISO_REGIONS", "INTERNATIONAL", "load_directory"]
+__all__ = ["CrisisLine", "Region", "CrisisDirectory", "ISO_REGIONS", "INTERNATIONAL", "load_directory", "region_hint"]
 
 INTERNATIONAL = "INTL"
 
@@ -138,3 +138,17 @@ def load_directory(path: str | Path = SHIPPED_DIRECTORY) -> CrisisDirectory:
                 regions[code] = Region(code, name, emergency, tuple(lines))
     c.raise_if_errors()
     return CrisisDirectory(regions, intl_text, intl_emergency, str(path))
+
+
+# Region names people write that are not ISO 3166-1 codes.
+_REGION_ALIASES = {"UK": "GB", "EN": "GB", "ENGLAND": "GB", "SCOTLAND": "GB", "WALES": "GB", "USA": "US",
+                   "AMERICA": "US", "EL": "GR", "INTERNATIONAL": "INTL", "WORLD": "INTL", "EU": "INTL"}
+
+
+def region_hint(region: Any) -> str:
+    """A did-you-mean for a region that is not a code: ``UK`` -> ``GB``, ``gb`` -> ``GB``."""
+    if not isinstance(region, str):
+        return ""
+    up = region.strip().upper()
+    guess = _REGION_ALIASES.get(up) or (up if up in ISO_REGIONS or up == INTERNATIONAL else None)
+    return f" (did you mean '{guess}'?)" if guess and guess != region else ""

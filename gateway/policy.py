@@ -18,9 +18,9 @@ from typing import Any
 
 import re2
 
-from .crisis import INTERNATIONAL, ISO_REGIONS
+from .crisis import INTERNATIONAL, ISO_REGIONS, region_hint
 from .normalise import normalise
-from .validate import MISSING, Checker
+from .validate import MISSING, Checker, did_you_mean
 from .yamlsrc import ConfigError, ConfigErrors, KeyPath, Located, Mark, load_located
 
 __all__ = [
@@ -46,6 +46,8 @@ REQUIRED_TEMPLATES = ("removal_reason", "removal_note", "alert", "followup", "re
 
 _RULE_ID = re.compile(r"^[a-z0-9_]{1,48}$")
 _MAX_REGEX = 1000
+_QUIET = re2.Options()
+_QUIET.log_errors = False  # RE2 would print its own copy of each error to stderr
 
 
 @dataclass(frozen=True)
@@ -264,11 +266,17 @@ class PolicyLoader:
                     return p
         return None
 
+    def names(self) -> list[str]:
+        """Every policy name a config can use (for did-you-mean)."""
+        return sorted({f.stem for d in self.search_dirs if d.is_dir() for f in d.iterdir()
+                       if f.suffix in (".yaml", ".yml")})
+
     def load(self, name_or_path: str) -> Policy:
         path = self.resolve(name_or_path, Path.cwd())
         if path is None:
             raise ConfigErrors([ConfigError(Mark(name_or_path, 1, 1), (),
-                                            "no such policy (give a name from the policy directory or a path)")])
+                                            "no such policy (give a name from the policy directory or a path)"
+                                            + did_you_mean(name_or_path, self.names()))])
         doc = self._load_chain(path, [])
         return self._build(doc, path)
 
@@ -281,7 +289,8 @@ class PolicyLoader:
             raise ConfigErrors([doc.error(("extends",), "expected a policy name or path")])
         parent = self.resolve(parent_name, path.parent)
         if parent is None:
-            raise ConfigErrors([doc.error(("extends",), f"no policy named {parent_name!r} to extend")])
+            raise ConfigErrors([doc.error(("extends",), f"no policy named {parent_name!r} to extend"
+                                                        f"{did_you_mean(parent_name, self.names())}")])
         if parent.resolve() in seen + [path.resolve()]:
             raise ConfigErrors([doc.error(("extends",), "policies extend each other in a cycle")])
         base = self._load_chain(parent, seen + [path.resolve()])
@@ -304,7 +313,8 @@ class PolicyLoader:
         language = c.string(("language",), top.get("language", "en"), max_len=16)
         region = top.get("region", INTERNATIONAL)
         if not isinstance(region, str) or (region != INTERNATIONAL and region not in ISO_REGIONS):
-            c.error(("region",), f"unknown region code {region!r} (ISO 3166-1 alpha-2 such as GB, or INTL)")
+            c.error(("region",), f"unknown region code {region!r} (ISO 3166-1 alpha-2 such as GB, or INTL)"
+                                 f"{region_hint(region)}")
         mode = c.choice(("mode",), top.get("mode", "act"), ("act", "observe"))
         prefix = c.string(("command_prefix",), top.get("command_prefix", "!"), max_len=3)
         if isinstance(prefix, str) and any(ch.isspace() or ch.isalnum() for ch in prefix):
@@ -496,9 +506,10 @@ class PolicyLoader:
             if r is None:
                 continue
             message = c.string(rp + ("message",), r["message"], max_len=64) if r.get("message") else None
+            errors_before = len(c.errors)
             phrases = self._phrases(c, rp + ("phrases",), r.get("phrases"))
             regexes = tuple(self._regexes(c, rp + ("regexes",), r.get("regexes")))
-            if not phrases and not regexes:
+            if not phrases and not regexes and len(c.errors) == errors_before:  # (else: already said why)
                 c.error(rp, "a rule needs at least one phrase or regex")
             rules.append(Rule(f"{group}.{rid}", group, phrases, regexes,
                               message if isinstance(message, str) else None))
@@ -510,10 +521,12 @@ class PolicyLoader:
                 c.error(path + (i,), f"regex longer than {_MAX_REGEX} characters")
                 continue
             try:
-                compiled = re2.compile(pattern)
+                compiled = re2.compile(pattern, _QUIET)
             except re2.error as exc:
-                c.error(path + (i,), f"bad regex (RE2 syntax, linear time: no backreferences or "
-                                     f"lookaround): {exc}")
+                reason = exc.args[0].decode(errors="replace") if exc.args and isinstance(exc.args[0], bytes) \
+                    else str(exc)
+                c.error(path + (i,), f"bad regex: {reason} (RE2 syntax, linear time: no backreferences or "
+                                     f"lookaround)")
                 continue
             if compiled.search("") is not None:
                 c.error(path + (i,), "regex matches an empty message, so it would fire on everything")
@@ -583,9 +596,10 @@ class PolicyLoader:
         for tier in tiers.values():
             m = tier.action.message
             if m is not None and m not in table:
-                c.error(("tiers", tier.name, "action", "message"), f"no template named {m!r}")
+                c.error(("tiers", tier.name, "action", "message"),
+                        f"no template named {m!r}{did_you_mean(m, table)}")
             for rule in tier.rules:
                 if rule.message is not None and rule.message not in table:
                     c.error(("tiers", tier.name, "rules", rule.id.split(".", 1)[1], "message"),
-                            f"no template named {rule.message!r}")
+                            f"no template named {rule.message!r}{did_you_mean(rule.message, table)}")
         return table

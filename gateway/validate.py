@@ -11,7 +11,7 @@ from typing import Any, Iterable
 
 from .yamlsrc import ConfigError, ConfigErrors, KeyPath, Located
 
-__all__ = ["Checker", "parse_duration", "MISSING"]
+__all__ = ["Checker", "parse_duration", "MISSING", "did_you_mean"]
 
 MISSING: Any = object()
 
@@ -111,6 +111,23 @@ class Checker:
             return MISSING
         return value
 
+    def number(self, path: KeyPath, value: Any, *, lo: float, hi: float) -> Any:
+        v = self.typed(path, value, (int, float), "a number")
+        if v is MISSING:
+            return v
+        if not lo <= v <= hi:
+            self.error(path, f"must be between {lo:g} and {hi:g}")
+            return MISSING
+        return v
+
+    def matching(self, path: KeyPath, value: Any, pattern: re.Pattern[str], what: str) -> Any:
+        """A string of a given shape; ``what`` says the shape with an example."""
+        v = self.string(path, value, max_len=500)
+        if v is not MISSING and not pattern.fullmatch(v):
+            self.error(path, f"expected {what}, got {v!r}")
+            return MISSING
+        return v
+
     def duration(self, path: KeyPath, value: Any, *, allow_null: bool = False) -> Any:
         if value is None and allow_null:
             return None
@@ -137,8 +154,14 @@ class Checker:
         return out
 
 
-def _closest(word: str, candidates: Iterable[str]) -> str | None:
+def _closest(word: str, candidates: Iterable[str], cutoff: float = 0.75) -> str | None:
     import difflib
 
-    found = difflib.get_close_matches(word, list(candidates), n=1, cutoff=0.75)
+    found = difflib.get_close_matches(word, list(candidates), n=1, cutoff=cutoff)
     return found[0] if found else None
+
+
+def did_you_mean(word: Any, candidates: Iterable[str]) -> str:
+    """`` (did you mean 'default'?)`` for a near miss among ``candidates``, else an empty string."""
+    hint = _closest(str(word), candidates, cutoff=0.6) if isinstance(word, str) else None
+    return f" (did you mean '{hint}'?)" if hint else ""

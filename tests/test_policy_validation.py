@@ -114,7 +114,8 @@ templates:
 def test_unknown_region_code(write):
     path = write("p.yaml", GOOD.replace("region: GB", "region: UK"))
     assert errors_of(lambda: load(path)) == [
-        f"{path}:3:9: region: unknown region code 'UK' (ISO 3166-1 alpha-2 such as GB, or INTL)"]
+        f"{path}:3:9: region: unknown region code 'UK' (ISO 3166-1 alpha-2 such as GB, or INTL) "
+            "(did you mean 'GB'?)"]
 
 
 def test_bad_duration(write):
@@ -242,3 +243,105 @@ def test_reload_never_replaces_a_good_policy_with_a_bad_one(write):
     policy_file.write_text(GOOD.replace("region: GB", "region: US"))
     assert reload_rooms(engine, cfg_path) == []
     assert engine.rooms[("mx", "!group:test")].region == "US"
+
+
+NEWCOMER = """\
+event_log: gateway.db
+policy_dir: policies
+networks:
+  matrix:
+    type: matrix
+    homeserver: matrix.example.org
+    user_id: "@bot:example.org"
+    password_env: GATEWAY_MX_PASSWORD
+  libera:
+    type: irc
+    host: irc.libera.chat
+    port: six-six-nine-seven
+    tls: yes-please
+    nick: safety-bot
+    flood_rate: fast
+rooms:
+  - network: matrix
+    room: "#support:example.org"
+    policy: defualt
+    moderators_room: "#mods:example.org"
+  - network: libera
+    room: "peer-support"
+    policy: peer
+    region: UK
+  - network: librea
+    room: "#other"
+    policy: peer
+"""
+
+
+def test_a_newcomers_config_gets_every_mistake_at_its_line_with_suggestions(write):
+    """Issue 16: six kinds of mistake in one file, all reported in one run, each at its line."""
+    write("policies/peer.yaml", GOOD.replace('"!mods:test"', '"#mods"'))
+    path = write("gateway.yaml", NEWCOMER)
+    errs = errors_of(lambda: load_config(path))
+    assert errs == [
+        f"{path}:6:17: networks.matrix.homeserver: expected a URL with its scheme, like "
+        "https://matrix.example.org, got 'matrix.example.org'",
+        f"{path}:12:11: networks.libera.port: expected an integer, got string",
+        f"{path}:13:10: networks.libera.tls: expected true or false, got string",
+        f"{path}:15:17: networks.libera.flood_rate: expected a number, got string",
+        f"{path}:19:13: rooms[0].policy: no policy named 'defualt' (looked in {path.parent / 'policies'}, "
+        f"{PolicyLoader().shipped_dir}) (did you mean 'default'?)",
+        f"{path}:22:11: rooms[1].room: expected an IRC channel (#name or &name, no spaces or commas), "
+        "got 'peer-support'",
+        f"{path}:24:13: rooms[1].region: unknown region code 'UK' (ISO 3166-1 alpha-2, or INTL) "
+        "(did you mean 'GB'?)",
+        f"{path}:25:14: rooms[2].network: no network named 'librea' under 'networks' (did you mean 'libera'?)",
+    ]
+
+
+def test_a_policy_used_by_many_rooms_reports_its_errors_once(write):
+    write("policies/peer.yaml", GOOD + "mode: loud\n")
+    rooms = "".join(f"  - network: mx\n    room: \"!r{i}:test\"\n    policy: peer\n" for i in range(3))
+    path = write("gateway.yaml", CONFIG.split("rooms:")[0] + "rooms:\n" + rooms + "policy_dir: policies\n")
+    errs = errors_of(lambda: load_config(path))
+    assert len(errs) == 1 and "mode: expected one of act, observe, got 'loud'" in errs[0]
+
+
+def test_region_and_template_typos_get_suggestions(write):
+    path = write("p.yaml", GOOD.replace("region: GB", "region: gb") + """
+tiers:
+  high:
+    action:
+      message: crisis_dn
+      remove: false
+""")
+    errs = errors_of(lambda: load(path))
+    assert any("unknown region code 'gb'" in e and "(did you mean 'GB'?)" in e for e in errs)
+    assert any("no template named 'crisis_dn' (did you mean 'crisis_dm'?)" in e for e in errs)
+
+
+def test_a_bad_regex_is_one_clean_line(write, capfd):
+    path = write("p.yaml", GOOD + """
+tiers:
+  high:
+    rules:
+      mine:
+        regexes: ['(unclosed', '(?<=look)behind']
+""")
+    errs = errors_of(lambda: load(path))
+    assert errs == [
+        f"{path}:11:19: tiers.high.rules.mine.regexes[0]: bad regex: missing ): (unclosed (RE2 syntax, linear "
+        "time: no backreferences or lookaround)",
+        f"{path}:11:32: tiers.high.rules.mine.regexes[1]: bad regex: invalid perl operator: (?<= (RE2 syntax, "
+        "linear time: no backreferences or lookaround)"]
+    out, err = capfd.readouterr()
+    assert "re2.cc" not in out + err and "absl" not in out + err
+
+
+def test_run_needs_the_secrets_environment_variables_check_only_warns(write, monkeypatch):
+    write("policies/peer.yaml", GOOD)
+    path = write("gateway.yaml", CONFIG + "policy_dir: policies\n")
+    monkeypatch.delenv("GATEWAY_MX_PASSWORD", raising=False)
+    load_config(path)  # gateway check: fine here (it warns)
+    errs = errors_of(lambda: load_config(path, environ={}))
+    assert errs == [f"{path}:7:19: networks.mx.password_env: the environment variable GATEWAY_MX_PASSWORD is "
+                    "not set (it holds the secret; export it before gateway run)"]
+    assert load_config(path, environ={"GATEWAY_MX_PASSWORD": "x"}).networks["mx"].settings["password_env"]
