@@ -49,6 +49,7 @@ def cmd_check(args: argparse.Namespace) -> int:
         except (ConfigError, ConfigErrors) as exc:
             return _print_errors(exc)
         rules = sum(len(t.rules) for t in p.tiers.values())
+        _print_changes(p)
         print(f"ok: policy {p.name} ({p.file}): {len(p.tiers)} tiers, {rules} rules, "
               f"{p.detector.phrase_count} phrases, region {p.region}, mode {p.mode}")
         return EXIT_OK
@@ -56,6 +57,8 @@ def cmd_check(args: argparse.Namespace) -> int:
         cfg = load_config(args.config)
     except (ConfigError, ConfigErrors) as exc:
         return _print_errors(exc)
+    for policy in sorted(cfg.policies.values(), key=lambda p: p.name):
+        _print_changes(policy)
     for net in cfg.networks.values():
         for key, name in net.settings.items():
             if key.endswith("_env") and not os.environ.get(name):
@@ -73,6 +76,26 @@ def cmd_check(args: argparse.Namespace) -> int:
           f"{', '.join(sorted(p.name for p in cfg.policies.values()))}; crisis lines for "
           f"{len(cfg.directory.regions)} regions")
     return EXIT_OK
+
+
+def _print_changes(policy) -> None:
+    """What an extending policy changes against its parent; changes that weaken detection as warnings."""
+    from .policy import PolicyLoader
+    from .policy_diff import compare
+
+    if not policy.extends:
+        return
+    parent = PolicyLoader([Path(policy.extends).parent]).load(policy.extends)
+    changes = compare(parent, policy)
+    if not changes:
+        return
+    weak = sum(c.weakens for c in changes)
+    out = sys.stderr if weak else sys.stdout  # one block, in one place
+    print(f"policy {policy.name} extends {parent.name}: {len(changes)} change(s) that matter for detection"
+          + (f", {weak} of them weakening it" if weak else "") + ":", file=out)
+    for c in changes:
+        print(f"  {c}", file=out)
+    out.flush()
 
 
 # -- scan -------------------------------------------------------------------------------------

@@ -7,7 +7,6 @@ secret itself is refused.
 
 from __future__ import annotations
 
-import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path

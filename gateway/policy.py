@@ -12,6 +12,7 @@ from __future__ import annotations
 import difflib
 import re
 import string
+import dataclasses
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -182,6 +183,7 @@ class Policy:
     limits: Limits = Limits()
     model: ModelSettings = ModelSettings()
     context: Context = Context()
+    extends: str | None = None  # the file of the policy this one extends (for `gateway check`'s comparison)
     _detector: Any = field(default=None, repr=False, compare=False)
 
     @property
@@ -207,16 +209,52 @@ class Policy:
         return self.templates[template].format_map(fields).strip()
 
 
-def merge(base: Located, over: Located) -> Located:
-    """Layer ``over`` on ``base``: mappings merge, other values replace; positions follow the values."""
-    out = Located(over.file, None, {}, {})
+LIST_EDITS = ("add", "remove", "replace")
 
-    def copy_marks(src: Located, prefix: KeyPath) -> None:
+
+def merge(base: Located, over: Located) -> Located:
+    """Layer ``over`` on ``base``: mappings merge key by key; a list *extends* the inherited list (new
+    items appended), so an extending policy cannot weaken its parent by accident; ``{replace: [...]}``
+    replaces an inherited list and ``{remove: [...]}`` drops items from it (``add`` may go with
+    ``remove``); other values replace. Positions follow the values. Raises ``ConfigErrors`` for a
+    ``remove`` of an item the parent does not have (a typo would otherwise change nothing, silently)."""
+    out = Located(over.file, None, {}, {})
+    errors: list[ConfigError] = []
+
+    def copy_marks(src: Located, prefix: KeyPath, to: KeyPath | None = None) -> None:
         n = len(prefix)
+        to = prefix if to is None else to
         for table, dest in ((src.marks, out.marks), (src.key_marks, out.key_marks)):
             for p, m in table.items():
                 if p[:n] == prefix:
-                    dest[p] = m
+                    dest[to + p[n:]] = m
+
+    def items_of(src: Located, value: list, path: KeyPath, into: list, at: KeyPath) -> None:
+        for i, item in enumerate(value):
+            if item not in into:  # (a repeated item would only be matched twice)
+                copy_marks(src, path + (i,), at + (len(into),))
+                into.append(item)
+
+    def edit_list(bv: list, ov: dict, path: KeyPath) -> list:
+        result: list = []
+        if "replace" in ov:
+            items_of(over, ov["replace"] or [], path + ("replace",), result, path)
+            return result
+        removed = ov.get("remove") or []
+        for j, item in enumerate(removed):
+            if item not in bv:
+                errors.append(over.error(path + ("remove", j), f"{item!r} is not in the inherited list"))
+        kept = [(i, item) for i, item in enumerate(bv) if item not in removed]
+        for i, item in kept:
+            copy_marks(base, path + (i,), path + (len(result),))
+            result.append(item)
+        items_of(over, ov.get("add") or [], path + ("add",), result, path)
+        return result
+
+    def is_edit(bv: Any, ov: Any) -> bool:
+        return (isinstance(bv, list) and isinstance(ov, dict) and bool(ov)
+                and set(ov) <= set(LIST_EDITS) and all(isinstance(v, list) or v is None for v in ov.values())
+                and not ("replace" in ov and len(ov) > 1))
 
     def rec(bv: Any, ov: Any, path: KeyPath) -> Any:
         if isinstance(bv, dict) and isinstance(ov, dict):
@@ -235,10 +273,23 @@ def merge(base: Located, over: Located) -> Located:
                     copy_marks(over, path + (k,))
             out.marks[path] = over.marks.get(path) or base.marks.get(path) or Mark(over.file, 1, 1)
             return result
+        if isinstance(bv, list) and isinstance(ov, list):
+            result = []
+            for i, item in enumerate(bv):
+                copy_marks(base, path + (i,))
+                result.append(item)
+            items_of(over, ov, path, result, path)
+            out.marks[path] = over.marks.get(path) or base.marks.get(path) or Mark(over.file, 1, 1)
+            return result
+        if is_edit(bv, ov):
+            out.marks[path] = over.marks.get(path) or Mark(over.file, 1, 1)
+            return edit_list(bv, ov, path)
         copy_marks(over, path)
         return ov
 
     out.value = rec(base.value, over.value, ())
+    if errors:
+        raise ConfigErrors(errors)
     return out
 
 
@@ -278,7 +329,10 @@ class PolicyLoader:
                                             "no such policy (give a name from the policy directory or a path)"
                                             + did_you_mean(name_or_path, self.names()))])
         doc = self._load_chain(path, [])
-        return self._build(doc, path)
+        policy = self._build(doc, path)
+        own = load_located(path).value
+        parent = self.resolve(own["extends"], path.parent) if isinstance(own, dict) and own.get("extends") else None
+        return dataclasses.replace(policy, extends=str(parent)) if parent else policy
 
     def _load_chain(self, path: Path, seen: list[Path]) -> Located:
         doc = load_located(path)

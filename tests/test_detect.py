@@ -122,7 +122,7 @@ def test_a_joke_marker_never_drops_an_act_under_way_only_lowers_it(default_polic
 
 def test_jokes_are_policy_text(write, tmp_path):
     from gateway.policy import PolicyLoader
-    write("nojokes.yaml", "extends: default\nname: nojokes\nexceptions:\n  jokes: []\n")
+    write("nojokes.yaml", "extends: default\nname: nojokes\nexceptions:\n  jokes: {replace: []}\n")
     policy = PolicyLoader([tmp_path]).load("nojokes")
     assert policy.detector.detect("i literally want to die 😂").tier == "high"
 

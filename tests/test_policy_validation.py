@@ -345,3 +345,53 @@ def test_run_needs_the_secrets_environment_variables_check_only_warns(write, mon
     assert errs == [f"{path}:7:19: networks.mx.password_env: the environment variable GATEWAY_MX_PASSWORD is "
                     "not set (it holds the secret; export it before gateway run)"]
     assert load_config(path, environ={"GATEWAY_MX_PASSWORD": "x"}).networks["mx"].settings["password_env"]
+
+
+def test_lists_extend_what_they_inherit_and_shrink_only_when_asked(write):
+    """Issue 16: a copied list adds; remove and replace are explicit; a typo in remove is an error."""
+    default = PolicyLoader().load("default")
+    added = load(write("a.yaml", GOOD + "exceptions:\n  jokes: [\"lolz\"]\n"))
+    assert added.jokes == default.jokes + ("lolz",)
+    removed = load(write("r.yaml", GOOD + "exceptions:\n  jokes: {remove: [\"xd\"], add: [\"lolz\"]}\n"))
+    assert "xd" not in removed.jokes and "lolz" in removed.jokes and len(removed.jokes) == len(default.jokes)
+    replaced = load(write("p.yaml", GOOD + "exceptions:\n  jokes: {replace: [\"lolz\"]}\n"))
+    assert replaced.jokes == ("lolz",)
+    path = write("t.yaml", GOOD + "exceptions:\n  jokes: {remove: [\"xdd\"]}\n")
+    assert errors_of(lambda: load(path)) == [
+        f"{path}:7:20: exceptions.jokes.remove[0]: 'xdd' is not in the inherited list"]
+    phrases = load(write("w.yaml", GOOD + "tiers:\n  concern:\n    rules:\n      wish_dead:\n"
+                                          "        phrases: [\"purple elephant phrase\"]\n"))
+    old = {r.id: r for r in default.tiers["concern"].rules}["concern.wish_dead"].phrases
+    new = {r.id: r for r in phrases.tiers["concern"].rules}["concern.wish_dead"].phrases
+    assert set(old) < set(new) and "purple elephant phrase" in new
+
+
+def test_check_says_what_an_extending_policy_weakens(write):
+    import subprocess
+    import sys
+
+    path = write("weak.yaml", GOOD + """
+model:
+  enabled: false
+tiers:
+  concern:
+    rules:
+      hopeless: null
+  high:
+    rules:
+      active_thoughts:
+        phrases: {remove: ["i wanna die"]}
+  imminent:
+    action:
+      message: crisis_dm
+      remove: false
+""")
+    r = subprocess.run([sys.executable, "-m", "gateway.cli", "check", "--policy", str(path)],
+                       capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    assert "policy peer extends default: 4 change(s) that matter for detection, 4 of them weakening it" in r.stderr
+    for line in ("warning: tiers.concern: rule concern.hopeless dropped",
+                 "warning: tiers.high: rule high.active_thoughts: 1 of",
+                 "warning: tiers.imminent.action.remove: no longer removes the person",
+                 "warning: model.enabled: the learned model is off"):
+        assert line in r.stderr

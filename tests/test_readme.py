@@ -23,12 +23,32 @@ def test_readme_policy_example_is_valid(tmp_path):
     path.write_text(block_containing("name: peer-support"), encoding="utf-8")
     policy = PolicyLoader([tmp_path]).load(str(path))
     assert policy.detector.detect("failing everything and want to die").rules == ("high.exams",)
-    default = PolicyLoader().load("default")
-    assert "concern.hopeless" in {r.id for r in default.tiers["concern"].rules}
-    assert "concern.hopeless" not in {r.id for r in policy.tiers["concern"].rules}
     assert "high.active_thoughts" in {r.id for r in policy.tiers["high"].rules}  # inherited
-    assert policy.detector.detect("ok this is goodbye").tier == "imminent"
+    assert policy.detector.detect("ok tonight i end my life").tier == "imminent"
     assert policy.detector.detect("kys").abuse == ("abuse.told_to_die",)
+
+
+def test_readme_policy_example_copied_as_is_detects_at_least_what_the_default_does(tmp_path):
+    """Issue 16: lists extend what they inherit, so the example cannot weaken the default by accident."""
+    import csv
+
+    from gateway.policy_diff import compare
+
+    path = tmp_path / "peer-support.yaml"
+    path.write_text(block_containing("name: peer-support"), encoding="utf-8")
+    example = PolicyLoader([tmp_path]).load(str(path))
+    default = PolicyLoader().load("default")
+    assert not [c for c in compare(default, example) if c.weakens]
+    assert example.detector.phrase_count >= default.detector.phrase_count
+    for kind in ("negations", "idioms", "jokes", "reported"):
+        assert set(getattr(default, kind)) <= set(getattr(example, kind))
+    rank = {"none": 0, "concern": 1, "high": 2, "imminent": 3}
+    lines = [row["text"] for f in sorted((Path(__file__).parent / "data").glob("*.csv"))
+             for row in csv.DictReader(open(f, encoding="utf-8"))]
+    weaker = [i for i, (d, e) in enumerate(zip(default.detector.detect_many(lines), example.detector.detect_many(lines)))
+              if rank[e.tier] < rank[d.tier]]
+    assert not weaker, f"lines the example detects lower than the default: {weaker}"
+    assert example.detector.detect("goodbye to my old car").tier == "none"
 
 
 def test_readme_config_example_is_valid(tmp_path):
