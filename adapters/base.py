@@ -36,6 +36,11 @@ class ActionFailed(Exception):
         self.code, self.definitive = code, definitive
 
 
+class CredentialsRefused(Exception):
+    """The network refused the bot's credentials (a wrong password, a revoked token). Retrying cannot
+    help, so the gateway stops with a message saying what to fix; the message names no secret."""
+
+
 class Adapter(ABC):
     network: str
     ready: "asyncio.Event"  # set once the adapter joined its rooms and announced them to the core

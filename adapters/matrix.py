@@ -39,7 +39,7 @@ from gateway.engine import guidelines_digest
 from gateway.failpoints import failpoint
 from gateway.events import Authority, Join, Leave, Message, PrivateMessage, RoomReady
 
-from .base import ActionFailed, Adapter
+from .base import ActionFailed, Adapter, CredentialsRefused
 
 if TYPE_CHECKING:
     from gateway.config import NetworkConfig
@@ -48,6 +48,29 @@ if TYPE_CHECKING:
 __all__ = ["MatrixAdapter", "create", "message_text"]
 
 log = logging.getLogger("gateway.matrix")
+
+# Login answers that retrying cannot change: the operator must fix the user id, password or token.
+_REFUSED = {"M_FORBIDDEN", "M_INVALID_USERNAME", "M_USER_DEACTIVATED", "M_UNKNOWN_TOKEN", "M_MISSING_TOKEN",
+            "M_UNAUTHORIZED", "401", "403"}
+
+
+class _TryAgain(Exception):
+    """A start-up answer worth retrying (rate limit, server error)."""
+
+
+def describe(exc: BaseException) -> str:
+    """One line for a transport failure, saying what to check."""
+    if isinstance(exc, aiohttp.ClientConnectorCertificateError):
+        return "its TLS certificate was not accepted (check the certificate, or the host name in the URL)"
+    if isinstance(exc, aiohttp.ClientSSLError):
+        return "the TLS handshake failed (is the URL https on a port that speaks TLS?)"
+    if isinstance(exc, aiohttp.ClientConnectorError):
+        return f"cannot connect ({exc.os_error.strerror or type(exc.os_error).__name__})"
+    if isinstance(exc, (asyncio.TimeoutError, TimeoutError)):
+        return "no answer in time"
+    if isinstance(exc, _TryAgain):
+        return str(exc)
+    return type(exc).__name__
 # nio logs response bodies (message text included) at DEBUG: never let it, whatever the root level is.
 logging.getLogger("nio").setLevel(logging.WARNING)
 
@@ -181,6 +204,7 @@ class MatrixAdapter(Adapter):
         self.store = store
         self.configured = list(dict.fromkeys(rooms))
         self.password, self.access_token = password, access_token
+        self.secret_hint = "the password or access token"  # where the secret comes from, for a refusal
         self.clock = clock
         self.sync_timeout_ms = sync_timeout_ms
         config = AsyncClientConfig(max_limit_exceeded=max_limit_exceeded, max_timeouts=2,
@@ -208,14 +232,37 @@ class MatrixAdapter(Adapter):
             c.access_token = self.access_token
             who = await c.whoami()
             if isinstance(who, WhoamiError):
-                raise RuntimeError(f"network {self.network}: access token refused ({who.status_code})")
+                if who.status_code in _REFUSED:
+                    raise CredentialsRefused(f"network {self.network}: the homeserver refused the access token "
+                                             f"({who.status_code}): check {self.secret_hint}")
+                raise _TryAgain(f"the homeserver answered {who.status_code}")
             c.user_id, c.device_id = who.user_id, who.device_id or c.device_id
         else:
             resp = await c.login(password=self.password, device_name="safeguarding-gateway")
             if isinstance(resp, LoginError):
-                raise RuntimeError(f"network {self.network}: login refused ({resp.status_code})")
+                if resp.status_code in _REFUSED:
+                    raise CredentialsRefused(f"network {self.network}: the homeserver refused the login "
+                                             f"({resp.status_code}): check user_id ({self.user_id}) and "
+                                             f"{self.secret_hint}")
+                raise _TryAgain(f"the homeserver answered {resp.status_code}")
         if c.device_id:
             self._remember("device", c.device_id)
+
+    async def start_up(self) -> None:
+        """Log in, join the rooms and read the direct-chat list, retrying with backoff while the homeserver
+        cannot be reached or is overloaded; refused credentials end it (retrying cannot fix them)."""
+        backoff = 1.0
+        while True:
+            try:
+                await self.login()
+                await self.join_rooms()
+                await self.load_direct()
+                return
+            except (aiohttp.ClientError, asyncio.TimeoutError, OSError, _TryAgain) as exc:
+                log.warning("%s: cannot start on %s: %s; check the homeserver URL and that it is up; "
+                            "retrying in %.0f s", self.network, self.client.homeserver, describe(exc), backoff)
+            await asyncio.sleep(backoff)
+            backoff = min(backoff * 2, 60.0)
 
     def _remember(self, what: str, value: str) -> None:
         """Save adapter state; a failing database must never stop the adapter (it is reported)."""
@@ -310,9 +357,7 @@ class MatrixAdapter(Adapter):
 
     async def run(self, runner: "Runner") -> None:
         """Log in, join, announce ready rooms, then sync and hand every event to ``runner``."""
-        await self.login()
-        await self.join_rooms()
-        await self.load_direct()
+        await self.start_up()
         since = self.store.get(self._key("sync"))
         first = await self._sync(timeout=0, full_state=True, since=since)
         backoff = 1.0
@@ -526,6 +571,9 @@ def create(net: "NetworkConfig", *, store: KeyValueStore, rooms: list[str], **op
     if not (password or token):
         names = [s[k] for k in ("password_env", "access_token_env") if s.get(k)]
         raise RuntimeError(f"network {net.name}: set {' or '.join(names) or 'password_env'} in the environment")
-    return MatrixAdapter(net.name, s["homeserver"], s["user_id"], store=store, rooms=rooms,
-                         password=password, access_token=token, device_id=s.get("device_id"),
-                         clock=options.get("clock", time.time))
+    adapter = MatrixAdapter(net.name, s["homeserver"], s["user_id"], store=store, rooms=rooms,
+                            password=password, access_token=token, device_id=s.get("device_id"),
+                            clock=options.get("clock", time.time))
+    adapter.secret_hint = (f"the access token in ${s['access_token_env']}" if token
+                           else f"the password in ${s['password_env']}")
+    return adapter

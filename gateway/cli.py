@@ -1,11 +1,7 @@
-"""The ``gateway`` command line.
+"""The gateway command line: one sub-command per job (see ``build_parser`` and the README's table).
 
-    gateway demo [--once]                          the at-risk flow on a throwaway local Synapse
-    gateway check --config FILE | --policy NAME    validate; exit 0 with a summary, 2 with file:line:col
-    gateway scan [--policy NAME_OR_PATH]           stdin lines -> one JSON result per line; writes nothing
-    gateway eval FILE.csv --text COL --label COL   precision, recall, F1 and confusion on labelled data
-    gateway run --config FILE                      run the gateway
-    gateway log stats|export|purge|forget          the event log
+Exit codes: 0 done, 1 a runtime failure (one line on stderr), 2 an invalid config or policy (every
+error as file:line:col), 3 the network refused the bot's credentials (fix them; retrying cannot help).
 """
 
 from __future__ import annotations
@@ -22,7 +18,18 @@ from pathlib import Path
 from .validate import parse_duration
 from .yamlsrc import ConfigError, ConfigErrors
 
-EXIT_OK, EXIT_ERROR, EXIT_INVALID = 0, 1, 2
+EXIT_OK, EXIT_ERROR, EXIT_INVALID, EXIT_REFUSED = 0, 1, 2, 3
+
+DESCRIPTION = "Safeguarding gateway for Matrix rooms and IRC channels."
+EPILOG = """\
+first steps:
+  gateway demo                       the at-risk flow on a throwaway local Synapse
+  gateway init --matrix ... --room   write a starter gateway.yaml and room policy
+  gateway check --config gateway.yaml
+  gateway run --config gateway.yaml
+
+exit codes: 0 done; 1 runtime failure; 2 invalid config or policy (each error at file:line:col);
+3 credentials refused by the network (fix them: retrying cannot help)"""
 
 
 def _errors(exc: ConfigError | ConfigErrors) -> list[ConfigError]:
@@ -147,6 +154,8 @@ def _line_batches(fd: int, size: int = 1000):
 # -- run --------------------------------------------------------------------------------------
 
 def cmd_run(args: argparse.Namespace) -> int:
+    from adapters.base import CredentialsRefused
+
     from .eventlog import EventLogError
     from .service import AdapterUnavailable, Service
 
@@ -173,6 +182,9 @@ def cmd_run(args: argparse.Namespace) -> int:
         asyncio.run(main())
     except KeyboardInterrupt:
         pass
+    except CredentialsRefused as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_REFUSED
     return EXIT_OK
 
 
@@ -252,10 +264,19 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return run_demo(keep_running=not args.once, port=args.port)
 
 
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("safeguarding-gateway")
+    except PackageNotFoundError:
+        return "unknown (not installed)"
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="gateway", description=__doc__.split("\n\n")[0].strip(),
-                                     formatter_class=argparse.RawDescriptionHelpFormatter,
-                                     epilog=__doc__)
+    parser = argparse.ArgumentParser(prog="gateway", description=DESCRIPTION, epilog=EPILOG,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
     sub = parser.add_subparsers(dest="command", required=True)
 
     p = sub.add_parser("check", help="validate a config (and every policy it names) or one policy")

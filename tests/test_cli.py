@@ -210,3 +210,72 @@ async def test_stop_ends_a_task_that_swallowed_its_cancellation(write, monkeypat
     assert done, "stop() is still waiting for a task that swallowed its cancellation"
     assert swallowed and service.tasks[0].done()
     assert asyncio.get_running_loop().time() - started < 5
+
+
+def _matrix_config(write, url: str, user_id: str) -> Path:
+    write("policies/peer.yaml", GOOD.replace('"!mods:test"', '"!mods:localhost"'))
+    return write("gateway.yaml", f"""
+        event_log: gateway.db
+        policy_dir: policies
+        networks:
+          mx:
+            type: matrix
+            homeserver: {url}
+            user_id: "{user_id}"
+            password_env: GATEWAY_TEST_PASSWORD
+        rooms:
+          - network: mx
+            room: "!group:localhost"
+            policy: peer
+    """)
+
+
+def test_run_with_a_wrong_matrix_password_says_what_to_fix_in_one_line_and_exits_3(homeserver, write):
+    """Issue 16, item 3: a refused login is permanent: no traceback, no retrying, exit code 3."""
+    import os
+
+    user = homeserver.register("wrong-password-bot")
+    cfg = _matrix_config(write, homeserver.url, user.user_id)
+    r = subprocess.run([GATEWAY, "run", "--config", str(cfg)], capture_output=True, text=True, timeout=60,
+                       env={**os.environ, "GATEWAY_TEST_PASSWORD": "not-the-password-canary"})
+    assert r.returncode == 3, r.stderr
+    assert "Traceback" not in r.stderr and "not-the-password-canary" not in r.stderr
+    last = r.stderr.strip().splitlines()[-1]
+    assert last == (f"error: network mx: the homeserver refused the login (M_FORBIDDEN): check user_id "
+                    f"({user.user_id}) and the password in $GATEWAY_TEST_PASSWORD")
+
+
+def test_run_against_an_unreachable_homeserver_retries_with_a_line_saying_what_to_check(write):
+    import os
+    import signal
+
+    from gateway.homeserver import free_port
+
+    port = free_port()  # nothing listens there
+    cfg = _matrix_config(write, f"http://127.0.0.1:{port}", "@bot:localhost")
+    proc = subprocess.Popen([GATEWAY, "run", "--config", str(cfg)], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True, env={**os.environ, "GATEWAY_TEST_PASSWORD": "x"})
+    time.sleep(5)
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=30)
+    assert "Traceback" not in err, err[-3000:]
+    assert (f"mx: cannot start on http://127.0.0.1:{port}: cannot connect (Connect call failed"
+            in err or f"mx: cannot start on http://127.0.0.1:{port}: cannot connect" in err), err[-2000:]
+    assert "check the homeserver URL and that it is up; retrying in 1 s" in err
+    assert "retrying in 2 s" in err
+    assert proc.returncode == 0
+
+
+def test_version_and_help_without_markup_or_repetition():
+    r = run("--version")
+    assert r.returncode == 0 and r.stdout.decode().startswith("gateway 0.")
+    out = run("--help").stdout.decode()
+    assert "``" not in out and out.count("Safeguarding gateway for Matrix rooms and IRC channels.") == 1
+
+
+def test_scan_shows_abuse_and_third_party_beside_the_tier():
+    r = run("scan", stdin="kys loser\nmy friend says she wants to kill herself tonight\nhello\n")
+    out = [json.loads(line) for line in r.stdout.decode().splitlines()]
+    assert out[0]["tier"] == "none" and out[0]["abuse"] == ["abuse.told_to_die"]
+    assert out[1]["third_party"] and out[1].get("remove") is False
+    assert "abuse" not in out[2] and "third_party" not in out[2]
