@@ -105,6 +105,40 @@ def _print_changes(policy) -> None:
     out.flush()
 
 
+# -- init -------------------------------------------------------------------------------------
+
+def cmd_init(args: argparse.Namespace) -> int:
+    from .starter import Starter, write_starter
+
+    host, port = args.irc_host, None
+    if host and ":" in host and host.rsplit(":", 1)[1].isdigit():
+        host, port = host.rsplit(":", 1)[0], int(host.rsplit(":", 1)[1])
+    starter = Starter(rooms=args.room or [], moderators_rooms=args.moderators_room or [], region=args.region,
+                      policy_name=args.policy_name, matrix_homeserver=args.matrix_homeserver,
+                      matrix_user=args.matrix_user, irc_host=host, irc_port=port, irc_tls=not args.no_irc_tls,
+                      irc_nick=args.irc_nick, irc_account=args.irc_account)
+    problems = starter.problems()
+    if problems:
+        for problem in problems:
+            print(f"error: {problem}", file=sys.stderr)
+        return EXIT_INVALID
+    directory = Path(args.dir)
+    try:
+        written = write_starter(starter, directory, force=args.force)
+    except (FileExistsError, OSError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_ERROR
+    for path in written:
+        print(f"wrote {path}")
+    print("checking it as `gateway check` would:")
+    rc = cmd_check(argparse.Namespace(config=str(written[0]), policy=None))
+    if rc == EXIT_OK:
+        envs = ["GATEWAY_MATRIX_PASSWORD"] * ("matrix" in starter.kinds.values()) + \
+               ["GATEWAY_IRC_PASSWORD"] * bool(starter.irc_account)
+        print("next: " + "".join(f"export {e}=...; " for e in envs) + f"gateway run --config {written[0]}")
+    return rc
+
+
 # -- scan -------------------------------------------------------------------------------------
 
 def cmd_scan(args: argparse.Namespace) -> int:
@@ -284,6 +318,23 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--config", help="gateway config file")
     g.add_argument("--policy", help="a policy name or path")
     p.set_defaults(func=cmd_check)
+
+    p = sub.add_parser("init", help="write a starter gateway.yaml and a room policy, then check them")
+    p.add_argument("--dir", default=".", help="where to write gateway.yaml and policies/ (default: here)")
+    p.add_argument("--room", action="append", metavar="ROOM",
+                   help="a room to watch: !id:server or #alias:server (Matrix), #channel (IRC); repeatable")
+    p.add_argument("--moderators-room", action="append", metavar="ROOM",
+                   help="where alerts go (one per network if rooms are on both); repeatable")
+    p.add_argument("--region", default="INTL", help="ISO 3166-1 code for the crisis lines, e.g. GB (default: INTL)")
+    p.add_argument("--policy-name", default="room", help="name of the room policy to write (default: room)")
+    p.add_argument("--matrix-homeserver", metavar="URL", help="e.g. https://matrix.example.org")
+    p.add_argument("--matrix-user", metavar="USER_ID", help="the bot's account, e.g. @safety-bot:example.org")
+    p.add_argument("--irc-host", metavar="HOST[:PORT]", help="e.g. irc.libera.chat")
+    p.add_argument("--irc-nick", metavar="NICK")
+    p.add_argument("--irc-account", metavar="ACCOUNT", help="services account for SASL (recommended)")
+    p.add_argument("--no-irc-tls", action="store_true", help="plain-text IRC (default: TLS)")
+    p.add_argument("--force", action="store_true", help="overwrite existing files")
+    p.set_defaults(func=cmd_init)
 
     p = sub.add_parser("scan", help="dry-run detection on stdin, one message per line")
     p.add_argument("--policy", default="default", help="policy name or path (default: shipped default)")

@@ -279,3 +279,34 @@ def test_scan_shows_abuse_and_third_party_beside_the_tier():
     assert out[0]["tier"] == "none" and out[0]["abuse"] == ["abuse.told_to_die"]
     assert out[1]["third_party"] and out[1].get("remove") is False
     assert "abuse" not in out[2] and "third_party" not in out[2]
+
+
+def test_init_writes_a_starter_config_that_checks_clean(tmp_path):
+    """Issue 16, item 5: from a few flags to a config that loads, then the same check as gateway check."""
+    from gateway.config import load_config
+
+    args = ["init", "--dir", str(tmp_path), "--region", "GB",
+            "--matrix-homeserver", "https://matrix.example.org", "--matrix-user", "@safety-bot:example.org",
+            "--room", "#support:example.org", "--moderators-room", "#support-mods:example.org",
+            "--irc-host", "irc.example.net:6697", "--irc-nick", "safety-bot", "--room", "#peer-support",
+            "--moderators-room", "#peer-support-ops"]
+    r = run(*args)
+    assert r.returncode == 0, r.stderr
+    out = r.stdout.decode()
+    assert "ok: " in out and "2 network(s), 2 room(s), policies room" in out and "next: export" in out
+    cfg = load_config(tmp_path / "gateway.yaml")
+    assert [(b.network, b.room, b.region, b.moderators_room) for b in cfg.rooms] == [
+        ("matrix", "#support:example.org", "GB", "#support-mods:example.org"),
+        ("irc", "#peer-support", "GB", "#peer-support-ops")]
+    assert cfg.networks["irc"].settings["port"] == 6697 and cfg.policies["room"].model.enabled
+    again = run(*args)
+    assert again.returncode == 1 and "exists (use --force to overwrite it)" in again.stderr.decode()
+
+
+def test_init_says_what_is_missing_before_writing_anything(tmp_path):
+    r = run("init", "--dir", str(tmp_path), "--room", "peer-support", "--room", "#x:example.org")
+    err = r.stderr.decode()
+    assert r.returncode == 2 and not list(tmp_path.iterdir())
+    assert "'peer-support' is neither a Matrix room" in err
+    assert "name the moderators' room" in err and "Matrix rooms need --matrix-homeserver" in err
+    assert "Traceback" not in err
