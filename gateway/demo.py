@@ -43,7 +43,10 @@ class Timeline:
             print(f"          | {line}", flush=True)
 
 
-async def _scenario(hs: Homeserver, workdir: Path, keep_running: bool) -> int:
+SILENCE = 2.0  # seconds the demo watches for the bot to (correctly) do nothing about an idiom
+
+
+async def _scenario(hs: Homeserver, workdir: Path, keep_running: bool, kept: bool = False) -> int:
     say = Timeline()
     bot = hs.register("safety-bot", secrets.token_hex(12))
     mod = Person(hs, "moderator", PASSWORD)
@@ -88,6 +91,25 @@ async def _scenario(hs: Homeserver, workdir: Path, keep_running: bool) -> int:
         pinned = await kit.client.room_get_event(group, state.content["pinned"][-1])
         say("kit", "joins and sees the pinned guidelines", pinned.event.source["content"]["body"])
 
+        unexpected: list[str] = []
+
+        async def observed_silence(name: str, seconds: float) -> str | None:
+            """Watch from the person's and the moderator's clients: what the bot did about ``name``."""
+            person = people[name]
+            deadline = asyncio.get_running_loop().time() + seconds
+            while asyncio.get_running_loop().time() < deadline:
+                await person.sync()
+                await mod.sync()
+                if any(e["state_key"] == person.id and e["content"].get("is_direct")
+                       for evs in person.invites.values() for e in evs):
+                    return "a private message"
+                if any(person.id in e["content"].get("body", "") for e in mod.messages(mods_room, bot.user_id)):
+                    return "an alert"
+                if any(r == group and e.get("type") == "m.room.member" and e.get("state_key") == person.id
+                       and e["content"].get("membership") == "leave" for r, e in mod.events):
+                    return "a removal"
+            return None
+
         async def private_message(name: str) -> None:
             person = people[name]
             dm_room = await person.wait_for("a DM invite", lambda: next(
@@ -107,8 +129,13 @@ async def _scenario(hs: Homeserver, workdir: Path, keep_running: bool) -> int:
             await people[name].say(group, text)
             say(name, f"writes {text!r}")
             if kind == "idiom":
-                await asyncio.sleep(1.5)
-                say("safety-bot", "no action: an idiom, not a person at risk")
+                acted = await observed_silence(name, SILENCE)
+                if acted:
+                    unexpected.append(f"{name}: {acted}")
+                    say("safety-bot", f"UNEXPECTED: {acted}")
+                else:
+                    say("safety-bot", f"no action: an idiom, not a person at risk (watched for {SILENCE:g} s: "
+                                      f"no private message to {name}, no removal, no alert)")
             elif kind == "concern":
                 say("safety-bot", "no phrase of the lexicon matches this; the learned risk model scores it as concern")
                 await private_message(name)
@@ -121,13 +148,17 @@ async def _scenario(hs: Homeserver, workdir: Path, keep_running: bool) -> int:
         say("everyone in the room", "sees kit removed; the reason shown to all is", kick["content"]["reason"])
         await alert_about("kit")
 
-        print("\nThe event log (transcript-free; people are keyed pseudonyms):")
+        print(f"\nThe event log (transcript-free; people are keyed pseudonyms), {service.config.event_log}:")
         for row in service.log.rows():
             fields = {k: v for k, v in row.items() if v is not None and k not in ("id", "time", "network")}
             print("  " + ", ".join(f"{k}={v}" for k, v in fields.items()))
         stored = b"".join(p.read_bytes() for p in (workdir / "data").iterdir())
         leaked = [text for _, text, _ in SCRIPT if text.encode() in stored]
         print("\nMessage text found in the files the gateway wrote: " + ("NONE" if not leaked else str(leaked)))
+        print(f"Those files are in {workdir / 'data'}: "
+              + ("kept after the demo (--keep)." if kept else "deleted when the demo exits (keep them with "
+                                                           "--keep DIR); look now with `gateway log stats --db "
+                                                           f"{service.config.event_log}`."))
         if keep_running:
             print(textwrap.dedent(f"""
                 The homeserver stays up. Log in with any Matrix client (Element: "Sign in", edit the server):
@@ -137,16 +168,22 @@ async def _scenario(hs: Homeserver, workdir: Path, keep_running: bool) -> int:
                 Rooms: #peer-support:localhost and #peer-support-mods:localhost. Press Ctrl-C to stop.
             """))
             await service.wait()
-        return 0 if not leaked else 1
+        return 0 if not leaked and not unexpected else 1
     finally:
         await service.stop()
         for p in [mod, *people.values()]:
             await p.close()
 
 
-def run_demo(*, keep_running: bool = True, port: int | None = None) -> int:
+def run_demo(*, keep_running: bool = True, port: int | None = None, keep: str | Path | None = None) -> int:
+    """``keep``: a directory for the homeserver, config and event log that stays after the demo."""
+    if keep is not None:
+        Path(keep).mkdir(parents=True, exist_ok=True)
+        if any(Path(keep).iterdir()):
+            print(f"error: {keep} is not empty (the demo needs a fresh directory to keep)")
+            return 1
     with tempfile.TemporaryDirectory(prefix="gateway-demo-") as tmp:
-        work = Path(tmp)
+        work = Path(keep).resolve() if keep is not None else Path(tmp)
         try:
             hs = Homeserver(work / "synapse", port=port or _port_8008_or_free())
             print(f"Starting a throwaway Synapse on {hs.url} ...", flush=True)
@@ -155,7 +192,7 @@ def run_demo(*, keep_running: bool = True, port: int | None = None) -> int:
             print(f"error: {exc}")
             return 1
         try:
-            return asyncio.run(_scenario(hs, work, keep_running))
+            return asyncio.run(_scenario(hs, work, keep_running, kept=keep is not None))
         except KeyboardInterrupt:
             return 0
         finally:

@@ -116,12 +116,14 @@ def test_log_on_missing_database_is_a_clear_error(tmp_path):
     assert not (tmp_path / "nope.db").exists()
 
 
-def test_demo_runs_on_a_real_synapse_and_shows_the_flow_in_order():
+def test_demo_runs_on_a_real_synapse_and_shows_the_flow_in_order(tmp_path):
+    from gateway.demo import SCRIPT
     from gateway.homeserver import synapse_available
 
     if not synapse_available():
         pytest.skip("matrix-synapse is not installed: pip install -e '.[test]'")
-    r = subprocess.run([GATEWAY, "demo", "--once"], capture_output=True, timeout=240)
+    kept = tmp_path / "demo"
+    r = subprocess.run([GATEWAY, "demo", "--once", "--keep", str(kept)], capture_output=True, timeout=240)
     assert r.returncode == 0, r.stderr.decode()[-2000:]
     out = r.stdout.decode()
     assert "kit: joins and sees the pinned guidelines" in out
@@ -137,6 +139,13 @@ def test_demo_runs_on_a_real_synapse_and_shows_the_flow_in_order():
     assert "call 116 123" in out[dm:removed] and "call 999" in out[dm:removed]
     assert "Removed by the room bot (automated)" in out[removed:alert]
     assert "Message text found in the files the gateway wrote: NONE" in out
+    # issue 16, item 6: the silence about idioms is observed, and the evidence is where it says
+    assert out.count("no action: an idiom, not a person at risk (watched for 2 s: no private message") == 2
+    db = kept / "data" / "gateway.db"
+    assert f"event log (transcript-free; people are keyed pseudonyms), {db}:" in out and db.exists()
+    stored = b"".join(f.read_bytes() for f in (kept / "data").iterdir())
+    assert [r["kind"] for r in EventLog(db).rows()].count("removed") == 1
+    assert not [text for _, text, _ in SCRIPT if text.encode() in stored]
 
 
 @pytest.mark.parametrize("args", [["run", "--config", "missing.yaml"]])
