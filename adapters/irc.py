@@ -42,7 +42,7 @@ from jaraco.stream import buffer
 from gateway.events import (Authority, Join, Leave, Message, NickChange, PrivateMessage, RoomReady,
                             RoomUnavailable)
 
-from .base import ActionFailed, Adapter, Delivered
+from .base import ActionFailed, Adapter, CredentialsRefused, Delivered
 
 if TYPE_CHECKING:
     from gateway.config import NetworkConfig
@@ -198,6 +198,8 @@ class IrcAdapter(Adapter):
         self._connected = asyncio.Event()
         self._registered = asyncio.Event()
         self._stopping = False
+        self._refused: CredentialsRefused | None = None  # the server refused the bot's login: stop
+        self.secret_hint = "the SASL password"  # where the secret comes from, for a refusal
         self._tasks: list[asyncio.Task] = []
         self._unbans: set[asyncio.Task] = set()
         self._seq = itertools.count()  # FIFO order within one priority of the outgoing queue
@@ -447,14 +449,19 @@ class IrcAdapter(Adapter):
                     backoff = 1.0
                     await self._disconnected.wait()
                 except ssl.SSLError as exc:
-                    log.error("%s: TLS failed (%s); retrying in %.0f s", self.network,
-                              type(exc).__name__, backoff)
+                    log.error("%s: TLS with %s:%d failed (%s); check that the port speaks TLS and the "
+                              "server's certificate (tls_ca_file for a private CA); retrying in %.0f s",
+                              self.network, self.host, self.port, getattr(exc, "reason", None) or type(exc).__name__,
+                              backoff)
                 except (OSError, irc.client.ServerConnectionError) as exc:
-                    log.warning("%s: cannot connect (%s); retrying in %.0f s", self.network,
-                                type(exc).__name__, backoff)
+                    log.warning("%s: cannot connect to %s:%d (%s); check host, port and tls, and that the "
+                                "server is up; retrying in %.0f s", self.network, self.host, self.port,
+                                getattr(exc, "strerror", None) or type(exc).__name__, backoff)
                 except Exception as exc:
                     log.error("%s: connection failed with %s; retrying in %.0f s", self.network,
                               type(exc).__name__, backoff)
+                if self._refused is not None:
+                    raise self._refused
                 if self._stopping:
                     break
                 await asyncio.sleep(backoff)
@@ -624,10 +631,23 @@ class IrcAdapter(Adapter):
         self._end_sasl()
 
     def _on_saslfail(self, event) -> None:
-        log.error("%s: SASL authentication failed", self.network)
+        """904: the account or password is wrong. Retrying cannot fix it, and without its account the bot
+        may get no operator status to protect anyone: stop and say what to fix."""
+        self._refused = CredentialsRefused(
+            f"network {self.network}: the server refused the SASL login for account {self.sasl_account} "
+            f"(904): check sasl_account and {self.secret_hint}")
+        self._stopping = True
+        self._end_sasl()
+        if self._conn is not None and self._conn.connected:
+            self._conn.disconnect("login refused")
+        self._disconnected.set()
+
+    def _on_sasl_other(self, event) -> None:
+        log.error("%s: SASL authentication did not complete (%s); registering without it", self.network,
+                  event.type)
         self._end_sasl()
 
-    _on_sasltoolong = _on_saslaborted = _on_saslalready = _on_saslfail
+    _on_sasltoolong = _on_saslaborted = _on_saslalready = _on_sasl_other
 
     def _on_nicknameinuse(self, event) -> None:
         if not self._registered.is_set():
@@ -927,7 +947,7 @@ def create(net: "NetworkConfig", *, store: KeyValueStore, rooms: list[str], **op
 
     if s.get("sasl_password_env") and not secret("sasl_password_env"):
         raise RuntimeError(f"network {net.name}: set {s['sasl_password_env']} in the environment")
-    return IrcAdapter(
+    adapter = IrcAdapter(
         net.name, s["host"], int(s.get("port", 6697 if s.get("tls") else 6667)), s["nick"], store=store,
         rooms=rooms, tls=bool(s.get("tls", False)), username=s.get("username"), realname=s.get("realname"),
         sasl_account=s.get("sasl_account"), sasl_password=secret("sasl_password_env"),
@@ -936,3 +956,6 @@ def create(net: "NetworkConfig", *, store: KeyValueStore, rooms: list[str], **op
         tls_ca_file=s.get("tls_ca_file"), clock=options.get("clock", time.time),
         op_wait=float(s.get("op_wait", 10.0)), services=list(s.get("services") or DEFAULT_SERVICES),
         channel_keys=options.get("channel_keys"))
+    if s.get("sasl_password_env"):
+        adapter.secret_hint = f"the password in ${s['sasl_password_env']}"
+    return adapter

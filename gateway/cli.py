@@ -322,7 +322,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("init", help="write a starter gateway.yaml and a room policy, then check them")
     p.add_argument("--dir", default=".", help="where to write gateway.yaml and policies/ (default: here)")
     p.add_argument("--room", action="append", metavar="ROOM",
-                   help="a room to watch: !id:server or #alias:server (Matrix), #channel (IRC); repeatable")
+                   help="a room to watch: !id or #alias:server (Matrix), #channel (IRC); repeatable")
     p.add_argument("--moderators-room", action="append", metavar="ROOM",
                    help="where alerts go (one per network if rooms are on both); repeatable")
     p.add_argument("--region", default="INTL", help="ISO 3166-1 code for the crisis lines, e.g. GB (default: INTL)")

@@ -31,13 +31,13 @@ _SECRET_WORDS = ("password", "token", "secret")
 # The shapes of names, per network. A room in the wrong shape would only fail when the bot tries to join.
 _URL = re.compile(r"https?://[^\s/?#]+(?::\d+)?/?")
 _MATRIX_USER = re.compile(r"@[^:\s]+:[^\s]+")
-_MATRIX_ROOM = re.compile(r"[!#][^:\s]+:[^\s]+")
+_MATRIX_ROOM = re.compile(r"![^:\s]+(?::[^\s]+)?|#[^:\s]+:[^\s]+")  # room version 12 ids have no server part
 _IRC_CHANNEL = re.compile(r"[#&][^\s,\x07]{1,49}")
 _IRC_NICK = re.compile(r"[A-Za-z\[\]\\`_^{|}][A-Za-z0-9\[\]\\`_^{|}-]{0,29}")
 _HOST = re.compile(r"[A-Za-z0-9.:\[\]-]+")
 _ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 ROOM_SHAPE = {
-    "matrix": (_MATRIX_ROOM, "a Matrix room id (!abc:example.org) or alias (#name:example.org)"),
+    "matrix": (_MATRIX_ROOM, "a Matrix room id (!abc or !abc:example.org) or alias (#name:example.org)"),
     "irc": (_IRC_CHANNEL, "an IRC channel (#name or &name, no spaces or commas)"),
 }
 def _network_settings(c: Checker, p: tuple, kind: str, raw: dict, base: Path,

@@ -627,8 +627,14 @@ class PolicyLoader:
                 c.errors.extend(sc.errors)
                 for k, v in entries.items():
                     table[k], located[k] = v, (shipped, ("templates", k))
+        shipped_names = set(table)
+        referenced = {t.action.message for t in tiers.values()} | {r.message for t in tiers.values() for r in t.rules}
         for k, v in (c.mapping(("templates",), own, any_keys=True) or {}).items():
             table[k], located[k] = v, (doc, ("templates", k))
+            if shipped_names and k not in shipped_names and k not in referenced:
+                # a misspelt override would otherwise be a new template nobody uses, silently
+                c.error(("templates", k), f"no template named {k!r} to override, and no tier or rule uses it"
+                                          f"{did_you_mean(k, shipped_names)}", key=True)
         for k, v in table.items():
             src, path = located[k]
             checker = c if src is doc else Checker(src)

@@ -19,7 +19,7 @@ __all__ = ["Starter", "network_of", "write_starter"]
 def network_of(room: str) -> str | None:
     """``!id:server`` / ``#alias:server`` are Matrix rooms, ``#name`` / ``&name`` IRC channels."""
     for kind, (shape, _) in ROOM_SHAPE.items():
-        if shape.fullmatch(room) and (kind == "matrix") == (":" in room):
+        if shape.fullmatch(room) and (kind == "matrix") == (":" in room or room.startswith("!")):
             return kind
     return None
 
@@ -46,7 +46,7 @@ class Starter:
         for room in self.rooms + self.moderators_rooms:
             kind = network_of(room)
             if kind is None:
-                out.append(f"{room!r} is neither a Matrix room (!id:server or #alias:server) nor an IRC "
+                out.append(f"{room!r} is neither a Matrix room (!id, !id:server or #alias:server) nor an IRC "
                            f"channel (#name)")
             else:
                 self.kinds[room] = kind

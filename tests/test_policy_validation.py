@@ -395,3 +395,25 @@ tiers:
                  "warning: tiers.imminent.action.remove: no longer removes the person",
                  "warning: model.enabled: the learned model is off"):
         assert line in r.stderr
+
+
+def test_a_misspelt_template_override_is_an_error_not_a_new_unused_template(write):
+    path = write("p.yaml", GOOD + 'templates:\n  removal_reasn: "Removed by the bot."\n')
+    assert errors_of(lambda: load(path)) == [
+        f"{path}:7:3: templates.removal_reasn: no template named 'removal_reasn' to override, and no tier or "
+        "rule uses it (did you mean 'removal_reason'?)"]
+    own = load(write("q.yaml", GOOD + 'templates:\n  my_dm: "Hi from {room}."\ntiers:\n  concern:\n'
+                                      '    rules:\n      mine:\n        message: my_dm\n'
+                                      '        phrases: ["purple elephant phrase"]\n'))
+    assert own.templates["my_dm"] == "Hi from {room}."
+
+
+def test_room_shapes_per_network(write):
+    """Room version 12 ids have no server part (!abc); aliases always do; IRC channels start with # or &."""
+    write("policies/peer.yaml", GOOD)
+    for room in ("!abcDEF123", "!abc:example.org", "#alias:example.org"):
+        path = write("gateway.yaml", CONFIG.replace('"!group:test"', f'"{room}"') + "policy_dir: policies\n")
+        assert [b.room for b in load_config(path).rooms] == [room]
+    for room in ("#alias-without-server", "group", "!has space"):
+        path = write("gateway.yaml", CONFIG.replace('"!group:test"', f'"{room}"') + "policy_dir: policies\n")
+        assert "rooms[0].room: expected a Matrix room id" in errors_of(lambda: load_config(path))[0]

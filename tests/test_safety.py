@@ -152,7 +152,7 @@ def test_a_policy_whose_moderators_room_is_the_watched_room_is_refused(write):
 def test_a_list_as_moderators_room_is_refused_at_its_line(write):
     path, errors = _config_errors(write, '    moderators_room: ["!a:test", "!b:test"]\n')
     assert errors == [f"{path}:12:22: rooms[0].moderators_room: the moderators' room must be a Matrix room "
-                      f"id (!abc:example.org) or alias (#name:example.org), got ['!a:test', '!b:test']"]
+                      f"id (!abc or !abc:example.org) or alias (#name:example.org), got ['!a:test', '!b:test']"]
 
 
 # -- finding 10: notices and emotes are read; other bots named in the config are not ----------------

@@ -239,3 +239,17 @@ async def test_the_bot_takes_its_nick_back_when_the_old_connection_is_gone(ngirc
         await wait_until("the nick taken back", lambda: adapter.nick == w.bot_nick, timeout=15)
     finally:
         await w.close()
+
+
+async def test_a_refused_sasl_login_stops_the_gateway_with_what_to_fix(world):
+    """Issue 16, item 3 on InspIRCd with Anope: a wrong SASL password is permanent: the gateway stops with
+    one line naming the account and the variable to fix (exit code 3 from `gateway run`), no retry loop."""
+    from adapters.base import CredentialsRefused
+
+    extra = await sasl_bot(world)
+    env = extra.split("sasl_password_env: ")[1].strip()
+    os.environ[env] = "not-the-password"
+    with pytest.raises(CredentialsRefused) as info:
+        await asyncio.wait_for(world.start(network_extra=extra), 30)
+    assert str(info.value) == (f"network irc: the server refused the SASL login for account botacct{world.tag} "
+                               f"(904): check sasl_account and the password in ${env}")
