@@ -1,8 +1,9 @@
 """Room policies: what a room's guidelines say, what each risk tier does, and who the moderators are.
 
 A policy is a YAML file. ``extends: NAME`` layers it over another policy (normally the shipped
-``default``): mappings merge key by key, any other value replaces the inherited one, and a rule set to
-``null`` is removed. Templates come from ``policies/templates/LANG.yaml`` with the policy's own
+``default``): mappings merge key by key, lists extend the inherited ones (``{remove: [...]}`` and
+``{replace: [...]}`` shrink them, explicitly), any other value replaces the inherited one, and a rule set
+to ``null`` is removed (see ``merge``). Templates come from ``policies/templates/LANG.yaml`` with the policy's own
 ``templates:`` on top. The whole chain is validated before anything is used; a file with any error is
 refused whole, so a reload never swaps a good policy for a bad one.
 """

@@ -46,6 +46,17 @@ rooms:
 
 
 
+LIVE_FIXTURES = {"homeserver", "ngircd", "inspircd", "any_ircd", "ircd", "plain_ngircd"}
+
+
+def pytest_collection_modifyitems(config, items):
+    """Every test that needs a real server is marked ``live`` (by the server fixtures it uses, or by hand),
+    so ``python -m pytest -m "not live"`` runs the unit tests alone, without any server installed."""
+    for item in items:
+        if LIVE_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.live)
+
+
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_makereport(item, call):
     outcome = yield

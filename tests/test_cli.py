@@ -116,6 +116,7 @@ def test_log_on_missing_database_is_a_clear_error(tmp_path):
     assert not (tmp_path / "nope.db").exists()
 
 
+@pytest.mark.live
 def test_demo_runs_on_a_real_synapse_and_shows_the_flow_in_order(tmp_path):
     from gateway.demo import SCRIPT
     from gateway.homeserver import synapse_available
@@ -264,7 +265,7 @@ def test_run_against_an_unreachable_homeserver_retries_with_a_line_saying_what_t
     cfg = _matrix_config(write, f"http://127.0.0.1:{port}", "@bot:localhost")
     proc = subprocess.Popen([GATEWAY, "run", "--config", str(cfg)], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                             text=True, env={**os.environ, "GATEWAY_TEST_PASSWORD": "x"})
-    time.sleep(5)
+    time.sleep(3.5)  # the first retries come after 1 s and 2 s
     proc.send_signal(signal.SIGINT)
     _, err = proc.communicate(timeout=30)
     assert "Traceback" not in err, err[-3000:]

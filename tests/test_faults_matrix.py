@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import asyncio
 
+import pytest
+
 from gateway.homeserver import Homeserver
 from gateway.service import Service
 
 from .matrix_world import make_world
+
+pytestmark = pytest.mark.live  # each test starts its own Synapse
 
 OUTAGE = 30.0  # seconds the homeserver is down
 

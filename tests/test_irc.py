@@ -240,6 +240,7 @@ async def test_timed_ban_is_set_with_the_kick_and_lifted_by_the_bot(ircd, tmp_pa
         await world.close()
 
 
+@pytest.mark.live
 async def test_reconnects_after_the_server_restarts_and_acts_again(tmp_path):
     if ngircd_path() is None:
         pytest.skip("ngircd is not installed: apt-get install ngircd")
