@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Callable
 
 from . import actions as A
+from .cases import Step, age_text
 from .crisis import ISO_REGIONS
 from .detect import tier_level
 
@@ -35,11 +36,11 @@ class Context:
 
     def reply(self, text: str) -> A.PostNotice:
         e = self.engine
-        return A.PostNotice(e._id(), self.event.network, room=self.event.room, text=text, purpose="reply")
+        return A.PostNotice(e.new_id(), self.event.network, room=self.event.room, text=text, purpose="reply")
 
     def reply_private(self, text: str) -> A.SendPrivate:
         e = self.engine
-        return A.SendPrivate(e._id(), self.event.network, user=self.event.sender, text=text,
+        return A.SendPrivate(e.new_id(), self.event.network, user=self.event.sender, text=text,
                              purpose="reply")
 
 
@@ -129,10 +130,11 @@ def _resources(ctx: Context) -> list[A.Action]:
 @command("status", moderator=True, help="what the bot is doing")
 def _status(ctx: Context) -> list[A.Action]:
     e = ctx.engine
-    open_cases = sum(1 for c in e.state.cases.values() if c.alert in ("pending", "failed"))
-    paused = sorted(f"{n}/{r}" for n, r in e.state.paused)
+    cases = e.cases()
+    open_cases = sum(1 for c in cases if c.awaiting_alert)
+    paused = [f"{n}/{r}" for n, r in e.paused_rooms()]
     modes = sorted({b.policy.mode for b in e.rooms.values()})
-    text = (f"Watching {len(e.rooms)} room(s); {len(e.state.cases)} case(s) this run, {open_cases} "
+    text = (f"Watching {len(e.rooms)} room(s); {len(cases)} case(s) this run, {open_cases} "
             f"awaiting an alert; mode: {', '.join(modes)}; paused: {', '.join(paused) or 'none'}.")
     return [ctx.reply(text)]
 
@@ -142,11 +144,7 @@ def _set_paused(ctx: Context, paused: bool) -> list[A.Action]:
     prefix = ctx.binding.policy.command_prefix
     if b is None:
         return [ctx.reply(f"Which room? Use {prefix}{'pause' if paused else 'resume'} ROOM.")]
-    key = (b.network, b.room)
-    if paused:
-        ctx.engine.state.paused.add(key)
-    else:
-        ctx.engine.state.paused.discard(key)
+    ctx.engine.set_paused(b, paused)
     state = ("paused: it will alert moderators but not message or remove anyone" if paused
              else "resumed: acting again")
     return [ctx.engine.record(b.network, "paused" if paused else "resumed", room=b.room),
@@ -178,7 +176,7 @@ def _case(ctx: Context):
     if not ctx.args:
         return None, [ctx.reply("Which case? Give its id, e.g. " + ctx.binding.policy.command_prefix
                                 + "case abc234.")]
-    case = ctx.engine.state.cases.get(ctx.args[0].lower())
+    case = ctx.engine.case(ctx.args[0].lower())
     net, room = ctx.event.network, ctx.event.room
     if case is None or (case.binding.moderators_network, case.binding.moderators_room) != (net, room):
         return None, [ctx.reply(f"No case {ctx.args[0][:16]!r} here. {ctx.binding.policy.command_prefix}cases "
@@ -196,15 +194,13 @@ def _status_of(case) -> str:
 
 @command("cases", moderator=True, help="open cases", moderators_room_only=True)
 def _cases(ctx: Context) -> list[A.Action]:
-    from .engine import _age
-
     e, net, room = ctx.engine, ctx.event.network, ctx.event.room
-    mine = [c for c in e.state.cases.values() if c.open
+    mine = [c for c in e.cases() if c.open
             and (c.binding.moderators_network, c.binding.moderators_room) == (net, room)]
     if not mine:
         return [ctx.reply("No open cases.")]
     mine.sort(key=lambda c: (-tier_level(c.tier), c.opened))
-    lines = [f"{c.id}: {c.tier}, {c.user} in {c.binding.display_name}, {_age(ctx.event.ts - c.opened)} ago, "
+    lines = [f"{c.id}: {c.tier}, {c.user} in {c.binding.display_name}, {age_text(ctx.event.ts - c.opened)} ago, "
              f"{_status_of(c)}" for c in mine[:20]]
     more = f"\n(and {len(mine) - 20} more)" if len(mine) > 20 else ""
     return [ctx.reply(f"{len(mine)} open case(s):\n" + "\n".join(lines) + more)]
@@ -212,17 +208,16 @@ def _cases(ctx: Context) -> list[A.Action]:
 
 @command("case", moderator=True, help="one case in detail", moderators_room_only=True)
 def _case_detail(ctx: Context) -> list[A.Action]:
-    from .engine import _age
-
     case, refusal = _case(ctx)
     if case is None:
         return refusal
     rules = ", ".join(case.detection.rules)
-    followup = (f"; follow-up reminder in {_age(case.followup_due - ctx.event.ts)}"
+    followup = (f"; follow-up reminder in {age_text(case.followup_due - ctx.event.ts)}"
                 if case.followup_due and case.open else "")
     text = (f"Case {case.id}: {case.tier} ({rules}) for {case.user} in {case.binding.display_name} "
-            f"({case.binding.network}), opened {_age(ctx.event.ts - case.opened)} ago. Private message: "
-            f"{case.dm}. Removal: {case.removal}. Alert: {case.alert}. Status: {_status_of(case)}{followup}.")
+            f"({case.binding.network}), opened {age_text(ctx.event.ts - case.opened)} ago. Private message: "
+            f"{case.dm_text}. Removal: {case.removal_text}. Alert: {case.alert_text}. Status: "
+            f"{_status_of(case)}{followup}.")
     return [ctx.reply(text)]
 
 
@@ -231,7 +226,7 @@ def _ack(ctx: Context) -> list[A.Action]:
     case, refusal = _case(ctx)
     if case is None:
         return refusal
-    case.acked_by = ctx.event.sender
+    ctx.engine.acknowledge(case, ctx.event.sender)
     b = case.binding
     return [ctx.engine.record(b.network, "acked", room=b.room, user=case.user, case=case.id),
             ctx.reply(f"Case {case.id} acknowledged by {ctx.event.sender}. No more repeated alerts for it.")]
@@ -246,11 +241,9 @@ def _close(ctx: Context) -> list[A.Action]:
     outcome = ctx.args[1].lower() if len(ctx.args) > 1 else "resolved"
     if outcome not in CLOSE_OUTCOMES:
         return [ctx.reply(f"Close with one of: {', '.join(CLOSE_OUTCOMES)}.")]
-    case.closed = outcome
-    case.acked_by = case.acked_by or ctx.event.sender
     b = case.binding
     return [ctx.engine.record(b.network, "closed", room=b.room, user=case.user, outcome=outcome, case=case.id),
-            A.UpdateCase(ctx.engine._id(), b.network, status="closed", case=case.id),
+            *ctx.engine.close(case, outcome, ctx.event.sender),
             ctx.reply(f"Case {case.id} closed ({outcome}). No follow-up reminder will be sent.")]
 
 
@@ -260,7 +253,7 @@ def _escalated(ctx: Context) -> list[A.Action]:
     case, refusal = _case(ctx)
     if case is None:
         return refusal
-    case.acked_by = case.acked_by or ctx.event.sender
+    ctx.engine.acknowledge(case, ctx.event.sender)
     b = case.binding
     return [ctx.engine.record(b.network, "escalated_external", room=b.room, user=case.user, case=case.id),
             ctx.reply(f"Recorded for case {case.id}: a moderator contacted emergency services. "
@@ -274,8 +267,8 @@ def _readmit(ctx: Context) -> list[A.Action]:
     if case is None:
         return refusal
     b = case.binding
-    action = A.Readmit(ctx.engine._id(), b.network, room=b.room, user=case.user, case=case.id)
-    return [ctx.engine._expect(action, "case_readmit", case.id)]
+    action = A.Readmit(ctx.engine.new_id(), b.network, room=b.room, user=case.user, case=case.id)
+    return [ctx.engine.expect(action, Step.READMIT, case.id)]
 
 
 @command("remove", moderator=True, help="remove the person of a case whose tier did not (messages them first)",
@@ -284,16 +277,13 @@ def _remove(ctx: Context) -> list[A.Action]:
     case, refusal = _case(ctx)
     if case is None:
         return refusal
-    if case.removal == "done":
+    if case.removed:
         return [ctx.reply(f"Case {case.id}: {case.user} was already removed.")]
-    case.forced_remove = True
-    case.observe = False
-    b = case.binding
-    if case.dm_accepted:
-        return ctx.engine._after_message(case)
-    case.opened = ctx.event.ts  # for the outreach check: the message goes out now
-    template = b.policy.tiers["imminent"].action.message if "imminent" in b.policy.tiers else None
-    return ctx.engine._message_person(case, template or "crisis_dm")
+    actions = ctx.engine.force_removal(case, ctx.event.ts)
+    if not actions:
+        return [ctx.reply(f"Case {case.id}: already under way; {case.user} will be removed once their private "
+                          f"message is accepted.")]
+    return actions
 
 
 @command("scan", moderator=True, help="dry-run detection: scan TEXT (the text is not logged)",
@@ -319,13 +309,13 @@ def _scan(ctx: Context) -> list[A.Action]:
 
 @command("reload", moderator=True, help="validate and apply the policies (the old ones stay on any error)")
 def _reload(ctx: Context) -> list[A.Action]:
-    action = A.ReloadPolicies(ctx.engine._id(), ctx.event.network, room=ctx.event.room)
-    return [ctx.engine._expect(action, "reload", (ctx.event.network, ctx.event.room))]
+    action = A.ReloadPolicies(ctx.engine.new_id(), ctx.event.network, room=ctx.event.room)
+    return [ctx.engine.expect(action, Step.RELOAD, (ctx.event.network, ctx.event.room))]
 
 
 def after_reload(engine: "Engine", result) -> list[A.Action]:
     """Report a reload's result in the room where it was asked for."""
-    action = engine.state.pending.pop(result.action_id, None)
+    action = engine.take_pending(result.action_id)
     if action is None:
         return []
     _, (network, room) = action
@@ -336,4 +326,4 @@ def after_reload(engine: "Engine", result) -> list[A.Action]:
     else:
         text = f"Policies reloaded: {len(engine.rooms)} room(s)."
     return [engine.record(network, "reloaded" if not result.errors else "reload_refused", room=room),
-            A.PostNotice(engine._id(), network, room=room, text=text, purpose="reply")]
+            A.PostNotice(engine.new_id(), network, room=room, text=text, purpose="reply")]

@@ -5,7 +5,7 @@ the runner feeds back the outcome of every action it executed, as an :class:`Act
 how ordering is expressed: the at-risk flow is a small state machine per case, and the removal of a
 person is only *emitted* once the outcome of their private message is known.
 
-    message at risk -> OpenCase, RecordEvent, SendPrivate
+    message at risk -> OpenCase, RecordEvent, SendPrivate   (gateway/cases.py: the case's states)
     DM accepted     -> RemoveFromRoom (if the tier removes) else AlertModerators
     DM failed       -> policy ``if_message_fails``: "remove" anyway, or "keep" them and escalate
     removal outcome -> AlertModerators (priority raised if the removal failed)
@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from typing import Callable, Iterable, Sequence
 
 from . import actions as A
+from .cases import Alerting, Case, Handling, Outreach, Removal, Step, age_text as _age
 from .crisis import ISO_REGIONS, CrisisDirectory
 from .detect import MODEL_RULE, Detection, Detector
 from .events import (ActionOutcome, Authority, Event, Join, Leave, Message, NickChange, PrivateMessage,
@@ -43,15 +44,6 @@ def _random_case_id() -> str:
 
 def guidelines_digest(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
-
-
-def _age(seconds: float) -> str:
-    """A short human duration: 45s, 12m, 3h, 2d."""
-    s = int(max(seconds, 0))
-    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
-        if s >= size:
-            return f"{s // size}{unit}"
-    return f"{s}s"
 
 
 def _case_list(ids: list[str], most: int = 20) -> str:
@@ -97,41 +89,6 @@ class RoomBinding:
 
 
 @dataclass
-class Case:
-    id: str
-    binding: RoomBinding
-    user: str
-    detection: Detection
-    message_ref: str | None
-    opened: float
-    observe: bool
-    dm: str = "pending"  # pending, sent, failed, not sent (observe), none (tier sends no message)
-    removal: str = "pending"  # pending, done, failed, kept, not needed, not done (observe)
-    alert: str = "pending"
-    followup_due: float | None = None
-    priority: str = "normal"  # of the first alert
-    alerted_at: float | None = None
-    escalations: int = 0  # 1: repeated, 2: widened to every moderator
-    acked_by: str | None = None
-    closed: str | None = None  # the outcome a moderator closed it with
-    forced_remove: bool = False  # a moderator asked for a removal the tier did not make
-    kind: str = "risk"  # "risk" (detected), "talk" (the person asked for a moderator), "thirdparty"
-    resumed: bool = False  # carried on after a restart
-    moderator: bool = False  # the person is a moderator of the room: messaged and reported, never removed
-    dm_accepted: bool = False  # a private message of this case was accepted by the server
-    dm_attempted: bool = False  # a private message of this case was sent (accepted, failed or unknown)
-    raid: bool = False  # opened while its room was raided (policy ``limits``): listed in the raid alert
-
-    @property
-    def open(self) -> bool:
-        return self.closed is None
-
-    @property
-    def tier(self) -> str:
-        return self.detection.tier
-
-
-@dataclass
 class _GuidelinesState:
     digest: str | None = None
     ref: str | None = None
@@ -150,7 +107,7 @@ class _Raid:
 @dataclass
 class EngineState:
     next_action_id: int = 1
-    pending: dict[int, tuple[str, str | tuple[str, str]]] = field(default_factory=dict)
+    pending: dict[int, tuple[Step, str | tuple[str, str]]] = field(default_factory=dict)
     cases: dict[str, Case] = field(default_factory=dict)
     cooldowns: dict[tuple[str, str], tuple[int, float]] = field(default_factory=dict)
     paused: set[tuple[str, str]] = field(default_factory=set)
@@ -243,6 +200,65 @@ class Engine:
             return after_reload(self, event)
         raise TypeError(f"unknown event type {type(event).__name__}")
 
+    # -- the public surface commands use (gateway/commands.py) -----------------------------------
+    # Commands read and change the engine only through these methods, never its state or private ones.
+
+    def new_id(self) -> int:
+        """A fresh action id."""
+        return self._id()
+
+    def expect(self, action: A.Action, step: Step, key: str | tuple[str, str]) -> A.Action:
+        """Emit ``action`` and route its outcome to ``step``'s handler (``Step.READMIT``, ``Step.RELOAD``)."""
+        return self._expect(action, step, key)
+
+    def take_pending(self, action_id: int) -> tuple[Step, object] | None:
+        """What an action was for, once its outcome is in (``None`` if nothing waits on it)."""
+        return self.state.pending.pop(action_id, None)
+
+    def case(self, case_id: str) -> Case | None:
+        return self.state.cases.get(case_id)
+
+    def cases(self) -> list[Case]:
+        """Every case of this run, open or closed."""
+        return list(self.state.cases.values())
+
+    def paused_rooms(self) -> list[tuple[str, str]]:
+        return sorted(self.state.paused)
+
+    def set_paused(self, binding: RoomBinding, paused: bool) -> None:
+        """A paused room is watched and alerted on, but nobody there is messaged or removed."""
+        key = (binding.network, binding.room)
+        if paused:
+            self.state.paused.add(key)
+        else:
+            self.state.paused.discard(key)
+
+    def acknowledge(self, case: Case, moderator: str) -> None:
+        """A moderator took the case: no more repeated alerts."""
+        case.acked_by = case.acked_by or moderator
+        if case.open:
+            case.to(Handling.ACKNOWLEDGED)
+
+    def close(self, case: Case, outcome: str, moderator: str) -> list[A.Action]:
+        self.acknowledge(case, moderator)
+        case.closed = outcome
+        case.to(Handling.CLOSED)
+        return [A.UpdateCase(self._id(), case.binding.network, status="closed", case=case.id)]
+
+    def force_removal(self, case: Case, now: float) -> list[A.Action]:
+        """A moderator's ``!remove``: the person is messaged first unless a message of this case already
+        reached them (the same rule as every removal), then removed, then the moderators are told."""
+        case.forced_remove = True
+        case.observe = False
+        if case.outreach is Outreach.SENDING or case.removal is Removal.REMOVING:
+            return []  # already under way: the message's outcome leads to the removal (never two at once)
+        if case.dm_accepted:
+            return self._after_message(case)
+        case.opened = now  # for the outreach check: the message goes out now
+        tiers = case.binding.policy.tiers
+        template = tiers["imminent"].action.message if "imminent" in tiers else None
+        return self._message_person(case, template or "crisis_dm")
+
     # -- helpers --------------------------------------------------------------------------------
 
     def _id(self) -> int:
@@ -250,12 +266,11 @@ class Engine:
         self.state.next_action_id += 1
         return n
 
-    _JOURNALLED = {"case_dm": "dm", "case_removal": "removal", "case_alert": "alert"}
-
-    def _expect(self, action: A.Action, step: str, key: str | tuple[str, str]) -> A.Action:
+    def _expect(self, action: A.Action, step: Step, key: str | tuple[str, str]) -> A.Action:
+        """Wait for ``action``'s outcome: it goes to the handler for ``step`` (``_CASE_STEPS``, ``_ROOM_STEPS``)."""
         self.state.pending[action.id] = (step, key)
-        if step in self._JOURNALLED:
-            action = dataclasses.replace(action, step=self._JOURNALLED[step])
+        if step.journalled:
+            action = dataclasses.replace(action, step=step.value)
         return action
 
     def _journal(self, case: Case, step: str, state: str) -> A.JournalStep:
@@ -350,8 +365,8 @@ class Engine:
                                 outcome="repeat")]
         observe = b.policy.mode == "observe" or self.is_paused(b)
         case = Case(self._unique_case_id(), b, ev.sender, Detection("concern", rules), ev.ref, ev.ts, observe,
-                    dm="not sent (observe mode)" if observe else "sent how to help someone",
-                    removal="not needed", kind="thirdparty")
+                    kind="thirdparty", outreach=Outreach.OBSERVE if observe else Outreach.HOW_TO_HELP,
+                    removal=Removal.NOT_NEEDED)
         self.state.cases[case.id] = case
         out: list[A.Action] = [
             A.OpenCase(self._id(), ev.network, room=ev.room, user=ev.sender, tier="concern", rules=rules,
@@ -369,13 +384,14 @@ class Engine:
         if b.moderators_room is None:
             return [self._finish(case)]
         case.priority = b.policy.third_party_alert
+        case.to(Alerting.SENDING)
         link = _link(b, case.message_ref)
         text = b.policy.render("third_party_alert", **self.render_fields(b), user=case.user, case=case.id,
                                priority=case.priority.upper(), rules=", ".join(case.detection.rules), link=link)
         alert = A.AlertModerators(self._id(), b.moderators_network, room=b.moderators_room, text=text,
                                   priority=case.priority, message_ref=case.message_ref, source_network=b.network,
                                   source_room=b.room, case=case.id)
-        return [self._expect(alert, "case_alert", case.id)]
+        return [self._expect(alert, Step.ALERT, case.id)]
 
     def _open_case(self, b: RoomBinding, ev: Message, detection: Detection) -> list[A.Action]:
         st = self.state
@@ -405,12 +421,13 @@ class Engine:
         ]
         action = tier.action
         if observe:
-            case.dm = "not sent (observe mode)" if action.message else "none"
-            case.removal = "not done (observe mode)" if action.remove else "not needed"
+            case.to(Outreach.OBSERVE if action.message else Outreach.NONE)
+            case.to(Removal.OBSERVE if action.remove else Removal.NOT_NEEDED)
             return out + [self._journal(case, "dm", "skipped"), self._journal(case, "removal", "skipped")] \
                 + self._alert(case)
         if action.message is None:
-            case.dm, case.removal = "none", "not needed"
+            case.to(Outreach.NONE)
+            case.to(Removal.NOT_NEEDED)
             return out + [self._journal(case, "dm", "skipped"), self._journal(case, "removal", "skipped")] \
                 + self._alert(case)
         return out + self._message_person(case, action.message)
@@ -425,13 +442,13 @@ class Engine:
         remove = self._removes(case)
         if last is not None and now - last[0] < b.policy.outreach_interval:
             if not remove and case.detection.level <= last[1]:
-                case.dm = f"not sent again (one was sent {_age(now - last[0])} ago)"
+                case.to(Outreach.NOT_AGAIN, _age(now - last[0]))
                 rec = self.record(b.network, "dm_skipped", room=b.room, user=case.user, outcome="rate_limited",
                                   case=case.id)
                 return [rec, self._journal(case, "dm", "skipped")] + self._after_message(case)
             template = "crisis_dm_again"
         if case.raid and not self._raid_message_budget(b, now):
-            case.dm = "not sent (raid: the private message budget for this window is used up)"
+            case.to(Outreach.RAID_BUDGET)
             rec = self.record(b.network, "dm_skipped", room=b.room, user=case.user, outcome="raid_budget",
                               case=case.id)
             return [rec, self._journal(case, "dm", "skipped")] + self._after_message(case)
@@ -441,7 +458,8 @@ class Engine:
             template = b.policy.message_for(case.detection.rules, template)
         text = b.policy.render(template, **fields)
         dm = A.SendPrivate(self._id(), b.network, user=case.user, text=text, purpose="crisis", case=case.id)
-        return [self._expect(dm, "case_dm", case.id)]
+        case.to(Outreach.SENDING)
+        return [self._expect(dm, Step.DM, case.id)]
 
     def _removes(self, case: Case) -> bool:
         """Whether this case removes the person: the tier says so (never for a moderator of the room), or
@@ -484,7 +502,7 @@ class Engine:
     def _raid_case(self, case: Case) -> list[A.Action]:
         """A case opened during a raid: no alert of its own; listed in the raid alert or the next update."""
         b = case.binding
-        case.alert = "listed in the raid alert"
+        case.to(Alerting.RAID_LIST)
         out: list[A.Action] = [self._journal(case, "alert", "skipped"),
                                A.UpdateCase(self._id(), b.network, status="raid", case=case.id), self._finish(case)]
         raid = self.state.raids.get((b.network, b.room))
@@ -587,21 +605,19 @@ class Engine:
             if dm == "pending" or (dm in ("started", "unknown") and idempotent):
                 return self._message_person(case, action.message)
             if dm in ("started", "unknown"):
-                case.dm = "unknown (the gateway restarted while sending it)"
-                case.dm_attempted = True
+                case.to(Outreach.UNKNOWN)
                 return [self._journal(case, "dm", "unknown")] + self._after_message(case)
-        case.dm = {"done": "delivered", "failed": "not delivered"}.get(dm, case.dm if case.kind == "talk"
-                                                                         else "not sent")
-        case.dm_accepted = dm == "done"
-        case.dm_attempted = dm in ("done", "failed", "unknown", "started")
+        case.to({"done": Outreach.DELIVERED, "failed": Outreach.FAILED, "started": Outreach.UNKNOWN,
+                 "unknown": Outreach.UNKNOWN}.get(dm) or self._not_messaged(case))
         if removal == "pending":
             return self._after_message(case)
         if removal in ("started", "unknown"):
             remove = A.RemoveFromRoom(self._id(), b.network, room=b.room, user=case.user,
                                       reason=b.policy.render("removal_reason", **self.render_fields(b)),
                                       ban_seconds=action.ban_for, case=case.id)
-            return [self._expect(remove, "case_removal", case.id)]
-        case.removal = {"done": "done", "failed": "FAILED: still in the room"}.get(removal, "not needed")
+            case.to(Removal.REMOVING)
+            return [self._expect(remove, Step.REMOVAL, case.id)]
+        case.to({"done": Removal.DONE, "failed": Removal.FAILED}.get(removal, Removal.NOT_NEEDED))
         if alert in ("pending", "started", "unknown"):
             if case.kind == "talk":
                 return self._talk_alert(case)
@@ -609,6 +625,15 @@ class Engine:
                 return self._third_party_alert(case)
             return self._alert(case)
         return [self._finish(case)]
+
+    @staticmethod
+    def _not_messaged(case: Case) -> Outreach:
+        """A resumed case whose journal holds no crisis message: what it had instead."""
+        if case.kind == "talk":
+            return Outreach.ASKED
+        if case.observe:
+            return Outreach.OBSERVE
+        return Outreach.HOW_TO_HELP if case.kind == "thirdparty" else Outreach.NOT_SENT
 
     def _unique_case_id(self) -> str:
         while True:
@@ -620,17 +645,11 @@ class Engine:
 
     def _on_outcome(self, out: ActionOutcome) -> list[A.Action]:
         step, key = self.state.pending.pop(out.action_id, (None, None))
-        if step is None:
-            return []
-        if step.startswith("case_"):
+        if step in _CASE_STEPS:
             case = self.state.cases.get(key)  # type: ignore[arg-type]
-            if case is None:
-                return []
-            return getattr(self, f"_after_{step[5:]}")(case, out)
-        if step == "guidelines_post":
-            return self._after_guidelines_post(key, out)  # type: ignore[arg-type]
-        if step == "guidelines_pin":
-            return self._after_guidelines_pin(key, out)  # type: ignore[arg-type]
+            return _CASE_STEPS[step](self, case, out) if case is not None else []
+        if step in _ROOM_STEPS:
+            return _ROOM_STEPS[step](self, key, out)
         return []
 
     def _follow(self, case: Case, out: ActionOutcome) -> None:
@@ -641,13 +660,13 @@ class Engine:
     def _after_dm(self, case: Case, out: ActionOutcome) -> list[A.Action]:
         b = case.binding
         self._follow(case, out)
-        case.dm = "delivered" if out.ok else f"not delivered ({out.code or 'unknown'})"
-        if out.code == "partial":
-            case.dm = ("only partly delivered: they changed nick in the middle of it and the rest did not "
-                       "reach them")
-        case.dm_attempted = True
         if out.ok:
-            case.dm_accepted = True
+            case.to(Outreach.DELIVERED)
+        elif out.code == "partial":
+            case.to(Outreach.PARTIAL)
+        else:
+            case.to(Outreach.FAILED, out.code or "unknown")
+        if out.ok:
             self.state.outreach[(b.network, case.user)] = (out.ts, case.detection.level)
         rec = self.record(b.network, "dm_sent" if out.ok else "dm_failed", room=b.room, user=case.user,
                           outcome="ok" if out.ok else ("failed" if out.definitive else "unknown"),
@@ -666,24 +685,24 @@ class Engine:
         if action.redact and case.message_ref and not case.moderator:
             redact = A.RedactMessage(self._id(), b.network, room=b.room, ref=case.message_ref, reason=reason,
                                      case=case.id)
-            first.append(self._expect(redact, "case_redaction", case.id))
-        if case.removal == "done":
+            first.append(self._expect(redact, Step.REDACTION, case.id))
+        if case.removed:
             return first
         if not self._removes(case):
             if action.remove and case.moderator:
-                case.removal = "not done: they are a moderator of this room (the bot never removes one)"
+                case.to(Removal.MODERATOR)
                 return first + [self._journal(case, "removal", "skipped")] + self._alert(case, raise_priority=True)
             if action.remove and case.raid:
-                case.removal = "not done: automatic removal is paused in a raid"
+                case.to(Removal.RAID_PAUSED)
                 return first + [self._journal(case, "removal", "skipped")] + self._alert(case)
-            case.removal = "not needed"
+            case.to(Removal.NOT_NEEDED)
             return first + [self._journal(case, "removal", "skipped")] + self._alert(case)
         if case.dm_accepted or (case.dm_attempted and action.if_message_fails == "remove"):
             remove = A.RemoveFromRoom(self._id(), b.network, room=b.room, user=case.user, reason=reason,
                                       ban_seconds=action.ban_for, case=case.id)
-            return first + [self._expect(remove, "case_removal", case.id)]
-        case.removal = ("kept in the room (private message failed; policy keeps them)" if case.dm_attempted
-                        else "kept in the room (no private message reached them)")
+            case.to(Removal.REMOVING)
+            return first + [self._expect(remove, Step.REMOVAL, case.id)]
+        case.to(Removal.KEPT_DM_FAILED if case.dm_attempted else Removal.KEPT_NO_DM)
         return first + [self._journal(case, "removal", "skipped")] + self._alert(case, raise_priority=True)
 
     def _after_redaction(self, case: Case, out: ActionOutcome) -> list[A.Action]:
@@ -695,7 +714,7 @@ class Engine:
     def _after_removal(self, case: Case, out: ActionOutcome) -> list[A.Action]:
         b = case.binding
         self._follow(case, out)
-        case.removal = "done" if out.ok else f"FAILED ({out.code or 'unknown'}): still in the room"
+        case.to(Removal.DONE) if out.ok else case.to(Removal.FAILED, out.code or "unknown")
         rec = self.record(b.network, "removed" if out.ok else "removal_failed", room=b.room,
                           user=case.user, outcome="ok" if out.ok else "failed", code=out.code,
                           case=case.id)
@@ -710,13 +729,13 @@ class Engine:
         tier = b.policy.tiers[case.tier]
         priority = tier.action.alert
         if priority == "none" and not raise_priority:
-            case.alert = "not needed"
+            case.to(Alerting.NOT_NEEDED)
             return [A.UpdateCase(self._id(), b.network, status="handled", case=case.id), self._finish(case)]
         if raise_priority:
             priority = _raise(priority)
         case.priority = priority
         if b.moderators_room is None:
-            case.alert = "no moderators room"
+            case.to(Alerting.NO_ROOM)
             return [self.record(b.network, "alert_failed", room=b.room, user=case.user,
                                 code="no_moderators_room", case=case.id), self._finish(case)]
         mode_note = ""
@@ -727,13 +746,14 @@ class Engine:
         link = _link(b, case.message_ref)
         text = b.policy.render(
             "alert", **self.render_fields(b), user=case.user, case=case.id, tier=case.tier,
-            rules=self._explain(case), dm_status=case.dm, removal_status=case.removal,
+            rules=self._explain(case), dm_status=case.dm_text, removal_status=case.removal_text,
             link=link, mode_note=mode_note,
             priority=priority.upper() + (", RESENT AFTER A RESTART: you may have seen this case" if case.resumed else ""))
         alert = A.AlertModerators(self._id(), b.moderators_network, room=b.moderators_room, text=text,
                                   priority=priority, message_ref=case.message_ref,
                                   source_network=b.network, source_room=b.room, case=case.id)
-        return [self._expect(alert, "case_alert", case.id)]
+        case.to(Alerting.SENDING)
+        return [self._expect(alert, Step.ALERT, case.id)]
 
     def _explain(self, case: Case) -> str:
         """The rule ids, and what the model and the person's recent messages added: why, never the text."""
@@ -751,14 +771,14 @@ class Engine:
 
     def _after_alert(self, case: Case, out: ActionOutcome) -> list[A.Action]:
         b = case.binding
-        case.alert = "sent" if out.ok else "failed"
+        case.to(Alerting.SENT if out.ok else Alerting.FAILED)
         acts: list[A.Action] = [
             self.record(b.network, "alerted" if out.ok else "alert_failed", room=b.room, user=case.user,
                         outcome="ok" if out.ok else "failed", code=out.code, case=case.id),
             A.UpdateCase(self._id(), b.network, status="alerted" if out.ok else "alert_failed",
                          case=case.id),
         ]
-        if case.removal != "pending":  # a moderator's later removal sends an update: same case
+        if case.removal is not Removal.PENDING:  # a moderator's later removal sends an update: same case
             acts.append(self._finish(case))
         if out.ok and case.alerted_at is None:
             case.alerted_at = out.ts
@@ -800,7 +820,7 @@ class Engine:
         gs = self.state.guidelines.setdefault((b.network, b.room), _GuidelinesState())
         gs.posted = ts  # counts as posted now, so a slow server does not cause a second post
         post = A.PostNotice(self._id(), b.network, room=b.room, text=text, purpose="guidelines")
-        return [self._expect(post, "guidelines_post", (b.network, b.room))]
+        return [self._expect(post, Step.GUIDELINES_POST, (b.network, b.room))]
 
     def _after_guidelines_post(self, key: tuple[str, str], out: ActionOutcome) -> list[A.Action]:
         b = self.rooms[key]
@@ -811,7 +831,7 @@ class Engine:
             return [rec]
         pin = A.PinNotice(self._id(), b.network, room=b.room, ref=out.ref, replaces=gs.ref)
         gs.digest = guidelines_digest(b.policy.guidelines.text or "")
-        return [rec, self._expect(pin, "guidelines_pin", key)]
+        return [rec, self._expect(pin, Step.GUIDELINES_PIN, key)]
 
     def _after_guidelines_pin(self, key: tuple[str, str], out: ActionOutcome) -> list[A.Action]:
         b = self.rooms[key]
@@ -904,7 +924,7 @@ class Engine:
         if not self._once("talk", ev.network, ev.sender, ev.ts):
             return []  # one request is enough; the moderators were told
         case = Case(self._unique_case_id(), b, ev.sender, Detection("concern", ("request.talk",)), None, ev.ts,
-                    observe=False, dm="asked to talk", removal="not needed", kind="talk")
+                    observe=False, kind="talk", outreach=Outreach.ASKED, removal=Removal.NOT_NEEDED)
         self.state.cases[case.id] = case
         ack = A.SendPrivate(self._id(), ev.network, user=ev.sender, purpose="reply", case=case.id,
                             text=b.policy.render("talk_ack", **self.render_fields(b)))
@@ -916,7 +936,7 @@ class Engine:
         if not self._take(("talk",), self.limits.talk_requests, self.limits.window, ev.ts):
             # a flood of requests (sock puppets?): listed together in one alert per window (see tick)
             self.state.talk_flood.append(case.id)
-            case.alert = "listed in a flood alert"
+            case.to(Alerting.FLOOD_LIST)
             return out + [self._journal(case, "alert", "skipped"), self._finish(case)]
         return out + self._talk_alert(case)
 
@@ -925,11 +945,12 @@ class Engine:
         if b.moderators_room is None:
             return [self._finish(case)]
         case.priority = "high"
+        case.to(Alerting.SENDING)
         text = b.policy.render("talk_alert", **self.render_fields(b), user=case.user, case=case.id,
                                priority="HIGH")
         alert = A.AlertModerators(self._id(), b.moderators_network, room=b.moderators_room, text=text,
                                   priority="high", source_network=b.network, source_room=b.room, case=case.id)
-        return [self._expect(alert, "case_alert", case.id)]
+        return [self._expect(alert, Step.ALERT, case.id)]
 
     def _on_tick(self, ev: Tick) -> list[A.Action]:
         out: list[A.Action] = []
@@ -952,7 +973,7 @@ class Engine:
                 alert = A.AlertModerators(self._id(), b.moderators_network, room=b.moderators_room or "",
                                           text=text, priority="normal", source_network=b.network,
                                           source_room=b.room, case=case.id)
-                out.append(self._expect(alert, "case_followup", case.id))
+                out.append(self._expect(alert, Step.FOLLOWUP, case.id))
         for (net, room), steps in sorted(escalations.items()):
             out += self._send_escalations(net, room, steps, ev.ts)
         out += self._raid_ticks(ev.ts)
@@ -1020,7 +1041,7 @@ class Engine:
                                   mention_all=widen, case=case.id)
         return [self.record(b.network, "alert_widened" if widen else "alert_repeated", room=b.room,
                             user=case.user, case=case.id),
-                self._expect(alert, "case_escalation", case.id)]
+                self._expect(alert, Step.ESCALATION, case.id)]
 
     def _after_escalation(self, case: Case, out: ActionOutcome) -> list[A.Action]:
         if out.ok:
@@ -1085,3 +1106,14 @@ class Engine:
                                  f"people at risk and must never be posted there")
             if b.moderators_room is not None:
                 self.moderator_rooms.setdefault((b.moderators_network, b.moderators_room), b)
+
+
+# What each awaited step's outcome goes to (``Engine._expect``): typed, from a table, never from a name.
+_CASE_STEPS: dict[Step, Callable[[Engine, Case, ActionOutcome], list[A.Action]]] = {
+    Step.DM: Engine._after_dm, Step.REMOVAL: Engine._after_removal, Step.REDACTION: Engine._after_redaction,
+    Step.ALERT: Engine._after_alert, Step.FOLLOWUP: Engine._after_followup,
+    Step.ESCALATION: Engine._after_escalation, Step.READMIT: Engine._after_readmit,
+}
+_ROOM_STEPS: dict[Step, Callable[[Engine, tuple[str, str], ActionOutcome], list[A.Action]]] = {
+    Step.GUIDELINES_POST: Engine._after_guidelines_post, Step.GUIDELINES_PIN: Engine._after_guidelines_pin,
+}

@@ -1,0 +1,263 @@
+"""A case's lifecycle as explicit state machines: the private message, the removal, the alert, and the
+moderators' handling, each an enum with a table of the transitions it may make.
+
+Why: a case decides what happens to a person (may they be removed? was the alert sent?). When that
+state lived in display strings, code compared prose (``case.dm.startswith("not sent again")``) and a
+typo in a message could change behaviour. Here each aspect is an enum; ``Case.to`` refuses a transition
+the table does not list (``IllegalTransition``), so an impossible sequence of outcomes fails loudly in
+tests instead of silently reaching a person; and the text moderators read is derived from the state
+(``Case.dm_text`` and friends), never compared.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .detect import Detection
+    from .engine import RoomBinding
+
+__all__ = ["Outreach", "Removal", "Alerting", "Handling", "Step", "IllegalTransition", "Case", "TRANSITIONS",
+           "age_text"]
+
+
+def age_text(seconds: float) -> str:
+    """A short human duration: 45s, 12m, 3h, 2d."""
+    s = int(max(seconds, 0))
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        if s >= size:
+            return f"{s // size}{unit}"
+    return f"{s}s"
+
+
+class Outreach(enum.Enum):
+    """The private message to the person."""
+
+    PENDING = "pending"
+    SENDING = "sending"
+    DELIVERED = "delivered"  # accepted by the server
+    PARTIAL = "partial"  # IRC: they changed nick in the middle of it and the rest did not reach them
+    FAILED = "failed"  # refused by the server (detail: its code)
+    UNKNOWN = "unknown"  # the gateway restarted while sending it and the network cannot say
+    NOT_SENT = "not_sent"  # resumed after a restart without one
+    NOT_AGAIN = "not_again"  # one was sent recently (detail: how long ago)
+    RAID_BUDGET = "raid_budget"  # a raid used up the private-message budget
+    OBSERVE = "observe"  # observe mode or a paused room
+    NONE = "none"  # the tier sends no message
+    HOW_TO_HELP = "how_to_help"  # a third-party case: the writer got how to help someone
+    ASKED = "asked"  # a "talk" case: the person asked for a moderator
+
+
+class Removal(enum.Enum):
+    PENDING = "pending"
+    REMOVING = "removing"
+    DONE = "done"
+    FAILED = "failed"  # detail: the server's code
+    NOT_NEEDED = "not_needed"
+    MODERATOR = "moderator"  # they moderate the room: the bot never removes one
+    RAID_PAUSED = "raid_paused"
+    KEPT_DM_FAILED = "kept_dm_failed"  # the private message failed and the policy keeps them
+    KEPT_NO_DM = "kept_no_dm"  # no private message of this case reached them
+    OBSERVE = "observe"
+
+
+class Alerting(enum.Enum):
+    PENDING = "pending"
+    SENDING = "sending"
+    SENT = "sent"
+    FAILED = "failed"
+    NOT_NEEDED = "not_needed"  # the tier alerts nobody
+    NO_ROOM = "no_room"  # no moderators' room configured
+    RAID_LIST = "raid_list"  # listed in the room's raid alert
+    FLOOD_LIST = "flood_list"  # listed in a flood alert of "talk" requests
+
+
+class Handling(enum.Enum):
+    """What the moderators did with it."""
+
+    OPEN = "open"
+    ACKNOWLEDGED = "acknowledged"
+    CLOSED = "closed"
+
+
+class Step(enum.Enum):
+    """What an action the engine waits on was for; its outcome goes to the handler for this step."""
+
+    DM = "dm"
+    REMOVAL = "removal"
+    REDACTION = "redaction"
+    ALERT = "alert"
+    FOLLOWUP = "followup"
+    ESCALATION = "escalation"
+    READMIT = "readmit"
+    GUIDELINES_POST = "guidelines_post"
+    GUIDELINES_PIN = "guidelines_pin"
+    RELOAD = "reload"
+
+    @property
+    def journalled(self) -> bool:
+        """Steps the event log journals so that a restart resumes them (see ``Engine.resume``)."""
+        return self in (Step.DM, Step.REMOVAL, Step.ALERT)
+
+
+_O, _R, _A, _H = Outreach, Removal, Alerting, Handling
+_RESUMED_DM = {_O.DELIVERED, _O.FAILED, _O.UNKNOWN, _O.NOT_SENT}  # read back from the journal
+# A moderator's !remove messages a person again whom no message of this case reached.
+_RETRY_DM = {_O.SENDING}
+TRANSITIONS: dict[enum.Enum, frozenset] = {
+    _O.PENDING: frozenset({_O.SENDING, _O.NOT_AGAIN, _O.RAID_BUDGET, _O.OBSERVE, _O.NONE, _O.HOW_TO_HELP,
+                           _O.ASKED} | _RESUMED_DM),
+    _O.SENDING: frozenset({_O.DELIVERED, _O.FAILED, _O.PARTIAL}),
+    _O.DELIVERED: frozenset(),
+    _O.PARTIAL: frozenset(_RETRY_DM),
+    _O.FAILED: frozenset(_RETRY_DM),
+    _O.UNKNOWN: frozenset(_RETRY_DM),
+    _O.NOT_SENT: frozenset(_RETRY_DM),
+    _O.NOT_AGAIN: frozenset(_RETRY_DM),
+    _O.RAID_BUDGET: frozenset(_RETRY_DM),
+    _O.OBSERVE: frozenset(_RETRY_DM),
+    _O.NONE: frozenset(_RETRY_DM),
+    _O.HOW_TO_HELP: frozenset(),
+    _O.ASKED: frozenset(),
+
+    _R.PENDING: frozenset({_R.REMOVING, _R.DONE, _R.FAILED, _R.NOT_NEEDED, _R.MODERATOR, _R.RAID_PAUSED,
+                           _R.KEPT_DM_FAILED, _R.KEPT_NO_DM, _R.OBSERVE}),
+    _R.REMOVING: frozenset({_R.DONE, _R.FAILED}),
+    _R.DONE: frozenset(),
+    # a moderator's !remove (or, after a kept person's message got through, the rule) may remove later
+    _R.FAILED: frozenset({_R.REMOVING}),
+    _R.NOT_NEEDED: frozenset({_R.REMOVING, _R.KEPT_DM_FAILED, _R.KEPT_NO_DM}),
+    _R.MODERATOR: frozenset({_R.REMOVING, _R.KEPT_DM_FAILED, _R.KEPT_NO_DM}),
+    _R.RAID_PAUSED: frozenset({_R.REMOVING, _R.KEPT_DM_FAILED, _R.KEPT_NO_DM}),
+    _R.KEPT_DM_FAILED: frozenset({_R.REMOVING, _R.KEPT_NO_DM}),
+    _R.KEPT_NO_DM: frozenset({_R.REMOVING, _R.KEPT_DM_FAILED}),
+    _R.OBSERVE: frozenset({_R.REMOVING, _R.KEPT_DM_FAILED, _R.KEPT_NO_DM}),
+
+    _A.PENDING: frozenset({_A.SENDING, _A.NOT_NEEDED, _A.NO_ROOM, _A.RAID_LIST, _A.FLOOD_LIST}),
+    _A.SENDING: frozenset({_A.SENT, _A.FAILED}),
+    # later updates (after a moderator's !remove) are alerts of the same case
+    _A.SENT: frozenset({_A.SENDING, _A.NOT_NEEDED, _A.NO_ROOM}),
+    _A.FAILED: frozenset({_A.SENDING, _A.NOT_NEEDED, _A.NO_ROOM}),
+    _A.NOT_NEEDED: frozenset({_A.SENDING, _A.NO_ROOM}),
+    _A.NO_ROOM: frozenset({_A.SENDING, _A.NOT_NEEDED}),
+    _A.RAID_LIST: frozenset({_A.SENDING, _A.NOT_NEEDED, _A.NO_ROOM}),
+    _A.FLOOD_LIST: frozenset({_A.SENDING, _A.NOT_NEEDED, _A.NO_ROOM}),
+
+    _H.OPEN: frozenset({_H.ACKNOWLEDGED, _H.CLOSED}),
+    _H.ACKNOWLEDGED: frozenset({_H.CLOSED}),
+    _H.CLOSED: frozenset(),
+}
+_FIELD = {Outreach: "outreach", Removal: "removal", Alerting: "alerting", Handling: "handling"}
+
+
+class IllegalTransition(RuntimeError):
+    """A case was asked to move to a state its table does not allow from where it is (a bug)."""
+
+
+_DM_TEXT = {
+    _O.PENDING: "pending", _O.SENDING: "being sent", _O.DELIVERED: "delivered",
+    _O.PARTIAL: "only partly delivered: they changed nick in the middle of it and the rest did not reach them",
+    _O.FAILED: "not delivered ({detail})", _O.UNKNOWN: "unknown (the gateway restarted while sending it)",
+    _O.NOT_SENT: "not sent", _O.NOT_AGAIN: "not sent again (one was sent {detail} ago)",
+    _O.RAID_BUDGET: "not sent (raid: the private message budget for this window is used up)",
+    _O.OBSERVE: "not sent (observe mode)", _O.NONE: "none", _O.HOW_TO_HELP: "sent how to help someone",
+    _O.ASKED: "asked to talk",
+}
+_REMOVAL_TEXT = {
+    _R.PENDING: "pending", _R.REMOVING: "in progress", _R.DONE: "done",
+    _R.FAILED: "FAILED ({detail}): still in the room", _R.NOT_NEEDED: "not needed",
+    _R.MODERATOR: "not done: they are a moderator of this room (the bot never removes one)",
+    _R.RAID_PAUSED: "not done: automatic removal is paused in a raid",
+    _R.KEPT_DM_FAILED: "kept in the room (private message failed; policy keeps them)",
+    _R.KEPT_NO_DM: "kept in the room (no private message reached them)",
+    _R.OBSERVE: "not done (observe mode)",
+}
+_ALERT_TEXT = {
+    _A.PENDING: "pending", _A.SENDING: "being sent", _A.SENT: "sent", _A.FAILED: "failed",
+    _A.NOT_NEEDED: "not needed", _A.NO_ROOM: "no moderators room", _A.RAID_LIST: "listed in the raid alert",
+    _A.FLOOD_LIST: "listed in a flood alert",
+}
+
+
+@dataclass
+class Case:
+    id: str
+    binding: "RoomBinding"
+    user: str
+    detection: "Detection"
+    message_ref: str | None
+    opened: float
+    observe: bool
+    kind: str = "risk"  # "risk" (detected), "talk" (the person asked for a moderator), "thirdparty"
+    outreach: Outreach = Outreach.PENDING
+    removal: Removal = Removal.PENDING
+    alerting: Alerting = Alerting.PENDING
+    handling: Handling = Handling.OPEN
+    details: dict = field(default_factory=dict)  # state -> short detail shown with it (a code, an age)
+    followup_due: float | None = None
+    priority: str = "normal"  # of the first alert
+    alerted_at: float | None = None
+    escalations: int = 0  # 1: repeated, 2: widened to every moderator
+    acked_by: str | None = None
+    closed: str | None = None  # the outcome a moderator closed it with
+    forced_remove: bool = False  # a moderator asked for a removal the tier did not make
+    resumed: bool = False  # carried on after a restart
+    moderator: bool = False  # the person is a moderator of the room: messaged and reported, never removed
+    raid: bool = False  # opened while its room was raided (policy ``limits``): listed in the raid alert
+
+    def to(self, state: enum.Enum, detail: str | None = None) -> None:
+        """Move one aspect of the case to ``state``; refuses what ``TRANSITIONS`` does not allow."""
+        name = _FIELD[type(state)]
+        current = getattr(self, name)
+        if state is not current and state not in TRANSITIONS[current]:
+            raise IllegalTransition(f"case {self.id}: {name} {current.value} -> {state.value}")
+        setattr(self, name, state)
+        if detail is not None:
+            self.details[state] = detail
+
+    # -- derived facts ----------------------------------------------------------------------------
+
+    @property
+    def open(self) -> bool:
+        return self.handling is not Handling.CLOSED
+
+    @property
+    def tier(self) -> str:
+        return self.detection.tier
+
+    @property
+    def dm_accepted(self) -> bool:
+        """A private message of this case was accepted by the server (the condition for a removal)."""
+        return self.outreach is Outreach.DELIVERED
+
+    @property
+    def dm_attempted(self) -> bool:
+        """A private message of this case was sent: accepted, refused, cut short or of unknown fate."""
+        return self.outreach in (Outreach.DELIVERED, Outreach.FAILED, Outreach.PARTIAL, Outreach.UNKNOWN)
+
+    @property
+    def removed(self) -> bool:
+        return self.removal is Removal.DONE
+
+    @property
+    def awaiting_alert(self) -> bool:
+        return self.alerting in (Alerting.PENDING, Alerting.SENDING, Alerting.FAILED)
+
+    # -- what moderators read ---------------------------------------------------------------------
+
+    def _text(self, table: dict, state: enum.Enum) -> str:
+        return table[state].format(detail=self.details.get(state) or "unknown")
+
+    @property
+    def dm_text(self) -> str:
+        return self._text(_DM_TEXT, self.outreach)
+
+    @property
+    def removal_text(self) -> str:
+        return self._text(_REMOVAL_TEXT, self.removal)
+
+    @property
+    def alert_text(self) -> str:
+        return self._text(_ALERT_TEXT, self.alerting)
