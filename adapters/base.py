@@ -11,8 +11,13 @@ from __future__ import annotations
 import asyncio
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Protocol
 
-__all__ = ["Adapter", "ActionFailed", "Delivered"]
+if TYPE_CHECKING:
+    from gateway.events import Event
+
+__all__ = ["Adapter", "ActionFailed", "CredentialsRefused", "Delivered", "EventSink", "KeyValueStore",
+           "NetworkSettings"]
 
 
 @dataclass(frozen=True)
@@ -34,6 +39,31 @@ class ActionFailed(Exception):
     def __init__(self, code: str, *, definitive: bool = True):
         super().__init__(code)
         self.code, self.definitive = code, definitive
+
+
+class KeyValueStore(Protocol):
+    """Where an adapter keeps what must survive a restart (sync token, device id, lines already sent).
+    The event log implements it; an adapter never sees the database behind it."""
+
+    def get(self, key: str) -> str | None: ...
+
+    def set(self, key: str, value: str) -> None: ...
+
+
+class EventSink(Protocol):
+    """Where an adapter hands the events it reads (the runner implements it): one at a time, or a batch
+    that arrived together (a sync response, IRC lines read at once)."""
+
+    async def handle(self, event: "Event") -> None: ...
+
+    async def handle_many(self, events: list["Event"]) -> None: ...
+
+
+class NetworkSettings(Protocol):
+    """What ``create(net, ...)`` reads of a network's validated config (gateway/config.py builds it)."""
+
+    name: str
+    settings: dict[str, Any]
 
 
 class CredentialsRefused(Exception):

@@ -31,7 +31,7 @@ import logging
 import os
 import ssl
 import time
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import Any
 
 import irc.client
 import irc.client_aio
@@ -39,14 +39,27 @@ import irc.connection
 import irc.modes
 from jaraco.stream import buffer
 
-from gateway.events import (Authority, Join, Leave, Message, NickChange, PrivateMessage, RoomReady,
-                            RoomUnavailable)
+from gateway.events import (
+    Authority,
+    Join,
+    Leave,
+    Message,
+    NickChange,
+    PrivateMessage,
+    RoomReady,
+    RoomUnavailable,
+    guidelines_digest,
+)
 
-from .base import ActionFailed, Adapter, CredentialsRefused, Delivered
-
-if TYPE_CHECKING:
-    from gateway.config import NetworkConfig
-    from gateway.runner import Runner
+from .base import (
+    ActionFailed,
+    Adapter,
+    CredentialsRefused,
+    Delivered,
+    EventSink,
+    KeyValueStore,
+    NetworkSettings,
+)
 
 __all__ = ["IrcAdapter", "FloodBudget", "clean", "split_text", "create", "fold"]
 
@@ -70,12 +83,6 @@ DEFAULT_SERVICES = ("NickServ", "ChanServ", "MemoServ", "OperServ", "BotServ", "
                     "Global", "Alis")
 
 
-class KeyValueStore(Protocol):
-    def get(self, key: str) -> str | None: ...
-
-    def set(self, key: str, value: str) -> None: ...
-
-
 class _ReplacingBuffer(buffer.DecodingLineBuffer):
     """Complete lines, decoded as UTF-8 with replacement characters (a stray Latin-1 byte must never
     crash the bot). The same lines as the package's buffer, split with ``bytes.rfind`` and ``str.split``
@@ -95,6 +102,33 @@ class _ReplacingBuffer(buffer.DecodingLineBuffer):
 
 
 _RFC1459 = str.maketrans("[]\\~", "{}|^")
+
+
+class _Connection(irc.client_aio.AioConnection):
+    """The package's connection, reading lines itself first: a plain channel message goes to the
+    adapter's fast path (``fast_path`` returns True); every other line goes on through the package's
+    own public ``process_data``, so its events and handlers work as documented. ``after_data`` runs
+    once per chunk read (backpressure)."""
+
+    buffer_class = _ReplacingBuffer
+
+    def fast_path(self, line: str) -> bool:
+        return False
+
+    def after_data(self) -> None:
+        pass
+
+    def process_data(self, new_data: bytes) -> None:
+        lines = self.__dict__.setdefault("_lines", _ReplacingBuffer())
+        lines.feed(new_data)
+        rest = [line for line in lines if line and not self.fast_path(line)]
+        if rest:  # (decoded once more by the package's buffer: only the few lines that are not chat)
+            super().process_data(("\r\n".join(rest) + "\r\n").encode("utf-8"))
+        self.after_data()
+
+
+class _Reactor(irc.client_aio.AioReactor):
+    connection_class = _Connection
 
 
 @functools.lru_cache(maxsize=8192)
@@ -320,8 +354,7 @@ class IrcAdapter(Adapter):
 
     async def post_notice(self, room, text):
         await self._confirmed(self._text_lines("NOTICE", room, text), [room], _ANY_FAILURE)
-        from gateway.engine import guidelines_digest
-
+        
         return guidelines_digest(text)  # IRC has no message ids; the digest stands in for "what is posted"
 
     async def pin_notice(self, room, ref, replaces):
@@ -435,7 +468,7 @@ class IrcAdapter(Adapter):
 
     # -- connection -----------------------------------------------------------------------------
 
-    async def run(self, runner: "Runner") -> None:
+    async def run(self, runner: EventSink) -> None:
         loop = asyncio.get_running_loop()
         self._out, self._in = asyncio.PriorityQueue(), asyncio.Queue()
         self._tasks = [asyncio.create_task(self._sender()), asyncio.create_task(self._consumer(runner)),
@@ -477,15 +510,11 @@ class IrcAdapter(Adapter):
         self.ops.clear()
         self.accounts.clear()
         self.caps, self._offered = set(), set()
-        reactor = irc.client_aio.AioReactor(loop=loop)
+        reactor = _Reactor(loop=loop)
         conn = reactor.server()
-        conn.buffer_class = _ReplacingBuffer
         reactor.add_global_handler("all_events", self._on_event, -10)
-        general = conn._process_line
 
-        def process_line(line: str) -> None:
-            if not self._channel_message(line):
-                general(line)
+        def after_data() -> None:
             if self._in.qsize() > self.MAX_QUEUED and not self._reading_paused and not self._waits:
                 # Behind by more than MAX_QUEUED lines: stop reading until the consumer catches up, so
                 # memory stays bounded and the server sees the backpressure (it may drop us; a server
@@ -496,7 +525,8 @@ class IrcAdapter(Adapter):
                 log.warning("%s: %d lines waiting; reading paused until they are handled (pause %d)",
                             self.network, self._in.qsize(), self.backpressure_pauses)
                 conn.transport.pause_reading()
-        conn._process_line = process_line
+
+        conn.fast_path, conn.after_data = self._channel_message, after_data
         self._reading_paused = False
         factory = irc.connection.AioFactory(ssl=ssl.create_default_context(cafile=self.tls_ca_file)) \
             if self.tls else irc.connection.AioFactory()
@@ -901,7 +931,7 @@ class IrcAdapter(Adapter):
         except asyncio.TimeoutError:
             return None
 
-    async def _consumer(self, runner: "Runner") -> None:
+    async def _consumer(self, runner: EventSink) -> None:
         """Hand what the connection received to the runner: whatever queued up while the previous batch
         was handled goes in one batch (detection for all of it at once), so a burst is cheap and a
         single line waits for nothing."""
@@ -938,7 +968,7 @@ class IrcAdapter(Adapter):
                 self._resume_reading()
 
 
-def create(net: "NetworkConfig", *, store: KeyValueStore, rooms: list[str], **options: Any) -> IrcAdapter:
+def create(net: NetworkSettings, *, store: KeyValueStore, rooms: list[str], **options: Any) -> IrcAdapter:
     """Build the adapter from the config; secrets are read from the environment variables it names."""
     s = net.settings
 

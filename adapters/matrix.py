@@ -28,22 +28,43 @@ import logging
 import os
 import time
 import urllib.parse
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import Any
 
 import aiohttp
-from nio import (AsyncClient, AsyncClientConfig, ErrorResponse, JoinError, LoginError, RoomCreateError,
-                 RoomGetEventError, RoomGetStateEventError, RoomPreset, RoomResolveAliasError, SyncError,
-                 WhoamiError)
+from nio import (
+    AsyncClient,
+    AsyncClientConfig,
+    ErrorResponse,
+    JoinError,
+    LoginError,
+    RoomCreateError,
+    RoomGetEventError,
+    RoomGetStateEventError,
+    RoomPreset,
+    RoomResolveAliasError,
+    SyncError,
+    WhoamiError,
+)
 
-from gateway.engine import guidelines_digest
+from gateway.events import (
+    Authority,
+    Join,
+    Leave,
+    Message,
+    PrivateMessage,
+    RoomReady,
+    guidelines_digest,
+)
 from gateway.failpoints import failpoint
-from gateway.events import Authority, Join, Leave, Message, PrivateMessage, RoomReady
 
-from .base import ActionFailed, Adapter, CredentialsRefused
-
-if TYPE_CHECKING:
-    from gateway.config import NetworkConfig
-    from gateway.runner import Runner
+from .base import (
+    ActionFailed,
+    Adapter,
+    CredentialsRefused,
+    EventSink,
+    KeyValueStore,
+    NetworkSettings,
+)
 
 __all__ = ["MatrixAdapter", "create", "message_text"]
 
@@ -73,12 +94,6 @@ def describe(exc: BaseException) -> str:
     return type(exc).__name__
 # nio logs response bodies (message text included) at DEBUG: never let it, whatever the root level is.
 logging.getLogger("nio").setLevel(logging.WARNING)
-
-
-class KeyValueStore(Protocol):
-    def get(self, key: str) -> str | None: ...
-
-    def set(self, key: str, value: str) -> None: ...
 
 
 class _TextOnly(html.parser.HTMLParser):
@@ -355,7 +370,7 @@ class MatrixAdapter(Adapter):
 
     # -- the loop -------------------------------------------------------------------------------
 
-    async def run(self, runner: "Runner") -> None:
+    async def run(self, runner: EventSink) -> None:
         """Log in, join, announce ready rooms, then sync and hand every event to ``runner``."""
         await self.start_up()
         since = self.store.get(self._key("sync"))
@@ -402,7 +417,7 @@ class MatrixAdapter(Adapter):
     def _is_direct_room(self, room_id: str) -> bool:
         return any(room_id in rooms for rooms in self.direct.values())
 
-    async def _handle(self, resp: Any, runner: "Runner") -> None:
+    async def _handle(self, resp: Any, runner: EventSink) -> None:
         for room_id in resp.rooms.invite:
             name = self.wanted.get(room_id)
             if name is None or room_id in self.names:
@@ -563,7 +578,7 @@ class MatrixAdapter(Adapter):
                 raise _fail(invited)
 
 
-def create(net: "NetworkConfig", *, store: KeyValueStore, rooms: list[str], **options: Any) -> MatrixAdapter:
+def create(net: NetworkSettings, *, store: KeyValueStore, rooms: list[str], **options: Any) -> MatrixAdapter:
     """Build the adapter from the config; secrets are read from the environment variables it names."""
     s = net.settings
     password = os.environ.get(s["password_env"]) if s.get("password_env") else None

@@ -19,7 +19,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench.matchers import messages  # noqa: E402
 from gateway import actions as A  # noqa: E402
 from gateway.crisis import load_directory  # noqa: E402
-from gateway.engine import Engine, RoomBinding  # noqa: E402
+from gateway.engine import Engine  # noqa: E402
+from gateway.rooms import RoomBinding  # noqa: E402
 from gateway.events import Message  # noqa: E402
 from gateway.eventlog import EventLog  # noqa: E402
 from gateway.policy import PolicyLoader  # noqa: E402

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from .detect import Detection
-    from .engine import RoomBinding
+    from .rooms import RoomBinding
 
 __all__ = ["Outreach", "Removal", "Alerting", "Handling", "Step", "IllegalTransition", "Case", "TRANSITIONS",
            "age_text"]
@@ -138,8 +138,9 @@ TRANSITIONS: dict[enum.Enum, frozenset] = {
     _A.PENDING: frozenset({_A.SENDING, _A.NOT_NEEDED, _A.NO_ROOM, _A.RAID_LIST, _A.FLOOD_LIST}),
     _A.SENDING: frozenset({_A.SENT, _A.FAILED}),
     # later updates (after a moderator's !remove) are alerts of the same case
-    _A.SENT: frozenset({_A.SENDING, _A.NOT_NEEDED, _A.NO_ROOM}),
-    _A.FAILED: frozenset({_A.SENDING, _A.NOT_NEEDED, _A.NO_ROOM}),
+    # (two alerts of one case can be in flight, the first and an update: the latest outcome counts)
+    _A.SENT: frozenset({_A.SENDING, _A.FAILED, _A.NOT_NEEDED, _A.NO_ROOM}),
+    _A.FAILED: frozenset({_A.SENDING, _A.SENT, _A.NOT_NEEDED, _A.NO_ROOM}),
     _A.NOT_NEEDED: frozenset({_A.SENDING, _A.NO_ROOM}),
     _A.NO_ROOM: frozenset({_A.SENDING, _A.NOT_NEEDED}),
     _A.RAID_LIST: frozenset({_A.SENDING, _A.NOT_NEEDED, _A.NO_ROOM}),

@@ -18,32 +18,42 @@ without messaging or removing anyone.
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import secrets
 from collections import OrderedDict, deque
 from dataclasses import dataclass, field
 from typing import Callable, Iterable, Sequence
 
 from . import actions as A
-from .cases import Alerting, Case, Handling, Outreach, Removal, Step, age_text as _age
+from .cases import Alerting, Case, Handling, Outreach, Removal, Step
+from .cases import age_text as _age
+from .commands import after_reload, dispatch
 from .crisis import ISO_REGIONS, CrisisDirectory
 from .detect import MODEL_RULE, Detection, Detector
-from .events import (ActionOutcome, Authority, Event, Join, Leave, Message, NickChange, PrivateMessage,
-                     ReloadResult, RoomReady, RoomUnavailable, Tick)
-from .policy import ALERT_PRIORITIES, GatewayLimits, Policy
+from .events import (
+    ActionOutcome,
+    Event,
+    Join,
+    Leave,
+    Message,
+    NickChange,
+    PrivateMessage,
+    ReloadResult,
+    RoomReady,
+    RoomUnavailable,
+    Tick,
+    guidelines_digest,
+)
+from .policy import ALERT_PRIORITIES, GatewayLimits
 from .quotes import own_words
+from .rooms import RoomBinding
 
-__all__ = ["RoomBinding", "Case", "Engine", "guidelines_digest"]
+__all__ = ["Engine", "guidelines_digest"]
 
 _CASE_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"  # no 0/o, 1/l/i: read aloud by moderators
 
 
 def _random_case_id() -> str:
     return "".join(secrets.choice(_CASE_ALPHABET) for _ in range(6))
-
-
-def guidelines_digest(text: str) -> str:
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
 
 
 def _case_list(ids: list[str], most: int = 20) -> str:
@@ -59,33 +69,6 @@ def _link(b: "RoomBinding", ref: str | None) -> str:
 def _raise(priority: str) -> str:
     i = ALERT_PRIORITIES.index(priority)
     return ALERT_PRIORITIES[min(i + 1, len(ALERT_PRIORITIES) - 1)]
-
-
-@dataclass(frozen=True)
-class RoomBinding:
-    """A room the gateway watches: its policy, crisis region and where its moderators are."""
-
-    network: str
-    room: str
-    policy: Policy
-    region: str
-    moderators_network: str
-    moderators_room: str | None
-    network_type: str = "generic"  # "matrix" lets alerts carry a matrix.to link
-    name: str | None = None  # how messages name the room to people; default: the room as configured
-
-    @property
-    def display_name(self) -> str:
-        return self.name or self.room
-
-    def is_moderator(self, authority: Authority) -> bool:
-        mods = self.policy.moderators
-        return bool(
-            (authority.power_level is not None and authority.power_level >= mods.power_level)
-            or authority.operator
-            or (authority.account is not None  # services accounts are case-insensitive (Anope, Atheme)
-                and authority.account.casefold() in {a.casefold() for a in mods.accounts})
-        )
 
 
 @dataclass
@@ -195,7 +178,6 @@ class Engine:
         if isinstance(event, RoomUnavailable):
             return self._on_room_unavailable(event)
         if isinstance(event, ReloadResult):
-            from .commands import after_reload
 
             return after_reload(self, event)
         raise TypeError(f"unknown event type {type(event).__name__}")
@@ -309,7 +291,6 @@ class Engine:
                 return []
         prefix = binding.policy.command_prefix
         if ev.text.startswith(prefix) and not ev.edit and not ev.notice:
-            from .commands import dispatch
 
             handled = dispatch(self, binding, ev, in_moderator_room)
             if handled is not None:

@@ -117,3 +117,11 @@ class ReloadResult(Event):
 @dataclass(frozen=True)
 class Tick(Event):
     """Time passed: lets the engine run timers (re-posts, follow-ups) without a clock of its own."""
+
+
+def guidelines_digest(text: str) -> str:
+    """A short digest of guidelines text: what the bot pinned is recognised after a restart without
+    keeping the text (adapters compute it for ``RoomReady.pinned_digest``, the engine for what it posts)."""
+    import hashlib
+
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]

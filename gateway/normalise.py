@@ -120,6 +120,8 @@ def _join_spaced(tokens: list[str]) -> str:
     collapsed = " ".join(tokens)
     if list(map(len, tokens)).count(1) >= 3 and _SPACED.search(collapsed):
         collapsed = _SPACED.sub(lambda m: m.group().replace(" ", ""), collapsed)
+        if not collapsed.isascii():  # "a ν" joined is a mixed-script word now: fold it like any other
+            collapsed = _WORD.sub(_fold_homoglyph_token, collapsed)
         # joining can put a digit between letters ("k 1 l l" -> "k1ll"): fold it now, so the result
         # is already canonical (normalising twice changes nothing)
         collapsed = _LEET_INNER.sub(lambda m: m.group().translate(_LEET_TABLE), collapsed)

@@ -13,7 +13,8 @@ from pathlib import Path
 import pytest
 
 from gateway.crisis import load_directory
-from gateway.engine import Engine, RoomBinding
+from gateway.engine import Engine
+from gateway.rooms import RoomBinding
 from gateway.events import Authority, Message
 from gateway.homeserver import Homeserver, HomeserverUnavailable, synapse_available
 from gateway.policy import PolicyLoader

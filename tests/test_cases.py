@@ -14,6 +14,7 @@ from gateway import actions as A
 from gateway.cases import TRANSITIONS, Alerting, Case, Handling, IllegalTransition, Outreach, Removal
 from gateway.detect import Detection
 from gateway.engine import Engine
+from gateway.events import Tick
 
 from .conftest import MODS, make_binding, say
 from .test_engine import outcome
@@ -74,12 +75,12 @@ def test_facts_follow_the_state_not_flags(default_policy):
 # -- the engine under random outcomes -------------------------------------------------------------
 
 EXPECTING = (A.SendPrivate, A.RemoveFromRoom, A.AlertModerators, A.RedactMessage, A.Readmit)
-moves = st.lists(st.tuples(st.sampled_from(["outcome", "remove", "ack", "close", "readmit", "again"]),
+moves = st.lists(st.tuples(st.sampled_from(["outcome", "remove", "ack", "close", "readmit", "again", "tick"]),
                            st.booleans(), st.integers(min_value=0, max_value=50)), max_size=25)
 
 
 @given(st.sampled_from(["i took all my pills", "i want to die", "i wish i was dead"]), moves)
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=int(__import__("os").environ.get("GATEWAY_CASE_EXAMPLES", "300")), deadline=None)
 def test_random_outcomes_and_commands_never_break_the_rules(default_policy, directory, text, script):
     """Whatever the network answers, in whatever order, and whatever moderators do: no illegal
     transition (it would raise), and every RemoveFromRoom of a case comes after an accepted private
@@ -109,6 +110,9 @@ def test_random_outcomes_and_commands_never_break_the_rules(default_policy, dire
             take(engine.handle(outcome(action, ok=ok, code=None if ok else "M_FORBIDDEN", ts=ts)))
         elif move == "again":
             take(engine.handle(say(text, ts=ts, sender="@kit:test")))
+        elif move == "tick":  # time passes: repeated and widened alerts, follow-up reminders
+            ts += pick * 1000
+            take(engine.handle(Tick("", ts)))
         elif move != "outcome" and case_id is not None:
             command = {"remove": "!remove", "ack": "!ack", "close": "!close", "readmit": "!readmit"}[move]
             take(engine.handle(say(f"{command} {case_id}", room=MODS, sender="@mod:test", power=100, ts=ts)))
