@@ -420,6 +420,12 @@ class Engine:
         b = case.binding
         last = self.state.outreach.get((b.network, case.user))
         now = case.opened
+        # A message of another case still on its way to them counts as sent now: actions run
+        # concurrently (gateway/runner.py), and two full crisis messages a second apart help nobody.
+        sending = [c.detection.level for c in self.state.cases.values() if c is not case
+                   and c.outreach is Outreach.SENDING and (c.binding.network, c.user) == (b.network, case.user)]
+        if sending and (last is None or now - last[0] >= b.policy.outreach_interval or max(sending) > last[1]):
+            last = (now, max(sending))
         remove = self._removes(case)
         if last is not None and now - last[0] < b.policy.outreach_interval:
             if not remove and case.detection.level <= last[1]:

@@ -1,9 +1,14 @@
-"""The runner: executes the engine's actions through adapters, in order, and feeds outcomes back.
+"""The runner: executes the engine's actions through adapters and feeds their outcomes back.
 
-It is the only place where core decisions meet I/O. Each adapter action is awaited (with a timeout)
-before the next one starts; its outcome goes back into the engine, whose follow-up actions join the
-queue. Event-log writes that fail are counted and reported, and never stop the actions that protect
-a person. Nothing here logs message text: only action kinds, case ids and error class names.
+It is the only place where core decisions meet I/O. Event-log writes happen at once, in the order the
+engine emits them (so a case is journalled before anything is done for it). Adapter actions go into
+*lanes*, one per target (a room, or a person's private messages): a lane runs its actions one at a time,
+in order, each awaited with a timeout, and its outcome goes back into the engine, whose follow-up
+actions join their own lanes. Lanes run concurrently, so a removal held up by a slow or rate-limited
+server stalls only its own room, never the sync loop or another room's at-risk flow; within a case the
+order is causal (the removal is only emitted after the message's outcome), within a room it is FIFO.
+Event-log writes that fail are counted and reported, and never stop the actions that protect a person.
+Nothing here logs message text: only action kinds, case ids and error class names.
 """
 
 from __future__ import annotations
@@ -29,7 +34,10 @@ log = logging.getLogger("gateway.runner")
 class Runner:
     def __init__(self, engine: Engine, adapters: dict[str, Adapter], event_log: EventLog | None, *,
                  clock: Callable[[], float] = time.time, action_timeout: float = 30.0,
-                 reloader: Callable[[], list[str]] | None = None):
+                 reloader: Callable[[], list[str]] | None = None, concurrent: bool = False):
+        """``concurrent``: ``handle`` returns once the event's actions are queued (the running gateway:
+        adapters' read loops never wait for actions); otherwise it waits until every lane is idle
+        (tools and unit tests that check what happened after one event)."""
         self.engine = engine
         self.adapters = adapters
         self.event_log = event_log
@@ -39,10 +47,25 @@ class Runner:
         self.reloader = reloader  # validates and applies policies; returns the errors (none: applied)
         self._log_alerted_at: float | None = None
         self.log_alert_interval = 600.0  # tell the moderators again at most every 10 minutes
+        self.concurrent = concurrent
+        self._lanes: dict[tuple, deque] = {}
+        self._lane_tasks: dict[tuple, asyncio.Task] = {}
 
     async def handle(self, event: Event) -> None:
-        """Process one event and every action that follows from it, to completion."""
-        await self._run(self.engine.handle(event))
+        """Process one event: its actions are queued at once (see ``concurrent``)."""
+        self._dispatch(self.engine.handle(event))
+        if not self.concurrent:
+            await self.idle()
+
+    async def idle(self) -> None:
+        """Wait until every lane has run out of actions (follow-ups included)."""
+        while self._lane_tasks:
+            await asyncio.gather(*list(self._lane_tasks.values()), return_exceptions=True)
+
+    def stop(self) -> None:
+        """Cancel every lane (at shutdown; the journal resumes unfinished cases at the next start)."""
+        for task in self._lane_tasks.values():
+            task.cancel()
 
     async def handle_many(self, events: list[Event]) -> None:
         """Process events in order, as ``handle`` does, with risk detection for all of them done first in
@@ -55,7 +78,9 @@ class Runner:
         try:
             for event in events:
                 try:
-                    await self.handle(event)
+                    self._dispatch(self.engine.handle(event))
+                    if not self.concurrent:
+                        await self.idle()
                 except Exception as exc:
                     log.error("error handling %s on %s: %s", type(event).__name__, event.network,
                               type(exc).__name__)
@@ -76,27 +101,49 @@ class Runner:
         for row in rows:
             adapter = self.adapters.get(row["network"])
             row["dedupe"] = bool(adapter is not None and adapter.resends_are_deduplicated)
-        await self._run(self.engine.resume(rows, self.clock()))
+        self._dispatch(self.engine.resume(rows, self.clock()))
+        await self.idle()
 
-    async def _run(self, actions: list[A.Action]) -> None:
-        queue = deque(actions)
-        while queue:
-            action = queue.popleft()
+    def _dispatch(self, actions: list[A.Action]) -> None:
+        """Write records now, in order; put adapter actions into their lanes."""
+        pending = deque(actions)
+        while pending:
+            action = pending.popleft()
             if isinstance(action, A.ADAPTER_ACTIONS):
-                journalled = action.case is not None and action.step is not None
-                if journalled:
-                    self._journal(lambda: self.event_log.journal_step(action.case, action.step, "started"))
-                outcome = await self._execute(action)
-                if journalled:
-                    state = "done" if outcome.ok else ("failed" if outcome.definitive else "unknown")
-                    self._journal(lambda: self.event_log.journal_step(action.case, action.step, state))
-                queue.extend(self.engine.handle(outcome))
+                lane = _lane(action)
+                self._lanes.setdefault(lane, deque()).append(action)
+                if lane not in self._lane_tasks:
+                    self._lane_tasks[lane] = asyncio.get_running_loop().create_task(self._drain(lane))
             elif isinstance(action, A.ReloadPolicies):
                 errors = self.reloader() if self.reloader else ["reload is not available in this process"]
-                queue.extend(self.engine.handle(ReloadResult(action.network, self.clock(), action.id,
-                                                             tuple(errors))))
+                pending.extend(self.engine.handle(ReloadResult(action.network, self.clock(), action.id,
+                                                               tuple(errors))))
             elif not self._write(action):
-                queue.extend(self._log_failure_alerts(action))
+                pending.extend(self._log_failure_alerts(action))
+
+    async def _drain(self, lane: tuple) -> None:
+        """Run one lane's actions in order until it is empty; each outcome goes back to the engine."""
+        queue = self._lanes[lane]
+        try:
+            while queue:
+                action = queue.popleft()
+                try:
+                    journalled = action.case is not None and action.step is not None
+                    if journalled:
+                        self._journal(lambda: self.event_log.journal_step(action.case, action.step, "started"))
+                    outcome = await self._execute(action)
+                    if journalled:
+                        state = "done" if outcome.ok else ("failed" if outcome.definitive else "unknown")
+                        self._journal(lambda: self.event_log.journal_step(action.case, action.step, state))
+                    self._dispatch(self.engine.handle(outcome))
+                except asyncio.CancelledError:
+                    raise
+                except Exception as exc:  # one bad outcome must not stop the lane (class only, never text)
+                    log.error("%s on %s failed in the runner: %s (case %s)", type(action).__name__,
+                              action.network, type(exc).__name__, action.case)
+        finally:
+            self._lanes.pop(lane, None)
+            self._lane_tasks.pop(lane, None)
 
     async def _execute(self, action: A.Action) -> ActionOutcome:
         kind = type(action).__name__
@@ -191,3 +238,10 @@ class Runner:
             return []
         self._log_alerted_at = now
         return self.engine.event_log_failing(action.network, getattr(action, "room", None))
+
+
+def _lane(action: A.Action) -> tuple:
+    """Where an action waits its turn: a person's private messages, or a room (also a moderators' room)."""
+    if isinstance(action, A.SendPrivate):
+        return ("person", action.network, action.user)
+    return ("room", action.network, getattr(action, "room", None))

@@ -65,7 +65,8 @@ class Service:
         except Exception:
             self.log.close()
             raise
-        self.runner = Runner(self.engine, self.adapters, self.log, reloader=self.reload, clock=clock)
+        self.runner = Runner(self.engine, self.adapters, self.log, reloader=self.reload, clock=clock,
+                             concurrent=True)
         self._stopping = False
         # Messages delivered again after a crash are not handled twice (recognised by keyed digest).
         self.engine.ref_key = self.log.ref_digest
@@ -105,13 +106,14 @@ class Service:
         while not self._stopping:
             await asyncio.sleep(self.tick_every)
             try:
-                await self.tick()
+                await self.runner.handle(Tick("", self.clock()))  # queued: a slow action delays no timer
             except Exception as exc:  # a timer failure must not stop the gateway
                 log.error("timer run failed: %s", type(exc).__name__)
 
     async def tick(self) -> None:
-        """Run the timers now (the ticker calls this; tests call it after moving a clock)."""
+        """Run the timers now and wait for what they set off (tests call it after moving a clock)."""
         await self.runner.handle(Tick("", self.clock()))
+        await self.runner.idle()
 
     async def wait(self) -> None:
         await asyncio.gather(*self.tasks)
@@ -122,6 +124,7 @@ class Service:
         on and ``stop`` waited for it forever (seen as a rare hang in tests). So tasks that are still
         running are cancelled again, and the loops also check ``_stopping``."""
         self._stopping = True
+        self.runner.stop()
         pending = set(self.tasks)
         while pending:
             for t in pending:

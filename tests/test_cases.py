@@ -130,3 +130,15 @@ def test_remove_while_the_message_is_in_flight_sends_no_second_one_and_removes_o
     assert "already under way" in only(reply, A.PostNotice).text
     removal = only(engine.handle(outcome(dm)), A.RemoveFromRoom)
     assert removal.case == dm.case
+
+
+def test_a_second_case_while_the_first_message_is_on_its_way_gets_no_second_full_message(engine):
+    """Actions run concurrently: a message still in flight counts as sent (two full crisis messages a
+    second apart help nobody); a tighter case still gets the short one, never nothing."""
+    from .test_engine import only
+
+    first = only(engine.handle(say("i wish i was dead")), A.SendPrivate)  # concern, outcome not in yet
+    same = engine.handle(say("i wish i was dead honestly", ts=1_800_000_300.0))
+    assert not [a for a in same if isinstance(a, A.SendPrivate)]  # cooldown or "not sent again"
+    tighter = only(engine.handle(say("i want to die", ts=1_800_000_301.0)), A.SendPrivate)
+    assert tighter.case != first.case and len(tighter.text) < len(first.text)  # crisis_dm_again
