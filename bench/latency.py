@@ -24,7 +24,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from nio import AsyncClient, RoomPreset  # noqa: E402
 
-from gateway.homeserver import Homeserver, Person  # noqa: E402
+from gateway.demo.homeserver import Homeserver, Person  # noqa: E402
 from gateway.service import Service  # noqa: E402
 
 

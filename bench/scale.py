@@ -44,7 +44,7 @@ sys.path.insert(0, str(ROOT))
 import aiohttp  # noqa: E402
 
 from bench.matchers import messages  # noqa: E402
-from gateway.homeserver import Homeserver  # noqa: E402
+from gateway.demo.homeserver import Homeserver  # noqa: E402
 from tests.ircd import Ngircd  # noqa: E402
 
 RISK_TEXT = "i took all my pills"

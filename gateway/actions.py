@@ -82,8 +82,6 @@ class AlertModerators(Action):
     text: str = field(repr=False)
     priority: str = "normal"
     message_ref: str | None = None  # the at-risk message, for a link the adapter knows how to make
-    source_network: str | None = None
-    source_room: str | None = None
     mention_all: bool = False  # escalation: notify every moderator (Matrix @room; IRC: the ops' nicks)
 
 

@@ -334,8 +334,7 @@ class Engine:
         text = b.policy.render("abuse_alert", **self.render_fields(b), user=ev.sender, priority=priority.upper(),
                                rules=", ".join(detection.abuse), link=link)
         return [rec, A.AlertModerators(self._id(), b.moderators_network, room=b.moderators_room, text=text,
-                                       priority=priority, message_ref=ev.ref, source_network=b.network,
-                                       source_room=b.room)]
+                                       priority=priority, message_ref=ev.ref)]
 
     def _third_party(self, b: RoomBinding, ev: Message, detection: Detection) -> list[A.Action]:
         """Someone the writer knows is at risk: a case for the moderators, and privately to the writer how
@@ -370,8 +369,7 @@ class Engine:
         text = b.policy.render("third_party_alert", **self.render_fields(b), user=case.user, case=case.id,
                                priority=case.priority.upper(), rules=", ".join(case.detection.rules), link=link)
         alert = A.AlertModerators(self._id(), b.moderators_network, room=b.moderators_room, text=text,
-                                  priority=case.priority, message_ref=case.message_ref, source_network=b.network,
-                                  source_room=b.room, case=case.id)
+                                  priority=case.priority, message_ref=case.message_ref, case=case.id)
         return [self._expect(alert, Step.ALERT, case.id)]
 
     def _open_case(self, b: RoomBinding, ev: Message, detection: Detection) -> list[A.Action]:
@@ -511,8 +509,7 @@ class Engine:
                                count=str(raid.count if first else len(ids)), cases=shown,
                                age=_age(b.policy.limits.window))
         alert = A.AlertModerators(self._id(), b.moderators_network, room=b.moderators_room, text=text,
-                                  priority="urgent" if first else "high", source_network=b.network,
-                                  source_room=b.room)
+                                  priority="urgent" if first else "high")
         return [self.record(b.network, "raid_detected" if first else "raid_update", room=b.room,
                             outcome="first" if first else "update"), alert]
 
@@ -737,8 +734,7 @@ class Engine:
             link=link, mode_note=mode_note,
             priority=priority.upper() + (", RESENT AFTER A RESTART: you may have seen this case" if case.resumed else ""))
         alert = A.AlertModerators(self._id(), b.moderators_network, room=b.moderators_room, text=text,
-                                  priority=priority, message_ref=case.message_ref,
-                                  source_network=b.network, source_room=b.room, case=case.id)
+                                  priority=priority, message_ref=case.message_ref, case=case.id)
         case.to(Alerting.SENDING)
         return [self._expect(alert, Step.ALERT, case.id)]
 
@@ -897,7 +893,7 @@ class Engine:
         text = (f"[HIGH] The safety bot cannot join {b.display_name} ({ev.network}): {why} (numeric {ev.code}). "
                 f"It is blind there: nobody at risk in that room will be noticed until this is fixed.")
         return [rec, A.AlertModerators(self._id(), b.moderators_network, room=b.moderators_room, text=text,
-                                       priority="high", source_network=b.network, source_room=b.room)]
+                                       priority="high")]
 
     def _binding_for_person(self, network: str, user: str) -> RoomBinding | None:
         """The room whose moderators look after a private conversation: the person's latest case, else
@@ -936,7 +932,7 @@ class Engine:
         text = b.policy.render("talk_alert", **self.render_fields(b), user=case.user, case=case.id,
                                priority="HIGH")
         alert = A.AlertModerators(self._id(), b.moderators_network, room=b.moderators_room, text=text,
-                                  priority="high", source_network=b.network, source_room=b.room, case=case.id)
+                                  priority="high", case=case.id)
         return [self._expect(alert, Step.ALERT, case.id)]
 
     def _on_tick(self, ev: Tick) -> list[A.Action]:
@@ -958,8 +954,7 @@ class Engine:
                 b = case.binding
                 text = b.policy.render("followup", **self.render_fields(b), user=case.user, case=case.id)
                 alert = A.AlertModerators(self._id(), b.moderators_network, room=b.moderators_room or "",
-                                          text=text, priority="normal", source_network=b.network,
-                                          source_room=b.room, case=case.id)
+                                          text=text, priority="normal", case=case.id)
                 out.append(self._expect(alert, Step.FOLLOWUP, case.id))
         for (net, room), steps in sorted(escalations.items()):
             out += self._send_escalations(net, room, steps, ev.ts)
@@ -1024,7 +1019,7 @@ class Engine:
         text = b.policy.render("escalation", **self.render_fields(b), user=case.user, case=case.id,
                                tier=case.tier, priority=case.priority.upper(), age=_age(now - case.alerted_at))
         alert = A.AlertModerators(self._id(), b.moderators_network, room=b.moderators_room, text=text,
-                                  priority=_raise(case.priority), source_network=b.network, source_room=b.room,
+                                  priority=_raise(case.priority),
                                   mention_all=widen, case=case.id)
         return [self.record(b.network, "alert_widened" if widen else "alert_repeated", room=b.room,
                             user=case.user, case=case.id),

@@ -16,7 +16,7 @@ from gateway.crisis import load_directory
 from gateway.engine import Engine
 from gateway.rooms import RoomBinding
 from gateway.events import Authority, Message
-from gateway.homeserver import Homeserver, HomeserverUnavailable, synapse_available
+from gateway.demo.homeserver import Homeserver, HomeserverUnavailable, synapse_available
 from gateway.policy import PolicyLoader
 
 ROOM, MODS, NET = "!group:test", "!mods:test", "test"

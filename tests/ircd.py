@@ -16,7 +16,7 @@ import textwrap
 import time
 from pathlib import Path
 
-from gateway.homeserver import free_port
+from gateway.demo.homeserver import free_port
 
 WAIT = 30.0
 

@@ -13,7 +13,7 @@ import pytest
 from nio import RoomPreset
 
 from adapters.matrix import MatrixAdapter
-from gateway.homeserver import Homeserver, Person
+from gateway.demo.homeserver import Homeserver, Person
 from gateway.service import Service
 
 

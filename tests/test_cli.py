@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from adapters.memory import MemoryAdapter
+from tests.memory_adapter import MemoryAdapter
 from gateway.eventlog import EventLog
 from gateway.runner import Runner
 
@@ -119,7 +119,7 @@ def test_log_on_missing_database_is_a_clear_error(tmp_path):
 @pytest.mark.live
 def test_demo_runs_on_a_real_synapse_and_shows_the_flow_in_order(tmp_path):
     from gateway.demo import SCRIPT
-    from gateway.homeserver import synapse_available
+    from gateway.demo.homeserver import synapse_available
 
     if not synapse_available():
         pytest.skip("matrix-synapse is not installed: pip install -e '.[test]'")
@@ -259,7 +259,7 @@ def test_run_against_an_unreachable_homeserver_retries_with_a_line_saying_what_t
     import os
     import signal
 
-    from gateway.homeserver import free_port
+    from gateway.demo.homeserver import free_port
 
     port = free_port()  # nothing listens there
     cfg = _matrix_config(write, f"http://127.0.0.1:{port}", "@bot:localhost")

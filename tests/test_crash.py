@@ -20,7 +20,7 @@ import textwrap
 import pytest
 
 from gateway.eventlog import EventLog
-from gateway.homeserver import Person
+from gateway.demo.homeserver import Person
 
 from .ircd import IrcPerson, any_ircd  # noqa: F401  (a fixture: ngircd, then InspIRCd with Anope)
 from .matrix_world import make_world

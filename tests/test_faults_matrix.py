@@ -6,7 +6,7 @@ import asyncio
 
 import pytest
 
-from gateway.homeserver import Homeserver
+from gateway.demo.homeserver import Homeserver
 from gateway.service import Service
 
 from .matrix_world import make_world

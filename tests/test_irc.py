@@ -268,7 +268,7 @@ async def test_reconnects_after_the_server_restarts_and_acts_again(tmp_path):
 
 
 async def test_an_irc_incident_can_alert_a_matrix_moderators_room(ircd, homeserver, tmp_path):
-    from gateway.homeserver import Person
+    from gateway.demo.homeserver import Person
     from nio import RoomPreset
 
     tag = secrets.token_hex(3)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from adapters.memory import MemoryAdapter
+from tests.memory_adapter import MemoryAdapter
 from gateway.crisis import load_directory
 from gateway.engine import Engine
 from gateway.eventlog import EventLog

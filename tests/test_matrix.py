@@ -10,7 +10,7 @@ import asyncio
 
 
 
-from gateway.homeserver import Person
+from gateway.demo.homeserver import Person
 
 from .matrix_world import make_world, world  # noqa: F401  (world is a fixture)
 

@@ -12,7 +12,7 @@ import stat
 import pytest
 
 from adapters.base import ActionFailed
-from adapters.memory import MemoryAdapter
+from tests.memory_adapter import MemoryAdapter
 from gateway.eventlog import EventLog, EventLogError
 from gateway.runner import Runner
 

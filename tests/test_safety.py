@@ -178,7 +178,7 @@ def test_bots_named_in_the_config_are_ignored(default_policy, directory):
 # -- finding 6: message ids are not kept once the case is done --------------------------------------
 
 async def test_a_finished_case_keeps_no_message_id(engine, tmp_path):
-    from adapters.memory import MemoryAdapter
+    from tests.memory_adapter import MemoryAdapter
     from gateway.eventlog import EventLog
     from gateway.runner import Runner
 
@@ -282,7 +282,7 @@ def test_forget_with_another_reader_reports_pending_then_erases_for_real(tmp_pat
 # -- finding 7: raids and floods have limits -----------------------------------------------------------
 
 def _rig(engine, clock):
-    from adapters.memory import MemoryAdapter
+    from tests.memory_adapter import MemoryAdapter
     from gateway.runner import Runner
 
     adapter = MemoryAdapter(NET, members={ROOM: {f"@puppet{i}:test" for i in range(300)}})

@@ -116,7 +116,7 @@ class Homeserver:
     def start(self, timeout: float = 60.0) -> "Homeserver":
         if not synapse_available():
             raise HomeserverUnavailable("the matrix-synapse package is not installed "
-                                        "(pip install -e '.[test]')")
+                                        "(pip install -e '.[demo]', or '.[test]' for the tests)")
         self.dir.mkdir(parents=True, exist_ok=True)
         config = self.dir / "homeserver.yaml"
         if not config.exists():

@@ -20,7 +20,7 @@ from pathlib import Path
 from nio import RoomPreset
 
 from .homeserver import Homeserver, HomeserverUnavailable, Person, free_port
-from .service import Service
+from ..service import Service
 
 # (who, what they write, what the gateway should make of it): two idioms, a line no phrase of the
 # lexicon matches that the learned model scores as concern, and an overdose just taken.
