@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import secrets
-import textwrap
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -15,6 +14,8 @@ from nio import RoomPreset
 from adapters.matrix import MatrixAdapter
 from gateway.demo.homeserver import Homeserver, Person
 from gateway.service import Service
+
+from .factories import matrix_network, policy_yaml, room_entry, write_gateway
 
 
 @dataclass
@@ -66,29 +67,9 @@ async def make_world(hs: Homeserver, tmp: Path, *, policy_extra: str = "", invit
     await mod.sync()
     env = f"GATEWAY_TEST_SECRET_{tag}"
     os.environ[env] = bot.access_token if use_token else bot_password
-    (tmp / "policies").mkdir(exist_ok=True)
-    (tmp / "policies" / "peer.yaml").write_text(textwrap.dedent(f"""
-        extends: default
-        name: peer
-        region: GB
-        moderators:
-          room: "{mods_room}"
-    """) + policy_extra)
-    config_path = tmp / "gateway.yaml"
-    config_path.write_text(textwrap.dedent(f"""
-        event_log: data/gateway.db
-        policy_dir: policies
-        networks:
-          mx:
-            type: matrix
-            homeserver: {hs.url}
-            user_id: "{bot.user_id}"
-            {"access_token_env" if use_token else "password_env"}: {env}
-        rooms:
-          - network: mx
-            room: "{group}"
-            policy: peer
-    """))
+    config_path = write_gateway(tmp, policy=policy_yaml(mods_room, extra=policy_extra),
+                                networks=[matrix_network(hs.url, bot.user_id, env, token=use_token)],
+                                rooms=[room_entry("mx", group)])
     return World(hs, tmp, bot, mod, people, group, mods_room, config_path)
 
 

@@ -223,21 +223,12 @@ async def test_stop_ends_a_task_that_swallowed_its_cancellation(write, monkeypat
 
 
 def _matrix_config(write, url: str, user_id: str) -> Path:
-    write("policies/peer.yaml", GOOD.replace('"!mods:test"', '"!mods:localhost"'))
-    return write("gateway.yaml", f"""
-        event_log: gateway.db
-        policy_dir: policies
-        networks:
-          mx:
-            type: matrix
-            homeserver: {url}
-            user_id: "{user_id}"
-            password_env: GATEWAY_TEST_PASSWORD
-        rooms:
-          - network: mx
-            room: "!group:localhost"
-            policy: peer
-    """)
+    from .factories import matrix_network, policy_yaml, room_entry, write_gateway
+
+    directory = write("gateway.yaml", "").parent  # (the tmp dir; write_gateway writes the real one)
+    return write_gateway(directory, policy=policy_yaml("!mods:localhost"),
+                         networks=[matrix_network(url, user_id, "GATEWAY_TEST_PASSWORD")],
+                         rooms=[room_entry("mx", "!group:localhost")])
 
 
 def test_run_with_a_wrong_matrix_password_says_what_to_fix_in_one_line_and_exits_3(homeserver, write):

@@ -4,10 +4,12 @@ and an at-risk flow in another room completes in its normal time meanwhile."""
 from __future__ import annotations
 
 import asyncio
+import textwrap
 import time
 
 from nio import RoomPreset
 
+from .factories import room_entry
 from .matrix_world import make_world
 
 
@@ -18,8 +20,7 @@ async def test_a_removal_held_back_in_one_room_does_not_hold_up_another_room(hom
                                            invite=[bot, ana.id],
                                            power_level_override={"users": {bot: 100}})).room_id
     await ana.client.join(second)
-    world.config_path.write_text(world.config_path.read_text()
-                                 + f'  - network: mx\n    room: "{second}"\n    policy: peer\n')
+    world.config_path.write_text(world.config_path.read_text() + textwrap.indent(room_entry("mx", second), "  "))
     gw = await world.start_gateway()
     held = asyncio.Event()
     real_remove = gw.adapter.remove_from_room

@@ -15,7 +15,6 @@ import random
 import secrets
 import signal
 import subprocess
-import textwrap
 
 import pytest
 
@@ -23,6 +22,7 @@ from gateway.eventlog import EventLog
 from gateway.demo.homeserver import Person
 
 from .ircd import IrcPerson, any_ircd  # noqa: F401  (a fixture: ngircd, then InspIRCd with Anope)
+from .factories import irc_network, policy_yaml, room_entry, write_gateway
 from .matrix_world import make_world
 from .test_cli import GATEWAY
 
@@ -128,31 +128,8 @@ async def test_sigkill_during_the_flow_on_irc(any_ircd, tmp_path):
     server = any_ircd
     tag = secrets.token_hex(3)
     group, mods, bot = f"#grp{tag}", f"#mods{tag}", f"bot{tag}"
-    (tmp_path / "policies").mkdir()
-    (tmp_path / "policies" / "peer.yaml").write_text(textwrap.dedent(f"""
-        extends: default
-        name: peer
-        region: GB
-        moderators:
-          room: "{mods}"
-    """))
-    config = tmp_path / "gateway.yaml"
-    config.write_text(textwrap.dedent(f"""
-        event_log: data/gateway.db
-        policy_dir: policies
-        networks:
-          irc:
-            type: irc
-            host: 127.0.0.1
-            port: {server.port}
-            nick: {bot}
-            flood_burst: 100
-            flood_rate: 100
-        rooms:
-          - network: irc
-            room: "{group}"
-            policy: peer
-    """))
+    config = write_gateway(tmp_path, policy=policy_yaml(mods), networks=[irc_network(server.port, bot)],
+                           rooms=[room_entry("irc", group)])
     mod = await IrcPerson(server.port, f"mod{tag}").connect()
     for c in (group, mods):
         await mod.join(c)

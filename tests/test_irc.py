@@ -18,6 +18,7 @@ import pytest
 from adapters.irc import IrcAdapter, fold
 from gateway.service import Service
 
+from .factories import irc_network, policy_yaml, room_entry, write_gateway
 from .ircd import IrcPerson, Ngircd, ngircd_path, start_server
 
 NEUTRAL = "Removed by the room bot (automated). A moderator will follow up."
@@ -60,39 +61,18 @@ class IrcWorld:
 
     def write_config(self, extra_networks: str = "", room_extra: str = "", tls: bool = False,
                      op_wait: float = 10.0, flood: tuple[float, float] = (100, 100), network_extra: str = "") -> Path:
-        (self.dir / "policies").mkdir(exist_ok=True)
-        (self.dir / "policies" / "peer.yaml").write_text(textwrap.dedent(f"""
-            extends: default
-            name: peer
-            region: GB
+        policy = policy_yaml(self.mods, accounts=(f"modacct{self.tag}",), extra=textwrap.dedent("""\
             guidelines:
               greet_on_join: true
             GUIDELINES_EXTRA
-            moderators:
-              room: "{self.mods}"
-              accounts: ["modacct{self.tag}"]
-        """).replace("GUIDELINES_EXTRA\n", self.guidelines_extra) + self.policy_extra)
-        path = self.dir / "gateway.yaml"
-        path.write_text(textwrap.dedent(f"""
-            event_log: data/gateway.db
-            policy_dir: policies
-            networks:
-              irc:
-                type: irc
-                host: 127.0.0.1
-                port: {self.server.tls_port if tls else self.server.port}
-                tls: {"true" if tls else "false"}
-                tls_ca_file: {self.server.ca_file}
-                nick: {self.bot_nick}
-                flood_burst: {flood[0]}
-                flood_rate: {flood[1]}
-                op_wait: {op_wait}
-        """) + textwrap.indent(textwrap.dedent(network_extra), "    ") + extra_networks + textwrap.dedent(f"""
-            rooms:
-              - network: irc
-                room: "{self.group}"
-                policy: peer
-        """) + room_extra)
+            """).replace("GUIDELINES_EXTRA\n", self.guidelines_extra))
+        network = irc_network(self.server.tls_port if tls else self.server.port, self.bot_nick, tls=tls,
+                              ca_file=self.server.ca_file, flood=flood, op_wait=op_wait, extra=network_extra)
+        path = write_gateway(self.dir, policy=policy + self.policy_extra, networks=[network],
+                             rooms=[room_entry("irc", self.group)])
+        if extra_networks or room_extra:  # more networks (already indented) and more room lines
+            text = path.read_text().replace("rooms:\n", extra_networks + "rooms:\n") + room_extra
+            path.write_text(text)
         return path
 
     async def start(self, **config) -> Service:

@@ -18,6 +18,7 @@ import textwrap
 
 
 from .ircd import IrcPerson, any_ircd  # noqa: F401  (a fixture: ngircd, then InspIRCd with Anope)
+from .factories import irc_network, room_entry
 from .matrix_world import make_world
 from .test_cli import GATEWAY
 
@@ -43,21 +44,9 @@ async def test_marker_appears_nowhere_the_gateway_wrote(homeserver, any_ircd, tm
                                       and world.config_path.read_text().count(k))]
     nickserv_secret = "NICKSERV" + secrets.token_hex(6)
     config = world.dir / "both.yaml"
-    config.write_text(world.config_path.read_text().replace("rooms:\n", textwrap.dedent(f"""\
-          irc:
-            type: irc
-            host: 127.0.0.1
-            port: {server.port}
-            nick: {bot_nick}
-            nickserv_password_env: CANARY_NICKSERV
-            flood_burst: 100
-            flood_rate: 100
-        rooms:
-          - network: irc
-            room: "{group}"
-            policy: peer
-            moderators_room: "{mods}"
-        """)))
+    network = irc_network(server.port, bot_nick, extra="nickserv_password_env: CANARY_NICKSERV")
+    config.write_text(world.config_path.read_text().replace("rooms:\n", textwrap.indent(network, "  ") + "rooms:\n")
+                      + textwrap.indent(room_entry("irc", group, extra=f'moderators_room: "{mods}"'), "  "))
     env = {**os.environ, "CANARY_NICKSERV": nickserv_secret}
     proc = subprocess.Popen([GATEWAY, "run", "--config", str(config), "--log-level", "DEBUG"],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, cwd=world.dir)
