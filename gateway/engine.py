@@ -21,7 +21,7 @@ import dataclasses
 import secrets
 from collections import OrderedDict, deque
 from dataclasses import dataclass, field
-from typing import Callable, Iterable, Sequence
+from typing import Callable, Iterable, Iterator, Sequence
 
 from . import actions as A
 from .cases import Alerting, Case, Handling, Outreach, Removal, Step
@@ -127,34 +127,36 @@ class Engine:
         # keyed digest (EventLog.ref_digest), so what the journal keeps cannot fetch the message.
         self.ref_key: Callable[[str, str], str] = lambda network, ref: f"{network}\0{ref}"
         self.seen_refs: set[str] = set()
-        self._screened: dict[int, tuple[Message, Detector, Detection]] = {}  # see ``screen``
 
     # -- entry point ----------------------------------------------------------------------------
 
-    def screen(self, events: Sequence[Event]) -> None:
-        """Detect risk in every message of ``events`` in one batch (``Detector.detect_many``) before they
-        are handled one by one. The answers are the ones ``handle`` would compute; a burst (a sync
-        response, IRC lines queued under load) just costs far less. Drop them with ``unscreen``."""
-        groups: dict[int, tuple[Detector, list[Message]]] = {}
-        for ev in events:
+    def handle_many(self, events: Sequence[Event]) -> Iterator[list[A.Action]]:
+        """Each event's actions, in order, as ``handle`` gives them; risk in every message is detected
+        first in one batch (``Detector.detect_many``), which costs far less for a burst (a sync response,
+        IRC lines queued under load) and gives the same answers. A policy reloaded between two events
+        of the batch judges the later ones itself."""
+        screened: dict[int, tuple[Detector, Detection]] = {}  # index in events -> batch answer
+        groups: dict[int, tuple[Detector, list[int]]] = {}
+        for i, ev in enumerate(events):
             if type(ev) is Message:
                 binding = self.rooms.get((ev.network, ev.room))
                 if binding is not None:
                     detector = binding.policy.detector
-                    groups.setdefault(id(detector), (detector, []))[1].append(ev)
-        for detector, messages in groups.values():
-            if len(messages) > 1:
-                for ev, detection in zip(messages, detector.detect_many([own_words(m.text) for m in messages])):
-                    self._screened[id(ev)] = (ev, detector, detection)
+                    groups.setdefault(id(detector), (detector, []))[1].append(i)
+        for detector, indices in groups.values():
+            if len(indices) > 1:
+                try:
+                    found = detector.detect_many([own_words(events[i].text) for i in indices])
+                except Exception:  # the batch is only a shortcut: each message is then detected on its own
+                    continue
+                screened.update((i, (detector, d)) for i, d in zip(indices, found))
+        for i, ev in enumerate(events):
+            yield self._on_message(ev, screened.get(i)) if type(ev) is Message else self.handle(ev)
 
-    def unscreen(self, events: Sequence[Event]) -> None:
-        for ev in events:
-            self._screened.pop(id(ev), None)
-
-    def _detect(self, binding: RoomBinding, ev: Message) -> Detection:
-        screened = self._screened.pop(id(ev), None)
-        if screened is not None and screened[0] is ev and screened[1] is binding.policy.detector:
-            return screened[2]  # the policy was not reloaded since
+    def _detect(self, binding: RoomBinding, ev: Message,
+                screened: tuple[Detector, Detection] | None = None) -> Detection:
+        if screened is not None and screened[0] is binding.policy.detector:
+            return screened[1]  # the policy was not reloaded since the batch was screened
         return binding.policy.detector.detect(own_words(ev.text))
 
     def handle(self, event: Event) -> list[A.Action]:
@@ -279,7 +281,7 @@ class Engine:
 
     # -- messages and commands ------------------------------------------------------------------
 
-    def _on_message(self, ev: Message) -> list[A.Action]:
+    def _on_message(self, ev: Message, screened: tuple[Detector, Detection] | None = None) -> list[A.Action]:
         if self._is_self(ev.network, ev.sender):
             return []  # never react to our own lines (no loops on our own alerts)
         key = (ev.network, ev.room)
@@ -297,7 +299,7 @@ class Engine:
                 return handled
         if in_moderator_room:
             return []  # moderators discuss cases there; never scan it for risk
-        detection = self._in_context(binding, ev, self._detect(binding, ev))
+        detection = self._in_context(binding, ev, self._detect(binding, ev, screened))
         if detection.level == 0:
             if detection.third_party:
                 return self._third_party(binding, ev, detection)

@@ -69,23 +69,24 @@ class Runner:
 
     async def handle_many(self, events: list[Event]) -> None:
         """Process events in order, as ``handle`` does, with risk detection for all of them done first in
-        one batch (``Engine.screen``). One event that fails is logged (its class, never its text) and the
-        rest are still handled."""
-        try:
-            self.engine.screen(events)
-        except Exception as exc:  # the batch is only a shortcut: each event is still detected on its own
-            log.error("batch detection failed (%s); handling one by one", type(exc).__name__)
-        try:
-            for event in events:
-                try:
-                    self._dispatch(self.engine.handle(event))
-                    if not self.concurrent:
-                        await self.idle()
-                except Exception as exc:
-                    log.error("error handling %s on %s: %s", type(event).__name__, event.network,
-                              type(exc).__name__)
-        finally:
-            self.engine.unscreen(events)
+        one batch (``Engine.handle_many``). One event that fails is logged (its class, never its text) and
+        the rest are still handled."""
+        i, batch = 0, self.engine.handle_many(events)
+        while i < len(events):
+            try:
+                actions = next(batch)
+            except StopIteration:
+                break
+            except Exception as exc:
+                log.error("error handling %s on %s: %s", type(events[i]).__name__, events[i].network,
+                          type(exc).__name__)
+                i += 1
+                batch = self.engine.handle_many(events[i:])  # the rest, afresh
+                continue
+            i += 1
+            self._dispatch(actions)
+            if not self.concurrent:
+                await self.idle()
 
     async def resume(self) -> None:
         """Carry on with the cases a crash left unfinished (see ``Engine.resume``)."""

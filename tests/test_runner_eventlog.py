@@ -222,7 +222,6 @@ async def test_a_batch_is_handled_exactly_as_one_event_at_a_time(default_policy,
         events = [say(t, sender=s, ref=f"$b{i}") for i, (t, s) in enumerate(zip(texts, senders))]
         if batched:
             await runner.handle_many(events)
-            assert engine._screened == {}  # nothing kept once the batch is done
         else:
             for ev in events:
                 await runner.handle(ev)
@@ -244,38 +243,42 @@ async def test_a_batch_screened_before_a_reload_uses_the_new_policy(engine, writ
 
     write("quiet.yaml", "extends: default\nname: quiet\nmode: observe\ntiers:\n  concern:\n    rules:\n"
                         "      extra:\n        phrases: [purple elephants]\n")
-    events = [say("i love purple elephants"), say("ok")]
-    engine.screen(events)
+    events = [say("ok"), say("i love purple elephants"), say("fine")]
+    batch = engine.handle_many(events)
+    assert next(batch) == []  # the batch is screened by now, under the default policy
     binding = engine.rooms[(NET, ROOM)]
     engine.rooms[(NET, ROOM)] = dataclasses.replace(binding, policy=PolicyLoader([tmp_path]).load("quiet"))
-    actions = engine.handle(events[0])
+    actions = next(batch)
     assert any(getattr(a, "tier", None) == "concern" for a in actions)
-    engine.unscreen(events)
-    assert engine._screened == {}
 
 
 async def test_one_failing_event_in_a_batch_does_not_stop_the_rest(engine, adapter, clock, caplog):
     runner = Runner(engine, {NET: adapter}, None, clock=clock)
-    original = engine.handle
+    original = engine._on_message
 
-    def handle(event):
-        if getattr(event, "text", "") == "boom":
+    def on_message(event, screened=None):
+        if event.text == "boom":
             raise ValueError("never logged: boom")
-        return original(event)
+        return original(event, screened)
 
-    engine.handle = handle
+    engine._on_message = on_message
     await runner.handle_many([say("boom"), say(IMMINENT)])
     assert adapter.methods() == ["send_private", "remove_from_room", "alert_moderators"]
     assert "ValueError" in caplog.text and "never logged" not in caplog.text
 
 
 async def test_a_failing_batch_detection_falls_back_to_one_by_one(engine, adapter, clock, caplog):
+    """The batch is only a shortcut: if it fails, every message is detected on its own."""
     runner = Runner(engine, {NET: adapter}, None, clock=clock)
+    detector = engine.rooms[(NET, ROOM)].policy.detector
 
-    def broken(events):
+    def broken(texts):
         raise RuntimeError("never logged")
 
-    engine.screen = broken
-    await runner.handle_many([say("morning"), say(IMMINENT)])
+    detector.detect_many, saved = broken, detector.detect_many
+    try:
+        await runner.handle_many([say("morning"), say(IMMINENT)])
+    finally:
+        detector.detect_many = saved
     assert adapter.methods() == ["send_private", "remove_from_room", "alert_moderators"]
-    assert "RuntimeError" in caplog.text and "never logged" not in caplog.text
+    assert "never logged" not in caplog.text
