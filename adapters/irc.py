@@ -25,6 +25,8 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import dataclasses
+from dataclasses import dataclass
 import functools
 import itertools
 import logging
@@ -41,6 +43,7 @@ from jaraco.stream import buffer
 
 from gateway.events import (
     Authority,
+    Event,
     Join,
     Leave,
     Message,
@@ -102,6 +105,11 @@ class _ReplacingBuffer(buffer.DecodingLineBuffer):
 
 
 _RFC1459 = str.maketrans("[]\\~", "{}|^")
+
+
+@dataclass(frozen=True)
+class _AllJoined(Event):
+    """Queued after the first joins: the adapter is ready once everything read before it is handled."""
 
 
 class _Connection(irc.client_aio.AioConnection):
@@ -227,7 +235,7 @@ class IrcAdapter(Adapter):
         self._waits: dict[str, tuple[asyncio.Future, set[str], dict[str, str]]] = {}
         self._whois: dict[str, asyncio.Future] = {}
         self._out: asyncio.Queue[str] | None = None
-        self._in: asyncio.Queue[Any] | None = None
+        self._in: asyncio.Queue[Event] | None = None  # events read, in order, for the consumer
         self._conn: Any = None
         self._connected = asyncio.Event()
         self._registered = asyncio.Event()
@@ -720,7 +728,7 @@ class IrcAdapter(Adapter):
 
     def _check_ready(self) -> None:
         if not self.ready.is_set() and all(fold(c) in self.members or fold(c) in self.blind for c in self.channels):
-            self._in.put_nowait("ready")
+            self._in.put_nowait(_AllJoined(self.network, self.clock()))
 
     def _on_pong(self, event) -> None:
         token = event.arguments[-1] if event.arguments else event.target
@@ -905,7 +913,8 @@ class IrcAdapter(Adapter):
             return  # never react to our own lines
         name = self.by_fold.get(fold(target))
         if name is not None:
-            self._in.put_nowait(("pubmsg", name, nick, text, account, notice))
+            self._in.put_nowait(Message(self.network, self.clock(), room=name, sender=nick, text=text,
+                                        authority=Authority(account=account), notice=notice))
 
     def _on_privmsg(self, event) -> None:
         self._remember(event)
@@ -913,6 +922,18 @@ class IrcAdapter(Adapter):
             return  # ignore ourselves and the network's services (only those named, never "*serv")
         self._in.put_nowait(PrivateMessage(self.network, self.clock(), sender=event.source.nick,
                                            text=event.arguments[0]))
+
+    async def _settle_authority(self, msg: Message) -> Message:
+        """Operator status as of now; the services account from the line's own tag where the server sends
+        tags (untagged: not logged in), else by WHOIS, and only for lines that may be commands."""
+        nick, text = msg.sender, msg.text
+        operator = fold(nick) in self.ops.get(fold(msg.room), set())
+        account = msg.authority.account
+        if "account-tag" not in self.caps:  # else the line's own tag said it
+            account = None
+            if not operator and text[:1] and not text[:1].isalnum() and not text[:1].isspace():
+                account = await self._account(nick)  # only lines that may be commands
+        return dataclasses.replace(msg, ts=self.clock(), authority=Authority(operator=operator, account=account))
 
     async def _account(self, nick: str) -> str | None:
         """The services account of ``nick`` now, for a line that may be a command from someone who is not
@@ -943,22 +964,14 @@ class IrcAdapter(Adapter):
             events = []
             for item in batch:
                 try:
-                    if item == "ready":
+                    if isinstance(item, _AllJoined):
                         if events:
                             await runner.handle_many(events)
                             events = []
                         self.ready.set()
                         continue
-                    if isinstance(item, tuple):
-                        _, name, nick, text, account, notice = item
-                        channel = fold(name)
-                        operator = fold(nick) in self.ops.get(channel, set())
-                        if "account-tag" not in self.caps:  # else the line's own tag said it
-                            account = None
-                            if not operator and text[:1] and not text[:1].isalnum() and not text[:1].isspace():
-                                account = await self._account(nick)  # only lines that may be commands
-                        item = Message(self.network, self.clock(), room=name, sender=nick, text=text,
-                                       authority=Authority(operator=operator, account=account), notice=notice)
+                    if type(item) is Message:  # a channel line: its authority is settled now, when it is read
+                        item = await self._settle_authority(item)
                     events.append(item)
                 except Exception as exc:
                     log.error("%s: error reading an event: %s", self.network, type(exc).__name__)
