@@ -17,7 +17,7 @@ if TYPE_CHECKING:
     from gateway.events import Event
 
 __all__ = ["Adapter", "ActionFailed", "CredentialsRefused", "Delivered", "EventSink", "KeyValueStore",
-           "NetworkSettings"]
+           "NetworkSettings", "ResendKey", "ResendLedger", "AdapterStore"]
 
 
 @dataclass(frozen=True)
@@ -48,6 +48,32 @@ class KeyValueStore(Protocol):
     def get(self, key: str) -> str | None: ...
 
     def set(self, key: str, value: str) -> None: ...
+
+
+@dataclass(frozen=True)
+class ResendKey:
+    """Names one protective message (a case's private message or alert) across restarts, so that a
+    resend after a crash is de-duplicated: Matrix uses it as the transaction id (``str(key)``), IRC
+    counts in the ledger how many lines of it already left."""
+
+    case: str
+    step: str
+
+    def __str__(self) -> str:
+        return f"{self.case}.{self.step}"
+
+
+class ResendLedger(Protocol):
+    """How much of a message already left (the event log implements it, beside the case's journal, and
+    forgets a case's entries when the case is finished)."""
+
+    def parts_sent(self, key: ResendKey) -> int: ...
+
+    def record_parts_sent(self, key: ResendKey, parts: int) -> None: ...
+
+
+class AdapterStore(KeyValueStore, ResendLedger, Protocol):
+    """What the gateway gives an adapter to keep (the event log): its own state and the resend ledger."""
 
 
 class EventSink(Protocol):

@@ -56,12 +56,13 @@ from gateway.events import (
 
 from .base import (
     ActionFailed,
+    AdapterStore,
     Adapter,
     CredentialsRefused,
     Delivered,
     EventSink,
-    KeyValueStore,
     NetworkSettings,
+    ResendKey,
 )
 
 __all__ = ["IrcAdapter", "FloodBudget", "clean", "split_text", "create", "fold"]
@@ -192,7 +193,7 @@ class IrcAdapter(Adapter):
     MAX_BATCH = 256  # queued lines handed to the runner at once (see _consumer)
     MAX_QUEUED = 20_000  # lines read but not handled yet: beyond this, stop reading (TCP pushes back)
 
-    def __init__(self, network: str, host: str, port: int, nick: str, *, store: KeyValueStore,
+    def __init__(self, network: str, host: str, port: int, nick: str, *, store: AdapterStore,
                  rooms: list[str], tls: bool = False, username: str | None = None,
                  realname: str | None = None, sasl_account: str | None = None,
                  sasl_password: str | None = None, nickserv_password: str | None = None,
@@ -293,7 +294,7 @@ class IrcAdapter(Adapter):
                     # the one line in flight, never loses one). A failing store must not stop sending.
                     key, count = written
                     try:
-                        self.store.set(f"sent:{key}", str(count))
+                        self.store.record_parts_sent(key, count)
                     except Exception as exc:
                         log.error("%s: could not record a sent line (%s)", self.network, type(exc).__name__)
 
@@ -303,14 +304,14 @@ class IrcAdapter(Adapter):
         return [head + part for part in split_text(text, room)]
 
     async def _confirmed(self, lines: list[str], targets: list[str], failures: dict[str, str],
-                         key: str | None = None, priority: int = ROUTINE) -> None:
+                         key: ResendKey | None = None, priority: int = ROUTINE) -> None:
         """Send ``lines`` then a PING barrier; raise ActionFailed if the server reported a failure."""
         failed, code = await self._barrier(lines, targets, failures, key, priority)
         if failed:
             raise ActionFailed(code)
 
     async def _barrier(self, lines: list[str], targets: list[str], failures: dict[str, str],
-                       key: str | None = None, priority: int = ROUTINE) -> tuple[int, str | None]:
+                       key: ResendKey | None = None, priority: int = ROUTINE) -> tuple[int, str | None]:
         """Send ``lines`` then ``PING :token`` and wait for the PONG: the server answers one client's
         commands in order, so every failure numeric about a target arrives before it. Returns how many
         lines failed and the first failure's code."""
@@ -323,7 +324,7 @@ class IrcAdapter(Adapter):
         already = 0
         if key is not None:  # a resend after a crash: skip the lines that already left
             try:
-                already = int(self.store.get(f"sent:{key}") or 0)
+                already = self.store.parts_sent(key)
             except Exception:
                 already = 0
         for i, line in enumerate(lines[already:], start=already + 1):
@@ -981,7 +982,7 @@ class IrcAdapter(Adapter):
                 self._resume_reading()
 
 
-def create(net: NetworkSettings, *, store: KeyValueStore, rooms: list[str], **options: Any) -> IrcAdapter:
+def create(net: NetworkSettings, *, store: AdapterStore, rooms: list[str], **options: Any) -> IrcAdapter:
     """Build the adapter from the config; secrets are read from the environment variables it names."""
     s = net.settings
 

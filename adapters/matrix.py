@@ -59,11 +59,12 @@ from gateway.failpoints import failpoint
 
 from .base import (
     ActionFailed,
+    AdapterStore,
     Adapter,
     CredentialsRefused,
     EventSink,
-    KeyValueStore,
     NetworkSettings,
+    ResendKey,
 )
 
 __all__ = ["MatrixAdapter", "create", "message_text"]
@@ -208,7 +209,7 @@ def _fail(resp: Any) -> ActionFailed:
 
 class MatrixAdapter(Adapter):
     resends_are_deduplicated = True  # by transaction id, on the homeserver
-    def __init__(self, network: str, homeserver: str, user_id: str, *, store: KeyValueStore,
+    def __init__(self, network: str, homeserver: str, user_id: str, *, store: AdapterStore,
                  rooms: list[str], password: str | None = None, access_token: str | None = None,
                  device_id: str | None = None, clock=time.time, max_limit_exceeded: int = 5,
                  sync_timeout_ms: int = 30_000):
@@ -482,7 +483,7 @@ class MatrixAdapter(Adapter):
     def _room(self, name: str) -> str:
         return self.room_ids.get(name, name)
 
-    async def _send(self, room_id: str, content: dict, key: str | None = None) -> str:
+    async def _send(self, room_id: str, content: dict, key: ResendKey | None = None) -> str:
         """Send; with ``key``, a deterministic transaction id, so a resend after a crash is de-duplicated
         by the server instead of delivered twice."""
         resp = await self.client.room_send(room_id, "m.room.message", content, ignore_unverified_devices=True,
@@ -578,7 +579,7 @@ class MatrixAdapter(Adapter):
                 raise _fail(invited)
 
 
-def create(net: NetworkSettings, *, store: KeyValueStore, rooms: list[str], **options: Any) -> MatrixAdapter:
+def create(net: NetworkSettings, *, store: AdapterStore, rooms: list[str], **options: Any) -> MatrixAdapter:
     """Build the adapter from the config; secrets are read from the environment variables it names."""
     s = net.settings
     password = os.environ.get(s["password_env"]) if s.get("password_env") else None

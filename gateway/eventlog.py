@@ -105,6 +105,9 @@ EXPORT_COLUMNS = ("id", "time", "kind", "network", "room", "subject", "case_id",
 _CODE_OK = re.compile(r"^[A-Za-z0-9_.]{1,32}$")
 
 
+_SENT = "sent:"  # meta keys of the resend ledger: sent:CASE.STEP -> parts already sent
+
+
 class EventLogError(Exception):
     """The log could not be written; carries no row content."""
 
@@ -276,7 +279,7 @@ class EventLog:
         try:
             self.db.execute("UPDATE journal SET finished = 1, sealed = NULL, sealed_ref = NULL WHERE case_id = ?",
                             (case,))
-            self.db.execute("DELETE FROM meta WHERE key LIKE ?", (f"sent:{case}.%",))  # adapters' markers
+            self.db.execute("DELETE FROM meta WHERE key LIKE ?", (f"{_SENT}{case}.%",))  # the resend ledger
         except sqlite3.Error as exc:
             raise EventLogError(f"journal write failed: {type(exc).__name__}") from None
 
@@ -307,6 +310,17 @@ class EventLog:
         """A keyed digest of a network's message id: equal for the same message, useless for fetching it."""
         data = f"ref\0{network}\0{ref}".encode("utf-8")
         return "r_" + hmac.new(self._key, data, hashlib.sha256).hexdigest()[:32]
+
+    # -- the resend ledger (adapters.base.ResendLedger): how much of a protective message left ----------
+
+    def parts_sent(self, key) -> int:
+        try:
+            return int(self.get(f"{_SENT}{key.case}.{key.step}") or 0)
+        except (ValueError, sqlite3.Error):
+            return 0
+
+    def record_parts_sent(self, key, parts: int) -> None:
+        self.set(f"{_SENT}{key.case}.{key.step}", str(parts))
 
     # -- adapter state (the KeyValueStore an adapter is given: sync token, device id) ----------
 

@@ -19,7 +19,7 @@ import time
 from collections import deque
 from typing import Callable
 
-from adapters.base import ActionFailed, Adapter, Delivered
+from adapters.base import ActionFailed, Adapter, Delivered, ResendKey
 
 from . import actions as A
 from .engine import Engine
@@ -174,7 +174,7 @@ class Runner:
 
     @staticmethod
     async def _call(adapter: Adapter, a: A.Action) -> str | None:
-        key = f"{a.case}.{a.step}" if a.case and a.step else None  # idempotency key for resends
+        key = ResendKey(a.case, a.step) if a.case and a.step else None  # de-duplicates a resend
         if isinstance(a, A.SendPrivate):
             return await adapter.send_private(a.user, a.text, key=key)
         if isinstance(a, A.RemoveFromRoom):

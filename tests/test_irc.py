@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+from adapters.base import ResendKey
 from adapters.irc import IrcAdapter, fold
 from gateway.service import Service
 
@@ -331,9 +332,10 @@ async def test_a_resend_with_the_same_key_skips_the_lines_that_already_left(worl
     kit = await world.person("kit")
     adapter = world.adapter
     text = "line one\nline two\nline three\nline four"
-    adapter.store.set("sent:case9.dm", "2")  # a crash after two lines had been written
-    await adapter.send_private(kit.nick, text, key="case9.dm")
-    await adapter.send_private(kit.nick, text, key="case9.dm")  # and another resend: nothing new
+    key = ResendKey("case9", "dm")
+    adapter.store.record_parts_sent(key, 2)  # a crash after two lines had been written
+    await adapter.send_private(kit.nick, text, key=key)
+    await adapter.send_private(kit.nick, text, key=key)  # and another resend: nothing new
     await kit.wait_for("the rest", lambda: kit.find(f":{bot}!", "line four"))
     await asyncio.sleep(0.3)
     received = [line.split(" :", 1)[1] for line in kit.find(f":{bot}!", f"PRIVMSG {kit.nick} :")]

@@ -37,7 +37,7 @@ async def test_crash_before_the_private_message_sends_it_on_restart(default_poli
     journal_row(log)
     await runner.resume()
     assert adapter.methods() == ["send_private", "remove_from_room", "alert_moderators"]
-    assert adapter.calls[0]["key"] == "case1.dm"
+    assert str(adapter.calls[0]["key"]) == "case1.dm"
     assert adapter.calls[2]["text"].startswith("[URGENT, RESENT AFTER A RESTART: you may have seen this case]")
     assert log.journal_unfinished() == []
 
@@ -47,7 +47,7 @@ async def test_private_message_in_flight_is_resent_only_where_the_server_dedupli
     journal_row(log, dm="started")
     await runner.resume()
     assert adapter.methods() == ["send_private", "remove_from_room", "alert_moderators"]
-    assert adapter.calls[0]["key"] == "case1.dm"  # the same transaction id: Matrix delivers it once
+    assert str(adapter.calls[0]["key"]) == "case1.dm"  # the same transaction id: Matrix delivers it once
 
 
 async def test_private_message_in_flight_is_never_resent_where_resends_are_not_deduplicated(default_policy, tmp_path):
@@ -96,3 +96,19 @@ async def test_the_journal_names_no_one_in_clear(default_policy, tmp_path):
     data = b"".join(p.read_bytes() for p in tmp_path.iterdir())
     assert b"@kit:test" not in data  # sealed with the key file, which is separate
     assert log.journal_unfinished()[0]["user"] == "@kit:test"
+
+
+def test_the_resend_ledger_counts_what_left_and_forgets_it_with_the_case(tmp_path):
+    """The ledger's key format lives in the event log alone; adapters and the runner use ResendKey."""
+    from adapters.base import ResendKey
+
+    log = EventLog(tmp_path / "gateway.db")
+    dm, alert, other = ResendKey("case1", "dm"), ResendKey("case1", "alert"), ResendKey("case2", "dm")
+    assert log.parts_sent(dm) == 0
+    log.record_parts_sent(dm, 2)
+    log.record_parts_sent(alert, 1)
+    log.record_parts_sent(other, 3)
+    assert (log.parts_sent(dm), log.parts_sent(alert), log.parts_sent(other)) == (2, 1, 3)
+    log.journal_finish("case1")
+    assert (log.parts_sent(dm), log.parts_sent(alert), log.parts_sent(other)) == (0, 0, 3)
+    log.close()
