@@ -15,12 +15,29 @@ import enum
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from .policy import ALERT_PRIORITIES
+
 if TYPE_CHECKING:
     from .detect import Detection
     from .rooms import RoomBinding
 
 __all__ = ["Outreach", "Removal", "Alerting", "Handling", "Step", "IllegalTransition", "Case", "TRANSITIONS",
-           "age_text"]
+           "age_text", "case_list", "message_link", "raised"]
+
+def case_list(ids: list[str], most: int = 20) -> str:
+    """Case ids for an alert that lists many: the first ``most``, then how many more."""
+    return ", ".join(ids[:most]) + (f" and {len(ids) - most} more" if len(ids) > most else "")
+
+
+def message_link(b: "RoomBinding", ref: str | None) -> str:
+    """A link to the message for the alert (Matrix only); never its text."""
+    return f" Message: https://matrix.to/#/{b.room}/{ref}" if ref and b.network_type == "matrix" else ""
+
+
+def raised(priority: str) -> str:
+    """The next alert priority up (an alert about a failure is louder)."""
+    i = ALERT_PRIORITIES.index(priority)
+    return ALERT_PRIORITIES[min(i + 1, len(ALERT_PRIORITIES) - 1)]
 
 
 def age_text(seconds: float) -> str:

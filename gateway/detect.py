@@ -24,15 +24,30 @@ from __future__ import annotations
 import dataclasses
 import functools
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import Any, Protocol
 
 import ahocorasick
 import re2
 
 from .normalise import line_numbers, normalise, normalise_joined
 
-if TYPE_CHECKING:
-    from .policy import Policy
+
+
+class RulesSource(Protocol):
+    """What detection reads of a policy (``gateway/policy.py``'s ``Policy`` is one): detection depends on
+    this shape, not on the policy module, so the two do not import each other."""
+
+    tiers: dict[str, Any]
+    idioms: tuple[str, ...]
+    negations: tuple[str, ...]
+    negation_window: int
+    reported: tuple[str, ...]
+    reported_window: int
+    jokes: tuple[str, ...]
+    abuse: tuple[Any, ...]
+    third_party: tuple[Any, ...]
+    model: Any
+
 
 __all__ = ["Detection", "Detector", "NO_RISK", "tier_level"]
 
@@ -75,7 +90,7 @@ def _load_model(path: str):
 
 
 class Detector:
-    def __init__(self, policy: "Policy"):
+    def __init__(self, policy: RulesSource):
         self.window = policy.negation_window
         self.reported_window = policy.reported_window
         automaton = ahocorasick.Automaton()
