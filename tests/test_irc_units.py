@@ -134,7 +134,7 @@ def test_any_privmsg_is_read_as_the_irc_package_reads_it(text, target, prefix):
 def test_the_line_buffer_gives_the_lines_the_packages_buffer_gives(chunks):
     from jaraco.stream import buffer
 
-    from adapters.irc import _ReplacingBuffer
+    from adapters.irc_lines import ReplacingBuffer as _ReplacingBuffer
 
     ours, theirs = _ReplacingBuffer(), buffer.DecodingLineBuffer()
     theirs.errors = "replace"

@@ -1,0 +1,246 @@
+"""IRC actions: what the adapter does for the runner (private messages, removals, alerts, notices,
+topics, readmissions), each written through the flood budget and confirmed by a PING barrier: an
+error numeric about the target arrives before the matching PONG, so an action either got past the
+server or fails with its code. Mixed into ``IrcAdapter`` (uses its connection state).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+
+import irc.client
+
+from gateway.events import guidelines_digest
+
+from .base import ActionFailed, Delivered, ResendKey
+from .irc_lines import (
+    ANY_FAILURE,
+    KICK_FAILURES,
+    MAX_LINE,
+    PREFIX_RESERVE,
+    PRIVMSG_FAILURES,
+    clean,
+    fold,
+    split_text,
+)
+
+__all__ = ["IrcActions"]
+
+log = logging.getLogger("gateway.irc")
+
+
+class IrcActions:
+    URGENT, ROUTINE = 0, 1  # queue priorities: protective actions first, replies and notices after
+
+    def _send(self, line: str, written: tuple[str, int] | None = None, priority: int = ROUTINE,
+              droppable: bool = False) -> None:
+        assert self._out is not None
+        self._out.put_nowait((priority, next(self._seq), line, written, time.monotonic() if droppable else None))
+
+    def _send_unconfirmed(self, lines: list[str]) -> None:
+        """Replies and greetings: queued behind everything protective and not waited for (nothing depends
+        on their outcome), so the actions after them never wait for the flood budget to write them; a
+        reply still waiting after STALE_REPLY seconds is dropped rather than sent late."""
+        for line in lines:
+            self._send(line, None, self.ROUTINE, droppable=True)
+
+    async def _sender(self) -> None:
+        assert self._out is not None
+        while True:
+            _, _, line, written, queued_at = await self._out.get()
+            if queued_at is not None and time.monotonic() - queued_at > self.STALE_REPLY:
+                self.dropped_replies += 1
+                continue
+            wait = self.budget.delay(len(line.encode("utf-8")) + 2)
+            if wait:
+                await asyncio.sleep(wait)
+            if self._conn is not None and self._conn.connected:
+                try:
+                    self._conn.send_raw(line)
+                except (irc.client.ServerNotConnectedError, OSError):
+                    continue  # the disconnect handler reconnects; pending actions time out as unknown
+                if written is not None:
+                    # Count the lines of this message that left (after writing: a crash repeats at most
+                    # the one line in flight, never loses one). A failing store must not stop sending.
+                    key, count = written
+                    try:
+                        self.store.record_parts_sent(key, count)
+                    except Exception as exc:
+                        log.error("%s: could not record a sent line (%s)", self.network, type(exc).__name__)
+
+    def _text_lines(self, command: str, target: str, text: str) -> list[str]:
+        head = f"{command} {clean(target)} :"
+        room = MAX_LINE - 2 - PREFIX_RESERVE - len(head.encode("utf-8"))
+        return [head + part for part in split_text(text, room)]
+
+    async def _confirmed(self, lines: list[str], targets: list[str], failures: dict[str, str],
+                         key: ResendKey | None = None, priority: int = ROUTINE) -> None:
+        """Send ``lines`` then a PING barrier; raise ActionFailed if the server reported a failure."""
+        failed, code = await self._barrier(lines, targets, failures, key, priority)
+        if failed:
+            raise ActionFailed(code)
+
+    async def _barrier(self, lines: list[str], targets: list[str], failures: dict[str, str],
+                       key: ResendKey | None = None, priority: int = ROUTINE) -> tuple[int, str | None]:
+        """Send ``lines`` then ``PING :token`` and wait for the PONG: the server answers one client's
+        commands in order, so every failure numeric about a target arrives before it. Returns how many
+        lines failed and the first failure's code."""
+        if not self._registered.is_set():
+            raise ActionFailed("not_connected", definitive=False)
+        token = f"gw{next(self._ids)}"
+        future: asyncio.Future = asyncio.get_running_loop().create_future()
+        failed: list[str] = []
+        self._waits[token] = (future, {fold(t) for t in targets}, failures, failed)
+        already = 0
+        if key is not None:  # a resend after a crash: skip the lines that already left
+            try:
+                already = self.store.parts_sent(key)
+            except Exception:
+                already = 0
+        for i, line in enumerate(lines[already:], start=already + 1):
+            self._send(line, (key, i) if key is not None else None, priority)
+        self._send(f"PING :{token}", None, priority)
+        self._resume_reading()  # the answer to this PING must be read, however far behind we are
+        try:
+            await asyncio.wait_for(future, self.action_wait)
+        except asyncio.TimeoutError:
+            raise ActionFailed("timeout", definitive=False) from None
+        finally:
+            self._waits.pop(token, None)
+        return len(failed), (failed[0] if failed else None)
+
+    RENAME_MEMORY = 600.0  # seconds a nick change is followed
+
+    def current_nick(self, nick: str) -> str:
+        """The nick ``nick``'s owner has now, following the nick changes seen in the last few minutes."""
+        now, seen = time.monotonic(), set()
+        while fold(nick) in self.renamed and fold(nick) not in seen:
+            new, when = self.renamed[fold(nick)]
+            if now - when > self.RENAME_MEMORY:
+                break
+            seen.add(fold(nick))
+            nick = new
+        return nick
+
+    def _resume_reading(self) -> None:
+        if self._reading_paused:
+            self._reading_paused = False
+            transport = getattr(self._conn, "transport", None)
+            if transport is not None and not transport.is_closing():
+                transport.resume_reading()
+
+    async def post_notice(self, room, text):
+        await self._confirmed(self._text_lines("NOTICE", room, text), [room], ANY_FAILURE)
+        
+        return guidelines_digest(text)  # IRC has no message ids; the digest stands in for "what is posted"
+
+    async def pin_notice(self, room, ref, replaces):
+        self.store.set(self._key(room), ref)  # "pinned" = remembered as the current posted guidelines
+        return ref
+
+    async def set_topic(self, room, text):
+        """Set the topic; on a +t channel where the bot is not an operator yet (just joined, waiting for
+        ChanServ or a moderator), it is set as soon as the bot is given operator status."""
+        lines = self._text_lines("TOPIC", room, text)[:1]
+        try:
+            await self._confirmed(lines, [room], KICK_FAILURES)
+            self._pending_topics.pop(fold(room), None)
+        except ActionFailed as exc:
+            if exc.code != "482":
+                raise
+            self._pending_topics[fold(room)] = lines
+            log.info("%s: topic of %s waits for operator status", self.network, room)
+
+    async def post_reply(self, room, text):
+        self._send_unconfirmed(self._text_lines("NOTICE", room, text))
+
+    async def send_private(self, user, text, key=None):
+        """A private message; a case's (``key``) goes ahead of routine lines. If the person changes nick
+        while it is being written, the lines that did not reach them (401) are sent to the new nick;
+        if those fail too, the message was only partly delivered and the outcome says so. Without a key
+        (a reply, the resources a person asked for) it is queued like any reply."""
+        if key is None:
+            self._send_unconfirmed(self._text_lines("PRIVMSG", user, text))
+            return None
+        target = self.current_nick(user)
+        head = f"PRIVMSG {clean(target)} :"
+        parts = [line[len(head):] for line in self._text_lines("PRIVMSG", target, text)]
+        failed, code = await self._barrier([head + p for p in parts], [target], PRIVMSG_FAILURES, key, self.URGENT)
+        if failed:
+            now = self.current_nick(target)
+            if code != "401" or now == target:
+                raise ActionFailed(code or "unknown")
+            rest = parts[len(parts) - failed:]  # the lines written after they changed nick
+            head = f"PRIVMSG {clean(now)} :"
+            again, code = await self._barrier([head + p for p in rest], [now], PRIVMSG_FAILURES,
+                                              f"{key}.renamed", self.URGENT)
+            if again:
+                raise ActionFailed("partial" if failed < len(parts) else (code or "401"))
+            target = now
+        return Delivered(user=target) if target != user else None
+
+    async def greet_user(self, room, user, text):
+        self._send_unconfirmed(self._text_lines("NOTICE", user, text))
+
+    def _has_op(self, room: str) -> bool:
+        return fold(self.nick) in self.ops.get(fold(room), set())
+
+    async def _wait_for_op(self, room: str) -> None:
+        if self._has_op(room) or self.op_wait <= 0:
+            return
+        event = self._op_granted.setdefault(fold(room), asyncio.Event())
+        event.clear()
+        try:
+            await asyncio.wait_for(event.wait(), self.op_wait)
+        except asyncio.TimeoutError:
+            pass  # try anyway: the server's 482 then tells the moderators
+
+    async def remove_from_room(self, room, user, reason, ban_seconds=None):
+        await self._wait_for_op(room)
+        user = self.current_nick(user)  # they may have changed nick since the at-risk line
+        lines = []
+        mask = None
+        if ban_seconds:
+            host = self.hosts.get(fold(user))
+            mask = f"*!*@{host}" if host else f"{clean(user)}!*@*"
+            lines.append(f"MODE {clean(room)} +b {mask}")
+        lines.append(f"KICK {clean(room)} {clean(user)} :{clean(reason)[:300]}")
+        try:
+            await self._confirmed(lines, [room, user], KICK_FAILURES, priority=self.URGENT)
+        except ActionFailed as exc:
+            if exc.code not in ("441", "401"):  # not in the channel (any more): removed
+                raise
+        if mask is not None:
+            self._schedule_unban(room, mask, ban_seconds)
+        return Delivered(user=user)
+
+    def _schedule_unban(self, room: str, mask: str, seconds: float) -> None:
+        async def lift() -> None:
+            await asyncio.sleep(seconds)
+            await self._registered.wait()
+            self._send(f"MODE {clean(room)} -b {mask}")
+
+        task = asyncio.create_task(lift())
+        self._unbans.add(task)
+        task.add_done_callback(self._unbans.discard)
+
+    async def alert_moderators(self, room, text, priority, message_ref, mention_all=False, key=None):
+        if mention_all:  # name every operator of the moderators' channel: their clients highlight it
+            ops = sorted(n for n in self.ops.get(fold(room), set()) if n != fold(self.nick))
+            text = (", ".join(ops) + ": " + text) if ops else text
+        await self._confirmed(self._text_lines("PRIVMSG", room, text), [room], PRIVMSG_FAILURES, key,
+                              priority=self.URGENT)
+        return None
+
+    async def readmit(self, room, user):
+        lines = []
+        host = self.hosts.get(fold(user))
+        for mask in ([f"*!*@{host}"] if host else []) + [f"{clean(user)}!*@*"]:
+            lines.append(f"MODE {clean(room)} -b {mask}")
+        lines.append(f"INVITE {clean(user)} {clean(room)}")
+        await self._confirmed(lines, [room, user], {**KICK_FAILURES, "useronchannel": "443"})
+
+    def _key(self, room: str) -> str:
+        return f"irc:{self.network}:{fold(room)}:guidelines"
