@@ -21,7 +21,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import re2  # noqa: E402
 
-from gateway.normalise import normalise, normalise_joined  # noqa: E402
+from gateway.detection.folding import normalise, normalise_joined  # noqa: E402
 from gateway.policy import PolicyLoader  # noqa: E402
 
 WORDS = ("the a to and i you it is was for on that this with my so just but have be what are not "
@@ -66,7 +66,7 @@ def resident() -> int:
 def main() -> None:
     n = int(sys.argv[1]) if len(sys.argv) > 1 else 100_000
     policy = PolicyLoader().load("default")
-    from gateway.detect import Detector
+    from gateway.detection import Detector
 
     Detector(policy)  # warm imports and the allocator, so the next one is measured alone
     msgs, warm = messages(n), messages(n, seed=11)
@@ -81,7 +81,7 @@ def main() -> None:
     py_re, rx2 = re.compile(on_normalised), re2.compile(on_normalised)
     batch = 1000
     print(f"{n:,} chat-length messages (2% risky), one core; default policy: {len(phrases)} phrases, "
-          f"{len(detector.regexes)} regexes, {detector.phrase_count} automaton keys")
+          f"{len(detector.rules.regexes)} regexes, {detector.phrase_count} automaton keys")
     print(f"  detector compiled in {compile_ms:.1f} ms; resident memory +{compiled_mb:.1f} MB")
     many = lambda ms: [detector.detect_many(ms[i:i + batch]) for i in range(0, len(ms), batch)]  # noqa: E731
     cold = rate_all(many, msgs)  # RE2 builds its DFA states lazily, on the first text it sees

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 from .policy import ALERT_PRIORITIES
 
 if TYPE_CHECKING:
-    from .detect import Detection
+    from .detection import Detection
     from .rooms import RoomBinding
 
 __all__ = ["Outreach", "Removal", "Alerting", "Handling", "Step", "IllegalTransition", "Case", "TRANSITIONS",

@@ -6,11 +6,11 @@ rule, alerts and their escalation, resuming after a crash. Part of the sans-I/O 
 
 from __future__ import annotations
 
-import dataclasses
 
 from . import actions as A
 from .cases import Alerting, Case, Outreach, Removal, Step, age_text, message_link, raised
-from .detect import MODEL_RULE, Detection
+from .detection import MODEL_RULE, Detection
+from .detection.context import CONTEXT_RULE, with_context
 from .events import ActionOutcome, Message, PrivateMessage
 from .policy import ALERT_PRIORITIES
 from .rooms import RoomBinding
@@ -21,25 +21,12 @@ __all__ = ["CaseWork"]
 class CaseWork:
     """The engine's case part (uses the engine's ``state``, ``rooms``, ``limits`` and action helpers)."""
 
-    CONTEXT_RULE = "context.farewell_after_risk"
+    CONTEXT_RULE = CONTEXT_RULE
 
     def _in_context(self, b: RoomBinding, ev: Message, detection: Detection) -> Detection:
-        """A farewell after earlier risk from the same person in the same room, within the policy's
-        ``context.window``, is imminent: each line alone is not, the two together are. Only the times
-        and tiers of detections are remembered, in memory, for the window; never what was written."""
-        ctx = b.policy.context
-        if ctx.window is None or detection.level == 0:
-            return detection
-        key = (ev.network, ev.room, ev.sender)
-        recent = self.state.recent
-        earlier = [(t, lv) for t, lv in recent.pop(key, ()) if ev.ts - t < ctx.window]
-        if earlier and detection.level < 3 and any(r in ctx.farewell_rules for r in detection.rules):
-            detection = dataclasses.replace(detection, tier="imminent",
-                                            rules=tuple(sorted(detection.rules + (self.CONTEXT_RULE,))))
-        recent[key] = (earlier + [(ev.ts, detection.level)])[-8:]
-        while len(recent) > ctx.max_people:
-            recent.popitem(last=False)
-        return detection
+        """Stage 5 of detection (``gateway/detection/context.py``), with this engine's memory of recent
+        detections: times and tiers only, never text."""
+        return with_context(self.state.recent, (ev.network, ev.room, ev.sender), ev.ts, detection, b.policy.context)
 
     def _abuse(self, b: RoomBinding, ev: Message, detection: Detection) -> list[A.Action]:
         """Words aimed at someone else ("kys"): tell the moderators; never message the writer as if at risk."""

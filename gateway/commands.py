@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Callable, Protocol
 from . import actions as A
 from .cases import Step, age_text
 from .crisis import ISO_REGIONS
-from .detect import tier_level
+from .detection import tier_level
 
 if TYPE_CHECKING:
     from .cases import Case

@@ -27,7 +27,7 @@ from . import actions as A
 from .cases import Case, Handling, Step, case_list
 from .commands import after_reload, dispatch
 from .crisis import ISO_REGIONS, CrisisDirectory
-from .detect import Detection, Detector
+from .detection import Detection, Detector
 from .events import (
     ActionOutcome,
     Event,

@@ -15,7 +15,7 @@ import math
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .detect import Detector
+from .detection import Detector
 from .policy import TIERS
 
 LABELS = ("none",) + TIERS

@@ -21,7 +21,7 @@ from typing import Any
 import re2
 
 from .crisis import INTERNATIONAL, ISO_REGIONS, region_hint
-from .normalise import normalise
+from .detection.folding import normalise
 from .validate import MISSING, Checker, did_you_mean
 from .yamlsrc import ConfigError, ConfigErrors, KeyPath, Located, Mark, load_located
 
@@ -112,7 +112,7 @@ class Context:
 
 @dataclass(frozen=True)
 class ModelSettings:
-    """The learned risk score (``gateway/riskmodel.py``): on or off, and the score from which a message
+    """The learned risk score (``gateway/detection/model.py``): on or off, and the score from which a message
     counts as concern or high. ``None``: the thresholds calibrated when the shipped model was trained.
     The model never makes a message imminent: removal stays with the rules."""
 
@@ -174,7 +174,7 @@ class Policy:
     templates: dict[str, str]
     reported: tuple[str, ...] = ()  # cues that a match is about someone else ("my friend said", "lyrics")
     reported_window: int = 6
-    jokes: tuple[str, ...] = ()  # markers of joking hyperbole ("lol", "😂"): see gateway/detect.py
+    jokes: tuple[str, ...] = ()  # markers of joking hyperbole ("lol", "😂"): see gateway/detection/
     abuse: tuple[Rule, ...] = ()  # aimed at someone else ("kys"): a moderator alert, never a crisis DM
     abuse_alert: str = "normal"
     third_party: tuple[Rule, ...] = ()  # someone else at risk ("my friend wants to kill herself"): see detect
@@ -191,7 +191,7 @@ class Policy:
     def detector(self):
         """The compiled matcher, built once per loaded policy."""
         if self._detector is None:
-            from .detect import Detector
+            from .detection import Detector
 
             object.__setattr__(self, "_detector", Detector(self))
         return self._detector

@@ -34,8 +34,8 @@ import sys
 from array import array
 from pathlib import Path
 
-from .normalise import normalise
-from .riskmodel import SHIPPED_MODEL, RiskModel, features
+from .detection.folding import normalise
+from .detection.model import SHIPPED_MODEL, RiskModel, features
 
 SEED = 20261127
 BITS = 18

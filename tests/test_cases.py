@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from gateway import actions as A
 from gateway.cases import TRANSITIONS, Alerting, Case, Handling, IllegalTransition, Outreach, Removal
-from gateway.detect import Detection
+from gateway.detection import Detection
 from gateway.engine import Engine
 from gateway.events import Tick
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import re2
 
-from gateway.normalise import normalise
+from gateway.detection.folding import normalise
 
 
 @pytest.mark.parametrize("raw, expected", [

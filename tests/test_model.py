@@ -8,9 +8,9 @@ import dataclasses
 
 import pytest
 
-from gateway.normalise import normalise
+from gateway.detection.folding import normalise
 from gateway.policy import ModelSettings, PolicyLoader
-from gateway.riskmodel import SHIPPED_MODEL, RiskModel
+from gateway.detection.model import SHIPPED_MODEL, RiskModel
 
 
 @pytest.fixture(scope="module")

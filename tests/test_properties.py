@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 from adapters.irc import clean, split_text
 from gateway import actions as A
-from gateway.normalise import normalise
+from gateway.detection.folding import normalise
 
 from .conftest import MODS, say
 
@@ -81,7 +81,7 @@ _DETECTOR = []
 
 def _detector():
     if not _DETECTOR:
-        from gateway.detect import Detector
+        from gateway.detection import Detector
         from gateway.policy import PolicyLoader
 
         _DETECTOR.append(Detector(PolicyLoader().load("default")))
@@ -104,7 +104,7 @@ _CHAT = st.lists(_PIECES, max_size=12).map(" ".join) | st.lists(_PIECES, max_siz
 @given(st.lists(_CHAT, max_size=40))
 @settings(max_examples=500, deadline=None)
 def test_normalise_many_equals_normalise(texts):
-    from gateway.normalise import normalise_many
+    from gateway.detection.folding import normalise_many
 
     assert normalise_many(texts) == [normalise(t) for t in texts]
 

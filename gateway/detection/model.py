@@ -13,6 +13,7 @@ with the rules, which explain themselves.
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 import sys
@@ -21,9 +22,9 @@ from array import array
 from dataclasses import dataclass, field
 from pathlib import Path
 
-__all__ = ["RiskModel", "SHIPPED_MODEL", "features"]
+__all__ = ["RiskModel", "SHIPPED_MODEL", "features", "shared_model"]
 
-SHIPPED_MODEL = Path(__file__).resolve().parent / "models" / "risk-en.bin"
+SHIPPED_MODEL = Path(__file__).resolve().parent.parent / "models" / "risk-en.bin"
 MAGIC = b"GWRISK1\n"
 
 
@@ -85,3 +86,9 @@ class RiskModel:
         if len(weights) != 1 << bits:
             raise ValueError(f"{path}: {len(weights)} weights for {bits} bits")
         return cls(weights, bias, bits, meta)
+
+
+@functools.lru_cache(maxsize=4)
+def shared_model(path: str = str(SHIPPED_MODEL)) -> RiskModel:
+    """One copy of a model file per process, shared by every policy that uses it."""
+    return RiskModel.load(path)

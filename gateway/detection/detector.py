@@ -1,0 +1,102 @@
+"""Detection: a message in, a tier and the rule ids that explain it out, in stages, one module each:
+
+1. folding (``folding.py``): the text folded to one canonical form (case, accents, zero-width, look-alike
+   letters, leetspeak, letter spacing, means emoji);
+2. rules (``rules.py``): every phrase, idiom, cue and regex of the policy found in one linear pass;
+3. learned model (``model.py``): a risk score that can raise a message the rules found less in;
+4. decision (``decision.py``): idioms, reported speech, negations and jokes applied, and the tier;
+5. per-person context (``context.py``, used by the engine): a farewell after earlier risk is imminent.
+
+The ``Detector`` here composes stages 1 to 4 for one policy. Why this shape: phrases, idioms and cues
+in one Aho-Corasick automaton cost one linear scan per message whatever the lexicon's size; policy
+regexes run on RE2 (linear time, see ``bench/matchers.py``).
+
+- An idiom ("kill me lol") that overlaps a risk match drops that match.
+- A negation cue ("never", "not going to") ending at most ``negation_window`` words before a match
+  lowers that match one tier (floor: concern) instead of dropping it.
+- A joke marker anywhere in the message drops matches below the top tier and lowers a top-tier match
+  one tier: "took all my pills lol" still gets the private message and an alert, never a removal.
+- With the policy's ``model:`` on, the learned score can raise a message to concern (and to high, if
+  the policy sets ``model.high``; rule id ``model.risk``) when the rules found less; never to imminent,
+  and never where the rules saw an idiom, a joke marker, reported speech, words aimed at someone else
+  or a negation they applied.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+from .decision import MODEL_RULE, NO_RISK, TIER_NAMES, Detection, decide, tier_level
+from .folding import line_numbers, normalise, normalise_joined
+from .model import shared_model
+from .rules import CompiledRules, RulesSource
+
+__all__ = ["Detector"]
+
+
+class Detector:
+    """One policy's detection: its compiled rules, its decision windows and, if it uses one, the model."""
+
+    def __init__(self, policy: RulesSource):
+        self.negation_window = policy.negation_window
+        self.reported_window = policy.reported_window
+        self.rules = CompiledRules(policy)
+        self.phrase_count = self.rules.phrase_count
+        self.remove_levels = frozenset(
+            tier_level(t.name) for t in policy.tiers.values() if t.action.remove)
+        self.model = None
+        if policy.model.enabled:
+            self.model = shared_model()  # one copy per process, shared by policies
+            # concern from the threshold calibrated at training unless the policy sets one; high only if
+            # the policy asks: the model learned "suicidal or depressed", not the tiers, so by default it
+            # raises a message to a gentle check-in and no further.
+            self.model_concern = policy.model.concern or self.model.meta.get("thresholds", {}).get("concern", 0.5)
+            self.model_high = policy.model.high if policy.model.high is not None else float("inf")
+
+    def would_remove(self, detection: Detection) -> bool:
+        return detection.level in self.remove_levels
+
+    def detect(self, text: str) -> Detection:
+        return self._judge(normalise(text))
+
+    def detect_many(self, texts: list[str]) -> list[Detection]:
+        """``[detect(t) for t in texts]``, several times faster: the messages are normalised together and
+        scanned in one RE2 pass (every risk and abuse phrase and every policy regex); only the messages
+        it touches are judged one by one. For batches: a sync response, a burst of IRC lines."""
+        buf, slow = normalise_joined(texts)
+        touched = set(slow)
+        if self.rules.any_trigger is not None:
+            at = []
+            for m in self.rules.any_trigger.finditer(buf):
+                at.append(m.start())
+                newline = buf.find(b"\n", m.start(), m.end())
+                while newline >= 0:  # a match across lines: every message in it is judged
+                    at.append(newline + 1)
+                    newline = buf.find(b"\n", newline + 1, m.end())
+            touched |= line_numbers(buf, at)
+        results = [NO_RISK] * len(texts)
+        if touched or self.model is not None:
+            lines = buf.split(b"\n")
+            for i in touched:
+                results[i] = self.detect(texts[i]) if i in slow else self._judge(lines[i].decode("ascii"))
+            if self.model is not None:  # no phrase fired here, but the model may: judged if it does
+                score, concern = self.model.score, self.model_concern
+                for i, line in enumerate(lines):
+                    if i not in touched:
+                        norm = line.decode("ascii")
+                        if score(norm) >= concern:
+                            results[i] = self._judge(norm)
+        return results
+
+    def _judge(self, norm: str) -> Detection:
+        if not norm:
+            return NO_RISK
+        detection, exempt = decide(self.rules.match(norm), norm, self.negation_window, self.reported_window)
+        if self.model is None or exempt:
+            return detection
+        score = self.model.score(norm)
+        level = 2 if score >= self.model_high else 1 if score >= self.model_concern else 0
+        if level > detection.level:
+            return dataclasses.replace(detection, tier=TIER_NAMES[level], score=score,
+                                       rules=tuple(sorted(detection.rules + (MODEL_RULE,))))
+        return dataclasses.replace(detection, score=score) if detection.level else detection
