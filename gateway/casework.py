@@ -276,20 +276,20 @@ class CaseWork:
         case.to(Removal.KEPT_DM_FAILED if case.dm_attempted else Removal.KEPT_NO_DM)
         return first + [self._journal(case, "removal", "skipped")] + self._alert(case, raise_priority=True)
 
-    def _after_redaction(self, case: Case, out: ActionOutcome) -> list[A.Action]:
+    def _outcome_record(self, case: Case, out: ActionOutcome, done: str, failed: str) -> A.RecordEvent:
+        """The event-log record of an action's outcome for a case: ``done`` or ``failed`` with its code."""
         b = case.binding
-        return [self.record(b.network, "redacted" if out.ok else "redaction_failed", room=b.room,
-                            user=case.user, outcome="ok" if out.ok else "failed", code=out.code,
-                            case=case.id)]
+        return self.record(b.network, done if out.ok else failed, room=b.room, user=case.user,
+                           outcome="ok" if out.ok else "failed", code=out.code, case=case.id)
+
+    def _after_redaction(self, case: Case, out: ActionOutcome) -> list[A.Action]:
+        return [self._outcome_record(case, out, "redacted", "redaction_failed")]
 
     def _after_removal(self, case: Case, out: ActionOutcome) -> list[A.Action]:
-        b = case.binding
         self._follow(case, out)
         case.to(Removal.DONE) if out.ok else case.to(Removal.FAILED, out.code or "unknown")
-        rec = self.record(b.network, "removed" if out.ok else "removal_failed", room=b.room,
-                          user=case.user, outcome="ok" if out.ok else "failed", code=out.code,
-                          case=case.id)
-        return [rec] + self._alert(case, raise_priority=not out.ok)
+        return [self._outcome_record(case, out, "removed", "removal_failed")] + self._alert(
+            case, raise_priority=not out.ok)
 
     def _alert(self, case: Case, *, raise_priority: bool = False) -> list[A.Action]:
         if case.raid and case.alerted_at is None:
@@ -343,8 +343,7 @@ class CaseWork:
         b = case.binding
         case.to(Alerting.SENT if out.ok else Alerting.FAILED)
         acts: list[A.Action] = [
-            self.record(b.network, "alerted" if out.ok else "alert_failed", room=b.room, user=case.user,
-                        outcome="ok" if out.ok else "failed", code=out.code, case=case.id),
+            self._outcome_record(case, out, "alerted", "alert_failed"),
             A.UpdateCase(self._id(), b.network, status="alerted" if out.ok else "alert_failed",
                          case=case.id),
         ]
@@ -357,10 +356,7 @@ class CaseWork:
         return acts
 
     def _after_followup(self, case: Case, out: ActionOutcome) -> list[A.Action]:
-        b = case.binding
-        return [self.record(b.network, "followup_sent" if out.ok else "followup_failed", room=b.room,
-                            user=case.user, outcome="ok" if out.ok else "failed", code=out.code,
-                            case=case.id)]
+        return [self._outcome_record(case, out, "followup_sent", "followup_failed")]
 
     def _talk(self, b: RoomBinding, ev: PrivateMessage) -> list[A.Action]:
         if not self._once("talk", ev.network, ev.sender, ev.ts):
@@ -429,9 +425,7 @@ class CaseWork:
 
     def _after_readmit(self, case: Case, out: ActionOutcome) -> list[A.Action]:
         b = case.binding
-        acts: list[A.Action] = [self.record(b.network, "readmitted" if out.ok else "readmit_failed", room=b.room,
-                                            user=case.user, outcome="ok" if out.ok else "failed", code=out.code,
-                                            case=case.id)]
+        acts: list[A.Action] = [self._outcome_record(case, out, "readmitted", "readmit_failed")]
         if b.moderators_room is not None:
             text = (f"Case {case.id}: {case.user} may come back to {b.display_name} (ban lifted, invited)."
                     if out.ok else f"Case {case.id}: could not readmit {case.user} ({out.code}).")
