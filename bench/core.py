@@ -17,13 +17,14 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.matchers import messages  # noqa: E402
+from gateway.detection import detector_for  # noqa: E402
 from gateway import actions as A  # noqa: E402
 from gateway.crisis import load_directory  # noqa: E402
 from gateway.engine import Engine  # noqa: E402
 from gateway.rooms import RoomBinding  # noqa: E402
 from gateway.events import Message  # noqa: E402
 from gateway.eventlog import EventLog  # noqa: E402
-from gateway.policy import PolicyLoader  # noqa: E402
+from gateway.policy_loader import PolicyLoader  # noqa: E402
 
 
 def core_cost(n: int, batch: int = 1) -> float:
@@ -33,7 +34,7 @@ def core_cost(n: int, batch: int = 1) -> float:
     engine = Engine([RoomBinding("net", "!room", policy, "GB", "net", "!mods")], load_directory())
     msgs = [Message("net", 0.0, room="!room", sender=f"@u{i % 500}:x", text=t, ref=f"$e{i}")
             for i, t in enumerate(messages(n, risky_share=0.0))]
-    policy.detector.detect_many([m.text for m in msgs[:1000]])  # RE2 builds DFA states on first use: warm them
+    detector_for(policy).detect_many([m.text for m in msgs[:1000]])  # RE2 builds DFA states on first use: warm them
     start = time.perf_counter()
     for i in range(0, n, batch):
         chunk = msgs[i:i + batch]

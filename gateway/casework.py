@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from . import actions as A
 from .cases import Alerting, Case, Outreach, Removal, Step, age_text, message_link, raised
-from .detection import MODEL_RULE, Detection
+from .detection import MODEL_RULE, Detection, detector_for
 from .detection.context import CONTEXT_RULE, with_context
 from .events import ActionOutcome, Message, PrivateMessage
 from .policy import ALERT_PRIORITIES
@@ -330,7 +330,7 @@ class CaseWork:
         d, parts = case.detection, []
         for rule in d.rules:
             if rule == MODEL_RULE and d.score is not None:
-                detector = case.binding.policy.detector
+                detector = detector_for(case.binding.policy)
                 parts.append(f"{rule} (score {d.score:.2f}, concern from {detector.model_concern:.2f})")
             elif rule == self.CONTEXT_RULE:
                 window = case.binding.policy.context.window or 0

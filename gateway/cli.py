@@ -48,7 +48,8 @@ def _print_errors(exc: ConfigError | ConfigErrors) -> int:
 
 def cmd_check(args: argparse.Namespace) -> int:
     from .config import load_config
-    from .policy import PolicyLoader
+    from .detection import detector_for
+    from .policy_loader import PolicyLoader
 
     if args.policy:
         try:
@@ -58,7 +59,7 @@ def cmd_check(args: argparse.Namespace) -> int:
         rules = sum(len(t.rules) for t in p.tiers.values())
         _print_changes(p)
         print(f"ok: policy {p.name} ({p.file}): {len(p.tiers)} tiers, {rules} rules, "
-              f"{p.detector.phrase_count} phrases, region {p.region}, mode {p.mode}")
+              f"{detector_for(p).phrase_count} phrases, region {p.region}, mode {p.mode}")
         return EXIT_OK
     try:
         cfg = load_config(args.config)
@@ -87,7 +88,7 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 def _print_changes(policy) -> None:
     """What an extending policy changes against its parent; changes that weaken detection as warnings."""
-    from .policy import PolicyLoader
+    from .policy_loader import PolicyLoader
     from .policy_diff import compare
 
     if not policy.extends:
@@ -142,13 +143,14 @@ def cmd_init(args: argparse.Namespace) -> int:
 # -- scan -------------------------------------------------------------------------------------
 
 def cmd_scan(args: argparse.Namespace) -> int:
-    from .policy import PolicyLoader
+    from .detection import detector_for
+    from .policy_loader import PolicyLoader
 
     try:
         policy = PolicyLoader().load(args.policy)
     except (ConfigError, ConfigErrors) as exc:
         return _print_errors(exc)
-    detector = policy.detector
+    detector = detector_for(policy)
     out = sys.stdout
     for batch in _line_batches(sys.stdin.buffer.fileno()):
         texts = [raw.decode("utf-8", errors="replace").rstrip("\r") for raw in batch]
@@ -277,14 +279,15 @@ def cmd_log(args: argparse.Namespace) -> int:
 
 def cmd_eval(args: argparse.Namespace) -> int:
     from .evaluate import evaluate, format_report
-    from .policy import PolicyLoader
+    from .detection import detector_for
+    from .policy_loader import PolicyLoader
 
     try:
         policy = PolicyLoader().load(args.policy)
     except (ConfigError, ConfigErrors) as exc:
         return _print_errors(exc)
     try:
-        report = evaluate(policy.detector, args.file, args.text, args.label, args.kind, args.binary)
+        report = evaluate(detector_for(policy), args.file, args.text, args.label, args.kind, args.binary)
     except (OSError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_INVALID

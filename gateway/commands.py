@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Callable, Protocol
 from . import actions as A
 from .cases import Step, age_text
 from .crisis import ISO_REGIONS
-from .detection import tier_level
+from .detection import detector_for, tier_level
 
 if TYPE_CHECKING:
     from .cases import Case
@@ -316,7 +316,7 @@ def _scan(ctx: Context) -> list[A.Action]:
     text = ctx.event.text[len(prefix):].split(None, 1)
     if len(text) < 2:
         return [ctx.reply(f"Usage: {prefix}scan TEXT")]
-    detector = ctx.binding.policy.detector
+    detector = detector_for(ctx.binding.policy)
     d = detector.detect(text[1])
     parts = [f"tier {d.tier}", f"would remove: {'yes' if detector.would_remove(d) else 'no'}",
              f"rules: {', '.join(d.rules) or 'none'}"]

@@ -15,7 +15,8 @@ from typing import Any, Mapping
 from .crisis import INTERNATIONAL, ISO_REGIONS, CrisisDirectory, load_directory, region_hint
 from .engine import Engine
 from .rooms import RoomBinding
-from .policy import GatewayLimits, Policy, PolicyLoader
+from .policy import GatewayLimits, Policy
+from .policy_loader import PolicyLoader
 from .validate import MISSING, Checker, did_you_mean
 from .yamlsrc import ConfigError, ConfigErrors, load_located
 

@@ -27,7 +27,7 @@ from . import actions as A
 from .cases import Case, Handling, Step, case_list
 from .commands import after_reload, dispatch
 from .crisis import ISO_REGIONS, CrisisDirectory
-from .detection import Detection, Detector
+from .detection import Detection, Detector, detector_for
 from .events import (
     ActionOutcome,
     Event,
@@ -112,7 +112,7 @@ class Engine(CaseWork, RaidLimits, RoomGuidelines):
             if type(ev) is Message:
                 binding = self.rooms.get((ev.network, ev.room))
                 if binding is not None:
-                    detector = binding.policy.detector
+                    detector = detector_for(binding.policy)
                     groups.setdefault(id(detector), (detector, []))[1].append(i)
         for detector, indices in groups.values():
             if len(indices) > 1:
@@ -126,9 +126,9 @@ class Engine(CaseWork, RaidLimits, RoomGuidelines):
 
     def _detect(self, binding: RoomBinding, ev: Message,
                 screened: tuple[Detector, Detection] | None = None) -> Detection:
-        if screened is not None and screened[0] is binding.policy.detector:
+        if screened is not None and screened[0] is detector_for(binding.policy):
             return screened[1]  # the policy was not reloaded since the batch was screened
-        return binding.policy.detector.detect(own_words(ev.text))
+        return detector_for(binding.policy).detect(own_words(ev.text))
 
     def handle(self, event: Event) -> list[A.Action]:
         if isinstance(event, ActionOutcome):
@@ -484,7 +484,7 @@ class Engine(CaseWork, RaidLimits, RoomGuidelines):
         self.rooms = {(b.network, b.room): b for b in rooms}
         self.moderator_rooms = {}
         for b in self.rooms.values():
-            b.policy.detector  # compile now: the first at-risk message must not wait for it
+            detector_for(b.policy)  # compile now: the first at-risk message must not wait for it
             if (b.moderators_network, b.moderators_room) in self.rooms:
                 raise ValueError(f"the moderators' room of {b.room} is a watched group room: alerts name "
                                  f"people at risk and must never be posted there")

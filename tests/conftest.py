@@ -17,7 +17,7 @@ from gateway.engine import Engine
 from gateway.rooms import RoomBinding
 from gateway.events import Authority, Message
 from gateway.demo.homeserver import Homeserver, HomeserverUnavailable, synapse_available
-from gateway.policy import PolicyLoader
+from gateway.policy_loader import PolicyLoader
 
 ROOM, MODS, NET = "!group:test", "!mods:test", "test"
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 import re2
 
+from gateway.detection import detector_for
 from gateway.detection.folding import normalise
 
 
@@ -28,7 +29,7 @@ def test_normalise(raw, expected):
 
 
 def detect(policy, text):
-    return policy.detector.detect(text)
+    return detector_for(policy).detect(text)
 
 
 @pytest.mark.parametrize("text, tier", [
@@ -99,7 +100,7 @@ def test_regex_engine_is_linear_time_on_a_backtracking_pattern():
 
 
 def test_would_remove_follows_the_tier_action(default_policy):
-    d = default_policy.detector
+    d = detector_for(default_policy)
     assert d.would_remove(d.detect("i took all my pills")) is True
     assert d.would_remove(d.detect("i want to die")) is False
 
@@ -117,14 +118,14 @@ def test_a_joke_marker_drops_concern_and_high(default_policy, text):
 def test_a_joke_marker_never_drops_an_act_under_way_only_lowers_it(default_policy):
     result = detect(default_policy, "i took all my pills lol")
     assert result.tier == "high" and result.lowered
-    assert not default_policy.detector.would_remove(result)  # still a private message and an alert
+    assert not detector_for(default_policy).would_remove(result)  # still a private message and an alert
 
 
 def test_jokes_are_policy_text(write, tmp_path):
-    from gateway.policy import PolicyLoader
+    from gateway.policy_loader import PolicyLoader
     write("nojokes.yaml", "extends: default\nname: nojokes\nexceptions:\n  jokes: {replace: []}\n")
     policy = PolicyLoader([tmp_path]).load("nojokes")
-    assert policy.detector.detect("i literally want to die 😂").tier == "high"
+    assert detector_for(policy).detect("i literally want to die 😂").tier == "high"
 
 
 @pytest.mark.parametrize("text, tier", [
@@ -161,7 +162,7 @@ def test_detect_many_gives_the_one_by_one_answer_on_every_labelled_line(default_
     import random
     from pathlib import Path
 
-    detector = default_policy.detector
+    detector = detector_for(default_policy)
     texts = []
     for path in sorted((Path(__file__).parent / "data").glob("*.csv")):
         with path.open(newline="", encoding="utf-8") as f:
@@ -182,10 +183,10 @@ def test_detect_many_gives_the_one_by_one_answer_on_every_labelled_line(default_
 def test_detect_many_judges_every_message_a_match_across_lines_touches(write, tmp_path):
     """A policy regex that can span a line break (``\\W`` matches it) must not hide the next message's
     own match: the batch joins messages by line, so the span touches both and both are judged."""
-    from gateway.policy import PolicyLoader
+    from gateway.policy_loader import PolicyLoader
     write("span.yaml", "extends: default\nname: span\ntiers:\n  concern:\n    rules:\n"
                        "      span:\n        regexes: ['(?:qqa\\W+)?qqb\\b']\n")
-    detector = PolicyLoader([tmp_path]).load("span").detector
+    detector = detector_for(PolicyLoader([tmp_path]).load("span"))
     texts = ["qqa", "qqb", "ok"]
     assert [d.tier for d in map(detector.detect, texts)] == ["none", "concern", "none"]
     assert detector.detect_many(texts) == [detector.detect(t) for t in texts]
@@ -199,11 +200,11 @@ def test_detect_many_judges_every_message_a_match_across_lines_touches(write, tm
 ])
 def test_supportive_lines_and_everyday_rope_are_not_the_writers_risk(default_policy, text):
     """Issue 15, item 6 (and a false removal seen on hand-labelled chat): the speaker, not the topic."""
-    assert default_policy.detector.detect(text).tier == "none"
+    assert detector_for(default_policy).detect(text).tier == "none"
 
 
 def test_a_note_that_starts_with_if_you_are_reading_this_is_still_risk(default_policy):
-    assert default_policy.detector.detect("if you are reading this, i want to die").tier == "high"
+    assert detector_for(default_policy).detect("if you are reading this, i want to die").tier == "high"
 
 
 @pytest.mark.parametrize("text", [
@@ -216,7 +217,7 @@ def test_a_note_that_starts_with_if_you_are_reading_this_is_still_risk(default_p
 ])
 def test_imminence_signals_remove(default_policy, text):
     """Issue 15, item 4: a dose with a number and recency, a bridge with a farewell, exhaust."""
-    d = default_policy.detector
+    d = detector_for(default_policy)
     assert d.would_remove(d.detect(text)), text
 
 
@@ -229,5 +230,5 @@ def test_imminence_signals_remove(default_policy, text):
     "i took 10 of my vitamins an hour ago",
 ])
 def test_imminence_signals_are_not_everyday_numbers(default_policy, text):
-    d = default_policy.detector
+    d = detector_for(default_policy)
     assert not d.would_remove(d.detect(text)), text

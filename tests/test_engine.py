@@ -7,6 +7,7 @@ import dataclasses
 import pytest
 
 from gateway import actions as A
+from gateway.detection import detector_for
 from gateway.engine import Engine, guidelines_digest
 from gateway.events import ActionOutcome, Join, Leave, PrivateMessage, RoomReady, Tick
 
@@ -324,7 +325,7 @@ def test_relayed_or_quoted_commands_never_run(engine, relayed):
 
 def test_very_long_messages_are_scanned_whole(engine, default_policy):
     huge = ("lorem ipsum dolor " * 60_000) + " i took all my pills"  # over 1 MB
-    assert default_policy.detector.detect(huge).tier == "imminent"
+    assert detector_for(default_policy).detect(huge).tier == "imminent"
     assert only(engine.handle(say(huge)), A.SendPrivate)
 
 

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from gateway.detection import detector_for
 from gateway.evaluate import evaluate
 
 from .test_cli import GATEWAY
@@ -19,7 +20,7 @@ SETS = ("dev", "heldout", "test", "test2", "test3", "test4")
 
 @pytest.fixture(scope="module")
 def reports(default_policy):
-    return {name: evaluate(default_policy.detector, DATA / f"{name}.csv", "text", "label") for name in SETS}
+    return {name: evaluate(detector_for(default_policy), DATA / f"{name}.csv", "text", "label") for name in SETS}
 
 
 def test_dev_set_is_several_hundred_lines(reports):
@@ -38,7 +39,7 @@ def test_every_set_meets_the_targets(reports, name):
 
 
 def test_abuse_never_gets_the_writer_a_crisis_message(reports, default_policy):
-    d = default_policy.detector
+    d = detector_for(default_policy)
     for text in ("kys", "go kill yourself", "why don't you go jump off a bridge"):
         result = d.detect(text)
         assert result.tier == "none" and result.abuse, text

@@ -8,9 +8,11 @@ import dataclasses
 
 import pytest
 
+from gateway.detection import detector_for
 from gateway.detection.folding import normalise
-from gateway.policy import ModelSettings, PolicyLoader
 from gateway.detection.model import SHIPPED_MODEL, RiskModel
+from gateway.policy import ModelSettings
+from gateway.policy_loader import PolicyLoader
 
 
 @pytest.fixture(scope="module")
@@ -20,7 +22,7 @@ def model():
 
 @pytest.fixture(scope="module")
 def with_model():
-    return PolicyLoader().load("default").detector
+    return detector_for(PolicyLoader().load("default"))
 
 
 def test_the_shipped_model_is_small_offline_and_says_where_it_came_from(model):
@@ -62,10 +64,10 @@ def test_the_default_policy_uses_the_model_and_a_policy_can_switch_it_off(with_m
     d = with_model.detect(text)
     assert d.tier == "concern" and d.rules == ("model.risk",) and d.score is not None
     path = write("quiet.yaml", "extends: default\nname: quiet\nmodel:\n  enabled: false\n")
-    off = PolicyLoader([path.parent]).load(str(path)).detector
+    off = detector_for(PolicyLoader([path.parent]).load(str(path)))
     assert off.model is None and off.detect(text).tier == "none"
     policy = PolicyLoader().load("default")
-    higher = dataclasses.replace(policy, model=ModelSettings(True, None, 0.9), _detector=None).detector
+    higher = detector_for(dataclasses.replace(policy, model=ModelSettings(True, None, 0.9), _detector=None))
     assert higher.detect(text).tier == "high"  # only where a policy asks for it
 
 

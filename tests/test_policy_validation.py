@@ -5,11 +5,11 @@ from __future__ import annotations
 import pytest
 
 from gateway.config import load_config
-from gateway.policy import PolicyLoader
+from gateway.detection import detector_for
+from gateway.policy_loader import PolicyLoader
 from gateway.yamlsrc import ConfigError, ConfigErrors
 
 from .conftest import CONFIG, GOOD
-
 
 
 def errors_of(loader_call) -> list[str]:
@@ -28,7 +28,7 @@ def test_good_policy_extends_default_and_overrides_only_what_it_names(write):
     assert (p.name, p.region, p.moderators.room) == ("peer", "GB", "!mods:test")
     assert p.moderators.power_level == 50  # inherited
     assert set(p.tiers) == {"concern", "high", "imminent"}
-    assert p.detector.detect("i took all my pills").tier == "imminent"
+    assert detector_for(p).detect("i took all my pills").tier == "imminent"
 
 
 def test_extending_policy_can_add_a_rule_and_remove_one(write):
@@ -43,7 +43,7 @@ tiers:
     p = load(path)
     rules = {r.id for r in p.tiers["high"].rules}
     assert "high.mine" in rules and "high.active_thoughts" in rules and "high.kms" not in rules
-    assert p.detector.detect("a Purple Elephant phrase!").rules == ("high.mine",)
+    assert detector_for(p).detect("a Purple Elephant phrase!").rules == ("high.mine",)
 
 
 def test_unknown_key_is_reported_at_the_key_with_a_hint(write):

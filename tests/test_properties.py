@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 
 from adapters.irc import clean, split_text
 from gateway import actions as A
+from gateway.detection import detector_for
 from gateway.detection.folding import normalise
 
 from .conftest import MODS, say
@@ -49,7 +50,7 @@ def _engine():
     if not _ENGINE:
         from gateway.crisis import load_directory
         from gateway.engine import Engine
-        from gateway.policy import PolicyLoader
+        from gateway.policy_loader import PolicyLoader
 
         from .conftest import make_binding
 
@@ -82,7 +83,7 @@ _DETECTOR = []
 def _detector():
     if not _DETECTOR:
         from gateway.detection import Detector
-        from gateway.policy import PolicyLoader
+        from gateway.policy_loader import PolicyLoader
 
         _DETECTOR.append(Detector(PolicyLoader().load("default")))
     return _DETECTOR[0]
@@ -124,10 +125,11 @@ def _model_detector():
         return _MODEL_DETECTOR[0]
     import dataclasses
 
-    from gateway.policy import ModelSettings, PolicyLoader
+    from gateway.policy import ModelSettings
+    from gateway.policy_loader import PolicyLoader
 
     policy = PolicyLoader().load("default")
-    _MODEL_DETECTOR.append(dataclasses.replace(policy, model=ModelSettings(True), _detector=None).detector)
+    _MODEL_DETECTOR.append(detector_for(dataclasses.replace(policy, model=ModelSettings(True), _detector=None)))
     return _MODEL_DETECTOR[0]
 
 

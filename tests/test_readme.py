@@ -6,7 +6,8 @@ import re
 from pathlib import Path
 
 from gateway.config import load_config
-from gateway.policy import PolicyLoader
+from gateway.detection import detector_for
+from gateway.policy_loader import PolicyLoader
 
 README = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
 BLOCKS = re.findall(r"```yaml\n(.*?)```", README, flags=re.S)
@@ -22,10 +23,10 @@ def test_readme_policy_example_is_valid(tmp_path):
     path = tmp_path / "peer-support.yaml"
     path.write_text(block_containing("name: peer-support"), encoding="utf-8")
     policy = PolicyLoader([tmp_path]).load(str(path))
-    assert policy.detector.detect("failing everything and want to die").rules == ("high.exams",)
+    assert detector_for(policy).detect("failing everything and want to die").rules == ("high.exams",)
     assert "high.active_thoughts" in {r.id for r in policy.tiers["high"].rules}  # inherited
-    assert policy.detector.detect("ok tonight i end my life").tier == "imminent"
-    assert policy.detector.detect("kys").abuse == ("abuse.told_to_die",)
+    assert detector_for(policy).detect("ok tonight i end my life").tier == "imminent"
+    assert detector_for(policy).detect("kys").abuse == ("abuse.told_to_die",)
 
 
 def test_readme_policy_example_copied_as_is_detects_at_least_what_the_default_does(tmp_path):
@@ -39,16 +40,16 @@ def test_readme_policy_example_copied_as_is_detects_at_least_what_the_default_do
     example = PolicyLoader([tmp_path]).load(str(path))
     default = PolicyLoader().load("default")
     assert not [c for c in compare(default, example) if c.weakens]
-    assert example.detector.phrase_count >= default.detector.phrase_count
+    assert detector_for(example).phrase_count >= detector_for(default).phrase_count
     for kind in ("negations", "idioms", "jokes", "reported"):
         assert set(getattr(default, kind)) <= set(getattr(example, kind))
     rank = {"none": 0, "concern": 1, "high": 2, "imminent": 3}
     lines = [row["text"] for f in sorted((Path(__file__).parent / "data").glob("*.csv"))
              for row in csv.DictReader(open(f, encoding="utf-8"))]
-    weaker = [i for i, (d, e) in enumerate(zip(default.detector.detect_many(lines), example.detector.detect_many(lines)))
+    weaker = [i for i, (d, e) in enumerate(zip(detector_for(default).detect_many(lines), detector_for(example).detect_many(lines)))
               if rank[e.tier] < rank[d.tier]]
     assert not weaker, f"lines the example detects lower than the default: {weaker}"
-    assert example.detector.detect("goodbye to my old car").tier == "none"
+    assert detector_for(example).detect("goodbye to my old car").tier == "none"
 
 
 def test_readme_config_example_is_valid(tmp_path):

@@ -12,9 +12,10 @@ import stat
 import pytest
 
 from adapters.base import ActionFailed
-from tests.memory_adapter import MemoryAdapter
+from gateway.detection import detector_for
 from gateway.eventlog import EventLog, EventLogError
 from gateway.runner import Runner
+from tests.memory_adapter import MemoryAdapter
 
 from .conftest import MODS, NET, ROOM, say
 
@@ -239,7 +240,7 @@ async def test_a_batch_screened_before_a_reload_uses_the_new_policy(engine, writ
     is judged again by the policy now in force."""
     import dataclasses
 
-    from gateway.policy import PolicyLoader
+    from gateway.policy_loader import PolicyLoader
 
     write("quiet.yaml", "extends: default\nname: quiet\nmode: observe\ntiers:\n  concern:\n    rules:\n"
                         "      extra:\n        phrases: [purple elephants]\n")
@@ -270,7 +271,7 @@ async def test_one_failing_event_in_a_batch_does_not_stop_the_rest(engine, adapt
 async def test_a_failing_batch_detection_falls_back_to_one_by_one(engine, adapter, clock, caplog):
     """The batch is only a shortcut: if it fails, every message is detected on its own."""
     runner = Runner(engine, {NET: adapter}, None, clock=clock)
-    detector = engine.rooms[(NET, ROOM)].policy.detector
+    detector = detector_for(engine.rooms[(NET, ROOM)].policy)
 
     def broken(texts):
         raise RuntimeError("never logged")

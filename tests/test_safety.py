@@ -7,6 +7,7 @@ import pytest
 
 from gateway import actions as A
 from gateway.config import load_config
+from gateway.detection import detector_for
 from gateway.quotes import own_words
 from gateway.yamlsrc import ConfigError, ConfigErrors
 
@@ -178,9 +179,9 @@ def test_bots_named_in_the_config_are_ignored(default_policy, directory):
 # -- finding 6: message ids are not kept once the case is done --------------------------------------
 
 async def test_a_finished_case_keeps_no_message_id(engine, tmp_path):
-    from tests.memory_adapter import MemoryAdapter
     from gateway.eventlog import EventLog
     from gateway.runner import Runner
+    from tests.memory_adapter import MemoryAdapter
 
     log = EventLog(tmp_path / "gateway.db")
     engine.ref_key = log.ref_digest
@@ -282,8 +283,8 @@ def test_forget_with_another_reader_reports_pending_then_erases_for_real(tmp_pat
 # -- finding 7: raids and floods have limits -----------------------------------------------------------
 
 def _rig(engine, clock):
-    from tests.memory_adapter import MemoryAdapter
     from gateway.runner import Runner
+    from tests.memory_adapter import MemoryAdapter
 
     adapter = MemoryAdapter(NET, members={ROOM: {f"@puppet{i}:test" for i in range(300)}})
     return adapter, Runner(engine, {NET: adapter}, None, clock=clock)
@@ -358,7 +359,7 @@ async def test_replies_and_refusals_are_rate_limited_per_person(engine, clock):
 
 
 def test_limits_are_set_in_policy_and_checked(write):
-    from gateway.policy import PolicyLoader
+    from gateway.policy_loader import PolicyLoader
 
     p = PolicyLoader([write("x.yaml", "").parent]).load(str(write("peer.yaml", GOOD + "limits:\n  cases_per_room: 50\n")))
     assert p.limits.cases_per_room == 50 and p.limits.window == 600
@@ -456,7 +457,7 @@ def test_the_alert_says_why_never_what(engine, default_policy, directory):
     text = "i hate my life so much, i cry every night and nothing helps"
     dm = only(with_model.handle(say(text, sender="@ana:test")), A.SendPrivate)
     alert = only(with_model.handle(outcome(dm)), A.AlertModerators)
-    threshold = f"concern from {policy.detector.model_concern:.2f}"
+    threshold = f"concern from {detector_for(policy).model_concern:.2f}"
     assert "model.risk (score " in alert.text and threshold in alert.text and "cry" not in alert.text
 
 

@@ -4,4 +4,14 @@ from .decision import MODEL_RULE, NO_RISK, Detection, tier_level
 from .detector import Detector
 from .rules import RulesSource
 
-__all__ = ["Detector", "Detection", "NO_RISK", "MODEL_RULE", "RulesSource", "tier_level"]
+__all__ = ["Detector", "Detection", "NO_RISK", "MODEL_RULE", "RulesSource", "detector_for", "tier_level"]
+
+
+def detector_for(policy) -> Detector:
+    """The policy's compiled detector, built once per loaded policy and kept on it (``_detector``); a
+    policy changed with ``dataclasses.replace(..., _detector=None)`` gets its own."""
+    detector = getattr(policy, "_detector", None)
+    if detector is None:
+        detector = Detector(policy)
+        object.__setattr__(policy, "_detector", detector)
+    return detector

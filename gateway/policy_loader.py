@@ -1,0 +1,493 @@
+"""Reading policies: finding a policy by name or path, layering it over the one it ``extends``, and
+validating everything with a ``file:line:col: key`` for each mistake.
+
+``extends: NAME`` layers a policy over another (normally the shipped ``default``): mappings merge key by
+key, lists extend the inherited ones (``{remove: [...]}`` and ``{replace: [...]}`` shrink them,
+explicitly), any other value replaces the inherited one, and a rule set to ``null`` is removed (see
+``merge``). Templates come from ``policies/templates/LANG.yaml`` with the policy's own ``templates:``
+on top. The whole chain is validated before anything is used; a file with any error is refused whole,
+so a reload never swaps a good policy for a bad one. Phrases are folded here (``gateway.detection.
+folding``) so that a phrase that folds to nothing is reported at its line.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+import re
+import string
+from pathlib import Path
+from typing import Any
+
+import re2
+
+from .crisis import INTERNATIONAL, ISO_REGIONS, region_hint
+from .detection.folding import normalise
+from .policy import (ALERT_PRIORITIES, REQUIRED_TEMPLATES, SHIPPED_DIR, TEMPLATE_FIELDS, TIERS, Context,
+                     Escalation, Guidelines, Limits, ModelSettings, Moderators, Policy, Rule,
+                     Tier, TierAction)
+from .validate import MISSING, Checker, did_you_mean
+from .yamlsrc import ConfigError, ConfigErrors, KeyPath, Located, Mark, load_located
+
+__all__ = ["PolicyLoader", "merge", "LIST_EDITS"]
+
+_RULE_ID = re.compile(r"^[a-z0-9_]{1,48}$")
+_MAX_REGEX = 1000
+_QUIET = re2.Options()
+_QUIET.log_errors = False  # RE2 would print its own copy of each error to stderr
+
+
+LIST_EDITS = ("add", "remove", "replace")
+
+
+def merge(base: Located, over: Located) -> Located:
+    """Layer ``over`` on ``base``: mappings merge key by key; a list *extends* the inherited list (new
+    items appended), so an extending policy cannot weaken its parent by accident; ``{replace: [...]}``
+    replaces an inherited list and ``{remove: [...]}`` drops items from it (``add`` may go with
+    ``remove``); other values replace. Positions follow the values. Raises ``ConfigErrors`` for a
+    ``remove`` of an item the parent does not have (a typo would otherwise change nothing, silently)."""
+    out = Located(over.file, None, {}, {})
+    errors: list[ConfigError] = []
+
+    def copy_marks(src: Located, prefix: KeyPath, to: KeyPath | None = None) -> None:
+        n = len(prefix)
+        to = prefix if to is None else to
+        for table, dest in ((src.marks, out.marks), (src.key_marks, out.key_marks)):
+            for p, m in table.items():
+                if p[:n] == prefix:
+                    dest[to + p[n:]] = m
+
+    def items_of(src: Located, value: list, path: KeyPath, into: list, at: KeyPath) -> None:
+        for i, item in enumerate(value):
+            if item not in into:  # (a repeated item would only be matched twice)
+                copy_marks(src, path + (i,), at + (len(into),))
+                into.append(item)
+
+    def edit_list(bv: list, ov: dict, path: KeyPath) -> list:
+        result: list = []
+        if "replace" in ov:
+            items_of(over, ov["replace"] or [], path + ("replace",), result, path)
+            return result
+        removed = ov.get("remove") or []
+        for j, item in enumerate(removed):
+            if item not in bv:
+                errors.append(over.error(path + ("remove", j), f"{item!r} is not in the inherited list"))
+        kept = [(i, item) for i, item in enumerate(bv) if item not in removed]
+        for i, item in kept:
+            copy_marks(base, path + (i,), path + (len(result),))
+            result.append(item)
+        items_of(over, ov.get("add") or [], path + ("add",), result, path)
+        return result
+
+    def is_edit(bv: Any, ov: Any) -> bool:
+        return (isinstance(bv, list) and isinstance(ov, dict) and bool(ov)
+                and set(ov) <= set(LIST_EDITS) and all(isinstance(v, list) or v is None for v in ov.values())
+                and not ("replace" in ov and len(ov) > 1))
+
+    def rec(bv: Any, ov: Any, path: KeyPath) -> Any:
+        if isinstance(bv, dict) and isinstance(ov, dict):
+            result = {}
+            for k, v in bv.items():
+                if k not in ov:
+                    result[k] = v
+                    copy_marks(base, path + (k,))
+            for k, v in ov.items():
+                if k in bv:
+                    result[k] = rec(bv[k], v, path + (k,))
+                    if path + (k,) in over.key_marks:
+                        out.key_marks[path + (k,)] = over.key_marks[path + (k,)]
+                else:
+                    result[k] = v
+                    copy_marks(over, path + (k,))
+            out.marks[path] = over.marks.get(path) or base.marks.get(path) or Mark(over.file, 1, 1)
+            return result
+        if isinstance(bv, list) and isinstance(ov, list):
+            result = []
+            for i, item in enumerate(bv):
+                copy_marks(base, path + (i,))
+                result.append(item)
+            items_of(over, ov, path, result, path)
+            out.marks[path] = over.marks.get(path) or base.marks.get(path) or Mark(over.file, 1, 1)
+            return result
+        if is_edit(bv, ov):
+            out.marks[path] = over.marks.get(path) or Mark(over.file, 1, 1)
+            return edit_list(bv, ov, path)
+        copy_marks(over, path)
+        return ov
+
+    out.value = rec(base.value, over.value, ())
+    if errors:
+        raise ConfigErrors(errors)
+    return out
+
+
+class PolicyLoader:
+    """Finds, merges, validates and compiles policies by name or path.
+
+    ``search_dirs`` are tried in order for a bare name, then the shipped ``policies/`` directory.
+    """
+
+    def __init__(self, search_dirs: list[Path] | None = None, *, shipped_dir: Path = SHIPPED_DIR):
+        self.shipped_dir = shipped_dir
+        self.search_dirs = [Path(d) for d in (search_dirs or [])] + [shipped_dir]
+
+    def resolve(self, name_or_path: str, relative_to: Path | None = None) -> Path | None:
+        looks_like_path = "/" in name_or_path or name_or_path.endswith((".yaml", ".yml"))
+        if looks_like_path:
+            p = Path(name_or_path)
+            if not p.is_absolute() and relative_to is not None:
+                p = relative_to / p
+            return p if p.is_file() else None
+        for d in self.search_dirs:
+            for suffix in (".yaml", ".yml"):
+                p = d / f"{name_or_path}{suffix}"
+                if p.is_file():
+                    return p
+        return None
+
+    def names(self) -> list[str]:
+        """Every policy name a config can use (for did-you-mean)."""
+        return sorted({f.stem for d in self.search_dirs if d.is_dir() for f in d.iterdir()
+                       if f.suffix in (".yaml", ".yml")})
+
+    def load(self, name_or_path: str) -> Policy:
+        path = self.resolve(name_or_path, Path.cwd())
+        if path is None:
+            raise ConfigErrors([ConfigError(Mark(name_or_path, 1, 1), (),
+                                            "no such policy (give a name from the policy directory or a path)"
+                                            + did_you_mean(name_or_path, self.names()))])
+        doc = self._load_chain(path, [])
+        policy = self._build(doc, path)
+        own = load_located(path).value
+        parent = self.resolve(own["extends"], path.parent) if isinstance(own, dict) and own.get("extends") else None
+        return dataclasses.replace(policy, extends=str(parent)) if parent else policy
+
+    def _load_chain(self, path: Path, seen: list[Path]) -> Located:
+        doc = load_located(path)
+        parent_name = doc.value.get("extends") if isinstance(doc.value, dict) else None
+        if parent_name is None:
+            return doc
+        if not isinstance(parent_name, str) or not parent_name.strip():
+            raise ConfigErrors([doc.error(("extends",), "expected a policy name or path")])
+        parent = self.resolve(parent_name, path.parent)
+        if parent is None:
+            raise ConfigErrors([doc.error(("extends",), f"no policy named {parent_name!r} to extend"
+                                                        f"{did_you_mean(parent_name, self.names())}")])
+        if parent.resolve() in seen + [path.resolve()]:
+            raise ConfigErrors([doc.error(("extends",), "policies extend each other in a cycle")])
+        base = self._load_chain(parent, seen + [path.resolve()])
+        merged = merge(base, doc)
+        merged.value.pop("extends", None)
+        return merged
+
+    def _templates(self, language: str) -> Located | None:
+        p = self.shipped_dir / "templates" / f"{language}.yaml"
+        return load_located(p) if p.is_file() else None
+
+    def _build(self, doc: Located, path: Path) -> Policy:
+        c = Checker(doc)
+        top = c.mapping((), doc.value, required=("name", "tiers", "moderators"), optional=(
+            "description", "language", "region", "mode", "command_prefix", "followup_after",
+            "guidelines", "templates", "exceptions", "escalation", "outreach_interval", "abuse", "limits", "model", "context", "third_party"))
+        if top is None:
+            c.raise_if_errors()
+        name = c.string(("name",), top["name"], max_len=80) if "name" in top else MISSING
+        language = c.string(("language",), top.get("language", "en"), max_len=16)
+        region = top.get("region", INTERNATIONAL)
+        if not isinstance(region, str) or (region != INTERNATIONAL and region not in ISO_REGIONS):
+            c.error(("region",), f"unknown region code {region!r} (ISO 3166-1 alpha-2 such as GB, or INTL)"
+                                 f"{region_hint(region)}")
+        mode = c.choice(("mode",), top.get("mode", "act"), ("act", "observe"))
+        prefix = c.string(("command_prefix",), top.get("command_prefix", "!"), max_len=3)
+        if isinstance(prefix, str) and any(ch.isspace() or ch.isalnum() for ch in prefix):
+            c.error(("command_prefix",), "must be 1-3 punctuation characters, such as !")
+        followup = c.duration(("followup_after",), top.get("followup_after", "24h"), allow_null=True)
+
+        guidelines = self._guidelines(c, top.get("guidelines", {}))
+        moderators = self._moderators(c, top.get("moderators"))
+        exc = c.mapping(("exceptions",), top.get("exceptions", {}),
+                        optional=("idioms", "negations", "negation_window", "reported", "reported_window",
+                                  "jokes")) or {}
+        jokes = self._phrases(c, ("exceptions", "jokes"), exc.get("jokes"))
+        reported = self._phrases(c, ("exceptions", "reported"), exc.get("reported"))
+        reported_window = c.integer(("exceptions", "reported_window"), exc.get("reported_window", 6), lo=0, hi=20)
+        abuse_rules, abuse_alert = self._abuse(c, top.get("abuse"))
+        third_rules, third_alert = self._abuse(c, top.get("third_party"), "third_party", "high")
+        idioms = self._phrases(c, ("exceptions", "idioms"), exc.get("idioms"))
+        negations = self._phrases(c, ("exceptions", "negations"), exc.get("negations"))
+        window = c.integer(("exceptions", "negation_window"), exc.get("negation_window", 2), lo=0, hi=10)
+        tiers = self._tiers(c, top.get("tiers"))
+        ep = ("escalation",)
+        esc = c.mapping(ep, top.get("escalation", {}), optional=("repeat_after", "widen_after",
+                                                              "min_priority")) or {}
+        escalation = Escalation(
+            c.duration(ep + ("repeat_after",), esc.get("repeat_after", "15m"), allow_null=True),
+            c.duration(ep + ("widen_after",), esc.get("widen_after", "30m"), allow_null=True),
+            c.choice(ep + ("min_priority",), esc.get("min_priority", "high"), ALERT_PRIORITIES[1:]))
+        outreach = c.duration(("outreach_interval",), top.get("outreach_interval", "24h"))
+        limits = self._limits(c, top.get("limits", {}))
+        model = self._model(c, top.get("model", {}))
+        context = self._context(c, top.get("context", {}), tiers)
+        templates = self._template_table(c, doc, language, top.get("templates", {}), tiers)
+
+        c.raise_if_errors()
+        return Policy(
+            name=name, file=str(path), language=language, region=region, mode=mode,
+            command_prefix=prefix, followup_after=followup, guidelines=guidelines,
+            moderators=moderators, tiers=tiers, idioms=idioms, negations=negations,
+            negation_window=window, templates=templates, escalation=escalation,
+            outreach_interval=outreach, reported=reported, reported_window=reported_window,
+            jokes=jokes, abuse=abuse_rules, abuse_alert=abuse_alert, third_party=third_rules,
+            third_party_alert=third_alert, limits=limits, model=model,
+            context=context)
+
+    # -- sections -------------------------------------------------------------------------------
+
+    def _context(self, c: Checker, raw: Any, tiers: dict) -> Context:
+        p, d = ("context",), Context()
+        m = c.mapping(p, raw, optional=("window", "max_people", "farewell_rules")) or {}
+        window = c.duration(p + ("window",), m.get("window", d.window), allow_null=True)
+        people = c.integer(p + ("max_people",), m.get("max_people", d.max_people), lo=1, hi=10_000_000)
+        rules = c.string_list(p + ("farewell_rules",), m.get("farewell_rules", list(d.farewell_rules)))
+        known = {r.id for t in tiers.values() for r in t.rules}
+        for i, rule in enumerate(rules):
+            if known and rule not in known:
+                hint = difflib.get_close_matches(rule, sorted(known), n=1)
+                c.error(p + ("farewell_rules", i), f"no rule {rule!r} in this policy"
+                        + (f" (did you mean {hint[0]!r}?)" if hint else ""))
+        return Context(window, people, tuple(rules))
+
+    def _model(self, c: Checker, raw: Any) -> ModelSettings:
+        p = ("model",)
+        m = c.mapping(p, raw, optional=("enabled", "concern", "high")) or {}
+        enabled = c.boolean(p + ("enabled",), m.get("enabled", False))
+        thresholds = {}
+        for key in ("concern", "high"):
+            value = m.get(key)
+            if value is not None and (isinstance(value, bool) or not isinstance(value, (int, float))
+                                      or not 0 < value < 1):
+                c.error(p + (key,), f"expected a score between 0 and 1 (exclusive), or null, got {value!r}")
+                value = None
+            thresholds[key] = float(value) if value is not None else None
+        if thresholds["concern"] is not None and thresholds["high"] is not None \
+                and thresholds["high"] < thresholds["concern"]:
+            c.error(p + ("high",), "must not be below model.concern")
+        return ModelSettings(enabled is True, thresholds["concern"], thresholds["high"])
+
+    def _limits(self, c: Checker, raw: Any) -> Limits:
+        p = ("limits",)
+        d = Limits()
+        m = c.mapping(p, raw, optional=("window", "cases_per_room", "private_messages_per_room",
+                                        "mention_all_every", "replies_per_person")) or {}
+        return Limits(
+            window=c.duration(p + ("window",), m.get("window", d.window)),
+            cases_per_room=c.integer(p + ("cases_per_room",), m.get("cases_per_room", d.cases_per_room),
+                                     lo=1, hi=100_000),
+            private_messages_per_room=c.integer(p + ("private_messages_per_room",), m.get(
+                "private_messages_per_room", d.private_messages_per_room), lo=0, hi=100_000),
+            mention_all_every=c.duration(p + ("mention_all_every",), m.get("mention_all_every",
+                                                                           d.mention_all_every)),
+            replies_per_person=c.integer(p + ("replies_per_person",), m.get("replies_per_person",
+                                                                            d.replies_per_person),
+                                         lo=1, hi=100_000))
+
+    def _guidelines(self, c: Checker, raw: Any) -> Guidelines | None:
+        p = ("guidelines",)
+        g = c.mapping(p, raw, optional=("text", "pin", "repost_every", "topic", "greet_on_join",
+                                        "greet_grace"))
+        if g is None:
+            return None
+        text = c.string(p + ("text",), g["text"], max_len=4000) if g.get("text") is not None else None
+        topic = c.string(p + ("topic",), g["topic"], max_len=300) if g.get("topic") is not None else None
+        pin = c.boolean(p + ("pin",), g.get("pin", True))
+        greet = c.boolean(p + ("greet_on_join",), g.get("greet_on_join", False))
+        if text is None and (pin is True or g.get("repost_every")):
+            if "pin" in g or "repost_every" in g:
+                c.error(p, "pinning or re-posting guidelines needs 'text'")
+            pin = False
+        return Guidelines(
+            text=text, pin=pin, topic=topic, greet_on_join=greet,
+            repost_every=c.duration(p + ("repost_every",), g.get("repost_every"), allow_null=True),
+            greet_grace=c.duration(p + ("greet_grace",), g.get("greet_grace", "30m")))
+
+    def _moderators(self, c: Checker, raw: Any) -> Moderators | None:
+        p = ("moderators",)
+        m = c.mapping(p, raw, optional=("room", "network", "power_level", "accounts", "guidance"))
+        if m is None:
+            return None
+        room = c.string(p + ("room",), m["room"], max_len=255) if m.get("room") is not None else None
+        network = c.string(p + ("network",), m["network"], max_len=64) if m.get("network") else None
+        return Moderators(
+            room=room, network=network,
+            power_level=c.integer(p + ("power_level",), m.get("power_level", 50), lo=0, hi=1_000_000),
+            accounts=tuple(c.string_list(p + ("accounts",), m.get("accounts"))),
+            guidance=c.string(p + ("guidance",), m.get("guidance", "Do not counsel. If you believe "
+                              "someone is in immediate danger, contact local emergency services."),
+                              max_len=1000))
+
+    def _phrases(self, c: Checker, path: KeyPath, raw: Any) -> tuple[str, ...]:
+        out = []
+        for i, phrase in enumerate(c.string_list(path, raw)):
+            norm = normalise(phrase)
+            if not norm:
+                c.error(path + (i,), "phrase is empty after normalisation")
+            else:
+                out.append(norm)
+        return tuple(dict.fromkeys(out))
+
+    def _tiers(self, c: Checker, raw: Any) -> dict[str, Tier]:
+        p = ("tiers",)
+        t = c.mapping(p, raw, optional=TIERS)
+        tiers: dict[str, Tier] = {}
+        if t is None:
+            return tiers
+        if not t:
+            c.error(p, "a policy needs at least one tier")
+        for name in TIERS:
+            if name not in t:
+                continue
+            tp = p + (name,)
+            tier = c.mapping(tp, t[name], required=("rules", "action"), optional=("exceptions",))
+            if tier is None:
+                continue
+            rules = self._rules(c, tp + ("rules",), tier.get("rules"), name)
+            exc = c.mapping(tp + ("exceptions",), tier.get("exceptions", {}),
+                            optional=("idioms", "negations")) or {}
+            action = self._action(c, tp + ("action",), tier.get("action"))
+            if action is not None:
+                tiers[name] = Tier(
+                    name, rules,
+                    idioms=self._phrases(c, tp + ("exceptions", "idioms"), exc.get("idioms")),
+                    negations=self._phrases(c, tp + ("exceptions", "negations"), exc.get("negations")),
+                    action=action)
+        return tiers
+
+    def _abuse(self, c: Checker, raw: Any, group: str = "abuse",
+               default: str = "normal") -> tuple[tuple[Rule, ...], str]:
+        """``abuse`` or ``third_party``: ``{rules: {id: {phrases, regexes}}, alert: PRIORITY}``: words about
+        someone else (aimed at them, or telling that they are at risk)."""
+        if raw is None:
+            return (), default
+        p = (group,)
+        a = c.mapping(p, raw, required=("rules",), optional=("alert",)) or {}
+        rules = self._rules(c, p + ("rules",), a.get("rules"), group)
+        alert = c.choice(p + ("alert",), a.get("alert", default), ALERT_PRIORITIES[1:])
+        return rules, alert if alert is not MISSING else default
+
+    def _rules(self, c: Checker, path: KeyPath, raw: Any, group: str) -> tuple[Rule, ...]:
+        """``{id: {phrases, regexes}}``; a rule set to null is removed (by an extending policy)."""
+        rules = []
+        for rid, rule_raw in (c.mapping(path, raw, any_keys=True) or {}).items():
+            rp = path + (rid,)
+            if rule_raw is None:
+                continue
+            if not isinstance(rid, str) or not _RULE_ID.match(rid):
+                c.error(rp, "rule ids are 1-48 characters of a-z, 0-9 and _", key=True)
+                continue
+            r = c.mapping(rp, rule_raw, optional=("phrases", "regexes", "message"))
+            if r is None:
+                continue
+            message = c.string(rp + ("message",), r["message"], max_len=64) if r.get("message") else None
+            errors_before = len(c.errors)
+            phrases = self._phrases(c, rp + ("phrases",), r.get("phrases"))
+            regexes = tuple(self._regexes(c, rp + ("regexes",), r.get("regexes")))
+            if not phrases and not regexes and len(c.errors) == errors_before:  # (else: already said why)
+                c.error(rp, "a rule needs at least one phrase or regex")
+            rules.append(Rule(f"{group}.{rid}", group, phrases, regexes,
+                              message if isinstance(message, str) else None))
+        return tuple(rules)
+
+    def _regexes(self, c: Checker, path: KeyPath, raw: Any):
+        for i, pattern in enumerate(c.string_list(path, raw)):
+            if len(pattern) > _MAX_REGEX:
+                c.error(path + (i,), f"regex longer than {_MAX_REGEX} characters")
+                continue
+            try:
+                compiled = re2.compile(pattern, _QUIET)
+            except re2.error as exc:
+                reason = exc.args[0].decode(errors="replace") if exc.args and isinstance(exc.args[0], bytes) \
+                    else str(exc)
+                c.error(path + (i,), f"bad regex: {reason} (RE2 syntax, linear time: no backreferences or "
+                                     f"lookaround)")
+                continue
+            if compiled.search("") is not None:
+                c.error(path + (i,), "regex matches an empty message, so it would fire on everything")
+                continue
+            yield pattern
+
+    def _action(self, c: Checker, p: KeyPath, raw: Any) -> TierAction | None:
+        a = c.mapping(p, raw, required=("remove",),
+                      optional=("message", "alert", "cooldown", "if_message_fails", "redact", "ban_for"))
+        if a is None:
+            return None
+        message = a.get("message")
+        if message is not None:
+            message = c.string(p + ("message",), message, max_len=64)
+        values = dict(
+            message=message,
+            remove=c.boolean(p + ("remove",), a.get("remove")),
+            alert=c.choice(p + ("alert",), a.get("alert", "normal"), ALERT_PRIORITIES),
+            cooldown=c.duration(p + ("cooldown",), a.get("cooldown", "1h")),
+            if_message_fails=c.choice(p + ("if_message_fails",), a.get("if_message_fails", "keep"),
+                                      ("keep", "remove")),
+            redact=c.boolean(p + ("redact",), a.get("redact", False)),
+            ban_for=c.duration(p + ("ban_for",), a.get("ban_for"), allow_null=True),
+        )
+        if MISSING in values.values():
+            return None
+        if values["remove"] and message is None:
+            c.error(p + ("message",), "a tier that removes must send a private message first")
+        return TierAction(**values)
+
+    def _template_table(self, c: Checker, doc: Located, language: Any, own: Any,
+                        tiers: dict[str, Tier]) -> dict[str, str]:
+        table: dict[str, str] = {}
+        located: dict[str, tuple[Located, KeyPath]] = {}
+        if isinstance(language, str):
+            shipped = self._templates(language)
+            if shipped is None:
+                c.error(("language",), f"no templates for language {language!r} in "
+                                       f"{self.shipped_dir / 'templates'}")
+            else:
+                sc = Checker(shipped)
+                body = sc.mapping((), shipped.value, required=("templates",), optional=("language",))
+                entries = sc.mapping(("templates",), (body or {}).get("templates"), any_keys=True) or {}
+                c.errors.extend(sc.errors)
+                for k, v in entries.items():
+                    table[k], located[k] = v, (shipped, ("templates", k))
+        shipped_names = set(table)
+        referenced = {t.action.message for t in tiers.values()} | {r.message for t in tiers.values() for r in t.rules}
+        for k, v in (c.mapping(("templates",), own, any_keys=True) or {}).items():
+            table[k], located[k] = v, (doc, ("templates", k))
+            if shipped_names and k not in shipped_names and k not in referenced:
+                # a misspelt override would otherwise be a new template nobody uses, silently
+                c.error(("templates", k), f"no template named {k!r} to override, and no tier or rule uses it"
+                                          f"{did_you_mean(k, shipped_names)}", key=True)
+        for k, v in table.items():
+            src, path = located[k]
+            checker = c if src is doc else Checker(src)
+            if checker.string(path, v, max_len=4000) is MISSING:
+                c.errors.extend(checker.errors if checker is not c else [])
+                continue
+            try:
+                used = {f for _, f, _, _ in string.Formatter().parse(v) if f is not None}
+            except ValueError as exc:
+                c.errors.append(src.error(path, f"bad template: {exc} (write {{{{ and }}}} for braces)"))
+                continue
+            unknown = sorted(u for u in used if u not in TEMPLATE_FIELDS)
+            if unknown:
+                c.errors.append(src.error(path, f"unknown placeholder {{{unknown[0]}}}; known: "
+                                                f"{', '.join(sorted(TEMPLATE_FIELDS))}"))
+        for name in REQUIRED_TEMPLATES:
+            if name not in table:
+                c.error(("templates",), f"missing template '{name}'")
+        for tier in tiers.values():
+            m = tier.action.message
+            if m is not None and m not in table:
+                c.error(("tiers", tier.name, "action", "message"),
+                        f"no template named {m!r}{did_you_mean(m, table)}")
+            for rule in tier.rules:
+                if rule.message is not None and rule.message not in table:
+                    c.error(("tiers", tier.name, "rules", rule.id.split(".", 1)[1], "message"),
+                            f"no template named {rule.message!r}{did_you_mean(rule.message, table)}")
+        return table
