@@ -151,7 +151,6 @@ class Engine(CaseWork, RaidLimits, RoomGuidelines):
         if isinstance(event, RoomUnavailable):
             return self._on_room_unavailable(event)
         if isinstance(event, ReloadResult):
-
             return after_reload(self, event)
         raise TypeError(f"unknown event type {type(event).__name__}")
 

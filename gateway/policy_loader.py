@@ -156,17 +156,16 @@ class PolicyLoader:
             raise ConfigErrors([ConfigError(Mark(name_or_path, 1, 1), (),
                                             "no such policy (give a name from the policy directory or a path)"
                                             + did_you_mean(name_or_path, self.names()))])
-        doc = self._load_chain(path, [])
+        doc, parent = self._load_chain(path, [])
         policy = self._build(doc, path)
-        own = load_located(path).value
-        parent = self.resolve(own["extends"], path.parent) if isinstance(own, dict) and own.get("extends") else None
         return dataclasses.replace(policy, extends=str(parent)) if parent else policy
 
-    def _load_chain(self, path: Path, seen: list[Path]) -> Located:
+    def _load_chain(self, path: Path, seen: list[Path]) -> tuple[Located, Path | None]:
+        """The policy at ``path`` merged over everything it extends, and the file it extends directly."""
         doc = load_located(path)
         parent_name = doc.value.get("extends") if isinstance(doc.value, dict) else None
         if parent_name is None:
-            return doc
+            return doc, None
         if not isinstance(parent_name, str) or not parent_name.strip():
             raise ConfigErrors([doc.error(("extends",), "expected a policy name or path")])
         parent = self.resolve(parent_name, path.parent)
@@ -175,10 +174,10 @@ class PolicyLoader:
                                                         f"{did_you_mean(parent_name, self.names())}")])
         if parent.resolve() in seen + [path.resolve()]:
             raise ConfigErrors([doc.error(("extends",), "policies extend each other in a cycle")])
-        base = self._load_chain(parent, seen + [path.resolve()])
+        base, _ = self._load_chain(parent, seen + [path.resolve()])
         merged = merge(base, doc)
         merged.value.pop("extends", None)
-        return merged
+        return merged, parent
 
     def _templates(self, language: str) -> Located | None:
         p = self.shipped_dir / "templates" / f"{language}.yaml"
