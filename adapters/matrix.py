@@ -14,6 +14,11 @@ Decisions stay in the core; this module only knows Matrix:
   ``has_permission`` is not used: it is broken, nio #324). From room version 12 on, room creators
   outrank every power level and are not listed in ``users``; nio does not know this, so creators are
   read from ``m.room.create`` here.
+- End-to-end encryption (``adapters/matrix_crypto.py``): with ``encryption`` on (the default), messages
+  in encrypted rooms are decrypted before they reach the core, and everything the bot sends to an
+  encrypted room (private messages, alerts, guidelines) is encrypted. Direct rooms it creates are
+  encrypted from their first state event. A message it cannot decrypt yet becomes ``Undecryptable``
+  for the core (counted, reported) and is handed on if its key arrives.
 - Rate limits: ``M_LIMIT_EXCEEDED`` is retried at most ``max_limit_exceeded`` times (nio's default is
   forever), waiting as long as the ``Retry-After`` header says (nio reads only the deprecated
   ``retry_after_ms`` body field), capped at ``MAX_RETRY_AFTER_S``; sync errors back off exponentially.
@@ -28,6 +33,7 @@ import logging
 import os
 import time
 import urllib.parse
+from pathlib import Path
 from typing import Any
 
 import aiohttp
@@ -36,7 +42,10 @@ from nio import (
     AsyncClientConfig,
     ErrorResponse,
     JoinError,
+    LocalProtocolError,
     LoginError,
+    MegolmEvent,
+    OlmTrustError,
     RoomCreateError,
     RoomGetEventError,
     RoomGetStateEventError,
@@ -53,6 +62,7 @@ from gateway.events import (
     Message,
     PrivateMessage,
     RoomReady,
+    Undecryptable,
     guidelines_digest,
 )
 from gateway.failpoints import failpoint
@@ -66,8 +76,9 @@ from .base import (
     NetworkSettings,
     ResendKey,
 )
+from .matrix_crypto import Crypto, CryptoSettings, Session
 
-__all__ = ["MatrixAdapter", "create", "message_text"]
+__all__ = ["MatrixAdapter", "create", "crypto_settings", "message_text"]
 
 log = logging.getLogger("gateway.matrix")
 
@@ -212,7 +223,7 @@ class MatrixAdapter(Adapter):
     def __init__(self, network: str, homeserver: str, user_id: str, *, store: AdapterStore,
                  rooms: list[str], password: str | None = None, access_token: str | None = None,
                  device_id: str | None = None, clock=time.time, max_limit_exceeded: int = 5,
-                 sync_timeout_ms: int = 30_000):
+                 sync_timeout_ms: int = 30_000, crypto: CryptoSettings | None = None):
         if not (password or access_token):
             raise ValueError(f"network {network}: a password or an access token is needed")
         self.network = network
@@ -223,10 +234,18 @@ class MatrixAdapter(Adapter):
         self.secret_hint = "the password or access token"  # where the secret comes from, for a refusal
         self.clock = clock
         self.sync_timeout_ms = sync_timeout_ms
+        self.crypto = Crypto(crypto, network) if crypto is not None else None
+        e2e = {}
+        if crypto is not None:
+            from nio.store import SqliteStore
+
+            e2e = {"store": SqliteStore, "pickle_key": crypto.pickle_key}
         config = AsyncClientConfig(max_limit_exceeded=max_limit_exceeded, max_timeouts=2,
-                                   request_timeout=30, store_sync_tokens=False)
+                                   request_timeout=30, store_sync_tokens=False,
+                                   encryption_enabled=crypto is not None, **e2e)
+        self.configured_device = device_id
         self.client = _Client(homeserver, user_id, device_id=device_id or store.get(self._key("device")),
-                                  config=config)
+                              config=config, store_path=str(crypto.store) if crypto is not None else "")
         self.room_ids: dict[str, str] = {}  # configured name (id or alias) -> room id
         self.names: dict[str, str] = {}  # room id -> configured name
         self.creators: dict[str, frozenset[str]] = {}  # room id -> creators with unlimited power
@@ -243,6 +262,9 @@ class MatrixAdapter(Adapter):
     # -- start-up -------------------------------------------------------------------------------
 
     async def login(self) -> None:
+        if self.crypto is not None:
+            await self._login_with_device()
+            return
         c = self.client
         if self.access_token:
             c.access_token = self.access_token
@@ -263,6 +285,68 @@ class MatrixAdapter(Adapter):
                 raise _TryAgain(f"the homeserver answered {resp.status_code}")
         if c.device_id:
             self._remember("device", c.device_id)
+
+    async def _whoami(self, token: str) -> Any:
+        self.client.access_token = token
+        return await self.client.whoami()
+
+    def _refused(self, what: str, code: str) -> CredentialsRefused:
+        if what == "token":
+            return CredentialsRefused(f"network {self.network}: the homeserver refused the access token "
+                                      f"({code}): check {self.secret_hint}")
+        return CredentialsRefused(f"network {self.network}: the homeserver refused the login ({code}): check "
+                                  f"user_id ({self.user_id}) and {self.secret_hint}")
+
+    async def _login_with_device(self) -> None:
+        """Log in as the bot's one device, whose keys the crypto store holds: the configured access token
+        (its device), else the device saved by the last run (its token, or the password again for the
+        same device id), else the password once more as a new device, saved for next time."""
+        c, crypto = self.client, self.crypto
+        assert crypto is not None
+        if self.access_token:
+            who = await self._whoami(self.access_token)
+            if isinstance(who, WhoamiError):
+                if who.status_code in _REFUSED:
+                    raise self._refused("token", who.status_code)
+                raise _TryAgain(f"the homeserver answered {who.status_code}")
+            if not who.device_id:
+                raise CredentialsRefused(f"network {self.network}: the access token has no device, so it "
+                                         f"cannot hold encryption keys: create a token by logging in")
+            session = Session(who.user_id, who.device_id, self.access_token)
+        else:
+            session = crypto.saved_session(self.user_id)
+            if session is not None:
+                who = await self._whoami(session.access_token)
+                if isinstance(who, WhoamiError):
+                    if who.status_code not in _REFUSED:
+                        raise _TryAgain(f"the homeserver answered {who.status_code}")
+                    session = await self._password_login(session.device_id)  # token revoked: same device
+            else:
+                wanted = self.configured_device
+                session = await self._password_login(wanted if wanted and crypto.has_store(self.user_id, wanted)
+                                                     else None)
+            crypto.save_session(session)
+        try:
+            c.restore_login(session.user_id, session.device_id, session.access_token)
+        except Exception as exc:  # vodozemac: the store cannot be unpickled with this key
+            raise CredentialsRefused(f"network {self.network}: the crypto store in {crypto.directory} cannot "
+                                     f"be opened ({type(exc).__name__}): is the pickle key the one it was "
+                                     f"created with?") from None
+        crypto.secure()
+        self._remember("device", session.device_id)
+        log.info("%s: signed in as device %s (encryption on, store %s)", self.network, session.device_id,
+                 crypto.directory)
+        await crypto.housekeeping(c)
+
+    async def _password_login(self, device_id: str | None) -> Session:
+        c = self.client
+        c.device_id = device_id
+        resp = await c.login(password=self.password, device_name="safeguarding-gateway")
+        if isinstance(resp, LoginError):
+            if resp.status_code in _REFUSED:
+                raise self._refused("password", resp.status_code)
+            raise _TryAgain(f"the homeserver answered {resp.status_code}")
+        return Session(resp.user_id, resp.device_id, resp.access_token)
 
     async def start_up(self) -> None:
         """Log in, join the rooms and read the direct-chat list, retrying with backoff while the homeserver
@@ -385,6 +469,7 @@ class MatrixAdapter(Adapter):
             digest, ref = await self.pinned_guidelines(room_id)
             await runner.handle(RoomReady(self.network, self.clock(), room=name, pinned_digest=digest,
                                           pinned_ref=ref))
+        await self._after_sync()
         if since is not None:
             await self._handle(first, runner)  # what arrived while the gateway was away
         self._remember("sync", first.next_batch)
@@ -399,6 +484,7 @@ class MatrixAdapter(Adapter):
                 backoff = min(backoff * 2, 60.0)
                 continue
             backoff = 1.0
+            await self._after_sync()
             await self._handle(resp, runner)
             self._remember("sync", resp.next_batch)
 
@@ -411,9 +497,21 @@ class MatrixAdapter(Adapter):
             log.warning("%s: homeserver unreachable (%s)", self.network, type(exc).__name__)
             return None
 
+    async def _after_sync(self) -> None:
+        """Key housekeeping; a failure here is logged and retried after the next sync."""
+        if self.crypto is None:
+            return
+        try:
+            await self.crypto.housekeeping(self.client)
+        except (aiohttp.ClientError, asyncio.TimeoutError, OSError, LocalProtocolError) as exc:
+            log.warning("%s: key exchange failed (%s); retrying after the next sync", self.network,
+                        type(exc).__name__)
+
     async def stop(self) -> None:
         self._stopping = True
         await self.client.close()
+        if self.client.store is not None:
+            self.client.store.database.close()
 
     def _is_direct_room(self, room_id: str) -> bool:
         return any(room_id in rooms for rooms in self.direct.values())
@@ -428,15 +526,20 @@ class MatrixAdapter(Adapter):
                 await runner.handle(RoomReady(self.network, self.clock(), room=name, pinned_digest=digest,
                                               pinned_ref=ref))
         events = []
-        for room_id, info in resp.rooms.join.items():
+        arrived = [(room_id, ev) for room_id, info in resp.rooms.join.items() for ev in info.timeline.events]
+        if self.crypto is not None:
+            arrived = self.crypto.decrypted_now(self.client) + arrived  # keys came for earlier messages
+        for room_id, ev in arrived:
             name = self.names.get(room_id)
             direct = name is None and self._is_direct_room(room_id)
             if name is None and not direct:
                 continue
-            for ev in info.timeline.events:
-                event = self._translate(room_id, name, ev)
-                if event is not None:
-                    events.append(event)
+            event = self._translate(room_id, name, ev)
+            if event is not None:
+                events.append(event)
+            if isinstance(event, Undecryptable) and self.crypto is not None:
+                self.crypto.wait_for_key(room_id, ev)
+                await self.crypto.request_key(self.client, ev)
         if events:
             await runner.handle_many(events)  # one sync response: detection in one batch
 
@@ -447,6 +550,11 @@ class MatrixAdapter(Adapter):
             return None  # never react to our own events
         etype, content = src.get("type"), src.get("content") or {}
         now = self.clock()
+        if isinstance(ev, MegolmEvent) or etype == "m.room.encrypted":
+            # Ciphertext the bot cannot read (no key yet, or encryption switched off in the config): the
+            # bot is blind to it, which must be counted and reported, never skipped in silence.
+            log.info("%s: encrypted message in %s not readable yet", self.network, name or "a direct room")
+            return Undecryptable(self.network, now, room=name)
         if etype == "m.room.message":
             if not isinstance(content, dict):
                 return None
@@ -483,11 +591,29 @@ class MatrixAdapter(Adapter):
     def _room(self, name: str) -> str:
         return self.room_ids.get(name, name)
 
-    async def _send(self, room_id: str, content: dict, key: ResendKey | None = None) -> str:
+    async def _send(self, room_id: str, content: dict, key: ResendKey | None = None,
+                    recipient: str | None = None) -> str:
         """Send; with ``key``, a deterministic transaction id, so a resend after a crash is de-duplicated
-        by the server instead of delivered twice."""
-        resp = await self.client.room_send(room_id, "m.room.message", content, ignore_unverified_devices=True,
-                                           tx_id=f"gateway.{key}" if key else None)
+        by the server instead of delivered twice (the device, and with it the transaction ids, survives
+        restarts). In an encrypted room the content is encrypted for the members' devices that the trust
+        mode allows; ``recipient`` must have one, or the message would reach nobody."""
+        if self.crypto is not None:
+            try:
+                if not await self.crypto.known_room(self.client, room_id):
+                    raise ActionFailed("room_state_unknown", definitive=False)
+                await self.crypto.prepare_send(self.client, room_id)
+            except (aiohttp.ClientError, asyncio.TimeoutError, OSError) as exc:
+                raise ActionFailed(type(exc).__name__, definitive=False) from None
+            if recipient is not None and not self.crypto.has_recipient(self.client, room_id, recipient):
+                raise ActionFailed("no_verified_device" if self.crypto.settings.trust == "verified-only"
+                                   else "no_device")
+        try:
+            resp = await self.client.room_send(room_id, "m.room.message", content,
+                                               ignore_unverified_devices=self.crypto is None
+                                               or self.crypto.settings.trust == "all-devices",
+                                               tx_id=f"gateway.{key}" if key else None)
+        except (LocalProtocolError, OlmTrustError) as exc:
+            raise ActionFailed(f"crypto_{type(exc).__name__}", definitive=True) from None
         if isinstance(resp, ErrorResponse):
             raise _fail(resp)
         return resp.event_id
@@ -519,15 +645,21 @@ class MatrixAdapter(Adapter):
                     return room_id  # created this run, not synced yet
                 continue  # not joined any more
             if user in room.users or user in room.invited_users:
+                await self._encrypt_direct_room(room, user)
                 return room_id
             invited = await self.client.room_invite(room_id, user)
             if not isinstance(invited, ErrorResponse):
                 return room_id
-        created = await self.client.room_create(is_direct=True, invite=[user],
+        encrypted = self.crypto is not None and await self.crypto.can_decrypt(self.client, user)
+        encryption = ([{"type": "m.room.encryption", "state_key": "",
+                        "content": {"algorithm": "m.megolm.v1.aes-sha2"}}] if encrypted else [])
+        created = await self.client.room_create(is_direct=True, invite=[user], initial_state=encryption,
                                                 preset=RoomPreset.trusted_private_chat)
         if isinstance(created, RoomCreateError):
             raise _fail(created)
         self._created.add(created.room_id)
+        if encrypted:
+            self.crypto.known_direct_room(self.client, created.room_id, user)
         self.direct.setdefault(user, []).append(created.room_id)
         # Recorded on the server before the message is sent: a restart after the send must find this
         # room again, because transaction ids de-duplicate a resend only within the same room (one in
@@ -535,10 +667,24 @@ class MatrixAdapter(Adapter):
         await self._save_direct()
         return created.room_id
 
+    async def _encrypt_direct_room(self, room: Any, user: str) -> None:
+        """A direct room from before encryption was switched on gets it now, if the person's app can
+        decrypt (state events cannot be taken back, so only the bot's own direct rooms)."""
+        if self.crypto is None or room.encrypted or not await self.crypto.can_decrypt(self.client, user):
+            return
+        resp = await self.client.room_put_state(room.room_id, "m.room.encryption",
+                                                {"algorithm": "m.megolm.v1.aes-sha2"})
+        if isinstance(resp, ErrorResponse):
+            log.warning("%s: could not turn on encryption in a direct room (%s)", self.network, resp.status_code)
+            return
+        room.encrypted = True
+        self.client.encrypted_rooms.add(room.room_id)
+        self.client.olm.update_tracked_users(room)
+
     async def send_private(self, user, text, key=None):
         room_id = await self._direct_room(user)
         failpoint("matrix_direct_room_ready")
-        event_id = await self._send(room_id, {"msgtype": "m.text", "body": text}, key)
+        event_id = await self._send(room_id, {"msgtype": "m.text", "body": text}, key, recipient=user)
         failpoint("matrix_private_message_sent")
         return event_id
 
@@ -589,7 +735,40 @@ def create(net: NetworkSettings, *, store: AdapterStore, rooms: list[str], **opt
         raise RuntimeError(f"network {net.name}: set {' or '.join(names) or 'password_env'} in the environment")
     adapter = MatrixAdapter(net.name, s["homeserver"], s["user_id"], store=store, rooms=rooms,
                             password=password, access_token=token, device_id=s.get("device_id"),
-                            clock=options.get("clock", time.time))
+                            clock=options.get("clock", time.time), crypto=crypto_settings(net))
     adapter.secret_hint = (f"the access token in ${s['access_token_env']}" if token
                            else f"the password in ${s['password_env']}")
     return adapter
+
+
+def crypto_settings(net: NetworkSettings) -> CryptoSettings | None:
+    """The crypto store and its pickle key, as the config sets them (gateway/config.py checked them):
+    the key from the environment variable named by ``pickle_key_env``, else from the key file beside
+    the store (created at first start, 0600)."""
+    e = net.settings.get("encryption")
+    if not e or not e.get("enabled"):
+        return None
+    if e.get("pickle_key_env"):
+        key = os.environ.get(e["pickle_key_env"])
+        if not key:
+            raise RuntimeError(f"network {net.name}: set {e['pickle_key_env']} in the environment (the crypto "
+                               f"store's pickle key)")
+    else:
+        key = pickle_key_from_file(Path(e["pickle_key_file"]))
+    return CryptoSettings(Path(e["store"]), key, e.get("trust", "all-devices"))
+
+
+def pickle_key_from_file(path: Path) -> str:
+    """The pickle key kept in ``path``; a new random one is written there (0600) the first time."""
+    try:
+        return path.read_text().strip()
+    except FileNotFoundError:
+        pass
+    import secrets
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(32)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as f:
+        f.write(key + "\n")
+    return key

@@ -23,7 +23,8 @@ from .yamlsrc import ConfigError, ConfigErrors, load_located
 __all__ = ["Config", "NetworkConfig", "load_config", "build_engine", "reload_rooms"]
 
 NETWORK_KEYS = {
-    "matrix": ("homeserver", "user_id", "device_id", "password_env", "access_token_env", "ignore_bots"),
+    "matrix": ("homeserver", "user_id", "device_id", "password_env", "access_token_env", "ignore_bots",
+               "encryption"),
     "irc": ("host", "port", "tls", "nick", "username", "realname", "sasl_account", "sasl_password_env",
             "nickserv_password_env", "flood_burst", "flood_rate", "tls_ca_file", "op_wait", "ignore_bots",
             "services"),
@@ -42,8 +43,44 @@ ROOM_SHAPE = {
     "matrix": (_MATRIX_ROOM, "a Matrix room id (!abc or !abc:example.org) or alias (#name:example.org)"),
     "irc": (_IRC_CHANNEL, "an IRC channel (#name or &name, no spaces or commas)"),
 }
+ENCRYPTION_KEYS = ("enabled", "store", "pickle_key_env", "trust")
+TRUST_MODES = ("all-devices", "verified-only")  # adapters/matrix_crypto.py acts on them
+
+
+def _encryption(c: Checker, p: tuple, raw: Any, base: Path, data_dir: Path, network: str,
+                environ: Mapping[str, str] | None) -> dict[str, Any]:
+    """``encryption:`` of a Matrix network: on by default (``false`` turns it off, or a mapping of
+    ENCRYPTION_KEYS). The crypto store defaults to ``crypto/<network>`` beside the event log; its pickle
+    key comes from ``pickle_key_env``, else from a key file created beside the store."""
+    out: dict[str, Any] = {"enabled": True, "store": data_dir / "crypto" / network, "trust": "all-devices",
+                           "pickle_key_file": data_dir / "crypto" / f"{network}.key"}
+    if isinstance(raw, bool):
+        out["enabled"] = raw
+        return out
+    e = c.mapping(p, raw, optional=ENCRYPTION_KEYS)
+    if e is None:
+        return out
+    if "enabled" in e and c.boolean(p + ("enabled",), e["enabled"]) is not MISSING:
+        out["enabled"] = e["enabled"]
+    if "store" in e and c.string(p + ("store",), e["store"]) is not MISSING:
+        out["store"] = base / e["store"]
+    if "trust" in e and c.choice(p + ("trust",), e["trust"], TRUST_MODES) is not MISSING:
+        out["trust"] = e["trust"]
+    if "pickle_key_env" in e:
+        name = c.matching(p + ("pickle_key_env",), e["pickle_key_env"], _ENV_NAME,
+                          "the name of an environment variable, like GATEWAY_PICKLE_KEY")
+        if name is not MISSING:
+            out["pickle_key_env"] = name
+            out.pop("pickle_key_file")
+            if environ is not None and out["enabled"] and not environ.get(name):
+                c.error(p + ("pickle_key_env",), f"the environment variable {name} is not set (it holds the "
+                                                 f"crypto store's pickle key; export it before gateway run)")
+    return out
+
+
 def _network_settings(c: Checker, p: tuple, kind: str, raw: dict, base: Path,
-                      environ: Mapping[str, str] | None, secret_in_file: bool = False) -> dict[str, Any]:
+                      environ: Mapping[str, str] | None, secret_in_file: bool = False,
+                      data_dir: Path | None = None) -> dict[str, Any]:
     """Every setting of a network typed and checked, so that ``run`` never meets a value it cannot use.
 
     ``environ``: when given (``gateway run``), the environment variables named must be set in it."""
@@ -85,6 +122,8 @@ def _network_settings(c: Checker, p: tuple, kind: str, raw: dict, base: Path,
             values["ignore_bots"] = tuple(u for i, u in enumerate(c.string_list(p + ("ignore_bots",), raw["ignore_bots"]))
                                           if c.matching(p + ("ignore_bots", i), u, _MATRIX_USER,
                                                         "a Matrix user id, like @otherbot:example.org") is not MISSING)
+        values["encryption"] = _encryption(c, p + ("encryption",), raw.get("encryption", True), base,
+                                           data_dir or base, p[-1], environ)
         return values
     if "host" not in raw:
         c.error(p, "missing required key 'host'")
@@ -195,8 +234,9 @@ def load_config(path: str | Path, *, environ: Mapping[str, str] | None = None) -
         for k in secrets_here:
             c.error(p + (k,), f"secrets come from environment variables: use {k}_env", key=True)
         known = {k: v for k, v in settings.items() if k in NETWORK_KEYS[kind]}
+        data_dir = (base / event_log).parent if isinstance(event_log, str) else base
         networks[name] = NetworkConfig(name, kind, _network_settings(c, p, kind, known, base, environ,
-                                                                          bool(secrets_here)))
+                                                                          bool(secrets_here), data_dir))
 
     loader = PolicyLoader(dirs)
     policies: dict[str, Policy] = {}

@@ -40,6 +40,7 @@ from .events import (
     RoomReady,
     RoomUnavailable,
     Tick,
+    Undecryptable,
     guidelines_digest,
 )
 from .policy import ALERT_PRIORITIES, GatewayLimits
@@ -150,6 +151,8 @@ class Engine(CaseWork, RaidLimits, RoomGuidelines):
             return self._on_nick_change(event)
         if isinstance(event, RoomUnavailable):
             return self._on_room_unavailable(event)
+        if isinstance(event, Undecryptable):
+            return self._on_undecryptable(event)
         if isinstance(event, ReloadResult):
             return after_reload(self, event)
         raise TypeError(f"unknown event type {type(event).__name__}")
@@ -368,6 +371,24 @@ class Engine(CaseWork, RaidLimits, RoomGuidelines):
         return [rec, A.AlertModerators(self._id(), b.moderators_network, room=b.moderators_room, text=text,
                                        priority="high")]
 
+    BLIND_NOTICE_INTERVAL = 86_400.0  # unreadable encrypted messages: one notice per room and day
+
+    def _on_undecryptable(self, ev: Undecryptable) -> list[A.Action]:
+        """An encrypted message the bot cannot read yet: counted in the event log (``gateway status``
+        shows the count), and the room's moderators told once a day, so that blindness is never silent."""
+        rec = self.record(ev.network, "undecryptable", room=ev.room)
+        b = self.rooms.get((ev.network, ev.room)) if ev.room is not None else None
+        if b is None or b.moderators_room is None or not self._once("undecryptable", ev.network, ev.room, ev.ts,
+                                                                     self.BLIND_NOTICE_INTERVAL):
+            return [rec]
+        text = (f"[LOW] The safety bot could not read an encrypted message in {b.display_name} ({ev.network}): "
+                f"the sender's app has not shared the message key with the bot's device. The bot asked for "
+                f"the key and will read the message if it arrives; until then it cannot notice anyone at risk "
+                f"in messages like it. If this repeats, ask members to make sure their app sends keys to "
+                f"unverified devices in this room. (One notice per room and day; `gateway status` counts them.)")
+        return [rec, A.AlertModerators(self._id(), b.moderators_network, room=b.moderators_room, text=text,
+                                       priority="low")]
+
     def _binding_for_person(self, network: str, user: str) -> RoomBinding | None:
         """The room whose moderators look after a private conversation: the person's latest case, else
         the first room on that network."""
@@ -442,9 +463,6 @@ class Engine(CaseWork, RaidLimits, RoomGuidelines):
         return [A.AlertModerators(self._id(), net, room=mods, text=text, priority="high")
                 for net, mods in sorted(targets)]
 
-
-
-
     def _prune(self, now: float) -> None:
         """Forget timers that can no longer matter, so memory stays bounded on a long run."""
         st = self.state
@@ -453,7 +471,8 @@ class Engine(CaseWork, RaidLimits, RoomGuidelines):
             del st.last_seen[k]
         for k in [k for k, (_, until) in st.cooldowns.items() if until <= now]:
             del st.cooldowns[k]
-        for k in [k for k, t in st.once_per_interval.items() if now - t >= self.PRIVATE_REPLY_INTERVAL]:
+        for k in [k for k, t in st.once_per_interval.items()
+                  if now - t >= (self.BLIND_NOTICE_INTERVAL if k[0] == "undecryptable" else self.PRIVATE_REPLY_INTERVAL)]:
             del st.once_per_interval[k]
         window = max((b.policy.context.window or 0 for b in self.rooms.values()), default=0)
         for k in [k for k, seen in st.recent.items() if now - seen[-1][0] >= window]:
@@ -468,12 +487,12 @@ class Engine(CaseWork, RaidLimits, RoomGuidelines):
                     and now - c.opened >= self.CLOSED_CASE_MEMORY and cid not in in_flight]:
             del st.cases[cid]  # open cases stay however old: a moderator has to close them
 
-    def _once(self, what: str, network: str, who: str, now: float) -> bool:
-        """True at most once per PRIVATE_REPLY_INTERVAL for (what, network, who): automatic replies and
-        alerts that a person's repeated messages must not multiply (and bots must not loop on)."""
+    def _once(self, what: str, network: str, who: str, now: float, interval: float | None = None) -> bool:
+        """True at most once per ``interval`` (default PRIVATE_REPLY_INTERVAL) for (what, network, who):
+        automatic replies and alerts that repeated events must not multiply (and bots must not loop on)."""
         key = (what, network, who)
         last = self.state.once_per_interval.get(key)
-        if last is not None and now - last < self.PRIVATE_REPLY_INTERVAL:
+        if last is not None and now - last < (self.PRIVATE_REPLY_INTERVAL if interval is None else interval):
             return False
         self.state.once_per_interval[key] = now
         return True

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 
 __all__ = [
     "Authority", "Event", "RoomReady", "Message", "PrivateMessage", "Join", "Leave", "ActionOutcome",
-    "ReloadResult", "Tick", "NickChange", "RoomUnavailable",
+    "ReloadResult", "Tick", "NickChange", "RoomUnavailable", "Undecryptable",
 ]
 
 
@@ -87,6 +87,15 @@ class RoomUnavailable(Event):
 
     room: str
     code: str
+
+
+@dataclass(frozen=True)
+class Undecryptable(Event):
+    """An end-to-end encrypted message arrived that the bot cannot read yet (the sender's app shared no
+    key with the bot's device). ``room`` is ``None`` in a direct room. The adapter asked for the key and
+    hands the message on if it arrives; until then the bot is blind to it, and operators must know."""
+
+    room: str | None
 
 
 @dataclass(frozen=True)

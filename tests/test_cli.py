@@ -144,7 +144,7 @@ def test_demo_runs_on_a_real_synapse_and_shows_the_flow_in_order(tmp_path):
     assert out.count("no action: an idiom, not a person at risk (watched for 2 s: no private message") == 2
     db = kept / "data" / "gateway.db"
     assert f"event log (transcript-free; people are keyed pseudonyms), {db}:" in out and db.exists()
-    stored = b"".join(f.read_bytes() for f in (kept / "data").iterdir())
+    stored = b"".join(f.read_bytes() for f in (kept / "data").rglob("*") if f.is_file())
     assert [r["kind"] for r in EventLog(db).rows()].count("removed") == 1
     assert not [text for _, text, _ in SCRIPT if text.encode() in stored]
 

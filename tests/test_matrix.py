@@ -70,7 +70,7 @@ async def test_at_risk_flow_as_the_people_in_the_room_see_it(world):
     # the database holds what happened, and no message text
     kinds = [r["kind"] for r in gw.log.rows()]
     assert kinds[-4:] == ["risk_detected", "dm_sent", "removed", "alerted"]
-    for path in (world.dir / "data").iterdir():
+    for path in (p for p in (world.dir / "data").rglob("*") if p.is_file()):
         assert marker.encode() not in path.read_bytes(), path.name
 
     # the DM room is recorded in m.direct (on the server, written beside the DM) and reused for kit

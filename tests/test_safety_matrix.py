@@ -70,5 +70,5 @@ async def test_a_kind_reply_an_emote_and_a_moderator_at_risk(world):
     # finding 6: once the cases are done, no file the gateway wrote holds an event id (one fetches the text)
     await gw.stop()
     world.gateway = None
-    for path in (world.dir / "data").iterdir():
+    for path in (p for p in (world.dir / "data").rglob("*") if p.is_file()):
         assert kit_event.encode() not in path.read_bytes(), path.name

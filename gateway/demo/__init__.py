@@ -152,7 +152,7 @@ async def _scenario(hs: Homeserver, workdir: Path, keep_running: bool, kept: boo
         for row in service.log.rows():
             fields = {k: v for k, v in row.items() if v is not None and k not in ("id", "time", "network")}
             print("  " + ", ".join(f"{k}={v}" for k, v in fields.items()))
-        stored = b"".join(p.read_bytes() for p in (workdir / "data").iterdir())
+        stored = b"".join(p.read_bytes() for p in (workdir / "data").rglob("*") if p.is_file())
         leaked = [text for _, text, _ in SCRIPT if text.encode() in stored]
         print("\nMessage text found in the files the gateway wrote: " + ("NONE" if not leaked else str(leaked)))
         print(f"Those files are in {workdir / 'data'}: "
