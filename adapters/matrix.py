@@ -555,6 +555,8 @@ class MatrixAdapter(Adapter):
             # bot is blind to it, which must be counted and reported, never skipped in silence.
             log.info("%s: encrypted message in %s not readable yet", self.network, name or "a direct room")
             return Undecryptable(self.network, now, room=name)
+        if getattr(ev, "decrypted", False) and etype != "m.room.message":
+            return None  # only messages travel encrypted; a "state" event in ciphertext is forged
         if etype == "m.room.message":
             if not isinstance(content, dict):
                 return None

@@ -31,7 +31,7 @@ from typing import Any
 from nio import EncryptionError, LocalProtocolError, MegolmEvent
 from nio.rooms import MatrixRoom
 
-__all__ = ["CryptoSettings", "Crypto", "TRUST_MODES", "store_files"]
+__all__ = ["CryptoSettings", "Crypto", "TRUST_MODES", "saved_device", "store_files"]
 
 log = logging.getLogger("gateway.matrix")
 
@@ -62,6 +62,16 @@ def _private_files(directory: Path) -> None:
     for p in store_files(directory):
         if p.stat().st_mode & 0o077:
             os.chmod(p, 0o600)
+
+
+def saved_device(directory: Path) -> str | None:
+    """The device id the last run kept (for ``gateway status``; the token is not read)."""
+    try:
+        data = json.loads((directory / "session.json").read_text())
+    except (OSError, ValueError):
+        return None
+    device = data.get("device_id") if isinstance(data, dict) else None
+    return device if isinstance(device, str) else None
 
 
 @dataclass
@@ -191,15 +201,18 @@ class Crypto:
         return True
 
     def known_direct_room(self, client: Any, room_id: str, user: str) -> None:
-        """A direct room created this run, made known to nio before its first sync (nio refuses to send
-        to a room it does not know), encrypted, with the invited person's devices to be queried."""
-        if room_id in client.rooms:
-            return
-        room = MatrixRoom(room_id, client.user_id, encrypted=True)
-        room.add_member(client.user_id, None, None)
-        room.add_member(user, None, None, invited=True)
+        """A direct room created this run, made known to nio as it is: encrypted, with the person invited.
+        nio refuses to send to a room it does not know, and a sync may already have described the room
+        between its creation and the invite (Synapse invites after creating): then the person would be
+        missing from its members and get no key (seen: one run in two)."""
+        room = client.rooms.get(room_id)
+        if room is None:
+            room = client.rooms[room_id] = MatrixRoom(room_id, client.user_id, encrypted=True)
+            room.add_member(client.user_id, None, None)
+        room.encrypted = True
+        if user not in room.users:
+            room.add_member(user, None, None, invited=True)
         room.members_synced = True
-        client.rooms[room_id] = room
         client.encrypted_rooms.add(room_id)
         client.olm.update_tracked_users(room)
 

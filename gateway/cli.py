@@ -72,6 +72,10 @@ def cmd_check(args: argparse.Namespace) -> int:
             if key.endswith("_env") and not os.environ.get(name):
                 print(f"warning: networks.{net.name}.{key}: the environment variable {name} is not set here; "
                       f"gateway run needs it", file=sys.stderr)
+    for net in cfg.networks.values():
+        line = encryption_line(net)
+        if line:
+            print(line)
     today = dt.date.today()
     for code, line in cfg.directory.stale(today):
         print(f"warning: {cfg.directory.source_file}: {code} {line.service}: last verified "
@@ -83,6 +87,69 @@ def cmd_check(args: argparse.Namespace) -> int:
     print(f"ok: {cfg.file}: {len(cfg.networks)} network(s), {len(cfg.rooms)} room(s), policies "
           f"{', '.join(sorted(p.name for p in cfg.policies.values()))}; crisis lines for "
           f"{len(cfg.directory.regions)} regions")
+    return EXIT_OK
+
+
+def encryption_line(net) -> str | None:
+    """Where a Matrix network keeps its crypto store and pickle key, for ``check`` and ``status``."""
+    e = net.settings.get("encryption")
+    if net.type != "matrix" or e is None:
+        return None
+    if not e["enabled"]:
+        return (f"networks.{net.name}: encryption off: messages in encrypted rooms are counted as "
+                f"unreadable and reported, never read")
+    key = (f"from ${e['pickle_key_env']}" if e.get("pickle_key_env")
+           else f"in {e['pickle_key_file']} ({'exists' if Path(e['pickle_key_file']).exists() else 'created at first start'}, 0600)")
+    return (f"networks.{net.name}: encryption on, sending keys to {e['trust']}; crypto store {e['store']} "
+            f"(0700, keys only, no message text); pickle key {key}")
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    """What an operator needs to know about a gateway at a glance, read from its files (it may be
+    running): each Matrix network's device and crypto store, and what it could not read."""
+    import time
+
+    from .config import load_config
+    from .eventlog import EventLog, EventLogError
+
+    try:
+        cfg = load_config(args.config)
+    except (ConfigError, ConfigErrors) as exc:
+        return _print_errors(exc)
+    print(f"config: {cfg.file}")
+    for net in cfg.networks.values():
+        line = encryption_line(net)
+        if line:
+            from adapters.matrix_crypto import saved_device
+
+            print(line)
+            device = saved_device(Path(net.settings["encryption"]["store"]))
+            print(f"networks.{net.name}: device {device or '(none yet: created at first start)'}")
+    if not cfg.event_log.exists():
+        print(f"event log: {cfg.event_log} (not created yet)")
+        return EXIT_OK
+    try:
+        log = EventLog(cfg.event_log)
+    except EventLogError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_ERROR
+    try:
+        stats = log.stats()
+        print(f"event log: {cfg.event_log}: {stats['events']} events, last {stats['last'] or 'never'}; "
+              f"cases: {stats['cases_by_status']}")
+        day = log.counts_by_room("undecryptable", time.time() - 86400)
+        ever = log.counts_by_room("undecryptable")
+        names = {(b.room): b.display_name for b in cfg.rooms}
+        if not ever:
+            print("undecryptable encrypted messages: none")
+        else:
+            print("undecryptable encrypted messages (the bot could not read them: no key was shared with its "
+                  "device), last 24 h / all time:")
+            for room, n in ever.items():
+                where = f"{names.get(room, room)} ({room})" if room else "direct rooms"
+                print(f"  {where}: {day.get(room, 0)} / {n}")
+    finally:
+        log.close()
     return EXIT_OK
 
 
@@ -360,6 +427,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--new-log", action="store_true",
                    help="the event log's key file is lost: keep the old database aside and start a new log")
     p.set_defaults(func=cmd_run)
+
+    p = sub.add_parser("status", help="devices, crypto stores and unreadable messages, from a config's files")
+    p.add_argument("--config", required=True)
+    p.set_defaults(func=cmd_status)
 
     p = sub.add_parser("demo", help="play the at-risk flow on a throwaway local Synapse and print a timeline")
     p.add_argument("--once", action="store_true", help="exit after the scenario instead of staying up")

@@ -415,6 +415,12 @@ class EventLog:
             "people": q("SELECT count(DISTINCT subject) FROM events WHERE subject IS NOT NULL").fetchone()[0],
         }
 
+    def counts_by_room(self, kind: str, since: float | None = None) -> dict[str | None, int]:
+        """How many rows of ``kind`` each room has (since ``since``, seconds since the epoch)."""
+        cutoff = int(since * 1000) if since is not None else 0
+        return dict(self.db.execute("SELECT room, count(*) FROM events WHERE kind = ? AND ts >= ? GROUP BY room "
+                                    "ORDER BY room", (kind, cutoff)))
+
     def purge(self, older_than_seconds: int, now: float | None = None) -> int:
         cutoff = int(((now if now is not None else time.time()) - older_than_seconds) * 1000)
         with self._transaction():

@@ -26,7 +26,8 @@ def policy_yaml(moderators_room: str, *, name: str = "peer", region: str = "GB",
         """) + listed + textwrap.dedent(extra)
 
 
-def matrix_network(url: str, user_id: str, secret_env: str, *, name: str = "mx", token: bool = False) -> str:
+def matrix_network(url: str, user_id: str, secret_env: str, *, name: str = "mx", token: bool = False,
+                   extra: str = "") -> str:
     key = "access_token_env" if token else "password_env"
     return textwrap.dedent(f"""\
         {name}:
@@ -34,7 +35,7 @@ def matrix_network(url: str, user_id: str, secret_env: str, *, name: str = "mx",
           homeserver: {url}
           user_id: "{user_id}"
           {key}: {secret_env}
-        """)
+        """) + "".join("  " + line + "\n" for line in textwrap.dedent(extra).splitlines() if line.strip())
 
 
 def irc_network(port: int, nick: str, *, name: str = "irc", tls: bool = False, ca_file: str | None = None,

@@ -12,7 +12,7 @@ import pytest
 from nio import RoomPreset
 
 from adapters.matrix import MatrixAdapter
-from gateway.demo.homeserver import Homeserver, Person
+from gateway.demo.homeserver import ENCRYPTION, Homeserver, Person
 from gateway.service import Service
 
 from .factories import matrix_network, policy_yaml, room_entry, write_gateway
@@ -48,19 +48,28 @@ class Gateway(Service):
 
 
 async def make_world(hs: Homeserver, tmp: Path, *, policy_extra: str = "", invite_bot: bool = True,
-                     use_token: bool = False) -> World:
+                     use_token: bool = False, encrypted: bool = False, network_extra: str = "") -> World:
+    """``encrypted``: the people use end-to-end encrypting clients (stores outside ``tmp``, which holds
+    only what the gateway writes) and both rooms are encrypted from their creation."""
     tag = secrets.token_hex(3)
     bot_password = secrets.token_hex(12)
     bot = hs.register(f"bot{tag}", bot_password)
-    mod = Person(hs, f"mod{tag}")
-    people = {name: Person(hs, f"{name}{tag}") for name in ("kit", "ana")}
+    clients = hs.dir / "clients" / tag
+
+    def person(name: str) -> Person:
+        return Person(hs, f"{name}{tag}", store=clients / name if encrypted else None)
+
+    mod = person("mod")
+    people = {name: person(name) for name in ("kit", "ana")}
     power = {"users": {bot.user_id: 100}}  # room version 12: the creator (mod) outranks everyone
+    state = [ENCRYPTION] if encrypted else []
     group = (await mod.client.room_create(name="peer support", preset=RoomPreset.private_chat,
                                           invite=[*([bot.user_id] if invite_bot else []),
                                                   *(p.id for p in people.values())],
-                                          power_level_override=power)).room_id
+                                          power_level_override=power, initial_state=state)).room_id
     mods_room = (await mod.client.room_create(name="moderators", preset=RoomPreset.private_chat,
-                                              invite=[bot.user_id], power_level_override=power)).room_id
+                                              invite=[bot.user_id], power_level_override=power,
+                                              initial_state=state)).room_id
     for p in people.values():
         await p.client.join(group)
         await p.sync()
@@ -68,7 +77,8 @@ async def make_world(hs: Homeserver, tmp: Path, *, policy_extra: str = "", invit
     env = f"GATEWAY_TEST_SECRET_{tag}"
     os.environ[env] = bot.access_token if use_token else bot_password
     config_path = write_gateway(tmp, policy=policy_yaml(mods_room, extra=policy_extra),
-                                networks=[matrix_network(hs.url, bot.user_id, env, token=use_token)],
+                                networks=[matrix_network(hs.url, bot.user_id, env, token=use_token,
+                                                         extra=network_extra)],
                                 rooms=[room_entry("mx", group)])
     return World(hs, tmp, bot, mod, people, group, mods_room, config_path)
 

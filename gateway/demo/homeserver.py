@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 import yaml
-from nio import AsyncClient, InviteMemberEvent, SyncError
+from nio import AsyncClient, AsyncClientConfig, InviteMemberEvent, SyncError
 
 __all__ = ["Homeserver", "HomeserverUnavailable", "Person", "synapse_available"]
 
@@ -186,24 +186,61 @@ class Homeserver:
         return User(out["user_id"], password, out["access_token"], out["device_id"])
 
 
-class Person:
-    """A real Matrix client, logged in as a registered user, that remembers what it has seen."""
+ENCRYPTION = {"type": "m.room.encryption", "state_key": "", "content": {"algorithm": "m.megolm.v1.aes-sha2"}}
 
-    def __init__(self, hs: "Homeserver", localpart: str, password: str | None = None):
+
+class Person:
+    """A real Matrix client, logged in as a registered user, that remembers what it has seen.
+
+    With ``store`` (a directory), an end-to-end encrypting client, as Element is: it publishes its
+    device keys, decrypts what it receives (``events`` then hold the decrypted events) and encrypts
+    what it sends to encrypted rooms for every device there."""
+
+    def __init__(self, hs: "Homeserver", localpart: str, password: str | None = None, *,
+                 store: Path | None = None):
         self.user = hs.register(localpart, password)
         self.id = self.user.user_id
-        self.client = AsyncClient(hs.url, self.id, device_id=self.user.device_id)
-        self.client.access_token = self.user.access_token
-        self.client.user_id = self.id
-        self.events: list[tuple[str, dict]] = []  # (room id, raw event) in arrival order
+        self.encrypted = store is not None
+        if store is not None:
+            store.mkdir(parents=True, exist_ok=True)
+            self.client = AsyncClient(hs.url, self.id, store_path=str(store),
+                                      config=AsyncClientConfig(encryption_enabled=True, store_sync_tokens=False))
+            self.client.restore_login(self.id, self.user.device_id, self.user.access_token)
+        else:
+            self.client = AsyncClient(hs.url, self.id, device_id=self.user.device_id,
+                                      config=AsyncClientConfig(encryption_enabled=False))
+            self.client.access_token = self.user.access_token
+            self.client.user_id = self.id
+        self.events: list[tuple[str, dict]] = []  # (room id, raw or decrypted event) in arrival order
+        self.undecrypted: list[tuple[str, str]] = []  # (room id, event id) of what it could not decrypt
+        self.to_device: list[Any] = []  # to-device events it received (key requests among them)
         self.invites: dict[str, list[dict]] = {}
+
+    async def keys(self) -> None:
+        """Publish, fetch and claim keys as a client does after each sync."""
+        c = self.client
+        if c.should_upload_keys:
+            await c.keys_upload()
+        if c.should_query_keys:
+            await c.keys_query()
+        if c.should_claim_keys:
+            users = c.get_users_for_key_claiming()
+            if users:
+                await c.keys_claim(users)
+        await c.send_to_device_messages()
 
     async def sync(self) -> None:
         resp = await self.client.sync(timeout=500, since=self.client.next_batch)
         if isinstance(resp, SyncError):
             return
+        if self.encrypted:
+            await self.keys()
+            self.to_device.extend(resp.to_device_events)
         for room_id, info in resp.rooms.join.items():
-            self.events.extend((room_id, ev.source) for ev in info.timeline.events)
+            for ev in info.timeline.events:
+                if ev.source.get("type") == "m.room.encrypted" and not getattr(ev, "decrypted", False):
+                    self.undecrypted.append((room_id, ev.event_id))
+                self.events.append((room_id, ev.source))
         for room_id, info in resp.rooms.invite.items():
             self.invites[room_id] = [{"type": "m.room.member", "state_key": e.state_key, "content": e.content}
                                      for e in info.invite_state if isinstance(e, InviteMemberEvent)]
@@ -223,8 +260,11 @@ class Person:
                 and (sender is None or e.get("sender") == sender)]
 
     async def say(self, room_id: str, text: str) -> str:
-        resp = await self.client.room_send(room_id, "m.room.message", {"msgtype": "m.text", "body": text})
+        resp = await self.client.room_send(room_id, "m.room.message", {"msgtype": "m.text", "body": text},
+                                           ignore_unverified_devices=True)
         return resp.event_id
 
     async def close(self) -> None:
         await self.client.close()
+        if self.client.store is not None:
+            self.client.store.database.close()

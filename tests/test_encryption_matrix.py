@@ -1,0 +1,277 @@
+"""End-to-end encrypted rooms on a real Synapse, with real encrypting clients (matrix-nio with vodozemac,
+as Element does with its own Rust crypto) as the person at risk and the moderator.
+
+What a person would see: the crisis message arrives in an encrypted direct room and they can decrypt
+it; they are removed after it; the moderator decrypts the alert. The gateway keeps one device across
+restarts and still reads the room; what it cannot decrypt is counted and reported, never dropped in
+silence; a room that turns encryption on keeps working; no message text reaches any file or log.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import signal
+import stat
+import subprocess
+import urllib.request
+
+import pytest
+
+from gateway.demo.homeserver import ENCRYPTION
+from gateway.eventlog import EventLog
+
+from .matrix_world import make_world
+from .test_cli import GATEWAY
+from .test_crash import CRISIS, kill, start
+
+MARKER = "CANARYe2e7q"
+
+
+def server_view(hs, token: str, path: str) -> dict:
+    """What the homeserver itself holds (the raw events, as any server admin could read them)."""
+    req = urllib.request.Request(hs.url + path, headers={"Authorization": f"Bearer {token}"})
+    with urllib.request.urlopen(req, timeout=30) as resp:
+        return json.loads(resp.read())
+
+
+async def direct_room(person) -> str:
+    """Join the direct room the bot invited ``person`` to; return its id."""
+    room = await person.wait_for("a direct-room invite", lambda: next(
+        (r for r, evs in person.invites.items()
+         if any(e["state_key"] == person.id and e["content"].get("is_direct") for e in evs)), None))
+    await person.client.join(room)
+    person.invites.pop(room, None)
+    return room
+
+
+async def ready(world, *people):
+    """Every client has seen the others' devices (as apps do before anyone speaks)."""
+    for _ in range(3):
+        for p in (world.mod, *people):
+            await p.sync()
+
+
+def kicked(world, person):
+    return next((e for r, e in world.mod.events if r == world.group and e.get("type") == "m.room.member"
+                 and e.get("state_key") == person.id and e["content"].get("membership") == "leave"), None)
+
+
+async def test_encrypted_room_the_person_decrypts_the_crisis_message_and_the_moderator_the_alert(
+        homeserver, tmp_path, caplog):
+    caplog.set_level(logging.DEBUG)
+    world = await make_world(homeserver, tmp_path, encrypted=True)
+    kit, mod, bot = world.people["kit"], world.mod, world.bot.user_id
+    try:
+        gw = await world.start_gateway()
+        await ready(world, kit)
+        # the guidelines are posted, encrypted, in the encrypted room, and pinned (a state event)
+        guidelines = await mod.wait_for("the guidelines", lambda: mod.messages(world.group, bot))
+        assert guidelines[0]["content"]["body"].startswith("Welcome. This room is peer support")
+        raw = server_view(homeserver, mod.user.access_token,
+                          f"/_matrix/client/v3/rooms/{world.group}/event/{guidelines[0]['event_id']}")
+        assert raw["type"] == "m.room.encrypted" and "body" not in raw["content"]
+        pinned = server_view(homeserver, mod.user.access_token,
+                             f"/_matrix/client/v3/rooms/{world.group}/state/m.room.pinned_events")
+        assert guidelines[0]["event_id"] in pinned["pinned"]
+
+        said = await kit.say(world.group, f"I took all my pills tonight {MARKER}")
+        raw = server_view(homeserver, kit.user.access_token, f"/_matrix/client/v3/rooms/{world.group}/event/{said}")
+        assert raw["type"] == "m.room.encrypted"  # the server never saw the words
+
+        dm_room = await direct_room(kit)
+        dm = (await kit.wait_for("the crisis message", lambda: kit.messages(dm_room, bot)))[0]
+        assert "116 123" in dm["content"]["body"] and "999" in dm["content"]["body"]  # decrypted by kit
+        raw = server_view(homeserver, kit.user.access_token,
+                          f"/_matrix/client/v3/rooms/{dm_room}/event/{dm['event_id']}")
+        assert raw["type"] == "m.room.encrypted"
+        state = server_view(homeserver, kit.user.access_token,
+                            f"/_matrix/client/v3/rooms/{dm_room}/state/m.room.encryption")
+        assert state["algorithm"] == "m.megolm.v1.aes-sha2"  # encrypted from its creation
+
+        kick = await mod.wait_for("kit's removal", lambda: kicked(world, kit))
+        assert dm["origin_server_ts"] <= kick["origin_server_ts"]
+        alert = (await mod.wait_for("the alert", lambda: [m for m in mod.messages(world.mods_room, bot)
+                                                          if kit.id in m["content"]["body"]]))[0]
+        assert "Private message: delivered. Removal: done." in alert["content"]["body"]
+        assert MARKER not in alert["content"]["body"]
+        raw = server_view(homeserver, mod.user.access_token,
+                          f"/_matrix/client/v3/rooms/{world.mods_room}/event/{alert['event_id']}")
+        assert raw["type"] == "m.room.encrypted"
+        assert not mod.undecrypted and not kit.undecrypted
+        kinds = [r["kind"] for r in gw.log.rows()]
+        assert kinds[-4:] == ["risk_detected", "dm_sent", "removed", "alerted"]
+        store = gw.adapter.crypto.directory
+    finally:
+        if world.gateway is not None:
+            await world.gateway.stop()
+        for p in [mod, *world.people.values()]:
+            await p.close()
+
+    # the privacy canary: the marker went through decryption, detection and the whole flow, and is in
+    # no file the gateway wrote (event log, crypto store, key files) and in none of its log records
+    written = [p for p in (world.dir / "data").rglob("*") if p.is_file()]
+    assert {p.name for p in written} >= {"gateway.db", "session.json", "mx.key"}
+    assert any(p.parent == store and p.suffix == ".db" for p in written)  # the crypto store itself
+    for path in written:
+        assert MARKER.encode() not in path.read_bytes(), f"{path} holds message text"
+    for record in caplog.records:
+        assert MARKER not in record.getMessage() and MARKER not in str(record.args)
+    assert any(r.name.startswith("gateway") for r in caplog.records), "the gateway did log"
+    # the store and its key are the gateway user's alone
+    assert stat.S_IMODE(store.stat().st_mode) == 0o700
+    for path in [*store.iterdir(), world.dir / "data" / "crypto" / "mx.key"]:
+        assert stat.S_IMODE(path.stat().st_mode) == 0o600, path.name
+
+
+async def test_a_restart_keeps_the_device_and_still_reads_the_room(homeserver, tmp_path):
+    world = await make_world(homeserver, tmp_path, encrypted=True)
+    kit, ana, mod, bot = world.people["kit"], world.people["ana"], world.mod, world.bot.user_id
+    try:
+        gw = await world.start_gateway()
+        first_device = gw.adapter.client.device_id
+        token = gw.adapter.client.access_token
+        await mod.wait_for("the guidelines", lambda: mod.messages(world.group, bot))
+        before = server_view(homeserver, token, "/_matrix/client/v3/devices")["devices"]
+        assert first_device in [d["device_id"] for d in before]
+        await gw.stop()
+        world.gateway = None
+
+        gw = await world.start_gateway()
+        assert gw.adapter.client.device_id == first_device
+        assert gw.adapter.client.access_token == token  # restored, not a new login
+        devices = server_view(homeserver, token, "/_matrix/client/v3/devices")["devices"]
+        assert sorted(d["device_id"] for d in devices) == sorted(d["device_id"] for d in before)  # no new one
+
+        await ready(world, kit, ana)
+        await ana.say(world.group, "i am going to kill myself tonight")
+        dm_room = await direct_room(ana)
+        dm = (await ana.wait_for("the crisis message", lambda: ana.messages(dm_room, bot)))[0]
+        assert "116 123" in dm["content"]["body"]
+        await mod.wait_for("ana's removal", lambda: kicked(world, ana))
+    finally:
+        if world.gateway is not None:
+            await world.gateway.stop()
+        for p in [mod, *world.people.values()]:
+            await p.close()
+
+
+async def test_a_message_it_cannot_decrypt_is_counted_reported_and_its_key_requested(homeserver, tmp_path):
+    world = await make_world(homeserver, tmp_path, encrypted=True)
+    kit, mod, bot = world.people["kit"], world.mod, world.bot.user_id
+    try:
+        gw = await world.start_gateway()
+        await ready(world, kit)
+        # kit's app withholds the room key from the bot's device (as an app set to send to verified
+        # devices only would): the bot receives ciphertext it cannot read
+        for device in kit.client.device_store.active_user_devices(bot):
+            kit.client.blacklist_device(device)
+        await kit.say(world.group, f"hello everyone {MARKER}")
+        await kit.say(world.group, "how is everyone doing")
+
+        def notices():
+            return [m for m in mod.messages(world.mods_room, bot) if "could not read an encrypted message"
+                    in m["content"]["body"]]
+        notice = (await mod.wait_for("the notice", notices))[0]["content"]["body"]
+        assert "peer support" in notice or world.group in notice
+        for _ in range(4):
+            await mod.sync()
+        assert len(notices()) == 1  # once per room and day, however many
+        rows = [r for r in gw.log.rows() if r["kind"] == "undecryptable"]
+        assert len(rows) == 2 and all(r["room"] == world.group for r in rows)
+        assert gw.adapter.crypto.waiting() == 2  # kept (ciphertext, in memory) for when a key comes
+        # the bot asked kit's devices for the key
+        await kit.wait_for("a key request", lambda: [e for e in kit.to_device
+                                                     if type(e).__name__ == "RoomKeyRequest"])
+        # `gateway status` shows the count to the operator
+        out = subprocess.run([GATEWAY, "status", "--config", str(world.config_path)], capture_output=True,
+                             text=True, timeout=60)
+        assert out.returncode == 0, out.stderr
+        assert "undecryptable" in out.stdout and "2" in out.stdout
+        assert MARKER not in out.stdout
+    finally:
+        if world.gateway is not None:
+            await world.gateway.stop()
+        for p in [mod, *world.people.values()]:
+            await p.close()
+
+
+async def test_a_room_that_turns_encryption_on_keeps_working(homeserver, tmp_path):
+    world = await make_world(homeserver, tmp_path)
+    # kit uses an encrypting app in a room that is not encrypted yet
+    from gateway.demo.homeserver import Person
+
+    mod, bot = world.mod, world.bot.user_id
+    tag = world.bot.user_id[4:10]
+    kit = Person(homeserver, f"kitenc{tag}", store=homeserver.dir / "clients" / f"kitenc{tag}")
+    try:
+        await mod.client.room_invite(world.group, kit.id)
+        await kit.sync()
+        await kit.client.join(world.group)
+        gw = await world.start_gateway()
+        await mod.wait_for("the guidelines", lambda: mod.messages(world.group, bot))
+        await mod.client.room_put_state(world.group, "m.room.encryption", ENCRYPTION["content"])
+        for _ in range(3):
+            await kit.sync()
+        await asyncio.sleep(1.5)  # the gateway's sync sees the room turn encrypted
+        said = await kit.say(world.group, "i want to end my life tonight")
+        raw = server_view(homeserver, kit.user.access_token, f"/_matrix/client/v3/rooms/{world.group}/event/{said}")
+        assert raw["type"] == "m.room.encrypted"
+        dm_room = await direct_room(kit)
+        dm = (await kit.wait_for("the crisis message", lambda: kit.messages(dm_room, bot)))[0]
+        assert "116 123" in dm["content"]["body"]
+        await mod.wait_for("kit's removal", lambda: kicked(world, kit))
+        assert gw.adapter.client.rooms[world.group].encrypted
+    finally:
+        if world.gateway is not None:
+            await world.gateway.stop()
+        for p in [mod, kit, *world.people.values()]:
+            await p.close()
+
+
+@pytest.mark.parametrize("point", ["matrix_direct_room_ready", "matrix_private_message_sent"])
+async def test_sigkill_around_the_encrypted_crisis_message_gives_exactly_one(homeserver, tmp_path, point):
+    """Killed just before or just after the homeserver accepted the encrypted crisis message, the
+    restarted gateway (same device, so the same transaction ids) ends with one private message that
+    the person can decrypt, one removal and one alert."""
+    world = await make_world(homeserver, tmp_path, encrypted=True)
+    mod, kit, bot = world.mod, world.people["kit"], world.bot.user_id
+    proc = start(world.config_path, world.dir, failpoint=point)
+    try:
+        await mod.wait_for("the gateway up", lambda: mod.messages(world.group, bot), timeout=60)
+        await ready(world, kit)
+        await kit.say(world.group, "i took all my pills")
+        for _ in range(600):
+            if proc.poll() is not None:
+                break
+            await asyncio.sleep(0.05)
+        assert proc.returncode == -signal.SIGKILL  # it died at the failpoint, not somewhere else
+        proc = start(world.config_path, world.dir)
+
+        def alerts():
+            return [m for m in mod.messages(world.mods_room, bot) if kit.id in m["content"]["body"]]
+        await mod.wait_for("the alert", alerts, timeout=60)
+        assert len(alerts()) == 1
+        kicked_state = await mod.client.room_get_state_event(world.group, "m.room.member", kit.id)
+        assert kicked_state.content["membership"] == "leave"
+        rooms = set()
+        for _ in range(4):
+            await kit.sync()
+            for room_id in list(kit.invites):
+                await kit.client.join(room_id)
+                rooms.add(room_id)
+                kit.invites.pop(room_id)
+        crisis = [e for r, e in kit.events if r in rooms and e.get("type") == "m.room.message"
+                  and e.get("sender") == bot and e["content"].get("body", "").startswith(CRISIS)]
+        assert len(rooms) == 1 and len(crisis) == 1  # decrypted by kit, exactly once
+        assert not [r for r, _ in kit.undecrypted if r in rooms]
+        log = EventLog(world.dir / "data" / "gateway.db")
+        try:
+            assert len({r["subject"] for r in log.rows() if r["kind"] == "dm_sent"}) == 1
+        finally:
+            log.close()
+    finally:
+        kill(proc)
+        for p in [mod, *world.people.values()]:
+            await p.close()
