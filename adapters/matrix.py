@@ -106,6 +106,8 @@ def describe(exc: BaseException) -> str:
     return type(exc).__name__
 # nio logs response bodies (message text included) at DEBUG: never let it, whatever the root level is.
 logging.getLogger("nio").setLevel(logging.WARNING)
+# peewee (nio's crypto store) logs every SQL statement with its parameters at DEBUG: pickled keys.
+logging.getLogger("peewee").setLevel(logging.WARNING)
 
 
 class _TextOnly(html.parser.HTMLParser):

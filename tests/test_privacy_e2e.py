@@ -2,13 +2,17 @@
 (ngircd, then InspIRCd with Anope services).
 
 A unique marker goes through every tier and every command path on both networks while the gateway
-logs at DEBUG. Afterwards the marker appears in no file the gateway wrote (database, WAL, key file)
-and nowhere in its stdout or stderr; neither do the secrets it was given.
+logs at DEBUG. The Matrix rooms are end-to-end encrypted and the people use encrypting clients, so the
+marker also goes through decryption (and the bot's replies, alerts and private messages through
+encryption). Afterwards the marker appears in no file the gateway wrote (database, WAL, key files, the
+crypto store) and nowhere in its stdout or stderr; neither do the secrets it was given or holds (the
+password, the access token, the pickle key).
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import re
 import secrets
@@ -33,7 +37,7 @@ PUBLIC_COMMANDS = [f"!help {MARK}", f"!resources {MARK}", f"!pause {MARK}", f"!c
 
 async def test_marker_appears_nowhere_the_gateway_wrote(homeserver, any_ircd, tmp_path):
     server = any_ircd
-    world = await make_world(homeserver, tmp_path)
+    world = await make_world(homeserver, tmp_path, encrypted=True)
     kit, ana, mod = world.people["kit"], world.people["ana"], world.mod
     tag = secrets.token_hex(3)
     group, mods, bot_nick = f"#grp{tag}", f"#mods{tag}", f"bot{tag}"
@@ -55,6 +59,9 @@ async def test_marker_appears_nowhere_the_gateway_wrote(homeserver, any_ircd, tm
         for channel in (group, mods):
             irc_mod.send(f"MODE {channel} +o {bot_nick}")
         await mod.wait_for("the Matrix guidelines", lambda: mod.messages(world.group, world.bot.user_id))
+        for _ in range(2):
+            for p in (kit, ana, mod):
+                await p.sync()  # the apps learn the bot's device, as they would
 
         # Matrix: every tier, idiom, abuse, negation, public and moderator commands, private messages
         for i, line in enumerate(RISK_LINES):
@@ -70,6 +77,7 @@ async def test_marker_appears_nowhere_the_gateway_wrote(homeserver, any_ircd, tm
             await mod.say(world.mods_room, line)
         dm_room = await kit.wait_for("a DM", lambda: next(iter(kit.invites), None))
         await kit.client.join(dm_room)
+        await kit.wait_for("the joined DM", lambda: dm_room in kit.client.rooms)
         await kit.say(dm_room, f"hello {MARK}")
         await kit.say(dm_room, f"talk {MARK}")
 
@@ -103,8 +111,13 @@ async def test_marker_appears_nowhere_the_gateway_wrote(homeserver, any_ircd, tm
             await p.close()
         await irc_mod.close()
 
+    assert not [e for p in (kit, mod) for e in p.undecrypted], "the people could read what the bot sent"
     written = sorted(p for p in (world.dir / "data").rglob("*") if p.is_file())
-    assert {p.name for p in written} >= {"gateway.db", "gateway.key"}
+    assert {p.name for p in written} >= {"gateway.db", "gateway.key", "mx.key", "session.json"}
+    assert any(p.suffix == ".db" and p.parent.name == "mx" for p in written), "the crypto store was checked"
+    held = [(world.dir / "data" / "crypto" / "mx.key").read_text().strip().encode(),
+            json.loads((world.dir / "data" / "crypto" / "mx" / "session.json").read_text())
+            ["access_token"].encode()]
     for path in written:
         data = path.read_bytes()
         assert MARK.encode() not in data, f"{path.name} holds message text"
@@ -113,3 +126,4 @@ async def test_marker_appears_nowhere_the_gateway_wrote(homeserver, any_ircd, tm
     assert len(err) > 1000, "the gateway did log (DEBUG), so this check means something"
     assert MARK.encode() not in logs, "stdout/stderr hold message text"
     assert nickserv_secret.encode() not in logs and matrix_password.encode() not in logs
+    assert not [s for s in held if s in logs], "the logs hold the pickle key or the access token"
