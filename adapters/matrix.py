@@ -108,6 +108,9 @@ def describe(exc: BaseException) -> str:
 logging.getLogger("nio").setLevel(logging.WARNING)
 # peewee (nio's crypto store) logs every SQL statement with its parameters at DEBUG: pickled keys.
 logging.getLogger("peewee").setLevel(logging.WARNING)
+# nio's crypto logs routine key traffic as warnings ("Missing session for device ..."); the adapter
+# reports what matters (an undecryptable message, a failed key exchange) in its own words.
+logging.getLogger("nio.crypto").setLevel(logging.ERROR)
 
 
 class _TextOnly(html.parser.HTMLParser):
@@ -585,7 +588,9 @@ class MatrixAdapter(Adapter):
             if not isinstance(user, str) or user == self.user_id:
                 return None
             if membership == "join" and prev != "join":
-                return Join(self.network, now, room=name, user=user)
+                room = self.client.rooms.get(room_id)
+                return Join(self.network, now, room=name, user=user,
+                            history_hidden=bool(room is not None and room.encrypted))
             if membership in ("leave", "ban") and prev == "join":
                 return Leave(self.network, now, room=name, user=user)
         return None

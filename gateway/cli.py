@@ -365,7 +365,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
 def cmd_demo(args: argparse.Namespace) -> int:
     from .demo import run_demo
 
-    return run_demo(keep_running=not args.once, port=args.port, keep=args.keep)
+    return run_demo(keep_running=not args.once, port=args.port, keep=args.keep, encrypted=args.encrypted)
 
 
 def _version() -> str:
@@ -436,6 +436,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--once", action="store_true", help="exit after the scenario instead of staying up")
     p.add_argument("--port", type=int, default=None, help="homeserver port (default: 8008 if free)")
     p.add_argument("--keep", metavar="DIR", help="keep the homeserver, config and event log in DIR after exit")
+    p.add_argument("--encrypted", action="store_true",
+                   help="end-to-end encrypted rooms, with encrypting clients as the people")
     p.set_defaults(func=cmd_demo)
 
     p = sub.add_parser("log", help="the transcript-free event log")

@@ -407,6 +407,7 @@ class Engine(CaseWork, RaidLimits, RoomGuidelines):
             if every and gs is not None and gs.posted is not None and ev.ts - gs.posted >= every \
                     and not self.is_paused(b):
                 out += self.post_guidelines(b, ev.ts)
+            out += self.guidelines_for_newcomers(b, ev.ts, waiting_only=True)
         escalations: dict[tuple[str, str], list[tuple[Case, list[A.Action]]]] = {}
         for case in self.state.cases.values():
             step = self._escalate(case, ev.ts)

@@ -64,6 +64,7 @@ class PrivateMessage(Event):
 class Join(Event):
     room: str
     user: str
+    history_hidden: bool = False  # they cannot read what was sent before (an encrypted room): the pin too
 
 
 @dataclass(frozen=True)

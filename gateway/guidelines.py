@@ -1,6 +1,11 @@
 """Room guidelines: posted and pinned when the bot is ready in a room, re-posted on schedule, and sent
 privately to people who join (once per grace period). Part of the sans-I/O engine (``Engine`` mixes
 it in): it returns actions and reads no clock.
+
+In an end-to-end encrypted room a newcomer cannot decrypt anything sent before they joined, the pinned
+guidelines included (Matrix shares message keys with the members present at the time). So when people
+join such a room, the guidelines are posted again for them: at once, then at most every
+``NEWCOMER_POST_INTERVAL`` while more keep joining (a flood of joins gets a few posts, not one each).
 """
 
 from __future__ import annotations
@@ -20,6 +25,11 @@ class GuidelinesState:
     digest: str | None = None
     ref: str | None = None
     posted: float | None = None
+    for_newcomers: float | None = None  # when they were last posted for people who could not read the pin
+    newcomers_waiting: bool = False  # people joined since, and cannot read them yet
+
+
+NEWCOMER_POST_INTERVAL = 300.0
 
 
 class RoomGuidelines:
@@ -76,6 +86,8 @@ class RoomGuidelines:
         if b is None or self._is_self(ev.network, ev.user) or self.is_paused(b):
             return []
         g = b.policy.guidelines
+        if ev.history_hidden and g.text and g.pin and not g.greet_on_join:
+            return self.guidelines_for_newcomers(b, ev.ts)
         if not g.greet_on_join:
             return []
         key = (ev.network, ev.room, ev.user)
@@ -84,7 +96,20 @@ class RoomGuidelines:
         if seen is not None and ev.ts - seen < g.greet_grace:
             return []  # a rejoin within the grace period is not greeted again
         text = b.policy.render("greeting", **self.render_fields(b))
-        if b.network_type == "irc" and g.text:
-            text += "\n" + g.text  # IRC cannot pin: the guidelines come with the greeting
+        if (b.network_type == "irc" or ev.history_hidden) and g.text:
+            text += "\n" + g.text  # IRC cannot pin, an encrypted pin is unreadable: they come with the greeting
         return [A.GreetUser(self._id(), ev.network, room=ev.room, user=ev.user, text=text),
                 self.record(ev.network, "greeted", room=ev.room, user=ev.user)]
+
+    def guidelines_for_newcomers(self, b: RoomBinding, ts: float, *, waiting_only: bool = False) -> list[A.Action]:
+        """The guidelines again, for people who joined an encrypted room (see the module's docstring)."""
+        gs = self.state.guidelines.setdefault((b.network, b.room), GuidelinesState())
+        if waiting_only and not gs.newcomers_waiting:
+            return []
+        if self.is_paused(b) or (gs.for_newcomers is not None and ts - gs.for_newcomers < NEWCOMER_POST_INTERVAL):
+            gs.newcomers_waiting = True
+            return []
+        gs.for_newcomers, gs.newcomers_waiting = ts, False
+        return [A.PostNotice(self._id(), b.network, room=b.room, text=b.policy.guidelines.text or "",
+                             purpose="guidelines"),
+                self.record(b.network, "guidelines_for_newcomers", room=b.room)]

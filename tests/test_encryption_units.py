@@ -181,3 +181,21 @@ def test_unreadable_messages_are_recorded_and_reported_once_a_day(engine):
     assert [type(a) for a in later] == [A.RecordEvent, A.AlertModerators]
     direct = engine.handle(Undecryptable(NET, t, room=None))
     assert [type(a) for a in direct] == [A.RecordEvent]  # a direct room: counted
+
+
+def test_newcomers_to_an_encrypted_room_get_the_guidelines_they_cannot_decrypt_in_the_pin(engine):
+    from gateway.events import Join
+
+    t = 1_800_000_000.0
+    assert engine.handle(Join(NET, t, room=ROOM, user="@old:test")) == []  # history readable: the pin does
+    first = engine.handle(Join(NET, t, room=ROOM, user="@new:test", history_hidden=True))
+    post = [a for a in first if isinstance(a, A.PostNotice)]
+    assert len(post) == 1 and post[0].room == ROOM and post[0].text.startswith("Welcome. This room is peer support")
+    assert [a.kind for a in first if isinstance(a, A.RecordEvent)] == ["guidelines_for_newcomers"]
+    # a flood of joins (sock puppets) gets no post each: the next comes after the interval, on a tick
+    for i in range(50):
+        assert engine.handle(Join(NET, t + 1 + i, room=ROOM, user=f"@puppet{i}:test", history_hidden=True)) == []
+    assert not [a for a in engine.handle(Tick(NET, t + 200)) if isinstance(a, A.PostNotice)]
+    again = [a for a in engine.handle(Tick(NET, t + 301)) if isinstance(a, A.PostNotice)]
+    assert len(again) == 1 and again[0].text == post[0].text
+    assert not [a for a in engine.handle(Tick(NET, t + 700)) if isinstance(a, A.PostNotice)]  # nobody waiting

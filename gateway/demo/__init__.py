@@ -3,7 +3,8 @@
 It starts Synapse (SQLite, loopback), registers a bot, a moderator and four members, creates a group
 room and a moderators' room, runs the real gateway with the shipped default policy, and plays a short
 scenario through real Matrix clients, printing a timeline of what each person sees. Then it stays up
-(unless ``--once``) so you can log in with any Matrix client and look around.
+(unless ``--once``) so you can log in with any Matrix client and look around. With ``--encrypted`` both
+rooms are end-to-end encrypted and the people use encrypting clients.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from pathlib import Path
 
 from nio import RoomPreset
 
-from .homeserver import Homeserver, HomeserverUnavailable, Person, free_port
+from .homeserver import ENCRYPTION, Homeserver, HomeserverUnavailable, Person, free_port
 from ..service import Service
 
 # (who, what they write, what the gateway should make of it): two idioms, a line no phrase of the
@@ -46,19 +47,34 @@ class Timeline:
 SILENCE = 2.0  # seconds the demo watches for the bot to (correctly) do nothing about an idiom
 
 
-async def _scenario(hs: Homeserver, workdir: Path, keep_running: bool, kept: bool = False) -> int:
+def _quiet_clients() -> None:
+    """The people's encrypting clients log every message they cannot decrypt yet (the bot's pin from
+    before they joined): true, and explained in the timeline, so not printed."""
+    import logging
+
+    logging.getLogger("nio").setLevel(logging.ERROR)
+
+
+async def _scenario(hs: Homeserver, workdir: Path, keep_running: bool, kept: bool = False,
+                    encrypted: bool = False) -> int:
     say = Timeline()
     bot = hs.register("safety-bot", secrets.token_hex(12))
-    mod = Person(hs, "moderator", PASSWORD)
-    people = {name: Person(hs, name, PASSWORD) for name, _, _ in SCRIPT}
+
+    def person(name: str) -> Person:  # with --encrypted, an encrypting app (its keys outside data/)
+        return Person(hs, name, PASSWORD, store=workdir / "clients" / name if encrypted else None)
+
+    mod = person("moderator")
+    people = {name: person(name) for name, _, _ in SCRIPT}
     power = {"users": {bot.user_id: 100}}
+    state = [ENCRYPTION] if encrypted else []
     group = (await mod.client.room_create(name="Peer support", alias="peer-support",
                                           preset=RoomPreset.public_chat, power_level_override=power,
-                                          invite=[bot.user_id])).room_id
+                                          invite=[bot.user_id], initial_state=state)).room_id
     mods_room = (await mod.client.room_create(name="Peer support moderators", alias="peer-support-mods",
                                               preset=RoomPreset.private_chat, power_level_override=power,
-                                              invite=[bot.user_id])).room_id
-    say("moderator", "created #peer-support:localhost and #peer-support-mods:localhost, invited the bot")
+                                              invite=[bot.user_id], initial_state=state)).room_id
+    say("moderator", "created #peer-support:localhost and #peer-support-mods:localhost"
+        + (", both end-to-end encrypted," if encrypted else "") + " and invited the bot")
 
     bot_env = "GATEWAY_DEMO_BOT_PASSWORD"
     os.environ[bot_env] = bot.password
@@ -80,16 +96,33 @@ async def _scenario(hs: Homeserver, workdir: Path, keep_running: bool, kept: boo
             moderators_room: "#peer-support-mods:localhost"
     """))
     service = Service(config)
+    if encrypted:
+        _quiet_clients()  # (after the adapter set its own levels)
     service.adapters["demo"].sync_timeout_ms = 1000
     try:
         await service.start()
-        say("safety-bot", "joined both rooms with the shipped default policy (region GB)")
+        say("safety-bot", "joined both rooms with the shipped default policy (region GB)"
+            + (f"; its device {service.adapters['demo'].client.device_id} decrypts and encrypts" if encrypted else ""))
         for p in people.values():
+            if encrypted:
+                await p.sync()  # an app publishes its device's keys when it signs in, before joining
             await p.client.join(group)
+        if encrypted:
+            for _ in range(2):
+                for p in [mod, *people.values()]:
+                    await p.sync()  # each app learns the others' devices, as apps do
         kit = people["kit"]
-        state = await kit.client.room_get_state_event(group, "m.room.pinned_events")
-        pinned = await kit.client.room_get_event(group, state.content["pinned"][-1])
-        say("kit", "joins and sees the pinned guidelines", pinned.event.source["content"]["body"])
+        if encrypted:
+            sam = people["sam"]
+            posted = await sam.wait_for("the guidelines", lambda: [
+                m for m in sam.messages(group, bot.user_id) if m["content"]["body"].startswith("Welcome")])
+            say("sam", "joins first; the pinned guidelines were encrypted before anyone joined, so sam's app "
+                       "cannot decrypt them, and the bot posts them again for newcomers (at most every 5 "
+                       "minutes while people keep joining)", posted[-1]["content"]["body"])
+        else:
+            state = await kit.client.room_get_state_event(group, "m.room.pinned_events")
+            pinned = await kit.client.room_get_event(group, state.content["pinned"][-1])
+            say("kit", "joins and sees the pinned guidelines", pinned.event.source["content"]["body"])
 
         unexpected: list[str] = []
 
@@ -152,6 +185,12 @@ async def _scenario(hs: Homeserver, workdir: Path, keep_running: bool, kept: boo
         for row in service.log.rows():
             fields = {k: v for k, v in row.items() if v is not None and k not in ("id", "time", "network")}
             print("  " + ", ".join(f"{k}={v}" for k, v in fields.items()))
+        if encrypted:
+            raw = hs._request("GET", f"/_matrix/client/v3/rooms/{group}/messages?dir=b&limit=100",
+                              token=mod.user.access_token)["chunk"]
+            sent = [e for e in raw if e["type"] in ("m.room.message", "m.room.encrypted")]
+            print(f"\nOn the homeserver, {sum(e['type'] == 'm.room.encrypted' for e in sent)} of the {len(sent)} "
+                  f"messages in #peer-support are ciphertext (m.room.encrypted): the server never saw the words.")
         stored = b"".join(p.read_bytes() for p in (workdir / "data").rglob("*") if p.is_file())
         leaked = [text for _, text, _ in SCRIPT if text.encode() in stored]
         print("\nMessage text found in the files the gateway wrote: " + ("NONE" if not leaked else str(leaked)))
@@ -175,7 +214,8 @@ async def _scenario(hs: Homeserver, workdir: Path, keep_running: bool, kept: boo
             await p.close()
 
 
-def run_demo(*, keep_running: bool = True, port: int | None = None, keep: str | Path | None = None) -> int:
+def run_demo(*, keep_running: bool = True, port: int | None = None, keep: str | Path | None = None,
+             encrypted: bool = False) -> int:
     """``keep``: a directory for the homeserver, config and event log that stays after the demo."""
     if keep is not None:
         Path(keep).mkdir(parents=True, exist_ok=True)
@@ -192,7 +232,7 @@ def run_demo(*, keep_running: bool = True, port: int | None = None, keep: str | 
             print(f"error: {exc}")
             return 1
         try:
-            return asyncio.run(_scenario(hs, work, keep_running, kept=keep is not None))
+            return asyncio.run(_scenario(hs, work, keep_running, kept=keep is not None, encrypted=encrypted))
         except KeyboardInterrupt:
             return 0
         finally:
