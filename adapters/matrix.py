@@ -613,7 +613,7 @@ class MatrixAdapter(Adapter):
                 await self.crypto.prepare_send(self.client, room_id)
             except (aiohttp.ClientError, asyncio.TimeoutError, OSError) as exc:
                 raise ActionFailed(type(exc).__name__, definitive=False) from None
-            if recipient is not None and not self.crypto.has_recipient(self.client, room_id, recipient):
+            if not self.crypto.has_recipient(self.client, room_id, recipient):
                 raise ActionFailed("no_verified_device" if self.crypto.settings.trust == "verified-only"
                                    else "no_device")
         try:
@@ -764,7 +764,8 @@ def crypto_settings(net: NetworkSettings) -> CryptoSettings | None:
                                f"store's pickle key)")
     else:
         key = pickle_key_from_file(Path(e["pickle_key_file"]))
-    return CryptoSettings(Path(e["store"]), key, e.get("trust", "all-devices"))
+    return CryptoSettings(Path(e["store"]), key, e.get("trust", "all-devices"),
+                          frozenset(tuple(d) for d in e.get("verified_devices", ())))
 
 
 def pickle_key_from_file(path: Path) -> str:

@@ -14,7 +14,10 @@ What lives here, and why:
 - Messages that cannot be decrypted yet: a key request goes out, the event waits here (in memory only,
   ciphertext, at most ``PENDING_SECONDS``) and is decrypted and handled as soon as a key arrives.
 - Device trust: ``all-devices`` (default: every current device of the people in a room, trust on first
-  use) or ``verified-only`` (devices not verified in the store get no keys).
+  use) or ``verified-only``: only the devices the config lists, each with the fingerprint (ed25519 key)
+  its owner read out of their app, get keys; the config is the one source of that trust, so a device
+  taken off the list loses it again. A message that no device may decrypt is not sent at all: it fails
+  with ``no_verified_device``, so the core knows it did not reach anyone.
 """
 
 from __future__ import annotations
@@ -47,6 +50,7 @@ class CryptoSettings:
     store: Path
     pickle_key: str = field(repr=False)
     trust: str = "all-devices"
+    verified: frozenset[tuple[str, str, str]] = frozenset()  # (user, device id, ed25519 key)
 
 
 def store_files(directory: Path) -> list[Path]:
@@ -159,8 +163,20 @@ class Crypto:
                 if user == client.user_id:
                     continue
                 for device in client.device_store.active_user_devices(user):
-                    if not device.verified and not device.blacklisted:
-                        client.blacklist_device(device)
+                    self._apply_trust(client, device)
+
+    def _apply_trust(self, client: Any, device: Any) -> None:
+        listed = (device.user_id, device.id, device.ed25519) in self.settings.verified
+        if listed:
+            if device.blacklisted:
+                client.unblacklist_device(device)
+            if not device.verified:
+                client.verify_device(device)
+        else:
+            if device.verified:
+                client.unverify_device(device)
+            if not device.blacklisted:
+                client.blacklist_device(device)
 
     async def can_decrypt(self, client: Any, user: str) -> bool:
         """Whether ``user`` has a device with published keys: someone whose app does no encryption
@@ -174,15 +190,17 @@ class Crypto:
                 await client.keys_query()
         return any(True for _ in client.device_store.active_user_devices(user))
 
-    def has_recipient(self, client: Any, room_id: str, user: str) -> bool:
-        """Whether ``user`` has a device that will get the room key (``verified-only`` may leave none)."""
+    def has_recipient(self, client: Any, room_id: str, user: str | None = None) -> bool:
+        """Whether ``user`` (or, without one, anyone in the room but the bot) has a device that will get
+        the room key: ``verified-only`` may leave none, and then the message would reach nobody."""
         room = client.rooms.get(room_id)
         if room is None or not room.encrypted:
             return True
-        devices = list(client.device_store.active_user_devices(user))
+        users = [user] if user is not None else [u for u in room.users if u != client.user_id]
+        devices = [d for u in users for d in client.device_store.active_user_devices(u)]
         if self.settings.trust == "verified-only":
             return any(d.verified for d in devices)
-        return bool(devices)
+        return bool(devices) or user is None
 
     async def known_room(self, client: Any, room_id: str) -> bool:
         """Make a room joined this run (before the sync that describes it) known to nio, encrypted if

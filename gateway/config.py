@@ -43,7 +43,8 @@ ROOM_SHAPE = {
     "matrix": (_MATRIX_ROOM, "a Matrix room id (!abc or !abc:example.org) or alias (#name:example.org)"),
     "irc": (_IRC_CHANNEL, "an IRC channel (#name or &name, no spaces or commas)"),
 }
-ENCRYPTION_KEYS = ("enabled", "store", "pickle_key_env", "trust")
+ENCRYPTION_KEYS = ("enabled", "store", "pickle_key_env", "trust", "verified_devices")
+_VERIFIED_DEVICE = re.compile(r"@[^:\s]+:\S+ [A-Za-z0-9_-]{1,64} [A-Za-z0-9+/]{43}")
 TRUST_MODES = ("all-devices", "verified-only")  # adapters/matrix_crypto.py acts on them
 
 
@@ -66,6 +67,15 @@ def _encryption(c: Checker, p: tuple, raw: Any, base: Path, data_dir: Path, netw
         out["store"] = base / e["store"]
     if "trust" in e and c.choice(p + ("trust",), e["trust"], TRUST_MODES) is not MISSING:
         out["trust"] = e["trust"]
+    if "verified_devices" in e:
+        out["verified_devices"] = tuple(
+            tuple(d.split(" ")) for i, d in enumerate(c.string_list(p + ("verified_devices",), e["verified_devices"]))
+            if c.matching(p + ("verified_devices", i), d, _VERIFIED_DEVICE,
+                          "'@user:server DEVICEID fingerprint': the device's id and its ed25519 key (Element: "
+                          "Settings, Sessions, the session's key), as its owner reads them to you") is not MISSING)
+        if out["trust"] != "verified-only":
+            c.error(p + ("verified_devices",), "verified_devices needs trust: verified-only (all-devices sends "
+                                               "keys to every device anyway)", key=True)
     if "pickle_key_env" in e:
         name = c.matching(p + ("pickle_key_env",), e["pickle_key_env"], _ENV_NAME,
                           "the name of an environment variable, like GATEWAY_PICKLE_KEY")

@@ -275,3 +275,36 @@ async def test_sigkill_around_the_encrypted_crisis_message_gives_exactly_one(hom
         kill(proc)
         for p in [mod, *world.people.values()]:
             await p.close()
+
+
+async def test_verified_only_sends_keys_to_listed_devices_alone_and_says_when_none_can_read(homeserver, tmp_path):
+    """``trust: verified-only`` with the moderator's device listed (its fingerprint read out of the app)
+    and kit's not: the alert reaches the moderator, encrypted for that device alone. Kit's crisis
+    message could reach no one, so it is not sent into the void: it counts as not delivered, kit is not
+    removed (no removal without a delivered message), and the moderators are told to reach kit."""
+    world = await make_world(homeserver, tmp_path, encrypted=True,
+                             network_extra="encryption:\n  trust: verified-only\n  verified_devices: [LISTED]\n")
+    kit, mod, bot = world.people["kit"], world.mod, world.bot.user_id
+    fingerprint = mod.client.olm.account.identity_keys["ed25519"]
+    text = world.config_path.read_text()
+    world.config_path.write_text(text.replace("LISTED", f'"{mod.id} {mod.client.device_id} {fingerprint}"'))
+    try:
+        gw = await world.start_gateway()
+        await ready(world, kit)
+        await kit.say(world.group, "i took all my pills")
+        alert = (await mod.wait_for("the alert", lambda: [m for m in mod.messages(world.mods_room, bot)
+                                                          if kit.id in m["content"]["body"]]))[0]
+        body = alert["content"]["body"]
+        assert "Private message: not delivered (no_verified_device)" in body and "kept in the room" in body
+        member = await mod.client.room_get_state_event(world.group, "m.room.member", kit.id)
+        assert member.content["membership"] == "join"
+        assert [r["code"] for r in gw.log.rows() if r["kind"] == "dm_failed"] == ["no_verified_device"]
+        await kit.sync()
+        assert not [m for r, m in kit.events if m.get("sender") == bot and "116 123" in str(m.get("content"))]
+        # the guidelines in the group room went to the moderator's device only: kit cannot read them
+        assert [r for r, _ in kit.undecrypted if r == world.group]
+    finally:
+        if world.gateway is not None:
+            await world.gateway.stop()
+        for p in [mod, *world.people.values()]:
+            await p.close()

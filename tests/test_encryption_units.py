@@ -199,3 +199,18 @@ def test_newcomers_to_an_encrypted_room_get_the_guidelines_they_cannot_decrypt_i
     again = [a for a in engine.handle(Tick(NET, t + 301)) if isinstance(a, A.PostNotice)]
     assert len(again) == 1 and again[0].text == post[0].text
     assert not [a for a in engine.handle(Tick(NET, t + 700)) if isinstance(a, A.PostNotice)]  # nobody waiting
+
+
+def test_verified_devices_are_checked_and_need_verified_only(write):
+    key = "A" * 43
+    cfg = load_config(config_with(write, f"""\
+        encryption:
+          trust: verified-only
+          verified_devices: ["@mod:test MODDEVICE {key}"]
+        """))
+    assert cfg.networks["mx"].settings["encryption"]["verified_devices"] == (("@mod:test", "MODDEVICE", key),)
+    for bad, says in ((f'trust: all-devices\\n  verified_devices: ["@mod:test D {key}"]', "needs trust: verified-only"),
+                      ('trust: verified-only\\n  verified_devices: ["@mod:test"]', "DEVICEID fingerprint")):
+        with pytest.raises(ConfigErrors) as err:
+            load_config(config_with(write, "encryption:\n  " + bad.replace("\\n", "\n") + "\n"))
+        assert says in "\n".join(str(e) for e in err.value.errors)
