@@ -150,6 +150,9 @@ async def test_a_restart_keeps_the_device_and_still_reads_the_room(homeserver, t
         dm = (await ana.wait_for("the crisis message", lambda: ana.messages(dm_room, bot)))[0]
         assert "116 123" in dm["content"]["body"]
         await mod.wait_for("ana's removal", lambda: kicked(world, ana))
+        # it read its own encrypted pin after the restart, so it did not post the guidelines again
+        posted = [m for m in mod.messages(world.group, bot) if m["content"]["body"].startswith("Welcome.")]
+        assert len(posted) == 1
     finally:
         if world.gateway is not None:
             await world.gateway.stop()
@@ -307,4 +310,24 @@ async def test_verified_only_sends_keys_to_listed_devices_alone_and_says_when_no
         if world.gateway is not None:
             await world.gateway.stop()
         for p in [mod, *world.people.values()]:
+            await p.close()
+
+
+async def test_a_wrong_pickle_key_stops_with_what_to_fix(homeserver, tmp_path):
+    """The store cannot be opened with another key: the gateway stops (exit 3 from `gateway run`) with a
+    line saying so, instead of starting as a new device and losing every session."""
+    from adapters.base import CredentialsRefused
+
+    world = await make_world(homeserver, tmp_path, encrypted=True)
+    try:
+        gw = await world.start_gateway()
+        await gw.stop()
+        world.gateway = None
+        (world.dir / "data" / "crypto" / "mx.key").write_text("not-the-key-it-was-made-with\n")
+        with pytest.raises(CredentialsRefused, match="cannot be opened .*pickle key"):
+            gw = await world.start_gateway()
+    finally:
+        if world.gateway is not None:
+            await world.gateway.stop()
+        for p in [world.mod, *world.people.values()]:
             await p.close()

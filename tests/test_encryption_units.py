@@ -11,7 +11,7 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
-from nio import MegolmEvent, RoomMessageText
+from nio import EncryptionError, MegolmEvent, RoomMessageText
 
 from adapters.matrix import MatrixAdapter, crypto_settings, pickle_key_from_file
 from adapters.matrix_crypto import Crypto, CryptoSettings, Session, saved_device
@@ -151,8 +151,6 @@ def test_pending_messages_wait_for_their_key_then_expire(tmp_path):
     ev = MegolmEvent.from_dict(MEGOLM)
     crypto.wait_for_key(ROOM, ev, now=0.0)
     assert crypto.waiting() == 1 and crypto.undecrypted_total == 1
-    from nio import EncryptionError
-
     class NoKey:
         def decrypt_event(self, event):
             raise EncryptionError("no session")
@@ -214,3 +212,44 @@ def test_verified_devices_are_checked_and_need_verified_only(write):
         with pytest.raises(ConfigErrors) as err:
             load_config(config_with(write, "encryption:\n  " + bad.replace("\\n", "\n") + "\n"))
         assert says in "\n".join(str(e) for e in err.value.errors)
+
+
+async def test_a_message_whose_key_arrives_later_goes_through_the_flow_then(tmp_path):
+    """The adapter keeps an undecryptable message (ciphertext, in memory) and hands it to the core as
+    soon as a later sync brought its key: late, but not lost."""
+    a = adapter(tmp_path / "store")
+    handed: list = []
+
+    class Sink:
+        async def handle(self, event):
+            handed.append(event)
+
+        async def handle_many(self, events):
+            handed.extend(events)
+
+    def keyless(event):
+        raise EncryptionError("no session")
+
+    requests = []
+
+    async def request_room_key(event):
+        requests.append(event.session_id)
+
+    a.client = SimpleNamespace(decrypt_event=keyless, request_room_key=request_room_key, rooms={})
+    empty = SimpleNamespace(rooms=SimpleNamespace(invite={}, join={}))
+    arrived = SimpleNamespace(rooms=SimpleNamespace(invite={}, join={
+        ROOM: SimpleNamespace(timeline=SimpleNamespace(events=[MegolmEvent.from_dict(MEGOLM)]))}))
+    a._is_direct_room = lambda room_id: False
+    a.power_level = lambda room_id, user: 0
+    await a._handle(arrived, Sink())
+    assert handed == [Undecryptable(NET, 1.0, room=ROOM)] and requests == ["s1"]
+    await a._handle(empty, Sink())
+    assert len(handed) == 1  # still no key
+    decrypted = RoomMessageText.from_dict({"type": "m.room.message", "sender": "@kit:test", "event_id": "$e",
+                                           "origin_server_ts": 1, "content": {"msgtype": "m.text",
+                                                                              "body": "i took all my pills"}})
+    decrypted.decrypted = True
+    a.client.decrypt_event = lambda e: decrypted
+    await a._handle(empty, Sink())
+    assert handed[-1].text == "i took all my pills" and handed[-1].sender == "@kit:test"
+    assert a.crypto.waiting() == 0
