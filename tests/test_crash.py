@@ -53,17 +53,23 @@ async def crisis_messages(p, bot) -> tuple[int, int]:
     return len(rooms), dms
 
 
+@pytest.mark.parametrize("encrypted", [False, True], ids=["plain", "encrypted"])
 @pytest.mark.parametrize("point", ["matrix_direct_room_ready", "matrix_private_message_sent"])
-async def test_sigkill_around_the_crisis_message_gives_exactly_one(homeserver, tmp_path, point):
+async def test_sigkill_around_the_crisis_message_gives_exactly_one(homeserver, tmp_path, point, encrypted):
     """Issue 14, finding 11: killed exactly when the direct room is ready (before the send) or just after
     the server accepted the crisis message, the restarted gateway must find the same direct room
     (recorded on the server before sending), where the transaction id makes a resend a no-op: one
-    room, one crisis message, then the removal and one alert."""
-    world = await make_world(homeserver, tmp_path)
+    room, one crisis message, then the removal and one alert.
+
+    Issue 18: the same in encrypted rooms with encrypting clients. The restarted gateway is the same
+    device (so the same transaction ids), and the one crisis message is one the person decrypts."""
+    world = await make_world(homeserver, tmp_path, encrypted=encrypted)
     mod, kit, bot = world.mod, world.people["kit"], world.bot.user_id
     proc = start(world.config_path, world.dir, failpoint=point)
     try:
         await mod.wait_for("the gateway up", lambda: mod.messages(world.group, bot), timeout=60)
+        for _ in range(2):
+            await kit.sync()  # kit's app learns the bot's device
         await kit.say(world.group, "i took all my pills")
         for _ in range(600):
             if proc.poll() is not None:
@@ -78,7 +84,8 @@ async def test_sigkill_around_the_crisis_message_gives_exactly_one(homeserver, t
         assert len(alerts()) == 1
         kicked = await mod.client.room_get_state_event(world.group, "m.room.member", kit.id)
         assert kicked.content["membership"] == "leave"
-        assert await crisis_messages(kit, bot) == (1, 1)
+        assert await crisis_messages(kit, bot) == (1, 1)  # (decrypted by kit, when encrypted)
+        assert not kit.undecrypted
     finally:
         kill(proc)
         for p in [mod, *world.people.values()]:

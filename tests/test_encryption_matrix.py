@@ -5,6 +5,7 @@ What a person would see: the crisis message arrives in an encrypted direct room 
 it; they are removed after it; the moderator decrypts the alert. The gateway keeps one device across
 restarts and still reads the room; what it cannot decrypt is counted and reported, never dropped in
 silence; a room that turns encryption on keeps working; no message text reaches any file or log.
+The SIGKILL tests of exactly-once run encrypted too (tests/test_crash.py).
 """
 
 from __future__ import annotations
@@ -12,7 +13,6 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import signal
 import stat
 import subprocess
 import urllib.request
@@ -20,11 +20,9 @@ import urllib.request
 import pytest
 
 from gateway.demo.homeserver import ENCRYPTION
-from gateway.eventlog import EventLog
 
 from .matrix_world import make_world
 from .test_cli import GATEWAY
-from .test_crash import CRISIS, kill, start
 
 MARKER = "CANARYe2e7q"
 
@@ -230,53 +228,6 @@ async def test_a_room_that_turns_encryption_on_keeps_working(homeserver, tmp_pat
         if world.gateway is not None:
             await world.gateway.stop()
         for p in [mod, kit, *world.people.values()]:
-            await p.close()
-
-
-@pytest.mark.parametrize("point", ["matrix_direct_room_ready", "matrix_private_message_sent"])
-async def test_sigkill_around_the_encrypted_crisis_message_gives_exactly_one(homeserver, tmp_path, point):
-    """Killed just before or just after the homeserver accepted the encrypted crisis message, the
-    restarted gateway (same device, so the same transaction ids) ends with one private message that
-    the person can decrypt, one removal and one alert."""
-    world = await make_world(homeserver, tmp_path, encrypted=True)
-    mod, kit, bot = world.mod, world.people["kit"], world.bot.user_id
-    proc = start(world.config_path, world.dir, failpoint=point)
-    try:
-        await mod.wait_for("the gateway up", lambda: mod.messages(world.group, bot), timeout=60)
-        await ready(world, kit)
-        await kit.say(world.group, "i took all my pills")
-        for _ in range(600):
-            if proc.poll() is not None:
-                break
-            await asyncio.sleep(0.05)
-        assert proc.returncode == -signal.SIGKILL  # it died at the failpoint, not somewhere else
-        proc = start(world.config_path, world.dir)
-
-        def alerts():
-            return [m for m in mod.messages(world.mods_room, bot) if kit.id in m["content"]["body"]]
-        await mod.wait_for("the alert", alerts, timeout=60)
-        assert len(alerts()) == 1
-        kicked_state = await mod.client.room_get_state_event(world.group, "m.room.member", kit.id)
-        assert kicked_state.content["membership"] == "leave"
-        rooms = set()
-        for _ in range(4):
-            await kit.sync()
-            for room_id in list(kit.invites):
-                await kit.client.join(room_id)
-                rooms.add(room_id)
-                kit.invites.pop(room_id)
-        crisis = [e for r, e in kit.events if r in rooms and e.get("type") == "m.room.message"
-                  and e.get("sender") == bot and e["content"].get("body", "").startswith(CRISIS)]
-        assert len(rooms) == 1 and len(crisis) == 1  # decrypted by kit, exactly once
-        assert not [r for r, _ in kit.undecrypted if r in rooms]
-        log = EventLog(world.dir / "data" / "gateway.db")
-        try:
-            assert len({r["subject"] for r in log.rows() if r["kind"] == "dm_sent"}) == 1
-        finally:
-            log.close()
-    finally:
-        kill(proc)
-        for p in [mod, *world.people.values()]:
             await p.close()
 
 
