@@ -108,6 +108,12 @@ class Adapter(ABC):
     async def stop(self) -> None:
         """Disconnect."""
 
+    def health(self) -> dict:
+        """What ``/readyz`` and the metrics show of this network: ``ready`` (connected, in its rooms and
+        reading), plus what the network has (Matrix: ``sync_lag_seconds``; IRC: ``reconnects``). Names and
+        numbers only."""
+        return {"ready": self.ready.is_set()}
+
     @abstractmethod
     async def post_notice(self, room: str, text: str) -> str | None:
         """Post a notice in a room; return the server's id for it (needed to pin it)."""

@@ -119,6 +119,7 @@ class IrcAdapter(IrcActions, IrcIncoming, Adapter):
         self._conn: Any = None
         self._connected = asyncio.Event()
         self._registered = asyncio.Event()
+        self.connections = 0  # successful registrations: all but the first are reconnects
         self._stopping = False
         self._refused: CredentialsRefused | None = None  # the server refused the bot's login: stop
         self.secret_hint = "the SASL password"  # where the secret comes from, for a refusal
@@ -242,6 +243,10 @@ class IrcAdapter(IrcActions, IrcIncoming, Adapter):
         await conn.connect(self.host, self.port, self.nick, username=self.username, ircname=self.realname,
                            connect_factory=factory)
         self._connected.set()
+
+    def health(self) -> dict:
+        return {"ready": self.ready.is_set() and self._registered.is_set(),
+                "reconnects": max(self.connections - 1, 0)}
 
     async def stop(self) -> None:
         self._stopping = True
@@ -380,6 +385,7 @@ class IrcAdapter(IrcActions, IrcIncoming, Adapter):
     def _on_welcome(self, event) -> None:
         self.nick = event.target or self.nick
         self._registered.set()
+        self.connections += 1
         if self.nickserv_password:
             self._send(f"PRIVMSG NickServ :IDENTIFY {self.nickserv_password}")
         for channel in self.channels:

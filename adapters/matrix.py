@@ -260,6 +260,7 @@ class MatrixAdapter(Adapter):
         self._direct_lock = asyncio.Lock()  # one m.direct write at a time, each with the latest map
         self.ready = asyncio.Event()
         self._stopping = False
+        self.last_sync: float | None = None  # time.monotonic() of the last successful sync
 
     def _key(self, what: str) -> str:
         return f"matrix:{self.network}:{what}"
@@ -478,6 +479,7 @@ class MatrixAdapter(Adapter):
         if since is not None:
             await self._handle(first, runner)  # what arrived while the gateway was away
         self._remember("sync", first.next_batch)
+        self.last_sync = time.monotonic()
         self.ready.set()
         backoff = 1.0
         while not self._stopping:
@@ -489,6 +491,7 @@ class MatrixAdapter(Adapter):
                 backoff = min(backoff * 2, 60.0)
                 continue
             backoff = 1.0
+            self.last_sync = time.monotonic()
             await self._after_sync()
             await self._handle(resp, runner)
             self._remember("sync", resp.next_batch)
@@ -501,6 +504,15 @@ class MatrixAdapter(Adapter):
         except (aiohttp.ClientError, asyncio.TimeoutError, OSError) as exc:
             log.warning("%s: homeserver unreachable (%s)", self.network, type(exc).__name__)
             return None
+
+    def health(self) -> dict:
+        """Ready while syncs succeed: a sync waits up to ``sync_timeout_ms`` for news, so one older than
+        that plus a minute means the homeserver is not answering."""
+        lag = None if self.last_sync is None else time.monotonic() - self.last_sync
+        ready = self.ready.is_set() and lag is not None and lag < self.sync_timeout_ms / 1000 + 60
+        return {"ready": ready, "sync_lag_seconds": lag,
+                "encryption": self.crypto is not None,
+                "undecryptable_waiting": self.crypto.waiting() if self.crypto is not None else 0}
 
     async def _after_sync(self) -> None:
         """Key housekeeping; a failure here is logged and retried after the next sync."""

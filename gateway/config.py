@@ -197,6 +197,7 @@ class Config:
     policies: dict[str, Policy]
     limits: GatewayLimits = GatewayLimits()
     channel_keys: dict[tuple[str, str], str] = field(default_factory=dict)  # (network, room) -> IRC key
+    http: tuple[str, int] | None = None  # where /metrics, /healthz and /readyz are served, if at all
 
 
 def load_config(path: str | Path, *, environ: Mapping[str, str] | None = None) -> Config:
@@ -209,7 +210,7 @@ def load_config(path: str | Path, *, environ: Mapping[str, str] | None = None) -
     base = path.resolve().parent
     c = Checker(doc)
     top = c.mapping((), doc.value, required=("event_log", "networks", "rooms"),
-                    optional=("policy_dir", "crisis_lines", "limits"))
+                    optional=("policy_dir", "crisis_lines", "limits", "http"))
     if top is None:
         c.raise_if_errors()
     event_log = c.string(("event_log",), top.get("event_log"))
@@ -340,8 +341,34 @@ def load_config(path: str | Path, *, environ: Mapping[str, str] | None = None) -
                            f"private room for moderators" + ("" if here else " (set by the policy's "
                                                               "moderators.room)"))
     limits = _gateway_limits(c, top.get("limits", {}))
+    http = _http_listen(c, top["http"]) if "http" in top else None
     c.raise_if_errors()
-    return Config(path, base / event_log, dirs, networks, rooms, directory, policies, limits, channel_keys)
+    return Config(path, base / event_log, dirs, networks, rooms, directory, policies, limits, channel_keys, http)
+
+
+DEFAULT_HTTP = ("127.0.0.1", 9464)
+_LISTEN = re.compile(r"(\[[0-9a-fA-F:]+\]|[A-Za-z0-9.-]+):(\d{1,5})")
+
+
+def _http_listen(c: Checker, raw: Any) -> tuple[str, int] | None:
+    """``http: true`` or ``http: {listen: HOST:PORT}``: where /metrics, /healthz and /readyz are served
+    (loopback by default: put a reverse proxy or a firewall rule in front before opening it wider)."""
+    p = ("http",)
+    if raw is True:
+        return DEFAULT_HTTP
+    if raw is False or raw is None:
+        return None
+    m = c.mapping(p, raw, optional=("listen",))
+    if m is None or "listen" not in m:
+        return DEFAULT_HTTP
+    listen = c.matching(p + ("listen",), m["listen"], _LISTEN, "HOST:PORT, like 127.0.0.1:9464")
+    if listen is MISSING:
+        return None
+    host, port = _LISTEN.fullmatch(listen).groups()
+    if not 0 <= int(port) <= 65535:
+        c.error(p + ("listen",), "the port must be between 0 and 65535")
+        return None
+    return host.strip("[]"), int(port)
 
 
 def _gateway_limits(c: Checker, raw: Any) -> GatewayLimits:

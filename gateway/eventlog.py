@@ -450,6 +450,16 @@ class EventLog:
                 self.db.execute("DELETE FROM journal WHERE subject = ?", (s,))
         return n, self._checkpoint()
 
+    def writable(self) -> bool:
+        """Whether a write could happen now: the write lock can be taken (not read-only, not locked
+        away, the file still there). Nothing is written."""
+        try:
+            self.db.execute("BEGIN IMMEDIATE")
+            self.db.execute("ROLLBACK")
+            return self.path.exists()
+        except sqlite3.Error:
+            return False
+
     def _transaction(self):
         db = self.db
 

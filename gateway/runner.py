@@ -17,7 +17,7 @@ import asyncio
 import logging
 import time
 from collections import deque
-from typing import Callable
+from typing import Callable, Protocol
 
 from adapters.base import ActionFailed, Adapter, Delivered, ResendKey
 
@@ -26,7 +26,7 @@ from .engine import Engine
 from .events import ActionOutcome, Event, ReloadResult
 from .eventlog import EventLog, EventLogError
 
-__all__ = ["Runner"]
+__all__ = ["Runner", "Observer"]
 
 log = logging.getLogger("gateway.runner")
 
@@ -34,7 +34,8 @@ log = logging.getLogger("gateway.runner")
 class Runner:
     def __init__(self, engine: Engine, adapters: dict[str, Adapter], event_log: EventLog | None, *,
                  clock: Callable[[], float] = time.time, action_timeout: float = 30.0,
-                 reloader: Callable[[], list[str]] | None = None, concurrent: bool = False):
+                 reloader: Callable[[], list[str]] | None = None, concurrent: bool = False,
+                 observer: "Observer | None" = None):
         """``concurrent``: ``handle`` returns once the event's actions are queued (the running gateway:
         adapters' read loops never wait for actions); otherwise it waits until every lane is idle
         (tools and unit tests that check what happened after one event)."""
@@ -44,16 +45,22 @@ class Runner:
         self.clock = clock
         self.action_timeout = action_timeout
         self.log_failures = 0  # event-log writes that failed (reported, counted, never fatal)
+        self.last_log_failure: float | None = None
         self.reloader = reloader  # validates and applies policies; returns the errors (none: applied)
         self._log_alerted_at: float | None = None
         self.log_alert_interval = 600.0  # tell the moderators again at most every 10 minutes
         self.concurrent = concurrent
+        self.observer = observer  # the live metrics (gateway/metrics.py), if the gateway serves them
         self._lanes: dict[tuple, deque] = {}
         self._lane_tasks: dict[tuple, asyncio.Task] = {}
 
     async def handle(self, event: Event) -> None:
         """Process one event: its actions are queued at once (see ``concurrent``)."""
-        self._dispatch(self.engine.handle(event))
+        started = time.perf_counter()
+        actions = self.engine.handle(event)
+        if self.observer is not None:
+            self.observer.screened_batch([event], time.perf_counter() - started)
+        self._dispatch(actions)
         if not self.concurrent:
             await self.idle()
 
@@ -72,9 +79,12 @@ class Runner:
         one batch (``Engine.handle_many``). One event that fails is logged (its class, never its text) and
         the rest are still handled."""
         i, batch = 0, self.engine.handle_many(events)
+        spent = 0.0
         while i < len(events):
             try:
+                started = time.perf_counter()
                 actions = next(batch)
+                spent += time.perf_counter() - started
             except StopIteration:
                 break
             except Exception as exc:
@@ -87,6 +97,8 @@ class Runner:
             self._dispatch(actions)
             if not self.concurrent:
                 await self.idle()
+        if self.observer is not None:
+            self.observer.screened_batch(events, spent)
 
     async def resume(self) -> None:
         """Carry on with the cases a crash left unfinished (see ``Engine.resume``)."""
@@ -119,8 +131,11 @@ class Runner:
                 errors = self.reloader() if self.reloader else ["reload is not available in this process"]
                 pending.extend(self.engine.handle(ReloadResult(action.network, self.clock(), action.id,
                                                                tuple(errors))))
-            elif not self._write(action):
-                pending.extend(self._log_failure_alerts(action))
+            else:
+                if self.observer is not None:
+                    self.observer.recorded(action, self.clock())
+                if not self._write(action):
+                    pending.extend(self._log_failure_alerts(action))
 
     async def _drain(self, lane: tuple) -> None:
         """Run one lane's actions in order until it is empty; each outcome goes back to the engine."""
@@ -210,7 +225,7 @@ class Runner:
             write()
             return True
         except EventLogError as exc:
-            self.log_failures += 1
+            self._failed()
             log.error("journal: %s (%d failures so far)", exc, self.log_failures)
             return False
 
@@ -228,9 +243,15 @@ class Runner:
                 self.event_log.write(action, self.clock())
             return True
         except EventLogError as exc:
-            self.log_failures += 1
+            self._failed()
             log.error("event log: %s (%d failures so far)", exc, self.log_failures)
             return False
+
+    def _failed(self) -> None:
+        self.log_failures += 1
+        self.last_log_failure = self.clock()
+        if self.observer is not None:
+            self.observer.write_failed()
 
     def _log_failure_alerts(self, action: A.Action) -> list[A.Action]:
         """Tell the moderators (at most every 10 minutes) that the record is failing; protection goes on."""
@@ -239,6 +260,16 @@ class Runner:
             return []
         self._log_alerted_at = now
         return self.engine.event_log_failing(action.network, getattr(action, "room", None))
+
+
+class Observer(Protocol):
+    """What the runner tells the live metrics (gateway/metrics.py implements it)."""
+
+    def screened_batch(self, events: list[Event], seconds: float) -> None: ...
+
+    def recorded(self, action: A.Action, ts: float) -> None: ...
+
+    def write_failed(self) -> None: ...
 
 
 def _lane(action: A.Action) -> tuple:

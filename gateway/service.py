@@ -16,6 +16,8 @@ from adapters.base import Adapter
 from .config import Config, build_engine, load_config
 from .eventlog import EventLog
 from .events import Tick
+from .health import HealthServer
+from .metrics import Metrics
 from .runner import Runner
 
 log = logging.getLogger("gateway.service")
@@ -65,8 +67,16 @@ class Service:
         except Exception:
             self.log.close()
             raise
+        labels = {(b.network, b.room): b.display_name for b in self.config.rooms}
+        health = {name: a.health for name, a in self.adapters.items()}
+        self.metrics = Metrics(labels, health, clock=clock)
         self.runner = Runner(self.engine, self.adapters, self.log, reloader=self.reload, clock=clock,
-                             concurrent=True)
+                             concurrent=True, observer=self.metrics)
+        self.http: HealthServer | None = None
+        if self.config.http is not None:
+            host, port = self.config.http
+            self.http = HealthServer(host, port, self.metrics, health, log_writable=self.log.writable,
+                                     last_log_failure=lambda: self.runner.last_log_failure, clock=clock)
         self._stopping = False
         # Messages delivered again after a crash are not handled twice (recognised by keyed digest).
         self.engine.ref_key = self.log.ref_digest
@@ -78,6 +88,8 @@ class Service:
 
         ``timeout=None`` waits as long as it takes (a gateway in a thousand rooms joins and pins for
         minutes); an adapter that stops during start-up still raises at once."""
+        if self.http is not None:
+            await self.http.start()  # first: /readyz says "not ready" while the networks come up
         self.tasks = [asyncio.create_task(a.run(self.runner)) for a in self.adapters.values()]
         waits = [asyncio.create_task(a.ready.wait()) for a in self.adapters.values()]
         pending = set(self.tasks) | set(waits)
@@ -135,4 +147,6 @@ class Service:
                 log.debug("task ended with %s", type(t.exception()).__name__)
         for a in self.adapters.values():
             await a.stop()
+        if self.http is not None:
+            await self.http.stop()
         self.log.close()

@@ -230,11 +230,13 @@ async def test_reconnects_after_the_server_restarts_and_acts_again(tmp_path):
     try:
         await world.start()
         adapter, bot = world.adapter, world.bot_nick
+        assert adapter.health() == {"ready": True, "reconnects": 0}
         server.stop()
         for p in world.people.values():
             await p.close()
         world.people.clear()
         await wait_until("the bot noticed", lambda: not adapter._registered.is_set())
+        assert adapter.health()["ready"] is False  # what /readyz and gateway_network_connected show
         server.start()  # same port; the bot is first back, so it creates the channels and is op
         await wait_until("the bot rejoined with op", lambda: all(
             fold(bot) in adapter.ops.get(fold(c), set()) for c in (world.group, world.mods)), timeout=60)
@@ -243,6 +245,7 @@ async def test_reconnects_after_the_server_restarts_and_acts_again(tmp_path):
         kit.send(f"PRIVMSG {world.group} :i took all my pills")
         await kit.wait_for("the KICK", lambda: kit.find(f"KICK {world.group} {kit.nick}"))
         await mod.wait_for("the alert", lambda: mod.find(f"PRIVMSG {world.mods} :[URGENT]"))
+        assert adapter.health() == {"ready": True, "reconnects": 1}  # gateway_irc_reconnects_total
     finally:
         await world.close()
         server.stop()

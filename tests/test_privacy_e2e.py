@@ -52,7 +52,9 @@ async def test_marker_appears_nowhere_the_gateway_wrote(homeserver, any_ircd, tm
     config.write_text(world.config_path.read_text().replace("rooms:\n", textwrap.indent(network, "  ") + "rooms:\n")
                       + textwrap.indent(room_entry("irc", group, extra=f'moderators_room: "{mods}"'), "  "))
     env = {**os.environ, "CANARY_NICKSERV": nickserv_secret}
-    proc = subprocess.Popen([GATEWAY, "run", "--config", str(config), "--log-level", "DEBUG"],
+    log_format = "json" if type(server).__name__ == "Inspircd" else "text"  # each format once
+    proc = subprocess.Popen([GATEWAY, "run", "--config", str(config), "--log-level", "DEBUG",
+                             "--log-format", log_format],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, cwd=world.dir)
     try:
         await irc_mod.wait_for("the bot joining", lambda: irc_mod.find(f":{bot_nick}!", "JOIN", mods))
@@ -127,3 +129,7 @@ async def test_marker_appears_nowhere_the_gateway_wrote(homeserver, any_ircd, tm
     assert MARK.encode() not in logs, "stdout/stderr hold message text"
     assert nickserv_secret.encode() not in logs and matrix_password.encode() not in logs
     assert not [s for s in held if s in logs], "the logs hold the pickle key or the access token"
+    if log_format == "json":  # every line a JSON object, as journald and log shippers expect
+        records = [json.loads(line) for line in err.decode().splitlines()]
+        assert {"ts", "level", "logger", "message"} <= set(records[0])
+        assert any(r["message"] == "stopping (SIGTERM)" for r in records)  # a clean stop

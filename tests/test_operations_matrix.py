@@ -1,0 +1,78 @@
+"""Operations on a real Synapse: an admin scrapes /metrics, /healthz and /readyz from a running gateway
+and sees a case happen; no message text, user id or pseudonym ever reaches them."""
+
+from __future__ import annotations
+
+import re
+
+import aiohttp
+
+from .matrix_world import make_world
+
+MARK = "CANARYops5d1"
+
+
+def sample(text: str, name: str, **labels: str) -> float:
+    """The value of one sample in Prometheus' text format (0 if absent)."""
+    for line in text.splitlines():
+        if line.startswith("#") or not line.startswith(name):
+            continue
+        m = re.fullmatch(r"([a-z_]+)(?:\{(.*)\})? (\S+)", line)
+        if m is None or m.group(1) != name:
+            continue
+        got = dict(re.findall(r'(\w+)="([^"]*)"', m.group(2) or ""))
+        if all(got.get(k) == v for k, v in labels.items()):
+            return float(m.group(3))
+    return 0.0
+
+
+async def test_an_admin_sees_a_case_happen_in_metrics_and_readiness(homeserver, tmp_path):
+    world = await make_world(homeserver, tmp_path)
+    world.config_path.write_text(world.config_path.read_text() + "http:\n  listen: 127.0.0.1:0\n")
+    kit, mod, bot = world.people["kit"], world.mod, world.bot.user_id
+    try:
+        gw = await world.start_gateway()
+        base = f"http://127.0.0.1:{gw.http.port}"
+        async with aiohttp.ClientSession() as http:
+            async def get(path):
+                async with http.get(base + path) as resp:
+                    return resp.status, await resp.text()
+
+            status, body = await get("/healthz")
+            assert status == 200 and '"alive"' in body
+            status, body = await get("/readyz")
+            assert status == 200, body
+            assert '"mx": {"ready": true' in body and '"writable": true' in body
+            _, before = await get("/metrics")
+            room = world.group
+            assert sample(before, "gateway_cases_total", network="mx", room=room, tier="imminent") == 0
+            assert sample(before, "gateway_network_connected", network="mx") == 1
+
+            await kit.say(world.group, f"i took all my pills {MARK}")
+            await mod.wait_for("the alert", lambda: [m for m in mod.messages(world.mods_room, bot)
+                                                     if kit.id in m["content"]["body"]])
+            _, after = await get("/metrics")
+            assert sample(after, "gateway_messages_screened_total", network="mx", room=room) >= 1
+            assert sample(after, "gateway_cases_total", network="mx", room=room, tier="imminent") == 1
+            assert sample(after, "gateway_private_messages_total", network="mx", room=room, outcome="sent") == 1
+            assert sample(after, "gateway_removals_total", network="mx", room=room, outcome="done") == 1
+            assert sample(after, "gateway_alerts_total", network="mx", room=room, outcome="sent") == 1
+            for hist in ("gateway_seconds_to_private_message", "gateway_seconds_to_removal", "gateway_seconds_to_alert"):
+                assert sample(after, hist + "_count", network="mx", tier="imminent") == 1, hist
+                assert 0 < sample(after, hist + "_sum", network="mx", tier="imminent") < 30, hist
+            assert sample(after, "gateway_screening_seconds_count", network="mx") >= 1
+            assert 0 <= sample(after, "gateway_matrix_sync_lag_seconds", network="mx") < 60
+            # the canary: nothing about the person, nothing they wrote
+            for secret in (MARK, kit.id, mod.id, "@", "p_"):
+                assert secret not in after, secret
+
+            # the homeserver goes away: readiness says so (the process is still alive)
+            gw.adapter.last_sync -= 3600
+            status, body = await get("/readyz")
+            assert status == 503 and '"mx": {"ready": false' in body
+            status, _ = await get("/healthz")
+            assert status == 200
+    finally:
+        await world.gateway.stop()
+        for p in [mod, *world.people.values()]:
+            await p.close()
