@@ -366,6 +366,42 @@ def cmd_log(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_report(args: argparse.Namespace) -> int:
+    """One self-contained HTML file of the last ``--since`` of casework, from the event log."""
+    from .eventlog import EventLogError
+    from .insight import cases_from_log
+    from .report import render_report
+
+    seconds = parse_duration(args.since)
+    if seconds is None:
+        print(f"error: --since: expected a duration like 30d, got {args.since!r}", file=sys.stderr)
+        return EXIT_INVALID
+    names: dict[tuple[str, str], str] = {}
+    try:
+        if args.config:
+            from .config import load_config
+
+            names = {(b.network, b.room): b.display_name for b in load_config(args.config).rooms}
+        log = _open_log(args)
+    except (ConfigError, ConfigErrors) as exc:
+        return _print_errors(exc)
+    except (FileNotFoundError, EventLogError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_ERROR
+    until = time.time()
+    since = until - seconds
+    try:
+        events = log.events_since(since)
+        views = cases_from_log(log.cases_since(since), events)
+        page = render_report(views, events, since=since, until=until, room_names=names, source=str(log.path))
+    finally:
+        log.close()
+    out = Path(args.output)
+    out.write_text(page, encoding="utf-8")
+    print(f"{out}: {len(views)} case(s) from {time.strftime('%Y-%m-%d', time.gmtime(since))}; open it in a browser")
+    return EXIT_OK
+
+
 def cmd_eval(args: argparse.Namespace) -> int:
     from .evaluate import evaluate, format_report
     from .detection import detector_for
@@ -463,6 +499,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--encrypted", action="store_true",
                    help="end-to-end encrypted rooms, with encrypting clients as the people")
     p.set_defaults(func=cmd_demo)
+
+    p = sub.add_parser("report", help="an HTML report of the casework (charts and tables, no text) from the event log")
+    w = p.add_mutually_exclusive_group(required=True)
+    w.add_argument("--config", help="gateway config file (its event log, and room names)")
+    w.add_argument("--db", help="path to the event-log database")
+    p.add_argument("--since", default="30d", help="how far back, e.g. 7d or 90d (default: 30d)")
+    p.add_argument("-o", "--output", default="report.html", help="the HTML file to write (default: report.html)")
+    p.set_defaults(func=cmd_report)
 
     p = sub.add_parser("log", help="the transcript-free event log")
     logsub = p.add_subparsers(dest="log_command", required=True)

@@ -381,6 +381,21 @@ class EventLog:
                 out["authorised"] = bool(out["authorised"])
             yield out
 
+    def cases_since(self, since: float) -> list[dict[str, Any]]:
+        """Cases opened at or after ``since`` (seconds), oldest first: ids, times (s), rooms, tiers,
+        pseudonyms and status, for the report and the digest."""
+        cur = self.db.execute("SELECT id, opened_ts, updated_ts, network, room, subject, tier, status FROM cases "
+                              "WHERE opened_ts >= ? ORDER BY opened_ts", (int(since * 1000),))
+        return [{"case": r[0], "opened": r[1] / 1000, "updated": r[2] / 1000, "network": r[3], "room": r[4],
+                 "subject": r[5], "tier": r[6], "status": r[7]} for r in cur]
+
+    def events_since(self, since: float) -> list[dict[str, Any]]:
+        """Events at or after ``since`` (seconds), in order: kind, time (s), network, room, case, outcome, code."""
+        cur = self.db.execute("SELECT ts, kind, network, room, case_id, outcome, code FROM events WHERE ts >= ? "
+                              "ORDER BY id", (int(since * 1000),))
+        return [{"ts": r[0] / 1000, "kind": r[1], "network": r[2], "room": r[3], "case": r[4], "outcome": r[5],
+                 "code": r[6]} for r in cur]
+
     def export(self, fmt: str, out: IO[str]) -> int:
         n = 0
         if fmt == "jsonl":

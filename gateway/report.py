@@ -1,0 +1,175 @@
+"""``gateway report``: one self-contained HTML file moderators can open in a browser.
+
+Charts are inline SVG drawn here (no scripts, no fonts or styles fetched from anywhere, so it opens
+offline and can be mailed around a moderators' team): cases per week by tier, time to acknowledgement,
+follow-ups done and overdue, and what happened to private messages and removals; then a table per room
+and the list of cases. Every figure comes from the event log (``gateway/insight.py``), and the page
+shows case ids and keyed pseudonyms only, never a message, a name or a network id.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import html
+import time
+from collections import Counter
+from typing import Iterable
+
+from .insight import TIERS, CaseView, ack_histogram, duration_text, median, trouble, weekly_by_tier
+
+__all__ = ["render_report"]
+
+COLORS = {"concern": "#e0a526", "high": "#e8743b", "imminent": "#c0392b", "sent": "#2e86ab", "done": "#2e86ab",
+          "failed": "#c0392b", "skipped": "#8e8e8e", "none": "#cfcfcf",
+          "overdue": "#c0392b", "open": "#e0a526", "ack": "#2e86ab", "missing": "#8e8e8e"}
+W, H, PAD = 560, 220, 36
+
+
+def _e(value: object) -> str:
+    return html.escape(str(value), quote=True)
+
+
+def bar_chart(title: str, labels: list[str], series: dict[str, list[int]], *, stacked_colors: dict[str, str],
+              chart_id: str) -> str:
+    """A (stacked) bar chart as SVG: one bar per label, one segment per series."""
+    legend, lx, ly = [], PAD, H + 14
+    for name in series:
+        width = 14 + 7 * len(name) + 18
+        if lx + width > W - 8 and lx > PAD:
+            lx, ly = PAD, ly + 18
+        legend.append(f'<rect x="{lx}" y="{ly}" width="10" height="10" fill="{stacked_colors[name]}"/>'
+                      f'<text x="{lx + 14}" y="{ly + 9}" font-size="11">{_e(name)}</text>')
+        lx += width
+    height = ly + 22
+    n = max(len(labels), 1)
+    top = max([sum(vals[i] for vals in series.values()) for i in range(len(labels))] + [1])
+    step = (W - 2 * PAD) / n
+    bar = max(step * 0.7, 2)
+    parts = [f'<svg id="{_e(chart_id)}" class="chart" role="img" aria-label="{_e(title)}" width="{W}" '
+             f'height="{height}" viewBox="0 0 {W} {height}" xmlns="http://www.w3.org/2000/svg">',
+             f'<title>{_e(title)}</title>',
+             f'<line x1="{PAD}" y1="{H - PAD}" x2="{W - PAD}" y2="{H - PAD}" stroke="#444"/>',
+             f'<text x="{PAD - 6}" y="{PAD}" text-anchor="end" font-size="11">{top}</text>',
+             f'<text x="{PAD - 6}" y="{H - PAD}" text-anchor="end" font-size="11">0</text>']
+    scale = (H - 2 * PAD) / top
+    for i, label in enumerate(labels):
+        x = PAD + i * step + (step - bar) / 2
+        y = H - PAD
+        for name, vals in series.items():
+            v = vals[i]
+            if not v:
+                continue
+            h = v * scale
+            y -= h
+            parts.append(f'<rect x="{x:.1f}" y="{y:.1f}" width="{bar:.1f}" height="{h:.1f}" '
+                         f'fill="{stacked_colors[name]}" data-series="{_e(name)}" data-value="{v}">'
+                         f'<title>{_e(label)}: {v} {_e(name)}</title></rect>')
+        if n <= 16 or i % max(n // 8, 1) == 0:
+            parts.append(f'<text x="{x + bar / 2:.1f}" y="{H - PAD + 14}" text-anchor="middle" '
+                         f'font-size="10">{_e(label)}</text>')
+    parts += legend
+    parts.append("</svg>")
+    return "".join(parts)
+
+
+def _table(head: list[str], rows: Iterable[list[object]]) -> str:
+    body = "".join("<tr>" + "".join(f"<td>{_e(c)}</td>" for c in r) + "</tr>" for r in rows)
+    return ("<table><thead><tr>" + "".join(f"<th>{_e(h)}</th>" for h in head) + "</tr></thead>"
+            f"<tbody>{body or '<tr><td colspan=' + str(len(head)) + '>none</td></tr>'}</tbody></table>")
+
+
+def _date(ts: float) -> str:
+    return time.strftime("%Y-%m-%d %H:%M", time.gmtime(ts))
+
+
+def render_report(views: list[CaseView], events: list[dict], *, since: float, until: float,
+                  room_names: dict[tuple[str, str], str] | None = None, source: str = "") -> str:
+    names = room_names or {}
+
+    def room_label(net: str, room: str) -> str:
+        return f"{names.get((net, room), room)} ({net})"
+
+    weeks = weekly_by_tier(views, since, until)
+    week_labels = [w.strftime("%d %b") for w, _ in weeks]
+    per_week = bar_chart("Cases per week by tier", week_labels,
+                         {t: [counts[t] for _, counts in weeks] for t in TIERS},
+                         stacked_colors=COLORS, chart_id="cases-per-week")
+    acks = ack_histogram(views)
+    ack_chart = bar_chart("Time to acknowledgement", [label for label, _ in acks],
+                          {"acknowledged": [n if label != "never" else 0 for label, n in acks],
+                           "not acknowledged": [n if label == "never" else 0 for label, n in acks]},
+                          stacked_colors={"acknowledged": COLORS["ack"], "not acknowledged": COLORS["missing"]},
+                          chart_id="time-to-ack")
+    follow = Counter(v.followup for v in views)
+    follow_chart = bar_chart("Follow-ups", ["done", "overdue", "open"],
+                             {k: [follow[k] if k == label else 0 for label in ("done", "overdue", "open")]
+                              for k in ("done", "overdue", "open")}, stacked_colors=COLORS, chart_id="follow-ups")
+    dm = Counter(v.dm for v in views)
+    rm = Counter(v.removal for v in views)
+    dm_keys, rm_keys = ("sent", "failed", "skipped", "none"), ("done", "failed", "none")
+    outcome_chart = bar_chart(
+        "Private messages and removals", ["private messages", "removals"],
+        {**{f"message {k}": [dm[k], 0] for k in dm_keys}, **{f"removal {k}": [0, rm[k]] for k in rm_keys}},
+        stacked_colors={**{f"message {k}": COLORS[k] for k in dm_keys}, **{f"removal {k}": COLORS[k] for k in rm_keys}},
+        chart_id="outcomes")
+
+    rooms: dict[tuple[str, str], list[CaseView]] = {}
+    for v in views:
+        rooms.setdefault((v.network, v.room), []).append(v)
+    room_rows = []
+    for key, vs in sorted(rooms.items()):
+        by_tier = Counter(v.tier for v in vs)
+        room_rows.append([room_label(*key), len(vs), *(by_tier[t] for t in TIERS),
+                          duration_text(median(v.ack_seconds for v in vs)),
+                          sum(v.dm == "sent" for v in vs), sum(v.dm == "failed" for v in vs),
+                          sum(v.removal == "done" for v in vs), sum(v.removal == "failed" for v in vs),
+                          " ".join(v.case for v in vs if v.followup == "overdue") or "-"])
+    case_rows = [[v.case, _date(v.opened), room_label(v.network, v.room), v.tier, v.subject, v.dm, v.removal,
+                  duration_text(v.ack_seconds), v.followup, v.status] for v in sorted(views, key=lambda v: v.opened)]
+    t = trouble(events)
+    trouble_rows = [[what, n, ", ".join(sorted(t.codes.get(what, ()))) or "-"] for what, n in sorted(t.counts.items())]
+    window = f"{_date(since)} to {_date(until)} (UTC)"
+    total = Counter(v.tier for v in views)
+    summary = (f"{len(views)} case(s): " + ", ".join(f"{total[k]} {k}" for k in TIERS)
+               + f"; median time to acknowledgement {duration_text(median(v.ack_seconds for v in views))}; "
+               f"{follow['overdue']} follow-up(s) overdue.")
+    generated = dt.datetime.fromtimestamp(until, dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    return f"""<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; img-src data:">
+<title>Safeguarding report {_e(window)}</title>
+<style>
+body {{ font-family: system-ui, sans-serif; margin: 2em auto; max-width: 1180px; color: #222; padding: 0 1em; }}
+h1 {{ font-size: 1.5em; }} h2 {{ font-size: 1.15em; margin-top: 2em; }}
+.charts {{ display: flex; flex-wrap: wrap; gap: 1em; }}
+figure {{ margin: 0; border: 1px solid #ddd; border-radius: 6px; padding: .6em; background: #fff; }}
+figcaption {{ font-weight: 600; margin-bottom: .3em; }}
+table {{ border-collapse: collapse; font-size: .9em; margin-top: .5em; }}
+th, td {{ border: 1px solid #ddd; padding: .3em .6em; text-align: left; }}
+th {{ background: #f4f4f4; }}
+.note {{ color: #555; font-size: .9em; }}
+</style></head>
+<body>
+<h1>Safeguarding report</h1>
+<p>{_e(window)}. {_e(summary)}</p>
+<p class="note">From the gateway's event log{(" " + _e(source)) if source else ""}, generated {_e(generated)}.
+People appear only as keyed pseudonyms (p_...) and cases by their ids: the event log holds no message text
+and no names. Follow-ups: <em>done</em> means a moderator closed the case; <em>overdue</em> means the
+follow-up reminder went out and the case is still open.</p>
+<div class="charts">
+<figure><figcaption>Cases per week by tier</figcaption>{per_week}</figure>
+<figure><figcaption>Time to acknowledgement</figcaption>{ack_chart}</figure>
+<figure><figcaption>Follow-ups</figcaption>{follow_chart}</figure>
+<figure><figcaption>Private messages and removals</figcaption>{outcome_chart}</figure>
+</div>
+<h2>Per room</h2>
+{_table(["room", "cases", *TIERS, "median time to ack", "messages sent", "messages failed", "removals done",
+         "removals failed", "overdue follow-ups"], room_rows)}
+<h2>Network trouble</h2>
+{_table(["what", "how often", "codes"], trouble_rows)}
+<h2>Cases</h2>
+{_table(["case", "opened (UTC)", "room", "tier", "person (pseudonym)", "private message", "removal",
+         "time to ack", "follow-up", "status"], case_rows)}
+</body></html>
+"""
