@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 
 __all__ = [
     "Action", "PostNotice", "PinNotice", "SetTopic", "SendPrivate", "GreetUser", "RemoveFromRoom", "RedactMessage",
-    "AlertModerators", "Readmit", "ReloadPolicies", "OpenCase", "UpdateCase", "RecordEvent", "JournalStep",
+    "AlertModerators", "Readmit", "PostDigest", "ReloadPolicies", "OpenCase", "UpdateCase", "RecordEvent", "JournalStep",
     "FinishCase", "ADAPTER_ACTIONS",
 ]
 
@@ -94,6 +94,17 @@ class Readmit(Action):
 
 
 @dataclass(frozen=True)
+class PostDigest(Action):
+    """The weekly digest for one moderators' room, about ``rooms`` (each (network, room)) in the week up
+    to ``until``. Its text is built from the event log when it is carried out (the core keeps no
+    history), then posted as a notice."""
+
+    room: str
+    rooms: tuple[tuple[str, str], ...]
+    until: float
+
+
+@dataclass(frozen=True)
 class ReloadPolicies(Action):
     """Validate the config and policies again and apply them only if all are valid (runner does the I/O)."""
 
@@ -148,4 +159,4 @@ class RecordEvent(Action):
 
 # Actions that go to a network adapter; the rest are carried out by the runner against the event log.
 ADAPTER_ACTIONS = (PostNotice, PinNotice, SetTopic, SendPrivate, GreetUser, RemoveFromRoom, RedactMessage,
-                   AlertModerators, Readmit)
+                   AlertModerators, Readmit, PostDigest)

@@ -111,6 +111,7 @@ class Step(enum.Enum):
     READMIT = "readmit"
     GUIDELINES_POST = "guidelines_post"
     GUIDELINES_PIN = "guidelines_pin"
+    DIGEST = "digest"
     RELOAD = "reload"
 
     @property

@@ -361,6 +361,9 @@ def _http_listen(c: Checker, raw: Any) -> tuple[str, int] | None:
     m = c.mapping(p, raw, optional=("listen",))
     if m is None or "listen" not in m:
         return DEFAULT_HTTP
+    if not isinstance(m["listen"], str):
+        c.error(p + ("listen",), f"expected HOST:PORT, like 127.0.0.1:9464, got {m['listen']!r}")
+        return None
     listen = c.matching(p + ("listen",), m["listen"], _LISTEN, "HOST:PORT, like 127.0.0.1:9464")
     if listen is MISSING:
         return None

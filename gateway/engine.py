@@ -46,6 +46,7 @@ from .events import (
 from .policy import ALERT_PRIORITIES, GatewayLimits
 from .quotes import own_words
 from .casework import CaseWork
+from .digest import WeeklyDigest
 from .guidelines import GuidelinesState, RoomGuidelines
 from .raids import Raid, RaidLimits
 from .rooms import RoomBinding
@@ -79,7 +80,7 @@ class EngineState:
     talk_flood_alerted: float | None = None
 
 
-class Engine(CaseWork, RaidLimits, RoomGuidelines):
+class Engine(CaseWork, RaidLimits, RoomGuidelines, WeeklyDigest):
     PRIVATE_REPLY_INTERVAL = 600.0  # one automatic reply per person per 10 minutes (no bot loops)
     CLOSED_CASE_MEMORY = 7 * 86400.0  # closed cases leave memory a week after they opened (the log keeps them)
 
@@ -99,6 +100,9 @@ class Engine(CaseWork, RaidLimits, RoomGuidelines):
         # keyed digest (EventLog.ref_digest), so what the journal keeps cannot fetch the message.
         self.ref_key: Callable[[str, str], str] = lambda network, ref: f"{network}\0{ref}"
         self.seen_refs: set[str] = set()
+        # moderators' room (network, room) -> the digest time last handled (the service reads it back
+        # from the event log at start, so a restart does not send a week's digest twice)
+        self.digest_sent: dict[tuple[str, str], float] = {}
 
     # -- entry point ----------------------------------------------------------------------------
 
@@ -301,21 +305,7 @@ class Engine(CaseWork, RaidLimits, RoomGuidelines):
             return _ROOM_STEPS[step](self, key, out)
         return []
 
-
-
-
-
-
-
-
-
-
     # -- guidelines, greetings, timers ----------------------------------------------------------
-
-
-
-
-
 
     def _on_private(self, ev: PrivateMessage) -> list[A.Action]:
         """Crisis lines for anyone who writes to the bot, and ``talk`` to ask for a moderator.
@@ -423,6 +413,7 @@ class Engine(CaseWork, RaidLimits, RoomGuidelines):
                 out.append(self._expect(alert, Step.FOLLOWUP, case.id))
         for (net, room), steps in sorted(escalations.items()):
             out += self._send_escalations(net, room, steps, ev.ts)
+        out += self._digests_due(ev.ts)
         out += self._raid_ticks(ev.ts)
         out += self._talk_flood_tick(ev.ts)
         self._prune(ev.ts)
@@ -519,4 +510,5 @@ _CASE_STEPS: dict[Step, Callable[[Engine, Case, ActionOutcome], list[A.Action]]]
 }
 _ROOM_STEPS: dict[Step, Callable[[Engine, tuple[str, str], ActionOutcome], list[A.Action]]] = {
     Step.GUIDELINES_POST: Engine._after_guidelines_post, Step.GUIDELINES_PIN: Engine._after_guidelines_pin,
+    Step.DIGEST: Engine._after_digest,
 }

@@ -381,6 +381,12 @@ class EventLog:
                 out["authorised"] = bool(out["authorised"])
             yield out
 
+    def last_of(self, kind: str) -> dict[tuple[str, str | None], float]:
+        """(network, room) -> when the latest row of ``kind`` there was written (seconds)."""
+        cur = self.db.execute("SELECT network, room, max(ts) FROM events WHERE kind = ? GROUP BY network, room",
+                              (kind,))
+        return {(r[0], r[1]): r[2] / 1000 for r in cur}
+
     def cases_since(self, since: float) -> list[dict[str, Any]]:
         """Cases opened at or after ``since`` (seconds), oldest first: ids, times (s), rooms, tiers,
         pseudonyms and status, for the report and the digest."""

@@ -11,7 +11,8 @@ from typing import Any
 
 __all__ = [
     "TIERS", "ALERT_PRIORITIES", "TEMPLATE_FIELDS", "Rule", "TierAction", "Tier", "Guidelines",
-    "Moderators", "Policy", "SHIPPED_DIR", "Limits", "GatewayLimits", "ModelSettings", "Context",
+    "Moderators", "Policy", "SHIPPED_DIR", "Limits", "GatewayLimits", "ModelSettings", "Context", "Digest",
+    "WEEKDAYS",
 ]
 
 SHIPPED_DIR = Path(__file__).resolve().parent.parent / "policies"
@@ -69,6 +70,18 @@ class Guidelines:
     topic: str | None
     greet_on_join: bool
     greet_grace: int
+
+
+WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+
+
+@dataclass(frozen=True)
+class Digest:
+    """The weekly digest in the moderators' room: on by default, Monday 09:00 UTC."""
+
+    enabled: bool = True
+    day: int = 0  # 0 Monday ... 6 Sunday
+    hour: int = 9  # UTC
 
 
 @dataclass(frozen=True)
@@ -164,6 +177,7 @@ class Policy:
     limits: Limits = Limits()
     model: ModelSettings = ModelSettings()
     context: Context = Context()
+    digest: Digest = Digest()
     extends: str | None = None  # the file of the policy this one extends (for `gateway check`'s comparison)
     _detector: Any = field(default=None, repr=False, compare=False)  # see gateway.detection.detector_for
 

@@ -23,8 +23,8 @@ import re2
 
 from .crisis import INTERNATIONAL, ISO_REGIONS, region_hint
 from .detection.folding import normalise
-from .policy import (ALERT_PRIORITIES, REQUIRED_TEMPLATES, SHIPPED_DIR, TEMPLATE_FIELDS, TIERS, Context,
-                     Escalation, Guidelines, Limits, ModelSettings, Moderators, Policy, Rule,
+from .policy import (ALERT_PRIORITIES, REQUIRED_TEMPLATES, SHIPPED_DIR, TEMPLATE_FIELDS, TIERS, WEEKDAYS, Context,
+                     Digest, Escalation, Guidelines, Limits, ModelSettings, Moderators, Policy, Rule,
                      Tier, TierAction)
 from .validate import MISSING, Checker, did_you_mean
 from .yamlsrc import ConfigError, ConfigErrors, KeyPath, Located, Mark, load_located
@@ -187,7 +187,7 @@ class PolicyLoader:
         c = Checker(doc)
         top = c.mapping((), doc.value, required=("name", "tiers", "moderators"), optional=(
             "description", "language", "region", "mode", "command_prefix", "followup_after",
-            "guidelines", "templates", "exceptions", "escalation", "outreach_interval", "abuse", "limits", "model", "context", "third_party"))
+            "guidelines", "templates", "exceptions", "escalation", "outreach_interval", "abuse", "limits", "model", "context", "third_party", "digest"))
         if top is None:
             c.raise_if_errors()
         name = c.string(("name",), top["name"], max_len=80) if "name" in top else MISSING
@@ -227,6 +227,7 @@ class PolicyLoader:
         limits = self._limits(c, top.get("limits", {}))
         model = self._model(c, top.get("model", {}))
         context = self._context(c, top.get("context", {}), tiers)
+        digest = self._digest(c, top.get("digest", {}))
         templates = self._template_table(c, doc, language, top.get("templates", {}), tiers)
 
         c.raise_if_errors()
@@ -238,7 +239,7 @@ class PolicyLoader:
             outreach_interval=outreach, reported=reported, reported_window=reported_window,
             jokes=jokes, abuse=abuse_rules, abuse_alert=abuse_alert, third_party=third_rules,
             third_party_alert=third_alert, limits=limits, model=model,
-            context=context)
+            context=context, digest=digest)
 
     # -- sections -------------------------------------------------------------------------------
 
@@ -255,6 +256,15 @@ class PolicyLoader:
                 c.error(p + ("farewell_rules", i), f"no rule {rule!r} in this policy"
                         + (f" (did you mean {hint[0]!r}?)" if hint else ""))
         return Context(window, people, tuple(rules))
+
+    def _digest(self, c: Checker, raw: Any) -> Digest:
+        p = ("digest",)
+        m = c.mapping(p, raw, optional=("enabled", "day", "hour")) or {}
+        enabled = c.boolean(p + ("enabled",), m.get("enabled", True))
+        day = c.choice(p + ("day",), m.get("day", "monday"), WEEKDAYS)
+        hour = c.integer(p + ("hour",), m.get("hour", 9), lo=0, hi=23)
+        return Digest(enabled is not False, WEEKDAYS.index(day) if day in WEEKDAYS else 0,
+                      hour if isinstance(hour, int) else 9)
 
     def _model(self, c: Checker, raw: Any) -> ModelSettings:
         p = ("model",)

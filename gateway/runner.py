@@ -35,7 +35,7 @@ class Runner:
     def __init__(self, engine: Engine, adapters: dict[str, Adapter], event_log: EventLog | None, *,
                  clock: Callable[[], float] = time.time, action_timeout: float = 30.0,
                  reloader: Callable[[], list[str]] | None = None, concurrent: bool = False,
-                 observer: "Observer | None" = None):
+                 observer: "Observer | None" = None, digest: Callable[[A.PostDigest], str] | None = None):
         """``concurrent``: ``handle`` returns once the event's actions are queued (the running gateway:
         adapters' read loops never wait for actions); otherwise it waits until every lane is idle
         (tools and unit tests that check what happened after one event)."""
@@ -51,6 +51,7 @@ class Runner:
         self.log_alert_interval = 600.0  # tell the moderators again at most every 10 minutes
         self.concurrent = concurrent
         self.observer = observer  # the live metrics (gateway/metrics.py), if the gateway serves them
+        self.digest = digest  # builds a weekly digest's text from the event log (gateway/service.py)
         self._lanes: dict[tuple, deque] = {}
         self._lane_tasks: dict[tuple, asyncio.Task] = {}
 
@@ -187,8 +188,7 @@ class Runner:
             return ActionOutcome(action.network, self.clock(), action.id, ok=True, ref=ref.ref, user=ref.user)
         return ActionOutcome(action.network, self.clock(), action.id, ok=True, ref=ref)
 
-    @staticmethod
-    async def _call(adapter: Adapter, a: A.Action) -> str | None:
+    async def _call(self, adapter: Adapter, a: A.Action) -> str | None:
         key = ResendKey(a.case, a.step) if a.case and a.step else None  # de-duplicates a resend
         if isinstance(a, A.SendPrivate):
             return await adapter.send_private(a.user, a.text, key=key)
@@ -216,6 +216,10 @@ class Runner:
         if isinstance(a, A.GreetUser):
             await adapter.greet_user(a.room, a.user, a.text)
             return None
+        if isinstance(a, A.PostDigest):
+            if self.digest is None:
+                raise ActionFailed("no_event_log")
+            return await adapter.post_notice(a.room, self.digest(a))
         raise TypeError(f"not an adapter action: {type(a).__name__}")
 
     def _journal(self, write: Callable[[], None]) -> bool:

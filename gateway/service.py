@@ -14,7 +14,10 @@ from pathlib import Path
 from adapters.base import Adapter
 
 from .config import Config, build_engine, load_config
+from . import actions as A
+from .digest import WEEK, digest_text
 from .eventlog import EventLog
+from .insight import cases_from_log, trouble
 from .events import Tick
 from .health import HealthServer
 from .metrics import Metrics
@@ -71,7 +74,7 @@ class Service:
         health = {name: a.health for name, a in self.adapters.items()}
         self.metrics = Metrics(labels, health, clock=clock)
         self.runner = Runner(self.engine, self.adapters, self.log, reloader=self.reload, clock=clock,
-                             concurrent=True, observer=self.metrics)
+                             concurrent=True, observer=self.metrics, digest=self.digest_text)
         self.http: HealthServer | None = None
         if self.config.http is not None:
             host, port = self.config.http
@@ -81,7 +84,25 @@ class Service:
         # Messages delivered again after a crash are not handled twice (recognised by keyed digest).
         self.engine.ref_key = self.log.ref_digest
         self.engine.seen_refs |= self.log.journal_refs()
+        self.engine.digest_sent.update(self.log.last_of("digest_sent"))
         self.tasks: list[asyncio.Task] = []
+
+    def digest_text(self, action: A.PostDigest) -> str:
+        """A weekly digest from the event log: the week's cases in the rooms it covers, the follow-ups
+        still open there (from the last 90 days), trouble, and the networks down right now."""
+        since = action.until - WEEK
+        rooms = set(action.rooms)
+        events = self.log.events_since(since)
+        week = [v for v in cases_from_log(self.log.cases_since(since), events) if (v.network, v.room) in rooms
+                and v.opened < action.until]
+        back = action.until - 90 * 86400
+        open_cases = [v for v in cases_from_log(self.log.cases_since(back), self.log.events_since(back))
+                      if (v.network, v.room) in rooms and v.followup != "done"]
+        names = {(b.network, b.room): b.display_name for b in self.config.rooms}
+        down = sorted(n for n, a in self.adapters.items() if not a.health().get("ready"))
+        return digest_text(week, open_cases, trouble([e for e in events if e["ts"] < action.until], rooms),
+                           until=action.until, room_names=[names.get(r, r[1]) for r in sorted(rooms)],
+                           networks_down=down)
 
     async def start(self, timeout: float | None = 60.0) -> None:
         """Start every adapter and wait until each has joined its rooms and posted what it must.

@@ -76,3 +76,54 @@ async def test_an_admin_sees_a_case_happen_in_metrics_and_readiness(homeserver, 
         await world.gateway.stop()
         for p in [mod, *world.people.values()]:
             await p.close()
+
+
+async def test_the_weekly_digest_reaches_the_moderators_once_with_figures_not_names(homeserver, tmp_path):
+    """Due at the next full hour (the policy sets day and hour), the digest goes to the moderators' room
+    with the week's cases, time to acknowledge, open follow-ups by case id and trouble; a restart does
+    not send it again; it names nobody and quotes nothing."""
+    import datetime as dt
+
+    from gateway.events import Tick
+    from gateway.policy import WEEKDAYS
+
+    later = dt.datetime.now(dt.timezone.utc) + dt.timedelta(hours=1)
+    world = await make_world(homeserver, tmp_path, policy_extra=f"digest:\n  day: {WEEKDAYS[later.weekday()]}\n"
+                                                                f"  hour: {later.hour}\n")
+    kit, mod, bot = world.people["kit"], world.mod, world.bot.user_id
+    try:
+        gw = await world.start_gateway()
+        await kit.say(world.group, f"i took all my pills {MARK}")
+        alert = (await mod.wait_for("the alert", lambda: [m for m in mod.messages(world.mods_room, bot)
+                                                          if kit.id in m["content"]["body"]]))[0]
+        case = re.search(r"Case (\w+):", alert["content"]["body"]).group(1)
+
+        def digests():
+            return [m["content"]["body"] for m in mod.messages(world.mods_room, bot)
+                    if m["content"]["body"].startswith("Weekly safety digest")]
+        await mod.say(world.mods_room, f"!ack {case}")
+        await mod.wait_for("the ack", lambda: [m for m in mod.messages(world.mods_room, bot)
+                                               if "acknowledged" in m["content"]["body"].lower()])
+        assert not digests()
+        await gw.runner.handle(Tick("", later.timestamp()))  # the hour has come
+        body = (await mod.wait_for("the digest", digests))[0]
+        assert "- Cases: 1 (1 imminent); private messages sent 1, not delivered 0; removals 1." in body
+        assert "(1 of 1 acknowledged)" in body and f"Open follow-ups: {case}." in body
+        assert "Network trouble: none" in body
+        for secret in (MARK, kit.id, "@", "p_"):
+            assert secret not in body, secret
+        assert [r["kind"] for r in gw.log.rows()].count("digest_sent") == 1
+
+        await gw.stop()
+        world.gateway = None
+        gw = await world.start_gateway()
+        await gw.runner.handle(Tick("", later.timestamp() + 60))
+        await gw.runner.idle()
+        for _ in range(3):
+            await mod.sync()
+        assert len(digests()) == 1  # not sent twice in a week
+    finally:
+        if world.gateway is not None:
+            await world.gateway.stop()
+        for p in [mod, *world.people.values()]:
+            await p.close()
