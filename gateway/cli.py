@@ -316,29 +316,32 @@ class JsonLogFormatter(logging.Formatter):
 # -- log --------------------------------------------------------------------------------------
 
 def _open_log(args: argparse.Namespace):
-    from .eventlog import EventLog
+    """(the event log of ``--db`` or ``--config``, the config or None), or an exit code after saying why."""
+    from .eventlog import EventLog, EventLogError
 
-    if args.db:
-        path = Path(args.db)
-    else:
-        from .config import load_config
+    config = None
+    try:
+        if args.db:
+            path = Path(args.db)
+        else:
+            from .config import load_config
 
-        path = load_config(args.config).event_log
-    if not path.exists():
-        raise FileNotFoundError(f"no event log at {path}")
-    return EventLog(path)
+            config = load_config(args.config)
+            path = config.event_log
+        if not path.exists():
+            raise FileNotFoundError(f"no event log at {path}")
+        return EventLog(path), config
+    except (ConfigError, ConfigErrors) as exc:
+        return _print_errors(exc), None
+    except (FileNotFoundError, EventLogError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_ERROR, None
 
 
 def cmd_log(args: argparse.Namespace) -> int:
-    from .eventlog import EventLogError
-
-    try:
-        log = _open_log(args)
-    except (ConfigError, ConfigErrors) as exc:
-        return _print_errors(exc)
-    except (FileNotFoundError, EventLogError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return EXIT_ERROR
+    log, _ = _open_log(args)
+    if isinstance(log, int):
+        return log
     try:
         if args.log_command == "stats":
             print(json.dumps(log.stats(), indent=2))
@@ -368,7 +371,6 @@ def cmd_log(args: argparse.Namespace) -> int:
 
 def cmd_report(args: argparse.Namespace) -> int:
     """One self-contained HTML file of the last ``--since`` of casework, from the event log."""
-    from .eventlog import EventLogError
     from .insight import cases_from_log
     from .report import render_report
 
@@ -376,18 +378,10 @@ def cmd_report(args: argparse.Namespace) -> int:
     if seconds is None:
         print(f"error: --since: expected a duration like 30d, got {args.since!r}", file=sys.stderr)
         return EXIT_INVALID
-    names: dict[tuple[str, str], str] = {}
-    try:
-        if args.config:
-            from .config import load_config
-
-            names = {(b.network, b.room): b.display_name for b in load_config(args.config).rooms}
-        log = _open_log(args)
-    except (ConfigError, ConfigErrors) as exc:
-        return _print_errors(exc)
-    except (FileNotFoundError, EventLogError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return EXIT_ERROR
+    log, config = _open_log(args)
+    if isinstance(log, int):
+        return log
+    names = {(b.network, b.room): b.display_name for b in config.rooms} if config else {}
     until = time.time()
     since = until - seconds
     try:

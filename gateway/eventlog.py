@@ -472,11 +472,14 @@ class EventLog:
         return n, self._checkpoint()
 
     def writable(self) -> bool:
-        """Whether a write could happen now: the write lock can be taken (not read-only, not locked
-        away, the file still there). Nothing is written."""
+        """Whether a write could happen now (not read-only, not locked away, the file still there): a row
+        is written and rolled back, so nothing stays."""
         try:
             self.db.execute("BEGIN IMMEDIATE")
-            self.db.execute("ROLLBACK")
+            try:
+                self.db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('write_probe', '1')")
+            finally:
+                self.db.execute("ROLLBACK")
             return self.path.exists()
         except sqlite3.Error:
             return False

@@ -4,10 +4,12 @@ and sees a case happen; no message text, user id or pseudonym ever reaches them.
 from __future__ import annotations
 
 import re
+import subprocess
 
 import aiohttp
 
 from .matrix_world import make_world
+from .test_cli import GATEWAY
 
 MARK = "CANARYops5d1"
 
@@ -65,6 +67,14 @@ async def test_an_admin_sees_a_case_happen_in_metrics_and_readiness(homeserver, 
             # the canary: nothing about the person, nothing they wrote
             for secret in (MARK, kit.id, mod.id, "@", "p_"):
                 assert secret not in after, secret
+
+            # the report a moderator would open now, from the same event log: the case, nobody's words
+            page = tmp_path / "report.html"
+            r = subprocess.run([GATEWAY, "report", "--config", str(world.config_path), "-o", str(page)],
+                               capture_output=True, text=True, timeout=60)
+            assert r.returncode == 0 and "1 case(s)" in r.stdout, r.stderr
+            text = page.read_text()
+            assert "1 imminent" in text and MARK not in text and "@" not in text
 
             # the homeserver goes away: readiness says so (the process is still alive)
             gw.adapter.last_sync -= 3600

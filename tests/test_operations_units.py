@@ -129,3 +129,43 @@ def test_json_logs_are_one_object_per_line():
     out = json.loads(line)
     assert out["level"] == "WARNING" and out["logger"] == "gateway.runner"
     assert out["message"] == "SendPrivate refused on mx: M_FORBIDDEN" and out["ts"].endswith("Z")
+
+
+def test_readiness_needs_every_network_and_a_writable_event_log():
+    from gateway.health import HealthServer
+
+    state = {"irc": True, "writable": True, "failed_at": None}
+    server = HealthServer("127.0.0.1", 0, Metrics(), {"mx": lambda: {"ready": True, "sync_lag_seconds": 2.0},
+                                                      "irc": lambda: {"ready": state["irc"], "reconnects": 1}},
+                          log_writable=lambda: state["writable"], last_log_failure=lambda: state["failed_at"],
+                          clock=lambda: 10_000.0)
+    ready, body = server.readiness()
+    assert ready and body["networks"]["mx"] == {"ready": True, "sync_lag_seconds": 2.0}
+    state["irc"] = False
+    ready, body = server.readiness()
+    assert not ready and body["networks"]["irc"]["ready"] is False and body["status"] == "not ready"
+    state.update(irc=True, failed_at=10_000.0 - 60)  # an event-log write failed a minute ago
+    ready, body = server.readiness()
+    assert not ready and body["event_log"] == {"writable": False, "recent_write_failure": True}
+    state.update(failed_at=None, writable=False)
+    assert server.readiness()[0] is False
+
+
+def test_the_event_log_says_whether_it_takes_writes(tmp_path):
+    import os
+    import sqlite3
+
+    from gateway.eventlog import EventLog
+
+    log = EventLog(tmp_path / "gateway.db")
+    try:
+        assert log.writable()
+        os.chmod(tmp_path / "gateway.db", 0o400)
+        reopened = EventLog.__new__(EventLog)  # (a read-only file, as a full or remounted disk makes it)
+        reopened.path = tmp_path / "gateway.db"
+        reopened.db = sqlite3.connect(f"file:{reopened.path}?mode=ro", uri=True, isolation_level=None)
+        assert not reopened.writable()
+        reopened.db.close()
+    finally:
+        os.chmod(tmp_path / "gateway.db", 0o600)
+        log.close()
