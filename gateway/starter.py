@@ -76,6 +76,8 @@ def _config_text(s: Starter) -> str:
              "# here: each network names the environment variable that holds its password.",
              "event_log: data/gateway.db          # SQLite; the pseudonym key is created beside it",
              "policy_dir: policies                # your room policies (the shipped ones are found too)",
+             "# http:                             # /metrics, /healthz, /readyz for Prometheus and monitoring",
+             "#   listen: 127.0.0.1:9464",
              "networks:"]
     kinds = {s.kinds[r] for r in s.rooms + s.moderators_rooms}
     if "matrix" in kinds:
@@ -84,7 +86,9 @@ def _config_text(s: Starter) -> str:
                   f"    homeserver: {s.matrix_homeserver}",
                   f"    user_id: \"{s.matrix_user}\"",
                   "    password_env: GATEWAY_MATRIX_PASSWORD     # or access_token_env",
-                  "    # ignore_bots: [\"@bridge-bot:example.org\"]  # other bots: never read, never answered"]
+                  "    # ignore_bots: [\"@bridge-bot:example.org\"]  # other bots: never read, never answered",
+                  "    # encryption:                      # on: encrypted rooms are read and answered encrypted",
+                  "    #   pickle_key_env: GATEWAY_MATRIX_PICKLE_KEY  # default: a key file beside the crypto store"]
     if "irc" in kinds:
         port = s.irc_port or (6697 if s.irc_tls else 6667)
         lines += ["  irc:",
