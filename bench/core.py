@@ -4,7 +4,8 @@ Run: ``.venv/bin/python bench/core.py``. Prints:
 1. microseconds per ordinary message through ``Engine.handle`` (event in, no actions out), one at a
    time and in batches as ``Runner.handle_many`` feeds them;
 2. event-log records written per second (sustained, WAL, synchronous=NORMAL) and the database size
-   per 10,000 complete cases (case row, journal entry and its steps, five records, case update).
+   per 10,000 complete cases (case row, journal entry and its steps, five records, case update);
+3. what the live metrics add (``gateway/metrics.py``): per screened message, and per case's records.
 """
 
 from __future__ import annotations
@@ -74,6 +75,27 @@ def log_cost(cases: int) -> tuple[float, int]:
     return writes / elapsed, size
 
 
+def metrics_cost(n: int, batch: int = 256) -> tuple[float, float]:
+    """Microseconds the metrics add per screened message (in batches, as the runner reports them) and
+    per complete case (its open and five records)."""
+    from gateway.metrics import Metrics
+
+    m = Metrics({("net", "!room"): "Peer support"}, {})
+    msgs = [Message("net", 0.0, room="!room", sender="@u:x", text="hello", ref=None) for _ in range(batch)]
+    start = time.perf_counter()
+    for _ in range(n // batch):
+        m.screened_batch(msgs, 0.001)
+    per_message = (time.perf_counter() - start) / (n // batch * batch) * 1e6
+    cases = n // 10
+    start = time.perf_counter()
+    for i in range(cases):
+        case = f"c{i}"
+        m.recorded(A.OpenCase(1, "net", room="!room", user="@u:x", tier="imminent", rules=("r",), case=case), 0.0)
+        for kind in ("risk_detected", "dm_sent", "removed", "alerted", "acked"):
+            m.recorded(A.RecordEvent(1, "net", kind=kind, room="!room", case=case), 1.0)
+    return per_message, (time.perf_counter() - start) / cases * 1e6
+
+
 def main() -> None:
     n = int(sys.argv[1]) if len(sys.argv) > 1 else 100_000
     print(f"core, ordinary message, event in -> no actions: {core_cost(n):.1f} us/message one at a time, "
@@ -82,6 +104,8 @@ def main() -> None:
     print(f"event log: {rate:,.0f} writes/s sustained; {size / 1e6:.1f} MB per 10,000 cases "
           f"(14 writes each: case and journal in one transaction, 5 records, 6 journal steps, "
           f"update, finish)")
+    per_message, per_case = metrics_cost(n)
+    print(f"live metrics: {per_message:.2f} us per screened message, {per_case:.1f} us per case (6 records)")
 
 
 if __name__ == "__main__":

@@ -12,13 +12,14 @@ from the adapters at scrape time.
 from __future__ import annotations
 
 import time
-from collections import OrderedDict
-from typing import Callable, Iterable, Mapping
+from collections import Counter as Counter_, OrderedDict
+from typing import Any, Callable, Iterable, Mapping
 
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 
 from . import actions as A
+from .events import Message
 
 __all__ = ["Metrics", "CONTENT_TYPE"]
 
@@ -50,7 +51,8 @@ class Metrics:
         self.registry = r = CollectorRegistry()
         self.screened = Counter("gateway_messages_screened", "Messages screened for risk", ["network", "room"],
                                 registry=r)
-        self.screening = Histogram("gateway_screening_seconds", "Detection and decision time per message",
+        self.screening = Histogram("gateway_screening_seconds", "Detection and decision time per message "
+                                   "(the average of each batch read together)",
                                    ["network"], buckets=SCREEN_BUCKETS, registry=r)
         self.cases = Counter("gateway_cases", "Cases opened", ["network", "room", "tier"], registry=r)
         self.private_messages = Counter("gateway_private_messages", "Crisis and check-in messages to people",
@@ -77,6 +79,7 @@ class Metrics:
                                 ["network", "tier"], buckets=ACK_BUCKETS, registry=r)
         r.register(_NetworkCollector(self))
         self._open: OrderedDict[str, tuple[float, str, bool]] = OrderedDict()  # case -> (opened, tier, alerted)
+        self._screened: dict[tuple[str, str | None], Any] = {}  # (network, room) -> its counter
 
     def room(self, network: str, room: str | None) -> str:
         if room is None:
@@ -86,14 +89,23 @@ class Metrics:
     # -- what the runner reports --------------------------------------------------------------------
 
     def screened_batch(self, events: Iterable, seconds: float) -> None:
-        """Messages screened together in ``seconds`` (a sync response, IRC lines read at once)."""
-        messages = [e for e in events if hasattr(e, "text") and hasattr(e, "room")]
-        if not messages:
+        """Messages screened together in ``seconds`` (a sync response, IRC lines read at once): counted
+        per room, and the time per message observed once per batch (its average over the batch), so the
+        metrics cost a fraction of a microsecond per message, not a histogram update each."""
+        per_room: Counter_[tuple[str, str | None]] = Counter_()
+        for e in events:
+            if isinstance(e, Message):
+                per_room[(e.network, e.room)] += 1
+        if not per_room:
             return
-        each = seconds / len(messages)
-        for e in messages:
-            self.screened.labels(e.network, self.room(e.network, e.room)).inc()
-            self.screening.labels(e.network).observe(each)
+        for (network, room), n in per_room.items():
+            child = self._screened.get((network, room))
+            if child is None:
+                child = self._screened[(network, room)] = self.screened.labels(network, self.room(network, room))
+            child.inc(n)
+        total = sum(per_room.values())
+        for network in {net for net, _ in per_room}:
+            self.screening.labels(network).observe(seconds / total)
 
     def recorded(self, action: A.Action, ts: float) -> None:
         """A row for the event log (written or not: what happened, happened)."""
