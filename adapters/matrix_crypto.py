@@ -34,11 +34,10 @@ from typing import Any
 from nio import EncryptionError, LocalProtocolError, MegolmEvent
 from nio.rooms import MatrixRoom
 
-__all__ = ["CryptoSettings", "Crypto", "TRUST_MODES", "saved_device", "store_files"]
+__all__ = ["CryptoSettings", "Crypto", "saved_device", "store_files"]
 
 log = logging.getLogger("gateway.matrix")
 
-TRUST_MODES = ("all-devices", "verified-only")
 PENDING_SECONDS = 3600.0  # an undecryptable message waits this long for its key
 PENDING_PER_ROOM = 200  # and at most this many per room (the oldest gives way)
 
@@ -97,7 +96,6 @@ class Crypto:
         self.session_file = self.directory / "session.json"
         self.pending: dict[str, list[tuple[float, MegolmEvent]]] = {}  # room id -> waiting for a key
         self.keys_lock = asyncio.Lock()  # one key query or claim at a time (the sync loop and sends)
-        self.undecrypted_total = 0
 
     # -- the device --------------------------------------------------------------------------------
 
@@ -241,7 +239,6 @@ class Crypto:
         waiting = self.pending.setdefault(room_id, [])
         waiting.append((now + PENDING_SECONDS, event))
         del waiting[:-PENDING_PER_ROOM]
-        self.undecrypted_total += 1
 
     async def request_key(self, client: Any, event: MegolmEvent) -> None:
         try:
