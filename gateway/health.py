@@ -66,7 +66,7 @@ class HealthServer:
         site = web.TCPSite(self._runner, self.host, self.port)
         await site.start()
         if self.port == 0:  # an ephemeral port (tests): the one the system gave
-            self.port = site._server.sockets[0].getsockname()[1]
+            self.port = self._runner.addresses[0][1]
         log.info("serving /metrics, /healthz and /readyz on http://%s:%d", self.host, self.port)
 
     async def stop(self) -> None:
