@@ -166,7 +166,8 @@ async def test_a_message_it_cannot_decrypt_is_counted_reported_and_its_key_reque
         await ready(world, kit)
         # kit's app withholds the room key from the bot's device (as an app set to send to verified
         # devices only would): the bot receives ciphertext it cannot read
-        for device in kit.client.device_store.active_user_devices(bot):
+        bot_devices = await kit.wait_for("the bot's device", lambda: list(kit.client.device_store.active_user_devices(bot)))
+        for device in bot_devices:
             kit.client.blacklist_device(device)
         await kit.say(world.group, f"hello everyone {MARKER}")
         await kit.say(world.group, "how is everyone doing")
