@@ -3,6 +3,7 @@ and sees a case happen; no message text, user id or pseudonym ever reaches them.
 
 from __future__ import annotations
 
+import asyncio
 import re
 import subprocess
 
@@ -76,7 +77,13 @@ async def test_an_admin_sees_a_case_happen_in_metrics_and_readiness(homeserver, 
             text = page.read_text()
             assert "1 imminent" in text and MARK not in text and "@" not in text
 
-            # the homeserver goes away: readiness says so (the process is still alive)
+            # the homeserver stops answering (every sync hangs) and an hour passes: readiness says so,
+            # while the process is still alive
+            async def hung(**kwargs):
+                await asyncio.Event().wait()
+
+            gw.adapter._sync = hung
+            await asyncio.sleep(1.5)  # the sync in flight (500 ms in tests) comes back one last time
             gw.adapter.last_sync -= 3600
             status, body = await get("/readyz")
             assert status == 503 and '"mx": {"ready": false' in body
