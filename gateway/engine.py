@@ -69,7 +69,7 @@ class EngineState:
     paused: set[tuple[str, str]] = field(default_factory=set)
     guidelines: dict[tuple[str, str], GuidelinesState] = field(default_factory=dict)
     last_seen: dict[tuple[str, str, str], float] = field(default_factory=dict)  # leave/greet times
-    once_per_interval: dict[tuple[str, str, str], float] = field(default_factory=dict)  # (what, network, who)
+    once_until: dict[tuple[str, str, str], float] = field(default_factory=dict)  # (what, network, who) -> quiet until
     outreach: dict[tuple[str, str], tuple[float, int]] = field(default_factory=dict)  # person -> (when, level)
     budgets: dict[tuple, deque] = field(default_factory=dict)  # what -> times it happened (see ``_take``)
     raids: dict[tuple[str, str], Raid] = field(default_factory=dict)
@@ -463,9 +463,8 @@ class Engine(CaseWork, RaidLimits, RoomGuidelines, WeeklyDigest):
             del st.last_seen[k]
         for k in [k for k, (_, until) in st.cooldowns.items() if until <= now]:
             del st.cooldowns[k]
-        for k in [k for k, t in st.once_per_interval.items()
-                  if now - t >= (self.BLIND_NOTICE_INTERVAL if k[0] == "undecryptable" else self.PRIVATE_REPLY_INTERVAL)]:
-            del st.once_per_interval[k]
+        for k in [k for k, until in st.once_until.items() if until <= now]:
+            del st.once_until[k]
         window = max((b.policy.context.window or 0 for b in self.rooms.values()), default=0)
         for k in [k for k, seen in st.recent.items() if now - seen[-1][0] >= window]:
             del st.recent[k]
@@ -483,10 +482,10 @@ class Engine(CaseWork, RaidLimits, RoomGuidelines, WeeklyDigest):
         """True at most once per ``interval`` (default PRIVATE_REPLY_INTERVAL) for (what, network, who):
         automatic replies and alerts that repeated events must not multiply (and bots must not loop on)."""
         key = (what, network, who)
-        last = self.state.once_per_interval.get(key)
-        if last is not None and now - last < (self.PRIVATE_REPLY_INTERVAL if interval is None else interval):
+        until = self.state.once_until.get(key)
+        if until is not None and now < until:
             return False
-        self.state.once_per_interval[key] = now
+        self.state.once_until[key] = now + (self.PRIVATE_REPLY_INTERVAL if interval is None else interval)
         return True
 
     def set_rooms(self, rooms: Iterable[RoomBinding]) -> None:

@@ -103,9 +103,11 @@ class RoomGuidelines:
 
     def guidelines_for_newcomers(self, b: RoomBinding, ts: float, *, waiting_only: bool = False) -> list[A.Action]:
         """The guidelines again, for people who joined an encrypted room (see the module's docstring)."""
+        if waiting_only:  # (every tick, for every room: nothing is created for rooms nobody joined)
+            waiting = self.state.guidelines.get((b.network, b.room))
+            if waiting is None or not waiting.newcomers_waiting:
+                return []
         gs = self.state.guidelines.setdefault((b.network, b.room), GuidelinesState())
-        if waiting_only and not gs.newcomers_waiting:
-            return []
         if self.is_paused(b) or (gs.for_newcomers is not None and ts - gs.for_newcomers < NEWCOMER_POST_INTERVAL):
             gs.newcomers_waiting = True
             return []

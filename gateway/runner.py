@@ -23,7 +23,7 @@ from adapters.base import ActionFailed, Adapter, Delivered, ResendKey
 
 from . import actions as A
 from .engine import Engine
-from .events import ActionOutcome, Event, ReloadResult
+from .events import ActionOutcome, Event, Message, ReloadResult
 from .eventlog import EventLog, EventLogError
 
 __all__ = ["Runner", "Observer"]
@@ -59,7 +59,7 @@ class Runner:
         """Process one event: its actions are queued at once (see ``concurrent``)."""
         started = time.perf_counter()
         actions = self.engine.handle(event)
-        if self.observer is not None:
+        if self.observer is not None and isinstance(event, Message):
             self.observer.screened_batch([event], time.perf_counter() - started)
         self._dispatch(actions)
         if not self.concurrent:

@@ -90,17 +90,14 @@ class Service:
     def digest_text(self, action: A.PostDigest) -> str:
         """A weekly digest from the event log: the week's cases in the rooms it covers, the follow-ups
         still open there (from the last 90 days), trouble, and the networks down right now."""
-        since = action.until - WEEK
-        rooms = set(action.rooms)
-        events = self.log.events_since(since)
-        week = [v for v in cases_from_log(self.log.cases_since(since), events) if (v.network, v.room) in rooms
-                and v.opened < action.until]
-        back = action.until - 90 * 86400
-        open_cases = [v for v in cases_from_log(self.log.cases_since(back), self.log.events_since(back))
-                      if (v.network, v.room) in rooms and v.followup != "done"]
+        since, back, rooms = action.until - WEEK, action.until - 90 * 86400, set(action.rooms)
+        events = self.log.events_since(back)  # one read: the 90 days hold the week
+        views = [v for v in cases_from_log(self.log.cases_since(back), events) if (v.network, v.room) in rooms]
+        week = [v for v in views if since <= v.opened < action.until]
+        open_cases = [v for v in views if v.followup != "done"]
         names = {(b.network, b.room): b.display_name for b in self.config.rooms}
         down = sorted(n for n, a in self.adapters.items() if not a.health().get("ready"))
-        return digest_text(week, open_cases, trouble([e for e in events if e["ts"] < action.until], rooms),
+        return digest_text(week, open_cases, trouble([e for e in events if since <= e["ts"] < action.until], rooms),
                            until=action.until, room_names=[names.get(r, r[1]) for r in sorted(rooms)],
                            networks_down=down)
 
