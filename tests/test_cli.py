@@ -285,9 +285,19 @@ def test_run_against_an_unreachable_homeserver_retries_with_a_line_saying_what_t
     cfg = _matrix_config(write, f"http://127.0.0.1:{port}", "@bot:localhost")
     proc = subprocess.Popen([GATEWAY, "run", "--config", str(cfg)], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                             text=True, env={**os.environ, "GATEWAY_TEST_PASSWORD": "x"})
-    time.sleep(3.5)  # the first retries come after 1 s and 2 s
+    # the first retries come after 1 s and 2 s; wait for the second one's line (start-up is slow on a busy machine)
+    import threading
+
+    lines: list[str] = []
+    reader = threading.Thread(target=lambda: lines.extend(proc.stderr), daemon=True)
+    reader.start()
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and not any("retrying in 2 s" in line for line in list(lines)):
+        time.sleep(0.1)
     proc.send_signal(signal.SIGINT)
-    _, err = proc.communicate(timeout=30)
+    proc.wait(timeout=30)
+    reader.join(timeout=10)
+    err = "".join(lines)
     assert "Traceback" not in err, err[-3000:]
     assert (f"mx: cannot start on http://127.0.0.1:{port}: cannot connect (Connect call failed"
             in err or f"mx: cannot start on http://127.0.0.1:{port}: cannot connect" in err), err[-2000:]
