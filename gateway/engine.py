@@ -476,11 +476,14 @@ class Engine(CaseWork, RaidLimits, RoomGuidelines, WeeklyDigest):
     def _bindings_for_person(self, network: str, user: str, rooms: tuple[str, ...]) -> list[RoomBinding]:
         """The rooms whose moderators look after a private conversation: the room of the person's latest
         open case (they may have been removed from it), else the watched rooms the network says they are
-        in with the bot. Never a room they are not in: what they write cannot choose one."""
-        for case in reversed(list(self.state.cases.values())):
-            if case.open and case.binding.network == network and case.user == user:
+        in with the bot, else the room of their latest closed case (still in memory). Never a room they
+        have nothing to do with: what they write cannot choose one."""
+        mine = [c for c in self.state.cases.values() if c.binding.network == network and c.user == user]
+        for case in reversed(mine):
+            if case.open:
                 return [case.binding]
-        return [self.rooms[(network, r)] for r in dict.fromkeys(rooms) if (network, r) in self.rooms]
+        shared = [self.rooms[(network, r)] for r in dict.fromkeys(rooms) if (network, r) in self.rooms]
+        return shared or ([mine[-1].binding] if mine else [])
 
 
 

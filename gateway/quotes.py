@@ -29,7 +29,7 @@ __all__ = ["own_words", "pasted_names", "first_person"]
 
 _MARKDOWN_QUOTE = re.compile(r"[ \t]*>+(?:[ \t]|$)")
 # "<name> text", maybe after a time stamp as clients log it: "[12:34] <kit> ...", "12:34:56 <kit> ..."
-_PASTED = re.compile(r"[ \t]*(?:\[?\d{1,2}:\d{2}(?::\d{2})?\]?[ \t]+)?<[~&@%+]?([^<>\s]{1,64})>[ \t]")
+_PASTED = re.compile(r"[ \t]*(?:\[?\d{1,2}:\d{2}(?::\d{2})?\]?[ \t]+)?<(?:[~&@%+](?![^<>\s]*:))?([^<>\s]{1,64})>[ \t]")
 _NICK = re.compile(r"[A-Za-z_\[\]\\^{}|`][A-Za-z0-9_\-\[\]\\^{}|`.]*\Z")
 _MATRIX_ID = re.compile(r"@[^:\s]+:\S+\Z")
 # Words people put between brackets as an aside, and HTML-ish tags: never a nick being quoted.
