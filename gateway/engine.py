@@ -25,7 +25,7 @@ from typing import Callable, Iterable, Iterator, Sequence
 
 from . import actions as A
 from .cases import Case, Handling, Step, case_list
-from .commands import COMMANDS, after_reload, dispatch
+from .commands import COMMANDS, SAMPLE_TEXT_COMMANDS, after_reload, dispatch
 from .crisis import INTERNATIONAL, ISO_REGIONS, CrisisDirectory
 from .detection import Detection, Detector, detector_for
 from .events import (
@@ -149,7 +149,7 @@ class Engine(CaseWork, RaidLimits, RoomGuidelines, WeeklyDigest):
         text = ev.text
         if self._is_command(binding, ev):
             rest = text[len(binding.policy.command_prefix):].split(None, 1)
-            text = rest[1] if len(rest) > 1 else ""
+            text = rest[1] if len(rest) > 1 and rest[0].lower() not in SAMPLE_TEXT_COMMANDS else ""
         if ">" in text:
             text = own_words(text, self._presence(ev))
         return first_person(text) if ev.emote else text

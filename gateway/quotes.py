@@ -39,6 +39,7 @@ grins smile smiles laugh laughs lol lmao rofl ugh yawn yawns groan groans scream
 venting vent sarcasm sarcastic sad happy angry blush blushes wave waves nod nods wink winks cough coughs
 snort gasp gasps whisper whispers mumble mumbles sniff sniffs sniffle sniffles eyeroll pout pouts frown
 frowns hmm hm meh ok okay tw cw trigger warning spoiler joke serious s b i u em br p del strike sup sub
+me myself self mood thoughts brain honest truth confession edit update
 """.split())
 
 

@@ -99,6 +99,13 @@ def test_a_command_line_in_the_moderators_room_is_never_read_for_risk(two_rooms)
     assert not [a for a in acts if isinstance(a, A.OpenCase)]
 
 
+def test_scan_text_is_a_sample_never_the_writers_words(two_rooms):
+    """A moderator trying ``!scan`` in the wrong room gets the usual pointer, not a crisis message."""
+    acts = two_rooms.handle(say("!scan i took all my pills", sender="mod", room=A_ROOM, operator=True))
+    assert not [a for a in acts if isinstance(a, (A.OpenCase, A.SendPrivate))]
+    assert "works in the moderators' room" in only(acts, A.PostNotice).text
+
+
 def test_the_batch_path_reads_command_lines_like_the_single_path(two_rooms, default_policy, directory):
     lines = ["!resources please, I'm going to kill myself tonight", "!help", "hello all", "!resources US"]
     events = [say(t, sender=f"p{i}", room=A_ROOM) for i, t in enumerate(lines)]
@@ -140,6 +147,7 @@ def test_an_action_is_never_a_command(two_rooms):
     ">_< i'm going to kill myself tonight", ">:( i'm going to kill myself tonight",
     ">.< i'm going to kill myself tonight", "<sigh> i'm going to kill myself tonight",
     "<3 i'm going to kill myself tonight", "<hugs> i'm going to kill myself tonight",
+    "<me> i'm going to kill myself tonight",  # a troll who took "me" as a nick cannot blind the bot to this
 ])
 def test_a_line_opening_with_an_emoticon_is_the_writers_own(text):
     assert own_words(text) == text
