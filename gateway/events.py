@@ -58,7 +58,7 @@ class Message(Event):
     # Of the names that open a line as ``<name> ...`` (what a pasted chat line looks like), those the adapter
     # knows are members of the room (gateway/quotes.py ``pasted_names``); ``None``: the adapter did not say.
     # A ``<name>`` line quotes someone only if that someone is (or recently was) there: ``<sigh> ...`` is not.
-    present: frozenset[str] | None = None
+    present: frozenset[str] | None = field(default=None, repr=False)  # names from the text: kept out of logs
 
 
 @dataclass(frozen=True)
