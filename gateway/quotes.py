@@ -125,7 +125,10 @@ def first_person(text: str) -> str:
     """An action's text read as the writer's own first-person words: "is going to kill himself tonight"
     becomes "I am going to kill myself tonight". Only the writer's own clause is changed: it ends at a
     sentence mark or a word that brings in someone else ("who", "she", "because" ...), so "hugs ana who
-    wants to kill herself" stays about ana (and reads as someone else's risk, as it is)."""
+    wants to kill herself" stays about ana (and reads as someone else's risk, as it is). Each line on
+    its own (a Matrix emote's body and its formatted text)."""
+    if "\n" in text:
+        return "\n".join(first_person(line) for line in text.split("\n"))
     words = text.split()
     if not words:
         return text

@@ -29,7 +29,8 @@ async def start_two_communities(w: IrcWorld) -> tuple[str, str]:
     """#grp (the policy's region GB, moderators #mods) and #b (region US, moderators #bmods)."""
     b, bmods = f"#b{w.tag}", f"#bmods{w.tag}"
     mod = await w.person("mod", w.group, w.mods, b, bmods)
-    room_extra = f'  - network: irc\n    room: "{b}"\n    policy: peer\n    region: US\n    moderators_room: "{bmods}"\n'
+    room_extra = (f'  - network: irc\n    room: "{b}"\n    policy: peer\n    region: US\n'
+                  f'    moderators_room: "{bmods}"\n')
     w.service = Service(w.write_config(room_extra=room_extra))
     await w.service.start()
     adapter = w.adapter
