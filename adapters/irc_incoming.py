@@ -26,6 +26,8 @@ from gateway.events import (
     RoomUnavailable,
 )
 
+from gateway.quotes import pasted_names
+
 from .base import EventSink
 from .irc_lines import ANY_FAILURE, JOIN_FAILURES, clean, fold
 
@@ -116,8 +118,11 @@ class IrcIncoming:
         self._schedule_unban(args[0], args[1], max(0.0, remaining))
 
     def _on_action(self, event) -> None:
+        """CTCP ACTION (``/me``): in a channel, the writer speaking of themselves in the third person
+        (``Message.emote``); privately, read like any private line."""
         if irc.client.is_channel(event.target):
-            self._on_pubmsg(event)
+            account = self._remember(event)
+            self._queue_channel_line(event.source.nick, event.target, event.arguments[0], account, emote=True)
         else:
             self._on_privmsg(event)
 
@@ -254,20 +259,29 @@ class IrcIncoming:
         self._queue_channel_line(event.source.nick, event.target, event.arguments[0], account, notice=True)
 
     def _queue_channel_line(self, nick: str, target: str, text: str, account: str | None = None,
-                            notice: bool = False) -> None:
+                            notice: bool = False, emote: bool = False) -> None:
         if fold(nick) == fold(self.nick):
             return  # never react to our own lines
         name = self.by_fold.get(fold(target))
         if name is not None:
+            present = None
+            if "<" in text:  # "<nick> ..." quotes someone only if that nick is in the channel (gateway/quotes.py)
+                members = self.members.get(fold(target), set())
+                present = frozenset(n for n in pasted_names(text) if fold(n) in members)
             self._in.put_nowait(Message(self.network, self.clock(), room=name, sender=nick, text=text,
-                                        authority=Authority(account=account), notice=notice))
+                                        authority=Authority(account=account), notice=notice, emote=emote,
+                                        present=present))
 
     def _on_privmsg(self, event) -> None:
         self._remember(event)
         if fold(event.source.nick) == fold(self.nick) or fold(event.source.nick) in self.services:
             return  # ignore ourselves and the network's services (only those named, never "*serv")
+        # the watched channels they are in, as the server told us (NAMES, JOIN, PART, KICK, QUIT, NICK): the
+        # community a private conversation belongs to (Engine._bindings_for_person); never from the text
+        nick = fold(event.source.nick)
+        rooms = tuple(name for folded, name in self.by_fold.items() if nick in self.members.get(folded, ()))
         self._in.put_nowait(PrivateMessage(self.network, self.clock(), sender=event.source.nick,
-                                           text=event.arguments[0]))
+                                           text=event.arguments[0], rooms=rooms))
 
     async def _settle_authority(self, msg: Message) -> Message:
         """Operator status as of now; the services account from the line's own tag where the server sends

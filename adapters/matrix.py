@@ -66,6 +66,7 @@ from gateway.events import (
     guidelines_digest,
 )
 from gateway.failpoints import failpoint
+from gateway.quotes import pasted_names
 
 from .base import (
     ActionFailed,
@@ -530,6 +531,32 @@ class MatrixAdapter(Adapter):
         if self.client.store is not None:
             self.client.store.database.close()
 
+    def rooms_of(self, user: str) -> tuple[str, ...]:
+        """The configured rooms ``user`` is a joined member of, by the room state the server sent: which
+        community a private message belongs to (``PrivateMessage.rooms``)."""
+        out = []
+        for room_id, name in self.names.items():
+            room = self.client.rooms.get(room_id)
+            member = room.users.get(user) if room is not None else None
+            if member is not None and not member.invited:
+                out.append(name)
+        return tuple(out)
+
+    def _present(self, room_id: str, text: str) -> frozenset[str]:
+        """Of the ``<name>`` that open lines of ``text``, those naming a member of the room (by display
+        name or user id localpart): only those lines are quotes (gateway/quotes.py)."""
+        room = self.client.rooms.get(room_id)
+        if room is None:
+            return frozenset()
+        found = set()
+        for name in pasted_names(text):
+            folded = name.casefold()
+            if room.names.get(name) or any(uid[1:].split(":", 1)[0].casefold() == folded
+                                           or (u.display_name or "").casefold() == folded
+                                           for uid, u in room.users.items()):
+                found.add(name)
+        return frozenset(found)
+
     def _is_direct_room(self, room_id: str) -> bool:
         return any(room_id in rooms for rooms in self.direct.values())
 
@@ -587,12 +614,14 @@ class MatrixAdapter(Adapter):
                 log.info("%s: message without text in %s skipped", self.network, room_id)
                 return None
             if name is None:
-                return None if notice else PrivateMessage(self.network, now, sender=sender, text=text)
+                return None if notice else PrivateMessage(self.network, now, sender=sender, text=text,
+                                                          rooms=self.rooms_of(sender))
             relates = content.get("m.relates_to")
             edit = isinstance(relates, dict) and relates.get("rel_type") == "m.replace"
             return Message(self.network, now, room=name, sender=sender, text=text, ref=src.get("event_id"),
                            authority=Authority(power_level=self.power_level(room_id, sender)), edit=edit,
-                           notice=notice)
+                           notice=notice, emote=content.get("msgtype") == "m.emote",
+                           present=self._present(room_id, text) if "<" in text else None)
         if etype == "m.room.member" and name is not None:
             user = src.get("state_key")
             membership = content.get("membership") if isinstance(content, dict) else None

@@ -43,7 +43,11 @@ class Engine(Protocol):
     def close(self, case: "Case", outcome: str, moderator: str) -> list[A.Action]: ...
     def force_removal(self, case: "Case", now: float) -> list[A.Action]: ...
 
-__all__ = ["command", "dispatch", "COMMANDS", "Context", "after_reload", "CLOSE_OUTCOMES"]
+__all__ = ["command", "dispatch", "COMMANDS", "Context", "after_reload", "CLOSE_OUTCOMES", "SAMPLE_TEXT_COMMANDS"]
+
+# Commands whose argument is sample text, not the writer's own words: never read for risk (``!scan TEXT``).
+# Every other command line in a group room is also read for risk after its name (issue 24 finding 6).
+SAMPLE_TEXT_COMMANDS = frozenset({"scan"})
 
 # How a moderator may close a case: a fixed vocabulary, so nothing free-form is ever stored.
 CLOSE_OUTCOMES = ("resolved", "safe", "referred", "no_contact", "false_alarm", "other")

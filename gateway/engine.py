@@ -25,8 +25,8 @@ from typing import Callable, Iterable, Iterator, Sequence
 
 from . import actions as A
 from .cases import Case, Handling, Step, case_list
-from .commands import after_reload, dispatch
-from .crisis import ISO_REGIONS, CrisisDirectory
+from .commands import COMMANDS, SAMPLE_TEXT_COMMANDS, after_reload, dispatch
+from .crisis import INTERNATIONAL, ISO_REGIONS, CrisisDirectory
 from .detection import Detection, Detector, detector_for
 from .events import (
     ActionOutcome,
@@ -44,7 +44,7 @@ from .events import (
     guidelines_digest,
 )
 from .policy import ALERT_PRIORITIES, GatewayLimits
-from .quotes import own_words
+from .quotes import first_person, own_words
 from .casework import CaseWork
 from .digest import WeeklyDigest
 from .guidelines import GuidelinesState, RoomGuidelines
@@ -78,6 +78,9 @@ class EngineState:
     recent: "OrderedDict[tuple[str, str, str], list[tuple[float, int]]]" = field(default_factory=OrderedDict)
     talk_flood: list[str] = field(default_factory=list)  # "talk" cases beyond the budget, not alerted yet
     talk_flood_alerted: float | None = None
+    # (network, room, casefolded name) -> when they last wrote or joined there: a ``<name> ...`` line quotes
+    # someone only if they are or recently were in the room (gateway/quotes.py). Memory only, bounded.
+    speakers: "OrderedDict[tuple[str, str, str], float]" = field(default_factory=OrderedDict)
 
 
 class Engine(CaseWork, RaidLimits, RoomGuidelines, WeeklyDigest):
@@ -111,29 +114,73 @@ class Engine(CaseWork, RaidLimits, RoomGuidelines, WeeklyDigest):
         first in one batch (``Detector.detect_many``), which costs far less for a burst (a sync response,
         IRC lines queued under load) and gives the same answers. A policy reloaded between two events
         of the batch judges the later ones itself."""
-        screened: dict[int, tuple[Detector, Detection]] = {}  # index in events -> batch answer
-        groups: dict[int, tuple[Detector, list[int]]] = {}
+        screened: dict[int, tuple[Detector, Detection, str]] = {}  # index in events -> batch answer
+        groups: dict[int, tuple[Detector, list[int], list[str]]] = {}
         for i, ev in enumerate(events):
             if type(ev) is Message:
                 binding = self.rooms.get((ev.network, ev.room))
                 if binding is not None:
                     detector = detector_for(binding.policy)
-                    groups.setdefault(id(detector), (detector, []))[1].append(i)
-        for detector, indices in groups.values():
+                    group = groups.setdefault(id(detector), (detector, [], []))
+                    group[1].append(i)
+                    group[2].append(self._words_to_read(binding, ev))
+        for detector, indices, texts in groups.values():
             if len(indices) > 1:
                 try:
-                    found = detector.detect_many([own_words(events[i].text) for i in indices])
+                    found = detector.detect_many(texts)
                 except Exception:  # the batch is only a shortcut: each message is then detected on its own
                     continue
-                screened.update((i, (detector, d)) for i, d in zip(indices, found))
+                screened.update((i, (detector, d, t)) for i, d, t in zip(indices, found, texts))
         for i, ev in enumerate(events):
             yield self._on_message(ev, screened.get(i)) if type(ev) is Message else self.handle(ev)
 
     def _detect(self, binding: RoomBinding, ev: Message,
-                screened: tuple[Detector, Detection] | None = None) -> Detection:
-        if screened is not None and screened[0] is detector_for(binding.policy):
+                screened: tuple[Detector, Detection, str] | None = None) -> Detection:
+        text = self._words_to_read(binding, ev)
+        if screened is not None and screened[0] is detector_for(binding.policy) and screened[2] == text:
             return screened[1]  # the policy was not reloaded since the batch was screened
-        return detector_for(binding.policy).detect(own_words(ev.text))
+        return detector_for(binding.policy).detect(text)
+
+    def _words_to_read(self, binding: RoomBinding, ev: Message) -> str:
+        """What of a group room's message is read for risk: the writer's own words (not the lines they
+        quote), after the command if the line is one (``!resources please, i'm going to kill myself``:
+        the command runs and its words are read; the command's name is not), and an action (``/me``)
+        with the writer as its subject."""
+        text = ev.text
+        if self._is_command(binding, ev):
+            rest = text[len(binding.policy.command_prefix):].split(None, 1)
+            text = rest[1] if len(rest) > 1 and rest[0].lower() not in SAMPLE_TEXT_COMMANDS else ""
+        if ">" in text:
+            text = own_words(text, self._presence(ev))
+        return first_person(text) if ev.emote else text
+
+    def _is_command(self, binding: RoomBinding, ev: Message) -> bool:
+        prefix = binding.policy.command_prefix
+        if not ev.text.startswith(prefix) or ev.edit or ev.notice or ev.emote:
+            return False
+        words = ev.text[len(prefix):].split(None, 1)
+        return bool(words) and words[0].lower() in COMMANDS
+
+    def _presence(self, ev: Message) -> Callable[[str], bool] | None:
+        """Whether a ``<name>`` opening a line names someone in the room: the adapter's word for who is
+        there now, or someone the engine saw write or join there recently (a person at risk who was just
+        removed is quoted by the people answering them). ``None`` if the adapter did not say."""
+        if ev.present is None:
+            return None
+        present = {n.casefold() for n in ev.present}
+        speakers = self.state.speakers
+        return lambda name: name.casefold() in present or (ev.network, ev.room, name.casefold()) in speakers
+
+    SPEAKERS_KEPT = 20_000  # (network, room, name) entries remembered for quotes, the longest quiet forgotten first
+    SPEAKER_MEMORY = 86_400.0
+
+    def _saw(self, network: str, room: str, who: str, ts: float) -> None:
+        key = (network, room, who.casefold())
+        speakers = self.state.speakers
+        speakers[key] = ts
+        speakers.move_to_end(key)
+        if len(speakers) > self.SPEAKERS_KEPT:
+            speakers.popitem(last=False)
 
     def handle(self, event: Event) -> list[A.Action]:
         if isinstance(event, ActionOutcome):
@@ -143,6 +190,7 @@ class Engine(CaseWork, RaidLimits, RoomGuidelines, WeeklyDigest):
         if isinstance(event, RoomReady):
             return self._on_room_ready(event)
         if isinstance(event, Join):
+            self._saw(event.network, event.room, event.user, event.ts)
             return self._on_join(event)
         if isinstance(event, Leave):
             self.state.last_seen[(event.network, event.room, event.user)] = event.ts
@@ -245,7 +293,7 @@ class Engine(CaseWork, RaidLimits, RoomGuidelines, WeeklyDigest):
 
     # -- messages and commands ------------------------------------------------------------------
 
-    def _on_message(self, ev: Message, screened: tuple[Detector, Detection] | None = None) -> list[A.Action]:
+    def _on_message(self, ev: Message, screened: tuple[Detector, Detection, str] | None = None) -> list[A.Action]:
         if self._is_self(ev.network, ev.sender):
             return []  # never react to our own lines (no loops on our own alerts)
         key = (ev.network, ev.room)
@@ -255,14 +303,18 @@ class Engine(CaseWork, RaidLimits, RoomGuidelines, WeeklyDigest):
             binding = self.moderator_rooms.get(key)
             if binding is None:
                 return []
-        prefix = binding.policy.command_prefix
-        if ev.text.startswith(prefix) and not ev.edit and not ev.notice:
-
-            handled = dispatch(self, binding, ev, in_moderator_room)
-            if handled is not None:
-                return handled
+        handled: list[A.Action] = []
+        if self._is_command(binding, ev):
+            handled = dispatch(self, binding, ev, in_moderator_room) or []
         if in_moderator_room:
-            return []  # moderators discuss cases there; never scan it for risk
+            return handled  # moderators discuss cases there; never scan it for risk
+        # a command's own words are read too (the command still runs): the person's case comes first
+        read = self._read(binding, ev, screened)
+        self._saw(ev.network, ev.room, ev.sender, ev.ts)
+        return read + handled
+
+    def _read(self, binding: RoomBinding, ev: Message,
+              screened: tuple[Detector, Detection, str] | None) -> list[A.Action]:
         detection = self._in_context(binding, ev, self._detect(binding, ev, screened))
         if detection.level == 0:
             if detection.third_party:
@@ -310,26 +362,68 @@ class Engine(CaseWork, RaidLimits, RoomGuidelines, WeeklyDigest):
     def _on_private(self, ev: PrivateMessage) -> list[A.Action]:
         """Crisis lines for anyone who writes to the bot, and ``talk`` to ask for a moderator.
 
-        What they wrote is read for those two words only, and never stored."""
+        A private conversation belongs to the rooms the person shares with the bot, as the network says
+        (``PrivateMessage.rooms``; ``_bindings_for_person``): their region's lines, their moderators.
+        Someone in several watched rooms is asked which community ("talk #b"); someone in none gets the
+        international directory and no moderators are told. What they wrote is read for those words only,
+        and never stored."""
         if self._is_self(ev.network, ev.sender):
             return []
-        binding = self._binding_for_person(ev.network, ev.sender)
-        if binding is None:
-            return []
+        shared = self._bindings_for_person(ev.network, ev.sender, ev.rooms)
+        wording = shared[0] if shared else next((b for b in self.rooms.values() if b.network == ev.network), None)
+        if wording is None:
+            return []  # no watched room on this network at all
         words = ev.text.strip().lower().lstrip("!./").split()
         if words and words[0] == "talk":
-            return self._talk(binding, ev)
+            if len(shared) > 1 and len(words) > 1:
+                named = words[1].casefold()
+                shared = [b for b in shared if named in (b.room.casefold(), b.display_name.casefold())] or shared
+            if len(shared) == 1:
+                return self._talk(shared[0], ev)
+            return self._talk_where(shared, wording, ev)
         if words and words[0] == "resources" and len(words) > 1 and words[1].upper() in ISO_REGIONS:
-            if not self.reply_allowed(binding, ev.network, ev.sender, ev.ts):
+            if not self.reply_allowed(wording, ev.network, ev.sender, ev.ts):
                 return [self.record(ev.network, "private_reply", user=ev.sender, outcome="rate_limited")]
-            text = binding.policy.render("resources", **self.render_fields(binding, words[1].upper()))
+            text = wording.policy.render("resources", **self.render_fields(wording, words[1].upper()))
             return [A.SendPrivate(self._id(), ev.network, user=ev.sender, text=text, purpose="resources"),
                     self.record(ev.network, "private_reply", user=ev.sender)]
         if not self._once("private_reply", ev.network, ev.sender, ev.ts):
             return []
-        text = binding.policy.render("private_reply", **self.render_fields(binding))
+        fields = self.render_fields(wording, None if shared else INTERNATIONAL)
+        if len({b.region for b in shared}) > 1:  # rooms in different regions: each region's lines
+            regions = sorted({b.region for b in shared})
+            fields["crisis_lines"] = "\n".join(self.directory.lines_text(r) for r in regions)
+            fields["emergency"] = " / ".join(f"{self.directory.emergency(r)} ({r})" for r in regions)
+        text = wording.policy.render("private_reply", **fields)
+        if len(shared) > 1:
+            text += "\n" + self._which_community(shared)
         return [A.SendPrivate(self._id(), ev.network, user=ev.sender, text=text, purpose="resources"),
-                self.record(ev.network, "private_reply", user=ev.sender)]
+                self.record(ev.network, "private_reply", user=ev.sender,
+                            outcome=None if len(shared) == 1 else "ask_room" if shared else "no_room")]
+
+    @staticmethod
+    def _which_community(shared: list[RoomBinding]) -> str:
+        names = ", ".join(b.display_name for b in shared)
+        return (f"You are in several rooms with this bot ({names}). To ask a volunteer moderator of one of "
+                f"them to contact you, reply \"talk\" and the room's name, for example \"talk "
+                f"{shared[-1].display_name}\".")
+
+    def _talk_where(self, shared: list[RoomBinding], wording: RoomBinding, ev: PrivateMessage) -> list[A.Action]:
+        """``talk`` from someone the bot cannot tie to one community: in several rooms, they are asked
+        which; in none, no moderators are told (a request must never reach a community the person is not
+        in), and they are told how to get help."""
+        if not self._once("talk_where", ev.network, ev.sender, ev.ts, 60.0):
+            return []
+        if shared:
+            text = self._which_community(shared)
+        else:
+            text = ("This bot passes requests to the volunteer moderators of the rooms it watches, and you are "
+                    "not in one of them with it, so no moderator was asked. Free, confidential support:\n"
+                    f"{self.directory.lines_text(INTERNATIONAL)}\n"
+                    f"In an emergency call {self.directory.emergency(INTERNATIONAL)}.")
+        return [A.SendPrivate(self._id(), ev.network, user=ev.sender, text=text, purpose="reply"),
+                self.record(ev.network, "private_reply", user=ev.sender,
+                            outcome="ask_room" if shared else "no_room")]
 
     def _on_nick_change(self, ev: NickChange) -> list[A.Action]:
         self._rename(ev.network, ev.old, ev.new)
@@ -379,13 +473,17 @@ class Engine(CaseWork, RaidLimits, RoomGuidelines, WeeklyDigest):
         return [rec, A.AlertModerators(self._id(), b.moderators_network, room=b.moderators_room, text=text,
                                        priority="low")]
 
-    def _binding_for_person(self, network: str, user: str) -> RoomBinding | None:
-        """The room whose moderators look after a private conversation: the person's latest case, else
-        the first room on that network."""
-        for case in reversed(list(self.state.cases.values())):
-            if case.binding.network == network and case.user == user:
-                return case.binding
-        return next((b for b in self.rooms.values() if b.network == network), None)
+    def _bindings_for_person(self, network: str, user: str, rooms: tuple[str, ...]) -> list[RoomBinding]:
+        """The rooms whose moderators look after a private conversation: the room of the person's latest
+        open case (they may have been removed from it), else the watched rooms the network says they are
+        in with the bot, else the room of their latest closed case (still in memory). Never a room they
+        have nothing to do with: what they write cannot choose one."""
+        mine = [c for c in self.state.cases.values() if c.binding.network == network and c.user == user]
+        for case in reversed(mine):
+            if case.open:
+                return [case.binding]
+        shared = [self.rooms[(network, r)] for r in dict.fromkeys(rooms) if (network, r) in self.rooms]
+        return shared or ([mine[-1].binding] if mine else [])
 
 
 
@@ -465,6 +563,8 @@ class Engine(CaseWork, RaidLimits, RoomGuidelines, WeeklyDigest):
             del st.cooldowns[k]
         for k in [k for k, until in st.once_until.items() if until <= now]:
             del st.once_until[k]
+        while st.speakers and now - next(iter(st.speakers.values())) >= self.SPEAKER_MEMORY:
+            st.speakers.popitem(last=False)
         window = max((b.policy.context.window or 0 for b in self.rooms.values()), default=0)
         for k in [k for k, seen in st.recent.items() if now - seen[-1][0] >= window]:
             del st.recent[k]

@@ -52,12 +52,25 @@ class Message(Event):
     authority: Authority = Authority()
     edit: bool = False  # an edited message: scanned for risk, never run as a command
     notice: bool = False  # a notice (how bots talk): scanned for risk, never run as a command
+    # an action (IRC CTCP ACTION ``/me``, Matrix ``m.emote``): the writer speaking of themselves in the third
+    # person ("* kit is going to kill himself"); read with the writer as its subject, never run as a command
+    emote: bool = False
+    # Of the names that open a line as ``<name> ...`` (what a pasted chat line looks like), those the adapter
+    # knows are members of the room (gateway/quotes.py ``pasted_names``); ``None``: the adapter did not say.
+    # A ``<name>`` line quotes someone only if that someone is (or recently was) there: ``<sigh> ...`` is not.
+    present: frozenset[str] | None = field(default=None, repr=False)  # names from the text: kept out of logs
 
 
 @dataclass(frozen=True)
 class PrivateMessage(Event):
+    """A message to the bot alone. ``rooms``: the watched rooms (configured names) the adapter knows the
+    sender is a member of now, from the network's own membership (Matrix room members, IRC channel user
+    lists), never from anything they wrote; it decides whose moderators and which region a private
+    conversation belongs to (``Engine._bindings_for_person``)."""
+
     sender: str
     text: str = field(repr=False)
+    rooms: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

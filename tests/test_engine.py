@@ -192,9 +192,14 @@ def test_resources_cannot_be_aimed_at_someone_else(engine):
     assert dm.user == "@ana:test"
 
 
-def test_commands_are_not_scanned_for_risk(engine):
+def test_a_command_line_is_read_for_risk_and_the_command_still_runs(engine):
+    """Issue 24 finding 6: the words after a command are the writer's words (it used to skip them)."""
     actions = engine.handle(say("!help " + IMMINENT))
-    assert not [a for a in actions if isinstance(a, A.OpenCase)]
+    assert only(actions, A.OpenCase).user == "@kit:test"
+    assert only(actions, A.PostNotice).text.startswith("Safety bot commands")  # the command still ran
+    assert [a for a in actions if isinstance(a, A.RecordEvent) and a.kind == "command"]
+    # the command's own name is not read: "!resources" alone opens nothing
+    assert not [a for a in engine.handle(say("!resources", sender="@ana:test")) if isinstance(a, A.OpenCase)]
 
 
 def test_guidelines_posted_then_pinned_and_not_reposted_when_already_pinned(engine, default_policy):
@@ -241,9 +246,9 @@ def test_followup_reminder_after_policy_delay(engine):
 
 
 def test_private_message_to_bot_gets_crisis_lines_once_per_interval(engine):
-    first = engine.handle(PrivateMessage(NET, 0.0, sender="@x:test", text="hello?"))
+    first = engine.handle(PrivateMessage(NET, 0.0, sender="@x:test", text="hello?", rooms=(ROOM,)))
     assert "116 123" in only(first, A.SendPrivate).text
-    assert engine.handle(PrivateMessage(NET, 60.0, sender="@x:test", text="again")) == []
+    assert engine.handle(PrivateMessage(NET, 60.0, sender="@x:test", text="again", rooms=(ROOM,))) == []
 
 
 def test_redaction_comes_after_the_private_message_outcome_when_the_policy_asks(default_policy, directory):
@@ -304,12 +309,12 @@ def test_case_commands_answer_only_in_the_moderators_room(engine):
 
 
 def test_talk_in_a_private_message_opens_a_case_and_alerts(engine):
-    acts = engine.handle(PrivateMessage(NET, 0.0, sender="@x:test", text="talk"))
+    acts = engine.handle(PrivateMessage(NET, 0.0, sender="@x:test", text="talk", rooms=(ROOM,)))
     assert "moderator has been asked to contact you" in only(acts, A.SendPrivate).text
     alert = only(acts, A.AlertModerators)
     assert "@x:test" in alert.text and "asked the bot to talk" in alert.text
     assert only(acts, A.OpenCase).rules == ("request.talk",)
-    assert engine.handle(PrivateMessage(NET, 30.0, sender="@x:test", text="talk")) == []  # once is enough
+    assert engine.handle(PrivateMessage(NET, 30.0, sender="@x:test", text="talk", rooms=(ROOM,))) == []  # once is enough
 
 
 @pytest.mark.parametrize("relayed", [

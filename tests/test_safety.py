@@ -325,7 +325,8 @@ async def test_a_flood_of_talk_requests_gives_one_aggregated_alert(engine, clock
 
     adapter, runner = _rig(engine, clock)
     for i in range(200):
-        await runner.handle(PrivateMessage(NET, clock.advance(0.5), sender=f"@puppet{i}:test", text="talk"))
+        await runner.handle(PrivateMessage(NET, clock.advance(0.5), sender=f"@puppet{i}:test", text="talk",
+                                           rooms=(ROOM,)))
     alerts = [c for c in adapter.calls if c.method == "alert_moderators"]
     assert len(alerts) == 5  # the first five, one each
     acks = [c for c in adapter.calls if c.method == "send_private"]
@@ -344,7 +345,8 @@ async def test_replies_and_refusals_are_rate_limited_per_person(engine, clock):
     for _ in range(30):
         await runner.handle(say("!pause", sender="@ana:test", ts=clock.advance(1)))
     for _ in range(100):
-        await runner.handle(PrivateMessage(NET, clock.advance(1), sender="@lee:test", text="resources GB"))
+        await runner.handle(PrivateMessage(NET, clock.advance(1), sender="@lee:test", text="resources GB",
+                                           rooms=(ROOM,)))
     by = {}
     for c in adapter.calls:
         who = c.args.get("user") or "room"

@@ -161,7 +161,7 @@ async def test_everyone_gets_resources_and_help_privately_or_publicly_but_never_
 async def test_private_messages_get_crisis_lines_and_talk_reaches_a_moderator(world):
     service = await world.start()
     mod = world.people["mod"]
-    kit = await world.person("kit")
+    kit = await world.person("kit", world.group)  # a private conversation belongs to a room they share
     marker = "PMCANARY"
     kit.send(f"PRIVMSG {world.bot_nick} :hello? {marker}")
     await kit.wait_for("the reply", lambda: bot_says(kit, world, f"PRIVMSG {kit.nick} :", "Reply \"talk\""))
