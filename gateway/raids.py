@@ -57,6 +57,7 @@ class LinePrint:
 
     until: float  # forgotten after this time (the room's window)
     network: str
+    room: str
     user: str
     level: int  # its tier's level
     print: frozenset[int]
@@ -128,16 +129,18 @@ class RaidLimits:
 
     def _shares_pattern(self, b: RoomBinding, network: str, user: str, text: str, level: int,
                         now: float) -> bool:
-        """Whether ``text`` is a near-duplicate of another person's at-risk line within the window, of the
-        same tier or a higher one (a line more urgent than the one it resembles is never hidden in a
-        raid). The line's fingerprint is remembered for the room's window; its text is not."""
+        """Whether ``text`` is a near-duplicate of another person's at-risk line within the window in a
+        raided room, of the same tier or a higher one (a line more urgent than the one it resembles is
+        never hidden in a raid). The line's fingerprint is remembered for the room's window; its text
+        is not."""
         mine = line_print(text, self.print_key)
-        prints = self.state.prints
+        prints, raids = self.state.prints, self.state.raids
         shared = any(p.until > now and (p.network, p.user) != (network, user) and p.level >= level
-                     and similarity(mine, p.print) >= NEAR_DUPLICATE for p in prints)
+                     and (p.network, p.room) in raids and similarity(mine, p.print) >= NEAR_DUPLICATE
+                     for p in prints)
         window = max(b.policy.limits.window, self.limits.window)
         if mine:
-            prints.append(LinePrint(now + window, network, user, level, mine))
+            prints.append(LinePrint(now + window, b.network, b.room, user, level, mine))
         return shared
 
     def _prune_prints(self, now: float) -> None:

@@ -157,12 +157,6 @@ async def test_a_moderators_remove_during_a_raid_is_answered_and_carried_out(eng
     assert skipped.id in done[3]["text"] and "Removal: done" in done[3]["text"]
 
 
-def test_moderators_commands_draw_on_no_budget(engine):
-    for i in range(50):
-        out = engine.handle(say("!status", room=MODS, sender="@mod:test", power=100, ts=1_800_000_000.0 + i))
-        assert [a for a in out if isinstance(a, A.PostNotice)]
-
-
 # -- !cases: every open case, paged, highest tier first -------------------------------------------
 
 def test_cases_lists_every_open_case_in_pages_genuine_first(engine):
