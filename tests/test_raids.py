@@ -181,3 +181,19 @@ def test_cases_lists_every_open_case_in_pages_genuine_first(engine):
     assert ids == set(re.findall(r"^(case\d+):", first + "\n" + second, re.M))  # every case, once
     assert page("3") == "There are only 2 page(s) of open cases."
     assert page("x") == "Usage: !cases [PAGE], e.g. !cases 2."
+
+
+def test_only_lines_written_in_a_raided_room_make_a_pattern(default_policy, directory):
+    from gateway.engine import Engine
+
+    from .conftest import make_binding
+
+    other = "!other:test"
+    engine = Engine([make_binding(default_policy), make_binding(default_policy, room=other)], directory)
+    engine.handle(say(GENUINE_LINE, sender="@lee:test", room=other))  # a quiet room: no raid there
+    for i in range(6):
+        engine.handle(say(PUPPET_LINE, sender=f"@puppet{i}:test", ts=1_800_000_001.0 + i))
+    out = engine.handle(say(GENUINE_LINE, sender="@ana:test", ts=1_800_000_010.0))
+    assert only(out, A.OpenCase).raid is False
+    assert [r.outcome for r in out if isinstance(r, A.RecordEvent) and r.kind == "raid_case"] == ["distinct"]
+    assert only(out, A.SendPrivate).user == "@ana:test"
