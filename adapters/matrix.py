@@ -45,10 +45,12 @@ from nio import (
     LocalProtocolError,
     LoginError,
     MegolmEvent,
+    MessageDirection,
     OlmTrustError,
     RoomCreateError,
     RoomGetEventError,
     RoomGetStateEventError,
+    RoomMessagesResponse,
     RoomPreset,
     RoomResolveAliasError,
     SyncError,
@@ -198,12 +200,16 @@ def retry_after_ms(headers: Any, body_ms: int | None) -> int:
 
 
 # What the gateway reads from /sync: room timelines and state. Presence, typing, receipts and account
-# data are left out, so the homeserver builds (and the gateway parses) less for each message.
+# data are left out, so the homeserver builds (and the gateway parses) less for each message. A room
+# whose timeline has more new events than ``limit`` comes back "limited" (only the latest): the rest
+# is fetched with /messages (``MatrixAdapter._fill_gaps``), so a flood never hides a message.
 SYNC_FILTER = {
     "presence": {"not_types": ["*"]},
     "account_data": {"not_types": ["*"]},
-    "room": {"ephemeral": {"not_types": ["*"]}, "account_data": {"not_types": ["*"]}},
+    "room": {"ephemeral": {"not_types": ["*"]}, "account_data": {"not_types": ["*"]},
+             "timeline": {"limit": 100}},
 }
+GAP_EVENTS = 5000  # at most this many earlier events fetched for one room's limited timeline
 
 
 class _Client(AsyncClient):
@@ -478,13 +484,15 @@ class MatrixAdapter(Adapter):
                                           pinned_ref=ref))
         await self._after_sync()
         if since is not None:
+            await self._fill_gaps(first, since)
             await self._handle(first, runner)  # what arrived while the gateway was away
         self._remember("sync", first.next_batch)
         self.last_sync = time.monotonic()
         self.ready.set()
         backoff = 1.0
         while not self._stopping:
-            resp = await self._sync(timeout=self.sync_timeout_ms, since=self.client.next_batch)
+            since = self.client.next_batch
+            resp = await self._sync(timeout=self.sync_timeout_ms, since=since)
             if isinstance(resp, SyncError) or resp is None:
                 log.warning("%s: sync failed (%s); retrying in %.0f s", self.network,
                             getattr(resp, "status_code", "no connection"), backoff)
@@ -494,8 +502,43 @@ class MatrixAdapter(Adapter):
             backoff = 1.0
             self.last_sync = time.monotonic()
             await self._after_sync()
+            await self._fill_gaps(resp, since)
             await self._handle(resp, runner)
             self._remember("sync", resp.next_batch)
+
+    async def _fill_gaps(self, resp: Any, since: str | None) -> None:
+        """A room's timeline came back "limited": more happened since ``since`` than the sync carries (a
+        raid, a flood, a restart). The events in between are fetched with /messages and put before the
+        sync's own, in order, so none of them is skipped in silence."""
+        if since is None:
+            return
+        for room_id, info in resp.rooms.join.items():
+            timeline = info.timeline
+            if not getattr(timeline, "limited", False) or not timeline.prev_batch:
+                continue
+            if room_id not in self.names and not self._is_direct_room(room_id):
+                continue
+            older: list[Any] = []
+            start = timeline.prev_batch
+            while len(older) < GAP_EVENTS:
+                try:
+                    got = await self.client.room_messages(room_id, start=start, end=since,
+                                                          direction=MessageDirection.back, limit=100)
+                except (aiohttp.ClientError, asyncio.TimeoutError, OSError):
+                    got = None
+                if not isinstance(got, RoomMessagesResponse):
+                    log.warning("%s: could not fetch the earlier events of a limited sync in %s (%s)",
+                                self.network, self.names.get(room_id, "a direct room"),
+                                getattr(got, "status_code", "no connection"))
+                    break
+                older.extend(got.chunk)
+                if not got.chunk or not got.end or got.end == start:
+                    break
+                start = got.end
+            if len(older) >= GAP_EVENTS:
+                log.warning("%s: %d earlier events fetched in %s; older ones were not read", self.network,
+                            len(older), self.names.get(room_id, "a direct room"))
+            timeline.events[:0] = list(reversed(older))
 
     async def _sync(self, **kwargs):
         """One sync; ``None`` when the homeserver cannot be reached (nio raises then), so the loop backs

@@ -121,7 +121,7 @@ class OpenCase(Action):
     kind: str = "risk"
     observe: bool = False
     moderator: bool = False  # the person is a moderator of the room: never removed automatically
-    raid: bool = False  # opened while the room was raided: never removed automatically
+    raid: bool = False  # a raid case (shares a raid's pattern): listed in the raid alert, never removed automatically
 
 
 @dataclass(frozen=True)

@@ -224,7 +224,8 @@ class Case:
     forced_remove: bool = False  # a moderator asked for a removal the tier did not make
     resumed: bool = False  # carried on after a restart
     moderator: bool = False  # the person is a moderator of the room: messaged and reported, never removed
-    raid: bool = False  # opened while its room was raided (policy ``limits``): listed in the raid alert
+    raid: bool = False  # a raid case (it shares the raid's pattern, policy ``limits``): listed in the raid alert
+    in_raid: bool = False  # opened while its room was raided (``raid`` or not)
 
     def to(self, state: enum.Enum, detail: str | None = None) -> None:
         """Move one aspect of the case to ``state``; refuses what ``TRANSITIONS`` does not allow."""

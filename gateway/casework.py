@@ -13,6 +13,7 @@ from .detection import MODEL_RULE, Detection, detector_for
 from .detection.context import CONTEXT_RULE, with_context
 from .events import ActionOutcome, Message, PrivateMessage
 from .policy import ALERT_PRIORITIES
+from .quotes import own_words
 from .rooms import RoomBinding
 
 __all__ = ["CaseWork"]
@@ -92,16 +93,24 @@ class CaseWork:
         tier = b.policy.tiers[detection.tier]
         st.cooldowns[(ev.network, ev.sender)] = (level, ev.ts + tier.action.cooldown)
         observe = b.policy.mode == "observe" or self.is_paused(b)
+        role, started = self._raid_role(b, ev.network, ev.sender, own_words(ev.text), level, ev.ts)
         case = Case(self._unique_case_id(), b, ev.sender, detection, ev.ref, ev.ts, observe,
-                    moderator=b.is_moderator(ev.authority), raid=self._raided(b, ev.ts))
+                    moderator=b.is_moderator(ev.authority), raid=role in ("pattern", "over_budget"),
+                    in_raid=role is not None)
         st.cases[case.id] = case
-        out: list[A.Action] = [
+        out: list[A.Action] = started + [
             A.OpenCase(self._id(), ev.network, room=ev.room, user=ev.sender, tier=detection.tier,
                        rules=rules, ref=ev.ref, observe=observe, moderator=case.moderator, raid=case.raid,
                        case=case.id),
             self.record(ev.network, "risk_detected", room=ev.room, user=ev.sender, tier=detection.tier,
                         rules=rules, outcome="observe" if observe else "act", case=case.id),
         ]
+        if role is not None:
+            # which raid cases shared its pattern: what a restart needs to rebuild the raid (never text)
+            out.append(self.record(ev.network, "raid_case", room=ev.room, user=ev.sender, outcome=role,
+                                   case=case.id))
+        if case.raid:
+            self._list_in_raid(case)
         action = tier.action
         if observe:
             case.to(Outreach.OBSERVE if action.message else Outreach.NONE)
@@ -136,7 +145,7 @@ class CaseWork:
                                   case=case.id)
                 return [rec, self._journal(case, "dm", "skipped")] + self._after_message(case)
             template = "crisis_dm_again"
-        if case.raid and not self._raid_message_budget(b, now):
+        if case.raid and not case.forced_remove and not self._raid_message_budget(b, now):  # never a moderator's
             case.to(Outreach.RAID_BUDGET)
             rec = self.record(b.network, "dm_skipped", room=b.room, user=case.user, outcome="raid_budget",
                               case=case.id)
@@ -292,8 +301,8 @@ class CaseWork:
             case, raise_priority=not out.ok)
 
     def _alert(self, case: Case, *, raise_priority: bool = False) -> list[A.Action]:
-        if case.raid and case.alerted_at is None:
-            return self._raid_case(case)
+        if case.raid and case.alerted_at is None and not case.forced_remove:
+            return self._raid_case(case)  # a moderator's !remove is answered by the case's own alert
         if case.alerted_at is not None:  # an update after a moderator's command: say what changed
             raise_priority = False
         b = case.binding
@@ -310,6 +319,9 @@ class CaseWork:
             return [self.record(b.network, "alert_failed", room=b.room, user=case.user,
                                 code="no_moderators_room", case=case.id), self._finish(case)]
         mode_note = ""
+        if case.in_raid and not case.raid:
+            mode_note = (" A raid is under way in this room; this line is not like the raid's, so the bot handled "
+                         "it on its own.")
         if case.observe:
             mode_note = (" Observe mode: the bot did not message or remove anyone."
                          if b.policy.mode == "observe" else

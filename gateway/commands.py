@@ -219,18 +219,34 @@ def _status_of(case) -> str:
     return "NOT acknowledged"
 
 
-@command("cases", moderator=True, help="open cases", moderators_room_only=True)
+CASES_PAGE = 20  # cases per page of !cases
+
+
+@command("cases", moderator=True, help="open cases, highest tier first: cases [PAGE]", moderators_room_only=True)
 def _cases(ctx: Context) -> list[A.Action]:
+    """Every open case, in pages: highest tier first, and within a tier the cases handled on their own
+    before those listed in a raid alert, so a genuine case is never behind a raid's."""
     e, net, room = ctx.engine, ctx.event.network, ctx.event.room
+    prefix = ctx.binding.policy.command_prefix
+    page = 1
+    if ctx.args:
+        if not ctx.args[0].isdigit() or int(ctx.args[0]) < 1:
+            return [ctx.reply(f"Usage: {prefix}cases [PAGE], e.g. {prefix}cases 2.")]
+        page = int(ctx.args[0])
     mine = [c for c in e.cases() if c.open
             and (c.binding.moderators_network, c.binding.moderators_room) == (net, room)]
     if not mine:
         return [ctx.reply("No open cases.")]
-    mine.sort(key=lambda c: (-tier_level(c.tier), c.opened))
+    mine.sort(key=lambda c: (-tier_level(c.tier), c.raid, c.opened))
+    pages = -(-len(mine) // CASES_PAGE)
+    if page > pages:
+        return [ctx.reply(f"There {'is' if pages == 1 else 'are'} only {pages} page(s) of open cases.")]
+    shown = mine[(page - 1) * CASES_PAGE:page * CASES_PAGE]
     lines = [f"{c.id}: {c.tier}, {c.user} in {c.binding.display_name}, {age_text(ctx.event.ts - c.opened)} ago, "
-             f"{_status_of(c)}" for c in mine[:20]]
-    more = f"\n(and {len(mine) - 20} more)" if len(mine) > 20 else ""
-    return [ctx.reply(f"{len(mine)} open case(s):\n" + "\n".join(lines) + more)]
+             f"{_status_of(c)}{', in the raid alert' if c.raid else ''}" for c in shown]
+    head = f"{len(mine)} open case(s)" + (f", page {page} of {pages}" if pages > 1 else "") + ":\n"
+    more = f"\nMore: {prefix}cases {page + 1}" if page < pages else ""
+    return [ctx.reply(head + "\n".join(lines) + more)]
 
 
 @command("case", moderator=True, help="one case in detail", moderators_room_only=True)
@@ -310,7 +326,9 @@ def _remove(ctx: Context) -> list[A.Action]:
     if not actions:
         return [ctx.reply(f"Case {case.id}: already under way; {case.user} will be removed once their private "
                           f"message is accepted.")]
-    return actions
+    # never held to a budget (a raid's is for automatic messages): the alert of the case follows
+    first = "removing them" if case.dm_accepted else "messaging them first, then removing them"
+    return [ctx.reply(f"Case {case.id}: {first}; an alert follows when it is done."), *actions]
 
 
 @command("scan", moderator=True, help="dry-run detection: scan TEXT (the text is not logged)",

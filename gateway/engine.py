@@ -48,7 +48,7 @@ from .quotes import first_person, own_words
 from .casework import CaseWork
 from .digest import WeeklyDigest
 from .guidelines import GuidelinesState, RoomGuidelines
-from .raids import Raid, RaidLimits
+from .raids import LinePrint, Raid, RaidLimits
 from .rooms import RoomBinding
 
 __all__ = ["Engine", "guidelines_digest"]
@@ -73,6 +73,9 @@ class EngineState:
     outreach: dict[tuple[str, str], tuple[float, int]] = field(default_factory=dict)  # person -> (when, level)
     budgets: dict[tuple, deque] = field(default_factory=dict)  # what -> times it happened (see ``_take``)
     raids: dict[tuple[str, str], Raid] = field(default_factory=dict)
+    # fingerprints of recent at-risk lines (gateway/raids.py): keyed hashes, never text; in memory only
+    # and never rebuilt (after a restart a raid's pattern is learnt again from its next lines)
+    prints: "deque[LinePrint]" = field(default_factory=lambda: deque(maxlen=512))
     # (network, room, person) -> times and levels of their recent detections (policy ``context``); kept in
     # insertion order so the longest quiet are forgotten first. Never text.
     recent: "OrderedDict[tuple[str, str, str], list[tuple[float, int]]]" = field(default_factory=OrderedDict)
@@ -99,6 +102,8 @@ class Engine(CaseWork, RaidLimits, RoomGuidelines, WeeklyDigest):
         self.limits = limits
         self.new_case_id = case_id
         self.state = EngineState()
+        # the key of the raid check's line fingerprints: made at start, never stored, never logged
+        self.print_key = secrets.token_bytes(32)
         # Messages that already have a case, as ``ref_key(network, message id)``: the service makes that a
         # keyed digest (EventLog.ref_digest), so what the journal keeps cannot fetch the message.
         self.ref_key: Callable[[str, str], str] = lambda network, ref: f"{network}\0{ref}"
@@ -568,6 +573,7 @@ class Engine(CaseWork, RaidLimits, RoomGuidelines, WeeklyDigest):
         window = max((b.policy.context.window or 0 for b in self.rooms.values()), default=0)
         for k in [k for k, seen in st.recent.items() if now - seen[-1][0] >= window]:
             del st.recent[k]
+        self._prune_prints(now)
         for k in [k for k, times in st.budgets.items() if not times or now - times[-1] >= 86400]:
             del st.budgets[k]  # no budget window is longer than a day
         longest = max((b.policy.outreach_interval for b in self.rooms.values()), default=0)

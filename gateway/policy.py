@@ -125,9 +125,11 @@ class Escalation:
 class Limits:
     """Budgets against raids and floods (sock puppets), all counted within ``window``.
 
-    Beyond ``cases_per_room`` cases in one room, that room is treated as raided: nobody there is removed
-    automatically, the moderators get one raid alert (then one update per window) instead of an alert
-    per case, and crisis messages go on up to ``private_messages_per_room``. ``mention_all_every``
+    Beyond ``cases_per_room`` cases in one room, that room is treated as raided: a case whose line is like
+    the raid's (gateway/raids.py) is not removed automatically, the moderators get one raid alert (then
+    one update per window) instead of an alert per such case, and their crisis messages go on up to
+    ``private_messages_per_room``; a case whose line is unlike the raid's is handled as on a quiet day,
+    up to as many again. ``mention_all_every``
     bounds the @room pings of escalations; ``replies_per_person`` bounds the replies and refusals one
     non-moderator can draw from the bot."""
 
