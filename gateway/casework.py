@@ -360,6 +360,7 @@ class CaseWork:
         return acts
 
     def _after_followup(self, case: Case, out: ActionOutcome) -> list[A.Action]:
+        case.followup_due, case.followup_sending = None, False
         return [self._outcome_record(case, out, "followup_sent", "followup_failed")]
 
     def _talk(self, b: RoomBinding, ev: PrivateMessage) -> list[A.Action]:

@@ -425,8 +425,10 @@ class Engine(CaseWork, RaidLimits, RoomGuidelines, WeeklyDigest, Restore):
             if step:
                 b = case.binding
                 escalations.setdefault((b.moderators_network, b.moderators_room or ""), []).append((case, step))
-            if case.followup_due is not None and case.followup_due <= now and case.open:
-                due, case.followup_due = case.followup_due, None
+            if case.followup_due is not None and case.followup_due <= now and case.open \
+                    and not case.followup_sending:
+                # it stays due (in the journal too) until its outcome: a restart in between sends it again
+                due, case.followup_sending = case.followup_due, True
                 b = case.binding
                 text = b.policy.render("followup", **self.render_fields(b), user=case.user, case=case.id)
                 alert = A.AlertModerators(self._id(), b.moderators_network, room=b.moderators_room or "",

@@ -6,9 +6,12 @@ reads the rows (``restore_from_log``) and hands them in; nothing here reads a fi
 
 What goes into the journal for that is a case's state after each change (``JournalCase``: enum values,
 times and counts; the person's and the acknowledging moderator's ids sealed with the key file, wiped
-when the case is closed or ages out, see ``EventLog.journal_age_out``). A timer that fires is written to
-the journal before its alert is sent (the runner asks ``journal_changes`` after each event), so it never fires twice; one that fell due while the gateway was
-down fires once at start, saying so (``late_note``).
+when the case is closed or ages out, see ``EventLog.journal_age_out``); the runner asks
+``journal_changes`` after each event and writes them before any action of that event runs. So an
+escalation is journalled as sent before it is sent (never twice; a kill in that instant loses it, the
+first alert having reached the moderators already), and a follow-up reminder stays due in the journal
+until its outcome (a kill while it is on its way sends it again rather than never). A timer that fell
+due while the gateway was down fires once at start, saying so (``late_note``).
 """
 
 from __future__ import annotations

@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 import itertools
 
+from gateway import actions as A
 from gateway.engine import Engine
 from gateway.eventlog import EventLog
 from gateway.events import Tick
@@ -173,6 +174,22 @@ async def test_a_followup_due_while_down_fires_once_at_start_saying_it_is_late(d
     await gw.runner.handle(Tick(NET, clock.advance(60)))
     assert gw.alerts() == []  # once, across both restarts
     assert rows(gw.log, "followup_sent") == 1
+    gw.log.close()
+
+
+async def test_a_followup_on_its_way_at_a_kill_is_sent_after_the_restart(default_policy, directory, tmp_path):
+    """Killed after the reminder was handed on but before the network took it: sent at start (late), not lost."""
+    clock = Clock()
+    gw, cid = await _removed_and_alerted(default_policy, directory, tmp_path, clock)
+    await gw.mod(f"!ack {cid}")
+    actions = gw.engine.handle(Tick(NET, clock.advance(24 * 3600 + 60)))
+    assert [a.text for a in actions if isinstance(a, A.AlertModerators)][0].startswith(f"Reminder for case {cid}")
+    for a in [a for a in actions if isinstance(a, A.RecordEvent)] + gw.engine.journal_changes(actions):
+        gw.runner._write(a)  # what the runner writes at once; the alert itself never ran (killed)
+    clock.advance(60)
+    gw = await gw.restart(default_policy, directory)
+    (reminder,) = gw.alerts()
+    assert reminder["text"].startswith(f"Reminder for case {cid}") and "(late: due 2m ago" in reminder["text"]
     gw.log.close()
 
 
