@@ -176,9 +176,13 @@ class CaseWork:
                         now, observe=row["observe"], kind=row["kind"], resumed=True,
                         moderator=row.get("moderator", False), raid=row.get("raid", False))
             self.state.cases[case.id] = case
+            # what a moderator did with it, and its timers once alerted (the journal's copy, ``Restore``)
             case.acked_by, case.forced_remove = row.get("acked_by"), row.get("forced", False)
             if row.get("handling") == "acknowledged":
                 case.to(Handling.ACKNOWLEDGED)
+            if row["alert"] == "done" and row.get("alerted_ts"):
+                case.alerted_at, case.followup_due = row["alerted_ts"], row.get("followup_due")
+                case.escalations, case.priority = row.get("escalations") or 0, row.get("priority") or "normal"
             out.append(self.record(b.network, "case_resumed", room=b.room, user=case.user, case=case.id))
             out += self._resume(case, row["dm"], row["removal"], row["alert"], row.get("dedupe", False))
         return out
