@@ -106,7 +106,7 @@ class Engine(CaseWork, RaidLimits, RoomGuidelines, WeeklyDigest, Restore):
         # from the log's rows (gateway/restore.py).
         self.person_key: Callable[[str, str], str] = lambda network, user: user
         self.restarted_at: float | None = None  # when this run rebuilt its state (``Restore.restore``)
-        self._journalled: dict[str, tuple] = {}  # case id -> the state last sent to the journal
+        self._journalled: dict[str, A.JournalCase] = {}  # case id -> the state last sent to the journal
         self._touched: set[str] = set()  # cases changed without an action naming them (a nick change)
         # moderators' room (network, room) -> the digest time last handled (the service reads it back
         # from the event log at start, so a restart does not send a week's digest twice)
