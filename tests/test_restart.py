@@ -270,3 +270,15 @@ def _without_removal(policy):
     imminent = tiers["imminent"]
     tiers["imminent"] = dataclasses.replace(imminent, action=dataclasses.replace(imminent.action, remove=False))
     return dataclasses.replace(policy, tiers=tiers, _detector=None)
+
+
+async def test_what_a_restart_needs_names_no_one_in_clear(default_policy, directory, tmp_path):
+    """The person's and the acknowledging moderator's ids are kept sealed with the key file (which is
+    separate), never in clear in the database or its write-ahead log."""
+    clock = Clock()
+    gw, cid = await _removed_and_alerted(default_policy, directory, tmp_path, clock)
+    await gw.mod(f"!ack {cid}")
+    data = b"".join(p.read_bytes() for p in tmp_path.iterdir() if p.suffix != ".key")
+    assert b"@kit:test" not in data and b"@mod:test" not in data
+    assert [(r["user"], r["acked_by"]) for r in gw.log.journal_open_cases()] == [("@kit:test", "@mod:test")]
+    gw.log.close()
