@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 __all__ = [
     "Action", "PostNotice", "PinNotice", "SetTopic", "SendPrivate", "GreetUser", "RemoveFromRoom", "RedactMessage",
     "AlertModerators", "Readmit", "PostDigest", "ReloadPolicies", "OpenCase", "UpdateCase", "RecordEvent", "JournalStep",
-    "FinishCase", "ADAPTER_ACTIONS",
+    "FinishCase", "JournalCase", "ADAPTER_ACTIONS",
 ]
 
 
@@ -135,6 +135,28 @@ class JournalStep(Action):
 @dataclass(frozen=True)
 class FinishCase(Action):
     """Every step of the case is settled: the journal can forget whom it was about."""
+
+
+@dataclass(frozen=True)
+class JournalCase(Action):
+    """A case's state after it changed, for the journal: what a restart rebuilds it from (the person's id
+    and the moderator's are sealed there; closing the case wipes them). States are enum values, never text."""
+
+    user: str
+    outreach: str
+    removal: str
+    alerting: str
+    handling: str
+    dm_detail: str | None = None
+    removal_detail: str | None = None
+    priority: str = "normal"
+    alerted_at: float | None = None
+    escalations: int = 0
+    followup_due: float | None = None
+    acked_by: str | None = None
+    forced: bool = False
+    observe: bool = False
+    raid: bool = False
 
 
 @dataclass(frozen=True)

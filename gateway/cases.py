@@ -216,6 +216,7 @@ class Case:
     handling: Handling = Handling.OPEN
     details: dict = field(default_factory=dict)  # state -> short detail shown with it (a code, an age)
     followup_due: float | None = None
+    followup_sending: bool = False  # the reminder is on its way: still due in the journal until its outcome
     priority: str = "normal"  # of the first alert
     alerted_at: float | None = None
     escalations: int = 0  # 1: repeated, 2: widened to every moderator

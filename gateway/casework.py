@@ -8,7 +8,7 @@ from __future__ import annotations
 
 
 from . import actions as A
-from .cases import Alerting, Case, Outreach, Removal, Step, age_text, message_link, raised
+from .cases import Alerting, Case, Handling, Outreach, Removal, Step, age_text, message_link, raised
 from .detection import MODEL_RULE, Detection, detector_for
 from .detection.context import CONTEXT_RULE, with_context
 from .events import ActionOutcome, Message, PrivateMessage
@@ -81,7 +81,8 @@ class CaseWork:
         st = self.state
         rules = detection.rules
         level = detection.level
-        previous = st.cooldowns.get((ev.network, ev.sender))
+        person = self._person(ev.network, ev.sender)
+        previous = st.cooldowns.get(person)
         if previous is not None and previous[0] >= level and previous[1] > ev.ts:
             return [self.record(ev.network, "risk_detected", room=ev.room, user=ev.sender,
                                 tier=detection.tier, rules=rules, outcome="cooldown")]
@@ -91,7 +92,7 @@ class CaseWork:
                 return []  # delivered again after a restart: that case exists already
             self.seen_refs.add(seen)
         tier = b.policy.tiers[detection.tier]
-        st.cooldowns[(ev.network, ev.sender)] = (level, ev.ts + tier.action.cooldown)
+        st.cooldowns[person] = (level, ev.ts + tier.action.cooldown)
         observe = b.policy.mode == "observe" or self.is_paused(b)
         role, started = self._raid_role(b, ev.network, ev.sender, own_words(ev.text), level, ev.ts)
         case = Case(self._unique_case_id(), b, ev.sender, detection, ev.ref, ev.ts, observe,
@@ -129,7 +130,7 @@ class CaseWork:
         case of the same or a lower tier that removes no one; a case that removes them, or a tighter one,
         gets a short message instead (nobody is ever removed without a message of their own case)."""
         b = case.binding
-        last = self.state.outreach.get((b.network, case.user))
+        last = self.state.outreach.get(self._person(b.network, case.user))
         now = case.opened
         # A message of another case still on its way to them counts as sent now: actions run
         # concurrently (gateway/runner.py), and two full crisis messages a second apart help nobody.
@@ -184,6 +185,13 @@ class CaseWork:
                         now, observe=row["observe"], kind=row["kind"], resumed=True,
                         moderator=row.get("moderator", False), raid=row.get("raid", False))
             self.state.cases[case.id] = case
+            # what a moderator did with it, and its timers once alerted (the journal's copy, ``Restore``)
+            case.acked_by, case.forced_remove = row.get("acked_by"), row.get("forced", False)
+            if row.get("handling") == "acknowledged":
+                case.to(Handling.ACKNOWLEDGED)
+            if row["alert"] == "done" and row.get("alerted_ts"):
+                case.alerted_at, case.followup_due = row["alerted_ts"], row.get("followup_due")
+                case.escalations, case.priority = row.get("escalations") or 0, row.get("priority") or "normal"
             out.append(self.record(b.network, "case_resumed", room=b.room, user=case.user, case=case.id))
             out += self._resume(case, row["dm"], row["removal"], row["alert"], row.get("dedupe", False))
         return out
@@ -247,7 +255,7 @@ class CaseWork:
         else:
             case.to(Outreach.FAILED, out.code or "unknown")
         if out.ok:
-            self.state.outreach[(b.network, case.user)] = (out.ts, case.detection.level)
+            self.state.outreach[self._person(b.network, case.user)] = (out.ts, case.detection.level)
         rec = self.record(b.network, "dm_sent" if out.ok else "dm_failed", room=b.room, user=case.user,
                           outcome="ok" if out.ok else ("failed" if out.definitive else "unknown"),
                           code=out.code, case=case.id)
@@ -368,6 +376,7 @@ class CaseWork:
         return acts
 
     def _after_followup(self, case: Case, out: ActionOutcome) -> list[A.Action]:
+        case.followup_due, case.followup_sending = None, False
         return [self._outcome_record(case, out, "followup_sent", "followup_failed")]
 
     def _talk(self, b: RoomBinding, ev: PrivateMessage) -> list[A.Action]:
@@ -421,6 +430,7 @@ class CaseWork:
         widen = case.escalations == 2
         text = b.policy.render("escalation", **self.render_fields(b), user=case.user, case=case.id,
                                tier=case.tier, priority=case.priority.upper(), age=age_text(now - case.alerted_at))
+        text += self.late_note(case.alerted_at + due, now)
         alert = A.AlertModerators(self._id(), b.moderators_network, room=b.moderators_room, text=text,
                                   priority=raised(case.priority),
                                   mention_all=widen, case=case.id)

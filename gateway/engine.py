@@ -49,6 +49,7 @@ from .casework import CaseWork
 from .digest import WeeklyDigest
 from .guidelines import GuidelinesState, RoomGuidelines
 from .raids import LinePrint, Raid, RaidLimits
+from .restore import Restore
 from .rooms import RoomBinding
 
 __all__ = ["Engine", "guidelines_digest"]
@@ -86,7 +87,7 @@ class EngineState:
     speakers: "OrderedDict[tuple[str, str, str], float]" = field(default_factory=OrderedDict)
 
 
-class Engine(CaseWork, RaidLimits, RoomGuidelines, WeeklyDigest):
+class Engine(CaseWork, RaidLimits, RoomGuidelines, WeeklyDigest, Restore):
     PRIVATE_REPLY_INTERVAL = 600.0  # one automatic reply per person per 10 minutes (no bot loops)
     CLOSED_CASE_MEMORY = 7 * 86400.0  # closed cases leave memory a week after they opened (the log keeps them)
 
@@ -108,6 +109,13 @@ class Engine(CaseWork, RaidLimits, RoomGuidelines, WeeklyDigest):
         # keyed digest (EventLog.ref_digest), so what the journal keeps cannot fetch the message.
         self.ref_key: Callable[[str, str], str] = lambda network, ref: f"{network}\0{ref}"
         self.seen_refs: set[str] = set()
+        # A person in the budgets, cooldowns and outreach intervals, as ``person_key(network, user)``: the
+        # service makes that the event log's pseudonym (EventLog.pseudonym), so a restart can rebuild them
+        # from the log's rows (gateway/restore.py).
+        self.person_key: Callable[[str, str], str] = lambda network, user: user
+        self.restarted_at: float | None = None  # when this run rebuilt its state (``Restore.restore``)
+        self._journalled: dict[str, A.JournalCase] = {}  # case id -> the state last sent to the journal
+        self._touched: set[str] = set()  # cases changed without an action naming them (a nick change)
         # moderators' room (network, room) -> the digest time last handled (the service reads it back
         # from the event log at start, so a restart does not send a week's digest twice)
         self.digest_sent: dict[tuple[str, str], float] = {}
@@ -441,9 +449,11 @@ class Engine(CaseWork, RaidLimits, RoomGuidelines, WeeklyDigest):
         for case in st.cases.values():
             if case.open and case.binding.network == network and case.user == old:
                 case.user = new
+                self._touched.add(case.id)
+        old_key, new_key = self._person(network, old), self._person(network, new)
         for table in (st.outreach, st.cooldowns):
-            if (network, old) in table:
-                table[(network, new)] = table.pop((network, old))
+            if old_key in table:
+                table[new_key] = table.pop(old_key)
 
     def _on_room_unavailable(self, ev: RoomUnavailable) -> list[A.Action]:
         """The bot could not join a watched room: nobody at risk there will be noticed. Tell its
@@ -501,25 +511,34 @@ class Engine(CaseWork, RaidLimits, RoomGuidelines, WeeklyDigest):
                     and not self.is_paused(b):
                 out += self.post_guidelines(b, ev.ts)
             out += self.guidelines_for_newcomers(b, ev.ts, waiting_only=True)
-        escalations: dict[tuple[str, str], list[tuple[Case, list[A.Action]]]] = {}
-        for case in self.state.cases.values():
-            step = self._escalate(case, ev.ts)
-            if step:
-                b = case.binding
-                escalations.setdefault((b.moderators_network, b.moderators_room or ""), []).append((case, step))
-            if case.followup_due is not None and case.followup_due <= ev.ts and case.open:
-                case.followup_due = None
-                b = case.binding
-                text = b.policy.render("followup", **self.render_fields(b), user=case.user, case=case.id)
-                alert = A.AlertModerators(self._id(), b.moderators_network, room=b.moderators_room or "",
-                                          text=text, priority="normal", case=case.id)
-                out.append(self._expect(alert, Step.FOLLOWUP, case.id))
-        for (net, room), steps in sorted(escalations.items()):
-            out += self._send_escalations(net, room, steps, ev.ts)
+        out += self._case_timers(ev.ts)
         out += self._digests_due(ev.ts)
         out += self._raid_ticks(ev.ts)
         out += self._talk_flood_tick(ev.ts)
         self._prune(ev.ts)
+        return out
+
+    def _case_timers(self, now: float) -> list[A.Action]:
+        """Escalations and follow-up reminders that are due (each case's timers fire once: the journal
+        keeps what was sent, see ``Restore``)."""
+        out: list[A.Action] = []
+        escalations: dict[tuple[str, str], list[tuple[Case, list[A.Action]]]] = {}
+        for case in self.state.cases.values():
+            step = self._escalate(case, now)
+            if step:
+                b = case.binding
+                escalations.setdefault((b.moderators_network, b.moderators_room or ""), []).append((case, step))
+            if case.followup_due is not None and case.followup_due <= now and case.open \
+                    and not case.followup_sending:
+                # it stays due (in the journal too) until its outcome: a restart in between sends it again
+                due, case.followup_sending = case.followup_due, True
+                b = case.binding
+                text = b.policy.render("followup", **self.render_fields(b), user=case.user, case=case.id)
+                alert = A.AlertModerators(self._id(), b.moderators_network, room=b.moderators_room or "",
+                                          text=text + self.late_note(due, now), priority="normal", case=case.id)
+                out.append(self._expect(alert, Step.FOLLOWUP, case.id))
+        for (net, room), steps in sorted(escalations.items()):
+            out += self._send_escalations(net, room, steps, now)
         return out
 
     def _send_escalations(self, net: str, room: str, steps: list[tuple[Case, list[A.Action]]],
@@ -583,6 +602,7 @@ class Engine(CaseWork, RaidLimits, RoomGuidelines, WeeklyDigest):
         for cid in [cid for cid, c in st.cases.items() if c.closed is not None
                     and now - c.opened >= self.CLOSED_CASE_MEMORY and cid not in in_flight]:
             del st.cases[cid]  # open cases stay however old: a moderator has to close them
+            self._journalled.pop(cid, None)
 
     def _once(self, what: str, network: str, who: str, now: float, interval: float | None = None) -> bool:
         """True at most once per ``interval`` (default PRIVATE_REPLY_INTERVAL) for (what, network, who):

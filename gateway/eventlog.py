@@ -40,6 +40,20 @@ _JOURNAL_ADDED = {
     "ref_digest": _text('ref_digest', 34, 'r_0-9a-f'),
     "moderator": "moderator INTEGER NOT NULL DEFAULT 0 CHECK (moderator IN (0, 1))",
     "raid": "raid INTEGER NOT NULL DEFAULT 0 CHECK (raid IN (0, 1))",
+    # a finished case's state, so that it outlives a restart until a moderator closes it (``journal_case``)
+    "outreach": _text('outreach', 16, 'a-z_'),
+    "removal_state": _text('removal_state', 16, 'a-z_'),
+    "alerting": _text('alerting', 16, 'a-z_'),
+    "handling": _text('handling', 16, 'a-z_'),
+    "dm_detail": _text('dm_detail', 32, 'A-Za-z0-9_.'),
+    "removal_detail": _text('removal_detail', 32, 'A-Za-z0-9_.'),
+    "priority": _text('priority', 16, 'a-z'),
+    "alerted_ts": "alerted_ts INTEGER",
+    "escalations": "escalations INTEGER NOT NULL DEFAULT 0",
+    "followup_due": "followup_due INTEGER",
+    "sealed_acked": _text('sealed_acked', 1100, '0-9a-f'),
+    "forced": "forced INTEGER NOT NULL DEFAULT 0 CHECK (forced IN (0, 1))",
+    "closed": "closed INTEGER NOT NULL DEFAULT 0 CHECK (closed IN (0, 1))",
 }
 
 SCHEMA = f"""
@@ -276,17 +290,32 @@ class EventLog:
             raise EventLogError(f"journal write failed: {type(exc).__name__}") from None
 
     def journal_finish(self, case: str) -> None:
+        """Every action of the case is settled: the message id goes, and the resend ledger. The person's
+        id stays sealed while the case is open (``!case``, ``!readmit`` and reminders need it after a
+        restart) and goes when a moderator closes it or it ages out (``journal_age_out``)."""
         try:
-            self.db.execute("UPDATE journal SET finished = 1, sealed = NULL, sealed_ref = NULL WHERE case_id = ?",
-                            (case,))
+            self.db.execute("UPDATE journal SET finished = 1, sealed_ref = NULL WHERE case_id = ?", (case,))
             self.db.execute("DELETE FROM meta WHERE key LIKE ?", (f"{_SENT}{case}.%",))  # the resend ledger
         except sqlite3.Error as exc:
             raise EventLogError(f"journal write failed: {type(exc).__name__}") from None
 
     def journal_unfinished(self) -> list[dict[str, Any]]:
-        cols = ("case_id", "network", "room", "sealed", "sealed_ref", "tier", "rules", "kind", "opened_ts", "dm",
-                "removal", "alert", "observe", "moderator", "raid")
-        rows = self.db.execute(f"SELECT {', '.join(cols)} FROM journal WHERE finished = 0 AND sealed IS NOT"
+        """Cases a restart interrupted in the middle of an action: ``Engine.resume`` carries them on."""
+        return self._journal_rows("finished = 0")
+
+    def journal_open_cases(self) -> list[dict[str, Any]]:
+        """Cases whose actions are all settled but that no moderator closed yet (and not aged out):
+        ``Engine.restore`` rebuilds them, so commands and reminders work on them after a restart."""
+        return self._journal_rows("finished = 1 AND closed = 0")
+
+    _JOURNAL_COLS = ("case_id", "network", "room", "sealed", "sealed_ref", "tier", "rules", "kind", "opened_ts",
+                     "dm", "removal", "alert", "observe", "moderator", "raid", "outreach", "removal_state",
+                     "alerting", "handling", "dm_detail", "removal_detail", "priority", "alerted_ts", "escalations",
+                     "followup_due", "sealed_acked", "forced")
+
+    def _journal_rows(self, where: str) -> list[dict[str, Any]]:
+        cols = self._JOURNAL_COLS
+        rows = self.db.execute(f"SELECT {', '.join(cols)} FROM journal WHERE {where} AND sealed IS NOT"
                                " NULL ORDER BY opened_ts").fetchall()
         out = []
         for row in rows:
@@ -294,12 +323,65 @@ class EventLog:
             d["user"] = self.unseal(d.pop("sealed"))
             sealed_ref = d.pop("sealed_ref")
             d["ref"] = self.unseal(sealed_ref) if sealed_ref else None
-            d["moderator"], d["raid"] = bool(d["moderator"]), bool(d["raid"])
+            acked = d.pop("sealed_acked")
+            d["acked_by"] = self.unseal(acked) if acked else None
+            d["moderator"], d["raid"], d["forced"] = bool(d["moderator"]), bool(d["raid"]), bool(d["forced"])
             d["rules"] = tuple(r for r in d["rules"].split(",") if r)
             d["opened_ts"] = d["opened_ts"] / 1000
+            for k in ("alerted_ts", "followup_due"):
+                d[k] = None if d[k] is None else d[k] / 1000
             d["observe"] = bool(d["observe"])
             out.append(d)
         return out
+
+    def journal_case(self, snap: A.JournalCase) -> None:
+        """A case's state after a change (what ``Engine.restore`` needs after a restart). Closing it
+        forgets whom it was about: the sealed ids of the person and of the moderator who took it."""
+        ms = (lambda t: None if t is None else int(t * 1000))
+        try:
+            if snap.handling == "closed":
+                self.db.execute("UPDATE journal SET closed = 1, handling = 'closed', sealed = NULL,"
+                                " sealed_acked = NULL, sealed_ref = NULL WHERE case_id = ?", (snap.case,))
+                return
+            self.db.execute(
+                "UPDATE journal SET outreach = ?, removal_state = ?, alerting = ?, handling = ?, dm_detail = ?,"
+                " removal_detail = ?, priority = ?, alerted_ts = ?, escalations = ?, followup_due = ?,"
+                " sealed_acked = ?, forced = ?, observe = ?, raid = ?, sealed = CASE WHEN sealed IS NULL"
+                " THEN NULL ELSE ? END, subject = ? WHERE case_id = ? AND closed = 0",
+                (snap.outreach, snap.removal, snap.alerting, snap.handling, _safe_code(snap.dm_detail),
+                 _safe_code(snap.removal_detail), snap.priority, ms(snap.alerted_at), snap.escalations,
+                 ms(snap.followup_due), self.seal(snap.acked_by) if snap.acked_by else None, int(snap.forced),
+                 int(snap.observe), int(snap.raid), self.seal(snap.user), self.pseudonym(snap.network, snap.user),
+                 snap.case))
+        except sqlite3.Error as exc:
+            raise EventLogError(f"journal write failed: {type(exc).__name__}") from None
+
+    OPEN_CASE_RETENTION = 30 * 86400  # an open case nobody closed is forgotten this long after it opened
+
+    def journal_age_out(self, now: float, keep: float | None = None) -> int:
+        """The retention rule for open cases: one that no moderator closed within ``keep`` seconds
+        (``OPEN_CASE_RETENTION``, 30 days) of opening is closed as ``expired``; its sealed ids are wiped
+        like a closed case's. Cases still in the middle of an action are left to resume."""
+        cutoff = int((now - (self.OPEN_CASE_RETENTION if keep is None else keep)) * 1000)
+        try:
+            with self._transaction():
+                ids = [r[0] for r in self.db.execute(
+                    "SELECT case_id FROM journal WHERE finished = 1 AND closed = 0 AND opened_ts < ?", (cutoff,))]
+                for cid in ids:
+                    self.db.execute("UPDATE journal SET closed = 1, handling = 'closed', sealed = NULL,"
+                                    " sealed_acked = NULL, sealed_ref = NULL WHERE case_id = ?", (cid,))
+                    self.db.execute("UPDATE cases SET status = 'expired', updated_ts = ? WHERE id = ?",
+                                    (int(now * 1000), cid))
+        except sqlite3.Error as exc:
+            raise EventLogError(f"journal write failed: {type(exc).__name__}") from None
+        return len(ids)
+
+    def journal_raid_cases(self, since: float) -> list[dict[str, Any]]:
+        """Cases opened during a raid since ``since`` (seconds): for rebuilding the raid budgets."""
+        cur = self.db.execute("SELECT case_id, network, room, opened_ts, dm, alert FROM journal WHERE raid = 1"
+                              " AND opened_ts >= ? ORDER BY opened_ts", (int(since * 1000),))
+        return [{"case": r[0], "network": r[1], "room": r[2], "opened": r[3] / 1000, "dm": r[4], "alert": r[5]}
+                for r in cur]
 
     def journal_refs(self) -> set[str]:
         """Digests (``ref_digest``) of the messages that already have a case, so a message delivered again
@@ -397,10 +479,10 @@ class EventLog:
 
     def events_since(self, since: float) -> list[dict[str, Any]]:
         """Events at or after ``since`` (seconds), in order: kind, time (s), network, room, case, outcome, code."""
-        cur = self.db.execute("SELECT ts, kind, network, room, case_id, outcome, code FROM events WHERE ts >= ? "
-                              "ORDER BY id", (int(since * 1000),))
+        cur = self.db.execute("SELECT ts, kind, network, room, case_id, outcome, code, subject, tier, command,"
+                              " authorised FROM events WHERE ts >= ? ORDER BY id", (int(since * 1000),))
         return [{"ts": r[0] / 1000, "kind": r[1], "network": r[2], "room": r[3], "case": r[4], "outcome": r[5],
-                 "code": r[6]} for r in cur]
+                 "code": r[6], "subject": r[7], "tier": r[8], "command": r[9], "authorised": r[10]} for r in cur]
 
     def export(self, fmt: str, out: IO[str]) -> int:
         n = 0

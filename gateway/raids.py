@@ -232,4 +232,4 @@ class RaidLimits:
         """At most ``limits.replies_per_person`` replies and refusals per person and window: a flood of
         commands from sock puppets must not turn the bot into a megaphone (or delay a crisis message)."""
         lim = b.policy.limits
-        return self._take(("reply", network, who), lim.replies_per_person, lim.window, now)
+        return self._take(("reply", *self._person(network, who)), lim.replies_per_person, lim.window, now)

@@ -118,9 +118,17 @@ class Runner:
         self._dispatch(self.engine.resume(rows, self.clock()))
         await self.idle()
 
+    async def catch_up(self) -> None:
+        """Run the case timers (escalations, follow-ups) that are due now: at start, the ones that fell due
+        while the gateway was down (see ``Engine.due_timers``)."""
+        self._dispatch(self.engine.due_timers(self.clock()))
+        await self.idle()
+
     def _dispatch(self, actions: list[A.Action]) -> None:
-        """Write records now, in order; put adapter actions into their lanes."""
+        """Write records now, in order; put adapter actions into their lanes. The cases the actions changed
+        are journalled with them (``Engine.journal_changes``), before any adapter action runs."""
         pending = deque(actions)
+        pending.extend(self.engine.journal_changes(actions))
         while pending:
             action = pending.popleft()
             if isinstance(action, A.ADAPTER_ACTIONS):
@@ -241,6 +249,8 @@ class Runner:
                 self.event_log.journal_step(action.case, action.name, action.state)
             elif isinstance(action, A.FinishCase):
                 self.event_log.journal_finish(action.case)
+            elif isinstance(action, A.JournalCase):
+                self.event_log.journal_case(action)
             elif isinstance(action, A.OpenCase):
                 self.event_log.open_case(action, self.clock())
             else:

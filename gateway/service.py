@@ -21,6 +21,7 @@ from .insight import cases_from_log, trouble
 from .events import Tick
 from .health import HealthServer
 from .metrics import Metrics
+from .restore import restore_from_log
 from .runner import Runner
 
 log = logging.getLogger("gateway.service")
@@ -85,6 +86,14 @@ class Service:
         self.engine.ref_key = self.log.ref_digest
         self.engine.seen_refs |= self.log.journal_refs()
         self.engine.digest_sent.update(self.log.last_of("digest_sent"))
+        # Open cases, their timers, people's intervals, budgets and raids, as they were (gateway/restore.py)
+        try:
+            counts = restore_from_log(self.engine, self.log, clock())
+            if counts["restored"] or counts["expired"]:
+                log.info("restored %d open case(s); %d aged out", counts["restored"], counts["expired"])
+        except Exception as exc:  # never stop the gateway from protecting people; say what failed
+            log.error("state could not be rebuilt from the event log (%s): old cases are not loaded",
+                      type(exc).__name__)
         self.tasks: list[asyncio.Task] = []
 
     def digest_text(self, action: A.PostDigest) -> str:
@@ -122,6 +131,7 @@ class Service:
                     t.result()  # an adapter that stopped during start-up: raise why
                     raise RuntimeError("an adapter stopped during start-up")
         await self.runner.resume()
+        await self.runner.catch_up()  # reminders that fell due while the gateway was down, once, marked late
         self.tasks.append(asyncio.create_task(self._ticker()))
         log.info("ready: %d room(s) on %d network(s)", len(self.config.rooms), len(self.adapters))
 

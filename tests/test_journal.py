@@ -10,7 +10,7 @@ from gateway.engine import Engine
 from gateway.eventlog import EventLog
 from gateway.runner import Runner
 
-from .conftest import NET, ROOM, make_binding, say
+from .conftest import MODS, NET, ROOM, make_binding, say
 
 IMMINENT = "i took all my pills"
 
@@ -76,12 +76,22 @@ async def test_alert_in_flight_is_sent_marked_as_possibly_seen(default_policy, t
     assert "RESENT AFTER A RESTART" in adapter.calls[0]["text"].splitlines()[0]
 
 
-async def test_finished_cases_do_not_resume_and_forget_whom_they_were_about(default_policy, tmp_path):
+async def test_finished_cases_do_not_resume_and_forget_whom_they_were_about_once_closed(default_policy, tmp_path):
     engine, log, adapter, runner = fresh(default_policy, tmp_path, "matrix")
     await runner.handle(say(IMMINENT, ref="$risk"))
     assert adapter.methods() == ["send_private", "remove_from_room", "alert_moderators"]
     assert log.journal_unfinished() == []
-    assert log.db.execute("SELECT count(*) FROM journal WHERE sealed IS NOT NULL").fetchone()[0] == 0
+    sealed = "SELECT count(*) FROM journal WHERE sealed IS NOT NULL OR sealed_ref IS NOT NULL"
+    # the message id goes when the actions are done; the person's id (sealed) stays while the case is open
+    assert log.db.execute("SELECT sealed_ref FROM journal").fetchone()[0] is None
+    assert [r["user"] for r in log.journal_open_cases()] == ["@kit:test"]
+    case = engine.cases()[0]
+    await runner.handle(say(f"!ack {case.id}", sender="@mod:test", power=100, room=MODS))
+    assert log.db.execute("SELECT count(*) FROM journal WHERE sealed_acked IS NOT NULL").fetchone()[0] == 1
+    await runner.handle(say(f"!close {case.id} safe", sender="@mod:test", power=100, room=MODS))
+    assert log.db.execute(sealed).fetchone()[0] == 0  # closed: whom it was about is forgotten
+    assert log.db.execute("SELECT count(*) FROM journal WHERE sealed_acked IS NOT NULL").fetchone()[0] == 0
+    assert log.journal_open_cases() == []
     # the same message delivered again after a restart is not a new case
     engine2, _, adapter2, runner2 = fresh(default_policy, tmp_path, "matrix")
     engine2.ref_key = log.ref_digest

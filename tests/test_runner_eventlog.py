@@ -71,7 +71,8 @@ async def test_event_log_failure_never_stops_protective_actions(engine, adapter,
     assert [m for m in methods if m != "alert_moderators"] == ["send_private", "remove_from_room"]
     alerts = [c["text"] for c in adapter.calls if c.method == "alert_moderators"]
     assert len(alerts) == 2 and "cannot write its event log" in alerts[0] and "[URGENT]" in alerts[1]
-    assert runner.log_failures == 13  # event log: OpenCase, 4 records, UpdateCase; journal: 3 steps x2, finish
+    # event log: OpenCase, 4 records, UpdateCase; journal: 3 steps x2, finish, the case state after each of 4 events
+    assert runner.log_failures == 17
     await runner.handle(say(IMMINENT, sender="@ana:test", ts=clock.advance(60)))
     assert sum("cannot write its event log" in c["text"] for c in adapter.calls
                if c.method == "alert_moderators") == 1  # not repeated within 10 minutes
