@@ -190,9 +190,9 @@ class Restore:
             if e["kind"] == "raid_ended" or key not in self.rooms or key in self.state.raids:
                 continue
             alerted = None if e["kind"] == "raid_started" else e["ts"]  # started, first alert not sent yet
-            since = started.get(key, e["ts"]) if alerted is None else alerted
-            new = [c["case"] for c in raid_cases
-                   if (c["network"], c["room"]) == key and c["opened"] >= since and c["alert"] == "skipped"]
+            # the cases not in an alert yet: since the latest alert, or every one since the raid started
+            new = [c["case"] for c in raid_cases if (c["network"], c["room"]) == key and c["alert"] == "skipped"
+                   and (c["opened"] > alerted if alerted is not None else c["opened"] >= started[key])]
             self.state.raids[key] = Raid(started=started.get(key, e["ts"]), alerted=alerted, new=new,
                                          count=len(self.state.budgets.get(("cases", *key), ())))
 

