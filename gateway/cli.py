@@ -261,7 +261,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     from adapters.base import CredentialsRefused
 
     from .eventlog import EventLogError
-    from .service import AdapterUnavailable, Service
+    from .service import AdapterUnavailable, ModeratorsRoomExposed, Service
 
     handler = logging.StreamHandler()
     handler.setFormatter(JsonLogFormatter() if args.log_format == "json"
@@ -296,6 +296,10 @@ def cmd_run(args: argparse.Namespace) -> int:
     except CredentialsRefused as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_REFUSED
+    except ModeratorsRoomExposed as exc:  # a set-up to fix, like an invalid config
+        for line in str(exc).splitlines():
+            print(f"error: {line}", file=sys.stderr)
+        return EXIT_INVALID
     return EXIT_OK
 
 

@@ -56,6 +56,10 @@ class IrcWorld:
     async def person(self, name: str, *channels: str) -> IrcPerson:
         p = await IrcPerson(self.server.port, name + self.tag).connect()
         for c in channels:
+            mod = self.people.get("mod")
+            if c == self.mods and mod is not None and mod.find(" 366 ", c):  # the bot keeps the moderators' channel invite-only
+                mod.send(f"INVITE {p.nick} {c}")
+                await p.wait_for("the invitation", lambda: p.find("INVITE", c))
             await p.join(c)
         self.people[name] = p
         return p
