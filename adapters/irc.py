@@ -123,6 +123,8 @@ class IrcAdapter(IrcActions, IrcIncoming, Adapter):
         self.chanmodes: dict[str, set[str]] = {}  # folded channel -> its mode letters (324, MODE)
         self._modes_known: dict[str, asyncio.Event] = {}
         self._securing: set[str] = set()  # folded channels the bot sent +i for
+        self.own_mask: str | None = None  # *!*user@host of the bot as the server shows it (for +I)
+        self._asked_invite: set[str] = set()  # folded channels ChanServ was asked for an invite (this connection)
         self._exposure_told: dict[str, float] = {}  # folded channel -> when it was told alerts are held
         self._ids = itertools.count(1)
         self._waits: dict[str, tuple[asyncio.Future, set[str], dict[str, str]]] = {}
@@ -222,6 +224,7 @@ class IrcAdapter(IrcActions, IrcIncoming, Adapter):
         self.accounts.clear()
         self.chanmodes.clear()
         self._securing.clear()
+        self._asked_invite.clear()
         self.caps, self._offered = set(), set()
         reactor = LineReactor(loop=loop)
         conn = reactor.server()

@@ -276,6 +276,9 @@ class IrcActions:
         self._securing.add(fold(room))
         log.warning("%s: moderators' channel %s was open to anyone (no +i or +s): setting +i", self.network, room)
         self._send(f"MODE {clean(room)} +i", None, self.URGENT)
+        if self.own_mask:  # an invite exception for the bot's user@host, so that it gets back in after a
+            # restart (servers without +I answer 472, which changes nothing)
+            self._send(f"MODE {clean(room)} +I {clean(self.own_mask)}", None, self.URGENT)
 
     async def _guard(self, room: str) -> None:
         """Before anything is posted in a moderators' channel: it must be invite-only (+i or +s) unless

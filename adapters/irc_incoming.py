@@ -67,6 +67,12 @@ class IrcIncoming:
         name = self.by_fold.get(fold(channel))
         if name is None or fold(channel) in self.members:
             return
+        if code == "473" and self._rule(name) is not None and self.has_services_login \
+                and fold(channel) not in self._asked_invite:
+            # our own invite-only moderators' channel: ask ChanServ for an invitation (an INVITE makes
+            # the bot join: _on_invite); blind until then
+            self._asked_invite.add(fold(channel))
+            self._send(f"PRIVMSG ChanServ :INVITE {clean(name)}")
         self.blind[fold(channel)] = code
         log.error("%s: cannot join %s (%s): the bot is blind there", self.network, name, code)
         self._in.put_nowait(RoomUnavailable(self.network, self.clock(), room=name, code=code))
@@ -75,6 +81,15 @@ class IrcIncoming:
     def _check_ready(self) -> None:
         if not self.ready.is_set() and all(fold(c) in self.members or fold(c) in self.blind for c in self.channels):
             self._in.put_nowait(AllJoined(self.network, self.clock()))
+
+    def _on_invite(self, event) -> None:
+        """An invitation to a configured channel we are not in (ChanServ, or a moderator after a restart
+        left the bot outside its own invite-only moderators' channel): join."""
+        channel = event.arguments[0] if event.arguments else ""
+        name = self.by_fold.get(fold(channel))
+        if name is not None and fold(channel) not in self.members:
+            key = self.channel_keys.get(fold(channel))
+            self._send(f"JOIN {clean(name)}" + (f" {clean(key)}" if key else ""))
 
     def _on_pong(self, event) -> None:
         token = event.arguments[-1] if event.arguments else event.target
@@ -171,6 +186,9 @@ class IrcIncoming:
         if "extended-join" in self.caps and event.arguments:  # JOIN #chan account :realname
             self.accounts[fold(nick)] = None if event.arguments[0] == "*" else event.arguments[0]
         if fold(nick) == fold(self.nick):
+            src = event.source
+            if getattr(src, "user", None) and getattr(src, "host", None):
+                self.own_mask = f"*!*{src.user.lstrip('~')}@{src.host}"
             self.blind.pop(channel, None)
             if self._rule(event.target) is not None:  # a moderators' channel: may anyone join it?
                 self._send(f"MODE {clean(event.target)}")

@@ -703,7 +703,10 @@ class MatrixAdapter(Adapter):
         if room not in self.moderators_rooms:
             return
         room_id = self._room(room)
-        state = await self.client.room_get_state_event(room_id, "m.room.join_rules")
+        try:
+            state = await self.client.room_get_state_event(room_id, "m.room.join_rules")
+        except (aiohttp.ClientError, asyncio.TimeoutError, OSError):
+            return  # the room state from the last sync decides; sending fails the same way anyway
         r = self.client.rooms.get(room_id)
         if r is not None and not isinstance(state, RoomGetStateEventError):
             r.join_rule = state.content.get("join_rule", r.join_rule)

@@ -167,6 +167,7 @@ class Inspircd:
             <module name="services_account">
             <module name="spanningtree">
             <module name="hidechans">
+            <module name="inviteexception">
             <sasl target="services.test">
             <link name="services.test" ipaddr="127.0.0.1" port="{self.link_port}" allowmask="127.0.0.0/8"
                   sendpass="linkpass" recvpass="linkpass">
