@@ -69,3 +69,26 @@ def test_the_plain_config_gets_no_exposure_warning(write):
     write("policies/peer.yaml", GOOD)
     r = run("check", "--config", str(write("gateway.yaml", CONFIG)))
     assert "moderators' room" not in r.stderr.decode()
+
+
+def test_the_engine_tells_each_moderators_room_of_the_network_while_the_nick_is_taken(engine):
+    """Finding 7 in the core: the moderators of the network's rooms hear that the bot runs under
+    another nick (again every NICK_NOTICE_INTERVAL while it lasts), and once when it has it back."""
+    from gateway import actions as A
+    from gateway.events import BotNick
+
+    from .conftest import MODS, NET
+
+    t = 1_800_000_000.0
+    taken = BotNick(NET, t, wanted="safety", current="safety_", reclaiming="services")
+    alerts = [a for a in engine.handle(taken) if isinstance(a, A.AlertModerators)]
+    assert [(a.network, a.room) for a in alerts] == [(NET, MODS)]
+    assert "running as safety_" in alerts[0].text and "people who message safety reach someone else" in alerts[0].text
+    assert "through NickServ" in alerts[0].text
+    assert not [a for a in engine.handle(taken) if isinstance(a, A.AlertModerators)]  # not on every retry
+    later = BotNick(NET, t + engine.NICK_NOTICE_INTERVAL, wanted="safety", current="safety_")
+    assert [a for a in engine.handle(later) if isinstance(a, A.AlertModerators)]  # still taken: again
+    back = [a for a in engine.handle(BotNick(NET, t + 4000, wanted="safety", current="safety"))
+            if isinstance(a, A.AlertModerators)]
+    assert len(back) == 1 and "back" in back[0].text
+    assert not engine.handle(BotNick(NET, t + 4001, wanted="safety", current="safety"))
