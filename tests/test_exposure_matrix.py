@@ -82,3 +82,23 @@ async def test_an_unencrypted_moderators_room_for_an_encrypted_room_is_refused(h
     finally:
         for p in [w.mod, *w.people.values()]:
             await p.close()
+
+
+async def test_gateway_run_refuses_a_public_moderators_room_with_exit_2_and_what_to_fix(world):
+    import asyncio
+    import subprocess
+
+    from .test_cli import GATEWAY
+
+    await make_public(world)
+    proc = await asyncio.create_subprocess_exec(GATEWAY, "run", "--config", str(world.config_path),
+                                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=world.dir)
+    try:
+        _, err = await asyncio.wait_for(proc.communicate(), 90)
+    finally:
+        if proc.returncode is None:
+            proc.kill()
+            await proc.wait()
+    assert proc.returncode == 2, err.decode()[-2000:]
+    assert (f"error: network mx: the moderators' room {world.mods_room}: anyone can join it and read the alerts, "
+            f"which name people at risk. To fix: make it invite-only") in err.decode()
