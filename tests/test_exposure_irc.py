@@ -126,6 +126,8 @@ async def test_an_open_moderators_channel_is_made_invite_only_and_an_outsider_ca
         await w.start()
         mod, bot = w.people["mod"], w.bot_nick
         await mod.wait_for("+i on the moderators' channel", lambda: mod.find(f":{bot}!", f"MODE {w.mods} +i"))
+        mod.send(f"MODE {w.mods} -i")  # opened again by mistake: the bot closes it again
+        await mod.wait_for("+i once more", lambda: len(mod.find(f":{bot}!", f"MODE {w.mods} +i")) >= 2)
         outsider = await IrcPerson(ngircd.port, f"out{w.tag}").connect()
         w.people["outsider"] = outsider
         outsider.send(f"JOIN {w.mods}")
