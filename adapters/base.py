@@ -17,7 +17,7 @@ if TYPE_CHECKING:
     from gateway.events import Event
 
 __all__ = ["Adapter", "ActionFailed", "CredentialsRefused", "Delivered", "EventSink", "KeyValueStore",
-           "NetworkSettings", "ResendKey", "ResendLedger", "AdapterStore"]
+           "ModeratorsRoomRule", "NetworkSettings", "ResendKey", "ResendLedger", "AdapterStore", "EXPOSURES"]
 
 
 @dataclass(frozen=True)
@@ -92,6 +92,28 @@ class NetworkSettings(Protocol):
     settings: dict[str, Any]
 
 
+@dataclass(frozen=True)
+class ModeratorsRoomRule:
+    """What a moderators' room must be, since alerts name the person at risk: invite-only (``open``
+    otherwise) and, when a watched room it serves is encrypted, encrypted (``unencrypted`` otherwise).
+    ``allow_*``: the policy accepts that exposure on purpose (moderators.allow_open_room,
+    allow_unencrypted_room): the adapter posts anyway and start-up warns instead of refusing.
+    ``watched``: the watched rooms on the same network whose alerts come here."""
+
+    allow_open: bool = False
+    allow_unencrypted: bool = False
+    watched: tuple[str, ...] = ()
+
+    def allows(self, exposure: str) -> bool:
+        return (exposure == "open" and self.allow_open) or (exposure == "unencrypted" and self.allow_unencrypted)
+
+
+# exposure code -> what it means, for logs, start-up refusals and the notice in the room
+EXPOSURES = {"open": "anyone can join it and read the alerts, which name people at risk",
+             "unencrypted": "it is not end-to-end encrypted, but a room it serves is: alerts about that room "
+                            "would be readable by the server"}
+
+
 class CredentialsRefused(Exception):
     """The network refused the bot's credentials (a wrong password, a revoked token). Retrying cannot
     help, so the gateway stops with a message saying what to fix; the message names no secret."""
@@ -160,3 +182,24 @@ class Adapter(ABC):
     async def readmit(self, room: str, user: str) -> None:
         """Lift a ban on ``user`` if there is one and invite them back to ``room``."""
         raise ActionFailed("unsupported")
+
+    # -- moderators' rooms: never post what names a person into a room anyone can read ---------------
+
+    # configured moderators' room -> what it must be; set by the service before ``run``
+    moderators_rooms: dict[str, ModeratorsRoomRule] = {}
+
+    def exposures(self, room: str) -> list[str]:
+        """What is wrong with moderators' room ``room`` now, as the adapter last saw its state: a list
+        of ``EXPOSURES`` codes (empty: invite-only, and encrypted where it must be)."""
+        return []
+
+    def room_encrypted(self, room: str) -> bool | None:
+        """Whether ``room`` is end-to-end encrypted (None: the network has no such thing, or unknown)."""
+        return None
+
+    def refused_exposures(self, room: str) -> list[str]:
+        """The exposures of ``room`` that its rule does not allow (only for moderators' rooms)."""
+        rule = self.moderators_rooms.get(room)
+        if rule is None:
+            return []
+        return [e for e in self.exposures(room) if not rule.allows(e)]

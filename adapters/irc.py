@@ -38,6 +38,7 @@ import irc.connection
 import irc.modes
 
 from gateway.events import (
+    BotNick,
     Event,
 )
 
@@ -68,6 +69,7 @@ log = logging.getLogger("gateway.irc")
 logging.getLogger("irc").setLevel(logging.WARNING)
 
 class IrcAdapter(IrcActions, IrcIncoming, Adapter):
+    secures_rooms_itself = True  # sets +i on an open moderators' channel once it is operator there
     resends_are_deduplicated = True  # by counting, per message, the lines already written (see _confirmed)
     MAX_BATCH = 256  # queued lines handed to the runner at once (see _consumer)
     MAX_QUEUED = 20_000  # lines read but not handled yet: beyond this, stop reading (TCP pushes back)
@@ -79,13 +81,19 @@ class IrcAdapter(IrcActions, IrcIncoming, Adapter):
                  flood_burst: float = 4, flood_rate: float = 1.0, clock=time.time,
                  action_wait: float = 20.0, max_ban_seconds: int | None = None,
                  tls_ca_file: str | None = None, op_wait: float = 10.0, services: list[str] | None = None,
-                 channel_keys: dict[str, str] | None = None, sasl_wait: float = 10.0):
+                 channel_keys: dict[str, str] | None = None, sasl_wait: float = 10.0,
+                 services_server: str | None = None):
         self.network, self.host, self.port, self.tls = network, host, port, tls
         self.tls_ca_file = tls_ca_file  # a private CA for a self-hosted server; certificates are verified
         self.nick = self.wanted_nick = nick
         self.username, self.realname = username or nick, realname or "safeguarding gateway bot"
         self.sasl_account, self.sasl_password = sasl_account, sasl_password
         self.nickserv_password = nickserv_password
+        # The network's services server (as WHOIS NickServ shows it): IDENTIFY, which carries the
+        # password, goes only to a NickServ on it, never to whoever holds the nick NickServ.
+        self.services_server = services_server
+        self._nickserv_check = False  # a WHOIS NickServ is out, to verify it before IDENTIFY
+        self.nickserv_verified = False  # this connection's NickServ is on the services server
         self.store = store
         self.channels = list(dict.fromkeys(rooms))
         self.by_fold = {fold(c): c for c in self.channels}
@@ -111,6 +119,13 @@ class IrcAdapter(IrcActions, IrcIncoming, Adapter):
         self.services = {fold(n) for n in (services or DEFAULT_SERVICES)}
         self.channel_keys = {fold(c): k for c, k in (channel_keys or {}).items()}
         self.blind: dict[str, str] = {}  # folded channel -> numeric of the failed JOIN
+        self.moderators_rooms = {}  # set by the service: what each moderators' channel must be
+        self.chanmodes: dict[str, set[str]] = {}  # folded channel -> its mode letters (324, MODE)
+        self._modes_known: dict[str, asyncio.Event] = {}
+        self._securing: set[str] = set()  # folded channels the bot sent +i for
+        self.own_mask: str | None = None  # *!*user@host of the bot as the server shows it (for +I)
+        self._asked_invite: set[str] = set()  # folded channels ChanServ was asked for an invite (this connection)
+        self._exposure_told: dict[str, float] = {}  # folded channel -> when it was told alerts are held
         self._ids = itertools.count(1)
         self._waits: dict[str, tuple[asyncio.Future, set[str], dict[str, str]]] = {}
         self._whois: dict[str, asyncio.Future] = {}
@@ -207,6 +222,9 @@ class IrcAdapter(IrcActions, IrcIncoming, Adapter):
         self.members.clear()
         self.ops.clear()
         self.accounts.clear()
+        self.chanmodes.clear()
+        self._securing.clear()
+        self._asked_invite.clear()
         self.caps, self._offered = set(), set()
         reactor = LineReactor(loop=loop)
         conn = reactor.server()
@@ -270,6 +288,10 @@ class IrcAdapter(IrcActions, IrcIncoming, Adapter):
         self._connected.clear()
         self.members.clear()  # stale operator status must never authorise anyone
         self.ops.clear()
+        self.chanmodes.clear()  # and stale modes must never let an alert into an open channel
+        for known in self._modes_known.values():
+            known.clear()
+        self._securing.clear()
         self.accounts.clear()
         self.caps.clear()
         if self._sasl_timer is not None:
@@ -370,27 +392,89 @@ class IrcAdapter(IrcActions, IrcIncoming, Adapter):
 
     NICK_RETRY = (2.0, 15.0)  # seconds: the first try to take the configured nick back, then every
 
+    @property
+    def has_services_login(self) -> bool:
+        """The bot logs in to services (SASL, or IDENTIFY to a verified NickServ), so services can free
+        its registered nick from whoever holds it (GHOST)."""
+        return bool(self.sasl_account and self.sasl_password) or bool(self.nickserv_password and self.services_server)
+
     async def _regain_nick(self) -> None:
         """Take the configured nick back when registration had to use another one: after a crash the
-        server may not have dropped the old connection yet, and people write to the bot by its name."""
+        server may not have dropped the old connection yet, or someone took the nick, and people write to
+        the bot by its name. With a services login, NickServ RECOVER (or GHOST) frees the nick first (to the verified
+        services server where one is configured); the moderators are told while it lasts (``BotNick``)."""
         delay = self.NICK_RETRY[0]
         while True:
             await asyncio.sleep(delay)
             if self._registered.is_set() and fold(self.nick) != fold(self.wanted_nick):
+                self._nick_status()
+                if self.has_services_login:
+                    target = f"NickServ@{self.services_server}" if self.services_server else "NickServ"
+                    for verb in ("RECOVER", "GHOST"):  # Anope 2; Atheme (and Anope set up like 1.8)
+                        self._send(f"PRIVMSG {target} :{verb} {clean(self.wanted_nick)}")
+                    await asyncio.sleep(1.0)  # services act on it before the NICK arrives
                 self._send(f"NICK {clean(self.wanted_nick)}")
                 delay = self.NICK_RETRY[1]
             else:
                 delay = self.NICK_RETRY[0]
+
+    def _nick_status(self) -> None:
+        """Tell the core whether the bot has its configured nick (the engine tells the moderators)."""
+        if self._in is not None:
+            self._in.put_nowait(BotNick(self.network, self.clock(), wanted=self.wanted_nick, current=self.nick,
+                                        reclaiming="services" if self.has_services_login else "retry"))
 
     def _on_welcome(self, event) -> None:
         self.nick = event.target or self.nick
         self._registered.set()
         self.connections += 1
         if self.nickserv_password:
-            self._send(f"PRIVMSG NickServ :IDENTIFY {self.nickserv_password}")
+            self._verify_nickserv()
+        if fold(self.nick) != fold(self.wanted_nick):  # (the moderators are told from _regain_nick)
+            log.warning("%s: the nick %s is taken: running as %s until it is free", self.network,
+                        self.wanted_nick, self.nick)
         for channel in self.channels:
             key = self.channel_keys.get(fold(channel))
             self._send(f"JOIN {clean(channel)}" + (f" {clean(key)}" if key else ""))
+
+    # -- NickServ: the password only ever goes to the real service --------------------------------
+
+    def _verify_nickserv(self) -> None:
+        """``IDENTIFY <password>`` is sent only to a NickServ that WHOIS places on the configured
+        services server (someone can hold the nick NickServ where services are down or absent), and then
+        addressed as ``NickServ@server``, which servers deliver only to a client on that server."""
+        if not self.services_server:
+            log.error("%s: no services_server configured: the NickServ password is never sent (use SASL)",
+                      self.network)
+            return
+        self._nickserv_check = True
+        self.nickserv_verified = False
+        self._send("WHOIS NickServ")
+
+    def _on_whoisserver(self, event) -> None:
+        """312: nick, server, server info."""
+        args = event.arguments
+        if not self._nickserv_check or len(args) < 2 or fold(args[0]) != fold("NickServ"):
+            return
+        self._nickserv_check = False
+        if args[1].lower() != (self.services_server or "").lower():
+            log.error("%s: the nick NickServ is held by a client on %s, not on the services server %s: the "
+                      "password was NOT sent (someone else may hold the nick NickServ)", self.network, args[1],
+                      self.services_server)
+            return
+        self.nickserv_verified = True
+        self._send(f"PRIVMSG NickServ@{self.services_server} :IDENTIFY {self.nickserv_password}")
+
+    def _on_nosuchnick(self, event) -> None:
+        target = (event.arguments or [""])[0]
+        if fold(target) == fold("NickServ") and self._nickserv_check:
+            self._nickserv_check = False
+            log.error("%s: there is no NickServ on the network now (services down?): not identified",
+                      self.network)
+        elif self.nickserv_verified and fold(target) == fold(f"NickServ@{self.services_server}"):
+            # a server without nick@server targets; WHOIS just placed NickServ on the services server
+            self.nickserv_verified = False
+            self._send(f"PRIVMSG NickServ :IDENTIFY {self.nickserv_password}")
 
 
 
@@ -436,7 +520,7 @@ def create(net: NetworkSettings, *, store: AdapterStore, rooms: list[str], **opt
         flood_rate=float(s.get("flood_rate", 1.0)), max_ban_seconds=options.get("max_ban_seconds"),
         tls_ca_file=s.get("tls_ca_file"), clock=options.get("clock", time.time),
         op_wait=float(s.get("op_wait", 10.0)), services=list(s.get("services") or DEFAULT_SERVICES),
-        channel_keys=options.get("channel_keys"))
+        channel_keys=options.get("channel_keys"), services_server=s.get("services_server"))
     if s.get("sasl_password_env"):
         adapter.secret_hint = f"the password in ${s['sasl_password_env']}"
     return adapter

@@ -69,6 +69,12 @@ class IrcIncoming:
         name = self.by_fold.get(fold(channel))
         if name is None or fold(channel) in self.members:
             return
+        if code == "473" and self._rule(name) is not None and self.has_services_login \
+                and fold(channel) not in self._asked_invite:
+            # our own invite-only moderators' channel: ask ChanServ for an invitation (an INVITE makes
+            # the bot join: _on_invite); blind until then
+            self._asked_invite.add(fold(channel))
+            self._send(f"PRIVMSG ChanServ :INVITE {clean(name)}")
         self.blind[fold(channel)] = code
         log.error("%s: cannot join %s (%s): the bot is blind there", self.network, name, code)
         self._in.put_nowait(RoomUnavailable(self.network, self.clock(), room=name, code=code))
@@ -77,6 +83,15 @@ class IrcIncoming:
     def _check_ready(self) -> None:
         if not self.ready.is_set() and all(fold(c) in self.members or fold(c) in self.blind for c in self.channels):
             self._in.put_nowait(AllJoined(self.network, self.clock()))
+
+    def _on_invite(self, event) -> None:
+        """An invitation to a configured channel we are not in (ChanServ, or a moderator after a restart
+        left the bot outside its own invite-only moderators' channel): join."""
+        channel = event.arguments[0] if event.arguments else ""
+        name = self.by_fold.get(fold(channel))
+        if name is not None and fold(channel) not in self.members:
+            key = self.channel_keys.get(fold(channel))
+            self._send(f"JOIN {clean(name)}" + (f" {clean(key)}" if key else ""))
 
     def _on_pong(self, event) -> None:
         token = event.arguments[-1] if event.arguments else event.target
@@ -99,6 +114,7 @@ class IrcIncoming:
         if name is not None and self.max_ban_seconds:
             self._send(f"MODE {clean(name)} +b")  # find our own timed bans that outlived a restart
         if name is not None:
+            self._secure(name)  # the bot created it (first in: operator)
             self._in.put_nowait(RoomReady(self.network, self.clock(), room=name,
                                           pinned_digest=self.store.get(self._key(name)), pinned_ref=None))
             self._check_ready()
@@ -126,15 +142,32 @@ class IrcIncoming:
         else:
             self._on_privmsg(event)
 
+    def _on_channelmodeis(self, event) -> None:
+        """324, the answer to ``MODE #channel``: the channel's modes now (for moderators' channels:
+        whether anyone can join)."""
+        if len(event.arguments) < 2:
+            return
+        channel = fold(event.arguments[0])
+        self.chanmodes[channel] = {m for m in event.arguments[1] if m not in "+-"}
+        self._modes_known.setdefault(channel, asyncio.Event()).set()
+        self._securing.discard(channel)
+        self._secure(event.arguments[0])
+
     def _on_mode(self, event) -> None:
         channel = fold(event.target)
         if channel not in self.members:
             return
         for sign, mode, param in irc.modes.parse_channel_modes(" ".join(event.arguments)):
+            if mode in ("i", "s") and channel in self.chanmodes:
+                (self.chanmodes[channel].add if sign == "+" else self.chanmodes[channel].discard)(mode)
+                self._securing.discard(channel)
+                if sign == "-":
+                    self._secure(event.target)
             if mode == "o" and param:
                 ops = self.ops.setdefault(channel, set())
                 (ops.add if sign == "+" else ops.discard)(fold(param))
                 if sign == "+" and fold(param) == fold(self.nick):
+                    self._secure(event.target)
                     if channel in self._op_granted:
                         self._op_granted[channel].set()
                     for line in self._pending_topics.pop(channel, []):
@@ -158,7 +191,12 @@ class IrcIncoming:
         if "extended-join" in self.caps and event.arguments:  # JOIN #chan account :realname
             self.accounts[fold(nick)] = None if event.arguments[0] == "*" else event.arguments[0]
         if fold(nick) == fold(self.nick):
+            src = event.source
+            if getattr(src, "user", None) and getattr(src, "host", None):
+                self.own_mask = f"*!*{src.user.lstrip('~')}@{src.host}"
             self.blind.pop(channel, None)
+            if self._rule(event.target) is not None:  # a moderators' channel: may anyone join it?
+                self._send(f"MODE {clean(event.target)}")
         self.members.setdefault(channel, set()).add(fold(nick))
         if fold(nick) == fold(self.nick):
             return
@@ -197,6 +235,9 @@ class IrcIncoming:
         old, new = fold(event.source.nick), fold(event.target)
         if old == fold(self.nick):
             self.nick = event.target
+            if fold(event.target) == fold(self.wanted_nick) and old != fold(self.wanted_nick):
+                log.info("%s: the bot has its nick %s back", self.network, self.wanted_nick)
+                self._nick_status()
         for table in (self.members, self.ops):
             for nicks in table.values():
                 if old in nicks:

@@ -71,6 +71,7 @@ from gateway.failpoints import failpoint
 from gateway.quotes import pasted_names
 
 from .base import (
+    EXPOSURES,
     ActionFailed,
     AdapterStore,
     Adapter,
@@ -268,6 +269,8 @@ class MatrixAdapter(Adapter):
         self.ready = asyncio.Event()
         self._stopping = False
         self.last_sync: float | None = None  # time.monotonic() of the last successful sync
+        self.moderators_rooms = {}
+        self._exposure_told: dict[str, float] = {}  # moderators' room -> when the room was last told
 
     def _key(self, what: str) -> str:
         return f"matrix:{self.network}:{what}"
@@ -712,7 +715,73 @@ class MatrixAdapter(Adapter):
         return resp.event_id
 
     async def post_notice(self, room, text):
+        self._guard(room)
         return await self._send(self._room(room), {"msgtype": "m.notice", "body": text})
+
+    # -- moderators' rooms ------------------------------------------------------------------------
+
+    # join rules that let someone in without a moderator's say: "public" (anyone); a room whose rule
+    # is invite, knock (a member must accept) or restricted (members of a named room) is not open
+    OPEN_JOIN_RULES = frozenset({"public"})
+    EXPOSURE_NOTICE_EVERY = 600.0  # seconds between notices that alerts are held in an exposed room
+
+    def _matrix_room(self, room: str):
+        return self.client.rooms.get(self._room(room))
+
+    def room_encrypted(self, room: str) -> bool | None:
+        r = self._matrix_room(room)
+        return None if r is None else bool(r.encrypted)
+
+    def exposures(self, room: str) -> list[str]:
+        r = self._matrix_room(room)
+        if r is None:
+            return []
+        out = ["open"] if r.join_rule in self.OPEN_JOIN_RULES else []
+        rule = self.moderators_rooms.get(room)
+        if rule is not None and not r.encrypted and any(self.room_encrypted(w) for w in rule.watched):
+            out.append("unencrypted")
+        return out
+
+    def _guard(self, room: str) -> None:
+        """Nothing the bot writes in a moderators' room (alerts, case replies) goes into one that is open
+        to anyone or unencrypted for an encrypted watched room, unless the policy allows it: refused with
+        the exposure as the code (the core records it, and the alert is kept as failed), and the room
+        told once in a while why, in words that name nobody."""
+        refused = self.refused_exposures(room)
+        if not refused:
+            return
+        log.error("%s: moderators' room %s: %s; nothing naming people is posted there until this is fixed",
+                  self.network, room, "; ".join(EXPOSURES[e] for e in refused))
+        now = time.monotonic()
+        if now - self._exposure_told.get(room, -1e9) >= self.EXPOSURE_NOTICE_EVERY:
+            self._exposure_told[room] = now
+            asyncio.get_running_loop().create_task(self._tell_exposed(room, refused))
+        raise ActionFailed("room_" + refused[0], definitive=False)
+
+    async def _tell_exposed(self, room: str, refused: list[str]) -> None:
+        fix = {"open": "make it invite-only again (room settings: Private / invite only)",
+               "unencrypted": "use an encrypted moderators' room (encryption cannot be turned off again)"}
+        text = (f"[HIGH] The safety bot is holding back alerts and case details for this room: "
+                f"{'; '.join(EXPOSURES[e] for e in refused)}. To receive them here, "
+                f"{' and '.join(fix[e] for e in refused)}.")
+        try:
+            await self._send(self._room(room), {"msgtype": "m.notice", "body": text})
+        except ActionFailed as exc:
+            log.warning("%s: could not tell %s that alerts are held (%s)", self.network, room, exc.code)
+
+    async def _check_join_rule(self, room: str) -> None:
+        """Before an alert: the room's join rule as the server has it now (a sync may be up to
+        ``sync_timeout_ms`` old), so an alert never follows a switch to public by seconds."""
+        if room not in self.moderators_rooms:
+            return
+        room_id = self._room(room)
+        try:
+            state = await self.client.room_get_state_event(room_id, "m.room.join_rules")
+        except (aiohttp.ClientError, asyncio.TimeoutError, OSError):
+            return  # the room state from the last sync decides; sending fails the same way anyway
+        r = self.client.rooms.get(room_id)
+        if r is not None and not isinstance(state, RoomGetStateEventError):
+            r.join_rule = state.content.get("join_rule", r.join_rule)
 
     async def pin_notice(self, room, ref, replaces):
         room_id = self._room(room)
@@ -800,6 +869,8 @@ class MatrixAdapter(Adapter):
             raise _fail(resp)
 
     async def alert_moderators(self, room, text, priority, message_ref, mention_all=False, key=None):
+        await self._check_join_rule(room)
+        self._guard(room)
         content: dict = {"msgtype": "m.text", "body": text}
         if mention_all:  # @room notifies everyone in the moderators' room
             content = {"msgtype": "m.text", "body": f"@room {text}", "m.mentions": {"room": True}}

@@ -78,6 +78,8 @@ def cmd_check(args: argparse.Namespace) -> int:
         line = encryption_line(net)
         if line:
             print(line)
+    for line in moderators_room_warnings(cfg):
+        print(f"warning: {line}", file=sys.stderr)
     today = dt.date.today()
     for code, line in cfg.directory.stale(today):
         print(f"warning: {cfg.directory.source_file}: {code} {line.service}: last verified "
@@ -90,6 +92,31 @@ def cmd_check(args: argparse.Namespace) -> int:
           f"{', '.join(sorted(p.name for p in cfg.policies.values()))}; crisis lines for "
           f"{len(cfg.directory.regions)} regions")
     return EXIT_OK
+
+
+def moderators_room_warnings(cfg) -> list[str]:
+    """What ``check`` can say offline about the moderators' rooms (the rooms' own state, invite-only and
+    encrypted, is checked by ``gateway run`` at start, where it refuses an exposed room the policy does
+    not allow): an exposure a policy allows on purpose, and alerts that leave an encrypting network."""
+    out, seen = [], set()
+    for b in cfg.rooms:
+        m, where = b.policy.moderators, f"{b.moderators_network} {b.moderators_room}"
+        for allowed, key, what in ((m.allow_open_room, "allow_open_room",
+                                    "may be a room anyone can join (public, or an IRC channel without +i/+s): "
+                                    "whoever joins reads alerts that name people at risk"),
+                                   (m.allow_unencrypted_room, "allow_unencrypted_room",
+                                    "may be unencrypted although a room it serves is encrypted")):
+            if allowed and (where, key) not in seen:
+                seen.add((where, key))
+                out.append(f"{b.policy.file}: moderators.{key}: the moderators' room {where} {what}; "
+                           f"remove the key unless this is intended")
+        watched, mods = cfg.networks.get(b.network), cfg.networks.get(b.moderators_network)
+        if watched is not None and mods is not None and watched.type == "matrix" and mods.type != "matrix" \
+                and (watched.settings.get("encryption") or {}).get("enabled") and not m.allow_unencrypted_room:
+            out.append(f"{b.network} {b.room}: its alerts go to {where}, which is not end-to-end encrypted: "
+                       f"gateway run refuses to start if {b.room} is encrypted (use a Matrix moderators' room, or "
+                       f"set moderators.allow_unencrypted_room: true in policy {b.policy.name})")
+    return out
 
 
 def encryption_line(net) -> str | None:
@@ -261,7 +288,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     from adapters.base import CredentialsRefused
 
     from .eventlog import EventLogError
-    from .service import AdapterUnavailable, Service
+    from .service import AdapterUnavailable, ModeratorsRoomExposed, Service
 
     handler = logging.StreamHandler()
     handler.setFormatter(JsonLogFormatter() if args.log_format == "json"
@@ -296,6 +323,10 @@ def cmd_run(args: argparse.Namespace) -> int:
     except CredentialsRefused as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_REFUSED
+    except ModeratorsRoomExposed as exc:  # a set-up to fix, like an invalid config
+        for line in str(exc).splitlines():
+            print(f"error: {line}", file=sys.stderr)
+        return EXIT_INVALID
     return EXIT_OK
 
 

@@ -27,7 +27,7 @@ NETWORK_KEYS = {
                "encryption"),
     "irc": ("host", "port", "tls", "nick", "username", "realname", "sasl_account", "sasl_password_env",
             "nickserv_password_env", "flood_burst", "flood_rate", "tls_ca_file", "op_wait", "ignore_bots",
-            "services"),
+            "services", "services_server"),
 }
 _SECRET_WORDS = ("password", "token", "secret")
 
@@ -157,6 +157,15 @@ def _network_settings(c: Checker, p: tuple, kind: str, raw: dict, base: Path,
     if "sasl_account" in raw and "sasl_password_env" not in raw:
         c.error(p + ("sasl_account",), "SASL needs 'sasl_password_env' too: the environment variable with "
                                        "the account's password", key=True)
+    if "services_server" in raw:
+        take("services_server", c.matching(p + ("services_server",), raw["services_server"], _HOST,
+                                           "the services server's name as WHOIS NickServ shows it, like "
+                                           "services.libera.chat"))
+    if "nickserv_password_env" in raw and "services_server" not in raw:
+        c.error(p + ("nickserv_password_env",), "NickServ IDENTIFY sends the password to whoever holds the nick "
+                "NickServ: set services_server (the services server's name as WHOIS NickServ shows it, like "
+                "services.libera.chat) so it only goes to the real service, or log in with sasl_account and "
+                "sasl_password_env instead (preferred)", key=True)
     if "flood_burst" in raw:
         take("flood_burst", c.integer(p + ("flood_burst",), raw["flood_burst"], lo=1, hi=1000))
     if "flood_rate" in raw:

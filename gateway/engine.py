@@ -39,6 +39,7 @@ from .events import (
     ReloadResult,
     RoomReady,
     RoomUnavailable,
+    BotNick,
     Tick,
     Undecryptable,
     guidelines_digest,
@@ -71,6 +72,7 @@ class EngineState:
     guidelines: dict[tuple[str, str], GuidelinesState] = field(default_factory=dict)
     last_seen: dict[tuple[str, str, str], float] = field(default_factory=dict)  # leave/greet times
     once_until: dict[tuple[str, str, str], float] = field(default_factory=dict)  # (what, network, who) -> quiet until
+    nick_taken: set[tuple[str, str]] = field(default_factory=set)  # (network, nick): moderators told it is taken
     outreach: dict[tuple[str, str], tuple[float, int]] = field(default_factory=dict)  # person -> (when, level)
     budgets: dict[tuple, deque] = field(default_factory=dict)  # what -> times it happened (see ``_take``)
     raids: dict[tuple[str, str], Raid] = field(default_factory=dict)
@@ -218,6 +220,8 @@ class Engine(CaseWork, RaidLimits, RoomGuidelines, WeeklyDigest, Restore):
             return self._on_room_unavailable(event)
         if isinstance(event, Undecryptable):
             return self._on_undecryptable(event)
+        if isinstance(event, BotNick):
+            return self._on_bot_nick(event)
         if isinstance(event, ReloadResult):
             return after_reload(self, event)
         raise TypeError(f"unknown event type {type(event).__name__}")
@@ -469,6 +473,38 @@ class Engine(CaseWork, RaidLimits, RoomGuidelines, WeeklyDigest, Restore):
                 f"It is blind there: nobody at risk in that room will be noticed until this is fixed.")
         return [rec, A.AlertModerators(self._id(), b.moderators_network, room=b.moderators_room, text=text,
                                        priority="high")]
+
+    NICK_NOTICE_INTERVAL = 1800.0  # the bot's nick held by someone else: the moderators told this often
+
+    def _on_bot_nick(self, ev: BotNick) -> list[A.Action]:
+        """Someone else holds the bot's nick: people who write to that nick privately reach them. Each
+        moderators' room of that network's rooms is told, again every NICK_NOTICE_INTERVAL while it
+        lasts, and once when the bot has its nick back."""
+        taken = ev.current.lower() != ev.wanted.lower()
+        key = (ev.network, ev.wanted)
+        if taken:
+            if not self._once("nick_taken", ev.network, ev.wanted, ev.ts, self.NICK_NOTICE_INTERVAL):
+                return []
+            self.state.nick_taken.add(key)
+            how = ("It is taking it back through NickServ." if ev.reclaiming == "services" else
+                   "It retries the nick every few seconds; if this lasts, ask the network's staff, or register "
+                   "the nick with services and give the bot its account (sasl_account).")
+            text = (f"[HIGH] The safety bot is running as {ev.current} on {ev.network} because its nick "
+                    f"{ev.wanted} is taken: people who message {ev.wanted} reach someone else, not the bot. "
+                    f"{how} Until then, tell people to write to {ev.current}.")
+            priority = "high"
+        else:
+            if key not in self.state.nick_taken:
+                return []
+            self.state.nick_taken.discard(key)
+            self.state.once_until.pop(("nick_taken", ev.network, ev.wanted), None)
+            text = f"[LOW] The safety bot has its nick {ev.wanted} on {ev.network} back: messages to it reach the bot again."
+            priority = "low"
+        rec = self.record(ev.network, "bot_nick_taken" if taken else "bot_nick_regained")
+        targets = dict.fromkeys((b.moderators_network, b.moderators_room) for b in self.rooms.values()
+                                if b.network == ev.network and b.moderators_room)
+        return [rec] + [A.AlertModerators(self._id(), net, room=room, text=text, priority=priority)
+                        for net, room in targets]
 
     BLIND_NOTICE_INTERVAL = 86_400.0  # unreadable encrypted messages: one notice per room and day
 

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 
 __all__ = [
     "Authority", "Event", "RoomReady", "Message", "PrivateMessage", "Join", "Leave", "ActionOutcome",
-    "ReloadResult", "Tick", "NickChange", "RoomUnavailable", "Undecryptable",
+    "ReloadResult", "Tick", "NickChange", "RoomUnavailable", "Undecryptable", "BotNick",
 ]
 
 
@@ -101,6 +101,17 @@ class RoomUnavailable(Event):
 
     room: str
     code: str
+
+
+@dataclass(frozen=True)
+class BotNick(Event):
+    """The bot's own nick on an IRC network: ``current`` differs from the configured ``wanted`` while
+    someone else holds it, so private messages to ``wanted`` reach them, not the bot. Sent when that
+    starts, again while it lasts, and once more when the bot has its nick back (``current == wanted``)."""
+
+    wanted: str
+    current: str
+    reclaiming: str = "retry"  # how the bot takes it back: "services" (NickServ) or "retry" (NICK)
 
 
 @dataclass(frozen=True)

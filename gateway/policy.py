@@ -91,6 +91,11 @@ class Moderators:
     power_level: int
     accounts: tuple[str, ...]
     guidance: str
+    # The moderators' room must be invite-only (Matrix join rule not public; IRC +i or +s) and, for an
+    # encrypted watched room, encrypted: alerts name the person at risk. These let an operator accept
+    # an open or an unencrypted room on purpose; start-up then warns loudly instead of refusing.
+    allow_open_room: bool = False
+    allow_unencrypted_room: bool = False
 
 
 @dataclass(frozen=True)

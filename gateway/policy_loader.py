@@ -321,7 +321,8 @@ class PolicyLoader:
 
     def _moderators(self, c: Checker, raw: Any) -> Moderators | None:
         p = ("moderators",)
-        m = c.mapping(p, raw, optional=("room", "network", "power_level", "accounts", "guidance"))
+        m = c.mapping(p, raw, optional=("room", "network", "power_level", "accounts", "guidance",
+                                                   "allow_open_room", "allow_unencrypted_room"))
         if m is None:
             return None
         room = c.string(p + ("room",), m["room"], max_len=255) if m.get("room") is not None else None
@@ -332,7 +333,10 @@ class PolicyLoader:
             accounts=tuple(c.string_list(p + ("accounts",), m.get("accounts"))),
             guidance=c.string(p + ("guidance",), m.get("guidance", "Do not counsel. If you believe "
                               "someone is in immediate danger, contact local emergency services."),
-                              max_len=1000))
+                              max_len=1000),
+            allow_open_room=c.boolean(p + ("allow_open_room",), m.get("allow_open_room", False)) is True,
+            allow_unencrypted_room=c.boolean(p + ("allow_unencrypted_room",),
+                                             m.get("allow_unencrypted_room", False)) is True)
 
     def _phrases(self, c: Checker, path: KeyPath, raw: Any) -> tuple[str, ...]:
         out = []

@@ -11,7 +11,7 @@ import logging
 import time
 from pathlib import Path
 
-from adapters.base import Adapter
+from adapters.base import EXPOSURES, Adapter, ModeratorsRoomRule
 
 from .config import Config, build_engine, load_config
 from . import actions as A
@@ -26,11 +26,33 @@ from .runner import Runner
 
 log = logging.getLogger("gateway.service")
 
-__all__ = ["Service", "AdapterUnavailable"]
+__all__ = ["Service", "AdapterUnavailable", "ModeratorsRoomExposed"]
 
 
 class AdapterUnavailable(RuntimeError):
     pass
+
+
+class ModeratorsRoomExposed(RuntimeError):
+    """A moderators' room anyone can join, or an unencrypted one for an encrypted watched room, and the
+    policy does not allow it: alerts name the person at risk, so the gateway does not start (exit 2)."""
+
+
+def moderators_room_rules(config: Config, network: str) -> dict[str, ModeratorsRoomRule]:
+    """What each moderators' room on ``network`` must be (see ``ModeratorsRoomRule``)."""
+    rules: dict[str, ModeratorsRoomRule] = {}
+    for b in config.rooms:
+        if b.moderators_network != network or not b.moderators_room:
+            continue
+        m = b.policy.moderators
+        old = rules.get(b.moderators_room)
+        watched = (old.watched if old else ()) + ((b.room,) if b.network == network else ())
+        # several policies send alerts to one room: it is allowed only what every one of them allows
+        rules[b.moderators_room] = ModeratorsRoomRule(
+            allow_open=m.allow_open_room and (old.allow_open if old else True),
+            allow_unencrypted=m.allow_unencrypted_room and (old.allow_unencrypted if old else True),
+            watched=watched)
+    return rules
 
 
 def rooms_on(config: Config, network: str) -> list[str]:
@@ -71,6 +93,8 @@ class Service:
         except Exception:
             self.log.close()
             raise
+        for name, adapter in self.adapters.items():
+            adapter.moderators_rooms = moderators_room_rules(self.config, name)
         labels = {(b.network, b.room): b.display_name for b in self.config.rooms}
         health = {name: a.health for name, a in self.adapters.items()}
         self.metrics = Metrics(labels, health, clock=clock)
@@ -130,10 +154,54 @@ class Service:
                 if t in self.tasks:
                     t.result()  # an adapter that stopped during start-up: raise why
                     raise RuntimeError("an adapter stopped during start-up")
+        self.check_moderators_rooms()
         await self.runner.resume()
         await self.runner.catch_up()  # reminders that fell due while the gateway was down, once, marked late
         self.tasks.append(asyncio.create_task(self._ticker()))
         log.info("ready: %d room(s) on %d network(s)", len(self.config.rooms), len(self.adapters))
+
+    def moderators_room_exposures(self) -> list[tuple[str, str, str, bool]]:
+        """(network, moderators' room, exposure code, allowed by the policy) for each moderators' room as
+        the adapters see it now, including an encrypted watched room whose alerts go to an unencrypted
+        room on another network (IRC)."""
+        out: list[tuple[str, str, str, bool]] = []
+        for name, adapter in self.adapters.items():
+            for room, rule in adapter.moderators_rooms.items():
+                for e in adapter.exposures(room):
+                    out.append((name, room, e, rule.allows(e)))
+        for b in self.config.rooms:
+            watched, mods = self.adapters.get(b.network), self.adapters.get(b.moderators_network)
+            if b.moderators_network == b.network or watched is None or mods is None or not b.moderators_room:
+                continue
+            if watched.room_encrypted(b.room) and not mods.room_encrypted(b.moderators_room):
+                rule = mods.moderators_rooms.get(b.moderators_room, ModeratorsRoomRule())
+                item = (b.moderators_network, b.moderators_room, "unencrypted", rule.allow_unencrypted)
+                if item not in out:
+                    out.append(item)
+        return out
+
+    def check_moderators_rooms(self) -> None:
+        """At start, once every room's state is known: refuse an exposed moderators' room the policy does
+        not allow (``ModeratorsRoomExposed``, naming what to fix); warn loudly about one it allows. An IRC
+        channel without +i/+s is not refused: the bot sets +i itself as soon as it is operator there, and
+        holds alerts until then."""
+        refused, fixes = [], {
+            "open": "make it invite-only (Matrix: room settings, Private; IRC: +i), or set "
+                    "moderators.allow_open_room: true in the policy to accept this on purpose",
+            "unencrypted": "use an encrypted moderators' room on the same network, or set "
+                           "moderators.allow_unencrypted_room: true in the policy to accept this on purpose"}
+        for net, room, code, allowed in self.moderators_room_exposures():
+            what = f"network {net}: the moderators' room {room}: {EXPOSURES[code]}"
+            if allowed:
+                log.warning("%s. ALLOWED by the policy (moderators.allow_%s_room): alerts are posted there "
+                            "anyway", what, code)
+            elif code == "open" and getattr(self.adapters[net], "secures_rooms_itself", False):
+                log.error("%s. The bot sets +i as soon as it is operator there; until then it holds alerts "
+                          "for that channel", what)
+            else:
+                refused.append(f"{what}. To fix: {fixes[code]}.")
+        if refused:
+            raise ModeratorsRoomExposed("\n".join(refused))
 
     def reload(self) -> list[str]:
         """Validate the config and policies again; apply only if all are valid. Rooms added to the

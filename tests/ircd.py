@@ -167,6 +167,7 @@ class Inspircd:
             <module name="services_account">
             <module name="spanningtree">
             <module name="hidechans">
+            <module name="inviteexception">
             <sasl target="services.test">
             <link name="services.test" ipaddr="127.0.0.1" port="{self.link_port}" allowmask="127.0.0.0/8"
                   sendpass="linkpass" recvpass="linkpass">
@@ -255,17 +256,19 @@ service {{ nick = "NickServ"; user = "services"; host = "services.host"; gecos =
 module {{
   name = "nickserv"; client = "NickServ"; forceemail = no; confirmemailchanges = no; defaults = "memo_signon"
   regdelay = 0s; restrictopernicks = no; guestnickprefix = "Guest"; releasetimeout = 1m; expire = 0
-  secureadmins = no; modesonid = ""; hidenetsplitquit = no; killquick = 20s; kill = 60s; nonicknameownership = yes
+  secureadmins = no; modesonid = ""; hidenetsplitquit = no; killquick = 20s; kill = 60s; nonicknameownership = no
 }}
 module {{ name = "ns_register"; registration = "none"; resenddelay = 90s; unconfirmedexpire = 1d; nickregdelay = 0 }}
 module {{ name = "ns_identify"; maxlogins = 100 }}
 module {{ name = "ns_logout" }}
+module {{ name = "ns_recover"; restoreonrecover = yes }}
 module {{ name = "m_sasl" }}
 module {{ name = "help" }}
 command {{ service = "NickServ"; name = "HELP"; command = "generic/help" }}
 command {{ service = "NickServ"; name = "REGISTER"; command = "nickserv/register" }}
 command {{ service = "NickServ"; name = "IDENTIFY"; command = "nickserv/identify" }}
 command {{ service = "NickServ"; name = "LOGOUT"; command = "nickserv/logout" }}
+command {{ service = "NickServ"; name = "RECOVER"; command = "nickserv/recover" }}
 """
 
 

@@ -48,9 +48,11 @@ class Gateway(Service):
 
 
 async def make_world(hs: Homeserver, tmp: Path, *, policy_extra: str = "", invite_bot: bool = True,
-                     use_token: bool = False, encrypted: bool = False, network_extra: str = "") -> World:
+                     use_token: bool = False, encrypted: bool = False, network_extra: str = "",
+                     mods_encrypted: bool | None = None) -> World:
     """``encrypted``: the people use end-to-end encrypting clients (stores outside ``tmp``, which holds
-    only what the gateway writes) and both rooms are encrypted from their creation."""
+    only what the gateway writes) and both rooms are encrypted from their creation (the moderators'
+    room unless ``mods_encrypted`` is False). Both rooms are invite-only, as a real deployment's are."""
     tag = secrets.token_hex(3)
     bot_password = secrets.token_hex(12)
     bot = hs.register(f"bot{tag}", bot_password)
@@ -69,7 +71,8 @@ async def make_world(hs: Homeserver, tmp: Path, *, policy_extra: str = "", invit
                                           power_level_override=power, initial_state=state)).room_id
     mods_room = (await mod.client.room_create(name="moderators", preset=RoomPreset.private_chat,
                                               invite=[bot.user_id], power_level_override=power,
-                                              initial_state=state)).room_id
+                                              initial_state=state if mods_encrypted is None
+                                              else [ENCRYPTION] if mods_encrypted else [])).room_id
     for p in people.values():
         await p.client.join(group)
         await p.sync()

@@ -48,7 +48,7 @@ async def test_marker_appears_nowhere_the_gateway_wrote(homeserver, any_ircd, tm
                                       and world.config_path.read_text().count(k))]
     nickserv_secret = "NICKSERV" + secrets.token_hex(6)
     config = world.dir / "both.yaml"
-    network = irc_network(server.port, bot_nick, extra="nickserv_password_env: CANARY_NICKSERV")
+    network = irc_network(server.port, bot_nick, extra="nickserv_password_env: CANARY_NICKSERV\nservices_server: services.test")
     config.write_text(world.config_path.read_text().replace("rooms:\n", textwrap.indent(network, "  ") + "rooms:\n")
                       + textwrap.indent(room_entry("irc", group, extra=f'moderators_room: "{mods}"'), "  "))
     env = {**os.environ, "CANARY_NICKSERV": nickserv_secret}

@@ -117,15 +117,25 @@ async def test_after_an_ircd_restart_without_services_the_bot_registers_and_acts
     world.people.clear()
     server = world.server
     server.stop_services()
+    # the moderator is back in the channels first (channel operator), as ChanServ would see to: the bot
+    # keeps an empty moderators' channel it recreates invite-only
+    mod_first, connect = asyncio.Event(), adapter._connect
+
+    async def after_the_moderator(loop):
+        await mod_first.wait()
+        await connect(loop)
+
+    adapter._connect = after_the_moderator
     server.stop_ircd()
     await wait_until("the bot saw the server go", lambda: not adapter._registered.is_set(), timeout=20)
     server.start_ircd()  # services stay down: the server offers no SASL now
+    mod = await world.person("mod", world.group, world.mods)  # first in: channel operator
+    mod_first.set()
     started = asyncio.get_running_loop().time()
     await wait_until("the bot registered again", lambda: adapter._registered.is_set(), timeout=30)
     # at once, not after the server's 60 s registration timeout (the reconnect backoff is 1-2 s)
     assert asyncio.get_running_loop().time() - started < 8
     assert "sasl" not in adapter.caps
-    mod = await world.person("mod", world.group, world.mods)  # first in: channel operator
     await wait_until("the bot rejoined", lambda: all(fold(c) in adapter.members for c in adapter.channels), timeout=20)
     for channel in adapter.channels:
         mod.send(f"MODE {channel} +o {bot}")
@@ -210,7 +220,12 @@ async def test_a_channel_with_a_key_is_joined_with_it_and_a_wrong_key_is_reporte
         from gateway.service import Service
 
         w.service = Service(w.write_config(room_extra=room_extra))
-        await w.service.start()  # ready although one channel refused it
+        starting = asyncio.create_task(w.service.start())  # ready although one channel refused it
+        # operator status in the moderators' channel as soon as the bot is in (as ChanServ gives it): the
+        # bot then makes it invite-only, and only then posts there
+        await mod.wait_for("the bot in the moderators' channel", lambda: mod.find(f":{w.bot_nick}!", "JOIN", w.mods))
+        mod.send(f"MODE {w.mods} +o {w.bot_nick}")
+        await starting
         adapter = w.adapter
         await wait_until("the bot in the keyed channel", lambda: fold(w.bot_nick) in adapter.members.get(fold(w.group), set()))
         assert adapter.blind == {fold(other): "475"}
