@@ -55,6 +55,7 @@ from .irc_lines import (
     DEFAULT_SERVICES,
     FloodBudget,
     LineReactor,
+    OutQueue,
     clean,
     fold,
     split_text,
@@ -69,6 +70,7 @@ logging.getLogger("irc").setLevel(logging.WARNING)
 
 class IrcAdapter(IrcActions, IrcIncoming, Adapter):
     resends_are_deduplicated = True  # by counting, per message, the lines already written (see _confirmed)
+    bounds_its_own_waits = True  # a confirmation wait starts when its PING is written (see _barrier)
     MAX_BATCH = 256  # queued lines handed to the runner at once (see _consumer)
     MAX_QUEUED = 20_000  # lines read but not handled yet: beyond this, stop reading (TCP pushes back)
 
@@ -114,7 +116,9 @@ class IrcAdapter(IrcActions, IrcIncoming, Adapter):
         self._ids = itertools.count(1)
         self._waits: dict[str, tuple[asyncio.Future, set[str], dict[str, str]]] = {}
         self._whois: dict[str, asyncio.Future] = {}
-        self._out: asyncio.Queue[str] | None = None
+        self._out: OutQueue | None = None
+        self._written: dict[str, asyncio.Event] = {}  # PING token -> set once that PING was written
+        self._generation = 0  # the connection lines are queued for (see OutLine)
         self._in: asyncio.Queue[Event] | None = None  # events read, in order, for the consumer
         self._conn: Any = None
         self._connected = asyncio.Event()
@@ -139,7 +143,7 @@ class IrcAdapter(IrcActions, IrcIncoming, Adapter):
     # a removal or a moderators' alert must never queue behind replies to a flood of commands (15
     # "!status" lines once delayed a crisis message by 27 s). Within a priority, lines keep their order.
 
-    STALE_REPLY = 30.0  # seconds a reply may wait for the flood budget before it is dropped
+    STALE_REPLY = 120.0  # seconds a reply may wait for the flood budget before it is dropped
 
 
 
@@ -168,7 +172,7 @@ class IrcAdapter(IrcActions, IrcIncoming, Adapter):
 
     async def run(self, runner: EventSink) -> None:
         loop = asyncio.get_running_loop()
-        self._out, self._in = asyncio.PriorityQueue(), asyncio.Queue()
+        self._out, self._in = OutQueue(), asyncio.Queue()
         self._tasks = [asyncio.create_task(self._sender()), asyncio.create_task(self._consumer(runner)),
                        asyncio.create_task(self._regain_nick())]
         backoff = 1.0
@@ -266,6 +270,7 @@ class IrcAdapter(IrcActions, IrcIncoming, Adapter):
 
 
     def _on_disconnect(self, event) -> None:
+        self._generation += 1  # what was queued for this connection is not written on the next one
         self._registered.clear()
         self._connected.clear()
         self.members.clear()  # stale operator status must never authorise anyone

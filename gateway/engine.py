@@ -45,7 +45,7 @@ from .events import (
 )
 from .policy import ALERT_PRIORITIES, GatewayLimits
 from .quotes import own_words
-from .casework import CaseWork
+from .casework import CaseWork, Waiting
 from .digest import WeeklyDigest
 from .guidelines import GuidelinesState, RoomGuidelines
 from .raids import Raid, RaidLimits
@@ -78,6 +78,12 @@ class EngineState:
     recent: "OrderedDict[tuple[str, str, str], list[tuple[float, int]]]" = field(default_factory=OrderedDict)
     talk_flood: list[str] = field(default_factory=list)  # "talk" cases beyond the budget, not alerted yet
     talk_flood_alerted: float | None = None
+    # Retries (gateway/casework.py ``_defer``): an action of a case that could not be done because the
+    # network was away, as emitted (action id -> action, while in flight), waiting to be emitted again
+    # ((case, step) -> Waiting), and since when each has been trying ((case, step) -> time).
+    in_flight: dict[int, A.Action] = field(default_factory=dict)
+    waiting: dict[tuple[str, Step], "Waiting"] = field(default_factory=dict)
+    retry_since: dict[tuple[str, Step], float] = field(default_factory=dict)
 
 
 class Engine(CaseWork, RaidLimits, RoomGuidelines, WeeklyDigest):
@@ -141,7 +147,7 @@ class Engine(CaseWork, RaidLimits, RoomGuidelines, WeeklyDigest):
         if isinstance(event, Message):
             return self._on_message(event)
         if isinstance(event, RoomReady):
-            return self._on_room_ready(event)
+            return self._on_room_ready(event) + self._retry_waiting(event.ts, (event.network, event.room))
         if isinstance(event, Join):
             return self._on_join(event)
         if isinstance(event, Leave):
@@ -219,6 +225,8 @@ class Engine(CaseWork, RaidLimits, RoomGuidelines, WeeklyDigest):
         self.state.pending[action.id] = (step, key)
         if step.journalled:
             action = dataclasses.replace(action, step=step.value)
+        if step in self.RETRIED:
+            self.state.in_flight[action.id] = action
         return action
 
     def _journal(self, case: Case, step: str, state: str) -> A.JournalStep:
@@ -237,6 +245,7 @@ class Engine(CaseWork, RaidLimits, RoomGuidelines, WeeklyDigest):
         region = region or binding.region
         return {"room": binding.display_name, "network": binding.network,
                 "crisis_lines": self.directory.lines_text(region),
+                "crisis_lines_inline": self.directory.lines_inline(region),
                 "emergency": self.directory.emergency(region)}
 
     def _is_self(self, network: str, user: str) -> bool:
@@ -298,9 +307,15 @@ class Engine(CaseWork, RaidLimits, RoomGuidelines, WeeklyDigest):
 
     def _on_outcome(self, out: ActionOutcome) -> list[A.Action]:
         step, key = self.state.pending.pop(out.action_id, (None, None))
+        action = self.state.in_flight.pop(out.action_id, None)
         if step in _CASE_STEPS:
             case = self.state.cases.get(key)  # type: ignore[arg-type]
-            return _CASE_STEPS[step](self, case, out) if case is not None else []
+            if case is None:
+                return []
+            deferred = self._defer(case, step, action, out)  # the network was away: again after it is back
+            if deferred is not None:
+                return deferred
+            return _CASE_STEPS[step](self, case, out)
         if step in _ROOM_STEPS:
             return _ROOM_STEPS[step](self, key, out)
         return []
@@ -416,6 +431,7 @@ class Engine(CaseWork, RaidLimits, RoomGuidelines, WeeklyDigest):
         out += self._digests_due(ev.ts)
         out += self._raid_ticks(ev.ts)
         out += self._talk_flood_tick(ev.ts)
+        out += self._retry_waiting(ev.ts)
         self._prune(ev.ts)
         return out
 
