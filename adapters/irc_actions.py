@@ -33,7 +33,7 @@ log = logging.getLogger("gateway.irc")
 
 
 class IrcActions:
-    URGENT, ROUTINE = 0, 1  # queue priorities: protective actions first, replies and notices after
+    URGENT, ROUTINE, BULK = 0, 1, 2  # queue lanes: protective actions, replies and notices, greetings (OutQueue)
 
     def _send(self, line: str, written: tuple[str, int] | None = None, priority: int = ROUTINE,
               droppable: bool = False, token: str | None = None) -> None:
@@ -41,13 +41,13 @@ class IrcActions:
         self._out.put(OutLine(line, priority, self._generation, written, token,
                               time.monotonic() if droppable else None))
 
-    def _send_unconfirmed(self, lines: list[str]) -> None:
+    def _send_unconfirmed(self, lines: list[str], priority: int = 1) -> None:
         """Replies and greetings: in the routine lane and not waited for (nothing depends on their
         outcome), so the actions after them never wait for the flood budget to write them; the routine
         lane's share of the budget (``OutQueue``) writes them during a flood too. A reply still waiting
         after STALE_REPLY seconds is dropped rather than sent very late."""
         for line in lines:
-            self._send(line, None, self.ROUTINE, droppable=True)
+            self._send(line, None, priority, droppable=True)
 
     async def _sender(self) -> None:
         assert self._out is not None
@@ -218,7 +218,7 @@ class IrcActions:
         return Delivered(user=target) if target != user else None
 
     async def greet_user(self, room, user, text):
-        self._send_unconfirmed(self._text_lines("NOTICE", user, text))
+        self._send_unconfirmed(self._text_lines("NOTICE", user, text), self.BULK)
 
     def _has_op(self, room: str) -> bool:
         return fold(self.nick) in self.ops.get(fold(room), set())

@@ -146,20 +146,21 @@ class OutLine:
 
 
 class OutQueue:
-    """The adapter's outgoing lines in two lanes: protective (crisis messages, removals, alerts) first,
-    routine (replies, notices, greetings, readmissions) after, but never starved: after ``SHARE``
-    protective lines in a row, a waiting routine line goes next (so a moderator's ``!resources`` or a
-    person's ``talk`` gets its answer during a flood of crisis messages, at a quarter of the rate). Within
-    a lane, lines keep their order, so a PING barrier still follows the lines it confirms.
+    """The adapter's outgoing lines in three lanes: protective (crisis messages, removals, alerts) first;
+    routine (replies to commands and private messages, notices, readmissions) after, but never starved:
+    after ``SHARE`` protective lines in a row, a waiting routine line goes next (so a moderator's
+    ``!resources`` or a person's ``talk`` gets its answer during a flood of crisis messages, at a quarter
+    of the rate); bulk (greetings to newcomers) only when nothing else waits. Within a lane, lines keep
+    their order, so a PING barrier still follows the lines it confirms.
 
     Accounting: ``queued`` and ``sent`` count lines in and out (``dropped``: not written, because the
-    connection they were queued for is gone); ``ahead(priority)`` is how many lines will be written
-    before one queued now."""
+    connection they were queued for is gone, or a reply waited too long); ``ahead(priority)`` is how
+    many lines will be written before one queued now."""
 
     SHARE = 3
 
     def __init__(self) -> None:
-        self.lanes: tuple[deque[OutLine], deque[OutLine]] = (deque(), deque())
+        self.lanes: tuple[deque[OutLine], ...] = (deque(), deque(), deque())
         self._ready = asyncio.Event()
         self._streak = 0
         self.queued = self.sent = self.dropped = 0
@@ -173,23 +174,27 @@ class OutQueue:
         self.put(item)
 
     def qsize(self) -> int:
-        return len(self.lanes[0]) + len(self.lanes[1])
+        return sum(len(lane) for lane in self.lanes)
 
     def ahead(self, priority: int) -> int:
-        """Lines written before a line queued now at ``priority`` (the other lane's share included)."""
-        urgent, routine = len(self.lanes[0]), len(self.lanes[1])
+        """Lines written before a line queued now at ``priority`` (the other lanes' share included)."""
+        urgent, routine, bulk = (len(lane) for lane in self.lanes)
         if priority == 0:
-            return urgent + min(routine, urgent // self.SHARE + 1)
-        return routine + min(urgent, (routine + 1) * self.SHARE)
+            return urgent + min(routine, urgent // self.SHARE)
+        if priority == 1:
+            return routine + min(urgent, (routine + 1) * self.SHARE)
+        return urgent + routine + bulk
 
     def pop(self) -> OutLine | None:
-        urgent, routine = self.lanes
+        urgent, routine, bulk = self.lanes
         if routine and (not urgent or self._streak >= self.SHARE):
             self._streak = 0
             return routine.popleft()
         if urgent:
             self._streak += 1
             return urgent.popleft()
+        if bulk:
+            return bulk.popleft()
         return None
 
     async def get(self) -> OutLine:
