@@ -20,7 +20,9 @@ from .rooms import RoomBinding
 __all__ = ["CaseWork", "Waiting"]
 
 # Outcome codes that mean "the network was away" (IRC: disconnected in the middle, not connected yet;
-# a confirmation that never came): the action is tried again once the network is back.
+# a confirmation that never came; the runner's code for a connection error of any adapter, e.g. Matrix):
+# the action is tried again once the network is back. The resend is de-duplicated (same resend key) and a
+# removal is idempotent.
 RETRY_CODES = frozenset({"disconnected", "not_connected", "timeout"})
 
 
@@ -67,7 +69,7 @@ class CaseWork:
             return None
         alert = step in self.ALERT_STEPS
         if not alert and out.code not in RETRY_CODES:
-            return None
+            return None  # refused (no such user, forbidden) or an adapter's bug: the normal failure path
         since = st.retry_since.setdefault(key, out.ts)
         previous = st.waiting.pop(key, None)
         if not alert and out.ts - since >= self.RETRY_DEADLINE:

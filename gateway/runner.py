@@ -182,8 +182,12 @@ class Runner:
         except Exception as exc:  # an adapter bug must not stop the flow; log the class, not the text
             log.error("%s failed on %s with %s (case %s)", kind, action.network, type(exc).__name__,
                       action.case)
-            return ActionOutcome(action.network, self.clock(), action.id, ok=False,
-                                 code=type(exc).__name__, definitive=False)
+            # A connection error (the network was away: Matrix's aiohttp errors, a socket error) is
+            # "disconnected", which the engine tries again once the network is back; anything else is the
+            # adapter's bug and reaches the moderators as it is.
+            code = "disconnected" if _connection_error(exc) else type(exc).__name__
+            return ActionOutcome(action.network, self.clock(), action.id, ok=False, code=code,
+                                 definitive=False)
         log.info("%s done on %s (case %s)", kind, action.network, action.case)
         if isinstance(ref, Delivered):
             return ActionOutcome(action.network, self.clock(), action.id, ok=True, ref=ref.ref, user=ref.user)
@@ -275,6 +279,11 @@ class Observer(Protocol):
     def recorded(self, action: A.Action, ts: float) -> None: ...
 
     def write_failed(self) -> None: ...
+
+
+def _connection_error(exc: BaseException) -> bool:
+    return isinstance(exc, (OSError, ConnectionError)) or any(
+        c.__name__ in ("ClientConnectionError", "ServerDisconnectedError") for c in type(exc).__mro__)
 
 
 def _lane(action: A.Action) -> tuple:
