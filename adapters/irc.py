@@ -141,7 +141,9 @@ class IrcAdapter(IrcActions, IrcIncoming, Adapter):
 
     # Outgoing lines wait in one queue inside the flood budget, protective ones first: a crisis message,
     # a removal or a moderators' alert must never queue behind replies to a flood of commands (15
-    # "!status" lines once delayed a crisis message by 27 s). Within a priority, lines keep their order.
+    # "!status" lines once delayed a crisis message by 27 s); replies still get a share, so none starves
+    # behind a flood of crisis messages (irc_lines.OutQueue). Within a lane, lines keep their order. An
+    # action's confirmation wait starts when its PING is written, so queueing never makes it "time out".
 
     STALE_REPLY = 120.0  # seconds a reply may wait for the flood budget before it is dropped
 

@@ -42,7 +42,7 @@ class IrcActions:
                               time.monotonic() if droppable else None))
 
     def _send_unconfirmed(self, lines: list[str], priority: int = 1) -> None:
-        """Replies and greetings: in the routine lane and not waited for (nothing depends on their
+        """Replies (routine lane) and greetings (bulk lane), not waited for (nothing depends on their
         outcome), so the actions after them never wait for the flood budget to write them; the routine
         lane's share of the budget (``OutQueue``) writes them during a flood too. A reply still waiting
         after STALE_REPLY seconds is dropped rather than sent very late."""

@@ -452,6 +452,7 @@ class Engine(CaseWork, RaidLimits, RoomGuidelines, WeeklyDigest):
             for a in acts:
                 if isinstance(a, A.AlertModerators):
                     self.state.pending.pop(a.id, None)  # replaced by the grouped alert below
+                    self.state.in_flight.pop(a.id, None)
         ids = [case.id for case, _ in steps]
         priority = max((a.priority for _, acts in steps for a in acts if isinstance(a, A.AlertModerators)),
                        key=ALERT_PRIORITIES.index)
@@ -489,7 +490,7 @@ class Engine(CaseWork, RaidLimits, RoomGuidelines, WeeklyDigest):
         longest = max((b.policy.outreach_interval for b in self.rooms.values()), default=0)
         for k in [k for k, (t, _) in st.outreach.items() if now - t >= longest]:
             del st.outreach[k]
-        in_flight = {entry[1] for entry in st.pending.values()}
+        in_flight = {entry[1] for entry in st.pending.values()} | {w.case for w in st.waiting.values()}
         for cid in [cid for cid, c in st.cases.items() if c.closed is not None
                     and now - c.opened >= self.CLOSED_CASE_MEMORY and cid not in in_flight]:
             del st.cases[cid]  # open cases stay however old: a moderator has to close them
