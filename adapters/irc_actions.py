@@ -132,10 +132,14 @@ class IrcActions:
         self._resume_reading()  # the answer to this PING must be read, however far behind we are
         # The wait is sized to the queue ahead: it starts when the PING is written (the flood budget
         # writes every queued line while connected; a disconnect or a dropped line ends it at once).
-        # A message whose lines all left is therefore never taken for lost because it queued.
+        # A message whose lines all left is therefore never taken for lost because it queued. Twice the
+        # time the lines ahead take at the flood rate is only a safety net (a stalled sender).
+        queued = self.budget.seconds_for(self._out.ahead(priority)) * 2 + self.action_wait
         writing = asyncio.ensure_future(written.wait())
         try:
-            await asyncio.wait({future, writing}, return_when=asyncio.FIRST_COMPLETED)
+            await asyncio.wait({future, writing}, timeout=queued, return_when=asyncio.FIRST_COMPLETED)
+            if not future.done() and not writing.done():
+                raise asyncio.TimeoutError
             if not future.done():
                 await asyncio.wait_for(asyncio.shield(future), self.action_wait)
             future.result()

@@ -120,6 +120,12 @@ class FloodBudget:
         self.burst, self.rate, self.clock = float(burst), float(rate), clock
         self.tokens, self.last = float(burst), clock()
 
+    def seconds_for(self, lines: int) -> float:
+        """How long writing ``lines`` more lines takes at most (each counted as a long one)."""
+        now = self.clock()
+        tokens = min(self.burst, self.tokens + (now - self.last) * self.rate)
+        return max(0.0, (2 * lines - tokens) / self.rate)
+
     def delay(self, nbytes: int) -> float:
         """Take the tokens for one line; return how long to wait before sending it."""
         now = self.clock()

@@ -305,3 +305,17 @@ async def test_an_adapters_bug_is_not_taken_for_a_disconnect(engine, clock):
     await Runner(engine, {NET: adapter}, None, clock=clock).handle(say("i took all my pills", ts=clock.now))
     assert adapter.methods() == ["send_private", "alert_moderators"]
     assert "not delivered (RuntimeError)" in adapter.calls[1]["text"]
+
+
+async def test_a_stalled_sender_ends_the_wait_after_twice_the_time_the_queue_ahead_takes():
+    """Only a safety net: the wait's bound is sized to the lines ahead at the flood rate."""
+    adapter, server = await adapter_with_queue(rate=100, action_wait=0.1)
+    for t in adapter._tasks:
+        t.cancel()  # nothing is written any more
+    for i in range(20):
+        adapter._send(f"PRIVMSG #a :filler {i}", priority=adapter.URGENT)
+    started = asyncio.get_running_loop().time()
+    with pytest.raises(ActionFailed) as failed:
+        await asyncio.wait_for(adapter.send_private("kit", "one", key=ResendKey("c", "dm")), 10)
+    assert failed.value.code == "timeout"
+    assert asyncio.get_running_loop().time() - started < 5
