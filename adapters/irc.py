@@ -129,7 +129,6 @@ class IrcAdapter(IrcActions, IrcIncoming, Adapter):
         self.secret_hint = "the SASL password"  # where the secret comes from, for a refusal
         self._tasks: list[asyncio.Task] = []
         self._unbans: set[asyncio.Task] = set()
-        self._seq = itertools.count()  # FIFO order within one priority of the outgoing queue
         # folded old nick -> (new nick, when): people who changed nick recently, so that the private
         # message and the KICK of their case follow them (forgotten when someone else takes the old nick)
         self.renamed: dict[str, tuple[str, float]] = {}
