@@ -179,6 +179,11 @@ class Adapter(ABC):
     # may have gone out is never resent.
     resends_are_deduplicated: bool = False
 
+    # Whether every action ends on its own in a bounded time once its request left (IRC: a confirmation
+    # wait starts when its lines were written through the flood budget, and a disconnect ends it at
+    # once), so the runner imposes no timeout of its own: one would cut an action that only queued.
+    bounds_its_own_waits: bool = False
+
     async def readmit(self, room: str, user: str) -> None:
         """Lift a ban on ``user`` if there is one and invite them back to ``room``."""
         raise ActionFailed("unsupported")

@@ -56,6 +56,7 @@ from .irc_lines import (
     DEFAULT_SERVICES,
     FloodBudget,
     LineReactor,
+    OutQueue,
     clean,
     fold,
     split_text,
@@ -71,6 +72,7 @@ logging.getLogger("irc").setLevel(logging.WARNING)
 class IrcAdapter(IrcActions, IrcIncoming, Adapter):
     secures_rooms_itself = True  # sets +i on an open moderators' channel once it is operator there
     resends_are_deduplicated = True  # by counting, per message, the lines already written (see _confirmed)
+    bounds_its_own_waits = True  # a confirmation wait starts when its PING is written (see _barrier)
     MAX_BATCH = 256  # queued lines handed to the runner at once (see _consumer)
     MAX_QUEUED = 20_000  # lines read but not handled yet: beyond this, stop reading (TCP pushes back)
 
@@ -129,7 +131,9 @@ class IrcAdapter(IrcActions, IrcIncoming, Adapter):
         self._ids = itertools.count(1)
         self._waits: dict[str, tuple[asyncio.Future, set[str], dict[str, str]]] = {}
         self._whois: dict[str, asyncio.Future] = {}
-        self._out: asyncio.Queue[str] | None = None
+        self._out: OutQueue | None = None
+        self._written: dict[str, asyncio.Event] = {}  # PING token -> set once that PING was written
+        self._generation = 0  # the connection lines are queued for (see OutLine)
         self._in: asyncio.Queue[Event] | None = None  # events read, in order, for the consumer
         self._conn: Any = None
         self._connected = asyncio.Event()
@@ -140,7 +144,6 @@ class IrcAdapter(IrcActions, IrcIncoming, Adapter):
         self.secret_hint = "the SASL password"  # where the secret comes from, for a refusal
         self._tasks: list[asyncio.Task] = []
         self._unbans: set[asyncio.Task] = set()
-        self._seq = itertools.count()  # FIFO order within one priority of the outgoing queue
         # folded old nick -> (new nick, when): people who changed nick recently, so that the private
         # message and the KICK of their case follow them (forgotten when someone else takes the old nick)
         self.renamed: dict[str, tuple[str, float]] = {}
@@ -152,9 +155,11 @@ class IrcAdapter(IrcActions, IrcIncoming, Adapter):
 
     # Outgoing lines wait in one queue inside the flood budget, protective ones first: a crisis message,
     # a removal or a moderators' alert must never queue behind replies to a flood of commands (15
-    # "!status" lines once delayed a crisis message by 27 s). Within a priority, lines keep their order.
+    # "!status" lines once delayed a crisis message by 27 s); replies still get a share, so none starves
+    # behind a flood of crisis messages (irc_lines.OutQueue). Within a lane, lines keep their order. An
+    # action's confirmation wait starts when its PING is written, so queueing never makes it "time out".
 
-    STALE_REPLY = 30.0  # seconds a reply may wait for the flood budget before it is dropped
+    STALE_REPLY = 120.0  # seconds a reply may wait for the flood budget before it is dropped
 
 
 
@@ -183,7 +188,7 @@ class IrcAdapter(IrcActions, IrcIncoming, Adapter):
 
     async def run(self, runner: EventSink) -> None:
         loop = asyncio.get_running_loop()
-        self._out, self._in = asyncio.PriorityQueue(), asyncio.Queue()
+        self._out, self._in = OutQueue(), asyncio.Queue()
         self._tasks = [asyncio.create_task(self._sender()), asyncio.create_task(self._consumer(runner)),
                        asyncio.create_task(self._regain_nick())]
         backoff = 1.0
@@ -284,6 +289,7 @@ class IrcAdapter(IrcActions, IrcIncoming, Adapter):
 
 
     def _on_disconnect(self, event) -> None:
+        self._generation += 1  # what was queued for this connection is not written on the next one
         self._registered.clear()
         self._connected.clear()
         self.members.clear()  # stale operator status must never authorise anyone

@@ -21,6 +21,7 @@ from .irc_lines import (
     MAX_LINE,
     PREFIX_RESERVE,
     PRIVMSG_FAILURES,
+    OutLine,
     clean,
     fold,
     split_text,
@@ -32,43 +33,67 @@ log = logging.getLogger("gateway.irc")
 
 
 class IrcActions:
-    URGENT, ROUTINE = 0, 1  # queue priorities: protective actions first, replies and notices after
+    URGENT, ROUTINE, BULK = 0, 1, 2  # queue lanes: protective actions, replies and notices, greetings (OutQueue)
 
     def _send(self, line: str, written: tuple[str, int] | None = None, priority: int = ROUTINE,
-              droppable: bool = False) -> None:
+              droppable: bool = False, token: str | None = None) -> None:
         assert self._out is not None
-        self._out.put_nowait((priority, next(self._seq), line, written, time.monotonic() if droppable else None))
+        self._out.put(OutLine(line, priority, self._generation, written, token,
+                              time.monotonic() if droppable else None))
 
-    def _send_unconfirmed(self, lines: list[str]) -> None:
-        """Replies and greetings: queued behind everything protective and not waited for (nothing depends
-        on their outcome), so the actions after them never wait for the flood budget to write them; a
-        reply still waiting after STALE_REPLY seconds is dropped rather than sent late."""
+    def _send_unconfirmed(self, lines: list[str], priority: int = 1) -> None:
+        """Replies (routine lane) and greetings (bulk lane), not waited for (nothing depends on their
+        outcome), so the actions after them never wait for the flood budget to write them; the routine
+        lane's share of the budget (``OutQueue``) writes them during a flood too. A reply still waiting
+        after STALE_REPLY seconds is dropped rather than sent very late."""
         for line in lines:
-            self._send(line, None, self.ROUTINE, droppable=True)
+            self._send(line, None, priority, droppable=True)
 
     async def _sender(self) -> None:
         assert self._out is not None
         while True:
-            _, _, line, written, queued_at = await self._out.get()
-            if queued_at is not None and time.monotonic() - queued_at > self.STALE_REPLY:
+            item = await self._out.get()
+            if item.queued_at is not None and time.monotonic() - item.queued_at > self.STALE_REPLY:
                 self.dropped_replies += 1
+                self._out.dropped += 1
                 continue
-            wait = self.budget.delay(len(line.encode("utf-8")) + 2)
+            if item.queued_at is None and item.generation != self._generation:
+                self._dropped(item)  # queued for a connection that is gone: its action failed, a retry requeues
+                continue
+            wait = self.budget.delay(len(item.line.encode("utf-8")) + 2)
             if wait:
                 await asyncio.sleep(wait)
-            if self._conn is not None and self._conn.connected:
+            if self._conn is None or not self._conn.connected or (
+                    item.queued_at is None and item.generation != self._generation):
+                self._dropped(item)
+                continue
+            try:
+                self._conn.send_raw(item.line)
+            except (irc.client.ServerNotConnectedError, OSError):
+                self._dropped(item)  # the disconnect handler reconnects; the action fails as disconnected
+                continue
+            self._out.sent += 1
+            if item.token is not None:  # a PING barrier left: its PONG is due within action_wait
+                wait_entry = self._written.pop(item.token, None)
+                if wait_entry is not None:
+                    wait_entry.set()
+            if item.written is not None:
+                # Count the lines of this message that left (after writing: a crash repeats at most
+                # the one line in flight, never loses one). A failing store must not stop sending.
+                key, count = item.written
                 try:
-                    self._conn.send_raw(line)
-                except (irc.client.ServerNotConnectedError, OSError):
-                    continue  # the disconnect handler reconnects; pending actions time out as unknown
-                if written is not None:
-                    # Count the lines of this message that left (after writing: a crash repeats at most
-                    # the one line in flight, never loses one). A failing store must not stop sending.
-                    key, count = written
-                    try:
-                        self.store.record_parts_sent(key, count)
-                    except Exception as exc:
-                        log.error("%s: could not record a sent line (%s)", self.network, type(exc).__name__)
+                    self.store.record_parts_sent(key, count)
+                except Exception as exc:
+                    log.error("%s: could not record a sent line (%s)", self.network, type(exc).__name__)
+
+    def _dropped(self, item: OutLine) -> None:
+        """A line that was not written (no connection): the action waiting on its barrier fails now."""
+        self._out.dropped += 1
+        if item.token is not None:
+            self._written.pop(item.token, None)
+            entry = self._waits.get(item.token)
+            if entry is not None and not entry[0].done():
+                entry[0].set_exception(ActionFailed("disconnected", definitive=False))
 
     def _text_lines(self, command: str, target: str, text: str) -> list[str]:
         head = f"{command} {clean(target)} :"
@@ -91,24 +116,39 @@ class IrcActions:
             raise ActionFailed("not_connected", definitive=False)
         token = f"gw{next(self._ids)}"
         future: asyncio.Future = asyncio.get_running_loop().create_future()
+        written = asyncio.Event()
         failed: list[str] = []
         self._waits[token] = (future, {fold(t) for t in targets}, failures, failed)
+        self._written[token] = written
         already = 0
-        if key is not None:  # a resend after a crash: skip the lines that already left
+        if key is not None:  # a resend (after a reconnect or a crash): skip the lines that already left
             try:
                 already = self.store.parts_sent(key)
             except Exception:
                 already = 0
         for i, line in enumerate(lines[already:], start=already + 1):
             self._send(line, (key, i) if key is not None else None, priority)
-        self._send(f"PING :{token}", None, priority)
+        self._send(f"PING :{token}", None, priority, token=token)
         self._resume_reading()  # the answer to this PING must be read, however far behind we are
+        # The wait is sized to the queue ahead: it starts when the PING is written (the flood budget
+        # writes every queued line while connected; a disconnect or a dropped line ends it at once).
+        # A message whose lines all left is therefore never taken for lost because it queued. Twice the
+        # time the lines ahead take at the flood rate is only a safety net (a stalled sender).
+        queued = self.budget.seconds_for(self._out.ahead(priority)) * 2 + self.action_wait
+        writing = asyncio.ensure_future(written.wait())
         try:
-            await asyncio.wait_for(future, self.action_wait)
+            await asyncio.wait({future, writing}, timeout=queued, return_when=asyncio.FIRST_COMPLETED)
+            if not future.done() and not writing.done():
+                raise asyncio.TimeoutError
+            if not future.done():
+                await asyncio.wait_for(asyncio.shield(future), self.action_wait)
+            future.result()
         except asyncio.TimeoutError:
             raise ActionFailed("timeout", definitive=False) from None
         finally:
+            writing.cancel()
             self._waits.pop(token, None)
+            self._written.pop(token, None)
         return len(failed), (failed[0] if failed else None)
 
     RENAME_MEMORY = 600.0  # seconds a nick change is followed
@@ -187,7 +227,7 @@ class IrcActions:
         return Delivered(user=target) if target != user else None
 
     async def greet_user(self, room, user, text):
-        self._send_unconfirmed(self._text_lines("NOTICE", user, text))
+        self._send_unconfirmed(self._text_lines("NOTICE", user, text), self.BULK)
 
     def _has_op(self, room: str) -> bool:
         return fold(self.nick) in self.ops.get(fold(room), set())

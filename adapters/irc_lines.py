@@ -5,14 +5,17 @@ everything else through the ``irc`` package's public ``process_data``).
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import time
+from collections import deque
+from dataclasses import dataclass
 
 import irc.client_aio
 from jaraco.stream import buffer
 
 __all__ = ["MAX_LINE", "PREFIX_RESERVE", "PRIVMSG_FAILURES", "KICK_FAILURES", "ANY_FAILURE", "JOIN_FAILURES",
-           "DEFAULT_SERVICES", "FloodBudget", "LineConnection", "LineReactor", "ReplacingBuffer", "clean", "fold",
+           "DEFAULT_SERVICES", "FloodBudget", "OutLine", "OutQueue", "LineConnection", "LineReactor", "ReplacingBuffer", "clean", "fold",
            "split_text"]
 
 MAX_LINE = 512  # bytes, including CR LF
@@ -117,6 +120,12 @@ class FloodBudget:
         self.burst, self.rate, self.clock = float(burst), float(rate), clock
         self.tokens, self.last = float(burst), clock()
 
+    def seconds_for(self, lines: int) -> float:
+        """How long writing ``lines`` more lines takes at most (each counted as a long one)."""
+        now = self.clock()
+        tokens = min(self.burst, self.tokens + (now - self.last) * self.rate)
+        return max(0.0, (2 * lines - tokens) / self.rate)
+
     def delay(self, nbytes: int) -> float:
         """Take the tokens for one line; return how long to wait before sending it."""
         now = self.clock()
@@ -124,3 +133,80 @@ class FloodBudget:
         self.last = now
         self.tokens -= 1 + (nbytes > 256)
         return 0.0 if self.tokens >= 0 else -self.tokens / self.rate
+
+
+@dataclass
+class OutLine:
+    """One line waiting for the flood budget. ``written``: (resend key, part number) of a protective
+    message's line, counted in the resend ledger once written; ``token``: the PING barrier this line is;
+    ``queued_at``: set for a reply nobody waits on (kept across a reconnect); ``generation``: the
+    connection it was queued for (a confirmed action's line is never written on a later connection: the
+    action already failed with ``disconnected`` and its retry queues what is left)."""
+
+    line: str
+    priority: int
+    generation: int
+    written: tuple | None = None
+    token: str | None = None
+    queued_at: float | None = None
+
+
+class OutQueue:
+    """The adapter's outgoing lines in three lanes: protective (crisis messages, removals, alerts) first;
+    routine (replies to commands and private messages, notices, readmissions) after, but never starved:
+    after ``SHARE`` protective lines in a row, a waiting routine line goes next (so a moderator's
+    ``!resources`` or a person's ``talk`` gets its answer during a flood of crisis messages, at a quarter
+    of the rate); bulk (greetings to newcomers) only when nothing else waits. Within a lane, lines keep
+    their order, so a PING barrier still follows the lines it confirms.
+
+    Accounting: ``queued`` and ``sent`` count lines in and out (``dropped``: not written, because the
+    connection they were queued for is gone, or a reply waited too long); ``ahead(priority)`` is how
+    many lines will be written before one queued now."""
+
+    SHARE = 3
+
+    def __init__(self) -> None:
+        self.lanes: tuple[deque[OutLine], ...] = (deque(), deque(), deque())
+        self._ready = asyncio.Event()
+        self._streak = 0
+        self.queued = self.sent = self.dropped = 0
+
+    def put(self, item: OutLine) -> None:
+        self.lanes[item.priority].append(item)
+        self.queued += 1
+        self._ready.set()
+
+    def put_nowait(self, item: OutLine) -> None:
+        self.put(item)
+
+    def qsize(self) -> int:
+        return sum(len(lane) for lane in self.lanes)
+
+    def ahead(self, priority: int) -> int:
+        """Lines written before a line queued now at ``priority`` (the other lanes' share included)."""
+        urgent, routine, bulk = (len(lane) for lane in self.lanes)
+        if priority == 0:
+            return urgent + min(routine, urgent // self.SHARE)
+        if priority == 1:
+            return routine + min(urgent, (routine + 1) * self.SHARE)
+        return urgent + routine + bulk
+
+    def pop(self) -> OutLine | None:
+        urgent, routine, bulk = self.lanes
+        if routine and (not urgent or self._streak >= self.SHARE):
+            self._streak = 0
+            return routine.popleft()
+        if urgent:
+            self._streak += 1
+            return urgent.popleft()
+        if bulk:
+            return bulk.popleft()
+        return None
+
+    async def get(self) -> OutLine:
+        while True:
+            item = self.pop()
+            if item is not None:
+                return item
+            self._ready.clear()
+            await self._ready.wait()

@@ -6,6 +6,8 @@ rule, alerts and their escalation, resuming after a crash. Part of the sans-I/O 
 
 from __future__ import annotations
 
+import dataclasses
+from dataclasses import dataclass
 
 from . import actions as A
 from .cases import Alerting, Case, Handling, Outreach, Removal, Step, age_text, message_link, raised
@@ -16,13 +18,108 @@ from .policy import ALERT_PRIORITIES
 from .quotes import own_words
 from .rooms import RoomBinding
 
-__all__ = ["CaseWork"]
+__all__ = ["CaseWork", "Waiting"]
+
+# Outcome codes that mean "the network was away" (IRC: disconnected in the middle, not connected yet;
+# a confirmation that never came; the runner's code for a connection error of any adapter, e.g. Matrix):
+# the action is tried again once the network is back. The resend is de-duplicated (same resend key) and a
+# removal is idempotent.
+RETRY_CODES = frozenset({"disconnected", "not_connected", "timeout"})
+
+
+@dataclass
+class Waiting:
+    """A case's action waiting for its network to come back (see ``CaseWork._defer``)."""
+
+    action: A.Action
+    step: Step
+    case: str
+    code: str
+    tried: float  # when its last attempt failed
+    attempts: int = 1
+    sent_again: bool = False  # emitted again, its outcome not in yet
 
 
 class CaseWork:
     """The engine's case part (uses the engine's ``state``, ``rooms``, ``limits`` and action helpers)."""
 
     CONTEXT_RULE = CONTEXT_RULE
+    # Steps tried again when the network was away. The private message and the removal give up after
+    # RETRY_DEADLINE seconds (the normal failure path then tells the moderators); alerts never do.
+    RETRIED = frozenset({Step.DM, Step.REMOVAL, Step.ALERT, Step.ESCALATION, Step.FOLLOWUP})
+    ALERT_STEPS = frozenset({Step.ALERT, Step.ESCALATION, Step.FOLLOWUP})
+    RETRY_DEADLINE = 300.0
+    RETRY_EVERY = 30.0  # a waiting action is also tried this often (its network may be back already)
+    RETRY_MOST = 600.0  # the longest wait between two tries of an alert that keeps failing
+
+    # -- retries when the network was away ---------------------------------------------------------
+
+    def _defer(self, case: Case, step: Step, action: A.Action | None, out: ActionOutcome) -> list[A.Action] | None:
+        """A case's action that failed because the network was away (``RETRY_CODES``) waits, its step
+        still under way (the message still "sending", so no removal comes before it), to be emitted again
+        when the adapter says the room is ready (``RoomReady`` after a reconnect) or on a later tick. The
+        resend is the same action with the same resend key: IRC skips the lines already written (a
+        message cut after line 1 goes on from line 2), Matrix de-duplicates by transaction id. Past
+        RETRY_DEADLINE, the message or removal takes its normal failure path (the moderators' alert says
+        so). An alert that fails, whatever the code, is tried again until it is sent: never dropped.
+        Returns None when the outcome takes its normal path."""
+        st, key = self.state, (case.id, step)
+        if out.ok or action is None or step not in self.RETRIED:
+            st.waiting.pop(key, None)
+            st.retry_since.pop(key, None)
+            return None
+        alert = step in self.ALERT_STEPS
+        if not alert and out.code not in RETRY_CODES:
+            return None  # refused (no such user, forbidden) or an adapter's bug: the normal failure path
+        since = st.retry_since.setdefault(key, out.ts)
+        previous = st.waiting.pop(key, None)
+        if not alert and out.ts - since >= self.RETRY_DEADLINE:
+            st.retry_since.pop(key, None)
+            return None
+        st.waiting[key] = Waiting(action, step, case.id, out.code or "unknown", out.ts,
+                                  previous.attempts + 1 if previous else 1)
+        b = case.binding
+        return [self.record(b.network, f"{step.value}_deferred", room=b.room, user=case.user, outcome="waiting",
+                            code=out.code, case=case.id)]
+
+    def _retry_waiting(self, now: float, ready: tuple[str, str] | None = None) -> list[A.Action]:
+        """Emit again the actions that wait for ``ready`` (a room that is ready again: its network is
+        back), or, on a tick, those whose next try is due; give up on a message or removal past the
+        deadline (what could not be done is told to the moderators by the normal failure path)."""
+        st = self.state
+        out: list[A.Action] = []
+        for key, w in list(st.waiting.items()):
+            case = st.cases.get(w.case)
+            if case is None:
+                st.waiting.pop(key, None)
+                st.retry_since.pop(key, None)
+                continue
+            if w.sent_again:
+                continue
+            a = w.action
+            network, room = a.network, getattr(a, "room", None)
+            alert = w.step in self.ALERT_STEPS
+            since = st.retry_since.get(key, w.tried)
+            if not alert and now - since >= self.RETRY_DEADLINE:
+                del st.waiting[key]
+                st.retry_since.pop(key, None)
+                gave_up = ActionOutcome(network, now, a.id, ok=False, code=w.code, definitive=False)
+                out += _handler(w.step)(self, case, gave_up)
+                continue
+            if ready is not None:
+                due = ready[0] == network and (room is None or ready[1] == room)
+            else:
+                due = now - w.tried >= min(self.RETRY_EVERY * 2 ** (w.attempts - 1), self.RETRY_MOST)
+            if not due:
+                continue
+            w.sent_again = True
+            if isinstance(a, (A.SendPrivate, A.RemoveFromRoom)):
+                a = dataclasses.replace(a, user=case.user)  # they may have changed nick meanwhile
+            b = case.binding
+            out.append(self.record(b.network, f"{w.step.value}_retried", room=b.room, user=case.user,
+                                   outcome="retry", case=case.id))
+            out.append(self._expect(dataclasses.replace(a, id=self._id()), w.step, case.id))
+        return out
 
     def _in_context(self, b: RoomBinding, ev: Message, detection: Detection) -> Detection:
         """Stage 5 of detection (``gateway/detection/context.py``), with this engine's memory of recent
@@ -152,10 +249,12 @@ class CaseWork:
                               case=case.id)
             return [rec, self._journal(case, "dm", "skipped")] + self._after_message(case)
         fields = self.render_fields(b)
-        fields["removal_note"] = b.policy.render("removal_note", **fields) if remove else ""
+        policy = b.policy
+        fields["removal_note"] = policy.render(policy.variant("removal_note", b.network_type), **fields) \
+            if remove else ""
         if template != "crisis_dm_again":
-            template = b.policy.message_for(case.detection.rules, template)
-        text = b.policy.render(template, **fields)
+            template = policy.message_for(case.detection.rules, template)
+        text = policy.render(policy.variant(template, b.network_type), **fields)  # IRC: compact (NAME_irc)
         dm = A.SendPrivate(self._id(), b.network, user=case.user, text=text, purpose="crisis", case=case.id)
         case.to(Outreach.SENDING)
         return [self._expect(dm, Step.DM, case.id)]
@@ -468,3 +567,9 @@ class CaseWork:
         tiers = case.binding.policy.tiers
         template = tiers["imminent"].action.message if "imminent" in tiers else None
         return self._message_person(case, template or "crisis_dm")
+
+
+def _handler(step: Step):
+    from .engine import _CASE_STEPS  # (the engine's table of outcome handlers; imported late: it imports us)
+
+    return _CASE_STEPS[step]

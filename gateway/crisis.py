@@ -77,6 +77,13 @@ class CrisisDirectory:
             return self.international_text
         return "\n".join(line.render() for line in entry.lines)
 
+    def lines_inline(self, region: str) -> str:
+        """The same lines on one line (for compact messages, IRC): "Samaritans: call 116 123 (24/7); ..."."""
+        entry = self.regions.get(region)
+        if entry is None:
+            return self.international_text
+        return "; ".join(line.render()[2:] for line in entry.lines)
+
     def emergency(self, region: str) -> str:
         entry = self.regions.get(region)
         return entry.emergency if entry else self.international_emergency

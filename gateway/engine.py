@@ -46,7 +46,7 @@ from .events import (
 )
 from .policy import ALERT_PRIORITIES, GatewayLimits
 from .quotes import first_person, own_words
-from .casework import CaseWork
+from .casework import CaseWork, Waiting
 from .digest import WeeklyDigest
 from .guidelines import GuidelinesState, RoomGuidelines
 from .raids import LinePrint, Raid, RaidLimits
@@ -87,6 +87,12 @@ class EngineState:
     # (network, room, casefolded name) -> when they last wrote or joined there: a ``<name> ...`` line quotes
     # someone only if they are or recently were in the room (gateway/quotes.py). Memory only, bounded.
     speakers: "OrderedDict[tuple[str, str, str], float]" = field(default_factory=OrderedDict)
+    # Retries (gateway/casework.py ``_defer``): an action of a case that could not be done because the
+    # network was away, as emitted (action id -> action, while in flight), waiting to be emitted again
+    # ((case, step) -> Waiting), and since when each has been trying ((case, step) -> time).
+    in_flight: dict[int, A.Action] = field(default_factory=dict)
+    waiting: dict[tuple[str, Step], "Waiting"] = field(default_factory=dict)
+    retry_since: dict[tuple[str, Step], float] = field(default_factory=dict)
 
 
 class Engine(CaseWork, RaidLimits, RoomGuidelines, WeeklyDigest, Restore):
@@ -203,7 +209,7 @@ class Engine(CaseWork, RaidLimits, RoomGuidelines, WeeklyDigest, Restore):
         if isinstance(event, Message):
             return self._on_message(event)
         if isinstance(event, RoomReady):
-            return self._on_room_ready(event)
+            return self._on_room_ready(event) + self._retry_waiting(event.ts, (event.network, event.room))
         if isinstance(event, Join):
             self._saw(event.network, event.room, event.user, event.ts)
             return self._on_join(event)
@@ -284,6 +290,8 @@ class Engine(CaseWork, RaidLimits, RoomGuidelines, WeeklyDigest, Restore):
         self.state.pending[action.id] = (step, key)
         if step.journalled:
             action = dataclasses.replace(action, step=step.value)
+        if step in self.RETRIED:
+            self.state.in_flight[action.id] = action
         return action
 
     def _journal(self, case: Case, step: str, state: str) -> A.JournalStep:
@@ -302,6 +310,7 @@ class Engine(CaseWork, RaidLimits, RoomGuidelines, WeeklyDigest, Restore):
         region = region or binding.region
         return {"room": binding.display_name, "network": binding.network,
                 "crisis_lines": self.directory.lines_text(region),
+                "crisis_lines_inline": self.directory.lines_inline(region),
                 "emergency": self.directory.emergency(region)}
 
     def _is_self(self, network: str, user: str) -> bool:
@@ -367,9 +376,15 @@ class Engine(CaseWork, RaidLimits, RoomGuidelines, WeeklyDigest, Restore):
 
     def _on_outcome(self, out: ActionOutcome) -> list[A.Action]:
         step, key = self.state.pending.pop(out.action_id, (None, None))
+        action = self.state.in_flight.pop(out.action_id, None)
         if step in _CASE_STEPS:
             case = self.state.cases.get(key)  # type: ignore[arg-type]
-            return _CASE_STEPS[step](self, case, out) if case is not None else []
+            if case is None:
+                return []
+            deferred = self._defer(case, step, action, out)  # the network was away: again after it is back
+            if deferred is not None:
+                return deferred
+            return _CASE_STEPS[step](self, case, out)
         if step in _ROOM_STEPS:
             return _ROOM_STEPS[step](self, key, out)
         return []
@@ -551,6 +566,7 @@ class Engine(CaseWork, RaidLimits, RoomGuidelines, WeeklyDigest, Restore):
         out += self._digests_due(ev.ts)
         out += self._raid_ticks(ev.ts)
         out += self._talk_flood_tick(ev.ts)
+        out += self._retry_waiting(ev.ts)
         self._prune(ev.ts)
         return out
 
@@ -594,6 +610,7 @@ class Engine(CaseWork, RaidLimits, RoomGuidelines, WeeklyDigest, Restore):
             for a in acts:
                 if isinstance(a, A.AlertModerators):
                     self.state.pending.pop(a.id, None)  # replaced by the grouped alert below
+                    self.state.in_flight.pop(a.id, None)
         ids = [case.id for case, _ in steps]
         priority = max((a.priority for _, acts in steps for a in acts if isinstance(a, A.AlertModerators)),
                        key=ALERT_PRIORITIES.index)
@@ -634,7 +651,7 @@ class Engine(CaseWork, RaidLimits, RoomGuidelines, WeeklyDigest, Restore):
         longest = max((b.policy.outreach_interval for b in self.rooms.values()), default=0)
         for k in [k for k, (t, _) in st.outreach.items() if now - t >= longest]:
             del st.outreach[k]
-        in_flight = {entry[1] for entry in st.pending.values()}
+        in_flight = {entry[1] for entry in st.pending.values()} | {w.case for w in st.waiting.values()}
         for cid in [cid for cid, c in st.cases.items() if c.closed is not None
                     and now - c.opened >= self.CLOSED_CASE_MEMORY and cid not in in_flight]:
             del st.cases[cid]  # open cases stay however old: a moderator has to close them

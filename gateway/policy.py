@@ -21,7 +21,7 @@ ALERT_PRIORITIES = ("none", "low", "normal", "high", "urgent")
 
 # Every placeholder a template may use; the engine supplies all of them on every render.
 TEMPLATE_FIELDS = frozenset({
-    "room", "network", "user", "prefix", "crisis_lines", "emergency", "removal_note", "case", "tier", "rules",
+    "room", "network", "user", "prefix", "crisis_lines", "crisis_lines_inline", "emergency", "removal_note", "case", "tier", "rules",
     "dm_status", "removal_status", "link", "guidance", "priority", "mode_note", "commands", "age",
     "count", "cases",
 })
@@ -195,6 +195,12 @@ class Policy:
         by_id = {r.id: r.message for t in self.tiers.values() for r in t.rules}
         chosen = {by_id.get(rule) for rule in rules}
         return chosen.pop() if len(chosen) == 1 and None not in chosen else default
+
+    def variant(self, template: str, network_type: str) -> str:
+        """The template to use on a network of ``network_type``: ``NAME_irc`` on IRC if there is one
+        (compact messages that fit the flood limit), else ``NAME``."""
+        specific = f"{template}_{network_type}"
+        return specific if specific in self.templates else template
 
     def render(self, template: str, **values: str) -> str:
         fields = {k: "" for k in TEMPLATE_FIELDS}

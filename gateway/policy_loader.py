@@ -38,6 +38,7 @@ _QUIET.log_errors = False  # RE2 would print its own copy of each error to stder
 
 
 LIST_EDITS = ("add", "remove", "replace")
+VARIANT_SUFFIXES = ("_irc",)  # per network type: NAME_irc is used on IRC instead of NAME (Policy.variant)
 
 
 def merge(base: Located, over: Located) -> Located:
@@ -470,12 +471,21 @@ class PolicyLoader:
                     table[k], located[k] = v, (shipped, ("templates", k))
         shipped_names = set(table)
         referenced = {t.action.message for t in tiers.values()} | {r.message for t in tiers.values() for r in t.rules}
+        own_names = set()
         for k, v in (c.mapping(("templates",), own, any_keys=True) or {}).items():
             table[k], located[k] = v, (doc, ("templates", k))
-            if shipped_names and k not in shipped_names and k not in referenced:
+            own_names.add(k)
+            base = k.rsplit("_", 1)[0] if k.endswith(VARIANT_SUFFIXES) else None
+            if shipped_names and k not in shipped_names and k not in referenced \
+                    and not (base and (base in shipped_names or base in referenced)):
                 # a misspelt override would otherwise be a new template nobody uses, silently
                 c.error(("templates", k), f"no template named {k!r} to override, and no tier or rule uses it"
                                           f"{did_you_mean(k, shipped_names)}", key=True)
+        for k in own_names:  # a policy that rewrites NAME but not NAME_irc gets its own NAME on IRC too
+            for suffix in VARIANT_SUFFIXES:
+                if k + suffix not in own_names and located.get(k + suffix, (doc,))[0] is not doc:
+                    table.pop(k + suffix, None)
+                    located.pop(k + suffix, None)
         for k, v in table.items():
             src, path = located[k]
             checker = c if src is doc else Checker(src)

@@ -177,7 +177,8 @@ class Runner:
             log.error("no adapter for network %s (action %s, case %s)", action.network, kind, action.case)
             return ActionOutcome(action.network, self.clock(), action.id, ok=False, code="no_adapter")
         try:
-            ref = await asyncio.wait_for(self._call(adapter, action), self.action_timeout)
+            timeout = None if getattr(adapter, "bounds_its_own_waits", False) else self.action_timeout
+            ref = await asyncio.wait_for(self._call(adapter, action), timeout)
         except ActionFailed as exc:
             log.warning("%s refused on %s: %s (case %s)", kind, action.network, exc.code, action.case)
             return ActionOutcome(action.network, self.clock(), action.id, ok=False, code=exc.code,
@@ -189,8 +190,12 @@ class Runner:
         except Exception as exc:  # an adapter bug must not stop the flow; log the class, not the text
             log.error("%s failed on %s with %s (case %s)", kind, action.network, type(exc).__name__,
                       action.case)
-            return ActionOutcome(action.network, self.clock(), action.id, ok=False,
-                                 code=type(exc).__name__, definitive=False)
+            # A connection error (the network was away: Matrix's aiohttp errors, a socket error) is
+            # "disconnected", which the engine tries again once the network is back; anything else is the
+            # adapter's bug and reaches the moderators as it is.
+            code = "disconnected" if _connection_error(exc) else type(exc).__name__
+            return ActionOutcome(action.network, self.clock(), action.id, ok=False, code=code,
+                                 definitive=False)
         log.info("%s done on %s (case %s)", kind, action.network, action.case)
         if isinstance(ref, Delivered):
             return ActionOutcome(action.network, self.clock(), action.id, ok=True, ref=ref.ref, user=ref.user)
@@ -284,6 +289,11 @@ class Observer(Protocol):
     def recorded(self, action: A.Action, ts: float) -> None: ...
 
     def write_failed(self) -> None: ...
+
+
+def _connection_error(exc: BaseException) -> bool:
+    return isinstance(exc, (OSError, ConnectionError)) or any(
+        c.__name__ in ("ClientConnectionError", "ServerDisconnectedError") for c in type(exc).__mro__)
 
 
 def _lane(action: A.Action) -> tuple:
