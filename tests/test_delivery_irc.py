@@ -60,11 +60,22 @@ def assert_log_agrees(service, people) -> None:
             assert case_kinds.count(kind) == 1, (p.nick, case_kinds)
 
 
-async def people_at_risk(world, count: int, *, flood=SHIPPED_FLOOD):
+# Ten different people's words, all imminent under the shipped policy and none a near-copy of another
+# (gateway/raids.py): past the room's raid threshold (5 cases), lines unlike each other are each handled in
+# full, as genuine people's are; only copies of one line are a raid's.
+DIFFERENT_LINES = [
+    "i took all my pills", "i just swallowed a whole bottle of tablets", "i am going to kill myself tonight",
+    "i'm standing on the bridge and i'm going to jump now", "i have the rope ready and i'm doing it tonight",
+    "i cut my wrists and there is so much blood", "took an overdose an hour ago", "i am about to hang myself",
+    "goodbye everyone, i'm killing myself tonight", "i overdosed on my meds",
+]
+
+
+async def people_at_risk(world, count: int, *, flood=SHIPPED_FLOOD, lines=None):
     mod, bot = world.people["mod"], world.bot_nick
     people = [await world.person(f"p{i}x", world.group) for i in range(count)]
-    for p in people:  # all within a second
-        p.send(f"PRIVMSG {world.group} :{AT_RISK}")
+    for i, p in enumerate(people):  # all within a second
+        p.send(f"PRIVMSG {world.group} :{lines[i] if lines else AT_RISK}")
     for p in people:
         await p.wait_for("the KICK", lambda p=p: p.find(f"KICK {world.group} {p.nick}"), timeout=SLOW)
         await p.wait_for("the whole crisis message", lambda p=p: has_whole_message(p, bot), timeout=SLOW)
@@ -90,14 +101,13 @@ async def test_three_people_at_risk_at_once_get_the_whole_message_are_removed_an
 
 async def test_soak_ten_people_at_risk_within_ten_seconds(world):
     """Issue 24, "Done when": 10 people at risk within 10 seconds on IRC with the shipped flood settings:
-    each gets the whole crisis message, the KICK and an alert; the event log agrees. (The room's raid
-    threshold is raised to 20 cases: ten cases in one room would otherwise be a raid, another finding's
-    subject; this one is about the flood budget.)"""
-    world.policy_extra = "limits:\n  cases_per_room: 20\n"
+    each gets the whole crisis message, the KICK and an alert; the event log agrees. The shipped policy
+    whole: past its raid threshold (5 cases in a room), ten people with lines of their own are still each
+    handled in full (finding 1)."""
     service = await world.start(flood=SHIPPED_FLOOD)
     mod = world.people["mod"]
     asked = await world.person("asker", world.mods)
-    people_task = asyncio.create_task(people_at_risk(world, 10))
+    people_task = asyncio.create_task(people_at_risk(world, 10, lines=DIFFERENT_LINES))
     await wait_until("the flood of crisis messages started", lambda: world.adapter._out.qsize() > 10)
     asked.send(f"PRIVMSG {world.group} :!resources")  # a reply during the flood is not starved
     await asked.wait_for("the resources reply", lambda: asked.find(
