@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
+from typing import Callable
 
 from . import actions as A
 from .cases import Alerting, Case, Handling, Outreach, Removal, Step, age_text, message_link, raised
@@ -104,7 +105,7 @@ class CaseWork:
                 del st.waiting[key]
                 st.retry_since.pop(key, None)
                 gave_up = ActionOutcome(network, now, a.id, ok=False, code=w.code, definitive=False)
-                out += _handler(w.step)(self, case, gave_up)
+                out += CASE_STEPS[w.step](self, case, gave_up)
                 continue
             if ready is not None:
                 due = ready[0] == network and (room is None or ready[1] == room)
@@ -569,7 +570,10 @@ class CaseWork:
         return self._message_person(case, template or "crisis_dm")
 
 
-def _handler(step: Step):
-    from .engine import _CASE_STEPS  # (the engine's table of outcome handlers; imported late: it imports us)
-
-    return _CASE_STEPS[step]
+# What each awaited step of a case goes to when its outcome is in (``Engine._expect``): typed, from a
+# table, never from a name.
+CASE_STEPS: dict[Step, Callable[[CaseWork, Case, ActionOutcome], list[A.Action]]] = {
+    Step.DM: CaseWork._after_dm, Step.REMOVAL: CaseWork._after_removal, Step.REDACTION: CaseWork._after_redaction,
+    Step.ALERT: CaseWork._after_alert, Step.FOLLOWUP: CaseWork._after_followup,
+    Step.ESCALATION: CaseWork._after_escalation, Step.READMIT: CaseWork._after_readmit,
+}

@@ -46,7 +46,7 @@ from .events import (
 )
 from .policy import ALERT_PRIORITIES, GatewayLimits
 from .quotes import first_person, own_words
-from .casework import CaseWork, Waiting
+from .casework import CASE_STEPS, CaseWork, Waiting
 from .digest import WeeklyDigest
 from .guidelines import GuidelinesState, RoomGuidelines
 from .raids import LinePrint, Raid, RaidLimits
@@ -680,12 +680,9 @@ class Engine(CaseWork, RaidLimits, RoomGuidelines, WeeklyDigest, Restore):
                 self.moderator_rooms.setdefault((b.moderators_network, b.moderators_room), b)
 
 
-# What each awaited step's outcome goes to (``Engine._expect``): typed, from a table, never from a name.
-_CASE_STEPS: dict[Step, Callable[[Engine, Case, ActionOutcome], list[A.Action]]] = {
-    Step.DM: Engine._after_dm, Step.REMOVAL: Engine._after_removal, Step.REDACTION: Engine._after_redaction,
-    Step.ALERT: Engine._after_alert, Step.FOLLOWUP: Engine._after_followup,
-    Step.ESCALATION: Engine._after_escalation, Step.READMIT: Engine._after_readmit,
-}
+# What each awaited step's outcome goes to (``Engine._expect``): a case's steps (gateway/casework.py's
+# ``CASE_STEPS``) and a room's, typed, from a table, never from a name.
+_CASE_STEPS = CASE_STEPS
 _ROOM_STEPS: dict[Step, Callable[[Engine, tuple[str, str], ActionOutcome], list[A.Action]]] = {
     Step.GUIDELINES_POST: Engine._after_guidelines_post, Step.GUIDELINES_PIN: Engine._after_guidelines_pin,
     Step.DIGEST: Engine._after_digest,
