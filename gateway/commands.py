@@ -157,11 +157,12 @@ def _resources(ctx: Context) -> list[A.Action]:
 @command("status", moderator=True, help="what the bot is doing")
 def _status(ctx: Context) -> list[A.Action]:
     e = ctx.engine
-    cases = e.cases()
-    open_cases = sum(1 for c in cases if c.awaiting_alert)
+    cases = e.cases()  # open ones from before a restart too (gateway/restore.py)
+    open_cases = sum(1 for c in cases if c.open)
+    awaiting = sum(1 for c in cases if c.awaiting_alert)
     paused = [f"{n}/{r}" for n, r in e.paused_rooms()]
     modes = sorted({b.policy.mode for b in e.rooms.values()})
-    text = (f"Watching {len(e.rooms)} room(s); {len(cases)} case(s) this run, {open_cases} "
+    text = (f"Watching {len(e.rooms)} room(s); {open_cases} open case(s), {awaiting} "
             f"awaiting an alert; mode: {', '.join(modes)}; paused: {', '.join(paused) or 'none'}.")
     return [ctx.reply(text)]
 

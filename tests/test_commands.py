@@ -90,7 +90,7 @@ def test_resources_are_sent_privately_to_anyone(engine):
 
 
 def test_status_pause_resume_and_guidelines(engine):
-    assert replies(run(engine, "!status", power=100))[0].startswith("Watching 1 room(s); 0 case(s) this run")
+    assert replies(run(engine, "!status", power=100))[0].startswith("Watching 1 room(s); 0 open case(s), 0 awaiting an alert")
     assert replies(run(engine, "!pause", power=100)) == [
         f"The bot is paused: it will alert moderators but not message or remove anyone in {ROOM}."]
     assert f"paused: test/{ROOM}" in replies(run(engine, "!status", power=100))[0]
