@@ -226,8 +226,9 @@ def restore_from_log(engine, log: "EventLog", now: float) -> dict[str, int]:
     tiers = {c["case"]: c["tier"] for c in log.cases_since(since - 86400)}
     engine.restore_people(events, tiers)
     windows = max([engine.limits.window] + [b.policy.limits.window for b in rooms])
-    raid_cases = log.journal_raid_cases(now - windows)
-    engine.restore_budgets([e for e in events if e["ts"] >= now - 86400], raid_cases,
+    day = [e for e in events if e["ts"] >= now - 86400]  # no budget window or raid outlasts a day
+    raid_cases = log.journal_raid_cases(now - 86400)
+    engine.restore_budgets(day, [c for c in raid_cases if c["opened"] >= now - windows],
                            frozenset(n for n, c in COMMANDS.items() if c.moderator))
-    engine.restore_raids([e for e in events if e["ts"] >= now - 86400], log.journal_raid_cases(now - 86400), now)
+    engine.restore_raids(day, raid_cases, now)
     return {"restored": restored, "expired": expired}

@@ -33,6 +33,14 @@ def stop(proc, sig):
     proc.wait(timeout=60)
 
 
+async def _tear_down(proc, people) -> None:
+    """A gateway still running is killed; every client is closed."""
+    if proc is not None and proc.poll() is None:
+        stop(proc, signal.SIGKILL)
+    for p in people:
+        await p.close()
+
+
 async def _alerted(world):
     """Start the gateway; kit writes an imminent line; returns (process, case id) once the alert is in."""
     mod, kit, bot = world.mod, world.people["kit"], world.bot.user_id
@@ -93,10 +101,7 @@ async def test_between_alert_and_ack_a_restart_keeps_the_case_and_escalates_once
         assert len(alerts) == 1  # the first alert was not sent again
         assert await crisis_messages(kit, bot) == (1, 1)  # no second crisis message
     finally:
-        if proc is not None and proc.poll() is None:
-            stop(proc, signal.SIGKILL)
-        for p in [mod, *world.people.values()]:
-            await p.close()
+        await _tear_down(proc, [mod, *world.people.values()])
 
 
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGKILL], ids=["sigterm", "sigkill"])
@@ -119,10 +124,7 @@ async def test_between_removal_and_readmit_a_restart_keeps_the_case(homeserver, 
         assert member.content["membership"] == "join"
         assert await crisis_messages(kit, bot) == (1, 1)  # no second crisis message
     finally:
-        if proc is not None and proc.poll() is None:
-            stop(proc, signal.SIGKILL)
-        for p in [mod, *world.people.values()]:
-            await p.close()
+        await _tear_down(proc, [mod, *world.people.values()])
 
 
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGKILL], ids=["sigterm", "sigkill"])
@@ -159,10 +161,7 @@ async def test_across_a_followup_due_time_a_restart_sends_the_reminder_once_sayi
         assert len(reminders()) == 1  # exactly once, across both restarts
         assert await crisis_messages(kit, bot) == (1, 1)  # no second crisis message
     finally:
-        if proc is not None and proc.poll() is None:
-            stop(proc, signal.SIGKILL)
-        for p in [mod, *world.people.values()]:
-            await p.close()
+        await _tear_down(proc, [mod, *world.people.values()])
 
 
 async def _puppets(world, n: int) -> list[Person]:
@@ -242,7 +241,4 @@ async def test_during_a_raid_a_restart_keeps_the_raid_and_its_budget(homeserver,
             assert re.search(rf"{re.escape(p.id)} in [^\n]*, in the raid alert", listed), listed
         assert len(alerts_naming(puppets[4])) == 1
     finally:
-        if proc is not None and proc.poll() is None:
-            stop(proc, signal.SIGKILL)
-        for p in [mod, *world.people.values(), *puppets]:
-            await p.close()
+        await _tear_down(proc, [mod, *world.people.values(), *puppets])
