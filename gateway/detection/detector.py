@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import dataclasses
 
-from .decision import MODEL_RULE, NO_RISK, TIER_NAMES, Detection, decide, tier_level
+from .decision import MODEL_RULE, NO_RISK, TIER_NAMES, Detection, decide, speaker_first, tier_level
 from .folding import line_numbers, normalise, normalise_joined
 from .model import shared_model
 from .rules import CompiledRules, RulesSource
@@ -40,6 +40,7 @@ class Detector:
     def __init__(self, policy: RulesSource):
         self.negation_window = policy.negation_window
         self.reported_window = policy.reported_window
+        self.past_window = policy.past_window
         self.rules = CompiledRules(policy)
         self.phrase_count = self.rules.phrase_count
         self.remove_levels = frozenset(
@@ -89,11 +90,17 @@ class Detector:
         return results
 
     def _judge(self, norm: str) -> Detection:
+        """Stages 2 to 4, then whose words they are (``speaker_first``, last, so that no stage that
+        raises a tier can make a helper's message theirs)."""
         if not norm:
             return NO_RISK
-        detection, exempt = decide(self.rules.match(norm), norm, self.negation_window, self.reported_window)
-        if self.model is None or exempt:
-            return detection
+        detection, exempt = decide(self.rules.match(norm), norm, self.negation_window, self.reported_window,
+                                   self.past_window)
+        if self.model is not None and not exempt:
+            detection = self._with_model(norm, detection)
+        return speaker_first(detection)
+
+    def _with_model(self, norm: str, detection: Detection) -> Detection:
         score = self.model.score(norm)
         level = 2 if score >= self.model_high else 1 if score >= self.model_concern else 0
         if level > detection.level:
