@@ -109,7 +109,7 @@ def _whose(m: Matches, norm: str) -> tuple[list, set[str]]:
             mine = first or not any(reach <= s < start for s, _ in m.people)
         if mine:
             own.append(risk)
-        else:
+        elif strong or risk[2] >= _HIGH:  # only named, and only concern ("she wishes she was gone"): no case
             theirs = True
     if not theirs:
         return own, set()
