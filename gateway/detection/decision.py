@@ -62,7 +62,7 @@ TIER_NAMES = _NAME
 _HIGH = _LEVEL["high"]
 
 _FIRST_PERSON = frozenset(("i", "im", "ive", "id", "ill", "myself", "me", "my", "mine"))
-_QUOTING = frozenset(("saying", "said", "says", "that", "wrote", "posted", "texted", "messaged"))
+_QUOTING = frozenset(("saying", "said", "says", "that", "wrote", "posted", "texted", "messaged", "told"))
 
 
 @dataclass
@@ -100,7 +100,9 @@ def _whose(m: Matches, norm: str) -> tuple[list, set[str]]:
         start, end = risk[0], risk[1]
         before = norm[:start].split()[-3:]
         reach = start - len(" ".join(before)) - 1
-        first = _says_first_person(norm, reach, end, m.people)
+        # the report's own words ("she told me") are not the writer speaking of themselves
+        told = max((e for s, e, _ in m.reports if e <= start), default=0)
+        first = _says_first_person(norm, max(reach, told), end, m.people)
         if everything:
             mine = False
         elif strong:
