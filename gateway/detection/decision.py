@@ -82,7 +82,7 @@ class Matches:
     people: list = field(default_factory=list)  # (start, end) of words naming someone else
     recovery: bool = False  # told as recovered ("still here and", "clean for")
     past: list = field(default_factory=list)  # ends of past-time cues ("years ago", "used to")
-    relapse: bool = False  # it is back ("again", "lately"): cancels recovery and past cues
+    relapse: list = field(default_factory=list)  # starts of cues that it is back ("again", "lately")
     supportive: bool = False  # written to someone else in support ("please reach out")
 
 
@@ -181,7 +181,9 @@ def decide(m: Matches, norm: str, negation_window: int, reported_window: int,
             suppressed.add(rule)  # an idiom, or words reported about someone else
             continue
         if (level < _TOP and (recovered or m.supportive)) or any(
-                cue_end <= start and norm.count(" ", cue_end, start) - 1 <= past_window for cue_end in m.past):
+                cue_end <= start and norm.count(" ", cue_end, start) - 1 <= past_window
+                and not any(cue_end + 1 < back < end for back in m.relapse)  # "used to, and now again"
+                for cue_end in m.past):
             suppressed.add(rule)  # told as past or recovered, or written to someone else in support
             exempt = True
             continue

@@ -155,8 +155,7 @@ class CompiledRules:
                 elif kind == _JOKE:
                     joking = True
                 elif kind == _THIRD:
-                    third.add(rule)
-                    idioms.append((start, end, 0))  # someone else's risk, not the writer's
+                    third.add(rule)  # someone else's risk: decision.py tells which matches are theirs
                 elif kind == _REPORT:
                     m.reports.append((start, end, rule))
                 elif kind == _HELPING:
@@ -168,7 +167,7 @@ class CompiledRules:
                 elif kind == _PAST:
                     m.past.append(end)
                 elif kind == _RELAPSE:
-                    m.relapse = True
+                    m.relapse.append(start)
                 elif kind == _SUPPORTIVE:
                     m.supportive = True
                 else:
@@ -184,7 +183,6 @@ class CompiledRules:
                     idioms.append((found.start(), found.end(), 0))
                 elif level == _THIRD_LEVEL:
                     third.add(rule)
-                    idioms.append((found.start(), found.end(), 0))
                 elif level == _REPORT_LEVEL:
                     m.reports.append((found.start(), found.end(), rule))
                 else:
