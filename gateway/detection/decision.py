@@ -62,6 +62,8 @@ TIER_NAMES = _NAME
 _HIGH = _LEVEL["high"]
 
 _FIRST_PERSON = frozenset(("i", "im", "ive", "id", "ill", "myself", "me", "my", "mine"))
+_PAST_TENSE = frozenset(("tried", "attempted", "was", "were", "did", "had", "took", "overdosed", "wanted",
+                         "felt", "used"))
 _QUOTING = frozenset(("saying", "said", "says", "that", "wrote", "posted", "texted", "messaged", "told"))
 
 
@@ -81,7 +83,7 @@ class Matches:
     helping: bool = False  # the writer asks how to help ("what do i do")
     people: list = field(default_factory=list)  # (start, end) of words naming someone else
     recovery: bool = False  # told as recovered ("still here and", "clean for")
-    past: list = field(default_factory=list)  # ends of past-time cues ("years ago", "used to")
+    past: list = field(default_factory=list)  # (start, end) of past-time cues ("years ago", "used to")
     relapse: list = field(default_factory=list)  # starts of cues that it is back ("again", "lately")
     supportive: bool = False  # written to someone else in support ("please reach out")
 
@@ -116,6 +118,21 @@ def _whose(m: Matches, norm: str) -> tuple[list, set[str]]:
     if not theirs:
         return own, set()
     return own, reports | ({HELPING_RULE} if helping else set()) | ({NAMED_RULE} if not strong else set())
+
+
+def _told_as_past(m: Matches, norm: str, start: int, end: int, level: int, window: int) -> bool:
+    """A past-time cue at most ``window`` words before the match, with no cue that it is back between
+    them ("used to cut, last night i cut again"), or, for a past-tense match below the top tier, just
+    after it ("i tried to overdose in 2016")."""
+    for cue_start, cue_end in m.past:
+        if cue_end <= start and norm.count(" ", cue_end, start) - 1 <= window:
+            if not any(cue_end + 1 < back < end for back in m.relapse):
+                return True
+        elif (cue_start >= end and level < _TOP and norm.count(" ", end, cue_start) - 1 <= window
+              and not _PAST_TENSE.isdisjoint(norm[max(0, start - 8):end].split())
+              and not any(end <= back < cue_start for back in m.relapse)):
+            return True
+    return False
 
 
 def _says_first_person(norm: str, start: int, end: int, people: list) -> bool:
@@ -180,10 +197,7 @@ def decide(m: Matches, norm: str, negation_window: int, reported_window: int,
                 for cue_start, cue_end in reported):
             suppressed.add(rule)  # an idiom, or words reported about someone else
             continue
-        if (level < _TOP and (recovered or m.supportive)) or any(
-                cue_end <= start and norm.count(" ", cue_end, start) - 1 <= past_window
-                and not any(cue_end + 1 < back < end for back in m.relapse)  # "used to, and now again"
-                for cue_end in m.past):
+        if (level < _TOP and (recovered or m.supportive)) or _told_as_past(m, norm, start, end, level, past_window):
             suppressed.add(rule)  # told as past or recovered, or written to someone else in support
             exempt = True
             continue

@@ -165,7 +165,7 @@ class CompiledRules:
                 elif kind == _RECOVERY:
                     m.recovery = True
                 elif kind == _PAST:
-                    m.past.append(end)
+                    m.past.append((start, end))
                 elif kind == _RELAPSE:
                     m.relapse.append(start)
                 elif kind == _SUPPORTIVE:
