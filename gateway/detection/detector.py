@@ -4,7 +4,9 @@
    letters, leetspeak, letter spacing, means emoji);
 2. rules (``rules.py``): every phrase, idiom, cue and regex of the policy found in one linear pass;
 3. learned model (``model.py``): a risk score that can raise a message the rules found less in;
-4. decision (``decision.py``): idioms, reported speech, negations and jokes applied, and the tier;
+4. decision (``decision.py``): idioms, reported speech, negations and jokes applied, whose words they are
+   (someone else's risk, a past told as recovery, a supportive reply), and the tier; ``speaker_first``
+   runs last, after every stage that can raise a tier, so that a helper is never the one removed;
 5. per-person context (``context.py``, used by the engine): a farewell after earlier risk is imminent.
 
 The ``Detector`` here composes stages 1 to 4 for one policy. Why this shape: phrases, idioms and cues
