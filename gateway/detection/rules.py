@@ -6,6 +6,7 @@ Matching is on word boundaries of the folded text (stage 1, ``folding.py``).
 
 from __future__ import annotations
 
+import functools
 from typing import Any, Protocol
 
 import ahocorasick
@@ -19,6 +20,29 @@ _RISK, _IDIOM, _NEGATION, _REPORTED, _ABUSE, _JOKE, _THIRD = 0, 1, 2, 3, 4, 5, 6
 # whose words and when (see decision.py): only read when a risk phrase or regex matched too
 _REPORT, _HELPING, _PEOPLE, _RECOVERY, _PAST, _RELAPSE, _SUPPORTIVE = 7, 8, 9, 10, 11, 12, 13
 _ABUSE_LEVEL, _THIRD_LEVEL, _REPORT_LEVEL = -1, -2, -3  # how these regexes are told apart from risk ones
+
+
+@functools.lru_cache(maxsize=4096)
+def _compiled(pattern: str):
+    """One compiled RE2 per pattern for the process: policies that extend the default share its
+    patterns, and compiling them again for every policy (and every test) costs more than matching."""
+    return re2.compile(pattern)
+
+
+@functools.lru_cache(maxsize=64)
+def _filter(patterns: tuple[str, ...]):
+    regex_filter = re2.Filter()
+    for pattern in patterns:
+        regex_filter.Add(pattern)
+    regex_filter.Compile()
+    return regex_filter
+
+
+@functools.lru_cache(maxsize=64)
+def _trigger(pattern: str):
+    options = re2.Options()
+    options.max_mem = 64 << 20  # the lazy DFA of a large alternation wants more than the default
+    return re2.compile(pattern, options)
 
 
 class RulesSource(Protocol):
@@ -69,7 +93,7 @@ class CompiledRules:
                             add("i" + joined, (_RISK, level, rule.id))
                             add("im" + joined, (_RISK, level, rule.id))
                 for pattern in rule.regexes:
-                    self.regexes.append((re2.compile(pattern), level, rule.id))
+                    self.regexes.append((_compiled(pattern), level, rule.id))
             for idiom in tier.idioms:
                 add(idiom, (_IDIOM, level, ""))
         for idiom in policy.idioms:
@@ -84,17 +108,17 @@ class CompiledRules:
             for phrase in rule.phrases:
                 add(phrase, (_ABUSE, 0, rule.id))
             for pattern in rule.regexes:
-                self.regexes.append((re2.compile(pattern), _ABUSE_LEVEL, rule.id))
+                self.regexes.append((_compiled(pattern), _ABUSE_LEVEL, rule.id))
         for rule in policy.third_party:
             for phrase in rule.phrases:
                 add(phrase, (_THIRD, 0, rule.id))
             for pattern in rule.regexes:
-                self.regexes.append((re2.compile(pattern), _THIRD_LEVEL, rule.id))
+                self.regexes.append((_compiled(pattern), _THIRD_LEVEL, rule.id))
         for rule in policy.third_party_reports:
             for phrase in rule.phrases:
                 add(phrase, (_REPORT, 0, rule.id))
             for pattern in rule.regexes:
-                self.regexes.append((re2.compile(pattern), _REPORT_LEVEL, rule.id))
+                self.regexes.append((_compiled(pattern), _REPORT_LEVEL, rule.id))
         for kind, cues in ((_HELPING, policy.third_party_helping), (_PEOPLE, policy.third_party_people),
                            (_RECOVERY, policy.recovery), (_PAST, policy.past), (_RELAPSE, policy.relapse),
                            (_SUPPORTIVE, policy.supportive)):
@@ -109,10 +133,7 @@ class CompiledRules:
         # none. Twice as fast as an RE2 set of the same patterns on the bench/matchers.py messages.
         self.regex_filter = None
         if self.regexes:
-            self.regex_filter = re2.Filter()
-            for pattern, _, _ in self.regexes:
-                self.regex_filter.Add(pattern.pattern)
-            self.regex_filter.Compile()
+            self.regex_filter = _filter(tuple(pattern.pattern for pattern, _, _ in self.regexes))
         for key, values in entries.items():
             automaton.add_word(key, (len(key), tuple(values)))
         automaton.make_automaton()
@@ -129,9 +150,7 @@ class CompiledRules:
             alternatives.insert(0, "(?:^| )(?:" + "|".join(map(re2.escape, triggers)) + ")(?: |$)")
         self.any_trigger = None
         if alternatives:
-            options = re2.Options()
-            options.max_mem = 64 << 20  # the lazy DFA of a large alternation wants more than the default
-            self.any_trigger = re2.compile("(?m)" + "|".join(alternatives), options)
+            self.any_trigger = _trigger("(?m)" + "|".join(alternatives))
 
     def match(self, norm: str) -> Matches:
         """Every phrase, idiom, cue and regex of the policy found in ``norm`` (already normalised)."""
