@@ -106,11 +106,19 @@ def test_a_past_attempt_told_as_recovery_gets_nothing(default_policy, text):
 
 @pytest.mark.parametrize("text, tier", [
     ("i used to cut, and last night i cut again", "high"),
-    ("two years ago i tried to kill myself and tonight im going to finish it", "imminent"),
+    # folded, this reads like "a year ago tonight i'd planned to end it. tonight im eating pizza": the
+    # crisis message and an alert, but no removal on a reading that may be the past
+    ("two years ago i tried to kill myself and tonight im going to finish it", "high"),
     ("i used to be ok but now i want to die", "high"),
 ])
 def test_what_is_back_now_is_still_flagged(default_policy, text, tier):
     assert detector_for(default_policy).detect(text).tier == tier
+
+
+def test_an_anniversary_of_a_past_plan_is_never_a_removal(default_policy):
+    detector = detector_for(default_policy)
+    d = detector.detect("a year ago tonight i'd planned to end it. tonight im eating pizza with my flatmates")
+    assert not detector.would_remove(d)
 
 
 @pytest.mark.parametrize("text", [

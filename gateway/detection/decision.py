@@ -120,19 +120,26 @@ def _whose(m: Matches, norm: str) -> tuple[list, set[str]]:
     return own, reports | ({HELPING_RULE} if helping else set()) | ({NAMED_RULE} if not strong else set())
 
 
-def _told_as_past(m: Matches, norm: str, start: int, end: int, level: int, window: int) -> bool:
-    """A past-time cue at most ``window`` words before the match, with no cue that it is back between
-    them ("used to cut, last night i cut again"), or, for a past-tense match below the top tier, just
-    after it ("i tried to overdose in 2016")."""
+def _told_as_past(m: Matches, norm: str, start: int, end: int, level: int, window: int) -> int:
+    """2 if the match is told as past: a past-time cue at most ``window`` words before it with no cue
+    that it is back in between ("used to cut, last night i cut again" is not), or, for a past-tense
+    match below the top tier, a past-time cue just after it ("i tried to overdose in 2016"). 1 if
+    contested: the only cue that it is back is inside the match ("a year ago tonight i'd planned to end
+    it. tonight im eating pizza" reads the same as "years ago i tried to, and tonight i'll finish it"
+    once folded): a top-tier match is lowered, never a removal on a reading that may be the past. 0
+    otherwise."""
+    told = 0
     for cue_start, cue_end in m.past:
         if cue_end <= start and norm.count(" ", cue_end, start) - 1 <= window:
-            if not any(cue_end + 1 < back < end for back in m.relapse):
-                return True
+            if not any(cue_end + 1 < back < start for back in m.relapse):
+                if not any(start <= back < end for back in m.relapse):
+                    return 2
+                told = 1
         elif (cue_start >= end and level < _TOP and norm.count(" ", end, cue_start) - 1 <= window
               and not _PAST_TENSE.isdisjoint(norm[max(0, start - 8):end].split())
               and not any(end <= back < cue_start for back in m.relapse)):
-            return True
-    return False
+            return 2
+    return told
 
 
 def _says_first_person(norm: str, start: int, end: int, people: list) -> bool:
@@ -197,10 +204,14 @@ def decide(m: Matches, norm: str, negation_window: int, reported_window: int,
                 for cue_start, cue_end in reported):
             suppressed.add(rule)  # an idiom, or words reported about someone else
             continue
-        if (level < _TOP and (recovered or m.supportive)) or _told_as_past(m, norm, start, end, level, past_window):
+        past = _told_as_past(m, norm, start, end, level, past_window)
+        if (level < _TOP and (recovered or m.supportive)) or past == 2:
             suppressed.add(rule)  # told as past or recovered, or written to someone else in support
             exempt = True
             continue
+        if past == 1 and level == _TOP:
+            lowered.add(rule)
+            level -= 1
         if joking:
             if level < _TOP:
                 suppressed.add(rule)
