@@ -179,6 +179,19 @@ class Policy:
     abuse_alert: str = "normal"
     third_party: tuple[Rule, ...] = ()  # someone else at risk ("my friend wants to kill herself"): see detect
     third_party_alert: str = "high"
+    # whose words (see gateway/detection/decision.py): someone told, texted or sent the writer something
+    # ("my friend just texted me"); the writer asks how to help ("what do i do"); words naming someone else
+    third_party_reports: tuple[Rule, ...] = ()
+    third_party_helping: tuple[str, ...] = ()
+    third_party_people: tuple[str, ...] = ()
+    # told as past or recovered ("still here", "clean for"), past-time cues just before a match ("years ago",
+    # "used to"), cues that it is back ("again", "lately") which cancel both, and words to someone else
+    # ("please reach out", "you matter"): see gateway/detection/decision.py
+    recovery: tuple[str, ...] = ()
+    past: tuple[str, ...] = ()
+    past_window: int = 3
+    relapse: tuple[str, ...] = ()
+    supportive: tuple[str, ...] = ()
     escalation: Escalation = Escalation(900, 1800, "high")
     outreach_interval: int = 86400  # at most one crisis message per person in this time, across rooms
     limits: Limits = Limits()

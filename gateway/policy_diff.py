@@ -75,7 +75,11 @@ def compare(parent: Policy, child: Policy) -> list[Change]:
             out.append(Change(True, f"tiers.{name}.action.message: no private message any more"))
     out += _rules(parent.abuse, child.abuse, "abuse")
     out += _rules(parent.third_party, child.third_party, "third_party")
-    for key in ("idioms", "negations", "reported", "jokes"):
+    out += _rules(parent.third_party_reports, child.third_party_reports, "third_party.reports")
+    for key in ("helping", "people"):  # words that make risk someone else's
+        out += _exceptions(f"third_party.{key}", getattr(parent, f"third_party_{key}"),
+                           getattr(child, f"third_party_{key}"))
+    for key in ("idioms", "negations", "reported", "jokes", "recovery", "past", "relapse", "supportive"):
         out += _exceptions(f"exceptions.{key}", getattr(parent, key), getattr(child, key))
     pm, cm = parent.model, child.model
     if pm.enabled and not cm.enabled:

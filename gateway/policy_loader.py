@@ -207,12 +207,18 @@ class PolicyLoader:
         moderators = self._moderators(c, top.get("moderators"))
         exc = c.mapping(("exceptions",), top.get("exceptions", {}),
                         optional=("idioms", "negations", "negation_window", "reported", "reported_window",
-                                  "jokes")) or {}
+                                  "jokes", "recovery", "past", "past_window", "relapse", "supportive")) or {}
+        recovery = self._phrases(c, ("exceptions", "recovery"), exc.get("recovery"))
+        past = self._phrases(c, ("exceptions", "past"), exc.get("past"))
+        past_window = c.integer(("exceptions", "past_window"), exc.get("past_window", 3), lo=0, hi=20)
+        relapse = self._phrases(c, ("exceptions", "relapse"), exc.get("relapse"))
+        supportive = self._phrases(c, ("exceptions", "supportive"), exc.get("supportive"))
         jokes = self._phrases(c, ("exceptions", "jokes"), exc.get("jokes"))
         reported = self._phrases(c, ("exceptions", "reported"), exc.get("reported"))
         reported_window = c.integer(("exceptions", "reported_window"), exc.get("reported_window", 6), lo=0, hi=20)
         abuse_rules, abuse_alert = self._abuse(c, top.get("abuse"))
         third_rules, third_alert = self._abuse(c, top.get("third_party"), "third_party", "high")
+        reports, helping, people = self._whose_words(c, top.get("third_party"))
         idioms = self._phrases(c, ("exceptions", "idioms"), exc.get("idioms"))
         negations = self._phrases(c, ("exceptions", "negations"), exc.get("negations"))
         window = c.integer(("exceptions", "negation_window"), exc.get("negation_window", 2), lo=0, hi=10)
@@ -239,7 +245,9 @@ class PolicyLoader:
             negation_window=window, templates=templates, escalation=escalation,
             outreach_interval=outreach, reported=reported, reported_window=reported_window,
             jokes=jokes, abuse=abuse_rules, abuse_alert=abuse_alert, third_party=third_rules,
-            third_party_alert=third_alert, limits=limits, model=model,
+            third_party_alert=third_alert, third_party_reports=reports, third_party_helping=helping,
+            third_party_people=people, recovery=recovery, past=past, past_window=past_window,
+            relapse=relapse, supportive=supportive, limits=limits, model=model,
             context=context, digest=digest)
 
     # -- sections -------------------------------------------------------------------------------
@@ -383,10 +391,21 @@ class PolicyLoader:
         if raw is None:
             return (), default
         p = (group,)
-        a = c.mapping(p, raw, required=("rules",), optional=("alert",)) or {}
+        extra = ("reports", "helping", "people") if group == "third_party" else ()
+        a = c.mapping(p, raw, required=("rules",), optional=("alert",) + extra) or {}
         rules = self._rules(c, p + ("rules",), a.get("rules"), group)
         alert = c.choice(p + ("alert",), a.get("alert", default), ALERT_PRIORITIES[1:])
         return rules, alert if alert is not MISSING else default
+
+    def _whose_words(self, c: Checker, raw: Any) -> tuple[tuple[Rule, ...], tuple[str, ...], tuple[str, ...]]:
+        """``third_party``'s ``reports`` (rules), ``helping`` and ``people`` (phrases): what tells that risk
+        words in a message are someone else's (see ``gateway/detection/decision.py``)."""
+        if not isinstance(raw, dict):
+            return (), (), ()
+        p = ("third_party",)
+        reports = self._rules(c, p + ("reports",), raw.get("reports"), "third_party") if raw.get("reports") else ()
+        return (reports, self._phrases(c, p + ("helping",), raw.get("helping")),
+                self._phrases(c, p + ("people",), raw.get("people")))
 
     def _rules(self, c: Checker, path: KeyPath, raw: Any, group: str) -> tuple[Rule, ...]:
         """``{id: {phrases, regexes}}``; a rule set to null is removed (by an extending policy)."""

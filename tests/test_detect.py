@@ -108,7 +108,7 @@ def test_would_remove_follows_the_tier_action(default_policy):
 @pytest.mark.parametrize("text", [
     "i literally want to die, my crush saw my old tiktoks 😂",
     "im about to kms if this printer doesn't work lmao",
-    "i feel like a burden when i ask for help with homework lol",
+    "everyone would be better off without me in this group project lol",
 ])
 def test_a_joke_marker_drops_concern_and_high(default_policy, text):
     result = detect(default_policy, text)

@@ -110,7 +110,7 @@ async def test_remove_works_on_an_old_case_after_a_restart(default_policy, direc
     """A concern case (no removal by its tier): after a restart, !remove messages and then removes."""
     clock = Clock()
     gw = await Gateway(default_policy, directory, tmp_path / "gateway.db", clock).start()
-    await gw.runner.handle(say("i feel so hopeless and empty lately", ts=clock()))
+    await gw.runner.handle(say("i wish i was dead lately", ts=clock()))
     (case,) = gw.engine.cases()
     assert case.tier in ("concern", "high") and "remove_from_room" not in gw.adapter.methods()
     clock.advance(60)

@@ -398,7 +398,7 @@ def test_a_database_from_before_keeps_working_and_loses_its_clear_message_ids(tm
 # -- issue 15, item 7: a person's recent messages ------------------------------------------------------
 
 def test_a_farewell_after_earlier_risk_is_imminent(engine):
-    first = engine.handle(say("i cant do this anymore", sender="@kit:test"))
+    first = engine.handle(say("nobody would miss me", sender="@kit:test"))
     assert only(first, A.OpenCase).tier in ("concern", "high")
     later = engine.handle(say("goodbye everyone, thanks for everything", sender="@kit:test", ts=1_800_000_300.0))
     case = only(later, A.OpenCase)
@@ -406,7 +406,7 @@ def test_a_farewell_after_earlier_risk_is_imminent(engine):
 
 
 def test_a_farewell_alone_or_from_someone_else_or_too_late_is_not(engine):
-    engine.handle(say("i cant do this anymore", sender="@kit:test"))
+    engine.handle(say("nobody would miss me", sender="@kit:test"))
     other = engine.handle(say("goodbye everyone, thanks for everything", sender="@ana:test", ts=1_800_000_100.0))
     assert only(other, A.OpenCase).tier == "high"
     late = engine.handle(say("goodbye everyone, thanks for everything", sender="@kit:test", ts=1_800_003_700.0))
@@ -447,7 +447,7 @@ def test_the_alert_says_why_never_what(engine, default_policy, directory):
 
     from .conftest import make_binding
 
-    engine.handle(say("i cant do this anymore", sender="@kit:test"))
+    engine.handle(say("nobody would miss me", sender="@kit:test"))
     dm = only(engine.handle(say("goodbye everyone, thanks for everything", sender="@kit:test",
                                 ts=1_800_000_300.0)), A.SendPrivate)
     alert = only(engine.handle(outcome(only(engine.handle(outcome(dm)), A.RemoveFromRoom))), A.AlertModerators)

@@ -24,7 +24,8 @@ def with_context(recent: "OrderedDict[tuple, list[tuple[float, int]]]", key: tup
     if context.window is None or detection.level == 0:
         return detection
     earlier = [(t, lv) for t, lv in recent.pop(key, ()) if ts - t < context.window]
-    if earlier and detection.level < 3 and any(r in context.farewell_rules for r in detection.rules):
+    if earlier and detection.level < 3 and not detection.third_party and any(
+            r in context.farewell_rules for r in detection.rules):  # a helper is never raised to removal
         detection = dataclasses.replace(detection, tier="imminent",
                                         rules=tuple(sorted(detection.rules + (CONTEXT_RULE,))))
     recent[key] = (earlier + [(ts, detection.level)])[-8:]

@@ -2,13 +2,31 @@
 drops an overlapping match, a negation just before it lowers it one tier, a joke marker drops the
 lower tiers and lowers the top one; what is left gives the tier and the rule ids that explain it.
 (The learned model, stage 3, may raise the result afterwards; see ``detector.py``.)
+
+Speaker before topic. Risk words are the writer's only if the writer says them of themselves:
+
+- Someone else's (``_whose``): with a third-party rule, a report ("my friend just texted me", "he sent
+  me"), or a question for help ("what do i do") about someone named, a match without "i", "me", "my"
+  in or just before it is theirs; with a report or third-party rule *and* a question for help, every
+  match is theirs; with only someone named ("my brother is standing on the roof"), a match whose
+  subject just before it is that person is theirs. Someone else's risk makes a third-party case (the
+  writer is told how to help), never the writer's tier; if the writer's own risk is in the same
+  message, the writer's tier stops at high (``speaker_first``): a helper is never the one removed.
+  ``speaker_first`` is applied last, after every stage that can raise a tier.
+- Told as past: a past-time cue at most ``past_window`` words before a match ("two years ago I tried",
+  "used to cut") drops it, whatever its tier (an act years ago is not under way). Told as recovered
+  anywhere in the message ("still here and", "clean for") unless a cue says it is back ("again",
+  "lately", "tonight"), or written to someone else in support ("please reach out", "you matter"):
+  matches below the top tier are dropped (an act under way or a plan with a time never is). Either
+  way the model stays out.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-__all__ = ["Detection", "Matches", "NO_RISK", "MODEL_RULE", "decide", "tier_level", "TIER_NAMES"]
+__all__ = ["Detection", "Matches", "NO_RISK", "MODEL_RULE", "HELPING_RULE", "NAMED_RULE", "decide",
+           "speaker_first", "tier_level", "TIER_NAMES"]
 
 _LEVEL = {"none": 0, "concern": 1, "high": 2, "imminent": 3}
 _NAME = {v: k for k, v in _LEVEL.items()}
@@ -29,6 +47,7 @@ class Detection:
     abuse: tuple[str, ...] = ()  # abuse rule ids: words aimed at someone else (not the writer's risk)
     score: float | None = None  # the learned model's score, when the policy uses it and something fired
     third_party: tuple[str, ...] = ()  # someone the writer knows is at risk ("my friend wants to die")
+    someone_else: bool = False  # every risk word was someone else's: the writer gets the third-party case
 
     @property
     def level(self) -> int:
@@ -37,7 +56,15 @@ class Detection:
 
 NO_RISK = Detection("none", ())
 MODEL_RULE = "model.risk"
+HELPING_RULE = "third_party.asking_how_to_help"  # "what do i do" with someone else named
+NAMED_RULE = "third_party.named_subject"  # "my brother is standing on the roof"
 TIER_NAMES = _NAME
+_HIGH = _LEVEL["high"]
+
+_FIRST_PERSON = frozenset(("i", "im", "ive", "id", "ill", "myself", "me", "my", "mine"))
+_PAST_TENSE = frozenset(("tried", "attempted", "was", "were", "did", "had", "took", "overdosed", "wanted",
+                         "felt", "used"))
+_QUOTING = frozenset(("saying", "said", "says", "that", "wrote", "posted", "texted", "messaged", "told"))
 
 
 @dataclass
@@ -49,30 +76,142 @@ class Matches:
     negations: list = field(default_factory=list)  # (end, level)
     reported: list = field(default_factory=list)  # (start, end) of reported-speech cues
     joking: bool = False
-    abuse: set = field(default_factory=set)
+    abuse: set = field(default_factory=set)  # abuse rule ids (``decide`` fills it from ``abuse_at``)
+    abuse_at: list = field(default_factory=list)  # (start, rule id) of words aimed at someone else
     third: set = field(default_factory=set)
+    reports: list = field(default_factory=list)  # (start, end, rule id): someone told or sent the writer
+    helping: bool = False  # the writer asks how to help ("what do i do")
+    people: list = field(default_factory=list)  # (start, end) of words naming someone else
+    recovery: bool = False  # told as recovered ("still here and", "clean for")
+    past: list = field(default_factory=list)  # (start, end) of past-time cues ("years ago", "used to")
+    relapse: list = field(default_factory=list)  # starts of cues that it is back ("again", "lately")
+    supportive: bool = False  # written to someone else in support ("please reach out")
 
 
-def decide(m: Matches, norm: str, negation_window: int, reported_window: int) -> tuple[Detection, bool]:
+def _whose(m: Matches, norm: str) -> tuple[list, set[str]]:
+    """The risk matches that are the writer's own, and the third-party rule ids for those that are
+    someone else's (see the module's docstring)."""
+    reports = {rule for _, _, rule in m.reports}
+    helping = m.helping and bool(m.third or reports or m.people)
+    if not (m.third or reports or m.people):
+        return m.risks, set()
+    everything = helping and bool(m.third or reports)
+    strong = bool(m.third or reports or helping)
+    own, theirs = [], False
+    for risk in m.risks:
+        start, end = risk[0], risk[1]
+        before = norm[:start].split()[-3:]
+        reach = start - len(" ".join(before)) - 1
+        # the report's own words ("she told me") are not the writer speaking of themselves
+        told = max((e for s, e, _ in m.reports if e <= start), default=0)
+        first = _says_first_person(norm, max(reach, told), end, m.people)
+        if everything:
+            mine = False
+        elif strong:
+            mine = first and _QUOTING.isdisjoint(before)
+        else:  # only someone named: theirs if they are the subject just before the match
+            mine = first or not any(reach <= s < start for s, _ in m.people)
+        if mine:
+            own.append(risk)
+        elif strong or risk[2] >= _HIGH:  # only named, and only concern ("she wishes she was gone"): no case
+            theirs = True
+    if not theirs:
+        return own, set()
+    return own, reports | ({HELPING_RULE} if helping else set()) | ({NAMED_RULE} if not strong else set())
+
+
+def _told_as_past(m: Matches, norm: str, start: int, end: int, level: int, window: int) -> int:
+    """2 if the match is told as past: a past-time cue at most ``window`` words before it with no cue
+    that it is back in between ("used to cut, last night i cut again" is not), or, for a past-tense
+    match below the top tier, a past-time cue just after it ("i tried to overdose in 2016"). 1 if
+    contested: the only cue that it is back is inside the match ("a year ago tonight i'd planned to end
+    it. tonight im eating pizza" reads the same as "years ago i tried to, and tonight i'll finish it"
+    once folded): a top-tier match is lowered, never a removal on a reading that may be the past. 0
+    otherwise."""
+    told = 0
+    for cue_start, cue_end in m.past:
+        if cue_end <= start and norm.count(" ", cue_end, start) - 1 <= window:
+            if not any(cue_end + 1 < back < start for back in m.relapse):
+                if not any(start <= back < end for back in m.relapse):
+                    return 2
+                told = 1
+        elif (cue_start >= end and level < _TOP and norm.count(" ", end, cue_start) - 1 <= window
+              and not _PAST_TENSE.isdisjoint(norm[max(0, start - 8):end].split())
+              and not any(end <= back < cue_start for back in m.relapse)):
+            return 2
+    return told
+
+
+def _says_first_person(norm: str, start: int, end: int, people: list) -> bool:
+    """Whether ``norm[start:end]`` has "i", "me", "my"...; "my" before a word naming someone ("my
+    brother") is not the writer speaking of themselves."""
+    at = max(start, 0)
+    named = {s for s, _ in people}
+    for word in norm[at:end].split():
+        at = norm.index(word, at)
+        if word in _FIRST_PERSON and not (word in ("my", "our") and at + len(word) + 1 in named):
+            return True
+        at += len(word)
+    return False
+
+
+def speaker_first(d: Detection) -> Detection:
+    """Someone else's risk outranks every tier the writer's words reached: when every risk word was
+    someone else's, the writer's tier is none (a third-party case); when the writer's own risk is in a
+    message about someone else at risk, it stops at high (a helper is never the one removed). Applied
+    last, after every stage that can raise a tier."""
+    if not d.third_party:
+        return d
+    if d.someone_else:
+        if not d.level:
+            return d
+        return Detection("none", (), suppressed=tuple(sorted(set(d.suppressed) | set(d.rules))), abuse=d.abuse,
+                         third_party=d.third_party, someone_else=True)
+    if d.level > _HIGH:
+        return Detection(_NAME[_HIGH], d.rules, tuple(sorted(set(d.lowered) | set(d.rules))), d.suppressed,
+                         d.abuse, d.score, d.third_party)
+    return d
+
+def decide(m: Matches, norm: str, negation_window: int, reported_window: int,
+           past_window: int = 4) -> tuple[Detection, bool]:
     """The rules' answer, and whether the model must stay out: the rules saw an idiom, a joke marker,
-    reported speech, words aimed at someone else, or lowered a match for a negation."""
-    risks, idioms, negations, reported, joking, abuse, third = (m.risks, m.idioms, m.negations, m.reported,
-                                                                m.joking, m.abuse, m.third)
-    exempt = bool(idioms or reported or joking or abuse or third)
+    reported speech, words aimed at someone else, someone else's risk, a recovery or a supportive reply,
+    or lowered a match for a negation."""
+    idioms, negations, reported, joking = m.idioms, m.negations, m.reported, m.joking
+    # "please don't kill yourself" is not aimed at anyone: a negation right before drops an abuse match
+    # ("why don't you go jump off a bridge" keeps it: a word between)
+    abuse = m.abuse | {rule for start, rule in m.abuse_at
+                       if not any(lv == 0 and neg_end == start - 1 for neg_end, lv in negations)}
+    risks, theirs = _whose(m, norm)
+    if abuse:  # "that guy should jump off a bridge": aimed at someone, not telling of their risk
+        risks, theirs = m.risks, set()
+    third = m.third | theirs
+    recovered = m.recovery and not m.relapse
+    exempt = bool(idioms or reported or joking or abuse or third or recovered or m.supportive)
     if not risks:
         if abuse or third:
-            return Detection("none", (), abuse=tuple(sorted(abuse)), third_party=tuple(sorted(third))), exempt
+            return Detection("none", (), suppressed=tuple(sorted({r[3] for r in m.risks})),
+                             abuse=tuple(sorted(abuse)), third_party=tuple(sorted(third)),
+                             someone_else=bool(third)), exempt
         return NO_RISK, exempt
 
     best: dict[str, int] = {}
     lowered: set[str] = set()
-    suppressed: set[str] = set()
+    suppressed: set[str] = {r[3] for r in m.risks} if theirs else set()
     for start, end, level, rule in risks:
         if any(s < end and start < e and lv in (0, level) for s, e, lv in idioms) or any(
                 cue_start < start and norm.count(" ", cue_end, start) - 1 <= reported_window
                 for cue_start, cue_end in reported):
             suppressed.add(rule)  # an idiom, or words reported about someone else
             continue
+        past = _told_as_past(m, norm, start, end, level, past_window)
+        if (level < _TOP and (recovered or m.supportive)) or past == 2:
+            suppressed.add(rule)  # told as past or recovered, or written to someone else in support
+            exempt = True
+            continue
+        if past == 1 and level == _TOP:
+            lowered.add(rule)
+            level -= 1
         if joking:
             if level < _TOP:
                 suppressed.add(rule)
@@ -90,8 +229,8 @@ def decide(m: Matches, norm: str, negation_window: int, reported_window: int) ->
     exempt = exempt or bool(lowered)
     if not best:
         return Detection("none", (), suppressed=tuple(sorted(suppressed)), abuse=tuple(sorted(abuse)),
-                         third_party=tuple(sorted(third))), exempt
+                         third_party=tuple(sorted(third)), someone_else=bool(third)), exempt
     top = max(best.values())
-    return Detection(_NAME[top], tuple(sorted(best)), tuple(sorted(lowered & best.keys())),
-                     tuple(sorted(suppressed - best.keys())), tuple(sorted(abuse)),
-                     third_party=tuple(sorted(third))), exempt
+    return speaker_first(Detection(_NAME[top], tuple(sorted(best)), tuple(sorted(lowered & best.keys())),
+                                   tuple(sorted(suppressed - best.keys())), tuple(sorted(abuse)),
+                                   third_party=tuple(sorted(third)))), exempt

@@ -4,7 +4,9 @@
    letters, leetspeak, letter spacing, means emoji);
 2. rules (``rules.py``): every phrase, idiom, cue and regex of the policy found in one linear pass;
 3. learned model (``model.py``): a risk score that can raise a message the rules found less in;
-4. decision (``decision.py``): idioms, reported speech, negations and jokes applied, and the tier;
+4. decision (``decision.py``): idioms, reported speech, negations and jokes applied, whose words they are
+   (someone else's risk, a past told as recovery, a supportive reply), and the tier; ``speaker_first``
+   runs last, after every stage that can raise a tier, so that a helper is never the one removed;
 5. per-person context (``context.py``, used by the engine): a farewell after earlier risk is imminent.
 
 The ``Detector`` here composes stages 1 to 4 for one policy. Why this shape: phrases, idioms and cues
@@ -26,7 +28,7 @@ from __future__ import annotations
 
 import dataclasses
 
-from .decision import MODEL_RULE, NO_RISK, TIER_NAMES, Detection, decide, tier_level
+from .decision import MODEL_RULE, NO_RISK, TIER_NAMES, Detection, decide, speaker_first, tier_level
 from .folding import line_numbers, normalise, normalise_joined
 from .model import shared_model
 from .rules import CompiledRules, RulesSource
@@ -40,6 +42,7 @@ class Detector:
     def __init__(self, policy: RulesSource):
         self.negation_window = policy.negation_window
         self.reported_window = policy.reported_window
+        self.past_window = policy.past_window
         self.rules = CompiledRules(policy)
         self.phrase_count = self.rules.phrase_count
         self.remove_levels = frozenset(
@@ -89,11 +92,17 @@ class Detector:
         return results
 
     def _judge(self, norm: str) -> Detection:
+        """Stages 2 to 4, then whose words they are (``speaker_first``, last, so that no stage that
+        raises a tier can make a helper's message theirs)."""
         if not norm:
             return NO_RISK
-        detection, exempt = decide(self.rules.match(norm), norm, self.negation_window, self.reported_window)
-        if self.model is None or exempt:
-            return detection
+        detection, exempt = decide(self.rules.match(norm), norm, self.negation_window, self.reported_window,
+                                   self.past_window)
+        if self.model is not None and not exempt:
+            detection = self._with_model(norm, detection)
+        return speaker_first(detection)
+
+    def _with_model(self, norm: str, detection: Detection) -> Detection:
         score = self.model.score(norm)
         level = 2 if score >= self.model_high else 1 if score >= self.model_concern else 0
         if level > detection.level:

@@ -6,6 +6,7 @@ Matching is on word boundaries of the folded text (stage 1, ``folding.py``).
 
 from __future__ import annotations
 
+import functools
 from typing import Any, Protocol
 
 import ahocorasick
@@ -16,7 +17,32 @@ from .decision import _LEVEL, Matches
 __all__ = ["CompiledRules", "RulesSource"]
 
 _RISK, _IDIOM, _NEGATION, _REPORTED, _ABUSE, _JOKE, _THIRD = 0, 1, 2, 3, 4, 5, 6
-_ABUSE_LEVEL, _THIRD_LEVEL = -1, -2  # how abuse and third-party regexes are told apart from risk ones
+# whose words and when (see decision.py): only read when a risk phrase or regex matched too
+_REPORT, _HELPING, _PEOPLE, _RECOVERY, _PAST, _RELAPSE, _SUPPORTIVE = 7, 8, 9, 10, 11, 12, 13
+_ABUSE_LEVEL, _THIRD_LEVEL, _REPORT_LEVEL = -1, -2, -3  # how these regexes are told apart from risk ones
+
+
+@functools.lru_cache(maxsize=4096)
+def _compiled(pattern: str):
+    """One compiled RE2 per pattern for the process: policies that extend the default share its
+    patterns, and compiling them again for every policy (and every test) costs more than matching."""
+    return re2.compile(pattern)
+
+
+@functools.lru_cache(maxsize=64)
+def _filter(patterns: tuple[str, ...]):
+    regex_filter = re2.Filter()
+    for pattern in patterns:
+        regex_filter.Add(pattern)
+    regex_filter.Compile()
+    return regex_filter
+
+
+@functools.lru_cache(maxsize=64)
+def _trigger(pattern: str):
+    options = re2.Options()
+    options.max_mem = 64 << 20  # the lazy DFA of a large alternation wants more than the default
+    return re2.compile(pattern, options)
 
 
 class RulesSource(Protocol):
@@ -32,6 +58,14 @@ class RulesSource(Protocol):
     jokes: tuple[str, ...]
     abuse: tuple[Any, ...]
     third_party: tuple[Any, ...]
+    third_party_reports: tuple[Any, ...]
+    third_party_helping: tuple[str, ...]
+    third_party_people: tuple[str, ...]
+    recovery: tuple[str, ...]
+    past: tuple[str, ...]
+    past_window: int
+    relapse: tuple[str, ...]
+    supportive: tuple[str, ...]
     model: Any
 
 
@@ -59,7 +93,7 @@ class CompiledRules:
                             add("i" + joined, (_RISK, level, rule.id))
                             add("im" + joined, (_RISK, level, rule.id))
                 for pattern in rule.regexes:
-                    self.regexes.append((re2.compile(pattern), level, rule.id))
+                    self.regexes.append((_compiled(pattern), level, rule.id))
             for idiom in tier.idioms:
                 add(idiom, (_IDIOM, level, ""))
         for idiom in policy.idioms:
@@ -74,12 +108,22 @@ class CompiledRules:
             for phrase in rule.phrases:
                 add(phrase, (_ABUSE, 0, rule.id))
             for pattern in rule.regexes:
-                self.regexes.append((re2.compile(pattern), _ABUSE_LEVEL, rule.id))
+                self.regexes.append((_compiled(pattern), _ABUSE_LEVEL, rule.id))
         for rule in policy.third_party:
             for phrase in rule.phrases:
                 add(phrase, (_THIRD, 0, rule.id))
             for pattern in rule.regexes:
-                self.regexes.append((re2.compile(pattern), _THIRD_LEVEL, rule.id))
+                self.regexes.append((_compiled(pattern), _THIRD_LEVEL, rule.id))
+        for rule in policy.third_party_reports:
+            for phrase in rule.phrases:
+                add(phrase, (_REPORT, 0, rule.id))
+            for pattern in rule.regexes:
+                self.regexes.append((_compiled(pattern), _REPORT_LEVEL, rule.id))
+        for kind, cues in ((_HELPING, policy.third_party_helping), (_PEOPLE, policy.third_party_people),
+                           (_RECOVERY, policy.recovery), (_PAST, policy.past), (_RELAPSE, policy.relapse),
+                           (_SUPPORTIVE, policy.supportive)):
+            for cue in cues:
+                add(cue, (kind, 0, ""))
         for tier in policy.tiers.values():
             for cue in tier.negations:
                 add(cue, (_NEGATION, _LEVEL[tier.name], ""))
@@ -89,10 +133,7 @@ class CompiledRules:
         # none. Twice as fast as an RE2 set of the same patterns on the bench/matchers.py messages.
         self.regex_filter = None
         if self.regexes:
-            self.regex_filter = re2.Filter()
-            for pattern, _, _ in self.regexes:
-                self.regex_filter.Add(pattern.pattern)
-            self.regex_filter.Compile()
+            self.regex_filter = _filter(tuple(pattern.pattern for pattern, _, _ in self.regexes))
         for key, values in entries.items():
             automaton.add_word(key, (len(key), tuple(values)))
         automaton.make_automaton()
@@ -104,20 +145,18 @@ class CompiledRules:
         # start and end of a message; a phrase needs a space or a line edge on both sides.
         triggers = sorted(key for key, values in entries.items()
                           if any(kind in (_RISK, _ABUSE, _THIRD) for kind, _, _ in values))
-        alternatives = [f"(?:{p.pattern})" for p, _, _ in self.regexes]
+        alternatives = [f"(?:{p.pattern})" for p, level, _ in self.regexes if level != _REPORT_LEVEL]
         if triggers:
             alternatives.insert(0, "(?:^| )(?:" + "|".join(map(re2.escape, triggers)) + ")(?: |$)")
         self.any_trigger = None
         if alternatives:
-            options = re2.Options()
-            options.max_mem = 64 << 20  # the lazy DFA of a large alternation wants more than the default
-            self.any_trigger = re2.compile("(?m)" + "|".join(alternatives), options)
+            self.any_trigger = _trigger("(?m)" + "|".join(alternatives))
 
     def match(self, norm: str) -> Matches:
         """Every phrase, idiom, cue and regex of the policy found in ``norm`` (already normalised)."""
         size = len(norm)
         m = Matches()
-        risks, idioms, negations, reported, abuse, third = m.risks, m.idioms, m.negations, m.reported, m.abuse, m.third
+        risks, idioms, negations, reported, third = m.risks, m.idioms, m.negations, m.reported, m.third
         joking = False
         for last, (length, values) in self.automaton.iter(norm):
             start, end = last - length + 1, last + 1
@@ -135,10 +174,23 @@ class CompiledRules:
                 elif kind == _JOKE:
                     joking = True
                 elif kind == _THIRD:
-                    third.add(rule)
-                    idioms.append((start, end, 0))  # someone else's risk, not the writer's
+                    third.add(rule)  # someone else's risk: decision.py tells which matches are theirs
+                elif kind == _REPORT:
+                    m.reports.append((start, end, rule))
+                elif kind == _HELPING:
+                    m.helping = True
+                elif kind == _PEOPLE:
+                    m.people.append((start, end))
+                elif kind == _RECOVERY:
+                    m.recovery = True
+                elif kind == _PAST:
+                    m.past.append((start, end))
+                elif kind == _RELAPSE:
+                    m.relapse.append(start)
+                elif kind == _SUPPORTIVE:
+                    m.supportive = True
                 else:
-                    abuse.add(rule)
+                    m.abuse_at.append((start, rule))
                     idioms.append((start, end, 0))  # words aimed at someone else are not the writer's risk
         hits = self.regex_filter.Match(norm) if self.regex_filter is not None else None
         for index in hits or ():
@@ -146,10 +198,12 @@ class CompiledRules:
             found = pattern.search(norm)
             if found is not None:
                 if level == _ABUSE_LEVEL:
-                    abuse.add(rule)
+                    m.abuse_at.append((found.start(), rule))
+                    idioms.append((found.start(), found.end(), 0))
                 elif level == _THIRD_LEVEL:
                     third.add(rule)
-                    idioms.append((found.start(), found.end(), 0))
+                elif level == _REPORT_LEVEL:
+                    m.reports.append((found.start(), found.end(), rule))
                 else:
                     risks.append((found.start(), found.end(), level, rule))
         m.joking = joking
