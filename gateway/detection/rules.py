@@ -11,12 +11,13 @@ from typing import Any, Protocol
 import ahocorasick
 import re2
 
+from .compose import Composer
 from .decision import _LEVEL, Matches
 
 __all__ = ["CompiledRules", "RulesSource"]
 
-_RISK, _IDIOM, _NEGATION, _REPORTED, _ABUSE, _JOKE, _THIRD = 0, 1, 2, 3, 4, 5, 6
-_ABUSE_LEVEL, _THIRD_LEVEL = -1, -2  # how abuse and third-party regexes are told apart from risk ones
+_RISK, _IDIOM, _NEGATION, _REPORTED, _ABUSE, _JOKE, _THIRD, _PART = 0, 1, 2, 3, 4, 5, 6, 7
+_ABUSE_LEVEL, _THIRD_LEVEL, _PART_LEVEL = -1, -2, -3  # how other regexes are told apart from risk ones
 
 
 class RulesSource(Protocol):
@@ -33,6 +34,7 @@ class RulesSource(Protocol):
     abuse: tuple[Any, ...]
     third_party: tuple[Any, ...]
     model: Any
+    compose: Any  # parts and combinations (``compose.py``); no combinations: off
 
 
 class CompiledRules:
@@ -83,6 +85,19 @@ class CompiledRules:
         for tier in policy.tiers.values():
             for cue in tier.negations:
                 add(cue, (_NEGATION, _LEVEL[tier.name], ""))
+        # Parts of acts and plans (compose.py): in the same pass, found as (start, end, part name).
+        compose = getattr(policy, "compose", None)
+        self.composer = None
+        trigger_parts: frozenset[str] = frozenset()
+        if compose is not None and (compose.combinations or compose.guard):
+            self.composer = Composer(compose, policy.negation_window, frozenset(
+                _LEVEL[t.name] for t in policy.tiers.values() if t.action.remove))
+            trigger_parts = self.composer.trigger_parts()
+            for name, part in compose.parts.items():
+                for phrase in part.phrases:
+                    add(phrase, (_PART, 0, name))
+                for pattern in part.regexes:
+                    self.regexes.append((re2.compile(pattern), _PART_LEVEL, name))
         # All regexes in one RE2 filter (FilteredRE2): the literal atoms every pattern needs are matched
         # first, and only patterns whose atoms occur are run; it answers which patterns match. Those are
         # run again to find where (needed for idioms, negation and reported speech). Most messages match
@@ -102,9 +117,13 @@ class CompiledRules:
         # make a message's answer anything but NO_RISK, so one RE2 pass over all messages (one per line)
         # finds the few that need the full judgement. Multi-line mode keeps ``^`` and ``$`` meaning the
         # start and end of a message; a phrase needs a space or a line edge on both sides.
+        # A combination needs its first part, so those parts are triggers too; the other parts are not
+        # (timing words such as "now" and "just" would send most lines to the full judgement).
         triggers = sorted(key for key, values in entries.items()
-                          if any(kind in (_RISK, _ABUSE, _THIRD) for kind, _, _ in values))
-        alternatives = [f"(?:{p.pattern})" for p, _, _ in self.regexes]
+                          if any(kind in (_RISK, _ABUSE, _THIRD) or (kind == _PART and rule in trigger_parts)
+                                 for kind, _, rule in values))
+        alternatives = [f"(?:{p.pattern})" for p, level, rule in self.regexes
+                        if level != _PART_LEVEL or rule in trigger_parts]
         if triggers:
             alternatives.insert(0, "(?:^| )(?:" + "|".join(map(re2.escape, triggers)) + ")(?: |$)")
         self.any_trigger = None
@@ -119,6 +138,7 @@ class CompiledRules:
         m = Matches()
         risks, idioms, negations, reported, abuse, third = m.risks, m.idioms, m.negations, m.reported, m.abuse, m.third
         joking = False
+        parts: list[tuple[int, int, str]] = []
         for last, (length, values) in self.automaton.iter(norm):
             start, end = last - length + 1, last + 1
             if (start and norm[start - 1] != " ") or (end < size and norm[end] != " "):
@@ -137,12 +157,17 @@ class CompiledRules:
                 elif kind == _THIRD:
                     third.add(rule)
                     idioms.append((start, end, 0))  # someone else's risk, not the writer's
+                elif kind == _PART:
+                    parts.append((start, end, rule))
                 else:
                     abuse.add(rule)
                     idioms.append((start, end, 0))  # words aimed at someone else are not the writer's risk
         hits = self.regex_filter.Match(norm) if self.regex_filter is not None else None
         for index in hits or ():
             pattern, level, rule = self.regexes[index]
+            if level == _PART_LEVEL:
+                parts.extend((f.start(), f.end(), rule) for f in pattern.finditer(norm))
+                continue
             found = pattern.search(norm)
             if found is not None:
                 if level == _ABUSE_LEVEL:
@@ -153,4 +178,6 @@ class CompiledRules:
                 else:
                     risks.append((found.start(), found.end(), level, rule))
         m.joking = joking
+        if self.composer is not None:
+            self.composer.apply(norm, m, parts)
         return m

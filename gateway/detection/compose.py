@@ -1,0 +1,158 @@
+"""Detection, stage 2b: imminence read from the parts of an act or plan, and removal kept strict.
+
+Why: a list of phrasings misses every rewording ("swallowed the lot of them", "top floor of the car park.
+goodbye x", "picked it up after work, friday it is"). An act or plan is instead read from parts that the
+policy lists (``compose.parts``: the act, the means, a pronoun for the means, the timing, a place, a
+preparation, a farewell ...) and that combine within a few words (``compose.combinations``): an act done
+with a dose, means at hand with a time, a place with a farewell. Each combination gives a tier and a rule
+id that names it (``imminent.compose.means_timing``).
+
+The parts are found by the rules stage in the same Aho-Corasick pass (and RE2 filter) as every other
+phrase; this module only looks at the few hits, so the cost stays linear in the message.
+
+Removal stays strict: a combination, and any match of a removing tier's own rules, counts only as the
+writer's own present or future act. The nearest speaker marker before it (``self``/``other`` parts:
+"i", "she", "my friend") must not be someone else; a ``guard`` part near it (a past told: "two years
+ago"; a story, song or news; a question or a condition: "what if") drops it or caps its tier. Negation,
+reported speech, idioms and jokes are then applied by the decision stage like for every other match.
+"""
+
+from __future__ import annotations
+
+from typing import Any, NamedTuple
+
+from .decision import _LEVEL, Matches
+
+__all__ = ["Composer"]
+
+SELF, OTHER = "self", "other"
+
+
+class Hit(NamedTuple):
+    first: int  # word index of the first word
+    last: int  # word index of the last word
+    start: int  # character offsets in the normalised text
+    end: int
+    part: str
+
+
+def _gap(a: Hit, b: Hit) -> int:
+    """Words between two hits (0 when adjacent or overlapping)."""
+    return max(0, b.first - a.last - 1, a.first - b.last - 1)
+
+
+class Composer:
+    """A policy's combinations, compiled once; ``apply`` adds what they find to a message's matches."""
+
+    def __init__(self, compose: Any, negation_window: int, strict_levels: frozenset[int]):
+        self.window = compose.window
+        self.combinations = [(c.id, _LEVEL[c.tier], c.parts, c.window, frozenset(c.unless))
+                             for c in compose.combinations]
+        self.refer = {name: frozenset(targets) for name, targets in compose.refer.items()}
+        self.refer_window = compose.refer_window
+        self.guard = {name: (None if action == "drop" else _LEVEL[action]) for name, action in compose.guard.items()}
+        self.negation_window = negation_window
+        self.strict_levels = strict_levels
+        # nothing fires without the first part of some combination (a pronoun stands in for a means only
+        # after a means named before it, so the means itself is there too)
+        self.anchors = frozenset(name for _, _, parts, _, _ in self.combinations for name in parts[0])
+
+    def trigger_parts(self) -> frozenset[str]:
+        """Parts a message must contain for any combination to fire (for the batch path's filter)."""
+        return self.anchors
+
+    def apply(self, norm: str, m: Matches, found: list[tuple[int, int, str]]) -> None:
+        """Add the combinations found in ``norm`` to ``m.risks``; drop or cap the strict tiers' matches
+        that are not the writer's own act. ``found``: (start, end, part) of every part hit."""
+        strict = [r for r in m.risks if r[2] in self.strict_levels]
+        names = {part for _, _, part in found}
+        if not strict and not (names & self.anchors):
+            return
+        hits: dict[str, list[Hit]] = {}
+        for start, end, part in sorted(found):
+            first = norm.count(" ", 0, start)
+            hits.setdefault(part, []).append(Hit(first, first + norm.count(" ", start, end), start, end, part))
+        self._refer(hits)
+        markers = sorted(hits.get(SELF, []) + hits.get(OTHER, []), key=lambda h: h.start)
+        for risk in strict:  # a removing tier's own rules: the same strictness as a combination
+            start, end, level, rule = risk
+            first = norm.count(" ", 0, start)
+            at = Hit(first, first + norm.count(" ", start, end), start, end, "")
+            kept = self._strict(at, [at], at.first, at.last, markers, hits, level)
+            if kept is None:
+                m.idioms.append((start, end, level))  # dropped, and told as suppressed by the decision
+            elif kept < level:
+                m.risks.remove(risk)
+                m.risks.append((start, end, kept, rule))
+        if names & self.anchors:
+            self._combine(norm, m, hits, markers)
+
+    def _refer(self, hits: dict[str, list[Hit]]) -> None:
+        """A pronoun ("them", "the lot") also counts as the part of the means named just before it."""
+        for pronoun, targets in self.refer.items():
+            for h in hits.get(pronoun, ()):
+                before = [t for name in targets for t in hits.get(name, ())
+                          if t.last < h.first and h.first - t.last <= self.refer_window]
+                if before:
+                    nearest = max(before, key=lambda t: t.last)
+                    hits.setdefault(nearest.part, []).append(h._replace(part=nearest.part))
+
+    def _combine(self, norm: str, m: Matches, hits: dict[str, list[Hit]], markers: list[Hit]) -> None:
+        for rule, level, parts, window, unless in self.combinations:
+            for anchor in (h for name in parts[0] for h in hits.get(name, ())):
+                chosen = [anchor]
+                for alternatives in parts[1:]:
+                    free = [h for name in alternatives for h in hits.get(name, ())
+                            if not any(h.start < c.end and c.start < h.end for c in chosen)]
+                    if not free:
+                        break
+                    chosen.append(min(free, key=lambda h: _gap(anchor, h)))
+                else:
+                    first = min(h.first for h in chosen)
+                    last = max(h.last for h in chosen)
+                    if last - first + 1 > window:
+                        continue
+                    if any(h.last >= first - window and h.first <= last + window
+                           for name in unless for h in hits.get(name, ())):
+                        continue
+                    kept = self._strict(anchor, chosen, first, last, markers, hits, level)
+                    if kept is None:
+                        continue
+                    start, end = min(h.start for h in chosen), max(h.end for h in chosen)
+                    m.risks.append((self._negated_start(norm, m, chosen, start, kept), end, kept, rule))
+                    break
+
+    def _strict(self, anchor: Hit, chosen: list[Hit], first: int, last: int, markers: list[Hit],
+                hits: dict[str, list[Hit]], level: int) -> int | None:
+        """``level`` if the act at ``anchor`` (with the other ``chosen`` parts, words ``first`` to ``last``)
+        is the writer's own, lower if a guard caps it, ``None`` if it is someone else's or a guard drops
+        it. Cues inside a chosen part ("thank u for trying", "this is it") are part of it, not cues."""
+        def free(h: Hit) -> bool:
+            return not any(h.start < c.end and c.start < h.end for c in chosen)
+
+        before = [h for h in markers if h.start <= anchor.start and anchor.first - h.last <= self.window
+                  and (free(h) or h.start == anchor.start)]
+        if before:
+            if max(before, key=lambda h: h.start).part == OTHER:
+                return None
+        else:  # no subject before it: "she" inside the span and no "i" is someone else's act
+            inside = [h for h in markers if first <= h.first <= last and h.start > anchor.start and free(h)]
+            if inside and inside[0].part == OTHER and not any(h.part == SELF for h in inside):
+                return None
+        for name, cap in self.guard.items():
+            if any(h.last >= first - self.window and h.first <= last + self.window and free(h)
+                   for h in hits.get(name, ())):
+                if cap is None:
+                    return None
+                level = min(level, cap)
+        return level
+
+    def _negated_start(self, norm: str, m: Matches, chosen: list[Hit], start: int, level: int) -> int:
+        """Where the decision stage should look for a negation: the first part a negation cue stands just
+        before ("im not taking them tonight"), so that it lowers the whole combination one tier."""
+        for h in sorted(chosen, key=lambda h: h.start):
+            for neg_end, lv in m.negations:
+                if neg_end <= h.start and lv in (0, level) and \
+                        norm.count(" ", neg_end, h.start) - 1 <= self.negation_window:
+                    return h.start
+        return start
