@@ -12,7 +12,8 @@ phrase; this module only looks at the few hits, so the cost stays linear in the 
 
 Removal stays strict: a combination, and any match of a removing tier's own rules, counts only as the
 writer's own present or future act. The nearest speaker marker before it (``self``/``other`` parts:
-"i", "she", "my friend") must not be someone else; a ``guard`` part near it (a past told: "two years
+"i", "she", "my friend"; not one that follows an ``object_of`` word: "to my sister") must not be
+someone else; a ``guard`` part near it (a past told: "two years
 ago"; a story, song or news; a question or a condition: "what if") drops it or caps its tier. Negation,
 reported speech, idioms and jokes are then applied by the decision stage like for every other match.
 """
@@ -25,7 +26,7 @@ from .decision import _LEVEL, Matches
 
 __all__ = ["Composer"]
 
-SELF, OTHER = "self", "other"
+SELF, OTHER, OBJECT = "self", "other", "object_of"
 
 
 class Hit(NamedTuple):
@@ -73,7 +74,10 @@ class Composer:
             first = norm.count(" ", 0, start)
             hits.setdefault(part, []).append(Hit(first, first + norm.count(" ", start, end), start, end, part))
         self._refer(hits)
-        markers = sorted(hits.get(SELF, []) + hits.get(OTHER, []), key=lambda h: h.start)
+        # "to my sister", "with him": someone else as the object, not the subject
+        objects = {h.last + 1 for h in hits.get(OBJECT, ())}
+        markers = sorted(hits.get(SELF, []) + [h for h in hits.get(OTHER, []) if h.first not in objects],
+                         key=lambda h: h.start)
         for risk in strict:  # a removing tier's own rules: the same strictness as a combination
             start, end, level, rule = risk
             first = norm.count(" ", 0, start)
@@ -128,17 +132,12 @@ class Composer:
         is the writer's own, lower if a guard caps it, ``None`` if it is someone else's or a guard drops
         it. Cues inside a chosen part ("thank u for trying", "this is it") are part of it, not cues."""
         def free(h: Hit) -> bool:
-            return not any(h.start < c.end and c.start < h.end for c in chosen)
+            return not any(c.start <= h.start and h.end <= c.end for c in chosen)
 
         before = [h for h in markers if h.start <= anchor.start and anchor.first - h.last <= self.window
                   and (free(h) or h.start == anchor.start)]
-        if before:
-            if max(before, key=lambda h: h.start).part == OTHER:
-                return None
-        else:  # no subject before it: "she" inside the span and no "i" is someone else's act
-            inside = [h for h in markers if first <= h.first <= last and h.start > anchor.start and free(h)]
-            if inside and inside[0].part == OTHER and not any(h.part == SELF for h in inside):
-                return None
+        if before and max(before, key=lambda h: h.start).part == OTHER:
+            return None  # no subject at all is the writer's: chat drops the "i" ("took them all")
         for name, cap in self.guard.items():
             if any(h.last >= first - self.window and h.first <= last + self.window and free(h)
                    for h in hits.get(name, ())):
