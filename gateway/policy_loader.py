@@ -228,7 +228,7 @@ class PolicyLoader:
         outreach = c.duration(("outreach_interval",), top.get("outreach_interval", "24h"))
         limits = self._limits(c, top.get("limits", {}))
         model = self._model(c, top.get("model", {}))
-        compose = self._compose(c, top.get("compose"), tiers)
+        compose = self._compose(c, top.get("compose"), tiers, top.get("tiers"))
         context = self._context(c, top.get("context", {}), tiers, compose)
         digest = self._digest(c, top.get("digest", {}))
         templates = self._template_table(c, doc, language, top.get("templates", {}), tiers)
@@ -260,7 +260,7 @@ class PolicyLoader:
                         + (f" (did you mean {hint[0]!r}?)" if hint else ""))
         return Context(window, people, tuple(rules))
 
-    def _compose(self, c: Checker, raw: Any, tiers: dict) -> Composition:
+    def _compose(self, c: Checker, raw: Any, tiers: dict, raw_tiers: Any) -> Composition:
         """``compose:``: parts (``{name: {phrases, regexes}}``), pronouns that refer back (``refer``), guards
         and combinations; a part or combination set to null is removed (by an extending policy)."""
         if raw is None:
@@ -327,15 +327,15 @@ class PolicyLoader:
                     alternatives.append(names)
             unless = [part_name(cp + ("unless", i), n) for i, n in enumerate(c.string_list(cp + ("unless",), k.get("unless")))]
             tier = k["tier"]
-            if tier not in tiers:
-                c.error(cp + ("tier",), f"no tier named {tier!r} in this policy{did_you_mean(tier, tiers)}")
+            if tier not in tiers and (tier not in TIERS or tier not in (raw_tiers or {})):  # (else: its own error)
+                c.error(cp + ("tier",), f"no tier named {tier!r} in this policy{did_you_mean(tier, tiers or TIERS)}")
             own_window = c.integer(cp + ("window",), k.get("window", window if window is not MISSING else 12),
                                    lo=1, hi=60)
             if len(alternatives) == len(entries) and entries and None not in unless and tier in tiers \
                     and own_window is not MISSING:
                 combinations.append(Combination(f"{tier}.compose.{cid}", tier, tuple(alternatives), own_window,
                                                 tuple(unless)))
-        if MISSING in (window, refer_window):
+        if MISSING in (window, refer_window) or not isinstance(raw_tiers, dict):
             return Composition()
         return Composition(window, parts, tuple(combinations), refer, refer_window, guard)
 

@@ -46,6 +46,13 @@ _HOMOGLYPHS = str.maketrans({
     "α": "a", "β": "b", "ε": "e", "η": "n", "ι": "i", "κ": "k", "ν": "v", "ο": "o", "ρ": "p",
     "τ": "t", "υ": "u", "χ": "x", "γ": "y", "ω": "w", "ς": "s", "σ": "o",
 })
+# Latin letters that NFKC leaves alone but "fancy text" generators use for plain ones: small capitals
+# (ᴛᴏᴏᴋ), negative circled and squared letters (🅣🅞, 🆃🅾) and regional indicators (🇹🇴). Fullwidth (ｔｏｏｋ),
+# mathematical (𝐭𝐨𝐨𝐤), circled (ⓣⓞ) and superscript (ᵗᵒ) letters are folded by NFKC already.
+_LETTERLIKE = str.maketrans({
+    **dict(zip("ᴀʙᴄᴅᴇꜰɢʜɪᴊᴋʟᴍɴᴏᴘǫʀꜱᴛᴜᴠᴡʏᴢ", "abcdefghijklmnopqrstuvwyz")),
+    **{chr(base + i): chr(97 + i) for base in (0x1F150, 0x1F170, 0x1F1E6) for i in range(26)},
+})
 _WORD = re.compile(r"\w+")
 _HAS_LATIN = re.compile(r"[a-z]")
 _NON_WORD = re.compile(r"[^\w\s]")
@@ -55,10 +62,27 @@ _NON_WORD = re.compile(r"[^\w\s]")
 _LOWER_B = bytes.maketrans(b"ABCDEFGHIJKLMNOPQRSTUVWXYZ", b"abcdefghijklmnopqrstuvwxyz")
 _APOSTROPHES_B = b"'`"
 _LEETISH_B = b"0134578@$!|"
+_MAYBE_GROUPED_B = re2.compile(rb"[a-z][.\-_*+~][a-z][.\-_*+~][a-z]|[^ ]  +[^ ]")  # cheap: most texts have neither
+_MAYBE_GROUPED = re.compile(r"[a-z][.\-_*+~][a-z][.\-_*+~][a-z]|[^ ]  +[^ ]")
 _PUNCT_B = bytes.maketrans((_ASCII_PUNCT + _CONTROLS).encode(), b" " * len(_ASCII_PUNCT + _CONTROLS))
 
 # Three or more single-character tokens in a row are a letter-spaced word: "k i l l" -> "kill".
 _SPACED = re.compile(r"(?<!\S)\w(?: \w){2,}(?!\S)")
+# Letters spaced within words and words kept apart by a wider gap or another mark: "g o i n g   t o
+# j u m p", "k.i.l.l.i.n.g m.y.s.e.l.f a.t": each group is one word, so the words stay apart.
+_DOTTED = re.compile(r"(?<![^\W_])[a-z](?:([.\-_*+~])[a-z])(?:\1[a-z])*(?![^\W_])")
+_WIDE_GAP = re.compile(r"\S {2,}\S")
+
+
+def _letter_groups(text: str) -> str:
+    """``text`` (lower case) with letter-spaced words joined group by group (see ``_DOTTED``)."""
+    if any(len(m.group()) >= 5 for m in _DOTTED.finditer(text)):
+        text = _DOTTED.sub(lambda m: m.group().replace(m.group(1), ""), text)
+    if _WIDE_GAP.search(text):
+        groups = re.split(r" {2,}", text)
+        if sum(bool(_SPACED.fullmatch(g)) for g in groups) >= 2:
+            text = " ".join(g.replace(" ", "") if re.fullmatch(r"\w(?: \w)+", g) else g for g in groups)
+    return text
 
 
 def _fold_homoglyph_token(match: re.Match[str]) -> str:
@@ -99,11 +123,15 @@ def normalise(text: str) -> str:
     """Return the canonical matching form of ``text`` (see the module docstring)."""
     if text.isascii():
         raw = text.encode("ascii").translate(_LOWER_B, _APOSTROPHES_B)
+        if _MAYBE_GROUPED_B.search(raw):
+            raw = _letter_groups(raw.decode("ascii")).encode("ascii")
         if len(raw.translate(None, _LEETISH_B)) == len(raw):  # no leetspeak possible
             return _join_spaced(raw.translate(_PUNCT_B).decode("ascii").split())
         folded = raw.decode("ascii")
     else:
-        folded = _strip_marks(text).casefold()
+        folded = _strip_marks(text).casefold().translate(_LETTERLIKE)
+        if _MAYBE_GROUPED.search(folded):
+            folded = _letter_groups(folded)
         folded = _WORD.sub(_fold_homoglyph_token, folded)
         folded = folded.translate(_APOSTROPHE_TABLE)  # "i'm" -> "im" first: an apostrophe must not hide "0" from leet
     if "$" in folded:
