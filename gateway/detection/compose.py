@@ -45,14 +45,15 @@ def _gap(a: Hit, b: Hit) -> int:
 class Composer:
     """A policy's combinations, compiled once; ``apply`` adds what they find to a message's matches."""
 
-    def __init__(self, compose: Any, negation_window: int, strict_levels: frozenset[int]):
+    def __init__(self, compose: Any, strict_levels: frozenset[int]):
         self.window = compose.window
         self.combinations = [(c.id, _LEVEL[c.tier], c.parts, c.window, frozenset(c.unless))
                              for c in compose.combinations]
         self.refer = {name: frozenset(targets) for name, targets in compose.refer.items()}
         self.refer_window = compose.refer_window
         self.guard = {name: (None if action == "drop" else _LEVEL[action]) for name, action in compose.guard.items()}
-        self.negation_window = negation_window
+        # a negation right before any of these near a match lowers it ("not taking them tonight")
+        self.negatable = frozenset(compose.parts) - {SELF, OTHER, OBJECT} - set(compose.guard)
         self.strict_levels = strict_levels
         # nothing fires without the first part of some combination (a pronoun stands in for a means only
         # after a means named before it, so the means itself is there too)
@@ -82,7 +83,7 @@ class Composer:
             start, end, level, rule = risk
             first = norm.count(" ", 0, start)
             at = Hit(first, first + norm.count(" ", start, end), start, end, "")
-            kept = self._strict(at, [at], at.first, at.last, markers, hits, level)
+            kept = self._strict(norm, m, at, [at._replace(end=at.start)], at.first, at.last, markers, hits, level)
             if kept is None:
                 m.idioms.append((start, end, level))  # dropped, and told as suppressed by the decision
             elif kept < level:
@@ -119,39 +120,37 @@ class Composer:
                     if any(h.last >= first - window and h.first <= last + window
                            for name in unless for h in hits.get(name, ())):
                         continue
-                    kept = self._strict(anchor, chosen, first, last, markers, hits, level)
+                    kept = self._strict(norm, m, anchor, chosen, first, last, markers, hits, level)
                     if kept is None:
                         continue
-                    start, end = min(h.start for h in chosen), max(h.end for h in chosen)
-                    m.risks.append((self._negated_start(norm, m, chosen, start, kept), end, kept, rule))
+                    m.risks.append((min(h.start for h in chosen), max(h.end for h in chosen), kept, rule))
                     break
 
-    def _strict(self, anchor: Hit, chosen: list[Hit], first: int, last: int, markers: list[Hit],
-                hits: dict[str, list[Hit]], level: int) -> int | None:
+    def _strict(self, norm: str, m: Matches, anchor: Hit, chosen: list[Hit], first: int, last: int,
+                markers: list[Hit], hits: dict[str, list[Hit]], level: int) -> int | None:
         """``level`` if the act at ``anchor`` (with the other ``chosen`` parts, words ``first`` to ``last``)
-        is the writer's own, lower if a guard caps it, ``None`` if it is someone else's or a guard drops
-        it. Cues inside a chosen part ("thank u for trying", "this is it") are part of it, not cues."""
+        is the writer's own, lower if a guard caps it or a negation stands right before a part near it
+        ("the pills are lined up, not doing it tonight"), ``None`` if it is someone else's or a guard
+        drops it. Cues inside a chosen part ("thank u for trying", "this is it") are part of it."""
         def free(h: Hit) -> bool:
             return not any(c.start <= h.start and h.end <= c.end for c in chosen)
+
+        def near(h: Hit) -> bool:
+            return h.last >= first - self.window and h.first <= last + self.window
 
         before = [h for h in markers if h.start <= anchor.start and anchor.first - h.last <= self.window
                   and (free(h) or h.start == anchor.start)]
         if before and max(before, key=lambda h: h.start).part == OTHER:
             return None  # no subject at all is the writer's: chat drops the "i" ("took them all")
         for name, cap in self.guard.items():
-            if any(h.last >= first - self.window and h.first <= last + self.window and free(h)
-                   for h in hits.get(name, ())):
+            if any(near(h) and free(h) for h in hits.get(name, ())):
                 if cap is None:
                     return None
                 level = min(level, cap)
+        start = min(c.start for c in chosen)
+        cues = [end for end, lv in m.negations if lv in (0, level)]
+        if level > 1 and cues and any(  # (a cue right before the match itself: the decision lowers it)
+                near(h) and h.start != start and any(end < h.start and " " not in norm[end + 1:h.start] for end in cues)
+                for name in self.negatable for h in hits.get(name, ())):
+            level -= 1
         return level
-
-    def _negated_start(self, norm: str, m: Matches, chosen: list[Hit], start: int, level: int) -> int:
-        """Where the decision stage should look for a negation: the first part a negation cue stands just
-        before ("im not taking them tonight"), so that it lowers the whole combination one tier."""
-        for h in sorted(chosen, key=lambda h: h.start):
-            for neg_end, lv in m.negations:
-                if neg_end <= h.start and lv in (0, level) and \
-                        norm.count(" ", neg_end, h.start) - 1 <= self.negation_window:
-                    return h.start
-        return start

@@ -90,7 +90,7 @@ class CompiledRules:
         self.composer = None
         trigger_parts: frozenset[str] = frozenset()
         if compose is not None and (compose.combinations or compose.guard):
-            self.composer = Composer(compose, policy.negation_window, frozenset(
+            self.composer = Composer(compose, frozenset(
                 _LEVEL[t.name] for t in policy.tiers.values() if t.action.remove))
             trigger_parts = self.composer.trigger_parts()
             for name, part in compose.parts.items():
