@@ -180,15 +180,15 @@ class Combination:
 class Composition:
     """Imminence read from parts of an act or plan (``gateway/detection/compose.py``); empty: off.
 
-    ``refer``: pronoun parts that stand for the part of the nearest means named at most ``refer_window``
-    words before them ("swallowed the lot of them"). ``guard``: parts that drop (``drop``) or cap (a tier
+    ``refer``: pronoun parts that, at most ``refer_window`` words after a means (one of the parts
+    listed), count as that part, or as the part given ("tablets ... the lot of them" is a dose). ``guard``: parts that drop (``drop``) or cap (a tier
     name) a combination, or a match of a removing tier's own rules, found within ``window`` words of it
     (a past told, a story, a question). The parts named ``self`` and ``other`` say whose act it is."""
 
     window: int = 12
     parts: dict[str, Part] = field(default_factory=dict)
     combinations: tuple[Combination, ...] = ()
-    refer: dict[str, tuple[str, ...]] = field(default_factory=dict)  # pronoun part -> parts it can stand for
+    refer: dict[str, tuple[tuple[str, ...], str | None]] = field(default_factory=dict)  # pronoun -> (after, as)
     refer_window: int = 12
     guard: dict[str, str] = field(default_factory=dict)  # part -> "drop" or the tier it caps to
 

@@ -287,24 +287,29 @@ class PolicyLoader:
                 c.error(pp, "a part needs at least one phrase or regex")
             parts[name] = Part(phrases, regexes)
 
-        def part_name(path: KeyPath, name: Any) -> str | None:
+        def part_name(path: KeyPath, name: Any, key: bool = False) -> str | None:
             if not isinstance(name, str) or name not in parts:
-                c.error(path, f"no part named {name!r}{did_you_mean(name, parts)}")
+                c.error(path, f"no part named {name!r}{did_you_mean(name, parts)}", key=key)
                 return None
             return name
 
-        refer: dict[str, tuple[str, ...]] = {}
-        for name, targets in (c.mapping(p + ("refer",), m.get("refer", {}), any_keys=True) or {}).items():
+        refer: dict[str, tuple[tuple[str, ...], str | None]] = {}
+        for name, spec in (c.mapping(p + ("refer",), m.get("refer", {}), any_keys=True) or {}).items():
             rp = p + ("refer", name)
-            if part_name(rp, name) is None:
+            if part_name(rp, name, key=True) is None:
                 continue
-            named = [part_name(rp + (i,), t) for i, t in enumerate(c.string_list(rp, targets))]
+            counts_as = None  # a list: the pronoun counts as the part of the nearest of them before it
+            if isinstance(spec, dict):
+                spec = c.mapping(rp, spec, required=("after", "as")) or {}
+                counts_as = part_name(rp + ("as",), spec.get("as")) if "as" in spec else None
+                rp, spec = rp + ("after",), spec.get("after")
+            named = [part_name(rp + (i,), t) for i, t in enumerate(c.string_list(rp, spec))]
             if None not in named:
-                refer[name] = tuple(named)
+                refer[name] = (tuple(named), counts_as)
         guard: dict[str, str] = {}
         for name, action in (c.mapping(p + ("guard",), m.get("guard", {}), any_keys=True) or {}).items():
             gp = p + ("guard", name)
-            if part_name(gp, name) is not None and c.choice(gp, action, ("drop",) + TIERS) is not MISSING:
+            if part_name(gp, name, key=True) is not None and c.choice(gp, action, ("drop",) + TIERS) is not MISSING:
                 guard[name] = action
         combinations = []
         for cid, combo_raw in (c.mapping(p + ("combinations",), m.get("combinations", {}), any_keys=True) or {}).items():

@@ -49,7 +49,7 @@ class Composer:
         self.window = compose.window
         self.combinations = [(c.id, _LEVEL[c.tier], c.parts, c.window, frozenset(c.unless))
                              for c in compose.combinations]
-        self.refer = {name: frozenset(targets) for name, targets in compose.refer.items()}
+        self.refer = {name: (frozenset(after), counts_as) for name, (after, counts_as) in compose.refer.items()}
         self.refer_window = compose.refer_window
         self.guard = {name: (None if action == "drop" else _LEVEL[action]) for name, action in compose.guard.items()}
         # a negation right before any of these near a match lowers it ("not taking them tonight")
@@ -93,14 +93,15 @@ class Composer:
             self._combine(norm, m, hits, markers)
 
     def _refer(self, hits: dict[str, list[Hit]]) -> None:
-        """A pronoun ("them", "the lot") also counts as the part of the means named just before it."""
-        for pronoun, targets in self.refer.items():
+        """A pronoun ("them", "the lot") after a means named just before it also counts as that means'
+        part, or as the part the policy gives ("tablets ... the lot of them" is a dose)."""
+        for pronoun, (after, counts_as) in self.refer.items():
             for h in hits.get(pronoun, ()):
-                before = [t for name in targets for t in hits.get(name, ())
+                before = [t for name in after for t in hits.get(name, ())
                           if t.last < h.first and h.first - t.last <= self.refer_window]
                 if before:
-                    nearest = max(before, key=lambda t: t.last)
-                    hits.setdefault(nearest.part, []).append(h._replace(part=nearest.part))
+                    part = counts_as or max(before, key=lambda t: t.last).part
+                    hits.setdefault(part, []).append(h._replace(part=part))
 
     def _combine(self, norm: str, m: Matches, hits: dict[str, list[Hit]], markers: list[Hit]) -> None:
         for rule, level, parts, window, unless in self.combinations:
