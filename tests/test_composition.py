@@ -23,6 +23,8 @@ IMMINENT = {
         "popped 30 of my sertraline just now",
         "just slit my wrist, its pouring",
         "overdosed on my antidepressants an hour ago and im scared",
+        "i've taken every painkiller i could find, feeling sick now",
+        "all 28 of my quetiapine are gone, swallowed them before bed",
     ],
     "means": [
         "the blade is in my hand right now and im not stopping",
@@ -30,6 +32,8 @@ IMMINENT = {
         "razor in my hand, doing it after this message",
         "im holding dads pistol right now",
         "a full bottle of oxy next to me and its happening tonight",
+        "there's a noose hanging from the loft hatch and i'm standing on the stool",
+        "the hosepipe is taped to the exhaust and i'm sitting in the car",
     ],
     "pronoun": [
         "found nans morphine. taking it all tonight",
@@ -44,18 +48,22 @@ IMMINENT = {
         "by this time tomorrow i wont exist",
         "ending my life tonight after the kids are in bed",
         "gonna end it all at midnight, nothing is stopping me",
+        "doing it on sunday while the house is empty",
+        "going to drive into the river tonight",
     ],
     "place": [
         "standing on the edge of the multistorey now. goodbye everyone",
         "on the railway bridge, sorry for everything",
         "im on the roof of my building, legs over the edge",
         "at the top of the cliff now, ready to jump",
+        "sat on the railings of the bridge, cant do this anymore, goodbye",
     ],
     "preparation": [
         "wrote goodbye letters to my kids last night. tomorrow is the day",
         "counted out all my pills, doing it friday",
         "gave my cat to my sister and deleted my accounts. it happens tonight",
         "ive been stockpiling my meds for months, tonight is the night",
+        "i've sorted my will, given the dog away and written to mum. it's tonight",
     ],
     "farewell": [
         "tell my mum im sorry. goodbye forever",
@@ -94,11 +102,16 @@ NOT_REMOVED = {
         "have my meds ready for tomorrow morning",
         "my razor is in my hand, shaving now",
         "my car is in the garage with the engine running a diagnostic",
+        "got the tablets ready for nan for tomorrow, her memory is going",
+        "bought a new belt for the wedding on saturday",
+        "tied the boat to the pier just now, lovely day",
     ],
     "pronoun": [
         "the new tablets arrived, taking them with food tonight as prescribed",
         "found my old blades from when i used to self harm. threw them all away today, proud of myself",
         "got a new phone, gonna set it up tonight",
+        "took them all back to the shop today",
+        "swallowed a whole pizza just now, food coma",
     ],
     "timing": [
         "tonight is the night, first gig in ages",
@@ -106,6 +119,8 @@ NOT_REMOVED = {
         "im ending it with my boyfriend tonight",
         "after i send this im going to sleep, night all",
         "i won't be here tomorrow, going camping",
+        "doing it tonight! finally asking her out",
+        "im done with all of it, quitting my job on monday",
     ],
     "place": [
         "on the roof of the shed fixing the felt",
@@ -117,11 +132,16 @@ NOT_REMOVED = {
         "gave my old bike to my cousin today",
         "wrote my will after the baby was born",
         "i made a plan to kill myself",                  # a plan with no time: high
+        "counted out the money for the trip, leaving friday",
+        "gave away all my plants before moving, sad",
+        "wrote letters to my pen pals today, posting them tomorrow",
     ],
     "farewell": [
         "bye everyone, off to bed, see you tomorrow",
         "thank you for everything, leaving this job on friday",
         "love you all, see you at the party tonight",
+        "goodbye forever to my old phone, new one arrived today",
+        "bye everyone, deleting the app for a month, see you in june",
     ],
     # item 4: only the writer's own act or plan, now, removes
     "someone else": [
@@ -129,6 +149,7 @@ NOT_REMOVED = {
         "she swallowed the whole bottle an hour ago, im with her",
         "he has a gun in his hand right now, im calling the police",
         "my brother is on the bridge and texted goodbye, what do i do",
+        "hes got the rope and says hes going to the woods tonight",
     ],
     "past": [
         "two years ago i took an overdose. still here and doing better",
@@ -186,7 +207,7 @@ def test_a_question_a_negation_or_a_joke_is_high_at_most(detector, text):
 def test_the_rule_id_says_which_combination_fired(detector):
     assert detector.detect("top floor of the car park. goodbye x").rules == ("imminent.compose.place_farewell",)
     assert "imminent.compose.swallowed_all" in detector.detect("swallowed the lot of them").rules
-    assert "imminent.compose.obtained_time" in detector.detect("picked it up after work, friday it is").rules
+    assert "imminent.compose.obtained_chosen" in detector.detect("picked it up after work, friday it is").rules
 
 
 def test_someone_elses_act_matched_by_an_imminent_rule_is_dropped(detector):
