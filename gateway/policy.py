@@ -191,6 +191,7 @@ class Composition:
     refer: dict[str, tuple[tuple[str, ...], str | None]] = field(default_factory=dict)  # pronoun -> (after, as)
     refer_window: int = 12
     guard: dict[str, str] = field(default_factory=dict)  # part -> "drop" or the tier it caps to
+    common: frozenset[str] = frozenset()  # parts too frequent in ordinary chat to pick lines out of a batch
 
 
 @dataclass(frozen=True)

@@ -266,7 +266,8 @@ class PolicyLoader:
         if raw is None:
             return Composition()
         p = ("compose",)
-        m = c.mapping(p, raw, optional=("window", "refer_window", "refer", "guard", "parts", "combinations")) or {}
+        m = c.mapping(p, raw, optional=("window", "refer_window", "refer", "guard", "parts", "combinations",
+                                        "common")) or {}
         window = c.integer(p + ("window",), m.get("window", 12), lo=1, hi=60)
         refer_window = c.integer(p + ("refer_window",), m.get("refer_window", 12), lo=1, hi=60)
         parts: dict[str, Part] = {}
@@ -311,6 +312,8 @@ class PolicyLoader:
             gp = p + ("guard", name)
             if part_name(gp, name, key=True) is not None and c.choice(gp, action, ("drop",) + TIERS) is not MISSING:
                 guard[name] = action
+        common = frozenset(n for i, n in enumerate(c.string_list(p + ("common",), m.get("common")))
+                           if part_name(p + ("common", i), n) is not None)
         combinations = []
         for cid, combo_raw in (c.mapping(p + ("combinations",), m.get("combinations", {}), any_keys=True) or {}).items():
             cp = p + ("combinations", cid)
@@ -342,7 +345,7 @@ class PolicyLoader:
                                                 tuple(unless)))
         if MISSING in (window, refer_window) or not isinstance(raw_tiers, dict):
             return Composition()
-        return Composition(window, parts, tuple(combinations), refer, refer_window, guard)
+        return Composition(window, parts, tuple(combinations), refer, refer_window, guard, common)
 
     def _digest(self, c: Checker, raw: Any) -> Digest:
         p = ("digest",)

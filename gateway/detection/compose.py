@@ -51,6 +51,7 @@ class Composer:
                              for c in compose.combinations]
         self.refer = {name: (frozenset(after), counts_as) for name, (after, counts_as) in compose.refer.items()}
         self.refer_window = compose.refer_window
+        self.common = compose.common
         self.guard = {name: (None if action == "drop" else _LEVEL[action]) for name, action in compose.guard.items()}
         # a negation right before any of these near a match lowers it ("not taking them tonight")
         self.negatable = frozenset(compose.parts) - {SELF, OTHER, OBJECT} - set(compose.guard)
@@ -60,8 +61,17 @@ class Composer:
         self.anchors = frozenset(name for _, _, parts, _, _ in self.combinations for name in parts[0])
 
     def trigger_parts(self) -> frozenset[str]:
-        """Parts a message must contain for any combination to fire (for the batch path's filter)."""
-        return self.anchors
+        """Parts such that a message with none of them fires no combination (the batch path's filter):
+        of each combination, its first group of parts none of which the policy calls ``common`` (its
+        first group if every one has a common part). A pronoun stands in for a means only after one."""
+        triggers: set[str] = set()
+        for _, _, parts, _, _ in self.combinations:
+            group = next((g for g in parts if not set(g) & self.common), parts[0])
+            for name in group:
+                triggers.add(name)
+                triggers.update(a for pronoun, (after, counts_as) in self.refer.items()
+                                if name in (counts_as, *after) for a in after)
+        return frozenset(triggers)
 
     def apply(self, norm: str, m: Matches, found: list[tuple[int, int, str]]) -> None:
         """Add the combinations found in ``norm`` to ``m.risks``; drop or cap the strict tiers' matches
