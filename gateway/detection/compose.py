@@ -12,8 +12,8 @@ phrase; this module only looks at the few hits, so the cost stays linear in the 
 
 Removal stays strict: a combination, and any match of a removing tier's own rules, counts only as the
 writer's own present or future act. The nearest speaker marker before it (``self``/``other`` parts:
-"i", "she", "my friend"; not one that follows an ``object_of`` word: "to my sister") must not be
-someone else; a ``guard`` part near it (a past told: "two years
+"i", "she"; ``someone``: "my friend", unless it follows an ``object_of`` word: "to my sister") must
+not be someone else; a ``guard`` part near it (a past told: "two years
 ago"; a story, song or news; a question or a condition: "what if") drops it or caps its tier. Negation,
 reported speech, idioms and jokes are then applied by the decision stage like for every other match.
 """
@@ -26,7 +26,7 @@ from .decision import _LEVEL, Matches
 
 __all__ = ["Composer"]
 
-SELF, OTHER, OBJECT = "self", "other", "object_of"
+SELF, OTHER, SOMEONE, OBJECT = "self", "other", "someone", "object_of"
 
 
 class Hit(NamedTuple):
@@ -54,7 +54,7 @@ class Composer:
         self.common = compose.common
         self.guard = {name: (None if action == "drop" else _LEVEL[action]) for name, action in compose.guard.items()}
         # a negation right before any of these near a match lowers it ("not taking them tonight")
-        self.negatable = frozenset(compose.parts) - {SELF, OTHER, OBJECT} - set(compose.guard)
+        self.negatable = frozenset(compose.parts) - {SELF, OTHER, SOMEONE, OBJECT} - set(compose.guard)
         self.strict_levels = strict_levels
         # nothing fires without the first part of some combination (a pronoun stands in for a means only
         # after a means named before it, so the means itself is there too)
@@ -85,9 +85,10 @@ class Composer:
             first = norm.count(" ", 0, start)
             hits.setdefault(part, []).append(Hit(first, first + norm.count(" ", start, end), start, end, part))
         self._refer(hits)
-        # "to my sister", "with him": someone else as the object, not the subject
+        # "to my sister", "thank you": someone else as the object, not the subject ("she", "they" never are)
         objects = {h.last + 1 for h in hits.get(OBJECT, ())}
-        markers = sorted(hits.get(SELF, []) + [h for h in hits.get(OTHER, []) if h.first not in objects],
+        markers = sorted(hits.get(SELF, []) + hits.get(OTHER, [])
+                         + [h._replace(part=OTHER) for h in hits.get(SOMEONE, []) if h.first not in objects],
                          key=lambda h: h.start)
         for risk in strict:  # a removing tier's own rules: the same strictness as a combination
             start, end, level, rule = risk
