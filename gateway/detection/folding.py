@@ -35,6 +35,19 @@ _LEET_INNER = re.compile(r"(?<=[a-z])[0134578@$!|]+(?=[a-z])")
 _LEET_START = re.compile(r"(?<![\w$])\$(?=[a-z]{2})")  # "$uicide"
 _LEET_TABLE = str.maketrans(_LEET)
 _MAYBE_LEET = re.compile(r"[a-z][0134578@$!|]")  # cheap pre-check: most messages have no leetspeak
+# ...and a digit at the edge of a word of two or more letters ("4ll", "ag0", "g00dby3" once its inner
+# digits are read): the letter it imitates, unless the letters are a unit ("3am", "5th", "8mg").
+_LEET_EDGE = re.compile(r"(?<!\S)([0134578]?)([a-z]{2,})([0134578]?)(?!\S)")
+_MAYBE_EDGE = re.compile(r"(?<!\S)[0134578][a-z]|[a-z][0134578](?!\S)")
+_UNITS = frozenset("am pm th st nd rd mg ml kg km hr hrs min mins gb mb kb ft cm mm lb lbs oz yo yr yrs pc "
+                   "ms mph bpm px hz".split())
+
+
+def _fold_leet_edges(match: re.Match[str]) -> str:
+    lead, letters, trail = match.groups()
+    if not (lead or trail) or (letters in _UNITS and not (lead and trail)):
+        return match.group()
+    return lead.translate(_LEET_TABLE) + letters + trail.translate(_LEET_TABLE)
 
 # Confusable letters (Unicode TR39 subset: Cyrillic and Greek lower case that look Latin after
 # casefolding). Applied only to mixed-script tokens that become pure ASCII, so real Cyrillic or Greek
@@ -141,6 +154,8 @@ def normalise(text: str) -> str:
     folded = folded.translate(_PUNCT_TABLE)
     if not folded.isascii():
         folded = _NON_WORD.sub(_space_symbol, folded)
+    if _MAYBE_EDGE.search(folded):
+        folded = _LEET_EDGE.sub(_fold_leet_edges, folded)
     return _join_spaced(folded.split())
 
 
@@ -153,6 +168,8 @@ def _join_spaced(tokens: list[str]) -> str:
         # joining can put a digit between letters ("k 1 l l" -> "k1ll"): fold it now, so the result
         # is already canonical (normalising twice changes nothing)
         collapsed = _LEET_INNER.sub(lambda m: m.group().translate(_LEET_TABLE), collapsed)
+        if _MAYBE_EDGE.search(collapsed):
+            collapsed = _LEET_EDGE.sub(_fold_leet_edges, collapsed)
     return collapsed
 
 
@@ -163,7 +180,7 @@ def _join_spaced(tokens: list[str]) -> str:
 # tokens in a row, a line break inside) are found by those passes and left to ``normalise``.
 _PUNCT_KEEP_NL_B = bytes.maketrans(
     (_ASCII_PUNCT + _CONTROLS.replace("\n", "")).encode(), b" " * (len(_ASCII_PUNCT + _CONTROLS) - 1))
-_MAYBE_LEET_B = re2.compile(rb"[a-z][0134578@$!|]|\$[a-z]{2}")  # superset of what the leet rules touch
+_MAYBE_LEET_B = re2.compile(rb"[a-z][0134578@$!|]|[0134578][a-z]|\$[a-z]{2}")  # superset of what the leet rules touch
 _MAYBE_SPACED_B = re2.compile(rb"(?m)(?:^| )[^ \n] [^ \n] [^ \n](?: |$)")
 
 
