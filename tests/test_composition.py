@@ -78,7 +78,7 @@ IMMINENT = {
         "tоnight im еnding it, bye",                     # Cyrillic о and е
         "e.n.d.i.n.g i.t t.o.n.i.g.h.t",                 # letters spaced by dots, words by spaces
         "t a k i n g   a l l   m y   p i l l s   n o w",   # letters spaced, words by a wider gap
-        "sw4ll0w3d 4ll 0f th3m 5 m1ns ag0",              # leetspeak, a digit at a word's edge too
+        "sw4ll0w3d 4ll my t4bl3ts 5 m1ns ag0",           # leetspeak, a digit at the edge of a word too
     ],
     # the issue's own examples
     "issue": [
@@ -232,7 +232,7 @@ def test_the_batch_path_finds_every_line_a_combination_fires_on(detector):
     ("k.i.l.l.i.n.g m.y.s.e.l.f a.t 3", "killing myself at 3"),
     ("g o i n g   t o   j u m p", "going to jump"),
     ("e.g. this", "e g this"),                         # two letters: an abbreviation, left alone
-    ("t00k 4ll 0f th3m 10 m1ns ag0", "took all of them 10 mins ago"),  # a digit at a word's edge
+    ("t00k 4ll th3m 10 m1ns ag0", "took all them 10 mins ago"),  # a digit at the edge of a word
     ("g00dby3 3v3ry0n3", "goodbye everyone"),
     ("at 3am on the 5th, 8mg", "at 3am on the 5th 8mg"),   # units are not leetspeak
 ])
