@@ -25,6 +25,7 @@ IMMINENT = {
         "overdosed on my antidepressants an hour ago and im scared",
         "i've taken every painkiller i could find, feeling sick now",
         "all 28 of my quetiapine are gone, swallowed them before bed",
+        "ive taken all of my nortriptyline, every last one",   # a drug named by its ending
     ],
     "means": [
         "the blade is in my hand right now and im not stopping",
@@ -50,6 +51,7 @@ IMMINENT = {
         "gonna end it all at midnight, nothing is stopping me",
         "doing it on sunday while the house is empty",
         "going to drive into the river tonight",
+        "by the weekend i'll be dead, ive made my mind up",
     ],
     "place": [
         "standing on the edge of the multistorey now. goodbye everyone",
@@ -57,6 +59,7 @@ IMMINENT = {
         "im on the roof of my building, legs over the edge",
         "at the top of the cliff now, ready to jump",
         "sat on the railings of the bridge, cant do this anymore, goodbye",
+        "on top of the car park, ready to jump",
     ],
     "preparation": [
         "wrote goodbye letters to my kids last night. tomorrow is the day",
@@ -79,6 +82,7 @@ IMMINENT = {
         "e.n.d.i.n.g i.t t.o.n.i.g.h.t",                 # letters spaced by dots, words by spaces
         "t a k i n g   a l l   m y   p i l l s   n o w",   # letters spaced, words by a wider gap
         "sw4ll0w3d 4ll my t4bl3ts 5 m1ns ag0",           # leetspeak, a digit at the edge of a word too
+        "ｇｏｎｎａ　ｔａｋｅ　ｔｈｅｍ　ａｌｌ　ｔｏｎｉｇｈｔ",
     ],
     # the issue's own examples
     "issue": [
@@ -106,6 +110,8 @@ NOT_REMOVED = {
         "got the tablets ready for nan for tomorrow, her memory is going",
         "bought a new belt for the wedding on saturday",
         "tied the boat to the pier just now, lovely day",
+        "got all my tablets sorted in the weekly box for tomorrow",
+        "sitting on the pier now with chips, the tide is in",
     ],
     "pronoun": [
         "the new tablets arrived, taking them with food tonight as prescribed",

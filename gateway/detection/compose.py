@@ -119,8 +119,10 @@ class Composer:
             for anchor in (h for name in parts[0] for h in hits.get(name, ())):
                 chosen = [anchor]
                 for alternatives in parts[1:]:
-                    free = [h for name in alternatives for h in hits.get(name, ())
-                            if not any(h.start < c.end and c.start < h.end for c in chosen)]
+                    free = [h for name in alternatives for h in hits.get(name, ())  # (words may be shared:
+                            if not any(c.start <= h.start and h.end <= c.end or   # "on top of", "top of
+                                       h.start <= c.start and c.end <= h.end      # the car park"; not one
+                                       for c in chosen)]                          # inside another)
                     if not free:
                         break
                     chosen.append(min(free, key=lambda h: _gap(anchor, h)))
