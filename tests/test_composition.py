@@ -172,6 +172,7 @@ NOT_REMOVED = {
         "what if i took them all",
         "if i took all my pills tonight would anyone care",
         "how many would it take if i swallowed the whole packet",
+        "if this meeting runs over again ill be dead by 5",
     ],
     "negation": [
         "i have the pills lined up but im not taking them tonight",
