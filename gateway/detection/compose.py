@@ -5,17 +5,18 @@ goodbye x", "picked it up after work, friday it is"). An act or plan is instead 
 policy lists (``compose.parts``: the act, the means, a pronoun for the means, the timing, a place, a
 preparation, a farewell ...) and that combine within a few words (``compose.combinations``): an act done
 with a dose, means at hand with a time, a place with a farewell. Each combination gives a tier and a rule
-id that names it (``imminent.compose.means_timing``).
+id that names it (``imminent.compose.means_at_hand``).
 
 The parts are found by the rules stage in the same Aho-Corasick pass (and RE2 filter) as every other
 phrase; this module only looks at the few hits, so the cost stays linear in the message.
 
 Removal stays strict: a combination, and any match of a removing tier's own rules, counts only as the
-writer's own present or future act. The nearest speaker marker before it (``self``/``other`` parts:
-"i", "she"; ``someone``: "my friend", unless it follows an ``object_of`` word: "to my sister") must
-not be someone else; a ``guard`` part near it (a past told: "two years
-ago"; a story, song or news; a question or a condition: "what if") drops it or caps its tier. Negation,
-reported speech, idioms and jokes are then applied by the decision stage like for every other match.
+writer's own present or future act. The nearest speaker marker before it must not be someone else
+(parts ``self``: "i"; ``other``: "she", "they"; ``someone``: "my friend", unless right after an
+``object_of`` word: "to my sister"); a ``guard`` part near it (a past told: "two years ago"; a story,
+song or the news; a question or a condition: "what if") drops it or caps its tier; a negation right
+before one of its parts, or before a part near it, lowers it one tier. Reported speech, idioms and
+jokes are then applied by the decision stage, as for every other match.
 """
 
 from __future__ import annotations
@@ -94,7 +95,7 @@ class Composer:
             start, end, level, rule = risk
             first = norm.count(" ", 0, start)
             at = Hit(first, first + norm.count(" ", start, end), start, end, "")
-            kept = self._strict(norm, m, at, [at._replace(end=at.start)], at.first, at.last, markers, hits, level)
+            kept = self._strict(norm, m, at, [], at.first, at.last, markers, hits, level)
             if kept is None:
                 m.idioms.append((start, end, level))  # dropped, and told as suppressed by the decision
             elif kept < level:
@@ -145,7 +146,8 @@ class Composer:
         """``level`` if the act at ``anchor`` (with the other ``chosen`` parts, words ``first`` to ``last``)
         is the writer's own, lower if a guard caps it or a negation stands right before a part near it
         ("the pills are lined up, not doing it tonight"), ``None`` if it is someone else's or a guard
-        drops it. Cues inside a chosen part ("thank u for trying", "this is it") are part of it."""
+        drops it. Cues inside a chosen part ("thank u for trying", "this is it") belong to that part; a
+        rule's own match (no ``chosen``) has none."""
         def free(h: Hit) -> bool:
             return not any(c.start <= h.start and h.end <= c.end for c in chosen)
 
@@ -161,10 +163,14 @@ class Composer:
                 if cap is None:
                     return None
                 level = min(level, cap)
-        start = min(c.start for c in chosen)
+        start = min((c.start for c in chosen), default=anchor.start)  # where the match will start
         cues = [end for end, lv in m.negations if lv in (0, level)]
-        if level > 1 and cues and any(  # (a cue right before the match itself: the decision lowers it)
-                near(h) and h.start != start and any(end < h.start and " " not in norm[end + 1:h.start] for end in cues)
-                for name in self.negatable for h in hits.get(name, ())):
-            level -= 1
+        if level > 1 and cues and any(near(h) and h.start != start and self._negated(norm, cues, h)
+                                      for name in self.negatable for h in hits.get(name, ())):
+            level -= 1  # (a cue right before the match itself is the decision stage's: not counted twice)
         return level
+
+    @staticmethod
+    def _negated(norm: str, cue_ends: list[int], h: Hit) -> bool:
+        """A negation cue ends right before ``h``: "not" + "taking them"."""
+        return any(end < h.start and " " not in norm[end + 1:h.start] for end in cue_ends)
