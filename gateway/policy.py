@@ -180,10 +180,12 @@ class Combination:
 class Composition:
     """Imminence read from parts of an act or plan (``gateway/detection/compose.py``); empty: off.
 
-    ``refer``: pronoun parts that, at most ``refer_window`` words after a means (one of the parts
-    listed), count as that part, or as the part given ("tablets ... the lot of them" is a dose). ``guard``: parts that drop (``drop``) or cap (a tier
-    name) a combination, or a match of a removing tier's own rules, found within ``window`` words of it
-    (a past told, a story, a question). The parts named ``self`` and ``other`` say whose act it is."""
+    ``refer``: pronoun parts that, at most ``refer_window`` words after a means (one of the parts listed),
+    count as that part, or as the part given ("tablets ... the lot of them" is a dose). ``guard``: parts
+    that drop (``drop``) or cap (a tier name) a combination, or a match of a removing tier's own rules,
+    found within ``window`` words of it (a past told, a story, a question). The parts named ``self``,
+    ``other``, ``someone`` and ``object_of`` say whose act it is. ``common``: parts too frequent to pick
+    lines out of a batch (``Detector.detect_many``)."""
 
     window: int = 12
     parts: dict[str, Part] = field(default_factory=dict)

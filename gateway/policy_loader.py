@@ -315,7 +315,8 @@ class PolicyLoader:
         common = frozenset(n for i, n in enumerate(c.string_list(p + ("common",), m.get("common")))
                            if part_name(p + ("common", i), n) is not None)
         combinations = []
-        for cid, combo_raw in (c.mapping(p + ("combinations",), m.get("combinations", {}), any_keys=True) or {}).items():
+        raw_combinations = c.mapping(p + ("combinations",), m.get("combinations", {}), any_keys=True) or {}
+        for cid, combo_raw in raw_combinations.items():
             cp = p + ("combinations", cid)
             if combo_raw is None:
                 continue
@@ -333,7 +334,8 @@ class PolicyLoader:
                 names = tuple(n.strip() for n in entry.split("|"))
                 if all(part_name(cp + ("parts", i), n) is not None for n in names):
                     alternatives.append(names)
-            unless = [part_name(cp + ("unless", i), n) for i, n in enumerate(c.string_list(cp + ("unless",), k.get("unless")))]
+            unless = [part_name(cp + ("unless", i), n)
+                      for i, n in enumerate(c.string_list(cp + ("unless",), k.get("unless")))]
             tier = k["tier"]
             if tier not in tiers and (tier not in TIERS or tier not in (raw_tiers or {})):  # (else: its own error)
                 c.error(cp + ("tier",), f"no tier named {tier!r} in this policy{did_you_mean(tier, tiers or TIERS)}")

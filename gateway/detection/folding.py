@@ -60,8 +60,9 @@ _HOMOGLYPHS = str.maketrans({
     "τ": "t", "υ": "u", "χ": "x", "γ": "y", "ω": "w", "ς": "s", "σ": "o",
 })
 # Latin letters that NFKC leaves alone but "fancy text" generators use for plain ones: small capitals
-# (ᴛᴏᴏᴋ), negative circled and squared letters (🅣🅞, 🆃🅾) and regional indicators (🇹🇴). Fullwidth (ｔｏｏｋ),
-# mathematical (𝐭𝐨𝐨𝐤), circled (ⓣⓞ) and superscript (ᵗᵒ) letters are folded by NFKC already.
+# (ᴛᴏᴏᴋ), negative circled and squared letters (🅣🅞, 🆃🅾) and regional indicators (🇹🇴).
+# Fullwidth (ｔｏｏｋ), mathematical (𝐭𝐨𝐨𝐤), circled (ⓣⓞ) and superscript (ᵗᵒ) letters are folded by
+# NFKC already.
 _LETTERLIKE = str.maketrans({
     **dict(zip("ᴀʙᴄᴅᴇꜰɢʜɪᴊᴋʟᴍɴᴏᴘǫʀꜱᴛᴜᴠᴡʏᴢ", "abcdefghijklmnopqrstuvwyz")),
     **{chr(base + i): chr(97 + i) for base in (0x1F150, 0x1F170, 0x1F1E6) for i in range(26)},
