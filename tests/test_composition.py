@@ -112,6 +112,11 @@ NOT_REMOVED = {
         "tied the boat to the pier just now, lovely day",
         "got all my tablets sorted in the weekly box for tomorrow",
         "sitting on the pier now with chips, the tide is in",
+        "got the rope lights up for christmas, tonight we switch them on",
+        "at the edge of the lake now with the dog, so peaceful",
+        "downed a whole bottle of water after the run",
+        "took two of my painkillers for my back just now",
+        "the pills the doctor gave me are working, took them an hour ago and feel better",
     ],
     "pronoun": [
         "the new tablets arrived, taking them with food tonight as prescribed",
@@ -149,6 +154,7 @@ NOT_REMOVED = {
         "love you all, see you at the party tonight",
         "goodbye forever to my old phone, new one arrived today",
         "bye everyone, deleting the app for a month, see you in june",
+        "goodbye forever, old job! first day at the new place tomorrow",
     ],
     # item 4: only the writer's own act or plan, now, removes
     "someone else": [

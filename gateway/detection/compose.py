@@ -43,6 +43,14 @@ def _gap(a: Hit, b: Hit) -> int:
     return max(0, b.first - a.last - 1, a.first - b.last - 1)
 
 
+def _overlap(a: Hit, b: Hit) -> bool:
+    """Two hits that cannot both count: one inside the other, or the same part twice over shared words.
+    Different parts may share words ("on top of" a position, "top of the car park" a place)."""
+    if a.start >= b.end or b.start >= a.end:
+        return False
+    return a.part == b.part or (b.start <= a.start and a.end <= b.end) or (a.start <= b.start and b.end <= a.end)
+
+
 class Composer:
     """A policy's combinations, compiled once; ``apply`` adds what they find to a message's matches."""
 
@@ -120,10 +128,8 @@ class Composer:
             for anchor in (h for name in parts[0] for h in hits.get(name, ())):
                 chosen = [anchor]
                 for alternatives in parts[1:]:
-                    free = [h for name in alternatives for h in hits.get(name, ())  # (words may be shared:
-                            if not any(c.start <= h.start and h.end <= c.end or   # "on top of", "top of
-                                       h.start <= c.start and c.end <= h.end      # the car park"; not one
-                                       for c in chosen)]                          # inside another)
+                    free = [h for name in alternatives for h in hits.get(name, ()) if not any(
+                        _overlap(h, c) for c in chosen)]
                     if not free:
                         break
                     chosen.append(min(free, key=lambda h: _gap(anchor, h)))
