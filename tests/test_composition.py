@@ -52,6 +52,7 @@ IMMINENT = {
         "doing it on sunday while the house is empty",
         "going to drive into the river tonight",
         "by the weekend i'll be dead, ive made my mind up",
+        "i won't see tomorrow. i'm sorry",
     ],
     "place": [
         "standing on the edge of the multistorey now. goodbye everyone",
@@ -60,6 +61,7 @@ IMMINENT = {
         "at the top of the cliff now, ready to jump",
         "sat on the railings of the bridge, cant do this anymore, goodbye",
         "on top of the car park, ready to jump",
+        "at the station, going to jump in front of the next train",
     ],
     "preparation": [
         "wrote goodbye letters to my kids last night. tomorrow is the day",
