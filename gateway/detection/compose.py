@@ -23,6 +23,9 @@ from __future__ import annotations
 
 from typing import Any, NamedTuple
 
+import ahocorasick
+import re2
+
 from .decision import _LEVEL, Matches
 
 __all__ = ["Composer"]
@@ -65,9 +68,26 @@ class Composer:
         # a negation right before any of these near a match lowers it ("not taking them tonight")
         self.negatable = frozenset(compose.parts) - {SELF, OTHER, SOMEONE, OBJECT} - set(compose.guard)
         self.strict_levels = strict_levels
-        # nothing fires without the first part of some combination (a pronoun stands in for a means only
-        # after a means named before it, so the means itself is there too)
-        self.anchors = frozenset(name for _, _, parts, _, _ in self.combinations for name in parts[0])
+        # Parts the rules stage finds in its own pass (``eager``: every part of a combination that is not
+        # ``common``); the others (common words, speaker markers, guards) are looked for here, and only in
+        # a message where some combination could fire or a removing tier matched: most messages have none.
+        in_combinations = {n for _, _, parts, _, unless in self.combinations for g in parts for n in g}
+        self.eager = frozenset(in_combinations - self.common)
+        # a combination can fire only if each of its groups made only of eager parts has a hit
+        self.required = [[frozenset(g) for g in parts if set(g) <= self.eager]
+                         for _, _, parts, _, _ in self.combinations]
+        self.lazy_automaton = None
+        lazy = {name: part for name, part in compose.parts.items() if name not in self.eager}
+        entries: dict[str, list[str]] = {}
+        for name, part in lazy.items():
+            for phrase in part.phrases:
+                entries.setdefault(phrase, []).append(name)
+        if entries:
+            self.lazy_automaton = ahocorasick.Automaton()
+            for key, names in entries.items():
+                self.lazy_automaton.add_word(key, (len(key), tuple(names)))
+            self.lazy_automaton.make_automaton()
+        self.lazy_regexes = [(re2.compile(pattern), name) for name, part in lazy.items() for pattern in part.regexes]
 
     def trigger_parts(self) -> frozenset[str]:
         """Parts such that a message with none of them fires no combination (the batch path's filter):
@@ -82,15 +102,20 @@ class Composer:
                                 if name in (counts_as, *after) for a in after)
         return frozenset(triggers)
 
+    def eager_parts(self) -> frozenset[str]:
+        """Parts the rules stage must find in its pass and hand to ``apply``."""
+        return self.eager
+
     def apply(self, norm: str, m: Matches, found: list[tuple[int, int, str]]) -> None:
         """Add the combinations found in ``norm`` to ``m.risks``; drop or cap the strict tiers' matches
-        that are not the writer's own act. ``found``: (start, end, part) of every part hit."""
+        that are not the writer's own act. ``found``: (start, end, part) of every eager part's hit."""
         strict = [r for r in m.risks if r[2] in self.strict_levels]
         names = {part for _, _, part in found}
-        if not strict and not (names & self.anchors):
+        viable = any(all(g & names for g in groups) for groups in self.required)
+        if not strict and not viable:
             return
         hits: dict[str, list[Hit]] = {}
-        for start, end, part in sorted(found):
+        for start, end, part in sorted(found + self._lazy_hits(norm)):
             first = norm.count(" ", 0, start)
             hits.setdefault(part, []).append(Hit(first, first + norm.count(" ", start, end), start, end, part))
         self._refer(hits)
@@ -109,8 +134,22 @@ class Composer:
             elif kept < level:
                 m.risks.remove(risk)
                 m.risks.append((start, end, kept, rule))
-        if names & self.anchors:
+        if viable:
             self._combine(norm, m, hits, markers)
+
+    def _lazy_hits(self, norm: str) -> list[tuple[int, int, str]]:
+        """(start, end, part) of the parts not found by the rules stage, on word boundaries."""
+        out: list[tuple[int, int, str]] = []
+        size = len(norm)
+        if self.lazy_automaton is not None:
+            for last, (length, names) in self.lazy_automaton.iter(norm):
+                start, end = last - length + 1, last + 1
+                if (start and norm[start - 1] != " ") or (end < size and norm[end] != " "):
+                    continue
+                out.extend((start, end, name) for name in names)
+        for pattern, name in self.lazy_regexes:
+            out.extend((f.start(), f.end(), name) for f in pattern.finditer(norm))
+        return out
 
     def _refer(self, hits: dict[str, list[Hit]]) -> None:
         """A pronoun ("them", "the lot") after a means named just before it also counts as that means'

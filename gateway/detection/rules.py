@@ -85,7 +85,8 @@ class CompiledRules:
         for tier in policy.tiers.values():
             for cue in tier.negations:
                 add(cue, (_NEGATION, _LEVEL[tier.name], ""))
-        # Parts of acts and plans (compose.py): in the same pass, found as (start, end, part name).
+        # Parts of acts and plans (compose.py): those that can make a combination possible are found in
+        # the same pass, as (start, end, part name); the composer looks for the rest when it needs them.
         compose = getattr(policy, "compose", None)
         self.composer = None
         trigger_parts: frozenset[str] = frozenset()
@@ -93,7 +94,10 @@ class CompiledRules:
             self.composer = Composer(compose, frozenset(
                 _LEVEL[t.name] for t in policy.tiers.values() if t.action.remove))
             trigger_parts = self.composer.trigger_parts()
+            eager = self.composer.eager_parts()
             for name, part in compose.parts.items():
+                if name not in eager:
+                    continue
                 for phrase in part.phrases:
                     add(phrase, (_PART, 0, name))
                 for pattern in part.regexes:
