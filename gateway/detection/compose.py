@@ -110,6 +110,8 @@ class Composer:
         """Add the combinations found in ``norm`` to ``m.risks``; drop or cap the strict tiers' matches
         that are not the writer's own act. ``found``: (start, end, part) of every eager part's hit."""
         strict = [r for r in m.risks if r[2] in self.strict_levels]
+        if not found and not strict:  # most messages
+            return
         names = {part for _, _, part in found}
         viable = any(all(g & names for g in groups) for groups in self.required)
         if not strict and not viable:
