@@ -76,6 +76,11 @@ class Composer:
         # a combination can fire only if each of its groups made only of eager parts has a hit
         self.required = [[frozenset(g) for g in parts if set(g) <= self.eager]
                          for _, _, parts, _, _ in self.combinations]
+        self.by_part: dict[str, list[int]] = {}  # part -> the combinations it is required by
+        for i, groups in enumerate(self.required):
+            for name in set().union(*groups):
+                self.by_part.setdefault(name, []).append(i)
+        self.always = [i for i, groups in enumerate(self.required) if not groups]
         self.lazy_automaton = None
         lazy = {name: part for name, part in compose.parts.items() if name not in self.eager}
         entries: dict[str, list[str]] = {}
@@ -113,7 +118,9 @@ class Composer:
         if not found and not strict:  # most messages
             return
         names = {part for _, _, part in found}
-        viable = any(all(g & names for g in groups) for groups in self.required)
+        required = self.required
+        viable = any(all(g & names for g in required[i])
+                     for i in {i for n in names for i in self.by_part.get(n, ())}.union(self.always))
         if not strict and not viable:
             return
         hits: dict[str, list[Hit]] = {}

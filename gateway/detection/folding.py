@@ -137,7 +137,8 @@ def normalise(text: str) -> str:
     """Return the canonical matching form of ``text`` (see the module docstring)."""
     if text.isascii():
         raw = text.encode("ascii").translate(_LOWER_B, _APOSTROPHES_B)
-        if _MAYBE_GROUPED_B.search(raw):
+        if (b"  " in raw or raw.count(b".") > 1 or raw.count(b"-") > 1 or b"_" in raw or b"*" in raw
+                or b"+" in raw or b"~" in raw) and _MAYBE_GROUPED_B.search(raw):  # (cheap checks first)
             raw = _letter_groups(raw.decode("ascii")).encode("ascii")
         if len(raw.translate(None, _LEETISH_B)) == len(raw):  # no leetspeak possible
             return _join_spaced(raw.translate(_PUNCT_B).decode("ascii").split())

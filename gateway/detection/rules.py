@@ -6,6 +6,7 @@ Matching is on word boundaries of the folded text (stage 1, ``folding.py``).
 
 from __future__ import annotations
 
+import heapq
 from typing import Any, Protocol
 
 import ahocorasick
@@ -35,6 +36,16 @@ class RulesSource(Protocol):
     third_party: tuple[Any, ...]
     model: Any
     compose: Any  # parts and combinations (``compose.py``); no combinations: off
+
+
+class _AnyOf:
+    """Several RE2 patterns searched as one: ``finditer`` yields the matches of all, in text order."""
+
+    def __init__(self, patterns: list):
+        self.patterns = patterns
+
+    def finditer(self, text):
+        return heapq.merge(*(p.finditer(text) for p in self.patterns), key=lambda m: m.start())
 
 
 class CompiledRules:
@@ -121,20 +132,23 @@ class CompiledRules:
         # make a message's answer anything but NO_RISK, so one RE2 pass over all messages (one per line)
         # finds the few that need the full judgement. Multi-line mode keeps ``^`` and ``$`` meaning the
         # start and end of a message; a phrase needs a space or a line edge on both sides.
-        # A combination needs its first part, so those parts are triggers too; the other parts are not
-        # (timing words such as "now" and "just" would send most lines to the full judgement).
+        # A combination needs one part of a group that is not `common` (compose.py's trigger_parts), so
+        # those parts are triggers too; the others are not ("now" and "just" would send most lines to the
+        # full judgement). Their regexes ("\w+" and "(?:\w+ ){0,4}" in them) go in an alternation of their
+        # own: in the large one, RE2's lazy DFA outgrows its memory and runs ten times slower.
         triggers = sorted(key for key, values in entries.items()
                           if any(kind in (_RISK, _ABUSE, _THIRD) or (kind == _PART and rule in trigger_parts)
                                  for kind, _, rule in values))
-        alternatives = [f"(?:{p.pattern})" for p, level, rule in self.regexes
-                        if level != _PART_LEVEL or rule in trigger_parts]
+        alternatives = [f"(?:{p.pattern})" for p, level, _ in self.regexes if level != _PART_LEVEL]
         if triggers:
             alternatives.insert(0, "(?:^| )(?:" + "|".join(map(re2.escape, triggers)) + ")(?: |$)")
-        self.any_trigger = None
-        if alternatives:
-            options = re2.Options()
-            options.max_mem = 64 << 20  # the lazy DFA of a large alternation wants more than the default
-            self.any_trigger = re2.compile("(?m)" + "|".join(alternatives), options)
+        part_alternatives = [f"(?:{p.pattern})" for p, level, rule in self.regexes
+                             if level == _PART_LEVEL and rule in trigger_parts]
+        options = re2.Options()
+        options.max_mem = 64 << 20  # the lazy DFA of a large alternation wants more than the default
+        passes = [re2.compile("(?m)" + "|".join(alts), options)
+                  for alts in (alternatives, part_alternatives) if alts]
+        self.any_trigger = None if not passes else passes[0] if len(passes) == 1 else _AnyOf(passes)
 
     def match(self, norm: str) -> Matches:
         """Every phrase, idiom, cue and regex of the policy found in ``norm`` (already normalised)."""
@@ -182,6 +196,6 @@ class CompiledRules:
                 else:
                     risks.append((found.start(), found.end(), level, rule))
         m.joking = joking
-        if self.composer is not None:
+        if self.composer is not None and (parts or risks):
             self.composer.apply(norm, m, parts)
         return m
