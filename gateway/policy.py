@@ -12,7 +12,7 @@ from typing import Any
 __all__ = [
     "TIERS", "ALERT_PRIORITIES", "TEMPLATE_FIELDS", "Rule", "TierAction", "Tier", "Guidelines",
     "Moderators", "Policy", "SHIPPED_DIR", "Limits", "GatewayLimits", "ModelSettings", "Context", "Digest",
-    "WEEKDAYS",
+    "WEEKDAYS", "Part", "Combination", "Composition",
 ]
 
 SHIPPED_DIR = Path(__file__).resolve().parent.parent / "policies"
@@ -157,6 +157,46 @@ class GatewayLimits:
 
 
 @dataclass(frozen=True)
+class Part:
+    """One part of an act or plan (``compose.parts``): phrases (normalised) and RE2 patterns."""
+
+    phrases: tuple[str, ...] = ()
+    regexes: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Combination:
+    """Parts that together make a tier (``compose.combinations``): each entry of ``parts`` is one part or
+    alternatives ("dose|pronoun_dose"), all found within ``window`` words; none of ``unless`` near them."""
+
+    id: str  # "imminent.compose.means_timing": the tier it gives, then its name
+    tier: str
+    parts: tuple[tuple[str, ...], ...]
+    window: int
+    unless: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Composition:
+    """Imminence read from parts of an act or plan (``gateway/detection/compose.py``); empty: off.
+
+    ``refer``: pronoun parts that, at most ``refer_window`` words after a means (one of the parts listed),
+    count as that part, or as the part given ("tablets ... the lot of them" is a dose). ``guard``: parts
+    that drop (``drop``) or cap (a tier name) a combination, or a match of a removing tier's own rules,
+    found within ``window`` words of it (a past told, a story, a question). The parts named ``self``,
+    ``other``, ``someone`` and ``object_of`` say whose act it is. ``common``: parts too frequent to pick
+    lines out of a batch (``Detector.detect_many``)."""
+
+    window: int = 12
+    parts: dict[str, Part] = field(default_factory=dict)
+    combinations: tuple[Combination, ...] = ()
+    refer: dict[str, tuple[tuple[str, ...], str | None]] = field(default_factory=dict)  # pronoun -> (after, as)
+    refer_window: int = 12
+    guard: dict[str, str] = field(default_factory=dict)  # part -> "drop" or the tier it caps to
+    common: frozenset[str] = frozenset()  # parts too frequent in ordinary chat to pick lines out of a batch
+
+
+@dataclass(frozen=True)
 class Policy:
     name: str
     file: str
@@ -198,6 +238,7 @@ class Policy:
     model: ModelSettings = ModelSettings()
     context: Context = Context()
     digest: Digest = Digest()
+    compose: Composition = Composition()
     extends: str | None = None  # the file of the policy this one extends (for `gateway check`'s comparison)
     _detector: Any = field(default=None, repr=False, compare=False)  # see gateway.detection.detector_for
 

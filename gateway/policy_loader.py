@@ -23,9 +23,9 @@ import re2
 
 from .crisis import INTERNATIONAL, ISO_REGIONS, region_hint
 from .detection.folding import normalise
-from .policy import (ALERT_PRIORITIES, REQUIRED_TEMPLATES, SHIPPED_DIR, TEMPLATE_FIELDS, TIERS, WEEKDAYS, Context,
-                     Digest, Escalation, Guidelines, Limits, ModelSettings, Moderators, Policy, Rule,
-                     Tier, TierAction)
+from .policy import (ALERT_PRIORITIES, REQUIRED_TEMPLATES, SHIPPED_DIR, TEMPLATE_FIELDS, TIERS, WEEKDAYS,
+                     Combination, Composition, Context, Digest, Escalation, Guidelines, Limits, ModelSettings,
+                     Moderators, Part, Policy, Rule, Tier, TierAction)
 from .validate import MISSING, Checker, did_you_mean
 from .yamlsrc import ConfigError, ConfigErrors, KeyPath, Located, Mark, load_located
 
@@ -188,7 +188,8 @@ class PolicyLoader:
         c = Checker(doc)
         top = c.mapping((), doc.value, required=("name", "tiers", "moderators"), optional=(
             "description", "language", "region", "mode", "command_prefix", "followup_after",
-            "guidelines", "templates", "exceptions", "escalation", "outreach_interval", "abuse", "limits", "model", "context", "third_party", "digest"))
+            "guidelines", "templates", "exceptions", "escalation", "outreach_interval", "abuse", "limits", "model", "context", "third_party", "digest",
+            "compose"))
         if top is None:
             c.raise_if_errors()
         name = c.string(("name",), top["name"], max_len=80) if "name" in top else MISSING
@@ -233,7 +234,8 @@ class PolicyLoader:
         outreach = c.duration(("outreach_interval",), top.get("outreach_interval", "24h"))
         limits = self._limits(c, top.get("limits", {}))
         model = self._model(c, top.get("model", {}))
-        context = self._context(c, top.get("context", {}), tiers)
+        compose = self._compose(c, top.get("compose"), tiers, top.get("tiers"))
+        context = self._context(c, top.get("context", {}), tiers, compose)
         digest = self._digest(c, top.get("digest", {}))
         templates = self._template_table(c, doc, language, top.get("templates", {}), tiers)
 
@@ -248,23 +250,112 @@ class PolicyLoader:
             third_party_alert=third_alert, third_party_reports=reports, third_party_helping=helping,
             third_party_people=people, recovery=recovery, past=past, past_window=past_window,
             relapse=relapse, supportive=supportive, limits=limits, model=model,
-            context=context, digest=digest)
+            context=context, digest=digest, compose=compose)
 
     # -- sections -------------------------------------------------------------------------------
 
-    def _context(self, c: Checker, raw: Any, tiers: dict) -> Context:
+    def _context(self, c: Checker, raw: Any, tiers: dict, compose: Composition = Composition()) -> Context:
         p, d = ("context",), Context()
         m = c.mapping(p, raw, optional=("window", "max_people", "farewell_rules")) or {}
         window = c.duration(p + ("window",), m.get("window", d.window), allow_null=True)
         people = c.integer(p + ("max_people",), m.get("max_people", d.max_people), lo=1, hi=10_000_000)
         rules = c.string_list(p + ("farewell_rules",), m.get("farewell_rules", list(d.farewell_rules)))
-        known = {r.id for t in tiers.values() for r in t.rules}
+        known = {r.id for t in tiers.values() for r in t.rules} | {k.id for k in compose.combinations}
         for i, rule in enumerate(rules):
             if known and rule not in known:
                 hint = difflib.get_close_matches(rule, sorted(known), n=1)
                 c.error(p + ("farewell_rules", i), f"no rule {rule!r} in this policy"
                         + (f" (did you mean {hint[0]!r}?)" if hint else ""))
         return Context(window, people, tuple(rules))
+
+    def _compose(self, c: Checker, raw: Any, tiers: dict, raw_tiers: Any) -> Composition:
+        """``compose:``: parts (``{name: {phrases, regexes}}``), pronouns that refer back (``refer``), guards
+        and combinations; a part or combination set to null is removed (by an extending policy)."""
+        if raw is None:
+            return Composition()
+        p = ("compose",)
+        m = c.mapping(p, raw, optional=("window", "refer_window", "refer", "guard", "parts", "combinations",
+                                        "common")) or {}
+        window = c.integer(p + ("window",), m.get("window", 12), lo=1, hi=60)
+        refer_window = c.integer(p + ("refer_window",), m.get("refer_window", 12), lo=1, hi=60)
+        parts: dict[str, Part] = {}
+        for name, part_raw in (c.mapping(p + ("parts",), m.get("parts", {}), any_keys=True) or {}).items():
+            pp = p + ("parts", name)
+            if part_raw is None:
+                continue
+            if not isinstance(name, str) or not _RULE_ID.match(name):
+                c.error(pp, "part names are 1-48 characters of a-z, 0-9 and _", key=True)
+                continue
+            r = c.mapping(pp, part_raw, optional=("phrases", "regexes"))
+            if r is None:
+                continue
+            errors_before = len(c.errors)
+            phrases = self._phrases(c, pp + ("phrases",), r.get("phrases"))
+            regexes = tuple(self._regexes(c, pp + ("regexes",), r.get("regexes")))
+            if not phrases and not regexes and len(c.errors) == errors_before:
+                c.error(pp, "a part needs at least one phrase or regex")
+            parts[name] = Part(phrases, regexes)
+
+        def part_name(path: KeyPath, name: Any, key: bool = False) -> str | None:
+            if not isinstance(name, str) or name not in parts:
+                c.error(path, f"no part named {name!r}{did_you_mean(name, parts)}", key=key)
+                return None
+            return name
+
+        refer: dict[str, tuple[tuple[str, ...], str | None]] = {}
+        for name, spec in (c.mapping(p + ("refer",), m.get("refer", {}), any_keys=True) or {}).items():
+            rp = p + ("refer", name)
+            if part_name(rp, name, key=True) is None:
+                continue
+            counts_as = None  # a list: the pronoun counts as the part of the nearest of them before it
+            if isinstance(spec, dict):
+                spec = c.mapping(rp, spec, required=("after", "as")) or {}
+                counts_as = part_name(rp + ("as",), spec.get("as")) if "as" in spec else None
+                rp, spec = rp + ("after",), spec.get("after")
+            named = [part_name(rp + (i,), t) for i, t in enumerate(c.string_list(rp, spec))]
+            if None not in named:
+                refer[name] = (tuple(named), counts_as)
+        guard: dict[str, str] = {}
+        for name, action in (c.mapping(p + ("guard",), m.get("guard", {}), any_keys=True) or {}).items():
+            gp = p + ("guard", name)
+            if part_name(gp, name, key=True) is not None and c.choice(gp, action, ("drop",) + TIERS) is not MISSING:
+                guard[name] = action
+        common = frozenset(n for i, n in enumerate(c.string_list(p + ("common",), m.get("common")))
+                           if part_name(p + ("common", i), n) is not None)
+        combinations = []
+        raw_combinations = c.mapping(p + ("combinations",), m.get("combinations", {}), any_keys=True) or {}
+        for cid, combo_raw in raw_combinations.items():
+            cp = p + ("combinations", cid)
+            if combo_raw is None:
+                continue
+            if not isinstance(cid, str) or not _RULE_ID.match(cid):
+                c.error(cp, "combination names are 1-48 characters of a-z, 0-9 and _", key=True)
+                continue
+            k = c.mapping(cp, combo_raw, required=("parts", "tier"), optional=("window", "unless"))
+            if k is None or "parts" not in k or "tier" not in k:
+                continue
+            entries = c.string_list(cp + ("parts",), k["parts"])
+            if not entries and isinstance(k["parts"], list):
+                c.error(cp + ("parts",), "a combination needs at least one part")
+            alternatives = []
+            for i, entry in enumerate(entries):
+                names = tuple(n.strip() for n in entry.split("|"))
+                if all(part_name(cp + ("parts", i), n) is not None for n in names):
+                    alternatives.append(names)
+            unless = [part_name(cp + ("unless", i), n)
+                      for i, n in enumerate(c.string_list(cp + ("unless",), k.get("unless")))]
+            tier = k["tier"]
+            if tier not in tiers and (tier not in TIERS or tier not in (raw_tiers or {})):  # (else: its own error)
+                c.error(cp + ("tier",), f"no tier named {tier!r} in this policy{did_you_mean(tier, tiers or TIERS)}")
+            own_window = c.integer(cp + ("window",), k.get("window", window if window is not MISSING else 12),
+                                   lo=1, hi=60)
+            if len(alternatives) == len(entries) and entries and None not in unless and tier in tiers \
+                    and own_window is not MISSING:
+                combinations.append(Combination(f"{tier}.compose.{cid}", tier, tuple(alternatives), own_window,
+                                                tuple(unless)))
+        if MISSING in (window, refer_window) or not isinstance(raw_tiers, dict):
+            return Composition()
+        return Composition(window, parts, tuple(combinations), refer, refer_window, guard, common)
 
     def _digest(self, c: Checker, raw: Any) -> Digest:
         p = ("digest",)

@@ -64,7 +64,8 @@ def test_scan_one_json_object_per_line_in_order_and_writes_nothing(tmp_path):
     assert [(o["tier"], o["remove"]) for o in out] == [
         ("none", False), ("imminent", True), ("high", False), ("none", False), ("none", False),
         ("concern", False)]
-    assert out[1]["rules"] == ["imminent.act_frames", "imminent.act_under_way"]  # phrase and frame
+    assert out[1]["rules"] == ["imminent.act_frames", "imminent.act_under_way",  # phrase, frame and the
+                               "imminent.compose.act_dose"]  # combination of its parts (an act and a dose)
     assert out[5]["lowered"] == ["high.active_thoughts"]
     assert list(tmp_path.iterdir()) == []
     assert b"pills" not in r.stderr

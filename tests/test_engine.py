@@ -41,7 +41,8 @@ def test_imminent_sends_private_message_and_nothing_else_until_its_outcome(engin
     assert not [a for a in first if isinstance(a, (A.RemoveFromRoom, A.AlertModerators))]
     assert kinds(first) == ["risk_detected"]
     case = only(first, A.OpenCase)
-    assert (case.tier, case.rules) == ("imminent", ("imminent.act_frames", "imminent.act_under_way"))
+    assert (case.tier, case.rules) == ("imminent", ("imminent.act_frames", "imminent.act_under_way",
+                                                "imminent.compose.act_dose"))
 
 
 def test_removal_follows_accepted_private_message_then_alert(engine):

@@ -35,6 +35,19 @@ _LEET_INNER = re.compile(r"(?<=[a-z])[0134578@$!|]+(?=[a-z])")
 _LEET_START = re.compile(r"(?<![\w$])\$(?=[a-z]{2})")  # "$uicide"
 _LEET_TABLE = str.maketrans(_LEET)
 _MAYBE_LEET = re.compile(r"[a-z][0134578@$!|]")  # cheap pre-check: most messages have no leetspeak
+# ...and a digit at the edge of a word of two or more letters ("4ll", "ag0", "g00dby3" once its inner
+# digits are read): the letter it imitates, unless the letters are a unit ("3am", "5th", "8mg").
+_LEET_EDGE = re.compile(r"(?<!\S)([0134578]?)([a-z]{2,})([0134578]?)(?!\S)")
+_MAYBE_EDGE = re.compile(r"(?<!\S)[0134578][a-z]|[a-z][0134578](?!\S)")
+_UNITS = frozenset("am pm th st nd rd mg ml kg km hr hrs min mins gb mb kb ft cm mm lb lbs oz yo yr yrs pc "
+                   "ms mph bpm px hz".split())
+
+
+def _fold_leet_edges(match: re.Match[str]) -> str:
+    lead, letters, trail = match.groups()
+    if not (lead or trail) or (letters in _UNITS and not (lead and trail)):
+        return match.group()
+    return lead.translate(_LEET_TABLE) + letters + trail.translate(_LEET_TABLE)
 
 # Confusable letters (Unicode TR39 subset: Cyrillic and Greek lower case that look Latin after
 # casefolding). Applied only to mixed-script tokens that become pure ASCII, so real Cyrillic or Greek
@@ -46,6 +59,14 @@ _HOMOGLYPHS = str.maketrans({
     "α": "a", "β": "b", "ε": "e", "η": "n", "ι": "i", "κ": "k", "ν": "v", "ο": "o", "ρ": "p",
     "τ": "t", "υ": "u", "χ": "x", "γ": "y", "ω": "w", "ς": "s", "σ": "o",
 })
+# Latin letters that NFKC leaves alone but "fancy text" generators use for plain ones: small capitals
+# (ᴛᴏᴏᴋ), negative circled and squared letters (🅣🅞, 🆃🅾) and regional indicators (🇹🇴).
+# Fullwidth (ｔｏｏｋ), mathematical (𝐭𝐨𝐨𝐤), circled (ⓣⓞ) and superscript (ᵗᵒ) letters are folded by
+# NFKC already.
+_LETTERLIKE = str.maketrans({
+    **dict(zip("ᴀʙᴄᴅᴇꜰɢʜɪᴊᴋʟᴍɴᴏᴘǫʀꜱᴛᴜᴠᴡʏᴢ", "abcdefghijklmnopqrstuvwyz")),
+    **{chr(base + i): chr(97 + i) for base in (0x1F150, 0x1F170, 0x1F1E6) for i in range(26)},
+})
 _WORD = re.compile(r"\w+")
 _HAS_LATIN = re.compile(r"[a-z]")
 _NON_WORD = re.compile(r"[^\w\s]")
@@ -55,10 +76,27 @@ _NON_WORD = re.compile(r"[^\w\s]")
 _LOWER_B = bytes.maketrans(b"ABCDEFGHIJKLMNOPQRSTUVWXYZ", b"abcdefghijklmnopqrstuvwxyz")
 _APOSTROPHES_B = b"'`"
 _LEETISH_B = b"0134578@$!|"
+_MAYBE_GROUPED_B = re2.compile(rb"[a-z][.\-_*+~][a-z][.\-_*+~][a-z]|[^ ]  +[^ ]")  # cheap: most texts have neither
+_MAYBE_GROUPED = re.compile(r"[a-z][.\-_*+~][a-z][.\-_*+~][a-z]|[^ ]  +[^ ]")
 _PUNCT_B = bytes.maketrans((_ASCII_PUNCT + _CONTROLS).encode(), b" " * len(_ASCII_PUNCT + _CONTROLS))
 
 # Three or more single-character tokens in a row are a letter-spaced word: "k i l l" -> "kill".
 _SPACED = re.compile(r"(?<!\S)\w(?: \w){2,}(?!\S)")
+# Letters spaced within words and words kept apart by a wider gap or another mark: "g o i n g   t o
+# j u m p", "k.i.l.l.i.n.g m.y.s.e.l.f a.t": each group is one word, so the words stay apart.
+_DOTTED = re.compile(r"(?<![^\W_])[a-z](?:([.\-_*+~])[a-z])(?:\1[a-z])*(?![^\W_])")
+_WIDE_GAP = re.compile(r"\S {2,}\S")
+
+
+def _letter_groups(text: str) -> str:
+    """``text`` (lower case) with letter-spaced words joined group by group (see ``_DOTTED``)."""
+    if any(len(m.group()) >= 5 for m in _DOTTED.finditer(text)):
+        text = _DOTTED.sub(lambda m: m.group().replace(m.group(1), ""), text)
+    if _WIDE_GAP.search(text):
+        groups = re.split(r" {2,}", text)
+        if sum(bool(_SPACED.fullmatch(g)) for g in groups) >= 2:
+            text = " ".join(g.replace(" ", "") if re.fullmatch(r"\w(?: \w)+", g) else g for g in groups)
+    return text
 
 
 def _fold_homoglyph_token(match: re.Match[str]) -> str:
@@ -99,11 +137,16 @@ def normalise(text: str) -> str:
     """Return the canonical matching form of ``text`` (see the module docstring)."""
     if text.isascii():
         raw = text.encode("ascii").translate(_LOWER_B, _APOSTROPHES_B)
+        if (b"  " in raw or raw.count(b".") > 1 or raw.count(b"-") > 1 or b"_" in raw or b"*" in raw
+                or b"+" in raw or b"~" in raw) and _MAYBE_GROUPED_B.search(raw):  # (cheap checks first)
+            raw = _letter_groups(raw.decode("ascii")).encode("ascii")
         if len(raw.translate(None, _LEETISH_B)) == len(raw):  # no leetspeak possible
             return _join_spaced(raw.translate(_PUNCT_B).decode("ascii").split())
         folded = raw.decode("ascii")
     else:
-        folded = _strip_marks(text).casefold()
+        folded = _strip_marks(text).casefold().translate(_LETTERLIKE)
+        if _MAYBE_GROUPED.search(folded):
+            folded = _letter_groups(folded)
         folded = _WORD.sub(_fold_homoglyph_token, folded)
         folded = folded.translate(_APOSTROPHE_TABLE)  # "i'm" -> "im" first: an apostrophe must not hide "0" from leet
     if "$" in folded:
@@ -113,6 +156,8 @@ def normalise(text: str) -> str:
     folded = folded.translate(_PUNCT_TABLE)
     if not folded.isascii():
         folded = _NON_WORD.sub(_space_symbol, folded)
+    if _MAYBE_EDGE.search(folded):
+        folded = _LEET_EDGE.sub(_fold_leet_edges, folded)
     return _join_spaced(folded.split())
 
 
@@ -125,6 +170,8 @@ def _join_spaced(tokens: list[str]) -> str:
         # joining can put a digit between letters ("k 1 l l" -> "k1ll"): fold it now, so the result
         # is already canonical (normalising twice changes nothing)
         collapsed = _LEET_INNER.sub(lambda m: m.group().translate(_LEET_TABLE), collapsed)
+        if _MAYBE_EDGE.search(collapsed):
+            collapsed = _LEET_EDGE.sub(_fold_leet_edges, collapsed)
     return collapsed
 
 
@@ -135,7 +182,7 @@ def _join_spaced(tokens: list[str]) -> str:
 # tokens in a row, a line break inside) are found by those passes and left to ``normalise``.
 _PUNCT_KEEP_NL_B = bytes.maketrans(
     (_ASCII_PUNCT + _CONTROLS.replace("\n", "")).encode(), b" " * (len(_ASCII_PUNCT + _CONTROLS) - 1))
-_MAYBE_LEET_B = re2.compile(rb"[a-z][0134578@$!|]|\$[a-z]{2}")  # superset of what the leet rules touch
+_MAYBE_LEET_B = re2.compile(rb"[a-z][0134578@$!|]|[0134578][a-z]|\$[a-z]{2}")  # superset of what the leet rules touch
 _MAYBE_SPACED_B = re2.compile(rb"(?m)(?:^| )[^ \n] [^ \n] [^ \n](?: |$)")
 
 

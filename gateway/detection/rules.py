@@ -7,11 +7,13 @@ Matching is on word boundaries of the folded text (stage 1, ``folding.py``).
 from __future__ import annotations
 
 import functools
+import heapq
 from typing import Any, Protocol
 
 import ahocorasick
 import re2
 
+from .compose import Composer
 from .decision import _LEVEL, Matches
 
 __all__ = ["CompiledRules", "RulesSource"]
@@ -19,7 +21,8 @@ __all__ = ["CompiledRules", "RulesSource"]
 _RISK, _IDIOM, _NEGATION, _REPORTED, _ABUSE, _JOKE, _THIRD = 0, 1, 2, 3, 4, 5, 6
 # whose words and when (see decision.py): only read when a risk phrase or regex matched too
 _REPORT, _HELPING, _PEOPLE, _RECOVERY, _PAST, _RELAPSE, _SUPPORTIVE = 7, 8, 9, 10, 11, 12, 13
-_ABUSE_LEVEL, _THIRD_LEVEL, _REPORT_LEVEL = -1, -2, -3  # how these regexes are told apart from risk ones
+_PART = 14  # a part of an act or plan (compose.py)
+_ABUSE_LEVEL, _THIRD_LEVEL, _REPORT_LEVEL, _PART_LEVEL = -1, -2, -3, -4  # how these regexes are told apart from risk ones
 
 
 @functools.lru_cache(maxsize=4096)
@@ -67,6 +70,17 @@ class RulesSource(Protocol):
     relapse: tuple[str, ...]
     supportive: tuple[str, ...]
     model: Any
+    compose: Any  # parts and combinations (``compose.py``); no combinations: off
+
+
+class _AnyOf:
+    """Several RE2 patterns searched as one: ``finditer`` yields the matches of all, in text order."""
+
+    def __init__(self, patterns: list):
+        self.patterns = patterns
+
+    def finditer(self, text):
+        return heapq.merge(*(p.finditer(text) for p in self.patterns), key=lambda m: m.start())
 
 
 class CompiledRules:
@@ -127,6 +141,25 @@ class CompiledRules:
         for tier in policy.tiers.values():
             for cue in tier.negations:
                 add(cue, (_NEGATION, _LEVEL[tier.name], ""))
+        # Parts of acts and plans (compose.py): those that can make a combination possible are found in
+        # the same pass, as (start, end, part name); the composer looks for the rest when it needs them.
+        compose = getattr(policy, "compose", None)
+        object_part = compose.parts.get("object_of") if compose is not None else None
+        self.object_words = frozenset(object_part.phrases) if object_part is not None else frozenset()
+        self.composer = None
+        trigger_parts: frozenset[str] = frozenset()
+        if compose is not None and (compose.combinations or compose.guard):
+            self.composer = Composer(compose, frozenset(
+                _LEVEL[t.name] for t in policy.tiers.values() if t.action.remove))
+            trigger_parts = self.composer.trigger_parts()
+            eager = self.composer.eager_parts()
+            for name, part in compose.parts.items():
+                if name not in eager:
+                    continue
+                for phrase in part.phrases:
+                    add(phrase, (_PART, 0, name))
+                for pattern in part.regexes:
+                    self.regexes.append((_compiled(pattern), _PART_LEVEL, name))
         # All regexes in one RE2 filter (FilteredRE2): the literal atoms every pattern needs are matched
         # first, and only patterns whose atoms occur are run; it answers which patterns match. Those are
         # run again to find where (needed for idioms, negation and reported speech). Most messages match
@@ -143,14 +176,32 @@ class CompiledRules:
         # make a message's answer anything but NO_RISK, so one RE2 pass over all messages (one per line)
         # finds the few that need the full judgement. Multi-line mode keeps ``^`` and ``$`` meaning the
         # start and end of a message; a phrase needs a space or a line edge on both sides.
+        # A combination needs one part of a group that is not `common` (compose.py's trigger_parts), so
+        # those parts are triggers too; the others are not ("now" and "just" would send most lines to the
+        # full judgement). Their regexes ("\w+" and "(?:\w+ ){0,4}" in them) go in an alternation of their
+        # own: in the large one, RE2's lazy DFA outgrows its memory and runs ten times slower.
         triggers = sorted(key for key, values in entries.items()
-                          if any(kind in (_RISK, _ABUSE, _THIRD) for kind, _, _ in values))
-        alternatives = [f"(?:{p.pattern})" for p, level, _ in self.regexes if level != _REPORT_LEVEL]
+                          if any(kind in (_RISK, _ABUSE, _THIRD) or (kind == _PART and rule in trigger_parts)
+                                 for kind, _, rule in values))
+        alternatives = [f"(?:{p.pattern})" for p, level, _ in self.regexes if level not in (_REPORT_LEVEL, _PART_LEVEL)]
         if triggers:
             alternatives.insert(0, "(?:^| )(?:" + "|".join(map(re2.escape, triggers)) + ")(?: |$)")
-        self.any_trigger = None
-        if alternatives:
-            self.any_trigger = _trigger("(?m)" + "|".join(alternatives))
+        part_alternatives = [f"(?:{p.pattern})" for p, level, rule in self.regexes
+                             if level == _PART_LEVEL and rule in trigger_parts]
+        passes = [_trigger("(?m)" + "|".join(alts)) for alts in (alternatives, part_alternatives) if alts]
+        self.any_trigger = None if not passes else passes[0] if len(passes) == 1 else _AnyOf(passes)
+
+    _DETERMINERS = frozenset(("my", "our", "the", "a", "his", "her", "their"))
+
+    def _object_at(self, norm: str, start: int) -> bool:
+        """Whether the person a third-party rule starts with is an object ("tell my mum", "to her"):
+        the word before them (past a determiner) is one of the policy's ``compose.parts.object_of``."""
+        if not self.object_words:
+            return False
+        before = norm[:start].split()[-2:]
+        if before and before[-1] in self._DETERMINERS:
+            before = before[:-1]
+        return bool(before) and before[-1] in self.object_words
 
     def match(self, norm: str) -> Matches:
         """Every phrase, idiom, cue and regex of the policy found in ``norm`` (already normalised)."""
@@ -158,6 +209,7 @@ class CompiledRules:
         m = Matches()
         risks, idioms, negations, reported, third = m.risks, m.idioms, m.negations, m.reported, m.third
         joking = False
+        parts: list[tuple[int, int, str]] = []
         for last, (length, values) in self.automaton.iter(norm):
             start, end = last - length + 1, last + 1
             if (start and norm[start - 1] != " ") or (end < size and norm[end] != " "):
@@ -189,22 +241,30 @@ class CompiledRules:
                     m.relapse.append(start)
                 elif kind == _SUPPORTIVE:
                     m.supportive = True
+                elif kind == _PART:
+                    parts.append((start, end, rule))
                 else:
                     m.abuse_at.append((start, rule))
                     idioms.append((start, end, 0))  # words aimed at someone else are not the writer's risk
         hits = self.regex_filter.Match(norm) if self.regex_filter is not None else None
         for index in hits or ():
             pattern, level, rule = self.regexes[index]
+            if level == _PART_LEVEL:
+                parts.extend((f.start(), f.end(), rule) for f in pattern.finditer(norm))
+                continue
             found = pattern.search(norm)
             if found is not None:
                 if level == _ABUSE_LEVEL:
                     m.abuse_at.append((found.start(), rule))
                     idioms.append((found.start(), found.end(), 0))
                 elif level == _THIRD_LEVEL:
-                    third.add(rule)
+                    if any(not self._object_at(norm, f.start()) for f in pattern.finditer(norm)):
+                        third.add(rule)  # "tell my mum im sorry": the person is spoken to, not at risk
                 elif level == _REPORT_LEVEL:
                     m.reports.append((found.start(), found.end(), rule))
                 else:
                     risks.append((found.start(), found.end(), level, rule))
         m.joking = joking
+        if self.composer is not None and (parts or risks):
+            self.composer.apply(norm, m, parts)
         return m

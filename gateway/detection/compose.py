@@ -1,0 +1,232 @@
+"""Detection, stage 2b: imminence read from the parts of an act or plan, and removal kept strict.
+
+Why: a list of phrasings misses every rewording ("swallowed the lot of them", "top floor of the car park.
+goodbye x", "picked it up after work, friday it is"). An act or plan is instead read from parts that the
+policy lists (``compose.parts``: the act, the means, a pronoun for the means, the timing, a place, a
+preparation, a farewell ...) and that combine within a few words (``compose.combinations``): an act done
+with a dose, means at hand with a time, a place with a farewell. Each combination gives a tier and a rule
+id that names it (``imminent.compose.means_at_hand``).
+
+The parts are found by the rules stage in the same Aho-Corasick pass (and RE2 filter) as every other
+phrase; this module only looks at the few hits, so the cost stays linear in the message.
+
+Removal stays strict: a combination, and any match of a removing tier's own rules, counts only as the
+writer's own present or future act. The nearest speaker marker before it must not be someone else
+(parts ``self``: "i"; ``other``: "she", "they"; ``someone``: "my friend", unless right after an
+``object_of`` word: "to my sister"); a ``guard`` part near it (a past told: "two years ago"; a story,
+song or the news; a question or a condition: "what if") drops it or caps its tier; a negation right
+before one of its parts, or before a part near it, lowers it one tier. Reported speech, idioms and
+jokes are then applied by the decision stage, as for every other match.
+"""
+
+from __future__ import annotations
+
+from typing import Any, NamedTuple
+
+import ahocorasick
+import re2
+
+from .decision import _LEVEL, Matches
+
+__all__ = ["Composer"]
+
+SELF, OTHER, SOMEONE, OBJECT, PAST = "self", "other", "someone", "object_of", "past"
+
+
+class Hit(NamedTuple):
+    first: int  # word index of the first word
+    last: int  # word index of the last word
+    start: int  # character offsets in the normalised text
+    end: int
+    part: str
+
+
+def _gap(a: Hit, b: Hit) -> int:
+    """Words between two hits (0 when adjacent or overlapping)."""
+    return max(0, b.first - a.last - 1, a.first - b.last - 1)
+
+
+def _overlap(a: Hit, b: Hit) -> bool:
+    """Two hits that cannot both count: one inside the other, or the same part twice over shared words.
+    Different parts may share words ("on top of" a position, "top of the car park" a place)."""
+    if a.start >= b.end or b.start >= a.end:
+        return False
+    return a.part == b.part or (b.start <= a.start and a.end <= b.end) or (a.start <= b.start and b.end <= a.end)
+
+
+class Composer:
+    """A policy's combinations, compiled once; ``apply`` adds what they find to a message's matches."""
+
+    def __init__(self, compose: Any, strict_levels: frozenset[int]):
+        self.window = compose.window
+        self.combinations = [(c.id, _LEVEL[c.tier], c.parts, c.window, frozenset(c.unless))
+                             for c in compose.combinations]
+        self.refer = {name: (frozenset(after), counts_as) for name, (after, counts_as) in compose.refer.items()}
+        self.refer_window = compose.refer_window
+        self.common = compose.common
+        self.guard = {name: (None if action == "drop" else _LEVEL[action]) for name, action in compose.guard.items()}
+        # a negation right before any of these near a match lowers it ("not taking them tonight")
+        self.negatable = frozenset(compose.parts) - {SELF, OTHER, SOMEONE, OBJECT} - set(compose.guard)
+        self.strict_levels = strict_levels
+        # Parts the rules stage finds in its own pass (``eager``: every part of a combination that is not
+        # ``common``); the others (common words, speaker markers, guards) are looked for here, and only in
+        # a message where some combination could fire or a removing tier matched: most messages have none.
+        in_combinations = {n for _, _, parts, _, unless in self.combinations for g in parts for n in g}
+        self.eager = frozenset(in_combinations - self.common)
+        # a combination can fire only if each of its groups made only of eager parts has a hit
+        self.required = [[frozenset(g) for g in parts if set(g) <= self.eager]
+                         for _, _, parts, _, _ in self.combinations]
+        self.by_part: dict[str, list[int]] = {}  # part -> the combinations it is required by
+        for i, groups in enumerate(self.required):
+            for name in set().union(*groups):
+                self.by_part.setdefault(name, []).append(i)
+        self.always = [i for i, groups in enumerate(self.required) if not groups]
+        self.lazy_automaton = None
+        lazy = {name: part for name, part in compose.parts.items() if name not in self.eager}
+        entries: dict[str, list[str]] = {}
+        for name, part in lazy.items():
+            for phrase in part.phrases:
+                entries.setdefault(phrase, []).append(name)
+        if entries:
+            self.lazy_automaton = ahocorasick.Automaton()
+            for key, names in entries.items():
+                self.lazy_automaton.add_word(key, (len(key), tuple(names)))
+            self.lazy_automaton.make_automaton()
+        self.lazy_regexes = [(re2.compile(pattern), name) for name, part in lazy.items() for pattern in part.regexes]
+
+    def trigger_parts(self) -> frozenset[str]:
+        """Parts such that a message with none of them fires no combination (the batch path's filter):
+        of each combination, its first group of parts none of which the policy calls ``common`` (its
+        first group if every one has a common part). A pronoun stands in for a means only after one."""
+        triggers: set[str] = set()
+        for _, _, parts, _, _ in self.combinations:
+            group = next((g for g in parts if not set(g) & self.common), parts[0])
+            for name in group:
+                triggers.add(name)
+                triggers.update(a for pronoun, (after, counts_as) in self.refer.items()
+                                if name in (counts_as, *after) for a in after)
+        return frozenset(triggers)
+
+    def eager_parts(self) -> frozenset[str]:
+        """Parts the rules stage must find in its pass and hand to ``apply``."""
+        return self.eager
+
+    def apply(self, norm: str, m: Matches, found: list[tuple[int, int, str]]) -> None:
+        """Add the combinations found in ``norm`` to ``m.risks``; drop or cap the strict tiers' matches
+        that are not the writer's own act. ``found``: (start, end, part) of every eager part's hit."""
+        strict = [r for r in m.risks if r[2] in self.strict_levels]
+        if not found and not strict:  # most messages
+            return
+        names = {part for _, _, part in found}
+        required = self.required
+        viable = any(all(g & names for g in required[i])
+                     for i in {i for n in names for i in self.by_part.get(n, ())}.union(self.always))
+        if not strict and not viable:
+            return
+        hits: dict[str, list[Hit]] = {}
+        for start, end, part in sorted(found + self._lazy_hits(norm)):
+            first = norm.count(" ", 0, start)
+            hits.setdefault(part, []).append(Hit(first, first + norm.count(" ", start, end), start, end, part))
+        self._refer(hits)
+        # "to my sister", "thank you": someone else as the object, not the subject ("she", "they" never are)
+        objects = {h.last + 1 for h in hits.get(OBJECT, ())}
+        markers = sorted(hits.get(SELF, []) + hits.get(OTHER, [])
+                         + [h._replace(part=OTHER) for h in hits.get(SOMEONE, []) if h.first not in objects],
+                         key=lambda h: h.start)
+        for risk in strict:  # a removing tier's own rules: the same strictness as a combination
+            start, end, level, rule = risk
+            first = norm.count(" ", 0, start)
+            at = Hit(first, first + norm.count(" ", start, end), start, end, "")
+            kept = self._strict(norm, m, at, [], at.first, at.last, markers, hits, level)
+            if kept is None:
+                m.idioms.append((start, end, level))  # dropped, and told as suppressed by the decision
+            elif kept < level:
+                m.risks.remove(risk)
+                m.risks.append((start, end, kept, rule))
+        if viable:
+            self._combine(norm, m, hits, markers)
+
+    def _lazy_hits(self, norm: str) -> list[tuple[int, int, str]]:
+        """(start, end, part) of the parts not found by the rules stage, on word boundaries."""
+        out: list[tuple[int, int, str]] = []
+        size = len(norm)
+        if self.lazy_automaton is not None:
+            for last, (length, names) in self.lazy_automaton.iter(norm):
+                start, end = last - length + 1, last + 1
+                if (start and norm[start - 1] != " ") or (end < size and norm[end] != " "):
+                    continue
+                out.extend((start, end, name) for name in names)
+        for pattern, name in self.lazy_regexes:
+            out.extend((f.start(), f.end(), name) for f in pattern.finditer(norm))
+        return out
+
+    def _refer(self, hits: dict[str, list[Hit]]) -> None:
+        """A pronoun ("them", "the lot") after a means named just before it also counts as that means'
+        part, or as the part the policy gives ("tablets ... the lot of them" is a dose)."""
+        for pronoun, (after, counts_as) in self.refer.items():
+            for h in hits.get(pronoun, ()):
+                before = [t for name in after for t in hits.get(name, ())
+                          if t.last < h.first and h.first - t.last <= self.refer_window]
+                if before:
+                    part = counts_as or max(before, key=lambda t: t.last).part
+                    hits.setdefault(part, []).append(h._replace(part=part))
+
+    def _combine(self, norm: str, m: Matches, hits: dict[str, list[Hit]], markers: list[Hit]) -> None:
+        for rule, level, parts, window, unless in self.combinations:
+            for anchor in (h for name in parts[0] for h in hits.get(name, ())):
+                chosen = [anchor]
+                for alternatives in parts[1:]:
+                    free = [h for name in alternatives for h in hits.get(name, ()) if not any(
+                        _overlap(h, c) for c in chosen)]
+                    if not free:
+                        break
+                    chosen.append(min(free, key=lambda h: _gap(anchor, h)))
+                else:
+                    first = min(h.first for h in chosen)
+                    last = max(h.last for h in chosen)
+                    if last - first + 1 > window:
+                        continue
+                    if any(h.last >= first - window and h.first <= last + window
+                           for name in unless for h in hits.get(name, ())):
+                        continue
+                    kept = self._strict(norm, m, anchor, chosen, first, last, markers, hits, level)
+                    if kept is None:
+                        continue
+                    m.risks.append((min(h.start for h in chosen), max(h.end for h in chosen), kept, rule))
+                    break
+
+    def _strict(self, norm: str, m: Matches, anchor: Hit, chosen: list[Hit], first: int, last: int,
+                markers: list[Hit], hits: dict[str, list[Hit]], level: int) -> int | None:
+        """``level`` if the act at ``anchor`` (with the other ``chosen`` parts, words ``first`` to ``last``)
+        is the writer's own, lower if a guard caps it or a negation stands right before a part near it
+        ("the pills are lined up, not doing it tonight"), ``None`` if it is someone else's or a guard
+        drops it. Cues inside a chosen part ("thank u for trying", "this is it") belong to that part; a
+        rule's own match (no ``chosen``) has none."""
+        def free(h: Hit) -> bool:
+            return not any(c.start <= h.start and h.end <= c.end for c in chosen)
+
+        def near(h: Hit) -> bool:
+            return h.last >= first - self.window and h.first <= last + self.window
+
+        before = [h for h in markers if h.start <= anchor.start and anchor.first - h.last <= self.window
+                  and (free(h) or h.start == anchor.start)]
+        if before and max(before, key=lambda h: h.start).part == OTHER:
+            return None  # no subject at all is the writer's: chat drops the "i" ("took them all")
+        for name, cap in self.guard.items():
+            if name == PAST and not chosen:
+                continue  # a rule's own match told as past: the decision stage reads past and relapse cues
+            if any(near(h) and free(h) for h in hits.get(name, ())):
+                if cap is None:
+                    return None
+                level = min(level, cap)
+        start = min((c.start for c in chosen), default=anchor.start)  # where the match will start
+        cues = [end for end, lv in m.negations if lv in (0, level)]
+        if level > 1 and cues and any(near(h) and h.start != start and self._negated(norm, cues, h)
+                                      for name in self.negatable for h in hits.get(name, ())):
+            level -= 1  # (a cue right before the match itself is the decision stage's: not counted twice)
+        return level
+
+    @staticmethod
+    def _negated(norm: str, cue_ends: list[int], h: Hit) -> bool:
+        """A negation cue ends right before ``h``: "not" + "taking them"."""
+        return any(end < h.start and " " not in norm[end + 1:h.start] for end in cue_ends)

@@ -1,0 +1,313 @@
+"""Imminence by composition (gateway/detection/compose.py, policy `compose:`): an act or plan read from its
+parts within a few words, and removal kept to the writer's own act or plan, now.
+
+The lines are the developers' own, written for each part (none is from the tuning file): for each, lines
+that must be removed (imminent) and near-misses that must not be (an everyday use of the same words,
+someone else's act, a past told, a story, a question, a negation, a joke)."""
+
+from __future__ import annotations
+
+import pytest
+
+from gateway.detection import detector_for
+from gateway.detection.folding import normalise
+from gateway.policy_loader import PolicyLoader
+from gateway.yamlsrc import ConfigErrors
+
+from .conftest import GOOD
+
+IMMINENT = {
+    "act": [
+        "necked the whole packet of co-codamol about an hour ago",
+        "i've swallowed every tablet in the house, starting to feel dizzy",
+        "popped 30 of my sertraline just now",
+        "just slit my wrist, its pouring",
+        "overdosed on my antidepressants an hour ago and im scared",
+        "i've taken every painkiller i could find, feeling sick now",
+        "all 28 of my quetiapine are gone, swallowed them before bed",
+        "ive taken all of my nortriptyline, every last one",   # a drug named by its ending
+    ],
+    "means": [
+        "the blade is in my hand right now and im not stopping",
+        "have 50 tablets lined up on the bed for tonight",
+        "razor in my hand, doing it after this message",
+        "im holding dads pistol right now",
+        "a full bottle of oxy next to me and its happening tonight",
+        "there's a noose hanging from the loft hatch and i'm standing on the stool",
+        "the hosepipe is taped to the exhaust and i'm sitting in the car",
+    ],
+    "pronoun": [
+        "found nans morphine. taking it all tonight",
+        "had a stash of tramadol, swallowed the lot of them",
+        "the tablets from the chemist are here. taking them all at 2am",
+        "bought a rope, going to use it tonight",
+        "saved up my insulin for this. injecting all of it now",
+    ],
+    "timing": [
+        "once my flatmate goes to sleep im ending it",
+        "im going to kill myself on saturday",
+        "by this time tomorrow i wont exist",
+        "ending my life tonight after the kids are in bed",
+        "gonna end it all at midnight, nothing is stopping me",
+        "doing it on sunday while the house is empty",
+        "going to drive into the river tonight",
+        "by the weekend i'll be dead, ive made my mind up",
+        "i won't see tomorrow. i'm sorry",
+    ],
+    "place": [
+        "standing on the edge of the multistorey now. goodbye everyone",
+        "on the railway bridge, sorry for everything",
+        "im on the roof of my building, legs over the edge",
+        "at the top of the cliff now, ready to jump",
+        "sat on the railings of the bridge, cant do this anymore, goodbye",
+        "on top of the car park, ready to jump",
+        "at the station, going to jump in front of the next train",
+    ],
+    "preparation": [
+        "wrote goodbye letters to my kids last night. tomorrow is the day",
+        "counted out all my pills, doing it friday",
+        "gave my cat to my sister and deleted my accounts. it happens tonight",
+        "ive been stockpiling my meds for months, tonight is the night",
+        "i've sorted my will, given the dog away and written to mum. it's tonight",
+    ],
+    "farewell": [
+        "tell my mum im sorry. goodbye forever",
+        "thanks for trying everyone, this is goodbye for good",
+        "i love you all. dont look for me. bye",
+        "if anyone finds this, im sorry for everything. the pills are in me now",
+    ],
+    "obfuscated": [
+        "ｉ　ｓｗａｌｌｏｗｅｄ　ｔｈｅｍ　ａｌｌ　ｊｕｓｔ　ｎｏｗ",   # full-width letters and spaces
+        "𝐢 𝐭𝐨𝐨𝐤 𝐚𝐥𝐥 𝐦𝐲 𝐩𝐢𝐥𝐥𝐬 𝐭𝐨𝐧𝐢𝐠𝐡𝐭",               # mathematical bold
+        "ɪ ꜱᴡᴀʟʟᴏᴡᴇᴅ ᴛʜᴇ ʟᴏᴛ ᴏꜰ ᴛʜᴇᴍ",                  # small capitals
+        "tоnight im еnding it, bye",                     # Cyrillic о and е
+        "e.n.d.i.n.g i.t t.o.n.i.g.h.t",                 # letters spaced by dots, words by spaces
+        "t a k i n g   a l l   m y   p i l l s   n o w",   # letters spaced, words by a wider gap
+        "sw4ll0w3d 4ll my t4bl3ts 5 m1ns ag0",           # leetspeak, a digit at the edge of a word too
+        "ｇｏｎｎａ　ｔａｋｅ　ｔｈｅｍ　ａｌｌ　ｔｏｎｉｇｈｔ",
+    ],
+    # the issue's own examples
+    "issue": [
+        "swallowed the lot of them",
+        "top floor of the car park. goodbye x",
+        "picked it up after work, friday it is",
+        "all my pills counted out on the desk and tonight is the night",
+        "I have the pills right here and I am doing it tonight",
+    ],
+}
+
+NOT_REMOVED = {
+    "act": [
+        "took two paracetamol for my headache just now",
+        "i swallowed a fly on my run this morning",
+        "cut my hair just now, hate it",
+        "i nearly overdosed on chocolate this weekend",
+        "made cookies and ate them all just now",
+    ],
+    "means": [
+        "bought a new kitchen knife, cooking tonight",
+        "have my meds ready for tomorrow morning",
+        "my razor is in my hand, shaving now",
+        "my car is in the garage with the engine running a diagnostic",
+        "got the tablets ready for nan for tomorrow, her memory is going",
+        "bought a new belt for the wedding on saturday",
+        "tied the boat to the pier just now, lovely day",
+        "got all my tablets sorted in the weekly box for tomorrow",
+        "sitting on the pier now with chips, the tide is in",
+        "got the rope lights up for christmas, tonight we switch them on",
+        "at the edge of the lake now with the dog, so peaceful",
+        "downed a whole bottle of water after the run",
+        "took two of my painkillers for my back just now",
+        "the pills the doctor gave me are working, took them an hour ago and feel better",
+    ],
+    "pronoun": [
+        "the new tablets arrived, taking them with food tonight as prescribed",
+        "found my old blades from when i used to self harm. threw them all away today, proud of myself",
+        "got a new phone, gonna set it up tonight",
+        "took them all back to the shop today",
+        "swallowed a whole pizza just now, food coma",
+    ],
+    "timing": [
+        "tonight is the night, first gig in ages",
+        "friday it is then, pub at 8",
+        "im ending it with my boyfriend tonight",
+        "after i send this im going to sleep, night all",
+        "i won't be here tomorrow, going camping",
+        "doing it tonight! finally asking her out",
+        "im done with all of it, quitting my job on monday",
+    ],
+    "place": [
+        "on the roof of the shed fixing the felt",
+        "walking over the bridge to school, see you later",
+        "i want to jump off a bridge",                   # a wish, not being there: high at most
+    ],
+    "preparation": [
+        "deleted my instagram for a week, bye for now",
+        "gave my old bike to my cousin today",
+        "wrote my will after the baby was born",
+        "i made a plan to kill myself",                  # a plan with no time: high
+        "counted out the money for the trip, leaving friday",
+        "gave away all my plants before moving, sad",
+        "wrote letters to my pen pals today, posting them tomorrow",
+    ],
+    "farewell": [
+        "bye everyone, off to bed, see you tomorrow",
+        "thank you for everything, leaving this job on friday",
+        "love you all, see you at the party tonight",
+        "goodbye forever to my old phone, new one arrived today",
+        "bye everyone, deleting the app for a month, see you in june",
+        "goodbye forever, old job! first day at the new place tomorrow",
+    ],
+    # item 4: only the writer's own act or plan, now, removes
+    "someone else": [
+        "my friend took all her pills last night and is in hospital",
+        "she swallowed the whole bottle an hour ago, im with her",
+        "he has a gun in his hand right now, im calling the police",
+        "my brother is on the bridge and texted goodbye, what do i do",
+        "hes got the rope and says hes going to the woods tonight",
+    ],
+    "past": [
+        "two years ago i took an overdose. still here and doing better",
+        "three years ago i wrote letters to everyone. tonight im celebrating being alive",
+        "a year ago tonight i was on the bridge. today im grateful",
+    ],
+    "story": [
+        "in the movie she stands on the ledge and says goodbye",
+        "writing a story where the character swallows all her pills tonight",
+        "lyrics: took all the pills tonight goodbye forever",
+    ],
+    "question": [
+        "what if i took them all",
+        "if i took all my pills tonight would anyone care",
+        "how many would it take if i swallowed the whole packet",
+        "if this meeting runs over again ill be dead by 5",
+    ],
+    "negation": [
+        "i have the pills lined up but im not taking them tonight",
+        "i dont have the pills ready for tonight",
+        "im not going to do it tonight, promise",
+    ],
+    "joke": [
+        "took the whole bottle of pills lol",
+        "im about to kms if this printer doesnt work lmao",
+    ],
+}
+
+
+@pytest.fixture(scope="module")
+def detector(default_policy):
+    return detector_for(default_policy)
+
+
+@pytest.mark.parametrize("part, text", [(p, t) for p, lines in IMMINENT.items() for t in lines])
+def test_an_act_or_plan_made_of_parts_is_imminent_and_removes(detector, part, text):
+    result = detector.detect(text)
+    assert result.tier == "imminent" and detector.would_remove(result), (part, result)
+    assert any(".compose." in r for r in result.rules) or part in ("act", "issue"), result.rules
+
+
+@pytest.mark.parametrize("part, text", [(p, t) for p, lines in NOT_REMOVED.items() for t in lines])
+def test_near_misses_are_never_removed(detector, part, text):
+    result = detector.detect(text)
+    assert not detector.would_remove(result), (part, result)
+
+
+@pytest.mark.parametrize("text", [
+    "what if i swallowed the whole packet tonight", "if i took all my pills tonight would anyone care",
+    "i have the pills lined up but im not taking them tonight", "took the whole bottle of pills lol"])
+def test_a_question_a_negation_or_a_joke_is_high_at_most(detector, text):
+    """Still a private message and an alert, never a removal."""
+    assert detector.detect(text).tier == "high"
+
+
+def test_the_rule_id_says_which_combination_fired(detector):
+    assert detector.detect("top floor of the car park. goodbye x").rules == ("imminent.compose.place_farewell",)
+    assert "imminent.compose.swallowed_all" in detector.detect("swallowed the lot of them").rules
+    assert "imminent.compose.obtained_chosen" in detector.detect("picked it up after work, friday it is").rules
+
+
+def test_someone_elses_act_matched_by_an_imminent_rule_is_dropped(detector):
+    """Strictness covers the tier's own rules too: "took an overdose" is someone else's here."""
+    result = detector.detect("my brother took an overdose last night, hes in hospital now")
+    assert result.tier != "imminent" and "imminent.act_under_way" in result.suppressed
+
+
+def test_the_batch_path_finds_every_line_a_combination_fires_on(detector):
+    lines = [t for ts in IMMINENT.values() for t in ts] + [t for ts in NOT_REMOVED.values() for t in ts]
+    lines += ["just an ordinary line about lunch", "the lot of them were late again"] * 20
+    assert detector.detect_many(lines) == [detector.detect(t) for t in lines]
+
+
+@pytest.mark.parametrize("raw, expected", [
+    ("ｉ　ｔｏｏｋ　ｔｈｅｍ", "i took them"),          # full-width letters, ideographic space
+    ("𝐭𝐨𝐨𝐤 𝓽𝓱𝓮𝓶", "took them"),                   # mathematical bold and script
+    ("ⓣⓞⓞⓚ ᵗʰᵉᵐ", "took them"),                   # circled and superscript
+    ("ᴛᴏᴏᴋ ᴛʜᴇᴍ", "took them"),                      # small capitals (not NFKC)
+    ("🆃🅾🅾🅺 🅣🅗🅔🅜", "took them"),                    # negative squared and circled (not NFKC)
+    ("k.i.l.l.i.n.g m.y.s.e.l.f a.t 3", "killing myself at 3"),
+    ("g o i n g   t o   j u m p", "going to jump"),
+    ("e.g. this", "e g this"),                         # two letters: an abbreviation, left alone
+    ("t00k 4ll th3m 10 m1ns ag0", "took all them 10 mins ago"),  # a digit at the edge of a word
+    ("g00dby3 3v3ry0n3", "goodbye everyone"),
+    ("at 3am on the 5th, 8mg", "at 3am on the 5th 8mg"),   # units are not leetspeak
+])
+def test_compatibility_letters_and_spaced_words_fold(raw, expected):
+    assert normalise(raw) == expected
+    assert normalise(expected) == expected
+
+
+# -- the policy --------------------------------------------------------------------------------------
+
+def load(path):
+    return PolicyLoader([path.parent]).load(str(path))
+
+
+def errors_of(path) -> list[str]:
+    with pytest.raises(ConfigErrors) as info:
+        load(path)
+    return [str(e) for e in info.value.errors]
+
+
+def test_a_room_policy_extends_the_parts_and_removes_a_combination(write):
+    path = write("peer.yaml", GOOD + """
+compose:
+  parts:
+    means:
+      phrases: ["purple cord"]
+  combinations:
+    place_farewell: null
+""")
+    d = detector_for(load(path))
+    assert d.detect("holding the purple cord right now").rules == ("imminent.compose.means_at_hand",)
+    assert d.detect("top floor of the car park. goodbye x").tier != "imminent"
+
+
+def test_bad_parts_and_combinations_are_reported_at_their_line(write):
+    path = write("p.yaml", GOOD + r"""
+compose:
+  guard:
+    pasts: drop
+    framing: maybe
+  parts:
+    Bad-Name: {phrases: [x]}
+    empty: {}
+    broken: {regexes: ['(a+']}
+  combinations:
+    mine:
+      parts: [act, meens|dose]
+      tier: urgent
+    other:
+      parts: []
+      tier: high
+      unless: [nothing]
+""")
+    errs = [e.split(": ", 1)[1] for e in errors_of(path)]
+    assert f"{path}:9:5: compose.guard.pasts: no part named 'pasts' (did you mean 'past'?)" in errors_of(path)
+    assert "compose.guard.framing: expected one of drop, concern, high, imminent, got 'maybe'" in errs
+    assert "compose.parts.Bad-Name: part names are 1-48 characters of a-z, 0-9 and _" in errs
+    assert "compose.parts.empty: a part needs at least one phrase or regex" in errs
+    assert any(e.startswith("compose.parts.broken.regexes[0]: bad regex") for e in errs)
+    assert "compose.combinations.mine.parts[1]: no part named 'meens' (did you mean 'means'?)" in errs
+    assert any(e.startswith("compose.combinations.mine.tier: no tier named 'urgent'") for e in errs)
+    assert "compose.combinations.other.parts: a combination needs at least one part" in errs
+    assert any(e.startswith("compose.combinations.other.unless[0]: no part named 'nothing'") for e in errs)
