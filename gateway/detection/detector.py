@@ -20,6 +20,8 @@ regexes run on RE2 (linear time, see ``bench/matchers.py``).
   the policy sets ``model.high``; rule id ``model.risk``) when the rules found less; never to imminent,
   and never where the rules saw an idiom, a joke marker, reported speech, words aimed at someone else
   or a negation they applied.
+  The score of a long message is that of its riskiest sentence with its neighbours (the raw text is
+  split, since normalising strips the punctuation that ends a sentence).
 """
 
 from __future__ import annotations
@@ -57,7 +59,7 @@ class Detector:
         return detection.level in self.remove_levels
 
     def detect(self, text: str) -> Detection:
-        return self._judge(normalise(text))
+        return self._judge(normalise(text), text)
 
     def detect_many(self, texts: list[str]) -> list[Detection]:
         """``[detect(t) for t in texts]``, several times faster: the messages are normalised together and
@@ -78,23 +80,23 @@ class Detector:
         if touched or self.model is not None:
             lines = buf.split(b"\n")
             for i in touched:
-                results[i] = self.detect(texts[i]) if i in slow else self._judge(lines[i].decode("ascii"))
+                results[i] = self.detect(texts[i]) if i in slow else self._judge(lines[i].decode("ascii"), texts[i])
             if self.model is not None:  # no phrase fired here, but the model may: judged if it does
-                score, concern = self.model.score, self.model_concern
+                score, concern = self.model.score_text, self.model_concern
                 for i, line in enumerate(lines):
                     if i not in touched:
                         norm = line.decode("ascii")
-                        if score(norm) >= concern:
-                            results[i] = self._judge(norm)
+                        if score(texts[i], norm) >= concern:
+                            results[i] = self._judge(norm, texts[i])
         return results
 
-    def _judge(self, norm: str) -> Detection:
+    def _judge(self, norm: str, text: str) -> Detection:
         if not norm:
             return NO_RISK
         detection, exempt = decide(self.rules.match(norm), norm, self.negation_window, self.reported_window)
         if self.model is None or exempt:
             return detection
-        score = self.model.score(norm)
+        score = self.model.score_text(text, norm)
         level = 2 if score >= self.model_high else 1 if score >= self.model_concern else 0
         if level > detection.level:
             return dataclasses.replace(detection, tier=TIER_NAMES[level], score=score,
