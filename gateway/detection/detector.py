@@ -83,11 +83,11 @@ class Detector:
                 results[i] = self.detect(texts[i]) if i in slow else self._judge(lines[i].decode("ascii"), texts[i])
             if self.model is not None:  # no phrase fired here, but the model may: judged if it does
                 score, concern = self.model.score_text, self.model_concern
-                for i, line in enumerate(lines):
+                for i, (text, line) in enumerate(zip(texts, lines)):
                     if i not in touched:
                         norm = line.decode("ascii")
-                        if score(texts[i], norm) >= concern:
-                            results[i] = self._judge(norm, texts[i])
+                        if score(text, norm) >= concern:
+                            results[i] = self._judge(norm, text)
         return results
 
     def _judge(self, norm: str, text: str) -> Detection:

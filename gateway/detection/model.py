@@ -2,7 +2,7 @@
 
 Why this shape: a linear model over hashed word unigrams and bigrams of the normalised text. It runs in
 plain Python with no runtime dependency (a few microseconds a message: a CRC-32 per token and a sum of
-weights), loads offline from a file shipped in the package (about 1 MB), and the training script
+weights), loads offline from a file shipped in the package (about 2 MB), and the training script
 (``gateway/train_model.py``) builds it again from named public data with a fixed seed. Features are
 computed by this module for training and for scoring alike, so the two cannot drift apart.
 
@@ -39,7 +39,22 @@ MAGIC = b"GWRISK1\n"
 # a run of dots; normalise() strips punctuation, so the raw text is split before it is normalised.
 _SENTENCE_END = re.compile(r"(?<=[.!?])[\"')\]\u201d\u2019]*\s+|\s*\n\s*")
 _MAY_SPLIT = re.compile(r"[.!?][\"')\]\u201d\u2019]*\s+\S|\n\s*\S")  # cheap test: most chat is one sentence
+MIN_WORDS = 3  # the model reads context; shorter fragments are left to the rules
 MAX_SENTENCES = 400  # the rest of a longer message is read as one last sentence: a bound on the cost
+
+
+_FIRST_PERSON = frozenset("i im ive id ill me my myself mine imma".split())
+_THIRD_PERSON = frozenset("he hes him himself his she shes her herself they theyre them themselves themself"
+                          .split())
+
+
+def _the_writers(norm: str) -> bool:
+    """Whether a normalised window may speak of its writer's own risk: at least ``MIN_WORDS`` words, and
+    not only of someone else (a third person named, the writer never)."""
+    words = norm.split()
+    if len(words) < MIN_WORDS:
+        return False
+    return not _THIRD_PERSON.intersection(words) or bool(_FIRST_PERSON.intersection(words))
 
 
 def sentences(text: str) -> list[str]:
@@ -96,10 +111,13 @@ class RiskModel:
 
     def score_text(self, text: str, norm: str | None = None) -> float:
         """The score of a raw message: its riskiest sentence with its neighbours. ``norm``, the whole
-        message normalised, saves normalising it again when the message is one sentence."""
+        message normalised, saves normalising it again when the message is one sentence. A window of
+        fewer than ``MIN_WORDS`` words scores 0: one or two words carry no context ("tonight", "rope"),
+        and the lexicon reads those. So does a window that speaks of him, her or them and never of the
+        writer ("is going to kill himself tonight"): the model scores the writer's own risk."""
         if norm is not None and not _MAY_SPLIT.search(text):
-            return self.score(norm)
-        return max((self.score(w) for w in windows(text)), default=0.0)
+            return self.score(norm) if _the_writers(norm) else 0.0
+        return max((self.score(w) for w in windows(text) if _the_writers(w)), default=0.0)
 
     # -- file ---------------------------------------------------------------------------------
 
