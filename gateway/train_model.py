@@ -1,7 +1,7 @@
 """Rebuild the shipped risk model (``gateway/models/risk-en.bin``) from named public data, with a fixed seed.
 
     python -m gateway.train_model --reddit DIR --rmhd CSV --stories DIR --goemotions DIR
-                                  [--chat CSV ...] [--out PATH] [--sample N]
+                                  [--chat CSV ...] [--out PATH] [--sample N] [--bits B]
 
 What it learns: the writer's OWN suicide or self-harm risk, told apart from distress. Positives are the
 sentences of r/SuicideWatch posts that state risk, and our own first-person risk lines. Negatives are the
@@ -22,18 +22,19 @@ Sources (all kept outside the repository; no text of them ships):
   posts of r/tifu, r/confessions, r/LetsNotMeet and others, everyday first-person stories (0).
 - ``--goemotions DIR``: GoEmotions ``{train,dev,test}.tsv`` (Apache-2.0), short everyday comments (0).
 - ``--chat CSV`` (repeatable): our own lines, ``text,label`` with label 0/1 or a tier name
-  (``gateway/models/chat-train.csv``; the tuning half of the hand-written parts set).
+  (``gateway/models/chat-train.csv``), weighted ``CHAT_WEIGHT``: chat is shorter than forum posts.
 
 Every source is split by a hash of its text (stable whatever the file order): 70% train, 15% dev
-(thresholds), 15% test (evaluation only, never tuned on; ``gateway/evaluate_model.py`` style figures
-are printed with ``--report``). GoEmotions keeps its own train/dev/test.
+(thresholds), 15% test (evaluation only, never tuned on: ``part()`` names it, ``DATA.md`` gives its
+figures). GoEmotions keeps its own train/dev/test; our lines train on their train part only.
 
 How: a post is cut into windows, each sentence with its neighbours (``detection.model.windows``, the
 same function that scores at run time). A negative post gives all its windows as negatives, except
 windows of support-group posts that name suicide or self-harm (``NAMES_RISK``: a depression post that
-says "I want to die" is not a clean negative; it is left out). An r/SuicideWatch post is a bag of windows of which only some
-state risk: multiple-instance rounds keep, per post, the window the current model finds riskiest (and
-drop the posts whose best window is weakest, ``DROP_WEAKEST``: they are sad but state no risk).
+says "I want to die" is not a clean negative; it is left out). An r/SuicideWatch post is a bag of
+windows of which only some state risk: multiple-instance rounds keep, per post, the window the current
+model finds riskiest (and drop the posts whose best window is weakest, ``DROP_WEAKEST``: they are sad
+but state no risk).
 
 Thresholds, from dev data only: concern is the best-F1 score for r/SuicideWatch against every other
 post on dev, raised until at most ``POST_ALARMS`` of dev posts without named risk (long first-person
