@@ -26,11 +26,14 @@ def with_model():
 
 
 def test_the_shipped_model_is_small_offline_and_says_where_it_came_from(model):
-    assert SHIPPED_MODEL.stat().st_size < 1_000_000 and len(model.weights) == 1 << model.bits
+    assert SHIPPED_MODEL.stat().st_size < 20_000_000 and len(model.weights) == 1 << model.bits
     sources = [(s["name"].split(" ")[0], s["licence"]) for s in model.meta["sources"]]
-    assert sources == [("Binary-Ninja-007/Social_Good", "MIT"), ("GoEmotions", "Apache-2.0"),
-                       ("this", "this repository's")]
+    assert sources[:4] == [("Binary-Ninja-007/Social_Good", "MIT"),
+                           ("Reddit", "CC-BY-4.0 (data), Apache-2.0 (package)"),
+                           ("ishandandekar/Reddit-Post-Comment-Dataset", "MIT"), ("GoEmotions", "Apache-2.0")]
+    assert {licence for _, licence in sources[4:]} == {"this repository's"}
     assert model.meta["chat_dev_alarms"]["concern"] <= 0.002  # of everyday comments, at calibration
+    assert model.meta["dev_quiet_posts_alarms"]["concern"] <= 0.03  # of long posts naming no risk
     t = model.meta["thresholds"]
     assert 0 < t["concern"] < t["high"] < 1
 
@@ -44,13 +47,13 @@ def test_our_chat_lines_for_training_are_not_in_the_regression_sets():
     regression = {normalise(r["text"]) for f in Path(__file__).parent.glob("data/*.csv")
                   for r in csv.DictReader(open(f, encoding="utf-8"))}
     chat = load_chat(CHAT)
-    assert len(chat) > 300 and {label for _, label in chat} == {0, 1}
-    assert not [t for t, _ in chat if normalise(t) in regression]
+    assert len(chat) > 500 and {label for _, label, _ in chat} == {0, 1}
+    assert not [t for t, _, _ in chat if normalise(t) in regression]
 
 
 @pytest.mark.parametrize("text, above", [
     ("i dont want to be alive anymore, everything hurts and nobody would care", True),
-    ("honestly i just want it all to stop, i am so tired of existing", True),
+    ("i keep thinking everyone would be better off if i was gone", True),
     ("what movie should we watch tonight", False),
     ("the new patch made the boss fight way easier", False),
     ("anyone know a good pizza place near the station", False),
@@ -60,7 +63,7 @@ def test_fixed_predictions(model, text, above):
 
 
 def test_the_default_policy_uses_the_model_and_a_policy_can_switch_it_off(with_model, write):
-    text = "i hate my life so much, i cry every night and nothing helps"  # no phrase of the lexicon
+    text = "honestly i would rather not wake up tomorrow, everything is too heavy"  # no phrase of the lexicon
     d = with_model.detect(text)
     assert d.tier == "concern" and d.rules == ("model.risk",) and d.score is not None
     path = write("quiet.yaml", "extends: default\nname: quiet\nmodel:\n  enabled: false\n")
@@ -87,11 +90,12 @@ def test_the_model_alone_never_removes(with_model):
         assert d.tier != "imminent" or "model.risk" not in d.rules
 
 
-def test_the_training_script_rebuilds_a_model_from_files_in_the_sources_format(tmp_path):
+def test_the_training_script_rebuilds_a_model_from_files_in_the_sources_format(tmp_path, monkeypatch):
     """The real sources are not in the repository (DATA.md says where they are); this runs the same
     script end to end on a small sample in their format, written here."""
     from gateway import train_model
 
+    monkeypatch.setattr(train_model, "ROUNDS", 1)  # one multiple-instance round: the same code, faster
     risk = ["i cant do this anymore", "i want to die tonight", "nobody would miss me", "i wish i was dead",
             "everything is hopeless and i want out", "i am so tired of living", "thinking about ending it",
             "i hate being alive", "i want it all to stop", "no reason to keep going"]
@@ -109,14 +113,30 @@ def test_the_training_script_rebuilds_a_model_from_files_in_the_sources_format(t
                 "this patch is so good", "anyone up for a match", "the bus is late again", "nice haircut"]
     for name in ("train", "dev"):  # GoEmotions' format: text, labels, id
         (tmp_path / f"{name}.tsv").write_text("".join(f"{t}\t27\tid{i}\n" for i, t in enumerate(everyday * 2)))
-    (tmp_path / "train.tsv").open("a").write("i want to die\t25\tidx\n")  # names risk: left out
+    (tmp_path / "train.tsv").open("a").write("i want to die\t25\tidx\n")  # names risk: kept in training only
+    with open(tmp_path / "rmhd.csv", "w", newline="", encoding="utf-8") as fh:  # Low et al.'s columns
+        w = csv.writer(fh)
+        w.writerow(["", "subreddit", "author", "date", "post"])
+        for i, t in enumerate(risk * 2 + other * 2):
+            w.writerow([i, "suicidewatch" if t in risk else "personalfinance", "a", "2019", f"A long week. {t}."])
+    story = tmp_path / "stories" / "tifu"
+    story.mkdir(parents=True)
+    (story / "post_0.txt").write_text("# r/tifu\n## TIFU by locking myself out\n#### b'I went out. Door shut.'\n")
+    (tmp_path / "chat.csv").write_text("text,label\ni want to disappear for good,1\nwhat a goal,0\n")
     out = tmp_path / "model.bin"
-    assert train_model.main(["--reddit", str(tmp_path), "--goemotions", str(tmp_path), "--out", str(out)]) == 0
+    args = ["--reddit", str(tmp_path), "--goemotions", str(tmp_path), "--rmhd", str(tmp_path / "rmhd.csv"),
+            "--stories", str(tmp_path / "stories"), "--chat", str(tmp_path / "chat.csv"), "--bits", "14"]
+    assert train_model.main(args + ["--out", str(out)]) == 0
     small = RiskModel.load(out)
-    assert small.meta["seed"] == train_model.SEED and small.meta["train"] == 48
-    assert small.meta["negatives_added"] == 16 and small.meta["chat_dev"] == 16
-    assert [s["licence"] for s in small.meta["sources"]] == ["MIT", "Apache-2.0", "this repository's"]
-    assert small.score(normalise("i want to die tonight")) > small.score(normalise("look at this cute dog"))
+    assert small.meta["seed"] == train_model.SEED
+    assert small.meta["train"] + small.meta["dev"] + small.meta["test"] == 60 + 40 + 1
+    assert small.meta["everyday"] == 17 and small.meta["chat_dev"] == 16
+    assert [s["licence"] for s in small.meta["sources"]] == [
+        "MIT", "CC-BY-4.0 (data), Apache-2.0 (package)", "MIT", "Apache-2.0", "this repository's"]
+    assert small.score_text("i want to die tonight") > small.score_text("look at this cute dog")
+    rebuilt = tmp_path / "again.bin"
+    train_model.main(args + ["--out", str(rebuilt)])
+    assert rebuilt.read_bytes() == out.read_bytes()  # byte for byte
 
 
 def test_model_settings_are_checked_at_their_line(write):
@@ -128,3 +148,68 @@ def test_model_settings_are_checked_at_their_line(write):
     text = str(info.value)
     assert "m.yaml:4:12: model.enabled: expected true or false" in text
     assert "m.yaml:5:12: model.concern: expected a score between 0 and 1" in text
+
+
+# Long first-person posts written for these tests (none of them is in any training source).
+ORDINARY_POST = (
+    "My partner and I have been together for six years and I really enjoy the life we've built. "
+    "Lately though I feel like I'm carrying the whole household: I work full time, I cook most nights, "
+    "and I'm the one who remembers every bill and every birthday. Last week I finally brought it up and "
+    "it turned into a huge argument. I cried in the car afterwards and felt stupid for it. "
+    "I don't want to break up, I just want things to feel fair again. My sister says I should write "
+    "down everything I do in a week and show him, but that feels petty. Work is stressful too, my "
+    "manager keeps moving deadlines and I haven't slept properly in days. "
+    "How do other couples split chores without it becoming a scoreboard? Any advice welcome.")
+DEPRESSION_POST = (
+    "I've been depressed for most of this year. I get up, go to work, come home and lie in bed scrolling "
+    "until 2am. Nothing feels good anymore, not even the games I used to love. I feel empty and numb and "
+    "I'm so tired all the time. My friends have stopped inviting me out because I always cancel. "
+    "I started seeing a counsellor last month and I'm on a waiting list for the GP. I hate feeling like "
+    "this and I don't know how to explain it to my family. Does it ever get lighter?")
+ONE_RISKY_SENTENCE = (
+    "Work has been a mess this month and my landlord is raising the rent again. My car needs new brakes "
+    "and I can't afford them. I spent Sunday at my mum's and we watched old films, which was nice. "
+    "Honestly I don't want to be alive anymore and I keep thinking everyone would be better off without me. "
+    "Anyway, I have a shift tomorrow so I should probably try to sleep.")
+
+
+def test_sentences_come_from_the_raw_text():
+    from gateway.detection.model import sentences, windows
+
+    assert sentences("just one line, no end") == ["just one line, no end"]
+    assert sentences("First one. Second one!\nThird?") == ["First one.", "Second one!", "Third?"]
+    assert windows("one. two. three. four") == ["one two", "one two three", "two three four", "three four"]
+    assert windows("only. two") == ["only two"]
+
+
+@pytest.mark.parametrize("text", [ORDINARY_POST, DEPRESSION_POST,
+                                  "i hate my life so much, i cry every night and nothing helps"])
+def test_a_long_first_person_post_without_risk_is_not_raised(with_model, model, text):
+    """Length and a personal voice must not raise the score: a hard week, depression named, no risk.
+    Depression without risk gets no crisis message."""
+    assert model.score_text(text) < model.meta["thresholds"]["concern"]
+    assert with_model.detect(text).tier == "none"
+    assert with_model.detect_many([text]) == [with_model.detect(text)]
+
+
+def test_a_long_post_whose_one_sentence_states_risk_is_raised(with_model, model):
+    assert model.score_text(ONE_RISKY_SENTENCE) >= model.meta["thresholds"]["concern"]
+    d = with_model.detect(ONE_RISKY_SENTENCE)
+    assert d.tier in ("concern", "high")
+    assert with_model.detect_many([ORDINARY_POST, ONE_RISKY_SENTENCE, DEPRESSION_POST]) == [
+        with_model.detect(ORDINARY_POST), d, with_model.detect(DEPRESSION_POST)]
+
+
+@pytest.mark.parametrize("text", ["tonight", "rope", "pills", "bridge", "see you tonight", "bought a rope"])
+def test_a_word_or_two_is_left_to_the_rules(with_model, text):
+    """One or two words carry no context: the model does not raise them ("tonight" is not risk)."""
+    assert "model.risk" not in with_model.detect(text).rules
+
+
+@pytest.mark.parametrize("text, raised", [
+    ("is going to kill himself tonight", False),  # speaks of him, never of the writer
+    ("my sister says she wants to end her life", False),
+    ("she left me and honestly i would rather not wake up tomorrow", True),  # the writer is in it too
+])
+def test_the_model_scores_the_writers_own_risk_not_someone_elses(model, text, raised):
+    assert (model.score_text(text) >= model.meta["thresholds"]["concern"]) is raised

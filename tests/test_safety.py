@@ -456,11 +456,11 @@ def test_the_alert_says_why_never_what(engine, default_policy, directory):
 
     policy = dataclasses.replace(default_policy, model=ModelSettings(True), _detector=None)
     with_model = Engine([make_binding(policy)], directory)
-    text = "i hate my life so much, i cry every night and nothing helps"
+    text = "honestly i would rather not wake up tomorrow, everything is too heavy"  # no phrase of the lexicon
     dm = only(with_model.handle(say(text, sender="@ana:test")), A.SendPrivate)
     alert = only(with_model.handle(outcome(dm)), A.AlertModerators)
     threshold = f"concern from {detector_for(policy).model_concern:.2f}"
-    assert "model.risk (score " in alert.text and threshold in alert.text and "cry" not in alert.text
+    assert "model.risk (score " in alert.text and threshold in alert.text and "heavy" not in alert.text
 
 
 # -- issue 15, item 5: self-harm and eating-disorder crises ----------------------------------------

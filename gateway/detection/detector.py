@@ -22,6 +22,8 @@ regexes run on RE2 (linear time, see ``bench/matchers.py``).
   the policy sets ``model.high``; rule id ``model.risk``) when the rules found less; never to imminent,
   and never where the rules saw an idiom, a joke marker, reported speech, words aimed at someone else
   or a negation they applied.
+  The score of a long message is that of its riskiest sentence with its neighbours (the raw text is
+  split, since normalising strips the punctuation that ends a sentence).
 """
 
 from __future__ import annotations
@@ -60,7 +62,7 @@ class Detector:
         return detection.level in self.remove_levels
 
     def detect(self, text: str) -> Detection:
-        return self._judge(normalise(text))
+        return self._judge(normalise(text), text)
 
     def detect_many(self, texts: list[str]) -> list[Detection]:
         """``[detect(t) for t in texts]``, several times faster: the messages are normalised together and
@@ -81,29 +83,30 @@ class Detector:
         if touched or self.model is not None:
             lines = buf.split(b"\n")
             for i in touched:
-                results[i] = self.detect(texts[i]) if i in slow else self._judge(lines[i].decode("ascii"))
+                results[i] = self.detect(texts[i]) if i in slow else self._judge(lines[i].decode("ascii"), texts[i])
             if self.model is not None:  # no phrase fired here, but the model may: judged if it does
-                score, concern = self.model.score, self.model_concern
-                for i, line in enumerate(lines):
+                score, concern = self.model.score_text, self.model_concern
+                for i, (text, line) in enumerate(zip(texts, lines)):
                     if i not in touched:
                         norm = line.decode("ascii")
-                        if score(norm) >= concern:
-                            results[i] = self._judge(norm)
+                        if score(text, norm) >= concern:
+                            results[i] = self._judge(norm, text)
         return results
 
-    def _judge(self, norm: str) -> Detection:
+    def _judge(self, norm: str, text: str) -> Detection:
         """Stages 2 to 4, then whose words they are (``speaker_first``, last, so that no stage that
-        raises a tier can make a helper's message theirs)."""
+        raises a tier can make a helper's message theirs). ``text``: as written, for the model's
+        sentences."""
         if not norm:
             return NO_RISK
         detection, exempt = decide(self.rules.match(norm), norm, self.negation_window, self.reported_window,
                                    self.past_window)
         if self.model is not None and not exempt:
-            detection = self._with_model(norm, detection)
+            detection = self._with_model(norm, text, detection)
         return speaker_first(detection)
 
-    def _with_model(self, norm: str, detection: Detection) -> Detection:
-        score = self.model.score(norm)
+    def _with_model(self, norm: str, text: str, detection: Detection) -> Detection:
+        score = self.model.score_text(text, norm)
         level = 2 if score >= self.model_high else 1 if score >= self.model_concern else 0
         if level > detection.level:
             return dataclasses.replace(detection, tier=TIER_NAMES[level], score=score,

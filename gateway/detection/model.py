@@ -2,13 +2,18 @@
 
 Why this shape: a linear model over hashed word unigrams and bigrams of the normalised text. It runs in
 plain Python with no runtime dependency (a few microseconds a message: a CRC-32 per token and a sum of
-weights), loads offline from a file shipped in the package (about 1 MB), and the training script
+weights), loads offline from a file shipped in the package (about 2 MB), and the training script
 (``gateway/train_model.py``) builds it again from named public data with a fixed seed. Features are
 computed by this module for training and for scoring alike, so the two cannot drift apart.
 
-The model says how likely a message shows its writer's own suicidal risk; what the gateway does with
-that is policy (``model:`` thresholds per tier). It never removes anyone on its own: imminence stays
-with the rules, which explain themselves.
+The model says how likely a message shows its writer's own suicidal or self-harm risk; what the gateway
+does with that is policy (``model:`` thresholds per tier). It never removes anyone on its own: imminence
+stays with the rules, which explain themselves.
+
+A long message is scored by its sentences: every sentence with its neighbours (``windows``) is scored and
+the riskiest counts (``score_text``). Why: a whole long post scored at once let length and a personal
+voice raise the score, so a long post about a hard week looked like risk. The model learned on the same
+windows (``gateway/train_model.py``), so training and scoring see the same kind of text.
 """
 
 from __future__ import annotations
@@ -16,16 +21,60 @@ from __future__ import annotations
 import functools
 import json
 import math
+import re
 import sys
 import zlib
 from array import array
 from dataclasses import dataclass, field
 from pathlib import Path
 
-__all__ = ["RiskModel", "SHIPPED_MODEL", "features", "shared_model"]
+from .folding import normalise
+
+__all__ = ["RiskModel", "SHIPPED_MODEL", "features", "sentences", "shared_model", "windows"]
 
 SHIPPED_MODEL = Path(__file__).resolve().parent.parent / "models" / "risk-en.bin"
 MAGIC = b"GWRISK1\n"
+
+# A sentence ends at . ! ? (closing quotes and brackets after them stay with it), at a line break, or at
+# a run of dots; normalise() strips punctuation, so the raw text is split before it is normalised.
+_SENTENCE_END = re.compile(r"(?<=[.!?])[\"')\]\u201d\u2019]*\s+|\s*\n\s*")
+_MAY_SPLIT = re.compile(r"[.!?][\"')\]\u201d\u2019]*\s+\S|\n\s*\S")  # cheap test: most chat is one sentence
+MIN_WORDS = 3  # the model reads context; shorter fragments are left to the rules
+MAX_SENTENCES = 400  # the rest of a longer message is read as one last sentence: a bound on the cost
+
+
+_FIRST_PERSON = frozenset("i im ive id ill me my myself mine imma".split())
+_THIRD_PERSON = frozenset("he hes him himself his she shes her herself they theyre them themselves themself"
+                          .split())
+
+
+def _the_writers(norm: str) -> bool:
+    """Whether a normalised window may speak of its writer's own risk: at least ``MIN_WORDS`` words, and
+    not only of someone else (a third person named, the writer never)."""
+    words = norm.split()
+    if len(words) < MIN_WORDS:
+        return False
+    return not _THIRD_PERSON.intersection(words) or bool(_FIRST_PERSON.intersection(words))
+
+
+def sentences(text: str) -> list[str]:
+    """The raw text's sentences (non-empty, stripped); a message of one sentence is returned whole."""
+    if not _MAY_SPLIT.search(text):
+        return [text]
+    parts = [p for p in _SENTENCE_END.split(text) if p and not p.isspace()]
+    if len(parts) > MAX_SENTENCES:
+        parts = parts[:MAX_SENTENCES - 1] + [" ".join(parts[MAX_SENTENCES - 1:])]
+    return parts or [text]
+
+
+def windows(text: str) -> list[str]:
+    """Every sentence with its neighbours (one before, one after), normalised: the units the model scores.
+    A message of one or two sentences is one window."""
+    parts = [normalise(p) for p in sentences(text)]
+    parts = [p for p in parts if p]
+    if len(parts) <= 2:
+        return [" ".join(parts)] if parts else []
+    return [" ".join(parts[max(0, i - 1):i + 2]) for i in range(len(parts))]
 
 
 def features(norm: str, bits: int) -> dict[int, float]:
@@ -55,10 +104,20 @@ class RiskModel:
     meta: dict = field(default_factory=dict)  # sources, licences, thresholds, metrics: see the data card
 
     def score(self, norm: str) -> float:
-        """P(the writer shows their own suicidal risk), for an already normalised message."""
+        """P(the writer shows their own suicidal risk), for one already normalised window of text."""
         w = self.weights
         z = self.bias + sum(w[i] * v for i, v in features(norm, self.bits).items())
         return 1.0 / (1.0 + math.exp(-max(-50.0, min(50.0, z))))
+
+    def score_text(self, text: str, norm: str | None = None) -> float:
+        """The score of a raw message: its riskiest sentence with its neighbours. ``norm``, the whole
+        message normalised, saves normalising it again when the message is one sentence. A window of
+        fewer than ``MIN_WORDS`` words scores 0: one or two words carry no context ("tonight", "rope"),
+        and the lexicon reads those. So does a window that speaks of him, her or them and never of the
+        writer ("is going to kill himself tonight"): the model scores the writer's own risk."""
+        if norm is not None and not _MAY_SPLIT.search(text):
+            return self.score(norm) if _the_writers(norm) else 0.0
+        return max((self.score(w) for w in windows(text) if _the_writers(w)), default=0.0)
 
     # -- file ---------------------------------------------------------------------------------
 
