@@ -55,7 +55,7 @@ async def a_month_of_casework(engine, path: Path) -> tuple[EventLog, Clock]:
     adapter.fail["send_private"] = [ActionFailed("M_FORBIDDEN")]
     await person("i took all my pills", "@lee:test")  # case3: the message failed, nobody acked
     clock.advance(5 * DAY)
-    await person("I cry myself to sleep every night and nothing ever changes", "@sam:test")  # case4: concern
+    await person("I keep thinking it would be easier to just not be here anymore", "@sam:test")  # case4: concern
     return log, clock
 
 

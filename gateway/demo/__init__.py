@@ -28,7 +28,7 @@ from ..service import Service
 SCRIPT = [
     ("sam", "this exam is killing me lol", "idiom"),
     ("ana", "I'm dead 😂 that meme", "idiom"),
-    ("lee", "I cry myself to sleep every night and nothing ever changes", "concern"),
+    ("lee", "I keep thinking it would be easier to just not be here anymore", "concern"),
     ("kit", "honestly I took all my pills, I'm done", "imminent"),
 ]
 PASSWORD = "demo-password"  # a throwaway homeserver on loopback; printed for logging in
