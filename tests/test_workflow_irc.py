@@ -119,7 +119,7 @@ async def test_scan_is_a_dry_run_only_in_the_moderators_room_and_its_text_is_not
     marker = "SCANCANARY"
     mod.send(f"PRIVMSG {world.mods} :!scan i took all my pills {marker}")
     reply = await mod.wait_for("the scan result", lambda: bot_says(mod, world, "Scan (peer)"))
-    assert "tier imminent; would remove: yes; rules: imminent.act_frames, imminent.act_under_way; model score " in reply[0]
+    assert "tier imminent; would remove: yes; rules: imminent.act_frames, imminent.act_under_way, imminent.compose.act_dose; model score " in reply[0]
     assert marker not in reply[0]
     mod.send(f"PRIVMSG {world.group} :!scan i took all my pills")
     await mod.wait_for("a refusal in the group room", lambda: bot_says(mod, world, "works in the moderators' room"))
