@@ -30,7 +30,8 @@ from .decision import _LEVEL, Matches
 
 __all__ = ["Composer"]
 
-SELF, OTHER, SOMEONE, OBJECT, PAST = "self", "other", "someone", "object_of", "past"
+SELF, OTHER, SOMEONE, OBJECT, PAST, COVER, THOUGHT = "self", "other", "someone", "object_of", "past", "cover", "thought"
+COVER_REACH = 3  # words from the end of a cover-story cue to a guard it covers ("told work im on holiday")
 
 
 class Hit(NamedTuple):
@@ -208,6 +209,9 @@ class Composer:
         def near(h: Hit) -> bool:
             return h.last >= first - self.window and h.first <= last + self.window
 
+        def covered(h: Hit) -> bool:  # the writer's cover story: "told work im on holiday", "said it was for"
+            return any(c.last < h.first and h.first - c.last <= COVER_REACH for c in hits.get(COVER, ()))
+
         before = [h for h in markers if h.start <= anchor.start and anchor.first - h.last <= self.window
                   and (free(h) or h.start == anchor.start)]
         if before and max(before, key=lambda h: h.start).part == OTHER:
@@ -215,7 +219,10 @@ class Composer:
         for name, cap in self.guard.items():
             if name == PAST and not chosen:
                 continue  # a rule's own match told as past: the decision stage reads past and relapse cues
-            if any(near(h) and free(h) for h in hits.get(name, ())):
+            # a thought governs what follows it: "keep thinking about taking them all", not "on the cliff
+            # now ... i keep thinking about my cat"
+            if any(near(h) and free(h) and not covered(h) and (name != THOUGHT or h.first <= last)
+                   for h in hits.get(name, ())):
                 if cap is None:
                     return None
                 level = min(level, cap)
