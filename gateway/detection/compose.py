@@ -206,6 +206,9 @@ class Composer:
         def free(h: Hit) -> bool:
             return not any(c.start <= h.start and h.end <= c.end for c in chosen)
 
+        def inner(h: Hit) -> bool:  # a word of a longer chosen part: "planning to" in "not planning to walk back"
+            return any(c.start <= h.start and h.end <= c.end and c.end - c.start > h.end - h.start for c in chosen)
+
         def near(h: Hit) -> bool:
             return h.last >= first - self.window and h.first <= last + self.window
 
@@ -228,7 +231,7 @@ class Composer:
                 level = min(level, cap)
         start = min((c.start for c in chosen), default=anchor.start)  # where the match will start
         cues = [end for end, lv in m.negations if lv in (0, level)]
-        if level > 1 and cues and any(near(h) and h.start != start and self._negated(norm, cues, h)
+        if level > 1 and cues and any(near(h) and not inner(h) and h.start != start and self._negated(norm, cues, h)
                                       for name in self.negatable for h in hits.get(name, ())):
             level -= 1  # (a cue right before the match itself is the decision stage's: not counted twice)
         return level
