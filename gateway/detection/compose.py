@@ -14,8 +14,10 @@ Removal stays strict: a combination, and any match of a removing tier's own rule
 writer's own present or future act. The nearest speaker marker before it must not be someone else
 (parts ``self``: "i"; ``other``: "she", "they"; ``someone``: "my friend", unless right after an
 ``object_of`` word: "to my sister"); a ``guard`` part near it (a past told: "two years ago"; a story,
-song or the news; a question or a condition: "what if") drops it or caps its tier; a negation right
-before one of its parts, or before a part near it, lowers it one tier. Reported speech, idioms and
+song or the news; a question or a condition: "what if") drops it or caps its tier, except right after
+the writer's ``cover`` story ("told work im on holiday"); a ``thought`` ("keep thinking about") caps only
+what follows it; a negation right before one of its parts, or before a part near it, lowers it one tier
+(not a word inside a longer chosen part: "not planning to walk back" is itself the part). Reported speech, idioms and
 jokes are then applied by the decision stage, as for every other match.
 """
 
