@@ -194,6 +194,73 @@ NOT_REMOVED = {
 }
 
 
+# Round 2: each class widened after the first held-out half was read, checked on lines written here in
+# other words than the held-out misses (a class, not a phrasing).
+IMMINENT_CLASSES = {
+    "dose said as a load or a heap": "took a load of my mums tablets. feel weird",
+    "a means put up (rigged)": "the cable is up and im on the stool",
+    "a farewell with a time": "last goodbye from me. no more suffering after tomorrow",
+    "warm words in chat spelling, with a time": "love yall so much. after tonight please dont be sad",
+    "if someone finds this": "if someone finds this in the morning, sorry for everything",
+    "nice knowing you, the next life": "been good knowing you all. see u in another life",
+    "not your fault, then a goodbye": "it isnt your fault dad. goodbye",
+    "dont try to find me": "on top of the tower block, dont try to look for me",
+    "an apology to those left, doing it now": "im doing it right now. sorry mum",
+    "a will made and a time planned": "wrote out my will and left my bank details for my brother. planned it for sunday night",
+    "a high place named by its level": "sat on the top deck of the car park, goodbye",
+    "a fast train": "waiting for the express train that doesnt stop. love you guys",
+    "not walking back from a place": "at the harbour wall now, not planning to walk back",
+    "the water's state at a place": "by the weir, the current is so strong. im going in",
+    "the next train due at a clock time": "sat by the level crossing. next one is due 10:15",
+    "no one there, and a sorry": "on the cliff path, no one about, sorry dad",
+    "heading to a place with traffic": "the railway line is near my house, trains flying past every few mins. heading there now",
+    "a hose and an exhaust": "the hosepipe from the shed fits the tailpipe. when everyones asleep",
+    "knowing where the means is kept": "i know where the key to the gun cabinet is. tonight",
+    "a dose under the pillow, tonight's the one": "two months of sleeping tablets under my pillow, tonights the one",
+    "a means in a bag, when home": "the blade is in my coat pocket, using it when i get back",
+    "in a little bit": "going to take them all in a little bit",
+    "having the lot at a time": "saved a tub of co-codamol. having the lot at 3am",
+    "not slowing down": "taking mums car out on the motorway tonight and wont slow down for the bend",
+    "where it all ends": "heres where it all ends. goodbye forever",
+    "not here any more, in minutes": "in twenty minutes i won't be here any more",
+    "a day chosen, a cover story told": "set the date and told everyone im going camping so nobody checks on me. saturday",
+    "everything ready, as I type": "as i type this its all ready in the bathroom",
+    "a thought after the act does not cap it": "on the ledge of the tower block now, ready to jump. i keep thinking about my dog",
+}
+
+NOT_REMOVED_CLASSES = {
+    "standing on a bridge, nothing more": "standing on the bridge watching the boats, lovely evening",
+    "warm words before exams": "love you all, going offline after tonight for my exams, dont be sad",
+    "a last day at work": "last day at work tomorrow, thank you for everything, love you all",
+    "a see-you with a time": "thanks for everything guys, love you all, see you at 8 tonight",
+    "a chat apology": "sorry everyone, doing it now, the quiz starts in 5",
+    "alone by water, at peace": "sitting by the lake, no one around, so peaceful this morning",
+    "trainspotting with a clock time": "at the tracks watching the trains, next one is due at 3 15",
+    "the sea on a quiet walk": "the sea is rough, no one around, love it",
+    "a hose for the garden": "the hose fits the tap now, watering the garden tonight",
+    "a thought before the act caps it": "i keep thinking about taking all my pills tonight",
+    "a real holiday": "set the date for our holiday, going camping on saturday",
+    "the burn hidden, not a plan": "burned my hand on the oven and its blistering now, how do i hide it so no one notices",
+}
+
+
+@pytest.mark.parametrize("name", sorted(IMMINENT_CLASSES))
+def test_each_widened_class_removes_on_new_wording(detector, name):
+    result = detector.detect(IMMINENT_CLASSES[name])
+    assert result.tier == "imminent" and detector.would_remove(result), (name, result)
+
+
+@pytest.mark.parametrize("name", sorted(NOT_REMOVED_CLASSES))
+def test_each_widened_class_keeps_its_everyday_uses(detector, name):
+    result = detector.detect(NOT_REMOVED_CLASSES[name])
+    assert not detector.would_remove(result), (name, result)
+
+
+def test_a_thought_caps_what_follows_it_a_condition_caps_either_side(detector):
+    assert detector.detect("i keep thinking about taking all my pills tonight").tier == "high"
+    assert detector.detect("gonna take them all tonight if nobody answers me").tier != "imminent"
+
+
 @pytest.fixture(scope="module")
 def detector(default_policy):
     return detector_for(default_policy)
@@ -234,6 +301,7 @@ def test_someone_elses_act_matched_by_an_imminent_rule_is_dropped(detector):
 
 def test_the_batch_path_finds_every_line_a_combination_fires_on(detector):
     lines = [t for ts in IMMINENT.values() for t in ts] + [t for ts in NOT_REMOVED.values() for t in ts]
+    lines += list(IMMINENT_CLASSES.values()) + list(NOT_REMOVED_CLASSES.values())
     lines += ["just an ordinary line about lunch", "the lot of them were late again"] * 20
     assert detector.detect_many(lines) == [detector.detect(t) for t in lines]
 

@@ -14,8 +14,10 @@ Removal stays strict: a combination, and any match of a removing tier's own rule
 writer's own present or future act. The nearest speaker marker before it must not be someone else
 (parts ``self``: "i"; ``other``: "she", "they"; ``someone``: "my friend", unless right after an
 ``object_of`` word: "to my sister"); a ``guard`` part near it (a past told: "two years ago"; a story,
-song or the news; a question or a condition: "what if") drops it or caps its tier; a negation right
-before one of its parts, or before a part near it, lowers it one tier. Reported speech, idioms and
+song or the news; a question or a condition: "what if") drops it or caps its tier, except right after
+the writer's ``cover`` story ("told work im on holiday"); a ``thought`` ("keep thinking about") caps only
+what follows it; a negation right before one of its parts, or before a part near it, lowers it one tier
+(not a word inside a longer chosen part: "not planning to walk back" is itself the part). Reported speech, idioms and
 jokes are then applied by the decision stage, as for every other match.
 """
 
@@ -30,7 +32,8 @@ from .decision import _LEVEL, Matches
 
 __all__ = ["Composer"]
 
-SELF, OTHER, SOMEONE, OBJECT, PAST = "self", "other", "someone", "object_of", "past"
+SELF, OTHER, SOMEONE, OBJECT, PAST, COVER, THOUGHT = "self", "other", "someone", "object_of", "past", "cover", "thought"
+COVER_REACH = 3  # words from the end of a cover-story cue to a guard it covers ("told work im on holiday")
 
 
 class Hit(NamedTuple):
@@ -205,8 +208,14 @@ class Composer:
         def free(h: Hit) -> bool:
             return not any(c.start <= h.start and h.end <= c.end for c in chosen)
 
+        def inner(h: Hit) -> bool:  # a word of a longer chosen part: "planning to" in "not planning to walk back"
+            return any(c.start <= h.start and h.end <= c.end and c.end - c.start > h.end - h.start for c in chosen)
+
         def near(h: Hit) -> bool:
             return h.last >= first - self.window and h.first <= last + self.window
+
+        def covered(h: Hit) -> bool:  # the writer's cover story: "told work im on holiday", "said it was for"
+            return any(c.last < h.first and h.first - c.last <= COVER_REACH for c in hits.get(COVER, ()))
 
         before = [h for h in markers if h.start <= anchor.start and anchor.first - h.last <= self.window
                   and (free(h) or h.start == anchor.start)]
@@ -215,13 +224,16 @@ class Composer:
         for name, cap in self.guard.items():
             if name == PAST and not chosen:
                 continue  # a rule's own match told as past: the decision stage reads past and relapse cues
-            if any(near(h) and free(h) for h in hits.get(name, ())):
+            # a thought governs what follows it: "keep thinking about taking them all", not "on the cliff
+            # now ... i keep thinking about my cat"
+            if any(near(h) and free(h) and not covered(h) and (name != THOUGHT or h.first <= last)
+                   for h in hits.get(name, ())):
                 if cap is None:
                     return None
                 level = min(level, cap)
         start = min((c.start for c in chosen), default=anchor.start)  # where the match will start
         cues = [end for end, lv in m.negations if lv in (0, level)]
-        if level > 1 and cues and any(near(h) and h.start != start and self._negated(norm, cues, h)
+        if level > 1 and cues and any(near(h) and not inner(h) and h.start != start and self._negated(norm, cues, h)
                                       for name in self.negatable for h in hits.get(name, ())):
             level -= 1  # (a cue right before the match itself is the decision stage's: not counted twice)
         return level
