@@ -379,3 +379,15 @@ compose:
     assert any(e.startswith("compose.combinations.mine.tier: no tier named 'urgent'") for e in errs)
     assert "compose.combinations.other.parts: a combination needs at least one part" in errs
     assert any(e.startswith("compose.combinations.other.unless[0]: no part named 'nothing'") for e in errs)
+
+
+@pytest.mark.parametrize("text, removed", [
+    ("some nights i hope i just wont be here in the morning", False),  # a wish to be dead: not a plan
+    ("wish i wouldnt wake up tomorrow honestly", False),
+    ("took all my pills, hope i dont wake up", True),  # the act comes first: the wish does not govern it
+    ("i wish i could say bye to my mum. took the whole box of my tablets an hour ago", True),  # too far
+])
+def test_a_wish_governs_only_what_follows_it_closely(detector, text, removed):
+    result = detector.detect(text)
+    assert detector.would_remove(result) is removed, result
+    assert result.level >= 1, result  # a wish to be dead still gets a message and an alert

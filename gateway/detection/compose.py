@@ -33,6 +33,9 @@ from .decision import _LEVEL, Matches
 __all__ = ["Composer"]
 
 SELF, OTHER, SOMEONE, OBJECT, PAST, COVER, THOUGHT = "self", "other", "someone", "object_of", "past", "cover", "thought"
+WISH = "wish"
+GOVERNING = frozenset((THOUGHT, WISH))  # guards that cap only what follows them
+WISH_REACH = 4  # words: "i hope i (just) wont be here", not a wish a sentence before an act
 COVER_REACH = 3  # words from the end of a cover-story cue to a guard it covers ("told work im on holiday")
 
 
@@ -224,9 +227,10 @@ class Composer:
         for name, cap in self.guard.items():
             if name == PAST and not chosen:
                 continue  # a rule's own match told as past: the decision stage reads past and relapse cues
-            # a thought governs what follows it: "keep thinking about taking them all", not "on the cliff
-            # now ... i keep thinking about my cat"
-            if any(near(h) and free(h) and not covered(h) and (name != THOUGHT or h.first <= last)
+            # a thought or a wish governs what follows it: "keep thinking about taking them all", "hope i
+            # wont be here in the morning", not "on the cliff now ... i keep thinking about my cat"
+            if any(near(h) and free(h) and not covered(h) and (name not in GOVERNING or h.first <= last)
+                   and (name != WISH or 0 <= first - h.last <= WISH_REACH)
                    for h in hits.get(name, ())):
                 if cap is None:
                     return None
