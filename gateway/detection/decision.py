@@ -19,6 +19,9 @@ Speaker before topic. Risk words are the writer's only if the writer says them o
   "lately", "tonight"), or written to someone else in support ("please reach out", "you matter"):
   matches below the top tier are dropped (an act under way or a plan with a time never is). Either
   way the model stays out.
+- A joke marker drops the lower tiers and lowers the top one, unless the message says the act is hidden
+  from others ("so no one sees", "mum thinks im just cold"): laughing off a cover story is deflection,
+  not hyperbole.
 """
 
 from __future__ import annotations
@@ -86,6 +89,7 @@ class Matches:
     past: list = field(default_factory=list)  # (start, end) of past-time cues ("years ago", "used to")
     relapse: list = field(default_factory=list)  # starts of cues that it is back ("again", "lately")
     supportive: bool = False  # written to someone else in support ("please reach out")
+    concealed: bool = False  # hidden from others ("so no one sees", "thinks im just clumsy")
 
 
 def _whose(m: Matches, norm: str) -> tuple[list, set[str]]:
@@ -177,7 +181,8 @@ def decide(m: Matches, norm: str, negation_window: int, reported_window: int,
     """The rules' answer, and whether the model must stay out: the rules saw an idiom, a joke marker,
     reported speech, words aimed at someone else, someone else's risk, a recovery or a supportive reply,
     or lowered a match for a negation."""
-    idioms, negations, reported, joking = m.idioms, m.negations, m.reported, m.joking
+    idioms, negations, reported = m.idioms, m.negations, m.reported
+    joking = m.joking and not m.concealed  # "gf thinks im just clumsy lol": a cover story, not a joke
     # "please don't kill yourself" is not aimed at anyone: a negation right before drops an abuse match
     # ("why don't you go jump off a bridge" keeps it: a word between)
     abuse = m.abuse | {rule for start, rule in m.abuse_at
