@@ -254,8 +254,13 @@ def test_please_dont_kill_yourself_is_not_abuse(default_policy):
     "i pretend i ate at work so my partner doesnt worry",
     "how do i trick the scales before my clinic weigh in",
     "do diet pills show up on a drug test, my mum cant find out",
+    "how long till sh scars fade enough that nobody asks",
+    "told my therapist i ate breakfast when i didnt",
+    "will the hospital see laxatives in my bloods",
+    "lasted four days on water only",
     # a cover story laughed off is deflection, not a joke
     "burned my arm with a lighter again, told everyone i fell on the hob lol",
+    "cut myself again and my mum thinks its just the cat lol",
 ])
 def test_self_harm_and_eating_acts_by_class_reach_high_with_the_self_harm_message(default_policy, text):
     detector = detector_for(default_policy)
@@ -299,6 +304,15 @@ def test_a_plan_told_years_later_while_helping_others_gets_nothing(default_polic
     "i want to cut my hair so bad", "best way to purge the cache", "skipped lunch and told my boss i ate at my desk",
     "i lied about eating the last cookie", "omg im going to kill myself lol", "my gf thinks im just lazy lol",
     "fell asleep on the sofa and didnt wake up till noon", "hoping this rain takes me back to childhood",
+    "my doctor wants me to do 2 days on just water before the op", "i had lunch when i didnt have time for it",
+    "i want to cut ties with him so badly", "we binge watched and then purged the fridge",
+    "did they find laxatives in the water supply",
 ])
 def test_ordinary_lines_like_the_new_classes_are_not_flagged(default_policy, text):
     assert detector_for(default_policy).detect(text).tier == "none"
+
+
+def test_a_cover_story_beside_a_joke_marker_never_ends_in_a_removal(default_policy):
+    detector = detector_for(default_policy)
+    d = detector.detect("took all my pills, mum thinks im just tired lol")
+    assert d.tier == "high" and not detector.would_remove(d), d

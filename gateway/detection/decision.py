@@ -19,9 +19,9 @@ Speaker before topic. Risk words are the writer's only if the writer says them o
   "lately", "tonight"), or written to someone else in support ("please reach out", "you matter"):
   matches below the top tier are dropped (an act under way or a plan with a time never is). Either
   way the model stays out.
-- A joke marker drops the lower tiers and lowers the top one, unless the message says the act is hidden
-  from others ("so no one sees", "mum thinks im just cold"): laughing off a cover story is deflection,
-  not hyperbole.
+- A joke marker drops the lower tiers and lowers the top one; when the message says the act is hidden
+  from others ("so no one sees", "mum thinks im just cold"), it drops nothing (laughing off a cover story
+  is deflection, not hyperbole) but still lowers the top tier: a joke marker never ends in a removal.
 """
 
 from __future__ import annotations
@@ -181,8 +181,7 @@ def decide(m: Matches, norm: str, negation_window: int, reported_window: int,
     """The rules' answer, and whether the model must stay out: the rules saw an idiom, a joke marker,
     reported speech, words aimed at someone else, someone else's risk, a recovery or a supportive reply,
     or lowered a match for a negation."""
-    idioms, negations, reported = m.idioms, m.negations, m.reported
-    joking = m.joking and not m.concealed  # "gf thinks im just clumsy lol": a cover story, not a joke
+    idioms, negations, reported, joking = m.idioms, m.negations, m.reported, m.joking
     # "please don't kill yourself" is not aimed at anyone: a negation right before drops an abuse match
     # ("why don't you go jump off a bridge" keeps it: a word between)
     abuse = m.abuse | {rule for start, rule in m.abuse_at
@@ -192,7 +191,7 @@ def decide(m: Matches, norm: str, negation_window: int, reported_window: int,
         risks, theirs = m.risks, set()
     third = m.third | theirs
     recovered = m.recovery and not m.relapse
-    exempt = bool(idioms or reported or joking or abuse or third or recovered or m.supportive)
+    exempt = bool(idioms or reported or (joking and not m.concealed) or abuse or third or recovered or m.supportive)
     if not risks:
         if abuse or third:
             return Detection("none", (), suppressed=tuple(sorted({r[3] for r in m.risks})),
@@ -217,8 +216,8 @@ def decide(m: Matches, norm: str, negation_window: int, reported_window: int,
         if past == 1 and level == _TOP:
             lowered.add(rule)
             level -= 1
-        if joking:
-            if level < _TOP:
+        if joking and (level == _TOP or not m.concealed):  # a cover story laughed off is not a joke, but
+            if level < _TOP:  # never a removal on a joke marker either
                 suppressed.add(rule)
                 continue
             lowered.add(rule)
