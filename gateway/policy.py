@@ -232,6 +232,7 @@ class Policy:
     past_window: int = 3
     relapse: tuple[str, ...] = ()
     supportive: tuple[str, ...] = ()
+    concealed: tuple[str, ...] = ()  # hidden from others ("so no one sees"): a joke marker is then a deflection
     escalation: Escalation = Escalation(900, 1800, "high")
     outreach_interval: int = 86400  # at most one crisis message per person in this time, across rooms
     limits: Limits = Limits()

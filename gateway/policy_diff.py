@@ -79,7 +79,8 @@ def compare(parent: Policy, child: Policy) -> list[Change]:
     for key in ("helping", "people"):  # words that make risk someone else's
         out += _exceptions(f"third_party.{key}", getattr(parent, f"third_party_{key}"),
                            getattr(child, f"third_party_{key}"))
-    for key in ("idioms", "negations", "reported", "jokes", "recovery", "past", "relapse", "supportive"):
+    for key in ("idioms", "negations", "reported", "jokes", "recovery", "past", "relapse", "supportive",
+                "concealed"):
         out += _exceptions(f"exceptions.{key}", getattr(parent, key), getattr(child, key))
     pm, cm = parent.model, child.model
     if pm.enabled and not cm.enabled:

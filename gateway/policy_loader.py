@@ -208,12 +208,14 @@ class PolicyLoader:
         moderators = self._moderators(c, top.get("moderators"))
         exc = c.mapping(("exceptions",), top.get("exceptions", {}),
                         optional=("idioms", "negations", "negation_window", "reported", "reported_window",
-                                  "jokes", "recovery", "past", "past_window", "relapse", "supportive")) or {}
+                                  "jokes", "recovery", "past", "past_window", "relapse", "supportive",
+                                  "concealed")) or {}
         recovery = self._phrases(c, ("exceptions", "recovery"), exc.get("recovery"))
         past = self._phrases(c, ("exceptions", "past"), exc.get("past"))
         past_window = c.integer(("exceptions", "past_window"), exc.get("past_window", 3), lo=0, hi=20)
         relapse = self._phrases(c, ("exceptions", "relapse"), exc.get("relapse"))
         supportive = self._phrases(c, ("exceptions", "supportive"), exc.get("supportive"))
+        concealed = self._phrases(c, ("exceptions", "concealed"), exc.get("concealed"))
         jokes = self._phrases(c, ("exceptions", "jokes"), exc.get("jokes"))
         reported = self._phrases(c, ("exceptions", "reported"), exc.get("reported"))
         reported_window = c.integer(("exceptions", "reported_window"), exc.get("reported_window", 6), lo=0, hi=20)
@@ -249,7 +251,7 @@ class PolicyLoader:
             jokes=jokes, abuse=abuse_rules, abuse_alert=abuse_alert, third_party=third_rules,
             third_party_alert=third_alert, third_party_reports=reports, third_party_helping=helping,
             third_party_people=people, recovery=recovery, past=past, past_window=past_window,
-            relapse=relapse, supportive=supportive, limits=limits, model=model,
+            relapse=relapse, supportive=supportive, concealed=concealed, limits=limits, model=model,
             context=context, digest=digest, compose=compose)
 
     # -- sections -------------------------------------------------------------------------------

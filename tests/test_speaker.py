@@ -231,3 +231,88 @@ def test_please_dont_kill_yourself_is_not_abuse(default_policy):
     detector = detector_for(default_policy)
     assert not detector.detect("please don't kill yourself, you matter").abuse
     assert detector.detect("why don't you just kill yourself").abuse
+
+
+# -- round 2: classes the first held-out half showed missing (lines of our own, other wording) ----------
+
+@pytest.mark.parametrize("text", [
+    # concealing fresh or healing wounds, or waiting for them to fade so nobody sees
+    "how can i cover up healing marks for my cousins wedding",
+    "how do i get my scars to fade so people dont notice them",
+    # an urge to cut with an intensifier; cutting a body part again
+    "i need to cut so badly tonight",
+    "been cutting my thighs again since the exams started",
+    # purging asked about in any way; food chosen to bring back up; binge purge without "and"
+    "any tricks to purge without my flatmates noticing",
+    "which meals are easiest to get back up",
+    "stuck in a binge purge loop again",
+    "i force myself sick whenever i eat dinner",
+    # restriction: not eaten for a week or more, water only, lying that one ate, fooling a weigh-in
+    "have not eaten properly for nearly two weeks",
+    "trying to survive the week drinking only water",
+    "skipped breakfast again and told my dad i had something at school",
+    "i pretend i ate at work so my partner doesnt worry",
+    "how do i trick the scales before my clinic weigh in",
+    "do diet pills show up on a drug test, my mum cant find out",
+    "how long till sh scars fade enough that nobody asks",
+    "told my therapist i ate breakfast when i didnt",
+    "will the hospital see laxatives in my bloods",
+    "lasted four days on water only",
+    # a cover story laughed off is deflection, not a joke
+    "burned my arm with a lighter again, told everyone i fell on the hob lol",
+    "cut myself again and my mum thinks its just the cat lol",
+])
+def test_self_harm_and_eating_acts_by_class_reach_high_with_the_self_harm_message(default_policy, text):
+    detector = detector_for(default_policy)
+    d = detector.detect(text)
+    assert d.tier == "high" and not detector.would_remove(d), d
+    assert template(default_policy, d) == "self_harm_dm", d.rules
+
+
+def test_the_risky_sentence_of_a_long_post_is_reached_past_a_joke_elsewhere(default_policy):
+    detector = detector_for(default_policy)
+    d = detector.detect("placement is going fine and my mentor is nice lol. been cutting my wrists again and wearing "
+                        "long sleeves to hide it. anyway what is everyone reading this month?")
+    assert d.tier == "high" and template(default_policy, d) == "self_harm_dm", d
+
+
+def test_jumping_off_a_place_named_earlier_is_active_thoughts(default_policy):
+    d = detector_for(default_policy).detect(
+        "i keep driving past the multistorey and imagining throwing myself off it")
+    assert d.tier == "high" and template(default_policy, d) == "crisis_dm", d
+
+
+@pytest.mark.parametrize("text", [
+    "it'd be easier for my family if i simply wasnt here",
+    "sometimes i think things would be better if i never existed",
+    "if i went to sleep and didnt wake up that would be ok",
+    "part of me is praying the cancer takes me soon",
+    "i just want to sleep for ever",
+])
+def test_passive_ideation_by_class_is_concern(rules_only, text):
+    assert detector_for(rules_only).detect(text).tier == "concern"
+
+
+def test_a_plan_told_years_later_while_helping_others_gets_nothing(default_policy):
+    text = "i was planning to kill myself at 15. eight years on im here helping others in this group"
+    assert detector_for(default_policy).detect(text).tier == "none"
+
+
+@pytest.mark.parametrize("text", [
+    "still scratching my head about that ending", "best way to cover acne scars for prom",
+    "how to cover new scars from my surgery", "how do i stop feeling hungry on a diet",
+    "i want to cut my hair so bad", "best way to purge the cache", "skipped lunch and told my boss i ate at my desk",
+    "i lied about eating the last cookie", "omg im going to kill myself lol", "my gf thinks im just lazy lol",
+    "fell asleep on the sofa and didnt wake up till noon", "hoping this rain takes me back to childhood",
+    "my doctor wants me to do 2 days on just water before the op", "i had lunch when i didnt have time for it",
+    "i want to cut ties with him so badly", "we binge watched and then purged the fridge",
+    "did they find laxatives in the water supply",
+])
+def test_ordinary_lines_like_the_new_classes_are_not_flagged(default_policy, text):
+    assert detector_for(default_policy).detect(text).tier == "none"
+
+
+def test_a_cover_story_beside_a_joke_marker_never_ends_in_a_removal(default_policy):
+    detector = detector_for(default_policy)
+    d = detector.detect("took all my pills, mum thinks im just tired lol")
+    assert d.tier == "high" and not detector.would_remove(d), d

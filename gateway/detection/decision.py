@@ -19,6 +19,9 @@ Speaker before topic. Risk words are the writer's only if the writer says them o
   "lately", "tonight"), or written to someone else in support ("please reach out", "you matter"):
   matches below the top tier are dropped (an act under way or a plan with a time never is). Either
   way the model stays out.
+- A joke marker drops the lower tiers and lowers the top one; when the message says the act is hidden
+  from others ("so no one sees", "mum thinks im just cold"), it drops nothing (laughing off a cover story
+  is deflection, not hyperbole) but still lowers the top tier: a joke marker never ends in a removal.
 """
 
 from __future__ import annotations
@@ -86,6 +89,7 @@ class Matches:
     past: list = field(default_factory=list)  # (start, end) of past-time cues ("years ago", "used to")
     relapse: list = field(default_factory=list)  # starts of cues that it is back ("again", "lately")
     supportive: bool = False  # written to someone else in support ("please reach out")
+    concealed: bool = False  # hidden from others ("so no one sees", "thinks im just clumsy")
 
 
 def _whose(m: Matches, norm: str) -> tuple[list, set[str]]:
@@ -187,7 +191,7 @@ def decide(m: Matches, norm: str, negation_window: int, reported_window: int,
         risks, theirs = m.risks, set()
     third = m.third | theirs
     recovered = m.recovery and not m.relapse
-    exempt = bool(idioms or reported or joking or abuse or third or recovered or m.supportive)
+    exempt = bool(idioms or reported or (joking and not m.concealed) or abuse or third or recovered or m.supportive)
     if not risks:
         if abuse or third:
             return Detection("none", (), suppressed=tuple(sorted({r[3] for r in m.risks})),
@@ -212,8 +216,8 @@ def decide(m: Matches, norm: str, negation_window: int, reported_window: int,
         if past == 1 and level == _TOP:
             lowered.add(rule)
             level -= 1
-        if joking:
-            if level < _TOP:
+        if joking and (level == _TOP or not m.concealed):  # a cover story laughed off is not a joke, but
+            if level < _TOP:  # never a removal on a joke marker either
                 suppressed.add(rule)
                 continue
             lowered.add(rule)

@@ -22,6 +22,7 @@ _RISK, _IDIOM, _NEGATION, _REPORTED, _ABUSE, _JOKE, _THIRD = 0, 1, 2, 3, 4, 5, 6
 # whose words and when (see decision.py): only read when a risk phrase or regex matched too
 _REPORT, _HELPING, _PEOPLE, _RECOVERY, _PAST, _RELAPSE, _SUPPORTIVE = 7, 8, 9, 10, 11, 12, 13
 _PART = 14  # a part of an act or plan (compose.py)
+_CONCEALED = 15  # the act is hidden from others ("so no one sees"): a joke marker is then deflection
 _ABUSE_LEVEL, _THIRD_LEVEL, _REPORT_LEVEL, _PART_LEVEL = -1, -2, -3, -4  # how these regexes are told apart from risk ones
 
 
@@ -69,6 +70,7 @@ class RulesSource(Protocol):
     past_window: int
     relapse: tuple[str, ...]
     supportive: tuple[str, ...]
+    concealed: tuple[str, ...]
     model: Any
     compose: Any  # parts and combinations (``compose.py``); no combinations: off
 
@@ -135,7 +137,7 @@ class CompiledRules:
                 self.regexes.append((_compiled(pattern), _REPORT_LEVEL, rule.id))
         for kind, cues in ((_HELPING, policy.third_party_helping), (_PEOPLE, policy.third_party_people),
                            (_RECOVERY, policy.recovery), (_PAST, policy.past), (_RELAPSE, policy.relapse),
-                           (_SUPPORTIVE, policy.supportive)):
+                           (_SUPPORTIVE, policy.supportive), (_CONCEALED, getattr(policy, "concealed", ()))):
             for cue in cues:
                 add(cue, (kind, 0, ""))
         for tier in policy.tiers.values():
@@ -241,6 +243,8 @@ class CompiledRules:
                     m.relapse.append(start)
                 elif kind == _SUPPORTIVE:
                     m.supportive = True
+                elif kind == _CONCEALED:
+                    m.concealed = True
                 elif kind == _PART:
                     parts.append((start, end, rule))
                 else:
