@@ -59,6 +59,34 @@ def _exceptions(name: str, old: tuple[str, ...], new: tuple[str, ...]) -> list[C
     return out
 
 
+def _composition(parent, child) -> list[Change]:
+    """``compose:``: a combination dropped, or phrases taken from a part, detects less (a guard part is
+    the other way round: more of it drops more)."""
+    out: list[Change] = []
+    before = {c.id: c for c in parent.combinations}
+    after = {c.id: c for c in child.combinations}
+    for cid in sorted(before.keys() - after.keys()):
+        out.append(Change(True, f"compose.combinations: {cid} dropped"))
+    for cid in sorted(after.keys() - before.keys()):
+        out.append(Change(False, f"compose.combinations: {cid} added"))
+    for name in sorted(parent.parts.keys() & child.parts.keys()):
+        p, c = parent.parts[name], child.parts[name]
+        for kind in ("phrases", "regexes"):
+            removed, added = set(getattr(p, kind)) - set(getattr(c, kind)), set(getattr(c, kind)) - set(getattr(p, kind))
+            guard = name in child.guard
+            if removed:
+                out.append(Change(not guard, f"compose.parts.{name}: {len(removed)} of {len(getattr(p, kind))} "
+                                             f"inherited {kind} removed"))
+            if added:
+                out.append(Change(False, f"compose.parts.{name}: {len(added)} {kind} added"
+                                         + (" (a guard: each can drop or cap a match)" if guard else "")))
+    for name in sorted(parent.guard.keys() - child.guard.keys()):
+        out.append(Change(False, f"compose.guard: {name} removed (more is detected)"))
+    for name in sorted(child.guard.keys() - parent.guard.keys()):
+        out.append(Change(False, f"compose.guard: {name} added (it can drop or cap a match)"))
+    return out
+
+
 def compare(parent: Policy, child: Policy) -> list[Change]:
     """Every difference that matters for detection and action, weakening ones first."""
     out: list[Change] = []
@@ -82,6 +110,7 @@ def compare(parent: Policy, child: Policy) -> list[Change]:
     for key in ("idioms", "negations", "reported", "jokes", "recovery", "past", "relapse", "supportive",
                 "concealed"):
         out += _exceptions(f"exceptions.{key}", getattr(parent, key), getattr(child, key))
+    out += _composition(parent.compose, child.compose)
     pm, cm = parent.model, child.model
     if pm.enabled and not cm.enabled:
         out.append(Change(True, "model.enabled: the learned model is off: phrasing no rule lists is missed"))

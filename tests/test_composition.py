@@ -391,3 +391,16 @@ def test_a_wish_governs_only_what_follows_it_closely(detector, text, removed):
     result = detector.detect(text)
     assert detector.would_remove(result) is removed, result
     assert result.level >= 1, result  # a wish to be dead still gets a message and an alert
+
+
+def test_check_says_what_a_room_policy_changes_in_the_composition(tmp_path):
+    """`gateway check`: a dropped combination or phrases taken from a part weaken detection."""
+    from gateway.policy_diff import compare
+
+    path = tmp_path / "room.yaml"
+    path.write_text("extends: default\nname: room\ncompose:\n  parts:\n    place: {phrases: ['the old quarry']}\n"
+                    "  combinations:\n    exhaust: null\n", encoding="utf-8")
+    room = PolicyLoader([tmp_path]).load(str(path))
+    changes = [str(c) for c in compare(PolicyLoader().load("default"), room)]
+    assert "warning: compose.combinations: imminent.compose.exhaust dropped" in changes
+    assert "compose.parts.place: 1 phrases added" in changes
