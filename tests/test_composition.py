@@ -391,3 +391,68 @@ def test_a_wish_governs_only_what_follows_it_closely(detector, text, removed):
     result = detector.detect(text)
     assert detector.would_remove(result) is removed, result
     assert result.level >= 1, result  # a wish to be dead still gets a message and an alert
+
+
+# Round 3: the false removals of the second held-out half, made strict as classes; each class checked on
+# lines written here in other words (none is a held-out line).
+STRICT_CLASSES = {
+    "a bare future governs an everyday task, not the means": [
+        "got a new knife from the market today, gonna try carving the roast on sunday",
+        "just bought a chefs knife, gonna make a stir fry tonight",
+        "ordered a new blade for my craft knife, gonna finish the model tonight",
+        "got my knives sharpened, gonna make a curry tonight",
+    ],
+    "owning a means with only a time": [
+        "got the razor out, gonna shave my head tonight",
+        "got a rope for the tree swing, gonna set it up saturday",
+        "picked up some rope at the hardware store, gonna hang the hammock tomorrow",
+    ],
+    "a line quoted from a show": [
+        '"tonight i end it all" - that villain monologue in the finale was insane',
+        '"i have the rope, im ready now" what a scene, that actor deserves an award',
+        '"i\'ll use the knife tonight" best line of the series honestly',
+    ],
+    "ending a streak, a challenge, a contract": [
+        "im ending it at midnight... my 30 day no sugar challenge",
+        "ending it tonight. my 2 year duolingo streak, rip",
+        "im ending it tomorrow, three years with this phone contract and im done",
+        "friday im ending it all: the group chat, everything 💅",
+    ],
+    "goodbye to a town, hello to the next": [
+        "at the top of the tower taking in the view. goodbye paris, hello rome next week",
+        "standing on the cliff at sunset, goodbye summer, hello autumn",
+        "on the pier one last time, goodbye brighton, off to uni tomorrow",
+    ],
+    "up high for fun": [
+        "sat on the edge of the cliff with my sandwiches, the view from up here is amazing",
+        "sitting on top of the tower at the festival, up here with the whole crew",
+        "legs dangling over the edge of the harbour wall eating chips, living my best life",
+        "sitting on the edge of the pier with a pint, watching the boats",
+    ],
+    "a last post before moving elsewhere": [
+        "this is my last post on this account, moving to a new one. thanks all",
+        "this is my last message here, switching to telegram. bye all",
+        "this is my last post of the year, see you all in january",
+        "my last message in this chat, im leaving for the new group. bye all",
+    ],
+}
+
+STILL_REMOVED = [
+    "ive got the rope. tonights the night",            # owning a means, with a time chosen
+    "gonna take all 40 of my tablets tonight",          # a bare future with a dose
+    "this is my last message. goodbye forever",        # a last post with a farewell
+    "on the bridge, legs over the railing. goodbye",   # a place with a strong position
+    "the knife is here, gonna use it tonight",          # a plan that names the use of the means
+]
+
+
+@pytest.mark.parametrize("name, text", [(n, t) for n, lines in STRICT_CLASSES.items() for t in lines])
+def test_everyday_lines_of_each_strict_class_get_nothing(detector, name, text):
+    result = detector.detect(text)
+    assert result.tier == "none" and not detector.would_remove(result), (name, result)
+
+
+@pytest.mark.parametrize("text", STILL_REMOVED)
+def test_the_strict_classes_still_remove_the_real_act(detector, text):
+    result = detector.detect(text)
+    assert result.tier == "imminent" and detector.would_remove(result), result
