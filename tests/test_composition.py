@@ -456,3 +456,35 @@ def test_everyday_lines_of_each_strict_class_get_nothing(detector, name, text):
 def test_the_strict_classes_still_remove_the_real_act(detector, text):
     result = detector.detect(text)
     assert result.tier == "imminent" and detector.would_remove(result), result
+
+
+# Round 3, recall: misses of the second held-out half by class, checked in other words (a class, not a line).
+RECALL_CLASSES = {
+    "a method named, with a time": "going to hang myself on friday night once everyone is asleep",
+    "never waking up, with a time": "my insulin is in the fridge. using all of it after tea and not wake up",
+    "the notes written, a time": "notes written, doing it at 2am",
+}
+
+STRICT_RECALL_NEAR_MISSES = [
+    "looked up how to make sourdough, doing it tomorrow",
+    "looked up how long the drive is, leaving tonight",
+    "hiding in the shed so nobody finds me, hide and seek tonight",
+    "got everything i need to bake the cake tomorrow",
+    "the dog lead is tied to the bench outside the shop, back in a minute",
+    "twisted my ankle, not going to hospital tonight, so dont bother asking",
+    "gonna hang my washing out sunday morning when the house is empty",
+    "got my insulin pens, gonna use both of them after dinner like always",
+    "thank u all for being my friends this year, see you next term",
+]
+
+
+@pytest.mark.parametrize("name", sorted(RECALL_CLASSES))
+def test_each_round3_recall_class_removes(detector, name):
+    result = detector.detect(RECALL_CLASSES[name])
+    assert result.tier == "imminent" and detector.would_remove(result), (name, result)
+
+
+@pytest.mark.parametrize("text", STRICT_RECALL_NEAR_MISSES)
+def test_round3_recall_parts_keep_their_everyday_uses(detector, text):
+    result = detector.detect(text)
+    assert not detector.would_remove(result), result
