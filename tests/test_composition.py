@@ -488,3 +488,32 @@ def test_each_round3_recall_class_removes(detector, name):
 def test_round3_recall_parts_keep_their_everyday_uses(detector, text):
     result = detector.detect(text)
     assert not detector.would_remove(result), result
+
+
+ROUND3_MORE_RECALL = {
+    "wrists opened, the water red": "opened up my wrists, the water is going red. no going back",
+    "bleach drunk, a sorry to the room": "drank bleach about ten minutes ago. sorry all",
+    "help refused is not a negation": "took 50 of my sertraline an hour ago. not going to a and e so dont bother",
+    "a time marked by a song": "60 tablets lined up here. when this song ends im swallowing all of them",
+    "over the railing, thanks for being my friends": "on the wrong side of the barrier now. thank you all for being my friends",
+}
+
+ROUND3_MORE_NEAR_MISSES = [
+    "accidentally drank bleach water from the mop bucket, sorry everyone",
+    "sat on the wall with my legs over the edge, thanks for being such good mates tonight",
+    "after this song finishes im taking my meds like always",
+    "took 2 ibuprofen for my ankle, not going to hospital for a sprain so dont bother",
+    "sorry everyone, doing it now, the quiz starts in 5",
+]
+
+
+@pytest.mark.parametrize("name", sorted(ROUND3_MORE_RECALL))
+def test_round3_act_and_place_classes_remove(detector, name):
+    result = detector.detect(ROUND3_MORE_RECALL[name])
+    assert result.tier == "imminent" and detector.would_remove(result), (name, result)
+
+
+@pytest.mark.parametrize("text", ROUND3_MORE_NEAR_MISSES)
+def test_round3_act_and_place_classes_keep_their_everyday_uses(detector, text):
+    result = detector.detect(text)
+    assert not detector.would_remove(result), result
