@@ -404,3 +404,129 @@ def test_check_says_what_a_room_policy_changes_in_the_composition(tmp_path):
     changes = [str(c) for c in compare(PolicyLoader().load("default"), room)]
     assert "warning: compose.combinations: imminent.compose.exhaust dropped" in changes
     assert "compose.parts.place: 1 phrases added" in changes
+
+
+# Round 3: the false removals of the second held-out half, made strict as classes; each class checked on
+# lines written here in other words (none is a held-out line).
+STRICT_CLASSES = {
+    "a bare future governs an everyday task, not the means": [
+        "got a new knife from the market today, gonna try carving the roast on sunday",
+        "just bought a chefs knife, gonna make a stir fry tonight",
+        "ordered a new blade for my craft knife, gonna finish the model tonight",
+        "got my knives sharpened, gonna make a curry tonight",
+    ],
+    "owning a means with only a time": [
+        "got the razor out, gonna shave my head tonight",
+        "got a rope for the tree swing, gonna set it up saturday",
+        "picked up some rope at the hardware store, gonna hang the hammock tomorrow",
+    ],
+    "a line quoted from a show": [
+        '"tonight i end it all" - that villain monologue in the finale was insane',
+        '"i have the rope, im ready now" what a scene, that actor deserves an award',
+        '"i\'ll use the knife tonight" best line of the series honestly',
+    ],
+    "ending a streak, a challenge, a contract": [
+        "im ending it at midnight... my 30 day no sugar challenge",
+        "ending it tonight. my 2 year duolingo streak, rip",
+        "im ending it tomorrow, three years with this phone contract and im done",
+        "friday im ending it all: the group chat, everything 💅",
+    ],
+    "goodbye to a town, hello to the next": [
+        "at the top of the tower taking in the view. goodbye paris, hello rome next week",
+        "standing on the cliff at sunset, goodbye summer, hello autumn",
+        "on the pier one last time, goodbye brighton, off to uni tomorrow",
+    ],
+    "up high for fun": [
+        "sat on the edge of the cliff with my sandwiches, the view from up here is amazing",
+        "sitting on top of the tower at the festival, up here with the whole crew",
+        "legs dangling over the edge of the harbour wall eating chips, living my best life",
+        "sitting on the edge of the pier with a pint, watching the boats",
+    ],
+    "a last post before moving elsewhere": [
+        "this is my last post on this account, moving to a new one. thanks all",
+        "this is my last message here, switching to telegram. bye all",
+        "this is my last post of the year, see you all in january",
+        "my last message in this chat, im leaving for the new group. bye all",
+    ],
+}
+
+STILL_REMOVED = [
+    "ive got the rope. tonights the night",            # owning a means, with a time chosen
+    "gonna take all 40 of my tablets tonight",          # a bare future with a dose
+    "this is my last message. goodbye forever",        # a last post with a farewell
+    "on the bridge, legs over the railing. goodbye",   # a place with a strong position
+    "the knife is here, gonna use it tonight",          # a plan that names the use of the means
+]
+
+
+@pytest.mark.parametrize("name, text", [(n, t) for n, lines in STRICT_CLASSES.items() for t in lines])
+def test_everyday_lines_of_each_strict_class_get_nothing(detector, name, text):
+    result = detector.detect(text)
+    assert result.tier == "none" and not detector.would_remove(result), (name, result)
+
+
+@pytest.mark.parametrize("text", STILL_REMOVED)
+def test_the_strict_classes_still_remove_the_real_act(detector, text):
+    result = detector.detect(text)
+    assert result.tier == "imminent" and detector.would_remove(result), result
+
+
+# Round 3, recall: misses of the second held-out half by class, checked in other words (a class, not a line).
+RECALL_CLASSES = {
+    "a method named, with a time": "going to hang myself on friday night once everyone is asleep",
+    "never waking up, with a time": "my insulin is in the fridge. using all of it after tea and not wake up",
+    "the notes written, a time": "notes written, doing it at 2am",
+}
+
+STRICT_RECALL_NEAR_MISSES = [
+    "looked up how to make sourdough, doing it tomorrow",
+    "looked up how long the drive is, leaving tonight",
+    "hiding in the shed so nobody finds me, hide and seek tonight",
+    "got everything i need to bake the cake tomorrow",
+    "the dog lead is tied to the bench outside the shop, back in a minute",
+    "twisted my ankle, not going to hospital tonight, so dont bother asking",
+    "gonna hang my washing out sunday morning when the house is empty",
+    "got my insulin pens, gonna use both of them after dinner like always",
+    "thank u all for being my friends this year, see you next term",
+]
+
+
+@pytest.mark.parametrize("name", sorted(RECALL_CLASSES))
+def test_each_round3_recall_class_removes(detector, name):
+    result = detector.detect(RECALL_CLASSES[name])
+    assert result.tier == "imminent" and detector.would_remove(result), (name, result)
+
+
+@pytest.mark.parametrize("text", STRICT_RECALL_NEAR_MISSES)
+def test_round3_recall_parts_keep_their_everyday_uses(detector, text):
+    result = detector.detect(text)
+    assert not detector.would_remove(result), result
+
+
+ROUND3_MORE_RECALL = {
+    "wrists opened, the water red": "opened up my wrists, the water is going red. no going back",
+    "bleach drunk, a sorry to the room": "drank bleach about ten minutes ago. sorry all",
+    "help refused is not a negation": "took 50 of my sertraline an hour ago. not going to a and e so dont bother",
+    "a time marked by a song": "60 tablets lined up here. when this song ends im swallowing all of them",
+    "over the railing, thanks for being my friends": "on the wrong side of the barrier now. thank you all for being my friends",
+}
+
+ROUND3_MORE_NEAR_MISSES = [
+    "accidentally drank bleach water from the mop bucket, sorry everyone",
+    "sat on the wall with my legs over the edge, thanks for being such good mates tonight",
+    "after this song finishes im taking my meds like always",
+    "took 2 ibuprofen for my ankle, not going to hospital for a sprain so dont bother",
+    "sorry everyone, doing it now, the quiz starts in 5",
+]
+
+
+@pytest.mark.parametrize("name", sorted(ROUND3_MORE_RECALL))
+def test_round3_act_and_place_classes_remove(detector, name):
+    result = detector.detect(ROUND3_MORE_RECALL[name])
+    assert result.tier == "imminent" and detector.would_remove(result), (name, result)
+
+
+@pytest.mark.parametrize("text", ROUND3_MORE_NEAR_MISSES)
+def test_round3_act_and_place_classes_keep_their_everyday_uses(detector, text):
+    result = detector.detect(text)
+    assert not detector.would_remove(result), result

@@ -15,9 +15,10 @@ writer's own present or future act. The nearest speaker marker before it must no
 (parts ``self``: "i"; ``other``: "she", "they"; ``someone``: "my friend", unless right after an
 ``object_of`` word: "to my sister"); a ``guard`` part near it (a past told: "two years ago"; a story,
 song or the news; a question or a condition: "what if") drops it or caps its tier, except right after
-the writer's ``cover`` story ("told work im on holiday"); a ``thought`` ("keep thinking about") caps only
+the writer's ``cover`` story ("told work im on holiday") or inside a time ("after this song finishes"); a ``thought`` ("keep thinking about") caps only
 what follows it; a negation right before one of its parts, or before a part near it, lowers it one tier
-(not a word inside a longer chosen part: "not planning to walk back" is itself the part). Reported speech, idioms and
+(not a word inside a longer chosen part: "not planning to walk back" is itself the part, nor help refused:
+"not going to hospital" is a mind made up). Reported speech, idioms and
 jokes are then applied by the decision stage, as for every other match.
 """
 
@@ -33,7 +34,8 @@ from .decision import _LEVEL, Matches
 __all__ = ["Composer"]
 
 SELF, OTHER, SOMEONE, OBJECT, PAST, COVER, THOUGHT = "self", "other", "someone", "object_of", "past", "cover", "thought"
-WISH = "wish"
+WISH, RESOLVE = "wish", "resolve"
+TIMES = ("soon", "chosen_time")  # parts that name a time: a guard word inside one is part of the time
 GOVERNING = frozenset((THOUGHT, WISH))  # guards that cap only what follows them
 WISH_REACH = 4  # words: "i hope i (just) wont be here", not a wish a sentence before an act
 COVER_REACH = 3  # words from the end of a cover-story cue to a guard it covers ("told work im on holiday")
@@ -217,6 +219,13 @@ class Composer:
         def near(h: Hit) -> bool:
             return h.last >= first - self.window and h.first <= last + self.window
 
+        def timed(h: Hit) -> bool:  # a guard word inside a time: "after this song finishes" is a time, not a song
+            return any(t.start <= h.start and h.end <= t.end and t.end - t.start > h.end - h.start
+                       for name in TIMES for t in hits.get(name, ()))
+
+        def refused(h: Hit) -> bool:  # "not going to hospital": help refused is a mind made up, not a negation
+            return any(r.start <= h.start and h.end <= r.end for r in hits.get(RESOLVE, ()))
+
         def covered(h: Hit) -> bool:  # the writer's cover story: "told work im on holiday", "said it was for"
             return any(c.last < h.first and h.first - c.last <= COVER_REACH for c in hits.get(COVER, ()))
 
@@ -229,7 +238,7 @@ class Composer:
                 continue  # a rule's own match told as past: the decision stage reads past and relapse cues
             # a thought or a wish governs what follows it: "keep thinking about taking them all", "hope i
             # wont be here in the morning", not "on the cliff now ... i keep thinking about my cat"
-            if any(near(h) and free(h) and not covered(h) and (name not in GOVERNING or h.first <= last)
+            if any(near(h) and free(h) and not timed(h) and not covered(h) and (name not in GOVERNING or h.first <= last)
                    and (name != WISH or 0 <= first - h.last <= WISH_REACH)
                    for h in hits.get(name, ())):
                 if cap is None:
@@ -237,7 +246,8 @@ class Composer:
                 level = min(level, cap)
         start = min((c.start for c in chosen), default=anchor.start)  # where the match will start
         cues = [end for end, lv in m.negations if lv in (0, level)]
-        if level > 1 and cues and any(near(h) and not inner(h) and h.start != start and self._negated(norm, cues, h)
+        if level > 1 and cues and any(near(h) and not inner(h) and not refused(h) and h.start != start
+                                      and self._negated(norm, cues, h)
                                       for name in self.negatable for h in hits.get(name, ())):
             level -= 1  # (a cue right before the match itself is the decision stage's: not counted twice)
         return level
