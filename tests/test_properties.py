@@ -28,6 +28,7 @@ def test_normalise_output_is_canonical(text):
 
 @given(texts)
 @example("0\ud7c7A\ud7fc\u039d")  # found by hypothesis: letter-spaced Latin and Greek, joined, then folded
+@example("A'\u0386")  # found by hypothesis: an apostrophe joining Latin and Greek into one mixed-script word
 @settings(max_examples=400, deadline=None)
 def test_normalise_is_idempotent(text):
     once = normalise(text)

@@ -147,8 +147,10 @@ def normalise(text: str) -> str:
         folded = _strip_marks(text).casefold().translate(_LETTERLIKE)
         if _MAYBE_GROUPED.search(folded):
             folded = _letter_groups(folded)
+        # "i'm" -> "im" first: an apostrophe must not hide "0" from leet, nor split a mixed-script word
+        # ("a'ά" is one token once joined, so its look-alike letters fold now, not on a second pass)
+        folded = folded.translate(_APOSTROPHE_TABLE)
         folded = _WORD.sub(_fold_homoglyph_token, folded)
-        folded = folded.translate(_APOSTROPHE_TABLE)  # "i'm" -> "im" first: an apostrophe must not hide "0" from leet
     if "$" in folded:
         folded = _LEET_START.sub("s", folded)
     if _MAYBE_LEET.search(folded):
