@@ -48,10 +48,9 @@ _THIRD_PERSON = frozenset("he hes him himself his she shes her herself they they
                           .split())
 
 
-def _the_writers(norm: str) -> bool:
-    """Whether a normalised window may speak of its writer's own risk: at least ``MIN_WORDS`` words, and
-    not only of someone else (a third person named, the writer never)."""
-    words = norm.split()
+def _the_writers(words: list[str]) -> bool:
+    """Whether a normalised window's words may speak of its writer's own risk: at least ``MIN_WORDS``
+    words, and not only of someone else (a third person named, the writer never)."""
     if len(words) < MIN_WORDS:
         return False
     return not _THIRD_PERSON.intersection(words) or bool(_FIRST_PERSON.intersection(words))
@@ -77,10 +76,12 @@ def windows(text: str) -> list[str]:
     return [" ".join(parts[max(0, i - 1):i + 2]) for i in range(len(parts))]
 
 
-def features(norm: str, bits: int) -> dict[int, float]:
-    """Hashed word unigrams and bigrams of an already normalised message, L2-normalised counts."""
+def features(norm: str, bits: int, words: list[str] | None = None) -> dict[int, float]:
+    """Hashed word unigrams and bigrams of an already normalised message, L2-normalised counts
+    (``words``: ``norm.split()`` when the caller has it already)."""
     mask = (1 << bits) - 1
-    words = norm.split()
+    if words is None:
+        words = norm.split()
     counts: dict[int, float] = {}
     crc = zlib.crc32
     for w in words:
@@ -103,10 +104,10 @@ class RiskModel:
     bits: int
     meta: dict = field(default_factory=dict)  # sources, licences, thresholds, metrics: see the data card
 
-    def score(self, norm: str) -> float:
+    def score(self, norm: str, words: list[str] | None = None) -> float:
         """P(the writer shows their own suicidal risk), for one already normalised window of text."""
         w = self.weights
-        z = self.bias + sum(w[i] * v for i, v in features(norm, self.bits).items())
+        z = self.bias + sum(w[i] * v for i, v in features(norm, self.bits, words).items())
         return 1.0 / (1.0 + math.exp(-max(-50.0, min(50.0, z))))
 
     def score_text(self, text: str, norm: str | None = None) -> float:
@@ -116,8 +117,9 @@ class RiskModel:
         and the lexicon reads those. So does a window that speaks of him, her or them and never of the
         writer ("is going to kill himself tonight"): the model scores the writer's own risk."""
         if norm is not None and not _MAY_SPLIT.search(text):
-            return self.score(norm) if _the_writers(norm) else 0.0
-        return max((self.score(w) for w in windows(text) if _the_writers(w)), default=0.0)
+            words = norm.split()
+            return self.score(norm, words) if _the_writers(words) else 0.0
+        return max((self.score(w, ws) for w in windows(text) if _the_writers(ws := w.split())), default=0.0)
 
     # -- file ---------------------------------------------------------------------------------
 
