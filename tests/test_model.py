@@ -125,7 +125,7 @@ def test_the_training_script_rebuilds_a_model_from_files_in_the_sources_format(t
     (tmp_path / "chat.csv").write_text("text,label\ni want to disappear for good,1\nwhat a goal,0\n")
     out = tmp_path / "model.bin"
     args = ["--reddit", str(tmp_path), "--goemotions", str(tmp_path), "--rmhd", str(tmp_path / "rmhd.csv"),
-            "--stories", str(tmp_path / "stories"), "--chat", str(tmp_path / "chat.csv"), "--bits", "14"]
+            "--stories", str(tmp_path / "stories"), "--chat", str(tmp_path / "chat.csv"), "--bits", "10"]
     assert train_model.main(args + ["--out", str(out)]) == 0
     small = RiskModel.load(out)
     assert small.meta["seed"] == train_model.SEED
