@@ -272,8 +272,61 @@ def test_run_with_a_wrong_matrix_password_says_what_to_fix_in_one_line_and_exits
     assert r.returncode == 3, r.stderr
     assert "Traceback" not in r.stderr and "not-the-password-canary" not in r.stderr
     last = r.stderr.strip().splitlines()[-1]
-    assert last == (f"error: network mx: the homeserver refused the login (M_FORBIDDEN): check user_id "
-                    f"({user.user_id}) and the password in $GATEWAY_TEST_PASSWORD")
+    assert last == (f"error: network mx: {homeserver.url} refused the login of {user.user_id} (M_FORBIDDEN): "
+                    f"check the password in $GATEWAY_TEST_PASSWORD and user_id")
+
+
+def _run_until_ready(cfg: Path, password: str) -> subprocess.CompletedProcess:
+    """``gateway run`` until it logs that it is ready, then SIGTERM; (exit code, stderr)."""
+    import os
+    import signal
+    import threading
+
+    proc = subprocess.Popen([GATEWAY, "run", "--config", str(cfg)], stdout=subprocess.DEVNULL,
+                            stderr=subprocess.PIPE, text=True, env={**os.environ, "GATEWAY_TEST_PASSWORD": password})
+    lines: list[str] = []
+    reader = threading.Thread(target=lambda: lines.extend(proc.stderr), daemon=True)
+    reader.start()
+    deadline = time.monotonic() + 90
+    while proc.poll() is None and time.monotonic() < deadline and not any(" ready: " in line for line in list(lines)):
+        time.sleep(0.1)
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGTERM)
+    proc.wait(timeout=30)
+    reader.join(timeout=10)
+    return subprocess.CompletedProcess(proc.args, proc.returncode, "", "".join(lines))
+
+
+def test_a_wrong_matrix_password_is_found_at_start_even_with_a_saved_token_and_leaves_no_device(homeserver,
+                                                                                                  write):
+    """Issue 26, item 7: with encryption on, a restart reuses the saved device's token and did not need
+    the password, so a wrong one showed only when that token was revoked. Now `gateway run` exits 3 at
+    start with the line to fix it, and checking the password leaves no device behind."""
+    user = homeserver.register("saved-token-bot")
+    cfg = _matrix_config(write, homeserver.url, user.user_id)
+
+    def devices() -> set[str]:
+        got = homeserver._request("GET", "/_matrix/client/v3/devices", token=user.access_token)
+        return {d["device_id"] for d in got["devices"]}
+
+    first = _run_until_ready(cfg, user.password)
+    assert first.returncode == 0 and " ready: " in first.stderr, first.stderr[-3000:]
+    from adapters.matrix_crypto import saved_device
+
+    device = saved_device(cfg.parent / "data" / "crypto" / "mx")
+    assert device and devices() == {user.device_id, device}
+
+    wrong = _run_until_ready(cfg, "not-the-password-canary")
+    assert wrong.returncode == 3 and "Traceback" not in wrong.stderr, wrong.stderr[-3000:]
+    assert " ready: " not in wrong.stderr and "not-the-password-canary" not in wrong.stderr
+    assert wrong.stderr.strip().splitlines()[-1] == (
+        f"error: network mx: {homeserver.url} refused the login of {user.user_id} (M_FORBIDDEN): check the "
+        f"password in $GATEWAY_TEST_PASSWORD and user_id")
+
+    right = _run_until_ready(cfg, user.password)
+    assert right.returncode == 0 and " ready: " in right.stderr, right.stderr[-3000:]
+    assert saved_device(cfg.parent / "data" / "crypto" / "mx") == device  # the same device, its keys kept
+    assert devices() == {user.device_id, device}  # the password checks left no device behind
 
 
 def test_run_against_an_unreachable_homeserver_retries_with_a_line_saying_what_to_check(write):
