@@ -376,8 +376,8 @@ class IrcAdapter(IrcActions, IrcIncoming, Adapter):
         """904: the account or password is wrong. Retrying cannot fix it, and without its account the bot
         may get no operator status to protect anyone: stop and say what to fix."""
         self._refused = CredentialsRefused(
-            f"network {self.network}: the server refused the SASL login for account {self.sasl_account} "
-            f"(904): check sasl_account and {self.secret_hint}")
+            f"network {self.network}: {self.host}:{self.port} refused the SASL login of account "
+            f"{self.sasl_account} (904): check {self.secret_hint} and sasl_account")
         self._stopping = True
         self._end_sasl()
         if self._conn is not None and self._conn.connected:

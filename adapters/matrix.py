@@ -38,6 +38,7 @@ from typing import Any
 
 import aiohttp
 from nio import (
+    Api,
     AsyncClient,
     AsyncClientConfig,
     ErrorResponse,
@@ -89,6 +90,17 @@ log = logging.getLogger("gateway.matrix")
 # Login answers that retrying cannot change: the operator must fix the user id, password or token.
 _REFUSED = {"M_FORBIDDEN", "M_INVALID_USERNAME", "M_USER_DEACTIVATED", "M_UNKNOWN_TOKEN", "M_MISSING_TOKEN",
             "M_UNAUTHORIZED", "401", "403"}
+
+
+async def _json_body(resp: aiohttp.ClientResponse) -> dict:
+    """A homeserver answer's JSON object, or ``{}`` (the response is read and released either way)."""
+    try:
+        body = await resp.json(content_type=None)
+    except (ValueError, aiohttp.ClientError):
+        return {}
+    finally:
+        resp.release()
+    return body if isinstance(body, dict) else {}
 
 
 class _TryAgain(Exception):
@@ -287,17 +299,14 @@ class MatrixAdapter(Adapter):
             who = await c.whoami()
             if isinstance(who, WhoamiError):
                 if who.status_code in _REFUSED:
-                    raise CredentialsRefused(f"network {self.network}: the homeserver refused the access token "
-                                             f"({who.status_code}): check {self.secret_hint}")
+                    raise self._refused("token", who.status_code)
                 raise _TryAgain(f"the homeserver answered {who.status_code}")
             c.user_id, c.device_id = who.user_id, who.device_id or c.device_id
-        else:
+        else:  # (the password is tried at every start here: a wrong one is found at once)
             resp = await c.login(password=self.password, device_name="safeguarding-gateway")
             if isinstance(resp, LoginError):
                 if resp.status_code in _REFUSED:
-                    raise CredentialsRefused(f"network {self.network}: the homeserver refused the login "
-                                             f"({resp.status_code}): check user_id ({self.user_id}) and "
-                                             f"{self.secret_hint}")
+                    raise self._refused("password", resp.status_code)
                 raise _TryAgain(f"the homeserver answered {resp.status_code}")
         if c.device_id:
             self._remember("device", c.device_id)
@@ -307,11 +316,12 @@ class MatrixAdapter(Adapter):
         return await self.client.whoami()
 
     def _refused(self, what: str, code: str) -> CredentialsRefused:
+        """The one line ``gateway run`` ends with: which account, which homeserver, where the secret is."""
         if what == "token":
-            return CredentialsRefused(f"network {self.network}: the homeserver refused the access token "
-                                      f"({code}): check {self.secret_hint}")
-        return CredentialsRefused(f"network {self.network}: the homeserver refused the login ({code}): check "
-                                  f"user_id ({self.user_id}) and {self.secret_hint}")
+            return CredentialsRefused(f"network {self.network}: {self.client.homeserver} refused the access "
+                                      f"token of {self.user_id} ({code}): check {self.secret_hint}")
+        return CredentialsRefused(f"network {self.network}: {self.client.homeserver} refused the login of "
+                                  f"{self.user_id} ({code}): check {self.secret_hint} and user_id")
 
     async def _login_with_device(self) -> None:
         """Log in as the bot's one device, whose keys the crypto store holds: the configured access token
@@ -337,6 +347,8 @@ class MatrixAdapter(Adapter):
                     if who.status_code not in _REFUSED:
                         raise _TryAgain(f"the homeserver answered {who.status_code}")
                     session = await self._password_login(session.device_id)  # token revoked: same device
+                elif self.password:
+                    await self._check_password()
             else:
                 wanted = self.configured_device
                 session = await self._password_login(wanted if wanted and crypto.has_store(self.user_id, wanted)
@@ -353,6 +365,36 @@ class MatrixAdapter(Adapter):
         log.info("%s: signed in as device %s (encryption on, store %s)", self.network, session.device_id,
                  crypto.directory)
         await crypto.housekeeping(c)
+
+    async def _check_password(self) -> None:
+        """The saved device's token still works, so the password was not needed, but a wrong one would
+        only show when that token is revoked, perhaps months later, when the bot can no longer log in.
+        So it is tried now, as a login of its own (a raw request: nio's login would take the new device
+        as the client's own and open a crypto store for it), and that device is logged out again at
+        once. The bot's device, its keys and its token stay as they were, and nothing is left behind. (A
+        login on the bot's own device id instead would leave one more valid token at every start:
+        Synapse does not revoke a device's older tokens then, and logging one out deletes the device.)"""
+        method, path, data = Api.login(self.user_id, password=self.password,
+                                       device_name="safeguarding-gateway (password check)")
+        resp = await self.client.send(method, path, data, headers={"Content-Type": "application/json"})
+        body = await _json_body(resp)
+        if resp.status != 200 or not isinstance(body.get("access_token"), str):
+            code = body.get("errcode") or str(resp.status)
+            if code in _REFUSED:
+                raise self._refused("password", code)
+            # Homeservers limit logins (Synapse: a burst of 5, then one per 5.5 minutes), and a restart
+            # loop would spend them: the saved token works, so protection never waits for this check.
+            log.warning("%s: the password could not be checked now (%s); it is checked again at the next "
+                        "start", self.network, code)
+            return
+        out = await self.client.send("POST", "/_matrix/client/v3/logout", "{}",
+                                     headers={"Authorization": f"Bearer {body['access_token']}",
+                                              "Content-Type": "application/json"})
+        await _json_body(out)
+        if out.status != 200:
+            log.warning("%s: the password is right, but the device %s that checked it could not be logged out "
+                        "(%s): remove it in a Matrix client's session list", self.network, body.get("device_id"),
+                        out.status)
 
     async def _password_login(self, device_id: str | None) -> Session:
         c = self.client

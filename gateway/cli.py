@@ -25,10 +25,11 @@ EXIT_OK, EXIT_ERROR, EXIT_INVALID, EXIT_REFUSED = 0, 1, 2, 3
 DESCRIPTION = "Safeguarding gateway for Matrix rooms and IRC channels."
 EPILOG = """\
 first steps:
-  gateway demo                       the at-risk flow on a throwaway local Synapse
-  gateway init --matrix ... --room   write a starter gateway.yaml and room policy
-  gateway check --config gateway.yaml
-  gateway run --config gateway.yaml
+  gateway demo                          the at-risk flow on a throwaway local Synapse
+  gateway init --room ROOM --moderators-room ROOM --matrix-homeserver URL --matrix-user USER_ID
+                                        a starter gateway.yaml and room policy (for IRC: init --help)
+  gateway check --config gateway.yaml   validate it and every policy it names
+  gateway run --config gateway.yaml     run it
 
 exit codes: 0 done; 1 runtime failure; 2 invalid config or policy (each error at file:line:col);
 3 credentials refused by the network (fix them: retrying cannot help)"""
@@ -204,7 +205,7 @@ def _print_changes(policy) -> None:
 # -- init -------------------------------------------------------------------------------------
 
 def cmd_init(args: argparse.Namespace) -> int:
-    from .starter import Starter, write_starter
+    from .starter import Starter, data_dir_setting, next_steps, write_starter
 
     host, port = args.irc_host, None
     if host and ":" in host and host.rsplit(":", 1)[1].isdigit():
@@ -212,7 +213,8 @@ def cmd_init(args: argparse.Namespace) -> int:
     starter = Starter(rooms=args.room or [], moderators_rooms=args.moderators_room or [], region=args.region,
                       policy_name=args.policy_name, matrix_homeserver=args.matrix_homeserver,
                       matrix_user=args.matrix_user, irc_host=host, irc_port=port, irc_tls=not args.no_irc_tls,
-                      irc_nick=args.irc_nick, irc_account=args.irc_account)
+                      irc_nick=args.irc_nick, irc_account=args.irc_account,
+                      data_dir=data_dir_setting(Path(args.dir), args.data_dir))
     problems = starter.problems()
     if problems:
         for problem in problems:
@@ -226,12 +228,13 @@ def cmd_init(args: argparse.Namespace) -> int:
         return EXIT_ERROR
     for path in written:
         print(f"wrote {path}")
-    print("checking it as `gateway check` would:")
+    print(f"checking it as `gateway check --config {written[0]}` would:")
     rc = cmd_check(argparse.Namespace(config=str(written[0]), policy=None))
     if rc == EXIT_OK:
-        envs = ["GATEWAY_MATRIX_PASSWORD"] * ("matrix" in starter.kinds.values()) + \
-               ["GATEWAY_IRC_PASSWORD"] * bool(starter.irc_account)
-        print("next: " + "".join(f"export {e}=...; " for e in envs) + f"gateway run --config {written[0]}")
+        steps, warnings = next_steps(starter, written[0])
+        for line in warnings:
+            print(f"warning: {line}", file=sys.stderr)
+        print("\n".join(steps))
     return rc
 
 
@@ -474,6 +477,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("init", help="write a starter gateway.yaml and a room policy, then check them")
     p.add_argument("--dir", default=".", help="where to write gateway.yaml and policies/ (default: here)")
+    p.add_argument("--data-dir", metavar="DIR", help="where the gateway keeps what it writes: event log, pseudonym "
+                                                     "key, crypto store, saved login (default: data/ beside "
+                                                     "gateway.yaml; for the systemd unit: /var/lib/safeguarding-gateway)")
     p.add_argument("--room", action="append", metavar="ROOM",
                    help="a room to watch: !id or #alias:server (Matrix), #channel (IRC); repeatable")
     p.add_argument("--moderators-room", action="append", metavar="ROOM",

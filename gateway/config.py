@@ -29,7 +29,7 @@ NETWORK_KEYS = {
             "nickserv_password_env", "flood_burst", "flood_rate", "tls_ca_file", "op_wait", "ignore_bots",
             "services", "services_server"),
 }
-_SECRET_WORDS = ("password", "token", "secret")
+_SECRET_WORDS = ("password", "token", "secret")  # in a key's name: the value is a secret given inline
 
 # The shapes of names, per network. A room in the wrong shape would only fail when the bot tries to join.
 _URL = re.compile(r"https?://[^\s/?#]+(?::\d+)?/?")
@@ -38,7 +38,6 @@ _MATRIX_ROOM = re.compile(r"![^:\s]+(?::[^\s]+)?|#[^:\s]+:[^\s]+")  # room versi
 _IRC_CHANNEL = re.compile(r"[#&][^\s,\x07]{1,49}")
 _IRC_NICK = re.compile(r"[A-Za-z\[\]\\`_^{|}][A-Za-z0-9\[\]\\`_^{|}-]{0,29}")
 _HOST = re.compile(r"[A-Za-z0-9.:\[\]-]+")
-_ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 ROOM_SHAPE = {
     "matrix": (_MATRIX_ROOM, "a Matrix room id (!abc or !abc:example.org) or alias (#name:example.org)"),
     "irc": (_IRC_CHANNEL, "an IRC channel (#name or &name, no spaces or commas)"),
@@ -58,7 +57,8 @@ def _encryption(c: Checker, p: tuple, raw: Any, base: Path, data_dir: Path, netw
     if isinstance(raw, bool):
         out["enabled"] = raw
         return out
-    e = c.mapping(p, raw, optional=ENCRYPTION_KEYS)
+    inline = _inline_secrets(c, p, raw, ENCRYPTION_KEYS, network)
+    e = c.mapping(p, raw, optional=ENCRYPTION_KEYS + inline)
     if e is None:
         return out
     if "enabled" in e and c.boolean(p + ("enabled",), e["enabled"]) is not MISSING:
@@ -77,8 +77,8 @@ def _encryption(c: Checker, p: tuple, raw: Any, base: Path, data_dir: Path, netw
             c.error(p + ("verified_devices",), "verified_devices needs trust: verified-only (all-devices sends "
                                                "keys to every device anyway)", key=True)
     if "pickle_key_env" in e:
-        name = c.matching(p + ("pickle_key_env",), e["pickle_key_env"], _ENV_NAME,
-                          "the name of an environment variable, like GATEWAY_PICKLE_KEY")
+        name = c.env_name(p + ("pickle_key_env",), e["pickle_key_env"], _env_example(network, "pickle_key_env"),
+                          environ)
         if name is not MISSING:
             out["pickle_key_env"] = name
             out.pop("pickle_key_file")
@@ -86,6 +86,45 @@ def _encryption(c: Checker, p: tuple, raw: Any, base: Path, data_dir: Path, netw
                 c.error(p + ("pickle_key_env",), f"the environment variable {name} is not set (it holds the "
                                                  f"crypto store's pickle key; export it before gateway run)")
     return out
+
+
+def _env_example(network: Any, key: str) -> str:
+    """A variable name to suggest for ``key`` of ``network``: ``GATEWAY_MX_PASSWORD`` for mx's password_env."""
+    return re.sub(r"[^A-Z0-9]+", "_", f"GATEWAY_{network}_{key.removesuffix('_env')}".upper())
+
+
+def _inline_secrets(c: Checker, p: tuple, raw: Any, keys: tuple[str, ...], network: Any) -> tuple[str, ...]:
+    """Keys of ``raw`` that hold a secret in the file itself (``password:``): one error each, saying which
+    ``*_env`` key to use instead, and the key's value shown nowhere. Returns them, so that the mapping's
+    check does not report them a second time as unknown keys."""
+    if not isinstance(raw, dict):
+        return ()
+    found = tuple(k for k in raw if isinstance(k, str) and k not in keys and not k.endswith("_env")
+                  and any(w in k for w in _SECRET_WORDS + ("pickle_key",)))
+    env_keys = [k for k in keys if k.endswith("_env")]
+    for k in found:
+        use = f"{k}_env" if f"{k}_env" in env_keys else (_closest_env_key(k, env_keys) or "an *_env key")
+        c.error(p + (k,), f"a secret never goes in this file: export it as, say, {_env_example(network, use)} "
+                          f"and write {use}: {_env_example(network, use)}; if this file was shared, change the "
+                          f"secret", key=True)
+    return found
+
+
+def _closest_env_key(key: str, env_keys: list[str]) -> str | None:
+    import difflib
+
+    found = difflib.get_close_matches(f"{key}_env", env_keys, n=1, cutoff=0.3)
+    return found[0] if found else None
+
+
+def _userinfo(c: Checker, path: tuple, value: Any) -> bool:
+    """A server address with ``user:password@`` in it: refused without being shown (it would be echoed,
+    and the address is logged at every connection)."""
+    if isinstance(value, str) and "@" in value:
+        c.error(path, "a server's address carries no user or password (not shown here): give the address "
+                      "alone and the password through an *_env key; if this file was shared, change the secret")
+        return True
+    return False
 
 
 def _network_settings(c: Checker, p: tuple, kind: str, raw: dict, base: Path,
@@ -103,7 +142,7 @@ def _network_settings(c: Checker, p: tuple, kind: str, raw: dict, base: Path,
     def env(key: str) -> None:
         if key not in raw:
             return
-        name = c.matching(p + (key,), raw[key], _ENV_NAME, "the name of an environment variable, like GATEWAY_PASSWORD")
+        name = c.env_name(p + (key,), raw[key], _env_example(p[-1], key), environ)
         if name is MISSING:
             return
         values[key] = name
@@ -115,7 +154,7 @@ def _network_settings(c: Checker, p: tuple, kind: str, raw: dict, base: Path,
         for key in ("homeserver", "user_id"):
             if key not in raw:
                 c.error(p, f"missing required key '{key}'")
-        if "homeserver" in raw:
+        if "homeserver" in raw and not _userinfo(c, p + ("homeserver",), raw["homeserver"]):
             take("homeserver", c.matching(p + ("homeserver",), raw["homeserver"], _URL,
                                           "a URL with its scheme, like https://matrix.example.org"))
         if "user_id" in raw:
@@ -137,7 +176,7 @@ def _network_settings(c: Checker, p: tuple, kind: str, raw: dict, base: Path,
         return values
     if "host" not in raw:
         c.error(p, "missing required key 'host'")
-    else:
+    elif not _userinfo(c, p + ("host",), raw["host"]):
         take("host", c.matching(p + ("host",), raw["host"], _HOST,
                                 "a host name or address without scheme or port, like irc.libera.chat"))
     if "nick" not in raw:
@@ -246,13 +285,10 @@ def load_config(path: str | Path, *, environ: Mapping[str, str] | None = None) -
             c.error(p + ("type",) if isinstance(raw, dict) and "type" in raw else p,
                     f"expected type matrix or irc, got {kind!r}{did_you_mean(kind, NETWORK_KEYS)}")
             continue
-        settings = c.mapping(p, raw, required=("type",), optional=NETWORK_KEYS[kind])
+        secrets_here = _inline_secrets(c, p, raw, NETWORK_KEYS[kind], name)
+        settings = c.mapping(p, raw, required=("type",), optional=NETWORK_KEYS[kind] + secrets_here)
         if settings is None:
             continue
-        secrets_here = [k for k in settings if isinstance(k, str) and any(w in k for w in _SECRET_WORDS)
-                        and not k.endswith("_env")]
-        for k in secrets_here:
-            c.error(p + (k,), f"secrets come from environment variables: use {k}_env", key=True)
         known = {k: v for k, v in settings.items() if k in NETWORK_KEYS[kind]}
         data_dir = (base / event_log).parent if isinstance(event_log, str) else base
         networks[name] = NetworkConfig(name, kind, _network_settings(c, p, kind, known, base, environ,

@@ -8,12 +8,21 @@ comment beside it.
 
 from __future__ import annotations
 
+import json
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from .config import ROOM_SHAPE
 
-__all__ = ["Starter", "network_of", "write_starter"]
+__all__ = ["Starter", "network_of", "write_starter", "data_dir_setting", "next_steps", "SERVICE_CONFIG",
+           "SERVICE_DATA"]
+
+# Where contrib/safeguarding-gateway.service reads the config and the only place it may write (its
+# StateDirectory): a config written there is meant for that unit (a test holds these to the unit file).
+SERVICE_CONFIG = Path("/etc/safeguarding-gateway/gateway.yaml")
+SERVICE_DATA = Path("/var/lib/safeguarding-gateway")
+SERVICE_SECRETS = SERVICE_CONFIG.parent / "secrets.env"
 
 
 def network_of(room: str) -> str | None:
@@ -39,6 +48,7 @@ class Starter:
     irc_tls: bool = True
     irc_nick: str | None = None
     irc_account: str | None = None
+    data_dir: str = "data"  # as written into gateway.yaml: relative to it, or absolute
     kinds: dict[str, str] = field(default_factory=dict)  # room -> matrix or irc
 
     def problems(self) -> list[str]:
@@ -74,7 +84,9 @@ class Starter:
 def _config_text(s: Starter) -> str:
     lines = ["# gateway.yaml, written by `gateway init`. Paths are relative to this file. Secrets never live",
              "# here: each network names the environment variable that holds its password.",
-             "event_log: data/gateway.db          # SQLite; the pseudonym key is created beside it",
+             "# Everything the gateway writes goes in one directory: the event log (SQLite), the pseudonym",
+             "# key beside it, and per Matrix network the crypto store with the bot's saved login.",
+             f"event_log: {_yaml_path(str(Path(s.data_dir) / 'gateway.db'))}",
              "policy_dir: policies                # your room policies (the shipped ones are found too)",
              "# http:                             # /metrics, /healthz, /readyz for Prometheus and monitoring",
              "#   listen: 127.0.0.1:9464",
@@ -121,6 +133,48 @@ def _config_text(s: Starter) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _yaml_path(path: str) -> str:
+    """A path as a YAML value: bare when plain, else double-quoted (a JSON string is valid YAML)."""
+    return path if re.fullmatch(r"[A-Za-z0-9_./-]+", path) else json.dumps(path)
+
+
+def data_dir_setting(config_dir: Path, data_dir: str | None) -> str:
+    """``--data-dir`` as gateway.yaml must say it: the config's paths are relative to the config, so a
+    directory inside the config's is written relative to it, any other absolute."""
+    if data_dir is None:
+        return "data"
+    wanted, base = Path(data_dir).resolve(), config_dir.resolve()
+    try:
+        return str(wanted.relative_to(base))
+    except ValueError:
+        return str(wanted)
+
+
+def secret_envs(s: Starter) -> list[str]:
+    """The environment variables the written config names, in its order."""
+    return ["GATEWAY_MATRIX_PASSWORD"] * ("matrix" in s.kinds.values()) + ["GATEWAY_IRC_PASSWORD"] * bool(s.irc_account)
+
+
+def next_steps(s: Starter, config: Path) -> tuple[list[str], list[str]]:
+    """(what to do next, warnings), as the README shows it: in a shell (its "Configuration"), or for a
+    config written where the systemd unit reads it, the unit's set-up ("Running in production")."""
+    envs = secret_envs(s)
+    if config.resolve() != SERVICE_CONFIG:
+        return (["next:"] + ([f"  export {' '.join(e + '=...' for e in envs)}"] if envs else [])
+                + [f"  gateway run --config {config}"]), []
+    steps = ["next, for the systemd unit (README, \"Running in production\"):"]
+    if envs:
+        steps += [f"  install -m 0600 /dev/null {SERVICE_SECRETS}  # then in it, one a line: "
+                  + " ".join(e + "=..." for e in envs)]
+    steps += ["  cp contrib/safeguarding-gateway.service /etc/systemd/system/",
+              "  systemctl daemon-reload && systemctl enable --now safeguarding-gateway"]
+    data = Path(s.data_dir) if Path(s.data_dir).is_absolute() else config.parent / s.data_dir
+    warnings = [] if data.resolve() == SERVICE_DATA else [
+        f"the unit may write only in {SERVICE_DATA}, not {data}: run this again with --data-dir "
+        f"{SERVICE_DATA} --force"]
+    return steps, warnings
+
+
 def _policy_text(s: Starter) -> str:
     mods = {s.moderators_for(s.kinds[r]) for r in s.rooms}
     room_line = (f"  room: \"{next(iter(mods))}\"          # where alerts go" if len(mods) == 1 else
@@ -128,8 +182,8 @@ def _policy_text(s: Starter) -> str:
     return "\n".join([
         f"# policies/{s.policy_name}.yaml, written by `gateway init`. It extends the shipped default: lists you",
         "# write here ADD to the default's (phrases, exceptions); {remove: [...]} or {replace: [...]} shrink",
-        "# them, and `gateway check` warns about anything that weakens detection. See the README's",
-        "# \"The policy format\" for every key.",
+        "# them, and `gateway check --config gateway.yaml` warns about anything that weakens detection. See",
+        "# the README's \"The policy format\" for every key.",
         "extends: default",
         f"name: {s.policy_name}",
         f"region: {s.region}                 # ISO 3166-1 code for the crisis lines, or INTL",

@@ -6,17 +6,22 @@ mistake with its ``file:line:col: key``, and nothing half-valid may ever be appl
 
 from __future__ import annotations
 
+import os
 import re
-from typing import Any, Iterable
+from typing import Any, Iterable, Mapping
 
 from .yamlsrc import ConfigError, ConfigErrors, KeyPath, Located
 
-__all__ = ["Checker", "parse_duration", "MISSING", "did_you_mean"]
+__all__ = ["Checker", "parse_duration", "MISSING", "did_you_mean", "ENV_NAME"]
 
 MISSING: Any = object()
 
 _DURATION = re.compile(r"^\s*(\d+)\s*(s|m|h|d|w)\s*$")
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
+
+ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")  # what a shell accepts as a variable's name
+_CAPITALS_NAME = re.compile(r"[A-Z_][A-Z0-9_]*")  # how variables' names are written
+_DOLLAR_NAME = re.compile(r"\$\{?([A-Za-z_][A-Za-z0-9_]*)\}?")  # $NAME or ${NAME}, as a shell writes it
 
 
 def parse_duration(value: Any) -> int | None:
@@ -127,6 +132,31 @@ class Checker:
             self.error(path, f"expected {what}, got {v!r}")
             return MISSING
         return v
+
+    def env_name(self, path: KeyPath, value: Any, example: str, environ: Mapping[str, str] | None) -> Any:
+        """The name of the environment variable that holds a secret. People paste the secret itself
+        here, so a value is taken as a name only if it is written as names are (capitals, digits and
+        underscores) or is set in the environment at hand (``environ``, else this process's); anything
+        else is refused without being repeated: not in the error, so not in a terminal or a log."""
+        v = self.string(path, value, max_len=500)
+        if v is MISSING:
+            return v
+        known = os.environ if environ is None else environ
+
+        def is_name(text: str) -> bool:
+            return bool(_CAPITALS_NAME.fullmatch(text) or (ENV_NAME.fullmatch(text) and text in known))
+
+        if is_name(v):
+            return v
+        dollar = _DOLLAR_NAME.fullmatch(v)
+        if dollar and is_name(dollar.group(1)):
+            self.error(path, f"write the variable's name without $: {dollar.group(1)} (the gateway reads it "
+                             f"from its environment; no shell expands it here)")
+            return MISSING
+        self.error(path, f"looks like a secret, not the name of an environment variable (not shown here): "
+                         f"export the secret as, say, {example} and write that name here; if this file "
+                         f"was shared, change the secret")
+        return MISSING
 
     def duration(self, path: KeyPath, value: Any, *, allow_null: bool = False) -> Any:
         if value is None and allow_null:

@@ -147,9 +147,26 @@ def test_demo_runs_on_a_real_synapse_and_shows_the_flow_in_order(tmp_path):
     assert out.count("no action: an idiom, not a person at risk (watched for 2 s: no private message") == 2
     db = kept / "data" / "gateway.db"
     assert f"event log (transcript-free; people are keyed pseudonyms), {db}:" in out and db.exists()
+    look = f"kept after the demo (--keep): look with `gateway log stats --db {db}`."
+    assert look in out and run("log", "stats", "--db", str(db)).returncode == 0  # what it says works
     stored = b"".join(f.read_bytes() for f in (kept / "data").rglob("*") if f.is_file())
     assert [r["kind"] for r in EventLog(db).rows()].count("removed") == 1
     assert not [text for _, text, _ in SCRIPT if text.encode() in stored]
+
+
+@pytest.mark.live
+def test_the_demo_once_names_no_file_it_deletes_on_exit():
+    """Issue 26, item 10: `gateway demo --once` without --keep deleted its files on exit, yet printed where
+    they were and a command to look at them."""
+    from gateway.demo.homeserver import synapse_available
+
+    if not synapse_available():
+        pytest.skip("matrix-synapse is not installed: pip install -e '.[test]'")
+    r = subprocess.run([GATEWAY, "demo", "--once"], capture_output=True, timeout=240, text=True)
+    assert r.returncode == 0, r.stderr[-2000:]
+    assert "The event log (transcript-free; people are keyed pseudonyms):\n" in r.stdout
+    assert "Those files are deleted as the demo ends: run it with --keep DIR to keep them." in r.stdout
+    assert "gateway-demo-" not in r.stdout + r.stderr and "gateway log" not in r.stdout  # no path, no command
 
 
 @pytest.mark.live
@@ -272,8 +289,61 @@ def test_run_with_a_wrong_matrix_password_says_what_to_fix_in_one_line_and_exits
     assert r.returncode == 3, r.stderr
     assert "Traceback" not in r.stderr and "not-the-password-canary" not in r.stderr
     last = r.stderr.strip().splitlines()[-1]
-    assert last == (f"error: network mx: the homeserver refused the login (M_FORBIDDEN): check user_id "
-                    f"({user.user_id}) and the password in $GATEWAY_TEST_PASSWORD")
+    assert last == (f"error: network mx: {homeserver.url} refused the login of {user.user_id} (M_FORBIDDEN): "
+                    f"check the password in $GATEWAY_TEST_PASSWORD and user_id")
+
+
+def _run_until_ready(cfg: Path, password: str) -> subprocess.CompletedProcess:
+    """``gateway run`` until it logs that it is ready, then SIGTERM; (exit code, stderr)."""
+    import os
+    import signal
+    import threading
+
+    proc = subprocess.Popen([GATEWAY, "run", "--config", str(cfg)], stdout=subprocess.DEVNULL,
+                            stderr=subprocess.PIPE, text=True, env={**os.environ, "GATEWAY_TEST_PASSWORD": password})
+    lines: list[str] = []
+    reader = threading.Thread(target=lambda: lines.extend(proc.stderr), daemon=True)
+    reader.start()
+    deadline = time.monotonic() + 90
+    while proc.poll() is None and time.monotonic() < deadline and not any(" ready: " in line for line in list(lines)):
+        time.sleep(0.1)
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGTERM)
+    proc.wait(timeout=30)
+    reader.join(timeout=10)
+    return subprocess.CompletedProcess(proc.args, proc.returncode, "", "".join(lines))
+
+
+def test_a_wrong_matrix_password_is_found_at_start_even_with_a_saved_token_and_leaves_no_device(homeserver,
+                                                                                                  write):
+    """Issue 26, item 7: with encryption on, a restart reuses the saved device's token and did not need
+    the password, so a wrong one showed only when that token was revoked. Now `gateway run` exits 3 at
+    start with the line to fix it, and checking the password leaves no device behind."""
+    user = homeserver.register("saved-token-bot")
+    cfg = _matrix_config(write, homeserver.url, user.user_id)
+
+    def devices() -> set[str]:
+        got = homeserver._request("GET", "/_matrix/client/v3/devices", token=user.access_token)
+        return {d["device_id"] for d in got["devices"]}
+
+    first = _run_until_ready(cfg, user.password)
+    assert first.returncode == 0 and " ready: " in first.stderr, first.stderr[-3000:]
+    from adapters.matrix_crypto import saved_device
+
+    device = saved_device(cfg.parent / "data" / "crypto" / "mx")
+    assert device and devices() == {user.device_id, device}
+
+    wrong = _run_until_ready(cfg, "not-the-password-canary")
+    assert wrong.returncode == 3 and "Traceback" not in wrong.stderr, wrong.stderr[-3000:]
+    assert " ready: " not in wrong.stderr and "not-the-password-canary" not in wrong.stderr
+    assert wrong.stderr.strip().splitlines()[-1] == (
+        f"error: network mx: {homeserver.url} refused the login of {user.user_id} (M_FORBIDDEN): check the "
+        f"password in $GATEWAY_TEST_PASSWORD and user_id")
+
+    right = _run_until_ready(cfg, user.password)
+    assert right.returncode == 0 and " ready: " in right.stderr, right.stderr[-3000:]
+    assert saved_device(cfg.parent / "data" / "crypto" / "mx") == device  # the same device, its keys kept
+    assert devices() == {user.device_id, device}  # the password checks left no device behind
 
 
 def test_run_against_an_unreachable_homeserver_retries_with_a_line_saying_what_to_check(write):
@@ -334,7 +404,7 @@ def test_init_writes_a_starter_config_that_checks_clean(tmp_path):
     r = run(*args)
     assert r.returncode == 0, r.stderr
     out = r.stdout.decode()
-    assert "ok: " in out and "2 network(s), 2 room(s), policies room" in out and "next: export" in out
+    assert "ok: " in out and "2 network(s), 2 room(s), policies room" in out and "\nnext:\n" in out
     cfg = load_config(tmp_path / "gateway.yaml")
     assert [(b.network, b.room, b.region, b.moderators_room) for b in cfg.rooms] == [
         ("matrix", "#support:example.org", "GB", "#support-mods:example.org"),
@@ -342,6 +412,146 @@ def test_init_writes_a_starter_config_that_checks_clean(tmp_path):
     assert cfg.networks["irc"].settings["port"] == 6697 and cfg.policies["room"].model.enabled
     again = run(*args)
     assert again.returncode == 1 and "exists (use --force to overwrite it)" in again.stderr.decode()
+
+
+README = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+
+
+def _init_args(directory: str, *extra: str) -> list[str]:
+    return ["init", "--dir", directory, "--region", "GB", "--matrix-homeserver", "https://matrix.example.org",
+            "--matrix-user", "@safety-bot:example.org", "--room", "#support:example.org", "--moderators-room",
+            "#support-mods:example.org", "--irc-host", "irc.example.net", "--irc-nick", "safety-bot",
+            "--irc-account", "safety-bot", "--room", "#peer-support", "--moderators-room", "#peer-support-ops",
+            *extra]
+
+
+def _main(*args: str) -> tuple[int, str, str]:
+    import contextlib
+    import io
+
+    from gateway.cli import main
+
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        rc = main(list(args))
+    return rc, out.getvalue(), err.getvalue()
+
+
+def test_init_writes_the_data_dir_into_the_config(tmp_path, monkeypatch):
+    """Issue 26, item 10: `--data-dir` is where the event log, its key, the crypto store and the saved
+    login go: written relative to the config when inside its directory, else absolute."""
+    from gateway.config import load_config
+
+    monkeypatch.chdir(tmp_path)
+    for data_dir, written in ((None, "data/gateway.db"), ("gw/state", "state/gateway.db"),
+                              (str(tmp_path / "var"), f"{tmp_path / 'var'}/gateway.db"), ("var", f"{tmp_path / 'var'}/gateway.db")):
+        rc, out, err = _main(*_init_args("gw", *(["--data-dir", data_dir] if data_dir else []), "--force"))
+        assert rc == 0, err
+        assert f"\nevent_log: {written}\n" in (tmp_path / "gw" / "gateway.yaml").read_text()
+        cfg = load_config(tmp_path / "gw" / "gateway.yaml")
+        where = tmp_path / ("gw/data" if data_dir is None else "gw/state" if data_dir == "gw/state" else "var")
+        assert cfg.event_log == where / "gateway.db"
+        assert cfg.networks["matrix"].settings["encryption"]["store"] == where / "crypto" / "matrix"
+
+
+def test_init_next_lines_are_the_readmes_set_up_in_a_shell_and_for_the_systemd_unit(tmp_path, monkeypatch):
+    """Issue 26, item 10: what init says to do next is what the README shows: "Configuration" for a
+    shell, "Running in production" for a config written where the unit reads it."""
+    import gateway.starter as starter
+
+    monkeypatch.chdir(tmp_path)
+    rc, out, _ = _main(*_init_args("mygateway"))
+    assert rc == 0 and out.split("would:\n")[1].splitlines()[-3:] == [
+        "next:", "  export GATEWAY_MATRIX_PASSWORD=... GATEWAY_IRC_PASSWORD=...",
+        "  gateway run --config mygateway/gateway.yaml"]
+    for line in out.splitlines()[-2:]:
+        assert line.strip() in README, line
+    etc, var = tmp_path / "etc" / "safeguarding-gateway", tmp_path / "var" / "lib" / "safeguarding-gateway"
+    monkeypatch.setattr(starter, "SERVICE_CONFIG", etc / "gateway.yaml")
+    monkeypatch.setattr(starter, "SERVICE_DATA", var)
+    monkeypatch.setattr(starter, "SERVICE_SECRETS", etc / "secrets.env")
+    rc, out, err = _main(*_init_args(str(etc), "--data-dir", str(var)))
+    steps = out.split("next, for the systemd unit (README, \"Running in production\"):\n")[1].splitlines()
+    assert rc == 0 and not err.count("warning: the unit") and steps == [
+        f"  install -m 0600 /dev/null {etc}/secrets.env  # then in it, one a line: GATEWAY_MATRIX_PASSWORD=... "
+        "GATEWAY_IRC_PASSWORD=...",
+        "  cp contrib/safeguarding-gateway.service /etc/systemd/system/",
+        "  systemctl daemon-reload && systemctl enable --now safeguarding-gateway"]
+    for line in steps:
+        assert line.split("  #")[0].strip().replace(str(tmp_path), "") in README, line
+    rc, out, err = _main(*_init_args(str(etc), "--force"))  # data/ in /etc: the unit cannot write there
+    assert rc == 0 and f"warning: the unit may write only in {var}, not {etc}/data: run this again with " \
+                       f"--data-dir {var} --force" in err
+
+
+def test_the_systemd_units_paths_are_the_ones_init_knows():
+    from gateway.starter import SERVICE_CONFIG, SERVICE_DATA, SERVICE_SECRETS
+
+    unit = (Path(__file__).resolve().parent.parent / "contrib" / "safeguarding-gateway.service").read_text()
+    assert f" run --config {SERVICE_CONFIG} " in unit and f"EnvironmentFile={SERVICE_SECRETS}\n" in unit
+    assert f"StateDirectory={SERVICE_DATA.name}\n" in unit and f"WorkingDirectory={SERVICE_DATA}\n" in unit
+
+
+def _quoted_command_lines(text: str) -> list[str]:
+    """`gateway ...` in backquotes, and indented lines that start with one (help, "next:" lines)."""
+    found = re.findall(r"`(gateway [^`]*)`", text)
+    for line in text.splitlines():
+        if line.startswith("  gateway "):
+            found.append(re.split(r"\s{2,}|\s#", line.strip())[0])
+    return found
+
+
+def _cli_string_literals() -> list[str]:
+    """Every string the CLI can print (docstrings aside), f-strings with X for each placeholder."""
+    import ast
+
+    import gateway.cli
+    import gateway.demo
+    import gateway.starter
+
+    out = []
+    for module in (gateway.cli, gateway.starter, gateway.demo):
+        tree = ast.parse(Path(module.__file__).read_text())
+        skip = {id(n.value) for n in ast.walk(tree) if isinstance(n, ast.Expr)}  # docstrings
+        skip |= {id(v) for n in ast.walk(tree) if isinstance(n, ast.JoinedStr) for v in n.values}  # (parts)
+        for node in ast.walk(tree):
+            if id(node) in skip:
+                continue
+            if isinstance(node, ast.Constant) and isinstance(node.value, str):
+                out.append(node.value)
+            elif isinstance(node, ast.JoinedStr):
+                out.append("".join(v.value if isinstance(v, ast.Constant) else "X" for v in node.values))
+    return out
+
+
+def test_every_gateway_command_line_the_cli_quotes_parses_with_the_real_parser(tmp_path, monkeypatch):
+    """Issue 26, item 10: `gateway --help` named `gateway init --matrix`, which does not exist. Every
+    command line in the help texts, in what the CLI prints and in init's output must parse."""
+    import argparse
+    import shlex
+
+    from gateway.cli import build_parser
+
+    parser = build_parser()
+    texts = [parser.format_help()]
+    pending = [parser]
+    while pending:  # every sub-command's help, and theirs
+        for action in pending.pop()._actions:
+            if isinstance(action, argparse._SubParsersAction):
+                for sub in action.choices.values():
+                    texts.append(sub.format_help())
+                    pending.append(sub)
+    texts += _cli_string_literals()
+    monkeypatch.chdir(tmp_path)
+    texts.append(_main(*_init_args("gw"))[1])
+    lines = {line for text in texts for line in _quoted_command_lines(text)}
+    assert "gateway run --config gateway.yaml" in lines and "gateway log stats --db X" in lines  # (found)
+    assert any(line.startswith("gateway init --room") for line in lines)
+    for line in sorted(lines):
+        try:
+            build_parser().parse_args(shlex.split(line)[1:])
+        except SystemExit:
+            pytest.fail(f"the CLI quotes a command line its parser refuses: {line}")
 
 
 def test_init_says_what_is_missing_before_writing_anything(tmp_path):

@@ -253,3 +253,46 @@ async def test_a_message_whose_key_arrives_later_goes_through_the_flow_then(tmp_
     await a._handle(empty, Sink())
     assert handed[-1].text == "i took all my pills" and handed[-1].sender == "@kit:test"
     assert a.crypto.waiting() == 0
+
+
+class _Answer:
+    def __init__(self, status: int, body: dict):
+        self.status, self.body = status, body
+
+    async def json(self, content_type=None):
+        return self.body
+
+    def release(self):
+        pass
+
+
+@pytest.mark.parametrize("login, outcome", [
+    ((200, {"access_token": "tmp-token", "device_id": "TMP"}), "checked"),
+    ((403, {"errcode": "M_FORBIDDEN"}), "refused"),
+    ((429, {"errcode": "M_LIMIT_EXCEEDED"}), "skipped"),
+])
+async def test_the_password_check_logs_its_own_device_out_and_never_waits_on_a_rate_limit(tmp_path, caplog, login,
+                                                                                           outcome):
+    """Issue 26, item 7: the check at start is a login of its own, logged out at once (the bot's device and
+    token untouched); a refusal stops the gateway; a rate limit is no reason to delay protection."""
+    from adapters.base import CredentialsRefused
+
+    a = adapter(tmp_path / "store")
+    a.secret_hint = "the password in $GATEWAY_MX_PASSWORD"
+    sent = []
+
+    async def send(method, path, data=None, headers=None):
+        sent.append((path, headers.get("Authorization")))
+        return _Answer(*login) if path.endswith("/login") else _Answer(200, {})
+
+    a.client.send = send
+    if outcome == "refused":
+        with pytest.raises(CredentialsRefused) as info:
+            await a._check_password()
+        assert str(info.value) == ("network test: http://127.0.0.1:1 refused the login of @bot:test (M_FORBIDDEN): "
+                                   "check the password in $GATEWAY_MX_PASSWORD and user_id")
+    else:
+        await a._check_password()
+    assert sent == [("/_matrix/client/v3/login", None)] + (
+        [("/_matrix/client/v3/logout", "Bearer tmp-token")] if outcome == "checked" else [])
+    assert ("the password could not be checked now (M_LIMIT_EXCEEDED)" in caplog.text) == (outcome == "skipped")

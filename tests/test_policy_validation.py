@@ -198,10 +198,130 @@ def test_config_refuses_secrets_in_the_file(write):
     path = write("gateway.yaml", CONFIG.replace("password_env: GATEWAY_MX_PASSWORD", "password: hunter2")
                  + "policy_dir: policies\n")
     errs = errors_of(lambda: load_config(path))
-    assert errs == [f"{path}:7:5: networks.mx.password: unknown key (did you mean 'password_env'?)",
-                    f"{path}:7:5: networks.mx.password: secrets come from environment variables: "
-                    "use password_env"]
+    assert errs == [f"{path}:7:5: networks.mx.password: a secret never goes in this file: export it as, say, "
+                    "GATEWAY_MX_PASSWORD and write password_env: GATEWAY_MX_PASSWORD; if this file was shared, "
+                    "change the secret"]  # one mistake, one line (it was also an "unknown key")
     assert "hunter2" not in "\n".join(errs)
+
+
+IRC_NET = """
+  irc:
+    type: irc
+    host: irc.example.org
+    nick: safetybot
+"""
+
+
+@pytest.mark.parametrize("where, line, key, wanted", [
+    ("mx", "    secret: hunter2", "networks.mx.secret", "password_env: GATEWAY_MX_PASSWORD"),
+    ("irc", "    password: hunter2", "networks.irc.password", "sasl_password_env: GATEWAY_IRC_SASL_PASSWORD"),
+    ("irc", "    nickserv_password: hunter2", "networks.irc.nickserv_password",
+     "nickserv_password_env: GATEWAY_IRC_NICKSERV_PASSWORD"),
+    ("mx", "    access_token: hunter2", "networks.mx.access_token", "access_token_env: GATEWAY_MX_ACCESS_TOKEN"),
+    ("mx", "    encryption:\n      pickle_key: hunter2", "networks.mx.encryption.pickle_key",
+     "pickle_key_env: GATEWAY_MX_PICKLE_KEY"),
+])
+def test_a_secret_given_inline_anywhere_is_one_line_naming_the_env_key_to_use(write, where, line, key, wanted):
+    """Issue 26, item 6: each network's own *_env key is named (an IRC password is sasl_password_env)."""
+    write("policies/peer.yaml", GOOD)
+    text = CONFIG.replace("networks:\n", "networks:" + IRC_NET) + "policy_dir: policies\n"
+    if where == "mx":
+        text = text.replace("password_env: GATEWAY_MX_PASSWORD\n", f"password_env: GATEWAY_MX_PASSWORD\n{line}\n")
+    else:
+        text = text.replace("nick: safetybot\n", f"nick: safetybot\n{line}\n")
+    errs = errors_of(lambda: load_config(write("gateway.yaml", text)))
+    assert len(errs) == 1 and f"{key}: a secret never goes in this file: " in errs[0], errs
+    assert f"write {wanted};" in errs[0] and "hunter2" not in errs[0]
+
+
+SECRET_LOOKING = ["hunter2Secret!", "s3cret pass", "syt_Ym90_a1b2C3d4", "hunter2secret", "correct-horse",
+                  "MDAxOGxvY2F0aW9uIGxvY2FsaG9zdAow", "Tr0ub4dor&3", "9LIVES"]
+ENV_KEYS = {  # every key that names an environment variable: (what replaces what in CONFIG, its key path)
+    "password_env": (("password_env: GATEWAY_MX_PASSWORD", "password_env: SECRET"), "networks.mx.password_env"),
+    "access_token_env": (("password_env: GATEWAY_MX_PASSWORD", "access_token_env: SECRET"),
+                         "networks.mx.access_token_env"),
+    "pickle_key_env": (("password_env: GATEWAY_MX_PASSWORD", "password_env: GATEWAY_MX_PASSWORD\n    "
+                        "encryption:\n      pickle_key_env: SECRET"), "networks.mx.encryption.pickle_key_env"),
+    "sasl_password_env": (("nick: safetybot", "nick: safetybot\n    sasl_account: bot\n    sasl_password_env: SECRET"),
+                          "networks.irc.sasl_password_env"),
+    "nickserv_password_env": (("nick: safetybot", "nick: safetybot\n    services_server: services.example.org\n"
+                               "    nickserv_password_env: SECRET"), "networks.irc.nickserv_password_env"),
+}
+
+
+@pytest.mark.parametrize("secret", SECRET_LOOKING)
+def test_what_looks_like_a_secret_is_refused_without_being_shown(secret):
+    from gateway.validate import MISSING, Checker
+    from gateway.yamlsrc import Located
+
+    c = Checker(Located("gateway.yaml", {"password_env": secret}))
+    assert c.env_name(("password_env",), secret, "GATEWAY_X", {}) is MISSING
+    assert [e.message.split(" (")[0] for e in c.errors] == [
+        "looks like a secret, not the name of an environment variable"]
+    assert secret not in str(c.errors[0]) + repr(c.errors[0])
+
+
+@pytest.mark.parametrize("key", sorted(ENV_KEYS))
+def test_a_secret_where_a_variable_name_belongs_is_refused_and_never_repeated(write, key):
+    """Issue 26, item 6: `password_env: "s3cret"` is said to look like a secret, at its line, in check and
+    in run, and the value appears in no error, no exception's repr and no `gateway check` output."""
+    import contextlib
+    import io
+
+    from gateway.cli import main
+
+    secret = "hunter2Secret!"
+    write("policies/peer.yaml", GOOD)
+    (old, new), where = ENV_KEYS[key]
+    text = CONFIG.replace("networks:\n", "networks:" + IRC_NET) + "policy_dir: policies\n"
+    path = write("gateway.yaml", text.replace(old, new.replace("SECRET", f'"{secret}"')))
+    line = next(i for i, text_line in enumerate(path.read_text().splitlines(), 1) if secret in text_line)
+    for environ in (None, {"GATEWAY_MX_PASSWORD": "x"}):  # gateway check, gateway run
+        with pytest.raises(ConfigErrors) as info:
+            load_config(path, environ=environ)
+        errs = [str(e) for e in info.value.errors]
+        assert len(errs) == 1 and errs[0].startswith(f"{path}:{line}:"), errs
+        assert f"{where}: looks like a secret, not the name of an environment variable (not shown here): " \
+               "export the secret as, say, GATEWAY_" in errs[0]
+        assert secret not in repr(info.value) + repr(info.value.errors) + str(info.value)
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        assert main(["check", "--config", str(path)]) == 2
+    assert "looks like a secret" in err.getvalue() and secret not in out.getvalue() + err.getvalue()
+
+
+def test_a_variable_name_is_taken_as_written_or_as_set_and_an_unset_one_is_named(write, monkeypatch):
+    """Capitals are a name (unset: the usual "not set" error names it); a lowercase name is a name when the
+    environment has it; `$NAME` is a shell's spelling: the hint drops the $."""
+    write("policies/peer.yaml", GOOD)
+
+    def config(value: str):
+        return write("gateway.yaml", CONFIG.replace("GATEWAY_MX_PASSWORD", value) + "policy_dir: policies\n")
+
+    assert errors_of(lambda: load_config(config("BOT_PASSWORD_2"), environ={})) == [
+        f"{config('BOT_PASSWORD_2')}:7:19: networks.mx.password_env: the environment variable BOT_PASSWORD_2 is "
+        "not set (it holds the secret; export it before gateway run)"]
+    monkeypatch.setenv("bot_password", "x")
+    assert load_config(config("bot_password")).networks["mx"].settings["password_env"] == "bot_password"
+    assert load_config(config("bot_password"), environ={"bot_password": "x"})
+    monkeypatch.delenv("bot_password")
+    assert "looks like a secret" in errors_of(lambda: load_config(config("bot_password")))[0]
+    for spelled in ("$GATEWAY_MX_PASSWORD", "${GATEWAY_MX_PASSWORD}"):
+        assert errors_of(lambda: load_config(config(f'"{spelled}"'))) == [
+            f"{config('x')}:7:19: networks.mx.password_env: write the variable's name without $: "
+            "GATEWAY_MX_PASSWORD (the gateway reads it from its environment; no shell expands it here)"]
+
+
+def test_a_server_address_with_a_password_in_it_is_refused_without_showing_it(write):
+    write("policies/peer.yaml", GOOD)
+    text = CONFIG.replace("http://127.0.0.1:8008", "https://bot:hunter2@matrix.example.org")
+    text = text.replace("networks:\n", "networks:" + IRC_NET.replace("irc.example.org", "bot:hunter2@irc.example.org"))
+    errs = errors_of(lambda: load_config(write("gateway.yaml", text + "policy_dir: policies\n")))
+    assert [e.split(": ", 2)[1:] for e in errs] == [
+        [key, "a server's address carries no user or password (not shown here): give the address alone and the "
+              "password through an *_env key; if this file was shared, change the secret"]
+        for key in ("networks.irc.host", "networks.mx.homeserver")]
+    assert "hunter2" not in "".join(errs)
 
 
 def test_config_reports_errors_inside_the_policies_it_names(write):

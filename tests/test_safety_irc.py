@@ -266,5 +266,5 @@ async def test_a_refused_sasl_login_stops_the_gateway_with_what_to_fix(world):
     os.environ[env] = "not-the-password"
     with pytest.raises(CredentialsRefused) as info:
         await asyncio.wait_for(world.start(network_extra=extra), 30)
-    assert str(info.value) == (f"network irc: the server refused the SASL login for account botacct{world.tag} "
-                               f"(904): check sasl_account and the password in ${env}")
+    assert str(info.value) == (f"network irc: 127.0.0.1:{world.server.port} refused the SASL login of account "
+                               f"botacct{world.tag} (904): check the password in ${env} and sasl_account")

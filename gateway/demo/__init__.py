@@ -181,7 +181,10 @@ async def _scenario(hs: Homeserver, workdir: Path, keep_running: bool, kept: boo
         say("everyone in the room", "sees kit removed; the reason shown to all is", kick["content"]["reason"])
         await alert_about("kit")
 
-        print(f"\nThe event log (transcript-free; people are keyed pseudonyms), {service.config.event_log}:")
+        # A file is named only if it is still there to look at: kept (--keep), or while the demo stays up.
+        named = kept or keep_running
+        print("\nThe event log (transcript-free; people are keyed pseudonyms)"
+              + (f", {service.config.event_log}:" if named else ":"))
         for row in service.log.rows():
             fields = {k: v for k, v in row.items() if v is not None and k not in ("id", "time", "network")}
             print("  " + ", ".join(f"{k}={v}" for k, v in fields.items()))
@@ -194,10 +197,14 @@ async def _scenario(hs: Homeserver, workdir: Path, keep_running: bool, kept: boo
         stored = b"".join(p.read_bytes() for p in (workdir / "data").rglob("*") if p.is_file())
         leaked = [text for _, text, _ in SCRIPT if text.encode() in stored]
         print("\nMessage text found in the files the gateway wrote: " + ("NONE" if not leaked else str(leaked)))
-        print(f"Those files are in {workdir / 'data'}: "
-              + ("kept after the demo (--keep)." if kept else "deleted when the demo exits (keep them with "
-                                                           "--keep DIR); look now with `gateway log stats --db "
-                                                           f"{service.config.event_log}`."))
+        look = f"`gateway log stats --db {service.config.event_log}`"
+        if kept:
+            print(f"Those files are in {workdir / 'data'}, kept after the demo (--keep): look with {look}.")
+        elif keep_running:
+            print(f"Those files are in {workdir / 'data'} until the demo stops (then deleted; --keep DIR keeps "
+                  f"them): look now with {look}.")
+        else:
+            print("Those files are deleted as the demo ends: run it with --keep DIR to keep them.")
         if keep_running:
             print(textwrap.dedent(f"""
                 The homeserver stays up. Log in with any Matrix client (Element: "Sign in", edit the server):
