@@ -185,7 +185,10 @@ def load_located_text(raw: bytes, file: str) -> Located:
             raise ConfigErrors(builder.errors)
         return builder.doc
     except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
+        # a key without its colon, a quote or bracket left open: told where it starts, not where the parser
+        # gave up (often the end of the file)
+        opening = exc.context_mark and exc.context and exc.context.startswith(_OPENINGS)
+        mark = exc.context_mark if opening else exc.problem_mark or exc.context_mark
         line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
         hint = syntax_hint(exc, lines)
         raise ConfigError(Mark(file, line, col), (), f"YAML syntax: {exc.problem or exc.context}"
@@ -203,6 +206,10 @@ _INDENTATION = ("did not find expected key", "did not find expected '-' indicato
                 "mapping values are not allowed", "expected <block end>", "did not find expected <block end>")
 
 
+_OPENINGS = ("while scanning a simple key", "while scanning a quoted scalar", "while parsing a flow")
+# A line that starts a key (``name:``, ``"a b":``) or a list item, not one that goes on with a value.
+_STARTS_NODE = re.compile(r"""\s*(?:-(?:\s|$)|(?:"[^"]*"|'[^']*'|[^\s#"'\[\]{},][^:#]*?)\s*:(?:\s|$))""")
+_BLOCK_TEXT = re.compile(r":\s*[|>][+-]?\d*\s*(?:#.*)?$")  # ``text: |``: the lines below are text
 _QUOTED = re.compile(r"\"[^\"]*\"|'[^']*'")
 
 
@@ -228,7 +235,10 @@ def syntax_hint(exc: yaml.MarkedYAMLError, lines: list[str]) -> str:
     if "quoted scalar" in context and opened:
         return f"the quote opened on line {opened} is not closed"
     if ("flow sequence" in context or "flow mapping" in context) and opened:
-        return f"the {'[' if 'sequence' in context else '{'} opened on line {opened} is not closed on its line"
+        return (f"the {'[' if 'sequence' in context else '{'} opened on line {opened} is not closed, or a comma is "
+                f"missing between its items")
+    if "could not find expected ':'" in problem and opened:
+        return f"is a ':' missing after the key on line {opened}?"
     at = exc.problem_mark.line if exc.problem_mark else None
     if at is None or at >= len(lines):
         return ""
@@ -248,9 +258,33 @@ def syntax_hint(exc: yaml.MarkedYAMLError, lines: list[str]) -> str:
         peer = next((j for j in earlier if _is_item(lines[j])), before)
         return (f"line {at + 1} is a list item where a key was expected (a list goes indented under "
                 f"its key): check the indentation of line {at + 1} against line {peer + 1}")
-    # the nearest line above indented a little differently: the one it was most likely meant to align with
-    peer = next((j for j in earlier if 0 < abs(_indent(lines[j]) - _indent(line)) <= 2), before)
+    peers = _likely_peers(lines, at) or [before]
+    against = f"line {peers[0] + 1}" if len(peers) == 1 else f"lines {peers[0] + 1} and {peers[1] + 1}"
     if "'-' indicator" in problem:
         return (f"line {at + 1} is a key where a list item (- ...) was expected: check the indentation of "
-                f"line {at + 1} against line {peer + 1}")
-    return f"check the indentation of line {at + 1} against line {peer + 1}"
+                f"line {at + 1} against {against}")
+    return f"check the indentation of line {at + 1} against {against}"
+
+
+def _likely_peers(lines: list[str], at: int) -> list[int]:
+    """The lines above ``at`` it was most likely meant to align with: of the keys and items still open there
+    (the nearest one, then each one less indented), the one whose indentation is nearest to its own; and the
+    next one up when it is as near (a key pushed right of its siblings looks like one pulled left of its
+    parent's children)."""
+    levels, limit = [], None
+    for j in range(at - 1, -1, -1):
+        if limit is None and _BLOCK_TEXT.search(lines[j]) and j < at - 1:  # in a block of text: its lines
+            return [next((k for k in range(at - 1, j, -1) if _content(lines[k])), j)]
+        if _STARTS_NODE.match(lines[j]) and (limit is None or _indent(lines[j]) < limit):
+            levels.append(j)
+            limit = _indent(lines[j])
+            if limit == 0:
+                break
+    own = _indent(lines[at])
+    off = [(abs(_indent(lines[j]) - own), j) for j in levels if _indent(lines[j]) != own]
+    if not off:
+        return []
+    nearest = min(d for d, _ in off)
+    first, *rest = [j for d, j in off if d == nearest]
+    follows = levels.index(first) + 1
+    return [first] + [j for j in rest[:1] if follows < len(levels) and levels[follows] == j]

@@ -143,9 +143,13 @@ def test_a_region_that_is_no_country_gets_no_guess(write):
     # a key indented one space too far
     ('name: peer\nmoderators:\n  room: "!mods:test"\n   power_level: 50\n',
      "4:4: (document): YAML syntax: did not find expected key: check the indentation of line 4 against line 3"),
-    # a key one space short
+    # a key one space short (of its sibling, or one space too far from its parent's: both lines are named)
     ('name: peer\nmoderators:\n  room: "!mods:test"\n power_level: 50\n',
-     "4:2: (document): YAML syntax: did not find expected key: check the indentation of line 4 against line 3"),
+     "4:2: (document): YAML syntax: did not find expected key: check the indentation of line 4 against lines 3 "
+     "and 2"),
+    # a line of a block of text indented less than the lines before it
+    ('name: peer\nguidelines:\n  text: |\n    Be kind.\n    No shaming.\n   Ask for help.\n  pin: true\n',
+     "6:4: (document): YAML syntax: did not find expected key: check the indentation of line 6 against line 5"),
     # a list item under the wrong key (under room:, not accounts:)
     ('name: peer\nmoderators:\n  room: "!mods:test"\n  - alice\n',
      "4:3: (document): YAML syntax: did not find expected key: line 4 is a list item where a key was expected (a "
@@ -162,9 +166,12 @@ def test_a_region_that_is_no_country_gets_no_guess(write):
     ('moderators:\n  room "!mods:test"\n  power_level: 50\n',
      "3:14: (document): YAML syntax: mapping values are not allowed in this context: is a ':' missing after the "
      "key on line 2?"),
+    # a colon forgotten after a key before a mapping
+    ('moderators:\n  room: x\n  accounts\n    - alice\n',
+     "3:3: (document): YAML syntax: could not find expected ':': is a ':' missing after the key on line 3?"),
     # a quote left open
     ('name: "peer\nmoderators:\n  room: x\n',
-     "4:1: (document): YAML syntax: found unexpected end of stream: the quote opened on line 1 is not closed"),
+     "1:7: (document): YAML syntax: found unexpected end of stream: the quote opened on line 1 is not closed"),
 ])
 def test_yaml_syntax_errors_say_what_usually_causes_them(write, text, expected):
     path = write("p.yaml", text)
