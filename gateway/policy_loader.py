@@ -32,6 +32,7 @@ from .yamlsrc import ConfigError, ConfigErrors, KeyPath, Located, Mark, load_loc
 __all__ = ["PolicyLoader", "merge", "LIST_EDITS"]
 
 _RULE_ID = re.compile(r"^[a-z0-9_]{1,48}$")
+_ANY_ROOM = re.compile(r"[!#&][^\s,]{1,254}")  # a room of some network; the config checks it against its network's
 _MAX_REGEX = 1000
 _QUIET = re2.Options()
 _QUIET.log_errors = False  # RE2 would print its own copy of each error to stderr
@@ -451,7 +452,8 @@ class PolicyLoader:
                                                    "allow_open_room", "allow_unencrypted_room"))
         if m is None:
             return None
-        room = c.string(p + ("room",), m["room"], max_len=255) if m.get("room") is not None else None
+        room = c.matching(p + ("room",), m["room"], _ANY_ROOM, "a Matrix room id (!abc:example.org) or alias "
+                          "(#name:example.org), or an IRC channel (#name)") if m.get("room") is not None else None
         network = c.string(p + ("network",), m["network"], max_len=64) if m.get("network") else None
         return Moderators(
             room=room, network=network,

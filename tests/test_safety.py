@@ -156,11 +156,15 @@ def test_a_policy_whose_moderators_room_is_the_watched_room_is_refused_at_the_po
 
 def test_a_policy_moderators_room_of_the_wrong_shape_is_told_at_the_policys_line_once(write):
     two_rooms = "  - network: mx\n    room: \"!other:test\"\n    policy: peer\n"
-    path, errors = _config_errors(write, two_rooms, policy=GOOD.replace('"!mods:test"', "mods"))
+    path, errors = _config_errors(write, two_rooms, policy=GOOD.replace('"!mods:test"', '"#mods"'))
     policy = Path(path).parent / "policies" / "peer.yaml"
     assert errors == [f"{policy}:5:9: moderators.room: the moderators' room must be a Matrix room id (!abc or "
-                      f"!abc:example.org) or alias (#name:example.org), got 'mods' (for the rooms of network mx "
+                      f"!abc:example.org) or alias (#name:example.org), got '#mods' (for the rooms of network mx "
                       f"in {path})"]
+    # no room of any network: said by the policy alone (gateway check --policy)
+    path, errors = _config_errors(write, policy=GOOD.replace('"!mods:test"', "mods"))
+    assert errors == [f"{policy}:5:9: moderators.room: expected a Matrix room id (!abc:example.org) or alias "
+                      f"(#name:example.org), or an IRC channel (#name), got 'mods'"]
 
 
 def test_a_list_as_moderators_room_is_refused_at_its_line(write):
