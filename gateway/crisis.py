@@ -114,7 +114,8 @@ def load_directory(path: str | Path = SHIPPED_DIRECTORY) -> CrisisDirectory:
         for code, entry in entries.items():
             path = ("regions", code)
             if code not in ISO_REGIONS:
-                c.error(path, f"unknown region code {code!r} (use ISO 3166-1 alpha-2, e.g. GB)", key=True)
+                c.error(path, f"unknown region code {code!r} (use ISO 3166-1 alpha-2, e.g. GB){region_hint(code)}",
+                        key=True)
                 continue
             e = c.mapping(path, entry, required=("name", "emergency", "lines"))
             if e is None:

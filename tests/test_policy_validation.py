@@ -131,6 +131,16 @@ def test_a_country_written_as_a_name_suggests_its_code(write, name, expected):
         f"(did you mean '{expected}'?)"]
 
 
+def test_a_crisis_directory_region_written_as_a_name_suggests_its_code(write):
+    from gateway.crisis import load_directory
+
+    path = write("lines.yaml", 'version: 1\ninternational: {text: x, emergency: "112"}\nregions:\n  Deutschland:\n'
+                               '    name: Germany\n    emergency: "112"\n    lines: []\n')
+    assert errors_of(lambda: load_directory(path)) == [
+        f"{path}:4:3: regions.Deutschland: unknown region code 'Deutschland' (use ISO 3166-1 alpha-2, e.g. GB) "
+        f"(did you mean 'DE'?)"]
+
+
 def test_a_region_that_is_no_country_gets_no_guess(write):
     path = write("p.yaml", GOOD.replace("region: GB", "region: Narnia"))
     assert errors_of(lambda: load(path)) == [
