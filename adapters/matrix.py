@@ -68,6 +68,7 @@ from gateway.events import (
     Undecryptable,
     guidelines_digest,
 )
+from gateway.eventlog import private_dir
 from gateway.failpoints import failpoint
 from gateway.quotes import pasted_names
 
@@ -973,7 +974,7 @@ def pickle_key_from_file(path: Path) -> str:
         pass
     import secrets
 
-    path.parent.mkdir(parents=True, exist_ok=True)
+    private_dir(path.parent)
     key = secrets.token_urlsafe(32)
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "w") as f:

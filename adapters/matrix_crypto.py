@@ -34,6 +34,8 @@ from typing import Any
 from nio import EncryptionError, LocalProtocolError, MegolmEvent
 from nio.rooms import MatrixRoom
 
+from gateway.eventlog import private_dir
+
 __all__ = ["CryptoSettings", "Crypto", "saved_device", "store_files"]
 
 log = logging.getLogger("gateway.matrix")
@@ -57,7 +59,8 @@ def store_files(directory: Path) -> list[Path]:
 
 
 def _private_dir(directory: Path) -> None:
-    directory.mkdir(parents=True, exist_ok=True)
+    """The store and the directories made for it: 0700 whatever the umask (the store holds the token)."""
+    private_dir(directory)
     os.chmod(directory, 0o700)
 
 

@@ -61,6 +61,7 @@ def cmd_check(args: argparse.Namespace) -> int:
             return _print_errors(exc)
         rules = sum(len(t.rules) for t in p.tiers.values())
         _print_changes(p)
+        _print_everyday(p)
         print(f"ok: policy {p.name} ({p.file}): {len(p.tiers)} tiers, {rules} rules, "
               f"{detector_for(p).phrase_count} phrases, region {p.region}, mode {p.mode}")
         return EXIT_OK
@@ -70,6 +71,7 @@ def cmd_check(args: argparse.Namespace) -> int:
         return _print_errors(exc)
     for policy in sorted(cfg.policies.values(), key=lambda p: p.name):
         _print_changes(policy)
+        _print_everyday(policy)
     for net in cfg.networks.values():
         for key, name in net.settings.items():
             if key.endswith("_env") and not os.environ.get(name):
@@ -79,7 +81,7 @@ def cmd_check(args: argparse.Namespace) -> int:
         line = encryption_line(net)
         if line:
             print(line)
-    for line in moderators_room_warnings(cfg):
+    for line in moderators_room_warnings(cfg) + host_warnings(cfg):
         print(f"warning: {line}", file=sys.stderr)
     today = dt.date.today()
     for code, line in cfg.directory.stale(today):
@@ -117,6 +119,39 @@ def moderators_room_warnings(cfg) -> list[str]:
             out.append(f"{b.network} {b.room}: its alerts go to {where}, which is not end-to-end encrypted: "
                        f"gateway run refuses to start if {b.room} is encrypted (use a Matrix moderators' room, or "
                        f"set moderators.allow_unencrypted_room: true in policy {b.policy.name})")
+    return out
+
+
+def host_warnings(cfg) -> list[str]:
+    """What ``check`` can see of the machine it runs on: an HTTP listener others can reach, an event log this
+    user cannot write (``gateway run`` as the same user stops at start with the same words)."""
+    import ipaddress
+
+    from .eventlog import unwritable
+    from .yamlsrc import load_located
+
+    doc = load_located(cfg.file)
+
+    def at(*path: str) -> str:
+        mark = doc.mark(path)
+        return f"{mark.file}:{mark.line}: {'.'.join(path)}"
+
+    out = []
+    if cfg.http is not None:
+        host, port = cfg.http
+        try:
+            ip = ipaddress.ip_address(host)
+        except ValueError:
+            ip = None
+        if host != "localhost" and not (ip and ip.is_loopback):
+            who = (f"anyone who can reach this machine on port {port} (it listens on every network interface)"
+                   if ip is not None and ip.is_unspecified else f"anyone who can reach {host} on port {port}")
+            out.append(f"{at('http', 'listen')}: {host}:{port} is not loopback: {who} can read /metrics (case "
+                       f"counts by room and tier) and /healthz, /readyz, without a password; listen on "
+                       f"127.0.0.1:{port} and put a reverse proxy with authentication or a firewall in front")
+    problem = unwritable(cfg.event_log)
+    if problem:
+        out.append(f"{at('event_log')}: {problem}; gateway run as this user would stop at start")
     return out
 
 
@@ -180,6 +215,15 @@ def cmd_status(args: argparse.Namespace) -> int:
     finally:
         log.close()
     return EXIT_OK
+
+
+def _print_everyday(policy) -> None:
+    """A warning for each rule that fires on more than 1% of the shipped everyday chat."""
+    from .detection import detector_for
+    from .evaluate import everyday_warnings
+
+    for line in everyday_warnings(policy, detector_for(policy)):
+        print(f"warning: {line}", file=sys.stderr)
 
 
 def _print_changes(policy) -> None:

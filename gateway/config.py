@@ -303,7 +303,7 @@ def load_config(path: str | Path, *, environ: Mapping[str, str] | None = None) -
         c.error(("rooms",), "expected a non-empty list of rooms")
         raw_rooms = []
     seen = set()
-    mod_rooms: list[tuple] = []  # (key path, network, room, set here rather than by the policy)
+    mod_rooms: list[tuple] = []  # (key path, network, room, the room's entry, its policy)
     channel_keys: dict[tuple[str, str], str] = {}
     for i, raw in enumerate(raw_rooms):
         p = ("rooms", i)
@@ -350,7 +350,8 @@ def load_config(path: str | Path, *, environ: Mapping[str, str] | None = None) -
             continue
         mod_net = r.get("moderators_network", policy.moderators.network or net)
         if mod_net not in networks:
-            c.error(p + ("moderators_network",), f"no network named {mod_net!r}{did_you_mean(mod_net, networks)}")
+            _error_here_or_in_policy(c, p, r, "moderators_network", policy, "moderators.network",
+                                     f"no network named {mod_net!r}{did_you_mean(mod_net, networks)}")
             continue
         mod_room = r.get("moderators_room", policy.moderators.room)
         if mod_room is None:
@@ -359,11 +360,10 @@ def load_config(path: str | Path, *, environ: Mapping[str, str] | None = None) -
             continue
         shape, what = ROOM_SHAPE[networks[mod_net].type]
         if not isinstance(mod_room, str) or not shape.fullmatch(mod_room):
-            c.error(p + ("moderators_room",) if "moderators_room" in r else p + ("policy",),
-                    f"the moderators' room must be {what}, got {mod_room!r}"
-                    + ("" if "moderators_room" in r else f" (set by policy {pname}'s moderators.room)"))
+            _error_here_or_in_policy(c, p, r, "moderators_room", policy, "moderators.room",
+                                     f"the moderators' room must be {what}, got {mod_room!r}")
             continue
-        mod_rooms.append((p, mod_net, mod_room, "moderators_room" in r))
+        mod_rooms.append((p, mod_net, mod_room, r, policy))
         name = c.string(p + ("name",), r["name"], max_len=100) if r.get("name") is not None else None
         if name is MISSING:
             continue
@@ -378,17 +378,30 @@ def load_config(path: str | Path, *, environ: Mapping[str, str] | None = None) -
         if room is not MISSING:
             rooms.append(RoomBinding(net, room, policy, region, mod_net, mod_room,
                                      network_type=networks[net].type, name=name))
-    for p, mod_net, mod_room, here in mod_rooms:
+    for p, mod_net, mod_room, r, policy in mod_rooms:
         if (mod_net, mod_room) in seen:  # alerts name the person: the watched room must never see them
-            where = p + ("moderators_room",) if here else p
-            c.error(where, f"the moderators' room {mod_room!r} is a watched group room: alerts name the "
-                           f"person at risk, so they would be posted to everyone there. Use a separate, "
-                           f"private room for moderators" + ("" if here else " (set by the policy's "
-                                                              "moderators.room)"))
+            _error_here_or_in_policy(c, p, r, "moderators_room", policy, "moderators.room",
+                                     f"the moderators' room {mod_room!r} is a watched group room: alerts name "
+                                     f"the person at risk, so they would be posted to everyone there. Use a "
+                                     f"separate, private room for moderators")
     limits = _gateway_limits(c, top.get("limits", {}))
     http = _http_listen(c, top["http"]) if "http" in top else None
     c.raise_if_errors()
     return Config(path, base / event_log, dirs, networks, rooms, directory, policies, limits, channel_keys, http)
+
+
+def _error_here_or_in_policy(c: Checker, p: tuple, entry: dict, key: str, policy: Policy, policy_key: str,
+                             message: str) -> None:
+    """A mistake in a value a room's entry may set (``key``) or inherit from its policy (``policy_key``): told at
+    the line that set it, in the config or in the policy file, once however many rooms share the policy."""
+    mark = policy.marks.get(policy_key)
+    if key in entry or mark is None:
+        c.error(p + (key,) if key in entry else p + ("policy",), message)
+        return
+    error = ConfigError(mark, tuple(policy_key.split(".")),
+                        f"{message} (for the rooms of network {entry.get('network')} in {c.doc.file})")
+    if str(error) not in {str(e) for e in c.errors}:
+        c.errors.append(error)
 
 
 DEFAULT_HTTP = ("127.0.0.1", 9464)

@@ -8,6 +8,8 @@ operators can re-check the regions they serve. Short codes are kept as local dia
 from __future__ import annotations
 
 import datetime as dt
+import difflib
+import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -112,7 +114,8 @@ def load_directory(path: str | Path = SHIPPED_DIRECTORY) -> CrisisDirectory:
         for code, entry in entries.items():
             path = ("regions", code)
             if code not in ISO_REGIONS:
-                c.error(path, f"unknown region code {code!r} (use ISO 3166-1 alpha-2, e.g. GB)", key=True)
+                c.error(path, f"unknown region code {code!r} (use ISO 3166-1 alpha-2, e.g. GB){region_hint(code)}",
+                        key=True)
                 continue
             e = c.mapping(path, entry, required=("name", "emergency", "lines"))
             if e is None:
@@ -152,11 +155,38 @@ def load_directory(path: str | Path = SHIPPED_DIRECTORY) -> CrisisDirectory:
 _REGION_ALIASES = {"UK": "GB", "EN": "GB", "ENGLAND": "GB", "SCOTLAND": "GB", "WALES": "GB", "USA": "US",
                    "AMERICA": "US", "EL": "GR", "INTERNATIONAL": "INTL", "WORLD": "INTL", "EU": "INTL"}
 
+# The countries of the shipped directory by name, in English and in their own languages, folded as
+# ``_fold`` does (lower case, no accents, no spaces or punctuation): ``España`` and ``espana`` are one.
+_COUNTRY_NAMES = {
+    "US": "unitedstates unitedstatesofamerica usa america", "CA": "canada",
+    "GB": "unitedkingdom greatbritain britain england scotland wales northernireland cymru alba",
+    "IE": "ireland eire republicofireland", "AU": "australia", "NZ": "newzealand aotearoa",
+    "DE": "germany deutschland", "AT": "austria osterreich oesterreich", "FR": "france",
+    "CH": "switzerland schweiz suisse svizzera svizra", "BE": "belgium belgique belgie belgien",
+    "NL": "netherlands thenetherlands nederland holland", "IT": "italy italia", "ES": "spain espana",
+    "SE": "sweden sverige", "NO": "norway norge noreg", "DK": "denmark danmark", "FI": "finland suomi",
+    "PL": "poland polska", "JP": "japan nippon nihon 日本", "KR": "southkorea korea republicofkorea 대한민국",
+    "IN": "india bharat भारत", "SG": "singapore singapura", "HK": "hongkong 香港", "PH": "philippines pilipinas",
+    "BR": "brazil brasil", "MX": "mexico", "AR": "argentina", "ZA": "southafrica suidafrika",
+}
+
+
+def _fold(text: str) -> str:
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    return "".join(ch for ch in decomposed if ch.isalnum())
+
+
+_BY_NAME = {_fold(name): code for code, names in _COUNTRY_NAMES.items() for name in names.split()}
+
 
 def region_hint(region: Any) -> str:
-    """A did-you-mean for a region that is not a code: ``UK`` -> ``GB``, ``gb`` -> ``GB``."""
+    """A did-you-mean for a region that is not a code: ``UK`` -> ``GB``, ``gb`` -> ``GB``, a country's
+    name in English or its own language (``Germany``, ``Deutschland``) -> ``DE``, ``Germnay`` -> ``DE``."""
     if not isinstance(region, str):
         return ""
     up = region.strip().upper()
-    guess = _REGION_ALIASES.get(up) or (up if up in ISO_REGIONS or up == INTERNATIONAL else None)
+    folded = _fold(region)
+    near = difflib.get_close_matches(folded, list(_BY_NAME), n=1, cutoff=0.8) if len(folded) > 3 else []
+    guess = (_REGION_ALIASES.get(up) or (up if up in ISO_REGIONS or up == INTERNATIONAL else None)
+             or _BY_NAME.get(folded) or (_BY_NAME[near[0]] if near else None))
     return f" (did you mean '{guess}'?)" if guess and guess != region else ""

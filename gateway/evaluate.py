@@ -164,3 +164,29 @@ def format_report(report: Report, *, show_mistakes: bool = False) -> str:
         out.append("mismatches (CSV line: label -> detected):")
         out += [f"  line {line}: {gold} -> {tier}" for line, gold, tier in report.mistakes]
     return "\n".join(out)
+
+
+# Everyday community chat written for this project (greetings, tech, games, food, pets, plans, hard days
+# without risk): no rule of a sane policy fires on more than a few of its lines (see DATA.md).
+EVERYDAY_CHAT = Path(__file__).resolve().parent / "data" / "everyday-chat.txt"
+EVERYDAY_LIMIT = 0.01  # a rule that fires on more than this share of everyday chat is too broad
+
+
+def everyday_warnings(policy, detector: Detector) -> list[str]:
+    """``gateway check``'s warning for each rule of ``policy`` (its own or inherited) that fires on more
+    than 1% of the shipped everyday chat: a ``\\w`` regex at imminent would remove everyone who speaks.
+    One batch through ``detect_many``: a few hundredths of a second."""
+    lines = EVERYDAY_CHAT.read_text(encoding="utf-8").splitlines()
+    fired: dict[str, int] = {}
+    for d in detector.detect_many(lines):
+        for rule in set(d.rules) | set(d.abuse) | set(d.third_party):
+            fired[rule] = fired.get(rule, 0) + 1
+    out = []
+    for rule, n in sorted(fired.items(), key=lambda kv: (-kv[1], kv[0])):
+        if n > EVERYDAY_LIMIT * len(lines):
+            mark = policy.marks.get(rule)
+            where = f"{mark.file}:{mark.line}: " if mark else f"{policy.file}: "
+            out.append(f"{where}rule {rule} fires on {100 * n / len(lines):.0f}% of everyday chat ({n} of the "
+                       f"{len(lines)} ordinary lines shipped to test this), more than 1%: a phrase or regex in it "
+                       f"is too broad; try it with gateway scan --policy {policy.file}")
+    return out

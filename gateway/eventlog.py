@@ -130,6 +130,55 @@ def key_path_for(db_path: Path) -> Path:
     return db_path.with_suffix(".key")
 
 
+def private_dir(directory: Path) -> None:
+    """Create ``directory`` and any missing parent 0700 whatever the umask: they hold keys and tokens (the
+    pseudonym key, the crypto store, the bot's access token). Directories that exist are left as they are."""
+    missing = []
+    for d in [directory, *directory.parents]:
+        if d.exists():
+            break
+        missing.append(d)
+    for d in reversed(missing):
+        try:
+            d.mkdir(mode=0o700)
+        except FileExistsError:
+            continue  # made by someone else meanwhile: theirs
+        os.chmod(d, 0o700)  # (mkdir's mode is masked by the umask)
+
+
+def _user() -> str:
+    import pwd
+
+    uid = os.geteuid()
+    try:
+        return f"user {pwd.getpwuid(uid).pw_name} (uid {uid})"
+    except KeyError:
+        return f"uid {uid}"
+
+
+def unwritable(path: Path) -> str | None:
+    """Why the event log at ``path`` cannot be created or written by this process, in one line; ``None``
+    if it can. Said before anything is opened, so that ``gateway run`` stops with this line instead of a
+    traceback, and ``gateway check`` can warn."""
+    path = Path(path).absolute()
+    d = path.parent
+    while not d.exists() and d != d.parent:
+        d = d.parent
+    if not d.is_dir():
+        return f"the event log's directory {path.parent} cannot be made: {d} is a file, not a directory"
+    what = f"the event log's directory {d}" if d == path.parent else f"{d} (where its directory {path.parent} " \
+                                                                       f"would be made)"
+    if not os.access(d, os.W_OK | os.X_OK):
+        if os.statvfs(d).f_flag & os.ST_RDONLY:
+            return (f"{what} is on a read-only file system: set event_log to a path in a writable directory (under "
+                    f"the systemd unit, /var/lib/safeguarding-gateway)")
+        return (f"{what} is not writable by {_user()}: chown it to that user, or set event_log to a "
+                f"directory it can write")
+    if path.exists() and not os.access(path, os.R_OK | os.W_OK):
+        return f"the event log {path} is not writable by {_user()}: chown it to that user"
+    return None
+
+
 def _create_private(path: Path) -> None:
     """Create ``path`` empty with 0600 permissions if it does not exist (no window with wider ones)."""
     try:
@@ -147,7 +196,10 @@ class EventLog:
 
     def __init__(self, path: str | Path, *, new_log: bool = False):
         self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        problem = unwritable(self.path)
+        if problem:
+            raise EventLogError(problem)
+        private_dir(self.path.parent)
         kp = key_path_for(self.path)
         existing = self.path.exists() and self.path.stat().st_size > 0
         if new_log and existing:

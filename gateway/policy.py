@@ -9,6 +9,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .yamlsrc import Mark
+
 __all__ = [
     "TIERS", "ALERT_PRIORITIES", "TEMPLATE_FIELDS", "Rule", "TierAction", "Tier", "Guidelines",
     "Moderators", "Policy", "SHIPPED_DIR", "Limits", "GatewayLimits", "ModelSettings", "Context", "Digest",
@@ -241,6 +243,9 @@ class Policy:
     digest: Digest = Digest()
     compose: Composition = Composition()
     extends: str | None = None  # the file of the policy this one extends (for `gateway check`'s comparison)
+    # where a rule (by id) or a key (``moderators.room``) was written, in this file or one it extends: so a
+    # mistake found later (a room's shape, a rule that fires on everyday chat) is told at its line
+    marks: dict[str, Mark] = field(default_factory=dict, repr=False, compare=False)
     _detector: Any = field(default=None, repr=False, compare=False)  # see gateway.detection.detector_for
 
 

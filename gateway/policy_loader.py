@@ -32,6 +32,7 @@ from .yamlsrc import ConfigError, ConfigErrors, KeyPath, Located, Mark, load_loc
 __all__ = ["PolicyLoader", "merge", "LIST_EDITS"]
 
 _RULE_ID = re.compile(r"^[a-z0-9_]{1,48}$")
+_ANY_ROOM = re.compile(r"[!#&][^\s,]{1,254}")  # a room of some network; the config checks it against its network's
 _MAX_REGEX = 1000
 _QUIET = re2.Options()
 _QUIET.log_errors = False  # RE2 would print its own copy of each error to stderr
@@ -132,19 +133,23 @@ class PolicyLoader:
         self.shipped_dir = shipped_dir
         self.search_dirs = [Path(d) for d in (search_dirs or [])] + [shipped_dir]
 
-    def resolve(self, name_or_path: str, relative_to: Path | None = None) -> Path | None:
-        looks_like_path = "/" in name_or_path or name_or_path.endswith((".yaml", ".yml"))
-        if looks_like_path:
+    def candidates(self, name_or_path: str, relative_to: Path | None = None) -> list[Path]:
+        """Where a policy of this name or path may be, in the order tried."""
+        if "/" in name_or_path or name_or_path.endswith((".yaml", ".yml")):
             p = Path(name_or_path)
-            if not p.is_absolute() and relative_to is not None:
-                p = relative_to / p
-            return p if p.is_file() else None
-        for d in self.search_dirs:
-            for suffix in (".yaml", ".yml"):
-                p = d / f"{name_or_path}{suffix}"
-                if p.is_file():
-                    return p
-        return None
+            return [relative_to / p if not p.is_absolute() and relative_to is not None else p]
+        return [d / f"{name_or_path}{suffix}" for d in self.search_dirs for suffix in (".yaml", ".yml")]
+
+    def resolve(self, name_or_path: str, relative_to: Path | None = None) -> Path | None:
+        return next((p for p in self.candidates(name_or_path, relative_to) if p.is_file()), None)
+
+    def where_looked(self, name_or_path: str, relative_to: Path | None = None) -> str:
+        """``looked for x.yaml or x.yml in DIR, DIR`` or ``no file PATH``: said when a policy is not found."""
+        tried = self.candidates(name_or_path, relative_to)
+        if len(tried) == 1:
+            return f"no file {tried[0]}"
+        dirs = ", ".join(str(d) for d in dict.fromkeys(p.parent for p in tried))
+        return f"looked for {name_or_path}.yaml or {name_or_path}.yml in {dirs}"
 
     def names(self) -> list[str]:
         """Every policy name a config can use (for did-you-mean)."""
@@ -155,7 +160,8 @@ class PolicyLoader:
         path = self.resolve(name_or_path, Path.cwd())
         if path is None:
             raise ConfigErrors([ConfigError(Mark(name_or_path, 1, 1), (),
-                                            "no such policy (give a name from the policy directory or a path)"
+                                            f"no such policy: {self.where_looked(name_or_path, Path.cwd())}; "
+                                            f"give a name from the policy directory or a path"
                                             + did_you_mean(name_or_path, self.names()))])
         doc, parent = self._load_chain(path, [])
         policy = self._build(doc, path)
@@ -171,7 +177,8 @@ class PolicyLoader:
             raise ConfigErrors([doc.error(("extends",), "expected a policy name or path")])
         parent = self.resolve(parent_name, path.parent)
         if parent is None:
-            raise ConfigErrors([doc.error(("extends",), f"no policy named {parent_name!r} to extend"
+            raise ConfigErrors([doc.error(("extends",), f"no policy named {parent_name!r} to extend: "
+                                                        f"{self.where_looked(parent_name, path.parent)}"
                                                         f"{did_you_mean(parent_name, self.names())}")])
         if parent.resolve() in seen + [path.resolve()]:
             raise ConfigErrors([doc.error(("extends",), "policies extend each other in a cycle")])
@@ -243,6 +250,7 @@ class PolicyLoader:
 
         c.raise_if_errors()
         return Policy(
+            marks=self._marks(doc, tiers, compose),
             name=name, file=str(path), language=language, region=region, mode=mode,
             command_prefix=prefix, followup_after=followup, guidelines=guidelines,
             moderators=moderators, tiers=tiers, idioms=idioms, negations=negations,
@@ -253,6 +261,23 @@ class PolicyLoader:
             third_party_people=people, recovery=recovery, past=past, past_window=past_window,
             relapse=relapse, supportive=supportive, concealed=concealed, limits=limits, model=model,
             context=context, digest=digest, compose=compose)
+
+    @staticmethod
+    def _marks(doc: Located, tiers: dict[str, Tier], compose: Composition) -> dict[str, Mark]:
+        """Where each rule and the moderators' room and network were written (``Policy.marks``)."""
+        where: dict[str, KeyPath] = {"moderators.room": ("moderators", "room"),
+                                     "moderators.network": ("moderators", "network")}
+        for t in tiers.values():
+            where.update({r.id: ("tiers", t.name, "rules", r.id.split(".", 1)[1]) for r in t.rules})
+        for group in ("abuse", "third_party"):
+            rules = doc.value.get(group, {}).get("rules") if isinstance(doc.value.get(group), dict) else None
+            where.update({f"{group}.{rid}": (group, "rules", rid) for rid in (rules or {})})
+        where.update({k.id: ("compose", "combinations", k.id.split(".", 2)[2]) for k in compose.combinations})
+        found = {name: doc.marks.get(path) if name.startswith("moderators.") else doc.key_marks.get(path)
+                 for name, path in where.items()}
+        model = next((("model", k) for k in ("concern", "high") if ("model", k) in doc.marks), ("model",))
+        found["model.risk"] = doc.marks.get(model)
+        return {name: mark for name, mark in found.items() if mark is not None}
 
     # -- sections -------------------------------------------------------------------------------
 
@@ -427,7 +452,8 @@ class PolicyLoader:
                                                    "allow_open_room", "allow_unencrypted_room"))
         if m is None:
             return None
-        room = c.string(p + ("room",), m["room"], max_len=255) if m.get("room") is not None else None
+        room = c.matching(p + ("room",), m["room"], _ANY_ROOM, "a Matrix room id (!abc:example.org) or alias "
+                          "(#name:example.org), or an IRC channel (#name)") if m.get("room") is not None else None
         network = c.string(p + ("network",), m["network"], max_len=64) if m.get("network") else None
         return Moderators(
             room=room, network=network,

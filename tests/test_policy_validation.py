@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from gateway.config import load_config
@@ -118,6 +120,89 @@ def test_unknown_region_code(write):
             "(did you mean 'GB'?)"]
 
 
+@pytest.mark.parametrize("name, expected", [
+    ("Germany", "DE"), ("germany", "DE"), ("Deutschland", "DE"), ("United Kingdom", "GB"), ("UK", "GB"),
+    ("España", "ES"), ("espana", "ES"), ("Österreich", "AT"), ("the Netherlands", "NL"), ("Suisse", "CH"),
+    ("Germnay", "DE")])
+def test_a_country_written_as_a_name_suggests_its_code(write, name, expected):
+    path = write("p.yaml", GOOD.replace("region: GB", f"region: {name}"))
+    assert errors_of(lambda: load(path)) == [
+        f"{path}:3:9: region: unknown region code {name!r} (ISO 3166-1 alpha-2 such as GB, or INTL) "
+        f"(did you mean '{expected}'?)"]
+
+
+def test_a_crisis_directory_region_written_as_a_name_suggests_its_code(write):
+    from gateway.crisis import load_directory
+
+    path = write("lines.yaml", 'version: 1\ninternational: {text: x, emergency: "112"}\nregions:\n  Deutschland:\n'
+                               '    name: Germany\n    emergency: "112"\n    lines: []\n')
+    assert errors_of(lambda: load_directory(path)) == [
+        f"{path}:4:3: regions.Deutschland: unknown region code 'Deutschland' (use ISO 3166-1 alpha-2, e.g. GB) "
+        f"(did you mean 'DE'?)"]
+
+
+def test_a_region_that_is_no_country_gets_no_guess(write):
+    path = write("p.yaml", GOOD.replace("region: GB", "region: Narnia"))
+    assert errors_of(lambda: load(path)) == [
+        f"{path}:3:9: region: unknown region code 'Narnia' (ISO 3166-1 alpha-2 such as GB, or INTL)"]
+
+
+# -- YAML mistakes: what usually causes them, at their line -------------------------------------------
+
+@pytest.mark.parametrize("text, expected", [
+    # a key indented one space too far
+    ('name: peer\nmoderators:\n  room: "!mods:test"\n   power_level: 50\n',
+     "4:4: (document): YAML syntax: did not find expected key: check the indentation of line 4 against line 3"),
+    # a key one space short (of its sibling, or one space too far from its parent's: both lines are named)
+    ('name: peer\nmoderators:\n  room: "!mods:test"\n power_level: 50\n',
+     "4:2: (document): YAML syntax: did not find expected key: check the indentation of line 4 against lines 3 "
+     "and 2"),
+    # a line of a block of text indented less than the lines before it
+    ('name: peer\nguidelines:\n  text: |\n    Be kind.\n    No shaming.\n   Ask for help.\n  pin: true\n',
+     "6:4: (document): YAML syntax: did not find expected key: check the indentation of line 6 against line 5"),
+    # a list item under the wrong key (under room:, not accounts:)
+    ('name: peer\nmoderators:\n  room: "!mods:test"\n  - alice\n',
+     "4:3: (document): YAML syntax: did not find expected key: line 4 is a list item where a key was expected (a "
+     "list goes indented under its key): check the indentation of line 4 against line 3"),
+    # a list item out of line with the one before it
+    ('name: peer\nmoderators:\n  accounts:\n    - alice\n   - bob\n',
+     "5:4: (document): YAML syntax: did not find expected key: line 5 is a list item where a key was expected (a "
+     "list goes indented under its key): check the indentation of line 5 against line 4"),
+    # a tab
+    ('name: peer\nmoderators:\n\troom: "!mods:test"\n',
+     "3:1: (document): YAML syntax: found character that cannot start any token: line 3 has a tab: YAML "
+     "indents with spaces only"),
+    # a colon forgotten
+    ('moderators:\n  room "!mods:test"\n  power_level: 50\n',
+     "3:14: (document): YAML syntax: mapping values are not allowed in this context: is a ':' missing after the "
+     "key on line 2?"),
+    # a colon forgotten after a key before a mapping
+    ('moderators:\n  room: x\n  accounts\n    - alice\n',
+     "3:3: (document): YAML syntax: could not find expected ':': is a ':' missing after the key on line 3?"),
+    # a quote left open
+    ('name: "peer\nmoderators:\n  room: x\n',
+     "1:7: (document): YAML syntax: found unexpected end of stream: the quote opened on line 1 is not closed"),
+])
+def test_yaml_syntax_errors_say_what_usually_causes_them(write, text, expected):
+    path = write("p.yaml", text)
+    assert errors_of(lambda: load(path)) == [f"{path}:{expected}"]
+
+
+def test_an_unquoted_room_alias_or_channel_read_as_a_comment_says_quote_it(write):
+    path = write("p.yaml", "extends: default\nname: peer\nmoderators:\n  room: #mods:example.org   # alerts\n"
+                           "  accounts:\n    - #ops\n    - alice\n")
+    assert errors_of(lambda: load(path)) == [
+        f'{path}:4:9: moderators.room: #mods:example.org is read as a comment (a # after a space starts one), so '
+        f'this value is empty: quote it: "#mods:example.org"',
+        f'{path}:6:7: moderators.accounts[0]: #ops is read as a comment (a # after a space starts one), so this '
+        f'value is empty: quote it: "#ops"']
+    # the same in the config, for an IRC channel; a real comment after an empty value is left alone
+    cfg = write("gateway.yaml", CONFIG.replace('room: "!group:test"', "room: #peer-support") + "limits: # none\n")
+    assert errors_of(lambda: load_config(cfg)) == [
+        f'{cfg}:10:11: rooms[0].room: #peer-support is read as a comment (a # after a space starts one), so this '
+        f'value is empty: quote it: "#peer-support"']
+
+
 def test_bad_duration(write):
     path = write("p.yaml", GOOD + "followup_after: tomorrow\n")
     assert errors_of(lambda: load(path)) == [
@@ -165,7 +250,12 @@ def test_error_in_the_extended_policy_is_reported_in_that_file(write):
 
 def test_extends_unknown_and_cycles(write):
     a = write("a.yaml", "extends: nope\nname: a\n")
-    assert errors_of(lambda: load(a)) == [f"{a}:1:10: extends: no policy named 'nope' to extend"]
+    shipped = Path(__file__).resolve().parent.parent / "policies"
+    assert errors_of(lambda: load(a)) == [f"{a}:1:10: extends: no policy named 'nope' to extend: looked for "
+                                          f"nope.yaml or nope.yml in {a.parent}, {shipped}"]
+    ab = write("ab.yaml", "extends: ./nope.yaml\nname: a\n")
+    assert errors_of(lambda: load(ab)) == [f"{ab}:1:10: extends: no policy named './nope.yaml' to extend: no "
+                                           f"file {a.parent / 'nope.yaml'}"]
     b = write("b.yaml", "extends: c\nname: b\n")
     write("c.yaml", "extends: b\nname: c\n")
     assert errors_of(lambda: load(b))[0].endswith("extends: policies extend each other in a cycle")

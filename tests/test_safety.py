@@ -3,6 +3,8 @@ tests named in the README's "Reliability" section). Each test failed before its 
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from gateway import actions as A
@@ -144,10 +146,25 @@ def test_a_moderators_room_equal_to_the_watched_room_is_refused_at_its_line(writ
                                 "is a watched group room")
 
 
-def test_a_policy_whose_moderators_room_is_the_watched_room_is_refused(write):
+def test_a_policy_whose_moderators_room_is_the_watched_room_is_refused_at_the_policys_line(write):
     path, errors = _config_errors(write, policy=GOOD.replace("!mods:test", "!group:test"))
-    assert len(errors) == 1 and errors[0].startswith(f"{path}:9:5: rooms[0]: the moderators' room")
-    assert "set by the policy" in errors[0]
+    policy = Path(path).parent / "policies" / "peer.yaml"
+    assert errors == [f"{policy}:5:9: moderators.room: the moderators' room '!group:test' is a watched group "
+                      f"room: alerts name the person at risk, so they would be posted to everyone there. Use a "
+                      f"separate, private room for moderators (for the rooms of network mx in {path})"]
+
+
+def test_a_policy_moderators_room_of_the_wrong_shape_is_told_at_the_policys_line_once(write):
+    two_rooms = "  - network: mx\n    room: \"!other:test\"\n    policy: peer\n"
+    path, errors = _config_errors(write, two_rooms, policy=GOOD.replace('"!mods:test"', '"#mods"'))
+    policy = Path(path).parent / "policies" / "peer.yaml"
+    assert errors == [f"{policy}:5:9: moderators.room: the moderators' room must be a Matrix room id (!abc or "
+                      f"!abc:example.org) or alias (#name:example.org), got '#mods' (for the rooms of network mx "
+                      f"in {path})"]
+    # no room of any network: said by the policy alone (gateway check --policy)
+    path, errors = _config_errors(write, policy=GOOD.replace('"!mods:test"', "mods"))
+    assert errors == [f"{policy}:5:9: moderators.room: expected a Matrix room id (!abc:example.org) or alias "
+                      f"(#name:example.org), or an IRC channel (#name), got 'mods'"]
 
 
 def test_a_list_as_moderators_room_is_refused_at_its_line(write):
