@@ -299,7 +299,8 @@ def _case_detail(ctx: Context) -> list[A.Action]:
     return [ctx.reply(case_text(summary, case.history, followup_due=due, now=ctx.event.ts, most=SHOWN_IN_CHAT))]
 
 
-@command("ack", moderator=True, help="you are on it: stops repeated alerts; a ✅ on the alert does the same on Matrix", moderators_room_only=True, args="ID")
+@command("ack", moderator=True, help="you are on it: stops repeated alerts; a ✅ on the alert does the same on Matrix",
+         moderators_room_only=True, args="ID")
 def _ack(ctx: Context) -> list[A.Action]:
     case, refusal = _case(ctx)
     if case is None:
@@ -308,7 +309,8 @@ def _ack(ctx: Context) -> list[A.Action]:
     return [record, ctx.reply(text)]
 
 
-def _acknowledge(engine: "Engine", case: "Case", moderator: str, *, reaction: bool = False) -> tuple[A.RecordEvent, str]:
+def _acknowledge(engine: "Engine", case: "Case", moderator: str, *,
+                 reaction: bool = False) -> tuple[A.RecordEvent, str]:
     """What ``!ack`` and a ✅ reaction do alike: the case is acknowledged, recorded (``acked``; ``outcome``
     says how when it was a reaction), and the reply says by whom."""
     engine.acknowledge(case, moderator)

@@ -160,8 +160,8 @@ class Restore:
                         moderator_commands: frozenset[str]) -> None:
         """The budgets ``_take`` counts, from the rows each use leaves: cases opened (``risk_detected``
         with a case), crisis messages sent in a raid (the journal's raid cases with a message attempted),
-        replies to non-moderators' commands (a refused ✅ reaction gets none), "talk" requests, and @room pings (``alert_widened``). Old
-        uses drop out of their windows on the next ``_take`` as they always do."""
+        replies to non-moderators' commands (a refused ✅ reaction gets none), "talk" requests, and @room
+        pings (``alert_widened``). Old uses drop out of their windows on the next ``_take`` as they always do."""
         uses: dict[tuple, list[float]] = {}
 
         def use(key: tuple, ts: float) -> None:

@@ -48,7 +48,8 @@ def test_an_alert_ends_with_the_commands_for_its_case_readmit_only_when_removed(
     assert last_line(removed.text) == (f"Next: !ack {removed.case} · !case {removed.case} · !readmit {removed.case} "
                                        f"· !close {removed.case} OUTCOME, {OUTCOMES}")
     kept = alert_of(engine, "i wish i was dead", sender="@ana:test")
-    assert last_line(kept.text) == f"Next: !ack {kept.case} · !case {kept.case} · !close {kept.case} OUTCOME, {OUTCOMES}"
+    assert last_line(kept.text) == \
+        f"Next: !ack {kept.case} · !case {kept.case} · !close {kept.case} OUTCOME, {OUTCOMES}"
 
 
 def test_the_commands_use_the_policys_prefix(default_policy, directory):
@@ -245,3 +246,13 @@ async def test_gateway_case_prints_the_history_offline_with_pseudonyms_and_no_te
     missing = gateway("case", "nope42", "--db", str(db))
     assert missing.returncode == 1 and missing.stdout == b""
     assert missing.stderr.decode().startswith(f"error: no case 'nope42' in the event log {db}")
+
+
+def test_a_refused_tick_spends_no_reply_budget_after_a_restart(engine):
+    """A refused ✅ is never answered, so rebuilding the reply budgets from the log does not count it."""
+    row = {"kind": "command", "network": NET, "room": MODS, "ts": 0.0, "subject": "p_0123456789abcdef",
+           "outcome": "reaction", "authorised": 0, "command": "ack", "case": None}
+    engine.restore_budgets([row], [], frozenset({"ack"}))
+    assert ("reply", NET, "p_0123456789abcdef") not in engine.state.budgets
+    engine.restore_budgets([{**row, "outcome": None}], [], frozenset({"ack"}))  # a refused !ack was answered
+    assert ("reply", NET, "p_0123456789abcdef") in engine.state.budgets

@@ -114,7 +114,8 @@ async def test_alert_ends_with_its_commands_a_moderators_tick_acknowledges_and_c
         async def ask(text, expect):
             n = len(said(expect))
             await mod.say(world.mods_room, text)
-            return (await mod.wait_for(f"{expect!r} in reply to {text}", lambda: said(expect)[n:]))[0]["content"]["body"]
+            found = await mod.wait_for(f"{expect!r} in reply to {text}", lambda: said(expect)[n:])
+            return found[0]["content"]["body"]
 
         await kit.say(world.group, "i took all my pills")
         alert = (await mod.wait_for("the alert", lambda: said("[URGENT] Case")))[0]
@@ -132,7 +133,8 @@ async def test_alert_ends_with_its_commands_a_moderators_tick_acknowledges_and_c
         if encrypted:  # the homeserver holds ciphertext: the adapter read the reaction decrypted
             from .test_encryption_matrix import server_view
 
-            raw = server_view(homeserver, mod.user.access_token, f"/_matrix/client/v3/rooms/{world.mods_room}/event/{tick}")
+            raw = server_view(homeserver, mod.user.access_token,
+                              f"/_matrix/client/v3/rooms/{world.mods_room}/event/{tick}")
             assert raw["type"] == "m.room.encrypted"
         await mod.wait_for("the tick's answer", lambda: said(f"Case {case} acknowledged by {mod.id} with ✅"))
         shown = (await ask(f"!case {case}", f"acknowledged by {mod.id} with a ✅ reaction"))
