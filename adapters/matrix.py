@@ -64,6 +64,7 @@ from gateway.events import (
     Leave,
     Message,
     PrivateMessage,
+    Reaction,
     RoomReady,
     Undecryptable,
     guidelines_digest,
@@ -676,6 +677,19 @@ class MatrixAdapter(Adapter):
         if events:
             await runner.handle_many(events)  # one sync response: detection in one batch
 
+    def _reaction(self, room_id: str, name: str | None, sender: str, content: Any, now: float) -> Reaction | None:
+        """A reaction in a watched or moderators' room (an ``m.annotation`` on a message), with the sender's
+        power level there: a moderator's ✅ on an alert acknowledges its case (the core decides). In an
+        encrypted room it arrives decrypted, its relation from the event's cleartext as the spec has it."""
+        relates = content.get("m.relates_to") if isinstance(content, dict) else None
+        if name is None or not isinstance(relates, dict) or relates.get("rel_type") != "m.annotation":
+            return None
+        ref, key = relates.get("event_id"), relates.get("key")
+        if not isinstance(ref, str) or not isinstance(key, str) or len(key) > 64:
+            return None
+        return Reaction(self.network, now, room=name, sender=sender, ref=ref, key=key,
+                        authority=Authority(power_level=self.power_level(room_id, sender)))
+
     def _translate(self, room_id: str, name: str | None, ev: Any):
         src = getattr(ev, "source", None) or {}
         sender = src.get("sender")
@@ -688,8 +702,10 @@ class MatrixAdapter(Adapter):
             # bot is blind to it, which must be counted and reported, never skipped in silence.
             log.info("%s: encrypted message in %s not readable yet", self.network, name or "a direct room")
             return Undecryptable(self.network, now, room=name)
-        if getattr(ev, "decrypted", False) and etype != "m.room.message":
-            return None  # only messages travel encrypted; a "state" event in ciphertext is forged
+        if getattr(ev, "decrypted", False) and etype not in ("m.room.message", "m.reaction"):
+            return None  # only messages and reactions travel encrypted; a "state" event in ciphertext is forged
+        if etype == "m.reaction":
+            return self._reaction(room_id, name, sender, content, now)
         if etype == "m.room.message":
             if not isinstance(content, dict):
                 return None

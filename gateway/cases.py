@@ -227,6 +227,9 @@ class Case:
     moderator: bool = False  # the person is a moderator of the room: messaged and reported, never removed
     raid: bool = False  # a raid case (it shares the raid's pattern, policy ``limits``): listed in the raid alert
     in_raid: bool = False  # opened while its room was raided (``raid`` or not)
+    # what happened to it, from the engine's records with its id (gateway/history.py): kinds, times,
+    # outcomes, codes and the moderators who acted; never text. Memory only, rebuilt from the event log.
+    history: list = field(default_factory=list, repr=False)
 
     def to(self, state: enum.Enum, detail: str | None = None) -> None:
         """Move one aspect of the case to ``state``; refuses what ``TRANSITIONS`` does not allow."""

@@ -12,6 +12,7 @@ from typing import Callable
 
 from . import actions as A
 from .cases import Alerting, Case, Handling, Outreach, Removal, Step, age_text, message_link, raised
+from .commands import case_commands
 from .detection import MODEL_RULE, Detection, detector_for
 from .detection.context import CONTEXT_RULE, with_context
 from .events import ActionOutcome, Message, PrivateMessage
@@ -171,6 +172,7 @@ class CaseWork:
         link = message_link(b, case.message_ref)
         text = b.policy.render("third_party_alert", **self.render_fields(b), user=case.user, case=case.id,
                                priority=case.priority.upper(), rules=", ".join(case.detection.rules), link=link)
+        text += self.next_steps(case)
         alert = A.AlertModerators(self._id(), b.moderators_network, room=b.moderators_room, text=text,
                                   priority=case.priority, message_ref=case.message_ref, case=case.id)
         return [self._expect(alert, Step.ALERT, case.id)]
@@ -275,6 +277,7 @@ class CaseWork:
         repeated until done (it is idempotent). The alert is sent if it may not have been, marked as
         resent (de-duplicated the same way where the adapter can)."""
         out: list[A.Action] = []
+        self.now = now
         for row in rows:
             b = self.rooms.get((row["network"], row["room"]))
             if row.get("ref"):
@@ -287,6 +290,7 @@ class CaseWork:
             self.state.cases[case.id] = case
             # what a moderator did with it, and its timers once alerted (the journal's copy, ``Restore``)
             case.acked_by, case.forced_remove = row.get("acked_by"), row.get("forced", False)
+            self._with_history(case, self._history_backlog.pop(case.id, []))
             if row.get("handling") == "acknowledged":
                 case.to(Handling.ACKNOWLEDGED)
             if row["alert"] == "done" and row.get("alerted_ts"):
@@ -294,6 +298,7 @@ class CaseWork:
                 case.escalations, case.priority = row.get("escalations") or 0, row.get("priority") or "normal"
             out.append(self.record(b.network, "case_resumed", room=b.room, user=case.user, case=case.id))
             out += self._resume(case, row["dm"], row["removal"], row["alert"], row.get("dedupe", False))
+        self._history_backlog.clear()  # cases whose room or tier is gone: the event log keeps them
         return out
 
     def _resume(self, case: Case, dm: str, removal: str, alert: str, idempotent: bool) -> list[A.Action]:
@@ -440,10 +445,24 @@ class CaseWork:
             rules=self._explain(case), dm_status=case.dm_text, removal_status=case.removal_text,
             link=link, mode_note=mode_note,
             priority=priority.upper() + (", RESENT AFTER A RESTART: you may have seen this case" if case.resumed else ""))
+        text += self.next_steps(case)
         alert = A.AlertModerators(self._id(), b.moderators_network, room=b.moderators_room, text=text,
                                   priority=priority, message_ref=case.message_ref, case=case.id)
         case.to(Alerting.SENDING)
         return [self._expect(alert, Step.ALERT, case.id)]
+
+    @staticmethod
+    def next_steps(case: Case) -> str:
+        """The line that ends every alert about a case: the commands for it, with its id and the policy's
+        prefix (gateway/commands.py ``case_commands``)."""
+        return "\n" + case_commands(case.binding.policy.command_prefix, case)
+
+    def _remember_alert(self, case: Case, out: ActionOutcome) -> None:
+        """The network id of an alert that was sent, so a moderator's ✅ on it acknowledges the case (memory
+        only, forgotten when the case is closed)."""
+        b = case.binding
+        if out.ok and out.ref and case.open and b.moderators_room is not None:
+            self.state.alert_refs[(b.moderators_network, b.moderators_room, out.ref)] = case.id
 
     def _explain(self, case: Case) -> str:
         """The rule ids, and what the model and the person's recent messages added: why, never the text."""
@@ -462,6 +481,7 @@ class CaseWork:
     def _after_alert(self, case: Case, out: ActionOutcome) -> list[A.Action]:
         b = case.binding
         case.to(Alerting.SENT if out.ok else Alerting.FAILED)
+        self._remember_alert(case, out)
         acts: list[A.Action] = [
             self._outcome_record(case, out, "alerted", "alert_failed"),
             A.UpdateCase(self._id(), b.network, status="alerted" if out.ok else "alert_failed",
@@ -477,6 +497,7 @@ class CaseWork:
 
     def _after_followup(self, case: Case, out: ActionOutcome) -> list[A.Action]:
         case.followup_due, case.followup_sending = None, False
+        self._remember_alert(case, out)
         return [self._outcome_record(case, out, "followup_sent", "followup_failed")]
 
     def _talk(self, b: RoomBinding, ev: PrivateMessage) -> list[A.Action]:
@@ -506,7 +527,7 @@ class CaseWork:
         case.priority = "high"
         case.to(Alerting.SENDING)
         text = b.policy.render("talk_alert", **self.render_fields(b), user=case.user, case=case.id,
-                               priority="HIGH")
+                               priority="HIGH") + self.next_steps(case)
         alert = A.AlertModerators(self._id(), b.moderators_network, room=b.moderators_room, text=text,
                                   priority="high", case=case.id)
         return [self._expect(alert, Step.ALERT, case.id)]
@@ -530,7 +551,7 @@ class CaseWork:
         widen = case.escalations == 2
         text = b.policy.render("escalation", **self.render_fields(b), user=case.user, case=case.id,
                                tier=case.tier, priority=case.priority.upper(), age=age_text(now - case.alerted_at))
-        text += self.late_note(case.alerted_at + due, now)
+        text += self.late_note(case.alerted_at + due, now) + self.next_steps(case)
         alert = A.AlertModerators(self._id(), b.moderators_network, room=b.moderators_room, text=text,
                                   priority=raised(case.priority),
                                   mention_all=widen, case=case.id)
@@ -539,6 +560,7 @@ class CaseWork:
                 self._expect(alert, Step.ESCALATION, case.id)]
 
     def _after_escalation(self, case: Case, out: ActionOutcome) -> list[A.Action]:
+        self._remember_alert(case, out)
         if out.ok:
             return []
         b = case.binding

@@ -447,6 +447,28 @@ def cmd_log(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_case(args: argparse.Namespace) -> int:
+    """One case's summary and history from the event log, as ``!case ID`` shows it, with pseudonyms."""
+    from .history import logged_case_text
+
+    log, config = _open_log(args)
+    if isinstance(log, int):
+        return log
+    case_id = args.case_id.strip().lower()
+    try:
+        row = log.case_row(case_id)
+        events = log.case_events(case_id) if row is not None else []
+    finally:
+        log.close()
+    if row is None:
+        print(f"error: no case {args.case_id[:16]!r} in the event log {log.path}: a case id is the six letters and "
+              f"digits an alert names (`gateway log export` lists every case_id)", file=sys.stderr)
+        return EXIT_ERROR
+    names = {(b.network, b.room): b.display_name for b in config.rooms} if config else {}
+    print(logged_case_text(row, events, room_name=names.get((row["network"], row["room"])), now=time.time()))
+    return EXIT_OK
+
+
 def cmd_report(args: argparse.Namespace) -> int:
     """One self-contained HTML file of the last ``--since`` of casework, from the event log."""
     from .insight import cases_from_log
@@ -582,6 +604,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--since", default="30d", help="how far back, e.g. 7d or 90d (default: 30d)")
     p.add_argument("-o", "--output", default="report.html", help="the HTML file to write (default: report.html)")
     p.set_defaults(func=cmd_report)
+
+    p = sub.add_parser("case", help="one case's history from the event log, as !case ID shows it (pseudonyms)")
+    p.add_argument("case_id", metavar="ID", help="the case id an alert names, e.g. abc234")
+    w = p.add_mutually_exclusive_group(required=True)
+    w.add_argument("--config", help="gateway config file (its event log, and room names)")
+    w.add_argument("--db", help="path to the event-log database")
+    p.set_defaults(func=cmd_case)
 
     p = sub.add_parser("log", help="the transcript-free event log")
     logsub = p.add_subparsers(dest="log_command", required=True)

@@ -15,10 +15,11 @@ from . import actions as A
 from .cases import Step, age_text
 from .crisis import ISO_REGIONS
 from .detection import detector_for, tier_level
+from .history import SHOWN_IN_CHAT, case_text
 
 if TYPE_CHECKING:
     from .cases import Case
-    from .events import Message
+    from .events import Message, Reaction
     from .rooms import RoomBinding
 
 
@@ -42,8 +43,10 @@ class Engine(Protocol):
     def acknowledge(self, case: "Case", moderator: str) -> None: ...
     def close(self, case: "Case", outcome: str, moderator: str) -> list[A.Action]: ...
     def force_removal(self, case: "Case", now: float) -> list[A.Action]: ...
+    def alert_case(self, network: str, room: str, ref: str) -> "Case | None": ...
 
-__all__ = ["command", "dispatch", "COMMANDS", "Context", "after_reload", "CLOSE_OUTCOMES", "SAMPLE_TEXT_COMMANDS"]
+__all__ = ["command", "dispatch", "COMMANDS", "Context", "after_reload", "CLOSE_OUTCOMES", "SAMPLE_TEXT_COMMANDS",
+           "case_commands", "group_commands", "react", "ACK_REACTIONS"]
 
 # Commands whose argument is sample text, not the writer's own words: never read for risk (``!scan TEXT``).
 # Every other command line in a group room is also read for risk after its name (issue 24 finding 6).
@@ -51,6 +54,25 @@ SAMPLE_TEXT_COMMANDS = frozenset({"scan"})
 
 # How a moderator may close a case: a fixed vocabulary, so nothing free-form is ever stored.
 CLOSE_OUTCOMES = ("resolved", "safe", "referred", "no_contact", "false_alarm", "other")
+_OUTCOMES_TEXT = ", ".join(CLOSE_OUTCOMES)
+
+
+def case_commands(prefix: str, case: "Case") -> str:
+    """The line that ends every alert about one case: the commands a moderator may want next, with the
+    case's id (``!readmit`` only once the person was removed; ``!ack`` until someone has)."""
+    cid = case.id
+    steps = [] if case.acked_by else [f"{prefix}ack {cid}"]
+    steps.append(f"{prefix}case {cid}")
+    if case.removed:
+        steps.append(f"{prefix}readmit {cid}")
+    steps.append(f"{prefix}close {cid} OUTCOME")
+    return "Next: " + " · ".join(steps) + f", OUTCOME one of: {_OUTCOMES_TEXT}"
+
+
+def group_commands(prefix: str) -> str:
+    """The line that ends an alert listing several cases: the same commands, for any of their ids."""
+    return (f"Next: {prefix}cases lists them · {prefix}case ID · {prefix}ack ID · {prefix}close ID OUTCOME, "
+            f"OUTCOME one of: {_OUTCOMES_TEXT}")
 
 
 @dataclass(frozen=True)
@@ -81,19 +103,23 @@ class Command:
     moderator: bool
     help: str
     moderators_room_only: bool = False  # shows or changes cases: never answered in a group room
+    args: str = ""  # what follows the name, as !help shows it: "ID", "ID [outcome]", "[PAGE]"
+
+    def usage(self, prefix: str) -> str:
+        return f"{prefix}{self.name}{' ' + self.args if self.args else ''} - {self.help}"
 
 
 COMMANDS: dict[str, Command] = {}
 
 
-def command(name: str, *, moderator: bool, help: str,
-            moderators_room_only: bool = False) -> Callable[[Handler], Handler]:
+def command(name: str, *, moderator: bool, help: str, moderators_room_only: bool = False,
+            args: str = "") -> Callable[[Handler], Handler]:
     """Register a command. ``moderator=True`` commands are refused to everyone else;
     ``moderators_room_only`` ones are answered only in a moderators' room, so a group room never
     learns who is at risk."""
 
     def register(fn: Handler) -> Handler:
-        COMMANDS[name] = Command(name, fn, moderator, help, moderators_room_only)
+        COMMANDS[name] = Command(name, fn, moderator, help, moderators_room_only, args)
         return fn
 
     return register
@@ -136,16 +162,22 @@ def _target(ctx: Context) -> "RoomBinding | None":
     return targets[0] if len(targets) == 1 else None
 
 
-@command("help", moderator=False, help="list the commands you can use")
+@command("help", moderator=False, help="this list")
 def _help(ctx: Context) -> list[A.Action]:
+    """One command a line with its arguments, only those the asker may use; in a group room, a moderator's
+    case commands come last, under the room where they work."""
     is_mod = ctx.binding.is_moderator(ctx.event.authority)
     prefix = ctx.binding.policy.command_prefix
-    names = [f"{prefix}{c.name} ({c.help})" for c in COMMANDS.values() if is_mod or not c.moderator]
-    text = ctx.binding.policy.render("help", commands="; ".join(names))
-    return [ctx.reply(text)]
+    mine = [c for c in COMMANDS.values() if is_mod or not c.moderator]
+    here = [c for c in mine if ctx.in_moderator_room or not c.moderators_room_only]
+    elsewhere = [c for c in mine if c not in here]
+    lines = [c.usage(prefix) for c in here]
+    if elsewhere:
+        lines += ["In the moderators' room:"] + [c.usage(prefix) for c in elsewhere]
+    return [ctx.reply(ctx.binding.policy.render("help", commands="\n".join(lines)))]
 
 
-@command("resources", moderator=False, help="free crisis lines, sent to you privately")
+@command("resources", moderator=False, help="free crisis lines, sent to you privately", args="[COUNTRY]")
 def _resources(ctx: Context) -> list[A.Action]:
     region = ctx.args[0].upper() if ctx.args else None
     if region is not None and region not in ISO_REGIONS:
@@ -179,17 +211,17 @@ def _set_paused(ctx: Context, paused: bool) -> list[A.Action]:
             ctx.reply(f"The bot is {state} in {b.room}.")]
 
 
-@command("pause", moderator=True, help="stop messaging and removing people in a room")
+@command("pause", moderator=True, help="stop messaging and removing people in a room", args="[ROOM]")
 def _pause(ctx: Context) -> list[A.Action]:
     return _set_paused(ctx, True)
 
 
-@command("resume", moderator=True, help="start acting again in a paused room")
+@command("resume", moderator=True, help="start acting again in a paused room", args="[ROOM]")
 def _resume(ctx: Context) -> list[A.Action]:
     return _set_paused(ctx, False)
 
 
-@command("guidelines", moderator=True, help="post and pin the room guidelines again")
+@command("guidelines", moderator=True, help="post and pin the room guidelines again", args="[ROOM]")
 def _guidelines(ctx: Context) -> list[A.Action]:
     b = _target(ctx)
     if b is None:
@@ -223,7 +255,8 @@ def _status_of(case) -> str:
 CASES_PAGE = 20  # cases per page of !cases
 
 
-@command("cases", moderator=True, help="open cases, highest tier first: cases [PAGE]", moderators_room_only=True)
+@command("cases", moderator=True, help="open cases, highest tier first, 20 a page", moderators_room_only=True,
+         args="[PAGE]")
 def _cases(ctx: Context) -> list[A.Action]:
     """Every open case, in pages: highest tier first, and within a tier the cases handled on their own
     before those listed in a raid alert, so a genuine case is never behind a raid's."""
@@ -250,7 +283,7 @@ def _cases(ctx: Context) -> list[A.Action]:
     return [ctx.reply(head + "\n".join(lines) + more)]
 
 
-@command("case", moderator=True, help="one case in detail", moderators_room_only=True)
+@command("case", moderator=True, help="one case and its history", moderators_room_only=True, args="ID")
 def _case_detail(ctx: Context) -> list[A.Action]:
     case, refusal = _case(ctx)
     if case is None:
@@ -258,26 +291,69 @@ def _case_detail(ctx: Context) -> list[A.Action]:
     rules = ", ".join(case.detection.rules)
     followup = (f"; follow-up reminder in {age_text(case.followup_due - ctx.event.ts)}"
                 if case.followup_due and case.open else "")
-    text = (f"Case {case.id}: {case.tier} ({rules}) for {case.user} in {case.binding.display_name} "
-            f"({case.binding.network}), opened {age_text(ctx.event.ts - case.opened)} ago. Private message: "
-            f"{case.dm_text}. Removal: {case.removal_text}. Alert: {case.alert_text}. Status: "
-            f"{_status_of(case)}{followup}.")
-    return [ctx.reply(text)]
+    summary = (f"Case {case.id}: {case.tier} ({rules}) for {case.user} in {case.binding.display_name} "
+               f"({case.binding.network}), opened {age_text(ctx.event.ts - case.opened)} ago. Private message: "
+               f"{case.dm_text}. Removal: {case.removal_text}. Alert: {case.alert_text}. Status: "
+               f"{_status_of(case)}{followup}.")
+    due = case.followup_due if case.open else None
+    return [ctx.reply(case_text(summary, case.history, followup_due=due, now=ctx.event.ts, most=SHOWN_IN_CHAT))]
 
 
-@command("ack", moderator=True, help="acknowledge a case (stops repeated alerts)", moderators_room_only=True)
+@command("ack", moderator=True, help="you are on it: stops repeated alerts; a ✅ on the alert does the same on Matrix",
+         moderators_room_only=True, args="ID")
 def _ack(ctx: Context) -> list[A.Action]:
     case, refusal = _case(ctx)
     if case is None:
         return refusal
-    ctx.engine.acknowledge(case, ctx.event.sender)
+    record, text = _acknowledge(ctx.engine, case, ctx.event.sender)
+    return [record, ctx.reply(text)]
+
+
+def _acknowledge(engine: "Engine", case: "Case", moderator: str, *,
+                 reaction: bool = False) -> tuple[A.RecordEvent, str]:
+    """What ``!ack`` and a ✅ reaction do alike: the case is acknowledged, recorded (``acked``; ``outcome``
+    says how when it was a reaction), and the reply says by whom."""
+    engine.acknowledge(case, moderator)
     b = case.binding
-    return [ctx.engine.record(b.network, "acked", room=b.room, user=case.user, case=case.id),
-            ctx.reply(f"Case {case.id} acknowledged by {ctx.event.sender}. No more repeated alerts for it.")]
+    record = engine.record(b.network, "acked", room=b.room, user=case.user, case=case.id, by=moderator,
+                           outcome="reaction" if reaction else None)
+    how = " with ✅" if reaction else ""
+    return record, f"Case {case.id} acknowledged by {moderator}{how}. No more repeated alerts for it."
 
 
-@command("close", moderator=True, help=f"close a case: close ID [{'|'.join(CLOSE_OUTCOMES)}]",
-         moderators_room_only=True)
+# A moderator's tick on an alert in the moderators' room acknowledges the alert's case (Matrix m.reaction;
+# with or without the emoji variation selector).
+ACK_REACTIONS = frozenset({"✅", "✔", "☑"})
+
+
+def react(engine: "Engine", binding: "RoomBinding | None", ev: "Reaction", in_moderator_room: bool) -> list[A.Action]:
+    """A reaction: a ✅ from a moderator (the same authority check as every command) on an open case's
+    alert in this moderators' room is ``!ack`` for that case. Any other ✅ (from someone who is not a
+    moderator, on a message that is no alert of an open case here, in another room) is a refusal that is
+    counted (``command`` ``ack``, ``outcome`` reaction, ``code`` why) and never answered: people tick
+    messages all the time. Other reactions are nothing."""
+    if ev.key.replace("\ufe0f", "").replace("\ufe0e", "").strip() not in ACK_REACTIONS:
+        return []
+
+    def refused(code: str, authorised: bool | None, user: str | None) -> list[A.Action]:
+        return [engine.record(ev.network, "command", room=ev.room, user=user, command="ack", authorised=authorised,
+                              outcome="reaction", code=code)]
+
+    if binding is None or not in_moderator_room:
+        return refused("not_moderators_room", None, None)  # a tick in a group room is chat: nobody is named
+    if not binding.is_moderator(ev.authority):
+        return refused("not_moderator", False, ev.sender)
+    case = engine.alert_case(ev.network, ev.room, ev.ref)
+    if case is None:
+        return refused("not_alert", True, ev.sender)
+    used = engine.record(ev.network, "command", room=ev.room, user=ev.sender, command="ack", authorised=True,
+                         outcome="reaction")
+    record, text = _acknowledge(engine, case, ev.sender, reaction=True)
+    return [used, record, A.PostNotice(engine.new_id(), ev.network, room=ev.room, text=text, purpose="reply")]
+
+
+@command("close", moderator=True, help=f"close it; outcome one of {_OUTCOMES_TEXT}; resolved if none given",
+         moderators_room_only=True, args="ID [outcome]")
 def _close(ctx: Context) -> list[A.Action]:
     case, refusal = _case(ctx)
     if case is None:
@@ -286,26 +362,28 @@ def _close(ctx: Context) -> list[A.Action]:
     if outcome not in CLOSE_OUTCOMES:
         return [ctx.reply(f"Close with one of: {', '.join(CLOSE_OUTCOMES)}.")]
     b = case.binding
-    return [ctx.engine.record(b.network, "closed", room=b.room, user=case.user, outcome=outcome, case=case.id),
+    return [ctx.engine.record(b.network, "closed", room=b.room, user=case.user, outcome=outcome, case=case.id,
+                              by=ctx.event.sender),
             *ctx.engine.close(case, outcome, ctx.event.sender),
             ctx.reply(f"Case {case.id} closed ({outcome}). No follow-up reminder will be sent.")]
 
 
 @command("escalated", moderator=True, help="record that a moderator contacted emergency services",
-         moderators_room_only=True)
+         moderators_room_only=True, args="ID")
 def _escalated(ctx: Context) -> list[A.Action]:
     case, refusal = _case(ctx)
     if case is None:
         return refusal
     ctx.engine.acknowledge(case, ctx.event.sender)
     b = case.binding
-    return [ctx.engine.record(b.network, "escalated_external", room=b.room, user=case.user, case=case.id),
+    return [ctx.engine.record(b.network, "escalated_external", room=b.room, user=case.user, case=case.id,
+                              by=ctx.event.sender),
             ctx.reply(f"Recorded for case {case.id}: a moderator contacted emergency services. "
                       "(The bot never contacts emergency services itself.)")]
 
 
-@command("readmit", moderator=True, help="let a removed person back (lift a ban, invite)",
-         moderators_room_only=True)
+@command("readmit", moderator=True, help="let a removed person back: lift a ban, invite them",
+         moderators_room_only=True, args="ID")
 def _readmit(ctx: Context) -> list[A.Action]:
     case, refusal = _case(ctx)
     if case is None:
@@ -315,8 +393,8 @@ def _readmit(ctx: Context) -> list[A.Action]:
     return [ctx.engine.expect(action, Step.READMIT, case.id)]
 
 
-@command("remove", moderator=True, help="remove the person of a case whose tier did not (messages them first)",
-         moderators_room_only=True)
+@command("remove", moderator=True, help="remove the person of a case whose tier did not; messages them first",
+         moderators_room_only=True, args="ID")
 def _remove(ctx: Context) -> list[A.Action]:
     case, refusal = _case(ctx)
     if case is None:
@@ -332,8 +410,8 @@ def _remove(ctx: Context) -> list[A.Action]:
     return [ctx.reply(f"Case {case.id}: {first}; an alert follows when it is done."), *actions]
 
 
-@command("scan", moderator=True, help="dry-run detection: scan TEXT (the text is not logged)",
-         moderators_room_only=True)
+@command("scan", moderator=True, help="dry-run detection on TEXT; opens nothing, the text is not logged",
+         moderators_room_only=True, args="TEXT")
 def _scan(ctx: Context) -> list[A.Action]:
     prefix = ctx.binding.policy.command_prefix
     text = ctx.event.text[len(prefix):].split(None, 1)
@@ -353,7 +431,7 @@ def _scan(ctx: Context) -> list[A.Action]:
     return [ctx.reply(f"Scan ({ctx.binding.policy.name}): " + "; ".join(parts) + ".")]
 
 
-@command("reload", moderator=True, help="validate and apply the policies (the old ones stay on any error)")
+@command("reload", moderator=True, help="validate and apply the policies; the old ones stay on any error")
 def _reload(ctx: Context) -> list[A.Action]:
     action = A.ReloadPolicies(ctx.engine.new_id(), ctx.event.network, room=ctx.event.room)
     return [ctx.engine.expect(action, Step.RELOAD, (ctx.event.network, ctx.event.room))]

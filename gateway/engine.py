@@ -25,7 +25,7 @@ from typing import Callable, Iterable, Iterator, Sequence
 
 from . import actions as A
 from .cases import Case, Handling, Step, case_list
-from .commands import COMMANDS, SAMPLE_TEXT_COMMANDS, after_reload, dispatch
+from .commands import COMMANDS, SAMPLE_TEXT_COMMANDS, after_reload, dispatch, group_commands, react
 from .crisis import INTERNATIONAL, ISO_REGIONS, CrisisDirectory
 from .detection import Detection, Detector, detector_for
 from .events import (
@@ -36,6 +36,7 @@ from .events import (
     Message,
     NickChange,
     PrivateMessage,
+    Reaction,
     ReloadResult,
     RoomReady,
     RoomUnavailable,
@@ -49,6 +50,7 @@ from .quotes import first_person, own_words
 from .casework import CASE_STEPS, CaseWork, Waiting
 from .digest import WeeklyDigest
 from .guidelines import GuidelinesState, RoomGuidelines
+from .history import Entry, note
 from .raids import LinePrint, Raid, RaidLimits
 from .restore import Restore
 from .rooms import RoomBinding
@@ -93,6 +95,9 @@ class EngineState:
     in_flight: dict[int, A.Action] = field(default_factory=dict)
     waiting: dict[tuple[str, Step], "Waiting"] = field(default_factory=dict)
     retry_since: dict[tuple[str, Step], float] = field(default_factory=dict)
+    # (moderators' network, moderators' room, the alert's network id) -> its case, while the case is open:
+    # a moderator's ✅ on the alert acknowledges it. Memory only (after a restart, !ack ID still works).
+    alert_refs: dict[tuple[str, str, str], str] = field(default_factory=dict)
 
 
 class Engine(CaseWork, RaidLimits, RoomGuidelines, WeeklyDigest, Restore):
@@ -122,6 +127,8 @@ class Engine(CaseWork, RaidLimits, RoomGuidelines, WeeklyDigest, Restore):
         # from the log's rows (gateway/restore.py).
         self.person_key: Callable[[str, str], str] = lambda network, user: user
         self.restarted_at: float | None = None  # when this run rebuilt its state (``Restore.restore``)
+        self.now = 0.0  # the time of the event being handled (the engine reads no clock): for case histories
+        self._history_backlog: dict[str, list] = {}  # case id -> its history from the log, until it resumes
         self._journalled: dict[str, A.JournalCase] = {}  # case id -> the state last sent to the journal
         self._touched: set[str] = set()  # cases changed without an action naming them (a nick change)
         # moderators' room (network, room) -> the digest time last handled (the service reads it back
@@ -204,6 +211,7 @@ class Engine(CaseWork, RaidLimits, RoomGuidelines, WeeklyDigest, Restore):
             speakers.popitem(last=False)
 
     def handle(self, event: Event) -> list[A.Action]:
+        self.now = event.ts
         if isinstance(event, ActionOutcome):
             return self._on_outcome(event)
         if isinstance(event, Message):
@@ -230,6 +238,8 @@ class Engine(CaseWork, RaidLimits, RoomGuidelines, WeeklyDigest, Restore):
             return self._on_bot_nick(event)
         if isinstance(event, ReloadResult):
             return after_reload(self, event)
+        if isinstance(event, Reaction):
+            return self._on_reaction(event)
         raise TypeError(f"unknown event type {type(event).__name__}")
 
     # -- the public surface commands use (gateway/commands.py) -----------------------------------
@@ -275,6 +285,7 @@ class Engine(CaseWork, RaidLimits, RoomGuidelines, WeeklyDigest, Restore):
         self.acknowledge(case, moderator)
         case.closed = outcome
         case.to(Handling.CLOSED)
+        self._forget_alerts({case.id})
         return [A.UpdateCase(self._id(), case.binding.network, status="closed", case=case.id)]
 
 
@@ -300,8 +311,25 @@ class Engine(CaseWork, RaidLimits, RoomGuidelines, WeeklyDigest, Restore):
     def _finish(self, case: Case) -> A.FinishCase:
         return A.FinishCase(self._id(), case.binding.network, case=case.id)
 
-    def record(self, network: str, kind: str, **fields) -> A.RecordEvent:
-        return A.RecordEvent(self._id(), network, kind=kind, **fields)
+    def record(self, network: str, kind: str, *, by: str | None = None, **fields) -> A.RecordEvent:
+        """A row for the event log. One with a case id also goes into that case's history (``!case ID``),
+        with ``by``, the moderator who did it: in memory only, since the event log keeps no names."""
+        rec = A.RecordEvent(self._id(), network, kind=kind, **fields)
+        case = self.state.cases.get(rec.case) if rec.case is not None else None
+        if case is not None:
+            note(case.history, Entry(self.now, kind, rec.tier, rec.outcome, rec.code, by))
+        return rec
+
+    def alert_case(self, network: str, room: str, ref: str) -> Case | None:
+        """The open case whose alert in moderators' room ``room`` has the network id ``ref``, if any."""
+        cid = self.state.alert_refs.get((network, room, ref))
+        case = self.state.cases.get(cid) if cid is not None else None
+        return case if case is not None and case.open else None
+
+    def _forget_alerts(self, case_ids: set[str]) -> None:
+        refs = self.state.alert_refs
+        for key in [k for k, cid in refs.items() if cid in case_ids]:
+            del refs[key]
 
     def is_paused(self, binding: RoomBinding) -> bool:
         return (binding.network, binding.room) in self.state.paused
@@ -320,6 +348,7 @@ class Engine(CaseWork, RaidLimits, RoomGuidelines, WeeklyDigest, Restore):
     # -- messages and commands ------------------------------------------------------------------
 
     def _on_message(self, ev: Message, screened: tuple[Detector, Detection, str] | None = None) -> list[A.Action]:
+        self.now = ev.ts
         if self._is_self(ev.network, ev.sender):
             return []  # never react to our own lines (no loops on our own alerts)
         key = (ev.network, ev.room)
@@ -338,6 +367,15 @@ class Engine(CaseWork, RaidLimits, RoomGuidelines, WeeklyDigest, Restore):
         read = self._read(binding, ev, screened)
         self._saw(ev.network, ev.room, ev.sender, ev.ts)
         return read + handled
+
+    def _on_reaction(self, ev: Reaction) -> list[A.Action]:
+        """A reaction: in a moderators' room, a moderator's ✅ on an alert acknowledges its case (decided
+        in gateway/commands.py with the same authority check as a command)."""
+        if self._is_self(ev.network, ev.sender):
+            return []
+        key = (ev.network, ev.room)
+        mods = self.moderator_rooms.get(key)
+        return react(self, mods or self.rooms.get(key), ev, mods is not None)
 
     def _read(self, binding: RoomBinding, ev: Message,
               screened: tuple[Detector, Detection, str] | None) -> list[A.Action]:
@@ -587,7 +625,8 @@ class Engine(CaseWork, RaidLimits, RoomGuidelines, WeeklyDigest, Restore):
                 b = case.binding
                 text = b.policy.render("followup", **self.render_fields(b), user=case.user, case=case.id)
                 alert = A.AlertModerators(self._id(), b.moderators_network, room=b.moderators_room or "",
-                                          text=text + self.late_note(due, now), priority="normal", case=case.id)
+                                          text=text + self.late_note(due, now) + self.next_steps(case),
+                                          priority="normal", case=case.id)
                 out.append(self._expect(alert, Step.FOLLOWUP, case.id))
         for (net, room), steps in sorted(escalations.items()):
             out += self._send_escalations(net, room, steps, now)
@@ -616,7 +655,7 @@ class Engine(CaseWork, RaidLimits, RoomGuidelines, WeeklyDigest, Restore):
                        key=ALERT_PRIORITIES.index)
         shown = case_list(ids)
         text = b.policy.render("escalation_group", **self.render_fields(b), count=str(len(ids)), cases=shown,
-                               priority=priority.upper())
+                               priority=priority.upper()) + "\n" + group_commands(b.policy.command_prefix)
         return out + [A.AlertModerators(self._id(), net, room=room, text=text, priority=priority, mention_all=ping)]
 
     def event_log_failing(self, network: str, room: str | None) -> list[A.Action]:
@@ -656,6 +695,8 @@ class Engine(CaseWork, RaidLimits, RoomGuidelines, WeeklyDigest, Restore):
                     and now - c.opened >= self.CLOSED_CASE_MEMORY and cid not in in_flight]:
             del st.cases[cid]  # open cases stay however old: a moderator has to close them
             self._journalled.pop(cid, None)
+        self._forget_alerts({cid for cid in set(st.alert_refs.values())
+                             if cid not in st.cases or not st.cases[cid].open})
 
     def _once(self, what: str, network: str, who: str, now: float, interval: float | None = None) -> bool:
         """True at most once per ``interval`` (default PRIVATE_REPLY_INTERVAL) for (what, network, who):

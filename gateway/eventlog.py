@@ -78,6 +78,7 @@ CREATE TABLE IF NOT EXISTS events (
 ) STRICT;
 CREATE INDEX IF NOT EXISTS events_ts ON events (ts);
 CREATE INDEX IF NOT EXISTS events_subject ON events (subject);
+CREATE INDEX IF NOT EXISTS events_case ON events (case_id);
 CREATE TABLE IF NOT EXISTS cases (
   {_text('id', 16, 'a-z0-9')} PRIMARY KEY,
   opened_ts INTEGER NOT NULL,
@@ -531,10 +532,33 @@ class EventLog:
 
     def events_since(self, since: float) -> list[dict[str, Any]]:
         """Events at or after ``since`` (seconds), in order: kind, time (s), network, room, case, outcome, code."""
+        return self._events("ts >= ?", (int(since * 1000),))
+
+    def case_events(self, case_id: str) -> list[dict[str, Any]]:
+        """The events of one case, in order (its history: ``gateway case ID``)."""
+        return self._events("case_id = ?", (case_id,))
+
+    def events_of_open_cases(self) -> list[dict[str, Any]]:
+        """The events of every case no moderator closed yet, in order: a restart rebuilds their histories."""
+        return self._events("case_id IN (SELECT case_id FROM journal WHERE closed = 0)", ())
+
+    def _events(self, where: str, params: tuple) -> list[dict[str, Any]]:
         cur = self.db.execute("SELECT ts, kind, network, room, case_id, outcome, code, subject, tier, command,"
-                              " authorised FROM events WHERE ts >= ? ORDER BY id", (int(since * 1000),))
+                              f" authorised FROM events WHERE {where} ORDER BY id", params)
         return [{"ts": r[0] / 1000, "kind": r[1], "network": r[2], "room": r[3], "case": r[4], "outcome": r[5],
                  "code": r[6], "subject": r[7], "tier": r[8], "command": r[9], "authorised": r[10]} for r in cur]
+
+    def case_row(self, case_id: str) -> dict[str, Any] | None:
+        """One case as the log has it (``gateway case ID``): times (s), room, pseudonym, tier, rules, status,
+        and, while it is open, when its follow-up reminder is due. ``None`` if the log has no such case."""
+        r = self.db.execute("SELECT c.id, c.opened_ts, c.network, c.room, c.subject, c.tier, c.rules, c.status,"
+                            " j.followup_due, j.closed FROM cases c LEFT JOIN journal j ON j.case_id = c.id"
+                            " WHERE c.id = ?", (case_id,)).fetchone()
+        if r is None:
+            return None
+        return {"case": r[0], "opened": r[1] / 1000, "network": r[2], "room": r[3], "subject": r[4], "tier": r[5],
+                "rules": tuple(r[6].split(",")) if r[6] else (), "status": r[7],
+                "followup_due": r[8] / 1000 if r[8] is not None and not r[9] else None}
 
     def export(self, fmt: str, out: IO[str]) -> int:
         n = 0

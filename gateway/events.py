@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 
 __all__ = [
     "Authority", "Event", "RoomReady", "Message", "PrivateMessage", "Join", "Leave", "ActionOutcome",
-    "ReloadResult", "Tick", "NickChange", "RoomUnavailable", "Undecryptable", "BotNick",
+    "ReloadResult", "Tick", "NickChange", "RoomUnavailable", "Undecryptable", "BotNick", "Reaction",
 ]
 
 
@@ -59,6 +59,19 @@ class Message(Event):
     # knows are members of the room (gateway/quotes.py ``pasted_names``); ``None``: the adapter did not say.
     # A ``<name>`` line quotes someone only if that someone is (or recently was) there: ``<sigh> ...`` is not.
     present: frozenset[str] | None = field(default=None, repr=False)  # names from the text: kept out of logs
+
+
+@dataclass(frozen=True)
+class Reaction(Event):
+    """A reaction to a message in a room (Matrix ``m.reaction``, an annotation): ``key`` (an emoji, or any
+    short text: kept out of logs) on the message whose network id is ``ref``. A moderator's ✅ on an alert
+    acknowledges its case (gateway/commands.py ``react``); ``authority`` is decided as for a command."""
+
+    room: str
+    sender: str
+    ref: str
+    key: str = field(repr=False)
+    authority: Authority = Authority()
 
 
 @dataclass(frozen=True)

@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 
 from . import actions as A
 from .cases import Alerting, Case, age_text, case_list
+from .commands import group_commands
 from .detection.folding import normalise
 from .rooms import RoomBinding
 
@@ -184,7 +185,7 @@ class RaidLimits:
         shown = case_list(ids, RAID_LISTED_IDS)
         text = b.policy.render("raid_alert" if first else "raid_update", **self.render_fields(b),
                                count=str(raid.count if first else len(ids)), cases=shown,
-                               age=age_text(b.policy.limits.window))
+                               age=age_text(b.policy.limits.window)) + "\n" + group_commands(b.policy.command_prefix)
         alert = A.AlertModerators(self._id(), b.moderators_network, room=b.moderators_room, text=text,
                                   priority="urgent" if first else "high")
         return [self.record(b.network, "raid_detected" if first else "raid_update", room=b.room,
@@ -224,7 +225,7 @@ class RaidLimits:
         for (net, room), (b, ids) in sorted(by_mods.items()):
             shown = case_list(ids)
             text = b.policy.render("talk_flood_alert", **self.render_fields(b), count=str(len(ids)), cases=shown,
-                                   age=age_text(self.limits.window))
+                                   age=age_text(self.limits.window)) + "\n" + group_commands(b.policy.command_prefix)
             out.append(A.AlertModerators(self._id(), net, room=room, text=text, priority="high"))
         return out
 

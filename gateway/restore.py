@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 from . import actions as A
 from .cases import Alerting, Case, Handling, Outreach, Removal, age_text
 from .detection import Detection, tier_level
+from .history import entries_from_rows
 
 if TYPE_CHECKING:
     from .eventlog import EventLog
@@ -119,6 +120,26 @@ class Restore:
             n += 1
         return n
 
+    def restore_history(self, events: list[dict[str, Any]]) -> None:
+        """Each open case's history from its event-log rows (``EventLog.events_of_open_cases``), so ``!case``
+        after a restart still shows what happened before it; the acknowledgement names the moderator the
+        journal kept. A case that resumes later (``resume``) takes its history then."""
+        rows: dict[str, list[dict[str, Any]]] = {}
+        for e in events:
+            rows.setdefault(e["case"], []).append(e)
+        for cid, mine in rows.items():
+            case = self.state.cases.get(cid)
+            if case is None:
+                self._history_backlog[cid] = entries_from_rows(mine)
+            else:
+                self._with_history(case, entries_from_rows(mine))
+
+    def _with_history(self, case: Case, entries: list) -> None:
+        acked = next((e for e in entries if e.kind == "acked"), None)
+        if acked is not None and acked.by is None:
+            acked.by = case.acked_by
+        case.history[:0] = entries
+
     def restore_people(self, events: list[dict[str, Any]], tiers: dict[str, str]) -> None:
         """Each person's outreach interval (the last crisis message accepted for them, and its level) and
         cooldown, from ``dm_sent`` and ``risk_detected`` rows (people appear there as pseudonyms: this
@@ -139,8 +160,8 @@ class Restore:
                         moderator_commands: frozenset[str]) -> None:
         """The budgets ``_take`` counts, from the rows each use leaves: cases opened (``risk_detected``
         with a case), crisis messages sent in a raid (the journal's raid cases with a message attempted),
-        replies to non-moderators' commands, "talk" requests, and @room pings (``alert_widened``). Old
-        uses drop out of their windows on the next ``_take`` as they always do."""
+        replies to non-moderators' commands (a refused ✅ reaction gets none), "talk" requests, and @room
+        pings (``alert_widened``). Old uses drop out of their windows on the next ``_take`` as they always do."""
         uses: dict[tuple, list[float]] = {}
 
         def use(key: tuple, ts: float) -> None:
@@ -152,7 +173,7 @@ class Restore:
             if kind == "risk_detected" and e["case"] and e["outcome"] in ("act", "observe"):
                 use(("cases", net, room), ts)
                 use(("cases",), ts)
-            elif kind == "command" and e["subject"] and e["outcome"] != "rate_limited" \
+            elif kind == "command" and e["subject"] and e["outcome"] not in ("rate_limited", "reaction") \
                     and (e["authorised"] == 0 or e["command"] not in moderator_commands):
                 use(("reply", net, e["subject"]), ts)
             elif kind == "raid_case" and e["outcome"] == "distinct":
@@ -199,6 +220,7 @@ class Restore:
     def due_timers(self, now: float) -> list[A.Action]:
         """The escalations and follow-ups that are due now (at start: the ones that fell due while the
         gateway was down, each saying it is late)."""
+        self.now = now
         return self._case_timers(now)
 
 
@@ -217,6 +239,7 @@ def restore_from_log(engine, log: "EventLog", now: float) -> dict[str, int]:
     engine.person_key = log.pseudonym
     expired = log.journal_age_out(now)
     restored = engine.restore(log.journal_open_cases(), now)
+    engine.restore_history(log.events_of_open_cases())
     rooms = list(engine.rooms.values())
     horizon = max([engine.limits.window, engine.PRIVATE_REPLY_INTERVAL]
                   + [b.policy.outreach_interval for b in rooms] + [b.policy.limits.window for b in rooms]

@@ -153,8 +153,10 @@ async def test_everyone_gets_resources_and_help_privately_or_publicly_but_never_
     ana.send(f"PRIVMSG {world.group} :!resources US {kit.nick}")
     await ana.wait_for("the crisis lines", lambda: bot_says(ana, world, f"PRIVMSG {ana.nick} :", "988"))
     ana.send(f"PRIVMSG {world.group} :!help")
-    help_lines = await ana.wait_for("help", lambda: bot_says(ana, world, "Safety bot commands"))
-    assert "!resources" in help_lines[0] and "!close" not in help_lines[0]
+    await ana.wait_for("help", lambda: bot_says(ana, world, world.group, "This is an automated bot, not a person"))
+    said = bot_says(ana, world, world.group)  # one command a line: what a non-moderator may use
+    assert any(line.endswith(" :!resources [COUNTRY] - free crisis lines, sent to you privately") for line in said)
+    assert not [line for line in said if "!close" in line or "!case" in line]
     assert not bot_says(kit, world, f"PRIVMSG {kit.nick}")  # nothing was sent to kit
 
 
