@@ -462,7 +462,7 @@ def cmd_case(args: argparse.Namespace) -> int:
         log.close()
     if row is None:
         print(f"error: no case {args.case_id[:16]!r} in the event log {log.path}: a case id is the six letters and "
-              f"digits an alert names (`gateway log export` lists every case_id)", file=sys.stderr)
+              f"digits an alert names (`gateway log export --db {log.path}` lists every case_id)", file=sys.stderr)
         return EXIT_ERROR
     names = {(b.network, b.room): b.display_name for b in config.rooms} if config else {}
     print(logged_case_text(row, events, room_name=names.get((row["network"], row["room"])), now=time.time()))
