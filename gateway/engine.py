@@ -289,7 +289,9 @@ class Engine(CaseWork, RaidLimits, RoomGuidelines, WeeklyDigest, Restore):
         """Wait for ``action``'s outcome: it goes to the handler for ``step`` (``_CASE_STEPS``, ``_ROOM_STEPS``)."""
         self.state.pending[action.id] = (step, key)
         if step.journalled:
-            action = dataclasses.replace(action, step=step.value)
+            case = self.state.cases.get(key) if isinstance(key, str) else None
+            seq = action.seq or (case.next_send(step.value) if case is not None else 1)  # a resend keeps its own
+            action = dataclasses.replace(action, step=step.value, seq=seq)
         if step in self.RETRIED:
             self.state.in_flight[action.id] = action
         return action

@@ -202,7 +202,9 @@ class Runner:
         return ActionOutcome(action.network, self.clock(), action.id, ok=True, ref=ref)
 
     async def _call(self, adapter: Adapter, a: A.Action) -> str | None:
-        key = ResendKey(a.case, a.step) if a.case and a.step else None  # de-duplicates a resend
+        # de-duplicates a resend; a later message of the same step of a case (an update alert, a joined
+        # detection's message) has a key of its own, so the server never takes it for a resend
+        key = ResendKey(a.case, a.step if a.seq <= 1 else f"{a.step}{a.seq}") if a.case and a.step else None
         if isinstance(a, A.SendPrivate):
             return await adapter.send_private(a.user, a.text, key=key)
         if isinstance(a, A.RemoveFromRoom):
@@ -250,7 +252,9 @@ class Runner:
         if self.event_log is None:
             return True
         try:
-            if isinstance(action, A.JournalStep):
+            if isinstance(action, A.JournalStep) and action.name == "round":
+                self.event_log.journal_reopen(action.case)
+            elif isinstance(action, A.JournalStep):
                 self.event_log.journal_step(action.case, action.name, action.state)
             elif isinstance(action, A.FinishCase):
                 self.event_log.journal_finish(action.case)
