@@ -266,14 +266,13 @@ class CaseWork:
         raised = detection.level > case.detection.level
         case.detection, case.waiting_join = _merged(case.detection, detection), None
         case.message_ref = ref or case.message_ref
-        rules = ", ".join(detection.rules)
         if was_talk:
             case.kind, outcome = "risk", "risk"
-            case.change = f"they also wrote at risk in {b.display_name}: {case.tier} ({rules})"
+            case.change = f"they also wrote at risk in {b.display_name} ({case.tier})"
         elif raised:
-            outcome, case.change = "raised", f"tier raised from {before} to {case.tier} ({rules})"
+            outcome, case.change = "raised", f"tier raised from {before} to {case.tier}"
         else:
-            outcome, case.change = "again", f"they wrote at risk again: {detection.tier} ({rules})"
+            outcome, case.change = "again", f"they wrote at risk again ({detection.tier})"
         case.observe = b.policy.mode == "observe" or self.is_paused(b)
         case.to(Outreach.PENDING)
         case.to(Removal.PENDING)

@@ -220,6 +220,16 @@ def _status_of(case) -> str:
     return "NOT acknowledged"
 
 
+def _kind_of(case) -> str:
+    """What a case is about, as ``!cases`` lists it: a talk request, someone they know, or the tier of
+    their own risk (and whether they also asked to talk)."""
+    if case.kind == "talk":
+        return "talk request"
+    if case.kind == "thirdparty":
+        return f"{case.tier}, about someone they know"
+    return case.tier + (", asked to talk" if case.asked_to_talk else "")
+
+
 CASES_PAGE = 20  # cases per page of !cases
 
 
@@ -243,7 +253,7 @@ def _cases(ctx: Context) -> list[A.Action]:
     if page > pages:
         return [ctx.reply(f"There {'is' if pages == 1 else 'are'} only {pages} page(s) of open cases.")]
     shown = mine[(page - 1) * CASES_PAGE:page * CASES_PAGE]
-    lines = [f"{c.id}: {c.tier}, {c.user} in {c.binding.display_name}, {age_text(ctx.event.ts - c.opened)} ago, "
+    lines = [f"{c.id}: {_kind_of(c)}, {c.user} in {c.binding.display_name}, {age_text(ctx.event.ts - c.opened)} ago, "
              f"{_status_of(c)}{', in the raid alert' if c.raid else ''}" for c in shown]
     head = f"{len(mine)} open case(s)" + (f", page {page} of {pages}" if pages > 1 else "") + ":\n"
     more = f"\nMore: {prefix}cases {page + 1}" if page < pages else ""

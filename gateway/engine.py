@@ -247,6 +247,12 @@ class Engine(CaseWork, RaidLimits, RoomGuidelines, WeeklyDigest, Restore):
         """What an action was for, once its outcome is in (``None`` if nothing waits on it)."""
         return self.state.pending.pop(action_id, None)
 
+    def screens(self, event: Event) -> bool:
+        """Whether ``event`` is a message read for risk: in a watched group room, not the bot's own. A
+        moderators' room is never screened (moderators discuss cases there), nor counted as screened."""
+        return (type(event) is Message and (event.network, event.room) in self.rooms
+                and not self._is_self(event.network, event.sender))
+
     def case(self, case_id: str) -> Case | None:
         return self.state.cases.get(case_id)
 

@@ -59,7 +59,7 @@ class Runner:
         """Process one event: its actions are queued at once (see ``concurrent``)."""
         started = time.perf_counter()
         actions = self.engine.handle(event)
-        if self.observer is not None and isinstance(event, Message):
+        if self.observer is not None and self.engine.screens(event):
             self.observer.screened_batch([event], time.perf_counter() - started)
         self._dispatch(actions)
         if not self.concurrent:
@@ -98,8 +98,8 @@ class Runner:
             self._dispatch(actions)
             if not self.concurrent:
                 await self.idle()
-        if self.observer is not None:
-            self.observer.screened_batch(events, spent)
+        if self.observer is not None:  # what was read for risk (never a moderators' room)
+            self.observer.screened_batch([e for e in events if self.engine.screens(e)], spent)
 
     async def resume(self) -> None:
         """Carry on with the cases a crash left unfinished (see ``Engine.resume``)."""
