@@ -184,3 +184,34 @@ async def test_the_metrics_count_talk_requests_and_updates_as_their_own_kind_and
     assert 'gateway_talk_requests_total{network="test",outcome="joined",room="Peer support"} 1.0' in out
     assert 'gateway_talk_requests_total{network="test",outcome="opened",room="Peer support"} 1.0' in out
     assert 'gateway_case_updates_total{change="talk",network="test",room="Peer support"} 1.0' in out
+
+
+async def test_a_raised_round_cut_by_a_crash_resumes_with_its_own_message_before_the_removal(
+        default_policy, directory, tmp_path: Path):
+    """The joined detection's round is journalled as unfinished: killed while its message is on its way,
+    the gateway resends that message under the round's key (de-duplicated by the server, never taken for
+    the first round's), then removes, then alerts."""
+    import asyncio
+
+    clock = Clock(T0)
+    gw = await Gateway(default_policy, directory, tmp_path / "gateway.db", clock).start()
+    await gw.runner.handle(say(CONCERN, ts=clock()))
+    [case] = [c.id for c in gw.engine.cases()]
+
+    async def never_answers(user, text, key=None):
+        await asyncio.Event().wait()
+
+    gw.adapter.send_private = never_answers
+    gw.runner.concurrent = True
+    await gw.runner.handle(say(IMMINENT, ts=clock.advance(600)))
+    await asyncio.sleep(0.05)  # the round's message is under way...
+    gw.runner.stop()  # ...when the gateway dies
+
+    gw.log.close()
+    gw = Gateway(default_policy, directory, gw.log.path, clock)
+    gw.adapter.resends_are_deduplicated = True  # as Matrix: the resend is the same transaction
+    await gw.start()
+    assert gw.adapter.methods() == ["send_private", "remove_from_room", "alert_moderators"]
+    [dm] = gw.sent("send_private")
+    assert str(dm["key"]) == f"{case}.dm2" and "999" in dm["text"]
+    assert [c.tier for c in gw.engine.cases()] == ["imminent"]
