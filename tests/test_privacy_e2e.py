@@ -94,7 +94,7 @@ async def test_marker_appears_nowhere_the_gateway_wrote(homeserver, any_ircd, tm
             ana_irc.send(f"PRIVMSG {group} :{line}")
         ana_irc.send(f"PRIVMSG {bot_nick} :hello {MARK}", f"PRIVMSG {bot_nick} :talk {MARK}")
         irc_alert = await irc_mod.wait_for("an IRC alert", lambda: irc_mod.find(f":{bot_nick}!", "Case"))
-        irc_case = re.search(r"Case (\w+):", irc_alert[0]).group(1)
+        irc_case = re.search(r"Case (\w+)(?::| updated:)", irc_alert[0]).group(1)
         for line in (f"!scan i took all my pills {MARK}", f"!case {irc_case} {MARK}", f"!ack {irc_case} {MARK}",
                      f"!close {irc_case} safe {MARK}", f"!status {MARK}"):
             irc_mod.send(f"PRIVMSG {mods} :{line}")
