@@ -261,11 +261,21 @@ class CaseWork:
         return self._next_round(case, detection, ref, ts)
 
     def _next_round(self, case: Case, detection: Detection, ref: str | None, now: float) -> list[A.Action]:
+        """The joined detection's round: the tier's message (the outreach interval decides whether in full,
+        short or not again), its removal (only after that message is accepted) and an update alert. A
+        line of a lower tier than the case's is an update only: it neither messages nor removes anyone
+        (the case's own tier did what it needed; the moderators read that they wrote again)."""
         b = case.binding
         before, was_talk = case.tier, case.kind == "talk"
         raised = detection.level > case.detection.level
+        lower = detection.level < case.detection.level and not was_talk
         case.detection, case.waiting_join = _merged(case.detection, detection), None
         case.message_ref = ref or case.message_ref
+        if lower:
+            case.change = f"they wrote at risk again ({detection.tier}; the case stays {case.tier})"
+            return [self.record(b.network, "case_updated", room=b.room, user=case.user, tier=detection.tier,
+                                rules=detection.rules, outcome="lower", case=case.id)] \
+                + self._alert(case, tier=detection.tier)
         if was_talk:
             case.kind, outcome = "risk", "risk"
             case.change = f"they also wrote at risk in {b.display_name} ({case.tier})"
@@ -474,15 +484,16 @@ class CaseWork:
         return [self._outcome_record(case, out, "removed", "removal_failed")] + self._alert(
             case, raise_priority=not out.ok) + self._waiting_round(case)
 
-    def _alert(self, case: Case, *, raise_priority: bool = False, talk: bool = False) -> list[A.Action]:
-        """``talk``: the person asked to talk (a joined request): at least high, never only listed in a raid's."""
+    def _alert(self, case: Case, *, raise_priority: bool = False, talk: bool = False,
+               tier: str | None = None) -> list[A.Action]:
+        """``talk``: the person asked to talk (a joined request): at least high, never only listed in a raid's.
+        ``tier``: the priority of this tier's alert instead of the case's (a joined line of a lower tier)."""
         if case.raid and case.alerted_at is None and not case.forced_remove and not talk:
             return self._raid_case(case)  # a moderator's !remove is answered by the case's own alert
         if case.alerted_at is not None:  # an update after a moderator's command: say what changed
             raise_priority = False
         b = case.binding
-        tier = b.policy.tiers[case.tier]
-        priority = tier.action.alert
+        priority = b.policy.tiers[tier or case.tier].action.alert
         if talk and ALERT_PRIORITIES.index(priority) < ALERT_PRIORITIES.index("high"):
             priority = "high"
         change, case.change = case.change, None  # what a joined request or detection changed

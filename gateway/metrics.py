@@ -57,7 +57,7 @@ class Metrics:
         self.cases = Counter("gateway_cases", "Cases opened (kind: risk, talk, thirdparty)",
                              ["network", "room", "tier", "kind"], registry=r)
         self.case_updates = Counter("gateway_case_updates", "Requests and detections that joined an open case "
-                                    "(change: talk, raised, again, risk)", ["network", "room", "change"], registry=r)
+                                    "(change: talk, raised, again, lower, risk)", ["network", "room", "change"], registry=r)
         self.talk_requests = Counter("gateway_talk_requests", "People who asked to talk to a moderator "
                                      "(outcome: opened a case, or joined their open one)",
                                      ["network", "room", "outcome"], registry=r)

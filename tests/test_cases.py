@@ -14,9 +14,9 @@ from gateway import actions as A
 from gateway.cases import TRANSITIONS, Alerting, Case, Handling, IllegalTransition, Outreach, Removal
 from gateway.detection import Detection
 from gateway.engine import Engine
-from gateway.events import Tick
+from gateway.events import PrivateMessage, Tick
 
-from .conftest import MODS, make_binding, say
+from .conftest import MODS, ROOM, make_binding, say
 from .test_engine import outcome
 
 ASPECTS = (Outreach, Removal, Alerting, Handling)
@@ -76,11 +76,12 @@ def test_facts_follow_the_state_not_flags(default_policy):
 # -- the engine under random outcomes -------------------------------------------------------------
 
 EXPECTING = (A.SendPrivate, A.RemoveFromRoom, A.AlertModerators, A.RedactMessage, A.Readmit)
-moves = st.lists(st.tuples(st.sampled_from(["outcome", "remove", "ack", "close", "readmit", "again", "tick"]),
+LINES = ["i took all my pills", "i want to die", "i wish i was dead"]
+moves = st.lists(st.tuples(st.sampled_from(["outcome", "remove", "ack", "close", "readmit", "again", "tick", "talk"]),
                            st.booleans(), st.integers(min_value=0, max_value=50)), max_size=25)
 
 
-@given(st.sampled_from(["i took all my pills", "i want to die", "i wish i was dead"]), moves)
+@given(st.sampled_from(LINES), moves)
 @settings(max_examples=int(__import__("os").environ.get("GATEWAY_CASE_EXAMPLES", "300")), deadline=None)
 def test_random_outcomes_and_commands_never_break_the_rules(default_policy, directory, text, script):
     """Whatever the network answers, in whatever order, and whatever moderators do: no illegal
@@ -111,8 +112,10 @@ def test_random_outcomes_and_commands_never_break_the_rules(default_policy, dire
             if isinstance(action, A.SendPrivate) and ok and action.purpose == "crisis":
                 accepted.add(action.case)
             take(engine.handle(outcome(action, ok=ok, code=None if ok else "M_FORBIDDEN", ts=ts)))
-        elif move == "again":
-            take(engine.handle(say(text, ts=ts, sender="@kit:test")))
+        elif move == "again":  # a line of any tier: it joins the open case (its own round) or opens one
+            take(engine.handle(say(LINES[pick % 3], ts=ts, sender="@kit:test")))
+        elif move == "talk":  # a "talk" reply joins the open case
+            take(engine.handle(PrivateMessage("test", ts, sender="@kit:test", text="talk", rooms=(ROOM,))))
         elif move == "tick":  # time passes: repeated and widened alerts, follow-up reminders
             ts += pick * 1000
             take(engine.handle(Tick("", ts)))

@@ -215,3 +215,19 @@ async def test_a_raised_round_cut_by_a_crash_resumes_with_its_own_message_before
     [dm] = gw.sent("send_private")
     assert str(dm["key"]) == f"{case}.dm2" and "999" in dm["text"]
     assert [c.tier for c in gw.engine.cases()] == ["imminent"]
+
+
+def test_a_lower_tier_line_is_an_update_that_neither_messages_nor_removes(engine):
+    """Back after a removal (readmitted), a high line seven hours later joins the imminent case: the
+    moderators read it, at the high tier's priority; nobody is messaged or removed for it."""
+    dm = only(engine.handle(say(IMMINENT, ts=T0)), A.SendPrivate)
+    removal = only(engine.handle(outcome(dm, ts=T0 + 1)), A.RemoveFromRoom)
+    engine.handle(outcome(only(engine.handle(outcome(removal, ts=T0 + 2)), A.AlertModerators), ts=T0 + 3))
+    later = engine.handle(say(HIGH, ts=T0 + 7 * 3600))
+    assert not [a for a in later if isinstance(a, (A.SendPrivate, A.RemoveFromRoom, A.OpenCase))]
+    alert = only(later, A.AlertModerators)
+    assert alert.priority == "high"
+    assert alert.text.startswith(f"[HIGH] Case {dm.case} updated: they wrote at risk again (high; the case "
+                                 f"stays imminent). @kit:test in ")
+    assert [(r.outcome, r.tier) for r in records(later, "case_updated")] == [("lower", "high")]
+    assert engine.case(dm.case).tier == "imminent"
