@@ -85,9 +85,10 @@ def _table(head: list[str], rows: Iterable[list[object]]) -> str:
 
 
 def _kind_text(v: CaseView) -> str:
-    """risk, talk request or about someone they know; and whether a request to talk joined the case."""
+    """risk, talk request or about someone they know; whether a request to talk joined the case, and
+    whether a later line raised its tier."""
     text = KIND_TEXT.get(v.kind, v.kind)
-    return text + (", asked to talk" if v.talk and v.kind != "talk" else "")
+    return text + (", asked to talk" if v.talk and v.kind != "talk" else "") + (", tier raised" if v.raised else "")
 
 
 def _ack_text(v: CaseView, until: float) -> str:
