@@ -672,10 +672,19 @@ class CaseWork:
         return self._message_person(case, template or "crisis_dm", now)  # the outreach check: it goes out now
 
 
+RULES_KEPT = 480  # characters of a case's rule ids (the event log's column holds 512): the first found stay
+
+
 def _merged(first: Detection, then: Detection) -> Detection:
-    """Two detections of one case as one: the higher tier (its score and parts), the rules of both."""
+    """Two detections of one case as one: the higher tier (its score and parts), the rules of both (as
+    many as the event log's column holds, however many lines joined the case)."""
     top = then if then.level > first.level else first
-    return dataclasses.replace(top, rules=tuple(dict.fromkeys(first.rules + then.rules)))
+    rules: list[str] = []
+    for rule in dict.fromkeys(first.rules + then.rules):
+        if len(",".join([*rules, rule])) > RULES_KEPT:
+            break
+        rules.append(rule)
+    return dataclasses.replace(top, rules=tuple(rules))
 
 
 # What each awaited step of a case goes to when its outcome is in (``Engine._expect``): typed, from a

@@ -231,3 +231,13 @@ def test_a_lower_tier_line_is_an_update_that_neither_messages_nor_removes(engine
                                  f"stays imminent). @kit:test in ")
     assert [(r.outcome, r.tier) for r in records(later, "case_updated")] == [("lower", "high")]
     assert engine.case(dm.case).tier == "imminent"
+
+
+def test_the_rules_of_many_joined_lines_fit_the_event_logs_column():
+    from gateway.casework import _merged
+    from gateway.detection import Detection
+
+    merged = Detection("concern", ("concern.first",))
+    for i in range(60):
+        merged = _merged(merged, Detection("high", (f"high.rule_number_{i:02d}",)))
+    assert merged.tier == "high" and merged.rules[0] == "concern.first" and len(",".join(merged.rules)) <= 480
