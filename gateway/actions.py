@@ -21,6 +21,9 @@ class Action:
     network: str
     case: str | None = field(default=None, kw_only=True)
     step: str | None = field(default=None, kw_only=True)  # dm, removal or alert of a case (journalled)
+    # which message of that step of the case (1: the first; an update alert or a joined detection's
+    # message is a later one): part of its resend key, so a new message is never taken for a resend
+    seq: int = field(default=0, kw_only=True)
 
 
 @dataclass(frozen=True)
@@ -157,11 +160,20 @@ class JournalCase(Action):
     forced: bool = False
     observe: bool = False
     raid: bool = False
+    # what a joined "talk" request or detection changed (``CaseWork._join``); counts of messages sent
+    tier: str = "concern"
+    rules: tuple[str, ...] = ()
+    kind: str = "risk"
+    talk: bool = False
+    dm_sends: int = 0
+    alert_sends: int = 0
 
 
 @dataclass(frozen=True)
 class UpdateCase(Action):
-    status: str
+    status: str | None = None  # None: unchanged
+    tier: str | None = None  # a joined detection raised it
+    kind: str | None = None  # a "talk" case the person then wrote at risk in is a risk case
 
 
 @dataclass(frozen=True)

@@ -124,34 +124,39 @@ _O, _R, _A, _H = Outreach, Removal, Alerting, Handling
 _RESUMED_DM = {_O.DELIVERED, _O.FAILED, _O.UNKNOWN, _O.NOT_SENT}  # read back from the journal
 # A moderator's !remove messages a person again whom no message of this case reached.
 _RETRY_DM = {_O.SENDING}
+# A detection that joins an open case starts its next round (``CaseWork._join``): the raised tier's
+# message and removal are decided afresh, from PENDING, once no step of the case is under way.
+_ROUND = {_O.PENDING}
+_NEXT_ROUND_REMOVAL = {_R.PENDING}
 TRANSITIONS: dict[enum.Enum, frozenset] = {
     _O.PENDING: frozenset({_O.SENDING, _O.NOT_AGAIN, _O.RAID_BUDGET, _O.OBSERVE, _O.NONE, _O.HOW_TO_HELP,
                            _O.ASKED} | _RESUMED_DM),
     _O.SENDING: frozenset({_O.DELIVERED, _O.FAILED, _O.PARTIAL}),
-    _O.DELIVERED: frozenset(),
-    _O.PARTIAL: frozenset(_RETRY_DM),
-    _O.FAILED: frozenset(_RETRY_DM),
-    _O.UNKNOWN: frozenset(_RETRY_DM),
-    _O.NOT_SENT: frozenset(_RETRY_DM),
-    _O.NOT_AGAIN: frozenset(_RETRY_DM),
-    _O.RAID_BUDGET: frozenset(_RETRY_DM),
-    _O.OBSERVE: frozenset(_RETRY_DM),
-    _O.NONE: frozenset(_RETRY_DM),
+    _O.DELIVERED: frozenset(_ROUND),
+    _O.PARTIAL: frozenset(_RETRY_DM | _ROUND),
+    _O.FAILED: frozenset(_RETRY_DM | _ROUND),
+    _O.UNKNOWN: frozenset(_RETRY_DM | _ROUND),
+    _O.NOT_SENT: frozenset(_RETRY_DM | _ROUND),
+    _O.NOT_AGAIN: frozenset(_RETRY_DM | _ROUND),
+    _O.RAID_BUDGET: frozenset(_RETRY_DM | _ROUND),
+    _O.OBSERVE: frozenset(_RETRY_DM | _ROUND),
+    _O.NONE: frozenset(_RETRY_DM | _ROUND),
     _O.HOW_TO_HELP: frozenset(),
-    _O.ASKED: frozenset(),
+    _O.ASKED: frozenset(_ROUND),  # a "talk" case the person then wrote at risk in: a risk case
 
     _R.PENDING: frozenset({_R.REMOVING, _R.DONE, _R.FAILED, _R.NOT_NEEDED, _R.MODERATOR, _R.RAID_PAUSED,
                            _R.KEPT_DM_FAILED, _R.KEPT_NO_DM, _R.OBSERVE}),
     _R.REMOVING: frozenset({_R.DONE, _R.FAILED}),
-    _R.DONE: frozenset(),
+    # writing in the room again, they are back in it (readmitted): the next round decides afresh
+    _R.DONE: frozenset(_NEXT_ROUND_REMOVAL),
     # a moderator's !remove (or, after a kept person's message got through, the rule) may remove later
-    _R.FAILED: frozenset({_R.REMOVING}),
-    _R.NOT_NEEDED: frozenset({_R.REMOVING, _R.KEPT_DM_FAILED, _R.KEPT_NO_DM}),
-    _R.MODERATOR: frozenset({_R.REMOVING, _R.KEPT_DM_FAILED, _R.KEPT_NO_DM}),
-    _R.RAID_PAUSED: frozenset({_R.REMOVING, _R.KEPT_DM_FAILED, _R.KEPT_NO_DM}),
-    _R.KEPT_DM_FAILED: frozenset({_R.REMOVING, _R.KEPT_NO_DM}),
-    _R.KEPT_NO_DM: frozenset({_R.REMOVING, _R.KEPT_DM_FAILED}),
-    _R.OBSERVE: frozenset({_R.REMOVING, _R.KEPT_DM_FAILED, _R.KEPT_NO_DM}),
+    _R.FAILED: frozenset({_R.REMOVING} | _NEXT_ROUND_REMOVAL),
+    _R.NOT_NEEDED: frozenset({_R.REMOVING, _R.KEPT_DM_FAILED, _R.KEPT_NO_DM} | _NEXT_ROUND_REMOVAL),
+    _R.MODERATOR: frozenset({_R.REMOVING, _R.KEPT_DM_FAILED, _R.KEPT_NO_DM} | _NEXT_ROUND_REMOVAL),
+    _R.RAID_PAUSED: frozenset({_R.REMOVING, _R.KEPT_DM_FAILED, _R.KEPT_NO_DM} | _NEXT_ROUND_REMOVAL),
+    _R.KEPT_DM_FAILED: frozenset({_R.REMOVING, _R.KEPT_NO_DM} | _NEXT_ROUND_REMOVAL),
+    _R.KEPT_NO_DM: frozenset({_R.REMOVING, _R.KEPT_DM_FAILED} | _NEXT_ROUND_REMOVAL),
+    _R.OBSERVE: frozenset({_R.REMOVING, _R.KEPT_DM_FAILED, _R.KEPT_NO_DM} | _NEXT_ROUND_REMOVAL),
 
     _A.PENDING: frozenset({_A.SENDING, _A.NOT_NEEDED, _A.NO_ROOM, _A.RAID_LIST, _A.FLOOD_LIST}),
     _A.SENDING: frozenset({_A.SENT, _A.FAILED}),
@@ -230,6 +235,13 @@ class Case:
     # what happened to it, from the engine's records with its id (gateway/history.py): kinds, times,
     # outcomes, codes and the moderators who acted; never text. Memory only, rebuilt from the event log.
     history: list = field(default_factory=list, repr=False)
+    asked_to_talk: bool = False  # the person replied "talk" (a "talk" case, or one their request joined)
+    change: str | None = None  # what a joined request or detection changed: the next alert is an update
+    waiting_join: "tuple[Detection, str | None, float] | None" = None  # a detection waiting for a step under way
+    # how many private messages and alerts of this case were sent: a later one gets its own resend key
+    # (Matrix de-duplicates by transaction id: a new message under an old key would never arrive)
+    sends: dict = field(default_factory=dict)
+    replay: set = field(default_factory=set)  # steps whose next send repeats the last (resumed after a crash)
 
     def to(self, state: enum.Enum, detail: str | None = None) -> None:
         """Move one aspect of the case to ``state``; refuses what ``TRANSITIONS`` does not allow."""
@@ -240,6 +252,19 @@ class Case:
         setattr(self, name, state)
         if detail is not None:
             self.details[state] = detail
+
+    def next_send(self, step: str) -> int:
+        """The number of the next message of ``step`` (1 for the first), the same again for a replay."""
+        if step in self.replay:
+            self.replay.discard(step)
+            return self.sends.get(step) or 1
+        self.sends[step] = self.sends.get(step, 0) + 1
+        return self.sends[step]
+
+    @property
+    def busy(self) -> bool:
+        """A private message or a removal of this case is under way (its outcome is not in yet)."""
+        return self.outreach is Outreach.SENDING or self.removal is Removal.REMOVING
 
     # -- derived facts ----------------------------------------------------------------------------
 

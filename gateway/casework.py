@@ -18,6 +18,7 @@ from .detection.context import CONTEXT_RULE, with_context
 from .events import ActionOutcome, Message, PrivateMessage
 from .policy import ALERT_PRIORITIES
 from .quotes import own_words
+from .restore import restore_counts
 from .rooms import RoomBinding
 
 __all__ = ["CaseWork", "Waiting"]
@@ -193,6 +194,9 @@ class CaseWork:
             self.seen_refs.add(seen)
         tier = b.policy.tiers[detection.tier]
         st.cooldowns[person] = (level, ev.ts + tier.action.cooldown)
+        joined = self._open_case_of(b, ev.sender)
+        if joined is not None:  # one case per person per room at a time
+            return self._join(joined, detection, ev)
         observe = b.policy.mode == "observe" or self.is_paused(b)
         role, started = self._raid_role(b, ev.network, ev.sender, own_words(ev.text), level, ev.ts)
         case = Case(self._unique_case_id(), b, ev.sender, detection, ev.ref, ev.ts, observe,
@@ -212,26 +216,95 @@ class CaseWork:
                                    case=case.id))
         if case.raid:
             self._list_in_raid(case)
-        action = tier.action
-        if observe:
+        return out + self._act(case, ev.ts)
+
+    def _act(self, case: Case, now: float) -> list[A.Action]:
+        """What the case's tier does, from its private message on (a new case, or a joined detection's
+        round): observe mode and tiers without a message alert only."""
+        action = case.binding.policy.tiers[case.tier].action
+        skipped = [self._journal(case, "dm", "skipped"), self._journal(case, "removal", "skipped")]
+        if case.observe:
             case.to(Outreach.OBSERVE if action.message else Outreach.NONE)
             case.to(Removal.OBSERVE if action.remove else Removal.NOT_NEEDED)
-            return out + [self._journal(case, "dm", "skipped"), self._journal(case, "removal", "skipped")] \
-                + self._alert(case)
+            return skipped + self._alert(case)
         if action.message is None:
             case.to(Outreach.NONE)
             case.to(Removal.NOT_NEEDED)
-            return out + [self._journal(case, "dm", "skipped"), self._journal(case, "removal", "skipped")] \
-                + self._alert(case)
-        return out + self._message_person(case, action.message)
+            return skipped + self._alert(case)
+        return self._message_person(case, action.message, now)
 
-    def _message_person(self, case: Case, template: str) -> list[A.Action]:
+    # -- one case per person per room: a "talk" request or a new detection joins their open case ---------
+
+    def _open_case_of(self, b: RoomBinding, user: str) -> Case | None:
+        """The person's open case in this room (the latest, if a restart brought back several). Found by
+        the network's id of the sender, never by anything they wrote: nobody can join another's case."""
+        mine = [c for c in self.state.cases.values() if c.open and c.kind in ("risk", "talk") and c.user == user
+                and (c.binding.network, c.binding.room) == (b.network, b.room)]
+        return mine[-1] if mine else None
+
+    def _join(self, case: Case, detection: Detection, ev: Message) -> list[A.Action]:
+        """A new detection from someone whose case is open joins it. Its round (the higher tier's message,
+        removal and an update alert) starts once no private message or removal of the case is under way,
+        so a removal always follows a message of its own round (``_waiting_round``)."""
+        rec = self.record(ev.network, "risk_detected", room=ev.room, user=ev.sender, tier=detection.tier,
+                          rules=detection.rules, outcome="joined", case=case.id)
+        if case.waiting_join is not None:
+            detection = _merged(case.waiting_join[0], detection)
+        if case.busy:
+            case.waiting_join = (detection, ev.ref or case.waiting_join and case.waiting_join[1], ev.ts)
+            return [rec]
+        return [rec] + self._next_round(case, detection, ev.ref, ev.ts)
+
+    def _waiting_round(self, case: Case) -> list[A.Action]:
+        """The round of a detection that joined while a step of the case was under way, once it is not."""
+        if case.waiting_join is None or case.busy:
+            return []
+        detection, ref, ts = case.waiting_join
+        return self._next_round(case, detection, ref, ts)
+
+    def _next_round(self, case: Case, detection: Detection, ref: str | None, now: float) -> list[A.Action]:
+        """The joined detection's round: the tier's message (the outreach interval decides whether in full,
+        short or not again), its removal (only after that message is accepted) and an update alert. A
+        line of a lower tier than the case's is an update only: it neither messages nor removes anyone
+        (the case's own tier did what it needed; the moderators read that they wrote again)."""
+        b = case.binding
+        before, was_talk = case.tier, case.kind == "talk"
+        raised = detection.level > case.detection.level
+        lower = detection.level < case.detection.level and not was_talk
+        case.detection, case.waiting_join = _merged(case.detection, detection), None
+        case.message_ref = ref or case.message_ref
+        if lower:
+            case.change = f"they wrote at risk again ({detection.tier}; the case stays {case.tier})"
+            return [self.record(b.network, "case_updated", room=b.room, user=case.user, tier=detection.tier,
+                                rules=detection.rules, outcome="lower", case=case.id)] \
+                + self._alert(case, tier=detection.tier)
+        if was_talk:
+            case.kind, outcome = "risk", "risk"
+            case.change = f"they also wrote at risk in {b.display_name} ({case.tier})"
+        elif raised:
+            outcome, case.change = "raised", f"tier raised from {before} to {case.tier}"
+        else:
+            outcome, case.change = "again", f"they wrote at risk again ({detection.tier})"
+        case.observe = b.policy.mode == "observe" or self.is_paused(b)
+        case.to(Outreach.PENDING)
+        case.to(Removal.PENDING)
+        if case.raid:
+            self._list_in_raid(case)
+        out: list[A.Action] = [
+            self.record(b.network, "case_updated", room=b.room, user=case.user, tier=case.tier,
+                        rules=detection.rules, outcome=outcome, case=case.id),
+            A.JournalStep(self._id(), b.network, name="round", state="pending", case=case.id)]
+        if raised or was_talk:
+            out.append(A.UpdateCase(self._id(), b.network, tier=case.tier, kind=case.kind, case=case.id))
+        return out + self._act(case, now)
+
+    def _message_person(self, case: Case, template: str, now: float | None = None) -> list[A.Action]:
         """The crisis message. A person who got one recently is not sent the whole message again for a
         case of the same or a lower tier that removes no one; a case that removes them, or a tighter one,
         gets a short message instead (nobody is ever removed without a message of their own case)."""
         b = case.binding
         last = self.state.outreach.get(self._person(b.network, case.user))
-        now = case.opened
+        now = case.opened if now is None else now
         # A message of another case still on its way to them counts as sent now: actions run
         # concurrently (gateway/runner.py), and two full crisis messages a second apart help nobody.
         sending = [c.detection.level for c in self.state.cases.values() if c is not case
@@ -291,6 +364,9 @@ class CaseWork:
             # what a moderator did with it, and its timers once alerted (the journal's copy, ``Restore``)
             case.acked_by, case.forced_remove = row.get("acked_by"), row.get("forced", False)
             self._with_history(case, self._history_backlog.pop(case.id, []))
+            restore_counts(case, row)
+            # a message or alert that may have gone out is resent under its own key (de-duplicated)
+            case.replay = {step for step in ("dm", "alert") if row[step] in ("started", "unknown")}
             if row.get("handling") == "acknowledged":
                 case.to(Handling.ACKNOWLEDGED)
             if row["alert"] == "done" and row.get("alerted_ts"):
@@ -364,7 +440,7 @@ class CaseWork:
         rec = self.record(b.network, "dm_sent" if out.ok else "dm_failed", room=b.room, user=case.user,
                           outcome="ok" if out.ok else ("failed" if out.definitive else "unknown"),
                           code=out.code, case=case.id)
-        return [rec] + self._after_message(case)
+        return [rec] + self._after_message(case) + self._waiting_round(case)
 
     def _after_message(self, case: Case) -> list[A.Action]:
         """What follows the private message: redaction, removal (or keeping them), then the alert.
@@ -411,16 +487,21 @@ class CaseWork:
         self._follow(case, out)
         case.to(Removal.DONE) if out.ok else case.to(Removal.FAILED, out.code or "unknown")
         return [self._outcome_record(case, out, "removed", "removal_failed")] + self._alert(
-            case, raise_priority=not out.ok)
+            case, raise_priority=not out.ok) + self._waiting_round(case)
 
-    def _alert(self, case: Case, *, raise_priority: bool = False) -> list[A.Action]:
-        if case.raid and case.alerted_at is None and not case.forced_remove:
+    def _alert(self, case: Case, *, raise_priority: bool = False, talk: bool = False,
+               tier: str | None = None) -> list[A.Action]:
+        """``talk``: the person asked to talk (a joined request): at least high, never only listed in a raid's.
+        ``tier``: the priority of this tier's alert instead of the case's (a joined line of a lower tier)."""
+        if case.raid and case.alerted_at is None and not case.forced_remove and not talk:
             return self._raid_case(case)  # a moderator's !remove is answered by the case's own alert
         if case.alerted_at is not None:  # an update after a moderator's command: say what changed
             raise_priority = False
         b = case.binding
-        tier = b.policy.tiers[case.tier]
-        priority = tier.action.alert
+        priority = b.policy.tiers[tier or case.tier].action.alert
+        if talk and ALERT_PRIORITIES.index(priority) < ALERT_PRIORITIES.index("high"):
+            priority = "high"
+        change, case.change = case.change, None  # what a joined request or detection changed
         if priority == "none" and not raise_priority:
             case.to(Alerting.NOT_NEEDED)
             return [A.UpdateCase(self._id(), b.network, status="handled", case=case.id), self._finish(case)]
@@ -441,9 +522,9 @@ class CaseWork:
                          " The room is paused: the bot did not message or remove anyone.")
         link = message_link(b, case.message_ref)
         text = b.policy.render(
-            "alert", **self.render_fields(b), user=case.user, case=case.id, tier=case.tier,
-            rules=self._explain(case), dm_status=case.dm_text, removal_status=case.removal_text,
-            link=link, mode_note=mode_note,
+            "alert_update" if change else "alert", **self.render_fields(b), user=case.user, case=case.id,
+            tier=case.tier, rules=self._explain(case), dm_status=case.dm_text, removal_status=case.removal_text,
+            link=link, mode_note=mode_note, change=change or "",
             priority=priority.upper() + (", RESENT AFTER A RESTART: you may have seen this case" if case.resumed else ""))
         text += self.next_steps(case)
         alert = A.AlertModerators(self._id(), b.moderators_network, room=b.moderators_room, text=text,
@@ -503,8 +584,12 @@ class CaseWork:
     def _talk(self, b: RoomBinding, ev: PrivateMessage) -> list[A.Action]:
         if not self._once("talk", ev.network, ev.sender, ev.ts):
             return []  # one request is enough; the moderators were told
+        joined = self._open_case_of(b, ev.sender)
+        if joined is not None:
+            return self._talk_joins(joined, ev)
         case = Case(self._unique_case_id(), b, ev.sender, Detection("concern", ("request.talk",)), None, ev.ts,
-                    observe=False, kind="talk", outreach=Outreach.ASKED, removal=Removal.NOT_NEEDED)
+                    observe=False, kind="talk", outreach=Outreach.ASKED, removal=Removal.NOT_NEEDED,
+                    asked_to_talk=True)
         self.state.cases[case.id] = case
         ack = A.SendPrivate(self._id(), ev.network, user=ev.sender, purpose="reply", case=case.id,
                             text=b.policy.render("talk_ack", **self.render_fields(b)))
@@ -519,6 +604,24 @@ class CaseWork:
             case.to(Alerting.FLOOD_LIST)
             return out + [self._journal(case, "alert", "skipped"), self._finish(case)]
         return out + self._talk_alert(case)
+
+    def _talk_joins(self, case: Case, ev: PrivateMessage) -> list[A.Action]:
+        """A "talk" request from someone whose case is open joins it: an update alert says so (within the
+        same flood budget as new requests: beyond it, the case is listed in the flood alert)."""
+        b = case.binding
+        again = case.asked_to_talk
+        case.asked_to_talk = True
+        ack = A.SendPrivate(self._id(), ev.network, user=ev.sender, purpose="reply", case=case.id,
+                            text=b.policy.render("talk_ack", **self.render_fields(b)))
+        out: list[A.Action] = [
+            self.record(ev.network, "talk_requested", room=b.room, user=ev.sender, outcome="joined", case=case.id),
+            self.record(ev.network, "case_updated", room=b.room, user=ev.sender, tier=case.tier, outcome="talk",
+                        case=case.id), ack]
+        if not self._take(("talk",), self.limits.talk_requests, self.limits.window, ev.ts):
+            self.state.talk_flood.append(case.id)
+            return out
+        case.change = "they asked again to talk to a moderator" if again else "they asked to talk to a moderator"
+        return out + self._alert(case, talk=True)
 
     def _talk_alert(self, case: Case) -> list[A.Action]:
         b = case.binding
@@ -586,10 +689,24 @@ class CaseWork:
             return []  # already under way: the message's outcome leads to the removal (never two at once)
         if case.dm_accepted:
             return self._after_message(case)
-        case.opened = now  # for the outreach check: the message goes out now
         tiers = case.binding.policy.tiers
         template = tiers["imminent"].action.message if "imminent" in tiers else None
-        return self._message_person(case, template or "crisis_dm")
+        return self._message_person(case, template or "crisis_dm", now)  # the outreach check: it goes out now
+
+
+RULES_KEPT = 480  # characters of a case's rule ids (the event log's column holds 512): the first found stay
+
+
+def _merged(first: Detection, then: Detection) -> Detection:
+    """Two detections of one case as one: the higher tier (its score and parts), the rules of both (as
+    many as the event log's column holds, however many lines joined the case)."""
+    top = then if then.level > first.level else first
+    rules: list[str] = []
+    for rule in dict.fromkeys(first.rules + then.rules):
+        if len(",".join([*rules, rule])) > RULES_KEPT:
+            break
+        rules.append(rule)
+    return dataclasses.replace(top, rules=tuple(rules))
 
 
 # What each awaited step of a case goes to when its outcome is in (``Engine._expect``): typed, from a

@@ -188,15 +188,25 @@ def _resources(ctx: Context) -> list[A.Action]:
 
 @command("status", moderator=True, help="what the bot is doing")
 def _status(ctx: Context) -> list[A.Action]:
+    """In a group room, that room's figures; in a moderators' room, those of each room it looks after.
+    Counts only, never who: a group room must not learn who is at risk."""
     e = ctx.engine
+    if ctx.in_moderator_room:
+        here = (ctx.event.network, ctx.event.room)
+        rooms = [b for b in e.rooms.values() if (b.moderators_network, b.moderators_room) == here]
+    else:
+        rooms = [ctx.binding]
+    paused = set(e.paused_rooms())
     cases = e.cases()  # open ones from before a restart too (gateway/restore.py)
-    open_cases = sum(1 for c in cases if c.open)
-    awaiting = sum(1 for c in cases if c.awaiting_alert)
-    paused = [f"{n}/{r}" for n, r in e.paused_rooms()]
-    modes = sorted({b.policy.mode for b in e.rooms.values()})
-    text = (f"Watching {len(e.rooms)} room(s); {open_cases} open case(s), {awaiting} "
-            f"awaiting an alert; mode: {', '.join(modes)}; paused: {', '.join(paused) or 'none'}.")
-    return [ctx.reply(text)]
+    lines = []
+    for b in rooms:
+        mine = [c for c in cases if (c.binding.network, c.binding.room) == (b.network, b.room)]
+        lines.append(f"{b.display_name} ({b.network}): {sum(c.open for c in mine)} open case(s), "
+                     f"{sum(c.awaiting_alert for c in mine)} awaiting an alert; mode: {b.policy.mode}; "
+                     f"{'paused' if (b.network, b.room) in paused else 'not paused'}.")
+    if not ctx.in_moderator_room:
+        return [ctx.reply("Watching this room, " + lines[0])]
+    return [ctx.reply(f"Watching {len(rooms)} room(s) for this moderators' room:\n" + "\n".join(lines))]
 
 
 def _set_paused(ctx: Context, paused: bool) -> list[A.Action]:
@@ -252,6 +262,16 @@ def _status_of(case) -> str:
     return "NOT acknowledged"
 
 
+def _kind_of(case) -> str:
+    """What a case is about, as ``!cases`` lists it: a talk request, someone they know, or the tier of
+    their own risk (and whether they also asked to talk)."""
+    if case.kind == "talk":
+        return "talk request"
+    if case.kind == "thirdparty":
+        return f"{case.tier}, about someone they know"
+    return case.tier + (", asked to talk" if case.asked_to_talk else "")
+
+
 CASES_PAGE = 20  # cases per page of !cases
 
 
@@ -276,7 +296,7 @@ def _cases(ctx: Context) -> list[A.Action]:
     if page > pages:
         return [ctx.reply(f"There {'is' if pages == 1 else 'are'} only {pages} page(s) of open cases.")]
     shown = mine[(page - 1) * CASES_PAGE:page * CASES_PAGE]
-    lines = [f"{c.id}: {c.tier}, {c.user} in {c.binding.display_name}, {age_text(ctx.event.ts - c.opened)} ago, "
+    lines = [f"{c.id}: {_kind_of(c)}, {c.user} in {c.binding.display_name}, {age_text(ctx.event.ts - c.opened)} ago, "
              f"{_status_of(c)}{', in the raid alert' if c.raid else ''}" for c in shown]
     head = f"{len(mine)} open case(s)" + (f", page {page} of {pages}" if pages > 1 else "") + ":\n"
     more = f"\nMore: {prefix}cases {page + 1}" if page < pages else ""

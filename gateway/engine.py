@@ -257,6 +257,12 @@ class Engine(CaseWork, RaidLimits, RoomGuidelines, WeeklyDigest, Restore):
         """What an action was for, once its outcome is in (``None`` if nothing waits on it)."""
         return self.state.pending.pop(action_id, None)
 
+    def screens(self, event: Event) -> bool:
+        """Whether ``event`` is a message read for risk: in a watched group room, not the bot's own. A
+        moderators' room is never screened (moderators discuss cases there), nor counted as screened."""
+        return (type(event) is Message and (event.network, event.room) in self.rooms
+                and not self._is_self(event.network, event.sender))
+
     def case(self, case_id: str) -> Case | None:
         return self.state.cases.get(case_id)
 
@@ -300,7 +306,9 @@ class Engine(CaseWork, RaidLimits, RoomGuidelines, WeeklyDigest, Restore):
         """Wait for ``action``'s outcome: it goes to the handler for ``step`` (``_CASE_STEPS``, ``_ROOM_STEPS``)."""
         self.state.pending[action.id] = (step, key)
         if step.journalled:
-            action = dataclasses.replace(action, step=step.value)
+            case = self.state.cases.get(key) if isinstance(key, str) else None
+            seq = action.seq or (case.next_send(step.value) if case is not None else 1)  # a resend keeps its own
+            action = dataclasses.replace(action, step=step.value, seq=seq)
         if step in self.RETRIED:
             self.state.in_flight[action.id] = action
         return action

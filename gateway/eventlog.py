@@ -54,7 +54,13 @@ _JOURNAL_ADDED = {
     "sealed_acked": _text('sealed_acked', 1100, '0-9a-f'),
     "forced": "forced INTEGER NOT NULL DEFAULT 0 CHECK (forced IN (0, 1))",
     "closed": "closed INTEGER NOT NULL DEFAULT 0 CHECK (closed IN (0, 1))",
+    # a "talk" request joined the case; how many private messages and alerts it sent (resend keys)
+    "talk": "talk INTEGER NOT NULL DEFAULT 0 CHECK (talk IN (0, 1))",
+    "dm_sends": "dm_sends INTEGER NOT NULL DEFAULT 0",
+    "alert_sends": "alert_sends INTEGER NOT NULL DEFAULT 0",
 }
+# Columns of the cases table added since the first release: a case's kind (risk, talk, thirdparty).
+_CASES_ADDED = {"kind": _text('kind', 16, 'a-z')}
 
 SCHEMA = f"""
 CREATE TABLE IF NOT EXISTS meta (
@@ -239,10 +245,12 @@ class EventLog:
             kp.rename(Path(f"{kp}.orphaned-{stamp}"))
 
     def _migrate(self) -> None:
+        for table, added in (("journal", _JOURNAL_ADDED), ("cases", _CASES_ADDED)):
+            cols = {row[1] for row in self.db.execute(f"PRAGMA table_info({table})")}
+            for col, decl in added.items():
+                if col not in cols:
+                    self.db.execute(f"ALTER TABLE {table} ADD COLUMN {decl}")
         have = {row[1] for row in self.db.execute("PRAGMA table_info(journal)")}
-        for col, decl in _JOURNAL_ADDED.items():
-            if col not in have:
-                self.db.execute(f"ALTER TABLE journal ADD COLUMN {decl}")
         if "ref" in have:  # before: message ids kept in the clear for ever; now sealed while a case runs
             for case_id, network, ref, finished in self.db.execute(
                     "SELECT case_id, network, ref, finished FROM journal WHERE ref IS NOT NULL").fetchall():
@@ -342,6 +350,15 @@ class EventLog:
         except sqlite3.Error as exc:
             raise EventLogError(f"journal write failed: {type(exc).__name__}") from None
 
+    def journal_reopen(self, case: str) -> None:
+        """A detection joined the case and its next round begins (a private message, a removal, an
+        update alert): unfinished again, so a restart in the middle of it resumes it."""
+        try:
+            self.db.execute("UPDATE journal SET finished = 0, dm = 'pending', removal = 'pending',"
+                            " alert = 'pending' WHERE case_id = ? AND closed = 0", (case,))
+        except sqlite3.Error as exc:
+            raise EventLogError(f"journal write failed: {type(exc).__name__}") from None
+
     def journal_finish(self, case: str) -> None:
         """Every action of the case is settled: the message id goes, and the resend ledger. The person's
         id stays sealed while the case is open (``!case``, ``!readmit`` and reminders need it after a
@@ -364,7 +381,7 @@ class EventLog:
     _JOURNAL_COLS = ("case_id", "network", "room", "sealed", "sealed_ref", "tier", "rules", "kind", "opened_ts",
                      "dm", "removal", "alert", "observe", "moderator", "raid", "outreach", "removal_state",
                      "alerting", "handling", "dm_detail", "removal_detail", "priority", "alerted_ts", "escalations",
-                     "followup_due", "sealed_acked", "forced")
+                     "followup_due", "sealed_acked", "forced", "talk", "dm_sends", "alert_sends")
 
     def _journal_rows(self, where: str) -> list[dict[str, Any]]:
         cols = self._JOURNAL_COLS
@@ -379,6 +396,7 @@ class EventLog:
             acked = d.pop("sealed_acked")
             d["acked_by"] = self.unseal(acked) if acked else None
             d["moderator"], d["raid"], d["forced"] = bool(d["moderator"]), bool(d["raid"]), bool(d["forced"])
+            d["talk"] = bool(d["talk"])
             d["rules"] = tuple(r for r in d["rules"].split(",") if r)
             d["opened_ts"] = d["opened_ts"] / 1000
             for k in ("alerted_ts", "followup_due"):
@@ -400,11 +418,13 @@ class EventLog:
                 "UPDATE journal SET outreach = ?, removal_state = ?, alerting = ?, handling = ?, dm_detail = ?,"
                 " removal_detail = ?, priority = ?, alerted_ts = ?, escalations = ?, followup_due = ?,"
                 " sealed_acked = ?, forced = ?, observe = ?, raid = ?, sealed = CASE WHEN sealed IS NULL"
-                " THEN NULL ELSE ? END, subject = ? WHERE case_id = ? AND closed = 0",
+                " THEN NULL ELSE ? END, subject = ?, tier = ?, rules = ?, kind = ?, talk = ?, dm_sends = ?,"
+                " alert_sends = ? WHERE case_id = ? AND closed = 0",
                 (snap.outreach, snap.removal, snap.alerting, snap.handling, _safe_code(snap.dm_detail),
                  _safe_code(snap.removal_detail), snap.priority, ms(snap.alerted_at), snap.escalations,
                  ms(snap.followup_due), self.seal(snap.acked_by) if snap.acked_by else None, int(snap.forced),
                  int(snap.observe), int(snap.raid), self.seal(snap.user), self.pseudonym(snap.network, snap.user),
+                 snap.tier, ",".join(snap.rules), snap.kind, int(snap.talk), snap.dm_sends, snap.alert_sends,
                  snap.case))
         except sqlite3.Error as exc:
             raise EventLogError(f"journal write failed: {type(exc).__name__}") from None
@@ -492,12 +512,14 @@ class EventLog:
             elif isinstance(action, A.OpenCase):
                 self.db.execute(
                     "INSERT INTO cases (id, opened_ts, updated_ts, network, room, subject, tier, rules,"
-                    " status) VALUES (?,?,?,?,?,?,?,?, 'open')",
+                    " status, kind) VALUES (?,?,?,?,?,?,?,?, 'open', ?)",
                     (action.case, ms, ms, action.network, action.room,
-                     self.pseudonym(action.network, action.user), action.tier, ",".join(action.rules)))
+                     self.pseudonym(action.network, action.user), action.tier, ",".join(action.rules),
+                     action.kind))
             elif isinstance(action, A.UpdateCase):
-                self.db.execute("UPDATE cases SET status = ?, updated_ts = ? WHERE id = ?",
-                                (action.status, ms, action.case))
+                self.db.execute("UPDATE cases SET status = coalesce(?, status), tier = coalesce(?, tier),"
+                                " kind = coalesce(?, kind), updated_ts = ? WHERE id = ?",
+                                (action.status, action.tier, action.kind, ms, action.case))
             else:
                 raise TypeError(f"not an event-log action: {type(action).__name__}")
         except sqlite3.Error as exc:
@@ -525,10 +547,12 @@ class EventLog:
     def cases_since(self, since: float) -> list[dict[str, Any]]:
         """Cases opened at or after ``since`` (seconds), oldest first: ids, times (s), rooms, tiers,
         pseudonyms and status, for the report and the digest."""
-        cur = self.db.execute("SELECT id, opened_ts, updated_ts, network, room, subject, tier, status FROM cases "
-                              "WHERE opened_ts >= ? ORDER BY opened_ts", (int(since * 1000),))
+        cur = self.db.execute("SELECT id, opened_ts, updated_ts, network, room, subject, tier, status, kind, rules"
+                              " FROM cases WHERE opened_ts >= ? ORDER BY opened_ts", (int(since * 1000),))
+        # a log from before the kind column: a "talk" case is the one whose only rule is the request
         return [{"case": r[0], "opened": r[1] / 1000, "updated": r[2] / 1000, "network": r[3], "room": r[4],
-                 "subject": r[5], "tier": r[6], "status": r[7]} for r in cur]
+                 "subject": r[5], "tier": r[6], "status": r[7],
+                 "kind": r[8] or ("talk" if r[9] == "request.talk" else "risk")} for r in cur]
 
     def events_since(self, since: float) -> list[dict[str, Any]]:
         """Events at or after ``since`` (seconds), in order: kind, time (s), network, room, case, outcome, code."""

@@ -80,7 +80,16 @@ def _opened(e: Entry) -> str:
     mode = " (observe mode or a paused room: nobody messaged or removed)" if e.outcome == "observe" else ""
     if e.outcome == "cooldown":
         return f"{e.tier} risk again, within the cooldown: not acted on"
+    if e.outcome == "joined":
+        return f"wrote at risk again ({e.tier}): joins this case"
     return f"opened: {e.tier} risk{mode}"
+
+
+_UPDATED = {"talk": "updated: they asked to talk to a moderator",
+            "raised": "updated: tier raised to {tier}",
+            "again": "updated: at risk again ({tier})",
+            "lower": "updated: at risk again ({tier}, lower than the case's: no new message or removal)",
+            "risk": "updated: a talk request became a risk case ({tier})"}
 
 
 def _dm_failed(e: Entry) -> str:
@@ -98,7 +107,10 @@ _RAID = {"pattern": "part of a raid: listed in the raid alert, not removed autom
 # record kind -> its line (a text, or a function of the entry for what depends on its fields)
 KINDS: dict[str, str | Callable[[Entry], str]] = {
     "risk_detected": _opened,
-    "talk_requested": "opened: they asked the bot for a moderator (talk)",
+    "talk_requested": lambda e: ("they asked the bot for a moderator (talk): joins this case" if e.outcome == "joined"
+                                 else "opened: they asked the bot for a moderator (talk)"),
+    "case_updated": lambda e: _UPDATED.get(e.outcome or "", "updated ({outcome})").format(tier=e.tier,
+                                                                                         outcome=e.outcome),
     "third_party_reported": "opened: they said someone they know may be at risk",
     "raid_case": lambda e: _RAID.get(e.outcome or "", "during a raid"),
     "dm_sent": "private message delivered",

@@ -13,9 +13,16 @@ from dataclasses import dataclass, field
 from typing import Iterable
 
 __all__ = ["CaseView", "cases_from_log", "weekly_by_tier", "median", "TIERS", "trouble", "ACK_BUCKETS",
-           "ack_histogram", "duration_text"]
+           "ack_histogram", "duration_text", "NOT_YET_WINDOW", "KINDS"]
 
 TIERS = ("concern", "high", "imminent")
+# What the weekly chart stacks: the tiers of risk cases (and of reports about someone else), and
+# requests to talk that opened a case of their own.
+KINDS = (*TIERS, "talk request")
+# An open case nobody acknowledged yet is "not yet" acknowledged for this long after it opened (the
+# default escalation's ``widen_after``: until then its alert may simply not have been read yet), then
+# "never"; a case closed without an acknowledgement is "never" at once.
+NOT_YET_WINDOW = 1800.0
 DM_KINDS = {"dm_sent": "sent", "dm_failed": "failed", "dm_skipped": "skipped"}
 REMOVAL_KINDS = {"removed": "done", "removal_failed": "failed"}
 # Network trouble worth a moderator's attention, by event kind.
@@ -41,10 +48,29 @@ class CaseView:
     acked: float | None = None
     closed: float | None = None
     reminded: float | None = None  # the follow-up reminder went to the moderators
+    kind: str = "risk"  # risk, talk (asked for a moderator), thirdparty (about someone they know)
+    talk: int = 0  # requests to talk: the one that opened a talk case, and those that joined the case
+    raised: int = 0  # detections that raised the tier of the open case
+    escalations: int = 0  # unacknowledged alerts repeated or widened to every moderator
+    external: bool = False  # a moderator recorded contacting emergency services
+    readmitted: float | None = None  # a moderator let the removed person back
 
     @property
     def ack_seconds(self) -> float | None:
         return None if self.acked is None else self.acked - self.opened
+
+    def ack_state(self, until: float) -> str:
+        """acknowledged, "not yet" (open, within NOT_YET_WINDOW of opening at ``until``) or "never"."""
+        if self.acked is not None:
+            return "acknowledged"
+        if self.closed is None and not self.status.startswith("closed") and until - self.opened < NOT_YET_WINDOW:
+            return "not yet"
+        return "never"
+
+    @property
+    def chart_kind(self) -> str:
+        """Where the weekly chart counts it: a talk request of its own, else its tier."""
+        return "talk request" if self.kind == "talk" else self.tier
 
     @property
     def followup(self) -> str:
@@ -56,7 +82,7 @@ class CaseView:
 
 def cases_from_log(cases: Iterable[dict], events: Iterable[dict]) -> list[CaseView]:
     views = {c["case"]: CaseView(c["case"], c["network"], c["room"], c["subject"], c["tier"], c["status"],
-                                 c["opened"]) for c in cases}
+                                 c["opened"], kind=c.get("kind") or "risk") for c in cases}
     for e in events:
         v = views.get(e["case"]) if e["case"] else None
         if v is None:
@@ -74,6 +100,16 @@ def cases_from_log(cases: Iterable[dict], events: Iterable[dict]) -> list[CaseVi
             v.closed = e["ts"]
         elif kind == "followup_sent" and v.reminded is None:
             v.reminded = e["ts"]
+        elif kind == "talk_requested":
+            v.talk += 1
+        elif kind == "case_updated" and e["outcome"] in ("raised", "risk"):
+            v.raised += 1
+        elif kind in ("alert_repeated", "alert_widened"):
+            v.escalations += 1
+        elif kind == "escalated_external":
+            v.external = True
+        elif kind == "readmitted" and v.readmitted is None:
+            v.readmitted = e["ts"]
     return list(views.values())
 
 
@@ -83,14 +119,15 @@ def week_start(ts: float) -> dt.date:
 
 
 def weekly_by_tier(views: list[CaseView], since: float, until: float) -> list[tuple[dt.date, dict[str, int]]]:
-    """Cases opened per week (Monday to Sunday, UTC), by tier; every week of the window, empty ones too."""
+    """Cases opened per week (Monday to Sunday, UTC), by tier, and talk requests of their own
+    (``KINDS``); every week of the window, empty ones too."""
     weeks: dict[dt.date, dict[str, int]] = {}
     w, last = week_start(since), week_start(until)
     while w <= last:
-        weeks[w] = {t: 0 for t in TIERS}
+        weeks[w] = {k: 0 for k in KINDS}
         w += dt.timedelta(days=7)
     for v in views:
-        weeks.setdefault(week_start(v.opened), {t: 0 for t in TIERS})[v.tier] += 1
+        weeks.setdefault(week_start(v.opened), {k: 0 for k in KINDS})[v.chart_kind] += 1
     return sorted(weeks.items())
 
 
@@ -98,17 +135,18 @@ ACK_BUCKETS = ((300, "< 5 min"), (900, "5-15 min"), (3600, "15-60 min"), (4 * 36
                (24 * 3600, "4-24 h"), (float("inf"), "> 1 day"))
 
 
-def ack_histogram(views: list[CaseView]) -> list[tuple[str, int]]:
-    """How long moderators took to acknowledge, in buckets, and how many cases nobody acknowledged."""
+def ack_histogram(views: list[CaseView], until: float) -> list[tuple[str, int]]:
+    """How long moderators took to acknowledge, in buckets; then the cases not acknowledged yet (open
+    and recent, see NOT_YET_WINDOW) and those nobody acknowledged ("never")."""
     counts = {label: 0 for _, label in ACK_BUCKETS}
-    missing = 0
+    counts.update({"not yet": 0, "never": 0})
     for v in views:
         s = v.ack_seconds
         if s is None:
-            missing += 1
+            counts[v.ack_state(until)] += 1
             continue
         counts[next(label for limit, label in ACK_BUCKETS if s < limit)] += 1
-    return list(counts.items()) + [("never", missing)]
+    return list(counts.items())
 
 
 def median(values: Iterable[float | None]) -> float | None:

@@ -54,7 +54,13 @@ class Metrics:
         self.screening = Histogram("gateway_screening_seconds", "Detection and decision time per message "
                                    "(the average of each batch read together)",
                                    ["network"], buckets=SCREEN_BUCKETS, registry=r)
-        self.cases = Counter("gateway_cases", "Cases opened", ["network", "room", "tier"], registry=r)
+        self.cases = Counter("gateway_cases", "Cases opened (kind: risk, talk, thirdparty)",
+                             ["network", "room", "tier", "kind"], registry=r)
+        self.case_updates = Counter("gateway_case_updates", "Requests and detections that joined an open case "
+                                    "(change: talk, raised, again, lower, risk)", ["network", "room", "change"], registry=r)
+        self.talk_requests = Counter("gateway_talk_requests", "People who asked to talk to a moderator "
+                                     "(outcome: opened a case, or joined their open one)",
+                                     ["network", "room", "outcome"], registry=r)
         self.private_messages = Counter("gateway_private_messages", "Crisis and check-in messages to people",
                                         ["network", "room", "outcome"], registry=r)
         self.removals = Counter("gateway_removals", "Removals from group rooms", ["network", "room", "outcome"],
@@ -110,7 +116,7 @@ class Metrics:
     def recorded(self, action: A.Action, ts: float) -> None:
         """A row for the event log (written or not: what happened, happened)."""
         if isinstance(action, A.OpenCase):
-            self.cases.labels(action.network, self.room(action.network, action.room), action.tier).inc()
+            self.cases.labels(action.network, self.room(action.network, action.room), action.tier, action.kind).inc()
             self._open[action.case] = (ts, action.tier, False)
             while len(self._open) > OPEN_CASES_KEPT:
                 self._open.popitem(last=False)
@@ -127,6 +133,10 @@ class Metrics:
             self.closed.labels(net, room, action.outcome or "closed").inc()
         elif kind == "undecryptable":
             self.undecryptable.labels(net, room).inc()
+        elif kind == "case_updated":
+            self.case_updates.labels(net, room, action.outcome or "other").inc()
+        elif kind == "talk_requested":
+            self.talk_requests.labels(net, room, action.outcome or "opened").inc()
         opened = self._open.get(action.case) if action.case else None
         if opened is None:
             return

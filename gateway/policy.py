@@ -25,11 +25,11 @@ ALERT_PRIORITIES = ("none", "low", "normal", "high", "urgent")
 TEMPLATE_FIELDS = frozenset({
     "room", "network", "user", "prefix", "crisis_lines", "crisis_lines_inline", "emergency", "removal_note", "case", "tier", "rules",
     "dm_status", "removal_status", "link", "guidance", "priority", "mode_note", "commands", "age",
-    "count", "cases",
+    "count", "cases", "change",
 })
 # Templates every policy needs, beyond those its tiers name.
 REQUIRED_TEMPLATES = ("removal_reason", "removal_note", "alert", "followup", "resources", "greeting",
-                      "help", "escalation", "private_reply", "talk_ack", "talk_alert", "abuse_alert",
+                      "help", "escalation", "private_reply", "talk_ack", "talk_alert", "alert_update", "abuse_alert",
                       "crisis_dm_again", "raid_alert", "raid_update", "escalation_group", "talk_flood_alert",
                       "third_party_dm", "third_party_alert")
 

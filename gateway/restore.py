@@ -27,7 +27,7 @@ from .history import entries_from_rows
 if TYPE_CHECKING:
     from .eventlog import EventLog
 
-__all__ = ["Restore", "restore_from_log"]
+__all__ = ["Restore", "restore_from_log", "restore_counts"]
 
 _DM_FROM_STEP = {"done": Outreach.DELIVERED, "failed": Outreach.FAILED, "started": Outreach.UNKNOWN,
                  "unknown": Outreach.UNKNOWN}
@@ -51,7 +51,9 @@ class Restore:
             dm_detail=case.details.get(case.outreach), removal_detail=case.details.get(case.removal),
             priority=case.priority, alerted_at=case.alerted_at, escalations=case.escalations,
             followup_due=case.followup_due, acked_by=case.acked_by, forced=case.forced_remove,
-            observe=case.observe, raid=case.raid)
+            observe=case.observe, raid=case.raid, tier=case.tier, rules=tuple(case.detection.rules),
+            kind=case.kind, talk=case.asked_to_talk, dm_sends=case.sends.get("dm", 0),
+            alert_sends=case.sends.get("alert", 0))
 
     def journal_changes(self, actions: list[A.Action]) -> list[A.JournalCase]:
         """The journal's copy of each case that ``actions`` (the engine's answer to one event) changed,
@@ -115,6 +117,7 @@ class Restore:
             case.alerted_at, case.followup_due = row.get("alerted_ts"), row.get("followup_due")
             case.escalations = row.get("escalations") or 0
             case.acked_by, case.forced_remove = row.get("acked_by"), bool(row.get("forced"))
+            restore_counts(case, row)
             self.state.cases[case.id] = case
             self._journalled[case.id] = self._snapshot(case)
             n += 1
@@ -222,6 +225,13 @@ class Restore:
         gateway was down, each saying it is late)."""
         self.now = now
         return self._case_timers(now)
+
+
+def restore_counts(case: Case, row: dict[str, Any]) -> None:
+    """What the journal keeps beyond the states: whether the person asked to talk, and how many private
+    messages and alerts the case sent (their resend keys go on from there)."""
+    case.asked_to_talk = bool(row.get("talk")) or case.kind == "talk"
+    case.sends = {step: n for step in ("dm", "alert") if (n := row.get(f"{step}_sends") or 0)}
 
 
 def _enum(kind, value):

@@ -59,7 +59,7 @@ class Runner:
         """Process one event: its actions are queued at once (see ``concurrent``)."""
         started = time.perf_counter()
         actions = self.engine.handle(event)
-        if self.observer is not None and isinstance(event, Message):
+        if self.observer is not None and self.engine.screens(event):
             self.observer.screened_batch([event], time.perf_counter() - started)
         self._dispatch(actions)
         if not self.concurrent:
@@ -98,8 +98,8 @@ class Runner:
             self._dispatch(actions)
             if not self.concurrent:
                 await self.idle()
-        if self.observer is not None:
-            self.observer.screened_batch(events, spent)
+        if self.observer is not None:  # what was read for risk (never a moderators' room)
+            self.observer.screened_batch([e for e in events if self.engine.screens(e)], spent)
 
     async def resume(self) -> None:
         """Carry on with the cases a crash left unfinished (see ``Engine.resume``)."""
@@ -202,7 +202,9 @@ class Runner:
         return ActionOutcome(action.network, self.clock(), action.id, ok=True, ref=ref)
 
     async def _call(self, adapter: Adapter, a: A.Action) -> str | None:
-        key = ResendKey(a.case, a.step) if a.case and a.step else None  # de-duplicates a resend
+        # de-duplicates a resend; a later message of the same step of a case (an update alert, a joined
+        # detection's message) has a key of its own, so the server never takes it for a resend
+        key = ResendKey(a.case, a.step if a.seq <= 1 else f"{a.step}{a.seq}") if a.case and a.step else None
         if isinstance(a, A.SendPrivate):
             return await adapter.send_private(a.user, a.text, key=key)
         if isinstance(a, A.RemoveFromRoom):
@@ -250,7 +252,9 @@ class Runner:
         if self.event_log is None:
             return True
         try:
-            if isinstance(action, A.JournalStep):
+            if isinstance(action, A.JournalStep) and action.name == "round":
+                self.event_log.journal_reopen(action.case)
+            elif isinstance(action, A.JournalStep):
                 self.event_log.journal_step(action.case, action.name, action.state)
             elif isinstance(action, A.FinishCase):
                 self.event_log.journal_finish(action.case)

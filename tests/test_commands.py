@@ -9,7 +9,7 @@ import pytest
 from gateway import actions as A
 from gateway.commands import COMMANDS
 
-from .conftest import MODS, ROOM, say
+from .conftest import MODS, NET, ROOM, say
 from .test_engine import only, outcome
 
 # How each network says "moderator": Matrix by power level, IRC by channel operator status or by a
@@ -63,7 +63,7 @@ def test_an_irc_services_account_listed_by_the_policy_counts(engine, default_pol
     policy = dataclasses.replace(default_policy, moderators=dataclasses.replace(default_policy.moderators,
                                                                                 accounts=("Alice",)))
     engine.set_rooms([make_binding(policy)])
-    assert replies(run(engine, "!status", room=ROOM, account="alice"))[0].startswith("Watching 1 room(s)")
+    assert replies(run(engine, "!status", room=ROOM, account="alice"))[0].startswith("Watching this room, ")
     assert replies(run(engine, "!status", room=ROOM, account="alicia")) == ["Sorry, !status is for moderators."]
 
 
@@ -90,10 +90,12 @@ def test_resources_are_sent_privately_to_anyone(engine):
 
 
 def test_status_pause_resume_and_guidelines(engine):
-    assert replies(run(engine, "!status", power=100))[0].startswith("Watching 1 room(s); 0 open case(s), 0 awaiting an alert")
+    assert replies(run(engine, "!status", power=100)) == [
+        f"Watching 1 room(s) for this moderators' room:\n{ROOM} (test): 0 open case(s), 0 awaiting an alert; "
+        f"mode: act; not paused."]
     assert replies(run(engine, "!pause", power=100)) == [
         f"The bot is paused: it will alert moderators but not message or remove anyone in {ROOM}."]
-    assert f"paused: test/{ROOM}" in replies(run(engine, "!status", power=100))[0]
+    assert replies(run(engine, "!status", power=100))[0].endswith("mode: act; paused.")
     assert replies(run(engine, "!resume", power=100)) == [f"The bot is resumed: acting again in {ROOM}."]
     posted = run(engine, "!guidelines", power=100)
     assert only(posted, A.PostNotice).room == ROOM
@@ -143,3 +145,37 @@ def test_reload_reports_in_the_room_where_it_was_asked(engine):
     action = only(run(engine, "!reload", power=100), A.ReloadPolicies)
     refused = engine.handle(ReloadResult(action.network, 1_800_000_020.0, action.id, ("p.yaml:1:1: bad",)))
     assert replies(refused)[0].startswith("Reload refused; the old policies stay in force:\np.yaml:1:1: bad")
+
+
+def test_status_in_a_group_room_shows_that_rooms_figures_and_never_who(tmp_path, directory):
+    """Issue 26, item 5: two rooms share one moderators' room, a third has its own. ``!status`` in a group
+    room counts that room's cases only (never an id or a name); in a moderators' room, each room it
+    looks after."""
+    from gateway.config import load_config
+    from gateway.engine import Engine
+
+    from .factories import matrix_network, policy_yaml, room_entry, write_gateway
+
+    a, b, c = "!a:test", "!b:test", "!c:test"
+    path = write_gateway(tmp_path, policy=policy_yaml("!mods:test"),
+                         networks=[matrix_network("http://127.0.0.1:8008", "@bot:test", "GATEWAY_T_PASSWORD",
+                                                  name="test")],
+                         rooms=[room_entry("test", a, extra="name: Room A"), room_entry("test", b),
+                                room_entry("test", c, extra='moderators_room: "!mods-c:test"')])
+    engine = Engine(load_config(path).rooms, directory, bot_ids={NET: "@bot:test"})
+    engine.handle(say("i wish i was dead", room=a, sender="@kit:test"))  # a's case: its alert not sent yet
+    engine.handle(say("i want to kill myself", room=c, sender="@ana:test"))
+    run(engine, "!pause", room=b, power=100)
+
+    [in_a] = replies(run(engine, "!status", room=a, power=100))
+    assert in_a == ("Watching this room, Room A (test): 1 open case(s), 1 awaiting an alert; mode: act; "
+                    "not paused.")
+    assert replies(run(engine, "!status", room=b, power=100)) == [
+        f"Watching this room, {b} (test): 0 open case(s), 0 awaiting an alert; mode: act; paused."]
+    [in_mods] = replies(run(engine, "!status", room="!mods:test", power=100))
+    assert in_mods == ("Watching 2 room(s) for this moderators' room:\n"
+                       "Room A (test): 1 open case(s), 1 awaiting an alert; mode: act; not paused.\n"
+                       f"{b} (test): 0 open case(s), 0 awaiting an alert; mode: act; paused.")
+    assert "c:test" not in in_mods  # another moderators' room's room
+    for text in (in_a, in_mods):
+        assert "@kit" not in text and "@ana" not in text and not any(c.id in text for c in engine.cases())

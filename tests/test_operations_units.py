@@ -94,7 +94,7 @@ def test_metrics_follow_the_records_and_never_carry_a_person():
     m.recorded(A.RecordEvent(3, NET, kind="undecryptable", room=ROOM), t)
     m.write_failed()
     out = m.exposition().decode()
-    assert 'gateway_cases_total{network="test",room="Peer support",tier="imminent"} 1.0' in out
+    assert 'gateway_cases_total{kind="risk",network="test",room="Peer support",tier="imminent"} 1.0' in out
     assert 'gateway_alerts_total{network="test",outcome="sent",room="Peer support"} 2.0' in out
     assert 'gateway_seconds_to_alert_count{network="test",tier="imminent"} 1.0' in out  # the first alert only
     assert 'gateway_seconds_to_alert_sum{network="test",tier="imminent"} 1.2' in out

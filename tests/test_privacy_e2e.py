@@ -94,13 +94,13 @@ async def test_marker_appears_nowhere_the_gateway_wrote(homeserver, any_ircd, tm
             ana_irc.send(f"PRIVMSG {group} :{line}")
         ana_irc.send(f"PRIVMSG {bot_nick} :hello {MARK}", f"PRIVMSG {bot_nick} :talk {MARK}")
         irc_alert = await irc_mod.wait_for("an IRC alert", lambda: irc_mod.find(f":{bot_nick}!", "Case"))
-        irc_case = re.search(r"Case (\w+):", irc_alert[0]).group(1)
+        irc_case = re.search(r"Case (\w+)(?::| updated:)", irc_alert[0]).group(1)
         for line in (f"!scan i took all my pills {MARK}", f"!case {irc_case} {MARK}", f"!ack {irc_case} {MARK}",
                      f"!close {irc_case} safe {MARK}", f"!status {MARK}"):
             irc_mod.send(f"PRIVMSG {mods} :{line}")
-        await irc_mod.wait_for("the last reply", lambda: irc_mod.find(f":{bot_nick}!", "Watching 2 room"))
+        await irc_mod.wait_for("the last reply", lambda: irc_mod.find(f":{bot_nick}!", "for this moderators' room"))
         await mod.wait_for("talk from Matrix", lambda: [m for m in mod.messages(world.mods_room, world.bot.user_id)
-                                                       if "asked the bot to talk" in m["content"]["body"]])
+                                                       if "to talk to a moderator" in m["content"]["body"]])
         await asyncio.sleep(1.0)  # let the last writes land
     finally:
         proc.send_signal(signal.SIGTERM)

@@ -83,7 +83,7 @@ def test_schema_cannot_hold_chat_text(log):
     text_columns = {
         "events": ["kind", "network", "room", "subject", "case_id", "tier", "rules", "outcome", "code",
                    "command"],
-        "cases": ["id", "network", "room", "subject", "tier", "rules", "status"],
+        "cases": ["id", "network", "room", "subject", "tier", "rules", "status", "kind"],
         "meta": ["key", "value"],
     }
     for table, columns in text_columns.items():
@@ -100,10 +100,10 @@ def test_schema_cannot_hold_chat_text(log):
                                    (sentence,))
                 elif table == "cases":
                     values = {"id": "c1", "network": "n", "room": "r", "subject": "p_" + "0" * 16,
-                              "tier": "high", "rules": "a", "status": "open", col: sentence}
+                              "tier": "high", "rules": "a", "status": "open", "kind": "risk", col: sentence}
                     log.db.execute("INSERT INTO cases (id, opened_ts, updated_ts, network, room, subject, tier,"
-                                   " rules, status) VALUES (:id, 1, 1, :network, :room, :subject, :tier, :rules,"
-                                   " :status)", values)
+                                   " rules, status, kind) VALUES (:id, 1, 1, :network, :room, :subject, :tier,"
+                                   " :rules, :status, :kind)", values)
                 else:
                     values = {"key": "k", "value": "v", col: sentence}
                     log.db.execute("INSERT INTO meta VALUES (:key, :value)", values)

@@ -98,7 +98,7 @@ async def test_after_logout_the_account_no_longer_authorises(world):
     bot = world.bot_nick
     mod = await moderator_account(world)
     mod.send(f"PRIVMSG {world.group} :!status")
-    await mod.wait_for("a status reply", lambda: mod.find(f":{bot}!", "Watching 1 room"))
+    await mod.wait_for("a status reply", lambda: mod.find(f":{bot}!", "Watching this room"))
     mod.send("PRIVMSG NickServ :LOGOUT")
     await wait_until("the bot saw the logout", lambda: world.adapter.accounts.get(fold(mod.nick), "x") is None)
     mod.send(f"PRIVMSG {world.group} :!pause")

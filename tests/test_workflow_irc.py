@@ -33,7 +33,7 @@ async def case_for(world, person_name: str, text: str) -> str:
     before = len(bot_says(mod, world, f"PRIVMSG {world.mods} :["))
     person.send(f"PRIVMSG {world.group} :{text}")
     alerts = await mod.wait_for("an alert", lambda: bot_says(mod, world, f"PRIVMSG {world.mods} :[")[before:])
-    return re.search(r"Case (\w+):", alerts[0]).group(1)
+    return re.search(r"Case (\w+)(?::| updated:)", alerts[0]).group(1)  # a new case, or their open one's update
 
 
 async def test_case_commands(world):
@@ -180,11 +180,13 @@ async def test_one_crisis_message_per_person_per_day_across_rooms(world, clock):
     await world.start()
     mod = world.people["mod"]
     kit = await world.person("kit", world.group)
-    await case_for(world, "kit", "i want to die")
+    first = await case_for(world, "kit", "i want to die")
     clock.advance(7 * 3600)  # past the tier's 6 h cooldown, within the 24 h outreach limit
-    await case_for(world, "kit", "i want to die")
+    assert await case_for(world, "kit", "i want to die") == first  # joins kit's open case
     assert len([line for line in bot_says(kit, world, f"PRIVMSG {kit.nick} :") if "Hi. This is" in line]) == 1
-    await mod.wait_for("the second alert saying why", lambda: bot_says(mod, world, "not sent again"))
+    await mod.wait_for("the update saying why", lambda: bot_says(
+        mod, world, f"Case {first} updated: they wrote at risk again (high)"))
+    await mod.wait_for("...and that no second message went out", lambda: bot_says(mod, world, "not sent again"))
 
 
 async def test_shadow_mode_detects_and_alerts_without_messaging_or_removing(ircd, tmp_path):  # noqa: F811

@@ -153,3 +153,46 @@ async def test_alert_ends_with_its_commands_a_moderators_tick_acknowledges_and_c
             await world.gateway.stop()
         for p in [mod, *world.people.values()]:
             await p.close()
+
+
+async def test_a_talk_reply_joins_the_open_case_on_matrix(homeserver, tmp_path):
+    """Issue 26, item 1: kit is detected at concern, then replies "talk" in the bot's direct room. The
+    moderators get an update of the same case (not a second case), and ``!cases`` lists ONE open case."""
+    world = await make_world(homeserver, tmp_path)
+    service = Service(world.config_path, tick_every=3600)
+    service.adapters["mx"].sync_timeout_ms = 500
+    await service.start()
+    try:
+        mod, kit = world.mod, world.people["kit"]
+        bot = world.bot.user_id
+
+        def bot_in_mods():
+            return [m["content"]["body"] for m in mod.messages(world.mods_room, bot)]
+
+        await kit.say(world.group, "i wish i was dead")
+        alert = await mod.wait_for("the concern alert", lambda: [b for b in bot_in_mods() if "Case " in b])
+        case = re.search(r"Case (\w+):", alert[0]).group(1)
+        assert alert[0].startswith(f"[LOW] Case {case}: concern risk for {kit.id}")
+
+        dm_room = await kit.wait_for("the gentle message's direct room", lambda: next(iter(kit.invites), None))
+        await kit.client.join(dm_room)
+        await kit.say(dm_room, "talk")
+        update = await mod.wait_for("the update of the same case", lambda: [
+            b for b in bot_in_mods() if b.startswith(f"[HIGH] Case {case} updated: they asked to talk to a moderator.")])
+        assert kit.id in update[0] and "Private message: delivered." in update[0]
+        await kit.wait_for("the acknowledgement", lambda: [m for m in kit.messages(dm_room, bot)
+                                                          if "moderator has been asked" in m["content"]["body"]])
+
+        n = len(mod.messages(world.mods_room, bot))
+        await mod.say(world.mods_room, "!cases")
+        reply = await mod.wait_for("the !cases reply", lambda: [
+            m["content"]["body"] for m in mod.messages(world.mods_room, bot)[n:] if "open case" in m["content"]["body"]])
+        assert reply[0].startswith(f"1 open case(s):\n{case}: concern, asked to talk, {kit.id} in ")
+        assert not [b for b in bot_in_mods() if "asked the bot to talk" in b]  # no second, parallel case
+        rows = [(r["kind"], r["case_id"], r["outcome"]) for r in service.log.rows()
+                if r["kind"] in ("case_updated", "talk_requested")]
+        assert rows == [("talk_requested", case, "joined"), ("case_updated", case, "talk")]
+    finally:
+        await service.stop()
+        for p in [world.mod, *world.people.values()]:
+            await p.close()
