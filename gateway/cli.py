@@ -249,12 +249,14 @@ def _print_changes(policy) -> None:
 # -- init -------------------------------------------------------------------------------------
 
 def cmd_init(args: argparse.Namespace) -> int:
+    from .crisis import ISO_REGIONS
     from .starter import Starter, data_dir_setting, next_steps, write_starter
 
     host, port = args.irc_host, None
     if host and ":" in host and host.rsplit(":", 1)[1].isdigit():
         host, port = host.rsplit(":", 1)[0], int(host.rsplit(":", 1)[1])
-    starter = Starter(rooms=args.room or [], moderators_rooms=args.moderators_room or [], region=args.region,
+    region = args.region.strip().upper() if args.region.strip().upper() in ISO_REGIONS else args.region
+    starter = Starter(rooms=args.room or [], moderators_rooms=args.moderators_room or [], region=region,
                       policy_name=args.policy_name, matrix_homeserver=args.matrix_homeserver,
                       matrix_user=args.matrix_user, irc_host=host, irc_port=port, irc_tls=not args.no_irc_tls,
                       irc_nick=args.irc_nick, irc_account=args.irc_account,

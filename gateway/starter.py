@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .config import ROOM_SHAPE
+from .crisis import INTERNATIONAL, ISO_REGIONS, region_hint
 
 __all__ = ["Starter", "network_of", "write_starter", "data_dir_setting", "next_steps", "SERVICE_CONFIG",
            "SERVICE_DATA"]
@@ -70,6 +71,9 @@ class Starter:
             out.append("Matrix rooms need --matrix-homeserver URL and --matrix-user @bot:server")
         if "irc" in used and not (self.irc_host and self.irc_nick):
             out.append("IRC channels need --irc-host HOST and --irc-nick NICK")
+        if self.region not in ISO_REGIONS and self.region != INTERNATIONAL:
+            out.append(f"--region {self.region}: not a country code (ISO 3166-1 alpha-2 such as GB, or INTL)"
+                       f"{region_hint(self.region)}")
         watched = set(self.rooms) & set(self.moderators_rooms)
         if watched:
             out.append(f"{', '.join(sorted(watched))}: a moderators' room must not be a watched room (alerts "

@@ -561,3 +561,16 @@ def test_init_says_what_is_missing_before_writing_anything(tmp_path):
     assert "'peer-support' is neither a Matrix room" in err
     assert "name the moderators' room" in err and "Matrix rooms need --matrix-homeserver" in err
     assert "Traceback" not in err
+
+
+def test_init_refuses_a_country_name_for_the_region_before_writing_and_suggests_its_code(tmp_path):
+    r = run("init", "--dir", str(tmp_path), "--room", "#peer", "--moderators-room", "#peer-ops",
+            "--irc-host", "irc.example.org", "--irc-nick", "bot", "--region", "Deutschland")
+    err = r.stderr.decode()
+    assert r.returncode == 2 and not list(tmp_path.iterdir())
+    assert err.strip() == ("error: --region Deutschland: not a country code (ISO 3166-1 alpha-2 such as GB, or INTL) "
+                           "(did you mean 'DE'?)")
+    r = run("init", "--dir", str(tmp_path), "--room", "#peer", "--moderators-room", "#peer-ops",
+            "--irc-host", "irc.example.org", "--irc-nick", "bot", "--region", "de")
+    assert r.returncode == 0, r.stderr.decode()
+    assert "region: DE " in (tmp_path / "policies" / "room.yaml").read_text()
