@@ -171,9 +171,12 @@ _COUNTRY_NAMES = {
     "LU": "luxembourg luxemburg letzebuerg", "LI": "liechtenstein", "CO": "colombia", "CL": "chile",
     "PE": "peru", "UY": "uruguay", "EC": "ecuador", "PY": "paraguay paraguai", "PA": "panama",
     "HN": "honduras", "DO": "dominicanrepublic republicadominicana", "PR": "puertorico", "CU": "cuba",
-    "CI": "ivorycoast cotedivoire", "HT": "haiti ayiti",
-    # Not in the directory: named so that a near name ("Chine", French for China) is not taken for Chile.
-    "CN": "china chine zhongguo 中国",
+    "CI": "ivorycoast cotedivoire", "HT": "haiti ayiti", "RE": "reunion lareunion", "GP": "guadeloupe",
+    "MF": "saintmartin", "BL": "saintbarthelemy saintbarth", "MQ": "martinique",
+    "GF": "frenchguiana guyane guyanefrancaise",
+    # Not in the directory: named so that a near name is not taken for one that is ("Chine", French for
+    # China, for Chile; Guyana for French Guiana; Sint Maarten for Saint Martin).
+    "CN": "china chine zhongguo 中国", "GY": "guyana", "SX": "sintmaarten",
 }
 
 

@@ -20,9 +20,11 @@ ADDED = {
     "PE": ("113, option 5", "106"), "UY": ("0800 0767 or *0767", "911"), "EC": ("171, option 6", "911"),
     "PY": ("155", "911"), "PA": ("147", "911"), "HN": ("150", "911"), "DO": ("811 or 809-200-1400", "911"),
     "PR": ("988 or 1-800-981-0023", "911"), "CU": ("103", "104"), "CI": ("143", "185"), "HT": ("2919-9000", "116"),
+    # French overseas regions: codes of their own, so FR's lines never reached them
+    **{code: ("3114", "15 (or 112)") for code in "RE GP MF BL MQ GF".split()},
 }
 # Looked for, but no stored page names a current national line: these fall back to the international text.
-LEFT_OUT = "MC VE BO GT SV NI CR GQ SN MA TN".split()
+LEFT_OUT = "MC VE BO GT SV NI CR GQ SN MA TN YT".split()
 
 
 @pytest.mark.parametrize("code", sorted(ADDED))
@@ -68,7 +70,9 @@ def test_a_person_in_a_venezuelan_room_is_sent_the_international_directory(defau
 @pytest.mark.parametrize("name, code", [
     ("Lëtzebuerg", "LU"), ("Luxemburg", "LU"), ("Perú", "PE"), ("Panamá", "PA"), ("República Dominicana", "DO"),
     ("Côte d'Ivoire", "CI"), ("Haïti", "HT"), ("Puerto Rico", "PR"), ("Chili", "CL"),
-    ("Chine", "CN")])  # French for China: not taken for Chile
+    ("La Réunion", "RE"), ("Saint-Barthélemy", "BL"), ("Guyane", "GF"),
+    # near names of other countries are not taken for one in the directory
+    ("Chine", "CN"), ("Guyana", "GY"), ("Sint Maarten", "SX")])
 def test_the_new_countries_written_as_names_in_their_own_language_suggest_their_code(name, code):
     assert region_hint(name) == f" (did you mean '{code}'?)"
 
