@@ -168,6 +168,15 @@ _COUNTRY_NAMES = {
     "PL": "poland polska", "JP": "japan nippon nihon 日本", "KR": "southkorea korea republicofkorea 대한민국",
     "IN": "india bharat भारत", "SG": "singapore singapura", "HK": "hongkong 香港", "PH": "philippines pilipinas",
     "BR": "brazil brasil", "MX": "mexico", "AR": "argentina", "ZA": "southafrica suidafrika",
+    "LU": "luxembourg luxemburg letzebuerg", "LI": "liechtenstein", "CO": "colombia", "CL": "chile",
+    "PE": "peru", "UY": "uruguay", "EC": "ecuador", "PY": "paraguay paraguai", "PA": "panama",
+    "HN": "honduras", "DO": "dominicanrepublic republicadominicana", "PR": "puertorico", "CU": "cuba",
+    "CI": "ivorycoast cotedivoire", "HT": "haiti ayiti", "RE": "reunion lareunion", "GP": "guadeloupe",
+    "MF": "saintmartin", "BL": "saintbarthelemy saintbarth", "MQ": "martinique",
+    "GF": "frenchguiana guyane guyanefrancaise",
+    # Not in the directory: named so that a near name is not taken for one that is ("Chine", French for
+    # China, for Chile; Guyana for French Guiana; Sint Maarten for Saint Martin).
+    "CN": "china chine zhongguo 中国", "GY": "guyana", "SX": "sintmaarten",
 }
 
 
