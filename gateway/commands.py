@@ -144,9 +144,9 @@ def dispatch(engine: "Engine", binding: "RoomBinding", ev: "Message",
     record = engine.record(ev.network, "command", room=ev.room, user=ev.sender, command=cmd.name,
                            authorised=authorised)
     if not authorised:
-        return [record, ctx.reply(f"Sorry, {binding.policy.command_prefix}{cmd.name} is for moderators.")]
+        return [record, ctx.reply(binding.policy.render("command_for_moderators", command=cmd.name))]
     if cmd.moderators_room_only and not in_moderator_room:
-        return [record, ctx.reply(f"{binding.policy.command_prefix}{cmd.name} works in the moderators' room.")]
+        return [record, ctx.reply(binding.policy.render("command_in_moderators_room", command=cmd.name))]
     return [record] + cmd.handler(ctx)
 
 
@@ -174,7 +174,7 @@ def _help(ctx: Context) -> list[A.Action]:
     lines = [c.usage(prefix) for c in here]
     if elsewhere:
         lines += ["In the moderators' room:"] + [c.usage(prefix) for c in elsewhere]
-    return [ctx.reply(ctx.binding.policy.render("help", commands="\n".join(lines)))]
+    return [ctx.reply(ctx.binding.policy.render("help", moderators=ctx.in_moderator_room, commands="\n".join(lines)))]
 
 
 @command("resources", moderator=False, help="free crisis lines, sent to you privately", args="[COUNTRY]")

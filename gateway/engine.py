@@ -64,6 +64,11 @@ def _random_case_id() -> str:
     return "".join(secrets.choice(_CASE_ALPHABET) for _ in range(6))
 
 
+# A private message starting with one of these asks for a moderator: "talk" in every room, and the word each
+# language's templates tell the person to reply (policies/templates/LANG.yaml).
+TALK_WORDS = frozenset({"talk", "reden", "parler", "hablar"})
+
+
 @dataclass
 class EngineState:
     next_action_id: int = 1
@@ -343,11 +348,11 @@ class Engine(CaseWork, RaidLimits, RoomGuidelines, WeeklyDigest, Restore):
         return (binding.network, binding.room) in self.state.paused
 
     def render_fields(self, binding: RoomBinding, region: str | None = None) -> dict[str, str]:
-        region = region or binding.region
+        region, language = region or binding.region, binding.policy.language
         return {"room": binding.display_name, "network": binding.network,
-                "crisis_lines": self.directory.lines_text(region),
-                "crisis_lines_inline": self.directory.lines_inline(region),
-                "emergency": self.directory.emergency(region)}
+                "crisis_lines": self.directory.lines_text(region, language),
+                "crisis_lines_inline": self.directory.lines_inline(region, language),
+                "emergency": self.directory.emergency(region, language)}
 
     def _is_self(self, network: str, user: str) -> bool:
         """The bot itself, or another bot the config names (``ignore_bots``): never read, never answered."""
@@ -452,7 +457,7 @@ class Engine(CaseWork, RaidLimits, RoomGuidelines, WeeklyDigest, Restore):
         if wording is None:
             return []  # no watched room on this network at all
         words = ev.text.strip().lower().lstrip("!./").split()
-        if words and words[0] == "talk":
+        if words and words[0] in TALK_WORDS:
             if len(shared) > 1 and len(words) > 1:
                 named = words[1].casefold()
                 shared = [b for b in shared if named in (b.room.casefold(), b.display_name.casefold())] or shared
@@ -470,8 +475,9 @@ class Engine(CaseWork, RaidLimits, RoomGuidelines, WeeklyDigest, Restore):
         fields = self.render_fields(wording, None if shared else INTERNATIONAL)
         if len({b.region for b in shared}) > 1:  # rooms in different regions: each region's lines
             regions = sorted({b.region for b in shared})
-            fields["crisis_lines"] = "\n".join(self.directory.lines_text(r) for r in regions)
-            fields["emergency"] = " / ".join(f"{self.directory.emergency(r)} ({r})" for r in regions)
+            language = wording.policy.language
+            fields["crisis_lines"] = "\n".join(self.directory.lines_text(r, language) for r in regions)
+            fields["emergency"] = " / ".join(f"{self.directory.emergency(r, language)} ({r})" for r in regions)
         text = wording.policy.render("private_reply", **fields)
         if len(shared) > 1:
             text += "\n" + self._which_community(shared)

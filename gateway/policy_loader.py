@@ -23,7 +23,7 @@ import re2
 
 from .crisis import INTERNATIONAL, ISO_REGIONS, region_hint
 from .detection.folding import normalise
-from .policy import (ALERT_PRIORITIES, REQUIRED_TEMPLATES, SHIPPED_DIR, TEMPLATE_FIELDS, TIERS, WEEKDAYS,
+from .policy import (ALERT_PRIORITIES, MODERATOR_TEMPLATES, REQUIRED_TEMPLATES, SHIPPED_DIR, TEMPLATE_FIELDS, TIERS, WEEKDAYS,
                      Combination, Composition, Context, Digest, Escalation, Guidelines, Limits, ModelSettings,
                      Moderators, Part, Policy, Rule, Tier, TierAction)
 from .validate import MISSING, Checker, did_you_mean
@@ -247,6 +247,7 @@ class PolicyLoader:
         context = self._context(c, top.get("context", {}), tiers, compose)
         digest = self._digest(c, top.get("digest", {}))
         templates = self._template_table(c, doc, language, top.get("templates", {}), tiers)
+        moderator_templates = self._moderator_templates(c, doc, language, moderators, templates)
 
         c.raise_if_errors()
         return Policy(
@@ -254,7 +255,8 @@ class PolicyLoader:
             name=name, file=str(path), language=language, region=region, mode=mode,
             command_prefix=prefix, followup_after=followup, guidelines=guidelines,
             moderators=moderators, tiers=tiers, idioms=idioms, negations=negations,
-            negation_window=window, templates=templates, escalation=escalation,
+            negation_window=window, templates=templates, moderator_templates=moderator_templates,
+            escalation=escalation,
             outreach_interval=outreach, reported=reported, reported_window=reported_window,
             jokes=jokes, abuse=abuse_rules, abuse_alert=abuse_alert, third_party=third_rules,
             third_party_alert=third_alert, third_party_reports=reports, third_party_helping=helping,
@@ -449,7 +451,7 @@ class PolicyLoader:
     def _moderators(self, c: Checker, raw: Any) -> Moderators | None:
         p = ("moderators",)
         m = c.mapping(p, raw, optional=("room", "network", "power_level", "accounts", "guidance",
-                                                   "allow_open_room", "allow_unencrypted_room"))
+                                                   "allow_open_room", "allow_unencrypted_room", "language"))
         if m is None:
             return None
         room = c.matching(p + ("room",), m["room"], _ANY_ROOM, "a Matrix room id (!abc:example.org) or alias "
@@ -464,7 +466,8 @@ class PolicyLoader:
                               max_len=1000),
             allow_open_room=c.boolean(p + ("allow_open_room",), m.get("allow_open_room", False)) is True,
             allow_unencrypted_room=c.boolean(p + ("allow_unencrypted_room",),
-                                             m.get("allow_unencrypted_room", False)) is True)
+                                             m.get("allow_unencrypted_room", False)) is True,
+            language=c.string(p + ("language",), m["language"], max_len=16) if m.get("language") else None)
 
     def _phrases(self, c: Checker, path: KeyPath, raw: Any) -> tuple[str, ...]:
         out = []
@@ -591,6 +594,27 @@ class PolicyLoader:
             c.error(p + ("message",), "a tier that removes must send a private message first")
         return TierAction(**values)
 
+    def _languages(self) -> list[str]:
+        return sorted(p.stem for p in (self.shipped_dir / "templates").glob("*.yaml"))
+
+    def _moderator_templates(self, c: Checker, doc: Located, language: Any, moderators: Moderators | None,
+                             templates: dict[str, str]) -> dict[str, str]:
+        """What the moderators read, from ``moderators.language``'s file when it is not the room's language:
+        the policy's own overrides (in ``templates``, already checked) still win."""
+        wanted = moderators.language if moderators is not None else None
+        if not isinstance(wanted, str) or wanted == language:
+            return {}
+        shipped = self._templates(wanted)
+        if shipped is None:
+            c.error(("moderators", "language"), f"no templates for language {wanted!r}; shipped: "
+                                                f"{', '.join(self._languages())}{did_you_mean(wanted, self._languages())}")
+            return {}
+        entries = (shipped.value or {}).get("templates") or {}
+        own = doc.value.get("templates") if isinstance(doc.value, dict) else None
+        own = own if isinstance(own, dict) else {}
+        names = MODERATOR_TEMPLATES | {"help"}
+        return {k: (own[k] if k in own else entries[k]) for k in names if k in own or k in entries}
+
     def _template_table(self, c: Checker, doc: Located, language: Any, own: Any,
                         tiers: dict[str, Tier]) -> dict[str, str]:
         table: dict[str, str] = {}
@@ -599,7 +623,8 @@ class PolicyLoader:
             shipped = self._templates(language)
             if shipped is None:
                 c.error(("language",), f"no templates for language {language!r} in "
-                                       f"{self.shipped_dir / 'templates'}")
+                                       f"{self.shipped_dir / 'templates'} (shipped: {', '.join(self._languages())})"
+                                       f"{did_you_mean(language, self._languages())}")
             else:
                 sc = Checker(shipped)
                 body = sc.mapping((), shipped.value, required=("templates",), optional=("language",))

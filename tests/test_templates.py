@@ -1,0 +1,163 @@
+"""German, French and Spanish rooms (issue 27): every language has every template with the same placeholders,
+the person and the group room read the room's language, the moderators theirs (``moderators.language``),
+and the crisis lines' labels follow the room's language."""
+
+from __future__ import annotations
+
+import string
+import subprocess
+import textwrap
+
+import pytest
+import yaml
+
+from gateway import actions as A
+from gateway.crisis import LABELS, load_directory
+from gateway.engine import Engine
+from gateway.events import PrivateMessage
+from gateway.policy import MODERATOR_TEMPLATES, SHIPPED_DIR
+from gateway.policy_loader import PolicyLoader
+from gateway.yamlsrc import ConfigErrors
+
+from .conftest import CONFIG, MODS, NET, ROOM, make_binding, say
+from .test_cli import run
+from .test_engine import IMMINENT, only, outcome
+
+LANGUAGES = ("de", "fr", "es")
+
+
+def shipped(language: str) -> dict[str, str]:
+    return yaml.safe_load((SHIPPED_DIR / "templates" / f"{language}.yaml").read_text())["templates"]
+
+
+def placeholders(text: str) -> set[str]:
+    return {f for _, f, _, _ in string.Formatter().parse(text) if f is not None}
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_every_language_has_every_english_template_with_the_same_placeholders(language):
+    english, other = shipped("en"), shipped(language)
+    assert sorted(other) == sorted(english)
+    for name, text in english.items():
+        assert placeholders(other[name]) == placeholders(text), f"{language}.yaml: {name}"
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_a_room_policy_in_each_language_passes_gateway_check(write, language):
+    write("policies/peer.yaml", f"""
+        extends: default
+        name: peer
+        language: {language}
+        region: GB
+        moderators:
+          room: "!mods:test"
+        """)
+    cfg = write("gateway.yaml", CONFIG + "policy_dir: policies\n")
+    r = run("check", "--config", str(cfg))
+    assert r.returncode == 0, r.stderr.decode()
+    assert r.stdout.decode().splitlines()[-1].startswith("ok: ")
+
+
+def room_policy(write, language: str, moderators_language: str | None = None):
+    extra = f"\n          language: {moderators_language}" if moderators_language else ""
+    path = write("peer.yaml", f"""
+        extends: default
+        name: peer
+        language: {language}
+        moderators:
+          room: "!mods:test"{extra}
+        """)
+    return PolicyLoader().load(str(path))
+
+
+def engine_for(policy, region="DE"):
+    counter = iter(range(1, 10_000))
+    return Engine([make_binding(policy, region=region)], load_directory(), bot_ids={NET: "@bot:test"},
+                  case_id=lambda: f"case{next(counter)}")
+
+
+def at_risk_flow(engine):
+    """The person's private message, the removal and the moderators' alert, each accepted."""
+    dm = only(engine.handle(say(IMMINENT)), A.SendPrivate)
+    remove = only(engine.handle(outcome(dm)), A.RemoveFromRoom)
+    alert = only(engine.handle(outcome(remove)), A.AlertModerators)
+    return dm, remove, alert
+
+
+def test_a_german_room_sends_the_german_crisis_message_reason_and_alert(write):
+    dm, remove, alert = at_risk_flow(engine_for(room_policy(write, "de")))
+    assert dm.text.startswith("Hallo. Das ist eine automatische Nachricht vom Sicherheits-Bot in")
+    assert "Ich bin ein Bot, kein Mensch" in dm.text
+    assert "- TelefonSeelsorge: Telefon 0800 111 0 111 oder 0800 111 0 222" in dm.text
+    assert "(rund um die Uhr, kostenlos)" in dm.text and "ruf den Notruf an: 112" in dm.text
+    assert "Es kann sein, dass der Bot dich" in dm.text  # never says the removal happened
+    assert remove.reason == "Vom Raum-Bot entfernt (automatisch). Das Moderationsteam meldet sich."
+    assert alert.text.startswith("[URGENT] Fall case1: Risiko imminent bei @kit:test")
+    assert "Bitte privat bei der Person nachfragen." in alert.text
+
+
+def test_moderators_who_read_english_get_english_alerts_while_the_room_reads_german(write):
+    engine = engine_for(room_policy(write, "de", moderators_language="en"))
+    dm, remove, alert = at_risk_flow(engine)
+    assert "Etwas, das du geschrieben hast" in dm.text
+    assert remove.reason.startswith("Vom Raum-Bot entfernt")
+    assert alert.text.startswith("[URGENT] Case case1: imminent risk for @kit:test")
+    mods_help = only(engine.handle(say("!help", room=MODS, power=100)), A.PostNotice)
+    room_help = only(engine.handle(say("!help", sender="@ana:test")), A.PostNotice)
+    assert mods_help.text.startswith("Safety bot commands:")
+    assert room_help.text.startswith("Befehle des Sicherheits-Bots:")
+
+
+@pytest.mark.parametrize("language, refused, elsewhere", [
+    ("en", "Sorry, !pause is for moderators.", "!cases works in the moderators' room."),
+    ("de", "!pause ist nur für das Moderationsteam.", "!cases funktioniert im Raum des Moderationsteams."),
+    ("fr", "!pause est réservé à l'équipe de modération.",
+     "!cases fonctionne dans le salon de l'équipe de modération."),
+    ("es", "!pause es solo para el equipo de moderación.", "!cases funciona en la sala del equipo de moderación."),
+])
+def test_the_group_room_reads_command_refusals_in_its_language(write, language, refused, elsewhere):
+    engine = engine_for(room_policy(write, language))
+    assert only(engine.handle(say("!pause", sender="@ana:test")), A.PostNotice).text == refused
+    assert only(engine.handle(say("!cases", power=100)), A.PostNotice).text == elsewhere
+
+
+def test_an_unknown_moderators_language_is_refused_at_its_key(write):
+    with pytest.raises(ConfigErrors) as err:
+        room_policy(write, "de", moderators_language="eng")
+    assert "moderators.language: no templates for language 'eng'; shipped: de, en, es, fr" in str(err.value)
+
+
+def test_a_spanish_room_in_the_us_gets_us_lines_written_in_spanish(write):
+    dm, _, _ = at_risk_flow(engine_for(room_policy(write, "es"), region="US"))
+    assert "- 988 Suicide & Crisis Lifeline: llama al 988, SMS al 988" in dm.text
+    assert "- Crisis Text Line: envía HOME por SMS al 741741 (24 horas, todos los días)" in dm.text
+    assert "llama a emergencias: 911" in dm.text
+
+
+def test_a_french_room_without_a_directory_entry_gets_the_international_line_in_french(write):
+    dm, _, _ = at_risk_flow(engine_for(room_policy(write, "fr"), region="INTL"))
+    assert "Trouve une ligne d'écoute gratuite dans ton pays sur https://findahelpline.com" in dm.text
+    assert "appelle les urgences : le numéro d'urgence de ton pays" in dm.text
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_every_shipped_hours_note_is_written_in_each_language(language):
+    notes = {part for region in load_directory().regions.values() for line in region.lines
+             for part in line.hours.split(", ")}
+    untranslated = {n for n in notes if n not in LABELS[language] and not n.startswith("see ")}
+    assert not untranslated, f"add to gateway/crisis.py LABELS[{language!r}]: {sorted(untranslated)}"
+
+
+@pytest.mark.parametrize("word, language", [("reden", "de"), ("parler", "fr"), ("hablar", "es")])
+def test_the_word_the_templates_give_asks_for_a_moderator(write, word, language):
+    engine = engine_for(room_policy(write, language))
+    acts = engine.handle(PrivateMessage(NET, 1_800_000_000.0, sender="@kit:test", text=word, rooms=(ROOM,)))
+    assert only(acts, A.SendPrivate).text == shipped(language)["talk_ack"].format(emergency="112")
+    assert only(acts, A.AlertModerators).room == MODS
+
+
+def test_moderator_templates_are_the_ones_the_moderators_room_reads():
+    english = shipped("en")
+    assert MODERATOR_TEMPLATES <= set(english)
+    for name in MODERATOR_TEMPLATES:  # every moderator template is about a case or many cases
+        assert {"case", "cases", "user"} & placeholders(english[name]), name
