@@ -211,8 +211,8 @@ class PolicyLoader:
             c.error(("command_prefix",), "must be 1-3 punctuation characters, such as !")
         followup = c.duration(("followup_after",), top.get("followup_after", "24h"), allow_null=True)
 
-        guidelines = self._guidelines(c, top.get("guidelines", {}))
-        moderators = self._moderators(c, top.get("moderators"))
+        guidelines = self._guidelines_in(language, doc, self._guidelines(c, top.get("guidelines", {})))
+        moderators = self._guidance_in(language, doc, self._moderators(c, top.get("moderators")))
         exc = c.mapping(("exceptions",), top.get("exceptions", {}),
                         optional=("idioms", "negations", "negation_window", "reported", "reported_window",
                                   "jokes", "recovery", "past", "past_window", "relapse", "supportive",
@@ -448,6 +448,36 @@ class PolicyLoader:
             repost_every=c.duration(p + ("repost_every",), g.get("repost_every"), allow_null=True),
             greet_grace=c.duration(p + ("greet_grace",), g.get("greet_grace", "30m")))
 
+    def _inherited_text(self, doc: Located, path: KeyPath, language: Any, key: str) -> str | None:
+        """A text this policy inherited from a policy written in another language (a German room extending the
+        English default), in ``language`` instead: ``key`` of policies/templates/LANG.yaml. None: keep the
+        policy's own (text a room policy writes itself is never replaced)."""
+        if not isinstance(language, str):
+            return None
+        try:
+            source = load_located(doc.mark(path).file).value
+        except (ConfigError, ConfigErrors, OSError):
+            return None
+        stated = source.get("language") if isinstance(source, dict) else None
+        own = self._templates(language)
+        text = own.value.get(key) if own is not None and isinstance(own.value, dict) else None
+        return text if stated is not None and stated != language and isinstance(text, str) else None
+
+    def _guidelines_in(self, language: Any, doc: Located, guidelines: Guidelines | None) -> Guidelines | None:
+        """The group room never reads the English default's guidelines in a room of another language."""
+        if guidelines is None or guidelines.text is None:
+            return guidelines
+        text = self._inherited_text(doc, ("guidelines", "text"), language, "guidelines")
+        return guidelines if text is None else dataclasses.replace(guidelines, text=text)
+
+    def _guidance_in(self, language: Any, doc: Located, moderators: Moderators | None) -> Moderators | None:
+        """The moderators read the default's guidance in their own language (``moderators.language``)."""
+        if moderators is None or not isinstance(doc.value.get("moderators"), dict) \
+                or "guidance" not in doc.value["moderators"]:
+            return moderators
+        text = self._inherited_text(doc, ("moderators", "guidance"), moderators.language or language, "guidance")
+        return moderators if text is None else dataclasses.replace(moderators, guidance=text.strip())
+
     def _moderators(self, c: Checker, raw: Any) -> Moderators | None:
         p = ("moderators",)
         m = c.mapping(p, raw, optional=("room", "network", "power_level", "accounts", "guidance",
@@ -627,7 +657,7 @@ class PolicyLoader:
                                        f"{did_you_mean(language, self._languages())}")
             else:
                 sc = Checker(shipped)
-                body = sc.mapping((), shipped.value, required=("templates",), optional=("language",))
+                body = sc.mapping((), shipped.value, required=("templates",), optional=("language", "guidelines", "guidance"))
                 entries = sc.mapping(("templates",), (body or {}).get("templates"), any_keys=True) or {}
                 c.errors.extend(sc.errors)
                 for k, v in entries.items():

@@ -20,7 +20,7 @@ from gateway.policy_loader import PolicyLoader
 from gateway.yamlsrc import ConfigErrors
 
 from .conftest import CONFIG, MODS, NET, ROOM, make_binding, say
-from .test_cli import run
+from .test_cli import GATEWAY, run
 from .test_engine import IMMINENT, only, outcome
 
 LANGUAGES = ("de", "fr", "es")
@@ -40,6 +40,8 @@ def test_every_language_has_every_english_template_with_the_same_placeholders(la
     assert sorted(other) == sorted(english)
     for name, text in english.items():
         assert placeholders(other[name]) == placeholders(text), f"{language}.yaml: {name}"
+    whole = yaml.safe_load((SHIPPED_DIR / "templates" / f"{language}.yaml").read_text())
+    assert whole["language"] == language and whole["guidelines"].strip() and whole["guidance"].strip()
 
 
 @pytest.mark.parametrize("language", LANGUAGES)
@@ -161,3 +163,60 @@ def test_moderator_templates_are_the_ones_the_moderators_room_reads():
     assert MODERATOR_TEMPLATES <= set(english)
     for name in MODERATOR_TEMPLATES:  # every moderator template is about a case or many cases
         assert {"case", "cases", "user"} & placeholders(english[name]), name
+
+
+@pytest.mark.parametrize("language, first", [("de", "Willkommen. Dieser Raum"), ("fr", "Bienvenue. Ce salon"),
+                                             ("es", "Bienvenido/a. Esta sala")])
+def test_a_room_extending_the_english_default_posts_guidelines_in_its_own_language(write, language, first):
+    assert room_policy(write, language).guidelines.text.startswith(first)
+    own = write("own.yaml", f"""
+        extends: default
+        name: own
+        language: {language}
+        guidelines:
+          text: "Our own words."
+        moderators:
+          room: "!mods:test"
+        """)
+    assert PolicyLoader().load(str(own)).guidelines.text == "Our own words."
+
+
+def test_the_defaults_guidance_reaches_the_moderators_in_their_language(write):
+    assert room_policy(write, "de").moderators.guidance.startswith("Keine Beratung oder Therapie anbieten.")
+    assert room_policy(write, "de", moderators_language="en").moderators.guidance.startswith("Do not counsel.")
+    assert room_policy(write, "en", moderators_language="fr").moderators.guidance.startswith("Pas de conseil")
+
+
+def test_the_demo_plays_each_language_with_its_own_lines_and_the_english_rules_standing_in(tmp_path):
+    from gateway.demo import SCRIPT, SCRIPTS, demo_policy, script_for
+
+    assert demo_policy("en", tmp_path) == ("default", None)
+    policy, note = demo_policy("de", tmp_path)  # no default-de here: the English rules stand in, and say so
+    assert policy.startswith("extends: default\n") and "language: de" in policy and "no default-de" in note
+    (tmp_path / "default-de.yaml").write_text("")
+    assert demo_policy("de", tmp_path) == ("extends: default-de\nname: demo-de\nlanguage: de\n", None)
+    for language in ("de", "fr", "es"):
+        own = script_for(language, english_rules=False)
+        assert [k for *_, k in own] == [k for *_, k in SCRIPT] and not set(own) & set(SCRIPT)
+        stand_in = script_for(language, english_rules=True)
+        assert stand_in[:2] == SCRIPTS[language][:2] and stand_in[2:] == SCRIPT[2:]
+
+
+@pytest.mark.live
+def test_gateway_demo_in_german(tmp_path):
+    from gateway.demo.homeserver import synapse_available
+
+    if not synapse_available():
+        pytest.skip("matrix-synapse is not installed: pip install -e '.[test]'")
+    r = subprocess.run([GATEWAY, "demo", "--once", "--language", "de"], capture_output=True, timeout=240, text=True)
+    assert r.returncode == 0, r.stderr[-2000:]
+    out = r.stdout
+    assert "kit: joins and sees the pinned guidelines\n          | Willkommen. Dieser Raum" in out
+    assert "sam: writes 'die Klausur bringt mich echt um lol'" in out
+    dm, removed, alert = (out.index("kit: reads the private message"), out.index("sees kit removed"),
+                          out.index("[URGENT] Fall"))
+    assert dm < removed < alert
+    assert "| Hallo. Das ist eine automatische Nachricht vom Sicherheits-Bot in Peer-Support." in out[dm:removed]
+    assert "- TelefonSeelsorge: Telefon 0800 111 0 111 oder 0800 111 0 222" in out[dm:removed]
+    assert "| Vom Raum-Bot entfernt (automatisch). Das Moderationsteam meldet sich." in out[removed:alert]
+    assert "Message text found in the files the gateway wrote: NONE" in out
