@@ -12,7 +12,7 @@ from typing import Any
 from .yamlsrc import Mark
 
 __all__ = [
-    "TIERS", "ALERT_PRIORITIES", "TEMPLATE_FIELDS", "MODERATOR_TEMPLATES", "Rule", "TierAction", "Tier", "Guidelines",
+    "TIERS", "ALERT_PRIORITIES", "TEMPLATE_FIELDS", "MODERATOR_TEMPLATES", "ASKED_TEMPLATES", "Rule", "TierAction", "Tier", "Guidelines",
     "Moderators", "Policy", "SHIPPED_DIR", "Limits", "GatewayLimits", "ModelSettings", "Context", "Digest",
     "WEEKDAYS", "Part", "Combination", "Composition",
 ]
@@ -34,12 +34,15 @@ MODERATOR_TEMPLATES = frozenset({
     "alert", "alert_update", "escalation", "escalation_group", "abuse_alert", "raid_alert", "raid_update",
     "talk_flood_alert", "third_party_alert", "followup", "talk_alert",
 })
+# Templates read by whoever asked, in the moderators' language in their room and the room's elsewhere: ``help``
+# and the lines it lists for everyone (``usage_NAME``; a moderator's commands are listed as the code says them).
+ASKED_TEMPLATES = frozenset({"help", "usage_help", "usage_resources"})
 # Templates every policy needs, beyond those its tiers name.
 REQUIRED_TEMPLATES = ("removal_reason", "removal_note", "alert", "followup", "resources", "greeting",
                       "help", "escalation", "private_reply", "talk_ack", "talk_alert", "alert_update", "abuse_alert",
                       "crisis_dm_again", "raid_alert", "raid_update", "escalation_group", "talk_flood_alert",
                       "third_party_dm", "third_party_alert", "command_for_moderators",
-                      "command_in_moderators_room")
+                      "command_in_moderators_room", "usage_help", "usage_resources")
 
 
 
@@ -226,7 +229,7 @@ class Policy:
     negations: tuple[str, ...]
     negation_window: int
     templates: dict[str, str]  # in the room's language: what the person and the group room read
-    # in ``moderators.language`` when it differs from the room's: MODERATOR_TEMPLATES and ``help``
+    # in ``moderators.language`` when it differs from the room's: MODERATOR_TEMPLATES and ASKED_TEMPLATES
     moderator_templates: dict[str, str] = field(default_factory=dict)
     reported: tuple[str, ...] = ()  # cues that a match is about someone else ("my friend said", "lyrics")
     reported_window: int = 6

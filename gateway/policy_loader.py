@@ -23,7 +23,7 @@ import re2
 
 from .crisis import INTERNATIONAL, ISO_REGIONS, region_hint
 from .detection.folding import normalise
-from .policy import (ALERT_PRIORITIES, MODERATOR_TEMPLATES, REQUIRED_TEMPLATES, SHIPPED_DIR, TEMPLATE_FIELDS, TIERS, WEEKDAYS,
+from .policy import (ALERT_PRIORITIES, ASKED_TEMPLATES, MODERATOR_TEMPLATES, REQUIRED_TEMPLATES, SHIPPED_DIR, TEMPLATE_FIELDS, TIERS, WEEKDAYS,
                      Combination, Composition, Context, Digest, Escalation, Guidelines, Limits, ModelSettings,
                      Moderators, Part, Policy, Rule, Tier, TierAction)
 from .validate import MISSING, Checker, did_you_mean
@@ -642,7 +642,7 @@ class PolicyLoader:
         entries = (shipped.value or {}).get("templates") or {}
         own = doc.value.get("templates") if isinstance(doc.value, dict) else None
         own = own if isinstance(own, dict) else {}
-        names = MODERATOR_TEMPLATES | {"help"}
+        names = MODERATOR_TEMPLATES | ASKED_TEMPLATES
         return {k: (own[k] if k in own else entries[k]) for k in names if k in own or k in entries}
 
     def _template_table(self, c: Checker, doc: Located, language: Any, own: Any,

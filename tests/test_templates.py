@@ -107,7 +107,10 @@ def test_moderators_who_read_english_get_english_alerts_while_the_room_reads_ger
     mods_help = only(engine.handle(say("!help", room=MODS, power=100)), A.PostNotice)
     room_help = only(engine.handle(say("!help", sender="@ana:test")), A.PostNotice)
     assert mods_help.text.startswith("Safety bot commands:")
-    assert room_help.text.startswith("Befehle des Sicherheits-Bots:")
+    assert room_help.text == ("Befehle des Sicherheits-Bots:\n!help - diese Liste\n"
+                              "!resources [LAND] - kostenlose Krisennummern, privat an dich\n"
+                              "Das ist ein automatischer Bot, kein Mensch und keine Beratungsstelle.")
+    assert "!help - this list\n!resources [COUNTRY] - free crisis lines" in mods_help.text
 
 
 @pytest.mark.parametrize("language, refused, elsewhere", [
