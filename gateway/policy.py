@@ -231,6 +231,8 @@ class Policy:
     templates: dict[str, str]  # in the room's language: what the person and the group room read
     # in ``moderators.language`` when it differs from the room's: MODERATOR_TEMPLATES and ASKED_TEMPLATES
     moderator_templates: dict[str, str] = field(default_factory=dict)
+    # a case's private message and removal as alerts tell them, in the moderators' language (English: empty)
+    statuses: dict[str, str] = field(default_factory=dict)
     reported: tuple[str, ...] = ()  # cues that a match is about someone else ("my friend said", "lyrics")
     reported_window: int = 6
     jokes: tuple[str, ...] = ()  # markers of joking hyperbole ("lol", "😂"): see gateway/detection/

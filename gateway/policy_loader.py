@@ -256,6 +256,7 @@ class PolicyLoader:
             command_prefix=prefix, followup_after=followup, guidelines=guidelines,
             moderators=moderators, tiers=tiers, idioms=idioms, negations=negations,
             negation_window=window, templates=templates, moderator_templates=moderator_templates,
+            statuses=self._statuses(moderators.language if moderators and moderators.language else language),
             escalation=escalation,
             outreach_interval=outreach, reported=reported, reported_window=reported_window,
             jokes=jokes, abuse=abuse_rules, abuse_alert=abuse_alert, third_party=third_rules,
@@ -627,6 +628,12 @@ class PolicyLoader:
     def _languages(self) -> list[str]:
         return sorted(p.stem for p in (self.shipped_dir / "templates").glob("*.yaml"))
 
+    def _statuses(self, language: Any) -> dict[str, str]:
+        """``statuses:`` of the moderators' language file: how an alert says what happened to a case."""
+        shipped = self._templates(language) if isinstance(language, str) else None
+        words = shipped.value.get("statuses") if shipped is not None and isinstance(shipped.value, dict) else None
+        return {str(k): str(v) for k, v in words.items()} if isinstance(words, dict) else {}
+
     def _moderator_templates(self, c: Checker, doc: Located, language: Any, moderators: Moderators | None,
                              templates: dict[str, str]) -> dict[str, str]:
         """What the moderators read, from ``moderators.language``'s file when it is not the room's language:
@@ -657,7 +664,7 @@ class PolicyLoader:
                                        f"{did_you_mean(language, self._languages())}")
             else:
                 sc = Checker(shipped)
-                body = sc.mapping((), shipped.value, required=("templates",), optional=("language", "guidelines", "guidance"))
+                body = sc.mapping((), shipped.value, required=("templates",), optional=("language", "guidelines", "guidance", "statuses"))
                 entries = sc.mapping(("templates",), (body or {}).get("templates"), any_keys=True) or {}
                 c.errors.extend(sc.errors)
                 for k, v in entries.items():

@@ -95,6 +95,7 @@ def test_a_german_room_sends_the_german_crisis_message_reason_and_alert(write):
     assert "Es kann sein, dass der Bot dich" in dm.text  # never says the removal happened
     assert remove.reason == "Vom Raum-Bot entfernt (automatisch). Das Moderationsteam meldet sich."
     assert alert.text.startswith("[URGENT] Fall case1: Risiko imminent bei @kit:test")
+    assert "Private Nachricht: zugestellt. Entfernen: erledigt." in alert.text
     assert "Bitte privat bei der Person nachfragen." in alert.text
 
 
@@ -104,6 +105,7 @@ def test_moderators_who_read_english_get_english_alerts_while_the_room_reads_ger
     assert "Etwas, das du geschrieben hast" in dm.text
     assert remove.reason.startswith("Vom Raum-Bot entfernt")
     assert alert.text.startswith("[URGENT] Case case1: imminent risk for @kit:test")
+    assert "Private message: delivered. Removal: done." in alert.text
     mods_help = only(engine.handle(say("!help", room=MODS, power=100)), A.PostNotice)
     room_help = only(engine.handle(say("!help", sender="@ana:test")), A.PostNotice)
     assert mods_help.text.startswith("Safety bot commands:")
@@ -223,3 +225,12 @@ def test_gateway_demo_in_german(tmp_path):
     assert "- TelefonSeelsorge: Telefon 0800 111 0 111 oder 0800 111 0 222" in out[dm:removed]
     assert "| Vom Raum-Bot entfernt (automatisch). Das Moderationsteam meldet sich." in out[removed:alert]
     assert "Message text found in the files the gateway wrote: NONE" in out
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_every_status_an_alert_can_tell_is_written_in_each_language(language):
+    from gateway.cases import STATUS_WORDING
+
+    words = yaml.safe_load((SHIPPED_DIR / "templates" / f"{language}.yaml").read_text())["statuses"]
+    assert set(words) == STATUS_WORDING
+    assert all(placeholders(words[w]) == placeholders(w) for w in words)
