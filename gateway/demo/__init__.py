@@ -135,8 +135,8 @@ async def _scenario(hs: Homeserver, workdir: Path, keep_running: bool, kept: boo
 
     bot_env = "GATEWAY_DEMO_BOT_PASSWORD"
     os.environ[bot_env] = bot.password
+    (workdir / "policies").mkdir(exist_ok=True)
     if policy != "default":
-        (workdir / "policies").mkdir(exist_ok=True)
         (workdir / "policies" / f"demo-{language}.yaml").write_text(policy)
         policy = f"demo-{language}"
     config = workdir / "gateway.yaml"
