@@ -234,3 +234,22 @@ def test_every_status_an_alert_can_tell_is_written_in_each_language(language):
     words = yaml.safe_load((SHIPPED_DIR / "templates" / f"{language}.yaml").read_text())["statuses"]
     assert set(words) == STATUS_WORDING
     assert all(placeholders(words[w]) == placeholders(w) for w in words)
+
+
+@pytest.mark.parametrize("language, region, emergency, talk", [
+    ("de", "DE", "112", "„reden“"), ("fr", "FR", "15 (ou 112)", "« parler »"), ("es", "ES", "112", "«hablar»")])
+@pytest.mark.parametrize("text", ["i took all my pills", "i want to kill myself", "i wish i was dead",
+                                  "i cut myself again tonight"])
+def test_crisis_messages_on_irc_are_a_few_lines_in_each_language(write, language, region, emergency, talk, text):
+    import types
+
+    from adapters.irc import IrcAdapter
+
+    policy = room_policy(write, language)
+    counter = iter(range(1, 10_000))
+    engine = Engine([make_binding(policy, region=region, network_type="irc")], load_directory(),
+                    bot_ids={NET: "bot"}, case_id=lambda: f"case{next(counter)}")
+    body = only(engine.handle(say(text, sender="kit")), A.SendPrivate).text
+    lines = IrcAdapter._text_lines(types.SimpleNamespace(), "PRIVMSG", "somebody_long_nick", body)
+    assert len(lines) <= 3, lines
+    assert emergency in body and talk in body and shipped(language)["crisis_dm_irc"][:12] in body
