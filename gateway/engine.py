@@ -67,6 +67,7 @@ def _random_case_id() -> str:
 # A private message starting with one of these asks for a moderator: "talk" in every room, and the word each
 # language's templates tell the person to reply (policies/templates/LANG.yaml).
 TALK_WORDS = frozenset({"talk", "reden", "parler", "hablar"})
+QUOTES = "\"'„“”«»‘’‚ "  # the word copied with the quotes the message put around it: „reden“, « parler »
 
 
 @dataclass
@@ -456,8 +457,8 @@ class Engine(CaseWork, RaidLimits, RoomGuidelines, WeeklyDigest, Restore):
         wording = shared[0] if shared else next((b for b in self.rooms.values() if b.network == ev.network), None)
         if wording is None:
             return []  # no watched room on this network at all
-        words = ev.text.strip().lower().lstrip("!./").split()
-        if words and words[0] in TALK_WORDS:
+        words = ev.text.strip().lower().lstrip("!./" + QUOTES).split()
+        if words and words[0].strip(QUOTES) in TALK_WORDS:
             if len(shared) > 1 and len(words) > 1:
                 named = words[1].casefold()
                 shared = [b for b in shared if named in (b.room.casefold(), b.display_name.casefold())] or shared

@@ -155,7 +155,8 @@ def test_every_shipped_hours_note_is_written_in_each_language(language):
     assert not untranslated, f"add to gateway/crisis.py LABELS[{language!r}]: {sorted(untranslated)}"
 
 
-@pytest.mark.parametrize("word, language", [("reden", "de"), ("parler", "fr"), ("hablar", "es")])
+@pytest.mark.parametrize("word, language", [("reden", "de"), ("„Reden“", "de"), ("parler", "fr"), ("« parler »", "fr"),
+                                            ("hablar", "es"), ("«hablar»", "es")])
 def test_the_word_the_templates_give_asks_for_a_moderator(write, word, language):
     engine = engine_for(room_policy(write, language))
     acts = engine.handle(PrivateMessage(NET, 1_800_000_000.0, sender="@kit:test", text=word, rooms=(ROOM,)))
