@@ -481,17 +481,15 @@ class Engine(CaseWork, RaidLimits, RoomGuidelines, WeeklyDigest, Restore):
             fields["emergency"] = " / ".join(f"{self.directory.emergency(r, language)} ({r})" for r in regions)
         text = wording.policy.render("private_reply", **fields)
         if len(shared) > 1:
-            text += "\n" + self._which_community(shared)
+            text += "\n" + self._which_community(shared, wording)
         return [A.SendPrivate(self._id(), ev.network, user=ev.sender, text=text, purpose="resources"),
                 self.record(ev.network, "private_reply", user=ev.sender,
                             outcome=None if len(shared) == 1 else "ask_room" if shared else "no_room")]
 
-    @staticmethod
-    def _which_community(shared: list[RoomBinding]) -> str:
-        names = ", ".join(b.display_name for b in shared)
-        return (f"You are in several rooms with this bot ({names}). To ask a volunteer moderator of one of "
-                f"them to contact you, reply \"talk\" and the room's name, for example \"talk "
-                f"{shared[-1].display_name}\".")
+    def _which_community(self, shared: list[RoomBinding], wording: RoomBinding) -> str:
+        """Someone in several watched rooms is asked which (in the language of the first)."""
+        return wording.policy.render("which_room", **self.render_fields(shared[-1]),
+                                     rooms=", ".join(b.display_name for b in shared))
 
     def _talk_where(self, shared: list[RoomBinding], wording: RoomBinding, ev: PrivateMessage) -> list[A.Action]:
         """``talk`` from someone the bot cannot tie to one community: in several rooms, they are asked
@@ -500,12 +498,9 @@ class Engine(CaseWork, RaidLimits, RoomGuidelines, WeeklyDigest, Restore):
         if not self._once("talk_where", ev.network, ev.sender, ev.ts, 60.0):
             return []
         if shared:
-            text = self._which_community(shared)
+            text = self._which_community(shared, wording)
         else:
-            text = ("This bot passes requests to the volunteer moderators of the rooms it watches, and you are "
-                    "not in one of them with it, so no moderator was asked. Free, confidential support:\n"
-                    f"{self.directory.lines_text(INTERNATIONAL)}\n"
-                    f"In an emergency call {self.directory.emergency(INTERNATIONAL)}.")
+            text = wording.policy.render("talk_no_room", **self.render_fields(wording, INTERNATIONAL))
         return [A.SendPrivate(self._id(), ev.network, user=ev.sender, text=text, purpose="reply"),
                 self.record(ev.network, "private_reply", user=ev.sender,
                             outcome="ask_room" if shared else "no_room")]

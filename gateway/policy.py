@@ -25,7 +25,7 @@ ALERT_PRIORITIES = ("none", "low", "normal", "high", "urgent")
 TEMPLATE_FIELDS = frozenset({
     "room", "network", "user", "prefix", "crisis_lines", "crisis_lines_inline", "emergency", "removal_note", "case", "tier", "rules",
     "dm_status", "removal_status", "link", "guidance", "priority", "mode_note", "commands", "age",
-    "count", "cases", "change", "command",
+    "count", "cases", "change", "command", "rooms",
 })
 # Templates the moderators read (in ``moderators.language``); every other one is read by the person or the
 # group room (in the policy's ``language``). ``help`` is read by whoever asked, so it follows the room it is
@@ -42,7 +42,7 @@ REQUIRED_TEMPLATES = ("removal_reason", "removal_note", "alert", "followup", "re
                       "help", "escalation", "private_reply", "talk_ack", "talk_alert", "alert_update", "abuse_alert",
                       "crisis_dm_again", "raid_alert", "raid_update", "escalation_group", "talk_flood_alert",
                       "third_party_dm", "third_party_alert", "command_for_moderators",
-                      "command_in_moderators_room", "usage_help", "usage_resources")
+                      "command_in_moderators_room", "usage_help", "usage_resources", "which_room", "talk_no_room")
 
 
 

@@ -254,3 +254,16 @@ def test_crisis_messages_on_irc_are_a_few_lines_in_each_language(write, language
     lines = IrcAdapter._text_lines(types.SimpleNamespace(), "PRIVMSG", "somebody_long_nick", body)
     assert len(lines) <= 3, lines
     assert emergency in body and talk in body and shipped(language)["crisis_dm_irc"][:12] in body
+
+
+def test_someone_in_two_german_rooms_is_asked_which_in_german(write):
+    policy = room_policy(write, "de")
+    engine = Engine([make_binding(policy, region="DE"), make_binding(policy, room="!other:test", region="DE")],
+                    load_directory(), bot_ids={NET: "@bot:test"})
+    acts = engine.handle(PrivateMessage(NET, 1_800_000_000.0, sender="@kit:test", text="reden",
+                                        rooms=(ROOM, "!other:test")))
+    assert only(acts, A.SendPrivate).text.startswith("Du bist mit diesem Bot in mehreren Räumen (!group:test, "
+                                                     "!other:test).")
+    lonely = engine.handle(PrivateMessage(NET, 1_800_000_000.0, sender="@lee:test", text="reden", rooms=()))
+    assert "deshalb wurde niemand gefragt" in only(lonely, A.SendPrivate).text
+    assert "findest du unter https://findahelpline.com" in only(lonely, A.SendPrivate).text
