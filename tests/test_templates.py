@@ -34,7 +34,7 @@ def placeholders(text: str) -> set[str]:
     return {f for _, f, _, _ in string.Formatter().parse(text) if f is not None}
 
 
-@pytest.mark.parametrize("language", LANGUAGES)
+@pytest.mark.parametrize("language", ("en",) + LANGUAGES)
 def test_every_language_has_every_english_template_with_the_same_placeholders(language):
     english, other = shipped("en"), shipped(language)
     assert sorted(other) == sorted(english)
@@ -267,3 +267,28 @@ def test_someone_in_two_german_rooms_is_asked_which_in_german(write):
     lonely = engine.handle(PrivateMessage(NET, 1_800_000_000.0, sender="@lee:test", text="reden", rooms=()))
     assert "deshalb wurde niemand gefragt" in only(lonely, A.SendPrivate).text
     assert "findest du unter https://findahelpline.com" in only(lonely, A.SendPrivate).text
+
+
+def test_the_same_words_in_english_for_a_room_extending_a_policy_in_another_language(write):
+    from gateway.policy_loader import PolicyLoader as Loader
+
+    default = Loader().load("default")
+    parent = write("german.yaml", """
+        extends: default
+        name: german
+        language: de
+        guidelines:
+          text: "Willkommen, unsere eigenen Regeln."
+        moderators:
+          guidance: "Unsere eigene Anleitung."
+        """)
+    child = write("english.yaml", f"""
+        extends: {parent}
+        name: english
+        language: en
+        moderators:
+          room: "!mods:test"
+        """)
+    policy = Loader().load(str(child))
+    assert policy.guidelines.text == default.guidelines.text
+    assert policy.moderators.guidance == default.moderators.guidance
