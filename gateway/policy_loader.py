@@ -473,10 +473,15 @@ class PolicyLoader:
 
     def _guidance_in(self, language: Any, doc: Located, moderators: Moderators | None) -> Moderators | None:
         """The moderators read the default's guidance in their own language (``moderators.language``)."""
-        if moderators is None or not isinstance(doc.value.get("moderators"), dict) \
-                or "guidance" not in doc.value["moderators"]:
+        if moderators is None or not isinstance(doc.value.get("moderators"), dict):
             return moderators
-        text = self._inherited_text(doc, ("moderators", "guidance"), moderators.language or language, "guidance")
+        heard_in = moderators.language or language
+        if "guidance" in doc.value["moderators"]:
+            text = self._inherited_text(doc, ("moderators", "guidance"), heard_in, "guidance")
+        else:  # none written anywhere (a full policy such as default-de): the language file's, not the code's English
+            own = self._templates(heard_in) if isinstance(heard_in, str) else None
+            text = own.value.get("guidance") if own is not None and isinstance(own.value, dict) else None
+            text = text if isinstance(text, str) else None
         return moderators if text is None else dataclasses.replace(moderators, guidance=text.strip())
 
     def _moderators(self, c: Checker, raw: Any) -> Moderators | None:

@@ -292,3 +292,14 @@ def test_the_same_words_in_english_for_a_room_extending_a_policy_in_another_lang
     policy = Loader().load(str(child))
     assert policy.guidelines.text == default.guidelines.text
     assert policy.moderators.guidance == default.moderators.guidance
+
+
+def test_a_full_policy_in_german_without_guidance_gives_its_moderators_the_german_one(write):
+    """A shipped default-LANG policy is full, not an extension: guidance it does not write is the language's."""
+    english = (SHIPPED_DIR / "default.yaml").read_text()
+    german = english.replace("name: default\n", "name: full\n", 1).replace("language: en\n", "language: de\n", 1)
+    german = german.replace('  guidance: "Do not counsel. If you believe someone is in immediate danger, contact local '
+                            'emergency services."\n', "", 1)
+    assert "guidance:" not in german.split("moderators:", 1)[1].split("\n\n", 1)[0]
+    policy = PolicyLoader().load(str(write("full.yaml", german)))
+    assert policy.moderators.guidance.startswith("Keine Beratung oder Therapie anbieten.")
