@@ -198,6 +198,7 @@ _REMOVAL_TEXT = {
     _R.KEPT_NO_DM: "kept in the room (no private message reached them)",
     _R.OBSERVE: "not done (observe mode)",
 }
+STATUS_WORDING = frozenset(_DM_TEXT.values()) | frozenset(_REMOVAL_TEXT.values())  # what LANG.yaml translates
 _ALERT_TEXT = {
     _A.PENDING: "pending", _A.SENDING: "being sent", _A.SENT: "sent", _A.FAILED: "failed",
     _A.NOT_NEEDED: "not needed", _A.NO_ROOM: "no moderators room", _A.RAID_LIST: "listed in the raid alert",
@@ -296,8 +297,14 @@ class Case:
 
     # -- what moderators read ---------------------------------------------------------------------
 
-    def _text(self, table: dict, state: enum.Enum) -> str:
-        return table[state].format(detail=self.details.get(state) or "unknown")
+    def _text(self, table: dict, state: enum.Enum, words: dict[str, str] | None = None) -> str:
+        wording = table[state]
+        return (words or {}).get(wording, wording).format(detail=self.details.get(state) or "unknown")
+
+    def statuses_in(self, words: dict[str, str]) -> tuple[str, str]:
+        """(private message, removal) as an alert tells them, in the moderators' language: ``words`` maps
+        this module's English wording to theirs (``statuses:`` in policies/templates/LANG.yaml)."""
+        return self._text(_DM_TEXT, self.outreach, words), self._text(_REMOVAL_TEXT, self.removal, words)
 
     @property
     def dm_text(self) -> str:

@@ -521,9 +521,10 @@ class CaseWork:
                          if b.policy.mode == "observe" else
                          " The room is paused: the bot did not message or remove anyone.")
         link = message_link(b, case.message_ref)
+        dm_status, removal_status = case.statuses_in(b.policy.statuses)
         text = b.policy.render(
             "alert_update" if change else "alert", **self.render_fields(b), user=case.user, case=case.id,
-            tier=case.tier, rules=self._explain(case), dm_status=case.dm_text, removal_status=case.removal_text,
+            tier=case.tier, rules=self._explain(case), dm_status=dm_status, removal_status=removal_status,
             link=link, mode_note=mode_note, change=change or "",
             priority=priority.upper() + (", RESENT AFTER A RESTART: you may have seen this case" if case.resumed else ""))
         text += self.next_steps(case)

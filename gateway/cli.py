@@ -519,7 +519,8 @@ def cmd_eval(args: argparse.Namespace) -> int:
 def cmd_demo(args: argparse.Namespace) -> int:
     from .demo import run_demo
 
-    return run_demo(keep_running=not args.once, port=args.port, keep=args.keep, encrypted=args.encrypted)
+    return run_demo(keep_running=not args.once, port=args.port, keep=args.keep, encrypted=args.encrypted,
+                    language=args.language)
 
 
 def _version() -> str:
@@ -597,6 +598,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--keep", metavar="DIR", help="keep the homeserver, config and event log in DIR after exit")
     p.add_argument("--encrypted", action="store_true",
                    help="end-to-end encrypted rooms, with encrypting clients as the people")
+    p.add_argument("--language", choices=("en", "de", "fr", "es"), default="en",
+                   help="play the scenario in a room in this language (default: en)")
     p.set_defaults(func=cmd_demo)
 
     p = sub.add_parser("report", help="an HTML report of the casework (charts and tables, no text) from the event log")

@@ -144,9 +144,9 @@ def dispatch(engine: "Engine", binding: "RoomBinding", ev: "Message",
     record = engine.record(ev.network, "command", room=ev.room, user=ev.sender, command=cmd.name,
                            authorised=authorised)
     if not authorised:
-        return [record, ctx.reply(f"Sorry, {binding.policy.command_prefix}{cmd.name} is for moderators.")]
+        return [record, ctx.reply(binding.policy.render("command_for_moderators", command=cmd.name))]
     if cmd.moderators_room_only and not in_moderator_room:
-        return [record, ctx.reply(f"{binding.policy.command_prefix}{cmd.name} works in the moderators' room.")]
+        return [record, ctx.reply(binding.policy.render("command_in_moderators_room", command=cmd.name))]
     return [record] + cmd.handler(ctx)
 
 
@@ -171,10 +171,16 @@ def _help(ctx: Context) -> list[A.Action]:
     mine = [c for c in COMMANDS.values() if is_mod or not c.moderator]
     here = [c for c in mine if ctx.in_moderator_room or not c.moderators_room_only]
     elsewhere = [c for c in mine if c not in here]
-    lines = [c.usage(prefix) for c in here]
+    policy, asked_there = ctx.binding.policy, ctx.in_moderator_room
+
+    def usage(c: Command) -> str:  # everyone's commands in the reader's language; a moderator's as the code says
+        name = f"usage_{c.name}"
+        return policy.render(name, moderators=asked_there) if name in policy.templates else c.usage(prefix)
+
+    lines = [usage(c) for c in here]
     if elsewhere:
-        lines += ["In the moderators' room:"] + [c.usage(prefix) for c in elsewhere]
-    return [ctx.reply(ctx.binding.policy.render("help", commands="\n".join(lines)))]
+        lines += ["In the moderators' room:"] + [usage(c) for c in elsewhere]
+    return [ctx.reply(policy.render("help", moderators=asked_there, commands="\n".join(lines)))]
 
 
 @command("resources", moderator=False, help="free crisis lines, sent to you privately", args="[COUNTRY]")

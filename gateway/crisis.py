@@ -17,7 +17,7 @@ from typing import Any
 from .validate import MISSING, Checker
 from .yamlsrc import load_located
 
-__all__ = ["CrisisLine", "Region", "CrisisDirectory", "ISO_REGIONS", "INTERNATIONAL", "load_directory", "region_hint"]
+__all__ = ["LABELS", "CrisisLine", "Region", "CrisisDirectory", "ISO_REGIONS", "INTERNATIONAL", "load_directory", "region_hint"]
 
 INTERNATIONAL = "INTL"
 
@@ -46,15 +46,74 @@ class CrisisLine:
     source: str
     verified: dt.date
 
-    def render(self) -> str:
+    def render(self, language: str = "en") -> str:
+        """The line as a person reads it, its labels ("call", "free", "24/7", "or") in ``language``; the
+        service's name, numbers and addresses as the directory has them."""
+        words = LABELS.get(language, LABELS["en"])
         ways = []
         if self.phone:
-            ways.append(f"call {self.phone}")
+            ways.append(words["call"].format(_or(self.phone, words)))
         if self.text:
-            ways.append(self.text)
+            ways.append(_text_way(self.text, words))
         if self.chat:
-            ways.append(f"chat at {self.chat}")
-        return f"- {self.service}: {', '.join(ways)} ({self.hours})"
+            ways.append(words["chat"].format(self.chat))
+        hours = ", ".join(words.get(part, part) for part in self.hours.split(", "))
+        return f"- {_translated(self.service, words)}: {', '.join(ways)} ({hours})"
+
+
+# The words the directory's entries are written with, by language (``CrisisLine.render``): a Spanish room in
+# the US reads the US lines in Spanish. An entry's fragment not listed here is shown as the directory has it;
+# a language not listed reads English labels. A new fragment in policies/crisis_lines.yaml (a new "hours"
+# value) is added here for every language (tests/test_templates.py checks the shipped entries).
+LABELS: dict[str, dict[str, str]] = {
+    "en": {"call": "call {}", "chat": "chat at {}", "text": "text {}", "text_to": "text {} to {}", "or": "or",
+           "international": "Find a free helpline in your country at {}",
+           "your local emergency number": "your local emergency number"},
+    "de": {"call": "Telefon {}", "chat": "Chat: {}", "text": "SMS an {}", "text_to": "SMS mit {} an {}",
+           "or": "oder", "24/7": "rund um die Uhr", "free": "kostenlos", "daily until midnight": "täglich bis Mitternacht",
+           "not 24/7": "nicht rund um die Uhr", "not 24/7 every day": "nicht jeden Tag rund um die Uhr",
+           "20 languages": "20 Sprachen", "(French)": "(Französisch)", "(Dutch)": "(Niederländisch)",
+           "(Finnish)": "(Finnisch)", "(under 35)": "(unter 35)",
+           "international": "Ein kostenloses Hilfetelefon in deinem Land findest du unter {}",
+           "your local emergency number": "die Notrufnummer deines Landes"},
+    "fr": {"call": "appelle le {}", "chat": "chat : {}", "text": "SMS au {}", "text_to": "envoie {} par SMS au {}",
+           "or": "ou", "24/7": "24h/24, 7j/7", "free": "gratuit", "daily until midnight": "tous les jours jusqu'à minuit",
+           "not 24/7": "pas 24h/24", "not 24/7 every day": "pas 24h/24 tous les jours", "20 languages": "20 langues",
+           "(French)": "(en français)", "(Dutch)": "(en néerlandais)", "(Finnish)": "(en finnois)",
+           "(under 35)": "(moins de 35 ans)",
+           "international": "Trouve une ligne d'écoute gratuite dans ton pays sur {}",
+           "your local emergency number": "le numéro d'urgence de ton pays"},
+    "es": {"call": "llama al {}", "chat": "chat: {}", "text": "SMS al {}", "text_to": "envía {} por SMS al {}",
+           "or": "o", "24/7": "24 horas, todos los días", "free": "gratis", "daily until midnight": "todos los días hasta medianoche",
+           "not 24/7": "no 24 horas", "not 24/7 every day": "no 24 horas todos los días", "20 languages": "20 idiomas",
+           "(French)": "(en francés)", "(Dutch)": "(en neerlandés)", "(Finnish)": "(en finés)",
+           "(under 35)": "(menores de 35)",
+           "international": "Encuentra una línea de ayuda gratuita en tu país en {}",
+           "your local emergency number": "el número de emergencias de tu país"},
+}
+
+
+def _or(number: str, words: dict[str, str]) -> str:
+    """ "0800 111 0 111 or 0800 111 0 222", "15 (or 112)": the joining word in the reader's language."""
+    return number.replace(" or ", f" {words['or']} ").replace("(or ", f"({words['or']} ")
+
+
+def _text_way(text: str, words: dict[str, str]) -> str:
+    """ "text 988" and "text HOME to 741741" in the reader's language; anything else ("WhatsApp ...") as is."""
+    parts = text.split()
+    if len(parts) == 4 and parts[0] == "text" and parts[2] == "to":
+        return words["text_to"].format(parts[1], parts[3])
+    if len(parts) == 2 and parts[0] == "text":
+        return words["text"].format(parts[1])
+    return text
+
+
+def _translated(service: str, words: dict[str, str]) -> str:
+    """A service's name with its parenthesised note ("(French)", "(under 35)") in the reader's language."""
+    for fragment, said in words.items():
+        if fragment.startswith("(") and fragment in service:
+            service = service.replace(fragment, said)
+    return service
 
 
 @dataclass(frozen=True)
@@ -72,23 +131,35 @@ class CrisisDirectory:
     international_emergency: str
     source_file: str
 
-    def lines_text(self, region: str) -> str:
-        """The crisis lines block for a message; falls back to the international directory."""
+    def lines_text(self, region: str, language: str = "en") -> str:
+        """The crisis lines block for a message, in the reader's language; falls back to the international
+        directory."""
         entry = self.regions.get(region)
         if entry is None:
-            return self.international_text
-        return "\n".join(line.render() for line in entry.lines)
+            return self._international(language)
+        return "\n".join(line.render(language) for line in entry.lines)
 
-    def lines_inline(self, region: str) -> str:
+    def lines_inline(self, region: str, language: str = "en") -> str:
         """The same lines on one line (for compact messages, IRC): "Samaritans: call 116 123 (24/7); ..."."""
         entry = self.regions.get(region)
         if entry is None:
-            return self.international_text
-        return "; ".join(line.render()[2:] for line in entry.lines)
+            return self._international(language)
+        return "; ".join(line.render(language)[2:] for line in entry.lines)
 
-    def emergency(self, region: str) -> str:
+    def emergency(self, region: str, language: str = "en") -> str:
+        words = LABELS.get(language, LABELS["en"])
         entry = self.regions.get(region)
-        return entry.emergency if entry else self.international_emergency
+        if entry is None:
+            return words.get(self.international_emergency, self.international_emergency)
+        return _or(entry.emergency, words)
+
+    def _international(self, language: str) -> str:
+        """The international fallback in the reader's language, when it is the shipped sentence with its address."""
+        words = LABELS.get(language, LABELS["en"])
+        head, _, url = self.international_text.rpartition(" ")
+        if LABELS["en"]["international"].format(url) == self.international_text:
+            return words["international"].format(url)
+        return self.international_text
 
     def stale(self, today: dt.date, max_age_days: int = 365) -> list[tuple[str, CrisisLine]]:
         return [(code, line) for code, r in sorted(self.regions.items()) for line in r.lines

@@ -64,6 +64,12 @@ def _random_case_id() -> str:
     return "".join(secrets.choice(_CASE_ALPHABET) for _ in range(6))
 
 
+# A private message starting with one of these asks for a moderator: "talk" in every room, and the word each
+# language's templates tell the person to reply (policies/templates/LANG.yaml).
+TALK_WORDS = frozenset({"talk", "reden", "parler", "hablar"})
+QUOTES = "\"'„“”«»‘’‚ "  # the word copied with the quotes the message put around it: „reden“, « parler »
+
+
 @dataclass
 class EngineState:
     next_action_id: int = 1
@@ -343,11 +349,11 @@ class Engine(CaseWork, RaidLimits, RoomGuidelines, WeeklyDigest, Restore):
         return (binding.network, binding.room) in self.state.paused
 
     def render_fields(self, binding: RoomBinding, region: str | None = None) -> dict[str, str]:
-        region = region or binding.region
+        region, language = region or binding.region, binding.policy.language
         return {"room": binding.display_name, "network": binding.network,
-                "crisis_lines": self.directory.lines_text(region),
-                "crisis_lines_inline": self.directory.lines_inline(region),
-                "emergency": self.directory.emergency(region)}
+                "crisis_lines": self.directory.lines_text(region, language),
+                "crisis_lines_inline": self.directory.lines_inline(region, language),
+                "emergency": self.directory.emergency(region, language)}
 
     def _is_self(self, network: str, user: str) -> bool:
         """The bot itself, or another bot the config names (``ignore_bots``): never read, never answered."""
@@ -451,8 +457,8 @@ class Engine(CaseWork, RaidLimits, RoomGuidelines, WeeklyDigest, Restore):
         wording = shared[0] if shared else next((b for b in self.rooms.values() if b.network == ev.network), None)
         if wording is None:
             return []  # no watched room on this network at all
-        words = ev.text.strip().lower().lstrip("!./").split()
-        if words and words[0] == "talk":
+        words = ev.text.strip().lower().lstrip("!./" + QUOTES).split()
+        if words and words[0].strip(QUOTES) in TALK_WORDS:
             if len(shared) > 1 and len(words) > 1:
                 named = words[1].casefold()
                 shared = [b for b in shared if named in (b.room.casefold(), b.display_name.casefold())] or shared
@@ -470,21 +476,20 @@ class Engine(CaseWork, RaidLimits, RoomGuidelines, WeeklyDigest, Restore):
         fields = self.render_fields(wording, None if shared else INTERNATIONAL)
         if len({b.region for b in shared}) > 1:  # rooms in different regions: each region's lines
             regions = sorted({b.region for b in shared})
-            fields["crisis_lines"] = "\n".join(self.directory.lines_text(r) for r in regions)
-            fields["emergency"] = " / ".join(f"{self.directory.emergency(r)} ({r})" for r in regions)
+            language = wording.policy.language
+            fields["crisis_lines"] = "\n".join(self.directory.lines_text(r, language) for r in regions)
+            fields["emergency"] = " / ".join(f"{self.directory.emergency(r, language)} ({r})" for r in regions)
         text = wording.policy.render("private_reply", **fields)
         if len(shared) > 1:
-            text += "\n" + self._which_community(shared)
+            text += "\n" + self._which_community(shared, wording)
         return [A.SendPrivate(self._id(), ev.network, user=ev.sender, text=text, purpose="resources"),
                 self.record(ev.network, "private_reply", user=ev.sender,
                             outcome=None if len(shared) == 1 else "ask_room" if shared else "no_room")]
 
-    @staticmethod
-    def _which_community(shared: list[RoomBinding]) -> str:
-        names = ", ".join(b.display_name for b in shared)
-        return (f"You are in several rooms with this bot ({names}). To ask a volunteer moderator of one of "
-                f"them to contact you, reply \"talk\" and the room's name, for example \"talk "
-                f"{shared[-1].display_name}\".")
+    def _which_community(self, shared: list[RoomBinding], wording: RoomBinding) -> str:
+        """Someone in several watched rooms is asked which (in the language of the first)."""
+        return wording.policy.render("which_room", **self.render_fields(shared[-1]),
+                                     rooms=", ".join(b.display_name for b in shared))
 
     def _talk_where(self, shared: list[RoomBinding], wording: RoomBinding, ev: PrivateMessage) -> list[A.Action]:
         """``talk`` from someone the bot cannot tie to one community: in several rooms, they are asked
@@ -493,12 +498,9 @@ class Engine(CaseWork, RaidLimits, RoomGuidelines, WeeklyDigest, Restore):
         if not self._once("talk_where", ev.network, ev.sender, ev.ts, 60.0):
             return []
         if shared:
-            text = self._which_community(shared)
+            text = self._which_community(shared, wording)
         else:
-            text = ("This bot passes requests to the volunteer moderators of the rooms it watches, and you are "
-                    "not in one of them with it, so no moderator was asked. Free, confidential support:\n"
-                    f"{self.directory.lines_text(INTERNATIONAL)}\n"
-                    f"In an emergency call {self.directory.emergency(INTERNATIONAL)}.")
+            text = wording.policy.render("talk_no_room", **self.render_fields(wording, INTERNATIONAL))
         return [A.SendPrivate(self._id(), ev.network, user=ev.sender, text=text, purpose="reply"),
                 self.record(ev.network, "private_reply", user=ev.sender,
                             outcome="ask_room" if shared else "no_room")]

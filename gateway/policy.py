@@ -12,7 +12,7 @@ from typing import Any
 from .yamlsrc import Mark
 
 __all__ = [
-    "TIERS", "ALERT_PRIORITIES", "TEMPLATE_FIELDS", "Rule", "TierAction", "Tier", "Guidelines",
+    "TIERS", "ALERT_PRIORITIES", "TEMPLATE_FIELDS", "MODERATOR_TEMPLATES", "ASKED_TEMPLATES", "Rule", "TierAction", "Tier", "Guidelines",
     "Moderators", "Policy", "SHIPPED_DIR", "Limits", "GatewayLimits", "ModelSettings", "Context", "Digest",
     "WEEKDAYS", "Part", "Combination", "Composition",
 ]
@@ -25,13 +25,24 @@ ALERT_PRIORITIES = ("none", "low", "normal", "high", "urgent")
 TEMPLATE_FIELDS = frozenset({
     "room", "network", "user", "prefix", "crisis_lines", "crisis_lines_inline", "emergency", "removal_note", "case", "tier", "rules",
     "dm_status", "removal_status", "link", "guidance", "priority", "mode_note", "commands", "age",
-    "count", "cases", "change",
+    "count", "cases", "change", "command", "rooms",
 })
+# Templates the moderators read (in ``moderators.language``); every other one is read by the person or the
+# group room (in the policy's ``language``). ``help`` is read by whoever asked, so it follows the room it is
+# asked in (``Policy.render(..., moderators=...)``).
+MODERATOR_TEMPLATES = frozenset({
+    "alert", "alert_update", "escalation", "escalation_group", "abuse_alert", "raid_alert", "raid_update",
+    "talk_flood_alert", "third_party_alert", "followup", "talk_alert",
+})
+# Templates read by whoever asked, in the moderators' language in their room and the room's elsewhere: ``help``
+# and the lines it lists for everyone (``usage_NAME``; a moderator's commands are listed as the code says them).
+ASKED_TEMPLATES = frozenset({"help", "usage_help", "usage_resources"})
 # Templates every policy needs, beyond those its tiers name.
 REQUIRED_TEMPLATES = ("removal_reason", "removal_note", "alert", "followup", "resources", "greeting",
                       "help", "escalation", "private_reply", "talk_ack", "talk_alert", "alert_update", "abuse_alert",
                       "crisis_dm_again", "raid_alert", "raid_update", "escalation_group", "talk_flood_alert",
-                      "third_party_dm", "third_party_alert")
+                      "third_party_dm", "third_party_alert", "command_for_moderators",
+                      "command_in_moderators_room", "usage_help", "usage_resources", "which_room", "talk_no_room")
 
 
 
@@ -98,6 +109,10 @@ class Moderators:
     # an open or an unencrypted room on purpose; start-up then warns loudly instead of refusing.
     allow_open_room: bool = False
     allow_unencrypted_room: bool = False
+    # The language the moderators read alerts and command replies in; None: the room's (``Policy.language``).
+    # Set on the policy, beside the moderators' room and guidance it already names: a German room whose
+    # moderators read English gets ``moderators: {language: en}`` (one line in a policy that extends).
+    language: str | None = None
 
 
 @dataclass(frozen=True)
@@ -213,7 +228,11 @@ class Policy:
     idioms: tuple[str, ...]
     negations: tuple[str, ...]
     negation_window: int
-    templates: dict[str, str]
+    templates: dict[str, str]  # in the room's language: what the person and the group room read
+    # in ``moderators.language`` when it differs from the room's: MODERATOR_TEMPLATES and ASKED_TEMPLATES
+    moderator_templates: dict[str, str] = field(default_factory=dict)
+    # a case's private message and removal as alerts tell them, in the moderators' language (English: empty)
+    statuses: dict[str, str] = field(default_factory=dict)
     reported: tuple[str, ...] = ()  # cues that a match is about someone else ("my friend said", "lyrics")
     reported_window: int = 6
     jokes: tuple[str, ...] = ()  # markers of joking hyperbole ("lol", "😂"): see gateway/detection/
@@ -262,8 +281,14 @@ class Policy:
         specific = f"{template}_{network_type}"
         return specific if specific in self.templates else template
 
-    def render(self, template: str, **values: str) -> str:
+    def render(self, template: str, moderators: bool | None = None, **values: str) -> str:
+        """``template`` filled in, in the language of whoever reads it: the moderators' (``moderators.language``)
+        for MODERATOR_TEMPLATES, or when ``moderators`` says so (``help`` in a moderators' room); else the
+        room's."""
+        if moderators is None:
+            moderators = template in MODERATOR_TEMPLATES
+        table = self.moderator_templates if moderators and template in self.moderator_templates else self.templates
         fields = {k: "" for k in TEMPLATE_FIELDS}
         fields.update(prefix=self.command_prefix, guidance=self.moderators.guidance)
         fields.update(values)
-        return self.templates[template].format_map(fields).strip()
+        return table[template].format_map(fields).strip()

@@ -23,7 +23,7 @@ import re2
 
 from .crisis import INTERNATIONAL, ISO_REGIONS, region_hint
 from .detection.folding import normalise
-from .policy import (ALERT_PRIORITIES, REQUIRED_TEMPLATES, SHIPPED_DIR, TEMPLATE_FIELDS, TIERS, WEEKDAYS,
+from .policy import (ALERT_PRIORITIES, ASKED_TEMPLATES, MODERATOR_TEMPLATES, REQUIRED_TEMPLATES, SHIPPED_DIR, TEMPLATE_FIELDS, TIERS, WEEKDAYS,
                      Combination, Composition, Context, Digest, Escalation, Guidelines, Limits, ModelSettings,
                      Moderators, Part, Policy, Rule, Tier, TierAction)
 from .validate import MISSING, Checker, did_you_mean
@@ -211,8 +211,8 @@ class PolicyLoader:
             c.error(("command_prefix",), "must be 1-3 punctuation characters, such as !")
         followup = c.duration(("followup_after",), top.get("followup_after", "24h"), allow_null=True)
 
-        guidelines = self._guidelines(c, top.get("guidelines", {}))
-        moderators = self._moderators(c, top.get("moderators"))
+        guidelines = self._guidelines_in(language, doc, self._guidelines(c, top.get("guidelines", {})))
+        moderators = self._guidance_in(language, doc, self._moderators(c, top.get("moderators")))
         exc = c.mapping(("exceptions",), top.get("exceptions", {}),
                         optional=("idioms", "negations", "negation_window", "reported", "reported_window",
                                   "jokes", "recovery", "past", "past_window", "relapse", "supportive",
@@ -247,6 +247,7 @@ class PolicyLoader:
         context = self._context(c, top.get("context", {}), tiers, compose)
         digest = self._digest(c, top.get("digest", {}))
         templates = self._template_table(c, doc, language, top.get("templates", {}), tiers)
+        moderator_templates = self._moderator_templates(c, doc, language, moderators, templates)
 
         c.raise_if_errors()
         return Policy(
@@ -254,7 +255,9 @@ class PolicyLoader:
             name=name, file=str(path), language=language, region=region, mode=mode,
             command_prefix=prefix, followup_after=followup, guidelines=guidelines,
             moderators=moderators, tiers=tiers, idioms=idioms, negations=negations,
-            negation_window=window, templates=templates, escalation=escalation,
+            negation_window=window, templates=templates, moderator_templates=moderator_templates,
+            statuses=self._statuses(moderators.language if moderators and moderators.language else language),
+            escalation=escalation,
             outreach_interval=outreach, reported=reported, reported_window=reported_window,
             jokes=jokes, abuse=abuse_rules, abuse_alert=abuse_alert, third_party=third_rules,
             third_party_alert=third_alert, third_party_reports=reports, third_party_helping=helping,
@@ -446,10 +449,45 @@ class PolicyLoader:
             repost_every=c.duration(p + ("repost_every",), g.get("repost_every"), allow_null=True),
             greet_grace=c.duration(p + ("greet_grace",), g.get("greet_grace", "30m")))
 
+    def _inherited_text(self, doc: Located, path: KeyPath, language: Any, key: str) -> str | None:
+        """A text this policy inherited from a policy written in another language (a German room extending the
+        English default), in ``language`` instead: ``key`` of policies/templates/LANG.yaml. None: keep the
+        policy's own (text a room policy writes itself is never replaced)."""
+        if not isinstance(language, str):
+            return None
+        try:
+            source = load_located(doc.mark(path).file).value
+        except (ConfigError, ConfigErrors, OSError):
+            return None
+        stated = source.get("language") if isinstance(source, dict) else None
+        own = self._templates(language)
+        text = own.value.get(key) if own is not None and isinstance(own.value, dict) else None
+        return text if stated is not None and stated != language and isinstance(text, str) else None
+
+    def _guidelines_in(self, language: Any, doc: Located, guidelines: Guidelines | None) -> Guidelines | None:
+        """The group room never reads the English default's guidelines in a room of another language."""
+        if guidelines is None or guidelines.text is None:
+            return guidelines
+        text = self._inherited_text(doc, ("guidelines", "text"), language, "guidelines")
+        return guidelines if text is None else dataclasses.replace(guidelines, text=text)
+
+    def _guidance_in(self, language: Any, doc: Located, moderators: Moderators | None) -> Moderators | None:
+        """The moderators read the default's guidance in their own language (``moderators.language``)."""
+        if moderators is None or not isinstance(doc.value.get("moderators"), dict):
+            return moderators
+        heard_in = moderators.language or language
+        if "guidance" in doc.value["moderators"]:
+            text = self._inherited_text(doc, ("moderators", "guidance"), heard_in, "guidance")
+        else:  # none written anywhere (a full policy such as default-de): the language file's, not the code's English
+            own = self._templates(heard_in) if isinstance(heard_in, str) else None
+            text = own.value.get("guidance") if own is not None and isinstance(own.value, dict) else None
+            text = text if isinstance(text, str) else None
+        return moderators if text is None else dataclasses.replace(moderators, guidance=text.strip())
+
     def _moderators(self, c: Checker, raw: Any) -> Moderators | None:
         p = ("moderators",)
         m = c.mapping(p, raw, optional=("room", "network", "power_level", "accounts", "guidance",
-                                                   "allow_open_room", "allow_unencrypted_room"))
+                                                   "allow_open_room", "allow_unencrypted_room", "language"))
         if m is None:
             return None
         room = c.matching(p + ("room",), m["room"], _ANY_ROOM, "a Matrix room id (!abc:example.org) or alias "
@@ -464,7 +502,8 @@ class PolicyLoader:
                               max_len=1000),
             allow_open_room=c.boolean(p + ("allow_open_room",), m.get("allow_open_room", False)) is True,
             allow_unencrypted_room=c.boolean(p + ("allow_unencrypted_room",),
-                                             m.get("allow_unencrypted_room", False)) is True)
+                                             m.get("allow_unencrypted_room", False)) is True,
+            language=c.string(p + ("language",), m["language"], max_len=16) if m.get("language") else None)
 
     def _phrases(self, c: Checker, path: KeyPath, raw: Any) -> tuple[str, ...]:
         out = []
@@ -591,6 +630,33 @@ class PolicyLoader:
             c.error(p + ("message",), "a tier that removes must send a private message first")
         return TierAction(**values)
 
+    def _languages(self) -> list[str]:
+        return sorted(p.stem for p in (self.shipped_dir / "templates").glob("*.yaml"))
+
+    def _statuses(self, language: Any) -> dict[str, str]:
+        """``statuses:`` of the moderators' language file: how an alert says what happened to a case."""
+        shipped = self._templates(language) if isinstance(language, str) else None
+        words = shipped.value.get("statuses") if shipped is not None and isinstance(shipped.value, dict) else None
+        return {str(k): str(v) for k, v in words.items()} if isinstance(words, dict) else {}
+
+    def _moderator_templates(self, c: Checker, doc: Located, language: Any, moderators: Moderators | None,
+                             templates: dict[str, str]) -> dict[str, str]:
+        """What the moderators read, from ``moderators.language``'s file when it is not the room's language:
+        the policy's own overrides (in ``templates``, already checked) still win."""
+        wanted = moderators.language if moderators is not None else None
+        if not isinstance(wanted, str) or wanted == language:
+            return {}
+        shipped = self._templates(wanted)
+        if shipped is None:
+            c.error(("moderators", "language"), f"no templates for language {wanted!r}; shipped: "
+                                                f"{', '.join(self._languages())}{did_you_mean(wanted, self._languages())}")
+            return {}
+        entries = (shipped.value or {}).get("templates") or {}
+        own = doc.value.get("templates") if isinstance(doc.value, dict) else None
+        own = own if isinstance(own, dict) else {}
+        names = MODERATOR_TEMPLATES | ASKED_TEMPLATES
+        return {k: (own[k] if k in own else entries[k]) for k in names if k in own or k in entries}
+
     def _template_table(self, c: Checker, doc: Located, language: Any, own: Any,
                         tiers: dict[str, Tier]) -> dict[str, str]:
         table: dict[str, str] = {}
@@ -599,10 +665,11 @@ class PolicyLoader:
             shipped = self._templates(language)
             if shipped is None:
                 c.error(("language",), f"no templates for language {language!r} in "
-                                       f"{self.shipped_dir / 'templates'}")
+                                       f"{self.shipped_dir / 'templates'} (shipped: {', '.join(self._languages())})"
+                                       f"{did_you_mean(language, self._languages())}")
             else:
                 sc = Checker(shipped)
-                body = sc.mapping((), shipped.value, required=("templates",), optional=("language",))
+                body = sc.mapping((), shipped.value, required=("templates",), optional=("language", "guidelines", "guidance", "statuses"))
                 entries = sc.mapping(("templates",), (body or {}).get("templates"), any_keys=True) or {}
                 c.errors.extend(sc.errors)
                 for k, v in entries.items():

@@ -21,6 +21,7 @@ from pathlib import Path
 from nio import RoomPreset
 
 from .homeserver import ENCRYPTION, Homeserver, HomeserverUnavailable, Person, free_port
+from ..policy import SHIPPED_DIR
 from ..service import Service
 
 # (who, what they write, what the gateway should make of it): two idioms, a line no phrase of the
@@ -31,6 +32,59 @@ SCRIPT = [
     ("lee", "I keep thinking it would be easier to just not be here anymore", "concern"),
     ("kit", "honestly I took all my pills, I'm done", "imminent"),
 ]
+
+# The same scenario as people write it in a German, French or Spanish room (``gateway demo --language``):
+# the same four kinds, in the chat register of each language, not translated word for word. The room uses
+# the language's shipped detection (policies/default-LANG.yaml); without one, the English rules and model,
+# and the two lines that should reach the bot are then written in English (said when the demo starts).
+SCRIPTS = {
+    "en": SCRIPT,
+    "de": [
+        ("sam", "die Klausur bringt mich echt um lol", "idiom"),
+        ("ana", "ich sterbe vor Lachen 😂 das Meme", "idiom"),
+        ("lee", "ich denk die ganze zeit, es wär einfacher, einfach nicht mehr da zu sein", "concern"),
+        ("kit", "hab grad alle meine tabletten genommen, ich kann nicht mehr", "imminent"),
+    ],
+    "fr": [
+        ("sam", "ce partiel va me tuer mdr", "idiom"),
+        ("ana", "je suis mort 😂 ce meme", "idiom"),
+        ("lee", "je me dis tout le temps que ce serait plus simple de juste plus être là", "concern"),
+        ("kit", "franchement j'ai pris tous mes médocs, j'en peux plus", "imminent"),
+    ],
+    "es": [
+        ("sam", "este examen me está matando jajaja", "idiom"),
+        ("ana", "me muero de risa 😂 ese meme", "idiom"),
+        ("lee", "no dejo de pensar que sería más fácil simplemente no estar aquí", "concern"),
+        ("kit", "la verdad me tomé todas mis pastillas, ya no puedo más", "imminent"),
+    ],
+}
+# The room in each language: its name as messages say it, and its country (the crisis lines people get).
+ROOMS = {"en": ("Peer support", "GB"), "de": ("Peer-Support", "DE"), "fr": ("Entraide", "FR"),
+         "es": ("Apoyo mutuo", "ES")}
+LANGUAGES = tuple(SCRIPTS)
+
+
+def demo_policy(language: str, shipped: Path) -> tuple[str, str | None]:
+    """The room's policy for ``language``: the shipped default for English; else a room policy in that
+    language extending ``default-LANG`` when it is shipped, or ``default`` (English rules) until it is.
+    Returns (the policy's name or YAML, a note for the timeline when the English rules stand in)."""
+    if language == "en":
+        return "default", None
+    base = f"default-{language}"
+    if (shipped / f"{base}.yaml").is_file():
+        return f"extends: {base}\nname: demo-{language}\nlanguage: {language}\n", None
+    return (f"extends: default\nname: demo-{language}\nlanguage: {language}\n",
+            f"no {base} policy is shipped yet: the room reads its lines with the English rules and model, so "
+            f"lee and kit write their lines in English")
+
+
+def script_for(language: str, english_rules: bool) -> list[tuple[str, str, str]]:
+    """The scenario in ``language``; with the English rules standing in, the lines that must reach the
+    bot are the English ones (the idioms stay in the room's language: the bot must ignore them anyway)."""
+    if not english_rules:
+        return SCRIPTS[language]
+    return [(who, text if kind == "idiom" else SCRIPT[i][1], kind)
+            for i, (who, text, kind) in enumerate(SCRIPTS[language])]
 PASSWORD = "demo-password"  # a throwaway homeserver on loopback; printed for logging in
 
 
@@ -56,15 +110,18 @@ def _quiet_clients() -> None:
 
 
 async def _scenario(hs: Homeserver, workdir: Path, keep_running: bool, kept: bool = False,
-                    encrypted: bool = False) -> int:
+                    encrypted: bool = False, language: str = "en") -> int:
     say = Timeline()
     bot = hs.register("safety-bot", secrets.token_hex(12))
+    policy, stand_in = demo_policy(language, SHIPPED_DIR)
+    script = script_for(language, stand_in is not None)
+    room_name, region = ROOMS[language]
 
     def person(name: str) -> Person:  # with --encrypted, an encrypting app (its keys outside data/)
         return Person(hs, name, PASSWORD, store=workdir / "clients" / name if encrypted else None)
 
     mod = person("moderator")
-    people = {name: person(name) for name, _, _ in SCRIPT}
+    people = {name: person(name) for name, _, _ in script}
     power = {"users": {bot.user_id: 100}}
     state = [ENCRYPTION] if encrypted else []
     group = (await mod.client.room_create(name="Peer support", alias="peer-support",
@@ -78,9 +135,14 @@ async def _scenario(hs: Homeserver, workdir: Path, keep_running: bool, kept: boo
 
     bot_env = "GATEWAY_DEMO_BOT_PASSWORD"
     os.environ[bot_env] = bot.password
+    (workdir / "policies").mkdir(exist_ok=True)
+    if policy != "default":
+        (workdir / "policies" / f"demo-{language}.yaml").write_text(policy)
+        policy = f"demo-{language}"
     config = workdir / "gateway.yaml"
     config.write_text(textwrap.dedent(f"""
         event_log: data/gateway.db
+        policy_dir: policies
         networks:
           demo:
             type: matrix
@@ -90,9 +152,9 @@ async def _scenario(hs: Homeserver, workdir: Path, keep_running: bool, kept: boo
         rooms:
           - network: demo
             room: "#peer-support:localhost"
-            name: "Peer support"
-            policy: default
-            region: GB
+            name: "{room_name}"
+            policy: {policy}
+            region: {region}
             moderators_room: "#peer-support-mods:localhost"
     """))
     service = Service(config)
@@ -101,8 +163,13 @@ async def _scenario(hs: Homeserver, workdir: Path, keep_running: bool, kept: boo
     service.adapters["demo"].sync_timeout_ms = 1000
     try:
         await service.start()
-        say("safety-bot", "joined both rooms with the shipped default policy (region GB)"
+        rules = next(iter(service.engine.rooms.values())).policy
+        say("safety-bot", (f"joined both rooms with the shipped default policy (region {region})" if policy == "default"
+                           else f"joined both rooms with the room policy {policy} (language {rules.language}, "
+                                f"region {region})")
             + (f"; its device {service.adapters['demo'].client.device_id} decrypts and encrypts" if encrypted else ""))
+        if stand_in:
+            say("note", stand_in)
         for p in people.values():
             if encrypted:
                 await p.sync()  # an app publishes its device's keys when it signs in, before joining
@@ -115,7 +182,7 @@ async def _scenario(hs: Homeserver, workdir: Path, keep_running: bool, kept: boo
         if encrypted:
             sam = people["sam"]
             posted = await sam.wait_for("the guidelines", lambda: [
-                m for m in sam.messages(group, bot.user_id) if m["content"]["body"].startswith("Welcome")])
+                m for m in sam.messages(group, bot.user_id) if m["content"]["body"].startswith(rules.guidelines.text[:20])])
             say("sam", "joins first; the pinned guidelines were encrypted before anyone joined, so sam's app "
                        "cannot decrypt them, and the bot posts them again for newcomers (at most every 5 "
                        "minutes while people keep joining)", posted[-1]["content"]["body"])
@@ -158,7 +225,7 @@ async def _scenario(hs: Homeserver, workdir: Path, keep_running: bool, kept: boo
                 (e for e in mod.messages(mods_room, bot.user_id) if people[name].id in e["content"]["body"]), None))
             say("moderator", "gets an alert in #peer-support-mods", alert["content"]["body"])
 
-        for name, text, kind in SCRIPT:
+        for name, text, kind in script:
             await people[name].say(group, text)
             say(name, f"writes {text!r}")
             if kind == "idiom":
@@ -170,7 +237,8 @@ async def _scenario(hs: Homeserver, workdir: Path, keep_running: bool, kept: boo
                     say("safety-bot", f"no action: an idiom, not a person at risk (watched for {SILENCE:g} s: "
                                       f"no private message to {name}, no removal, no alert)")
             elif kind == "concern":
-                say("safety-bot", "no phrase of the lexicon matches this; the learned risk model scores it as concern")
+                say("safety-bot", "no phrase of the lexicon matches this; the learned risk model scores it as concern"
+                    if language == "en" or stand_in else f"the room's {language} rules read it as concern")
                 await private_message(name)
                 await alert_about(name)
                 say("everyone in the room", f"{name} stays in the room: concern is a private check-in, never a removal")
@@ -195,7 +263,7 @@ async def _scenario(hs: Homeserver, workdir: Path, keep_running: bool, kept: boo
             print(f"\nOn the homeserver, {sum(e['type'] == 'm.room.encrypted' for e in sent)} of the {len(sent)} "
                   f"messages in #peer-support are ciphertext (m.room.encrypted): the server never saw the words.")
         stored = b"".join(p.read_bytes() for p in (workdir / "data").rglob("*") if p.is_file())
-        leaked = [text for _, text, _ in SCRIPT if text.encode() in stored]
+        leaked = [text for _, text, _ in script if text.encode() in stored]
         print("\nMessage text found in the files the gateway wrote: " + ("NONE" if not leaked else str(leaked)))
         look = f"`gateway log stats --db {service.config.event_log}`"
         if kept:
@@ -222,7 +290,7 @@ async def _scenario(hs: Homeserver, workdir: Path, keep_running: bool, kept: boo
 
 
 def run_demo(*, keep_running: bool = True, port: int | None = None, keep: str | Path | None = None,
-             encrypted: bool = False) -> int:
+             encrypted: bool = False, language: str = "en") -> int:
     """``keep``: a directory for the homeserver, config and event log that stays after the demo."""
     if keep is not None:
         Path(keep).mkdir(parents=True, exist_ok=True)
@@ -239,7 +307,8 @@ def run_demo(*, keep_running: bool = True, port: int | None = None, keep: str | 
             print(f"error: {exc}")
             return 1
         try:
-            return asyncio.run(_scenario(hs, work, keep_running, kept=keep is not None, encrypted=encrypted))
+            return asyncio.run(_scenario(hs, work, keep_running, kept=keep is not None, encrypted=encrypted,
+                                         language=language))
         except KeyboardInterrupt:
             return 0
         finally:
