@@ -103,7 +103,7 @@ def main() -> None:
         path = fh.name
     try:
         print(f"{n:,} synthetic lines ({long_share:.0%} long posts, mean {sum(map(len, lines)) / n:.0f} "
-              f"characters){', mixed languages' if mixed else ''}), default policy, one core")
+              f"characters{', mixed languages' if mixed else ''}), default policy, one core")
         for i in range(3):
             seconds, peak = scan_run(path)
             print(f"  gateway scan, run {i + 1}: {seconds:.2f} s, {n / seconds:,.0f} lines/s, peak {peak:.0f} MB")

@@ -39,7 +39,11 @@ _WORDS = {
            "wenn dass weil aber oder mit von zu zum zur auf aus bei nach fur uber unter wie was wer wo "
            "warum ja nein doch mal halt echt sehr gut schlecht leben sterben tot tod mude allein einfach "
            "kann konnen muss mochte soll werde wird wurde ware sagt sagen geh gehe gehen sitz sitze "
-           "tut leid tschuss danke bitte hallo furs zuhoren brauche hilfe glaube alle alles viel ganz wieder sich selbst ab vom"),
+           "tut leid tschuss danke bitte hallo furs zuhoren brauche hilfe glaube "
+           "nen gabs deswegen ganzen hoffentlich runter wer heut abend beim dabei nochmal ihr lieben guten "
+           "mathe hausaufgabe zeitung fertig bringt weiss wirklich vielleicht eigentlich grad gerade kaum "
+           "weil dann denn also jemand irgendwie tabletten brucke umbringen abschied "
+           "ned nimma scho wieda oida hob heit afoch liaba gruezi mitenand gmacht isch alle alles viel ganz wieder sich selbst ab vom"),
     "fr": ("je jai jsuis suis es est sommes etes sont cest cetait etait ai as avons avez ont pas plus "
            "rien personne jamais toujours ne ni moi toi lui elle nous vous ils elles mon ma mes ton ta tes "
            "son sa ses notre votre leur le les un une des du au aux et ou mais donc car avec pour sans dans "
@@ -47,7 +51,9 @@ _WORDS = {
            "peux peut vais va vas fait faire dit dire mourir mort vivre vie fatigue seul seule aujourdhui "
            "demain hier ce soir nuit merci bonjour salut oui non bien tres trop jen jme jte mest tes quil "
            "quelle qu jvais chui bcp mdr ptdr stp svp envie marre fini mais que si se te me ni avoir besoin aide "
-           "fatiguee"),
+           "fatiguee crever creve dla pis chu ctait drole prof parle cours pleut encore quelle taime pendre "
+           "medecin verra bon gens appetit jveux jpeux jsais chuis tsais ptet peut-etre vraiment enfin "
+           "quelquun rien personne cachets pont adieu tuer suicider"),
     "es": ("el los las un una unos unas y o pero porque como cuando donde quien que es soy eres somos son "
            "estoy estas esta estamos estan fui era tengo tienes tiene tenemos hay mi mis tu tus su sus yo "
            "me te nos se lo le les del al con sin para por sobre entre muy mas ya nada nadie nunca siempre "
@@ -55,7 +61,11 @@ _WORDS = {
            "dice decir morir muerto muerta vivir vida cansado cansada solo sola gracias hola si bueno bien "
            "aqui alli eso esto esta ese esa asi ahora despues antes mejor peor matarme suicidarme adios "
            "perdon xq pq tmb tb q xd jaja jajaja ni necesito creo hora anoche demasiado demasiadas "
-           "pastillas ayuda fuera daria cuenta"),
+           "pastillas ayuda fuera daria cuenta alguien sabe hace falta algo cual cuanto cuantos cuantas "
+           "despues siento sigo vuelvo igual importa ojala aca buenas tal pregunto meses horas mierda tia tio "
+           "puente vale pues entonces quizas cosa cosas gente casa mama amigos amiga amigo familia trabajo "
+           "colegio dormir llorar llorando triste morirme matame mueras tirate tirarse ahorcarse cortarme "
+           "despertar holaaa jugar vdd"),
     # languages with no rules yet: identified only to be counted ("lines in a language with no rules")
     "it": ("sono sei siamo della delle degli il gli che perche questo questa quello molto anche cosa "
            "io non ce faccio piu voglio morire vita oggi domani sempre niente nessuno grazie ciao"),
@@ -128,9 +138,9 @@ def identify(norm: str, text: str | None = None) -> str | None:
             scores[hit[0]] = scores.get(hit[0], 0) + hit[1]
     if not scores:
         return None
-    ranked = sorted(scores.items(), key=lambda kv: kv[1], reverse=True)
-    best, score = ranked[0]
-    runner_up = ranked[1][1] if len(ranked) > 1 else 0
+    best = max(scores, key=scores.__getitem__)
+    score = scores.pop(best)
+    runner_up = max(scores.values(), default=0)
     return best if score >= MIN_SCORE and score - runner_up >= MARGIN else None
 
 
