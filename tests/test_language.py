@@ -179,7 +179,7 @@ def test_scan_says_which_language_judged_each_line(tmp_path):
 
 def test_eval_reports_per_language_from_a_language_column(tmp_path):
     path = tmp_path / "mixed.csv"
-    path.write_text("text,label,language\nich will sterben,high,de\nguten morgen euch,none,de\n"
+    path.write_text("text,label,language\nich will sterben,high,de\nok danke,none,de\n"
                     "i want to die,high,en\nquiero morir,high,es\nesta noche me mato,imminent,es\n",
                     encoding="utf-8")
     r = run("eval", str(path))
