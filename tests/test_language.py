@@ -161,6 +161,17 @@ def _room(language: str):
     return _ROOMS[language]
 
 
+def test_a_moderators_scan_says_which_languages_rules_judged_the_line(engine):
+    from .test_commands import replies, run as command
+
+    out = replies(command(engine, "!scan ich will sterben heute", power=100))
+    assert out == ["Scan (default): tier high; would remove: no; rules: high.intent; reads as de: the de rules "
+                   "judged it too (theirs decided)."]
+    out = replies(command(engine, "!scan Я больше не могу", power=100))
+    assert out == ["Scan (default): tier none; would remove: no; rules: none; reads as cyrillic: no rules for that "
+                   "language."]
+
+
 # -- gateway scan and gateway eval --------------------------------------------------------------------
 
 def test_scan_says_which_language_judged_each_line(tmp_path):
