@@ -110,6 +110,15 @@ class Detector:
                     results[i] = self._judge(norm, text)
         return results
 
+    def judge_folded(self, norm: str, text: str) -> Detection:
+        """``detect(text)`` for ``norm == normalise(text)``: another language's rules on one line of a room.
+        A line the batch's RE2 pass would not touch is not judged (``detect_many`` does the same)."""
+        trigger = self.rules.any_trigger
+        if self.model is None and trigger is not None and norm.isascii() and "\n" not in norm:
+            if next(iter(trigger.finditer(norm.encode("ascii"))), None) is None:
+                return NO_RISK
+        return self._judge(norm, text)
+
     def _judge(self, norm: str, text: str) -> Detection:
         """Stages 2 to 4, then whose words they are (``speaker_first``, last, so that no stage that
         raises a tier can make a helper's message theirs). ``text``: as written, for the model's

@@ -101,7 +101,7 @@ class RoomDetector:
         found = self.own._judge(norm, text)
         identified = identify(norm, text) if norm else None
         other = self.others.get(identified)
-        extra = other._judge(norm, text) if other is not None else None
+        extra = other.judge_folded(norm, text) if other is not None else None
         return self._answer(found, identified, extra)
 
     def detect_many(self, texts: list[str]) -> list[Detection]:
