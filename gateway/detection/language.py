@@ -10,8 +10,10 @@ of these languages share ("de", "la", "que", "en", "a", "no", "die") is left out
 A pronoun of the first person counts double: it is what short lines about oneself have. The word lists
 are ours (DATA.md); ``tests/test_language.py`` measures them on short lines.
 
-A line of at least ``MIN_WORDS`` words is said to be in a language when its words score at least ``MIN_SCORE`` for it and at least
-``MARGIN`` more than for any other; otherwise ``None`` (unsure), and nothing is added.
+A line of at least ``MIN_WORDS`` words is said to be in a language when its words score at least
+``MIN_SCORE`` for it and at least ``MARGIN`` more than for any other; otherwise ``None`` (unsure), and
+nothing is added. Letters that folding strips and only one of these languages writes (ñ, ß, ç...) count
+too, read from the line as written.
 """
 
 from __future__ import annotations
@@ -31,7 +33,7 @@ _WORDS = {
            "because think know want going gonna wanna get got out from they them their there here been being "
            "today tonight tomorrow anymore anyone nobody everyone something nothing never always again any "
            "some all of to for it at on my your our you he she we us our him her his of do does did not "
-           "like feel feeling life die kill end tired alone help sorry goodbye bye thanks thank please yes "
+           "like feel feeling life kill end tired alone help sorry goodbye bye thanks thank please yes "
            "lol lmao omg idk tbh rn ur u but if be am can or up too need go cuz mean wish"),
     "de": ("und ist nicht das ein eine einen einem einer der den dem des sind war bin bist hab habe hast "
            "hat haben mir mein meine meinen meiner mich dich dir du er sie wir ihr euch uns es auch noch "
