@@ -169,6 +169,23 @@ def encryption_line(net) -> str | None:
             f"(0700, keys only, no message text); pickle key {key}")
 
 
+def _print_languages_without_rules(log, names: dict) -> None:
+    """Lines in a language with no shipped rules, per room and language (counts only): where the
+    detection reads nothing, so the operator knows."""
+    from .detection.language import SUPPORTED
+
+    day = log.counts_by_room_and_code("no_rules_language", time.time() - 86400)
+    ever = log.counts_by_room_and_code("no_rules_language")
+    if not ever:
+        print("lines in a language with no rules: none")
+        return
+    print("lines in a language with no rules (risk detection cannot read them; rules exist for "
+          f"{', '.join(SUPPORTED)}), "
+          "last 24 h / all time:")
+    for (room, language), n in ever.items():
+        print(f"  {names.get(room, room)} ({room}), {language}: {day.get((room, language), 0)} / {n}")
+
+
 def cmd_status(args: argparse.Namespace) -> int:
     """What an operator needs to know about a gateway at a glance, read from its files (it may be
     running): each Matrix network's device and crypto store, and what it could not read."""
@@ -212,6 +229,7 @@ def cmd_status(args: argparse.Namespace) -> int:
             for room, n in ever.items():
                 where = f"{names.get(room, room)} ({room})" if room else "direct rooms"
                 print(f"  {where}: {day.get(room, 0)} / {n}")
+        _print_languages_without_rules(log, names)
     finally:
         log.close()
     return EXIT_OK
@@ -222,7 +240,7 @@ def _print_everyday(policy) -> None:
     from .detection import detector_for
     from .evaluate import everyday_warnings
 
-    for line in everyday_warnings(policy, detector_for(policy)):
+    for line in everyday_warnings(policy, detector_for(policy).own):  # the policy's own rules, not another language's
         print(f"warning: {line}", file=sys.stderr)
 
 
@@ -309,6 +327,12 @@ def cmd_scan(args: argparse.Namespace) -> int:
             if d.score is not None:  # the policy uses the learned model: its score and thresholds
                 result["model"] = {"score": round(d.score, 3), "concern": detector.model_concern,
                                    "high": detector.model_high if detector.model_high <= 1 else None}
+            # whose rules gave the answer, every language whose rules judged the line (the policy's first,
+            # then one that language identification added) and what identification said, if anything
+            result["language"] = d.language
+            result["languages"] = list(d.languages)
+            if d.identified is not None:
+                result["identified"] = d.identified
             lines.append(json.dumps(result))
         out.write("\n".join(lines) + "\n")
         out.flush()

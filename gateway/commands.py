@@ -15,6 +15,7 @@ from . import actions as A
 from .cases import Step, age_text
 from .crisis import ISO_REGIONS
 from .detection import detector_for, tier_level
+from .detection.language import SUPPORTED
 from .history import SHOWN_IN_CHAT, case_text
 
 if TYPE_CHECKING:
@@ -454,6 +455,11 @@ def _scan(ctx: Context) -> list[A.Action]:
     if d.score is not None:
         high = f", high from {detector.model_high:.2f}" if detector.model_high <= 1 else ""
         parts.append(f"model score {d.score:.2f} (concern from {detector.model_concern:.2f}{high})")
+    if len(d.languages) > 1:  # identified as another language with rules: they judged it too
+        whose = "theirs" if d.language != d.languages[0] else "the room's"
+        parts.append(f"reads as {d.identified}: the {d.identified} rules judged it too ({whose} decided)")
+    elif d.identified is not None and d.identified not in SUPPORTED:
+        parts.append(f"reads as {d.identified}: no rules for that language")
     return [ctx.reply(f"Scan ({ctx.binding.policy.name}): " + "; ".join(parts) + ".")]
 
 

@@ -28,6 +28,7 @@ from .cases import Case, Handling, Step, case_list
 from .commands import COMMANDS, SAMPLE_TEXT_COMMANDS, after_reload, dispatch, group_commands, react
 from .crisis import INTERNATIONAL, ISO_REGIONS, CrisisDirectory
 from .detection import Detection, Detector, detector_for
+from .detection.language import is_supported
 from .events import (
     ActionOutcome,
     Event,
@@ -394,11 +395,20 @@ class Engine(CaseWork, RaidLimits, RoomGuidelines, WeeklyDigest, Restore):
     def _read(self, binding: RoomBinding, ev: Message,
               screened: tuple[Detector, Detection, str] | None) -> list[A.Action]:
         detection = self._in_context(binding, ev, self._detect(binding, ev, screened))
+        counted = self._without_rules(ev, detection)
         if detection.level == 0:
             if detection.third_party:
-                return self._third_party(binding, ev, detection)
-            return self._abuse(binding, ev, detection) if detection.abuse else []
-        return self._open_case(binding, ev, detection)
+                return counted + self._third_party(binding, ev, detection)
+            return counted + (self._abuse(binding, ev, detection) if detection.abuse else [])
+        return counted + self._open_case(binding, ev, detection)
+
+    def _without_rules(self, ev: Message, detection: Detection) -> list[A.Action]:
+        """A line identified as a language with no shipped rules (Italian, Cyrillic...) is counted: one row
+        with the room and the language's code, never the text or who wrote it (``gateway status``)."""
+        language = detection.identified
+        if language is None or is_supported(language):
+            return []
+        return [self.record(ev.network, "no_rules_language", room=ev.room, code=language)]
 
 
 

@@ -83,6 +83,9 @@ class Report:
     not_removable: int = 0  # lines labelled below every removing tier
     missed_removals: int = 0  # labelled at a removing tier, not removed
     removable: int = 0
+    identified: dict[str, int] = field(default_factory=dict)  # what language identification said -> lines
+    added: dict[str, int] = field(default_factory=dict)  # another language whose rules judged -> lines
+    per_language: dict[str, "Report"] = field(default_factory=dict)  # the CSV's language column -> its lines
 
     def rate(self, kind: str) -> float | None:
         fired, total = self.false_alarms.get(kind, (0, 0))
@@ -98,6 +101,7 @@ def evaluate(detector: Detector, path: str | Path, text_col: str, label_col: str
         if missing:
             raise ValueError(f"{path}: no column {missing[0]!r} (columns: {', '.join(reader.fieldnames or [])})")
         has_kind = kind_col is not None and kind_col in (reader.fieldnames or [])
+        has_language = "language" in (reader.fieldnames or [])
         remove_levels = detector.remove_levels
         for line, row in enumerate(reader, start=2):
             gold = row[label_col].strip().lower()
@@ -106,29 +110,44 @@ def evaluate(detector: Detector, path: str | Path, text_col: str, label_col: str
             elif gold not in LABELS:
                 raise ValueError(f"{path}:{line}: label {gold!r} is not one of {', '.join(LABELS)}")
             d = detector.detect(row[text_col])
-            report.rows += 1
-            report.any_tier.add(gold != "none", d.tier != "none")
-            report.confusion[(gold, d.tier)] = report.confusion.get((gold, d.tier), 0) + 1
-            removed = detector.would_remove(d)
-            if gold != ANY:
-                report.would_remove.add(LABELS.index(gold) in remove_levels, removed)
-                for tier in TIERS:
-                    report.per_tier[tier].add(gold == tier, d.tier == tier)
-                report.exact += gold == d.tier
-                if LABELS.index(gold) in remove_levels:
-                    report.removable += 1
-                    report.missed_removals += not removed
-                else:
-                    report.not_removable += 1
-                    report.false_removals += removed
-            if gold != d.tier and not (gold == ANY and d.tier != "none"):
-                report.mistakes.append((line, gold, d.tier))
-            if has_kind:
-                kind = row[kind_col].strip().lower()
-                report.abuse.add(kind == "abuse", bool(d.abuse))
-                if gold == "none":
-                    fired, total = report.false_alarms.get(kind, (0, 0))
-                    report.false_alarms[kind] = (fired + (d.tier != "none"), total + 1)
+            kind = row[kind_col].strip().lower() if has_kind else None
+            targets = [report]
+            if has_language:
+                language = row["language"].strip().lower() or "none given"
+                targets.append(report.per_language.setdefault(
+                    language, Report(binary=report.binary, per_tier={t: Score() for t in TIERS})))
+            for target in targets:
+                _add(target, line, gold, d, detector.would_remove(d), remove_levels, kind)
+    return report
+
+
+def _add(report: Report, line: int, gold: str, d, removed: bool, remove_levels, kind: str | None) -> None:
+    """One labelled line's answer counted in ``report``."""
+    report.rows += 1
+    report.any_tier.add(gold != "none", d.tier != "none")
+    report.confusion[(gold, d.tier)] = report.confusion.get((gold, d.tier), 0) + 1
+    identified = getattr(d, "identified", None) or "unsure"
+    report.identified[identified] = report.identified.get(identified, 0) + 1
+    for language in getattr(d, "languages", ())[1:]:
+        report.added[language] = report.added.get(language, 0) + 1
+    if gold != ANY:
+        report.would_remove.add(LABELS.index(gold) in remove_levels, removed)
+        for tier in TIERS:
+            report.per_tier[tier].add(gold == tier, d.tier == tier)
+        report.exact += gold == d.tier
+        if LABELS.index(gold) in remove_levels:
+            report.removable += 1
+            report.missed_removals += not removed
+        else:
+            report.not_removable += 1
+            report.false_removals += removed
+    if gold != d.tier and not (gold == ANY and d.tier != "none"):
+        report.mistakes.append((line, gold, d.tier))
+    if kind is not None:
+        report.abuse.add(kind == "abuse", bool(d.abuse))
+        if gold == "none":
+            fired, total = report.false_alarms.get(kind, (0, 0))
+            report.false_alarms[kind] = (fired + (d.tier != "none"), total + 1)
     return report
 
 
@@ -153,6 +172,13 @@ def format_report(report: Report, *, show_mistakes: bool = False) -> str:
             out.append(f"false alarms on {kind}: {fired}/{total} ({_ci(fired, total)})")
         a = report.abuse
         out.append(f"abuse aimed at others: precision {a.precision:.3f}  recall {a.recall:.3f}")
+    if report.identified:
+        out.append("language identification: " + ", ".join(
+            f"{lang} {n}" for lang, n in sorted(report.identified.items(), key=lambda kv: (-kv[1], kv[0])))
+            + ("; another language's rules added on " + ", ".join(
+                f"{lang} {n}" for lang, n in sorted(report.added.items())) if report.added else ""))
+    for language, sub in sorted(report.per_language.items()):
+        out.append(_language_line(language, sub))
     out.append("")
     labels = ("none", ANY) if report.binary else LABELS
     out.append("confusion (rows: label, columns: detected)")
@@ -164,6 +190,15 @@ def format_report(report: Report, *, show_mistakes: bool = False) -> str:
         out.append("mismatches (CSV line: label -> detected):")
         out += [f"  line {line}: {gold} -> {tier}" for line, gold, tier in report.mistakes]
     return "\n".join(out)
+
+
+def _language_line(language: str, r: Report) -> str:
+    """One language's lines of a CSV with a ``language`` column, in a line."""
+    text = f"language {language}: {r.rows} lines; any tier recall {_ci(r.any_tier.tp, r.any_tier.tp + r.any_tier.fn)}"
+    if not r.binary:
+        text += (f"; exact tier {_ci(r.exact, r.rows)}; removed {r.removable - r.missed_removals} of {r.removable}"
+                 f" at a removing tier; false removals {r.false_removals} of {r.not_removable}")
+    return text
 
 
 # Everyday community chat written for this project (greetings, tech, games, food, pets, plans, hard days

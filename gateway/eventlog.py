@@ -624,6 +624,13 @@ class EventLog:
         return dict(self.db.execute("SELECT room, count(*) FROM events WHERE kind = ? AND ts >= ? GROUP BY room "
                                     "ORDER BY room", (kind, cutoff)))
 
+    def counts_by_room_and_code(self, kind: str, since: float | None = None) -> dict[tuple[str | None, str | None], int]:
+        """How many rows of ``kind`` each (room, code) has (since ``since``, seconds since the epoch)."""
+        cutoff = int(since * 1000) if since is not None else 0
+        return {(room, code): n for room, code, n in self.db.execute(
+            "SELECT room, code, count(*) FROM events WHERE kind = ? AND ts >= ? GROUP BY room, code "
+            "ORDER BY room, code", (kind, cutoff))}
+
     def purge(self, older_than_seconds: int, now: float | None = None) -> int:
         cutoff = int(((now if now is not None else time.time()) - older_than_seconds) * 1000)
         with self._transaction():

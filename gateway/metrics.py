@@ -72,6 +72,9 @@ class Metrics:
                               registry=r)
         self.undecryptable = Counter("gateway_undecryptable_messages", "Encrypted messages the bot could not read",
                                      ["network", "room"], registry=r)
+        self.no_rules_language = Counter("gateway_messages_without_rules", "Messages in a language with no shipped "
+                                         "rules (language: a code such as it, or a script such as cyrillic)",
+                                         ["network", "room", "language"], registry=r)
         self.log_write_errors = Counter("gateway_event_log_write_errors", "Event-log writes that failed",
                                         registry=r)
         self.to_private_message = Histogram("gateway_seconds_to_private_message",
@@ -133,6 +136,8 @@ class Metrics:
             self.closed.labels(net, room, action.outcome or "closed").inc()
         elif kind == "undecryptable":
             self.undecryptable.labels(net, room).inc()
+        elif kind == "no_rules_language":
+            self.no_rules_language.labels(net, room, action.code or "unknown").inc()
         elif kind == "case_updated":
             self.case_updates.labels(net, room, action.outcome or "other").inc()
         elif kind == "talk_requested":

@@ -2,16 +2,19 @@
 
 from .decision import MODEL_RULE, NO_RISK, Detection, tier_level
 from .detector import Detector
+from .multilingual import RoomDetector
 from .rules import RulesSource
 
-__all__ = ["Detector", "Detection", "NO_RISK", "MODEL_RULE", "RulesSource", "detector_for", "tier_level"]
+__all__ = ["Detector", "Detection", "NO_RISK", "MODEL_RULE", "RoomDetector", "RulesSource", "detector_for",
+           "tier_level"]
 
 
-def detector_for(policy) -> Detector:
-    """The policy's compiled detector, built once per loaded policy and kept on it (``_detector``); a
-    policy changed with ``dataclasses.replace(..., _detector=None)`` gets its own."""
+def detector_for(policy) -> RoomDetector:
+    """The policy's compiled detector for a room (its own rules, and another language's shipped rules for
+    a line in that language: ``multilingual.py``), built once per loaded policy and kept on it
+    (``_detector``); a policy changed with ``dataclasses.replace(..., _detector=None)`` gets its own."""
     detector = getattr(policy, "_detector", None)
     if detector is None:
-        detector = Detector(policy)
+        detector = RoomDetector(Detector(policy), policy.language)
         object.__setattr__(policy, "_detector", detector)
     return detector

@@ -51,6 +51,11 @@ class Detection:
     score: float | None = None  # the learned model's score, when the policy uses it and something fired
     third_party: tuple[str, ...] = ()  # someone the writer knows is at risk ("my friend wants to die")
     someone_else: bool = False  # every risk word was someone else's: the writer gets the third-party case
+    # set by a room's detector (``multilingual.py``): the language whose rules gave this answer, every
+    # language whose rules judged the line (the room's first), and what language identification said
+    language: str | None = None
+    languages: tuple[str, ...] = ()
+    identified: str | None = None
 
     @property
     def level(self) -> int:

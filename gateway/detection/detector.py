@@ -68,8 +68,29 @@ class Detector:
         """``[detect(t) for t in texts]``, several times faster: the messages are normalised together and
         scanned in one RE2 pass (every risk and abuse phrase and every policy regex); only the messages
         it touches are judged one by one. For batches: a sync response, a burst of IRC lines."""
+        return self.detect_many_folded(texts)[0]
+
+    def detect_many_folded(self, texts: list[str]) -> tuple[list[Detection], list[str]]:
+        """``detect_many``, with each message's folded form (``normalise``), which language
+        identification reads (``multilingual.py``) without folding the batch again."""
         buf, slow = normalise_joined(texts)
-        touched = set(slow)
+        lines = buf.split(b"\n")
+        norms = [line.decode("ascii") for line in lines]
+        for i in slow:
+            norms[i] = normalise(texts[i])
+        return self._detect_folded(texts, norms, buf, slow), norms
+
+    def detect_folded(self, texts: list[str], norms: list[str]) -> list[Detection]:
+        """``detect_many`` for messages already folded (``norms[i] == normalise(texts[i])``): another
+        language's rules judging lines of a room's batch."""
+        full = {i for i, norm in enumerate(norms) if not norm.isascii() or "\n" in norm}
+        buf = b"\n".join(b"" if i in full else norm.encode("ascii") for i, norm in enumerate(norms))
+        return self._detect_folded(texts, norms, buf, full)
+
+    def _detect_folded(self, texts: list[str], norms: list[str], buf: bytes, full: set[int]) -> list[Detection]:
+        """The batch's one RE2 pass over ``buf`` (one canonical line per message; the lines of ``full``
+        empty), then the messages it touches (and those of ``full``) judged one by one."""
+        touched = set(full)
         if self.rules.any_trigger is not None:
             at = []
             for m in self.rules.any_trigger.finditer(buf):
@@ -80,18 +101,23 @@ class Detector:
                     newline = buf.find(b"\n", newline + 1, m.end())
             touched |= line_numbers(buf, at)
         results = [NO_RISK] * len(texts)
-        if touched or self.model is not None:
-            lines = buf.split(b"\n")
-            for i in touched:
-                results[i] = self.detect(texts[i]) if i in slow else self._judge(lines[i].decode("ascii"), texts[i])
-            if self.model is not None:  # no phrase fired here, but the model may: judged if it does
-                score, concern = self.model.score_text, self.model_concern
-                for i, (text, line) in enumerate(zip(texts, lines)):
-                    if i not in touched:
-                        norm = line.decode("ascii")
-                        if score(text, norm) >= concern:
-                            results[i] = self._judge(norm, text)
+        for i in touched:
+            results[i] = self._judge(norms[i], texts[i])
+        if self.model is not None:  # no phrase fired here, but the model may: judged if it does
+            score, concern = self.model.score_text, self.model_concern
+            for i, (text, norm) in enumerate(zip(texts, norms)):
+                if i not in touched and score(text, norm) >= concern:
+                    results[i] = self._judge(norm, text)
         return results
+
+    def judge_folded(self, norm: str, text: str) -> Detection:
+        """``detect(text)`` for ``norm == normalise(text)``: another language's rules on one line of a room.
+        A line the batch's RE2 pass would not touch is not judged (``detect_many`` does the same)."""
+        trigger = self.rules.any_trigger
+        if self.model is None and trigger is not None and norm.isascii() and "\n" not in norm:
+            if next(iter(trigger.finditer(norm.encode("ascii"))), None) is None:
+                return NO_RISK
+        return self._judge(norm, text)
 
     def _judge(self, norm: str, text: str) -> Detection:
         """Stages 2 to 4, then whose words they are (``speaker_first``, last, so that no stage that
