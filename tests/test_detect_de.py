@@ -1,0 +1,108 @@
+"""German detection (issue 27): the shipped policies/default-de.yaml, held to the tiers of our own German chat
+lines and to per-kind floors on the tuning half written by others (tests/data/lang/). Regression tests, not
+evidence: the figures that count are measured on held-out lines nobody here reads."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import pytest
+
+from gateway.detection import detector_for
+from gateway.evaluate import evaluate
+from gateway.policy_loader import PolicyLoader
+
+LANG = Path(__file__).resolve().parent / "data" / "lang"
+EVERYDAY = Path(__file__).resolve().parent.parent / "gateway" / "data" / "everyday-chat.txt"
+
+
+@pytest.fixture(scope="module")
+def german():
+    return detector_for(PolicyLoader().load("default-de"))
+
+
+def _rows(name: str) -> list[dict[str, str]]:
+    with open(LANG / name, newline="", encoding="utf-8") as fh:
+        return list(csv.DictReader(fh))
+
+
+OWN = _rows("de-own.csv")
+
+
+def test_the_shipped_german_policy_is_named_for_its_language():
+    policy = PolicyLoader().load("default-de")
+    assert (policy.name, policy.language) == ("default-de", "de")
+
+
+@pytest.mark.parametrize("row", OWN, ids=[r["scenario"] for r in OWN])
+def test_own_lines_reach_their_tier(german, row):
+    """Each of our own lines (every tier, idioms, jokes, negation, past, reports, third parties, abuse,
+    medicine, ordinary chat, dialect) at the tier it is labelled; a removal only for the imminent ones."""
+    d = german.detect(row["text"])
+    assert (d.tier, german.would_remove(d)) == (row["label"], row["label"] == "imminent")
+    if row["kind"] == "third_party":  # a case for the moderators, how-to-help for the writer
+        assert d.third_party
+    if row["kind"] == "abuse":  # a harassment alert
+        assert d.abuse
+
+
+def test_tuning_half_meets_a_floor_per_kind(german):
+    """The tuning half (written by others, tuned on): every kind at least 0.8 exact, no false removal."""
+    report = evaluate(german, LANG / "de-tune.csv", "text", "label")
+    assert report.rows >= 100
+    assert report.exact / report.rows >= 0.95
+    assert report.false_removals == 0
+    assert report.missed_removals <= 1
+    assert report.any_tier.recall >= 0.95
+    by_kind: dict[str, list[bool]] = {}
+    for row in _rows("de-tune.csv"):
+        by_kind.setdefault(row["kind"], []).append(german.detect(row["text"]).tier == row["label"])
+    low = {kind: sum(hits) / len(hits) for kind, hits in by_kind.items() if sum(hits) / len(hits) < 0.8}
+    assert not low
+
+
+@pytest.mark.parametrize("text", ["geh sterben du opfer", "halt die fresse und häng dich auf",
+                                  "du solltest dich umbringen", "geh doch von der brücke springen"])
+def test_words_aimed_at_someone_else_are_abuse_not_the_writers_risk(german, text):
+    d = german.detect(text)
+    assert d.tier == "none" and d.abuse
+
+
+@pytest.mark.parametrize("text", ["meine freundin hat mir geschrieben dass sie sich umbringen will. was soll ich tun",
+                                  "mein bruder ritzt sich und ich weiß nicht wie ich ihm helfen soll",
+                                  "meine beste freundin steht auf der brücke und geht nicht ans handy"])
+def test_a_friend_at_risk_is_a_third_party_case(german, text):
+    d = german.detect(text)
+    assert d.tier == "none" and d.third_party and not german.would_remove(d)
+
+
+def test_a_sentence_ending_in_nicht_does_not_lower_the_next_one(german):
+    """German ends a main clause with "nicht": it negates what came before, not the farewell after it."""
+    d = german.detect("bin grad am bahnhof, der nächste zug hält hier nicht, sorry mama")
+    assert d.tier == "imminent"
+
+
+def test_english_everyday_chat_is_left_alone(german):
+    """A German room reads English lines too: "see you all tomorrow 👋" is not a lake and a goodbye."""
+    lines = EVERYDAY.read_text(encoding="utf-8").splitlines()
+    assert [line for line in lines if german.detect(line).tier != "none"] == []
+
+
+def test_a_room_policy_extends_the_german_default(write):
+    path = write("raum.yaml", """
+        extends: default-de
+        name: selbsthilfe
+        language: de
+        region: AT
+        moderators:
+          room: "!mods:example.org"
+        tiers:
+          concern:
+            rules:
+              wish_dead:
+                phrases: ["will nimmer aufstehen"]
+        """)
+    detector = detector_for(PolicyLoader().load(str(path)))
+    assert detector.detect("i will nimmer aufstehen").tier == "concern"
+    assert detector.detect("hab grad 40 tabletten geschluckt").tier == "imminent"
