@@ -69,7 +69,9 @@ _FIRST_PERSON = frozenset(("i", "im", "ive", "id", "ill", "myself", "me", "my", 
                            "je", "jai", "jsuis", "chui", "jme", "jvais", "jveux", "jles", "moi", "mon", "ma", "mes"))
 _POSSESSIVE = frozenset(("my", "our", "mon", "ma", "mes", "notre", "nos"))  # before someone named: not the writer
 _PAST_TENSE = frozenset(("tried", "attempted", "was", "were", "did", "had", "took", "overdosed", "wanted",
-                         "felt", "used"))
+                         "felt", "used",
+                         # French (folded): "j'ai fait une TS il y a 5 ans", "je voulais mourir au lycee"
+                         "fait", "voulu", "essaye", "tente", "voulais", "pensais", "javais", "jetais"))
 _QUOTING = frozenset(("saying", "said", "says", "that", "wrote", "posted", "texted", "messaged", "told"))
 
 
