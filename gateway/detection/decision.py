@@ -69,9 +69,14 @@ NAMED_RULE = "third_party.named_subject"  # "my brother is standing on the roof"
 TIER_NAMES = _NAME
 _HIGH = _LEVEL["high"]
 
-_FIRST_PERSON = frozenset(("i", "im", "ive", "id", "ill", "myself", "me", "my", "mine"))
+# French forms too (folded: "j'ai" is "jai"): a French line naming "ma mere" is still the writer's own
+_FIRST_PERSON = frozenset(("i", "im", "ive", "id", "ill", "myself", "me", "my", "mine",
+                           "je", "jai", "jsuis", "chui", "jme", "jvais", "jveux", "jles", "moi", "mon", "ma", "mes"))
+_POSSESSIVE = frozenset(("my", "our", "mon", "ma", "mes", "notre", "nos"))  # before someone named: not the writer
 _PAST_TENSE = frozenset(("tried", "attempted", "was", "were", "did", "had", "took", "overdosed", "wanted",
-                         "felt", "used"))
+                         "felt", "used",
+                         # French (folded): "j'ai fait une TS il y a 5 ans", "je voulais mourir au lycee"
+                         "fait", "voulu", "essaye", "tente", "voulais", "pensais", "javais", "jetais"))
 _QUOTING = frozenset(("saying", "said", "says", "that", "wrote", "posted", "texted", "messaged", "told"))
 
 
@@ -158,7 +163,7 @@ def _says_first_person(norm: str, start: int, end: int, people: list) -> bool:
     named = {s for s, _ in people}
     for word in norm[at:end].split():
         at = norm.index(word, at)
-        if word in _FIRST_PERSON and not (word in ("my", "our") and at + len(word) + 1 in named):
+        if word in _FIRST_PERSON and not (word in _POSSESSIVE and at + len(word) + 1 in named):
             return True
         at += len(word)
     return False

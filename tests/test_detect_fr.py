@@ -1,0 +1,124 @@
+"""French detection with the shipped ``default-fr`` policy (issue 27, item 2).
+
+``tests/data/lang/fr-own.csv`` holds chat lines written by the rules' author (every tier, idioms, jokes,
+negation, the past, reported speech, third parties, abuse, chat and regional spellings); every line must
+keep its tier except the three listed below. ``tests/data/lang/fr-tune.csv`` is the tuning half written by
+someone who never saw the rules: each kind must stay at the floor measured when the rules were tuned.
+Neither is evidence of quality on unseen text (README "Detection quality"). Failures name CSV line
+numbers and tiers, never the text.
+"""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import pytest
+
+from gateway.detection import detector_for
+from gateway.policy_loader import PolicyLoader
+
+DATA = Path(__file__).resolve().parent / "data" / "lang"
+LEVEL = {"none": 0, "concern": 1, "high": 2, "imminent": 3}
+
+# Own lines the rules still get wrong, by CSV line (label -> detected), kept visible rather than fixed by
+# a phrase that fits only them: the act named after "de ma mere" reads as hers (capped at high); a
+# teacher-driven "je vais me jeter par la fenetre" with no joke marker reads as meant; "pas tenir
+# longtemps" with "plus la force" names no wish to die.
+OWN_KNOWN_MISSES = {151: ("imminent", "high"), 217: ("none", "high"), 357: ("concern", "none")}
+
+# fr-tune.csv, kind -> least share of its lines at exactly their tier (all 120 were right when tuned)
+TUNE_EXACT_AT_LEAST = {"risk": 0.95, "distress": 1.0, "idiom": 0.9, "ordinary": 1.0, "joke": 0.83,
+                       "abuse": 1.0, "third_party": 0.83, "reported": 1.0, "negation": 1.0, "past": 0.8,
+                       "medical": 1.0, "lyric": 1.0}
+
+
+def _rows(name: str) -> list[tuple[int, dict]]:
+    with open(DATA / name, newline="", encoding="utf-8") as f:
+        return [(n, row) for n, row in enumerate(csv.DictReader(f), start=2)]
+
+
+@pytest.fixture(scope="module")
+def detector():
+    return detector_for(PolicyLoader().load("default-fr"))
+
+
+def _judge(detector, name: str) -> list[tuple[int, dict, object]]:
+    rows = _rows(name)
+    found = detector.detect_many([row["text"] for _, row in rows])
+    return [(n, row, d) for (n, row), d in zip(rows, found)]
+
+
+def test_own_lines_keep_their_tier(detector):
+    judged = _judge(detector, "fr-own.csv")
+    assert len(judged) >= 150
+    wrong = {n: (row["label"], d.tier) for n, row, d in judged if d.tier != row["label"]}
+    assert wrong == OWN_KNOWN_MISSES
+
+
+def test_own_lines_never_remove_a_line_not_imminent(detector):
+    removed = [n for n, row, d in _judge(detector, "fr-own.csv") if row["label"] != "imminent" and d.tier == "imminent"]
+    assert removed == []
+
+
+def test_own_abuse_is_an_alert_never_the_writers_risk(detector):
+    for n, row, d in _judge(detector, "fr-own.csv"):
+        if row["kind"] == "abuse":
+            assert (n, bool(d.abuse), d.tier) == (n, True, "none")
+
+
+def test_tuning_half_per_kind_floor(detector):
+    by_kind: dict[str, list[bool]] = {}
+    for _, row, d in _judge(detector, "fr-tune.csv"):
+        by_kind.setdefault(row["kind"], []).append(d.tier == row["label"])
+    shares = {kind: sum(ok) / len(ok) for kind, ok in by_kind.items()}
+    low = {kind: round(share, 2) for kind, share in shares.items() if share < TUNE_EXACT_AT_LEAST[kind]}
+    assert low == {}
+
+
+def test_tuning_half_removals(detector):
+    judged = _judge(detector, "fr-tune.csv")
+    false = [n for n, row, d in judged if row["label"] != "imminent" and d.tier == "imminent"]
+    missed = [n for n, row, d in judged if row["label"] == "imminent" and d.tier != "imminent"]
+    assert (false, missed) == ([], [])
+
+
+@pytest.mark.parametrize("text, tier", [
+    ("mdr je meurs", "none"),
+    ("ptdr jsuis mort", "none"),
+    ("tu me tues avec tes blagues", "none"),
+    ("ça me tue cette histoire", "none"),
+    ("je vais le tuer s'il mange encore mon yaourt", "none"),
+    ("je suis mort de fatigue ce soir", "none"),
+    ("je n'ai aucune envie de mourir je vais bien", "none"),
+    ("j'aimerais m'endormir et ne plus me réveiller", "concern"),
+    ("jen peux plus de cette vie", "concern"),
+    ("j'ai envie de me scarifier", "high"),
+    ("je vais me foutre en l'air", "high"),
+    ("je les ai toutes prises", "imminent"),
+    ("chui sur le pont, adieu", "imminent"),
+])
+def test_french_chat_spellings_and_idioms(detector, text, tier):
+    assert detector.detect(text).tier == tier
+
+
+def test_someone_named_as_the_subject_is_a_third_party_case(detector):
+    # "mon" before someone named is not the writer speaking of themselves; "je" is
+    d = detector.detect("mon frère veut mourir il arrête pas de le dire")
+    assert (d.tier, d.third_party) == ("none", ("third_party.someone_they_know",))
+    assert detector.detect("mon frère est parti, je veux mourir").tier == "high"
+
+
+def test_a_french_past_tense_told_with_a_past_cue_after_it_is_past(detector):
+    assert detector.detect("j'ai fait une TS il y a 5 ans, aujourd'hui je suis maman").tier == "none"
+    assert detector.detect("j'ai envie de faire une TS").tier == "high"
+
+
+def test_a_room_policy_extends_default_fr(tmp_path):
+    room = tmp_path / "entraide.yaml"
+    room.write_text("extends: default-fr\nname: entraide\nregion: FR\n"
+                    "compose:\n  parts:\n    place: {phrases: [\"la vieille carriere\"]}\n", encoding="utf-8")
+    policy = PolicyLoader().load(str(room))
+    assert (policy.language, policy.region) == ("fr", "FR")
+    d = detector_for(policy).detect("je suis au bord de la vieille carrière, adieu")
+    assert (d.tier, d.rules) == ("imminent", ("imminent.compose.place_farewell",))
