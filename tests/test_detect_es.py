@@ -82,6 +82,8 @@ def test_a_friend_at_risk_is_a_third_party_case_never_a_removal(spanish):
 @pytest.mark.parametrize("text, tier", [
     ("ojalá no despertar mañana", "concern"),
     ("Me quiero MATAR", "high"),
+    ("kiero suisidarme", "high"),
+    ("para q sigo viviendo si nada cambia", "concern"),
     ("tengo ganas de cortarme otra vez", "high"),
     ("Me tomé TODAS las pastillas, perdón a todos", "imminent"),
     ("estoy en el puente, no voy a volver. gracias por todo", "imminent"),
