@@ -79,6 +79,12 @@ def test_a_friend_at_risk_is_a_third_party_case_never_a_removal(spanish):
     assert d.tier == "none" and d.third_party and not spanish.would_remove(d)
 
 
+def test_the_writers_own_risk_beside_a_friends_is_kept(spanish):
+    """Spanish says "I" in the verb ("quiero matarme"): the writer's own words are theirs, at most high."""
+    d = spanish.detect("mi amiga me dijo que se quiere matar y yo también quiero matarme")
+    assert d.tier == "high" and d.third_party
+
+
 @pytest.mark.parametrize("text, tier", [
     ("ojalá no despertar mañana", "concern"),
     ("Me quiero MATAR", "high"),

@@ -64,7 +64,11 @@ NAMED_RULE = "third_party.named_subject"  # "my brother is standing on the roof"
 TIER_NAMES = _NAME
 _HIGH = _LEVEL["high"]
 
-_FIRST_PERSON = frozenset(("i", "im", "ive", "id", "ill", "myself", "me", "my", "mine"))
+# The writer speaking of themselves; Spanish too ("yo", "mi", and a pronoun joined to the verb: "matarme"),
+# so that a Spanish report keeps the writer's own risk beside the friend's
+_FIRST_PERSON = frozenset(("i", "im", "ive", "id", "ill", "myself", "me", "my", "mine", "yo", "mi", "mis", "conmigo"))
+_POSSESSIVE = frozenset(("my", "our", "mi", "mis", "nuestro", "nuestra"))  # "my brother", "mi hermano": someone else
+_ENCLITIC_ME = ("arme", "erme", "irme")  # "matarme", "hacerme", "morirme"
 _PAST_TENSE = frozenset(("tried", "attempted", "was", "were", "did", "had", "took", "overdosed", "wanted",
                          "felt", "used"))
 _QUOTING = frozenset(("saying", "said", "says", "that", "wrote", "posted", "texted", "messaged", "told"))
@@ -153,7 +157,9 @@ def _says_first_person(norm: str, start: int, end: int, people: list) -> bool:
     named = {s for s, _ in people}
     for word in norm[at:end].split():
         at = norm.index(word, at)
-        if word in _FIRST_PERSON and not (word in ("my", "our") and at + len(word) + 1 in named):
+        if word in _FIRST_PERSON and not (word in _POSSESSIVE and at + len(word) + 1 in named):
+            return True
+        if len(word) > 5 and word.endswith(_ENCLITIC_ME):
             return True
         at += len(word)
     return False
