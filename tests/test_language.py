@@ -103,7 +103,7 @@ def german_room():
 def test_a_german_line_in_an_english_room_is_judged_by_the_german_rules(english_room):
     d = english_room.detect("Ich will sterben, sorry an alle")
     assert (d.tier, d.language, d.languages, d.identified) == ("high", "de", ("en", "de"), "de")
-    assert d.rules == ("high.intent",)
+    assert d.rules == ("high.active_thoughts",)
     assert english_room.own.detect("Ich will sterben, sorry an alle").tier == "none"  # English rules alone: nothing
     d = english_room.detect("sitz am fluss und geh gleich rein, sagt meiner schwester dass es mir leid tut")
     assert (d.tier, english_room.would_remove(d)) == ("imminent", True)  # the room's own tier's action
@@ -174,7 +174,7 @@ def test_a_moderators_scan_says_which_languages_rules_judged_the_line(engine):
     from .test_commands import replies, run as command
 
     out = replies(command(engine, "!scan ich will sterben heute", power=100))
-    assert out == ["Scan (default): tier high; would remove: no; rules: high.intent; reads as de: the de rules "
+    assert out == ["Scan (default): tier high; would remove: no; rules: high.active_thoughts; reads as de: the de rules "
                    "judged it too (theirs decided)."]
     out = replies(command(engine, "!scan Я больше не могу", power=100))
     assert out == ["Scan (default): tier none; would remove: no; rules: none; reads as cyrillic: no rules for that "

@@ -229,8 +229,11 @@ class Composer:
         def covered(h: Hit) -> bool:  # the writer's cover story: "told work im on holiday", "said it was for"
             return any(c.last < h.first and h.first - c.last <= COVER_REACH for c in hits.get(COVER, ()))
 
+        # a marker that begins a chosen part is that part's subject: Spanish writes the pronoun into the
+        # act ("me tiro", "me las tomé"), so "cuando mi roomie se duerma me tiro desde la azotea" is the writer's
+        starts = {c.start for c in chosen} | {anchor.start}
         before = [h for h in markers if h.start <= anchor.start and anchor.first - h.last <= self.window
-                  and (free(h) or h.start == anchor.start)]
+                  and (free(h) or h.start in starts)]
         if before and max(before, key=lambda h: h.start).part == OTHER:
             return None  # no subject at all is the writer's: chat drops the "i" ("took them all")
         for name, cap in self.guard.items():

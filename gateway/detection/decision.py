@@ -69,10 +69,16 @@ NAMED_RULE = "third_party.named_subject"  # "my brother is standing on the roof"
 TIER_NAMES = _NAME
 _HIGH = _LEVEL["high"]
 
-# French forms too (folded: "j'ai" is "jai"): a French line naming "ma mere" is still the writer's own
+# The writer speaking of themselves, in each language with rules (folded: "j'ai" is "jai"), and a pronoun
+# joined to a Spanish verb ("matarme"): a line naming "ma mere", "mi hermano" or "meine freundin" beside the
+# writer's own words is still the writer's own (German forms are not here yet: "meine schwester hat ..."
+# must stay a report, and the German policy was tuned without them)
 _FIRST_PERSON = frozenset(("i", "im", "ive", "id", "ill", "myself", "me", "my", "mine",
-                           "je", "jai", "jsuis", "chui", "jme", "jvais", "jveux", "jles", "moi", "mon", "ma", "mes"))
-_POSSESSIVE = frozenset(("my", "our", "mon", "ma", "mes", "notre", "nos"))  # before someone named: not the writer
+                           "je", "jai", "jsuis", "chui", "jme", "jvais", "jveux", "jles", "moi", "mon", "ma", "mes",
+                           "yo", "mi", "mis", "conmigo"))
+# before someone named: not the writer ("my brother", "mi hermano", "ma mere", "meine freundin")
+_POSSESSIVE = frozenset(("my", "our", "mon", "ma", "mes", "notre", "nos", "mi", "mis", "nuestro", "nuestra"))
+_ENCLITIC_ME = ("arme", "erme", "irme")  # "matarme", "hacerme", "morirme"
 _PAST_TENSE = frozenset(("tried", "attempted", "was", "were", "did", "had", "took", "overdosed", "wanted",
                          "felt", "used",
                          # French (folded): "j'ai fait une TS il y a 5 ans", "je voulais mourir au lycee"
@@ -164,6 +170,8 @@ def _says_first_person(norm: str, start: int, end: int, people: list) -> bool:
     for word in norm[at:end].split():
         at = norm.index(word, at)
         if word in _FIRST_PERSON and not (word in _POSSESSIVE and at + len(word) + 1 in named):
+            return True
+        if len(word) > 5 and word.endswith(_ENCLITIC_ME):
             return True
         at += len(word)
     return False

