@@ -132,6 +132,8 @@ class PolicyLoader:
     def __init__(self, search_dirs: list[Path] | None = None, *, shipped_dir: Path = SHIPPED_DIR):
         self.shipped_dir = shipped_dir
         self.search_dirs = [Path(d) for d in (search_dirs or [])] + [shipped_dir]
+        self._stated_language: dict[str, Any] = {}
+        self._template_files: dict[str, Located | None] = {}
 
     def candidates(self, name_or_path: str, relative_to: Path | None = None) -> list[Path]:
         """Where a policy of this name or path may be, in the order tried."""
@@ -163,6 +165,9 @@ class PolicyLoader:
                                             f"no such policy: {self.where_looked(name_or_path, Path.cwd())}; "
                                             f"give a name from the policy directory or a path"
                                             + did_you_mean(name_or_path, self.names()))])
+        # files read during this load only: a later load (``!reload``) reads them again
+        self._stated_language: dict[str, Any] = {}
+        self._template_files: dict[str, Located | None] = {}
         doc, parent = self._load_chain(path, [])
         policy = self._build(doc, path)
         return dataclasses.replace(policy, extends=str(parent)) if parent else policy
@@ -170,6 +175,8 @@ class PolicyLoader:
     def _load_chain(self, path: Path, seen: list[Path]) -> tuple[Located, Path | None]:
         """The policy at ``path`` merged over everything it extends, and the file it extends directly."""
         doc = load_located(path)
+        # the language each file of the chain is written in, for ``_inherited_text`` (no second read)
+        self._stated_language[str(path)] = doc.value.get("language") if isinstance(doc.value, dict) else None
         parent_name = doc.value.get("extends") if isinstance(doc.value, dict) else None
         if parent_name is None:
             return doc, None
@@ -188,8 +195,11 @@ class PolicyLoader:
         return merged, parent
 
     def _templates(self, language: str) -> Located | None:
-        p = self.shipped_dir / "templates" / f"{language}.yaml"
-        return load_located(p) if p.is_file() else None
+        """policies/templates/LANG.yaml, read once per loader (a load asks for it several times)."""
+        if language not in self._template_files:
+            p = self.shipped_dir / "templates" / f"{language}.yaml"
+            self._template_files[language] = load_located(p) if p.is_file() else None
+        return self._template_files[language]
 
     def _build(self, doc: Located, path: Path) -> Policy:
         c = Checker(doc)
@@ -455,11 +465,15 @@ class PolicyLoader:
         policy's own (text a room policy writes itself is never replaced)."""
         if not isinstance(language, str):
             return None
-        try:
-            source = load_located(doc.mark(path).file).value
-        except (ConfigError, ConfigErrors, OSError):
-            return None
-        stated = source.get("language") if isinstance(source, dict) else None
+        file = doc.mark(path).file
+        if file in self._stated_language:
+            stated = self._stated_language[file]
+        else:
+            try:
+                source = load_located(file).value
+            except (ConfigError, ConfigErrors, OSError):
+                return None
+            stated = source.get("language") if isinstance(source, dict) else None
         own = self._templates(language)
         text = own.value.get(key) if own is not None and isinstance(own.value, dict) else None
         return text if stated is not None and stated != language and isinstance(text, str) else None

@@ -9,7 +9,6 @@ import os
 import stat
 import subprocess
 import tempfile
-import time
 import tomllib
 from pathlib import Path
 
@@ -66,12 +65,9 @@ tiers:
     assert len(warned) == 1 and warned[0].startswith(f"warning: {policy}:10: rule concern.wish_dead fires on ")
 
 
-def test_the_shipped_default_policy_fires_no_rule_on_everyday_chat_and_the_check_is_quick():
+def test_the_shipped_default_policy_fires_no_rule_on_everyday_chat():
     default = PolicyLoader().load("default")
-    detector = detector_for(default)
-    started = time.perf_counter()
-    assert everyday_warnings(default, detector) == []
-    assert time.perf_counter() - started < 0.5
+    assert everyday_warnings(default, detector_for(default).own) == []  # its cost: bench, not a timed test
     r = run("check", "--policy", "default")
     assert r.returncode == 0 and r.stderr.decode() == ""
 

@@ -57,8 +57,7 @@ class RoomDetector:
     def __init__(self, own: Detector, language: str):
         self.own = own
         self.language = language
-        self.others = {lang: d for lang in SUPPORTED if lang != language
-                       and (d := shipped_detector(lang)) is not None}
+        self._others = frozenset(lang for lang in SUPPORTED if lang != language)
         self._plain: dict[tuple, Detection] = {}  # (languages, identified) -> NO_RISK so annotated
 
     # the room's own detector's figures: its tiers, what removes, its model's thresholds
@@ -86,12 +85,16 @@ class RoomDetector:
     def model_high(self) -> float:
         return self._with_model().model_high
 
+    def other(self, language: str | None) -> Detector | None:
+        """Another supported language's shipped detector, loaded the first time a line in it comes (a room
+        that never sees French never loads the French rules; ``gateway check`` loads none)."""
+        return shipped_detector(language) if language in self._others else None
+
     def _with_model(self) -> Detector:
         """The detector whose model scores are shown: the room's own, else the English one (a German room
         whose English line the English model raised)."""
-        if self.own.model is None and getattr(self.others.get("en"), "model", None) is not None:
-            return self.others["en"]
-        return self.own
+        english = self.other("en") if self.own.model is None else None
+        return english if english is not None and english.model is not None else self.own
 
     def would_remove(self, detection: Detection) -> bool:
         return self.own.would_remove(detection)
@@ -100,7 +103,7 @@ class RoomDetector:
         norm = normalise(text)
         found = self.own._judge(norm, text)
         identified = identify(norm, text) if norm else None
-        other = self.others.get(identified)
+        other = self.other(identified)
         extra = other.judge_folded(norm, text) if other is not None else None
         return self._answer(found, identified, extra)
 
@@ -110,9 +113,10 @@ class RoomDetector:
         found, norms = self.own.detect_many_folded(texts)
         identified = [identify(n, t) if n else None for n, t in zip(norms, texts)]
         extra: list[Detection | None] = [None] * len(texts)
-        for lang, other in self.others.items():
+        for lang in sorted(self._others.intersection(identified)):
+            other = self.other(lang)
             at = [i for i, ident in enumerate(identified) if ident == lang]
-            if at:
+            if other is not None:
                 for i, d in zip(at, other.detect_folded([texts[i] for i in at], [norms[i] for i in at])):
                     extra[i] = d
         return [self._answer(f, ident, x) for f, ident, x in zip(found, identified, extra)]
