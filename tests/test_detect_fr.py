@@ -4,6 +4,10 @@
 negation, the past, reported speech, third parties, abuse, chat and regional spellings); every line must
 keep its tier except the three listed below. ``tests/data/lang/fr-tune.csv`` is the tuning half written by
 someone who never saw the rules: each kind must stay at the floor measured when the rules were tuned.
+``tests/data/lang/fr-heldout.csv`` is round 1's held-out half (measured once unseen: any-tier recall 0.46), now
+tuning material for round 2 with floors of its own. The lines at the end of fr-own.csv (scenario ``round2``)
+are the wordings that half taught (Quebec "pu", "m'effacer completement", "ca m'est egal de vivre ou de
+mourir", taillade/entaille, injected insulin, a belt round a beam...) reworded, with hard negatives beside them.
 Neither is evidence of quality on unseen text (README "Detection quality"). Failures name CSV line
 numbers and tiers, never the text.
 """
@@ -31,6 +35,15 @@ OWN_KNOWN_MISSES = {151: ("imminent", "high"), 217: ("none", "high"), 357: ("con
 TUNE_EXACT_AT_LEAST = {"risk": 0.95, "distress": 1.0, "idiom": 0.9, "ordinary": 1.0, "joke": 0.83,
                        "abuse": 1.0, "third_party": 0.83, "reported": 1.0, "negation": 1.0, "past": 0.8,
                        "medical": 1.0, "lyric": 1.0}
+
+# fr-heldout.csv (round 1's held-out half, tuned on in round 2), kind -> least share at exactly their tier.
+# Still missed: "me laisser mourir de faim" (the idiom "mourir de faim" covers it) and "comment je vais m'y
+# prendre" (no method or act named).
+HELDOUT1_EXACT_AT_LEAST = {"risk": 0.96, "distress": 1.0, "idiom": 1.0, "ordinary": 1.0, "joke": 1.0,
+                           "abuse": 1.0, "third_party": 1.0, "reported": 1.0, "negation": 1.0, "past": 1.0,
+                           "medical": 1.0, "lyric": 1.0}
+# fr-heldout.csv, label -> least share of its lines given any tier (round 1 unseen: 6/18, 9/18, 8/14)
+HELDOUT1_ANY_TIER_AT_LEAST = {"concern": 1.0, "high": 0.88, "imminent": 1.0}
 
 
 def _rows(name: str) -> list[tuple[int, dict]]:
@@ -67,17 +80,29 @@ def test_own_abuse_is_an_alert_never_the_writers_risk(detector):
             assert (n, bool(d.abuse), d.tier) == (n, True, "none")
 
 
-def test_tuning_half_per_kind_floor(detector):
+@pytest.mark.parametrize("name, floors", [("fr-tune.csv", TUNE_EXACT_AT_LEAST),
+                                           ("fr-heldout.csv", HELDOUT1_EXACT_AT_LEAST)])
+def test_tuning_half_per_kind_floor(detector, name, floors):
     by_kind: dict[str, list[bool]] = {}
-    for _, row, d in _judge(detector, "fr-tune.csv"):
+    for _, row, d in _judge(detector, name):
         by_kind.setdefault(row["kind"], []).append(d.tier == row["label"])
     shares = {kind: sum(ok) / len(ok) for kind, ok in by_kind.items()}
-    low = {kind: round(share, 2) for kind, share in shares.items() if share < TUNE_EXACT_AT_LEAST[kind]}
+    low = {kind: round(share, 2) for kind, share in shares.items() if share < floors[kind]}
     assert low == {}
 
 
-def test_tuning_half_removals(detector):
-    judged = _judge(detector, "fr-tune.csv")
+def test_round_one_heldout_half_risk_gets_a_tier(detector):
+    by_label: dict[str, list[bool]] = {}
+    for _, row, d in _judge(detector, "fr-heldout.csv"):
+        if row["label"] != "none":
+            by_label.setdefault(row["label"], []).append(d.tier != "none")
+    shares = {label: round(sum(ok) / len(ok), 2) for label, ok in by_label.items()}
+    assert {label: share for label, share in shares.items() if share < HELDOUT1_ANY_TIER_AT_LEAST[label]} == {}
+
+
+@pytest.mark.parametrize("name", ["fr-tune.csv", "fr-heldout.csv"])
+def test_tuning_half_removals(detector, name):
+    judged = _judge(detector, name)
     false = [n for n, row, d in judged if row["label"] != "imminent" and d.tier == "imminent"]
     missed = [n for n, row, d in judged if row["label"] == "imminent" and d.tier != "imminent"]
     assert (false, missed) == ([], [])
