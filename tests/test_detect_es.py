@@ -1,5 +1,5 @@
 """Spanish detection (policies/default-es.yaml): the tier of each of our own lines, a floor per kind on the
-tuning half written by someone else (tests/data/lang/es-tune.csv), and what a moderator relies on: idioms,
+tuning halves written by someone else (tests/data/lang/es-tune.csv, and round 1's held-out half es-heldout.csv), and what a moderator relies on: idioms,
 jokes and abuse are not the writer's risk, a friend at risk is a third-party case, never a removal."""
 
 from __future__ import annotations
@@ -31,17 +31,19 @@ def _rows(name: str) -> list[dict]:
 KNOWN_MISSES = {"es-p041", "es-q077"}
 
 
-@pytest.mark.parametrize("name", ["es-own.csv", "es-own2.csv", "es-own3.csv", "es-own4.csv"])
+@pytest.mark.parametrize("name", ["es-own.csv", "es-own2.csv", "es-own3.csv", "es-own4.csv", "es-own5.csv"])
 def test_each_of_our_own_lines_gets_its_tier(spanish, name):
     wrong = [(r["scenario"], r["label"], spanish.detect(r["text"]).tier) for r in _rows(name)
              if spanish.detect(r["text"]).tier != r["label"] and r["scenario"] not in KNOWN_MISSES]
     assert wrong == []
 
 
-def test_the_tuning_half_keeps_its_figures_kind_by_kind(spanish):
-    """Lines written by someone who never saw the rules, tuned on: a floor, not evidence (the held-out half
-    is measured elsewhere, once)."""
-    rows = _rows("es-tune.csv")
+@pytest.mark.parametrize("name", ["es-tune.csv", "es-heldout.csv"])
+def test_the_tuning_halves_keep_their_figures_kind_by_kind(spanish, name):
+    """Lines written by someone who never saw the rules, tuned on: a floor, not evidence (es-heldout.csv was
+    round 1's held-out half, measured once at recall 0.58 before it became tuning material; the fresh
+    held-out half is measured elsewhere, once)."""
+    rows = _rows(name)
     hits, totals = collections.Counter(), collections.Counter()
     removed = false_removals = 0
     for r in rows:
