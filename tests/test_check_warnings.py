@@ -116,8 +116,29 @@ def _as_someone_else() -> tuple[list[str], str]:
     return ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"], "user nobody (uid 65534)"
 
 
+def _reachable_by_everyone(path: Path) -> list[tuple[Path, int]]:
+    """Let any user pass through the directories above ``path`` (a clone in a 0700 temporary directory is
+    root's alone, and nobody could not start the gateway); the modes changed, to put back."""
+    changed = []
+    for d in path.parents:
+        mode = d.stat().st_mode & 0o7777
+        if not mode & 0o001:
+            os.chmod(d, mode | 0o001)
+            changed.append((d, mode))
+    return changed
+
+
 def test_an_event_log_directory_nobody_may_write_is_one_line_from_check_and_from_run():
     as_user, who = _as_someone_else()
+    opened = _reachable_by_everyone(ROOT) if as_user else []
+    try:
+        _nobody_may_write(as_user, who)
+    finally:
+        for d, mode in opened:
+            os.chmod(d, mode)
+
+
+def _nobody_may_write(as_user, who):
     with tempfile.TemporaryDirectory(dir="/tmp") as top:  # (pytest's tmp_path is root's alone)
         top = Path(top)
         os.chmod(top, 0o755)
