@@ -14,21 +14,20 @@ from .test_safety_matrix import dm_invites
 
 # (language, region, the moderators' language, what each reads first or must hold)
 CASES = [
-    ("de", "DE", "en", {"dm": "Hallo. Das ist eine automatische Nachricht vom Sicherheits-Bot in",
+    ("de", "DE", "en", {"dm": "Hallo. Das ist eine automatische Nachricht vom Sicherheits-Bot im Raum",
                         "line": "- TelefonSeelsorge: Telefon 0800 111 0 111 oder 0800 111 0 222",
                         "emergency": "ruf den Notruf an: 112",
                         "reason": "Vom Raum-Bot entfernt (automatisch). Das Moderationsteam meldet sich.",
                         "alert": "[URGENT] Case "}),
-    ("fr", "FR", None, {"dm": "Salut. Ceci est un message automatique du bot de sécurité de",
+    ("fr", "FR", None, {"dm": "Salut. Ce message automatique vient du bot de sécurité du salon",
                         "line": "- 3114, national suicide prevention line: appelle le 3114 (24h/24, 7j/7, gratuit)",
                         "emergency": "appelle les urgences : 15 (ou 112)",
                         "reason": "Retrait automatique par le bot du salon. L'équipe de modération fera le suivi.",
                         "alert": "[URGENT] Cas "}),
-    ("es", "US", None, {"dm": "Hola. Este es un mensaje automático del bot de seguridad de",
+    ("es", "US", None, {"dm": "Hola. Este es un mensaje automático del bot de seguridad de la sala",
                         "line": "- 988 Suicide & Crisis Lifeline: llama al 988, SMS al 988",
                         "emergency": "llama a emergencias: 911",
-                        "reason": "Salida automática gestionada por el bot de la sala. El equipo de moderación "
-                                  "hará el seguimiento.",
+                        "reason": "Acción automática del bot de la sala. El equipo de moderación hará el seguimiento.",
                         "alert": "[URGENT] Caso "}),
 ]
 

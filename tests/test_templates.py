@@ -88,7 +88,7 @@ def at_risk_flow(engine):
 
 def test_a_german_room_sends_the_german_crisis_message_reason_and_alert(write):
     dm, remove, alert = at_risk_flow(engine_for(room_policy(write, "de")))
-    assert dm.text.startswith("Hallo. Das ist eine automatische Nachricht vom Sicherheits-Bot in")
+    assert dm.text.startswith("Hallo. Das ist eine automatische Nachricht vom Sicherheits-Bot im Raum !group:test.")
     assert "Ich bin ein Bot, kein Mensch" in dm.text
     assert "- TelefonSeelsorge: Telefon 0800 111 0 111 oder 0800 111 0 222" in dm.text
     assert "(rund um die Uhr, kostenlos)" in dm.text and "ruf den Notruf an: 112" in dm.text
@@ -102,7 +102,7 @@ def test_a_german_room_sends_the_german_crisis_message_reason_and_alert(write):
 def test_moderators_who_read_english_get_english_alerts_while_the_room_reads_german(write):
     engine = engine_for(room_policy(write, "de", moderators_language="en"))
     dm, remove, alert = at_risk_flow(engine)
-    assert "Etwas, das du geschrieben hast" in dm.text
+    assert "Was du geschrieben hast" in dm.text
     assert remove.reason.startswith("Vom Raum-Bot entfernt")
     assert alert.text.startswith("[URGENT] Case case1: imminent risk for @kit:test")
     assert "Private message: delivered. Removal: done." in alert.text
@@ -172,7 +172,7 @@ def test_moderator_templates_are_the_ones_the_moderators_room_reads():
 
 
 @pytest.mark.parametrize("language, first", [("de", "Willkommen. Dieser Raum"), ("fr", "Bienvenue. Ce salon"),
-                                             ("es", "Bienvenido/a. Esta sala")])
+                                             ("es", "Te damos la bienvenida. Esta sala")])
 def test_a_room_extending_the_english_default_posts_guidelines_in_its_own_language(write, language, first):
     assert room_policy(write, language).guidelines.text.startswith(first)
     own = write("own.yaml", f"""
@@ -222,7 +222,7 @@ def test_gateway_demo_in_german(tmp_path):
     dm, removed, alert = (out.index("kit: reads the private message"), out.index("sees kit removed"),
                           out.index("[URGENT] Fall"))
     assert dm < removed < alert
-    assert "| Hallo. Das ist eine automatische Nachricht vom Sicherheits-Bot in Peer-Support." in out[dm:removed]
+    assert "| Hallo. Das ist eine automatische Nachricht vom Sicherheits-Bot im Raum Peer-Support." in out[dm:removed]
     assert "- TelefonSeelsorge: Telefon 0800 111 0 111 oder 0800 111 0 222" in out[dm:removed]
     assert "| Vom Raum-Bot entfernt (automatisch). Das Moderationsteam meldet sich." in out[removed:alert]
     assert "Message text found in the files the gateway wrote: NONE" in out
