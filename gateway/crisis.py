@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import difflib
+import re
 import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
@@ -57,8 +58,8 @@ class CrisisLine:
             ways.append(_text_way(self.text, words))
         if self.chat:
             ways.append(words["chat"].format(self.chat))
-        hours = ", ".join(words.get(part, part) for part in self.hours.split(", "))
-        return f"- {_translated(self.service, words)}: {', '.join(ways)} ({hours})"
+        hours = ", ".join(_hours(part, words) for part in self.hours.split(", "))
+        return f"- {_translated(self.service, words)}{words['colon']}{', '.join(ways)} ({hours})"
 
 
 # The words the directory's entries are written with, by language (``CrisisLine.render``): a Spanish room in
@@ -67,6 +68,7 @@ class CrisisLine:
 # value) is added here for every language (tests/test_templates.py checks the shipped entries).
 LABELS: dict[str, dict[str, str]] = {
     "en": {"call": "call {}", "chat": "chat at {}", "text": "text {}", "text_to": "text {} to {}", "or": "or",
+           "colon": ": ", "option": "option", "see_hours": "see {} for hours", "chat 13h-3h": "chat 1 pm to 3 am",
            "international": "Find a free helpline in your country at {}",
            "your local emergency number": "your local emergency number"},
     "de": {"call": "Telefon {}", "chat": "Chat: {}", "text": "SMS an {}", "text_to": "SMS mit {} an {}",
@@ -74,6 +76,15 @@ LABELS: dict[str, dict[str, str]] = {
            "not 24/7": "nicht rund um die Uhr", "not 24/7 every day": "nicht jeden Tag rund um die Uhr",
            "20 languages": "20 Sprachen", "(French)": "(Französisch)", "(Dutch)": "(Niederländisch)",
            "(Finnish)": "(Finnisch)", "(under 35)": "(unter 35)",
+           "colon": ": ", "option": "Option", "see_hours": "Zeiten auf {}",
+           "24/7 by phone": "am Telefon rund um die Uhr", "chat 13h-3h": "Chat 13 bis 3 Uhr",
+           "(national suicide prevention line)": "(Suizidprävention)",
+           "(mental health line)": "(psychische Gesundheit)", "(Ministry of Health)": "(Gesundheitsministerium)",
+           "(Minsa, mental health line)": "(Gesundheitsministerium, psychische Gesundheit)",
+           "(Ministry of Health call centre, suicide prevention)": "(Gesundheitsministerium, Suizidprävention)",
+           "(children and young people)": "(Kinder und Jugendliche)",
+           "Ministry of Health line": "Hotline des Gesundheitsministeriums",
+           "Suicide prevention line 109": "Suizidpräventions-Hotline 109",
            "international": "Ein kostenloses Hilfetelefon in deinem Land findest du unter {}",
            "your local emergency number": "die Notrufnummer deines Landes"},
     "fr": {"call": "appelle le {}", "chat": "chat : {}", "text": "SMS au {}", "text_to": "envoie {} par SMS au {}",
@@ -81,6 +92,15 @@ LABELS: dict[str, dict[str, str]] = {
            "not 24/7": "pas 24h/24", "not 24/7 every day": "pas 24h/24 tous les jours", "20 languages": "20 langues",
            "(French)": "(en français)", "(Dutch)": "(en néerlandais)", "(Finnish)": "(en finnois)",
            "(under 35)": "(moins de 35 ans)",
+           "colon": " : ", "option": "option", "see_hours": "horaires sur {}",
+           "24/7 by phone": "tél. 24h/24", "chat 13h-3h": "chat 13h-3h",
+           "(national suicide prevention line)": "(prévention du suicide)",
+           "(mental health line)": "(santé mentale)", "(Ministry of Health)": "(ministère de la Santé)",
+           "(Minsa, mental health line)": "(ministère de la Santé, santé mentale)",
+           "(Ministry of Health call centre, suicide prevention)": "(ministère de la Santé, prévention du suicide)",
+           "(children and young people)": "(enfants et jeunes)",
+           "Ministry of Health line": "Ligne du ministère de la Santé",
+           "Suicide prevention line 109": "Ligne de prévention du suicide 109",
            "international": "Trouve une ligne d'écoute gratuite dans ton pays sur {}",
            "your local emergency number": "le numéro d'urgence de ton pays"},
     "es": {"call": "llama al {}", "chat": "chat: {}", "text": "SMS al {}", "text_to": "envía {} por SMS al {}",
@@ -88,14 +108,30 @@ LABELS: dict[str, dict[str, str]] = {
            "not 24/7": "no 24 horas", "not 24/7 every day": "no 24 horas todos los días", "20 languages": "20 idiomas",
            "(French)": "(en francés)", "(Dutch)": "(en neerlandés)", "(Finnish)": "(en finés)",
            "(under 35)": "(menores de 35)",
+           "colon": ": ", "option": "opción", "see_hours": "horario en {}",
+           "24/7 by phone": "teléfono 24 h", "chat 13h-3h": "chat de 13 a 3 h",
+           "(national suicide prevention line)": "(prevención del suicidio)",
+           "(mental health line)": "(salud mental)", "(Ministry of Health)": "(Ministerio de Salud)",
+           "(Minsa, mental health line)": "(Minsa, salud mental)",
+           "(Ministry of Health call centre, suicide prevention)": "(Ministerio de Salud, prevención del suicidio)",
+           "(children and young people)": "(niños y jóvenes)",
+           "Ministry of Health line": "Línea del Ministerio de Salud",
+           "Suicide prevention line 109": "Línea de prevención del suicidio 109",
            "international": "Encuentra una línea de ayuda gratuita en tu país en {}",
            "your local emergency number": "el número de emergencias de tu país"},
 }
 
 
 def _or(number: str, words: dict[str, str]) -> str:
-    """ "0800 111 0 111 or 0800 111 0 222", "15 (or 112)": the joining word in the reader's language."""
-    return number.replace(" or ", f" {words['or']} ").replace("(or ", f"({words['or']} ")
+    """ "0800 111 0 111 or 0800 111 0 222", "15 (or 112)", "113, option 5": the words in the reader's language."""
+    return (number.replace(" or ", f" {words['or']} ").replace("(or ", f"({words['or']} ")
+            .replace(", option ", f", {words['option']} "))
+
+
+def _hours(part: str, words: dict[str, str]) -> str:
+    """One part of an entry's hours ("24/7", "see 454545.lu for hours") in the reader's language."""
+    seen = re.fullmatch(r"see (\S+) for hours", part)
+    return words["see_hours"].format(seen.group(1)) if seen else words.get(part, part)
 
 
 def _text_way(text: str, words: dict[str, str]) -> str:
@@ -109,7 +145,10 @@ def _text_way(text: str, words: dict[str, str]) -> str:
 
 
 def _translated(service: str, words: dict[str, str]) -> str:
-    """A service's name with its parenthesised note ("(French)", "(under 35)") in the reader's language."""
+    """A service's name with its parenthesised note ("(French)", "(under 35)") in the reader's language; a
+    name that only describes the service ("Ministry of Health line") is said in it whole."""
+    if service in words:
+        return words[service]
     for fragment, said in words.items():
         if fragment.startswith("(") and fragment in service:
             service = service.replace(fragment, said)

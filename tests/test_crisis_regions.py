@@ -59,7 +59,7 @@ def crisis_message(default_policy, directory, region: str) -> str:
 
 def test_a_person_in_a_colombian_room_is_sent_colombias_line_and_emergency_number(default_policy, directory):
     text = crisis_message(default_policy, directory, "CO")
-    assert "- Linea 106 (mental health line): call 106 (24/7, free)" in text
+    assert "- Línea 106 (mental health line): call 106 (24/7, free)" in text
     assert "If you are in danger now, call 123." in text
 
 

@@ -20,7 +20,7 @@ CASES = [
                         "reason": "Vom Raum-Bot entfernt (automatisch). Das Moderationsteam meldet sich.",
                         "alert": "[URGENT] Case "}),
     ("fr", "FR", None, {"dm": "Salut. Ce message automatique vient du bot de sécurité du salon",
-                        "line": "- 3114, national suicide prevention line: appelle le 3114 (24h/24, 7j/7, gratuit)",
+                        "line": "- 3114 (prévention du suicide) : appelle le 3114 (24h/24, 7j/7, gratuit)",
                         "emergency": "appelle les urgences : 15 (ou 112)",
                         "reason": "Retrait automatique par le bot du salon. L'équipe de modération fera le suivi.",
                         "alert": "[URGENT] Cas "}),

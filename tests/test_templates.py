@@ -4,6 +4,7 @@ and the crisis lines' labels follow the room's language."""
 
 from __future__ import annotations
 
+import re
 import string
 import subprocess
 import textwrap
@@ -153,6 +154,25 @@ def test_every_shipped_hours_note_is_written_in_each_language(language):
              for part in line.hours.split(", ")}
     untranslated = {n for n in notes if n not in LABELS[language] and not n.startswith("see ")}
     assert not untranslated, f"add to gateway/crisis.py LABELS[{language!r}]: {sorted(untranslated)}"
+
+
+@pytest.mark.parametrize("language", ["de", "fr", "es"])
+def test_every_shipped_note_in_english_is_said_in_each_language(language):
+    """A note that describes a service in English ("(mental health line)", "Ministry of Health line") reaches a
+    German, French or Spanish reader in their language; a name ("(Minsal)", "Samaritans") stays as it is."""
+    lines = [line for region in load_directory().regions.values() for line in region.lines]
+    notes = {n for line in lines for n in re.findall(r"\([^)]*\)", line.service) if " " in n or n[1].islower()}
+    described = {line.service for line in lines if re.fullmatch(r"[A-Z][a-z]+( [A-Za-z]+)* line( \d+)?", line.service)}
+    assert "(mental health line)" in notes and "Ministry of Health line" in described
+    untranslated = sorted(n for n in notes | described if n not in LABELS[language])
+    assert not untranslated, f"add to gateway/crisis.py LABELS[{language!r}]: {untranslated}"
+
+
+def test_french_crisis_lines_read_as_french_typography():
+    text = load_directory().lines_text("FR", "fr")
+    assert text.splitlines() == [
+        "- 3114 (prévention du suicide) : appelle le 3114 (24h/24, 7j/7, gratuit)",
+        "- SOS Amitié : appelle le 09 72 39 40 50, chat : https://www.sos-amitie.com (tél. 24h/24, chat 13h-3h)"]
 
 
 @pytest.mark.parametrize("word, language", [("reden", "de"), ("„Reden“", "de"), ("parler", "fr"), ("« parler »", "fr"),
