@@ -94,7 +94,7 @@ def test_a_german_room_sends_the_german_crisis_message_reason_and_alert(write):
     assert "(rund um die Uhr, kostenlos)" in dm.text and "ruf den Notruf an: 112" in dm.text
     assert "Es kann sein, dass der Bot dich" in dm.text  # never says the removal happened
     assert remove.reason == "Vom Raum-Bot entfernt (automatisch). Das Moderationsteam meldet sich."
-    assert alert.text.startswith("[URGENT] Fall case1: Risiko imminent bei @kit:test")
+    assert alert.text.startswith("[DRINGEND] Fall case1: Risiko akut bei @kit:test")
     assert "Private Nachricht: zugestellt. Entfernen: erledigt." in alert.text
     assert "Bitte privat bei der Person nachfragen." in alert.text
 
