@@ -305,9 +305,9 @@ def _cases(ctx: Context) -> list[A.Action]:
     lines = [words("cases_line", case=c.id, kind=_kind_of(c, words), user=c.user, room=c.binding.display_name,
                    age=words.age(ctx.event.ts - c.opened), status=_status_of(c, words),
                    raid=words("cases_in_raid") if c.raid else "") for c in shown]
-    head = words("cases_head", count=len(mine)) + (words("cases_page", page=page, pages=pages) if pages > 1 else "")
+    head = words("cases_head", count=len(mine), page=words("cases_page", page=page, pages=pages) if pages > 1 else "")
     more = "\n" + words("cases_more", prefix=prefix, page=page + 1) if page < pages else ""
-    return [ctx.reply(head + ":\n" + "\n".join(lines) + more)]
+    return [ctx.reply(head + "\n" + "\n".join(lines) + more)]
 
 
 @command("case", moderator=True, moderators_room_only=True)
@@ -458,7 +458,7 @@ def _scan(ctx: Context) -> list[A.Action]:
         parts.append(words("scan_other_language", language=d.identified, whose=whose))
     elif d.identified is not None and d.identified not in SUPPORTED:
         parts.append(words("scan_unsupported", language=d.identified))
-    return [ctx.reply(words("scan", policy=policy.name, parts="; ".join(parts)))]
+    return [ctx.reply(words("scan", policy=policy.name, parts=words("scan_separator").join(parts)))]
 
 
 @command("reload", moderator=True)

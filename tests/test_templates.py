@@ -220,7 +220,7 @@ def test_gateway_demo_in_german(tmp_path):
     assert "kit: joins and sees the pinned guidelines\n          | Willkommen. Dieser Raum" in out
     assert "sam: writes 'die Klausur bringt mich echt um lol'" in out
     dm, removed, alert = (out.index("kit: reads the private message"), out.index("sees kit removed"),
-                          out.index("[URGENT] Fall"))
+                          out.index("[DRINGEND] Fall"))
     assert dm < removed < alert
     assert "| Hallo. Das ist eine automatische Nachricht vom Sicherheits-Bot in Peer-Support." in out[dm:removed]
     assert "- TelefonSeelsorge: Telefon 0800 111 0 111 oder 0800 111 0 222" in out[dm:removed]
