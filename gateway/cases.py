@@ -34,7 +34,9 @@ def case_list(ids: list[str], most: int = 20, words: "ModeratorText | None" = No
 
 def message_link(b: "RoomBinding", ref: str | None) -> str:
     """A link to the message for the alert (Matrix only); never its text."""
-    return f" Message: https://matrix.to/#/{b.room}/{ref}" if ref and b.network_type == "matrix" else ""
+    if not ref or b.network_type != "matrix":
+        return ""
+    return b.policy.words("message_link", url=f"https://matrix.to/#/{b.room}/{ref}")
 
 
 def raised(priority: str) -> str:
