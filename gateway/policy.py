@@ -36,7 +36,8 @@ MODERATOR_TEMPLATES = frozenset({
     "talk_flood_alert", "third_party_alert", "followup", "talk_alert",
 })
 # Templates read by whoever asked, in the moderators' language in their room and the room's elsewhere: ``help``
-# and the lines it lists for everyone (``usage_NAME``; a moderator's commands are listed as the code says them).
+# and the lines it lists for everyone (``usage_NAME``; a moderator's commands are listed in the moderators'
+# language, from ``moderator_text:``: gateway/modtext.py).
 ASKED_TEMPLATES = frozenset({"help", "usage_help", "usage_resources"})
 # Templates every policy needs, beyond those its tiers name.
 REQUIRED_TEMPLATES = ("removal_reason", "removal_note", "alert", "followup", "resources", "greeting",
