@@ -15,23 +15,28 @@ import enum
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from .modtext import english
 from .policy import ALERT_PRIORITIES
 
 if TYPE_CHECKING:
+    from .modtext import ModeratorText
     from .detection import Detection
     from .rooms import RoomBinding
 
 __all__ = ["Outreach", "Removal", "Alerting", "Handling", "Step", "IllegalTransition", "Case", "TRANSITIONS",
            "age_text", "case_list", "message_link", "raised"]
 
-def case_list(ids: list[str], most: int = 20) -> str:
-    """Case ids for an alert that lists many: the first ``most``, then how many more."""
-    return ", ".join(ids[:most]) + (f" and {len(ids) - most} more" if len(ids) > most else "")
+def case_list(ids: list[str], most: int = 20, words: "ModeratorText | None" = None) -> str:
+    """Case ids for an alert that lists many: the first ``most``, then how many more (in ``words``' language)."""
+    more = (words or english())("and_more", count=len(ids) - most) if len(ids) > most else ""
+    return ", ".join(ids[:most]) + more
 
 
 def message_link(b: "RoomBinding", ref: str | None) -> str:
     """A link to the message for the alert (Matrix only); never its text."""
-    return f" Message: https://matrix.to/#/{b.room}/{ref}" if ref and b.network_type == "matrix" else ""
+    if not ref or b.network_type != "matrix":
+        return ""
+    return b.policy.words("message_link", url=f"https://matrix.to/#/{b.room}/{ref}")
 
 
 def raised(priority: str) -> str:
@@ -41,12 +46,8 @@ def raised(priority: str) -> str:
 
 
 def age_text(seconds: float) -> str:
-    """A short human duration: 45s, 12m, 3h, 2d."""
-    s = int(max(seconds, 0))
-    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
-        if s >= size:
-            return f"{s // size}{unit}"
-    return f"{s}s"
+    """A short human duration in English: 45s, 12m, 3h, 2d (``Policy.words.age`` in the moderators' language)."""
+    return english().age(seconds)
 
 
 class Outreach(enum.Enum):

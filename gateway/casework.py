@@ -136,7 +136,8 @@ class CaseWork:
             return [rec]
         link = message_link(b, ev.ref)
         priority = b.policy.abuse_alert
-        text = b.policy.render("abuse_alert", **self.render_fields(b), user=ev.sender, priority=priority.upper(),
+        text = b.policy.render("abuse_alert", **self.render_fields(b), user=ev.sender,
+                               priority=b.policy.words.priority(priority),
                                rules=", ".join(detection.abuse), link=link)
         return [rec, A.AlertModerators(self._id(), b.moderators_network, room=b.moderators_room, text=text,
                                        priority=priority, message_ref=ev.ref)]
@@ -172,7 +173,8 @@ class CaseWork:
         case.to(Alerting.SENDING)
         link = message_link(b, case.message_ref)
         text = b.policy.render("third_party_alert", **self.render_fields(b), user=case.user, case=case.id,
-                               priority=case.priority.upper(), rules=", ".join(case.detection.rules), link=link)
+                               priority=b.policy.words.priority(case.priority), rules=", ".join(case.detection.rules),
+                               link=link)
         text += self.next_steps(case)
         alert = A.AlertModerators(self._id(), b.moderators_network, room=b.moderators_room, text=text,
                                   priority=case.priority, message_ref=case.message_ref, case=case.id)
@@ -273,18 +275,19 @@ class CaseWork:
         lower = detection.level < case.detection.level and not was_talk
         case.detection, case.waiting_join = _merged(case.detection, detection), None
         case.message_ref = ref or case.message_ref
+        words = b.policy.words
         if lower:
-            case.change = f"they wrote at risk again ({detection.tier}; the case stays {case.tier})"
+            case.change = words("change_lower", tier=words.tier(detection.tier), case_tier=words.tier(case.tier))
             return [self.record(b.network, "case_updated", room=b.room, user=case.user, tier=detection.tier,
                                 rules=detection.rules, outcome="lower", case=case.id)] \
                 + self._alert(case, tier=detection.tier)
         if was_talk:
             case.kind, outcome = "risk", "risk"
-            case.change = f"they also wrote at risk in {b.display_name} ({case.tier})"
+            case.change = words("change_elsewhere", room=b.display_name, tier=words.tier(case.tier))
         elif raised:
-            outcome, case.change = "raised", f"tier raised from {before} to {case.tier}"
+            outcome, case.change = "raised", words("change_raised", before=words.tier(before), tier=words.tier(case.tier))
         else:
-            outcome, case.change = "again", f"they wrote at risk again ({detection.tier})"
+            outcome, case.change = "again", words("change_again", tier=words.tier(detection.tier))
         case.observe = b.policy.mode == "observe" or self.is_paused(b)
         case.to(Outreach.PENDING)
         case.to(Removal.PENDING)
@@ -512,21 +515,19 @@ class CaseWork:
             case.to(Alerting.NO_ROOM)
             return [self.record(b.network, "alert_failed", room=b.room, user=case.user,
                                 code="no_moderators_room", case=case.id), self._finish(case)]
+        words = b.policy.words
         mode_note = ""
         if case.in_raid and not case.raid:
-            mode_note = (" A raid is under way in this room; this line is not like the raid's, so the bot handled "
-                         "it on its own.")
+            mode_note = words("mode_raid_distinct")
         if case.observe:
-            mode_note = (" Observe mode: the bot did not message or remove anyone."
-                         if b.policy.mode == "observe" else
-                         " The room is paused: the bot did not message or remove anyone.")
+            mode_note = words("mode_observe" if b.policy.mode == "observe" else "mode_paused")
         link = message_link(b, case.message_ref)
         dm_status, removal_status = case.statuses_in(b.policy.statuses)
         text = b.policy.render(
             "alert_update" if change else "alert", **self.render_fields(b), user=case.user, case=case.id,
-            tier=case.tier, rules=self._explain(case), dm_status=dm_status, removal_status=removal_status,
+            tier=words.tier(case.tier), rules=self._explain(case), dm_status=dm_status, removal_status=removal_status,
             link=link, mode_note=mode_note, change=change or "",
-            priority=priority.upper() + (", RESENT AFTER A RESTART: you may have seen this case" if case.resumed else ""))
+            priority=words.priority(priority) + (words("resent") if case.resumed else ""))
         text += self.next_steps(case)
         alert = A.AlertModerators(self._id(), b.moderators_network, room=b.moderators_room, text=text,
                                   priority=priority, message_ref=case.message_ref, case=case.id)
@@ -537,7 +538,7 @@ class CaseWork:
     def next_steps(case: Case) -> str:
         """The line that ends every alert about a case: the commands for it, with its id and the policy's
         prefix (gateway/commands.py ``case_commands``)."""
-        return "\n" + case_commands(case.binding.policy.command_prefix, case)
+        return "\n" + case_commands(case.binding.policy, case)
 
     def _remember_alert(self, case: Case, out: ActionOutcome) -> None:
         """The network id of an alert that was sent, so a moderator's ✅ on it acknowledges the case (memory
@@ -548,14 +549,15 @@ class CaseWork:
 
     def _explain(self, case: Case) -> str:
         """The rule ids, and what the model and the person's recent messages added: why, never the text."""
-        d, parts = case.detection, []
+        d, parts, words = case.detection, [], case.binding.policy.words
         for rule in d.rules:
             if rule == MODEL_RULE and d.score is not None:
                 detector = detector_for(case.binding.policy)
-                parts.append(f"{rule} (score {d.score:.2f}, concern from {detector.model_concern:.2f})")
+                parts.append(words("explain_model", rule=rule, score=f"{d.score:.2f}",
+                                   concern=f"{detector.model_concern:.2f}"))
             elif rule == self.CONTEXT_RULE:
                 window = case.binding.policy.context.window or 0
-                parts.append(f"{rule} (a farewell after earlier risk from them here within {age_text(window)})")
+                parts.append(words("explain_context", rule=rule, age=words.age(window)))
             else:
                 parts.append(rule)
         return ", ".join(parts)
@@ -621,7 +623,7 @@ class CaseWork:
         if not self._take(("talk",), self.limits.talk_requests, self.limits.window, ev.ts):
             self.state.talk_flood.append(case.id)
             return out
-        case.change = "they asked again to talk to a moderator" if again else "they asked to talk to a moderator"
+        case.change = b.policy.words("change_talk_again" if again else "change_talk")
         return out + self._alert(case, talk=True)
 
     def _talk_alert(self, case: Case) -> list[A.Action]:
@@ -631,7 +633,7 @@ class CaseWork:
         case.priority = "high"
         case.to(Alerting.SENDING)
         text = b.policy.render("talk_alert", **self.render_fields(b), user=case.user, case=case.id,
-                               priority="HIGH") + self.next_steps(case)
+                               priority=b.policy.words.priority("high")) + self.next_steps(case)
         alert = A.AlertModerators(self._id(), b.moderators_network, room=b.moderators_room, text=text,
                                   priority="high", case=case.id)
         return [self._expect(alert, Step.ALERT, case.id)]
@@ -653,9 +655,11 @@ class CaseWork:
             return []
         case.escalations += 1
         widen = case.escalations == 2
+        words = b.policy.words
         text = b.policy.render("escalation", **self.render_fields(b), user=case.user, case=case.id,
-                               tier=case.tier, priority=case.priority.upper(), age=age_text(now - case.alerted_at))
-        text += self.late_note(case.alerted_at + due, now) + self.next_steps(case)
+                               tier=words.tier(case.tier), priority=words.priority(case.priority),
+                               age=words.age(now - case.alerted_at))
+        text += self.late_note(case.alerted_at + due, now, words) + self.next_steps(case)
         alert = A.AlertModerators(self._id(), b.moderators_network, room=b.moderators_room, text=text,
                                   priority=raised(case.priority),
                                   mention_all=widen, case=case.id)
@@ -675,8 +679,9 @@ class CaseWork:
         b = case.binding
         acts: list[A.Action] = [self._outcome_record(case, out, "readmitted", "readmit_failed")]
         if b.moderators_room is not None:
-            text = (f"Case {case.id}: {case.user} may come back to {b.display_name} (ban lifted, invited)."
-                    if out.ok else f"Case {case.id}: could not readmit {case.user} ({out.code}).")
+            words = b.policy.words
+            text = (words("readmitted", case=case.id, user=case.user, room=b.display_name) if out.ok
+                    else words("readmit_failed", case=case.id, user=case.user, code=out.code))
             acts.append(A.PostNotice(self._id(), b.moderators_network, room=b.moderators_room, text=text,
                                      purpose="reply"))
         return acts

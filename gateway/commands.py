@@ -12,15 +12,18 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Callable, Protocol
 
 from . import actions as A
-from .cases import Step, age_text
+from .cases import Step
 from .crisis import ISO_REGIONS
 from .detection import detector_for, tier_level
 from .detection.language import SUPPORTED
 from .history import SHOWN_IN_CHAT, case_text
+from .modtext import english
 
 if TYPE_CHECKING:
     from .cases import Case
     from .events import Message, Reaction
+    from .modtext import ModeratorText
+    from .policy import Policy
     from .rooms import RoomBinding
 
 
@@ -58,22 +61,22 @@ CLOSE_OUTCOMES = ("resolved", "safe", "referred", "no_contact", "false_alarm", "
 _OUTCOMES_TEXT = ", ".join(CLOSE_OUTCOMES)
 
 
-def case_commands(prefix: str, case: "Case") -> str:
+def case_commands(policy: "Policy", case: "Case") -> str:
     """The line that ends every alert about one case: the commands a moderator may want next, with the
-    case's id (``!readmit`` only once the person was removed; ``!ack`` until someone has)."""
-    cid = case.id
+    case's id (``!readmit`` only once the person was removed; ``!ack`` until someone has), in the
+    moderators' language around the command words."""
+    cid, prefix, words = case.id, policy.command_prefix, policy.words
     steps = [] if case.acked_by else [f"{prefix}ack {cid}"]
     steps.append(f"{prefix}case {cid}")
     if case.removed:
         steps.append(f"{prefix}readmit {cid}")
-    steps.append(f"{prefix}close {cid} OUTCOME")
-    return "Next: " + " · ".join(steps) + f", OUTCOME one of: {_OUTCOMES_TEXT}"
+    steps.append(words("next_close", prefix=prefix, case=cid))
+    return words("next", steps=" · ".join(steps), outcomes=_OUTCOMES_TEXT)
 
 
-def group_commands(prefix: str) -> str:
+def group_commands(policy: "Policy") -> str:
     """The line that ends an alert listing several cases: the same commands, for any of their ids."""
-    return (f"Next: {prefix}cases lists them · {prefix}case ID · {prefix}ack ID · {prefix}close ID OUTCOME, "
-            f"OUTCOME one of: {_OUTCOMES_TEXT}")
+    return policy.words("next_group", prefix=policy.command_prefix, outcomes=_OUTCOMES_TEXT)
 
 
 @dataclass(frozen=True)
@@ -102,25 +105,27 @@ class Command:
     name: str
     handler: Handler
     moderator: bool
-    help: str
     moderators_room_only: bool = False  # shows or changes cases: never answered in a group room
-    args: str = ""  # what follows the name, as !help shows it: "ID", "ID [outcome]", "[PAGE]"
 
-    def usage(self, prefix: str) -> str:
-        return f"{prefix}{self.name}{' ' + self.args if self.args else ''} - {self.help}"
+    def usage(self, policy: "Policy", moderators: bool) -> str:
+        """One line of ``!help``: everyone's commands in the asker's room's language (``usage_NAME``
+        templates), a moderator's in the moderators' language (``usage_NAME`` of ``moderator_text``)."""
+        name = f"usage_{self.name}"
+        if name in policy.templates:
+            return policy.render(name, moderators=moderators)
+        return policy.words(name, prefix=policy.command_prefix, outcomes=_OUTCOMES_TEXT)
 
 
 COMMANDS: dict[str, Command] = {}
 
 
-def command(name: str, *, moderator: bool, help: str, moderators_room_only: bool = False,
-            args: str = "") -> Callable[[Handler], Handler]:
+def command(name: str, *, moderator: bool, moderators_room_only: bool = False) -> Callable[[Handler], Handler]:
     """Register a command. ``moderator=True`` commands are refused to everyone else;
     ``moderators_room_only`` ones are answered only in a moderators' room, so a group room never
-    learns who is at risk."""
+    learns who is at risk. What ``!help`` says of it is ``usage_NAME`` in policies/templates/LANG.yaml."""
 
     def register(fn: Handler) -> Handler:
-        COMMANDS[name] = Command(name, fn, moderator, help, moderators_room_only, args)
+        COMMANDS[name] = Command(name, fn, moderator, moderators_room_only)
         return fn
 
     return register
@@ -163,28 +168,22 @@ def _target(ctx: Context) -> "RoomBinding | None":
     return targets[0] if len(targets) == 1 else None
 
 
-@command("help", moderator=False, help="this list")
+@command("help", moderator=False)
 def _help(ctx: Context) -> list[A.Action]:
     """One command a line with its arguments, only those the asker may use; in a group room, a moderator's
     case commands come last, under the room where they work."""
     is_mod = ctx.binding.is_moderator(ctx.event.authority)
-    prefix = ctx.binding.policy.command_prefix
     mine = [c for c in COMMANDS.values() if is_mod or not c.moderator]
     here = [c for c in mine if ctx.in_moderator_room or not c.moderators_room_only]
     elsewhere = [c for c in mine if c not in here]
     policy, asked_there = ctx.binding.policy, ctx.in_moderator_room
-
-    def usage(c: Command) -> str:  # everyone's commands in the reader's language; a moderator's as the code says
-        name = f"usage_{c.name}"
-        return policy.render(name, moderators=asked_there) if name in policy.templates else c.usage(prefix)
-
-    lines = [usage(c) for c in here]
+    lines = [c.usage(policy, asked_there) for c in here]
     if elsewhere:
-        lines += ["In the moderators' room:"] + [usage(c) for c in elsewhere]
+        lines += [policy.words("help_moderators_room")] + [c.usage(policy, asked_there) for c in elsewhere]
     return [ctx.reply(policy.render("help", moderators=asked_there, commands="\n".join(lines)))]
 
 
-@command("resources", moderator=False, help="free crisis lines, sent to you privately", args="[COUNTRY]")
+@command("resources", moderator=False)
 def _resources(ctx: Context) -> list[A.Action]:
     region = ctx.args[0].upper() if ctx.args else None
     if region is not None and region not in ISO_REGIONS:
@@ -193,7 +192,7 @@ def _resources(ctx: Context) -> list[A.Action]:
     return [ctx.reply_private(ctx.binding.policy.render("resources", **fields))]
 
 
-@command("status", moderator=True, help="what the bot is doing")
+@command("status", moderator=True)
 def _status(ctx: Context) -> list[A.Action]:
     """In a group room, that room's figures; in a moderators' room, those of each room it looks after.
     Counts only, never who: a group room must not learn who is at risk."""
@@ -205,44 +204,45 @@ def _status(ctx: Context) -> list[A.Action]:
         rooms = [ctx.binding]
     paused = set(e.paused_rooms())
     cases = e.cases()  # open ones from before a restart too (gateway/restore.py)
+    words = ctx.binding.policy.words
     lines = []
     for b in rooms:
         mine = [c for c in cases if (c.binding.network, c.binding.room) == (b.network, b.room)]
-        lines.append(f"{b.display_name} ({b.network}): {sum(c.open for c in mine)} open case(s), "
-                     f"{sum(c.awaiting_alert for c in mine)} awaiting an alert; mode: {b.policy.mode}; "
-                     f"{'paused' if (b.network, b.room) in paused else 'not paused'}.")
+        lines.append(words("status_line", room=b.display_name, network=b.network, open=sum(c.open for c in mine),
+                           awaiting=sum(c.awaiting_alert for c in mine), mode=b.policy.mode,
+                           paused=words("status_paused" if (b.network, b.room) in paused else "status_not_paused")))
     if not ctx.in_moderator_room:
-        return [ctx.reply("Watching this room, " + lines[0])]
-    return [ctx.reply(f"Watching {len(rooms)} room(s) for this moderators' room:\n" + "\n".join(lines))]
+        return [ctx.reply(words("status_room", line=lines[0]))]
+    return [ctx.reply(words("status_rooms", count=len(rooms), lines="\n".join(lines)))]
 
 
 def _set_paused(ctx: Context, paused: bool) -> list[A.Action]:
     b = _target(ctx)
-    prefix = ctx.binding.policy.command_prefix
+    policy = ctx.binding.policy
     if b is None:
-        return [ctx.reply(f"Which room? Use {prefix}{'pause' if paused else 'resume'} ROOM.")]
+        return [ctx.reply(policy.words("which_room", prefix=policy.command_prefix,
+                                       command="pause" if paused else "resume"))]
     ctx.engine.set_paused(b, paused)
-    state = ("paused: it will alert moderators but not message or remove anyone" if paused
-             else "resumed: acting again")
     return [ctx.engine.record(b.network, "paused" if paused else "resumed", room=b.room),
-            ctx.reply(f"The bot is {state} in {b.room}.")]
+            ctx.reply(policy.words("paused" if paused else "resumed", room=b.room))]
 
 
-@command("pause", moderator=True, help="stop messaging and removing people in a room", args="[ROOM]")
+@command("pause", moderator=True)
 def _pause(ctx: Context) -> list[A.Action]:
     return _set_paused(ctx, True)
 
 
-@command("resume", moderator=True, help="start acting again in a paused room", args="[ROOM]")
+@command("resume", moderator=True)
 def _resume(ctx: Context) -> list[A.Action]:
     return _set_paused(ctx, False)
 
 
-@command("guidelines", moderator=True, help="post and pin the room guidelines again", args="[ROOM]")
+@command("guidelines", moderator=True)
 def _guidelines(ctx: Context) -> list[A.Action]:
     b = _target(ctx)
     if b is None:
-        return [ctx.reply(f"Which room? Use {ctx.binding.policy.command_prefix}guidelines ROOM.")]
+        policy = ctx.binding.policy
+        return [ctx.reply(policy.words("which_room", prefix=policy.command_prefix, command="guidelines"))]
     return ctx.engine.post_guidelines(b, ctx.event.ts)
 
 
@@ -250,84 +250,85 @@ def _guidelines(ctx: Context) -> list[A.Action]:
 
 def _case(ctx: Context):
     """The case named by the first argument, if it belongs to a room this moderators' room looks after."""
+    policy = ctx.binding.policy
     if not ctx.args:
-        return None, [ctx.reply("Which case? Give its id, e.g. " + ctx.binding.policy.command_prefix
-                                + "case abc234.")]
+        return None, [ctx.reply(policy.words("which_case", prefix=policy.command_prefix))]
     case = ctx.engine.case(ctx.args[0].lower())
     net, room = ctx.event.network, ctx.event.room
     if case is None or (case.binding.moderators_network, case.binding.moderators_room) != (net, room):
-        return None, [ctx.reply(f"No case {ctx.args[0][:16]!r} here. {ctx.binding.policy.command_prefix}cases "
-                                "lists the open ones.")]
+        return None, [ctx.reply(policy.words("no_case", case=repr(ctx.args[0][:16]), prefix=policy.command_prefix))]
     return case, []
 
 
-def _status_of(case) -> str:
+def _status_of(case, words: "ModeratorText") -> str:
     if case.closed:
-        return f"closed ({case.closed})"
+        return words("case_closed", outcome=case.closed)
     if case.acked_by:
-        return f"acknowledged by {case.acked_by}"
-    return "NOT acknowledged"
+        return words("case_acked", moderator=case.acked_by)
+    return words("case_not_acked")
 
 
-def _kind_of(case) -> str:
+def _kind_of(case, words: "ModeratorText") -> str:
     """What a case is about, as ``!cases`` lists it: a talk request, someone they know, or the tier of
     their own risk (and whether they also asked to talk)."""
     if case.kind == "talk":
-        return "talk request"
+        return words("kind_talk")
+    tier = words.tier(case.tier)
     if case.kind == "thirdparty":
-        return f"{case.tier}, about someone they know"
-    return case.tier + (", asked to talk" if case.asked_to_talk else "")
+        return words("kind_third_party", tier=tier)
+    return words("kind_asked_to_talk", tier=tier) if case.asked_to_talk else tier
 
 
 CASES_PAGE = 20  # cases per page of !cases
 
 
-@command("cases", moderator=True, help="open cases, highest tier first, 20 a page", moderators_room_only=True,
-         args="[PAGE]")
+@command("cases", moderator=True, moderators_room_only=True)
 def _cases(ctx: Context) -> list[A.Action]:
     """Every open case, in pages: highest tier first, and within a tier the cases handled on their own
     before those listed in a raid alert, so a genuine case is never behind a raid's."""
     e, net, room = ctx.engine, ctx.event.network, ctx.event.room
-    prefix = ctx.binding.policy.command_prefix
+    prefix, words = ctx.binding.policy.command_prefix, ctx.binding.policy.words
     page = 1
     if ctx.args:
         if not ctx.args[0].isdigit() or int(ctx.args[0]) < 1:
-            return [ctx.reply(f"Usage: {prefix}cases [PAGE], e.g. {prefix}cases 2.")]
+            return [ctx.reply(words("cases_usage", prefix=prefix))]
         page = int(ctx.args[0])
     mine = [c for c in e.cases() if c.open
             and (c.binding.moderators_network, c.binding.moderators_room) == (net, room)]
     if not mine:
-        return [ctx.reply("No open cases.")]
+        return [ctx.reply(words("cases_none"))]
     mine.sort(key=lambda c: (-tier_level(c.tier), c.raid, c.opened))
     pages = -(-len(mine) // CASES_PAGE)
     if page > pages:
-        return [ctx.reply(f"There {'is' if pages == 1 else 'are'} only {pages} page(s) of open cases.")]
+        return [ctx.reply(words("cases_only_one" if pages == 1 else "cases_only", pages=pages))]
     shown = mine[(page - 1) * CASES_PAGE:page * CASES_PAGE]
-    lines = [f"{c.id}: {_kind_of(c)}, {c.user} in {c.binding.display_name}, {age_text(ctx.event.ts - c.opened)} ago, "
-             f"{_status_of(c)}{', in the raid alert' if c.raid else ''}" for c in shown]
-    head = f"{len(mine)} open case(s)" + (f", page {page} of {pages}" if pages > 1 else "") + ":\n"
-    more = f"\nMore: {prefix}cases {page + 1}" if page < pages else ""
-    return [ctx.reply(head + "\n".join(lines) + more)]
+    lines = [words("cases_line", case=c.id, kind=_kind_of(c, words), user=c.user, room=c.binding.display_name,
+                   age=words.age(ctx.event.ts - c.opened), status=_status_of(c, words),
+                   raid=words("cases_in_raid") if c.raid else "") for c in shown]
+    head = words("cases_head", count=len(mine), page=words("cases_page", page=page, pages=pages) if pages > 1 else "")
+    more = "\n" + words("cases_more", prefix=prefix, page=page + 1) if page < pages else ""
+    return [ctx.reply(head + "\n" + "\n".join(lines) + more)]
 
 
-@command("case", moderator=True, help="one case and its history", moderators_room_only=True, args="ID")
+@command("case", moderator=True, moderators_room_only=True)
 def _case_detail(ctx: Context) -> list[A.Action]:
     case, refusal = _case(ctx)
     if case is None:
         return refusal
-    rules = ", ".join(case.detection.rules)
-    followup = (f"; follow-up reminder in {age_text(case.followup_due - ctx.event.ts)}"
+    words = ctx.binding.policy.words
+    followup = (words("case_followup", age=words.age(case.followup_due - ctx.event.ts))
                 if case.followup_due and case.open else "")
-    summary = (f"Case {case.id}: {case.tier} ({rules}) for {case.user} in {case.binding.display_name} "
-               f"({case.binding.network}), opened {age_text(ctx.event.ts - case.opened)} ago. Private message: "
-               f"{case.dm_text}. Removal: {case.removal_text}. Alert: {case.alert_text}. Status: "
-               f"{_status_of(case)}{followup}.")
+    dm, removal = case.statuses_in(ctx.binding.policy.statuses)
+    summary = words("case_summary", case=case.id, tier=words.tier(case.tier), rules=", ".join(case.detection.rules),
+                    user=case.user, room=case.binding.display_name, network=case.binding.network,
+                    age=words.age(ctx.event.ts - case.opened), dm=dm, removal=removal,
+                    alert=words(f"alert_{case.alerting.value}"), status=_status_of(case, words), followup=followup)
     due = case.followup_due if case.open else None
-    return [ctx.reply(case_text(summary, case.history, followup_due=due, now=ctx.event.ts, most=SHOWN_IN_CHAT))]
+    return [ctx.reply(case_text(summary, case.history, followup_due=due, now=ctx.event.ts, most=SHOWN_IN_CHAT,
+                                words=words))]
 
 
-@command("ack", moderator=True, help="you are on it: stops repeated alerts; a ✅ on the alert does the same on Matrix",
-         moderators_room_only=True, args="ID")
+@command("ack", moderator=True, moderators_room_only=True)
 def _ack(ctx: Context) -> list[A.Action]:
     case, refusal = _case(ctx)
     if case is None:
@@ -344,8 +345,9 @@ def _acknowledge(engine: "Engine", case: "Case", moderator: str, *,
     b = case.binding
     record = engine.record(b.network, "acked", room=b.room, user=case.user, case=case.id, by=moderator,
                            outcome="reaction" if reaction else None)
-    how = " with ✅" if reaction else ""
-    return record, f"Case {case.id} acknowledged by {moderator}{how}. No more repeated alerts for it."
+    words = b.policy.words
+    how = words("acked_with_reaction") if reaction else ""
+    return record, words("acked", case=case.id, moderator=moderator, how=how)
 
 
 # A moderator's tick on an alert in the moderators' room acknowledges the alert's case (Matrix m.reaction;
@@ -379,24 +381,23 @@ def react(engine: "Engine", binding: "RoomBinding | None", ev: "Reaction", in_mo
     return [used, record, A.PostNotice(engine.new_id(), ev.network, room=ev.room, text=text, purpose="reply")]
 
 
-@command("close", moderator=True, help=f"close it; outcome one of {_OUTCOMES_TEXT}; resolved if none given",
-         moderators_room_only=True, args="ID [outcome]")
+@command("close", moderator=True, moderators_room_only=True)
 def _close(ctx: Context) -> list[A.Action]:
     case, refusal = _case(ctx)
     if case is None:
         return refusal
     outcome = ctx.args[1].lower() if len(ctx.args) > 1 else "resolved"
+    words = ctx.binding.policy.words
     if outcome not in CLOSE_OUTCOMES:
-        return [ctx.reply(f"Close with one of: {', '.join(CLOSE_OUTCOMES)}.")]
+        return [ctx.reply(words("close_usage", outcomes=_OUTCOMES_TEXT))]
     b = case.binding
     return [ctx.engine.record(b.network, "closed", room=b.room, user=case.user, outcome=outcome, case=case.id,
                               by=ctx.event.sender),
             *ctx.engine.close(case, outcome, ctx.event.sender),
-            ctx.reply(f"Case {case.id} closed ({outcome}). No follow-up reminder will be sent.")]
+            ctx.reply(words("closed", case=case.id, outcome=outcome))]
 
 
-@command("escalated", moderator=True, help="record that a moderator contacted emergency services",
-         moderators_room_only=True, args="ID")
+@command("escalated", moderator=True, moderators_room_only=True)
 def _escalated(ctx: Context) -> list[A.Action]:
     case, refusal = _case(ctx)
     if case is None:
@@ -405,12 +406,10 @@ def _escalated(ctx: Context) -> list[A.Action]:
     b = case.binding
     return [ctx.engine.record(b.network, "escalated_external", room=b.room, user=case.user, case=case.id,
                               by=ctx.event.sender),
-            ctx.reply(f"Recorded for case {case.id}: a moderator contacted emergency services. "
-                      "(The bot never contacts emergency services itself.)")]
+            ctx.reply(ctx.binding.policy.words("escalated", case=case.id))]
 
 
-@command("readmit", moderator=True, help="let a removed person back: lift a ban, invite them",
-         moderators_room_only=True, args="ID")
+@command("readmit", moderator=True, moderators_room_only=True)
 def _readmit(ctx: Context) -> list[A.Action]:
     case, refusal = _case(ctx)
     if case is None:
@@ -420,50 +419,49 @@ def _readmit(ctx: Context) -> list[A.Action]:
     return [ctx.engine.expect(action, Step.READMIT, case.id)]
 
 
-@command("remove", moderator=True, help="remove the person of a case whose tier did not; messages them first",
-         moderators_room_only=True, args="ID")
+@command("remove", moderator=True, moderators_room_only=True)
 def _remove(ctx: Context) -> list[A.Action]:
     case, refusal = _case(ctx)
     if case is None:
         return refusal
+    words = ctx.binding.policy.words
     if case.removed:
-        return [ctx.reply(f"Case {case.id}: {case.user} was already removed.")]
+        return [ctx.reply(words("remove_already", case=case.id, user=case.user))]
     actions = ctx.engine.force_removal(case, ctx.event.ts)
     if not actions:
-        return [ctx.reply(f"Case {case.id}: already under way; {case.user} will be removed once their private "
-                          f"message is accepted.")]
+        return [ctx.reply(words("remove_under_way", case=case.id, user=case.user))]
     # never held to a budget (a raid's is for automatic messages): the alert of the case follows
-    first = "removing them" if case.dm_accepted else "messaging them first, then removing them"
-    return [ctx.reply(f"Case {case.id}: {first}; an alert follows when it is done."), *actions]
+    return [ctx.reply(words("remove_now" if case.dm_accepted else "remove_message_first", case=case.id)), *actions]
 
 
-@command("scan", moderator=True, help="dry-run detection on TEXT; opens nothing, the text is not logged",
-         moderators_room_only=True, args="TEXT")
+@command("scan", moderator=True, moderators_room_only=True)
 def _scan(ctx: Context) -> list[A.Action]:
-    prefix = ctx.binding.policy.command_prefix
+    policy = ctx.binding.policy
+    prefix, words = policy.command_prefix, policy.words
     text = ctx.event.text[len(prefix):].split(None, 1)
     if len(text) < 2:
-        return [ctx.reply(f"Usage: {prefix}scan TEXT")]
-    detector = detector_for(ctx.binding.policy)
+        return [ctx.reply(words("scan_usage", prefix=prefix))]
+    detector = detector_for(policy)
     d = detector.detect(text[1])
-    parts = [f"tier {d.tier}", f"would remove: {'yes' if detector.would_remove(d) else 'no'}",
-             f"rules: {', '.join(d.rules) or 'none'}"]
+    parts = [words("scan_tier", tier=words.tier(d.tier)),
+             words("scan_would_remove" if detector.would_remove(d) else "scan_would_not_remove"),
+             words("scan_rules", rules=", ".join(d.rules) or words("scan_no_rules"))]
     if d.lowered:
-        parts.append(f"lowered by a negation: {', '.join(d.lowered)}")
+        parts.append(words("scan_lowered", rules=", ".join(d.lowered)))
     if d.suppressed:
-        parts.append(f"dropped as an idiom: {', '.join(d.suppressed)}")
+        parts.append(words("scan_idiom", rules=", ".join(d.suppressed)))
     if d.score is not None:
-        high = f", high from {detector.model_high:.2f}" if detector.model_high <= 1 else ""
-        parts.append(f"model score {d.score:.2f} (concern from {detector.model_concern:.2f}{high})")
+        high = words("scan_score_high", high=f"{detector.model_high:.2f}") if detector.model_high <= 1 else ""
+        parts.append(words("scan_score", score=f"{d.score:.2f}", concern=f"{detector.model_concern:.2f}", high=high))
     if len(d.languages) > 1:  # identified as another language with rules: they judged it too
-        whose = "theirs" if d.language != d.languages[0] else "the room's"
-        parts.append(f"reads as {d.identified}: the {d.identified} rules judged it too ({whose} decided)")
+        whose = words("scan_theirs" if d.language != d.languages[0] else "scan_the_rooms")
+        parts.append(words("scan_other_language", language=d.identified, whose=whose))
     elif d.identified is not None and d.identified not in SUPPORTED:
-        parts.append(f"reads as {d.identified}: no rules for that language")
-    return [ctx.reply(f"Scan ({ctx.binding.policy.name}): " + "; ".join(parts) + ".")]
+        parts.append(words("scan_unsupported", language=d.identified))
+    return [ctx.reply(words("scan", policy=policy.name, parts=words("scan_separator").join(parts)))]
 
 
-@command("reload", moderator=True, help="validate and apply the policies; the old ones stay on any error")
+@command("reload", moderator=True)
 def _reload(ctx: Context) -> list[A.Action]:
     action = A.ReloadPolicies(ctx.engine.new_id(), ctx.event.network, room=ctx.event.room)
     return [ctx.engine.expect(action, Step.RELOAD, (ctx.event.network, ctx.event.room))]
@@ -475,11 +473,13 @@ def after_reload(engine: "Engine", result) -> list[A.Action]:
     if action is None:
         return []
     _, (network, room) = action
+    asked = [b for b in engine.rooms.values()  # the room it was asked in, or a moderators' room of it
+             if (b.network, b.room) == (network, room) or (b.moderators_network, b.moderators_room) == (network, room)]
+    words = asked[0].policy.words if asked else english()
     if result.errors:
-        shown = "\n".join(result.errors[:5])
-        more = f"\n(and {len(result.errors) - 5} more)" if len(result.errors) > 5 else ""
-        text = f"Reload refused; the old policies stay in force:\n{shown}{more}"
+        more = words("reload_more", count=len(result.errors) - 5) if len(result.errors) > 5 else ""
+        text = words("reload_refused", errors="\n".join(result.errors[:5]), more=more)
     else:
-        text = f"Policies reloaded: {len(engine.rooms)} room(s)."
+        text = words("reloaded", count=len(engine.rooms))
     return [engine.record(network, "reloaded" if not result.errors else "reload_refused", room=room),
             A.PostNotice(engine.new_id(), network, room=room, text=text, purpose="reply")]

@@ -15,7 +15,8 @@ from collections import Counter
 from . import actions as A
 from .cases import Step
 from .events import ActionOutcome
-from .insight import TIERS, CaseView, Trouble, duration_text, median
+from .insight import TIERS, TROUBLE, CaseView, Trouble, duration_text, median
+from .modtext import ModeratorText, english
 from .rooms import RoomBinding
 
 __all__ = ["WeeklyDigest", "digest_text", "last_due"]
@@ -61,30 +62,35 @@ class WeeklyDigest:
 
 
 def digest_text(week: list[CaseView], open_cases: list[CaseView], trouble: Trouble, *, until: float,
-                room_names: list[str], networks_down: list[str]) -> str:
-    """The digest: figures and case ids only (the event log holds no text and no names)."""
+                room_names: list[str], networks_down: list[str], words: ModeratorText | None = None) -> str:
+    """The digest: figures and case ids only (the event log holds no text and no names), in ``words``'
+    language (the moderators'; English by default)."""
+    words = words or english()
     since = until - WEEK
-    fmt = "%a %d %b %H:%M"
-    head = (f"Weekly safety digest for {', '.join(room_names)}: "
-            f"{dt.datetime.fromtimestamp(since, dt.timezone.utc).strftime(fmt)} to "
-            f"{dt.datetime.fromtimestamp(until, dt.timezone.utc).strftime(fmt)} UTC.")
+    fmt = words("digest_date")
+    head = words("digest_head", rooms=", ".join(room_names),
+                 since=dt.datetime.fromtimestamp(since, dt.timezone.utc).strftime(fmt),
+                 until=dt.datetime.fromtimestamp(until, dt.timezone.utc).strftime(fmt))
     tiers = Counter(v.tier for v in week)
     acked = [v.ack_seconds for v in week if v.ack_seconds is not None]
+    counted = ", ".join(words("digest_tier", count=tiers[t], tier=words.tier(t)) for t in TIERS if tiers[t])
+    median_text = duration_text(median(acked))
+    if median_text.endswith(" days"):
+        median_text = median_text.removesuffix("days") + words("digest_days")
     lines = [head,
-             f"- Cases: {len(week)}" + (f" ({', '.join(f'{tiers[t]} {t}' for t in TIERS if tiers[t])})" if week else "")
-             + f"; private messages sent {sum(v.dm == 'sent' for v in week)}, not delivered "
-               f"{sum(v.dm == 'failed' for v in week)}; removals {sum(v.removal == 'done' for v in week)}.",
-             f"- Median time to acknowledge: {duration_text(median(acked))} ({len(acked)} of {len(week)} "
-             f"acknowledged)."]
+             words("digest_cases", count=len(week), tiers=f" ({counted})" if week else "",
+                   sent=sum(v.dm == "sent" for v in week), failed=sum(v.dm == "failed" for v in week),
+                   removed=sum(v.removal == "done" for v in week)),
+             words("digest_ack", median=median_text, acked=len(acked), count=len(week))]
     overdue = [v.case for v in open_cases if v.followup == "overdue"]
     waiting = [v.case for v in open_cases if v.followup == "open"]
-    if overdue or waiting:
-        lines.append("- Open follow-ups: " + ", ".join([f"{c} (overdue)" for c in overdue] + waiting) + ".")
-    else:
-        lines.append("- Open follow-ups: none.")
-    problems = [f"{n} {what}" + (f" ({', '.join(sorted(trouble.codes[what]))})" if trouble.codes.get(what) else "")
+    followups = [words("digest_overdue", case=c) for c in overdue] + waiting
+    lines.append(words("digest_followups", cases=", ".join(followups) if followups else words("digest_none")))
+    said = {text: kind for kind, text in TROUBLE.items()}  # Trouble counts by the English description
+    problems = [f"{n} {words('trouble_' + said[what]) if what in said else what}"
+                + (f" ({', '.join(sorted(trouble.codes[what]))})" if trouble.codes.get(what) else "")
                 for what, n in sorted(trouble.counts.items())]
-    problems += [f"network {n} is not connected now" for n in networks_down]
-    lines.append("- Network trouble: " + ("; ".join(problems) if problems else "none") + ".")
-    lines.append("No message text or names here, only case ids. `gateway report` draws the last month.")
+    problems += [words("digest_network_down", network=n) for n in networks_down]
+    lines.append(words("digest_trouble", problems="; ".join(problems) if problems else words("digest_none")))
+    lines.append(words("digest_end"))
     return "\n".join(lines)

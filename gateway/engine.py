@@ -539,11 +539,9 @@ class Engine(CaseWork, RaidLimits, RoomGuidelines, WeeklyDigest, Restore):
         rec = self.record(ev.network, "room_unavailable", room=ev.room, code=ev.code)
         if b is None or b.moderators_room is None or not self._once("blind", ev.network, ev.room, ev.ts):
             return [rec]
-        why = {"471": "the channel is full", "473": "it is invite-only", "474": "the bot is banned",
-               "475": "the channel key is wrong or missing (set `key` for this room in the config)",
-               "477": "the channel needs a registered, identified account"}.get(ev.code, "the server refused")
-        text = (f"[HIGH] The safety bot cannot join {b.display_name} ({ev.network}): {why} (numeric {ev.code}). "
-                f"It is blind there: nobody at risk in that room will be noticed until this is fixed.")
+        words = b.policy.words
+        why = words(f"cannot_join_{ev.code}" if ev.code in ("471", "473", "474", "475", "477") else "cannot_join_other")
+        text = words("cannot_join", room=b.display_name, network=ev.network, why=why, code=ev.code)
         return [rec, A.AlertModerators(self._id(), b.moderators_network, room=b.moderators_room, text=text,
                                        priority="high")]
 
@@ -559,25 +557,27 @@ class Engine(CaseWork, RaidLimits, RoomGuidelines, WeeklyDigest, Restore):
             if not self._once("nick_taken", ev.network, ev.wanted, ev.ts, self.NICK_NOTICE_INTERVAL):
                 return []
             self.state.nick_taken.add(key)
-            how = ("It is taking it back through NickServ." if ev.reclaiming == "services" else
-                   "It retries the nick every few seconds; if this lasts, ask the network's staff, or register "
-                   "the nick with services and give the bot its account (sasl_account).")
-            text = (f"[HIGH] The safety bot is running as {ev.current} on {ev.network} because its nick "
-                    f"{ev.wanted} is taken: people who message {ev.wanted} reach someone else, not the bot. "
-                    f"{how} Until then, tell people to write to {ev.current}.")
             priority = "high"
         else:
             if key not in self.state.nick_taken:
                 return []
             self.state.nick_taken.discard(key)
             self.state.once_until.pop(("nick_taken", ev.network, ev.wanted), None)
-            text = f"[LOW] The safety bot has its nick {ev.wanted} on {ev.network} back: messages to it reach the bot again."
             priority = "low"
+
+        def notice(words) -> str:  # in each moderators' room's language
+            if not taken:
+                return words("nick_back", wanted=ev.wanted, network=ev.network)
+            how = words("nick_reclaiming" if ev.reclaiming == "services" else "nick_retrying")
+            return words("nick_taken", current=ev.current, network=ev.network, wanted=ev.wanted, how=how)
+
         rec = self.record(ev.network, "bot_nick_taken" if taken else "bot_nick_regained")
-        targets = dict.fromkeys((b.moderators_network, b.moderators_room) for b in self.rooms.values()
-                                if b.network == ev.network and b.moderators_room)
-        return [rec] + [A.AlertModerators(self._id(), net, room=room, text=text, priority=priority)
-                        for net, room in targets]
+        targets: dict[tuple[str, str], RoomBinding] = {}
+        for b in self.rooms.values():
+            if b.network == ev.network and b.moderators_room:
+                targets.setdefault((b.moderators_network, b.moderators_room), b)
+        return [rec] + [A.AlertModerators(self._id(), net, room=room, text=notice(b.policy.words), priority=priority)
+                        for (net, room), b in targets.items()]
 
     BLIND_NOTICE_INTERVAL = 86_400.0  # unreadable encrypted messages: one notice per room and day
 
@@ -589,11 +589,7 @@ class Engine(CaseWork, RaidLimits, RoomGuidelines, WeeklyDigest, Restore):
         if b is None or b.moderators_room is None or not self._once("undecryptable", ev.network, ev.room, ev.ts,
                                                                      self.BLIND_NOTICE_INTERVAL):
             return [rec]
-        text = (f"[LOW] The safety bot could not read an encrypted message in {b.display_name} ({ev.network}): "
-                f"the sender's app has not shared the message key with the bot's device. The bot asked for "
-                f"the key and will read the message if it arrives; until then it cannot notice anyone at risk "
-                f"in messages like it. If this repeats, ask members to make sure their app sends keys to "
-                f"unverified devices in this room. (One notice per room and day; `gateway status` counts them.)")
+        text = b.policy.words("undecryptable", room=b.display_name, network=ev.network)
         return [rec, A.AlertModerators(self._id(), b.moderators_network, room=b.moderators_room, text=text,
                                        priority="low")]
 
@@ -645,7 +641,7 @@ class Engine(CaseWork, RaidLimits, RoomGuidelines, WeeklyDigest, Restore):
                 b = case.binding
                 text = b.policy.render("followup", **self.render_fields(b), user=case.user, case=case.id)
                 alert = A.AlertModerators(self._id(), b.moderators_network, room=b.moderators_room or "",
-                                          text=text + self.late_note(due, now) + self.next_steps(case),
+                                          text=text + self.late_note(due, now, b.policy.words) + self.next_steps(case),
                                           priority="normal", case=case.id)
                 out.append(self._expect(alert, Step.FOLLOWUP, case.id))
         for (net, room), steps in sorted(escalations.items()):
@@ -673,21 +669,21 @@ class Engine(CaseWork, RaidLimits, RoomGuidelines, WeeklyDigest, Restore):
         ids = [case.id for case, _ in steps]
         priority = max((a.priority for _, acts in steps for a in acts if isinstance(a, A.AlertModerators)),
                        key=ALERT_PRIORITIES.index)
-        shown = case_list(ids)
+        shown = case_list(ids, words=b.policy.words)
         text = b.policy.render("escalation_group", **self.render_fields(b), count=str(len(ids)), cases=shown,
-                               priority=priority.upper()) + "\n" + group_commands(b.policy.command_prefix)
+                               priority=b.policy.words.priority(priority)) + "\n" + group_commands(b.policy)
         return out + [A.AlertModerators(self._id(), net, room=room, text=text, priority=priority, mention_all=ping)]
 
     def event_log_failing(self, network: str, room: str | None) -> list[A.Action]:
         """Alerts for the moderators of the room involved (or of every room) that logging fails."""
         bindings = [b for b in self.rooms.values() if (b.network, b.room) == (network, room)] \
             or list(self.rooms.values())
-        targets = {(b.moderators_network, b.moderators_room) for b in bindings if b.moderators_room}
-        text = ("The safety bot cannot write its event log (disk full, locked or unwritable). It keeps "
-                "messaging, removing and alerting as its policy says, but what it does is not being "
-                "recorded until this is fixed. Please tell whoever runs the bot.")
-        return [A.AlertModerators(self._id(), net, room=mods, text=text, priority="high")
-                for net, mods in sorted(targets)]
+        targets: dict[tuple[str, str], RoomBinding] = {}
+        for b in bindings:
+            if b.moderators_room:
+                targets.setdefault((b.moderators_network, b.moderators_room), b)
+        return [A.AlertModerators(self._id(), net, room=mods, text=b.policy.words("event_log_failing"),
+                                  priority="high") for (net, mods), b in sorted(targets.items(), key=lambda t: t[0])]
 
     def _prune(self, now: float) -> None:
         """Forget timers that can no longer matter, so memory stays bounded on a long run."""

@@ -15,6 +15,8 @@ import time
 from dataclasses import dataclass
 from typing import Callable, Iterable
 
+from .modtext import ModeratorText, english
+
 __all__ = ["Entry", "note", "entry_text", "history_lines", "case_text", "entries_from_rows", "logged_case_text",
            "HISTORY_KEPT", "SHOWN_IN_CHAT", "OFFLINE_NOTE"]
 
@@ -68,88 +70,84 @@ def _code(e: Entry) -> str:
     return f" ({e.code})" if e.code else ""
 
 
-def _by(e: Entry) -> str:
-    return f" by {e.by}" if e.by else ""
+def _by(e: Entry, words: ModeratorText) -> str:
+    return words("history_by", moderator=e.by) if e.by else ""
 
 
-_STEPS = {"dm": "private message", "removal": "removal", "alert": "alert", "escalation": "repeated alert",
-          "followup": "follow-up reminder"}
+_STEPS = ("dm", "removal", "alert", "escalation", "followup")  # their names: ``step_NAME`` of moderator_text
 
 
-def _opened(e: Entry) -> str:
-    mode = " (observe mode or a paused room: nobody messaged or removed)" if e.outcome == "observe" else ""
+def _opened(e: Entry, words: ModeratorText) -> str:
     if e.outcome == "cooldown":
-        return f"{e.tier} risk again, within the cooldown: not acted on"
+        return words("h_cooldown", tier=words.tier(e.tier or ""))
     if e.outcome == "joined":
-        return f"wrote at risk again ({e.tier}): joins this case"
-    return f"opened: {e.tier} risk{mode}"
+        return words("h_joined", tier=words.tier(e.tier or ""))
+    mode = words("h_opened_observe") if e.outcome == "observe" else ""
+    return words("h_opened", tier=words.tier(e.tier or ""), mode=mode)
 
 
-_UPDATED = {"talk": "updated: they asked to talk to a moderator",
-            "raised": "updated: tier raised to {tier}",
-            "again": "updated: at risk again ({tier})",
-            "lower": "updated: at risk again ({tier}, lower than the case's: no new message or removal)",
-            "risk": "updated: a talk request became a risk case ({tier})"}
+_UPDATED = {"talk", "raised", "again", "lower", "risk"}  # outcomes of case_updated with a line of their own
+_DM_SKIPPED = {"rate_limited", "raid_budget"}
+_RAID = {"pattern", "distinct", "over_budget"}
 
 
-def _dm_failed(e: Entry) -> str:
-    if e.outcome == "unknown":
-        return f"private message: delivery unknown{_code(e)}"
-    return f"private message NOT delivered{_code(e)}"
+def _with_outcome(key: str, known: set[str]) -> Callable[[Entry, ModeratorText], str]:
+    """``key_OUTCOME`` for the outcomes in ``known``, else ``key`` (with the outcome and tier as fields)."""
+    def line(e: Entry, words: ModeratorText) -> str:
+        name = f"{key}_{e.outcome}" if e.outcome in known else key
+        return words(name, tier=words.tier(e.tier or ""), outcome=e.outcome)
+    return line
 
 
-_DM_SKIPPED = {"rate_limited": "private message not sent again: one was sent recently",
-               "raid_budget": "private message not sent: the raid's budget was used up"}
-_RAID = {"pattern": "part of a raid: listed in the raid alert, not removed automatically",
-         "distinct": "during a raid, unlike the raid's lines: handled on its own",
-         "over_budget": "during a raid: listed in the raid alert (the budget for other lines was used up)"}
+def _plain(key: str) -> Callable[[Entry, ModeratorText], str]:
+    """A line with only the entry's code and the moderator who acted as fields."""
+    return lambda e, words: words(key, code=_code(e), by=_by(e, words))
 
-# record kind -> its line (a text, or a function of the entry for what depends on its fields)
-KINDS: dict[str, str | Callable[[Entry], str]] = {
+
+# record kind -> its line (a function of the entry and the moderators' words, ``h_KIND`` in moderator_text)
+KINDS: dict[str, Callable[[Entry, ModeratorText], str]] = {
     "risk_detected": _opened,
-    "talk_requested": lambda e: ("they asked the bot for a moderator (talk): joins this case" if e.outcome == "joined"
-                                 else "opened: they asked the bot for a moderator (talk)"),
-    "case_updated": lambda e: _UPDATED.get(e.outcome or "", "updated ({outcome})").format(tier=e.tier,
-                                                                                         outcome=e.outcome),
-    "third_party_reported": "opened: they said someone they know may be at risk",
-    "raid_case": lambda e: _RAID.get(e.outcome or "", "during a raid"),
-    "dm_sent": "private message delivered",
-    "dm_failed": _dm_failed,
-    "dm_skipped": lambda e: _DM_SKIPPED.get(e.outcome or "", "private message not sent"),
-    "removed": "removed from the room",
-    "removal_failed": lambda e: f"removal FAILED{_code(e)}: still in the room",
-    "redacted": "their message was removed from the room",
-    "redaction_failed": lambda e: f"their message could not be removed{_code(e)}",
-    "alerted": "moderators alerted",
-    "alert_failed": lambda e: f"alert FAILED{_code(e)}",
-    "alert_repeated": "alert repeated: nobody had acknowledged it",
-    "alert_widened": "alert sent to every moderator: nobody had acknowledged it",
-    "acked": lambda e: f"acknowledged{_by(e)}" + (" with a ✅ reaction" if e.outcome == "reaction" else ""),
-    "escalated_external": lambda e: f"a moderator{_by(e)} contacted emergency services",
-    "followup_sent": "follow-up reminder sent to the moderators",
-    "followup_failed": lambda e: f"follow-up reminder FAILED{_code(e)}",
-    "readmitted": "readmitted: ban lifted, invited back",
-    "readmit_failed": lambda e: f"readmit FAILED{_code(e)}",
-    "closed": lambda e: f"closed{_by(e)}: {e.outcome or 'resolved'}",
-    "case_resumed": "carried on after a restart",
+    "talk_requested": lambda e, words: words("h_talk_joined" if e.outcome == "joined" else "h_talk"),
+    "case_updated": _with_outcome("h_updated", _UPDATED),
+    "third_party_reported": _plain("h_third_party"),
+    "raid_case": _with_outcome("h_raid", _RAID),
+    "dm_sent": _plain("h_dm_sent"),
+    "dm_failed": lambda e, words: words("h_dm_unknown" if e.outcome == "unknown" else "h_dm_failed", code=_code(e)),
+    "dm_skipped": _with_outcome("h_dm_skipped", _DM_SKIPPED),
+    "removed": _plain("h_removed"),
+    "removal_failed": _plain("h_removal_failed"),
+    "redacted": _plain("h_redacted"),
+    "redaction_failed": _plain("h_redaction_failed"),
+    "alerted": _plain("h_alerted"),
+    "alert_failed": _plain("h_alert_failed"),
+    "alert_repeated": _plain("h_alert_repeated"),
+    "alert_widened": _plain("h_alert_widened"),
+    "acked": lambda e, words: words("h_acked_reaction" if e.outcome == "reaction" else "h_acked", by=_by(e, words)),
+    "escalated_external": _plain("h_escalated_external"),
+    "followup_sent": _plain("h_followup_sent"),
+    "followup_failed": _plain("h_followup_failed"),
+    "readmitted": _plain("h_readmitted"),
+    "readmit_failed": _plain("h_readmit_failed"),
+    "closed": lambda e, words: words("h_closed", by=_by(e, words), outcome=e.outcome or "resolved"),
+    "case_resumed": _plain("h_case_resumed"),
 }
 
 
-def entry_text(e: Entry) -> str:
-    """What one entry says to a moderator. A kind not listed in KINDS reads from its own name and fields
-    ("joined: high"), so a new kind shows up without more work."""
+def entry_text(e: Entry, words: ModeratorText | None = None) -> str:
+    """What one entry says to a moderator, in ``words``' language (English by default). A kind not listed in
+    KINDS reads from its own name and fields ("joined: high"), so a new kind shows up without more work."""
+    words = words or english()
     how = KINDS.get(e.kind)
-    if how is None:
-        for step, name in _STEPS.items():
-            if e.kind == f"{step}_deferred":
-                how = f"{name} waiting: the network was away{_code(e)}"
-            elif e.kind == f"{step}_retried":
-                how = f"{name} tried again"
-    if how is None:
+    text = how(e, words) if how is not None else None
+    for step in _STEPS if text is None else ():
+        if e.kind == f"{step}_deferred":
+            text = words("h_waiting", step=words(f"step_{step}"), code=_code(e))
+        elif e.kind == f"{step}_retried":
+            text = words("h_retried", step=words(f"step_{step}"))
+    if text is None:
         extra = [x for x in (e.tier, e.outcome) if x]
-        how = e.kind.replace("_", " ") + (": " + ", ".join(extra) if extra else "") + _code(e) + _by(e)
-    text = how(e) if callable(how) else how
-    return text + (f" (x{e.count})" if e.count > 1 else "")
+        text = e.kind.replace("_", " ") + (": " + ", ".join(extra) if extra else "") + _code(e) + _by(e, words)
+    return text + (words("history_repeated", count=e.count) if e.count > 1 else "")
 
 
 def _clock(ts: float, day: str | None) -> tuple[str, str]:
@@ -161,36 +159,36 @@ def _clock(ts: float, day: str | None) -> tuple[str, str]:
 
 
 def history_lines(entries: Iterable[Entry], *, followup_due: float | None = None, now: float | None = None,
-                  most: int | None = None) -> list[str]:
+                  most: int | None = None, words: ModeratorText | None = None) -> list[str]:
     """One line per entry, oldest first, each with its time (UTC; the date when the day changes); then a
     follow-up reminder still due. ``most``: at most that many lines of entries (the first few and the
-    latest, with how many are left out between)."""
-    from .cases import age_text
-
+    latest, with how many are left out between). ``words``: the moderators' language (English by default)."""
+    words = words or english()
     rows = list(entries)
     lines: list[str] = []
     day = None
     for e in rows:
         shown, day = _clock(e.ts, day)
-        lines.append(f"{shown} {entry_text(e)}")
+        lines.append(f"{shown} {entry_text(e, words)}")
     if most is not None and len(lines) > most:
         head = 3
         tail = most - head
-        lines = lines[:head] + [f"... {len(lines) - most} more (`gateway case ID` prints them all) ..."] + lines[-tail:]
+        lines = lines[:head] + [words("history_more", count=len(lines) - most)] + lines[-tail:]
     if followup_due is not None:
         shown, _ = _clock(followup_due, day)
-        when = f" (in {age_text(followup_due - now)})" if now is not None and followup_due > now else ""
-        lines.append(f"{shown} follow-up reminder due{when}")
+        when = words("history_in", age=words.age(followup_due - now)) if now is not None and followup_due > now else ""
+        lines.append(f"{shown} {words('history_followup_due', when=when)}")
     return lines
 
 
 def case_text(summary: str, entries: Iterable[Entry], *, followup_due: float | None = None,
-              now: float | None = None, most: int | None = None) -> str:
+              now: float | None = None, most: int | None = None, words: ModeratorText | None = None) -> str:
     """A case as moderators read it: its summary line, then its history with times (UTC)."""
-    lines = history_lines(entries, followup_due=followup_due, now=now, most=most)
+    words = words or english()
+    lines = history_lines(entries, followup_due=followup_due, now=now, most=most, words=words)
     if not lines:
         return summary
-    return summary + "\nHistory (UTC):\n" + "\n".join(lines)
+    return summary + "\n" + words("history") + "\n" + "\n".join(lines)
 
 
 def logged_case_text(row: dict, rows: Iterable[dict], *, room_name: str | None = None, now: float) -> str:

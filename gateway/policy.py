@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .modtext import ModeratorText, english
 from .yamlsrc import Mark
 
 __all__ = [
@@ -35,7 +36,8 @@ MODERATOR_TEMPLATES = frozenset({
     "talk_flood_alert", "third_party_alert", "followup", "talk_alert",
 })
 # Templates read by whoever asked, in the moderators' language in their room and the room's elsewhere: ``help``
-# and the lines it lists for everyone (``usage_NAME``; a moderator's commands are listed as the code says them).
+# and the lines it lists for everyone (``usage_NAME``; a moderator's commands are listed in the moderators'
+# language, from ``moderator_text:``: gateway/modtext.py).
 ASKED_TEMPLATES = frozenset({"help", "usage_help", "usage_resources"})
 # Templates every policy needs, beyond those its tiers name.
 REQUIRED_TEMPLATES = ("removal_reason", "removal_note", "alert", "followup", "resources", "greeting",
@@ -233,6 +235,8 @@ class Policy:
     moderator_templates: dict[str, str] = field(default_factory=dict)
     # a case's private message and removal as alerts tell them, in the moderators' language (English: empty)
     statuses: dict[str, str] = field(default_factory=dict)
+    # what the code writes for the moderators (``moderator_text:`` of that file; gateway/modtext.py): empty: English
+    moderator_text: dict[str, str] = field(default_factory=dict)
     reported: tuple[str, ...] = ()  # cues that a match is about someone else ("my friend said", "lyrics")
     reported_window: int = 6
     jokes: tuple[str, ...] = ()  # markers of joking hyperbole ("lol", "😂"): see gateway/detection/
@@ -267,6 +271,12 @@ class Policy:
     marks: dict[str, Mark] = field(default_factory=dict, repr=False, compare=False)
     _detector: Any = field(default=None, repr=False, compare=False)  # see gateway.detection.detector_for
 
+
+    @property
+    def words(self) -> "ModeratorText":
+        """The text the code writes for this policy's moderators, in ``moderators.language`` (else the room's):
+        ``policy.words("cases_none")``, ``policy.words.tier("imminent")``."""
+        return ModeratorText(self.moderator_text) if self.moderator_text else english()
 
     def message_for(self, rules: tuple[str, ...], default: str) -> str:
         """The private message for a case: a rule's own template when every rule that found it names the

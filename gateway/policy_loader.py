@@ -26,6 +26,7 @@ from .detection.folding import normalise
 from .policy import (ALERT_PRIORITIES, ASKED_TEMPLATES, MODERATOR_TEMPLATES, REQUIRED_TEMPLATES, SHIPPED_DIR, TEMPLATE_FIELDS, TIERS, WEEKDAYS,
                      Combination, Composition, Context, Digest, Escalation, Guidelines, Limits, ModelSettings,
                      Moderators, Part, Policy, Rule, Tier, TierAction)
+from .modtext import SECTION
 from .validate import MISSING, Checker, did_you_mean
 from .yamlsrc import ConfigError, ConfigErrors, KeyPath, Located, Mark, load_located
 
@@ -258,6 +259,8 @@ class PolicyLoader:
         digest = self._digest(c, top.get("digest", {}))
         templates = self._template_table(c, doc, language, top.get("templates", {}), tiers)
         moderator_templates = self._moderator_templates(c, doc, language, moderators, templates)
+        moderator_text = self._moderator_text(c, moderators.language if moderators and moderators.language
+                                              else language)
 
         c.raise_if_errors()
         return Policy(
@@ -267,6 +270,7 @@ class PolicyLoader:
             moderators=moderators, tiers=tiers, idioms=idioms, negations=negations,
             negation_window=window, templates=templates, moderator_templates=moderator_templates,
             statuses=self._statuses(moderators.language if moderators and moderators.language else language),
+            moderator_text=moderator_text,
             escalation=escalation,
             outreach_interval=outreach, reported=reported, reported_window=reported_window,
             jokes=jokes, abuse=abuse_rules, abuse_alert=abuse_alert, third_party=third_rules,
@@ -653,6 +657,42 @@ class PolicyLoader:
         words = shipped.value.get("statuses") if shipped is not None and isinstance(shipped.value, dict) else None
         return {str(k): str(v) for k, v in words.items()} if isinstance(words, dict) else {}
 
+    def _moderator_text(self, c: Checker, language: Any) -> dict[str, str]:
+        """``moderator_text:`` of the moderators' language file (gateway/modtext.py), checked against English's:
+        every key, each with the same ``{fields}``, so no moderator meets a missing or broken line."""
+        shipped = self._templates(language) if isinstance(language, str) else None
+        english = self._templates("en")
+        if shipped is None or english is None:
+            return {}  # an unknown language is reported where it is named
+        reference = (english.value or {}).get(SECTION) if isinstance(english.value, dict) else None
+        if not isinstance(reference, dict) or shipped is english:
+            reference = None  # English is the reference: it is checked as a mapping of strings only
+        sc = Checker(shipped)
+        if reference is not None and SECTION not in (shipped.value or {}):
+            c.errors.append(shipped.error((), f"no {SECTION}: section (the moderators' words; en.yaml has every key)"))
+            return {}
+        table = sc.mapping((SECTION,), (shipped.value or {}).get(SECTION), any_keys=True) or {}
+        for key, text in (reference or {}).items():
+            if key not in table:
+                sc.error((SECTION,), f"missing {key!r} (English: {text!r})")
+                continue
+            if sc.string((SECTION, key), table[key], max_len=1000) is MISSING:
+                continue
+            try:
+                fields = {f for _, f, _, _ in string.Formatter().parse(table[key]) if f}
+            except ValueError as exc:
+                sc.errors.append(shipped.error((SECTION, key), f"bad text: {exc} (write {{{{ and }}}} for braces)"))
+                continue
+            wanted = {f for _, f, _, _ in string.Formatter().parse(text) if f}
+            if fields != wanted:
+                sc.errors.append(shipped.error((SECTION, key), f"placeholders {sorted(fields)}, English has "
+                                                               f"{sorted(wanted)}"))
+        for key in table:
+            if reference is not None and key not in reference:
+                sc.error((SECTION, key), f"unknown key {key!r}{did_you_mean(key, reference)}", key=True)
+        c.errors.extend(sc.errors)
+        return {str(k): str(v) for k, v in table.items()}
+
     def _moderator_templates(self, c: Checker, doc: Located, language: Any, moderators: Moderators | None,
                              templates: dict[str, str]) -> dict[str, str]:
         """What the moderators read, from ``moderators.language``'s file when it is not the room's language:
@@ -683,7 +723,7 @@ class PolicyLoader:
                                        f"{did_you_mean(language, self._languages())}")
             else:
                 sc = Checker(shipped)
-                body = sc.mapping((), shipped.value, required=("templates",), optional=("language", "guidelines", "guidance", "statuses"))
+                body = sc.mapping((), shipped.value, required=("templates",), optional=("language", "guidelines", "guidance", "statuses", SECTION))
                 entries = sc.mapping(("templates",), (body or {}).get("templates"), any_keys=True) or {}
                 c.errors.extend(sc.errors)
                 for k, v in entries.items():

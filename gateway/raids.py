@@ -23,7 +23,7 @@ from collections import deque
 from dataclasses import dataclass, field
 
 from . import actions as A
-from .cases import Alerting, Case, age_text, case_list
+from .cases import Alerting, Case, case_list
 from .commands import group_commands
 from .detection.folding import normalise
 from .rooms import RoomBinding
@@ -182,10 +182,11 @@ class RaidLimits:
         raid.alerted = now
         if b.moderators_room is None:
             return []
-        shown = case_list(ids, RAID_LISTED_IDS)
+        words = b.policy.words
+        shown = case_list(ids, RAID_LISTED_IDS, words)
         text = b.policy.render("raid_alert" if first else "raid_update", **self.render_fields(b),
                                count=str(raid.count if first else len(ids)), cases=shown,
-                               age=age_text(b.policy.limits.window)) + "\n" + group_commands(b.policy.command_prefix)
+                               age=words.age(b.policy.limits.window)) + "\n" + group_commands(b.policy)
         alert = A.AlertModerators(self._id(), b.moderators_network, room=b.moderators_room, text=text,
                                   priority="urgent" if first else "high")
         return [self.record(b.network, "raid_detected" if first else "raid_update", room=b.room,
@@ -223,9 +224,10 @@ class RaidLimits:
         st.talk_flood, st.talk_flood_alerted = [], now
         out: list[A.Action] = []
         for (net, room), (b, ids) in sorted(by_mods.items()):
-            shown = case_list(ids)
-            text = b.policy.render("talk_flood_alert", **self.render_fields(b), count=str(len(ids)), cases=shown,
-                                   age=age_text(self.limits.window)) + "\n" + group_commands(b.policy.command_prefix)
+            words = b.policy.words
+            text = b.policy.render("talk_flood_alert", **self.render_fields(b), count=str(len(ids)),
+                                   cases=case_list(ids, words=words),
+                                   age=words.age(self.limits.window)) + "\n" + group_commands(b.policy)
             out.append(A.AlertModerators(self._id(), net, room=room, text=text, priority="high"))
         return out
 

@@ -20,7 +20,8 @@ from collections import deque
 from typing import TYPE_CHECKING, Any
 
 from . import actions as A
-from .cases import Alerting, Case, Handling, Outreach, Removal, age_text
+from .cases import Alerting, Case, Handling, Outreach, Removal
+from .modtext import ModeratorText, english
 from .detection import Detection, tier_level
 from .history import entries_from_rows
 
@@ -73,11 +74,12 @@ class Restore:
                     k: getattr(snap, k) for k in snap.__dataclass_fields__ if k not in ("id", "network")}))
         return out
 
-    def late_note(self, due: float, now: float) -> str:
-        """For a reminder that fell due while the gateway was down: how late it is."""
+    def late_note(self, due: float, now: float, words: "ModeratorText | None" = None) -> str:
+        """For a reminder that fell due while the gateway was down: how late it is, in ``words``' language."""
         if self.restarted_at is None or due >= self.restarted_at:
             return ""
-        return f" (late: due {age_text(now - due)} ago, the bot was down)"
+        words = words or english()
+        return words("late", age=words.age(now - due))
 
     # -- rebuilding at start --------------------------------------------------------------------------
 

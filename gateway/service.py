@@ -132,7 +132,15 @@ class Service:
         down = sorted(n for n, a in self.adapters.items() if not a.health().get("ready"))
         return digest_text(week, open_cases, trouble([e for e in events if since <= e["ts"] < action.until], rooms),
                            until=action.until, room_names=[names.get(r, r[1]) for r in sorted(rooms)],
-                           networks_down=down)
+                           networks_down=down, words=self._moderators_words(action))
+
+    def _moderators_words(self, action: A.PostDigest):
+        """The language of the moderators' room a digest goes to: that of the first room it covers."""
+        for key in sorted(action.rooms):
+            b = self.engine.rooms.get(key)
+            if b is not None:
+                return b.policy.words
+        return None
 
     async def start(self, timeout: float | None = 60.0) -> None:
         """Start every adapter and wait until each has joined its rooms and posted what it must.

@@ -1,6 +1,7 @@
 """Issue 27 on a real Synapse: a person at risk in a German, French or Spanish room reads the crisis message in
 the room's language with the crisis lines, the group room reads the removal reason in it, and the moderators'
-room gets the alert in the moderators' language (German room: moderators who read English)."""
+room gets the alert, with the line of commands that ends it, in the moderators' language (German room:
+moderators who read English)."""
 
 from __future__ import annotations
 
@@ -18,17 +19,17 @@ CASES = [
                         "line": "- TelefonSeelsorge: Telefon 0800 111 0 111 oder 0800 111 0 222",
                         "emergency": "ruf den Notruf an: 112",
                         "reason": "Vom Raum-Bot entfernt (automatisch). Das Moderationsteam meldet sich.",
-                        "alert": "[URGENT] Case "}),
+                        "alert": "[URGENT] Case ", "next": "Next: !ack "}),
     ("fr", "FR", None, {"dm": "Salut. Ce message automatique vient du bot de sécurité du salon",
                         "line": "- 3114 (prévention du suicide) : appelle le 3114 (24h/24, 7j/7, gratuit)",
                         "emergency": "appelle les urgences : 15 (ou 112)",
                         "reason": "Retrait automatique par le bot du salon. L'équipe de modération fera le suivi.",
-                        "alert": "[URGENT] Cas "}),
+                        "alert": "[URGENT] Cas ", "next": "Ensuite : !ack "}),
     ("es", "US", None, {"dm": "Hola. Este es un mensaje automático del bot de seguridad de la sala",
                         "line": "- 988 Suicide & Crisis Lifeline: llama al 988, SMS al 988",
                         "emergency": "llama a emergencias: 911",
                         "reason": "Acción automática del bot de la sala. El equipo de moderación hará el seguimiento.",
-                        "alert": "[URGENT] Caso "}),
+                        "alert": "[URGENTE] Caso ", "next": "Siguiente: !ack "}),
 ]
 
 
@@ -66,6 +67,9 @@ async def test_the_at_risk_flow_in_the_rooms_language(homeserver, tmp_path, lang
         alert = await mod.wait_for("the alert", lambda: next(
             (m["content"]["body"] for m in mod.messages(world.mods_room, bot) if kit.id in m["content"]["body"]), None))
         assert alert.startswith(expected["alert"]), alert
+        # the commands a moderator may want next, in the moderators' language around the command words
+        assert alert.splitlines()[-1].startswith(expected["next"]), alert
+        assert "!close " in alert.splitlines()[-1] and "resolved, safe, referred" in alert, alert
     finally:
         await gw.stop()
         world.gateway = None

@@ -95,7 +95,7 @@ def test_a_german_room_sends_the_german_crisis_message_reason_and_alert(write):
     assert "(rund um die Uhr, kostenlos)" in dm.text and "ruf den Notruf an: 112" in dm.text
     assert "Es kann sein, dass der Bot dich" in dm.text  # never says the removal happened
     assert remove.reason == "Vom Raum-Bot entfernt (automatisch). Das Moderationsteam meldet sich."
-    assert alert.text.startswith("[URGENT] Fall case1: Risiko imminent bei @kit:test")
+    assert alert.text.startswith("[DRINGEND] Fall case1: Risiko akut bei @kit:test")
     assert "Private Nachricht: zugestellt. Entfernen: erledigt." in alert.text
     assert "Bitte privat bei der Person nachfragen." in alert.text
 
@@ -240,7 +240,7 @@ def test_gateway_demo_in_german(tmp_path):
     assert "kit: joins and sees the pinned guidelines\n          | Willkommen. Dieser Raum" in out
     assert "sam: writes 'die Klausur bringt mich echt um lol'" in out
     dm, removed, alert = (out.index("kit: reads the private message"), out.index("sees kit removed"),
-                          out.index("[URGENT] Fall"))
+                          out.index("[DRINGEND] Fall"))
     assert dm < removed < alert
     assert "| Hallo. Das ist eine automatische Nachricht vom Sicherheits-Bot im Raum Peer-Support." in out[dm:removed]
     assert "- TelefonSeelsorge: Telefon 0800 111 0 111 oder 0800 111 0 222" in out[dm:removed]
