@@ -38,11 +38,11 @@ def test_each_of_our_own_lines_gets_its_tier(spanish, name):
     assert wrong == []
 
 
-@pytest.mark.parametrize("name", ["es-tune.csv", "es-heldout.csv"])
+@pytest.mark.parametrize("name", ["es-tune.csv", "es-heldout.csv", "es-heldout2.csv"])
 def test_the_tuning_halves_keep_their_figures_kind_by_kind(spanish, name):
     """Lines written by someone who never saw the rules, tuned on: a floor, not evidence (es-heldout.csv was
-    round 1's held-out half, measured once at recall 0.58 before it became tuning material; the fresh
-    held-out half is measured elsewhere, once)."""
+    round 1's held-out half, measured once at recall 0.58, es-heldout2.csv round 2's, measured once at recall
+    0.72, before each became tuning material; the fresh held-out half is measured elsewhere, once)."""
     rows = _rows(name)
     hits, totals = collections.Counter(), collections.Counter()
     removed = false_removals = 0
@@ -120,3 +120,16 @@ def test_a_room_policy_can_extend_the_spanish_default(tmp_path):
     assert detector.detect("quiero irme para siempre de aquí").tier == "concern"
     assert detector.detect("me las tomé todas ya").tier == "imminent"
     assert tier_level(detector.detect("me muero de hambre").tier) == 0
+
+
+def _r3_rows() -> list[dict]:
+    return _rows("es-own-r3.csv")
+
+
+@pytest.mark.parametrize("row", _r3_rows(), ids=lambda r: r["scenario"])
+def test_round_3_lines_get_their_tier_and_only_imminent_ones_are_removed(spanish, row):
+    """Round 3's own lines (tests/data/lang/es-own-r3.csv): each idea of a miss in the tuning files written
+    2-4 ways as people write it in chat (ES, MX, AR, CO...), and near misses that must stay none: a goodnight
+    "chau chicos los quiero", a rope for a hammock, a hunting gun, a swim in the sea, "me corto el pelo"."""
+    d = spanish.detect(row["text"])
+    assert (d.tier, spanish.would_remove(d)) == (row["label"], row["label"] == "imminent")

@@ -67,7 +67,16 @@ _WORDS = {
            "despues siento sigo vuelvo igual importa ojala aca buenas tal pregunto meses horas mierda tia tio "
            "puente vale pues entonces quizas cosa cosas gente casa mama amigos amiga amigo familia trabajo "
            "colegio dormir llorar llorando triste morirme matame mueras tirate tirarse ahorcarse cortarme "
-           "despertar holaaa jugar vdd"),
+           "despertar holaaa jugar vdd "
+           "muero mori muere mata matar mato matando muriendo quisiera existir existo existiera gustaria sentido "
+           "veo seguir viviendo deberia deberias muerete matate suicidate andate vete hambre sueno risa jefe tarea "
+           "pastilla psiquiatra fiebre ganas vacia vacio fracaso ultimamente atropelle pise gil imbecil "
+           "pendejo boludo boluda wey weon parce pelotudo idiota parta novela intento quitarse "
+           "quemo cigarros loca loco ahi pienso preocupen olvide llego buenisimo verte susto contigo verguenza "
+           "jsjs jsjsjs jajsjs jajajaja colgarte asco estaria seria tendria podria hubiera nacido desaparecer "
+           "cansada harta harto neta chido oye vos sos tenes queres podes curro joder hostia cono chamba pibe "
+           "pibes culpa nomas nadita ahorita porfa tampoco todavia aun mientras duermo estaba estuve "
+           "tome tomar puedes quieres hiciste dije dijo conmigo"),
     # languages with no rules yet: identified only to be counted ("lines in a language with no rules")
     "it": ("sono sei siamo della delle degli il gli che perche questo questa quello molto anche cosa "
            "io non ce faccio piu voglio morire vita oggi domani sempre niente nessuno grazie ciao"),
