@@ -38,14 +38,14 @@ TUNE_EXACT_AT_LEAST = {"risk": 0.95, "distress": 1.0, "idiom": 0.9, "ordinary": 
                        "abuse": 1.0, "third_party": 0.83, "reported": 1.0, "negation": 1.0, "past": 0.8,
                        "medical": 1.0, "lyric": 1.0}
 
-# fr-heldout.csv (round 1's held-out half, tuned on in round 2), kind -> least share at exactly their tier.
-# Still missed: "me laisser mourir de faim" (the idiom "mourir de faim" covers it) and "comment je vais m'y
-# prendre" (no method or act named).
-HELDOUT1_EXACT_AT_LEAST = {"risk": 0.96, "distress": 1.0, "idiom": 1.0, "ordinary": 1.0, "joke": 1.0,
+# fr-heldout.csv (round 1's held-out half, tuned on in rounds 2 and 3), kind -> least share at exactly their tier
+# (round 3 reads "me laisser mourir de faim" past the hunger idiom and "comment je vais m'y prendre. j'ai deja
+# quelques idees" as a plan).
+HELDOUT1_EXACT_AT_LEAST = {"risk": 1.0, "distress": 1.0, "idiom": 1.0, "ordinary": 1.0, "joke": 1.0,
                            "abuse": 1.0, "third_party": 1.0, "reported": 1.0, "negation": 1.0, "past": 1.0,
                            "medical": 1.0, "lyric": 1.0}
 # fr-heldout.csv, label -> least share of its lines given any tier (round 1 unseen: 6/18, 9/18, 8/14)
-HELDOUT1_ANY_TIER_AT_LEAST = {"concern": 1.0, "high": 0.88, "imminent": 1.0}
+HELDOUT1_ANY_TIER_AT_LEAST = {"concern": 1.0, "high": 1.0, "imminent": 1.0}
 
 # fr-heldout2.csv (round 2's held-out half, measured once unseen: any-tier recall 0.60, 8/14 removed), tuned on in
 # round 3: every kind at exactly its tier
