@@ -8,8 +8,10 @@ someone who never saw the rules: each kind must stay at the floor measured when 
 tuning material for round 2 with floors of its own. The lines at the end of fr-own.csv (scenario ``round2``)
 are the wordings that half taught (Quebec "pu", "m'effacer completement", "ca m'est egal de vivre ou de
 mourir", taillade/entaille, injected insulin, a belt round a beam...) reworded, with hard negatives beside them.
-Neither is evidence of quality on unseen text (README "Detection quality"). Failures name CSV line
-numbers and tiers, never the text.
+``tests/data/lang/fr-heldout2.csv`` is round 2's held-out half (measured once unseen: any-tier recall 0.60, 8 of 14
+removed), tuning material for round 3; ``tests/data/lang/fr-own-r3.csv`` holds round 3's own rewordings of each idea
+it taught, with near misses. Neither is evidence of quality on unseen text (README "Detection quality"). Failures
+name CSV line numbers and tiers, never the text.
 """
 
 from __future__ import annotations
@@ -36,14 +38,18 @@ TUNE_EXACT_AT_LEAST = {"risk": 0.95, "distress": 1.0, "idiom": 0.9, "ordinary": 
                        "abuse": 1.0, "third_party": 0.83, "reported": 1.0, "negation": 1.0, "past": 0.8,
                        "medical": 1.0, "lyric": 1.0}
 
-# fr-heldout.csv (round 1's held-out half, tuned on in round 2), kind -> least share at exactly their tier.
-# Still missed: "me laisser mourir de faim" (the idiom "mourir de faim" covers it) and "comment je vais m'y
-# prendre" (no method or act named).
-HELDOUT1_EXACT_AT_LEAST = {"risk": 0.96, "distress": 1.0, "idiom": 1.0, "ordinary": 1.0, "joke": 1.0,
+# fr-heldout.csv (round 1's held-out half, tuned on in rounds 2 and 3), kind -> least share at exactly their tier
+# (round 3 reads "me laisser mourir de faim" past the hunger idiom and "comment je vais m'y prendre. j'ai deja
+# quelques idees" as a plan).
+HELDOUT1_EXACT_AT_LEAST = {"risk": 1.0, "distress": 1.0, "idiom": 1.0, "ordinary": 1.0, "joke": 1.0,
                            "abuse": 1.0, "third_party": 1.0, "reported": 1.0, "negation": 1.0, "past": 1.0,
                            "medical": 1.0, "lyric": 1.0}
 # fr-heldout.csv, label -> least share of its lines given any tier (round 1 unseen: 6/18, 9/18, 8/14)
-HELDOUT1_ANY_TIER_AT_LEAST = {"concern": 1.0, "high": 0.88, "imminent": 1.0}
+HELDOUT1_ANY_TIER_AT_LEAST = {"concern": 1.0, "high": 1.0, "imminent": 1.0}
+
+# fr-heldout2.csv (round 2's held-out half, measured once unseen: any-tier recall 0.60, 8/14 removed), tuned on in
+# round 3: every kind at exactly its tier
+HELDOUT2_EXACT_AT_LEAST = {kind: 1.0 for kind in HELDOUT1_EXACT_AT_LEAST}
 
 
 def _rows(name: str) -> list[tuple[int, dict]]:
@@ -81,7 +87,8 @@ def test_own_abuse_is_an_alert_never_the_writers_risk(detector):
 
 
 @pytest.mark.parametrize("name, floors", [("fr-tune.csv", TUNE_EXACT_AT_LEAST),
-                                           ("fr-heldout.csv", HELDOUT1_EXACT_AT_LEAST)])
+                                           ("fr-heldout.csv", HELDOUT1_EXACT_AT_LEAST),
+                                           ("fr-heldout2.csv", HELDOUT2_EXACT_AT_LEAST)])
 def test_tuning_half_per_kind_floor(detector, name, floors):
     by_kind: dict[str, list[bool]] = {}
     for _, row, d in _judge(detector, name):
@@ -100,7 +107,7 @@ def test_round_one_heldout_half_risk_gets_a_tier(detector):
     assert {label: share for label, share in shares.items() if share < HELDOUT1_ANY_TIER_AT_LEAST[label]} == {}
 
 
-@pytest.mark.parametrize("name", ["fr-tune.csv", "fr-heldout.csv"])
+@pytest.mark.parametrize("name", ["fr-tune.csv", "fr-heldout.csv", "fr-heldout2.csv"])
 def test_tuning_half_removals(detector, name):
     judged = _judge(detector, name)
     false = [n for n, row, d in judged if row["label"] != "imminent" and d.tier == "imminent"]
@@ -147,3 +154,58 @@ def test_a_room_policy_extends_default_fr(tmp_path):
     assert (policy.language, policy.region) == ("fr", "FR")
     d = detector_for(policy).detect("je suis au bord de la vieille carrière, adieu")
     assert (d.tier, d.rules) == ("imminent", ("imminent.compose.place_farewell",))
+
+
+# fr-own-r3.csv: round 3's own lines, each idea a held-out line taught reworded 2-4 ways (a wish for an accident or
+# for life to stop, a weight for everyone, a dose "pour pas se reveiller", a height asked about, bridges scouted,
+# burns, blades kept "au cas ou", a loaded gun on the lap, a blade aimed at the wrist, letters then a roof, legs
+# over the void, SMS and Quebec spellings ...) with the near misses that must stay as they are. By line number:
+# a failure names the line and the tiers, never the text.
+R3_LINES = {n: row for n, row in _rows("fr-own-r3.csv")}
+
+
+@pytest.fixture(scope="module")
+def r3_judged(detector):
+    numbers = sorted(R3_LINES)
+    found = detector.detect_many([R3_LINES[n]["text"] for n in numbers])
+    return dict(zip(numbers, found))
+
+
+@pytest.mark.parametrize("line", sorted(R3_LINES))
+def test_round_three_own_line_keeps_its_tier(detector, r3_judged, line):
+    row, d = R3_LINES[line], r3_judged[line]
+    removed = detector.would_remove(d)
+    assert (line, d.tier, removed) == (line, row["label"], row["label"] == "imminent")
+
+
+@pytest.mark.parametrize("text, tier", [
+    # French impersonal "il" names nobody: the writer's own question
+    ("il faut combien de doliprane pour mourir", "high"),
+    ("il y a des jours où je veux juste mourir", "high"),
+    # a verb with "je" elided ("si j'étais") is the writer speaking of themselves beside "ils"
+    ("ils seraient soulagés si j'étais plus là, mes parents", "concern"),
+    # "si j'étais mort" is a hypothesis told now, not the past, even with "l'an dernier" after it
+    ("je pense souvent que ce serait mieux si j'étais mort dans mon accident l'an dernier", "concern"),
+    ("j'ai fait une TS il y a 5 ans, aujourd'hui je suis maman", "none"),
+    # a condition told after an act under way does not cap it; one told before the act does
+    ("j'ai avalé toute ma plaquette de xanax, jsais pas si je dois prévenir quelqu'un ou si je laisse faire", "imminent"),
+    ("si je prends tous mes cachets ce soir, ça me tuerait ?", "high"),
+    # a bare "toutes" is a dose only after pills named
+    ("j'ai bu toutes les bières du frigo", "none"),
+    ("je prends toutes mes affaires ce soir et je déménage", "none"),
+    ("les cachets sont là, je vais les prendre toutes ce soir", "imminent"),
+])
+def test_round_three_whose_words_and_when(detector, text, tier):
+    assert detector.detect(text).tier == tier
+
+
+@pytest.mark.parametrize("name, least_french", [("fr-heldout.csv", 117), ("fr-heldout2.csv", 119), ("fr-tune.csv", 120)])
+def test_french_lines_are_identified_as_french(name, least_french):
+    """In a room of another language, a French line gets the French rules only if identified as French: on the
+    tuning halves (120 lines each; round 2's word list: 112, 115, 119) none is named another language."""
+    from gateway.detection.folding import normalise
+    from gateway.detection.language import identify
+
+    found = [identify(normalise(row["text"]), row["text"]) for _, row in _rows(name)]
+    assert sorted({lang for lang in found} - {"fr", None}) == []
+    assert sum(lang == "fr" for lang in found) >= least_french

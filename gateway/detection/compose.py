@@ -29,7 +29,7 @@ from typing import Any, NamedTuple
 import ahocorasick
 import re2
 
-from .decision import _LEVEL, Matches
+from .decision import _LEVEL, Matches, _impersonal
 
 __all__ = ["Composer"]
 
@@ -138,7 +138,8 @@ class Composer:
         self._refer(hits)
         # "to my sister", "thank you": someone else as the object, not the subject ("she", "they" never are)
         objects = {h.last + 1 for h in hits.get(OBJECT, ())}
-        markers = sorted(hits.get(SELF, []) + hits.get(OTHER, [])
+        # French impersonal "il" ("il y a du sang partout", "il faut") names nobody: not a subject
+        markers = sorted(hits.get(SELF, []) + [h for h in hits.get(OTHER, []) if not _impersonal(norm, h.start, h.end)]
                          + [h._replace(part=OTHER) for h in hits.get(SOMEONE, []) if h.first not in objects],
                          key=lambda h: h.start)
         for risk in strict:  # a removing tier's own rules: the same strictness as a combination

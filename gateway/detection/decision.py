@@ -75,6 +75,9 @@ _HIGH = _LEVEL["high"]
 # must stay a report, and the German policy was tuned without them)
 _FIRST_PERSON = frozenset(("i", "im", "ive", "id", "ill", "myself", "me", "my", "mine",
                            "je", "jai", "jsuis", "chui", "jme", "jvais", "jveux", "jles", "moi", "mon", "ma", "mes",
+                           # French verbs with "je" elided and joined ("ils seraient soulages si j'etais plus la")
+                           "jetais", "jexistais", "jserais", "jaurais", "javais", "jaimerais", "jvoudrais", "jpeux",
+                           "jsais", "jpense", "jdois", "jfais", "jen", "jy", "chuis",
                            "yo", "mi", "mis", "conmigo"))
 # before someone named: not the writer ("my brother", "mi hermano", "ma mere", "meine freundin")
 _POSSESSIVE = frozenset(("my", "our", "mon", "ma", "mes", "notre", "nos", "mi", "mis", "nuestro", "nuestra"))
@@ -83,6 +86,9 @@ _PAST_TENSE = frozenset(("tried", "attempted", "was", "were", "did", "had", "too
                          "felt", "used",
                          # French (folded): "j'ai fait une TS il y a 5 ans", "je voulais mourir au lycee"
                          "fait", "voulu", "essaye", "tente", "voulais", "pensais", "javais", "jetais"))
+# after "il": the French impersonal ("il faut", "il y a", "il parait", "il vaut mieux"), nobody named
+_IMPERSONAL_AFTER = frozenset(("faut", "faudrait", "fallait", "y", "parait", "paraitrait", "semble", "suffit",
+                               "suffirait", "vaut", "vaudrait", "sagit", "pleut", "neige"))
 _QUOTING = frozenset(("saying", "said", "says", "that", "wrote", "posted", "texted", "messaged", "told"))
 
 
@@ -112,8 +118,9 @@ def _whose(m: Matches, norm: str) -> tuple[list, set[str]]:
     """The risk matches that are the writer's own, and the third-party rule ids for those that are
     someone else's (see the module's docstring)."""
     reports = {rule for _, _, rule in m.reports}
-    helping = m.helping and bool(m.third or reports or m.people)
-    if not (m.third or reports or m.people):
+    people = [(s, e) for s, e in m.people if not _impersonal(norm, s, e)]
+    helping = m.helping and bool(m.third or reports or people)
+    if not (m.third or reports or people):
         return m.risks, set()
     everything = helping and bool(m.third or reports)
     strong = bool(m.third or reports or helping)
@@ -124,13 +131,13 @@ def _whose(m: Matches, norm: str) -> tuple[list, set[str]]:
         reach = start - len(" ".join(before)) - 1
         # the report's own words ("she told me") are not the writer speaking of themselves
         told = max((e for s, e, _ in m.reports if e <= start), default=0)
-        first = _says_first_person(norm, max(reach, told), end, m.people)
+        first = _says_first_person(norm, max(reach, told), end, people)
         if everything:
             mine = False
         elif strong:
             mine = first and _QUOTING.isdisjoint(before)
         else:  # only someone named: theirs if they are the subject just before the match
-            mine = first or not any(reach <= s < start for s, _ in m.people)
+            mine = first or not any(reach <= s < start for s, _ in people)
         if mine:
             own.append(risk)
         elif strong or risk[2] >= _HIGH:  # only named, and only concern ("she wishes she was gone"): no case
@@ -156,10 +163,22 @@ def _told_as_past(m: Matches, norm: str, start: int, end: int, level: int, windo
                     return 2
                 told = 1
         elif (cue_start >= end and level < _TOP and norm.count(" ", end, cue_start) - 1 <= window
-              and not _PAST_TENSE.isdisjoint(norm[max(0, start - 8):end].split())
+              and _past_tense_in(norm[max(0, start - 8):end].split())
               and not any(end <= back < cue_start for back in m.relapse)):
             return 2
     return told
+
+
+def _impersonal(norm: str, start: int, end: int) -> bool:
+    """Whether the word naming someone that ends at ``end`` is French impersonal "il" ("il faut combien de
+    cachets", "il y a des jours ou je veux mourir"): nobody is named."""
+    return norm[start:end] == "il" and norm[end + 1:].split(" ", 1)[0] in _IMPERSONAL_AFTER
+
+
+def _past_tense_in(words: list[str]) -> bool:
+    """Whether a past-tense word is among ``words``; a French imperfect after "si" is a hypothesis, not
+    the past: "ce serait mieux si j'etais mort dans mon accident l'an dernier" is a wish told now."""
+    return any(word in _PAST_TENSE and (i == 0 or words[i - 1] != "si") for i, word in enumerate(words))
 
 
 def _says_first_person(norm: str, start: int, end: int, people: list) -> bool:

@@ -65,6 +65,8 @@ _HOMOGLYPHS = str.maketrans({
 # NFKC already.
 _LETTERLIKE = str.maketrans({
     **dict(zip("ᴀʙᴄᴅᴇꜰɢʜɪᴊᴋʟᴍɴᴏᴘǫʀꜱᴛᴜᴠᴡʏᴢ", "abcdefghijklmnopqrstuvwyz")),
+    # ligatures NFKD leaves whole, as French phones type them ("nœud", "sœur", "cœur")
+    "œ": "oe", "æ": "ae",
     **{chr(base + i): chr(97 + i) for base in (0x1F150, 0x1F170, 0x1F1E6) for i in range(26)},
 })
 _WORD = re.compile(r"\w+")

@@ -55,7 +55,12 @@ _WORDS = {
            "quelle qu jvais chui bcp mdr ptdr stp svp envie marre fini mais que si se te me ni avoir besoin aide "
            "fatiguee crever creve dla pis chu ctait drole prof parle cours pleut encore quelle taime pendre "
            "medecin verra bon gens appetit jveux jpeux jsais chuis tsais ptet peut-etre vraiment enfin "
-           "quelquun rien personne cachets pont adieu tuer suicider"),
+           "quelquun rien personne cachets pont adieu tuer suicider "
+           "jaimerais jvoudrais voudrais aimerais jespere quun quune quon morte morts tuee suicidee voiture soir "
+           "matin jour journee soiree devrais devrait pourrais aurais faut etais jetais serait serais etre ete faim "
+           "exister disparaitre effacer reveiller endormir doliprane jeter jette connard salope bouffon jpp tkt "
+           "serveur depuis marrive coucou commu bonne semaines serieux sers neige tabarnak faudrait hante lidee idee "
+           "jsui jvai envi vois sauter"),
     "es": ("el los las un una unos unas y o pero porque como cuando donde quien que es soy eres somos son "
            "estoy estas esta estamos estan fui era tengo tienes tiene tenemos hay mi mis tu tus su sus yo "
            "me te nos se lo le les del al con sin para por sobre entre muy mas ya nada nadie nunca siempre "
