@@ -28,6 +28,7 @@ def _rows(name: str) -> list[dict[str, str]]:
 
 
 OWN = _rows("de-own.csv")
+ROUND3 = _rows("de-own-r3.csv")
 
 
 def test_the_shipped_german_policy_is_named_for_its_language():
@@ -47,10 +48,25 @@ def test_own_lines_reach_their_tier(german, row):
         assert d.abuse
 
 
-@pytest.mark.parametrize("name", ["de-tune.csv", "de-heldout.csv"])
+@pytest.mark.parametrize("row", ROUND3, ids=[r["scenario"] for r in ROUND3])
+def test_round_three_lines_reach_their_tier(german, row):
+    """Round 3 (issue 27): each idea the second held-out set showed unseen (charcoal in a sealed room, insulin pens,
+    "ab welcher menge ... tödlich", the step at the platform's edge, hitting oneself until it bleeds, "am liabsten wär
+    i einfach weg, für immer", no reason left to be here, never born, relief if it all stopped ...) in our own
+    wordings, with the near misses each new rule must leave alone (exasperation, routine insulin, sealed windows,
+    negation, the past, third parties, abuse). Tier and removal as labelled."""
+    d = german.detect(row["text"])
+    assert (d.tier, german.would_remove(d)) == (row["label"], row["label"] == "imminent")
+    if row["kind"] == "third_party":
+        assert d.third_party
+    if row["kind"] == "abuse":
+        assert d.abuse
+
+
+@pytest.mark.parametrize("name", ["de-tune.csv", "de-heldout.csv", "de-heldout2.csv"])
 def test_tuning_half_meets_a_floor_per_kind(german, name):
-    """The halves written by others and tuned on (the tuning half; round 1's held-out half, tuned on in round 2):
-    every kind at least 0.8 exact, no false removal."""
+    """The halves written by others and tuned on (the tuning half; round 1's held-out half, tuned on in round 2;
+    round 2's, tuned on in round 3): every kind at least 0.8 exact, no false removal."""
     report = evaluate(german, LANG / name, "text", "label")
     assert report.rows >= 100
     assert report.exact / report.rows >= 0.95
