@@ -124,3 +124,26 @@ def test_a_room_policy_extends_the_german_default(write):
     detector = detector_for(PolicyLoader().load(str(path)))
     assert detector.detect("i will nimmer aufstehen").tier == "concern"
     assert detector.detect("hab grad 40 tabletten geschluckt").tier == "imminent"
+
+
+@pytest.mark.parametrize("text, tier, case", [
+    ("meine eltern streiten nur, ich will nicht mehr leben, was soll ich machen", "concern", False),
+    ("mein bruder nervt nur noch, ich will nicht mehr leben. was soll ich tun", "concern", False),
+    ("meine mama nervt, ich will mich umbringen, was soll ich machen", "high", False),
+    ("meine freundin will sich umbringen und ich will auch nicht mehr leben", "concern", True)])
+def test_the_writers_own_words_beside_someone_named_stay_the_writers(german, text, tier, case):
+    """German "ich", "mich", "mir" say the writer speaks of themselves: naming one's parents or asking what to do
+    does not hand the writer's own wish to die to someone else (it was a third-party case, and no tier)."""
+    d = german.detect(text)
+    assert (d.tier, bool(d.third_party)) == (tier, case)
+
+
+@pytest.mark.parametrize("text", ["meine schwester hat gesagt ich will nicht mehr leben",
+                                  "meine freundin schreibt: ich kann nicht mehr, ich will sterben",
+                                  "mein kumpel hat gepostet ich bring mich um",
+                                  "er hat geschrieben ich will mich umbringen, was soll ich tun",
+                                  "meine freundin hat mir geschrieben dass sie sich umbringen will. was soll ich tun"])
+def test_words_quoted_after_a_report_stay_the_reported_persons(german, text):
+    """German quotes without a cue word: after "meine schwester hat gesagt" the "ich" is hers."""
+    d = german.detect(text)
+    assert d.tier == "none" and d.third_party and not german.would_remove(d)
