@@ -28,6 +28,7 @@ def _rows(name: str) -> list[dict[str, str]]:
 
 
 OWN = _rows("de-own.csv")
+ROUND3 = _rows("de-own-r3.csv")
 
 
 def test_the_shipped_german_policy_is_named_for_its_language():
@@ -47,10 +48,25 @@ def test_own_lines_reach_their_tier(german, row):
         assert d.abuse
 
 
-@pytest.mark.parametrize("name", ["de-tune.csv", "de-heldout.csv"])
+@pytest.mark.parametrize("row", ROUND3, ids=[r["scenario"] for r in ROUND3])
+def test_round_three_lines_reach_their_tier(german, row):
+    """Round 3 (issue 27): each idea the second held-out set showed unseen (charcoal in a sealed room, insulin pens,
+    "ab welcher menge ... tödlich", the step at the platform's edge, hitting oneself until it bleeds, "am liabsten wär
+    i einfach weg, für immer", no reason left to be here, never born, relief if it all stopped ...) in our own
+    wordings, with the near misses each new rule must leave alone (exasperation, routine insulin, sealed windows,
+    negation, the past, third parties, abuse). Tier and removal as labelled."""
+    d = german.detect(row["text"])
+    assert (d.tier, german.would_remove(d)) == (row["label"], row["label"] == "imminent")
+    if row["kind"] == "third_party":
+        assert d.third_party
+    if row["kind"] == "abuse":
+        assert d.abuse
+
+
+@pytest.mark.parametrize("name", ["de-tune.csv", "de-heldout.csv", "de-heldout2.csv"])
 def test_tuning_half_meets_a_floor_per_kind(german, name):
-    """The halves written by others and tuned on (the tuning half; round 1's held-out half, tuned on in round 2):
-    every kind at least 0.8 exact, no false removal."""
+    """The halves written by others and tuned on (the tuning half; round 1's held-out half, tuned on in round 2;
+    round 2's, tuned on in round 3): every kind at least 0.8 exact, no false removal."""
     report = evaluate(german, LANG / name, "text", "label")
     assert report.rows >= 100
     assert report.exact / report.rows >= 0.95
@@ -108,3 +124,26 @@ def test_a_room_policy_extends_the_german_default(write):
     detector = detector_for(PolicyLoader().load(str(path)))
     assert detector.detect("i will nimmer aufstehen").tier == "concern"
     assert detector.detect("hab grad 40 tabletten geschluckt").tier == "imminent"
+
+
+@pytest.mark.parametrize("text, tier, case", [
+    ("meine eltern streiten nur, ich will nicht mehr leben, was soll ich machen", "concern", False),
+    ("mein bruder nervt nur noch, ich will nicht mehr leben. was soll ich tun", "concern", False),
+    ("meine mama nervt, ich will mich umbringen, was soll ich machen", "high", False),
+    ("meine freundin will sich umbringen und ich will auch nicht mehr leben", "concern", True)])
+def test_the_writers_own_words_beside_someone_named_stay_the_writers(german, text, tier, case):
+    """German "ich", "mich", "mir" say the writer speaks of themselves: naming one's parents or asking what to do
+    does not hand the writer's own wish to die to someone else (it was a third-party case, and no tier)."""
+    d = german.detect(text)
+    assert (d.tier, bool(d.third_party)) == (tier, case)
+
+
+@pytest.mark.parametrize("text", ["meine schwester hat gesagt ich will nicht mehr leben",
+                                  "meine freundin schreibt: ich kann nicht mehr, ich will sterben",
+                                  "mein kumpel hat gepostet ich bring mich um",
+                                  "er hat geschrieben ich will mich umbringen, was soll ich tun",
+                                  "meine freundin hat mir geschrieben dass sie sich umbringen will. was soll ich tun"])
+def test_words_quoted_after_a_report_stay_the_reported_persons(german, text):
+    """German quotes without a cue word: after "meine schwester hat gesagt" the "ich" is hers."""
+    d = german.detect(text)
+    assert d.tier == "none" and d.third_party and not german.would_remove(d)

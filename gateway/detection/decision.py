@@ -71,14 +71,18 @@ _HIGH = _LEVEL["high"]
 
 # The writer speaking of themselves, in each language with rules (folded: "j'ai" is "jai"), and a pronoun
 # joined to a Spanish verb ("matarme"): a line naming "ma mere", "mi hermano" or "meine freundin" beside the
-# writer's own words is still the writer's own (German forms are not here yet: "meine schwester hat ..."
-# must stay a report, and the German policy was tuned without them)
+# writer's own words is still the writer's own
 _FIRST_PERSON = frozenset(("i", "im", "ive", "id", "ill", "myself", "me", "my", "mine",
                            "je", "jai", "jsuis", "chui", "jme", "jvais", "jveux", "jles", "moi", "mon", "ma", "mes",
                            # French verbs with "je" elided and joined ("ils seraient soulages si j'etais plus la")
                            "jetais", "jexistais", "jserais", "jaurais", "javais", "jaimerais", "jvoudrais", "jpeux",
                            "jsais", "jpense", "jdois", "jfais", "jen", "jy", "chuis",
                            "yo", "mi", "mis", "conmigo"))
+# German's, apart: German reports quote without a cue word ("meine schwester hat gesagt ich will nicht mehr
+# leben" is hers), so after a report they do not count; elsewhere ("mein bruder nervt nur noch, ich will nicht
+# mehr leben. was soll ich tun") the writer's own words stay the writer's. The possessives ("mein", "meine")
+# are not here: "meine schwester" names someone else.
+_FIRST_PERSON_DE = frozenset(("ich", "mich", "mir", "ichs"))
 # before someone named: not the writer ("my brother", "mi hermano", "ma mere", "meine freundin")
 _POSSESSIVE = frozenset(("my", "our", "mon", "ma", "mes", "notre", "nos", "mi", "mis", "nuestro", "nuestra"))
 _ENCLITIC_ME = ("arme", "erme", "irme")  # "matarme", "hacerme", "morirme"
@@ -131,7 +135,7 @@ def _whose(m: Matches, norm: str) -> tuple[list, set[str]]:
         reach = start - len(" ".join(before)) - 1
         # the report's own words ("she told me") are not the writer speaking of themselves
         told = max((e for s, e, _ in m.reports if e <= start), default=0)
-        first = _says_first_person(norm, max(reach, told), end, people)
+        first = _says_first_person(norm, max(reach, told), end, people, after_report=told > 0)
         if everything:
             mine = False
         elif strong:
@@ -181,14 +185,17 @@ def _past_tense_in(words: list[str]) -> bool:
     return any(word in _PAST_TENSE and (i == 0 or words[i - 1] != "si") for i, word in enumerate(words))
 
 
-def _says_first_person(norm: str, start: int, end: int, people: list) -> bool:
+def _says_first_person(norm: str, start: int, end: int, people: list, after_report: bool = False) -> bool:
     """Whether ``norm[start:end]`` has "i", "me", "my"...; "my" before a word naming someone ("my
-    brother") is not the writer speaking of themselves."""
+    brother") is not the writer speaking of themselves; German "ich", "mich", "mir" count unless the
+    words come after a report (``after_report``: they may be the one reported, quoted)."""
     at = max(start, 0)
     named = {s for s, _ in people}
     for word in norm[at:end].split():
         at = norm.index(word, at)
         if word in _FIRST_PERSON and not (word in _POSSESSIVE and at + len(word) + 1 in named):
+            return True
+        if not after_report and word in _FIRST_PERSON_DE:
             return True
         if len(word) > 5 and word.endswith(_ENCLITIC_ME):
             return True

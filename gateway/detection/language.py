@@ -45,7 +45,10 @@ _WORDS = {
            "nen gabs deswegen ganzen hoffentlich runter wer heut abend beim dabei nochmal ihr lieben guten "
            "mathe hausaufgabe zeitung fertig bringt weiss wirklich vielleicht eigentlich grad gerade kaum "
            "weil dann denn also jemand irgendwie tabletten brucke umbringen abschied "
-           "ned nimma scho wieda oida hob heit afoch liaba gruezi mitenand gmacht isch alle alles viel ganz wieder sich selbst ab vom"),
+           "ned nimma scho wieda oida hob heit afoch liaba gruezi mitenand gmacht isch alle alles viel ganz wieder sich selbst ab vom "
+           "egal nix ob seit gegen welche welcher viele geht gibts sobald liegt steht weh endlich dagegen wenns ichs machs "
+           "mach brauch stirbt jeden lust bissl vllt eig gell mog wos frog tog lebn eifach nume numm wett zvill gsi mer nod "
+           "koa weils liabsten uberlegt uberleg gesucht gegoogelt methode vor wochen tagen nimmer sowieso ziemlich bisschen"),
     "fr": ("je jai jsuis suis es est sommes etes sont cest cetait etait ai as avons avez ont pas plus "
            "rien personne jamais toujours ne ni moi toi lui elle nous vous ils elles mon ma mes ton ta tes "
            "son sa ses notre votre leur le les un une des du au aux et ou mais donc car avec pour sans dans "

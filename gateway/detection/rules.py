@@ -42,6 +42,9 @@ def _filter(patterns: tuple[str, ...]):
     return regex_filter
 
 
+_PASS_SIZE = 200  # patterns in one RE2 alternation of the batch pass (see ``CompiledRules``)
+
+
 @functools.lru_cache(maxsize=64)
 def _trigger(pattern: str):
     options = re2.Options()
@@ -190,7 +193,10 @@ class CompiledRules:
             alternatives.insert(0, "(?:^| )(?:" + "|".join(map(re2.escape, triggers)) + ")(?: |$)")
         part_alternatives = [f"(?:{p.pattern})" for p, level, rule in self.regexes
                              if level == _PART_LEVEL and rule in trigger_parts]
-        passes = [_trigger("(?m)" + "|".join(alts)) for alts in (alternatives, part_alternatives) if alts]
+        # At most _PASS_SIZE patterns a pass, for the same reason: German's rules (round 3 of issue 27) made one
+        # alternation of 330 patterns whose DFA outgrew its memory (that pass four times slower).
+        chunks = [alternatives[i:i + _PASS_SIZE] for i in range(0, len(alternatives), _PASS_SIZE)]
+        passes = [_trigger("(?m)" + "|".join(alts)) for alts in (*chunks, part_alternatives) if alts]
         self.any_trigger = None if not passes else passes[0] if len(passes) == 1 else _AnyOf(passes)
 
     _DETERMINERS = frozenset(("my", "our", "the", "a", "his", "her", "their"))
