@@ -29,6 +29,7 @@ def _rows(name: str) -> list[dict[str, str]]:
 
 OWN = _rows("de-own.csv")
 ROUND3 = _rows("de-own-r3.csv")
+ROUND4 = _rows("de-own-r4.csv")
 
 
 def test_the_shipped_german_policy_is_named_for_its_language():
@@ -63,10 +64,21 @@ def test_round_three_lines_reach_their_tier(german, row):
         assert d.abuse
 
 
-@pytest.mark.parametrize("name", ["de-tune.csv", "de-heldout.csv", "de-heldout2.csv"])
+@pytest.mark.parametrize("row", ROUND4, ids=[r["scenario"] for r in ROUND4])
+def test_round_four_lines_reach_their_tier(german, row):
+    """Round 4 (issue 27): 30 lines written blind before set 3's misses were read, then near misses of each
+    imminence rule that must not remove (a rifle cleaned for the hunt, a commute by train, a rooftop party,
+    parental leave, a dog's cut, one's own compound-named pills, "um den verstand"), and our own wordings of
+    the ideas set 3 showed unseen (a compound-named bridge with thanks, reassurance as farewell, a time set by
+    someone's absence, a place chosen, pills stashed, death accepted if it came). Tier and removal as labelled."""
+    d = german.detect(row["text"])
+    assert (d.tier, german.would_remove(d)) == (row["label"], row["label"] == "imminent")
+
+
+@pytest.mark.parametrize("name", ["de-tune.csv", "de-heldout.csv", "de-heldout2.csv", "de-heldout3.csv"])
 def test_tuning_half_meets_a_floor_per_kind(german, name):
     """The halves written by others and tuned on (the tuning half; round 1's held-out half, tuned on in round 2;
-    round 2's, tuned on in round 3): every kind at least 0.8 exact, no false removal."""
+    round 2's, tuned on in round 3; round 3's, tuned on in round 4): every kind at least 0.8 exact, no false removal."""
     report = evaluate(german, LANG / name, "text", "label")
     assert report.rows >= 100
     assert report.exact / report.rows >= 0.95
