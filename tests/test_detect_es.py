@@ -133,3 +133,25 @@ def test_round_3_lines_get_their_tier_and_only_imminent_ones_are_removed(spanish
     "chau chicos los quiero", a rope for a hammock, a hunting gun, a swim in the sea, "me corto el pelo"."""
     d = spanish.detect(row["text"])
     assert (d.tier, spanish.would_remove(d)) == (row["label"], row["label"] == "imminent")
+
+
+@pytest.mark.parametrize("row", _rows("es-own-r4.csv"), ids=lambda r: r["scenario"])
+def test_round_4_lines_get_their_tier_and_only_imminent_ones_are_removed(spanish, row):
+    """Round 4's own lines (tests/data/lang/es-own-r4.csv): 30 written blind before tuning, then near misses
+    of each imminence rule that must not remove (a sleeping pill "buenas noches a todos", a car warmed up in
+    the garage, a goodbye to a job or a country, a water pistol, cleaning a ledge, an operation tomorrow, a
+    full train) and the ideas of held-out 3's misses in general form (a train not boarded, locked in with
+    the means, asking God to take me, hoarded pills "por si acaso", exercise to punish eating)."""
+    d = spanish.detect(row["text"])
+    assert (d.tier, spanish.would_remove(d)) == (row["label"], row["label"] == "imminent")
+
+
+def test_held_out_3_is_now_tuning_material_and_keeps_its_figures(spanish):
+    """Held-out 3 (measured once after round 3: recall 0.82, 11/14 removed, 0 false removals) is tuning
+    material for round 4: a floor, not evidence. Its one imminent line left unremoved carries "jaja"
+    (a joke marker never removes)."""
+    rows = _rows("es-heldout3.csv")
+    results = [(r, spanish.detect(r["text"])) for r in rows]
+    assert sum(tier_level(d.tier) == tier_level(r["label"]) for r, d in results) >= 119
+    assert sum(spanish.would_remove(d) for r, d in results if r["label"] == "imminent") >= 13
+    assert not any(spanish.would_remove(d) for r, d in results if r["label"] != "imminent")
