@@ -81,22 +81,42 @@ def windows(text: str) -> list[str]:
 def features(norm: str, bits: int, words: list[str] | None = None) -> dict[int, float]:
     """Hashed word unigrams and bigrams of an already normalised message, L2-normalised counts
     (``words``: ``norm.split()`` when the caller has it already)."""
-    mask = (1 << bits) - 1
-    if words is None:
-        words = norm.split()
-    counts: dict[int, float] = {}
-    crc = zlib.crc32
-    for w in words:
-        b = crc(b"u" + w.encode()) & mask
-        counts[b] = counts.get(b, 0.0) + 1.0
-    for a, c in zip(words, words[1:]):
-        b = crc(b"b" + a.encode() + b" " + c.encode()) & mask
-        counts[b] = counts.get(b, 0.0) + 1.0
+    counts = _counts(norm.split() if words is None else words, (1 << bits) - 1)
     if counts:
         norm2 = math.sqrt(sum(v * v for v in counts.values()))
         for k in counts:
             counts[k] /= norm2
     return counts
+
+
+def _counts(words: list[str], mask: int) -> dict[int, float]:
+    """How often each hashed unigram and bigram occurs (``features`` before its L2 normalisation)."""
+    counts: dict[int, float] = {}
+    hashed = [_word_hashes(w) for w in words]
+    for unigram, _, _ in hashed:
+        b = unigram & mask
+        counts[b] = counts.get(b, 0.0) + 1.0
+    for (_, _, prefix), (_, raw, _) in zip(hashed, hashed[1:]):
+        b = zlib.crc32(raw, prefix) & mask  # = crc32(b"b" + a + b" " + c): CRC-32 runs on from a prefix
+        counts[b] = counts.get(b, 0.0) + 1.0
+    return counts
+
+
+_HASHES: dict[str, tuple[int, bytes, int]] = {}
+_HASHES_MOST = 200_000  # words remembered (a few tens of MB at most); forgotten all at once when full
+_BIGRAM_START = zlib.crc32(b"b")
+
+
+def _word_hashes(word: str) -> tuple[int, bytes, int]:
+    """A word's unigram CRC, its bytes, and the CRC of a bigram's first half ``b"b" + word + b" "``, kept:
+    chat repeats its words, and hashing was most of the model's time."""
+    got = _HASHES.get(word)
+    if got is None:
+        if len(_HASHES) >= _HASHES_MOST:
+            _HASHES.clear()
+        raw = word.encode()
+        got = _HASHES[word] = (zlib.crc32(b"u" + raw), raw, zlib.crc32(raw + b" ", _BIGRAM_START))
+    return got
 
 
 @dataclass
@@ -115,7 +135,11 @@ class RiskModel:
     def score(self, norm: str, words: list[str] | None = None) -> float:
         """P(the writer shows their own suicidal risk), for one already normalised window of text."""
         w = self.weights
-        z = self.bias + sum(w[i] * v for i, v in features(norm, self.bits, words).items())
+        counts = _counts(norm.split() if words is None else words, (1 << self.bits) - 1)
+        if not counts:
+            z = self.bias
+        else:  # the features' dot product, their L2 normalisation applied once to the sum
+            z = self.bias + sum(w[i] * c for i, c in counts.items()) / math.sqrt(sum(c * c for c in counts.values()))
         return 1.0 / (1.0 + math.exp(-max(-50.0, min(50.0, z))))
 
     def score_text(self, text: str, norm: str | None = None) -> float:
