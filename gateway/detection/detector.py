@@ -58,6 +58,10 @@ class Detector:
             self.model_concern = policy.model.concern or self.model.meta.get("thresholds", {}).get("concern", 0.5)
             self.model_high = policy.model.high if policy.model.high is not None else float("inf")
 
+    def scored_by(self, detection: Detection) -> "Detector":
+        """The detector whose model scored ``detection``: this one (``MultilingualDetector`` may name another)."""
+        return self
+
     def would_remove(self, detection: Detection) -> bool:
         return detection.level in self.remove_levels
 
