@@ -552,7 +552,7 @@ class CaseWork:
         d, parts, words = case.detection, [], case.binding.policy.words
         for rule in d.rules:
             if rule == MODEL_RULE and d.score is not None:
-                detector = detector_for(case.binding.policy)
+                detector = detector_for(case.binding.policy).scored_by(d)
                 parts.append(words("explain_model", rule=rule, score=f"{d.score:.2f}",
                                    concern=f"{detector.model_concern:.2f}"))
             elif rule == self.CONTEXT_RULE:

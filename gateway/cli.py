@@ -325,8 +325,9 @@ def cmd_scan(args: argparse.Namespace) -> int:
             if d.third_party:
                 result["third_party"] = list(d.third_party)
             if d.score is not None:  # the policy uses the learned model: its score and thresholds
-                result["model"] = {"score": round(d.score, 3), "concern": detector.model_concern,
-                                   "high": detector.model_high if detector.model_high <= 1 else None}
+                scorer = detector.scored_by(d)
+                result["model"] = {"score": round(d.score, 3), "concern": scorer.model_concern,
+                                   "high": scorer.model_high if scorer.model_high <= 1 else None}
             # whose rules gave the answer, every language whose rules judged the line (the policy's first,
             # then one that language identification added) and what identification said, if anything
             result["language"] = d.language

@@ -451,8 +451,9 @@ def _scan(ctx: Context) -> list[A.Action]:
     if d.suppressed:
         parts.append(words("scan_idiom", rules=", ".join(d.suppressed)))
     if d.score is not None:
-        high = words("scan_score_high", high=f"{detector.model_high:.2f}") if detector.model_high <= 1 else ""
-        parts.append(words("scan_score", score=f"{d.score:.2f}", concern=f"{detector.model_concern:.2f}", high=high))
+        scorer = detector.scored_by(d)  # the model of the language whose rules decided
+        high = words("scan_score_high", high=f"{scorer.model_high:.2f}") if scorer.model_high <= 1 else ""
+        parts.append(words("scan_score", score=f"{d.score:.2f}", concern=f"{scorer.model_concern:.2f}", high=high))
     if len(d.languages) > 1:  # identified as another language with rules: they judged it too
         whose = words("scan_theirs" if d.language != d.languages[0] else "scan_the_rooms")
         parts.append(words("scan_other_language", language=d.identified, whose=whose))

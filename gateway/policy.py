@@ -136,6 +136,7 @@ class ModelSettings:
     enabled: bool = False
     concern: float | None = None
     high: float | None = None
+    file: str = "risk-en.bin"  # which shipped model (gateway/models/): each language learned its own
 
 
 @dataclass(frozen=True)

@@ -23,6 +23,7 @@ import re2
 
 from .crisis import INTERNATIONAL, ISO_REGIONS, region_hint
 from .detection.folding import normalise
+from .detection.model import MODELS
 from .policy import (ALERT_PRIORITIES, ASKED_TEMPLATES, MODERATOR_TEMPLATES, REQUIRED_TEMPLATES, SHIPPED_DIR, TEMPLATE_FIELDS, TIERS, WEEKDAYS,
                      Combination, Composition, Context, Digest, Escalation, Guidelines, Limits, ModelSettings,
                      Moderators, Part, Policy, Rule, Tier, TierAction)
@@ -412,8 +413,10 @@ class PolicyLoader:
 
     def _model(self, c: Checker, raw: Any) -> ModelSettings:
         p = ("model",)
-        m = c.mapping(p, raw, optional=("enabled", "concern", "high")) or {}
+        m = c.mapping(p, raw, optional=("enabled", "file", "concern", "high")) or {}
         enabled = c.boolean(p + ("enabled",), m.get("enabled", False))
+        shipped = sorted(f.name for f in MODELS.glob("risk-*.bin"))
+        file = c.choice(p + ("file",), m.get("file", ModelSettings.file), shipped)
         thresholds = {}
         for key in ("concern", "high"):
             value = m.get(key)
@@ -425,7 +428,8 @@ class PolicyLoader:
         if thresholds["concern"] is not None and thresholds["high"] is not None \
                 and thresholds["high"] < thresholds["concern"]:
             c.error(p + ("high",), "must not be below model.concern")
-        return ModelSettings(enabled is True, thresholds["concern"], thresholds["high"])
+        return ModelSettings(enabled is True, thresholds["concern"], thresholds["high"],
+                             file if isinstance(file, str) else ModelSettings.file)
 
     def _limits(self, c: Checker, raw: Any) -> Limits:
         p = ("limits",)

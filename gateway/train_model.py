@@ -175,7 +175,7 @@ def matrix(rows: list[str], bits: int):
     return csr_matrix((vals, cols, indptr), shape=(len(rows), 1 << bits))
 
 
-def fit(rows: list[tuple[str, int, float]], seed: int, bits: int) -> RiskModel:
+def fit(rows: list[tuple[str, int, float]], seed: int, bits: int, c: float | None = None) -> RiskModel:
     import numpy as np
     from sklearn.linear_model import LogisticRegression
 
@@ -184,7 +184,7 @@ def fit(rows: list[tuple[str, int, float]], seed: int, bits: int) -> RiskModel:
     w = np.array([weight for _, _, weight in rows])
     w_pos, w_neg = w[y == 1].sum(), w[y == 0].sum()
     w = np.where(y == 1, w * (w_pos + w_neg) / (2 * w_pos), w * (w_pos + w_neg) / (2 * w_neg))  # balanced
-    clf = LogisticRegression(C=C, max_iter=5000, tol=1e-6, random_state=seed)
+    clf = LogisticRegression(C=C if c is None else c, max_iter=5000, tol=1e-6, random_state=seed)
     clf.fit(x, y, sample_weight=w)
     return RiskModel(array("f", clf.coef_[0].astype("float32").tolist()), float(clf.intercept_[0]), bits)
 

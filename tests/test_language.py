@@ -175,8 +175,9 @@ def test_a_moderators_scan_says_which_languages_rules_judged_the_line(engine):
     from .test_commands import replies, run as command
 
     out = replies(command(engine, "!scan ich will sterben heute", power=100))
-    assert out == ["Scan (default): tier high; would remove: no; rules: high.active_thoughts; reads as de: the de rules "
-                   "judged it too (theirs decided)."]
+    # the score and threshold are the German model's: the language whose rules decided
+    assert out == ["Scan (default): tier high; would remove: no; rules: high.active_thoughts; model score 0.37 (concern "
+                   "from 0.90); reads as de: the de rules judged it too (theirs decided)."]
     out = replies(command(engine, "!scan Я больше не могу", power=100))
     assert out == ["Scan (default): tier none; would remove: no; rules: none; reads as cyrillic: no rules for that "
                    "language."]

@@ -32,7 +32,7 @@ import dataclasses
 
 from .decision import MODEL_RULE, NO_RISK, TIER_NAMES, Detection, decide, speaker_first, tier_level
 from .folding import line_numbers, normalise, normalise_joined
-from .model import shared_model
+from .model import MODELS, shared_model
 from .rules import CompiledRules, RulesSource
 
 __all__ = ["Detector"]
@@ -51,12 +51,16 @@ class Detector:
             tier_level(t.name) for t in policy.tiers.values() if t.action.remove)
         self.model = None
         if policy.model.enabled:
-            self.model = shared_model()  # one copy per process, shared by policies
+            self.model = shared_model(str(MODELS / policy.model.file))  # one copy per process, shared by policies
             # concern from the threshold calibrated at training unless the policy sets one; high only if
             # the policy asks: the model learned "suicidal or depressed", not the tiers, so by default it
             # raises a message to a gentle check-in and no further.
             self.model_concern = policy.model.concern or self.model.meta.get("thresholds", {}).get("concern", 0.5)
             self.model_high = policy.model.high if policy.model.high is not None else float("inf")
+
+    def scored_by(self, detection: Detection) -> "Detector":
+        """The detector whose model scored ``detection``: this one (``MultilingualDetector`` may name another)."""
+        return self
 
     def would_remove(self, detection: Detection) -> bool:
         return detection.level in self.remove_levels

@@ -32,7 +32,8 @@ from .folding import normalise
 
 __all__ = ["RiskModel", "SHIPPED_MODEL", "features", "sentences", "shared_model", "windows"]
 
-SHIPPED_MODEL = Path(__file__).resolve().parent.parent / "models" / "risk-en.bin"
+MODELS = Path(__file__).resolve().parent.parent / "models"  # the shipped model files
+SHIPPED_MODEL = MODELS / "risk-en.bin"
 MAGIC = b"GWRISK1\n"
 
 # A sentence ends at . ! ? (closing quotes and brackets after them stay with it), at a line break, or at
@@ -48,12 +49,13 @@ _THIRD_PERSON = frozenset("he hes him himself his she shes her herself they they
                           .split())
 
 
-def _the_writers(words: list[str]) -> bool:
+def _the_writers(words: list[str], first: frozenset = _FIRST_PERSON, third: frozenset = _THIRD_PERSON) -> bool:
     """Whether a normalised window's words may speak of its writer's own risk: at least ``MIN_WORDS``
-    words, and not only of someone else (a third person named, the writer never)."""
+    words, and not only of someone else (a third person named, the writer never). ``first``, ``third``:
+    the model's language's pronouns (English unless its file names others)."""
     if len(words) < MIN_WORDS:
         return False
-    return not _THIRD_PERSON.intersection(words) or bool(_FIRST_PERSON.intersection(words))
+    return not third.intersection(words) or bool(first.intersection(words))
 
 
 def sentences(text: str) -> list[str]:
@@ -124,6 +126,12 @@ class RiskModel:
     bits: int
     meta: dict = field(default_factory=dict)  # sources, licences, thresholds, metrics: see the data card
 
+    def __post_init__(self):
+        # whose risk a window may show: the file's language's pronouns (``first_person``, ``third_person``
+        # in its header; a German, French or Spanish model names its own), else English's
+        self.first_person = frozenset(self.meta.get("first_person", _FIRST_PERSON))
+        self.third_person = frozenset(self.meta.get("third_person", _THIRD_PERSON))
+
     def score(self, norm: str, words: list[str] | None = None) -> float:
         """P(the writer shows their own suicidal risk), for one already normalised window of text."""
         w = self.weights
@@ -142,8 +150,12 @@ class RiskModel:
         writer ("is going to kill himself tonight"): the model scores the writer's own risk."""
         if norm is not None and not _MAY_SPLIT.search(text):
             words = norm.split()
-            return self.score(norm, words) if _the_writers(words) else 0.0
-        return max((self.score(w, ws) for w in windows(text) if _the_writers(ws := w.split())), default=0.0)
+            return self.score(norm, words) if self.writers(words) else 0.0
+        return max((self.score(w, ws) for w in windows(text) if self.writers(ws := w.split())), default=0.0)
+
+    def writers(self, words: list[str]) -> bool:
+        """Whether a window's words may be its writer's own (``_the_writers`` in the model's language)."""
+        return _the_writers(words, self.first_person, self.third_person)
 
     # -- file ---------------------------------------------------------------------------------
 

@@ -96,6 +96,12 @@ class RoomDetector:
         english = self.other("en") if self.own.model is None else None
         return english if english is not None and english.model is not None else self.own
 
+    def scored_by(self, detection: Detection) -> Detector:
+        """The detector whose model gave ``detection.score`` (its thresholds go beside it): the language's
+        whose rules decided (each language has its own model and threshold), else the room's own."""
+        other = self.other(detection.language) if detection.language != self.language else None
+        return other if other is not None and other.model is not None else self._with_model()
+
     def would_remove(self, detection: Detection) -> bool:
         return self.own.would_remove(detection)
 

@@ -1,0 +1,124 @@
+"""The German, French and Spanish learned scores: each shipped file is small, says it learned only from our own
+lines, and is rebuilt by its script; the language's policy uses it for concern only; it never raises plain
+distress, never goes above concern, never removes anyone, and never stays behind the rules' exceptions."""
+
+from __future__ import annotations
+
+import csv
+
+import pytest
+
+from gateway.detection import detector_for
+from gateway.detection.model import MODELS, RiskModel
+from gateway.policy_loader import PolicyLoader
+
+LANGUAGES = ("de", "fr", "es")
+
+
+@pytest.fixture(scope="module")
+def detectors():
+    return {lang: detector_for(PolicyLoader().load(f"default-{lang}")) for lang in LANGUAGES}
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_each_language_ships_a_small_model_learned_from_our_own_lines(lang):
+    path = MODELS / f"risk-{lang}.bin"
+    model = RiskModel.load(path)
+    assert path.stat().st_size < 300_000 and len(model.weights) == 1 << model.bits
+    (source,) = model.meta["sources"]
+    assert source["licence"] == "this repository's"
+    assert all(f.startswith(f"{lang}-") and "heldout4" not in f for f in source["files"])
+    assert f"{lang}-heldout3.csv" in source["files"] and f"{lang}-tune.csv" in source["files"]
+    cv = model.meta["cross_validated"]
+    assert cv["split"] == "by file" and cv["distress_alarms"]["k"] == 0 and cv["none_alarms"]["rate"] <= 0.03
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_the_language_policy_uses_its_own_file_for_concern_only(lang, detectors):
+    policy = PolicyLoader().load(f"default-{lang}")
+    model = RiskModel.load(MODELS / f"risk-{lang}.bin")
+    assert policy.model.enabled and policy.model.file == f"risk-{lang}.bin" and policy.model.high is None
+    assert policy.model.concern == model.meta["thresholds"]["concern"]  # the script's figure, not a guess
+    assert detectors[lang].model.meta["language"] == lang
+    assert PolicyLoader().load("default").model.file == "risk-en.bin"  # English keeps its model
+
+
+def test_the_shipped_german_model_is_what_its_script_builds_from_the_named_files():
+    """Byte for byte on the weights (the cross-validation that sets the threshold is left out here: slow)."""
+    from gateway import train_model_lang
+
+    lines = train_model_lang.load(train_model_lang.training_files("de"))
+    rebuilt = train_model_lang.train(lines, "de")
+    shipped = RiskModel.load(MODELS / "risk-de.bin")
+    assert rebuilt.weights.tobytes() == shipped.weights.tobytes() and rebuilt.bias == shipped.bias
+
+
+def test_the_script_reads_only_the_named_files_and_rebuilds_byte_for_byte(tmp_path):
+    from gateway import train_model_lang
+
+    risk = ["ich will nicht mehr leben", "ich will sterben heute", "ich mach heute schluss mit allem",
+            "ich halt das leben nicht mehr aus", "ich hab die tabletten hier liegen", "ich will einfach tot sein"]
+    none = ["ich geh heute ins kino", "ich hab hunger auf pizza", "ich mag meinen hund sehr",
+            "ich fahr morgen nach berlin", "ich hab das spiel gewonnen", "ich koch heute nudeln"]
+    distress = ["ich bin so traurig heute", "ich hab stress mit der arbeit"]
+    for name, rows in (("de-tune.csv", [(t, "concern", "risk") for t in risk[:3]] + [(t, "none", "ordinary")
+                                                                                      for t in none[:3]]),
+                       ("de-own.csv", [(t, "high", "risk") for t in risk[3:]] + [(t, "none", "ordinary")
+                                                                                 for t in none[3:]]
+                        + [(t, "none", "distress") for t in distress]),
+                       ("de-heldout4.csv", [("ich will nicht mehr leben", "none", "ordinary")])):
+        with open(tmp_path / name, "w", newline="", encoding="utf-8") as fh:
+            w = csv.writer(fh)
+            w.writerow(["text", "label", "kind", "scenario"])
+            w.writerows(row + ("s",) for row in rows)
+    out, again = tmp_path / "m.bin", tmp_path / "again.bin"
+    args = ["--language", "de", "--data", str(tmp_path), "--bits", "10"]
+    assert train_model_lang.main(args + ["--out", str(out)]) == 0
+    model = RiskModel.load(out)
+    assert model.meta["sources"][0]["files"] == ["de-tune.csv", "de-own.csv"] and model.meta["lines"] == 14
+    assert model.score_text("ich will nicht mehr leben") > model.score_text("ich geh heute ins kino")
+    train_model_lang.main(args + ["--out", str(again)])
+    assert again.read_bytes() == out.read_bytes()
+
+
+# Lines written for these tests, in no training file.
+PLAIN_DISTRESS = {
+    "de": ["ich bin total gestresst wegen der prüfungen morgen", "mir geht es heute echt mies, alles zu viel"],
+    "fr": ["je suis épuisée par le boulot, j'en peux plus de cette semaine",
+           "je pleure tous les soirs depuis la rupture"],
+    "es": ["estoy agotada del trabajo, no puedo mas con esta semana", "lloro todas las noches desde que me dejo"],
+}
+
+
+@pytest.mark.parametrize("lang,text", [(lang, t) for lang, ts in PLAIN_DISTRESS.items() for t in ts])
+def test_plain_distress_is_not_raised(lang, text, detectors):
+    assert detectors[lang].detect(text).tier == "none"
+
+
+def test_the_model_lifts_risk_no_rule_names_to_concern_and_no_further(detectors):
+    text = "ich seh einfach keinen sinn mehr in irgendwas, nachts lieg ich wach und plane wie"
+    detection = detectors["de"].detect(text)
+    assert detection.tier == "concern" and detection.rules == ("model.risk",)
+    assert not detectors["de"].would_remove(detection)
+
+
+@pytest.mark.parametrize("lang,text", [("de", "er will nicht mehr leben und plant wie, sagt seine mutter"),
+                                       ("fr", "elle veut mourir depuis des semaines"),
+                                       ("es", "ella quiere morirse desde hace semanas")])
+def test_a_window_only_about_someone_else_is_not_scored(lang, text):
+    assert RiskModel.load(MODELS / f"risk-{lang}.bin").score_text(text) == 0.0
+
+
+def test_a_policy_naming_a_model_file_that_does_not_ship_is_refused_at_its_line(write):
+    from gateway.yamlsrc import ConfigError, ConfigErrors
+
+    path = write("m.yaml", "extends: default-de\nname: m\nmodel:\n  file: risk-xx.bin\n")
+    with pytest.raises((ConfigError, ConfigErrors)) as info:
+        PolicyLoader([path.parent]).load(str(path))
+    assert "m.yaml:4:9: model.file: expected one of risk-de.bin, risk-en.bin, risk-es.bin, risk-fr.bin" in str(info.value)
+
+
+def test_a_room_policy_over_a_language_keeps_its_model_file(write):
+    path = write("room.yaml", "extends: default-fr\nname: room\nmodel:\n  concern: 0.95\n")
+    policy = PolicyLoader([path.parent]).load(str(path))
+    assert policy.model.file == "risk-fr.bin" and policy.model.concern == 0.95
