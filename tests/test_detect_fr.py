@@ -217,7 +217,8 @@ def test_french_lines_are_identified_as_french(name, least_french):
 # night shift, a film, meds fetched or put away, a fall, a tournament lost, a confession ...), none of which may be
 # removed; then set 3's misses as ideas reworded (``r4-...``) with near misses beside them; then a second blind batch
 # (``r4-blind2``, scored after tuning, before any change for it: 28 of 30 right, 6 of 6 removed, one false removal,
-# "je serai plus la demain au bureau", now fixed with the near misses after it). The rules still give a
+# "je serai plus la demain au bureau", now fixed with the near misses after it) and a third of risk lines only
+# (``r4-blind3``: 18 of 20 given a tier, 4 of 5 removed before the two ideas they taught were added). The rules still give a
 # tier to the six lines below (never a removal): a goodbye on leaving a job or a country told with "merci pour
 # tout" / "je vous aime", pills put away or vitamins (the stockpiling and dose words), a dose asked "pour un
 # devoir", a threat about a teacher with no joke marker.
