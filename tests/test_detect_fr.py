@@ -218,13 +218,16 @@ def test_french_lines_are_identified_as_french(name, least_french):
 # removed; then set 3's misses as ideas reworded (``r4-...``) with near misses beside them; then a second blind batch
 # (``r4-blind2``, scored after tuning, before any change for it: 28 of 30 right, 6 of 6 removed, one false removal,
 # "je serai plus la demain au bureau", now fixed with the near misses after it) and a third of risk lines only
-# (``r4-blind3``: 18 of 20 given a tier, 4 of 5 removed before the two ideas they taught were added). The rules still give a
-# tier to the seven lines below (never a removal): a goodbye on leaving a job or a country told with "merci pour
+# (``r4-blind3``: 18 of 20 given a tier, 4 of 5 removed before the two ideas they taught were added) and of concern
+# and high lines (``r4-blind4``: 7 of 10 given a tier before). The rules still give a
+# wrong tier to the eight lines below (never a removal): a wish told "si je pouvais m'endormir pour toujours"
+# read as high (an intent capped by the condition); a goodbye on leaving a job or a country told with "merci pour
 # tout" / "je vous aime", pills put away or vitamins (the stockpiling and dose words), a dose asked "pour un
 # devoir", a threat about a teacher with no joke marker, a therapist's question told ("ma psy m'a demande ... j'ai dit non").
 R4_LINES = {n: row for n, row in _rows("fr-own-r4.csv")}
 R4_KNOWN_MISSES = {32: ("none", "high"), 35: ("none", "high"), 115: ("none", "high"), 131: ("none", "high"),
-                   155: ("none", "high"), 196: ("none", "high"), 424: ("none", "high")}
+                   155: ("none", "high"), 196: ("none", "high"), 424: ("none", "high"),
+                   443: ("concern", "high")}
 
 
 @pytest.fixture(scope="module")
