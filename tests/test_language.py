@@ -176,8 +176,11 @@ def test_a_moderators_scan_says_which_languages_rules_judged_the_line(engine):
 
     out = replies(command(engine, "!scan ich will sterben heute", power=100))
     # the score and threshold are the German model's: the language whose rules decided
-    assert out == ["Scan (default): tier high; would remove: no; rules: high.active_thoughts; model score 0.37 (concern "
-                   "from 0.90); reads as de: the de rules judged it too (theirs decided)."]
+    german = multilingual.shipped_detector("de")
+    score = german.model.score_text("ich will sterben heute", normalise("ich will sterben heute"))
+    assert out == ["Scan (default): tier high; would remove: no; rules: high.active_thoughts; model score "
+                   f"{score:.2f} (concern from {german.model_concern:.2f}); reads as de: the de rules judged it too "
+                   "(theirs decided)."]
     out = replies(command(engine, "!scan Я больше не могу", power=100))
     assert out == ["Scan (default): tier none; would remove: no; rules: none; reads as cyrillic: no rules for that "
                    "language."]

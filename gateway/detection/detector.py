@@ -32,6 +32,7 @@ import dataclasses
 
 from .decision import MODEL_RULE, NO_RISK, TIER_NAMES, Detection, decide, speaker_first, tier_level
 from .folding import line_numbers, normalise, normalise_joined
+from .language import identify
 from .model import MODELS, shared_model
 from .rules import CompiledRules, RulesSource
 
@@ -135,9 +136,18 @@ class Detector:
             detection = self._with_model(norm, text, detection)
         return speaker_first(detection)
 
+    def _in_the_models_language(self, norm: str, text: str) -> bool:
+        """Whether a line may be raised by this model: any line for the English one (it learned from public
+        data in many voices), for a German, French or Spanish one (learned from a few thousand lines of our
+        own) only a line not identified as another language."""
+        language = self.model.meta.get("language")
+        return language in (None, "en") or identify(norm, text) in (None, language)
+
     def _with_model(self, norm: str, text: str, detection: Detection) -> Detection:
         score = self.model.score_text(text, norm)
         level = 2 if score >= self.model_high else 1 if score >= self.model_concern else 0
+        if level > detection.level and not self._in_the_models_language(norm, text):
+            level = 0  # a German model knows German: an English line it scores high is outside what it learned
         if level > detection.level:
             return dataclasses.replace(detection, tier=TIER_NAMES[level], score=score,
                                        rules=tuple(sorted(detection.rules + (MODEL_RULE,))))
