@@ -134,11 +134,18 @@ class RiskModel:
 
     def score(self, norm: str, words: list[str] | None = None) -> float:
         """P(the writer shows their own suicidal risk), for one already normalised window of text."""
-        w = self.weights
-        counts = _counts(norm.split() if words is None else words, (1 << self.bits) - 1)
-        if not counts:
+        w, mask = self.weights, (1 << self.bits) - 1
+        hashed = [_word_hashes(x) for x in (norm.split() if words is None else words)]
+        buckets = [u & mask for u, _, _ in hashed]
+        buckets += [zlib.crc32(raw, prefix) & mask for (_, _, prefix), (_, raw, _) in zip(hashed, hashed[1:])]
+        if not buckets:
             z = self.bias
+        elif len(set(buckets)) == len(buckets):  # most windows: every count 1, so the L2 norm is sqrt(n)
+            z = self.bias + sum(map(w.__getitem__, buckets)) / math.sqrt(len(buckets))
         else:  # the features' dot product, their L2 normalisation applied once to the sum
+            counts: dict[int, float] = {}
+            for b in buckets:
+                counts[b] = counts.get(b, 0.0) + 1.0
             z = self.bias + sum(w[i] * c for i, c in counts.items()) / math.sqrt(sum(c * c for c in counts.values()))
         return 1.0 / (1.0 + math.exp(-max(-50.0, min(50.0, z))))
 
