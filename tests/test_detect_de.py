@@ -159,3 +159,16 @@ def test_words_quoted_after_a_report_stay_the_reported_persons(german, text):
     """German quotes without a cue word: after "meine schwester hat gesagt" the "ich" is hers."""
     d = german.detect(text)
     assert d.tier == "none" and d.third_party and not german.would_remove(d)
+
+
+@pytest.mark.parametrize("line, tier, removed", [
+    ("hab mich letzte woche zu tief geschnitten aber jetzt ist es verheilt", "none", False),
+    ("hab mich vor zwei wochen zu tief geschnitten, ist gut verheilt", "none", False),
+    ("hab mich grad zu tief geschnitten, hört nicht auf", "imminent", True),
+    ("hab mich zu tief geschnitten, es hört nicht auf zu bluten", "imminent", True),
+])
+def test_a_cut_too_deep_is_under_way_only_while_it_bleeds(german, line, tier, removed):
+    """A healed cut told in the past is no act under way (it was removed); a cut bleeding now still is.
+    Kept here, not in the training lines, so the shipped German model stays the one measured on set 4."""
+    d = german.detect(line)
+    assert (d.tier, german.would_remove(d)) == (tier, removed)
