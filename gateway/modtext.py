@@ -13,6 +13,7 @@ are never translated: moderators type them.
 from __future__ import annotations
 
 from functools import lru_cache
+from pathlib import Path
 from typing import Mapping
 
 import yaml
@@ -55,7 +56,7 @@ class ModeratorText:
 
 def load_table(path) -> dict[str, str]:
     """The ``moderator_text:`` section of one language file (empty if it has none)."""
-    doc = yaml.safe_load(open(path, encoding="utf-8").read()) or {}
+    doc = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
     section = doc.get(SECTION) if isinstance(doc, dict) else None
     return {str(k): str(v) for k, v in section.items()} if isinstance(section, dict) else {}
 

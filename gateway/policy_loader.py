@@ -44,6 +44,12 @@ LIST_EDITS = ("add", "remove", "replace")
 VARIANT_SUFFIXES = ("_irc",)  # per network type: NAME_irc is used on IRC instead of NAME (Policy.variant)
 
 
+def _fields(text: str) -> set[str]:
+    """The placeholders of a template ("{room}" -> "room"; a bare "{}" is the empty name, never allowed).
+    Raises ValueError on an unbalanced brace."""
+    return {f for _, f, _, _ in string.Formatter().parse(text) if f is not None}
+
+
 def merge(base: Located, over: Located) -> Located:
     """Layer ``over`` on ``base``: mappings merge key by key; a list *extends* the inherited list (new
     items appended), so an extending policy cannot weaken its parent by accident; ``{replace: [...]}``
@@ -683,11 +689,11 @@ class PolicyLoader:
             if sc.string((SECTION, key), table[key], max_len=1000) is MISSING:
                 continue
             try:
-                fields = {f for _, f, _, _ in string.Formatter().parse(table[key]) if f}
+                fields = _fields(table[key])
             except ValueError as exc:
                 sc.errors.append(shipped.error((SECTION, key), f"bad text: {exc} (write {{{{ and }}}} for braces)"))
                 continue
-            wanted = {f for _, f, _, _ in string.Formatter().parse(text) if f}
+            wanted = _fields(text)
             if fields != wanted:
                 sc.errors.append(shipped.error((SECTION, key), f"placeholders {sorted(fields)}, English has "
                                                                f"{sorted(wanted)}"))
@@ -756,7 +762,7 @@ class PolicyLoader:
                 c.errors.extend(checker.errors if checker is not c else [])
                 continue
             try:
-                used = {f for _, f, _, _ in string.Formatter().parse(v) if f is not None}
+                used = _fields(v)
             except ValueError as exc:
                 c.errors.append(src.error(path, f"bad template: {exc} (write {{{{ and }}}} for braces)"))
                 continue

@@ -20,12 +20,13 @@ lines, reach it. Risk is not distress: a line of pain without risk must never be
 from __future__ import annotations
 
 import argparse
+import collections
 import csv
-import math
 import sys
 from pathlib import Path
 
 from .detection.model import MODELS, RiskModel, windows
+from .evaluate import wilson
 from .train_model import fit
 
 SEED = 20261202
@@ -96,20 +97,12 @@ def threshold(lines: list[Line], scores: list[float]) -> float:
     return round(min(0.99, max(by_none, distress + MARGIN)), 4)
 
 
-def wilson(k: int, n: int, z: float = 1.96) -> tuple[float, float]:
-    if not n:
-        return 0.0, 1.0
-    p = k / n
-    centre, half = p + z * z / (2 * n), z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n))
-    return round(max(0.0, (centre - half) / (1 + z * z / n)), 3), round(min(1.0, (centre + half) / (1 + z * z / n)), 3)
-
-
 def figures(lines: list[Line], scores: list[float], cut: float) -> dict:
     """Recall on risk lines, false alarms on none lines and on distress lines, each with its 95% Wilson interval."""
     def share(keep) -> dict:
         hits = [s >= cut for s, ln in zip(scores, lines) if keep(ln)]
         return {"k": sum(hits), "n": len(hits), "rate": round(sum(hits) / max(1, len(hits)), 3),
-                "wilson95": list(wilson(sum(hits), len(hits)))}
+                "wilson95": [round(x, 3) for x in wilson(sum(hits), len(hits))]}
     return {"recall": share(lambda ln: ln[1] == 1), "none_alarms": share(lambda ln: ln[1] == 0),
             "distress_alarms": share(lambda ln: ln[2] == "distress")}
 
@@ -150,10 +143,14 @@ def main(argv: list[str] | None = None) -> int:
     print(f"concern threshold (cross-validated by file): {cut}")
     for name, v in model.meta["cross_validated"].items():
         print(f"  {name}: {v}")
-    if args.misses:
-        for s, (text, label, kind, f) in sorted(zip(scores, lines), key=lambda p: p[0]):
+    if args.misses:  # by file and line number (the header is line 1), never by text
+        misses, row = [], collections.Counter()
+        for s, (_, label, kind, f) in zip(scores, lines):
+            row[f] += 1
             if (label == 1) != (s >= cut):
-                print(f"  {'MISS' if label else 'ALARM'} {s:.3f} {kind} {f}: {text}")
+                misses.append((s, "MISS" if label else "ALARM", kind, f"{f}:{row[f] + 1}"))
+        for s, what, kind, where in sorted(misses):
+            print(f"  {what} {s:.3f} {kind} {where}")
     print(f"written: {out} ({out.stat().st_size:,} bytes)")
     return 0
 

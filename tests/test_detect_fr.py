@@ -164,11 +164,15 @@ def test_a_room_policy_extends_default_fr(tmp_path):
 R3_LINES = {n: row for n, row in _rows("fr-own-r3.csv")}
 
 
+def _judged(detector, lines: dict) -> dict:
+    """Each numbered line's detection, in one batch."""
+    numbers = sorted(lines)
+    return dict(zip(numbers, detector.detect_many([lines[n]["text"] for n in numbers])))
+
+
 @pytest.fixture(scope="module")
 def r3_judged(detector):
-    numbers = sorted(R3_LINES)
-    found = detector.detect_many([R3_LINES[n]["text"] for n in numbers])
-    return dict(zip(numbers, found))
+    return _judged(detector, R3_LINES)
 
 
 @pytest.mark.parametrize("line", sorted(R3_LINES))
@@ -232,9 +236,7 @@ R4_KNOWN_MISSES = {32: ("none", "high"), 35: ("none", "high"), 115: ("none", "hi
 
 @pytest.fixture(scope="module")
 def r4_judged(detector):
-    numbers = sorted(R4_LINES)
-    found = detector.detect_many([R4_LINES[n]["text"] for n in numbers])
-    return dict(zip(numbers, found))
+    return _judged(detector, R4_LINES)
 
 
 @pytest.mark.parametrize("line", sorted(R4_LINES))

@@ -60,7 +60,7 @@ class Detector:
             self.model_high = policy.model.high if policy.model.high is not None else float("inf")
 
     def scored_by(self, detection: Detection) -> "Detector":
-        """The detector whose model scored ``detection``: this one (``MultilingualDetector`` may name another)."""
+        """The detector whose model scored ``detection``: this one (``RoomDetector`` may name another)."""
         return self
 
     def would_remove(self, detection: Detection) -> bool:

@@ -81,7 +81,7 @@ def windows(text: str) -> list[str]:
 def features(norm: str, bits: int, words: list[str] | None = None) -> dict[int, float]:
     """Hashed word unigrams and bigrams of an already normalised message, L2-normalised counts
     (``words``: ``norm.split()`` when the caller has it already)."""
-    counts = _counts(norm.split() if words is None else words, (1 << bits) - 1)
+    counts = _counts(_buckets(norm.split() if words is None else words, (1 << bits) - 1))
     if counts:
         norm2 = math.sqrt(sum(v * v for v in counts.values()))
         for k in counts:
@@ -89,15 +89,18 @@ def features(norm: str, bits: int, words: list[str] | None = None) -> dict[int, 
     return counts
 
 
-def _counts(words: list[str], mask: int) -> dict[int, float]:
-    """How often each hashed unigram and bigram occurs (``features`` before its L2 normalisation)."""
-    counts: dict[int, float] = {}
+def _buckets(words: list[str], mask: int) -> list[int]:
+    """The hashed unigram and bigram of each position, repeats kept (``features`` counts them)."""
     hashed = [_word_hashes(w) for w in words]
-    for unigram, _, _ in hashed:
-        b = unigram & mask
-        counts[b] = counts.get(b, 0.0) + 1.0
-    for (_, _, prefix), (_, raw, _) in zip(hashed, hashed[1:]):
-        b = zlib.crc32(raw, prefix) & mask  # = crc32(b"b" + a + b" " + c): CRC-32 runs on from a prefix
+    buckets = [unigram & mask for unigram, _, _ in hashed]
+    # = crc32(b"b" + a + b" " + c): CRC-32 runs on from the first word's prefix
+    buckets += [zlib.crc32(raw, prefix) & mask for (_, _, prefix), (_, raw, _) in zip(hashed, hashed[1:])]
+    return buckets
+
+
+def _counts(buckets: list[int]) -> dict[int, float]:
+    counts: dict[int, float] = {}
+    for b in buckets:
         counts[b] = counts.get(b, 0.0) + 1.0
     return counts
 
@@ -134,18 +137,14 @@ class RiskModel:
 
     def score(self, norm: str, words: list[str] | None = None) -> float:
         """P(the writer shows their own suicidal risk), for one already normalised window of text."""
-        w, mask = self.weights, (1 << self.bits) - 1
-        hashed = [_word_hashes(x) for x in (norm.split() if words is None else words)]
-        buckets = [u & mask for u, _, _ in hashed]
-        buckets += [zlib.crc32(raw, prefix) & mask for (_, _, prefix), (_, raw, _) in zip(hashed, hashed[1:])]
+        w = self.weights
+        buckets = _buckets(norm.split() if words is None else words, (1 << self.bits) - 1)
         if not buckets:
             z = self.bias
         elif len(set(buckets)) == len(buckets):  # most windows: every count 1, so the L2 norm is sqrt(n)
             z = self.bias + sum(map(w.__getitem__, buckets)) / math.sqrt(len(buckets))
         else:  # the features' dot product, their L2 normalisation applied once to the sum
-            counts: dict[int, float] = {}
-            for b in buckets:
-                counts[b] = counts.get(b, 0.0) + 1.0
+            counts = _counts(buckets)
             z = self.bias + sum(w[i] * c for i, c in counts.items()) / math.sqrt(sum(c * c for c in counts.values()))
         return 1.0 / (1.0 + math.exp(-max(-50.0, min(50.0, z))))
 
