@@ -184,8 +184,11 @@ def fit(rows: list[tuple[str, int, float]], seed: int, bits: int, c: float | Non
     w = np.array([weight for _, _, weight in rows])
     w_pos, w_neg = w[y == 1].sum(), w[y == 0].sum()
     w = np.where(y == 1, w * (w_pos + w_neg) / (2 * w_pos), w * (w_pos + w_neg) / (2 * w_neg))  # balanced
+    from threadpoolctl import threadpool_limits  # installed with scikit-learn
+
     clf = LogisticRegression(C=C if c is None else c, max_iter=5000, tol=1e-6, random_state=seed)
-    clf.fit(x, y, sample_weight=w)
+    with threadpool_limits(1):  # BLAS sums in one order: the same weights whatever the machine's core count
+        clf.fit(x, y, sample_weight=w)
     return RiskModel(array("f", clf.coef_[0].astype("float32").tolist()), float(clf.intercept_[0]), bits)
 
 

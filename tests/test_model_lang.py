@@ -44,13 +44,17 @@ def test_the_language_policy_uses_its_own_file_for_concern_only(lang, detectors)
 
 
 def test_the_shipped_german_model_is_what_its_script_builds_from_the_named_files():
-    """Byte for byte on the weights (the cross-validation that sets the threshold is left out here: slow)."""
+    """The same weights to within float rounding (the cross-validation that sets the threshold is left out here:
+    slow). Not byte for byte: the last bits of a fit depend on the BLAS build and its thread count (a fresh
+    install gave differences of 6e-7); a changed or missing training file moves weights by far more."""
     from gateway import train_model_lang
 
     lines = train_model_lang.load(train_model_lang.training_files("de"))
     rebuilt = train_model_lang.train(lines, "de")
     shipped = RiskModel.load(MODELS / "risk-de.bin")
-    assert rebuilt.weights.tobytes() == shipped.weights.tobytes() and rebuilt.bias == shipped.bias
+    assert len(rebuilt.weights) == len(shipped.weights)
+    assert max(abs(a - b) for a, b in zip(rebuilt.weights, shipped.weights)) < 1e-4
+    assert abs(rebuilt.bias - shipped.bias) < 1e-4
 
 
 def test_the_script_reads_only_the_named_files_and_rebuilds_byte_for_byte(tmp_path):
