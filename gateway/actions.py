@@ -167,6 +167,10 @@ class JournalCase(Action):
     talk: bool = False
     dm_sends: int = 0
     alert_sends: int = 0
+    # a detection that joined while the case's message or removal was under way: its round starts once
+    # that step is settled, after a restart too (``CaseWork._join``)
+    waiting_tier: str | None = None
+    waiting_rules: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -375,8 +375,11 @@ class CaseWork:
             if row["alert"] == "done" and row.get("alerted_ts"):
                 case.alerted_at, case.followup_due = row["alerted_ts"], row.get("followup_due")
                 case.escalations, case.priority = row.get("escalations") or 0, row.get("priority") or "normal"
+            if row.get("waiting_tier") in b.policy.tiers:  # a joined detection's round had not started yet
+                case.waiting_join = (Detection(row["waiting_tier"], tuple(row.get("waiting_rules") or ())), None, now)
             out.append(self.record(b.network, "case_resumed", room=b.room, user=case.user, case=case.id))
             out += self._resume(case, row["dm"], row["removal"], row["alert"], row.get("dedupe", False))
+            out += self._waiting_round(case)  # at once if the resumed steps left nothing under way
         self._history_backlog.clear()  # cases whose room or tier is gone: the event log keeps them
         return out
 

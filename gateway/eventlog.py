@@ -58,6 +58,9 @@ _JOURNAL_ADDED = {
     "talk": "talk INTEGER NOT NULL DEFAULT 0 CHECK (talk IN (0, 1))",
     "dm_sends": "dm_sends INTEGER NOT NULL DEFAULT 0",
     "alert_sends": "alert_sends INTEGER NOT NULL DEFAULT 0",
+    # a detection that joined while a step of the case was under way: its tier and rules, never the line
+    "waiting_tier": _text('waiting_tier', 16, 'a-z'),
+    "waiting_rules": _text('waiting_rules', 512, 'a-z0-9_.,'),
 }
 # Columns of the cases table added since the first release: a case's kind (risk, talk, thirdparty).
 _CASES_ADDED = {"kind": _text('kind', 16, 'a-z')}
@@ -381,7 +384,8 @@ class EventLog:
     _JOURNAL_COLS = ("case_id", "network", "room", "sealed", "sealed_ref", "tier", "rules", "kind", "opened_ts",
                      "dm", "removal", "alert", "observe", "moderator", "raid", "outreach", "removal_state",
                      "alerting", "handling", "dm_detail", "removal_detail", "priority", "alerted_ts", "escalations",
-                     "followup_due", "sealed_acked", "forced", "talk", "dm_sends", "alert_sends")
+                     "followup_due", "sealed_acked", "forced", "talk", "dm_sends", "alert_sends", "waiting_tier",
+                     "waiting_rules")
 
     def _journal_rows(self, where: str) -> list[dict[str, Any]]:
         cols = self._JOURNAL_COLS
@@ -398,6 +402,7 @@ class EventLog:
             d["moderator"], d["raid"], d["forced"] = bool(d["moderator"]), bool(d["raid"]), bool(d["forced"])
             d["talk"] = bool(d["talk"])
             d["rules"] = tuple(r for r in d["rules"].split(",") if r)
+            d["waiting_rules"] = tuple(r for r in (d["waiting_rules"] or "").split(",") if r)
             d["opened_ts"] = d["opened_ts"] / 1000
             for k in ("alerted_ts", "followup_due"):
                 d[k] = None if d[k] is None else d[k] / 1000
@@ -419,13 +424,13 @@ class EventLog:
                 " removal_detail = ?, priority = ?, alerted_ts = ?, escalations = ?, followup_due = ?,"
                 " sealed_acked = ?, forced = ?, observe = ?, raid = ?, sealed = CASE WHEN sealed IS NULL"
                 " THEN NULL ELSE ? END, subject = ?, tier = ?, rules = ?, kind = ?, talk = ?, dm_sends = ?,"
-                " alert_sends = ? WHERE case_id = ? AND closed = 0",
+                " alert_sends = ?, waiting_tier = ?, waiting_rules = ? WHERE case_id = ? AND closed = 0",
                 (snap.outreach, snap.removal, snap.alerting, snap.handling, _safe_code(snap.dm_detail),
                  _safe_code(snap.removal_detail), snap.priority, ms(snap.alerted_at), snap.escalations,
                  ms(snap.followup_due), self.seal(snap.acked_by) if snap.acked_by else None, int(snap.forced),
                  int(snap.observe), int(snap.raid), self.seal(snap.user), self.pseudonym(snap.network, snap.user),
                  snap.tier, ",".join(snap.rules), snap.kind, int(snap.talk), snap.dm_sends, snap.alert_sends,
-                 snap.case))
+                 snap.waiting_tier, ",".join(snap.waiting_rules) or None, snap.case))
         except sqlite3.Error as exc:
             raise EventLogError(f"journal write failed: {type(exc).__name__}") from None
 

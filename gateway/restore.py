@@ -54,7 +54,9 @@ class Restore:
             followup_due=case.followup_due, acked_by=case.acked_by, forced=case.forced_remove,
             observe=case.observe, raid=case.raid, tier=case.tier, rules=tuple(case.detection.rules),
             kind=case.kind, talk=case.asked_to_talk, dm_sends=case.sends.get("dm", 0),
-            alert_sends=case.sends.get("alert", 0))
+            alert_sends=case.sends.get("alert", 0),
+            waiting_tier=case.waiting_join[0].tier if case.waiting_join else None,
+            waiting_rules=tuple(case.waiting_join[0].rules) if case.waiting_join else ())
 
     def journal_changes(self, actions: list[A.Action]) -> list[A.JournalCase]:
         """The journal's copy of each case that ``actions`` (the engine's answer to one event) changed,

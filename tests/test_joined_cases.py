@@ -247,3 +247,41 @@ def test_the_rules_of_many_joined_lines_fit_the_event_logs_column():
     for i in range(60):
         merged = _merged(merged, Detection("high", (f"high.rule_number_{i:02d}",)))
     assert merged.tier == "high" and merged.rules[0] == "concern.first" and len(",".join(merged.rules)) <= 480
+
+
+async def test_a_detection_that_joined_while_the_first_message_was_on_its_way_outlives_a_crash(
+        default_policy, directory, tmp_path: Path):
+    """The person wrote at imminent risk while the bot's first (concern) message to them was still on its
+    way; the gateway died before that message's answer. The joined detection waits in the journal, not in
+    memory: after the restart its round runs once the first message is settled (its own message with the
+    emergency number, then the removal), instead of being lost with the process."""
+    import asyncio
+
+    clock = Clock(T0)
+    gw = await Gateway(default_policy, directory, tmp_path / "gateway.db", clock).start()
+
+    async def never_answers(user, text, key=None):
+        await asyncio.Event().wait()
+
+    gw.adapter.send_private = never_answers
+    gw.runner.concurrent = True
+    await gw.runner.handle(say(CONCERN, ts=clock()))
+    await asyncio.sleep(0.05)  # the concern message is under way...
+    [case] = [c.id for c in gw.engine.cases()]
+    await gw.runner.handle(say(IMMINENT, ts=clock.advance(60)))  # ...when the imminent line joins the case
+    await asyncio.sleep(0.05)
+    assert gw.sent("remove_from_room") == []
+    gw.runner.stop()  # the gateway dies with the joined detection waiting
+
+    gw.log.close()
+    gw = Gateway(default_policy, directory, gw.log.path, clock)
+    gw.adapter.resends_are_deduplicated = True  # as Matrix: the first message's resend is the same transaction
+    await gw.start()
+    dms = gw.sent("send_private")
+    assert [str(d["key"]) for d in dms] == [f"{case}.dm", f"{case}.dm2"]
+    assert "999" in dms[1]["text"]  # the imminent round's own message, with the emergency number
+    methods = gw.adapter.methods()
+    assert "remove_from_room" in methods
+    assert methods.index("remove_from_room") > max(i for i, m in enumerate(methods) if m == "send_private")
+    assert [c.tier for c in gw.engine.cases()] == ["imminent"]
+    assert [r["outcome"] for r in gw.log.rows() if r["kind"] == "case_updated"] == ["raised"]
