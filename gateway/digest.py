@@ -71,9 +71,13 @@ def digest_text(week: list[CaseView], open_cases: list[CaseView], trouble: Troub
     head = words("digest_head", rooms=", ".join(room_names),
                  since=dt.datetime.fromtimestamp(since, dt.timezone.utc).strftime(fmt),
                  until=dt.datetime.fromtimestamp(until, dt.timezone.utc).strftime(fmt))
-    tiers = Counter(v.tier for v in week)
+    # risk cases by tier; a talk request or a case about someone else is counted as what it is, never as
+    # the tier its line happened to carry
+    tiers = Counter(v.tier for v in week if v.kind not in ("talk", "thirdparty"))
+    kinds = Counter(v.kind for v in week)
     acked = [v.ack_seconds for v in week if v.ack_seconds is not None]
-    counted = ", ".join(words("digest_tier", count=tiers[t], tier=words.tier(t)) for t in TIERS if tiers[t])
+    counted = ", ".join([words("digest_tier", count=tiers[t], tier=words.tier(t)) for t in TIERS if tiers[t]]
+                        + [words(f"digest_{k}", count=kinds[k]) for k in ("talk", "thirdparty") if kinds[k]])
     median_text = duration_text(median(acked))
     if median_text.endswith(" days"):
         median_text = median_text.removesuffix("days") + words("digest_days")

@@ -85,6 +85,20 @@ def test_the_digest_says_figures_and_case_ids_only():
     assert "- Cases: 0;" in quiet and "Open follow-ups: none." in quiet and "Network trouble: none." in quiet
 
 
+def test_the_digest_counts_talk_requests_and_cases_about_someone_else_as_what_they_are():
+    """A talk request (opened at concern) and a case about someone the writer knows are not risk cases of
+    that tier: the moderators read them as their own kinds."""
+    week = [view("case1", "high"), view("case2", "concern"), view("case3", "concern"), view("case4", "high")]
+    week[1].kind, week[2].kind, week[3].kind = "talk", "talk", "thirdparty"
+    text = digest_text(week, [], Trouble(), until=MONDAY_9, room_names=["Peer support"], networks_down=[])
+    assert "- Cases: 4 (1 high, 2 asked to talk, 1 about someone they know);" in text
+    from gateway.policy_loader import PolicyLoader
+
+    german = digest_text(week, [], Trouble(), until=MONDAY_9, room_names=["Raum"], networks_down=[],
+                         words=PolicyLoader().load("default-de").words)
+    assert "(1 hoch, 2× möchte reden, 1× über eine bekannte Person)" in german
+
+
 def test_metrics_follow_the_records_and_never_carry_a_person():
     m = Metrics({(NET, ROOM): "Peer support"}, {NET: lambda: {"ready": True, "sync_lag_seconds": 1.5}})
     t = 1000.0
