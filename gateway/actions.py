@@ -171,6 +171,8 @@ class JournalCase(Action):
     # that step is settled, after a restart too (``CaseWork._join``)
     waiting_tier: str | None = None
     waiting_rules: tuple[str, ...] = ()
+    # keyed digests of the case's alerts' network ids (a moderator's ✅ on one acknowledges the case)
+    alert_digests: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

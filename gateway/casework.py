@@ -368,6 +368,7 @@ class CaseWork:
             case.acked_by, case.forced_remove = row.get("acked_by"), row.get("forced", False)
             self._with_history(case, self._history_backlog.pop(case.id, []))
             restore_counts(case, row)
+            self._remember_alerts(case, row)
             # a message or alert that may have gone out is resent under its own key (de-duplicated)
             case.replay = {step for step in ("dm", "alert") if row[step] in ("started", "unknown")}
             if row.get("handling") == "acknowledged":
@@ -544,11 +545,13 @@ class CaseWork:
         return "\n" + case_commands(case.binding.policy, case)
 
     def _remember_alert(self, case: Case, out: ActionOutcome) -> None:
-        """The network id of an alert that was sent, so a moderator's ✅ on it acknowledges the case (memory
-        only, forgotten when the case is closed)."""
+        """An alert that was sent, as a keyed digest of its network id (``ref_key``: useless for fetching it),
+        so a moderator's ✅ on it acknowledges the case; journalled with the case (so a restart still knows
+        it) and forgotten when the case is closed."""
         b = case.binding
         if out.ok and out.ref and case.open and b.moderators_room is not None:
-            self.state.alert_refs[(b.moderators_network, b.moderators_room, out.ref)] = case.id
+            self.state.alert_refs[(b.moderators_network, b.moderators_room, self.ref_key(b.moderators_network, out.ref))] \
+                = case.id
 
     def _explain(self, case: Case) -> str:
         """The rule ids, and what the model and the person's recent messages added: why, never the text."""

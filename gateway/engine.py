@@ -337,7 +337,7 @@ class Engine(CaseWork, RaidLimits, RoomGuidelines, WeeklyDigest, Restore):
 
     def alert_case(self, network: str, room: str, ref: str) -> Case | None:
         """The open case whose alert in moderators' room ``room`` has the network id ``ref``, if any."""
-        cid = self.state.alert_refs.get((network, room, ref))
+        cid = self.state.alert_refs.get((network, room, self.ref_key(network, ref)))
         case = self.state.cases.get(cid) if cid is not None else None
         return case if case is not None and case.open else None
 

@@ -25,6 +25,7 @@ from . import actions as A
 __all__ = ["EventLog", "EventLogError", "key_path_for"]
 
 _NO_SPACE = "NOT ({c} GLOB '*[ \t\r\n]*')"
+_DIGEST = re.compile(r"r_[0-9a-f]{32}")  # a keyed digest (``EventLog.ref_digest``), never a network id
 
 
 def _text(col: str, max_len: int, charset: str | None = None) -> str:
@@ -61,6 +62,8 @@ _JOURNAL_ADDED = {
     # a detection that joined while a step of the case was under way: its tier and rules, never the line
     "waiting_tier": _text('waiting_tier', 16, 'a-z'),
     "waiting_rules": _text('waiting_rules', 512, 'a-z0-9_.,'),
+    # keyed digests (``ref_digest``) of the case's alerts' network ids: a ✅ on one acknowledges the case
+    "alert_digests": _text('alert_digests', 300, 'r_0-9a-f,'),
 }
 # Columns of the cases table added since the first release: a case's kind (risk, talk, thirdparty).
 _CASES_ADDED = {"kind": _text('kind', 16, 'a-z')}
@@ -385,7 +388,7 @@ class EventLog:
                      "dm", "removal", "alert", "observe", "moderator", "raid", "outreach", "removal_state",
                      "alerting", "handling", "dm_detail", "removal_detail", "priority", "alerted_ts", "escalations",
                      "followup_due", "sealed_acked", "forced", "talk", "dm_sends", "alert_sends", "waiting_tier",
-                     "waiting_rules")
+                     "waiting_rules", "alert_digests")
 
     def _journal_rows(self, where: str) -> list[dict[str, Any]]:
         cols = self._JOURNAL_COLS
@@ -403,6 +406,7 @@ class EventLog:
             d["talk"] = bool(d["talk"])
             d["rules"] = tuple(r for r in d["rules"].split(",") if r)
             d["waiting_rules"] = tuple(r for r in (d["waiting_rules"] or "").split(",") if r)
+            d["alert_digests"] = tuple(r for r in (d["alert_digests"] or "").split(",") if r)
             d["opened_ts"] = d["opened_ts"] / 1000
             for k in ("alerted_ts", "followup_due"):
                 d[k] = None if d[k] is None else d[k] / 1000
@@ -417,20 +421,22 @@ class EventLog:
         try:
             if snap.handling == "closed":
                 self.db.execute("UPDATE journal SET closed = 1, handling = 'closed', sealed = NULL,"
-                                " sealed_acked = NULL, sealed_ref = NULL WHERE case_id = ?", (snap.case,))
+                                " sealed_acked = NULL, sealed_ref = NULL, alert_digests = NULL, waiting_tier = NULL,"
+                                " waiting_rules = NULL WHERE case_id = ?", (snap.case,))
                 return
             self.db.execute(
                 "UPDATE journal SET outreach = ?, removal_state = ?, alerting = ?, handling = ?, dm_detail = ?,"
                 " removal_detail = ?, priority = ?, alerted_ts = ?, escalations = ?, followup_due = ?,"
                 " sealed_acked = ?, forced = ?, observe = ?, raid = ?, sealed = CASE WHEN sealed IS NULL"
                 " THEN NULL ELSE ? END, subject = ?, tier = ?, rules = ?, kind = ?, talk = ?, dm_sends = ?,"
-                " alert_sends = ?, waiting_tier = ?, waiting_rules = ? WHERE case_id = ? AND closed = 0",
+                " alert_sends = ?, waiting_tier = ?, waiting_rules = ?, alert_digests = ? WHERE case_id = ? AND closed = 0",
                 (snap.outreach, snap.removal, snap.alerting, snap.handling, _safe_code(snap.dm_detail),
                  _safe_code(snap.removal_detail), snap.priority, ms(snap.alerted_at), snap.escalations,
                  ms(snap.followup_due), self.seal(snap.acked_by) if snap.acked_by else None, int(snap.forced),
                  int(snap.observe), int(snap.raid), self.seal(snap.user), self.pseudonym(snap.network, snap.user),
                  snap.tier, ",".join(snap.rules), snap.kind, int(snap.talk), snap.dm_sends, snap.alert_sends,
-                 snap.waiting_tier, ",".join(snap.waiting_rules) or None, snap.case))
+                 snap.waiting_tier, ",".join(snap.waiting_rules) or None,
+                 ",".join(d for d in snap.alert_digests if _DIGEST.fullmatch(d)) or None, snap.case))
         except sqlite3.Error as exc:
             raise EventLogError(f"journal write failed: {type(exc).__name__}") from None
 

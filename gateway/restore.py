@@ -33,6 +33,7 @@ __all__ = ["Restore", "restore_from_log", "restore_counts"]
 _DM_FROM_STEP = {"done": Outreach.DELIVERED, "failed": Outreach.FAILED, "started": Outreach.UNKNOWN,
                  "unknown": Outreach.UNKNOWN}
 _REMOVAL_FROM_STEP = {"done": Removal.DONE, "failed": Removal.FAILED}
+ALERTS_KEPT = 8  # the journal keeps the digests of a case's last eight alerts (an escalated case has several)
 _ALERT_FROM_STEP = {"done": Alerting.SENT, "failed": Alerting.FAILED, "skipped": Alerting.NOT_NEEDED}
 
 
@@ -56,7 +57,16 @@ class Restore:
             kind=case.kind, talk=case.asked_to_talk, dm_sends=case.sends.get("dm", 0),
             alert_sends=case.sends.get("alert", 0),
             waiting_tier=case.waiting_join[0].tier if case.waiting_join else None,
-            waiting_rules=tuple(case.waiting_join[0].rules) if case.waiting_join else ())
+            waiting_rules=tuple(case.waiting_join[0].rules) if case.waiting_join else (),
+            alert_digests=tuple(d for (*_, d), cid in self.state.alert_refs.items() if cid == case.id)[-ALERTS_KEPT:])
+
+    def _remember_alerts(self, case: Case, row: dict[str, Any]) -> None:
+        """The journalled digests of the case's alerts, so a ✅ on an alert sent before the restart still
+        acknowledges it (in the case's moderators' room as the config names it now)."""
+        b = case.binding
+        if b.moderators_room is not None:
+            for digest in row.get("alert_digests") or ():
+                self.state.alert_refs[(b.moderators_network, b.moderators_room, digest)] = case.id
 
     def journal_changes(self, actions: list[A.Action]) -> list[A.JournalCase]:
         """The journal's copy of each case that ``actions`` (the engine's answer to one event) changed,
@@ -122,6 +132,7 @@ class Restore:
             case.escalations = row.get("escalations") or 0
             case.acked_by, case.forced_remove = row.get("acked_by"), bool(row.get("forced"))
             restore_counts(case, row)
+            self._remember_alerts(case, row)
             self.state.cases[case.id] = case
             self._journalled[case.id] = self._snapshot(case)
             n += 1

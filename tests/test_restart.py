@@ -286,3 +286,44 @@ async def test_what_a_restart_needs_names_no_one_in_clear(default_policy, direct
     assert b"@kit:test" not in data and b"@mod:test" not in data
     assert [(r["user"], r["acked_by"]) for r in gw.log.journal_open_cases()] == [("@kit:test", "@mod:test")]
     gw.log.close()
+
+
+async def test_a_tick_on_an_alert_sent_before_a_restart_acknowledges_its_case(default_policy, directory, tmp_path):
+    """The alert's id is journalled as a keyed digest only (useless for fetching the alert, never in clear):
+    a moderator's ✅ on it after a restart still acknowledges the case, and once the case is closed the
+    digest is gone and the tick is nothing."""
+    from gateway.events import Authority, Reaction
+
+    clock = Clock()
+    gw = Gateway(default_policy, directory, tmp_path / "gateway.db", clock)
+    refs: list[str] = []
+    send = gw.adapter.alert_moderators
+
+    async def alert_moderators(*args, **kwargs):
+        refs.append(await send(*args, **kwargs))
+        return refs[-1]
+
+    gw.adapter.alert_moderators = alert_moderators
+    await gw.start()
+    await gw.runner.handle(say(IMMINENT, ts=clock()))
+    [cid] = [c.id for c in gw.engine.cases()]
+    [ref] = refs
+    gw = await gw.restart(default_policy, directory)
+
+    def tick(by="@mod:test", power=100):
+        return gw.runner.handle(Reaction(NET, clock.advance(5), room=MODS, sender=by, ref=ref, key="✅",
+                                         authority=Authority(power_level=power)))
+
+    await tick(by="@kit:test", power=0)  # not a moderator: counted, never answered
+    assert gw.adapter.calls == []
+    await tick()
+    [reply] = [c for c in gw.adapter.calls if c.method == "post_notice"]
+    assert reply["text"] == f"Case {cid} acknowledged by @mod:test with ✅. No more repeated alerts for it."
+    data = b"".join(p.read_bytes() for p in tmp_path.iterdir() if p.suffix != ".key")
+    assert ref.encode() not in data  # the alert's network id is never on disk
+    await gw.mod(f"!close {cid} safe")
+    gw = await gw.restart(default_policy, directory)
+    before = len(gw.adapter.calls)
+    await tick()
+    assert len(gw.adapter.calls) == before  # a closed case's alert is forgotten: the tick is nothing
+    gw.log.close()
