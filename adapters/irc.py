@@ -106,6 +106,10 @@ class IrcAdapter(IrcActions, IrcIncoming, Adapter):
         self.op_wait = op_wait  # after a (re)join, operator status may arrive a moment later (ChanServ)
         self.sasl_wait = sasl_wait  # an AUTHENTICATE nobody answers (services gone) must not hang registration
         self._sasl_timer: asyncio.TimerHandle | None = None
+        # after IDENTIFY: services confirm the login with 900 (RPL_LOGGEDIN); none in time means a wrong
+        # password (or services that never say), told in the log instead of running unidentified unnoticed
+        self._identify_timer: asyncio.TimerHandle | None = None
+        self.services_login: str | None = None  # None (not tried), "waiting", "confirmed", "unconfirmed"
         self._op_granted: dict[str, asyncio.Event] = {}
         self._pending_topics: dict[str, list[str]] = {}  # folded channel -> TOPIC line waiting for +o
         self.ready = asyncio.Event()
@@ -142,6 +146,7 @@ class IrcAdapter(IrcActions, IrcIncoming, Adapter):
         self._stopping = False
         self._refused: CredentialsRefused | None = None  # the server refused the bot's login: stop
         self.secret_hint = "the SASL password"  # where the secret comes from, for a refusal
+        self.nickserv_hint = "the NickServ password"
         self._tasks: list[asyncio.Task] = []
         self._unbans: set[asyncio.Task] = set()
         # folded old nick -> (new nick, when): people who changed nick recently, so that the private
@@ -303,6 +308,7 @@ class IrcAdapter(IrcActions, IrcIncoming, Adapter):
         if self._sasl_timer is not None:
             self._sasl_timer.cancel()
             self._sasl_timer = None
+        self._stop_identify_timer()
         for future, _, _, _ in self._waits.values():
             if not future.done():
                 future.set_exception(ActionFailed("disconnected", definitive=False))
@@ -469,7 +475,35 @@ class IrcAdapter(IrcActions, IrcIncoming, Adapter):
                       self.services_server)
             return
         self.nickserv_verified = True
-        self._send(f"PRIVMSG NickServ@{self.services_server} :IDENTIFY {self.nickserv_password}")
+        self._identify(f"NickServ@{self.services_server}")
+
+    IDENTIFY_CONFIRM_WITHIN = 30.0  # seconds for services to confirm an IDENTIFY (900) before the log says so
+
+    def _identify(self, target: str) -> None:
+        self._send(f"PRIVMSG {target} :IDENTIFY {self.nickserv_password}")
+        self._stop_identify_timer()
+        self.services_login = "waiting"
+        self._identify_timer = asyncio.get_running_loop().call_later(self.IDENTIFY_CONFIRM_WITHIN,
+                                                                     self._identify_unconfirmed)
+
+    def _stop_identify_timer(self) -> None:
+        if self._identify_timer is not None:
+            self._identify_timer.cancel()
+            self._identify_timer = None
+
+    def _identify_unconfirmed(self) -> None:
+        self._identify_timer = None
+        self.services_login = "unconfirmed"
+        log.error("%s: NickServ did not confirm the login within %.0f s (no 900 RPL_LOGGEDIN): the password may "
+                  "be wrong; check %s (the bot runs without its services account: no nick protection, no "
+                  "services-granted rights)", self.network, self.IDENTIFY_CONFIRM_WITHIN, self.nickserv_hint)
+
+    def _on_loggedin(self, event) -> None:
+        """900: services logged the bot in to an account (after SASL or IDENTIFY)."""
+        if self.services_login == "waiting":
+            log.info("%s: NickServ confirmed the login", self.network)
+        self._stop_identify_timer()
+        self.services_login = "confirmed"
 
     def _on_nosuchnick(self, event) -> None:
         target = (event.arguments or [""])[0]
@@ -480,7 +514,7 @@ class IrcAdapter(IrcActions, IrcIncoming, Adapter):
         elif self.nickserv_verified and fold(target) == fold(f"NickServ@{self.services_server}"):
             # a server without nick@server targets; WHOIS just placed NickServ on the services server
             self.nickserv_verified = False
-            self._send(f"PRIVMSG NickServ :IDENTIFY {self.nickserv_password}")
+            self._identify("NickServ")
 
 
 
@@ -529,4 +563,6 @@ def create(net: NetworkSettings, *, store: AdapterStore, rooms: list[str], **opt
         channel_keys=options.get("channel_keys"), services_server=s.get("services_server"))
     if s.get("sasl_password_env"):
         adapter.secret_hint = f"the password in ${s['sasl_password_env']}"
+    if s.get("nickserv_password_env"):
+        adapter.nickserv_hint = f"the password in ${s['nickserv_password_env']}"
     return adapter

@@ -68,6 +68,47 @@ async def test_the_real_nickserv_gets_identify_and_logs_the_bot_in(inspircd, tmp
         await w.close()
 
 
+async def test_a_wrong_nickserv_password_is_said_in_the_log_and_the_right_one_confirmed(inspircd, tmp_path,  # noqa: F811
+                                                                                       caplog, monkeypatch):
+    """Anope answers a wrong IDENTIFY in free text of its own; the login it grants is a 900 (RPL_LOGGEDIN).
+    No 900 in time: the log says the password may be wrong and names where it comes from (never the
+    password). The right password: confirmed, no such line."""
+    import logging
+
+    from adapters.irc import IrcAdapter
+
+    monkeypatch.setattr(IrcAdapter, "IDENTIFY_CONFIRM_WITHIN", 4.0)
+    caplog.set_level(logging.INFO, logger="adapters.irc")
+    w = IrcWorld(inspircd, tmp_path)
+    try:
+        owner = await IrcPerson(inspircd.port, w.bot_nick).connect()
+        await owner.register_account(PASSWORD)
+        await owner.close()
+        await asyncio.sleep(0.5)
+        extra = nickserv_config(w)
+        os.environ[f"GATEWAY_TEST_NICKSERV_{w.tag}"] = "not-" + PASSWORD
+        await w.start(network_extra=extra)
+        await wait_until("the bot verified NickServ", lambda: w.adapter.nickserv_verified)
+        await wait_until("the login judged", lambda: w.adapter.services_login == "unconfirmed", timeout=10)
+        said = [r.getMessage() for r in caplog.records if "did not confirm the login" in r.getMessage()]
+        assert len(said) == 1 and f"$GATEWAY_TEST_NICKSERV_{w.tag}" in said[0] and PASSWORD not in said[0]
+    finally:
+        await w.close()
+    caplog.clear()
+    (tmp_path / "right").mkdir()
+    w = IrcWorld(inspircd, tmp_path / "right")
+    try:
+        owner = await IrcPerson(inspircd.port, w.bot_nick).connect()
+        await owner.register_account(PASSWORD)
+        await owner.close()
+        await asyncio.sleep(0.5)
+        await w.start(network_extra=nickserv_config(w))  # the right password
+        await wait_until("the login confirmed", lambda: w.adapter.services_login == "confirmed", timeout=10)
+        assert not [r for r in caplog.records if "did not confirm the login" in r.getMessage()]
+    finally:
+        await w.close()
+
+
 async def test_a_squatted_nick_is_told_to_the_moderators_until_the_bot_has_it_back(ngircd, tmp_path):  # noqa: F811
     """No services: the bot runs as nick_, tells the moderators that messages to its nick reach someone
     else, keeps retrying, and says so when it has the nick back."""
