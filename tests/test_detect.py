@@ -121,6 +121,22 @@ def test_a_joke_marker_never_drops_an_act_under_way_only_lowers_it(default_polic
     assert not detector_for(default_policy).would_remove(result)  # still a private message and an alert
 
 
+@pytest.mark.parametrize("policy, text, tier", [
+    # shared decision code: in every language an act under way told with its time or its effect on the body
+    # outranks a laugh marker (nervous laughter is not a joke); without either, a laugh still lowers it
+    ("default", "i took all my pills an hour ago lol, cant feel my legs", "imminent"),
+    ("default-de", "hab vor einer stunde alle tabletten genommen haha, mir wird schwarz vor augen", "imminent"),
+    ("default-fr", "j'ai pris toutes mes pilules il y a une heure mdr, je sens plus mes jambes", "imminent"),
+    ("default", "i took all my pills lol", "high"),
+    ("default", "ate the whole tub of ice cream an hour ago lol cant feel my legs", "none"),
+])
+def test_an_act_under_way_with_its_time_outranks_a_joke_marker(policy, text, tier):
+    from gateway.policy_loader import PolicyLoader
+    detector = detector_for(PolicyLoader().load(policy))
+    result = detector.detect(text)
+    assert (result.tier, detector.would_remove(result)) == (tier, tier == "imminent"), result
+
+
 def test_jokes_are_policy_text(write, tmp_path):
     from gateway.policy_loader import PolicyLoader
     write("nojokes.yaml", "extends: default\nname: nojokes\nexceptions:\n  jokes: {replace: []}\n")

@@ -155,3 +155,43 @@ def test_held_out_3_is_now_tuning_material_and_keeps_its_figures(spanish):
     assert sum(tier_level(d.tier) == tier_level(r["label"]) for r, d in results) >= 119
     assert sum(spanish.would_remove(d) for r, d in results if r["label"] == "imminent") >= 13
     assert not any(spanish.would_remove(d) for r, d in results if r["label"] != "imminent")
+
+
+@pytest.mark.parametrize("row", _rows("es-own-r5.csv"), ids=lambda r: r["scenario"])
+def test_round_5_lines_get_their_tier_and_only_imminent_ones_are_removed(spanish, row):
+    """Round 5's own lines (tests/data/lang/es-own-r5.csv), written before the rules, one class of held-out 4's
+    misses each, with near misses beside it: a car or charcoal in a sealed room (a car warmed up, a barbecue),
+    in the water up to the chest with no way back (a swim), a farewell formula at a high place (a goodbye to a
+    job, sunbathing on a roof), waiting on the tracks for a train's time (catching that train), an emphatic
+    "hoy sí lo hago" (not "si": a condition), an act under way with its time or effect beside a laugh (a jar of
+    nutella, mints), burning to cope (a lighter at the stove), a plan short only of courage (a weekend plan),
+    a drink mixed with a drug, asked (a doctor's advice), an accident wished or not minded, the world going on
+    without me, "nunca he pensado en...", "un año sin autolesionarme", and a relative feared to take them all."""
+    d = spanish.detect(row["text"])
+    assert (d.tier, spanish.would_remove(d)) == (row["label"], row["label"] == "imminent")
+
+
+def test_held_out_4_is_now_tuning_material_and_keeps_its_figures(spanish):
+    """Held-out 4 (measured once after round 4: exact 0.842, recall 0.720, 8/14 removed, 1 false removal: a
+    mother feared to take all her sleeping pills) is tuning material for round 5: a floor, not evidence. Its
+    one imminent line left unremoved walks into a river with "jaja" and no time: a laugh still lowers that."""
+    rows = _rows("es-heldout4.csv")
+    results = [(r, spanish.detect(r["text"])) for r in rows]
+    assert sum(tier_level(d.tier) == tier_level(r["label"]) for r, d in results) >= 118
+    assert sum(spanish.would_remove(d) for r, d in results if r["label"] == "imminent") >= 13
+    assert not any(spanish.would_remove(d) for r, d in results if r["label"] != "imminent")
+
+
+@pytest.mark.parametrize("text, tier", [
+    # an act under way with its time or its effect on the body outranks a laugh
+    ("jajaja me tomé todas las pastillas hace media hora, chau", "imminent"),
+    ("me tragué todo el frasco de clonazepam jsjs ya no siento las piernas", "imminent"),
+    # without a time or an effect it is still lowered; a jar of food or mints is no dose at all
+    ("me tomé todas las pastillas jaja", "high"),
+    ("me tragué todo el frasco de nutella jsjs", "none"),
+    ("me tomé todas las pastillas de menta del kiosco hace un rato jaja", "none"),
+    ("me muero de risa jajaja, me tomé todo el café hace un rato", "none"),
+])
+def test_a_laugh_does_not_lower_an_act_under_way_with_its_time(spanish, text, tier):
+    d = spanish.detect(text)
+    assert (d.tier, spanish.would_remove(d)) == (tier, tier == "imminent")

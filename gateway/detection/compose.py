@@ -39,6 +39,12 @@ TIMES = ("soon", "chosen_time")  # parts that name a time: a guard word inside o
 GOVERNING = frozenset((THOUGHT, WISH))  # guards that cap only what follows them
 WISH_REACH = 4  # words: "i hope i (just) wont be here", not a wish a sentence before an act
 COVER_REACH = 3  # words from the end of a cover-story cue to a guard it covers ("told work im on holiday")
+# An act under way that a joke marker does not lower (``Matches.under_way``): a combination at the top tier
+# whose chosen parts are an act done and its time (minutes ago, right now) or its effect on the body. Not a
+# bare "ya" (``recent``), a time to come, a dose alone ("took all the mints lol") or a goodbye.
+ACTS = frozenset(("act", "ingest", "act_whole", "cutting"))
+UNDER_WAY = frozenset(("now", "ago", "symptom", "bleeding", "fading", "taking_effect"))
+_TOP = max(_LEVEL.values())
 
 
 class Hit(NamedTuple):
@@ -201,7 +207,11 @@ class Composer:
                     kept = self._strict(norm, m, anchor, chosen, first, last, markers, hits, level)
                     if kept is None:
                         continue
-                    m.risks.append((min(h.start for h in chosen), max(h.end for h in chosen), kept, rule))
+                    span = (min(h.start for h in chosen), max(h.end for h in chosen))
+                    m.risks.append((*span, kept, rule))
+                    parts_chosen = {h.part for h in chosen}
+                    if kept == _TOP and parts_chosen & ACTS and parts_chosen & UNDER_WAY:
+                        m.under_way.add((*span, rule))
                     break
 
     def _strict(self, norm: str, m: Matches, anchor: Hit, chosen: list[Hit], first: int, last: int,

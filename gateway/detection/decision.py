@@ -21,7 +21,10 @@ Speaker before topic. Risk words are the writer's only if the writer says them o
   way the model stays out.
 - A joke marker drops the lower tiers and lowers the top one; when the message says the act is hidden
   from others ("so no one sees", "mum thinks im just cold"), it drops nothing (laughing off a cover story
-  is deflection, not hyperbole) but still lowers the top tier: a joke marker never ends in a removal.
+  is deflection, not hyperbole) but still lowers the top tier. One thing outranks a laugh: an act under
+  way told with its time or its effect on the body (``Matches.under_way``, marked by the composer: "took
+  all 40 pills half an hour ago lol", "jaja me corté las venas y no para de salir sangre"). Nervous
+  laughter does not make that a joke; "took all my pills lol" (no time, no effect) is still lowered.
 """
 
 from __future__ import annotations
@@ -116,6 +119,9 @@ class Matches:
     relapse: list = field(default_factory=list)  # starts of cues that it is back ("again", "lately")
     supportive: bool = False  # written to someone else in support ("please reach out")
     concealed: bool = False  # hidden from others ("so no one sees", "thinks im just clumsy")
+    # (start, end, rule id) of top-tier combinations that are an act under way with its time or its effect
+    # on the body ("took them all an hour ago", "cant feel my legs"): a joke marker does not lower them
+    under_way: set = field(default_factory=set)
 
 
 def _whose(m: Matches, norm: str) -> tuple[list, set[str]]:
@@ -264,8 +270,9 @@ def decide(m: Matches, norm: str, negation_window: int, reported_window: int,
             if level < _TOP:  # never a removal on a joke marker either
                 suppressed.add(rule)
                 continue
-            lowered.add(rule)
-            level -= 1
+            if (start, end, rule) not in m.under_way:  # an act under way with its time outranks a laugh
+                lowered.add(rule)
+                level -= 1
         elif level > 1 and any(
                 neg_end <= start and lv in (0, level)
                 and norm.count(" ", neg_end, start) - 1 <= negation_window
