@@ -371,7 +371,7 @@ compose:
 """)
     errs = [e.split(": ", 1)[1] for e in errors_of(path)]
     assert f"{path}:9:5: compose.guard.pasts: no part named 'pasts' (did you mean 'past'?)" in errors_of(path)
-    assert "compose.guard.framing: expected one of drop, concern, high, imminent, got 'maybe'" in errs
+    assert "compose.guard.framing: expected one of drop, setting, concern, high, imminent, got 'maybe'" in errs
     assert "compose.parts.Bad-Name: part names are 1-48 characters of a-z, 0-9 and _" in errs
     assert "compose.parts.empty: a part needs at least one phrase or regex" in errs
     assert any(e.startswith("compose.parts.broken.regexes[0]: bad regex") for e in errs)

@@ -14,7 +14,8 @@ Removal stays strict: a combination, and any match of a removing tier's own rule
 writer's own present or future act. The nearest speaker marker before it must not be someone else
 (parts ``self``: "i"; ``other``: "she", "they"; ``someone``: "my friend", unless right after an
 ``object_of`` word: "to my sister"); a ``guard`` part near it (a past told: "two years ago"; a story,
-song or the news; a question or a condition: "what if") drops it or caps its tier, except right after
+song or the news; a question or a condition: "what if") drops it or caps its tier (an everyday setting,
+guard action ``setting``: "in the shower", drops a plan but caps an act done at high), except right after
 the writer's ``cover`` story ("told work im on holiday") or inside a time ("after this song finishes"); a ``thought`` ("keep thinking about") caps only
 what follows it; a negation right before one of its parts, or before a part near it, lowers it one tier
 (not a word inside a longer chosen part: "not planning to walk back" is itself the part, nor help refused:
@@ -35,7 +36,10 @@ __all__ = ["Composer"]
 
 SELF, OTHER, SOMEONE, OBJECT, PAST, COVER, THOUGHT = "self", "other", "someone", "object_of", "past", "cover", "thought"
 WISH, RESOLVE = "wish", "resolve"
-TIMES = ("soon", "chosen_time")  # parts that name a time: a guard word inside one is part of the time
+# parts whose words a guard word inside them belongs to: a time ("after this song finishes"), a farewell ("if you
+# ever read this"), a preparation or an amount worked out ("i know how many it would take")
+TIMES = ("soon", "chosen_time", "farewell", "preparation", "measured")
+ACTS = frozenset(("act", "act_whole", "ingest"))  # an act done: an everyday setting beside it caps, never drops
 GOVERNING = frozenset((THOUGHT, WISH))  # guards that cap only what follows them
 WISH_REACH = 4  # words: "i hope i (just) wont be here", not a wish a sentence before an act
 COVER_REACH = 3  # words from the end of a cover-story cue to a guard it covers ("told work im on holiday")
@@ -72,7 +76,11 @@ class Composer:
         self.refer = {name: (frozenset(after), counts_as) for name, (after, counts_as) in compose.refer.items()}
         self.refer_window = compose.refer_window
         self.common = compose.common
-        self.guard = {name: (None if action == "drop" else _LEVEL[action]) for name, action in compose.guard.items()}
+        self.guard = {name: (None if action in ("drop", "setting") else _LEVEL[action])
+                      for name, action in compose.guard.items()}
+        # guards that read an everyday setting ("in the shower", "at the festival"): they drop a plan, and cap
+        # at high an act done beside them
+        self.setting = frozenset(name for name, action in compose.guard.items() if action == "setting")
         # a negation right before any of these near a match lowers it ("not taking them tonight")
         self.negatable = frozenset(compose.parts) - {SELF, OTHER, SOMEONE, OBJECT} - set(compose.guard)
         self.strict_levels = strict_levels
@@ -220,7 +228,8 @@ class Composer:
         def near(h: Hit) -> bool:
             return h.last >= first - self.window and h.first <= last + self.window
 
-        def timed(h: Hit) -> bool:  # a guard word inside a time: "after this song finishes" is a time, not a song
+        def timed(h: Hit) -> bool:  # a guard word inside a time ("after this song finishes" is a time, not a
+            # song), a farewell or an amount worked out (TIMES)
             return any(t.start <= h.start and h.end <= t.end and t.end - t.start > h.end - h.start
                        for name in TIMES for t in hits.get(name, ()))
 
@@ -242,9 +251,15 @@ class Composer:
                 continue  # a rule's own match told as past: the decision stage reads past and relapse cues
             # a thought or a wish governs what follows it: "keep thinking about taking them all", "hope i
             # wont be here in the morning", not "on the cliff now ... i keep thinking about my cat"
-            if any(near(h) and free(h) and not timed(h) and not covered(h) and (name not in GOVERNING or h.first <= last)
-                   and (name != WISH or 0 <= first - h.last <= WISH_REACH)
-                   for h in hits.get(name, ())):
+            found = [h for h in hits.get(name, ()) if near(h) and free(h) and not timed(h) and not covered(h)
+                     and (name not in GOVERNING or h.first <= last) and (name != WISH or 0 <= first - h.last <= WISH_REACH)]
+            if found:
+                # "swallowed all 30 in the shower": an act done beside an everyday setting is high, not nothing;
+                # a setting that is the act's own words ("taking them round to her") still drops it
+                acts = [c for c in chosen if c.part in ACTS]
+                if cap is None and name in self.setting and acts and not any(c.start < h.end and h.start < c.end
+                                                                     for h in found for c in acts):
+                    cap = _LEVEL["high"]
                 if cap is None:
                     return None
                 level = min(level, cap)

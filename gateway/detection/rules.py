@@ -211,6 +211,14 @@ class CompiledRules:
             before = before[:-1]
         return bool(before) and before[-1] in self.object_words
 
+    _ADDRESS = ("you ", "u ", "if you ", "if u ", "when you ", "please ")
+
+    def _addressed(self, norm: str, end: int) -> bool:
+        """Whether the person named just before ``end`` is spoken to ("dad if you ever read this", "mum please
+        dont"): a name followed by "you" or "please" is the one addressed, not the subject. English, as the
+        policy's ``object_of`` words: only with them."""
+        return bool(self.object_words) and norm.startswith(self._ADDRESS, end + 1)
+
     def match(self, norm: str) -> Matches:
         """Every phrase, idiom, cue and regex of the policy found in ``norm`` (already normalised)."""
         size = len(norm)
@@ -240,7 +248,8 @@ class CompiledRules:
                 elif kind == _HELPING:
                     m.helping = True
                 elif kind == _PEOPLE:
-                    m.people.append((start, end))
+                    if not self._object_at(norm, start) and not self._addressed(norm, end):
+                        m.people.append((start, end))  # not "told her to keep it", not "dad, if you read this"
                 elif kind == _RECOVERY:
                     m.recovery = True
                 elif kind == _PAST:
