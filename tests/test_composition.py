@@ -530,3 +530,91 @@ def test_round3_act_and_place_classes_remove(detector, name):
 def test_round3_act_and_place_classes_keep_their_everyday_uses(detector, text):
     result = detector.detect(text)
     assert not detector.would_remove(result), result
+
+
+# Round 4 (issue 25): the misses of the third held-out half read by class, each class written here in other
+# words (tests/data/parts-own-r4.csv has more), with the near misses that share its words.
+ROUND4_CLASSES = {
+    "a time that is when": (
+        ["the blades are in my pencil case. friday night is when"],
+        ["friday night is when the new episode drops", "decided saturday is when i do it, the big spring clean"]),
+    "nobody around, a meal time": (
+        ["20 of my mums tramadol in my pocket, taking them at lunchtime when nobody is around"],
+        ["once no ones home im gonna blast music so loud", "taking my lunch at lunchtime when nobody is around"]),
+    "a method chosen, the steps worked out": (
+        ["figured out how and where. sunday", "planned out every step of it. thursday at 6"],
+        ["figured out how to get to the venue, see you sunday", "planned out every step of the hike, thursday at 6"]),
+    "everything got, the day ending the message": (
+        ["got everything i need. friday night"],
+        ["already got everything i need tonight for the sleepover"]),
+    "an amount worked out is no question": (
+        ["got my dads heart pills and i know how many it would take. taking them when he leaves at 8"],
+        ["i know how many scoops it would take, feeding her at midnight"]),
+    "a will changed, given to keep, a day chosen": (
+        ["changed my will and gave my bike to my cousin to keep forever. tmrw night is when"],
+        ["changed my will after the wedding, the solicitor says its all in order for monday"]),
+    "a note left, a last post": (
+        ["last post from me. leaving notes for my brothers and heading out now"],
+        ["leaving a note for the plumber and heading to the gym now"]),
+    "a farewell read later": (
+        ["mum if you ever find this please dont blame yourself. tonight is my last night"],
+        ["if you ever read this book the ending will wreck you", "when you read this text me back, im outside"]),
+    "a goodbye said properly, then the act": (
+        ["needed to say goodbye properly. doing it once this is sent"],
+        ["wanted to say goodbye properly to everyone before i move to leeds on friday"]),
+    "obfuscated verbs with a time": (
+        ["self deleting tonight, everything is set", "unaliving at 3am"],
+        ["that video about unaliving got taken down again"]),
+    "all or both of a means": (
+        ["the codeine is in my bag, downing all of them after tea"],
+        ["the cupcakes are on the side, having all of them later tonight"]),
+    "a ligature on a hanging point": (
+        ["tied the dog lead to the curtain rail, using it when they go out"],
+        ["the dog lead is tied to the banister so he cant get upstairs, right now hes whining",
+         "the dog lead is tied to the banister, im ready for our walk"]),
+    "absence made sure of": (
+        ["im not going to be here tomorrow. ive made sure of it"],
+        ["no going back now, i wont be here tomorrow, moved to manchester"]),
+}
+ROUND4_NEAR_MISSES = [
+    "my nans heart tablets got left here, taking them over to her after tea",   # delivered, not taken
+    "picked up dads prescription for him, taking it round to his flat tonight",
+    "took all my meds this morning like a good girl",                           # the day's doses
+    "took all my medication with breakfast, feeling alright",
+    "doing it tonight!!! dyeing my hair at 8 after dad goes out",              # "it" named after
+]
+# an act done beside an everyday setting ("in the shower", "at the festival"): high, never nothing, not a removal
+ROUND4_ACT_IN_A_SETTING = [
+    "swallowed all 30 of my citalopram in the shower",
+    "necked the whole box of co-codamol at the festival",
+]
+
+
+@pytest.mark.parametrize("name", sorted(ROUND4_CLASSES))
+def test_each_round4_class_removes_and_keeps_its_near_misses(detector, name):
+    removed, kept = ROUND4_CLASSES[name]
+    for text in removed:
+        result = detector.detect(text)
+        assert result.tier == "imminent" and detector.would_remove(result), (name, "removed", result)
+    for text in kept:
+        result = detector.detect(text)
+        assert not detector.would_remove(result), (name, "kept", result)
+
+
+@pytest.mark.parametrize("text", ROUND4_NEAR_MISSES)
+def test_round4_near_misses_are_not_removed(detector, text):
+    result = detector.detect(text)
+    assert not detector.would_remove(result), result
+
+
+@pytest.mark.parametrize("text", ROUND4_ACT_IN_A_SETTING)
+def test_an_act_done_beside_an_everyday_setting_is_high(detector, text):
+    result = detector.detect(text)
+    assert result.tier == "high" and not detector.would_remove(result), result
+
+
+def test_a_person_spoken_to_is_not_the_subject_someone_at_risk_still_is(detector):
+    assert detector.detect("dad if you ever read this please dont blame yourself, im doing it tonight").tier == "imminent"
+    for text in ("im scared for my mum, took all her tablets an hour ago",
+                 "i told my brother to stop, took all his meds"):
+        assert not detector.would_remove(detector.detect(text)), text

@@ -212,6 +212,7 @@ class CompiledRules:
         return bool(before) and before[-1] in self.object_words
 
     _ADDRESS = ("you ", "u ", "if you ", "if u ", "when you ", "please ")
+    _PRONOUNS = frozenset(("her", "him", "them"))  # after "told", "gave": the object ("told her to keep it")
 
     def _addressed(self, norm: str, end: int) -> bool:
         """Whether the person named just before ``end`` is spoken to ("dad if you ever read this", "mum please
@@ -248,8 +249,9 @@ class CompiledRules:
                 elif kind == _HELPING:
                     m.helping = True
                 elif kind == _PEOPLE:
-                    if not self._object_at(norm, start) and not self._addressed(norm, end):
-                        m.people.append((start, end))  # not "told her to keep it", not "dad, if you read this"
+                    if not self._addressed(norm, end) and not (norm[start:end] in self._PRONOUNS
+                                                               and self._object_at(norm, start)):
+                        m.people.append((start, end))  # not "dad, if you read this", not "told her to keep it"
                 elif kind == _RECOVERY:
                     m.recovery = True
                 elif kind == _PAST:
