@@ -572,6 +572,18 @@ ROUND4_CLASSES = {
         ["tied the dog lead to the curtain rail, using it when they go out"],
         ["the dog lead is tied to the banister so he cant get upstairs, right now hes whining",
          "the dog lead is tied to the banister, im ready for our walk"]),
+    "not coming down from a high place": (
+        ["sat on top of the multi storey and im not coming down"],
+        ["up on the roof fixing the aerial, not coming down till its sorted"]),
+    "woods and forests only with no one around": (
+        ["in the middle of the woods, nobody will find me here. goodbye"],
+        ["the woods behind my house are so pretty tonight, love you all", "in the forest for the weekend, goodbye wifi"]),
+    "a car running in a shut garage": (
+        ["garage door shut, engine on, im sitting in the car"],
+        ["the car is running in the garage, im sitting in it till the windscreen defrosts"]),
+    "a whole insulin pen": (
+        ["injecting a whole pen of insulin at midnight"],
+        ["injecting the whole pen tonight, the nurse taught me how"]),
     "absence made sure of": (
         ["im not going to be here tomorrow. ive made sure of it"],
         ["no going back now, i wont be here tomorrow, moved to manchester"]),
