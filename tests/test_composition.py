@@ -584,6 +584,24 @@ ROUND4_CLASSES = {
     "a whole insulin pen": (
         ["injecting a whole pen of insulin at midnight"],
         ["injecting the whole pen tonight, the nurse taught me how"]),
+    "part of a container": (
+        ["downed most of the bottle, feel so sick"],
+        ["i swallowed most of the bottle of wine lol", "took half the box of cereal"]),
+    "a poison drunk": (
+        ["drank some of the weedkiller half an hour ago"],
+        ["drank bleach by accident, going to a and e"]),
+    "on the railway itself": (
+        ["kneeling on the railway line, next train is due"],
+        ["standing on the train tracks for a photo, no trains on sunday", "sat on the motorway in traffic for two hours"]),
+    "warm thanks with an absence": (
+        ["thanks for everything. i wont be here anymore after today"],
+        ["thanks for everything guys, im gone, see you monday", "love you all, im gone for the weekend"]),
+    "if anyone cares, then gone": (
+        ["not that anyone cares but ill be gone by sunrise"],
+        ["if anyone cares, im going to be gone by 10 tomorrow for the dentist"]),
+    "a means saved up for weeks": (
+        ["been hoarding my codeine for two weeks. tonights the night"],
+        ["going away for two weeks, took all my tablets with me"]),
     "absence made sure of": (
         ["im not going to be here tomorrow. ive made sure of it"],
         ["no going back now, i wont be here tomorrow, moved to manchester"]),

@@ -37,8 +37,9 @@ __all__ = ["Composer"]
 SELF, OTHER, SOMEONE, OBJECT, PAST, COVER, THOUGHT = "self", "other", "someone", "object_of", "past", "cover", "thought"
 WISH, RESOLVE = "wish", "resolve"
 # parts whose words a guard word inside them belongs to: a time ("after this song finishes"), a farewell ("if you
-# ever read this"), a preparation or an amount worked out ("i know how many it would take")
-TIMES = ("soon", "chosen_time", "farewell", "preparation", "measured")
+# ever read this"), a preparation, an amount worked out ("i know how many it would take"), a means saved up
+# ("saving them for two weeks")
+TIMES = ("soon", "chosen_time", "farewell", "preparation", "measured", "gathering")
 ACTS = frozenset(("act", "act_whole", "ingest"))  # an act done: an everyday setting beside it caps, never drops
 GOVERNING = frozenset((THOUGHT, WISH))  # guards that cap only what follows them
 WISH_REACH = 4  # words: "i hope i (just) wont be here", not a wish a sentence before an act
