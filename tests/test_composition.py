@@ -648,3 +648,27 @@ def test_a_person_spoken_to_is_not_the_subject_someone_at_risk_still_is(detector
     for text in ("im scared for my mum, took all her tablets an hour ago",
                  "i told my brother to stop, took all his meds"):
         assert not detector.would_remove(detector.detect(text)), text
+
+
+@pytest.mark.parametrize("text", [
+    "my gf has the car running in the closed garage and shes sat in it, help",
+    "he tied the dog lead to the banister and said hes using it tonight",
+    "my brother has a blade in his hand right now and says hes using it tonight",
+])
+def test_someone_elses_composed_act_is_a_third_party_case(detector, text):
+    """Someone else's act or plan, read by composition: the writer gets a third-party case, never a removal."""
+    result = detector.detect(text)
+    assert result.tier == "none" and result.someone_else and "third_party.compose" in result.third_party, result
+
+
+@pytest.mark.parametrize("text", [
+    "she swallowed the whole box of pills in the film",                # a story: nothing
+    "he took all his meds this morning like always",                   # the day's doses: no case from composition
+])
+def test_someone_elses_everyday_or_story_act_is_no_composed_case(detector, text):
+    assert "third_party.compose" not in detector.detect(text).third_party
+
+
+def test_the_writers_own_farewell_beside_someone_is_still_theirs(detector):
+    result = detector.detect("love you all, this is the end for me. at 10 im going. please someone feed my cat")
+    assert "third_party.compose" not in result.third_party

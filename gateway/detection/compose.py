@@ -42,6 +42,8 @@ WISH, RESOLVE = "wish", "resolve"
 TIMES = ("soon", "chosen_time", "farewell", "preparation", "measured", "gathering")
 ACTS = frozenset(("act", "act_whole", "ingest"))  # an act done: an everyday setting beside it caps, never drops
 GOVERNING = frozenset((THOUGHT, WISH))  # guards that cap only what follows them
+THEIRS = -1  # ``_strict``: someone else's act or plan, now (the writer gets a third-party case)
+THIRD_RULE = "third_party.compose"  # someone else's act or plan read by composition ("she has the pills, tonights the night")
 WISH_REACH = 4  # words: "i hope i (just) wont be here", not a wish a sentence before an act
 COVER_REACH = 3  # words from the end of a cover-story cue to a guard it covers ("told work im on holiday")
 
@@ -190,6 +192,7 @@ class Composer:
                     hits.setdefault(part, []).append(h._replace(part=part))
 
     def _combine(self, norm: str, m: Matches, hits: dict[str, list[Hit]], markers: list[Hit]) -> None:
+        theirs = False
         for rule, level, parts, window, unless in self.combinations:
             for anchor in (h for name in parts[0] for h in hits.get(name, ())):
                 chosen = [anchor]
@@ -208,18 +211,27 @@ class Composer:
                            for name in unless for h in hits.get(name, ())):
                         continue
                     kept = self._strict(norm, m, anchor, chosen, first, last, markers, hits, level)
+                    if kept == THEIRS:
+                        theirs = True  # someone else's, and nothing makes it a story or a question
+                        continue
                     if kept is None:
                         continue
                     m.risks.append((min(h.start for h in chosen), max(h.end for h in chosen), kept, rule))
                     break
+        # someone else's act or plan is a third-party case only where the writer's own words risk nothing: "love
+        # you all ... please someone look after my dog" is the writer's farewell, not a report about "someone"
+        if theirs and not any(level >= _LEVEL["high"] for _, _, level, _ in m.risks):
+            m.third.add(THIRD_RULE)
 
     def _strict(self, norm: str, m: Matches, anchor: Hit, chosen: list[Hit], first: int, last: int,
                 markers: list[Hit], hits: dict[str, list[Hit]], level: int) -> int | None:
         """``level`` if the act at ``anchor`` (with the other ``chosen`` parts, words ``first`` to ``last``)
         is the writer's own, lower if a guard caps it or a negation stands right before a part near it
-        ("the pills are lined up, not doing it tonight"), ``None`` if it is someone else's or a guard
-        drops it. Cues inside a chosen part ("thank u for trying", "this is it") belong to that part; a
+        ("the pills are lined up, not doing it tonight"), ``None`` if a guard drops it or it is someone else's
+        (``THEIRS`` if someone else's combination would be removed were it the writer's: a third-party case). Cues inside a chosen part ("thank u for trying", "this is it") belong to that part; a
         rule's own match (no ``chosen``) has none."""
+        top = level
+
         def free(h: Hit) -> bool:
             return not any(c.start <= h.start and h.end <= c.end for c in chosen)
 
@@ -245,7 +257,8 @@ class Composer:
         starts = {c.start for c in chosen} | {anchor.start}
         before = [h for h in markers if h.start <= anchor.start and anchor.first - h.last <= self.window
                   and (free(h) or h.start in starts)]
-        if before and max(before, key=lambda h: h.start).part == OTHER:
+        theirs = bool(before) and max(before, key=lambda h: h.start).part == OTHER
+        if theirs and not chosen:
             return None  # no subject at all is the writer's: chat drops the "i" ("took them all")
         for name, cap in self.guard.items():
             if name == PAST and not chosen:
@@ -270,6 +283,8 @@ class Composer:
                                       and self._negated(norm, cues, h)
                                       for name in self.negatable for h in hits.get(name, ())):
             level -= 1  # (a cue right before the match itself is the decision stage's: not counted twice)
+        if theirs:  # someone else's act: theirs if it would be removed were it the writer's, else nothing
+            return THEIRS if level == top else None
         return level
 
     @staticmethod
