@@ -602,6 +602,13 @@ ROUND4_CLASSES = {
     "a means saved up for weeks": (
         ["been hoarding my codeine for two weeks. tonights the night"],
         ["going away for two weeks, took all my tablets with me"]),
+    "the night named for an everyday plan": (
+        ["ive decided. tonights the night"],
+        ["ive decided, tonight is the night i ask him out", "ive decided, tonights the night i tell her how i feel"]),
+    "a swim or a season from a high place": (
+        ["standing on the edge of the pier, im going in. goodbye"],
+        ["on the edge of the harbour wall, jumping in for the sponsored swim",
+         "sat on the railway bridge waiting for the steam train, goodbye summer"]),
     "absence made sure of": (
         ["im not going to be here tomorrow. ive made sure of it"],
         ["no going back now, i wont be here tomorrow, moved to manchester"]),
