@@ -202,7 +202,8 @@ class Composition:
 
     ``refer``: pronoun parts that, at most ``refer_window`` words after a means (one of the parts listed),
     count as that part, or as the part given ("tablets ... the lot of them" is a dose). ``guard``: parts
-    that drop (``drop``) or cap (a tier name) a combination, or a match of a removing tier's own rules,
+    that drop (``drop``; ``setting``: drop, but cap at high an act done beside them) or cap (a tier name) a
+    combination, or a match of a removing tier's own rules,
     found within ``window`` words of it (a past told, a story, a question). The parts named ``self``,
     ``other``, ``someone`` and ``object_of`` say whose act it is. ``common``: parts too frequent to pick
     lines out of a batch (``Detector.detect_many``)."""
@@ -212,7 +213,7 @@ class Composition:
     combinations: tuple[Combination, ...] = ()
     refer: dict[str, tuple[tuple[str, ...], str | None]] = field(default_factory=dict)  # pronoun -> (after, as)
     refer_window: int = 12
-    guard: dict[str, str] = field(default_factory=dict)  # part -> "drop" or the tier it caps to
+    guard: dict[str, str] = field(default_factory=dict)  # part -> "drop", "setting" or the tier it caps to
     common: frozenset[str] = frozenset()  # parts too frequent in ordinary chat to pick lines out of a batch
 
 

@@ -369,7 +369,7 @@ class PolicyLoader:
         guard: dict[str, str] = {}
         for name, action in (c.mapping(p + ("guard",), m.get("guard", {}), any_keys=True) or {}).items():
             gp = p + ("guard", name)
-            if part_name(gp, name, key=True) is not None and c.choice(gp, action, ("drop",) + TIERS) is not MISSING:
+            if part_name(gp, name, key=True) is not None and c.choice(gp, action, ("drop", "setting") + TIERS) is not MISSING:
                 guard[name] = action
         common = frozenset(n for i, n in enumerate(c.string_list(p + ("common",), m.get("common")))
                            if part_name(p + ("common", i), n) is not None)

@@ -371,7 +371,7 @@ compose:
 """)
     errs = [e.split(": ", 1)[1] for e in errors_of(path)]
     assert f"{path}:9:5: compose.guard.pasts: no part named 'pasts' (did you mean 'past'?)" in errors_of(path)
-    assert "compose.guard.framing: expected one of drop, concern, high, imminent, got 'maybe'" in errs
+    assert "compose.guard.framing: expected one of drop, setting, concern, high, imminent, got 'maybe'" in errs
     assert "compose.parts.Bad-Name: part names are 1-48 characters of a-z, 0-9 and _" in errs
     assert "compose.parts.empty: a part needs at least one phrase or regex" in errs
     assert any(e.startswith("compose.parts.broken.regexes[0]: bad regex") for e in errs)
@@ -530,3 +530,152 @@ def test_round3_act_and_place_classes_remove(detector, name):
 def test_round3_act_and_place_classes_keep_their_everyday_uses(detector, text):
     result = detector.detect(text)
     assert not detector.would_remove(result), result
+
+
+# Round 4 (issue 25): the misses of the third held-out half read by class, each class written here in other
+# words (tests/data/parts-own-r4.csv has more), with the near misses that share its words.
+ROUND4_CLASSES = {
+    "a time that is when": (
+        ["the blades are in my pencil case. friday night is when"],
+        ["friday night is when the new episode drops", "decided saturday is when i do it, the big spring clean"]),
+    "nobody around, a meal time": (
+        ["20 of my mums tramadol in my pocket, taking them at lunchtime when nobody is around"],
+        ["once no ones home im gonna blast music so loud", "taking my lunch at lunchtime when nobody is around"]),
+    "a method chosen, the steps worked out": (
+        ["figured out how and where. sunday", "planned out every step of it. thursday at 6"],
+        ["figured out how to get to the venue, see you sunday", "planned out every step of the hike, thursday at 6"]),
+    "everything got, the day ending the message": (
+        ["got everything i need. friday night"],
+        ["already got everything i need tonight for the sleepover"]),
+    "an amount worked out is no question": (
+        ["got my dads heart pills and i know how many it would take. taking them when he leaves at 8"],
+        ["i know how many scoops it would take, feeding her at midnight"]),
+    "a will changed, given to keep, a day chosen": (
+        ["changed my will and gave my bike to my cousin to keep forever. tmrw night is when"],
+        ["changed my will after the wedding, the solicitor says its all in order for monday"]),
+    "a note left, a last post": (
+        ["last post from me. leaving notes for my brothers and heading out now"],
+        ["leaving a note for the plumber and heading to the gym now"]),
+    "a farewell read later": (
+        ["mum if you ever find this please dont blame yourself. tonight is my last night"],
+        ["if you ever read this book the ending will wreck you", "when you read this text me back, im outside"]),
+    "a goodbye said properly, then the act": (
+        ["needed to say goodbye properly. doing it once this is sent"],
+        ["wanted to say goodbye properly to everyone before i move to leeds on friday"]),
+    "obfuscated verbs with a time": (
+        ["self deleting tonight, everything is set", "unaliving at 3am"],
+        ["that video about unaliving got taken down again"]),
+    "all or both of a means": (
+        ["the codeine is in my bag, downing all of them after tea"],
+        ["the cupcakes are on the side, having all of them later tonight"]),
+    "a ligature on a hanging point": (
+        ["tied the dog lead to the curtain rail, using it when they go out"],
+        ["the dog lead is tied to the banister so he cant get upstairs, right now hes whining",
+         "the dog lead is tied to the banister, im ready for our walk"]),
+    "not coming down from a high place": (
+        ["sat on top of the multi storey and im not coming down"],
+        ["up on the roof fixing the aerial, not coming down till its sorted"]),
+    "woods and forests only with no one around": (
+        ["in the middle of the woods, nobody will find me here. goodbye"],
+        ["the woods behind my house are so pretty tonight, love you all", "in the forest for the weekend, goodbye wifi"]),
+    "a car running in a shut garage": (
+        ["garage door shut, engine on, im sitting in the car"],
+        ["the car is running in the garage, im sitting in it till the windscreen defrosts"]),
+    "a whole insulin pen": (
+        ["injecting a whole pen of insulin at midnight"],
+        ["injecting the whole pen tonight, the nurse taught me how"]),
+    "part of a container": (
+        ["downed most of the bottle, feel so sick"],
+        ["i swallowed most of the bottle of wine lol", "took half the box of cereal"]),
+    "a poison drunk": (
+        ["drank some of the weedkiller half an hour ago"],
+        ["drank bleach by accident, going to a and e"]),
+    "on the railway itself": (
+        ["kneeling on the railway line, next train is due"],
+        ["standing on the train tracks for a photo, no trains on sunday", "sat on the motorway in traffic for two hours"]),
+    "warm thanks with an absence": (
+        ["thanks for everything. i wont be here anymore after today"],
+        ["thanks for everything guys, im gone, see you monday", "love you all, im gone for the weekend"]),
+    "if anyone cares, then gone": (
+        ["not that anyone cares but ill be gone by sunrise"],
+        ["if anyone cares, im going to be gone by 10 tomorrow for the dentist"]),
+    "a means saved up for weeks": (
+        ["been hoarding my codeine for two weeks. tonights the night"],
+        ["going away for two weeks, took all my tablets with me"]),
+    "the night named for an everyday plan": (
+        ["ive decided. tonights the night"],
+        ["ive decided, tonight is the night i ask him out", "ive decided, tonights the night i tell her how i feel"]),
+    "a swim or a season from a high place": (
+        ["standing on the edge of the pier, im going in. goodbye"],
+        ["on the edge of the harbour wall, jumping in for the sponsored swim",
+         "sat on the railway bridge waiting for the steam train, goodbye summer"]),
+    "absence made sure of": (
+        ["im not going to be here tomorrow. ive made sure of it"],
+        ["no going back now, i wont be here tomorrow, moved to manchester"]),
+}
+ROUND4_NEAR_MISSES = [
+    "my nans heart tablets got left here, taking them over to her after tea",   # delivered, not taken
+    "picked up dads prescription for him, taking it round to his flat tonight",
+    "took all my meds this morning like a good girl",                           # the day's doses
+    "took all my medication with breakfast, feeling alright",
+    "doing it tonight!!! dyeing my hair at 8 after dad goes out",              # "it" named after
+]
+# an act done beside an everyday setting ("in the shower", "at the festival"): high, never nothing, not a removal
+ROUND4_ACT_IN_A_SETTING = [
+    "swallowed all 30 of my citalopram in the shower",
+    "necked the whole box of co-codamol at the festival",
+]
+
+
+@pytest.mark.parametrize("name", sorted(ROUND4_CLASSES))
+def test_each_round4_class_removes_and_keeps_its_near_misses(detector, name):
+    removed, kept = ROUND4_CLASSES[name]
+    for text in removed:
+        result = detector.detect(text)
+        assert result.tier == "imminent" and detector.would_remove(result), (name, "removed", result)
+    for text in kept:
+        result = detector.detect(text)
+        assert not detector.would_remove(result), (name, "kept", result)
+
+
+@pytest.mark.parametrize("text", ROUND4_NEAR_MISSES)
+def test_round4_near_misses_are_not_removed(detector, text):
+    result = detector.detect(text)
+    assert not detector.would_remove(result), result
+
+
+@pytest.mark.parametrize("text", ROUND4_ACT_IN_A_SETTING)
+def test_an_act_done_beside_an_everyday_setting_is_high(detector, text):
+    result = detector.detect(text)
+    assert result.tier == "high" and not detector.would_remove(result), result
+
+
+def test_a_person_spoken_to_is_not_the_subject_someone_at_risk_still_is(detector):
+    assert detector.detect("dad if you ever read this please dont blame yourself, im doing it tonight").tier == "imminent"
+    for text in ("im scared for my mum, took all her tablets an hour ago",
+                 "i told my brother to stop, took all his meds"):
+        assert not detector.would_remove(detector.detect(text)), text
+
+
+@pytest.mark.parametrize("text", [
+    "my gf has the car running in the closed garage and shes sat in it, help",
+    "he tied the dog lead to the banister and said hes using it tonight",
+    "my brother has a blade in his hand right now and says hes using it tonight",
+])
+def test_someone_elses_composed_act_is_a_third_party_case(detector, text):
+    """Someone else's act or plan, read by composition: the writer gets a third-party case, never a removal."""
+    result = detector.detect(text)
+    assert result.tier == "none" and result.someone_else and "third_party.compose" in result.third_party, result
+
+
+@pytest.mark.parametrize("text", [
+    "she swallowed the whole box of pills in the film",                # a story: nothing
+    "he took all his meds this morning like always",                   # the day's doses: no case from composition
+])
+def test_someone_elses_everyday_or_story_act_is_no_composed_case(detector, text):
+    assert "third_party.compose" not in detector.detect(text).third_party
+
+
+def test_the_writers_own_farewell_beside_someone_is_still_theirs(detector):
+    result = detector.detect("love you all, this is the end for me. at 10 im going. please someone feed my cat")
+    assert "third_party.compose" not in result.third_party

@@ -14,7 +14,8 @@ Removal stays strict: a combination, and any match of a removing tier's own rule
 writer's own present or future act. The nearest speaker marker before it must not be someone else
 (parts ``self``: "i"; ``other``: "she", "they"; ``someone``: "my friend", unless right after an
 ``object_of`` word: "to my sister"); a ``guard`` part near it (a past told: "two years ago"; a story,
-song or the news; a question or a condition: "what if") drops it or caps its tier, except right after
+song or the news; a question or a condition: "what if") drops it or caps its tier (an everyday setting,
+guard action ``setting``: "in the shower", drops a plan but caps an act done at high), except right after
 the writer's ``cover`` story ("told work im on holiday") or inside a time ("after this song finishes"); a ``thought`` ("keep thinking about") caps only
 what follows it; a negation right before one of its parts, or before a part near it, lowers it one tier
 (not a word inside a longer chosen part: "not planning to walk back" is itself the part, nor help refused:
@@ -35,8 +36,14 @@ __all__ = ["Composer"]
 
 SELF, OTHER, SOMEONE, OBJECT, PAST, COVER, THOUGHT = "self", "other", "someone", "object_of", "past", "cover", "thought"
 WISH, RESOLVE = "wish", "resolve"
-TIMES = ("soon", "chosen_time")  # parts that name a time: a guard word inside one is part of the time
+# parts whose words a guard word inside them belongs to: a time ("after this song finishes"), a farewell ("if you
+# ever read this"), a preparation, an amount worked out ("i know how many it would take"), a means saved up
+# ("saving them for two weeks")
+TIMES = ("soon", "chosen_time", "farewell", "preparation", "measured", "gathering")
+ACTS = frozenset(("act", "act_whole", "ingest"))  # an act done: an everyday setting beside it caps, never drops
 GOVERNING = frozenset((THOUGHT, WISH))  # guards that cap only what follows them
+THEIRS = -1  # ``_strict``: someone else's act or plan, now (the writer gets a third-party case)
+THIRD_RULE = "third_party.compose"  # someone else's act or plan read by composition ("she has the pills, tonights the night")
 WISH_REACH = 4  # words: "i hope i (just) wont be here", not a wish a sentence before an act
 COVER_REACH = 3  # words from the end of a cover-story cue to a guard it covers ("told work im on holiday")
 # An act under way that a joke marker does not lower (``Matches.under_way``): a combination at the top tier
@@ -78,7 +85,11 @@ class Composer:
         self.refer = {name: (frozenset(after), counts_as) for name, (after, counts_as) in compose.refer.items()}
         self.refer_window = compose.refer_window
         self.common = compose.common
-        self.guard = {name: (None if action == "drop" else _LEVEL[action]) for name, action in compose.guard.items()}
+        self.guard = {name: (None if action in ("drop", "setting") else _LEVEL[action])
+                      for name, action in compose.guard.items()}
+        # guards that read an everyday setting ("in the shower", "at the festival"): they drop a plan, and cap
+        # at high an act done beside them
+        self.setting = frozenset(name for name, action in compose.guard.items() if action == "setting")
         # a negation right before any of these near a match lowers it ("not taking them tonight")
         self.negatable = frozenset(compose.parts) - {SELF, OTHER, SOMEONE, OBJECT} - set(compose.guard)
         self.strict_levels = strict_levels
@@ -187,6 +198,7 @@ class Composer:
                     hits.setdefault(part, []).append(h._replace(part=part))
 
     def _combine(self, norm: str, m: Matches, hits: dict[str, list[Hit]], markers: list[Hit]) -> None:
+        theirs = False
         for rule, level, parts, window, unless in self.combinations:
             for anchor in (h for name in parts[0] for h in hits.get(name, ())):
                 chosen = [anchor]
@@ -205,6 +217,9 @@ class Composer:
                            for name in unless for h in hits.get(name, ())):
                         continue
                     kept = self._strict(norm, m, anchor, chosen, first, last, markers, hits, level)
+                    if kept == THEIRS:
+                        theirs = True  # someone else's, and nothing makes it a story or a question
+                        continue
                     if kept is None:
                         continue
                     span = (min(h.start for h in chosen), max(h.end for h in chosen))
@@ -213,14 +228,20 @@ class Composer:
                     if kept == _TOP and parts_chosen & ACTS and parts_chosen & UNDER_WAY:
                         m.under_way.add((*span, rule))
                     break
+        # someone else's act or plan is a third-party case only where the writer's own words risk nothing: "love
+        # you all ... please someone look after my dog" is the writer's farewell, not a report about "someone"
+        if theirs and not any(level >= _LEVEL["high"] for _, _, level, _ in m.risks):
+            m.third.add(THIRD_RULE)
 
     def _strict(self, norm: str, m: Matches, anchor: Hit, chosen: list[Hit], first: int, last: int,
                 markers: list[Hit], hits: dict[str, list[Hit]], level: int) -> int | None:
         """``level`` if the act at ``anchor`` (with the other ``chosen`` parts, words ``first`` to ``last``)
         is the writer's own, lower if a guard caps it or a negation stands right before a part near it
-        ("the pills are lined up, not doing it tonight"), ``None`` if it is someone else's or a guard
-        drops it. Cues inside a chosen part ("thank u for trying", "this is it") belong to that part; a
+        ("the pills are lined up, not doing it tonight"), ``None`` if a guard drops it or it is someone else's
+        (``THEIRS`` if someone else's combination would be removed were it the writer's: a third-party case). Cues inside a chosen part ("thank u for trying", "this is it") belong to that part; a
         rule's own match (no ``chosen``) has none."""
+        top = level
+
         def free(h: Hit) -> bool:
             return not any(c.start <= h.start and h.end <= c.end for c in chosen)
 
@@ -230,7 +251,8 @@ class Composer:
         def near(h: Hit) -> bool:
             return h.last >= first - self.window and h.first <= last + self.window
 
-        def timed(h: Hit) -> bool:  # a guard word inside a time: "after this song finishes" is a time, not a song
+        def timed(h: Hit) -> bool:  # a guard word inside a time ("after this song finishes" is a time, not a
+            # song), a farewell or an amount worked out (TIMES)
             return any(t.start <= h.start and h.end <= t.end and t.end - t.start > h.end - h.start
                        for name in TIMES for t in hits.get(name, ()))
 
@@ -245,16 +267,23 @@ class Composer:
         starts = {c.start for c in chosen} | {anchor.start}
         before = [h for h in markers if h.start <= anchor.start and anchor.first - h.last <= self.window
                   and (free(h) or h.start in starts)]
-        if before and max(before, key=lambda h: h.start).part == OTHER:
+        theirs = bool(before) and max(before, key=lambda h: h.start).part == OTHER
+        if theirs and not chosen:
             return None  # no subject at all is the writer's: chat drops the "i" ("took them all")
         for name, cap in self.guard.items():
             if name == PAST and not chosen:
                 continue  # a rule's own match told as past: the decision stage reads past and relapse cues
             # a thought or a wish governs what follows it: "keep thinking about taking them all", "hope i
             # wont be here in the morning", not "on the cliff now ... i keep thinking about my cat"
-            if any(near(h) and free(h) and not timed(h) and not covered(h) and (name not in GOVERNING or h.first <= last)
-                   and (name != WISH or 0 <= first - h.last <= WISH_REACH)
-                   for h in hits.get(name, ())):
+            found = [h for h in hits.get(name, ()) if near(h) and free(h) and not timed(h) and not covered(h)
+                     and (name not in GOVERNING or h.first <= last) and (name != WISH or 0 <= first - h.last <= WISH_REACH)]
+            if found:
+                # "swallowed all 30 in the shower": an act done beside an everyday setting is high, not nothing;
+                # a setting that is the act's own words ("taking them round to her") still drops it
+                acts = [c for c in chosen if c.part in ACTS]
+                if cap is None and name in self.setting and acts and not any(c.start < h.end and h.start < c.end
+                                                                     for h in found for c in acts):
+                    cap = _LEVEL["high"]
                 if cap is None:
                     return None
                 level = min(level, cap)
@@ -264,6 +293,8 @@ class Composer:
                                       and self._negated(norm, cues, h)
                                       for name in self.negatable for h in hits.get(name, ())):
             level -= 1  # (a cue right before the match itself is the decision stage's: not counted twice)
+        if theirs:  # someone else's act: theirs if it would be removed were it the writer's, else nothing
+            return THEIRS if level == top else None
         return level
 
     @staticmethod

@@ -211,6 +211,15 @@ class CompiledRules:
             before = before[:-1]
         return bool(before) and before[-1] in self.object_words
 
+    _ADDRESS = ("you ", "u ", "if you ", "if u ", "when you ", "please ")
+    _PRONOUNS = frozenset(("her", "him", "them"))  # after "told", "gave": the object ("told her to keep it")
+
+    def _addressed(self, norm: str, end: int) -> bool:
+        """Whether the person named just before ``end`` is spoken to ("dad if you ever read this", "mum please
+        dont"): a name followed by "you" or "please" is the one addressed, not the subject. English, as the
+        policy's ``object_of`` words: only with them."""
+        return bool(self.object_words) and norm.startswith(self._ADDRESS, end + 1)
+
     def match(self, norm: str) -> Matches:
         """Every phrase, idiom, cue and regex of the policy found in ``norm`` (already normalised)."""
         size = len(norm)
@@ -240,7 +249,9 @@ class CompiledRules:
                 elif kind == _HELPING:
                     m.helping = True
                 elif kind == _PEOPLE:
-                    m.people.append((start, end))
+                    if not self._addressed(norm, end) and not (norm[start:end] in self._PRONOUNS
+                                                               and self._object_at(norm, start)):
+                        m.people.append((start, end))  # not "dad, if you read this", not "told her to keep it"
                 elif kind == _RECOVERY:
                     m.recovery = True
                 elif kind == _PAST:
