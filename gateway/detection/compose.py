@@ -34,7 +34,7 @@ from .decision import _LEVEL, Matches, _impersonal
 __all__ = ["Composer"]
 
 SELF, OTHER, SOMEONE, OBJECT, PAST, COVER, THOUGHT = "self", "other", "someone", "object_of", "past", "cover", "thought"
-WISH, RESOLVE = "wish", "resolve"
+WISH, RESOLVE, SINCE = "wish", "resolve", "since"
 TIMES = ("soon", "chosen_time")  # parts that name a time: a guard word inside one is part of the time
 GOVERNING = frozenset((THOUGHT, WISH))  # guards that cap only what follows them
 WISH_REACH = 4  # words: "i hope i (just) wont be here", not a wish a sentence before an act
@@ -136,6 +136,11 @@ class Composer:
             first = norm.count(" ", 0, start)
             hits.setdefault(part, []).append(Hit(first, first + norm.count(" ", start, end), start, end, part))
         self._refer(hits)
+        if SINCE in hits:  # "depuis lundi", "since monday": how long it has lasted, not when it will be
+            after = {h.last + 1 for h in hits[SINCE]}
+            for name in TIMES:
+                if name in hits:
+                    hits[name] = [h for h in hits[name] if h.first not in after]
         # "to my sister", "thank you": someone else as the object, not the subject ("she", "they" never are)
         objects = {h.last + 1 for h in hits.get(OBJECT, ())}
         # French impersonal "il" ("il y a du sang partout", "il faut") names nobody: not a subject
