@@ -29,9 +29,9 @@ LEVEL = {"none": 0, "concern": 1, "high": 2, "imminent": 3}
 
 # Own lines the rules still get wrong, by CSV line (label -> detected), kept visible rather than fixed by
 # a phrase that fits only them: a teacher-driven "je vais me jeter par la fenetre" with no joke marker reads
-# as meant; "pas tenir longtemps" with "plus la force" names no wish to die. (The act named before "de ma
-# mere", read as hers until round 5, is the writer's: someone named after "de" owns the means.)
-OWN_KNOWN_MISSES = {217: ("none", "high"), 357: ("concern", "none")}
+# as meant. (Round 5: the act named before "de ma mere", read as hers, is the writer's: someone named after
+# "de" owns the means; "pas tenir longtemps" with "plus la force" reaches concern by the rebuilt model.)
+OWN_KNOWN_MISSES = {217: ("none", "high")}
 
 # fr-tune.csv, kind -> least share of its lines at exactly their tier (all 120 were right when tuned)
 TUNE_EXACT_AT_LEAST = {"risk": 0.95, "distress": 1.0, "idiom": 0.9, "ordinary": 1.0, "joke": 0.83,
