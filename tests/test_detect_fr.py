@@ -276,10 +276,16 @@ def test_round_four_heldout3_is_tuning_material(detector):
 # 165-198: 18 of 26 given a tier, concern 3 of 8, 8 of 10 removed, no near miss raised) taught no point in living,
 # nobody noticing, falling asleep at the wheel wished, the heart giving out, no future, burns again or soothing,
 # walking until the ice breaks, "je saute du pont" read as an order to jump; near misses after (``r5-blind2-class-near``),
-# one still concern by an older phrase ("je me vois pas dans 5 ans" at a job interview).
+# one still concern by an older phrase ("je me vois pas dans 5 ans" at a job interview). A third blind batch
+# (``r5-blind3``, lines 211-242: 15 of 24 given a tier, 3 of 8 removed, two near misses raised, none removed) taught
+# no reason left to stay, envying those who die asleep, the head banged "jusqu'a saigner", an attempt still thought
+# of daily, pills counted and not enough yet, half the pharmacy, "bonne nuit pour de bon", asking everyone's pardon
+# at a height, the handbrake let off at a cliff, waking "pas a l'heure" as an idiom; its near misses after
+# (``r5-blind3-class-near``). Still missed: a knot "solide" hinted at, a tourniquet with a goodbye (a medical word);
+# still high: a diving board jumped from "dans quelques minutes" (an older phrase).
 R5_LINES = {n: row for n, row in _rows("fr-own-r5.csv")}
 R5_KNOWN_MISSES = {22: ("imminent", "none"), 107: ("imminent", "none"), 124: ("high", "none"),
-                   205: ("none", "concern")}
+                   205: ("none", "concern"), 219: ("high", "none"), 233: ("imminent", "none"), 241: ("none", "high")}
 
 
 @pytest.fixture(scope="module")
