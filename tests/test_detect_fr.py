@@ -28,10 +28,10 @@ DATA = Path(__file__).resolve().parent / "data" / "lang"
 LEVEL = {"none": 0, "concern": 1, "high": 2, "imminent": 3}
 
 # Own lines the rules still get wrong, by CSV line (label -> detected), kept visible rather than fixed by
-# a phrase that fits only them: the act named after "de ma mere" reads as hers (capped at high); a
-# teacher-driven "je vais me jeter par la fenetre" with no joke marker reads as meant; "pas tenir
-# longtemps" with "plus la force" names no wish to die.
-OWN_KNOWN_MISSES = {151: ("imminent", "high"), 217: ("none", "high"), 357: ("concern", "none")}
+# a phrase that fits only them: a teacher-driven "je vais me jeter par la fenetre" with no joke marker reads
+# as meant. (Round 5: the act named before "de ma mere", read as hers, is the writer's: someone named after
+# "de" owns the means; "pas tenir longtemps" with "plus la force" reaches concern by the rebuilt model.)
+OWN_KNOWN_MISSES = {217: ("none", "high")}
 
 # fr-tune.csv, kind -> least share of its lines at exactly their tier (all 120 were right when tuned)
 TUNE_EXACT_AT_LEAST = {"risk": 0.95, "distress": 1.0, "idiom": 0.9, "ordinary": 1.0, "joke": 0.83,
@@ -258,3 +258,71 @@ def test_round_four_heldout3_is_tuning_material(detector):
     judged = _judge(detector, "fr-heldout3.csv")
     assert [(n, row["label"], d.tier) for n, row, d in judged if d.tier != row["label"]] == []
     assert [n for n, row, d in judged if detector.would_remove(d) != (row["label"] == "imminent")] == []
+
+
+# fr-own-r5.csv: round 5's own lines, written before the rules they test: each class a miss of set 4 taught
+# (means owned by someone named "de ma mere", love told in the past as a goodbye, natural heights and "c'est
+# maintenant", "presque" naming the battery, "j'ecris ici" as the chat itself and "jsp pq j'ecris ici" at a
+# height, "jpense a me tuer", the least height or dose "pour pas se rater", a condition told with "je rigole
+# pas", cuts told as nouns, "j'ai des idees de suicide", "ca me derangerait pas de mourir", a burden told
+# comparatively, a crash prayed for, "depuis lundi" as a duration, a denial of self-harm), 3-6 risk lines
+# in new wordings with near misses beside each. Then a blind batch (``r5-blind``, lines 116-148, scored before
+# any rule for it: 20 of 26 risk lines given a tier, 7 of 10 removed, no near miss raised) whose misses taught
+# a whole blister or bottle and benzo slang, a car in a closed garage, a rig with a goodbye, an arm "ouvert",
+# a letter written with the day not chosen, Quebec "le gout de"; their near misses follow (``r5-blind-class-near``,
+# written after those rules). Known misses (never a false removal): rocks "au bout de la plage" (the beach
+# reads as an outing), pills put aside "depuis lundi ... c'est pour ce soir" (the time is inside the plan's own
+# words), how long dying "de froid" takes (the cold idiom wins). A second blind batch (``r5-blind2``, lines
+# 165-198: 18 of 26 given a tier, concern 3 of 8, 8 of 10 removed, no near miss raised) taught no point in living,
+# nobody noticing, falling asleep at the wheel wished, the heart giving out, no future, burns again or soothing,
+# walking until the ice breaks, "je saute du pont" read as an order to jump; near misses after (``r5-blind2-class-near``),
+# one still concern by an older phrase ("je me vois pas dans 5 ans" at a job interview). A third blind batch
+# (``r5-blind3``, lines 211-242: 15 of 24 given a tier, 3 of 8 removed, two near misses raised, none removed) taught
+# no reason left to stay, envying those who die asleep, the head banged "jusqu'a saigner", an attempt still thought
+# of daily, pills counted and not enough yet, half the pharmacy, "bonne nuit pour de bon", asking everyone's pardon
+# at a height, the handbrake let off at a cliff, waking "pas a l'heure" as an idiom; its near misses after
+# (``r5-blind3-class-near``). Still missed: a knot "solide" hinted at, a tourniquet with a goodbye (a medical word);
+# still high: a diving board jumped from "dans quelques minutes" (an older phrase).
+R5_LINES = {n: row for n, row in _rows("fr-own-r5.csv")}
+R5_KNOWN_MISSES = {22: ("imminent", "none"), 107: ("imminent", "none"), 124: ("high", "none"),
+                   205: ("none", "concern"), 219: ("high", "none"), 233: ("imminent", "none"), 241: ("none", "high")}
+
+
+@pytest.fixture(scope="module")
+def r5_judged(detector):
+    return _judged(detector, R5_LINES)
+
+
+@pytest.mark.parametrize("line", sorted(R5_LINES))
+def test_round_five_own_line_keeps_its_tier_and_removal_only_if_imminent(detector, r5_judged, line):
+    row, d = R5_LINES[line], r5_judged[line]
+    expected = R5_KNOWN_MISSES.get(line, (row["label"], row["label"]))[1]
+    assert (line, d.tier) == (line, expected)
+    assert (line, detector.would_remove(d)) == (line, expected == "imminent")
+
+
+def test_round_five_near_misses_are_never_raised(r5_judged):
+    near = [n for n, row in R5_LINES.items() if row["label"] == "none" and n not in R5_KNOWN_MISSES]
+    assert len(near) >= 80
+    assert [n for n in near if r5_judged[n].tier != "none"] == []
+
+
+def test_round_five_heldout4_is_tuning_material(detector):
+    """Set 4 (measured once unseen after round 4: exact 0.875, any-tier recall 0.82, 9 of 14 removed, one false
+    removal) was tuned on in round 5: every line at its tier, no false removal."""
+    judged = _judge(detector, "fr-heldout4.csv")
+    assert [(n, row["label"], d.tier) for n, row, d in judged if d.tier != row["label"]] == []
+    assert [n for n, row, d in judged if detector.would_remove(d) != (row["label"] == "imminent")] == []
+
+
+@pytest.mark.parametrize("text, tier", [
+    # a joke marker said in words and denied is no joke; a laugh before a negation still is
+    ("si je rate mon année je me jette sous le métro, je rigole pas", "high"),
+    ("si je rate mon année je me jette sous le métro, c'est pas pour rire", "high"),
+    ("je suis à deux doigts de me jeter par la fenêtre, ce code marche pas ptdr", "none"),
+    # a time right after "depuis" is how long, not when
+    ("je veux me tuer depuis jeudi", "high"),
+    ("je vais me tuer jeudi", "imminent"),
+])
+def test_round_five_denied_jokes_and_durations(detector, text, tier):
+    assert detector.detect(text).tier == tier

@@ -35,12 +35,13 @@ from .decision import _LEVEL, Matches, _impersonal
 __all__ = ["Composer"]
 
 SELF, OTHER, SOMEONE, OBJECT, PAST, COVER, THOUGHT = "self", "other", "someone", "object_of", "past", "cover", "thought"
-WISH, RESOLVE = "wish", "resolve"
+WISH, RESOLVE, SINCE = "wish", "resolve", "since"
 # parts whose words a guard word inside them belongs to: a time ("after this song finishes"), a farewell ("if you
 # ever read this"), a preparation, an amount worked out ("i know how many it would take"), a means saved up
 # ("saving them for two weeks")
 TIMES = ("soon", "chosen_time", "farewell", "preparation", "measured", "gathering")
-ACTS = frozenset(("act", "act_whole", "ingest"))  # an act done: an everyday setting beside it caps, never drops
+CLOCK_TIMES = ("soon", "chosen_time")  # the parts that name a time ("depuis lundi" before one is a duration)
+SETTING_ACTS = frozenset(("act", "act_whole", "ingest"))  # an act done: an everyday setting beside it caps, never drops
 GOVERNING = frozenset((THOUGHT, WISH))  # guards that cap only what follows them
 THEIRS = -1  # ``_strict``: someone else's act or plan, now (the writer gets a third-party case)
 THIRD_RULE = "third_party.compose"  # someone else's act or plan read by composition ("she has the pills, tonights the night")
@@ -153,6 +154,11 @@ class Composer:
             first = norm.count(" ", 0, start)
             hits.setdefault(part, []).append(Hit(first, first + norm.count(" ", start, end), start, end, part))
         self._refer(hits)
+        if SINCE in hits:  # "depuis lundi", "since monday": how long it has lasted, not when it will be
+            after = {h.last + 1 for h in hits[SINCE]}
+            for name in CLOCK_TIMES:
+                if name in hits:
+                    hits[name] = [h for h in hits[name] if h.first not in after]
         # "to my sister", "thank you": someone else as the object, not the subject ("she", "they" never are)
         objects = {h.last + 1 for h in hits.get(OBJECT, ())}
         # French impersonal "il" ("il y a du sang partout", "il faut") names nobody: not a subject
@@ -280,7 +286,7 @@ class Composer:
             if found:
                 # "swallowed all 30 in the shower": an act done beside an everyday setting is high, not nothing;
                 # a setting that is the act's own words ("taking them round to her") still drops it
-                acts = [c for c in chosen if c.part in ACTS]
+                acts = [c for c in chosen if c.part in SETTING_ACTS]
                 if cap is None and name in self.setting and acts and not any(c.start < h.end and h.start < c.end
                                                                      for h in found for c in acts):
                     cap = _LEVEL["high"]

@@ -97,6 +97,11 @@ _PAST_TENSE = frozenset(("tried", "attempted", "was", "were", "did", "had", "too
 _IMPERSONAL_AFTER = frozenset(("faut", "faudrait", "fallait", "y", "parait", "paraitrait", "semble", "suffit",
                                "suffirait", "vaut", "vaudrait", "sagit", "pleut", "neige"))
 _QUOTING = frozenset(("saying", "said", "says", "that", "wrote", "posted", "texted", "messaged", "told"))
+# before someone named (past a determiner): the person owns something, is not a subject: "les anxiolytiques
+# de ma mere", "le fusil du voisin", "las pastillas de mi madre" (French and Spanish "de", French "du")
+_GENITIVE = frozenset(("de", "du"))
+_DETERMINER = frozenset(("mon", "ma", "mes", "notre", "nos", "le", "la", "les", "l", "son", "sa", "ses",
+                         "mi", "mis", "el", "su", "sus", "nuestro", "nuestra"))
 
 
 @dataclass
@@ -128,7 +133,9 @@ def _whose(m: Matches, norm: str) -> tuple[list, set[str]]:
     """The risk matches that are the writer's own, and the third-party rule ids for those that are
     someone else's (see the module's docstring)."""
     reports = {rule for _, _, rule in m.reports}
-    people = [(s, e) for s, e in m.people if not _impersonal(norm, s, e)]
+    named = [(s, e) for s, e in m.people if not _impersonal(norm, s, e)]
+    # someone named as an owner ("les cachets de ma mere") is no subject, but "ma" there is still not the writer
+    people = [(s, e) for s, e in named if not _owner(norm, s)]
     helping = m.helping and bool(m.third or reports or people)
     if not (m.third or reports or people):
         return m.risks, set()
@@ -141,7 +148,7 @@ def _whose(m: Matches, norm: str) -> tuple[list, set[str]]:
         reach = start - len(" ".join(before)) - 1
         # the report's own words ("she told me") are not the writer speaking of themselves
         told = max((e for s, e, _ in m.reports if e <= start), default=0)
-        first = _says_first_person(norm, max(reach, told), end, people, after_report=told > 0)
+        first = _says_first_person(norm, max(reach, told), end, named, after_report=told > 0)
         if everything:
             mine = False
         elif strong:
@@ -183,6 +190,15 @@ def _impersonal(norm: str, start: int, end: int) -> bool:
     """Whether the word naming someone that ends at ``end`` is French impersonal "il" ("il faut combien de
     cachets", "il y a des jours ou je veux mourir"): nobody is named."""
     return norm[start:end] == "il" and norm[end + 1:].split(" ", 1)[0] in _IMPERSONAL_AFTER
+
+
+def _owner(norm: str, start: int) -> bool:
+    """Whether the word naming someone that starts at ``start`` follows a genitive "de"/"du" (past one
+    determiner): "toute la boite de doliprane de ma mere" names whose pills, not who took them."""
+    before = norm[:start].split()[-2:]
+    if before and before[-1] in _DETERMINER:
+        before = before[:-1]
+    return bool(before) and before[-1] in _GENITIVE
 
 
 def _past_tense_in(words: list[str]) -> bool:

@@ -6,6 +6,8 @@ Matching is on word boundaries of the folded text (stage 1, ``folding.py``).
 
 from __future__ import annotations
 
+import re
+
 import functools
 import heapq
 from typing import Any, Protocol
@@ -22,6 +24,8 @@ _RISK, _IDIOM, _NEGATION, _REPORTED, _ABUSE, _JOKE, _THIRD = 0, 1, 2, 3, 4, 5, 6
 # whose words and when (see decision.py): only read when a risk phrase or regex matched too
 _REPORT, _HELPING, _PEOPLE, _RECOVERY, _PAST, _RELAPSE, _SUPPORTIVE = 7, 8, 9, 10, 11, 12, 13
 _PART = 14  # a part of an act or plan (compose.py)
+_LAUGH = re.compile(r"(?:[hjkx]+[aeiou]+|[aeiou]+[hjkx]+)+[hjkx]?")  # "hahaha", "jajaja", "ahahah": no word to deny
+_VOWELS = frozenset("aeiouy")
 _CONCEALED = 15  # the act is hidden from others ("so no one sees"): a joke marker is then deflection
 _ABUSE_LEVEL, _THIRD_LEVEL, _REPORT_LEVEL, _PART_LEVEL = -1, -2, -3, -4  # how these regexes are told apart from risk ones
 
@@ -119,6 +123,7 @@ class CompiledRules:
             add(idiom, (_IDIOM, 0, ""))  # level 0: applies to every tier
         for cue in policy.negations:
             add(cue, (_NEGATION, 0, ""))
+        self.negation_words = frozenset(cue for cue in policy.negations if " " not in cue)
         for cue in policy.reported:
             add(cue, (_REPORTED, 0, ""))
         for cue in policy.jokes:
@@ -220,6 +225,17 @@ class CompiledRules:
         policy's ``object_of`` words: only with them."""
         return bool(self.object_words) and norm.startswith(self._ADDRESS, end + 1)
 
+    def _denied(self, norm: str, start: int, end: int) -> bool:
+        """Whether a joke marker said in words is denied by the negation cue right after it ("je rigole
+        pas") or right before it ("pas pour rire", "not kidding"). A laugh or an abbreviation ("mdr",
+        "haha") never is: "ce code marche pas ptdr" negates the clause before it."""
+        cue = norm[start:end]
+        if len(cue) < 5 or not set(cue) & _VOWELS or _LAUGH.fullmatch(cue):
+            return False
+        after = norm[end + 1:].split(" ", 1)[0]
+        before = norm[:start].rsplit(" ", 2)[-2] if start else ""
+        return after in self.negation_words or before in self.negation_words
+
     def match(self, norm: str) -> Matches:
         """Every phrase, idiom, cue and regex of the policy found in ``norm`` (already normalised)."""
         size = len(norm)
@@ -241,7 +257,9 @@ class CompiledRules:
                 elif kind == _REPORTED:
                     reported.append((start, end))
                 elif kind == _JOKE:
-                    joking = True
+                    # "je rigole pas", "no joke", "pas pour rire": a joke marker denied says it is meant
+                    if not self._denied(norm, start, end):
+                        joking = True
                 elif kind == _THIRD:
                     third.add(rule)  # someone else's risk: decision.py tells which matches are theirs
                 elif kind == _REPORT:
