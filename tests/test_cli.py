@@ -21,9 +21,54 @@ from .conftest import CONFIG, GOOD, NET, say
 GATEWAY = shutil.which("gateway", path=str(Path(sys.executable).parent)) or "gateway"
 
 
+# Commands that only read files, print and return an exit code run in this process, as ``gateway`` runs them
+# (the same ``main``, stdin, stdout and stderr as bytes, working directory, exit code, a traceback on a crash):
+# a subprocess cost each call half a second of start-up and policy loading. ``scan`` reads its standard input
+# by file descriptor, ``run`` and ``demo`` start a service, and ``--help``/``--version`` are the installed
+# command's own words: those still run as a subprocess.
+IN_PROCESS = {"check", "log", "init", "status", "case", "eval"}
+
+
 def run(*args, stdin: str | bytes = b"", cwd=None):
     data = stdin.encode() if isinstance(stdin, str) else stdin
+    if args and args[0] in IN_PROCESS:
+        return _run_in_process(list(args), data, cwd)
     return subprocess.run([GATEWAY, *args], input=data, capture_output=True, cwd=cwd, timeout=60)
+
+
+def _run_in_process(args: list[str], data: bytes, cwd) -> subprocess.CompletedProcess:
+    import contextlib
+    import io
+    import os
+    import traceback
+
+    from gateway.cli import main
+
+    out, err = io.BytesIO(), io.BytesIO()
+    streams = [io.TextIOWrapper(io.BytesIO(data), encoding="utf-8"),
+               io.TextIOWrapper(out, encoding="utf-8", write_through=True),
+               io.TextIOWrapper(err, encoding="utf-8", write_through=True)]
+    saved, here = (sys.stdin, sys.stdout, sys.stderr), os.getcwd()
+    sys.stdin, sys.stdout, sys.stderr = streams
+    try:
+        if cwd is not None:
+            os.chdir(cwd)
+        try:
+            code = main(args)
+        except SystemExit as exc:  # argparse's usage errors, as sys.exit gives them
+            code = exc.code
+        except Exception:  # a crash: the traceback on stderr and exit 1, as python gives them
+            traceback.print_exc()
+            code = 1
+        if code is not None and not isinstance(code, int):
+            print(code, file=sys.stderr)
+            code = 1
+    finally:
+        with contextlib.suppress(ValueError):
+            sys.stdout.flush(), sys.stderr.flush()
+        sys.stdin, sys.stdout, sys.stderr = saved
+        os.chdir(here)
+    return subprocess.CompletedProcess(["gateway", *args], code or 0, out.getvalue(), err.getvalue())
 
 
 CONFIG_WITH_DIR = CONFIG + "policy_dir: policies\n"
