@@ -29,14 +29,19 @@ GATEWAY = shutil.which("gateway", path=str(Path(sys.executable).parent)) or "gat
 IN_PROCESS = {"check", "log", "init", "status", "case", "eval"}
 
 
-def run(*args, stdin: str | bytes = b"", cwd=None):
+def run(*args, stdin: str | bytes = b"", cwd=None, env: dict[str, str] | None = None, text: bool = False):
+    """``gateway ARGS``: stdout and stderr as bytes (as str with ``text``); ``env`` replaces the environment."""
     data = stdin.encode() if isinstance(stdin, str) else stdin
     if args and args[0] in IN_PROCESS:
-        return _run_in_process(list(args), data, cwd)
-    return subprocess.run([GATEWAY, *args], input=data, capture_output=True, cwd=cwd, timeout=60)
+        r = _run_in_process(list(args), data, cwd, env)
+    else:
+        r = subprocess.run([GATEWAY, *args], input=data, capture_output=True, cwd=cwd, env=env, timeout=60)
+    if text:
+        r.stdout, r.stderr = r.stdout.decode(), r.stderr.decode()
+    return r
 
 
-def _run_in_process(args: list[str], data: bytes, cwd) -> subprocess.CompletedProcess:
+def _run_in_process(args: list[str], data: bytes, cwd, env) -> subprocess.CompletedProcess:
     import contextlib
     import io
     import os
@@ -48,9 +53,12 @@ def _run_in_process(args: list[str], data: bytes, cwd) -> subprocess.CompletedPr
     streams = [io.TextIOWrapper(io.BytesIO(data), encoding="utf-8"),
                io.TextIOWrapper(out, encoding="utf-8", write_through=True),
                io.TextIOWrapper(err, encoding="utf-8", write_through=True)]
-    saved, here = (sys.stdin, sys.stdout, sys.stderr), os.getcwd()
+    saved, here, environ = (sys.stdin, sys.stdout, sys.stderr), os.getcwd(), dict(os.environ)
     sys.stdin, sys.stdout, sys.stderr = streams
     try:
+        if env is not None:
+            os.environ.clear()
+            os.environ.update(env)
         if cwd is not None:
             os.chdir(cwd)
         try:
@@ -68,6 +76,9 @@ def _run_in_process(args: list[str], data: bytes, cwd) -> subprocess.CompletedPr
             sys.stdout.flush(), sys.stderr.flush()
         sys.stdin, sys.stdout, sys.stderr = saved
         os.chdir(here)
+        if env is not None:
+            os.environ.clear()
+            os.environ.update(environ)
     return subprocess.CompletedProcess(["gateway", *args], code or 0, out.getvalue(), err.getvalue())
 
 
