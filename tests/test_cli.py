@@ -21,12 +21,12 @@ from .conftest import CONFIG, GOOD, NET, say
 GATEWAY = shutil.which("gateway", path=str(Path(sys.executable).parent)) or "gateway"
 
 
-# Commands that only read files, print and return an exit code run in this process, as ``gateway`` runs them
-# (the same ``main``, stdin, stdout and stderr as bytes, working directory, exit code, a traceback on a crash):
-# a subprocess cost each call half a second of start-up and policy loading. ``scan`` reads its standard input
-# by file descriptor, ``run`` and ``demo`` start a service, and ``--help``/``--version`` are the installed
-# command's own words: those still run as a subprocess.
-IN_PROCESS = {"check", "log", "init", "status", "case", "eval"}
+# Commands that read files or stdin, print and return an exit code run in this process, as ``gateway`` runs them
+# (the same ``main``, stdin, stdout and stderr as bytes, working directory, environment, exit code, a traceback
+# on a crash): a subprocess cost each call half a second of start-up and policy loading. ``run`` and ``demo``
+# start a service, and ``--help``/``--version`` are the installed command's own words: those still run as a
+# subprocess (and so do the tests of a pipe closed early and of signals).
+IN_PROCESS = {"check", "log", "init", "status", "case", "eval", "scan"}
 
 
 def run(*args, stdin: str | bytes = b"", cwd=None, env: dict[str, str] | None = None, text: bool = False):
@@ -45,12 +45,15 @@ def _run_in_process(args: list[str], data: bytes, cwd, env) -> subprocess.Comple
     import contextlib
     import io
     import os
+    import tempfile
     import traceback
 
     from gateway.cli import main
 
-    out, err = io.BytesIO(), io.BytesIO()
-    streams = [io.TextIOWrapper(io.BytesIO(data), encoding="utf-8"),
+    out, err, given = io.BytesIO(), io.BytesIO(), tempfile.TemporaryFile()  # scan reads stdin's descriptor
+    given.write(data)
+    given.seek(0)
+    streams = [io.TextIOWrapper(given, encoding="utf-8"),
                io.TextIOWrapper(out, encoding="utf-8", write_through=True),
                io.TextIOWrapper(err, encoding="utf-8", write_through=True)]
     saved, here, environ = (sys.stdin, sys.stdout, sys.stderr), os.getcwd(), dict(os.environ)
@@ -75,6 +78,7 @@ def _run_in_process(args: list[str], data: bytes, cwd, env) -> subprocess.Comple
         with contextlib.suppress(ValueError):
             sys.stdout.flush(), sys.stderr.flush()
         sys.stdin, sys.stdout, sys.stderr = saved
+        streams[0].close()
         os.chdir(here)
         if env is not None:
             os.environ.clear()
