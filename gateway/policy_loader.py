@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
+import functools
 import re
 import string
 from pathlib import Path
@@ -59,13 +60,25 @@ def merge(base: Located, over: Located) -> Located:
     out = Located(over.file, None, {}, {})
     errors: list[ConfigError] = []
 
+    # each table's paths under every prefix, built once: copying a subtree's marks then costs its own size,
+    # not the whole file's (a thousand-line policy has thousands of marks, and a merge copies hundreds of subtrees)
+    under: dict[int, dict[KeyPath, list[KeyPath]]] = {}
+
+    def paths_under(table: dict[KeyPath, Mark], prefix: KeyPath) -> list[KeyPath]:
+        index = under.get(id(table))
+        if index is None:
+            index = under[id(table)] = {}
+            for p in table:
+                for n in range(len(p) + 1):
+                    index.setdefault(p[:n], []).append(p)
+        return index.get(prefix, [])
+
     def copy_marks(src: Located, prefix: KeyPath, to: KeyPath | None = None) -> None:
         n = len(prefix)
         to = prefix if to is None else to
         for table, dest in ((src.marks, out.marks), (src.key_marks, out.key_marks)):
-            for p, m in table.items():
-                if p[:n] == prefix:
-                    dest[to + p[n:]] = m
+            for p in paths_under(table, prefix):
+                dest[to + p[n:]] = table[p]
 
     def items_of(src: Located, value: list, path: KeyPath, into: list, at: KeyPath) -> None:
         for i, item in enumerate(value):
@@ -129,6 +142,21 @@ def merge(base: Located, over: Located) -> Located:
     if errors:
         raise ConfigErrors(errors)
     return out
+
+
+@functools.lru_cache(maxsize=8192)
+def _regex_problem(pattern: str) -> str | None:
+    """Why a policy regex is refused, or None (the same pattern gives the same answer: a load compiles
+    hundreds of the shipped ones, and every load of a policy extending them compiled them again)."""
+    try:
+        compiled = re2.compile(pattern, _QUIET)
+    except re2.error as exc:
+        reason = exc.args[0].decode(errors="replace") if exc.args and isinstance(exc.args[0], bytes) \
+            else str(exc)
+        return f"bad regex: {reason} (RE2 syntax, linear time: no backreferences or lookaround)"
+    if compiled.search("") is not None:
+        return "regex matches an empty message, so it would fire on everything"
+    return None
 
 
 class PolicyLoader:
@@ -621,16 +649,9 @@ class PolicyLoader:
             if len(pattern) > _MAX_REGEX:
                 c.error(path + (i,), f"regex longer than {_MAX_REGEX} characters")
                 continue
-            try:
-                compiled = re2.compile(pattern, _QUIET)
-            except re2.error as exc:
-                reason = exc.args[0].decode(errors="replace") if exc.args and isinstance(exc.args[0], bytes) \
-                    else str(exc)
-                c.error(path + (i,), f"bad regex: {reason} (RE2 syntax, linear time: no backreferences or "
-                                     f"lookaround)")
-                continue
-            if compiled.search("") is not None:
-                c.error(path + (i,), "regex matches an empty message, so it would fire on everything")
+            problem = _regex_problem(pattern)
+            if problem:
+                c.error(path + (i,), problem)
                 continue
             yield pattern
 

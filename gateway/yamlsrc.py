@@ -164,9 +164,43 @@ def load_located(path: str | Path, *, display_name: str | None = None) -> Locate
 _LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
+# The last few large documents read, by name and bytes: the shipped policies (100-200 KiB each) are read again
+# by every load of a policy extending them, every ``!reload`` and every ``gateway check``; the same bytes give
+# the same document, so a copy of the one read before is given instead of parsing again. Files under
+# _CACHE_FROM bytes are cheap to parse and not kept.
+_CACHE_FROM = 8 << 10
+_CACHE_SIZE = 16
+_parsed: dict[tuple[str, bytes], Located] = {}
+
+
+def _copy_value(value: Any) -> Any:
+    """A copy of a loaded value that shares nothing mutable with it (scalars are immutable)."""
+    kind = type(value)
+    if kind is dict:
+        return {k: _copy_value(v) for k, v in value.items()}
+    if kind is list:
+        return [_copy_value(v) for v in value]
+    if kind is set:
+        return set(value)
+    return value
+
+
 def load_located_text(raw: bytes, file: str) -> Located:
     if len(raw) > MAX_BYTES:
         raise ConfigError(Mark(file, 1, 1), (), f"file is larger than {MAX_BYTES} bytes")
+    if len(raw) < _CACHE_FROM:
+        return _load_located_text(raw, file)
+    key = (file, raw)
+    doc = _parsed.get(key)
+    if doc is None:
+        doc = _load_located_text(raw, file)  # raises on a mistake: only good documents are kept
+        while len(_parsed) >= _CACHE_SIZE:
+            _parsed.pop(next(iter(_parsed)), None)
+        _parsed[key] = doc
+    return Located(doc.file, _copy_value(doc.value), dict(doc.marks), dict(doc.key_marks))
+
+
+def _load_located_text(raw: bytes, file: str) -> Located:
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:

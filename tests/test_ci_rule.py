@@ -21,7 +21,8 @@ def _run(pytester, monkeypatch, ci: str | None):
         def test_needs_a_server():
             pytest.skip("no homeserver on this machine")
     """)
-    return pytester.runpytest_subprocess("-p", "no:cacheprovider")
+    # in this process: the rule is a hook, not a process (the same conftest, run as pytest runs it)
+    return pytester.runpytest_inprocess("-p", "no:cacheprovider", "-o", "asyncio_default_fixture_loop_scope=function")
 
 
 def test_skip_is_a_failure_under_ci(pytester, monkeypatch):

@@ -21,9 +21,69 @@ from .conftest import CONFIG, GOOD, NET, say
 GATEWAY = shutil.which("gateway", path=str(Path(sys.executable).parent)) or "gateway"
 
 
-def run(*args, stdin: str | bytes = b"", cwd=None):
+# Commands that read files or stdin, print and return an exit code run in this process, as ``gateway`` runs them
+# (the same ``main``, stdin, stdout and stderr as bytes, working directory, environment, exit code, a traceback
+# on a crash): a subprocess cost each call half a second of start-up and policy loading. ``run`` and ``demo``
+# start a service, and ``--help``/``--version`` are the installed command's own words: those still run as a
+# subprocess (and so do the tests of a pipe closed early and of signals).
+IN_PROCESS = {"check", "log", "init", "status", "case", "eval", "scan"}
+
+
+def run(*args, stdin: str | bytes = b"", cwd=None, env: dict[str, str] | None = None, text: bool = False):
+    """``gateway ARGS``: stdout and stderr as bytes (as str with ``text``); ``env`` replaces the environment."""
     data = stdin.encode() if isinstance(stdin, str) else stdin
-    return subprocess.run([GATEWAY, *args], input=data, capture_output=True, cwd=cwd, timeout=60)
+    if args and args[0] in IN_PROCESS:
+        r = _run_in_process(list(args), data, cwd, env)
+    else:
+        r = subprocess.run([GATEWAY, *args], input=data, capture_output=True, cwd=cwd, env=env, timeout=60)
+    if text:
+        r.stdout, r.stderr = r.stdout.decode(), r.stderr.decode()
+    return r
+
+
+def _run_in_process(args: list[str], data: bytes, cwd, env) -> subprocess.CompletedProcess:
+    import contextlib
+    import io
+    import os
+    import tempfile
+    import traceback
+
+    from gateway.cli import main
+
+    out, err, given = io.BytesIO(), io.BytesIO(), tempfile.TemporaryFile()  # scan reads stdin's descriptor
+    given.write(data)
+    given.seek(0)
+    streams = [io.TextIOWrapper(given, encoding="utf-8"),
+               io.TextIOWrapper(out, encoding="utf-8", write_through=True),
+               io.TextIOWrapper(err, encoding="utf-8", write_through=True)]
+    saved, here, environ = (sys.stdin, sys.stdout, sys.stderr), os.getcwd(), dict(os.environ)
+    sys.stdin, sys.stdout, sys.stderr = streams
+    try:
+        if env is not None:
+            os.environ.clear()
+            os.environ.update(env)
+        if cwd is not None:
+            os.chdir(cwd)
+        try:
+            code = main(args)
+        except SystemExit as exc:  # argparse's usage errors, as sys.exit gives them
+            code = exc.code
+        except Exception:  # a crash: the traceback on stderr and exit 1, as python gives them
+            traceback.print_exc()
+            code = 1
+        if code is not None and not isinstance(code, int):
+            print(code, file=sys.stderr)
+            code = 1
+    finally:
+        with contextlib.suppress(ValueError):
+            sys.stdout.flush(), sys.stderr.flush()
+        sys.stdin, sys.stdout, sys.stderr = saved
+        streams[0].close()
+        os.chdir(here)
+        if env is not None:
+            os.environ.clear()
+            os.environ.update(environ)
+    return subprocess.CompletedProcess(["gateway", *args], code or 0, out.getvalue(), err.getvalue())
 
 
 CONFIG_WITH_DIR = CONFIG + "policy_dir: policies\n"

@@ -13,6 +13,8 @@ from gateway.detection import detector_for
 from gateway.evaluate import evaluate
 from gateway.policy_loader import PolicyLoader
 
+from .lines import numbered, wrong_lines
+
 LANG = Path(__file__).resolve().parent / "data" / "lang"
 EVERYDAY = Path(__file__).resolve().parent.parent / "gateway" / "data" / "everyday-chat.txt"
 
@@ -37,42 +39,47 @@ def test_the_shipped_german_policy_is_named_for_its_language():
     assert (policy.name, policy.language) == ("default-de", "de")
 
 
-@pytest.mark.parametrize("row", OWN, ids=[r["scenario"] for r in OWN])
-def test_own_lines_reach_their_tier(german, row):
+def _tier_removal_and_kind(german):
+    """(tier, removed, and for a third-party or abuse line whether it was read as one) given and labelled."""
+    def judge(_n, row):
+        d = german.detect(row["text"])
+        got, expected = (d.tier, german.would_remove(d)), (row["label"], row["label"] == "imminent")
+        if row["kind"] == "third_party":  # a case for the moderators, how-to-help for the writer
+            got, expected = got + (bool(d.third_party),), expected + (True,)
+        if row["kind"] == "abuse":  # a harassment alert
+            got, expected = got + (bool(d.abuse),), expected + (True,)
+        return got, expected
+    return judge
+
+
+def test_own_lines_reach_their_tier(german):
     """Each of our own lines (every tier, idioms, jokes, negation, past, reports, third parties, abuse,
     medicine, ordinary chat, dialect) at the tier it is labelled; a removal only for the imminent ones."""
-    d = german.detect(row["text"])
-    assert (d.tier, german.would_remove(d)) == (row["label"], row["label"] == "imminent")
-    if row["kind"] == "third_party":  # a case for the moderators, how-to-help for the writer
-        assert d.third_party
-    if row["kind"] == "abuse":  # a harassment alert
-        assert d.abuse
+    wrong = wrong_lines(numbered(OWN), _tier_removal_and_kind(german))
+    assert not wrong, f"de-own.csv: {wrong}"
 
 
-@pytest.mark.parametrize("row", ROUND3, ids=[r["scenario"] for r in ROUND3])
-def test_round_three_lines_reach_their_tier(german, row):
+def test_round_three_lines_reach_their_tier(german):
     """Round 3 (issue 27): each idea the second held-out set showed unseen (charcoal in a sealed room, insulin pens,
     "ab welcher menge ... tödlich", the step at the platform's edge, hitting oneself until it bleeds, "am liabsten wär
     i einfach weg, für immer", no reason left to be here, never born, relief if it all stopped ...) in our own
     wordings, with the near misses each new rule must leave alone (exasperation, routine insulin, sealed windows,
     negation, the past, third parties, abuse). Tier and removal as labelled."""
-    d = german.detect(row["text"])
-    assert (d.tier, german.would_remove(d)) == (row["label"], row["label"] == "imminent")
-    if row["kind"] == "third_party":
-        assert d.third_party
-    if row["kind"] == "abuse":
-        assert d.abuse
+    wrong = wrong_lines(numbered(ROUND3), _tier_removal_and_kind(german))
+    assert not wrong, f"de-own-r3.csv: {wrong}"
 
 
-@pytest.mark.parametrize("row", ROUND4, ids=[r["scenario"] for r in ROUND4])
-def test_round_four_lines_reach_their_tier(german, row):
+def test_round_four_lines_reach_their_tier(german):
     """Round 4 (issue 27): 30 lines written blind before set 3's misses were read, then near misses of each
     imminence rule that must not remove (a rifle cleaned for the hunt, a commute by train, a rooftop party,
     parental leave, a dog's cut, one's own compound-named pills, "um den verstand"), and our own wordings of
     the ideas set 3 showed unseen (a compound-named bridge with thanks, reassurance as farewell, a time set by
     someone's absence, a place chosen, pills stashed, death accepted if it came). Tier and removal as labelled."""
-    d = german.detect(row["text"])
-    assert (d.tier, german.would_remove(d)) == (row["label"], row["label"] == "imminent")
+    def judge(_n, row):
+        d = german.detect(row["text"])
+        return (d.tier, german.would_remove(d)), (row["label"], row["label"] == "imminent")
+    wrong = wrong_lines(numbered(ROUND4), judge)
+    assert not wrong, f"de-own-r4.csv: {wrong}"
 
 
 @pytest.mark.parametrize("name", ["de-tune.csv", "de-heldout.csv", "de-heldout2.csv", "de-heldout3.csv"])

@@ -13,6 +13,8 @@ import pytest
 from gateway.detection import detector_for, tier_level
 from gateway.policy_loader import PolicyLoader
 
+from .lines import numbered, wrong_lines
+
 DATA = Path(__file__).parent / "data" / "lang"
 
 
@@ -126,24 +128,29 @@ def _r3_rows() -> list[dict]:
     return _rows("es-own-r3.csv")
 
 
-@pytest.mark.parametrize("row", _r3_rows(), ids=lambda r: r["scenario"])
-def test_round_3_lines_get_their_tier_and_only_imminent_ones_are_removed(spanish, row):
+def _tier_and_removal(spanish):
+    def judge(_n, row):
+        d = spanish.detect(row["text"])
+        return (d.tier, spanish.would_remove(d)), (row["label"], row["label"] == "imminent")
+    return judge
+
+
+def test_round_3_lines_get_their_tier_and_only_imminent_ones_are_removed(spanish):
     """Round 3's own lines (tests/data/lang/es-own-r3.csv): each idea of a miss in the tuning files written
     2-4 ways as people write it in chat (ES, MX, AR, CO...), and near misses that must stay none: a goodnight
     "chau chicos los quiero", a rope for a hammock, a hunting gun, a swim in the sea, "me corto el pelo"."""
-    d = spanish.detect(row["text"])
-    assert (d.tier, spanish.would_remove(d)) == (row["label"], row["label"] == "imminent")
+    wrong = wrong_lines(numbered(_r3_rows()), _tier_and_removal(spanish))
+    assert not wrong, f"es-own-r3.csv: {wrong}"
 
 
-@pytest.mark.parametrize("row", _rows("es-own-r4.csv"), ids=lambda r: r["scenario"])
-def test_round_4_lines_get_their_tier_and_only_imminent_ones_are_removed(spanish, row):
+def test_round_4_lines_get_their_tier_and_only_imminent_ones_are_removed(spanish):
     """Round 4's own lines (tests/data/lang/es-own-r4.csv): 30 written blind before tuning, then near misses
     of each imminence rule that must not remove (a sleeping pill "buenas noches a todos", a car warmed up in
     the garage, a goodbye to a job or a country, a water pistol, cleaning a ledge, an operation tomorrow, a
     full train) and the ideas of held-out 3's misses in general form (a train not boarded, locked in with
     the means, asking God to take me, hoarded pills "por si acaso", exercise to punish eating)."""
-    d = spanish.detect(row["text"])
-    assert (d.tier, spanish.would_remove(d)) == (row["label"], row["label"] == "imminent")
+    wrong = wrong_lines(numbered(_rows("es-own-r4.csv")), _tier_and_removal(spanish))
+    assert not wrong, f"es-own-r4.csv: {wrong}"
 
 
 def test_held_out_3_is_now_tuning_material_and_keeps_its_figures(spanish):

@@ -24,6 +24,8 @@ import pytest
 from gateway.detection import detector_for
 from gateway.policy_loader import PolicyLoader
 
+from .lines import wrong_lines
+
 DATA = Path(__file__).resolve().parent / "data" / "lang"
 LEVEL = {"none": 0, "concern": 1, "high": 2, "imminent": 3}
 
@@ -175,11 +177,12 @@ def r3_judged(detector):
     return _judged(detector, R3_LINES)
 
 
-@pytest.mark.parametrize("line", sorted(R3_LINES))
-def test_round_three_own_line_keeps_its_tier(detector, r3_judged, line):
-    row, d = R3_LINES[line], r3_judged[line]
-    removed = detector.would_remove(d)
-    assert (line, d.tier, removed) == (line, row["label"], row["label"] == "imminent")
+def test_round_three_own_line_keeps_its_tier(detector, r3_judged):
+    def judge(line, row):
+        d = r3_judged[line]
+        return (d.tier, detector.would_remove(d)), (row["label"], row["label"] == "imminent")
+    wrong = wrong_lines(sorted(R3_LINES.items()), judge)
+    assert not wrong, f"fr-own-r3.csv: {wrong}"
 
 
 @pytest.mark.parametrize("text, tier", [
@@ -239,11 +242,13 @@ def r4_judged(detector):
     return _judged(detector, R4_LINES)
 
 
-@pytest.mark.parametrize("line", sorted(R4_LINES))
-def test_round_four_own_line_keeps_its_tier_and_removal_only_if_imminent(detector, r4_judged, line):
-    row, d = R4_LINES[line], r4_judged[line]
-    expected = R4_KNOWN_MISSES.get(line, (row["label"], row["label"]))[1]
-    assert (line, d.tier, detector.would_remove(d)) == (line, expected, row["label"] == "imminent")
+def test_round_four_own_line_keeps_its_tier_and_removal_only_if_imminent(detector, r4_judged):
+    def judge(line, row):
+        d = r4_judged[line]
+        expected = R4_KNOWN_MISSES.get(line, (row["label"], row["label"]))[1]
+        return (d.tier, detector.would_remove(d)), (expected, row["label"] == "imminent")
+    wrong = wrong_lines(sorted(R4_LINES.items()), judge)
+    assert not wrong, f"fr-own-r4.csv: {wrong}"
 
 
 def test_round_four_near_misses_are_never_removed(r4_judged, detector):

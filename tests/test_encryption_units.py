@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import os
 import stat
-import subprocess
 import textwrap
 from pathlib import Path
 from types import SimpleNamespace
@@ -21,7 +20,7 @@ from gateway.events import Tick, Undecryptable
 from gateway.yamlsrc import ConfigErrors
 
 from .conftest import CONFIG, GOOD, MODS, NET, ROOM
-from .test_cli import GATEWAY
+from .test_cli import run
 
 
 def config_with(write, encryption: str = "") -> Path:
@@ -74,11 +73,11 @@ def test_run_needs_the_pickle_key_variable_when_one_is_named(write):
 def test_check_and_status_say_where_the_store_and_key_are(write, tmp_path):
     path = config_with(write)
     env = {**os.environ, "GATEWAY_MX_PASSWORD": "x"}
-    out = subprocess.run([GATEWAY, "check", "--config", str(path)], capture_output=True, text=True, env=env)
+    out = run("check", "--config", str(path), text=True, env=env)
     assert out.returncode == 0, out.stderr
     assert f"crypto store {tmp_path / 'crypto' / 'mx'}" in out.stdout
     assert f"pickle key in {tmp_path / 'crypto' / 'mx.key'} (created at first start, 0600)" in out.stdout
-    out = subprocess.run([GATEWAY, "status", "--config", str(path)], capture_output=True, text=True, env=env)
+    out = run("status", "--config", str(path), text=True, env=env)
     assert out.returncode == 0, out.stderr
     assert "device (none yet" in out.stdout and "not created yet" in out.stdout
 

@@ -10,7 +10,7 @@ import pytest
 from gateway.detection import detector_for
 from gateway.evaluate import evaluate
 
-from .test_cli import GATEWAY
+from .test_cli import GATEWAY, run
 
 DATA = Path(__file__).resolve().parent / "data"
 
@@ -46,8 +46,7 @@ def test_abuse_never_gets_the_writer_a_crisis_message(reports, default_policy):
 
 
 def test_eval_command_prints_scores_and_confusion_without_text():
-    r = subprocess.run([GATEWAY, "eval", str(DATA / "dev.csv"), "--text", "text", "--label", "label",
-                        "--mistakes"], capture_output=True, timeout=60)
+    r = run("eval", str(DATA / "dev.csv"), "--text", "text", "--label", "label", "--mistakes")
     assert r.returncode == 0, r.stderr
     out = r.stdout.decode()
     assert out.startswith("350 labelled messages\nany tier      precision")
@@ -60,16 +59,15 @@ def test_eval_command_prints_scores_and_confusion_without_text():
 def test_eval_refuses_unknown_labels_and_columns(tmp_path):
     bad = tmp_path / "bad.csv"
     bad.write_text("text,label\nhello,maybe\n")
-    r = subprocess.run([GATEWAY, "eval", str(bad), "--text", "text", "--label", "label"], capture_output=True)
+    r = run("eval", str(bad), "--text", "text", "--label", "label")
     assert r.returncode == 2 and b"bad.csv:2: label 'maybe'" in r.stderr
-    r = subprocess.run([GATEWAY, "eval", str(bad), "--text", "body", "--label", "label"], capture_output=True)
+    r = run("eval", str(bad), "--text", "body", "--label", "label")
     assert r.returncode == 2 and b"no column 'body'" in r.stderr
 
 
 def test_eval_reports_intervals_tiers_and_removals(tmp_path):
     """Every proportion with its 95% interval; per tier, exact tier, false and missed removals."""
-    r = subprocess.run([GATEWAY, "eval", str(DATA / "test4.csv"), "--text", "text", "--label", "label"],
-                       capture_output=True, timeout=60)
+    r = run("eval", str(DATA / "test4.csv"), "--text", "text", "--label", "label")
     out = r.stdout.decode()
     assert "any tier      precision 1.000 [0.918, 1.000]" in out
     assert "imminent      precision" in out and "exact tier: " in out
@@ -79,8 +77,7 @@ def test_eval_reports_intervals_tiers_and_removals(tmp_path):
 def test_eval_takes_binary_labels_and_judges_removals_only_on_the_negatives(tmp_path):
     binary = tmp_path / "yesno.csv"
     binary.write_text("post,flag\ni took all my pills,1\nmorning all,0\ni want to kill myself,1\nlunch?,0\n")
-    r = subprocess.run([GATEWAY, "eval", str(binary), "--text", "post", "--label", "flag", "--binary", "1"],
-                       capture_output=True, timeout=60)
+    r = run("eval", str(binary), "--text", "post", "--label", "flag", "--binary", "1")
     assert r.returncode == 0, r.stderr
     out = r.stdout.decode()
     assert "(binary labels: any tier or none)" in out

@@ -8,7 +8,6 @@ import collections
 import csv
 import json
 import os
-import subprocess
 import time
 from pathlib import Path
 
@@ -26,7 +25,7 @@ from gateway.metrics import Metrics
 from gateway.policy_loader import PolicyLoader
 
 from .conftest import CONFIG, GOOD, NET, ROOM, make_binding, say
-from .test_cli import GATEWAY, run
+from .test_cli import run
 
 DATA = Path(__file__).parent / "data"
 
@@ -241,8 +240,7 @@ def test_status_counts_lines_in_a_language_with_no_rules(write, tmp_path, direct
         for a in engine.handle(say(text, ts=now)):
             log.write(a, now)
     log.close()
-    r = subprocess.run([GATEWAY, "status", "--config", str(config)], capture_output=True, text=True,
-                       env={**os.environ, "GATEWAY_MX_PASSWORD": "x"})
+    r = run("status", "--config", str(config), text=True, env={**os.environ, "GATEWAY_MX_PASSWORD": "x"})
     assert r.returncode == 0, r.stderr
     assert ("lines in a language with no rules (risk detection cannot read them; rules exist for en, de, fr, "
             "es), last 24 h / all time:") in r.stdout

@@ -577,8 +577,7 @@ def test_lists_extend_what_they_inherit_and_shrink_only_when_asked(write):
 
 
 def test_check_says_what_an_extending_policy_weakens(write):
-    import subprocess
-    import sys
+    from .test_cli import run
 
     path = write("weak.yaml", GOOD + """
 model:
@@ -596,8 +595,7 @@ tiers:
       message: crisis_dm
       remove: false
 """)
-    r = subprocess.run([sys.executable, "-m", "gateway.cli", "check", "--policy", str(path)],
-                       capture_output=True, text=True)
+    r = run("check", "--policy", str(path), text=True)
     assert r.returncode == 0, r.stderr
     assert "policy peer extends default: 4 change(s) that matter for detection, 4 of them weakening it" in r.stderr
     for line in ("warning: tiers.concern: rule concern.hopeless dropped",

@@ -264,13 +264,11 @@ def test_a_damaged_database_or_key_is_one_clear_error_and_left_untouched(tmp_pat
 
 
 def test_damaged_files_print_one_line_and_no_traceback(tmp_path):
-    import subprocess
-    import sys
+    from .test_cli import run
 
     _log_with_a_case(tmp_path).close()
     (tmp_path / "gateway.db").write_bytes(b"not a database at all" * 50)
-    done = subprocess.run([sys.executable, "-m", "gateway.cli", "log", "stats", "--db", str(tmp_path / "gateway.db")],
-                          capture_output=True, text=True, timeout=60)
+    done = run("log", "stats", "--db", str(tmp_path / "gateway.db"), text=True)
     assert done.returncode != 0 and "Traceback" not in done.stderr
     assert len(done.stderr.strip().splitlines()) == 1 and "not a readable SQLite database" in done.stderr
 
