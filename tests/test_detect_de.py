@@ -31,6 +31,7 @@ OWN = _rows("de-own.csv")
 ROUND3 = _rows("de-own-r3.csv")
 ROUND4 = _rows("de-own-r4.csv")
 ROUND5 = _rows("de-own-r5.csv")
+ROUND5B = _rows("de-own-r5b.csv")
 
 
 def test_the_shipped_german_policy_is_named_for_its_language():
@@ -86,6 +87,17 @@ def test_round_five_lines_reach_their_tier(german, row):
     birthday as a time; a hidden high place asked for; two methods weighed; the tracks thought of again; a crash
     wished; "nix dagegen wenn alles aufhört", not "aufhört zu ruckeln"; "nich", "nid", "net" for "nicht"), then
     a second batch in new wordings written before the fixes it showed. Tier and removal as labelled."""
+    d = german.detect(row["text"])
+    assert (d.tier, german.would_remove(d)) == (row["label"], row["label"] == "imminent")
+
+
+@pytest.mark.parametrize("row", ROUND5B, ids=[r["scenario"] for r in ROUND5B])
+def test_round_five_third_batch_reaches_its_tier(german, row):
+    """Round 5's third batch (de-own-r5b.csv), written before its rules: pill-taking slang in the present ("hau mir
+    alle tabletten rein", not "hau mir ne pizza rein"), towers and quarries by compound name (not "schneesturm"),
+    Kiezdeutsch "isch bring misch um" (not "isch bring disch um 😂"), going there and jumping in verb-second order
+    ("sobald es dunkel ist geh ich zur brücke und spring", not "geh zum freibad und spring vom 10er"), pill slang
+    names ("3 packungen schlafis"). Tier and removal as labelled."""
     d = german.detect(row["text"])
     assert (d.tier, german.would_remove(d)) == (row["label"], row["label"] == "imminent")
 
