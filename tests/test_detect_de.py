@@ -32,6 +32,8 @@ def _rows(name: str) -> list[dict[str, str]]:
 OWN = _rows("de-own.csv")
 ROUND3 = _rows("de-own-r3.csv")
 ROUND4 = _rows("de-own-r4.csv")
+ROUND5 = _rows("de-own-r5.csv")
+ROUND5B = _rows("de-own-r5b.csv")
 
 
 def test_the_shipped_german_policy_is_named_for_its_language():
@@ -82,10 +84,37 @@ def test_round_four_lines_reach_their_tier(german):
     assert not wrong, f"de-own-r4.csv: {wrong}"
 
 
-@pytest.mark.parametrize("name", ["de-tune.csv", "de-heldout.csv", "de-heldout2.csv", "de-heldout3.csv"])
+@pytest.mark.parametrize("row", ROUND5, ids=[r["scenario"] for r in ROUND5])
+def test_round_five_lines_reach_their_tier(german, row):
+    """Round 5 (issue 27): the classes of wording held-out set 4 showed unseen, each in six of our own wordings
+    beside six near misses that share its words (a source after "von" is not who acts: "alle tabletten von meiner
+    mutter geschluckt"; the body failing after an act; a height and "wollte noch tschüss sagen"; a train by its
+    time and stepping onto the tracks, not "zug kommt um 7:12 auf gleis 3"; "keine sorgen mehr um mich" with a
+    time; Swiss and Austrian goodbyes as byes; injecting as taking; "jetzt ist es schlimm" told, not asked; a
+    birthday as a time; a hidden high place asked for; two methods weighed; the tracks thought of again; a crash
+    wished; "nix dagegen wenn alles aufhört", not "aufhört zu ruckeln"; "nich", "nid", "net" for "nicht"), then
+    a second batch in new wordings written before the fixes it showed. Tier and removal as labelled."""
+    d = german.detect(row["text"])
+    assert (d.tier, german.would_remove(d)) == (row["label"], row["label"] == "imminent")
+
+
+@pytest.mark.parametrize("row", ROUND5B, ids=[r["scenario"] for r in ROUND5B])
+def test_round_five_third_batch_reaches_its_tier(german, row):
+    """Round 5's third batch (de-own-r5b.csv), written before its rules: pill-taking slang in the present ("hau mir
+    alle tabletten rein", not "hau mir ne pizza rein"), towers and quarries by compound name (not "schneesturm"),
+    Kiezdeutsch "isch bring misch um" (not "isch bring disch um 😂"), going there and jumping in verb-second order
+    ("sobald es dunkel ist geh ich zur brücke und spring", not "geh zum freibad und spring vom 10er"), pill slang
+    names ("3 packungen schlafis"). Tier and removal as labelled."""
+    d = german.detect(row["text"])
+    assert (d.tier, german.would_remove(d)) == (row["label"], row["label"] == "imminent")
+
+
+@pytest.mark.parametrize("name", ["de-tune.csv", "de-heldout.csv", "de-heldout2.csv", "de-heldout3.csv",
+                                  "de-heldout4.csv"])
 def test_tuning_half_meets_a_floor_per_kind(german, name):
     """The halves written by others and tuned on (the tuning half; round 1's held-out half, tuned on in round 2;
-    round 2's, tuned on in round 3; round 3's, tuned on in round 4): every kind at least 0.8 exact, no false removal."""
+    round 2's, tuned on in round 3; round 3's, tuned on in round 4; round 4's, tuned on in round 5): every kind at
+    least 0.8 exact, no false removal."""
     report = evaluate(german, LANG / name, "text", "label")
     assert report.rows >= 100
     assert report.exact / report.rows >= 0.95

@@ -96,6 +96,9 @@ _PAST_TENSE = frozenset(("tried", "attempted", "was", "were", "did", "had", "too
 # after "il": the French impersonal ("il faut", "il y a", "il parait", "il vaut mieux"), nobody named
 _IMPERSONAL_AFTER = frozenset(("faut", "faudrait", "fallait", "y", "parait", "paraitrait", "semble", "suffit",
                                "suffirait", "vaut", "vaudrait", "sagit", "pleut", "neige"))
+# German names an owner or a source after a preposition ("alle tabletten von meiner mutter geschluckt", "die
+# pistole von meinem vater"): someone named there is not who acts, so not the subject before a match
+_PREPOSITION_DE = frozenset(("von", "vom", "bei", "beim", "aus", "mit", "zu", "zur", "zum", "fur", "gegen", "ohne"))
 _QUOTING = frozenset(("saying", "said", "says", "that", "wrote", "posted", "texted", "messaged", "told"))
 # before someone named (past a determiner): the person owns something, is not a subject: "les anxiolytiques
 # de ma mere", "le fusil du voisin", "las pastillas de mi madre" (French and Spanish "de", French "du")
@@ -154,7 +157,7 @@ def _whose(m: Matches, norm: str) -> tuple[list, set[str]]:
         elif strong:
             mine = first and _QUOTING.isdisjoint(before)
         else:  # only someone named: theirs if they are the subject just before the match
-            mine = first or not any(reach <= s < start for s, _ in people)
+            mine = first or not any(reach <= s < start and not _after_preposition(norm, s) for s, _ in people)
         if mine:
             own.append(risk)
         elif strong or risk[2] >= _HIGH:  # only named, and only concern ("she wishes she was gone"): no case
@@ -184,6 +187,12 @@ def _told_as_past(m: Matches, norm: str, start: int, end: int, level: int, windo
               and not any(end <= back < cue_start for back in m.relapse)):
             return 2
     return told
+
+
+def _after_preposition(norm: str, start: int) -> bool:
+    """Whether the word naming someone that starts at ``start`` follows a German preposition: an owner or a
+    source ("von meiner mutter"), not the one who acts."""
+    return norm[:start].rstrip().rsplit(" ", 1)[-1] in _PREPOSITION_DE
 
 
 def _impersonal(norm: str, start: int, end: int) -> bool:
