@@ -1,14 +1,13 @@
 """Imminence by composition, measured on the held-out half (issue 25, item 2).
 
-``tests/data/parts-heldout3.csv`` was written by a helper who never saw the rules or the other sets, and
-committed before the third round of rules was merged; nobody who wrote rules read it
-(``tests/data/README.md``; the two earlier held-out sets were each measured once and then became tuning
-material). Each part of an act or plan
-(act, means, pronoun, timing, place, preparation, farewell, and the same lines obfuscated) has its own
-test, so a change that only memorises the tuning half's phrasings fails here. The floors are the
-figures measured once at the release (README "Detection quality", commit after 7a3ef11), rounded down:
-they guard against a regression, they are not the issue's targets (at least 90% removed, no false
-removal), which the README reports as missed beside them.
+``tests/data/parts-heldout4.csv`` was written on 2026-12-03 by a helper who never saw the rules or the other
+sets, and committed before the fourth round of rules was merged; nobody who wrote rules read it
+(``tests/data/README.md``; the three earlier held-out sets were each measured once and then became tuning
+material: ``parts-heldout3.csv`` is held below to what round 4 reached on it). Each part of an act or plan
+(act, means, pronoun, timing, place, preparation, farewell, and the same lines obfuscated) has its own test,
+so a change that only memorises the tuning sets' phrasings fails here. The floors are the figures measured
+once after round 4 (README "Detection quality"), rounded down: they guard against a regression, they are
+not the issue's targets (at least 90% removed, no false removal), which the README reports as missed.
 
 Failures name CSV line numbers and tiers, never the text.
 """
@@ -23,16 +22,18 @@ import pytest
 from gateway.detection import detector_for
 from gateway.policy_loader import PolicyLoader
 
-HELDOUT = Path(__file__).resolve().parent / "data" / "parts-heldout3.csv"
+DATA = Path(__file__).resolve().parent / "data"
+HELDOUT = DATA / "parts-heldout4.csv"
+SPENT = DATA / "parts-heldout3.csv"  # round 4 tuned on it
 LEVEL = {"none": 0, "concern": 1, "high": 2, "imminent": 3}
 
-# part -> least share of its imminent lines removed (measured at the release, rounded down)
-REMOVED_AT_LEAST = {  # measured: 6/6, 4/6, 4/6, 3/6, 6/6, 3/6, 3/6, 3/4
-    "act": 1.0, "means": 0.66, "pronoun": 0.66, "timing": 0.5, "place": 1.0, "preparation": 0.5,
-    "farewell": 0.5, "obfuscated": 0.75,
+# part -> least share of its imminent lines removed (measured after round 4, rounded down)
+REMOVED_AT_LEAST = {  # measured: 1/6, 5/6, 1/6, 3/6, 4/6, 1/6, 3/6, 6/6
+    "act": 0.16, "means": 0.83, "pronoun": 0.16, "timing": 0.5, "place": 0.66, "preparation": 0.16,
+    "farewell": 0.5, "obfuscated": 1.0,
 }
-# part -> near misses removed at the release (the target is none: the README reports these two)
-FALSE_REMOVALS_AT_MOST = {"pronoun": 1, "timing": 1}
+# part -> near misses removed after round 4 (the target is none: the README reports these two)
+FALSE_REMOVALS_AT_MOST = {"pronoun": 1, "means": 1}
 
 
 @pytest.fixture(scope="module")
@@ -70,4 +71,16 @@ def test_nothing_without_a_part_is_removed(judged):
 def test_self_harm_and_eating_distress_reach_high_without_removal(judged):
     lines = [(n, d.tier) for n, row, d, det in judged if row["kind"] == "sh_ed"]
     high = [n for n, tier in lines if tier == "high"]
-    assert len(high) >= 7, f"self-harm and eating lines at high: {len(high)} of {len(lines)}; {lines}"
+    assert len(high) >= 6, f"self-harm and eating lines at high: {len(high)} of {len(lines)}; {lines}"
+
+
+def test_the_spent_third_set_keeps_what_round_four_reached_on_it():
+    """Round 4 tuned on the third held-out set (tuning material since): 45 of its 46 imminent lines removed,
+    none of the others (a regression floor, not evidence)."""
+    detector = detector_for(PolicyLoader().load("default"))
+    with open(SPENT, newline="", encoding="utf-8") as fh:
+        rows = list(csv.DictReader(fh))
+    judged = [(i + 2, row, detector.would_remove(detector.detect(row["text"]))) for i, row in enumerate(rows)]
+    kept = [n for n, row, removed in judged if row["label"] == "imminent" and not removed]
+    wrong = [n for n, row, removed in judged if row["label"] != "imminent" and removed]
+    assert len(kept) <= 1 and not wrong, f"not removed (CSV lines): {kept}; removed wrongly: {wrong}"
