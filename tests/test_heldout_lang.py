@@ -1,12 +1,14 @@
-"""German, French and Spanish held-out set 5 (issue 27): what was measured on it, held as a floor.
+"""German, French and Spanish held-out sets 5 and 6 (issue 27): what was measured on them, held as a floor.
 
-``tests/data/lang/LANG-heldout5.csv`` (120 lines each: 14 imminent, 18 high, 18 concern, 70 none) were written
-on 2026-12-03 by three helpers who never saw the rules, the models or the earlier sets, and committed before
-round 5 was merged; nobody who wrote rules read them. They were measured once before round 5 and once after it
-(README "Detection quality"), counts only. The floors below are the figures after round 5: they guard against a
-regression, they are not issue 27's targets (exact tier >= 0.75, any-tier recall >= 0.90, 7 of 9 imminent lines
-removed, no false removal), which the README reports as met or missed beside them. A later round that tunes on
-these lines makes them tuning material: move them to the tuning-floor tests then, and write set 6 first.
+``tests/data/lang/LANG-heldout5.csv`` and ``-heldout6.csv`` (120 lines each: 14 imminent, 18 high, 18 concern,
+70 none) were written on 2026-12-03 by six helpers who never saw the rules, the models or the earlier sets; set
+5 was committed before round 5 was merged and measured once before it and once after it; set 6 after round 5,
+measured once with the shipped models and once with models trained on more lines (not shipped: README
+"Detection quality"). Nobody who wrote rules read them; counts only. The floors below are the shipped
+detector's figures: they guard against a regression, they are not issue 27's targets (exact tier >= 0.75,
+any-tier recall >= 0.90, 7 of 9 imminent lines removed, no false removal), which the README reports as met or
+missed beside them. A later round that tunes on these lines makes them tuning material: move them to the
+tuning-floor tests then, and write set 7 first.
 
 Failures name counts only, never the text.
 """
@@ -23,16 +25,18 @@ from gateway.policy_loader import PolicyLoader
 
 LANG = Path(__file__).resolve().parent / "data" / "lang"
 
-# language -> (exact tier, any-tier hits of 50, imminent removed of 14, false removals of 106), after round 5
-MEASURED = {"de": (99, 38, 8, 0), "fr": (102, 36, 11, 2), "es": (102, 33, 11, 0)}
+# (language, set) -> (exact tier, any-tier hits of 50, imminent removed of 14, false removals of 106), after round 5
+MEASURED = {("de", 5): (99, 38, 8, 0), ("fr", 5): (102, 36, 11, 2), ("es", 5): (102, 33, 11, 0),
+            ("de", 6): (97, 37, 9, 0), ("fr", 6): (105, 39, 12, 0), ("es", 6): (100, 34, 13, 4)}
 
 
-@pytest.mark.parametrize("language", sorted(MEASURED))
-def test_held_out_set_five_keeps_what_was_measured_on_it(language):
-    exact, hits, removed, false = MEASURED[language]
-    report = evaluate(detector_for(PolicyLoader().load(f"default-{language}")), LANG / f"{language}-heldout5.csv",
-                      "text", "label")
+@pytest.mark.parametrize("language, number", sorted(MEASURED))
+def test_held_out_sets_keep_what_was_measured_on_them(language, number):
+    exact, hits, removed, false = MEASURED[language, number]
+    report = evaluate(detector_for(PolicyLoader().load(f"default-{language}")),
+                      LANG / f"{language}-heldout{number}.csv", "text", "label")
     got = (report.exact, report.any_tier.tp, 14 - report.missed_removals, report.false_removals)
     assert report.rows == 120
     assert got[0] >= exact and got[1] >= hits and got[2] >= removed and got[3] <= false, (
-        f"{language}: (exact, any-tier hits, removed, false removals) = {got}, measured {MEASURED[language]}")
+        f"{language} set {number}: (exact, any-tier hits, removed, false removals) = {got}, "
+        f"measured {MEASURED[language, number]}")
