@@ -60,16 +60,18 @@ def merge(base: Located, over: Located) -> Located:
     out = Located(over.file, None, {}, {})
     errors: list[ConfigError] = []
 
-    # each table's paths under every prefix, built once: copying a subtree's marks then costs its own size,
-    # not the whole file's (a thousand-line policy has thousands of marks, and a merge copies hundreds of subtrees)
-    under: dict[int, dict[KeyPath, list[KeyPath]]] = {}
+    # each table's paths by their first n keys, built once for each n a merge asks about: copying a subtree's
+    # marks then costs its own size, not the whole file's (a thousand-line policy has thousands of marks, and a
+    # merge copies hundreds of subtrees); a room policy over the default asks about the top two levels only
+    under: dict[tuple[int, int], dict[KeyPath, list[KeyPath]]] = {}
 
     def paths_under(table: dict[KeyPath, Mark], prefix: KeyPath) -> list[KeyPath]:
-        index = under.get(id(table))
+        n = len(prefix)
+        index = under.get((id(table), n))
         if index is None:
-            index = under[id(table)] = {}
+            index = under[(id(table), n)] = {}
             for p in table:
-                for n in range(len(p) + 1):
+                if len(p) >= n:
                     index.setdefault(p[:n], []).append(p)
         return index.get(prefix, [])
 
@@ -142,6 +144,11 @@ def merge(base: Located, over: Located) -> Located:
     if errors:
         raise ConfigErrors(errors)
     return out
+
+
+# A phrase's folded form, kept by its text: ``normalise`` is a pure function, and every load of a policy extending
+# a shipped default folds its thousands of phrases again (the unit suite loads a policy a few hundred times).
+_fold_phrase = functools.lru_cache(maxsize=1 << 16)(normalise)
 
 
 @functools.lru_cache(maxsize=8192)
@@ -564,7 +571,7 @@ class PolicyLoader:
     def _phrases(self, c: Checker, path: KeyPath, raw: Any) -> tuple[str, ...]:
         out = []
         for i, phrase in enumerate(c.string_list(path, raw)):
-            norm = normalise(phrase)
+            norm = _fold_phrase(phrase)
             if not norm:
                 c.error(path + (i,), "phrase is empty after normalisation")
             else:

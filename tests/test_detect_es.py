@@ -164,8 +164,7 @@ def test_held_out_3_is_now_tuning_material_and_keeps_its_figures(spanish):
     assert not any(spanish.would_remove(d) for r, d in results if r["label"] != "imminent")
 
 
-@pytest.mark.parametrize("row", _rows("es-own-r5.csv"), ids=lambda r: r["scenario"])
-def test_round_5_lines_get_their_tier_and_only_imminent_ones_are_removed(spanish, row):
+def test_round_5_lines_get_their_tier_and_only_imminent_ones_are_removed(spanish):
     """Round 5's own lines (tests/data/lang/es-own-r5.csv), written before the rules, one class of held-out 4's
     misses each, with near misses beside it: a car or charcoal in a sealed room (a car warmed up, a barbecue),
     in the water up to the chest with no way back (a swim), a farewell formula at a high place (a goodbye to a
@@ -174,8 +173,8 @@ def test_round_5_lines_get_their_tier_and_only_imminent_ones_are_removed(spanish
     nutella, mints), burning to cope (a lighter at the stove), a plan short only of courage (a weekend plan),
     a drink mixed with a drug, asked (a doctor's advice), an accident wished or not minded, the world going on
     without me, "nunca he pensado en...", "un año sin autolesionarme", and a relative feared to take them all."""
-    d = spanish.detect(row["text"])
-    assert (d.tier, spanish.would_remove(d)) == (row["label"], row["label"] == "imminent")
+    wrong = wrong_lines(numbered(_rows("es-own-r5.csv")), _tier_and_removal(spanish))
+    assert not wrong, f"es-own-r5.csv: {wrong}"
 
 
 def test_held_out_4_is_now_tuning_material_and_keeps_its_figures(spanish):
