@@ -168,8 +168,11 @@ _LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 # by every load of a policy extending them, every ``!reload`` and every ``gateway check``; the same bytes give
 # the same document, so a copy of the one read before is given instead of parsing again. Files under
 # _CACHE_FROM bytes are cheap to parse and not kept.
+# Off in a gateway or a CLI command (each reads a file once or twice; the parsed documents with their marks
+# would stay in memory for the life of the process: about 9 MB with the four shipped defaults); the test
+# suite, which loads the shipped policies thousands of times, turns it on (tests/conftest.py).
 _CACHE_FROM = 8 << 10
-_CACHE_SIZE = 16
+_CACHE_SIZE = 0
 _parsed: dict[tuple[str, bytes], Located] = {}
 
 
@@ -188,7 +191,7 @@ def _copy_value(value: Any) -> Any:
 def load_located_text(raw: bytes, file: str) -> Located:
     if len(raw) > MAX_BYTES:
         raise ConfigError(Mark(file, 1, 1), (), f"file is larger than {MAX_BYTES} bytes")
-    if len(raw) < _CACHE_FROM:
+    if len(raw) < _CACHE_FROM or _CACHE_SIZE <= 0:
         return _load_located_text(raw, file)
     key = (file, raw)
     doc = _parsed.get(key)

@@ -18,6 +18,11 @@ from gateway.rooms import RoomBinding
 from gateway.events import Authority, Message
 from gateway.demo.homeserver import Homeserver, HomeserverUnavailable, synapse_available
 from gateway.policy_loader import PolicyLoader
+from gateway import yamlsrc
+
+# The suite loads the shipped policies thousands of times: keep the parsed large files (a copy is handed out
+# each time; off in a running gateway, where it would only hold memory: gateway/yamlsrc.py).
+yamlsrc._CACHE_SIZE = 16
 
 ROOM, MODS, NET = "!group:test", "!mods:test", "test"
 
