@@ -550,8 +550,8 @@ class CaseWork:
         it) and forgotten when the case is closed."""
         b = case.binding
         if out.ok and out.ref and case.open and b.moderators_room is not None:
-            self.state.alert_refs[(b.moderators_network, b.moderators_room, self.ref_key(b.moderators_network, out.ref))] \
-                = case.id
+            digest = self.ref_key(b.moderators_network, out.ref)
+            self.state.alert_refs[(b.moderators_network, b.moderators_room, digest)] = case.id
 
     def _explain(self, case: Case) -> str:
         """The rule ids, and what the model and the person's recent messages added: why, never the text."""

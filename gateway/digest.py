@@ -22,6 +22,7 @@ from .rooms import RoomBinding
 __all__ = ["WeeklyDigest", "digest_text", "last_due"]
 
 WEEK = 7 * 86400.0
+KINDS_APART = ("talk", "thirdparty")  # cases the digest counts by kind, not by the tier their line carried
 LATE_BY_AT_MOST = 86400.0
 
 
@@ -73,11 +74,11 @@ def digest_text(week: list[CaseView], open_cases: list[CaseView], trouble: Troub
                  until=dt.datetime.fromtimestamp(until, dt.timezone.utc).strftime(fmt))
     # risk cases by tier; a talk request or a case about someone else is counted as what it is, never as
     # the tier its line happened to carry
-    tiers = Counter(v.tier for v in week if v.kind not in ("talk", "thirdparty"))
+    tiers = Counter(v.tier for v in week if v.kind not in KINDS_APART)
     kinds = Counter(v.kind for v in week)
     acked = [v.ack_seconds for v in week if v.ack_seconds is not None]
     counted = ", ".join([words("digest_tier", count=tiers[t], tier=words.tier(t)) for t in TIERS if tiers[t]]
-                        + [words(f"digest_{k}", count=kinds[k]) for k in ("talk", "thirdparty") if kinds[k]])
+                        + [words(f"digest_{k}", count=kinds[k]) for k in KINDS_APART if kinds[k]])
     median_text = duration_text(median(acked))
     if median_text.endswith(" days"):
         median_text = median_text.removesuffix("days") + words("digest_days")

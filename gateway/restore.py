@@ -30,10 +30,10 @@ if TYPE_CHECKING:
 
 __all__ = ["Restore", "restore_from_log", "restore_counts"]
 
+ALERTS_KEPT = 8  # the journal keeps the digests of a case's last eight alerts (an escalated case has several)
 _DM_FROM_STEP = {"done": Outreach.DELIVERED, "failed": Outreach.FAILED, "started": Outreach.UNKNOWN,
                  "unknown": Outreach.UNKNOWN}
 _REMOVAL_FROM_STEP = {"done": Removal.DONE, "failed": Removal.FAILED}
-ALERTS_KEPT = 8  # the journal keeps the digests of a case's last eight alerts (an escalated case has several)
 _ALERT_FROM_STEP = {"done": Alerting.SENT, "failed": Alerting.FAILED, "skipped": Alerting.NOT_NEEDED}
 
 

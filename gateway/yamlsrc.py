@@ -164,13 +164,11 @@ def load_located(path: str | Path, *, display_name: str | None = None) -> Locate
 _LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
-# The last few large documents read, by name and bytes: the shipped policies (100-200 KiB each) are read again
-# by every load of a policy extending them, every ``!reload`` and every ``gateway check``; the same bytes give
-# the same document, so a copy of the one read before is given instead of parsing again. Files under
-# _CACHE_FROM bytes are cheap to parse and not kept.
-# Off in a gateway or a CLI command (each reads a file once or twice; the parsed documents with their marks
-# would stay in memory for the life of the process: about 9 MB with the four shipped defaults); the test
-# suite, which loads the shipped policies thousands of times, turns it on (tests/conftest.py).
+# The last few large documents read, by name and bytes (the same bytes give the same document: a copy of the one
+# parsed before is handed out). For the test suite, which loads the shipped policies (100-200 KiB each) thousands
+# of times, and turns it on (tests/conftest.py); off in a gateway or a CLI command, which read a file once or
+# twice and would only keep the parsed documents with their marks in memory (about 9 MB for the four shipped
+# defaults). Files under _CACHE_FROM bytes are cheap to parse and never kept.
 _CACHE_FROM = 8 << 10
 _CACHE_SIZE = 0
 _parsed: dict[tuple[str, bytes], Located] = {}

@@ -18,6 +18,14 @@ from .test_irc import IrcWorld, wait_until
 PASSWORD = "correct-horse-battery"
 
 
+async def register_bot_nick(world: IrcWorld) -> None:
+    """The bot's nick registered with NickServ (password ``PASSWORD``) by its owner, who then leaves."""
+    owner = await IrcPerson(world.server.port, world.bot_nick).connect()
+    await owner.register_account(PASSWORD)
+    await owner.close()
+    await asyncio.sleep(0.5)
+
+
 def nickserv_config(world: IrcWorld) -> str:
     env = f"GATEWAY_TEST_NICKSERV_{world.tag}"
     os.environ[env] = PASSWORD
@@ -48,10 +56,7 @@ async def test_the_real_nickserv_gets_identify_and_logs_the_bot_in(inspircd, tmp
     and WHOIS shows its account."""
     w = IrcWorld(inspircd, tmp_path)
     try:
-        owner = await IrcPerson(inspircd.port, w.bot_nick).connect()
-        await owner.register_account(PASSWORD)
-        await owner.close()
-        await asyncio.sleep(0.5)
+        await register_bot_nick(w)
         await w.start(network_extra=nickserv_config(w))
         mod = w.people["mod"]
         await wait_until("the bot verified NickServ", lambda: w.adapter.nickserv_verified)
@@ -81,10 +86,7 @@ async def test_a_wrong_nickserv_password_is_said_in_the_log_and_the_right_one_co
     caplog.set_level(logging.INFO, logger="adapters.irc")
     w = IrcWorld(inspircd, tmp_path)
     try:
-        owner = await IrcPerson(inspircd.port, w.bot_nick).connect()
-        await owner.register_account(PASSWORD)
-        await owner.close()
-        await asyncio.sleep(0.5)
+        await register_bot_nick(w)
         extra = nickserv_config(w)
         os.environ[f"GATEWAY_TEST_NICKSERV_{w.tag}"] = "not-" + PASSWORD
         await w.start(network_extra=extra)
@@ -98,10 +100,7 @@ async def test_a_wrong_nickserv_password_is_said_in_the_log_and_the_right_one_co
     (tmp_path / "right").mkdir()
     w = IrcWorld(inspircd, tmp_path / "right")
     try:
-        owner = await IrcPerson(inspircd.port, w.bot_nick).connect()
-        await owner.register_account(PASSWORD)
-        await owner.close()
-        await asyncio.sleep(0.5)
+        await register_bot_nick(w)
         await w.start(network_extra=nickserv_config(w))  # the right password
         await wait_until("the login confirmed", lambda: w.adapter.services_login == "confirmed", timeout=10)
         assert not [r for r in caplog.records if "did not confirm the login" in r.getMessage()]
@@ -141,10 +140,7 @@ async def test_a_squatted_nick_is_recovered_through_nickserv(inspircd, tmp_path)
     takes the nick from the squatter at once, instead of waiting for them to leave."""
     w = IrcWorld(inspircd, tmp_path)
     try:
-        owner = await IrcPerson(inspircd.port, w.bot_nick).connect()
-        await owner.register_account(PASSWORD)
-        await owner.close()
-        await asyncio.sleep(0.5)
+        await register_bot_nick(w)
         squatter = await IrcPerson(inspircd.port, w.bot_nick).connect()
         w.people["squatter"] = squatter
         env = f"GATEWAY_TEST_SASL_{w.tag}"

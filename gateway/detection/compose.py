@@ -244,8 +244,9 @@ class Composer:
         """``level`` if the act at ``anchor`` (with the other ``chosen`` parts, words ``first`` to ``last``)
         is the writer's own, lower if a guard caps it or a negation stands right before a part near it
         ("the pills are lined up, not doing it tonight"), ``None`` if a guard drops it or it is someone else's
-        (``THEIRS`` if someone else's combination would be removed were it the writer's: a third-party case). Cues inside a chosen part ("thank u for trying", "this is it") belong to that part; a
-        rule's own match (no ``chosen``) has none."""
+        (``THEIRS`` if someone else's combination would be removed were it the writer's: a third-party case).
+        Cues inside a chosen part ("thank u for trying", "this is it") belong to that part; a rule's own match
+        (no ``chosen``) has none."""
         top = level
 
         def free(h: Hit) -> bool:

@@ -6,10 +6,9 @@ Matching is on word boundaries of the folded text (stage 1, ``folding.py``).
 
 from __future__ import annotations
 
-import re
-
 import functools
 import heapq
+import re
 from typing import Any, Protocol
 
 import ahocorasick
@@ -24,10 +23,11 @@ _RISK, _IDIOM, _NEGATION, _REPORTED, _ABUSE, _JOKE, _THIRD = 0, 1, 2, 3, 4, 5, 6
 # whose words and when (see decision.py): only read when a risk phrase or regex matched too
 _REPORT, _HELPING, _PEOPLE, _RECOVERY, _PAST, _RELAPSE, _SUPPORTIVE = 7, 8, 9, 10, 11, 12, 13
 _PART = 14  # a part of an act or plan (compose.py)
-_LAUGH = re.compile(r"(?:[hjkx]+[aeiou]+|[aeiou]+[hjkx]+)+[hjkx]?")  # "hahaha", "jajaja", "ahahah": no word to deny
-_VOWELS = frozenset("aeiouy")
 _CONCEALED = 15  # the act is hidden from others ("so no one sees"): a joke marker is then deflection
 _ABUSE_LEVEL, _THIRD_LEVEL, _REPORT_LEVEL, _PART_LEVEL = -1, -2, -3, -4  # how these regexes are told apart from risk ones
+# a laugh ("hahaha", "jajaja", "ahahah"), never a joke said in words that a negation could deny (``_denied``)
+_LAUGH = re.compile(r"(?:[hjkx]+[aeiou]+|[aeiou]+[hjkx]+)+[hjkx]?")
+_VOWELS = frozenset("aeiouy")
 
 
 @functools.lru_cache(maxsize=4096)
