@@ -207,6 +207,8 @@ class EventLog:
     Without it, such a database is refused: a new key would silently make ``forget`` miss the person's
     old rows, which keep their old pseudonyms."""
 
+    checkpoint_busy_ms = 200  # how long each checkpoint attempt waits on another reader (``_checkpoint``)
+
     def __init__(self, path: str | Path, *, new_log: bool = False):
         self.path = Path(path)
         problem = unwritable(self.path)
@@ -699,7 +701,7 @@ class EventLog:
     def _checkpoint(self, attempts: int = 5) -> bool:
         """Copy the WAL into the database and truncate it, so deleted rows (overwritten in place by
         ``secure_delete``) leave no older copy in the WAL. False if a reader kept it from completing."""
-        self.db.execute("PRAGMA busy_timeout=200")
+        self.db.execute(f"PRAGMA busy_timeout={self.checkpoint_busy_ms}")
         try:
             for i in range(attempts):
                 busy, frames, done = self.db.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()

@@ -72,6 +72,8 @@ def max_ban_seconds(config: Config, network: str) -> int | None:
 class Service:
     """``tick_every``: how often timers run (guideline re-posts, follow-up reminders)."""
 
+    recancel_every = 1.0  # seconds ``stop`` waits before cancelling tasks that are still running again
+
     def __init__(self, config: Config | str | Path, *, tick_every: float = 30.0, clock=time.time,
                  new_log: bool = False):
         self.tick_every, self.clock = tick_every, clock
@@ -245,7 +247,7 @@ class Service:
         while pending:
             for t in pending:
                 t.cancel()
-            _, pending = await asyncio.wait(pending, timeout=1.0)
+            _, pending = await asyncio.wait(pending, timeout=self.recancel_every)
         for t in self.tasks:
             if not t.cancelled() and t.exception() is not None:
                 log.debug("task ended with %s", type(t.exception()).__name__)

@@ -61,6 +61,39 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if LIVE_FIXTURES & set(getattr(item, "fixturenames", ())):
             item.add_marker(pytest.mark.live)
+    _fewer_examples_outside_ci(items)
+
+
+# Property tests: each test's own ``@settings(max_examples=N)`` is what CI runs (CI set, as .ci/run does, or
+# GATEWAY_ALL_EXAMPLES=1 to run them all here); any other run tries a quarter of them (never fewer than 25),
+# so the unit suite stays quick while working. The properties and their explicit examples are the same.
+EXAMPLES_SHARE = 4
+
+
+def _all_examples() -> bool:
+    return bool(os.environ.get("CI") or os.environ.get("GATEWAY_ALL_EXAMPLES"))
+
+
+def _fewer_examples_outside_ci(items) -> None:
+    if _all_examples():
+        return
+    from hypothesis import settings
+
+    done = set()
+    for item in items:
+        test = getattr(getattr(item, "obj", None), "__func__", getattr(item, "obj", None))
+        given = getattr(test, "_hypothesis_internal_use_settings", None)  # where @settings and @seed keep theirs
+        if given is None or not getattr(test, "is_hypothesis_test", False) or id(test) in done:
+            continue
+        done.add(id(test))
+        fewer = min(given.max_examples, max(25, given.max_examples // EXAMPLES_SHARE))
+        test._hypothesis_internal_use_settings = settings(given, max_examples=fewer)
+
+
+def pytest_report_header(config):
+    if not _all_examples():
+        return (f"hypothesis: a 1/{EXAMPLES_SHARE} share of each property test's examples "
+                "(CI=1 or GATEWAY_ALL_EXAMPLES=1 runs them all)")
 
 
 @pytest.hookimpl(hookwrapper=True)

@@ -318,6 +318,7 @@ async def test_stop_ends_a_task_that_swallowed_its_cancellation(write, monkeypat
                     raise
                 swallowed.append(1)  # as wait_for does when its result arrives with the cancellation
 
+    service.recancel_every = 0.05  # how soon it cancels again: the same steps, without a second of waiting
     service.tasks = [asyncio.create_task(stubborn())]
     service.adapters = {}
     await asyncio.sleep(0)

@@ -280,8 +280,9 @@ def test_forget_with_another_reader_reports_pending_then_erases_for_real(tmp_pat
 
     from gateway import eventlog
 
-    # the checkpoint's pauses between attempts (1.5 s while the reader holds on) need not pass in real time here
+    # the checkpoint's pauses between attempts (1.5 s while the reader holds on) need not pass in real time here,
     monkeypatch.setattr(eventlog, "time", types.SimpleNamespace(**{**vars(time), "sleep": lambda _s: None}))
+    monkeypatch.setattr(eventlog.EventLog, "checkpoint_busy_ms", 10)  # nor SQLite's wait on the reader each time
     log = _log_with_a_case(tmp_path)
     subject = log.pseudonym(NET, "@kit:test").encode()
     log.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
