@@ -1,4 +1,4 @@
-"""The gateway command line: one sub-command per job (see ``build_parser`` and the README's table).
+"""The gateway command line: one sub-command per job (see ``build_parser`` and docs/command-line.md).
 
 Exit codes: 0 done, 1 a runtime failure (one line on stderr), 2 an invalid config or policy (every
 error as file:line:col), 3 the network refused the bot's credentials (fix them; retrying cannot help).

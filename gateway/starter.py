@@ -160,13 +160,13 @@ def secret_envs(s: Starter) -> list[str]:
 
 
 def next_steps(s: Starter, config: Path) -> tuple[list[str], list[str]]:
-    """(what to do next, warnings), as the README shows it: in a shell (its "Configuration"), or for a
-    config written where the systemd unit reads it, the unit's set-up ("Running in production")."""
+    """(what to do next, warnings), as the docs show it: in a shell (docs/configuration.md), or for a
+    config written where the systemd unit reads it, the unit's set-up (docs/production.md)."""
     envs = secret_envs(s)
     if config.resolve() != SERVICE_CONFIG:
         return (["next:"] + ([f"  export {' '.join(e + '=...' for e in envs)}"] if envs else [])
                 + [f"  gateway run --config {config}"]), []
-    steps = ["next, for the systemd unit (README, \"Running in production\"):"]
+    steps = ["next, for the systemd unit (docs/production.md):"]
     if envs:
         steps += [f"  install -m 0600 /dev/null {SERVICE_SECRETS}  # then in it, one a line: "
                   + " ".join(e + "=..." for e in envs)]
@@ -187,7 +187,7 @@ def _policy_text(s: Starter) -> str:
         f"# policies/{s.policy_name}.yaml, written by `gateway init`. It extends the shipped default: lists you",
         "# write here ADD to the default's (phrases, exceptions); {remove: [...]} or {replace: [...]} shrink",
         "# them, and `gateway check --config gateway.yaml` warns about anything that weakens detection. See",
-        "# the README's \"The policy format\" for every key.",
+        "# docs/policy-format.md for every key.",
         "extends: default",
         f"name: {s.policy_name}",
         f"region: {s.region}                 # ISO 3166-1 code for the crisis lines, or INTL",

@@ -474,7 +474,7 @@ def test_init_writes_a_starter_config_that_checks_clean(tmp_path):
     assert again.returncode == 1 and "exists (use --force to overwrite it)" in again.stderr.decode()
 
 
-README = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+DOCS = Path(__file__).resolve().parent.parent / "docs"
 
 
 def _init_args(directory: str, *extra: str) -> list[str]:
@@ -515,8 +515,8 @@ def test_init_writes_the_data_dir_into_the_config(tmp_path, monkeypatch):
 
 
 def test_init_next_lines_are_the_readmes_set_up_in_a_shell_and_for_the_systemd_unit(tmp_path, monkeypatch):
-    """Issue 26, item 10: what init says to do next is what the README shows: "Configuration" for a
-    shell, "Running in production" for a config written where the unit reads it."""
+    """Issue 26, item 10: what init says to do next is what the docs show: docs/configuration.md for a
+    shell, docs/production.md (the page init names) for a config written where the unit reads it."""
     import gateway.starter as starter
 
     monkeypatch.chdir(tmp_path)
@@ -524,21 +524,24 @@ def test_init_next_lines_are_the_readmes_set_up_in_a_shell_and_for_the_systemd_u
     assert rc == 0 and out.split("would:\n")[1].splitlines()[-3:] == [
         "next:", "  export GATEWAY_MATRIX_PASSWORD=... GATEWAY_IRC_PASSWORD=...",
         "  gateway run --config mygateway/gateway.yaml"]
+    configuration = (DOCS / "configuration.md").read_text(encoding="utf-8")
     for line in out.splitlines()[-2:]:
-        assert line.strip() in README, line
+        assert line.strip() in configuration, line
     etc, var = tmp_path / "etc" / "safeguarding-gateway", tmp_path / "var" / "lib" / "safeguarding-gateway"
     monkeypatch.setattr(starter, "SERVICE_CONFIG", etc / "gateway.yaml")
     monkeypatch.setattr(starter, "SERVICE_DATA", var)
     monkeypatch.setattr(starter, "SERVICE_SECRETS", etc / "secrets.env")
     rc, out, err = _main(*_init_args(str(etc), "--data-dir", str(var)))
-    steps = out.split("next, for the systemd unit (README, \"Running in production\"):\n")[1].splitlines()
+    pointer = "next, for the systemd unit (docs/production.md):\n"
+    steps = out.split(pointer)[1].splitlines()
+    production = (DOCS / "production.md").read_text(encoding="utf-8")  # the page the pointer names
     assert rc == 0 and not err.count("warning: the unit") and steps == [
         f"  install -m 0600 /dev/null {etc}/secrets.env  # then in it, one a line: GATEWAY_MATRIX_PASSWORD=... "
         "GATEWAY_IRC_PASSWORD=...",
         "  cp contrib/safeguarding-gateway.service /etc/systemd/system/",
         "  systemctl daemon-reload && systemctl enable --now safeguarding-gateway"]
     for line in steps:
-        assert line.split("  #")[0].strip().replace(str(tmp_path), "") in README, line
+        assert line.split("  #")[0].strip().replace(str(tmp_path), "") in production, line
     rc, out, err = _main(*_init_args(str(etc), "--force"))  # data/ in /etc: the unit cannot write there
     assert rc == 0 and f"warning: the unit may write only in {var}, not {etc}/data: run this again with " \
                        f"--data-dir {var} --force" in err
