@@ -10,7 +10,7 @@ are the wordings that half taught (Quebec "pu", "m'effacer completement", "ca m'
 mourir", taillade/entaille, injected insulin, a belt round a beam...) reworded, with hard negatives beside them.
 ``tests/data/lang/fr-heldout2.csv`` is round 2's held-out half (measured once unseen: any-tier recall 0.60, 8 of 14
 removed), tuning material for round 3; ``tests/data/lang/fr-own-r3.csv`` holds round 3's own rewordings of each idea
-it taught, with near misses. Neither is evidence of quality on unseen text (README "Detection quality"). Failures
+it taught, with near misses. Neither is evidence of quality on unseen text (docs/detection-quality.md). Failures
 name CSV line numbers and tiers, never the text.
 """
 

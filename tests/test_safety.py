@@ -1,5 +1,5 @@
 """Safety and security findings of issue 14, against the core (the network-level proofs are in the live
-tests named in the README's "Reliability" section). Each test failed before its fix."""
+tests named in docs/reliability.md). Each test failed before its fix."""
 
 from __future__ import annotations
 
