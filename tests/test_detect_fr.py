@@ -22,7 +22,7 @@ from pathlib import Path
 import pytest
 
 from gateway.detection import detector_for
-from gateway.policy_loader import PolicyLoader
+from gateway.policy.loader import PolicyLoader
 
 from .lines import wrong_lines
 

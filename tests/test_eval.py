@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from gateway.detection import detector_for
-from gateway.evaluate import evaluate
+from gateway.detection.evaluate import evaluate
 
 from .test_cli import GATEWAY, run
 

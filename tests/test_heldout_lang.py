@@ -20,8 +20,8 @@ from pathlib import Path
 import pytest
 
 from gateway.detection import detector_for
-from gateway.evaluate import evaluate
-from gateway.policy_loader import PolicyLoader
+from gateway.detection.evaluate import evaluate
+from gateway.policy.loader import PolicyLoader
 
 LANG = Path(__file__).resolve().parent / "data" / "lang"
 

@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 
 from gateway.detection import detector_for
-from gateway.policy_loader import PolicyLoader
+from gateway.policy.loader import PolicyLoader
 
 DATA = Path(__file__).resolve().parent / "data"
 HELDOUT = DATA / "parts-heldout4.csv"

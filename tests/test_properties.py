@@ -8,7 +8,7 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from adapters.irc import clean, split_text
-from gateway import actions as A
+from gateway.core import actions as A
 from gateway.detection import detector_for
 from gateway.detection.folding import normalise
 
@@ -49,9 +49,9 @@ _ENGINE = []
 
 def _engine():
     if not _ENGINE:
-        from gateway.crisis import load_directory
-        from gateway.engine import Engine
-        from gateway.policy_loader import PolicyLoader
+        from gateway.policy.crisis_lines import load_directory
+        from gateway.core.engine import Engine
+        from gateway.policy.loader import PolicyLoader
 
         from .conftest import make_binding
 
@@ -84,7 +84,7 @@ _DETECTOR = []
 def _detector():
     if not _DETECTOR:
         from gateway.detection import Detector
-        from gateway.policy_loader import PolicyLoader
+        from gateway.policy.loader import PolicyLoader
 
         _DETECTOR.append(Detector(PolicyLoader().load("default")))
     return _DETECTOR[0]
@@ -126,8 +126,8 @@ def _model_detector():
         return _MODEL_DETECTOR[0]
     import dataclasses
 
-    from gateway.policy import ModelSettings
-    from gateway.policy_loader import PolicyLoader
+    from gateway.policy.model import ModelSettings
+    from gateway.policy.loader import PolicyLoader
 
     policy = PolicyLoader().load("default")
     _MODEL_DETECTOR.append(detector_for(dataclasses.replace(policy, model=ModelSettings(True), _detector=None)))

@@ -6,9 +6,9 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from gateway.config import load_config
+from gateway.config.config_file import load_config
 from gateway.detection import detector_for
-from gateway.policy_loader import PolicyLoader
+from gateway.policy.loader import PolicyLoader
 
 ROOT = Path(__file__).resolve().parent.parent
 PAGES = {path.relative_to(ROOT).as_posix(): path.read_text(encoding="utf-8")
@@ -50,7 +50,7 @@ def test_readme_policy_example_copied_as_is_detects_at_least_what_the_default_do
     """Issue 16: lists extend what they inherit, so the example cannot weaken the default by accident."""
     import csv
 
-    from gateway.policy_diff import compare
+    from gateway.policy.diff import compare
 
     path = tmp_path / "peer-support.yaml"
     path.write_text(block_containing("name: peer-support"), encoding="utf-8")

@@ -1,7 +1,7 @@
-"""Rebuild a German, French or Spanish risk model (``gateway/models/risk-LANG.bin``) from our own chat lines,
+"""Rebuild a German, French or Spanish risk model (``gateway/detection/models/risk-LANG.bin``) from our own chat lines,
 with a fixed seed.
 
-    python -m gateway.train_model_lang --language de [--data DIR] [--out PATH] [--misses]
+    python -m gateway.detection.train_model_lang --language de [--data DIR] [--out PATH] [--misses]
 
 Why a model beside the rules: three rounds of rules were right on every line they were tuned on, yet missed
 a quarter of fresh lines worded unlike any rule. The model reads words and word pairs, so it can lift such a
@@ -25,7 +25,7 @@ import csv
 import sys
 from pathlib import Path
 
-from .detection.model import MODELS, RiskModel, windows
+from .model import MODELS, RiskModel, windows
 from .evaluate import wilson
 from .train_model import fit
 
@@ -35,7 +35,7 @@ MAX_ALARMS = 0.03  # share of none lines (cross-validated) the model may raise t
 C = 10.0  # weaker regularisation than English (2.0): a few thousand short lines, near pairs to tell apart
 MARGIN = 0.01  # above the highest cross-validated distress score: distress must stay quiet on new lines too
 DISTRESS_WEIGHT = 10.0  # a plain distress line weighs as ten: the false alarm that matters most
-DATA = Path(__file__).resolve().parent.parent / "tests" / "data" / "lang"
+DATA = Path(__file__).resolve().parents[2] / "tests" / "data" / "lang"
 TRAINING_FILES = ("tune", "heldout", "heldout2", "heldout3")  # and every own*.csv; never a later held-out set
 
 # Whose risk a window may show (``RiskModel.writers``): a window naming only a third person is not scored.
@@ -126,10 +126,10 @@ def build(language: str, data: Path = DATA, seed: int = SEED, bits: int = BITS) 
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(prog="python -m gateway.train_model_lang", description=__doc__.split("\n\n")[0])
+    ap = argparse.ArgumentParser(prog="python -m gateway.detection.train_model_lang", description=__doc__.split("\n\n")[0])
     ap.add_argument("--language", required=True, choices=sorted(PRONOUNS))
     ap.add_argument("--data", type=Path, default=DATA, help="folder of the LANG-*.csv files")
-    ap.add_argument("--out", type=Path, help="default: gateway/models/risk-LANG.bin")
+    ap.add_argument("--out", type=Path, help="default: gateway/detection/models/risk-LANG.bin")
     ap.add_argument("--seed", type=int, default=SEED)
     ap.add_argument("--bits", type=int, default=BITS)
     ap.add_argument("--misses", action="store_true", help="print the cross-validated misses and false alarms")

@@ -56,7 +56,7 @@ class Message(Event):
     # person ("* kit is going to kill himself"); read with the writer as its subject, never run as a command
     emote: bool = False
     # Of the names that open a line as ``<name> ...`` (what a pasted chat line looks like), those the adapter
-    # knows are members of the room (gateway/quotes.py ``pasted_names``); ``None``: the adapter did not say.
+    # knows are members of the room (gateway/core/quotes.py ``pasted_names``); ``None``: the adapter did not say.
     # A ``<name>`` line quotes someone only if that someone is (or recently was) there: ``<sigh> ...`` is not.
     present: frozenset[str] | None = field(default=None, repr=False)  # names from the text: kept out of logs
 
@@ -65,7 +65,7 @@ class Message(Event):
 class Reaction(Event):
     """A reaction to a message in a room (Matrix ``m.reaction``, an annotation): ``key`` (an emoji, or any
     short text: kept out of logs) on the message whose network id is ``ref``. A moderator's ✅ on an alert
-    acknowledges its case (gateway/commands.py ``react``); ``authority`` is decided as for a command."""
+    acknowledges its case (gateway/core/commands.py ``react``); ``authority`` is decided as for a command."""
 
     room: str
     sender: str

@@ -1,7 +1,7 @@
 """The at-risk flow of a case, from the message that opens it to the moderators' alert and what follows:
 context, abuse and third-party reports, the private message and the outreach limit, the one removal
 rule, alerts and their escalation, resuming after a crash. Part of the sans-I/O engine (mixed into
-``Engine``); each state change goes through ``gateway/cases.py``'s transition table.
+``Engine``); each state change goes through ``gateway/core/cases.py``'s transition table.
 """
 
 from __future__ import annotations
@@ -13,10 +13,10 @@ from typing import Callable
 from . import actions as A
 from .cases import Alerting, Case, Handling, Outreach, Removal, Step, age_text, message_link, raised
 from .commands import case_commands
-from .detection import MODEL_RULE, Detection, detector_for
-from .detection.context import CONTEXT_RULE, with_context
+from ..detection import MODEL_RULE, Detection, detector_for
+from ..detection.context import CONTEXT_RULE, with_context
 from .events import ActionOutcome, Message, PrivateMessage
-from .policy import ALERT_PRIORITIES
+from ..policy.model import ALERT_PRIORITIES
 from .quotes import own_words
 from .restore import restore_counts
 from .rooms import RoomBinding
@@ -541,7 +541,7 @@ class CaseWork:
     @staticmethod
     def next_steps(case: Case) -> str:
         """The line that ends every alert about a case: the commands for it, with its id and the policy's
-        prefix (gateway/commands.py ``case_commands``)."""
+        prefix (gateway/core/commands.py ``case_commands``)."""
         return "\n" + case_commands(case.binding.policy, case)
 
     def _remember_alert(self, case: Case, out: ActionOutcome) -> None:

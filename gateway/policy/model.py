@@ -1,6 +1,6 @@
 """Room policies, as the rest of the gateway sees them: what a room's guidelines say, what each risk tier
 does, who the moderators are. Plain frozen data; reading, merging and validating the YAML files is
-``policy_loader.py``'s job, and compiling a policy's detection is ``gateway.detection``'s.
+``loader.py``'s job, and compiling a policy's detection is ``gateway.detection``'s.
 """
 
 from __future__ import annotations
@@ -9,8 +9,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .modtext import ModeratorText, english
-from .yamlsrc import Mark
+from .moderator_text import ModeratorText, english
+from ..yamlfiles.located import Mark
 
 __all__ = [
     "TIERS", "ALERT_PRIORITIES", "TEMPLATE_FIELDS", "MODERATOR_TEMPLATES", "ASKED_TEMPLATES", "Rule", "TierAction", "Tier", "Guidelines",
@@ -18,7 +18,7 @@ __all__ = [
     "WEEKDAYS", "Part", "Combination", "Composition",
 ]
 
-SHIPPED_DIR = Path(__file__).resolve().parent.parent / "policies"
+SHIPPED_DIR = Path(__file__).resolve().parents[2] / "policies"
 TIERS = ("concern", "high", "imminent")  # lowest to highest
 ALERT_PRIORITIES = ("none", "low", "normal", "high", "urgent")
 
@@ -37,7 +37,7 @@ MODERATOR_TEMPLATES = frozenset({
 })
 # Templates read by whoever asked, in the moderators' language in their room and the room's elsewhere: ``help``
 # and the lines it lists for everyone (``usage_NAME``; a moderator's commands are listed in the moderators'
-# language, from ``moderator_text:``: gateway/modtext.py).
+# language, from ``moderator_text:``: gateway/policy/moderator_text.py).
 ASKED_TEMPLATES = frozenset({"help", "usage_help", "usage_resources"})
 # Templates every policy needs, beyond those its tiers name.
 REQUIRED_TEMPLATES = ("removal_reason", "removal_note", "alert", "followup", "resources", "greeting",
@@ -136,7 +136,7 @@ class ModelSettings:
     enabled: bool = False
     concern: float | None = None
     high: float | None = None
-    file: str = "risk-en.bin"  # which shipped model (gateway/models/): each language learned its own
+    file: str = "risk-en.bin"  # which shipped model (gateway/detection/models/): each language learned its own
 
 
 @dataclass(frozen=True)
@@ -151,7 +151,7 @@ class Limits:
     """Budgets against raids and floods (sock puppets), all counted within ``window``.
 
     Beyond ``cases_per_room`` cases in one room, that room is treated as raided: a case whose line is like
-    the raid's (gateway/raids.py) is not removed automatically, the moderators get one raid alert (then
+    the raid's (gateway/core/raids.py) is not removed automatically, the moderators get one raid alert (then
     one update per window) instead of an alert per such case, and their crisis messages go on up to
     ``private_messages_per_room``; a case whose line is unlike the raid's is handled as on a quiet day,
     up to as many again. ``mention_all_every``
@@ -237,7 +237,7 @@ class Policy:
     moderator_templates: dict[str, str] = field(default_factory=dict)
     # a case's private message and removal as alerts tell them, in the moderators' language (English: empty)
     statuses: dict[str, str] = field(default_factory=dict)
-    # what the code writes for the moderators (``moderator_text:`` of that file; gateway/modtext.py): empty: English
+    # what the code writes for the moderators (``moderator_text:`` of that file; gateway/policy/moderator_text.py): empty: English
     moderator_text: dict[str, str] = field(default_factory=dict)
     reported: tuple[str, ...] = ()  # cues that a match is about someone else ("my friend said", "lyrics")
     reported_window: int = 6

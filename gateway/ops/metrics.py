@@ -5,7 +5,7 @@ messages it screened; the metrics are derived from those, so a figure here and a
 never disagree. Labels are the network, the room (its configured name or alias, or id: a room, never a
 person), the tier and the outcome. Never user ids, pseudonyms or text: a record's ``user`` is not read.
 
-Exposed in Prometheus' text format by ``gateway/health.py`` (``/metrics``); the network gauges are read
+Exposed in Prometheus' text format by ``gateway/ops/health.py`` (``/metrics``); the network gauges are read
 from the adapters at scrape time.
 """
 
@@ -18,8 +18,8 @@ from typing import Any, Callable, Iterable, Mapping
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 
-from . import actions as A
-from .events import Message
+from ..core import actions as A
+from ..core.events import Message
 
 __all__ = ["Metrics", "CONTENT_TYPE"]
 

@@ -20,7 +20,8 @@ import time
 from pathlib import Path
 from typing import IO, Any, Iterator
 
-from . import actions as A
+from ..core import actions as A
+from ..files import private_dir
 
 __all__ = ["EventLog", "EventLogError", "key_path_for"]
 
@@ -141,22 +142,6 @@ class EventLogError(Exception):
 
 def key_path_for(db_path: Path) -> Path:
     return db_path.with_suffix(".key")
-
-
-def private_dir(directory: Path) -> None:
-    """Create ``directory`` and any missing parent 0700 whatever the umask: they hold keys and tokens (the
-    pseudonym key, the crypto store, the bot's access token). Directories that exist are left as they are."""
-    missing = []
-    for d in [directory, *directory.parents]:
-        if d.exists():
-            break
-        missing.append(d)
-    for d in reversed(missing):
-        try:
-            d.mkdir(mode=0o700)
-        except FileExistsError:
-            continue  # made by someone else meanwhile: theirs
-        os.chmod(d, 0o700)  # (mkdir's mode is masked by the umask)
 
 
 def _user() -> str:
@@ -477,7 +462,7 @@ class EventLog:
         data = f"ref\0{network}\0{ref}".encode("utf-8")
         return "r_" + hmac.new(self._key, data, hashlib.sha256).hexdigest()[:32]
 
-    # -- the resend ledger (adapters.base.ResendLedger): how much of a protective message left ----------
+    # -- the resend ledger (adapters.contract.ResendLedger): how much of a protective message left ----------
 
     def parts_sent(self, key) -> int:
         try:

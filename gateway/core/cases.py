@@ -15,12 +15,12 @@ import enum
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from .modtext import english
-from .policy import ALERT_PRIORITIES
+from ..policy.moderator_text import english
+from ..policy.model import ALERT_PRIORITIES
 
 if TYPE_CHECKING:
-    from .modtext import ModeratorText
-    from .detection import Detection
+    from ..policy.moderator_text import ModeratorText
+    from ..detection import Detection
     from .rooms import RoomBinding
 
 __all__ = ["Outreach", "Removal", "Alerting", "Handling", "Step", "IllegalTransition", "Case", "TRANSITIONS",
@@ -234,7 +234,7 @@ class Case:
     moderator: bool = False  # the person is a moderator of the room: messaged and reported, never removed
     raid: bool = False  # a raid case (it shares the raid's pattern, policy ``limits``): listed in the raid alert
     in_raid: bool = False  # opened while its room was raided (``raid`` or not)
-    # what happened to it, from the engine's records with its id (gateway/history.py): kinds, times,
+    # what happened to it, from the engine's records with its id (gateway/core/history.py): kinds, times,
     # outcomes, codes and the moderators who acted; never text. Memory only, rebuilt from the event log.
     history: list = field(default_factory=list, repr=False)
     asked_to_talk: bool = False  # the person replied "talk" (a "talk" case, or one their request joined)

@@ -15,7 +15,7 @@ import time
 from dataclasses import dataclass
 from typing import Callable, Iterable
 
-from .modtext import ModeratorText, english
+from ..policy.moderator_text import ModeratorText, english
 
 __all__ = ["Entry", "note", "entry_text", "history_lines", "case_text", "entries_from_rows", "logged_case_text",
            "HISTORY_KEPT", "SHOWN_IN_CHAT", "OFFLINE_NOTE"]

@@ -13,22 +13,22 @@ from typing import TYPE_CHECKING, Callable, Protocol
 
 from . import actions as A
 from .cases import Step
-from .crisis import ISO_REGIONS
-from .detection import detector_for, tier_level
-from .detection.language import SUPPORTED
+from ..policy.crisis_lines import ISO_REGIONS
+from ..detection import detector_for, tier_level
+from ..detection.language import SUPPORTED
 from .history import SHOWN_IN_CHAT, case_text
-from .modtext import english
+from ..policy.moderator_text import english
 
 if TYPE_CHECKING:
     from .cases import Case
     from .events import Message, Reaction
-    from .modtext import ModeratorText
-    from .policy import Policy
+    from ..policy.moderator_text import ModeratorText
+    from ..policy.model import Policy
     from .rooms import RoomBinding
 
 
 class Engine(Protocol):
-    """All that commands may use of the engine (``gateway/engine.py`` implements it): they never touch its
+    """All that commands may use of the engine (``gateway/core/engine.py`` implements it): they never touch its
     state or its private methods, so the engine can change inside without breaking a command."""
 
     rooms: dict[tuple[str, str], "RoomBinding"]
@@ -203,7 +203,7 @@ def _status(ctx: Context) -> list[A.Action]:
     else:
         rooms = [ctx.binding]
     paused = set(e.paused_rooms())
-    cases = e.cases()  # open ones from before a restart too (gateway/restore.py)
+    cases = e.cases()  # open ones from before a restart too (gateway/core/restore.py)
     words = ctx.binding.policy.words
     lines = []
     for b in rooms:

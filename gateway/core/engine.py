@@ -5,7 +5,7 @@ the runner feeds back the outcome of every action it executed, as an :class:`Act
 how ordering is expressed: the at-risk flow is a small state machine per case, and the removal of a
 person is only *emitted* once the outcome of their private message is known.
 
-    message at risk -> OpenCase, RecordEvent, SendPrivate   (gateway/cases.py: the case's states)
+    message at risk -> OpenCase, RecordEvent, SendPrivate   (gateway/core/cases.py: the case's states)
     DM accepted     -> RemoveFromRoom (if the tier removes) else AlertModerators
     DM failed       -> policy ``if_message_fails``: "remove" anyway, or "keep" them and escalate
     removal outcome -> AlertModerators (priority raised if the removal failed)
@@ -26,9 +26,9 @@ from typing import Callable, Iterable, Iterator, Sequence
 from . import actions as A
 from .cases import Case, Handling, Step, case_list
 from .commands import COMMANDS, SAMPLE_TEXT_COMMANDS, after_reload, dispatch, group_commands, react
-from .crisis import INTERNATIONAL, ISO_REGIONS, CrisisDirectory
-from .detection import Detection, Detector, detector_for
-from .detection.language import is_supported
+from ..policy.crisis_lines import INTERNATIONAL, ISO_REGIONS, CrisisDirectory
+from ..detection import Detection, Detector, detector_for
+from ..detection.language import is_supported
 from .events import (
     ActionOutcome,
     Event,
@@ -46,7 +46,7 @@ from .events import (
     Undecryptable,
     guidelines_digest,
 )
-from .policy import ALERT_PRIORITIES, GatewayLimits
+from ..policy.model import ALERT_PRIORITIES, GatewayLimits
 from .quotes import first_person, own_words
 from .casework import CASE_STEPS, CaseWork, Waiting
 from .digest import WeeklyDigest
@@ -85,7 +85,7 @@ class EngineState:
     outreach: dict[tuple[str, str], tuple[float, int]] = field(default_factory=dict)  # person -> (when, level)
     budgets: dict[tuple, deque] = field(default_factory=dict)  # what -> times it happened (see ``_take``)
     raids: dict[tuple[str, str], Raid] = field(default_factory=dict)
-    # fingerprints of recent at-risk lines (gateway/raids.py): keyed hashes, never text; in memory only
+    # fingerprints of recent at-risk lines (gateway/core/raids.py): keyed hashes, never text; in memory only
     # and never rebuilt (after a restart a raid's pattern is learnt again from its next lines)
     prints: "deque[LinePrint]" = field(default_factory=lambda: deque(maxlen=512))
     # (network, room, person) -> times and levels of their recent detections (policy ``context``); kept in
@@ -94,9 +94,9 @@ class EngineState:
     talk_flood: list[str] = field(default_factory=list)  # "talk" cases beyond the budget, not alerted yet
     talk_flood_alerted: float | None = None
     # (network, room, casefolded name) -> when they last wrote or joined there: a ``<name> ...`` line quotes
-    # someone only if they are or recently were in the room (gateway/quotes.py). Memory only, bounded.
+    # someone only if they are or recently were in the room (gateway/core/quotes.py). Memory only, bounded.
     speakers: "OrderedDict[tuple[str, str, str], float]" = field(default_factory=OrderedDict)
-    # Retries (gateway/casework.py ``_defer``): an action of a case that could not be done because the
+    # Retries (gateway/core/casework.py ``_defer``): an action of a case that could not be done because the
     # network was away, as emitted (action id -> action, while in flight), waiting to be emitted again
     # ((case, step) -> Waiting), and since when each has been trying ((case, step) -> time).
     in_flight: dict[int, A.Action] = field(default_factory=dict)
@@ -131,7 +131,7 @@ class Engine(CaseWork, RaidLimits, RoomGuidelines, WeeklyDigest, Restore):
         self.seen_refs: set[str] = set()
         # A person in the budgets, cooldowns and outreach intervals, as ``person_key(network, user)``: the
         # service makes that the event log's pseudonym (EventLog.pseudonym), so a restart can rebuild them
-        # from the log's rows (gateway/restore.py).
+        # from the log's rows (gateway/core/restore.py).
         self.person_key: Callable[[str, str], str] = lambda network, user: user
         self.restarted_at: float | None = None  # when this run rebuilt its state (``Restore.restore``)
         self.now = 0.0  # the time of the event being handled (the engine reads no clock): for case histories
@@ -249,7 +249,7 @@ class Engine(CaseWork, RaidLimits, RoomGuidelines, WeeklyDigest, Restore):
             return self._on_reaction(event)
         raise TypeError(f"unknown event type {type(event).__name__}")
 
-    # -- the public surface commands use (gateway/commands.py) -----------------------------------
+    # -- the public surface commands use (gateway/core/commands.py) -----------------------------------
     # Commands read and change the engine only through these methods, never its state or private ones.
 
     def new_id(self) -> int:
@@ -385,7 +385,7 @@ class Engine(CaseWork, RaidLimits, RoomGuidelines, WeeklyDigest, Restore):
 
     def _on_reaction(self, ev: Reaction) -> list[A.Action]:
         """A reaction: in a moderators' room, a moderator's ✅ on an alert acknowledges its case (decided
-        in gateway/commands.py with the same authority check as a command)."""
+        in gateway/core/commands.py with the same authority check as a command)."""
         if self._is_self(ev.network, ev.sender):
             return []
         key = (ev.network, ev.room)
@@ -737,7 +737,7 @@ class Engine(CaseWork, RaidLimits, RoomGuidelines, WeeklyDigest, Restore):
                 self.moderator_rooms.setdefault((b.moderators_network, b.moderators_room), b)
 
 
-# What each awaited step's outcome goes to (``Engine._expect``): a case's steps (gateway/casework.py's
+# What each awaited step's outcome goes to (``Engine._expect``): a case's steps (gateway/core/casework.py's
 # ``CASE_STEPS``) and a room's, typed, from a table, never from a name.
 _CASE_STEPS = CASE_STEPS
 _ROOM_STEPS: dict[Step, Callable[[Engine, tuple[str, str], ActionOutcome], list[A.Action]]] = {

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from .events import Authority
-from .policy import Policy
+from ..policy.model import Policy
 
 __all__ = ["RoomBinding"]
 

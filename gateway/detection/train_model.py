@@ -1,6 +1,6 @@
-"""Rebuild the shipped risk model (``gateway/models/risk-en.bin``) from named public data, with a fixed seed.
+"""Rebuild the shipped risk model (``gateway/detection/models/risk-en.bin``) from named public data, with a fixed seed.
 
-    python -m gateway.train_model --reddit DIR --rmhd CSV --stories DIR --goemotions DIR
+    python -m gateway.detection.train_model --reddit DIR --rmhd CSV --stories DIR --goemotions DIR
                                   [--chat CSV ...] [--out PATH] [--sample N] [--bits B]
 
 What it learns: the writer's OWN suicide or self-harm risk, told apart from distress. Positives are the
@@ -22,7 +22,7 @@ Sources (all kept outside the repository; no text of them ships):
   posts of r/tifu, r/confessions, r/LetsNotMeet and others, everyday first-person stories (0).
 - ``--goemotions DIR``: GoEmotions ``{train,dev,test}.tsv`` (Apache-2.0), short everyday comments (0).
 - ``--chat CSV`` (repeatable): our own lines, ``text,label`` with label 0/1 or a tier name
-  (``gateway/models/chat-train.csv``), weighted ``CHAT_WEIGHT``: chat is shorter than forum posts.
+  (``gateway/detection/models/chat-train.csv``), weighted ``CHAT_WEIGHT``: chat is shorter than forum posts.
 
 Every source is split by a hash of its text (stable whatever the file order): 70% train, 15% dev
 (thresholds), 15% test (evaluation only, never tuned on: ``part()`` names it, ``DATA.md`` gives its
@@ -54,7 +54,7 @@ import sys
 from array import array
 from pathlib import Path
 
-from .detection.model import SHIPPED_MODEL, RiskModel, features, windows
+from .model import SHIPPED_MODEL, RiskModel, features, windows
 
 SEED = 20261202
 BITS = 20
@@ -268,7 +268,7 @@ def metrics(scores: list[float], labels: list[int], threshold: float) -> dict[st
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(prog="python -m gateway.train_model", description=__doc__.split("\n\n")[0])
+    ap = argparse.ArgumentParser(prog="python -m gateway.detection.train_model", description=__doc__.split("\n\n")[0])
     ap.add_argument("--reddit", required=True, type=Path, help="folder with the two Social_Good CSV files")
     ap.add_argument("--rmhd", type=Path, help="the Reddit Mental Health Dataset CSV of construct-tracker")
     ap.add_argument("--stories", type=Path, help="the data/ folder of Reddit-Post-Comment-Dataset")

@@ -64,6 +64,6 @@ def load_table(path) -> dict[str, str]:
 @lru_cache(maxsize=1)
 def english() -> ModeratorText:
     """English, from the shipped policies/templates/en.yaml: what runs without a policy reads it."""
-    from .policy import SHIPPED_DIR
+    from .model import SHIPPED_DIR
 
     return ModeratorText(load_table(SHIPPED_DIR / "templates" / "en.yaml"))

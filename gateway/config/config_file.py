@@ -12,13 +12,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Mapping
 
-from .crisis import INTERNATIONAL, ISO_REGIONS, CrisisDirectory, load_directory, region_hint
-from .engine import Engine
-from .rooms import RoomBinding
-from .policy import GatewayLimits, Policy
-from .policy_loader import PolicyLoader
-from .validate import MISSING, Checker, did_you_mean
-from .yamlsrc import ConfigError, ConfigErrors, load_located
+from ..policy.crisis_lines import INTERNATIONAL, ISO_REGIONS, CrisisDirectory, load_directory, region_hint
+from ..core.engine import Engine
+from ..core.rooms import RoomBinding
+from ..policy.model import GatewayLimits, Policy
+from ..policy.loader import PolicyLoader
+from ..yamlfiles.checker import MISSING, Checker, did_you_mean
+from ..yamlfiles.located import ConfigError, ConfigErrors, load_located
 
 __all__ = ["Config", "NetworkConfig", "load_config", "build_engine", "reload_rooms"]
 

@@ -15,8 +15,8 @@ import math
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .detection import Detector
-from .policy import TIERS
+from . import Detector
+from ..policy.model import TIERS
 
 LABELS = ("none",) + TIERS
 ANY = "any"  # a binary set's positive label: at risk, tier unknown

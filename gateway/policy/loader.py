@@ -22,15 +22,15 @@ from typing import Any
 
 import re2
 
-from .crisis import INTERNATIONAL, ISO_REGIONS, region_hint
-from .detection.folding import normalise
-from .detection.model import MODELS
-from .policy import (ALERT_PRIORITIES, ASKED_TEMPLATES, MODERATOR_TEMPLATES, REQUIRED_TEMPLATES, SHIPPED_DIR, TEMPLATE_FIELDS, TIERS, WEEKDAYS,
+from .crisis_lines import INTERNATIONAL, ISO_REGIONS, region_hint
+from ..detection.folding import normalise
+from ..detection.model import MODELS
+from .model import (ALERT_PRIORITIES, ASKED_TEMPLATES, MODERATOR_TEMPLATES, REQUIRED_TEMPLATES, SHIPPED_DIR, TEMPLATE_FIELDS, TIERS, WEEKDAYS,
                      Combination, Composition, Context, Digest, Escalation, Guidelines, Limits, ModelSettings,
                      Moderators, Part, Policy, Rule, Tier, TierAction)
-from .modtext import SECTION
-from .validate import MISSING, Checker, did_you_mean
-from .yamlsrc import ConfigError, ConfigErrors, KeyPath, Located, Mark, load_located
+from .moderator_text import SECTION
+from ..yamlfiles.checker import MISSING, Checker, did_you_mean
+from ..yamlfiles.located import ConfigError, ConfigErrors, KeyPath, Located, Mark, load_located
 
 __all__ = ["PolicyLoader", "merge", "LIST_EDITS"]
 
@@ -696,7 +696,7 @@ class PolicyLoader:
         return {str(k): str(v) for k, v in words.items()} if isinstance(words, dict) else {}
 
     def _moderator_text(self, c: Checker, language: Any) -> dict[str, str]:
-        """``moderator_text:`` of the moderators' language file (gateway/modtext.py), checked against English's:
+        """``moderator_text:`` of the moderators' language file (gateway/policy/moderator_text.py), checked against English's:
         every key, each with the same ``{fields}``, so no moderator meets a missing or broken line."""
         shipped = self._templates(language) if isinstance(language, str) else None
         english = self._templates("en")

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
-    from gateway.events import Event
+    from gateway.core.events import Event
 
 __all__ = ["Adapter", "ActionFailed", "CredentialsRefused", "Delivered", "EventSink", "KeyValueStore",
            "ModeratorsRoomRule", "NetworkSettings", "ResendKey", "ResendLedger", "AdapterStore", "EXPOSURES"]
@@ -86,7 +86,7 @@ class EventSink(Protocol):
 
 
 class NetworkSettings(Protocol):
-    """What ``create(net, ...)`` reads of a network's validated config (gateway/config.py builds it)."""
+    """What ``create(net, ...)`` reads of a network's validated config (gateway/config/config_file.py builds it)."""
 
     name: str
     settings: dict[str, Any]

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .policy import Policy, Rule
+from .model import Policy, Rule
 
 __all__ = ["Change", "compare"]
 

@@ -13,8 +13,8 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .config import ROOM_SHAPE
-from .crisis import INTERNATIONAL, ISO_REGIONS, region_hint
+from .config_file import ROOM_SHAPE
+from ..policy.crisis_lines import INTERNATIONAL, ISO_REGIONS, region_hint
 
 __all__ = ["Starter", "network_of", "write_starter", "data_dir_setting", "next_steps", "SERVICE_CONFIG",
            "SERVICE_DATA"]

@@ -3,7 +3,7 @@
 Charts are inline SVG drawn here (no scripts, no fonts or styles fetched from anywhere, so it opens
 offline and can be mailed around a moderators' team): cases per week by tier, time to acknowledgement,
 follow-ups done and overdue, and what happened to private messages and removals; then a table per room
-and the list of cases. Every figure comes from the event log (``gateway/insight.py``), and the page
+and the list of cases. Every figure comes from the event log (``gateway/ops/insight.py``), and the page
 shows case ids and keyed pseudonyms only, never a message, a name or a network id.
 """
 

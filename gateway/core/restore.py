@@ -21,12 +21,12 @@ from typing import TYPE_CHECKING, Any
 
 from . import actions as A
 from .cases import Alerting, Case, Handling, Outreach, Removal
-from .modtext import ModeratorText, english
-from .detection import Detection, tier_level
+from ..policy.moderator_text import ModeratorText, english
+from ..detection import Detection, tier_level
 from .history import entries_from_rows
 
 if TYPE_CHECKING:
-    from .eventlog import EventLog
+    from ..store.eventlog import EventLog
 
 __all__ = ["Restore", "restore_from_log", "restore_counts"]
 

@@ -10,7 +10,7 @@ import os
 import re
 from typing import Any, Iterable, Mapping
 
-from .yamlsrc import ConfigError, ConfigErrors, KeyPath, Located
+from .located import ConfigError, ConfigErrors, KeyPath, Located
 
 __all__ = ["Checker", "parse_duration", "MISSING", "did_you_mean", "ENV_NAME"]
 
