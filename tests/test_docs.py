@@ -78,3 +78,18 @@ def test_every_docs_page_the_program_names_exists():
     assert {"docs/production.md", "docs/policy-format.md"} <= named
     assert [n for n in sorted(named) if not (ROOT / n).is_file()] == []
     assert not [f.name for f in sources if re.search(r"README'?s? \(?\"|README, \"", f.read_text(encoding="utf-8"))]
+
+
+def test_the_readmes_map_has_one_line_per_package_of_gateway_as_the_tree_has_them():
+    """Issue 28: the map is one line per package (and top-level module) of gateway/, and matches the tree.
+    (adapters/matrix/ and adapters/irc/ are checked once the adapters are packages.)"""
+    text = README.read_text(encoding="utf-8")
+    section = text[text.index("\n## The code, one line per package\n"):text.index("\n## How the core is shaped\n")]
+    rows = re.findall(r"^\| `([^`]+)` \|", section, flags=re.M)
+    assert len(rows) == len(set(rows))
+    gateway = ROOT / "gateway"
+    tree = {"gateway/"} | {f"gateway/{p.name}/" for p in gateway.iterdir() if (p / "__init__.py").is_file()} \
+        | {f"gateway/{p.name}" for p in gateway.glob("*.py") if p.name != "__init__.py"}
+    assert sorted(r for r in rows if r.startswith("gateway/")) == sorted(tree)
+    assert {"adapters/", "adapters/matrix/", "adapters/irc/", "policies/", "tests/", "bench/", "docs/"} <= set(rows)
+    assert all((ROOT / r).is_dir() for r in ("adapters/", "policies/", "tests/", "bench/", "docs/"))
