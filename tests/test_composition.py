@@ -10,7 +10,7 @@ from __future__ import annotations
 import pytest
 
 from gateway.detection import detector_for
-from gateway.detection.folding import normalise
+from gateway.text.folding import normalise
 from gateway.policy.loader import PolicyLoader
 from gateway.yamlfiles.located import ConfigErrors
 

@@ -6,7 +6,7 @@ import pytest
 import re2
 
 from gateway.detection import detector_for
-from gateway.detection.folding import normalise
+from gateway.text.folding import normalise
 
 
 @pytest.mark.parametrize("raw, expected", [

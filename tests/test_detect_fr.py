@@ -210,7 +210,7 @@ def test_round_three_whose_words_and_when(detector, text, tier):
 def test_french_lines_are_identified_as_french(name, least_french):
     """In a room of another language, a French line gets the French rules only if identified as French: on the
     tuning halves (120 lines each; round 2's word list: 112, 115, 119) none is named another language."""
-    from gateway.detection.folding import normalise
+    from gateway.text.folding import normalise
     from gateway.detection.language import identify
 
     found = [identify(normalise(row["text"]), row["text"]) for _, row in _rows(name)]

@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 
 from gateway.core import actions as A
 from gateway.detection import Detector, detector_for, multilingual
-from gateway.detection.folding import normalise
+from gateway.text.folding import normalise
 from gateway.detection.language import SUPPORTED, identify
 from gateway.core.engine import Engine
 from gateway.store.eventlog import EventLog

@@ -9,7 +9,7 @@ import dataclasses
 import pytest
 
 from gateway.detection import detector_for
-from gateway.detection.folding import normalise
+from gateway.text.folding import normalise
 from gateway.detection.model import SHIPPED_MODEL, RiskModel
 from gateway.policy.model import ModelSettings
 from gateway.policy.loader import PolicyLoader

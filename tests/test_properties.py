@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 from adapters.irc import clean, split_text
 from gateway.core import actions as A
 from gateway.detection import detector_for
-from gateway.detection.folding import normalise
+from gateway.text.folding import normalise
 
 from .conftest import MODS, say
 
@@ -106,7 +106,7 @@ _CHAT = st.lists(_PIECES, max_size=12).map(" ".join) | st.lists(_PIECES, max_siz
 @given(st.lists(_CHAT, max_size=40))
 @settings(max_examples=500, deadline=None)
 def test_normalise_many_equals_normalise(texts):
-    from gateway.detection.folding import normalise_many
+    from gateway.text.folding import normalise_many
 
     assert normalise_many(texts) == [normalise(t) for t in texts]
 

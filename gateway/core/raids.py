@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from . import actions as A
 from .cases import Alerting, Case, case_list
 from .commands import group_commands
-from ..detection.folding import normalise
+from ..text.folding import normalise
 from .rooms import RoomBinding
 
 __all__ = ["Raid", "RaidLimits", "LinePrint", "line_print", "similarity", "NEAR_DUPLICATE"]

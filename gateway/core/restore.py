@@ -17,7 +17,7 @@ due while the gateway was down fires once at start, saying so (``late_note``).
 from __future__ import annotations
 
 from collections import deque
-from typing import TYPE_CHECKING, Any
+from typing import Any, Iterable, Protocol
 
 from . import actions as A
 from .cases import Alerting, Case, Handling, Outreach, Removal
@@ -25,10 +25,20 @@ from ..policy.moderator_text import ModeratorText, english
 from ..detection import Detection, tier_level
 from .history import entries_from_rows
 
-if TYPE_CHECKING:
-    from ..store.eventlog import EventLog
+__all__ = ["Restore", "restore_from_log", "restore_counts", "JournalReader"]
 
-__all__ = ["Restore", "restore_from_log", "restore_counts"]
+
+class JournalReader(Protocol):
+    """What a restart reads of the event log (``gateway.store.eventlog.EventLog`` is one): named here, so the
+    core depends on the rows it needs, not on the store."""
+
+    def pseudonym(self, network: str, user: str) -> str: ...
+    def journal_age_out(self, now: float) -> int: ...
+    def journal_open_cases(self) -> Iterable[dict[str, Any]]: ...
+    def events_of_open_cases(self) -> Iterable[dict[str, Any]]: ...
+    def events_since(self, since: float) -> list[dict[str, Any]]: ...
+    def cases_since(self, since: float) -> list[dict[str, Any]]: ...
+    def journal_raid_cases(self, since: float) -> list[dict[str, Any]]: ...
 
 ALERTS_KEPT = 8  # the journal keeps the digests of a case's last eight alerts (an escalated case has several)
 _DM_FROM_STEP = {"done": Outreach.DELIVERED, "failed": Outreach.FAILED, "started": Outreach.UNKNOWN,
@@ -256,7 +266,7 @@ def _enum(kind, value):
         return None
 
 
-def restore_from_log(engine, log: "EventLog", now: float) -> dict[str, int]:
+def restore_from_log(engine, log: JournalReader, now: float) -> dict[str, int]:
     """Rebuild ``engine``'s memory from ``log`` at start (before any event is handled): open cases first,
     then people's intervals and cooldowns, then budgets, then the raid state. Returns counts for the log."""
     from .commands import COMMANDS

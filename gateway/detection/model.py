@@ -28,11 +28,11 @@ from array import array
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .folding import normalise
+from ..policy.shipped import MODELS  # the shipped model files
+from ..text.folding import normalise
 
 __all__ = ["RiskModel", "SHIPPED_MODEL", "features", "sentences", "shared_model", "windows"]
 
-MODELS = Path(__file__).resolve().parent / "models"  # the shipped model files
 SHIPPED_MODEL = MODELS / "risk-en.bin"
 MAGIC = b"GWRISK1\n"
 

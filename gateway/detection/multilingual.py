@@ -18,7 +18,7 @@ import logging
 
 from .decision import NO_RISK, Detection
 from .detector import Detector
-from .folding import normalise
+from ..text.folding import normalise
 from .language import SUPPORTED, identify
 
 __all__ = ["RoomDetector", "shipped_detector"]

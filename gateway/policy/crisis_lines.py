@@ -17,6 +17,7 @@ from typing import Any
 
 from ..yamlfiles.checker import MISSING, Checker
 from ..yamlfiles.located import load_located
+from .shipped import CRISIS_DIRECTORY
 
 __all__ = ["LABELS", "CrisisLine", "Region", "CrisisDirectory", "ISO_REGIONS", "INTERNATIONAL", "load_directory", "region_hint"]
 
@@ -34,7 +35,7 @@ SN SO SR SS ST SV SX SY SZ TC TD TF TG TH TJ TK TL TM TN TO TR TT TV TW TZ UA UG
 VG VI VN VU WF WS XK YE YT ZA ZM ZW
 """.split())
 
-SHIPPED_DIRECTORY = Path(__file__).resolve().parents[2] / "policies" / "crisis_lines.yaml"
+SHIPPED_DIRECTORY = CRISIS_DIRECTORY
 
 
 @dataclass(frozen=True)

@@ -23,8 +23,8 @@ from typing import Any
 import re2
 
 from .crisis_lines import INTERNATIONAL, ISO_REGIONS, region_hint
-from ..detection.folding import normalise
-from ..detection.model import MODELS
+from ..text.folding import normalise
+from .shipped import MODELS
 from .model import (ALERT_PRIORITIES, ASKED_TEMPLATES, MODERATOR_TEMPLATES, REQUIRED_TEMPLATES, SHIPPED_DIR, TEMPLATE_FIELDS, TIERS, WEEKDAYS,
                      Combination, Composition, Context, Digest, Escalation, Guidelines, Limits, ModelSettings,
                      Moderators, Part, Policy, Rule, Tier, TierAction)

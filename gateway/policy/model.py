@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from .moderator_text import ModeratorText, english
+from .shipped import SHIPPED_DIR
 from ..yamlfiles.located import Mark
 
 __all__ = [
@@ -18,7 +19,6 @@ __all__ = [
     "WEEKDAYS", "Part", "Combination", "Composition",
 ]
 
-SHIPPED_DIR = Path(__file__).resolve().parents[2] / "policies"
 TIERS = ("concern", "high", "imminent")  # lowest to highest
 ALERT_PRIORITIES = ("none", "low", "normal", "high", "urgent")
 

@@ -18,6 +18,8 @@ from typing import Mapping
 
 import yaml
 
+from .shipped import SHIPPED_DIR
+
 __all__ = ["ModeratorText", "english", "load_table", "SECTION"]
 
 SECTION = "moderator_text"
@@ -64,6 +66,4 @@ def load_table(path) -> dict[str, str]:
 @lru_cache(maxsize=1)
 def english() -> ModeratorText:
     """English, from the shipped policies/templates/en.yaml: what runs without a policy reads it."""
-    from .model import SHIPPED_DIR
-
     return ModeratorText(load_table(SHIPPED_DIR / "templates" / "en.yaml"))
