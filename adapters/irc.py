@@ -37,12 +37,12 @@ import irc.client_aio
 import irc.connection
 import irc.modes
 
-from gateway.events import (
+from gateway.core.events import (
     BotNick,
     Event,
 )
 
-from .base import (
+from adapters.contract import (
     ActionFailed,
     Adapter,
     AdapterStore,
@@ -50,9 +50,9 @@ from .base import (
     EventSink,
     NetworkSettings,
 )
-from .irc_actions import IrcActions
-from .irc_incoming import IrcIncoming
-from .irc_lines import (
+from adapters.irc_actions import IrcActions
+from adapters.irc_incoming import IrcIncoming
+from adapters.irc_lines import (
     DEFAULT_SERVICES,
     FloodBudget,
     LineReactor,

@@ -12,10 +12,10 @@ import time
 
 import irc.client
 
-from gateway.events import guidelines_digest
+from gateway.core.events import guidelines_digest
 
-from .base import ActionFailed, Delivered, ResendKey
-from .irc_lines import (
+from adapters.contract import ActionFailed, Delivered, ResendKey
+from adapters.irc_lines import (
     ANY_FAILURE,
     KICK_FAILURES,
     MAX_LINE,

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import irc.client
 import irc.modes
 
-from gateway.events import (
+from gateway.core.events import (
     Authority,
     Event,
     Join,
@@ -26,10 +26,10 @@ from gateway.events import (
     RoomUnavailable,
 )
 
-from gateway.quotes import pasted_names
+from gateway.core.quotes import pasted_names
 
-from .base import EventSink
-from .irc_lines import ANY_FAILURE, JOIN_FAILURES, clean, fold
+from adapters.contract import EventSink
+from adapters.irc_lines import ANY_FAILURE, JOIN_FAILURES, clean, fold
 
 __all__ = ["IrcIncoming", "AllJoined"]
 
@@ -306,7 +306,7 @@ class IrcIncoming:
         name = self.by_fold.get(fold(target))
         if name is not None:
             present = None
-            if "<" in text:  # "<nick> ..." quotes someone only if that nick is in the channel (gateway/quotes.py)
+            if "<" in text:  # "<nick> ..." quotes someone only if that nick is in the channel (gateway/core/quotes.py)
                 members = self.members.get(fold(target), set())
                 present = frozenset(n for n in pasted_names(text) if fold(n) in members)
             self._in.put_nowait(Message(self.network, self.clock(), room=name, sender=nick, text=text,

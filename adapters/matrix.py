@@ -58,7 +58,7 @@ from nio import (
     WhoamiError,
 )
 
-from gateway.events import (
+from gateway.core.events import (
     Authority,
     Join,
     Leave,
@@ -69,11 +69,11 @@ from gateway.events import (
     Undecryptable,
     guidelines_digest,
 )
-from gateway.eventlog import private_dir
+from gateway.files import private_dir
 from gateway.failpoints import failpoint
-from gateway.quotes import pasted_names
+from gateway.core.quotes import pasted_names
 
-from .base import (
+from adapters.contract import (
     EXPOSURES,
     ActionFailed,
     AdapterStore,
@@ -83,7 +83,7 @@ from .base import (
     NetworkSettings,
     ResendKey,
 )
-from .matrix_crypto import Crypto, CryptoSettings, Session
+from adapters.matrix_crypto import Crypto, CryptoSettings, Session
 
 __all__ = ["MatrixAdapter", "create", "crypto_settings", "message_text"]
 
@@ -634,7 +634,7 @@ class MatrixAdapter(Adapter):
 
     def _present(self, room_id: str, text: str) -> frozenset[str]:
         """Of the ``<name>`` that open lines of ``text``, those naming a member of the room (by display
-        name or user id localpart): only those lines are quotes (gateway/quotes.py)."""
+        name or user id localpart): only those lines are quotes (gateway/core/quotes.py)."""
         room = self.client.rooms.get(room_id)
         if room is None:
             return frozenset()
@@ -965,7 +965,7 @@ def create(net: NetworkSettings, *, store: AdapterStore, rooms: list[str], **opt
 
 
 def crypto_settings(net: NetworkSettings) -> CryptoSettings | None:
-    """The crypto store and its pickle key, as the config sets them (gateway/config.py checked them):
+    """The crypto store and its pickle key, as the config sets them (gateway/config/config_file.py checked them):
     the key from the environment variable named by ``pickle_key_env``, else from the key file beside
     the store (created at first start, 0600)."""
     e = net.settings.get("encryption")

@@ -34,7 +34,7 @@ from typing import Any
 from nio import EncryptionError, LocalProtocolError, MegolmEvent
 from nio.rooms import MatrixRoom
 
-from gateway.eventlog import private_dir
+from gateway.files import private_dir
 
 __all__ = ["CryptoSettings", "Crypto", "saved_device", "store_files"]
 

@@ -5,7 +5,7 @@ Run: ``.venv/bin/python bench/core.py``. Prints:
    time and in batches as ``Runner.handle_many`` feeds them;
 2. event-log records written per second (sustained, WAL, synchronous=NORMAL) and the database size
    per 10,000 complete cases (case row, journal entry and its steps, five records, case update);
-3. what the live metrics add (``gateway/metrics.py``): per screened message, and per case's records.
+3. what the live metrics add (``gateway/ops/metrics.py``): per screened message, and per case's records.
 """
 
 from __future__ import annotations
@@ -19,13 +19,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.matchers import messages  # noqa: E402
 from gateway.detection import detector_for  # noqa: E402
-from gateway import actions as A  # noqa: E402
-from gateway.crisis import load_directory  # noqa: E402
-from gateway.engine import Engine  # noqa: E402
-from gateway.rooms import RoomBinding  # noqa: E402
-from gateway.events import Message  # noqa: E402
-from gateway.eventlog import EventLog  # noqa: E402
-from gateway.policy_loader import PolicyLoader  # noqa: E402
+from gateway.core import actions as A  # noqa: E402
+from gateway.policy.crisis_lines import load_directory  # noqa: E402
+from gateway.core.engine import Engine  # noqa: E402
+from gateway.core.rooms import RoomBinding  # noqa: E402
+from gateway.core.events import Message  # noqa: E402
+from gateway.store.eventlog import EventLog  # noqa: E402
+from gateway.policy.loader import PolicyLoader  # noqa: E402
 
 
 def core_cost(n: int, batch: int = 1) -> float:
@@ -78,7 +78,7 @@ def log_cost(cases: int) -> tuple[float, int]:
 def metrics_cost(n: int, batch: int = 256) -> tuple[float, float]:
     """Microseconds the metrics add per screened message (in batches, as the runner reports them) and
     per complete case (its open and five records)."""
-    from gateway.metrics import Metrics
+    from gateway.ops.metrics import Metrics
 
     m = Metrics({("net", "!room"): "Peer support"}, {})
     msgs = [Message("net", 0.0, room="!room", sender="@u:x", text="hello", ref=None) for _ in range(batch)]

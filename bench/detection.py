@@ -115,7 +115,7 @@ def main() -> None:
 
     from gateway.detection import detector_for
     from gateway.detection.model import SHIPPED_MODEL
-    from gateway.policy_loader import PolicyLoader
+    from gateway.policy.loader import PolicyLoader
 
     detector = detector_for(PolicyLoader().load("default"))
     sample = lines[: min(n, 20_000)]

@@ -31,9 +31,9 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from gateway.detection import detector_for  # noqa: E402
-from gateway.evaluate import _ci  # noqa: E402
-from gateway.policy import TIERS  # noqa: E402
-from gateway.policy_loader import PolicyLoader  # noqa: E402
+from gateway.detection.evaluate import _ci  # noqa: E402
+from gateway.policy.model import TIERS  # noqa: E402
+from gateway.policy.loader import PolicyLoader  # noqa: E402
 
 LANGUAGES = ("de", "fr", "es")
 

@@ -21,8 +21,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import re2  # noqa: E402
 
-from gateway.detection.folding import normalise, normalise_joined  # noqa: E402
-from gateway.policy_loader import PolicyLoader  # noqa: E402
+from gateway.text.folding import normalise, normalise_joined  # noqa: E402
+from gateway.policy.loader import PolicyLoader  # noqa: E402
 
 WORDS = ("the a to and i you it is was for on that this with my so just but have be what are not "
          "lol ok yeah game today work tired exam coffee dog cat meeting lunch tonight weekend movie "

@@ -1,4 +1,4 @@
-"""The gateway command line: one sub-command per job (see ``build_parser`` and the README's table).
+"""The gateway command line: one sub-command per job (see ``build_parser`` and docs/command-line.md).
 
 Exit codes: 0 done, 1 a runtime failure (one line on stderr), 2 an invalid config or policy (every
 error as file:line:col), 3 the network refused the bot's credentials (fix them; retrying cannot help).
@@ -17,8 +17,8 @@ import sys
 import time
 from pathlib import Path
 
-from .validate import parse_duration
-from .yamlsrc import ConfigError, ConfigErrors
+from .yamlfiles.checker import parse_duration
+from .yamlfiles.located import ConfigError, ConfigErrors
 
 EXIT_OK, EXIT_ERROR, EXIT_INVALID, EXIT_REFUSED = 0, 1, 2, 3
 
@@ -50,9 +50,9 @@ def _print_errors(exc: ConfigError | ConfigErrors) -> int:
 # -- check ------------------------------------------------------------------------------------
 
 def cmd_check(args: argparse.Namespace) -> int:
-    from .config import load_config
+    from .config.config_file import load_config
     from .detection import detector_for
-    from .policy_loader import PolicyLoader
+    from .policy.loader import PolicyLoader
 
     if args.policy:
         try:
@@ -127,8 +127,8 @@ def host_warnings(cfg) -> list[str]:
     user cannot write (``gateway run`` as the same user stops at start with the same words)."""
     import ipaddress
 
-    from .eventlog import unwritable
-    from .yamlsrc import load_located
+    from .store.eventlog import unwritable
+    from .yamlfiles.located import load_located
 
     doc = load_located(cfg.file)
 
@@ -190,8 +190,8 @@ def cmd_status(args: argparse.Namespace) -> int:
     """What an operator needs to know about a gateway at a glance, read from its files (it may be
     running): each Matrix network's device and crypto store, and what it could not read."""
 
-    from .config import load_config
-    from .eventlog import EventLog, EventLogError
+    from .config.config_file import load_config
+    from .store.eventlog import EventLog, EventLogError
 
     try:
         cfg = load_config(args.config)
@@ -238,7 +238,7 @@ def cmd_status(args: argparse.Namespace) -> int:
 def _print_everyday(policy) -> None:
     """A warning for each rule that fires on more than 1% of the shipped everyday chat."""
     from .detection import detector_for
-    from .evaluate import everyday_warnings
+    from .detection.evaluate import everyday_warnings
 
     for line in everyday_warnings(policy, detector_for(policy).own):  # the policy's own rules, not another language's
         print(f"warning: {line}", file=sys.stderr)
@@ -246,8 +246,8 @@ def _print_everyday(policy) -> None:
 
 def _print_changes(policy) -> None:
     """What an extending policy changes against its parent; changes that weaken detection as warnings."""
-    from .policy_loader import PolicyLoader
-    from .policy_diff import compare
+    from .policy.loader import PolicyLoader
+    from .policy.diff import compare
 
     if not policy.extends:
         return
@@ -267,8 +267,8 @@ def _print_changes(policy) -> None:
 # -- init -------------------------------------------------------------------------------------
 
 def cmd_init(args: argparse.Namespace) -> int:
-    from .crisis import ISO_REGIONS
-    from .starter import Starter, data_dir_setting, next_steps, write_starter
+    from .policy.crisis_lines import ISO_REGIONS
+    from .config.starter import Starter, data_dir_setting, next_steps, write_starter
 
     host, port = args.irc_host, None
     if host and ":" in host and host.rsplit(":", 1)[1].isdigit():
@@ -306,7 +306,7 @@ def cmd_init(args: argparse.Namespace) -> int:
 
 def cmd_scan(args: argparse.Namespace) -> int:
     from .detection import detector_for
-    from .policy_loader import PolicyLoader
+    from .policy.loader import PolicyLoader
 
     try:
         policy = PolicyLoader().load(args.policy)
@@ -359,16 +359,16 @@ def _line_batches(fd: int, size: int = 1000):
 # -- run --------------------------------------------------------------------------------------
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from adapters.base import CredentialsRefused
+    from adapters.contract import CredentialsRefused
 
-    from .eventlog import EventLogError
+    from .store.eventlog import EventLogError
     from .service import AdapterUnavailable, ModeratorsRoomExposed, Service
 
     handler = logging.StreamHandler()
     handler.setFormatter(JsonLogFormatter() if args.log_format == "json"
                          else logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     logging.basicConfig(level=getattr(logging, args.log_level), handlers=[handler])
-    from .config import load_config
+    from .config.config_file import load_config
 
     try:
         service = Service(load_config(args.config, environ=os.environ), new_log=args.new_log)
@@ -422,14 +422,14 @@ class JsonLogFormatter(logging.Formatter):
 
 def _open_log(args: argparse.Namespace):
     """(the event log of ``--db`` or ``--config``, the config or None), or an exit code after saying why."""
-    from .eventlog import EventLog, EventLogError
+    from .store.eventlog import EventLog, EventLogError
 
     config = None
     try:
         if args.db:
             path = Path(args.db)
         else:
-            from .config import load_config
+            from .config.config_file import load_config
 
             config = load_config(args.config)
             path = config.event_log
@@ -476,7 +476,7 @@ def cmd_log(args: argparse.Namespace) -> int:
 
 def cmd_case(args: argparse.Namespace) -> int:
     """One case's summary and history from the event log, as ``!case ID`` shows it, with pseudonyms."""
-    from .history import logged_case_text
+    from .core.history import logged_case_text
 
     log, config = _open_log(args)
     if isinstance(log, int):
@@ -498,8 +498,8 @@ def cmd_case(args: argparse.Namespace) -> int:
 
 def cmd_report(args: argparse.Namespace) -> int:
     """One self-contained HTML file of the last ``--since`` of casework, from the event log."""
-    from .insight import cases_from_log
-    from .report import render_report
+    from .ops.insight import cases_from_log
+    from .ops.report import render_report
 
     seconds = parse_duration(args.since)
     if seconds is None:
@@ -524,9 +524,9 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 
 def cmd_eval(args: argparse.Namespace) -> int:
-    from .evaluate import evaluate, format_report
+    from .detection.evaluate import evaluate, format_report
     from .detection import detector_for
-    from .policy_loader import PolicyLoader
+    from .policy.loader import PolicyLoader
 
     try:
         policy = PolicyLoader().load(args.policy)

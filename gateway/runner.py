@@ -19,12 +19,12 @@ import time
 from collections import deque
 from typing import Callable, Protocol
 
-from adapters.base import ActionFailed, Adapter, Delivered, ResendKey
+from adapters.contract import ActionFailed, Adapter, Delivered, ResendKey
 
-from . import actions as A
-from .engine import Engine
-from .events import ActionOutcome, Event, Message, ReloadResult
-from .eventlog import EventLog, EventLogError
+from .core import actions as A
+from .core.engine import Engine
+from .core.events import ActionOutcome, Event, Message, ReloadResult
+from .store.eventlog import EventLog, EventLogError
 
 __all__ = ["Runner", "Observer"]
 
@@ -50,7 +50,7 @@ class Runner:
         self._log_alerted_at: float | None = None
         self.log_alert_interval = 600.0  # tell the moderators again at most every 10 minutes
         self.concurrent = concurrent
-        self.observer = observer  # the live metrics (gateway/metrics.py), if the gateway serves them
+        self.observer = observer  # the live metrics (gateway/ops/metrics.py), if the gateway serves them
         self.digest = digest  # builds a weekly digest's text from the event log (gateway/service.py)
         self._lanes: dict[tuple, deque] = {}
         self._lane_tasks: dict[tuple, asyncio.Task] = {}
@@ -286,7 +286,7 @@ class Runner:
 
 
 class Observer(Protocol):
-    """What the runner tells the live metrics (gateway/metrics.py implements it)."""
+    """What the runner tells the live metrics (gateway/ops/metrics.py implements it)."""
 
     def screened_batch(self, events: list[Event], seconds: float) -> None: ...
 

@@ -11,17 +11,17 @@ import logging
 import time
 from pathlib import Path
 
-from adapters.base import EXPOSURES, Adapter, ModeratorsRoomRule
+from adapters.contract import EXPOSURES, Adapter, ModeratorsRoomRule
 
-from .config import Config, build_engine, load_config
-from . import actions as A
-from .digest import WEEK, digest_text
-from .eventlog import EventLog
-from .insight import cases_from_log, trouble
-from .events import Tick
-from .health import HealthServer
-from .metrics import Metrics
-from .restore import restore_from_log
+from .config.config_file import Config, build_engine, load_config
+from .core import actions as A
+from .ops.digest_text import WEEK, digest_text
+from .store.eventlog import EventLog
+from .ops.insight import cases_from_log, trouble
+from .core.events import Tick
+from .ops.health import HealthServer
+from .ops.metrics import Metrics
+from .core.restore import restore_from_log
 from .runner import Runner
 
 log = logging.getLogger("gateway.service")
@@ -112,7 +112,7 @@ class Service:
         self.engine.ref_key = self.log.ref_digest
         self.engine.seen_refs |= self.log.journal_refs()
         self.engine.digest_sent.update(self.log.last_of("digest_sent"))
-        # Open cases, their timers, people's intervals, budgets and raids, as they were (gateway/restore.py)
+        # Open cases, their timers, people's intervals, budgets and raids, as they were (gateway/core/restore.py)
         try:
             counts = restore_from_log(self.engine, self.log, clock())
             if counts["restored"] or counts["expired"]:
@@ -216,7 +216,7 @@ class Service:
     def reload(self) -> list[str]:
         """Validate the config and policies again; apply only if all are valid. Rooms added to the
         config need a restart (the adapters join rooms at start)."""
-        from .config import reload_rooms
+        from .config.config_file import reload_rooms
 
         return [str(e) for e in reload_rooms(self.engine, self.config.file)]
 

@@ -12,16 +12,16 @@ from pathlib import Path
 
 import pytest
 
-from gateway.crisis import load_directory
-from gateway.engine import Engine
-from gateway.rooms import RoomBinding
-from gateway.events import Authority, Message
+from gateway.policy.crisis_lines import load_directory
+from gateway.core.engine import Engine
+from gateway.core.rooms import RoomBinding
+from gateway.core.events import Authority, Message
 from gateway.demo.homeserver import Homeserver, HomeserverUnavailable, synapse_available
-from gateway.policy_loader import PolicyLoader
-from gateway import yamlsrc
+from gateway.policy.loader import PolicyLoader
+from gateway.yamlfiles import located as yamlsrc
 
 # The suite loads the shipped policies thousands of times: keep the parsed large files (a copy is handed out
-# each time; off in a running gateway, where it would only hold memory: gateway/yamlsrc.py).
+# each time; off in a running gateway, where it would only hold memory: gateway/yamlfiles/located.py).
 yamlsrc._CACHE_SIZE = 16
 
 ROOM, MODS, NET = "!group:test", "!mods:test", "test"

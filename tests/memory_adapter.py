@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from adapters.base import ActionFailed, Adapter
+from adapters.contract import ActionFailed, Adapter
 
 __all__ = ["MemoryAdapter", "Call"]
 

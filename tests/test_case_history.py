@@ -12,10 +12,10 @@ import time
 import pytest
 from nio import ReactionEvent
 
-from gateway import actions as A
-from gateway.eventlog import EventLog
-from gateway.events import Authority, PrivateMessage, Reaction, Tick
-from gateway.history import Entry, entry_text
+from gateway.core import actions as A
+from gateway.store.eventlog import EventLog
+from gateway.core.events import Authority, PrivateMessage, Reaction, Tick
+from gateway.core.history import Entry, entry_text
 
 from .conftest import MODS, NET, ROOM, Clock, make_binding, say
 from .test_cli import run as gateway
@@ -53,7 +53,7 @@ def test_an_alert_ends_with_the_commands_for_its_case_readmit_only_when_removed(
 
 
 def test_the_commands_use_the_policys_prefix(default_policy, directory):
-    from gateway.engine import Engine
+    from gateway.core.engine import Engine
 
     policy = dataclasses.replace(default_policy, command_prefix="?")
     engine = Engine([make_binding(policy)], directory, bot_ids={NET: "@bot:test"}, case_id=lambda: "abc234")

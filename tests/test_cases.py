@@ -1,4 +1,4 @@
-"""The case lifecycle (gateway/cases.py): every listed transition is allowed, every other refused, and the
+"""The case lifecycle (gateway/core/cases.py): every listed transition is allowed, every other refused, and the
 engine driven by random outcomes and moderator commands never makes an illegal one and never removes a
 person before a private message of their own case was accepted."""
 
@@ -10,11 +10,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from gateway import actions as A
-from gateway.cases import TRANSITIONS, Alerting, Case, Handling, IllegalTransition, Outreach, Removal
+from gateway.core import actions as A
+from gateway.core.cases import TRANSITIONS, Alerting, Case, Handling, IllegalTransition, Outreach, Removal
 from gateway.detection import Detection
-from gateway.engine import Engine
-from gateway.events import PrivateMessage, Tick
+from gateway.core.engine import Engine
+from gateway.core.events import PrivateMessage, Tick
 
 from .conftest import MODS, ROOM, make_binding, say
 from .test_engine import outcome

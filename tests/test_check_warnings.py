@@ -15,10 +15,10 @@ from pathlib import Path
 import pytest
 
 from gateway.cli import host_warnings
-from gateway.config import load_config
+from gateway.config.config_file import load_config
 from gateway.detection import detector_for
-from gateway.evaluate import EVERYDAY_CHAT, everyday_warnings
-from gateway.policy_loader import PolicyLoader
+from gateway.detection.evaluate import EVERYDAY_CHAT, everyday_warnings
+from gateway.policy.loader import PolicyLoader
 
 from .conftest import CONFIG, GOOD
 from .test_cli import GATEWAY, run
@@ -77,8 +77,8 @@ def test_the_everyday_sample_ships_with_the_package():
     assert 500 <= len(lines) <= 1000 and all(line.strip() for line in lines)
     assert len(set(lines)) == len(lines)
     package_data = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["package-data"]
-    inside = EVERYDAY_CHAT.relative_to(ROOT / "gateway").as_posix()
-    assert any(fnmatch.fnmatch(inside, pattern) for pattern in package_data["gateway"])
+    inside = EVERYDAY_CHAT.relative_to(ROOT / "gateway" / "detection").as_posix()
+    assert any(fnmatch.fnmatch(inside, pattern) for pattern in package_data["gateway.detection"])
 
 
 # -- the HTTP listener -------------------------------------------------------------------------------
@@ -173,7 +173,7 @@ def _nobody_may_write(as_user, who):
 def test_directories_made_for_keys_and_tokens_are_0700_whatever_the_umask(tmp_path):
     from adapters.matrix import pickle_key_from_file
     from adapters.matrix_crypto import Crypto, CryptoSettings
-    from gateway.eventlog import EventLog
+    from gateway.store.eventlog import EventLog
 
     (tmp_path / "elsewhere").mkdir(mode=0o755)
     os.chmod(tmp_path / "elsewhere", 0o755)

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from tests.memory_adapter import MemoryAdapter
-from gateway.eventlog import EventLog
+from gateway.store.eventlog import EventLog
 from gateway.runner import Runner
 
 from .conftest import CONFIG, GOOD, NET, say
@@ -455,7 +455,7 @@ def test_scan_shows_abuse_and_third_party_beside_the_tier():
 
 def test_init_writes_a_starter_config_that_checks_clean(tmp_path):
     """Issue 16, item 5: from a few flags to a config that loads, then the same check as gateway check."""
-    from gateway.config import load_config
+    from gateway.config.config_file import load_config
 
     args = ["init", "--dir", str(tmp_path), "--region", "GB",
             "--matrix-homeserver", "https://matrix.example.org", "--matrix-user", "@safety-bot:example.org",
@@ -475,7 +475,7 @@ def test_init_writes_a_starter_config_that_checks_clean(tmp_path):
     assert again.returncode == 1 and "exists (use --force to overwrite it)" in again.stderr.decode()
 
 
-README = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+DOCS = Path(__file__).resolve().parent.parent / "docs"
 
 
 def _init_args(directory: str, *extra: str) -> list[str]:
@@ -501,7 +501,7 @@ def _main(*args: str) -> tuple[int, str, str]:
 def test_init_writes_the_data_dir_into_the_config(tmp_path, monkeypatch):
     """Issue 26, item 10: `--data-dir` is where the event log, its key, the crypto store and the saved
     login go: written relative to the config when inside its directory, else absolute."""
-    from gateway.config import load_config
+    from gateway.config.config_file import load_config
 
     monkeypatch.chdir(tmp_path)
     for data_dir, written in ((None, "data/gateway.db"), ("gw/state", "state/gateway.db"),
@@ -516,37 +516,40 @@ def test_init_writes_the_data_dir_into_the_config(tmp_path, monkeypatch):
 
 
 def test_init_next_lines_are_the_readmes_set_up_in_a_shell_and_for_the_systemd_unit(tmp_path, monkeypatch):
-    """Issue 26, item 10: what init says to do next is what the README shows: "Configuration" for a
-    shell, "Running in production" for a config written where the unit reads it."""
-    import gateway.starter as starter
+    """Issue 26, item 10: what init says to do next is what the docs show: docs/configuration.md for a
+    shell, docs/production.md (the page init names) for a config written where the unit reads it."""
+    import gateway.config.starter as starter
 
     monkeypatch.chdir(tmp_path)
     rc, out, _ = _main(*_init_args("mygateway"))
     assert rc == 0 and out.split("would:\n")[1].splitlines()[-3:] == [
         "next:", "  export GATEWAY_MATRIX_PASSWORD=... GATEWAY_IRC_PASSWORD=...",
         "  gateway run --config mygateway/gateway.yaml"]
+    configuration = (DOCS / "configuration.md").read_text(encoding="utf-8")
     for line in out.splitlines()[-2:]:
-        assert line.strip() in README, line
+        assert line.strip() in configuration, line
     etc, var = tmp_path / "etc" / "safeguarding-gateway", tmp_path / "var" / "lib" / "safeguarding-gateway"
     monkeypatch.setattr(starter, "SERVICE_CONFIG", etc / "gateway.yaml")
     monkeypatch.setattr(starter, "SERVICE_DATA", var)
     monkeypatch.setattr(starter, "SERVICE_SECRETS", etc / "secrets.env")
     rc, out, err = _main(*_init_args(str(etc), "--data-dir", str(var)))
-    steps = out.split("next, for the systemd unit (README, \"Running in production\"):\n")[1].splitlines()
+    pointer = "next, for the systemd unit (docs/production.md):\n"
+    steps = out.split(pointer)[1].splitlines()
+    production = (DOCS / "production.md").read_text(encoding="utf-8")  # the page the pointer names
     assert rc == 0 and not err.count("warning: the unit") and steps == [
         f"  install -m 0600 /dev/null {etc}/secrets.env  # then in it, one a line: GATEWAY_MATRIX_PASSWORD=... "
         "GATEWAY_IRC_PASSWORD=...",
         "  cp contrib/safeguarding-gateway.service /etc/systemd/system/",
         "  systemctl daemon-reload && systemctl enable --now safeguarding-gateway"]
     for line in steps:
-        assert line.split("  #")[0].strip().replace(str(tmp_path), "") in README, line
+        assert line.split("  #")[0].strip().replace(str(tmp_path), "") in production, line
     rc, out, err = _main(*_init_args(str(etc), "--force"))  # data/ in /etc: the unit cannot write there
     assert rc == 0 and f"warning: the unit may write only in {var}, not {etc}/data: run this again with " \
                        f"--data-dir {var} --force" in err
 
 
 def test_the_systemd_units_paths_are_the_ones_init_knows():
-    from gateway.starter import SERVICE_CONFIG, SERVICE_DATA, SERVICE_SECRETS
+    from gateway.config.starter import SERVICE_CONFIG, SERVICE_DATA, SERVICE_SECRETS
 
     unit = (Path(__file__).resolve().parent.parent / "contrib" / "safeguarding-gateway.service").read_text()
     assert f" run --config {SERVICE_CONFIG} " in unit and f"EnvironmentFile={SERVICE_SECRETS}\n" in unit
@@ -568,10 +571,10 @@ def _cli_string_literals() -> list[str]:
 
     import gateway.cli
     import gateway.demo
-    import gateway.starter
+    import gateway.config.starter
 
     out = []
-    for module in (gateway.cli, gateway.starter, gateway.demo):
+    for module in (gateway.cli, gateway.config.starter, gateway.demo):
         tree = ast.parse(Path(module.__file__).read_text())
         skip = {id(n.value) for n in ast.walk(tree) if isinstance(n, ast.Expr)}  # docstrings
         skip |= {id(v) for n in ast.walk(tree) if isinstance(n, ast.JoinedStr) for v in n.values}  # (parts)

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import pytest
 
-from gateway import actions as A
-from gateway.commands import COMMANDS
+from gateway.core import actions as A
+from gateway.core.commands import COMMANDS
 
 from .conftest import MODS, NET, ROOM, say
 from .test_engine import only, outcome
@@ -137,7 +137,7 @@ def test_scan_is_a_dry_run_and_needs_text(engine):
 
 
 def test_reload_reports_in_the_room_where_it_was_asked(engine):
-    from gateway.events import ReloadResult
+    from gateway.core.events import ReloadResult
 
     action = only(run(engine, "!reload", power=100), A.ReloadPolicies)
     done = engine.handle(ReloadResult(action.network, 1_800_000_010.0, action.id, ()))
@@ -151,8 +151,8 @@ def test_status_in_a_group_room_shows_that_rooms_figures_and_never_who(tmp_path,
     """Issue 26, item 5: two rooms share one moderators' room, a third has its own. ``!status`` in a group
     room counts that room's cases only (never an id or a name); in a moderators' room, each room it
     looks after."""
-    from gateway.config import load_config
-    from gateway.engine import Engine
+    from gateway.config.config_file import load_config
+    from gateway.core.engine import Engine
 
     from .factories import matrix_network, policy_yaml, room_entry, write_gateway
 

@@ -10,9 +10,9 @@ from __future__ import annotations
 import pytest
 
 from gateway.detection import detector_for
-from gateway.detection.folding import normalise
-from gateway.policy_loader import PolicyLoader
-from gateway.yamlsrc import ConfigErrors
+from gateway.text.folding import normalise
+from gateway.policy.loader import PolicyLoader
+from gateway.yamlfiles.located import ConfigErrors
 
 from .conftest import GOOD
 
@@ -395,7 +395,7 @@ def test_a_wish_governs_only_what_follows_it_closely(detector, text, removed):
 
 def test_check_says_what_a_room_policy_changes_in_the_composition(tmp_path):
     """`gateway check`: a dropped combination or phrases taken from a part weaken detection."""
-    from gateway.policy_diff import compare
+    from gateway.policy.diff import compare
 
     path = tmp_path / "room.yaml"
     path.write_text("extends: default\nname: room\ncompose:\n  parts:\n    place: {phrases: ['the old quarry']}\n"

@@ -18,7 +18,7 @@ import subprocess
 
 import pytest
 
-from gateway.eventlog import EventLog
+from gateway.store.eventlog import EventLog
 from gateway.demo.homeserver import Person
 
 from .ircd import IrcPerson, any_ircd  # noqa: F401  (a fixture: ngircd, then InspIRCd with Anope)

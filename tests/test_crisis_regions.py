@@ -8,9 +8,9 @@ import datetime as dt
 
 import pytest
 
-from gateway import actions as A
-from gateway.crisis import ISO_REGIONS, region_hint
-from gateway.engine import Engine
+from gateway.core import actions as A
+from gateway.policy.crisis_lines import ISO_REGIONS, region_hint
+from gateway.core.engine import Engine
 
 from .conftest import NET, make_binding, say
 

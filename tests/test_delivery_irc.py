@@ -18,7 +18,7 @@ from .test_irc import IrcWorld, wait_until
 
 pytestmark = pytest.mark.live
 
-SHIPPED_FLOOD = (4, 1)  # flood_burst and flood_rate as shipped (gateway/config.py defaults)
+SHIPPED_FLOOD = (4, 1)  # flood_burst and flood_rate as shipped (gateway/config/config_file.py defaults)
 AT_RISK = "i took all my pills"
 SLOW = 240.0  # generous: the flood budget writes one line a second
 
@@ -61,7 +61,7 @@ def assert_log_agrees(service, people) -> None:
 
 
 # Ten different people's words, all imminent under the shipped policy and none a near-copy of another
-# (gateway/raids.py): past the room's raid threshold (5 cases), lines unlike each other are each handled in
+# (gateway/core/raids.py): past the room's raid threshold (5 cases), lines unlike each other are each handled in
 # full, as genuine people's are; only copies of one line are a raid's.
 DIFFERENT_LINES = [
     "i took all my pills", "i just swallowed a whole bottle of tablets", "i am going to kill myself tonight",

@@ -10,14 +10,14 @@ import types
 
 import pytest
 
-from adapters.base import ActionFailed, ResendKey
+from adapters.contract import ActionFailed, ResendKey
 from adapters.irc import IrcAdapter
 from adapters.irc_lines import FloodBudget, OutLine, OutQueue
-from gateway import actions as A
-from gateway.crisis import load_directory
-from gateway.engine import Engine
-from gateway.events import ActionOutcome, RoomReady, Tick
-from gateway.policy_loader import PolicyLoader
+from gateway.core import actions as A
+from gateway.policy.crisis_lines import load_directory
+from gateway.core.engine import Engine
+from gateway.core.events import ActionOutcome, RoomReady, Tick
+from gateway.policy.loader import PolicyLoader
 
 from .conftest import MODS, NET, ROOM, make_binding, say
 

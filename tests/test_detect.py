@@ -6,7 +6,7 @@ import pytest
 import re2
 
 from gateway.detection import detector_for
-from gateway.detection.folding import normalise
+from gateway.text.folding import normalise
 
 
 @pytest.mark.parametrize("raw, expected", [
@@ -131,14 +131,14 @@ def test_a_joke_marker_never_drops_an_act_under_way_only_lowers_it(default_polic
     ("default", "ate the whole tub of ice cream an hour ago lol cant feel my legs", "none"),
 ])
 def test_an_act_under_way_with_its_time_outranks_a_joke_marker(policy, text, tier):
-    from gateway.policy_loader import PolicyLoader
+    from gateway.policy.loader import PolicyLoader
     detector = detector_for(PolicyLoader().load(policy))
     result = detector.detect(text)
     assert (result.tier, detector.would_remove(result)) == (tier, tier == "imminent"), result
 
 
 def test_jokes_are_policy_text(write, tmp_path):
-    from gateway.policy_loader import PolicyLoader
+    from gateway.policy.loader import PolicyLoader
     write("nojokes.yaml", "extends: default\nname: nojokes\nexceptions:\n  jokes: {replace: []}\n")
     policy = PolicyLoader([tmp_path]).load("nojokes")
     assert detector_for(policy).detect("i literally want to die 😂").tier == "high"
@@ -199,7 +199,7 @@ def test_detect_many_gives_the_one_by_one_answer_on_every_labelled_line(default_
 def test_detect_many_judges_every_message_a_match_across_lines_touches(write, tmp_path):
     """A policy regex that can span a line break (``\\W`` matches it) must not hide the next message's
     own match: the batch joins messages by line, so the span touches both and both are judged."""
-    from gateway.policy_loader import PolicyLoader
+    from gateway.policy.loader import PolicyLoader
     write("span.yaml", "extends: default\nname: span\ntiers:\n  concern:\n    rules:\n"
                        "      span:\n        regexes: ['(?:qqa\\W+)?qqb\\b']\n")
     detector = detector_for(PolicyLoader([tmp_path]).load("span"))

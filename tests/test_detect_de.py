@@ -10,13 +10,13 @@ from pathlib import Path
 import pytest
 
 from gateway.detection import detector_for
-from gateway.evaluate import evaluate
-from gateway.policy_loader import PolicyLoader
+from gateway.detection.evaluate import evaluate
+from gateway.policy.loader import PolicyLoader
 
 from .lines import numbered, wrong_lines
 
 LANG = Path(__file__).resolve().parent / "data" / "lang"
-EVERYDAY = Path(__file__).resolve().parent.parent / "gateway" / "data" / "everyday-chat.txt"
+EVERYDAY = Path(__file__).resolve().parent.parent / "gateway" / "detection" / "data" / "everyday-chat.txt"
 
 
 @pytest.fixture(scope="module")

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from gateway.detection import detector_for, tier_level
-from gateway.policy_loader import PolicyLoader
+from gateway.policy.loader import PolicyLoader
 
 from .lines import numbered, wrong_lines
 

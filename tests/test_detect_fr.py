@@ -10,7 +10,7 @@ are the wordings that half taught (Quebec "pu", "m'effacer completement", "ca m'
 mourir", taillade/entaille, injected insulin, a belt round a beam...) reworded, with hard negatives beside them.
 ``tests/data/lang/fr-heldout2.csv`` is round 2's held-out half (measured once unseen: any-tier recall 0.60, 8 of 14
 removed), tuning material for round 3; ``tests/data/lang/fr-own-r3.csv`` holds round 3's own rewordings of each idea
-it taught, with near misses. Neither is evidence of quality on unseen text (README "Detection quality"). Failures
+it taught, with near misses. Neither is evidence of quality on unseen text (docs/detection-quality.md). Failures
 name CSV line numbers and tiers, never the text.
 """
 
@@ -22,7 +22,7 @@ from pathlib import Path
 import pytest
 
 from gateway.detection import detector_for
-from gateway.policy_loader import PolicyLoader
+from gateway.policy.loader import PolicyLoader
 
 from .lines import wrong_lines
 
@@ -210,7 +210,7 @@ def test_round_three_whose_words_and_when(detector, text, tier):
 def test_french_lines_are_identified_as_french(name, least_french):
     """In a room of another language, a French line gets the French rules only if identified as French: on the
     tuning halves (120 lines each; round 2's word list: 112, 115, 119) none is named another language."""
-    from gateway.detection.folding import normalise
+    from gateway.text.folding import normalise
     from gateway.detection.language import identify
 
     found = [identify(normalise(row["text"]), row["text"]) for _, row in _rows(name)]

@@ -270,7 +270,7 @@ async def test_verified_only_sends_keys_to_listed_devices_alone_and_says_when_no
 async def test_a_wrong_pickle_key_stops_with_what_to_fix(homeserver, tmp_path):
     """The store cannot be opened with another key: the gateway stops (exit 3 from `gateway run`) with a
     line saying so, instead of starting as a new device and losing every session."""
-    from adapters.base import CredentialsRefused
+    from adapters.contract import CredentialsRefused
 
     world = await make_world(homeserver, tmp_path, encrypted=True)
     try:

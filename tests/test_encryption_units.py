@@ -14,10 +14,10 @@ from nio import EncryptionError, MegolmEvent, RoomMessageText
 
 from adapters.matrix import MatrixAdapter, crypto_settings, pickle_key_from_file
 from adapters.matrix_crypto import Crypto, CryptoSettings, Session, saved_device
-from gateway import actions as A
-from gateway.config import load_config
-from gateway.events import Tick, Undecryptable
-from gateway.yamlsrc import ConfigErrors
+from gateway.core import actions as A
+from gateway.config.config_file import load_config
+from gateway.core.events import Tick, Undecryptable
+from gateway.yamlfiles.located import ConfigErrors
 
 from .conftest import CONFIG, GOOD, MODS, NET, ROOM
 from .test_cli import run
@@ -181,7 +181,7 @@ def test_unreadable_messages_are_recorded_and_reported_once_a_day(engine):
 
 
 def test_newcomers_to_an_encrypted_room_get_the_guidelines_they_cannot_decrypt_in_the_pin(engine):
-    from gateway.events import Join
+    from gateway.core.events import Join
 
     t = 1_800_000_000.0
     assert engine.handle(Join(NET, t, room=ROOM, user="@old:test")) == []  # history readable: the pin does
@@ -274,7 +274,7 @@ async def test_the_password_check_logs_its_own_device_out_and_never_waits_on_a_r
                                                                                            outcome):
     """Issue 26, item 7: the check at start is a login of its own, logged out at once (the bot's device and
     token untouched); a refusal stops the gateway; a rate limit is no reason to delay protection."""
-    from adapters.base import CredentialsRefused
+    from adapters.contract import CredentialsRefused
 
     a = adapter(tmp_path / "store")
     a.secret_hint = "the password in $GATEWAY_MX_PASSWORD"

@@ -6,10 +6,10 @@ import dataclasses
 
 import pytest
 
-from gateway import actions as A
+from gateway.core import actions as A
 from gateway.detection import detector_for
-from gateway.engine import Engine, guidelines_digest
-from gateway.events import ActionOutcome, Join, Leave, PrivateMessage, RoomReady, Tick
+from gateway.core.engine import Engine, guidelines_digest
+from gateway.core.events import ActionOutcome, Join, Leave, PrivateMessage, RoomReady, Tick
 
 from .conftest import MODS, NET, ROOM, make_binding, say
 

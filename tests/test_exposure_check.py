@@ -74,8 +74,8 @@ def test_the_plain_config_gets_no_exposure_warning(write):
 def test_the_engine_tells_each_moderators_room_of_the_network_while_the_nick_is_taken(engine):
     """Finding 7 in the core: the moderators of the network's rooms hear that the bot runs under
     another nick (again every NICK_NOTICE_INTERVAL while it lasts), and once when it has it back."""
-    from gateway import actions as A
-    from gateway.events import BotNick
+    from gateway.core import actions as A
+    from gateway.core.events import BotNick
 
     from .conftest import MODS, NET
 

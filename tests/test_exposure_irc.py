@@ -198,6 +198,6 @@ async def test_no_alert_goes_into_an_open_moderators_channel_the_bot_cannot_clos
         assert not outsider.find(f":{bot}!", f"PRIVMSG {w.mods}")
         assert not [line for line in outsider.lines if kit.nick in line]
         held = [r for r in w.service.log.rows() if r["kind"] == "alert_deferred"]
-        assert held and held[0]["code"] == "room_open"  # held back, not dropped: retried (gateway/casework.py)
+        assert held and held[0]["code"] == "room_open"  # held back, not dropped: retried (gateway/core/casework.py)
     finally:
         await w.close()

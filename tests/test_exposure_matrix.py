@@ -69,7 +69,7 @@ async def test_an_outsider_who_joins_a_moderators_room_made_public_reads_no_aler
         seen = " ".join(m["content"].get("body", "") for m in outsider.messages(world.mods_room, bot))
         assert "Case" not in seen and kit.id not in seen
         held = [r for r in gw.log.rows() if r["kind"] == "alert_deferred"]
-        assert held and held[0]["code"] == "room_open"  # held back, not dropped: retried (gateway/casework.py)
+        assert held and held[0]["code"] == "room_open"  # held back, not dropped: retried (gateway/core/casework.py)
         # The moderators close the room again and send the outsider away: the held alert now reaches them.
         closed = await world.mod.client.room_put_state(world.mods_room, "m.room.join_rules", {"join_rule": "invite"})
         assert getattr(closed, "event_id", None), closed

@@ -3,11 +3,11 @@
 ``tests/data/lang/LANG-heldout5.csv`` and ``-heldout6.csv`` (120 lines each: 14 imminent, 18 high, 18 concern,
 70 none) were written on 2026-12-03 by six helpers who never saw the rules, the models or the earlier sets; set
 5 was committed before round 5 was merged and measured once before it and once after it; set 6 after round 5,
-measured once with the shipped models and once with models trained on more lines (not shipped: README
-"Detection quality"). Nobody who wrote rules read them; counts only. The floors below are the shipped
+measured once with the shipped models and once with models trained on more lines (not shipped:
+docs/detection-quality.md). Nobody who wrote rules read them; counts only. The floors below are the shipped
 detector's figures: they guard against a regression, they are not issue 27's targets (exact tier >= 0.75,
-any-tier recall >= 0.90, 7 of 9 imminent lines removed, no false removal), which the README reports as met or
-missed beside them. A later round that tunes on these lines makes them tuning material: move them to the
+any-tier recall >= 0.90, 7 of 9 imminent lines removed, no false removal), which docs/detection-quality.md reports as
+met or missed beside them. A later round that tunes on these lines makes them tuning material: move them to the
 tuning-floor tests then, and write set 7 first.
 
 Failures name counts only, never the text.
@@ -20,8 +20,8 @@ from pathlib import Path
 import pytest
 
 from gateway.detection import detector_for
-from gateway.evaluate import evaluate
-from gateway.policy_loader import PolicyLoader
+from gateway.detection.evaluate import evaluate
+from gateway.policy.loader import PolicyLoader
 
 LANG = Path(__file__).resolve().parent / "data" / "lang"
 

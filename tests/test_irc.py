@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from adapters.base import ResendKey
+from adapters.contract import ResendKey
 from adapters.irc import IrcAdapter, fold
 from gateway.service import Service
 

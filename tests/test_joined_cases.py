@@ -6,10 +6,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from gateway import actions as A
-from gateway.engine import Engine
-from gateway.events import PrivateMessage, Tick
-from gateway.policy import GatewayLimits
+from gateway.core import actions as A
+from gateway.core.engine import Engine
+from gateway.core.events import PrivateMessage, Tick
+from gateway.policy.model import GatewayLimits
 from gateway.runner import Runner
 
 from .conftest import MODS, NET, ROOM, Clock, make_binding, say
@@ -171,7 +171,7 @@ async def test_a_joined_request_and_a_raised_tier_outlive_a_restart(default_poli
 
 async def test_the_metrics_count_talk_requests_and_updates_as_their_own_kind_and_never_screen_the_moderators(
         engine):
-    from gateway.metrics import Metrics
+    from gateway.ops.metrics import Metrics
     from tests.memory_adapter import MemoryAdapter
 
     metrics = Metrics({(NET, ROOM): "Peer support"})
@@ -240,7 +240,7 @@ def test_a_lower_tier_line_is_an_update_that_neither_messages_nor_removes(engine
 
 
 def test_the_rules_of_many_joined_lines_fit_the_event_logs_column():
-    from gateway.casework import _merged
+    from gateway.core.casework import _merged
     from gateway.detection import Detection
 
     merged = Detection("concern", ("concern.first",))

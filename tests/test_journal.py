@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 
 from tests.memory_adapter import MemoryAdapter
-from gateway.crisis import load_directory
-from gateway.engine import Engine
-from gateway.eventlog import EventLog
+from gateway.policy.crisis_lines import load_directory
+from gateway.core.engine import Engine
+from gateway.store.eventlog import EventLog
 from gateway.runner import Runner
 
 from .conftest import MODS, NET, ROOM, make_binding, say
@@ -110,7 +110,7 @@ async def test_the_journal_names_no_one_in_clear(default_policy, tmp_path):
 
 def test_the_resend_ledger_counts_what_left_and_forgets_it_with_the_case(tmp_path):
     """The ledger's key format lives in the event log alone; adapters and the runner use ResendKey."""
-    from adapters.base import ResendKey
+    from adapters.contract import ResendKey
 
     log = EventLog(tmp_path / "gateway.db")
     dm, alert, other = ResendKey("case1", "dm"), ResendKey("case1", "alert"), ResendKey("case2", "dm")

@@ -15,14 +15,14 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from gateway import actions as A
+from gateway.core import actions as A
 from gateway.detection import Detector, detector_for, multilingual
-from gateway.detection.folding import normalise
+from gateway.text.folding import normalise
 from gateway.detection.language import SUPPORTED, identify
-from gateway.engine import Engine
-from gateway.eventlog import EventLog
-from gateway.metrics import Metrics
-from gateway.policy_loader import PolicyLoader
+from gateway.core.engine import Engine
+from gateway.store.eventlog import EventLog
+from gateway.ops.metrics import Metrics
+from gateway.policy.loader import PolicyLoader
 
 from .conftest import CONFIG, GOOD, NET, ROOM, make_binding, say
 from .test_cli import run
@@ -66,7 +66,7 @@ def test_german_chat_and_dialect_lines_are_named_german(text):
 def test_english_chat_is_never_named_another_language():
     """The shipped everyday chat (628 lines, English but for three greetings in Spanish and French): no
     English line would get another language's rules, or be counted as in a language with no rules."""
-    lines = (Path(__file__).parent.parent / "gateway" / "data" / "everyday-chat.txt").read_text("utf-8").splitlines()
+    lines = (Path(__file__).parent.parent / "gateway" / "detection" / "data" / "everyday-chat.txt").read_text("utf-8").splitlines()
     named = sorted(t for t in lines if identify(normalise(t), t) not in ("en", None))
     assert named == ["bonjour tout le monde", "buenos días, ¿qué tal?", "hola a todos"]
 

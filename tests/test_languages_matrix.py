@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 
 from gateway.demo import SCRIPTS
-from gateway.policy import SHIPPED_DIR
+from gateway.policy.model import SHIPPED_DIR
 
 from .matrix_world import make_world
 from .test_safety_matrix import dm_invites

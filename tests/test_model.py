@@ -9,10 +9,10 @@ import dataclasses
 import pytest
 
 from gateway.detection import detector_for
-from gateway.detection.folding import normalise
+from gateway.text.folding import normalise
 from gateway.detection.model import SHIPPED_MODEL, RiskModel
-from gateway.policy import ModelSettings
-from gateway.policy_loader import PolicyLoader
+from gateway.policy.model import ModelSettings
+from gateway.policy.loader import PolicyLoader
 
 
 @pytest.fixture(scope="module")
@@ -42,7 +42,7 @@ def test_our_chat_lines_for_training_are_not_in_the_regression_sets():
     """The sets in tests/data measure nothing if the model learned their lines."""
     from pathlib import Path
 
-    from gateway.train_model import CHAT, load_chat
+    from gateway.detection.train_model import CHAT, load_chat
 
     regression = {normalise(r["text"]) for f in Path(__file__).parent.glob("data/*.csv")
                   for r in csv.DictReader(open(f, encoding="utf-8"))}
@@ -93,7 +93,7 @@ def test_the_model_alone_never_removes(with_model):
 def test_the_training_script_rebuilds_a_model_from_files_in_the_sources_format(tmp_path, monkeypatch):
     """The real sources are not in the repository (DATA.md says where they are); this runs the same
     script end to end on a small sample in their format, written here."""
-    from gateway import train_model
+    from gateway.detection import train_model
 
     monkeypatch.setattr(train_model, "ROUNDS", 1)  # one multiple-instance round: the same code, faster
     risk = ["i cant do this anymore", "i want to die tonight", "nobody would miss me", "i wish i was dead",
@@ -140,7 +140,7 @@ def test_the_training_script_rebuilds_a_model_from_files_in_the_sources_format(t
 
 
 def test_model_settings_are_checked_at_their_line(write):
-    from gateway.yamlsrc import ConfigError, ConfigErrors
+    from gateway.yamlfiles.located import ConfigError, ConfigErrors
 
     path = write("m.yaml", "extends: default\nname: m\nmodel:\n  enabled: yes-please\n  concern: 1.5\n")
     with pytest.raises((ConfigError, ConfigErrors)) as info:

@@ -10,7 +10,7 @@ import pytest
 
 from gateway.detection import detector_for
 from gateway.detection.model import MODELS, RiskModel
-from gateway.policy_loader import PolicyLoader
+from gateway.policy.loader import PolicyLoader
 
 LANGUAGES = ("de", "fr", "es")
 
@@ -47,7 +47,7 @@ def test_the_shipped_german_model_is_what_its_script_builds_from_the_named_files
     """The same weights to within float rounding (the cross-validation that sets the threshold is left out here:
     slow). Not byte for byte: the last bits of a fit depend on the BLAS build and its thread count (a fresh
     install gave differences of 6e-7); a changed or missing training file moves weights by far more."""
-    from gateway import train_model_lang
+    from gateway.detection import train_model_lang
 
     lines = train_model_lang.load(train_model_lang.training_files("de"))
     rebuilt = train_model_lang.train(lines, "de")
@@ -58,7 +58,7 @@ def test_the_shipped_german_model_is_what_its_script_builds_from_the_named_files
 
 
 def test_the_script_reads_only_the_named_files_and_rebuilds_byte_for_byte(tmp_path):
-    from gateway import train_model_lang
+    from gateway.detection import train_model_lang
 
     risk = ["ich will nicht mehr leben", "ich will sterben heute", "ich mach heute schluss mit allem",
             "ich halt das leben nicht mehr aus", "ich hab die tabletten hier liegen", "ich will einfach tot sein"]
@@ -114,7 +114,7 @@ def test_a_window_only_about_someone_else_is_not_scored(lang, text):
 
 
 def test_a_policy_naming_a_model_file_that_does_not_ship_is_refused_at_its_line(write):
-    from gateway.yamlsrc import ConfigError, ConfigErrors
+    from gateway.yamlfiles.located import ConfigError, ConfigErrors
 
     path = write("m.yaml", "extends: default-de\nname: m\nmodel:\n  file: risk-xx.bin\n")
     with pytest.raises((ConfigError, ConfigErrors)) as info:

@@ -11,13 +11,13 @@ import string
 import pytest
 import yaml
 
-from gateway import actions as A
-from gateway.digest import digest_text
-from gateway.insight import Trouble
-from gateway.modtext import SECTION
-from gateway.policy import SHIPPED_DIR
-from gateway.policy_loader import PolicyLoader
-from gateway.yamlsrc import ConfigErrors
+from gateway.core import actions as A
+from gateway.ops.digest_text import digest_text
+from gateway.ops.insight import Trouble
+from gateway.policy.moderator_text import SECTION
+from gateway.policy.model import SHIPPED_DIR
+from gateway.policy.loader import PolicyLoader
+from gateway.yamlfiles.located import ConfigErrors
 
 from .conftest import MODS, say
 from .test_engine import only, outcome
@@ -131,7 +131,7 @@ def test_the_grouped_next_line_and_command_refusals_follow_the_moderators(write)
     assert text("!case") == "¿Qué caso? Pon su id, p. ej. !case abc234."
     assert text("!case zzz") == "Aquí no hay ningún caso 'zzz'. !cases lista los abiertos."
     words = engine.rooms[("test", "!group:test")].policy.words
-    from gateway.commands import group_commands
+    from gateway.core.commands import group_commands
     assert group_commands(engine.rooms[("test", "!group:test")].policy) == (
         "Siguiente: !cases los lista · !case ID · !ack ID · !close ID RESULTADO; "
         f"RESULTADO es uno de: {OUTCOMES}")

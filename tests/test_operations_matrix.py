@@ -101,8 +101,8 @@ async def test_the_weekly_digest_reaches_the_moderators_once_with_figures_not_na
     not send it again; it names nobody and quotes nothing."""
     import datetime as dt
 
-    from gateway.events import Tick
-    from gateway.policy import WEEKDAYS
+    from gateway.core.events import Tick
+    from gateway.policy.model import WEEKDAYS
 
     later = dt.datetime.now(dt.timezone.utc) + dt.timedelta(hours=1)
     world = await make_world(homeserver, tmp_path, policy_extra=f"digest:\n  day: {WEEKDAYS[later.weekday()]}\n"

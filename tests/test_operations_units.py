@@ -10,14 +10,15 @@ import re
 
 import pytest
 
-from gateway import actions as A
+from gateway.core import actions as A
 from gateway.cli import JsonLogFormatter
-from gateway.config import load_config
-from gateway.digest import digest_text, last_due
-from gateway.events import Tick
-from gateway.insight import CaseView, Trouble
-from gateway.metrics import Metrics
-from gateway.yamlsrc import ConfigErrors
+from gateway.config.config_file import load_config
+from gateway.core.digest import last_due
+from gateway.ops.digest_text import digest_text
+from gateway.core.events import Tick
+from gateway.ops.insight import CaseView, Trouble
+from gateway.ops.metrics import Metrics
+from gateway.yamlfiles.located import ConfigErrors
 
 from .conftest import CONFIG, GOOD, MODS, NET, ROOM
 
@@ -50,7 +51,7 @@ def test_the_digest_is_due_once_a_week_and_not_when_a_day_late(engine):
 def test_a_policy_can_switch_the_digest_off(write, tmp_path):
     write("policies/peer.yaml", GOOD + "digest:\n  enabled: false\n")
     cfg = load_config(write("gateway.yaml", "policy_dir: policies\n" + CONFIG.lstrip("\n")))
-    from gateway.config import build_engine
+    from gateway.config.config_file import build_engine
 
     engine = build_engine(cfg)
     assert not [a for a in engine.handle(Tick(NET, MONDAY_9 + 60)) if isinstance(a, A.PostDigest)]
@@ -92,7 +93,7 @@ def test_the_digest_counts_talk_requests_and_cases_about_someone_else_as_what_th
     week[1].kind, week[2].kind, week[3].kind = "talk", "talk", "thirdparty"
     text = digest_text(week, [], Trouble(), until=MONDAY_9, room_names=["Peer support"], networks_down=[])
     assert "- Cases: 4 (1 high, 2 asked to talk, 1 about someone they know);" in text
-    from gateway.policy_loader import PolicyLoader
+    from gateway.policy.loader import PolicyLoader
 
     german = digest_text(week, [], Trouble(), until=MONDAY_9, room_names=["Raum"], networks_down=[],
                          words=PolicyLoader().load("default-de").words)
@@ -146,7 +147,7 @@ def test_json_logs_are_one_object_per_line():
 
 
 def test_readiness_needs_every_network_and_a_writable_event_log():
-    from gateway.health import HealthServer
+    from gateway.ops.health import HealthServer
 
     state = {"irc": True, "writable": True, "failed_at": None}
     server = HealthServer("127.0.0.1", 0, Metrics(), {"mx": lambda: {"ready": True, "sync_lag_seconds": 2.0},
@@ -169,7 +170,7 @@ def test_the_event_log_says_whether_it_takes_writes(tmp_path):
     import os
     import sqlite3
 
-    from gateway.eventlog import EventLog
+    from gateway.store.eventlog import EventLog
 
     log = EventLog(tmp_path / "gateway.db")
     try:

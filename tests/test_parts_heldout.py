@@ -6,8 +6,9 @@ sets, and committed before the fourth round of rules was merged; nobody who wrot
 material: ``parts-heldout3.csv`` is held below to what round 4 reached on it). Each part of an act or plan
 (act, means, pronoun, timing, place, preparation, farewell, and the same lines obfuscated) has its own test,
 so a change that only memorises the tuning sets' phrasings fails here. The floors are the figures measured
-once after round 4 (README "Detection quality"), rounded down: they guard against a regression, they are
-not the issue's targets (at least 90% removed, no false removal), which the README reports as missed.
+once after round 4 (docs/detection-quality.md), rounded down: they guard against a regression, they are
+not the issue's targets (at least 90% removed, no false removal), which docs/detection-quality.md reports as
+missed.
 
 Failures name CSV line numbers and tiers, never the text.
 """
@@ -20,7 +21,7 @@ from pathlib import Path
 import pytest
 
 from gateway.detection import detector_for
-from gateway.policy_loader import PolicyLoader
+from gateway.policy.loader import PolicyLoader
 
 DATA = Path(__file__).resolve().parent / "data"
 HELDOUT = DATA / "parts-heldout4.csv"
@@ -32,7 +33,7 @@ REMOVED_AT_LEAST = {  # measured: 1/6, 5/6, 1/6, 3/6, 4/6, 1/6, 3/6, 6/6
     "act": 0.16, "means": 0.83, "pronoun": 0.16, "timing": 0.5, "place": 0.66, "preparation": 0.16,
     "farewell": 0.5, "obfuscated": 1.0,
 }
-# part -> near misses removed after round 4 (the target is none: the README reports these two)
+# part -> near misses removed after round 4 (the target is none: docs/detection-quality.md reports these two)
 FALSE_REMOVALS_AT_MOST = {"pronoun": 1, "means": 1}
 
 

@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from gateway.config import load_config
+from gateway.config.config_file import load_config
 from gateway.detection import detector_for
-from gateway.policy_loader import PolicyLoader
-from gateway.yamlsrc import ConfigError, ConfigErrors
+from gateway.policy.loader import PolicyLoader
+from gateway.yamlfiles.located import ConfigError, ConfigErrors
 
 from .conftest import CONFIG, GOOD
 
@@ -132,7 +132,7 @@ def test_a_country_written_as_a_name_suggests_its_code(write, name, expected):
 
 
 def test_a_crisis_directory_region_written_as_a_name_suggests_its_code(write):
-    from gateway.crisis import load_directory
+    from gateway.policy.crisis_lines import load_directory
 
     path = write("lines.yaml", 'version: 1\ninternational: {text: x, emergency: "112"}\nregions:\n  Deutschland:\n'
                                '    name: Germany\n    emergency: "112"\n    lines: []\n')
@@ -341,8 +341,8 @@ ENV_KEYS = {  # every key that names an environment variable: (what replaces wha
 
 @pytest.mark.parametrize("secret", SECRET_LOOKING)
 def test_what_looks_like_a_secret_is_refused_without_being_shown(secret):
-    from gateway.validate import MISSING, Checker
-    from gateway.yamlsrc import Located
+    from gateway.yamlfiles.checker import MISSING, Checker
+    from gateway.yamlfiles.located import Located
 
     c = Checker(Located("gateway.yaml", {"password_env": secret}))
     assert c.env_name(("password_env",), secret, "GATEWAY_X", {}) is MISSING
@@ -434,8 +434,8 @@ def test_config_unknown_network_in_room(write):
 
 
 def test_reload_never_replaces_a_good_policy_with_a_bad_one(write):
-    from gateway.config import build_engine, reload_rooms
-    from gateway.events import Message
+    from gateway.config.config_file import build_engine, reload_rooms
+    from gateway.core.events import Message
 
     policy_file = write("policies/peer.yaml", GOOD)
     cfg_path = write("gateway.yaml", CONFIG + "policy_dir: policies\n")

@@ -8,9 +8,9 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from adapters.irc import clean, split_text
-from gateway import actions as A
+from gateway.core import actions as A
 from gateway.detection import detector_for
-from gateway.detection.folding import normalise
+from gateway.text.folding import normalise
 
 from .conftest import MODS, say
 
@@ -49,9 +49,9 @@ _ENGINE = []
 
 def _engine():
     if not _ENGINE:
-        from gateway.crisis import load_directory
-        from gateway.engine import Engine
-        from gateway.policy_loader import PolicyLoader
+        from gateway.policy.crisis_lines import load_directory
+        from gateway.core.engine import Engine
+        from gateway.policy.loader import PolicyLoader
 
         from .conftest import make_binding
 
@@ -84,7 +84,7 @@ _DETECTOR = []
 def _detector():
     if not _DETECTOR:
         from gateway.detection import Detector
-        from gateway.policy_loader import PolicyLoader
+        from gateway.policy.loader import PolicyLoader
 
         _DETECTOR.append(Detector(PolicyLoader().load("default")))
     return _DETECTOR[0]
@@ -106,7 +106,7 @@ _CHAT = st.lists(_PIECES, max_size=12).map(" ".join) | st.lists(_PIECES, max_siz
 @given(st.lists(_CHAT, max_size=40))
 @settings(max_examples=500, deadline=None)
 def test_normalise_many_equals_normalise(texts):
-    from gateway.detection.folding import normalise_many
+    from gateway.text.folding import normalise_many
 
     assert normalise_many(texts) == [normalise(t) for t in texts]
 
@@ -126,8 +126,8 @@ def _model_detector():
         return _MODEL_DETECTOR[0]
     import dataclasses
 
-    from gateway.policy import ModelSettings
-    from gateway.policy_loader import PolicyLoader
+    from gateway.policy.model import ModelSettings
+    from gateway.policy.loader import PolicyLoader
 
     policy = PolicyLoader().load("default")
     _MODEL_DETECTOR.append(detector_for(dataclasses.replace(policy, model=ModelSettings(True), _detector=None)))

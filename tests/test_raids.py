@@ -9,10 +9,10 @@ import re
 
 import pytest
 
-from gateway import actions as A
-from gateway.eventlog import EventLog
-from gateway.events import Tick
-from gateway.raids import NEAR_DUPLICATE, line_print, similarity
+from gateway.core import actions as A
+from gateway.store.eventlog import EventLog
+from gateway.core.events import Tick
+from gateway.core.raids import NEAR_DUPLICATE, line_print, similarity
 
 from .conftest import MODS, NET, ROOM, say
 from .test_engine import HIGH, IMMINENT, only, outcome
@@ -184,7 +184,7 @@ def test_cases_lists_every_open_case_in_pages_genuine_first(engine):
 
 
 def test_only_lines_written_in_a_raided_room_make_a_pattern(default_policy, directory):
-    from gateway.engine import Engine
+    from gateway.core.engine import Engine
 
     from .conftest import make_binding
 

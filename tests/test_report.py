@@ -12,10 +12,10 @@ from pathlib import Path
 
 import pytest
 
-from adapters.base import ActionFailed
-from gateway.eventlog import EventLog
-from gateway.events import PrivateMessage, Tick
-from gateway.insight import cases_from_log
+from adapters.contract import ActionFailed
+from gateway.store.eventlog import EventLog
+from gateway.core.events import PrivateMessage, Tick
+from gateway.ops.insight import cases_from_log
 from gateway.runner import Runner
 from tests.memory_adapter import MemoryAdapter
 

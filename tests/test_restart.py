@@ -1,7 +1,7 @@
 """Issue 24, finding 5: cases, timers, budgets, raids and outreach intervals outlive a restart.
 
 In process, with a real event log: a "restart" is a new engine and runner on the same database, rebuilt
-the way ``gateway run`` rebuilds them (``gateway/restore.py``), then resumed and caught up as
+the way ``gateway run`` rebuilds them (``gateway/core/restore.py``), then resumed and caught up as
 ``Service.start`` does. Nothing of the old engine's memory is carried over. (On a real Synapse, with
 SIGTERM and SIGKILL: tests/test_restart_matrix.py.)
 """
@@ -11,10 +11,10 @@ from __future__ import annotations
 import dataclasses
 import itertools
 
-from gateway import actions as A
-from gateway.engine import Engine
-from gateway.eventlog import EventLog
-from gateway.events import Tick
+from gateway.core import actions as A
+from gateway.core.engine import Engine
+from gateway.store.eventlog import EventLog
+from gateway.core.events import Tick
 from gateway.runner import Runner
 from tests.memory_adapter import MemoryAdapter
 
@@ -39,7 +39,7 @@ class Gateway:
         self.engine.ref_key = self.log.ref_digest
         self.engine.seen_refs |= self.log.journal_refs()
         try:
-            from gateway.restore import restore_from_log
+            from gateway.core.restore import restore_from_log
         except ImportError:  # (the code before issue 24: nothing was rebuilt)
             return
         restore_from_log(self.engine, self.log, clock())
@@ -236,7 +236,7 @@ async def test_budgets_and_the_raid_hold_across_a_restart(default_policy, direct
     gw = await gw.restart(default_policy, directory, puppets)
     for p in puppets[25:]:
         await gw.runner.handle(say(IMMINENT, sender=p, ts=clock.advance(1)))
-    # The raid's line fingerprints live in memory only (gateway/raids.py: never text on disk), so the first
+    # The raid's line fingerprints live in memory only (gateway/core/raids.py: never text on disk), so the first
     # copy after the restart is unlike any line the bot remembers and is handled on its own, within the
     # rebuilt budget for such lines; it seeds the pattern again, and the copies after it are the raid's.
     assert [c.args["user"] for c in gw.sent("send_private")] == [puppets[25]]
@@ -292,7 +292,7 @@ async def test_a_tick_on_an_alert_sent_before_a_restart_acknowledges_its_case(de
     """The alert's id is journalled as a keyed digest only (useless for fetching the alert, never in clear):
     a moderator's ✅ on it after a restart still acknowledges the case, and once the case is closed the
     digest is gone and the tick is nothing."""
-    from gateway.events import Authority, Reaction
+    from gateway.core.events import Authority, Reaction
 
     clock = Clock()
     gw = Gateway(default_policy, directory, tmp_path / "gateway.db", clock)

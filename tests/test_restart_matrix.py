@@ -186,7 +186,7 @@ async def test_during_a_raid_a_restart_keeps_the_raid_and_its_budget(homeserver,
     Restart; three more puppets write the same line. Before issue 24 the budgets and the raid were
     forgotten: each got a crisis message, a removal and an alert. Now the raid goes on (no second raid
     alert) and its spent budget holds. The first copy after the restart is handled on its own, as a line
-    unlike the raid's would be: the raid's line fingerprints live in memory only (gateway/raids.py),
+    unlike the raid's would be: the raid's line fingerprints live in memory only (gateway/core/raids.py),
     and that copy seeds them again; the two after it are the raid's: no message, no removal, no alert
     of their own, listed by !cases as in the raid alert."""
     world = await make_world(homeserver, tmp_path, policy_extra="""\

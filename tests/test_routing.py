@@ -9,10 +9,10 @@ import dataclasses
 
 import pytest
 
-from gateway import actions as A
-from gateway.engine import Engine
-from gateway.events import Join, Message, PrivateMessage
-from gateway.quotes import first_person, own_words, pasted_names
+from gateway.core import actions as A
+from gateway.core.engine import Engine
+from gateway.core.events import Join, Message, PrivateMessage
+from gateway.core.quotes import first_person, own_words, pasted_names
 
 from .conftest import NET, make_binding, say
 from .test_engine import only

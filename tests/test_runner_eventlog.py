@@ -11,9 +11,9 @@ import stat
 
 import pytest
 
-from adapters.base import ActionFailed
+from adapters.contract import ActionFailed
 from gateway.detection import detector_for
-from gateway.eventlog import EventLog, EventLogError
+from gateway.store.eventlog import EventLog, EventLogError
 from gateway.runner import Runner
 from tests.memory_adapter import MemoryAdapter
 
@@ -206,7 +206,7 @@ async def test_privacy_canary_through_engine_runner_and_event_log(engine, adapte
 async def test_a_batch_is_handled_exactly_as_one_event_at_a_time(default_policy, directory, adapter, clock):
     """``handle_many`` (one sync response, a burst of IRC lines) detects in one batch: the actions,
     their order and what the people see must be those of handling each event alone."""
-    from gateway.engine import Engine
+    from gateway.core.engine import Engine
 
     from .conftest import make_binding
 
@@ -241,7 +241,7 @@ async def test_a_batch_screened_before_a_reload_uses_the_new_policy(engine, writ
     is judged again by the policy now in force."""
     import dataclasses
 
-    from gateway.policy_loader import PolicyLoader
+    from gateway.policy.loader import PolicyLoader
 
     write("quiet.yaml", "extends: default\nname: quiet\nmode: observe\ntiers:\n  concern:\n    rules:\n"
                         "      extra:\n        phrases: [purple elephants]\n")

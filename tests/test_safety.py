@@ -1,5 +1,5 @@
 """Safety and security findings of issue 14, against the core (the network-level proofs are in the live
-tests named in the README's "Reliability" section). Each test failed before its fix."""
+tests named in docs/reliability.md). Each test failed before its fix."""
 
 from __future__ import annotations
 
@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from gateway import actions as A
-from gateway.config import load_config
+from gateway.core import actions as A
+from gateway.config.config_file import load_config
 from gateway.detection import detector_for
-from gateway.quotes import own_words
-from gateway.yamlsrc import ConfigError, ConfigErrors
+from gateway.core.quotes import own_words
+from gateway.yamlfiles.located import ConfigError, ConfigErrors
 
 from .conftest import CONFIG, GOOD, NET, ROOM, say
 from .test_engine import IMMINENT, kinds, only, outcome
@@ -58,7 +58,7 @@ def test_a_moderator_at_risk_is_messaged_and_reported_never_removed(engine):
 
 
 def test_a_moderator_case_is_still_never_removed_after_a_restart(engine, default_policy, directory):
-    from gateway.engine import Engine
+    from gateway.core.engine import Engine
 
     from .conftest import make_binding
 
@@ -184,7 +184,7 @@ def test_a_notice_is_scanned_but_never_runs_a_command(engine):
 
 
 def test_bots_named_in_the_config_are_ignored(default_policy, directory):
-    from gateway.engine import Engine
+    from gateway.core.engine import Engine
 
     from .conftest import make_binding
 
@@ -196,7 +196,7 @@ def test_bots_named_in_the_config_are_ignored(default_policy, directory):
 # -- finding 6: message ids are not kept once the case is done --------------------------------------
 
 async def test_a_finished_case_keeps_no_message_id(engine, tmp_path):
-    from gateway.eventlog import EventLog
+    from gateway.store.eventlog import EventLog
     from gateway.runner import Runner
     from tests.memory_adapter import MemoryAdapter
 
@@ -217,7 +217,7 @@ async def test_a_finished_case_keeps_no_message_id(engine, tmp_path):
 # -- finding 12: the event log's key and erasure -----------------------------------------------------
 
 def _log_with_a_case(tmp_path):
-    from gateway.eventlog import EventLog
+    from gateway.store.eventlog import EventLog
 
     log = EventLog(tmp_path / "gateway.db")
     log.write(A.RecordEvent(1, NET, kind="risk_detected", room=ROOM, user="@kit:test", tier="high"), 1.0)
@@ -225,7 +225,7 @@ def _log_with_a_case(tmp_path):
 
 
 def test_a_lost_key_file_is_refused_not_replaced(tmp_path):
-    from gateway.eventlog import EventLog, EventLogError
+    from gateway.store.eventlog import EventLog, EventLogError
 
     _log_with_a_case(tmp_path).close()
     (tmp_path / "gateway.key").unlink()
@@ -242,7 +242,7 @@ def test_a_lost_key_file_is_refused_not_replaced(tmp_path):
 
 
 def test_a_key_file_from_another_log_is_refused(tmp_path):
-    from gateway.eventlog import EventLog, EventLogError
+    from gateway.store.eventlog import EventLog, EventLogError
 
     _log_with_a_case(tmp_path).close()
     (tmp_path / "gateway.key").write_text("ab" * 32)
@@ -278,7 +278,7 @@ def test_forget_with_another_reader_reports_pending_then_erases_for_real(tmp_pat
     import time
     import types
 
-    from gateway import eventlog
+    from gateway.store import eventlog
 
     # the checkpoint's pauses between attempts (1.5 s while the reader holds on) need not pass in real time here,
     monkeypatch.setattr(eventlog, "time", types.SimpleNamespace(**{**vars(time), "sleep": lambda _s: None}))
@@ -313,7 +313,7 @@ def _rig(engine, clock):
 
 
 async def test_three_hundred_sock_puppets_get_messages_within_budget_and_one_raid_alert(engine, clock):
-    from gateway.events import Tick
+    from gateway.core.events import Tick
 
     adapter, runner = _rig(engine, clock)
     for i in range(300):
@@ -343,7 +343,7 @@ async def test_three_hundred_sock_puppets_get_messages_within_budget_and_one_rai
 
 
 async def test_a_flood_of_talk_requests_gives_one_aggregated_alert(engine, clock):
-    from gateway.events import PrivateMessage, Tick
+    from gateway.core.events import PrivateMessage, Tick
 
     adapter, runner = _rig(engine, clock)
     for i in range(200):
@@ -359,7 +359,7 @@ async def test_a_flood_of_talk_requests_gives_one_aggregated_alert(engine, clock
 
 
 async def test_replies_and_refusals_are_rate_limited_per_person(engine, clock):
-    from gateway.events import PrivateMessage
+    from gateway.core.events import PrivateMessage
 
     adapter, runner = _rig(engine, clock)
     for _ in range(30):
@@ -383,7 +383,7 @@ async def test_replies_and_refusals_are_rate_limited_per_person(engine, clock):
 
 
 def test_limits_are_set_in_policy_and_checked(write):
-    from gateway.policy_loader import PolicyLoader
+    from gateway.policy.loader import PolicyLoader
 
     p = PolicyLoader([write("x.yaml", "").parent]).load(str(write("peer.yaml", GOOD + "limits:\n  cases_per_room: 50\n")))
     assert p.limits.cases_per_room == 50 and p.limits.window == 600
@@ -396,7 +396,7 @@ def test_a_database_from_before_keeps_working_and_loses_its_clear_message_ids(tm
     digest for every case; sealed for a case still running) and the clear ids are gone."""
     import sqlite3
 
-    from gateway.eventlog import EventLog
+    from gateway.store.eventlog import EventLog
 
     db = sqlite3.connect(tmp_path / "gateway.db")
     db.execute("CREATE TABLE journal (case_id TEXT PRIMARY KEY, network TEXT NOT NULL, room TEXT NOT NULL,"
@@ -469,8 +469,8 @@ def test_the_alert_says_why_never_what(engine, default_policy, directory):
     """Issue 15, item 8: rule ids, the model's score and threshold, what the recent context added."""
     import dataclasses
 
-    from gateway.engine import Engine
-    from gateway.policy import ModelSettings
+    from gateway.core.engine import Engine
+    from gateway.policy.model import ModelSettings
 
     from .conftest import make_binding
 

@@ -259,7 +259,7 @@ async def test_the_bot_takes_its_nick_back_when_the_old_connection_is_gone(ngirc
 async def test_a_refused_sasl_login_stops_the_gateway_with_what_to_fix(world):
     """Issue 16, item 3 on InspIRCd with Anope: a wrong SASL password is permanent: the gateway stops with
     one line naming the account and the variable to fix (exit code 3 from `gateway run`), no retry loop."""
-    from adapters.base import CredentialsRefused
+    from adapters.contract import CredentialsRefused
 
     extra = await sasl_bot(world)
     env = extra.split("sasl_password_env: ")[1].strip()

@@ -1,5 +1,5 @@
 """The systemd unit in contrib/: it passes ``systemd-analyze verify`` (no warning at all), keeps the
-sandboxing the README promises, and does not restart into a failure that only a person can fix."""
+sandboxing docs/production.md promises, and does not restart into a failure that only a person can fix."""
 
 from __future__ import annotations
 

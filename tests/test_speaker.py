@@ -12,7 +12,7 @@ import dataclasses
 
 import pytest
 
-from gateway import actions as A
+from gateway.core import actions as A
 from gateway.detection import detector_for
 from gateway.detection import detector as detector_module
 from gateway.detection.decision import Detection, speaker_first

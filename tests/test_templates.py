@@ -12,13 +12,13 @@ import textwrap
 import pytest
 import yaml
 
-from gateway import actions as A
-from gateway.crisis import LABELS, load_directory
-from gateway.engine import Engine
-from gateway.events import PrivateMessage
-from gateway.policy import MODERATOR_TEMPLATES, SHIPPED_DIR
-from gateway.policy_loader import PolicyLoader
-from gateway.yamlsrc import ConfigErrors
+from gateway.core import actions as A
+from gateway.policy.crisis_lines import LABELS, load_directory
+from gateway.core.engine import Engine
+from gateway.core.events import PrivateMessage
+from gateway.policy.model import MODERATOR_TEMPLATES, SHIPPED_DIR
+from gateway.policy.loader import PolicyLoader
+from gateway.yamlfiles.located import ConfigErrors
 
 from .conftest import CONFIG, MODS, NET, ROOM, make_binding, say
 from .test_cli import GATEWAY, run
@@ -153,7 +153,7 @@ def test_every_shipped_hours_note_is_written_in_each_language(language):
     notes = {part for region in load_directory().regions.values() for line in region.lines
              for part in line.hours.split(", ")}
     untranslated = {n for n in notes if n not in LABELS[language] and not n.startswith("see ")}
-    assert not untranslated, f"add to gateway/crisis.py LABELS[{language!r}]: {sorted(untranslated)}"
+    assert not untranslated, f"add to gateway/policy/crisis_lines.py LABELS[{language!r}]: {sorted(untranslated)}"
 
 
 @pytest.mark.parametrize("language", ["de", "fr", "es"])
@@ -165,7 +165,7 @@ def test_every_shipped_note_in_english_is_said_in_each_language(language):
     described = {line.service for line in lines if re.fullmatch(r"[A-Z][a-z]+( [A-Za-z]+)* line( \d+)?", line.service)}
     assert "(mental health line)" in notes and "Ministry of Health line" in described
     untranslated = sorted(n for n in notes | described if n not in LABELS[language])
-    assert not untranslated, f"add to gateway/crisis.py LABELS[{language!r}]: {untranslated}"
+    assert not untranslated, f"add to gateway/policy/crisis_lines.py LABELS[{language!r}]: {untranslated}"
 
 
 def test_french_crisis_lines_read_as_french_typography():
@@ -250,7 +250,7 @@ def test_gateway_demo_in_german(tmp_path):
 
 @pytest.mark.parametrize("language", LANGUAGES)
 def test_every_status_an_alert_can_tell_is_written_in_each_language(language):
-    from gateway.cases import STATUS_WORDING
+    from gateway.core.cases import STATUS_WORDING
 
     words = yaml.safe_load((SHIPPED_DIR / "templates" / f"{language}.yaml").read_text())["statuses"]
     assert set(words) == STATUS_WORDING
@@ -290,7 +290,7 @@ def test_someone_in_two_german_rooms_is_asked_which_in_german(write):
 
 
 def test_the_same_words_in_english_for_a_room_extending_a_policy_in_another_language(write):
-    from gateway.policy_loader import PolicyLoader as Loader
+    from gateway.policy.loader import PolicyLoader as Loader
 
     default = Loader().load("default")
     parent = write("german.yaml", """

@@ -11,9 +11,9 @@ import types
 import pytest
 
 from adapters.irc import IrcAdapter
-from gateway.crisis import load_directory
-from gateway.engine import Engine
-from gateway.rooms import RoomBinding
+from gateway.policy.crisis_lines import load_directory
+from gateway.core.engine import Engine
+from gateway.core.rooms import RoomBinding
 
 from .conftest import MODS, NET
 from .test_templates import LANGUAGES, room_policy

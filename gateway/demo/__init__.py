@@ -21,7 +21,7 @@ from pathlib import Path
 from nio import RoomPreset
 
 from .homeserver import ENCRYPTION, Homeserver, HomeserverUnavailable, Person, free_port
-from ..policy import SHIPPED_DIR
+from ..policy.model import SHIPPED_DIR
 from ..service import Service
 
 # (who, what they write, what the gateway should make of it): two idioms, a line no phrase of the

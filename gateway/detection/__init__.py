@@ -1,4 +1,10 @@
-"""Risk detection in stages (see ``detector.py``): folding, rules, learned model, decision, context."""
+"""Risk detection in stages (see ``detector.py``): folding (``gateway.text``), rules, learned model,
+decision, context; a room's languages (``multilingual.py``, ``language.py``); beside it, ``gateway eval``
+(``evaluate.py``), the training scripts (``train_model.py``, ``train_model_lang.py``) and the shipped
+models (``models/``, their data card is DATA.md).
+
+May import: ``gateway.text`` and ``gateway.policy`` (a detector compiles a policy); never the core or above.
+"""
 
 from .decision import MODEL_RULE, NO_RISK, Detection, tier_level
 from .detector import Detector

@@ -31,7 +31,7 @@ from __future__ import annotations
 import dataclasses
 
 from .decision import MODEL_RULE, NO_RISK, TIER_NAMES, Detection, decide, speaker_first, tier_level
-from .folding import line_numbers, normalise, normalise_joined
+from ..text.folding import line_numbers, normalise, normalise_joined
 from .language import identify
 from .model import MODELS, shared_model
 from .rules import CompiledRules, RulesSource

@@ -3,7 +3,7 @@
 Why this shape: a linear model over hashed word unigrams and bigrams of the normalised text. It runs in
 plain Python with no runtime dependency (a few microseconds a message: a CRC-32 per token and a sum of
 weights), loads offline from a file shipped in the package (about 2 MB), and the training script
-(``gateway/train_model.py``) builds it again from named public data with a fixed seed. Features are
+(``gateway/detection/train_model.py``) builds it again from named public data with a fixed seed. Features are
 computed by this module for training and for scoring alike, so the two cannot drift apart.
 
 The model says how likely a message shows its writer's own suicidal or self-harm risk; what the gateway
@@ -13,7 +13,7 @@ stays with the rules, which explain themselves.
 A long message is scored by its sentences: every sentence with its neighbours (``windows``) is scored and
 the riskiest counts (``score_text``). Why: a whole long post scored at once let length and a personal
 voice raise the score, so a long post about a hard week looked like risk. The model learned on the same
-windows (``gateway/train_model.py``), so training and scoring see the same kind of text.
+windows (``gateway/detection/train_model.py``), so training and scoring see the same kind of text.
 """
 
 from __future__ import annotations
@@ -28,11 +28,11 @@ from array import array
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .folding import normalise
+from ..policy.shipped import MODELS  # the shipped model files
+from ..text.folding import normalise
 
 __all__ = ["RiskModel", "SHIPPED_MODEL", "features", "sentences", "shared_model", "windows"]
 
-MODELS = Path(__file__).resolve().parent.parent / "models"  # the shipped model files
 SHIPPED_MODEL = MODELS / "risk-en.bin"
 MAGIC = b"GWRISK1\n"
 

@@ -18,7 +18,7 @@ import logging
 
 from .decision import NO_RISK, Detection
 from .detector import Detector
-from .folding import normalise
+from ..text.folding import normalise
 from .language import SUPPORTED, identify
 
 __all__ = ["RoomDetector", "shipped_detector"]
@@ -32,7 +32,7 @@ def shipped_detector(language: str) -> Detector | None:
     """The detector of the shipped default policy for ``language``, or None if none loads (then that
     language adds nothing: the room's own rules still run)."""
     if language not in _SHIPPED:
-        from ..policy_loader import PolicyLoader
+        from ..policy.loader import PolicyLoader
 
         name = "default" if language == "en" else f"default-{language}"
         try:

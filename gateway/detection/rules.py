@@ -57,7 +57,7 @@ def _trigger(pattern: str):
 
 
 class RulesSource(Protocol):
-    """What detection reads of a policy (``gateway/policy.py``'s ``Policy`` is one): detection depends on
+    """What detection reads of a policy (``gateway/policy/model.py``'s ``Policy`` is one): detection depends on
     this shape, not on the policy module, so the two do not import each other."""
 
     tiers: dict[str, Any]
