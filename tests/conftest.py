@@ -111,9 +111,25 @@ def directory():
     return load_directory()
 
 
+_SHIPPED_POLICIES: dict = {}
+
+
 @pytest.fixture(scope="session")
-def default_policy():
-    return PolicyLoader().load("default")
+def shipped_policy():
+    """A shipped policy by name ("default", "default-de", ...), loaded once for the whole session; its detector
+    comes with it (``detector_for`` keeps it on the policy). Never change one: ``dataclasses.replace`` copies."""
+
+    def load(name: str):
+        if name not in _SHIPPED_POLICIES:
+            _SHIPPED_POLICIES[name] = PolicyLoader().load(name)
+        return _SHIPPED_POLICIES[name]
+
+    return load
+
+
+@pytest.fixture(scope="session")
+def default_policy(shipped_policy):
+    return shipped_policy("default")
 
 
 @pytest.fixture

@@ -172,8 +172,8 @@ async def test_a_line_that_cannot_be_written_fails_its_action_instead_of_waiting
 # -- compact crisis messages on IRC ----------------------------------------------------------------
 
 @pytest.fixture(scope="module")
-def irc_engine():
-    policy = PolicyLoader().load("default")
+def irc_engine(shipped_policy):
+    policy = shipped_policy("default")
     counter = iter(range(1, 10_000))
     return Engine([make_binding(policy, network_type="irc")], load_directory(), bot_ids={NET: "bot"},
                   case_id=lambda: f"case{next(counter)}")

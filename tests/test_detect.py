@@ -130,9 +130,9 @@ def test_a_joke_marker_never_drops_an_act_under_way_only_lowers_it(default_polic
     ("default", "i took all my pills lol", "high"),
     ("default", "ate the whole tub of ice cream an hour ago lol cant feel my legs", "none"),
 ])
-def test_an_act_under_way_with_its_time_outranks_a_joke_marker(policy, text, tier):
+def test_an_act_under_way_with_its_time_outranks_a_joke_marker(shipped_policy, policy, text, tier):
     from gateway.policy.loader import PolicyLoader
-    detector = detector_for(PolicyLoader().load(policy))
+    detector = detector_for(shipped_policy(policy))
     result = detector.detect(text)
     assert (result.tier, detector.would_remove(result)) == (tier, tier == "imminent"), result
 

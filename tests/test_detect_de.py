@@ -20,8 +20,8 @@ EVERYDAY = Path(__file__).resolve().parent.parent / "gateway" / "detection" / "d
 
 
 @pytest.fixture(scope="module")
-def german():
-    return detector_for(PolicyLoader().load("default-de"))
+def german(shipped_policy):
+    return detector_for(shipped_policy("default-de"))
 
 
 def _rows(name: str) -> list[dict[str, str]]:

@@ -19,8 +19,8 @@ DATA = Path(__file__).parent / "data" / "lang"
 
 
 @pytest.fixture(scope="module")
-def spanish():
-    return detector_for(PolicyLoader().load("default-es"))
+def spanish(shipped_policy):
+    return detector_for(shipped_policy("default-es"))
 
 
 def _rows(name: str) -> list[dict]:

@@ -60,8 +60,8 @@ def _rows(name: str) -> list[tuple[int, dict]]:
 
 
 @pytest.fixture(scope="module")
-def detector():
-    return detector_for(PolicyLoader().load("default-fr"))
+def detector(shipped_policy):
+    return detector_for(shipped_policy("default-fr"))
 
 
 def _judge(detector, name: str) -> list[tuple[int, dict, object]]:

@@ -91,13 +91,13 @@ def test_look_alike_letters_in_english_are_not_another_script():
 # -- a room's detection in several languages ----------------------------------------------------------
 
 @pytest.fixture(scope="module")
-def english_room():
-    return detector_for(PolicyLoader().load("default"))
+def english_room(shipped_policy):
+    return detector_for(shipped_policy("default"))
 
 
 @pytest.fixture(scope="module")
-def german_room():
-    return detector_for(PolicyLoader().load("default-de"))
+def german_room(shipped_policy):
+    return detector_for(shipped_policy("default-de"))
 
 
 def test_a_german_line_in_an_english_room_is_judged_by_the_german_rules(english_room):

@@ -21,8 +21,8 @@ def model():
 
 
 @pytest.fixture(scope="module")
-def with_model():
-    return detector_for(PolicyLoader().load("default"))
+def with_model(shipped_policy):
+    return detector_for(shipped_policy("default"))
 
 
 def test_the_shipped_model_is_small_offline_and_says_where_it_came_from(model):

@@ -16,8 +16,8 @@ LANGUAGES = ("de", "fr", "es")
 
 
 @pytest.fixture(scope="module")
-def detectors():
-    return {lang: detector_for(PolicyLoader().load(f"default-{lang}")) for lang in LANGUAGES}
+def detectors(shipped_policy):
+    return {lang: detector_for(shipped_policy(f"default-{lang}")) for lang in LANGUAGES}
 
 
 @pytest.mark.parametrize("lang", LANGUAGES)

@@ -46,7 +46,7 @@ def test_readme_policy_example_is_valid(tmp_path):
     assert detector_for(policy).detect("kys").abuse == ("abuse.told_to_die",)
 
 
-def test_readme_policy_example_copied_as_is_detects_at_least_what_the_default_does(tmp_path):
+def test_readme_policy_example_copied_as_is_detects_at_least_what_the_default_does(tmp_path, default_policy):
     """Issue 16: lists extend what they inherit, so the example cannot weaken the default by accident."""
     import csv
 
@@ -55,7 +55,7 @@ def test_readme_policy_example_copied_as_is_detects_at_least_what_the_default_do
     path = tmp_path / "peer-support.yaml"
     path.write_text(block_containing("name: peer-support"), encoding="utf-8")
     example = PolicyLoader([tmp_path]).load(str(path))
-    default = PolicyLoader().load("default")
+    default = default_policy
     assert not [c for c in compare(default, example) if c.weakens]
     assert detector_for(example).phrase_count >= detector_for(default).phrase_count
     for kind in ("negations", "idioms", "jokes", "reported"):
