@@ -679,3 +679,83 @@ def test_someone_elses_everyday_or_story_act_is_no_composed_case(detector, text)
 def test_the_writers_own_farewell_beside_someone_is_still_theirs(detector):
     result = detector.detect("love you all, this is the end for me. at 10 im going. please someone feed my cat")
     assert "third_party.compose" not in result.third_party
+
+
+# Round 5 (issue 25): the misses of the fourth held-out half read by class, each class written here in other
+# words (tests/data/parts-own-r5.csv has more), with the near misses that share its words.
+ROUND5_CLASSES = {
+    "a dose and the body failing": (
+        ["took the lot of my sleeping tablets, everythings spinning now",
+         "necked a box of co codamol and my ears are ringing"],
+        ["two glasses of prosecco and the rooms spinning lol", "took the kids to the fair, everythings spinning after the waltzer"]),
+    "fumes shut in, and the body failing": (
+        ["engine running with the garage door shut, i cant keep my eyes open",
+         "lit the charcoal and taped the door, getting so sleepy"],
+        ["engine running in the drive to defrost the windscreen, so cold", "lit the charcoal for the bbq, burgers on in 10"]),
+    "a cut that goes on bleeding": (
+        ["the cut on my thigh wont stop bleeding and i dont care"],
+        ["cut my thumb on a tin lid and it wont stop bleeding, plasters anyone", "he cut his knee and it keeps bleeding"]),
+    "in the water and going further": (
+        ["waist deep in the canal and walking further out. sorry mum"],
+        ["waist deep in the lake for the charity swim, so cold", "knee deep in the river with my fishing rod"]),
+    "a ligature on the neck": (
+        ["the cable is looped round my neck and tied to the bunk bed"],
+        ["my scarf is round my neck, its so cold out", "the dog lead is round my neck so i dont lose it, walkies"]),
+    "means made ready with a time or a goodbye": (
+        ["the tablets are popped out and on the side. once mum is asleep",
+         "guns loaded, sat in the woods with it on my lap"],
+        ["the cupcakes are out and on the side, once mum is asleep we eat them", "the dishwasher is loaded, off to bed"]),
+    "all of it used up": (
+        ["had every last one of my quetiapine, no undoing it now",
+         "downing them one after the other, halfway through the packet"],
+        ["had every last one of the cookies, no regrets", "finished the lot of the lasagne, so full"]),
+    "a list put in order with a time": (
+        ["rehomed my hamster and wiped my phone. sunday night when theyre at church"],
+        ["rehomed my hamster and wiped my old phone before i move to york on sunday",
+         "cancelled my gym and deleted snapchat for exam season, its time to study"]),
+    "a preparation then its time": (
+        ["counted out all my tablets on the bed. its time now"],
+        ["counted out the raffle tickets, its time for the draw"]),
+    "a place with a farewell, the place named first": (
+        ["at the viaduct now. please someone feed my rabbits"],
+        ["at the viaduct now for the steam train photos, please someone feed my rabbits at 6"]),
+    "a farewell and no return": (
+        ["tell my brother i love him. im not coming back home"],
+        ["tell my brother i love him, im not coming back home till late, staying at sams"]),
+}
+# no means named, or no act: a crisis message (high), never a removal
+ROUND5_HIGH = [
+    "its in my hand and im doing it right now",                       # a means unnamed
+    "blood is soaking through my sleeve and im feeling faint",       # bleeding, no act named
+]
+
+
+@pytest.mark.parametrize("name", sorted(ROUND5_CLASSES))
+def test_each_round5_class_removes_and_keeps_its_near_misses(detector, name):
+    removed, kept = ROUND5_CLASSES[name]
+    for text in removed:
+        result = detector.detect(text)
+        assert result.tier == "imminent" and detector.would_remove(result), (name, "removed", result)
+    for text in kept:
+        result = detector.detect(text)
+        assert not detector.would_remove(result), (name, "kept", result)
+
+
+@pytest.mark.parametrize("text", ROUND5_HIGH)
+def test_a_scene_without_its_means_is_high_not_nothing(detector, text):
+    result = detector.detect(text)
+    assert result.tier == "high" and not detector.would_remove(result), result
+
+
+def test_round5_own_lines_keep_what_round5_reached_on_them(detector):
+    """tests/data/parts-own-r5.csv (committed before round 5's rules, then tuned on): 46 of its 48 imminent lines
+    removed, none of its near misses (a regression floor; failures name CSV lines, never the text)."""
+    import csv
+    from pathlib import Path
+    path = Path(__file__).resolve().parent / "data" / "parts-own-r5.csv"
+    with open(path, newline="", encoding="utf-8") as fh:
+        rows = list(csv.DictReader(fh))
+    judged = [(i + 2, row["label"], detector.would_remove(detector.detect(row["text"]))) for i, row in enumerate(rows)]
+    kept = [n for n, label, removed in judged if label == "imminent" and not removed]
+    wrong = [n for n, label, removed in judged if label != "imminent" and removed]
+    assert len(kept) <= 2 and not wrong, f"not removed (CSV lines): {kept}; removed wrongly: {wrong}"
