@@ -724,6 +724,30 @@ ROUND5_CLASSES = {
         ["tell my brother i love him, im not coming back home till late, staying at sams"]),
 }
 # no means named, or no act: a crisis message (high), never a removal
+# The probe written after the first rules of round 5 (tests/data/parts-own-r5b.csv), its misses by class in other words
+ROUND5_PROBE_CLASSES = {
+    "fumes, shut in, the body failing (three signs, not two)": (
+        ["motor running with the shutter down and my chest feels so heavy"],
+        ["engine running, sat in the car outside school, so tired today", "in the tent after the hike, cant get up lol"]),
+    "pills eaten like food": (
+        ["ate them all like smarties, feeling woozy already"],
+        ["ate them all, the mince pies, cant move my legs lol"]),
+    "in the water and still going": (
+        ["up to my neck in the estuary and still walking"],
+        ["walking in the woods, still walking, no one around", "up to my neck in the bay on the paddleboard, so cold"]),
+    "a ligature on a rail round the neck": (
+        ["the lead is on the rail and around my throat now"],
+        ["tied my scarf around my neck, its freezing", "hung my coat on the rail, scarf round my neck, off to work"]),
+    "pills pressed out with a time": (
+        ["the tablets are all pushed out on my pillow. soon as mums snoring"],
+        ["the tablets are pushed out into nans dosette for the week, she snores through her 8pm ones"]),
+    "off a high place, a time": (
+        ["once this sends im walking off the viaduct"],
+        ["once this sends im walking off the viaduct path towards the station to meet dad"]),
+    "an apology to the family from a high place": (
+        ["on the edge of the flyover, traffic right below. tell dad im sorry"],
+        ["on the flyover in traffic, tell dad im sorry im late"]),
+}
 ROUND5_HIGH = [
     "its in my hand and im doing it right now",                       # a means unnamed
     "blood is soaking through my sleeve and im feeling faint",       # bleeding, no act named
@@ -741,21 +765,34 @@ def test_each_round5_class_removes_and_keeps_its_near_misses(detector, name):
         assert not detector.would_remove(result), (name, "kept", result)
 
 
+@pytest.mark.parametrize("name", sorted(ROUND5_PROBE_CLASSES))
+def test_each_round5_probe_class_removes_and_keeps_its_near_misses(detector, name):
+    removed, kept = ROUND5_PROBE_CLASSES[name]
+    for text in removed:
+        result = detector.detect(text)
+        assert result.tier == "imminent" and detector.would_remove(result), (name, "removed", result)
+    for text in kept:
+        result = detector.detect(text)
+        assert not detector.would_remove(result), (name, "kept", result)
+
+
 @pytest.mark.parametrize("text", ROUND5_HIGH)
 def test_a_scene_without_its_means_is_high_not_nothing(detector, text):
     result = detector.detect(text)
     assert result.tier == "high" and not detector.would_remove(result), result
 
 
-def test_round5_own_lines_keep_what_round5_reached_on_them(detector):
-    """tests/data/parts-own-r5.csv (committed before round 5's rules, then tuned on): 46 of its 48 imminent lines
-    removed, none of its near misses (a regression floor; failures name CSV lines, never the text)."""
+@pytest.mark.parametrize("name, missed", [("parts-own-r5.csv", 2), ("parts-own-r5b.csv", 1)])
+def test_round5_own_lines_keep_what_round5_reached_on_them(detector, name, missed):
+    """Round 5's own lines and its probe (each committed before the rules it measured, then tuned on): 46 of 48 and
+    23 of 24 imminent lines removed, none of their near misses (a regression floor; failures name CSV lines, never
+    the text)."""
     import csv
     from pathlib import Path
-    path = Path(__file__).resolve().parent / "data" / "parts-own-r5.csv"
+    path = Path(__file__).resolve().parent / "data" / name
     with open(path, newline="", encoding="utf-8") as fh:
         rows = list(csv.DictReader(fh))
     judged = [(i + 2, row["label"], detector.would_remove(detector.detect(row["text"]))) for i, row in enumerate(rows)]
     kept = [n for n, label, removed in judged if label == "imminent" and not removed]
     wrong = [n for n, label, removed in judged if label != "imminent" and removed]
-    assert len(kept) <= 2 and not wrong, f"not removed (CSV lines): {kept}; removed wrongly: {wrong}"
+    assert len(kept) <= missed and not wrong, f"not removed (CSV lines): {kept}; removed wrongly: {wrong}"

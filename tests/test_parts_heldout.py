@@ -29,8 +29,8 @@ LEVEL = {"none": 0, "concern": 1, "high": 2, "imminent": 3}
 
 # part -> least share of its imminent lines removed (measured after round 5, which tuned on this set's misses:
 # regression floors, no longer evidence)
-REMOVED_AT_LEAST = {  # measured: 5/6, 6/6, 5/6, 6/6, 6/6, 6/6, 6/6, 6/6 (round 4: 1, 5, 1, 3, 4, 1, 3, 6 of 6)
-    "act": 0.83, "means": 1.0, "pronoun": 0.83, "timing": 1.0, "place": 1.0, "preparation": 1.0,
+REMOVED_AT_LEAST = {  # measured: 6/6, 6/6, 5/6, 6/6, 6/6, 6/6, 6/6, 6/6 (round 4: 1, 5, 1, 3, 4, 1, 3, 6 of 6)
+    "act": 1.0, "means": 1.0, "pronoun": 0.83, "timing": 1.0, "place": 1.0, "preparation": 1.0,
     "farewell": 1.0, "obfuscated": 1.0,
 }
 # part -> near misses removed (none since round 5: the sourdough and clay-pigeon lines are kept)
