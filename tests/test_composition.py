@@ -748,6 +748,30 @@ ROUND5_PROBE_CLASSES = {
         ["on the edge of the flyover, traffic right below. tell dad im sorry"],
         ["on the flyover in traffic, tell dad im sorry im late"]),
 }
+# The second probe (tests/data/parts-own-r5c.csv): the shapes its misses had, in other words
+ROUND5_PROBE2_CLASSES = {
+    "the body failing, said as a body part and what it does": (
+        ["necked my mums zopiclone, my lips are going blue"],
+        ["necked an energy drink, my hands are tingling lol", "swallowed a fly on my run and the room is spinning"]),
+    "an engine said any way, in a shut garage": (
+        ["van is ticking over in the closed garage and my eyes are closing"],
+        ["van is ticking over in the closed garage while dad fixes the door"]),
+    "in the water, the current taking the writer": (
+        ["im in the canal and the water is dragging me, im letting it"],
+        ["standing in the river in my waders, the current pulling at my legs, trout everywhere"]),
+    "a noose on and the chair going": (
+        ["noose is on and the stool is tipping under me"],
+        ["the noose is on the scarecrow for halloween"]),
+    "a gun loaded across the lap": (
+        ["rounds in, the rifle across my lap. sorry mum"],
+        ["rifle across my lap on the range, one in the chamber, waiting for the whistle"]),
+    "pill packets emptied, then waiting": (
+        ["pill bottles are empty on the bed and now i wait"],
+        ["the pill bottles are empty so im picking up my prescription now"]),
+    "a means put aside for weeks": (
+        ["been setting my diazepam aside for weeks. friday"],
+        ["been setting money aside for weeks, friday is payday"]),
+}
 ROUND5_HIGH = [
     "its in my hand and im doing it right now",                       # a means unnamed
     "blood is soaking through my sleeve and im feeling faint",       # bleeding, no act named
@@ -776,16 +800,27 @@ def test_each_round5_probe_class_removes_and_keeps_its_near_misses(detector, nam
         assert not detector.would_remove(result), (name, "kept", result)
 
 
+@pytest.mark.parametrize("name", sorted(ROUND5_PROBE2_CLASSES))
+def test_each_round5_second_probe_class_removes_and_keeps_its_near_misses(detector, name):
+    removed, kept = ROUND5_PROBE2_CLASSES[name]
+    for text in removed:
+        result = detector.detect(text)
+        assert result.tier == "imminent" and detector.would_remove(result), (name, "removed", result)
+    for text in kept:
+        result = detector.detect(text)
+        assert not detector.would_remove(result), (name, "kept", result)
+
+
 @pytest.mark.parametrize("text", ROUND5_HIGH)
 def test_a_scene_without_its_means_is_high_not_nothing(detector, text):
     result = detector.detect(text)
     assert result.tier == "high" and not detector.would_remove(result), result
 
 
-@pytest.mark.parametrize("name, missed", [("parts-own-r5.csv", 2), ("parts-own-r5b.csv", 1)])
+@pytest.mark.parametrize("name, missed", [("parts-own-r5.csv", 2), ("parts-own-r5b.csv", 1), ("parts-own-r5c.csv", 2)])
 def test_round5_own_lines_keep_what_round5_reached_on_them(detector, name, missed):
-    """Round 5's own lines and its probe (each committed before the rules it measured, then tuned on): 46 of 48 and
-    23 of 24 imminent lines removed, none of their near misses (a regression floor; failures name CSV lines, never
+    """Round 5's own lines and its two probes (each committed before the rules it measured, then tuned on): 46 of 48,
+    23 of 24 and 22 of 24 imminent lines removed, none of their near misses (a regression floor; failures name CSV lines, never
     the text)."""
     import csv
     from pathlib import Path
