@@ -723,7 +723,6 @@ ROUND5_CLASSES = {
         ["tell my brother i love him. im not coming back home"],
         ["tell my brother i love him, im not coming back home till late, staying at sams"]),
 }
-# no means named, or no act: a crisis message (high), never a removal
 # The probe written after the first rules of round 5 (tests/data/parts-own-r5b.csv), its misses by class in other words
 ROUND5_PROBE_CLASSES = {
     "fumes, shut in, the body failing (three signs, not two)": (
@@ -772,6 +771,13 @@ ROUND5_PROBE2_CLASSES = {
         ["been setting my diazepam aside for weeks. friday"],
         ["been setting money aside for weeks, friday is payday"]),
 }
+# everyday lines that share the round's new words, each found by a spot check after the rules (not removed)
+ROUND5_NEAR_MISSES = [
+    "love you mum, im at the bridge club, back at 9",                               # a place that is a club, a return
+    "thank you for everything, the meds are ready on the side for the morning",     # the day's doses laid out
+    "the engine is running in the garage with the door shut, mechanic is checking the exhaust",
+]
+# no means named, or no act: a crisis message (high), never a removal
 ROUND5_HIGH = [
     "its in my hand and im doing it right now",                       # a means unnamed
     "blood is soaking through my sleeve and im feeling faint",       # bleeding, no act named
@@ -809,6 +815,12 @@ def test_each_round5_second_probe_class_removes_and_keeps_its_near_misses(detect
     for text in kept:
         result = detector.detect(text)
         assert not detector.would_remove(result), (name, "kept", result)
+
+
+@pytest.mark.parametrize("text", ROUND5_NEAR_MISSES)
+def test_round5_near_misses_are_not_removed(detector, text):
+    result = detector.detect(text)
+    assert not detector.would_remove(result), result
 
 
 @pytest.mark.parametrize("text", ROUND5_HIGH)
