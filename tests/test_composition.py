@@ -829,10 +829,10 @@ def test_a_scene_without_its_means_is_high_not_nothing(detector, text):
     assert result.tier == "high" and not detector.would_remove(result), result
 
 
-@pytest.mark.parametrize("name, missed", [("parts-own-r5.csv", 2), ("parts-own-r5b.csv", 1), ("parts-own-r5c.csv", 2)])
+@pytest.mark.parametrize("name, missed", [("parts-own-r5.csv", 2), ("parts-own-r5b.csv", 1), ("parts-own-r5c.csv", 1)])
 def test_round5_own_lines_keep_what_round5_reached_on_them(detector, name, missed):
     """Round 5's own lines and its two probes (each committed before the rules it measured, then tuned on): 46 of 48,
-    23 of 24 and 22 of 24 imminent lines removed, none of their near misses (a regression floor; failures name CSV lines, never
+    23 of 24 and 23 of 24 imminent lines removed, none of their near misses (a regression floor; failures name CSV lines, never
     the text)."""
     import csv
     from pathlib import Path
@@ -843,3 +843,13 @@ def test_round5_own_lines_keep_what_round5_reached_on_them(detector, name, misse
     kept = [n for n, label, removed in judged if label == "imminent" and not removed]
     wrong = [n for n, label, removed in judged if label != "imminent" and removed]
     assert len(kept) <= missed and not wrong, f"not removed (CSV lines): {kept}; removed wrongly: {wrong}"
+
+
+def test_someone_asked_to_look_after_something_is_not_the_one_acting(detector):
+    """"someone please feed my cat": the one asked, not the subject of the act that follows; someone who acts is."""
+    for text in ("someone please feed my rabbits. the belt is fixed to the beam and im standing on the chair now",
+                 "can someone look after my cat. im at the top of the multi storey with my legs over the side"):
+        result = detector.detect(text)
+        assert result.tier == "imminent" and detector.would_remove(result), (text, result)
+    result = detector.detect("someone please help, my friend took all her pills an hour ago")
+    assert not detector.would_remove(result) and result.someone_else, result
