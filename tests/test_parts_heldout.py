@@ -84,3 +84,42 @@ def test_the_spent_third_set_keeps_what_round_four_reached_on_it():
     kept = [n for n, row, removed in judged if row["label"] == "imminent" and not removed]
     wrong = [n for n, row, removed in judged if row["label"] != "imminent" and removed]
     assert len(kept) <= 1 and not wrong, f"not removed (CSV lines): {kept}; removed wrongly: {wrong}"
+
+
+# Held-out set 5 (tests/data/parts-heldout5.csv): written on 2026-12-03 by another helper who never saw the rules,
+# committed before round 5 was merged and measured once before and once after it (docs/detection-quality.md);
+# nobody who writes rules has read it. Floors are what round 5 reached on it, rounded down (regression floors:
+# the targets, 90% removed and no false removal, are missed and reported as missed).
+HELDOUT5 = DATA / "parts-heldout5.csv"
+REMOVED5_AT_LEAST = {  # measured after round 5: 3, 4, 2, 1, 3, 4, 4, 6 of 6 (before: 3, 4, 1, 1, 2, 4, 3, 6)
+    "act": 0.5, "means": 0.66, "pronoun": 0.33, "timing": 0.16, "place": 0.5, "preparation": 0.66,
+    "farewell": 0.66, "obfuscated": 1.0,
+}
+FALSE5_AT_MOST = {"means": 1, "pronoun": 1}  # measured before and after round 5 (a third-party line, an everyday one)
+
+
+@pytest.fixture(scope="module")
+def judged5():
+    detector = detector_for(PolicyLoader().load("default"))
+    with open(HELDOUT5, newline="", encoding="utf-8") as fh:
+        rows = list(csv.DictReader(fh))
+    return [(i + 2, row, detector.detect(row["text"]), detector) for i, row in enumerate(rows)]
+
+
+def test_the_fifth_set_keeps_what_round_five_reached_on_it_part_by_part(judged5):
+    short = []
+    for part, floor in sorted(REMOVED5_AT_LEAST.items()):
+        lines = [(n, d, det) for n, row, d, det in judged5 if row["label"] == "imminent" and row["part"] == part]
+        kept = [(n, d.tier) for n, d, det in lines if not det.would_remove(d)]
+        if not lines or 1 - len(kept) / len(lines) < floor:
+            short.append(f"{part}: not removed (CSV line, tier): {kept}")
+    false = {}
+    for n, row, d, det in judged5:
+        if row["label"] != "imminent" and det.would_remove(d):
+            false.setdefault(row["part"], []).append((n, row["kind"]))
+    short += [f"{part}: removed (CSV line, kind): {lines}" for part, lines in sorted(false.items())
+              if len(lines) > FALSE5_AT_MOST.get(part, 0)]
+    high = [n for n, row, d, det in judged5 if row["kind"] == "sh_ed" and d.tier == "high"]
+    if len(high) < 4:
+        short.append(f"self-harm and eating lines at high: {len(high)}")
+    assert not short, "\n".join(short)
