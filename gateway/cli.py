@@ -201,7 +201,7 @@ def cmd_status(args: argparse.Namespace) -> int:
     for net in cfg.networks.values():
         line = encryption_line(net)
         if line:
-            from adapters.matrix_crypto import saved_device
+            from adapters.matrix.crypto import saved_device
 
             print(line)
             device = saved_device(Path(net.settings["encryption"]["store"]))

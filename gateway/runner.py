@@ -23,7 +23,7 @@ from adapters.contract import ActionFailed, Adapter, Delivered, ResendKey
 
 from .core import actions as A
 from .core.engine import Engine
-from .core.events import ActionOutcome, Event, Message, ReloadResult
+from .core.events import ActionOutcome, Event, ReloadResult
 from .store.eventlog import EventLog, EventLogError
 
 __all__ = ["Runner", "Observer"]

@@ -171,8 +171,7 @@ def _nobody_may_write(as_user, who):
 # -- directories that hold keys and tokens -----------------------------------------------------------
 
 def test_directories_made_for_keys_and_tokens_are_0700_whatever_the_umask(tmp_path):
-    from adapters.matrix import pickle_key_from_file
-    from adapters.matrix_crypto import Crypto, CryptoSettings
+    from adapters.matrix.crypto import Crypto, CryptoSettings, pickle_key_from_file
     from gateway.store.eventlog import EventLog
 
     (tmp_path / "elsewhere").mkdir(mode=0o755)

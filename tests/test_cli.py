@@ -389,7 +389,7 @@ def test_a_wrong_matrix_password_is_found_at_start_even_with_a_saved_token_and_l
 
     first = _run_until_ready(cfg, user.password)
     assert first.returncode == 0 and " ready: " in first.stderr, first.stderr[-3000:]
-    from adapters.matrix_crypto import saved_device
+    from adapters.matrix.crypto import saved_device
 
     device = saved_device(cfg.parent / "data" / "crypto" / "mx")
     assert device and devices() == {user.device_id, device}

@@ -679,3 +679,177 @@ def test_someone_elses_everyday_or_story_act_is_no_composed_case(detector, text)
 def test_the_writers_own_farewell_beside_someone_is_still_theirs(detector):
     result = detector.detect("love you all, this is the end for me. at 10 im going. please someone feed my cat")
     assert "third_party.compose" not in result.third_party
+
+
+# Round 5 (issue 25): the misses of the fourth held-out half read by class, each class written here in other
+# words (tests/data/parts-own-r5.csv has more), with the near misses that share its words.
+ROUND5_CLASSES = {
+    "a dose and the body failing": (
+        ["took the lot of my sleeping tablets, everythings spinning now",
+         "necked a box of co codamol and my ears are ringing"],
+        ["two glasses of prosecco and the rooms spinning lol", "took the kids to the fair, everythings spinning after the waltzer"]),
+    "fumes shut in, and the body failing": (
+        ["engine running with the garage door shut, i cant keep my eyes open",
+         "lit the charcoal and taped the door, getting so sleepy"],
+        ["engine running in the drive to defrost the windscreen, so cold", "lit the charcoal for the bbq, burgers on in 10"]),
+    "a cut that goes on bleeding": (
+        ["the cut on my thigh wont stop bleeding and i dont care"],
+        ["cut my thumb on a tin lid and it wont stop bleeding, plasters anyone", "he cut his knee and it keeps bleeding"]),
+    "in the water and going further": (
+        ["waist deep in the canal and walking further out. sorry mum"],
+        ["waist deep in the lake for the charity swim, so cold", "knee deep in the river with my fishing rod"]),
+    "a ligature on the neck": (
+        ["the cable is looped round my neck and tied to the bunk bed"],
+        ["my scarf is round my neck, its so cold out", "the dog lead is round my neck so i dont lose it, walkies"]),
+    "means made ready with a time or a goodbye": (
+        ["the tablets are popped out and on the side. once mum is asleep",
+         "guns loaded, sat in the woods with it on my lap"],
+        ["the cupcakes are out and on the side, once mum is asleep we eat them", "the dishwasher is loaded, off to bed"]),
+    "all of it used up": (
+        ["had every last one of my quetiapine, no undoing it now",
+         "downing them one after the other, halfway through the packet"],
+        ["had every last one of the cookies, no regrets", "finished the lot of the lasagne, so full"]),
+    "a list put in order with a time": (
+        ["rehomed my hamster and wiped my phone. sunday night when theyre at church"],
+        ["rehomed my hamster and wiped my old phone before i move to york on sunday",
+         "cancelled my gym and deleted snapchat for exam season, its time to study"]),
+    "a preparation then its time": (
+        ["counted out all my tablets on the bed. its time now"],
+        ["counted out the raffle tickets, its time for the draw"]),
+    "a place with a farewell, the place named first": (
+        ["at the viaduct now. please someone feed my rabbits"],
+        ["at the viaduct now for the steam train photos, please someone feed my rabbits at 6"]),
+    "a farewell and no return": (
+        ["tell my brother i love him. im not coming back home"],
+        ["tell my brother i love him, im not coming back home till late, staying at sams"]),
+}
+# The probe written after the first rules of round 5 (tests/data/parts-own-r5b.csv), its misses by class in other words
+ROUND5_PROBE_CLASSES = {
+    "fumes, shut in, the body failing (three signs, not two)": (
+        ["motor running with the shutter down and my chest feels so heavy"],
+        ["engine running, sat in the car outside school, so tired today", "in the tent after the hike, cant get up lol"]),
+    "pills eaten like food": (
+        ["ate them all like smarties, feeling woozy already"],
+        ["ate them all, the mince pies, cant move my legs lol"]),
+    "in the water and still going": (
+        ["up to my neck in the estuary and still walking"],
+        ["walking in the woods, still walking, no one around", "up to my neck in the bay on the paddleboard, so cold"]),
+    "a ligature on a rail round the neck": (
+        ["the lead is on the rail and around my throat now"],
+        ["tied my scarf around my neck, its freezing", "hung my coat on the rail, scarf round my neck, off to work"]),
+    "pills pressed out with a time": (
+        ["the tablets are all pushed out on my pillow. soon as mums snoring"],
+        ["the tablets are pushed out into nans dosette for the week, she snores through her 8pm ones"]),
+    "off a high place, a time": (
+        ["once this sends im walking off the viaduct"],
+        ["once this sends im walking off the viaduct path towards the station to meet dad"]),
+    "an apology to the family from a high place": (
+        ["on the edge of the flyover, traffic right below. tell dad im sorry"],
+        ["on the flyover in traffic, tell dad im sorry im late"]),
+}
+# The second probe (tests/data/parts-own-r5c.csv): the shapes its misses had, in other words
+ROUND5_PROBE2_CLASSES = {
+    "the body failing, said as a body part and what it does": (
+        ["necked my mums zopiclone, my lips are going blue"],
+        ["necked an energy drink, my hands are tingling lol", "swallowed a fly on my run and the room is spinning"]),
+    "an engine said any way, in a shut garage": (
+        ["van is ticking over in the closed garage and my eyes are closing"],
+        ["van is ticking over in the closed garage while dad fixes the door"]),
+    "in the water, the current taking the writer": (
+        ["im in the canal and the water is dragging me, im letting it"],
+        ["standing in the river in my waders, the current pulling at my legs, trout everywhere"]),
+    "a noose on and the chair going": (
+        ["noose is on and the stool is tipping under me"],
+        ["the noose is on the scarecrow for halloween"]),
+    "a gun loaded across the lap": (
+        ["rounds in, the rifle across my lap. sorry mum"],
+        ["rifle across my lap on the range, one in the chamber, waiting for the whistle"]),
+    "pill packets emptied, then waiting": (
+        ["pill bottles are empty on the bed and now i wait"],
+        ["the pill bottles are empty so im picking up my prescription now"]),
+    "a means put aside for weeks": (
+        ["been setting my diazepam aside for weeks. friday"],
+        ["been setting money aside for weeks, friday is payday"]),
+}
+# everyday lines that share the round's new words, each found by a spot check after the rules (not removed)
+ROUND5_NEAR_MISSES = [
+    "love you mum, im at the bridge club, back at 9",                               # a place that is a club, a return
+    "thank you for everything, the meds are ready on the side for the morning",     # the day's doses laid out
+    "the engine is running in the garage with the door shut, mechanic is checking the exhaust",
+]
+# no means named, or no act: a crisis message (high), never a removal
+ROUND5_HIGH = [
+    "its in my hand and im doing it right now",                       # a means unnamed
+    "blood is soaking through my sleeve and im feeling faint",       # bleeding, no act named
+]
+
+
+@pytest.mark.parametrize("name", sorted(ROUND5_CLASSES))
+def test_each_round5_class_removes_and_keeps_its_near_misses(detector, name):
+    removed, kept = ROUND5_CLASSES[name]
+    for text in removed:
+        result = detector.detect(text)
+        assert result.tier == "imminent" and detector.would_remove(result), (name, "removed", result)
+    for text in kept:
+        result = detector.detect(text)
+        assert not detector.would_remove(result), (name, "kept", result)
+
+
+@pytest.mark.parametrize("name", sorted(ROUND5_PROBE_CLASSES))
+def test_each_round5_probe_class_removes_and_keeps_its_near_misses(detector, name):
+    removed, kept = ROUND5_PROBE_CLASSES[name]
+    for text in removed:
+        result = detector.detect(text)
+        assert result.tier == "imminent" and detector.would_remove(result), (name, "removed", result)
+    for text in kept:
+        result = detector.detect(text)
+        assert not detector.would_remove(result), (name, "kept", result)
+
+
+@pytest.mark.parametrize("name", sorted(ROUND5_PROBE2_CLASSES))
+def test_each_round5_second_probe_class_removes_and_keeps_its_near_misses(detector, name):
+    removed, kept = ROUND5_PROBE2_CLASSES[name]
+    for text in removed:
+        result = detector.detect(text)
+        assert result.tier == "imminent" and detector.would_remove(result), (name, "removed", result)
+    for text in kept:
+        result = detector.detect(text)
+        assert not detector.would_remove(result), (name, "kept", result)
+
+
+@pytest.mark.parametrize("text", ROUND5_NEAR_MISSES)
+def test_round5_near_misses_are_not_removed(detector, text):
+    result = detector.detect(text)
+    assert not detector.would_remove(result), result
+
+
+@pytest.mark.parametrize("text", ROUND5_HIGH)
+def test_a_scene_without_its_means_is_high_not_nothing(detector, text):
+    result = detector.detect(text)
+    assert result.tier == "high" and not detector.would_remove(result), result
+
+
+@pytest.mark.parametrize("name, missed", [("parts-own-r5.csv", 2), ("parts-own-r5b.csv", 1), ("parts-own-r5c.csv", 1)])
+def test_round5_own_lines_keep_what_round5_reached_on_them(detector, name, missed):
+    """Round 5's own lines and its two probes (each committed before the rules it measured, then tuned on): 46 of 48,
+    23 of 24 and 23 of 24 imminent lines removed, none of their near misses (a regression floor; failures name CSV lines, never
+    the text)."""
+    import csv
+    from pathlib import Path
+    path = Path(__file__).resolve().parent / "data" / name
+    with open(path, newline="", encoding="utf-8") as fh:
+        rows = list(csv.DictReader(fh))
+    judged = [(i + 2, row["label"], detector.would_remove(detector.detect(row["text"]))) for i, row in enumerate(rows)]
+    kept = [n for n, label, removed in judged if label == "imminent" and not removed]
+    wrong = [n for n, label, removed in judged if label != "imminent" and removed]
+    assert len(kept) <= missed and not wrong, f"not removed (CSV lines): {kept}; removed wrongly: {wrong}"
+
+
+def test_someone_asked_to_look_after_something_is_not_the_one_acting(detector):
+    """"someone please feed my cat": the one asked, not the subject of the act that follows; someone who acts is."""
+    for text in ("someone please feed my rabbits. the belt is fixed to the beam and im standing on the chair now",
+                 "can someone look after my cat. im at the top of the multi storey with my legs over the side"):
+        result = detector.detect(text)
+        assert result.tier == "imminent" and detector.would_remove(result), (text, result)
+    result = detector.detect("someone please help, my friend took all her pills an hour ago")
+    assert not detector.would_remove(result) and result.someone_else, result

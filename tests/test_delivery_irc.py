@@ -11,7 +11,7 @@ import types
 
 import pytest
 
-from adapters.irc import fold
+from adapters.irc.lines import fold
 
 from .ircd import ngircd  # noqa: F401  (a fixture: a fresh ngircd for each test)
 from .test_irc import IrcWorld, wait_until

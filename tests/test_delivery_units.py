@@ -12,7 +12,7 @@ import pytest
 
 from adapters.contract import ActionFailed, ResendKey
 from adapters.irc import IrcAdapter
-from adapters.irc_lines import FloodBudget, OutLine, OutQueue
+from adapters.irc.lines import FloodBudget, OutLine, OutQueue
 from gateway.core import actions as A
 from gateway.policy.crisis_lines import load_directory
 from gateway.core.engine import Engine

@@ -12,8 +12,8 @@ from types import SimpleNamespace
 import pytest
 from nio import EncryptionError, MegolmEvent, RoomMessageText
 
-from adapters.matrix import MatrixAdapter, crypto_settings, pickle_key_from_file
-from adapters.matrix_crypto import Crypto, CryptoSettings, Session, saved_device
+from adapters.matrix import MatrixAdapter
+from adapters.matrix.crypto import Crypto, CryptoSettings, Session, crypto_settings, pickle_key_from_file, saved_device
 from gateway.core import actions as A
 from gateway.config.config_file import load_config
 from gateway.core.events import Tick, Undecryptable

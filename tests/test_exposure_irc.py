@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import os
 
-from adapters.irc import fold
+from adapters.irc.lines import fold
 from gateway.service import Service
 
 from .ircd import IrcPerson, inspircd, ngircd  # noqa: F401  (fixtures)

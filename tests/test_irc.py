@@ -16,7 +16,8 @@ from pathlib import Path
 import pytest
 
 from adapters.contract import ResendKey
-from adapters.irc import IrcAdapter, fold
+from adapters.irc import IrcAdapter
+from adapters.irc.lines import fold
 from gateway.service import Service
 
 from .factories import irc_network, policy_yaml, room_entry, write_gateway

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from adapters.irc import FloodBudget, clean, fold, split_text
+from adapters.irc.lines import FloodBudget, clean, fold, split_text
 
 
 def test_split_respects_the_byte_limit_and_never_cuts_a_character():
@@ -134,7 +134,7 @@ def test_any_privmsg_is_read_as_the_irc_package_reads_it(text, target, prefix):
 def test_the_line_buffer_gives_the_lines_the_packages_buffer_gives(chunks):
     from jaraco.stream import buffer
 
-    from adapters.irc_lines import ReplacingBuffer as _ReplacingBuffer
+    from adapters.irc.lines import ReplacingBuffer as _ReplacingBuffer
 
     ours, theirs = _ReplacingBuffer(), buffer.DecodingLineBuffer()
     theirs.errors = "replace"

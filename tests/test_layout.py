@@ -146,3 +146,12 @@ def test_the_gateway_imports_the_same_without_any_adapter_package_loaded():
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
     assert importlib.util.find_spec("gateway.core.engine") is not None
+
+
+def test_every_package_of_the_tree_is_installed():
+    """A package missing from pyproject's list is missing from a wheel (the editable install hides it)."""
+    import tomllib
+
+    listed = set(tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"])
+    tree = {module_name(p) for top in ("gateway", "adapters", "policies") for p in (ROOT / top).rglob("__init__.py")}
+    assert listed == tree

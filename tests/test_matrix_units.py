@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from adapters.matrix import MAX_RETRY_AFTER_S, message_text, retry_after_ms
+from adapters.matrix.connection import MAX_RETRY_AFTER_S, retry_after_ms
+from adapters.matrix.incoming import message_text
 
 
 @pytest.mark.parametrize("content, expected", [

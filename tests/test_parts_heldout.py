@@ -6,9 +6,8 @@ sets, and committed before the fourth round of rules was merged; nobody who wrot
 material: ``parts-heldout3.csv`` is held below to what round 4 reached on it). Each part of an act or plan
 (act, means, pronoun, timing, place, preparation, farewell, and the same lines obfuscated) has its own test,
 so a change that only memorises the tuning sets' phrasings fails here. The floors are the figures measured
-once after round 4 (docs/detection-quality.md), rounded down: they guard against a regression, they are
-not the issue's targets (at least 90% removed, no false removal), which docs/detection-quality.md reports as
-missed.
+once after round 4 (docs/detection-quality.md), raised to what round 5 reached after reading this set's misses
+(it is spent since: tuning material, its floors guard against a regression and are no evidence).
 
 Failures name CSV line numbers and tiers, never the text.
 """
@@ -28,13 +27,14 @@ HELDOUT = DATA / "parts-heldout4.csv"
 SPENT = DATA / "parts-heldout3.csv"  # round 4 tuned on it
 LEVEL = {"none": 0, "concern": 1, "high": 2, "imminent": 3}
 
-# part -> least share of its imminent lines removed (measured after round 4, rounded down)
-REMOVED_AT_LEAST = {  # measured: 1/6, 5/6, 1/6, 3/6, 4/6, 1/6, 3/6, 6/6
-    "act": 0.16, "means": 0.83, "pronoun": 0.16, "timing": 0.5, "place": 0.66, "preparation": 0.16,
-    "farewell": 0.5, "obfuscated": 1.0,
+# part -> least share of its imminent lines removed (measured after round 5, which tuned on this set's misses:
+# regression floors, no longer evidence)
+REMOVED_AT_LEAST = {  # measured: 6/6, 6/6, 5/6, 6/6, 6/6, 6/6, 6/6, 6/6 (round 4: 1, 5, 1, 3, 4, 1, 3, 6 of 6)
+    "act": 1.0, "means": 1.0, "pronoun": 0.83, "timing": 1.0, "place": 1.0, "preparation": 1.0,
+    "farewell": 1.0, "obfuscated": 1.0,
 }
-# part -> near misses removed after round 4 (the target is none: docs/detection-quality.md reports these two)
-FALSE_REMOVALS_AT_MOST = {"pronoun": 1, "means": 1}
+# part -> near misses removed (none since round 5: the sourdough and clay-pigeon lines are kept)
+FALSE_REMOVALS_AT_MOST: dict[str, int] = {}
 
 
 @pytest.fixture(scope="module")
@@ -56,8 +56,7 @@ def test_imminent_lines_of_each_part_are_removed(judged, part):
 
 @pytest.mark.parametrize("part", sorted(REMOVED_AT_LEAST))
 def test_near_misses_of_each_part_are_not_removed(judged, part):
-    """Someone else's act, a recovery story, a quote, everyday words, a joke: never a removal (two
-    everyday lines still are: no more than that)."""
+    """Someone else's act, a recovery story, a quote, everyday words, a joke: never a removal."""
     removed = [(n, row["kind"]) for n, row, d, det in judged
                if row["part"] == part and row["label"] != "imminent" and det.would_remove(d)]
     assert len(removed) <= FALSE_REMOVALS_AT_MOST.get(part, 0), f"{part}: removed (CSV line, kind): {removed}"
@@ -85,3 +84,42 @@ def test_the_spent_third_set_keeps_what_round_four_reached_on_it():
     kept = [n for n, row, removed in judged if row["label"] == "imminent" and not removed]
     wrong = [n for n, row, removed in judged if row["label"] != "imminent" and removed]
     assert len(kept) <= 1 and not wrong, f"not removed (CSV lines): {kept}; removed wrongly: {wrong}"
+
+
+# Held-out set 5 (tests/data/parts-heldout5.csv): written on 2026-12-03 by another helper who never saw the rules,
+# committed before round 5 was merged and measured once before and once after it (docs/detection-quality.md);
+# nobody who writes rules has read it. Floors are what round 5 reached on it, rounded down (regression floors:
+# the issue's targets, 90% removed and no false removal, are missed and reported as missed).
+HELDOUT5 = DATA / "parts-heldout5.csv"
+REMOVED5_AT_LEAST = {  # measured after round 5: 3, 4, 2, 1, 3, 4, 4, 6 of 6 (before: 3, 4, 1, 1, 2, 4, 3, 6)
+    "act": 0.5, "means": 0.66, "pronoun": 0.33, "timing": 0.16, "place": 0.5, "preparation": 0.66,
+    "farewell": 0.66, "obfuscated": 1.0,
+}
+FALSE5_AT_MOST = {"means": 1, "pronoun": 1}  # measured before and after round 5 (a third-party line, an everyday one)
+
+
+@pytest.fixture(scope="module")
+def judged5():
+    detector = detector_for(PolicyLoader().load("default"))
+    with open(HELDOUT5, newline="", encoding="utf-8") as fh:
+        rows = list(csv.DictReader(fh))
+    return [(i + 2, row, detector.detect(row["text"]), detector) for i, row in enumerate(rows)]
+
+
+def test_the_fifth_set_keeps_what_round_five_reached_on_it_part_by_part(judged5):
+    short = []
+    for part, floor in sorted(REMOVED5_AT_LEAST.items()):
+        lines = [(n, d, det) for n, row, d, det in judged5 if row["label"] == "imminent" and row["part"] == part]
+        kept = [(n, d.tier) for n, d, det in lines if not det.would_remove(d)]
+        if not lines or 1 - len(kept) / len(lines) < floor:
+            short.append(f"{part}: not removed (CSV line, tier): {kept}")
+    false = {}
+    for n, row, d, det in judged5:
+        if row["label"] != "imminent" and det.would_remove(d):
+            false.setdefault(row["part"], []).append((n, row["kind"]))
+    short += [f"{part}: removed (CSV line, kind): {lines}" for part, lines in sorted(false.items())
+              if len(lines) > FALSE5_AT_MOST.get(part, 0)]
+    high = [n for n, row, d, det in judged5 if row["kind"] == "sh_ed" and d.tier == "high"]
+    if len(high) < 4:
+        short.append(f"self-harm and eating lines at high: {len(high)}")
+    assert not short, "\n".join(short)

@@ -7,7 +7,7 @@ import unicodedata
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from adapters.irc import clean, split_text
+from adapters.irc.lines import clean, split_text
 from gateway.core import actions as A
 from gateway.detection import detector_for
 from gateway.text.folding import normalise

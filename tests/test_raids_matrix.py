@@ -167,7 +167,7 @@ async def test_a_burst_longer_than_a_sync_is_read_whole(world, monkeypatch):
     """A sync carries only a room's latest events (its timeline limit; Synapse's default is 10) and says
     "limited". Before the fix the earlier ones were never read: in the raid above, 6 of the 25 puppets'
     lines; here, what a person at risk wrote while the gateway restarted, under later chat."""
-    from adapters import matrix
+    from adapters.matrix import connection as matrix
 
     monkeypatch.setitem(matrix.SYNC_FILTER["room"], "timeline", {"limit": 3})
     kit, ana = world.people["kit"], world.people["ana"]

@@ -9,7 +9,7 @@ import asyncio
 
 import pytest
 
-from adapters.irc import fold
+from adapters.irc.lines import fold
 from gateway.service import Service
 
 from .ircd import ngircd  # noqa: F401  (fixture)

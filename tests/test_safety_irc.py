@@ -9,7 +9,7 @@ import os
 
 import pytest
 
-from adapters.irc import fold
+from adapters.irc.lines import fold
 
 from .ircd import IrcPerson, inspircd, ngircd  # noqa: F401  (fixtures)
 from .test_irc import NEUTRAL, IrcWorld, wait_until

@@ -44,7 +44,7 @@ ROOM_SHAPE = {
 }
 ENCRYPTION_KEYS = ("enabled", "store", "pickle_key_env", "trust", "verified_devices")
 _VERIFIED_DEVICE = re.compile(r"@[^:\s]+:\S+ [A-Za-z0-9_-]{1,64} [A-Za-z0-9+/]{43}")
-TRUST_MODES = ("all-devices", "verified-only")  # what adapters/matrix_crypto.py acts on
+TRUST_MODES = ("all-devices", "verified-only")  # what adapters/matrix/crypto.py acts on
 
 
 def _encryption(c: Checker, p: tuple, raw: Any, base: Path, data_dir: Path, network: str,

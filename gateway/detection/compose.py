@@ -13,7 +13,7 @@ phrase; this module only looks at the few hits, so the cost stays linear in the 
 Removal stays strict: a combination, and any match of a removing tier's own rules, counts only as the
 writer's own present or future act. The nearest speaker marker before it must not be someone else
 (parts ``self``: "i"; ``other``: "she", "they"; ``someone``: "my friend", unless right after an
-``object_of`` word: "to my sister"); a ``guard`` part near it (a past told: "two years ago"; a story,
+``object_of`` word: "to my sister", or right before an ``addressed`` one: "someone please feed my cat"); a ``guard`` part near it (a past told: "two years ago"; a story,
 song or the news; a question or a condition: "what if") drops it or caps its tier (an everyday setting,
 guard action ``setting``: "in the shower", drops a plan but caps an act done at high), except right after
 the writer's ``cover`` story ("told work im on holiday") or inside a time ("after this song finishes"); a ``thought`` ("keep thinking about") caps only
@@ -36,6 +36,7 @@ __all__ = ["Composer"]
 
 SELF, OTHER, SOMEONE, OBJECT, PAST, COVER, THOUGHT = "self", "other", "someone", "object_of", "past", "cover", "thought"
 WISH, RESOLVE, SINCE = "wish", "resolve", "since"
+ADDRESSED = "addressed"  # a word right after "someone" that makes them the one asked ("someone please feed my cat")
 # parts whose words a guard word inside them belongs to: a time ("after this song finishes"), a farewell ("if you
 # ever read this"), a preparation, an amount worked out ("i know how many it would take"), a means saved up
 # ("saving them for two weeks")
@@ -92,7 +93,7 @@ class Composer:
         # at high an act done beside them
         self.setting = frozenset(name for name, action in compose.guard.items() if action == "setting")
         # a negation right before any of these near a match lowers it ("not taking them tonight")
-        self.negatable = frozenset(compose.parts) - {SELF, OTHER, SOMEONE, OBJECT} - set(compose.guard)
+        self.negatable = frozenset(compose.parts) - {SELF, OTHER, SOMEONE, OBJECT, ADDRESSED} - set(compose.guard)
         self.strict_levels = strict_levels
         # Parts the rules stage finds in its own pass (``eager``: every part of a combination that is not
         # ``common``); the others (common words, speaker markers, guards) are looked for here, and only in
@@ -161,9 +162,12 @@ class Composer:
                     hits[name] = [h for h in hits[name] if h.first not in after]
         # "to my sister", "thank you": someone else as the object, not the subject ("she", "they" never are)
         objects = {h.last + 1 for h in hits.get(OBJECT, ())}
+        # "someone please look after my hamster", "someone feed my cat": the one asked, not the one acting
+        asked = {h.first - 1 for h in hits.get(ADDRESSED, ())}
         # French impersonal "il" ("il y a du sang partout", "il faut") names nobody: not a subject
         markers = sorted(hits.get(SELF, []) + [h for h in hits.get(OTHER, []) if not _impersonal(norm, h.start, h.end)]
-                         + [h._replace(part=OTHER) for h in hits.get(SOMEONE, []) if h.first not in objects],
+                         + [h._replace(part=OTHER) for h in hits.get(SOMEONE, [])
+                            if h.first not in objects and h.last not in asked],
                          key=lambda h: h.start)
         for risk in strict:  # a removing tier's own rules: the same strictness as a combination
             start, end, level, rule = risk

@@ -6,7 +6,6 @@ does, who the moderators are. Plain frozen data; reading, merging and validating
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 from .moderator_text import ModeratorText, english

@@ -1,4 +1,5 @@
-"""The transcript-free event log (SQLite, WAL).
+"""The transcript-free event log (SQLite, WAL); its tables are ``schema.py``'s, the journal of open cases
+``journal.py``'s (one database, one key).
 
 What the gateway did, never what anyone wrote. The schema enforces it: every text column is short and
 refuses whitespace, so no sentence of chat can be stored in any of them, and people appear only as keyed
@@ -13,7 +14,6 @@ import hashlib
 import hmac
 import json
 import os
-import re
 import secrets
 import sqlite3
 import time
@@ -22,123 +22,10 @@ from typing import IO, Any, Iterator
 
 from ..core import actions as A
 from ..files import private_dir
+from .journal import Journal
+from .schema import CASES_ADDED, JOURNAL_ADDED, KEY_CHECK, EXPORT_COLUMNS, SCHEMA, EventLogError, safe_code
 
 __all__ = ["EventLog", "EventLogError", "key_path_for"]
-
-_NO_SPACE = "NOT ({c} GLOB '*[ \t\r\n]*')"
-_DIGEST = re.compile(r"r_[0-9a-f]{32}")  # a keyed digest (``EventLog.ref_digest``), never a network id
-
-
-def _text(col: str, max_len: int, charset: str | None = None) -> str:
-    check = f"length({col}) <= {max_len} AND " + _NO_SPACE.format(c=col)
-    if charset:
-        check += f" AND NOT ({col} GLOB '*[^{charset}]*')"
-    return f"{col} TEXT CHECK ({check})"
-
-
-# Columns added since the first release, for databases created before them (``_migrate``).
-_JOURNAL_ADDED = {
-    "sealed_ref": _text('sealed_ref', 600, '0-9a-f'),
-    "ref_digest": _text('ref_digest', 34, 'r_0-9a-f'),
-    "moderator": "moderator INTEGER NOT NULL DEFAULT 0 CHECK (moderator IN (0, 1))",
-    "raid": "raid INTEGER NOT NULL DEFAULT 0 CHECK (raid IN (0, 1))",
-    # a finished case's state, so that it outlives a restart until a moderator closes it (``journal_case``)
-    "outreach": _text('outreach', 16, 'a-z_'),
-    "removal_state": _text('removal_state', 16, 'a-z_'),
-    "alerting": _text('alerting', 16, 'a-z_'),
-    "handling": _text('handling', 16, 'a-z_'),
-    "dm_detail": _text('dm_detail', 32, 'A-Za-z0-9_.'),
-    "removal_detail": _text('removal_detail', 32, 'A-Za-z0-9_.'),
-    "priority": _text('priority', 16, 'a-z'),
-    "alerted_ts": "alerted_ts INTEGER",
-    "escalations": "escalations INTEGER NOT NULL DEFAULT 0",
-    "followup_due": "followup_due INTEGER",
-    "sealed_acked": _text('sealed_acked', 1100, '0-9a-f'),
-    "forced": "forced INTEGER NOT NULL DEFAULT 0 CHECK (forced IN (0, 1))",
-    "closed": "closed INTEGER NOT NULL DEFAULT 0 CHECK (closed IN (0, 1))",
-    # a "talk" request joined the case; how many private messages and alerts it sent (resend keys)
-    "talk": "talk INTEGER NOT NULL DEFAULT 0 CHECK (talk IN (0, 1))",
-    "dm_sends": "dm_sends INTEGER NOT NULL DEFAULT 0",
-    "alert_sends": "alert_sends INTEGER NOT NULL DEFAULT 0",
-    # a detection that joined while a step of the case was under way: its tier and rules, never the line
-    "waiting_tier": _text('waiting_tier', 16, 'a-z'),
-    "waiting_rules": _text('waiting_rules', 512, 'a-z0-9_.,'),
-    # keyed digests (``ref_digest``) of the case's alerts' network ids: a ✅ on one acknowledges the case
-    "alert_digests": _text('alert_digests', 300, 'r_0-9a-f,'),
-}
-# Columns of the cases table added since the first release: a case's kind (risk, talk, thirdparty).
-_CASES_ADDED = {"kind": _text('kind', 16, 'a-z')}
-
-SCHEMA = f"""
-CREATE TABLE IF NOT EXISTS meta (
-  {_text('key', 96)} PRIMARY KEY,
-  {_text('value', 255)} NOT NULL
-) STRICT;
-CREATE TABLE IF NOT EXISTS events (
-  id INTEGER PRIMARY KEY,
-  ts INTEGER NOT NULL,
-  {_text('kind', 32, 'a-z_')} NOT NULL,
-  {_text('network', 64)} NOT NULL,
-  {_text('room', 255)},
-  {_text('subject', 18, 'p_0-9a-f')},
-  {_text('case_id', 16, 'a-z0-9')},
-  tier TEXT CHECK (tier IN ('none', 'concern', 'high', 'imminent')),
-  {_text('rules', 512, 'a-z0-9_.,')},
-  {_text('outcome', 16, 'a-z_')},
-  {_text('code', 32, 'A-Za-z0-9_.')},
-  {_text('command', 32, 'a-z_')},
-  authorised INTEGER CHECK (authorised IN (0, 1))
-) STRICT;
-CREATE INDEX IF NOT EXISTS events_ts ON events (ts);
-CREATE INDEX IF NOT EXISTS events_subject ON events (subject);
-CREATE INDEX IF NOT EXISTS events_case ON events (case_id);
-CREATE TABLE IF NOT EXISTS cases (
-  {_text('id', 16, 'a-z0-9')} PRIMARY KEY,
-  opened_ts INTEGER NOT NULL,
-  updated_ts INTEGER NOT NULL,
-  {_text('network', 64)} NOT NULL,
-  {_text('room', 255)} NOT NULL,
-  {_text('subject', 18, 'p_0-9a-f')} NOT NULL,
-  tier TEXT NOT NULL CHECK (tier IN ('concern', 'high', 'imminent')),
-  {_text('rules', 512, 'a-z0-9_.,')} NOT NULL,
-  {_text('status', 32, 'a-z_')} NOT NULL
-) STRICT;
-CREATE INDEX IF NOT EXISTS cases_subject ON cases (subject);
-CREATE TABLE IF NOT EXISTS journal (
-  {_text('case_id', 16, 'a-z0-9')} PRIMARY KEY,
-  {_text('network', 64)} NOT NULL,
-  {_text('room', 255)} NOT NULL,
-  {_text('sealed', 1100, '0-9a-f')},
-  {_text('subject', 18, 'p_0-9a-f')} NOT NULL,
-  {_JOURNAL_ADDED['sealed_ref']},
-  {_JOURNAL_ADDED['ref_digest']},
-  {_JOURNAL_ADDED['moderator']},
-  {_JOURNAL_ADDED['raid']},
-  tier TEXT NOT NULL CHECK (tier IN ('concern', 'high', 'imminent')),
-  {_text('rules', 512, 'a-z0-9_.,')} NOT NULL,
-  {_text('kind', 16, 'a-z')} NOT NULL,
-  opened_ts INTEGER NOT NULL,
-  {_text('dm', 16, 'a-z_')} NOT NULL,
-  {_text('removal', 16, 'a-z_')} NOT NULL,
-  {_text('alert', 16, 'a-z_')} NOT NULL,
-  observe INTEGER NOT NULL CHECK (observe IN (0, 1)),
-  finished INTEGER NOT NULL DEFAULT 0 CHECK (finished IN (0, 1))
-) STRICT;
-"""
-_KEY_CHECK = "key_check"  # meta row: proves which key file belongs to this database
-
-
-EXPORT_COLUMNS = ("id", "time", "kind", "network", "room", "subject", "case_id", "tier", "rules",
-                  "outcome", "code", "command", "authorised")
-_CODE_OK = re.compile(r"^[A-Za-z0-9_.]{1,32}$")
-
-
-_SENT = "sent:"  # meta keys of the resend ledger: sent:CASE.STEP -> parts already sent
-
-
-class EventLogError(Exception):
-    """The log could not be written; carries no row content."""
-
 
 def key_path_for(db_path: Path) -> Path:
     return db_path.with_suffix(".key")
@@ -186,7 +73,7 @@ def _create_private(path: Path) -> None:
         pass
 
 
-class EventLog:
+class EventLog(Journal):
     """``new_log``: the database exists but its key file is lost (or is another database's): move the old
     database aside (``NAME.orphaned-TIMESTAMP``, nothing deleted) and start a new log with a new key.
     Without it, such a database is refused: a new key would silently make ``forget`` miss the person's
@@ -238,7 +125,7 @@ class EventLog:
             kp.rename(Path(f"{kp}.orphaned-{stamp}"))
 
     def _migrate(self) -> None:
-        for table, added in (("journal", _JOURNAL_ADDED), ("cases", _CASES_ADDED)):
+        for table, added in (("journal", JOURNAL_ADDED), ("cases", CASES_ADDED)):
             cols = {row[1] for row in self.db.execute(f"PRAGMA table_info({table})")}
             for col, decl in added.items():
                 if col not in cols:
@@ -253,9 +140,9 @@ class EventLog:
 
     def _check_key(self) -> None:
         check = hmac.new(self._key, b"key-check", hashlib.sha256).hexdigest()[:32]
-        stored = self.get(_KEY_CHECK)
+        stored = self.get(KEY_CHECK)
         if stored is None:
-            self.set(_KEY_CHECK, check)
+            self.set(KEY_CHECK, check)
         elif not hmac.compare_digest(stored, check):
             self.db.close()
             raise EventLogError(
@@ -317,163 +204,10 @@ class EventLog:
         except sqlite3.Error as exc:
             raise EventLogError(f"event log write failed: {type(exc).__name__}") from None
 
-    def journal_open(self, case: str, network: str, room: str, user: str, ref: str | None, tier: str,
-                     rules: tuple[str, ...], kind: str, ts: float, dm: str, removal: str, alert: str,
-                     observe: bool, moderator: bool = False, raid: bool = False) -> None:
-        """The message id (``ref``) is kept sealed, like the person's id, only until the case finishes
-        (an alert's link and a redaction need it); what stays is its keyed digest, which recognises the
-        message if the network delivers it again but cannot be used to fetch it."""
-        try:
-            self.db.execute(
-                "INSERT OR IGNORE INTO journal (case_id, network, room, sealed, subject, sealed_ref, ref_digest,"
-                " moderator, raid, tier, rules, kind, opened_ts, dm, removal, alert, observe)"
-                " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-                (case, network, room, self.seal(user), self.pseudonym(network, user),
-                 self.seal(ref) if ref else None, self.ref_digest(network, ref) if ref else None,
-                 int(moderator), int(raid), tier, ",".join(rules), kind, int(ts * 1000), dm, removal, alert,
-                 int(observe)))
-        except sqlite3.Error as exc:
-            raise EventLogError(f"journal write failed: {type(exc).__name__}") from None
-
-    def journal_step(self, case: str, step: str, state: str) -> None:
-        if step not in ("dm", "removal", "alert"):
-            return
-        try:
-            self.db.execute(f"UPDATE journal SET {step} = ? WHERE case_id = ?", (state, case))
-        except sqlite3.Error as exc:
-            raise EventLogError(f"journal write failed: {type(exc).__name__}") from None
-
-    def journal_reopen(self, case: str) -> None:
-        """A detection joined the case and its next round begins (a private message, a removal, an
-        update alert): unfinished again, so a restart in the middle of it resumes it."""
-        try:
-            self.db.execute("UPDATE journal SET finished = 0, dm = 'pending', removal = 'pending',"
-                            " alert = 'pending' WHERE case_id = ? AND closed = 0", (case,))
-        except sqlite3.Error as exc:
-            raise EventLogError(f"journal write failed: {type(exc).__name__}") from None
-
-    def journal_finish(self, case: str) -> None:
-        """Every action of the case is settled: the message id goes, and the resend ledger. The person's
-        id stays sealed while the case is open (``!case``, ``!readmit`` and reminders need it after a
-        restart) and goes when a moderator closes it or it ages out (``journal_age_out``)."""
-        try:
-            self.db.execute("UPDATE journal SET finished = 1, sealed_ref = NULL WHERE case_id = ?", (case,))
-            self.db.execute("DELETE FROM meta WHERE key LIKE ?", (f"{_SENT}{case}.%",))  # the resend ledger
-        except sqlite3.Error as exc:
-            raise EventLogError(f"journal write failed: {type(exc).__name__}") from None
-
-    def journal_unfinished(self) -> list[dict[str, Any]]:
-        """Cases a restart interrupted in the middle of an action: ``Engine.resume`` carries them on."""
-        return self._journal_rows("finished = 0")
-
-    def journal_open_cases(self) -> list[dict[str, Any]]:
-        """Cases whose actions are all settled but that no moderator closed yet (and not aged out):
-        ``Engine.restore`` rebuilds them, so commands and reminders work on them after a restart."""
-        return self._journal_rows("finished = 1 AND closed = 0")
-
-    _JOURNAL_COLS = ("case_id", "network", "room", "sealed", "sealed_ref", "tier", "rules", "kind", "opened_ts",
-                     "dm", "removal", "alert", "observe", "moderator", "raid", "outreach", "removal_state",
-                     "alerting", "handling", "dm_detail", "removal_detail", "priority", "alerted_ts", "escalations",
-                     "followup_due", "sealed_acked", "forced", "talk", "dm_sends", "alert_sends", "waiting_tier",
-                     "waiting_rules", "alert_digests")
-
-    def _journal_rows(self, where: str) -> list[dict[str, Any]]:
-        cols = self._JOURNAL_COLS
-        rows = self.db.execute(f"SELECT {', '.join(cols)} FROM journal WHERE {where} AND sealed IS NOT"
-                               " NULL ORDER BY opened_ts").fetchall()
-        out = []
-        for row in rows:
-            d = dict(zip(cols, row))
-            d["user"] = self.unseal(d.pop("sealed"))
-            sealed_ref = d.pop("sealed_ref")
-            d["ref"] = self.unseal(sealed_ref) if sealed_ref else None
-            acked = d.pop("sealed_acked")
-            d["acked_by"] = self.unseal(acked) if acked else None
-            d["moderator"], d["raid"], d["forced"] = bool(d["moderator"]), bool(d["raid"]), bool(d["forced"])
-            d["talk"] = bool(d["talk"])
-            d["rules"] = tuple(r for r in d["rules"].split(",") if r)
-            d["waiting_rules"] = tuple(r for r in (d["waiting_rules"] or "").split(",") if r)
-            d["alert_digests"] = tuple(r for r in (d["alert_digests"] or "").split(",") if r)
-            d["opened_ts"] = d["opened_ts"] / 1000
-            for k in ("alerted_ts", "followup_due"):
-                d[k] = None if d[k] is None else d[k] / 1000
-            d["observe"] = bool(d["observe"])
-            out.append(d)
-        return out
-
-    def journal_case(self, snap: A.JournalCase) -> None:
-        """A case's state after a change (what ``Engine.restore`` needs after a restart). Closing it
-        forgets whom it was about: the sealed ids of the person and of the moderator who took it."""
-        ms = (lambda t: None if t is None else int(t * 1000))
-        try:
-            if snap.handling == "closed":
-                self.db.execute("UPDATE journal SET closed = 1, handling = 'closed', sealed = NULL,"
-                                " sealed_acked = NULL, sealed_ref = NULL, alert_digests = NULL, waiting_tier = NULL,"
-                                " waiting_rules = NULL WHERE case_id = ?", (snap.case,))
-                return
-            self.db.execute(
-                "UPDATE journal SET outreach = ?, removal_state = ?, alerting = ?, handling = ?, dm_detail = ?,"
-                " removal_detail = ?, priority = ?, alerted_ts = ?, escalations = ?, followup_due = ?,"
-                " sealed_acked = ?, forced = ?, observe = ?, raid = ?, sealed = CASE WHEN sealed IS NULL"
-                " THEN NULL ELSE ? END, subject = ?, tier = ?, rules = ?, kind = ?, talk = ?, dm_sends = ?,"
-                " alert_sends = ?, waiting_tier = ?, waiting_rules = ?, alert_digests = ? WHERE case_id = ? AND closed = 0",
-                (snap.outreach, snap.removal, snap.alerting, snap.handling, _safe_code(snap.dm_detail),
-                 _safe_code(snap.removal_detail), snap.priority, ms(snap.alerted_at), snap.escalations,
-                 ms(snap.followup_due), self.seal(snap.acked_by) if snap.acked_by else None, int(snap.forced),
-                 int(snap.observe), int(snap.raid), self.seal(snap.user), self.pseudonym(snap.network, snap.user),
-                 snap.tier, ",".join(snap.rules), snap.kind, int(snap.talk), snap.dm_sends, snap.alert_sends,
-                 snap.waiting_tier, ",".join(snap.waiting_rules) or None,
-                 ",".join(d for d in snap.alert_digests if _DIGEST.fullmatch(d)) or None, snap.case))
-        except sqlite3.Error as exc:
-            raise EventLogError(f"journal write failed: {type(exc).__name__}") from None
-
-    OPEN_CASE_RETENTION = 30 * 86400  # an open case nobody closed is forgotten this long after it opened
-
-    def journal_age_out(self, now: float, keep: float | None = None) -> int:
-        """The retention rule for open cases: one that no moderator closed within ``keep`` seconds
-        (``OPEN_CASE_RETENTION``, 30 days) of opening is closed as ``expired``; its sealed ids are wiped
-        like a closed case's. Cases still in the middle of an action are left to resume."""
-        cutoff = int((now - (self.OPEN_CASE_RETENTION if keep is None else keep)) * 1000)
-        try:
-            with self._transaction():
-                ids = [r[0] for r in self.db.execute(
-                    "SELECT case_id FROM journal WHERE finished = 1 AND closed = 0 AND opened_ts < ?", (cutoff,))]
-                for cid in ids:
-                    self.db.execute("UPDATE journal SET closed = 1, handling = 'closed', sealed = NULL,"
-                                    " sealed_acked = NULL, sealed_ref = NULL WHERE case_id = ?", (cid,))
-                    self.db.execute("UPDATE cases SET status = 'expired', updated_ts = ? WHERE id = ?",
-                                    (int(now * 1000), cid))
-        except sqlite3.Error as exc:
-            raise EventLogError(f"journal write failed: {type(exc).__name__}") from None
-        return len(ids)
-
-    def journal_raid_cases(self, since: float) -> list[dict[str, Any]]:
-        """Cases opened during a raid since ``since`` (seconds): for rebuilding the raid budgets."""
-        cur = self.db.execute("SELECT case_id, network, room, opened_ts, dm, alert FROM journal WHERE raid = 1"
-                              " AND opened_ts >= ? ORDER BY opened_ts", (int(since * 1000),))
-        return [{"case": r[0], "network": r[1], "room": r[2], "opened": r[3] / 1000, "dm": r[4], "alert": r[5]}
-                for r in cur]
-
-    def journal_refs(self) -> set[str]:
-        """Digests (``ref_digest``) of the messages that already have a case, so a message delivered again
-        after a crash is not handled twice."""
-        return {r[0] for r in self.db.execute("SELECT ref_digest FROM journal WHERE ref_digest IS NOT NULL")}
-
     def ref_digest(self, network: str, ref: str) -> str:
         """A keyed digest of a network's message id: equal for the same message, useless for fetching it."""
         data = f"ref\0{network}\0{ref}".encode("utf-8")
         return "r_" + hmac.new(self._key, data, hashlib.sha256).hexdigest()[:32]
-
-    # -- the resend ledger (adapters.contract.ResendLedger): how much of a protective message left ----------
-
-    def parts_sent(self, key) -> int:
-        try:
-            return int(self.get(f"{_SENT}{key.case}.{key.step}") or 0)
-        except (ValueError, sqlite3.Error):
-            return 0
-
-    def record_parts_sent(self, key, parts: int) -> None:
-        self.set(f"{_SENT}{key.case}.{key.step}", str(parts))
 
     # -- adapter state (the KeyValueStore an adapter is given: sync token, device id) ----------
 
@@ -505,7 +239,7 @@ class EventLog:
                     (ms, action.kind, action.network, action.room,
                      self.pseudonym(action.network, action.user) if action.user else None,
                      action.case, action.tier, ",".join(action.rules) or None, action.outcome,
-                     _safe_code(action.code), action.command,
+                     safe_code(action.code), action.command,
                      None if action.authorised is None else int(action.authorised)))
             elif isinstance(action, A.OpenCase):
                 self.db.execute(
@@ -696,10 +430,3 @@ class EventLog:
             return False
         finally:
             self.db.execute("PRAGMA busy_timeout=2000")
-
-
-def _safe_code(code: str | None) -> str | None:
-    """Adapter codes are short machine codes; anything else is replaced rather than stored."""
-    if code is None:
-        return None
-    return code if _CODE_OK.match(code) else "other"

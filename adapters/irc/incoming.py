@@ -1,35 +1,29 @@
-"""IRC lines in: membership and operator status (NAMES, MODE, JOIN, PART, KICK, QUIT, NICK), services
-accounts (account-tag, account-notify, WHOIS), the replies that settle pending actions, and chat handed
-to the runner as events, in order. Mixed into ``IrcAdapter`` (uses its connection state).
+"""IRC lines in: chat (channel lines, notices, ``/me``, private messages) handed to the runner as
+events, in order and in batches, each channel line's authority settled when it is read; joins the server
+refused, invitations, the end of a channel's names (the room is ready) and the bot's own timed bans.
+Part of ``IrcAdapter`` (uses its state).
 """
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
 import logging
-import time
 from dataclasses import dataclass
 
 import irc.client
-import irc.modes
 
 from gateway.core.events import (
     Authority,
     Event,
-    Join,
-    Leave,
     Message,
-    NickChange,
     PrivateMessage,
     RoomReady,
     RoomUnavailable,
 )
-
 from gateway.core.quotes import pasted_names
 
 from adapters.contract import EventSink
-from adapters.irc_lines import ANY_FAILURE, JOIN_FAILURES, clean, fold
+from adapters.irc.lines import ANY_FAILURE, JOIN_FAILURES, clean, fold
 
 __all__ = ["IrcIncoming", "AllJoined"]
 
@@ -39,7 +33,6 @@ log = logging.getLogger("gateway.irc")
 @dataclass(frozen=True)
 class AllJoined(Event):
     """Queued after the first joins: the adapter is ready once everything read before it is handled."""
-
 
 
 class IrcIncoming:
@@ -55,13 +48,6 @@ class IrcIncoming:
                 self._join_failed(event.arguments[0], JOIN_FAILURES[event.type])
         except Exception as exc:  # one malformed line must not stop the connection
             log.error("%s: error handling %s: %s", self.network, event.type, type(exc).__name__)
-
-    def _fail_waits(self, target: str, code: str) -> None:
-        """A failure numeric about ``target``: counted against every action waiting on it (see _barrier)."""
-        t = fold(target)
-        for future, targets, failures, failed in self._waits.values():
-            if t in targets and code in failures.values() and not future.done():
-                failed.append(code)
 
     def _join_failed(self, channel: str, code: str) -> None:
         """The server refused to let the bot join a channel: it is blind there. Logged, and the core tells
@@ -92,21 +78,6 @@ class IrcIncoming:
         if name is not None and fold(channel) not in self.members:
             key = self.channel_keys.get(fold(channel))
             self._send(f"JOIN {clean(name)}" + (f" {clean(key)}" if key else ""))
-
-    def _on_pong(self, event) -> None:
-        token = event.arguments[-1] if event.arguments else event.target
-        entry = self._waits.get(token)
-        if entry is not None and not entry[0].done():
-            entry[0].set_result(None)
-
-    def _on_namreply(self, event) -> None:
-        channel = fold(event.arguments[1])
-        for entry in event.arguments[2].split():
-            nick = entry.lstrip("~&@%+")
-            self.members.setdefault(channel, set()).add(fold(nick))
-            if "@" in entry[: len(entry) - len(nick)] or "~" in entry[: len(entry) - len(nick)] \
-                    or "&" in entry[: len(entry) - len(nick)]:
-                self.ops.setdefault(channel, set()).add(fold(nick))
 
     def _on_endofnames(self, event) -> None:
         channel = event.arguments[0]
@@ -141,129 +112,6 @@ class IrcIncoming:
             self._queue_channel_line(event.source.nick, event.target, event.arguments[0], account, emote=True)
         else:
             self._on_privmsg(event)
-
-    def _on_channelmodeis(self, event) -> None:
-        """324, the answer to ``MODE #channel``: the channel's modes now (for moderators' channels:
-        whether anyone can join)."""
-        if len(event.arguments) < 2:
-            return
-        channel = fold(event.arguments[0])
-        self.chanmodes[channel] = {m for m in event.arguments[1] if m not in "+-"}
-        self._modes_known.setdefault(channel, asyncio.Event()).set()
-        self._securing.discard(channel)
-        self._secure(event.arguments[0])
-
-    def _on_mode(self, event) -> None:
-        channel = fold(event.target)
-        if channel not in self.members:
-            return
-        for sign, mode, param in irc.modes.parse_channel_modes(" ".join(event.arguments)):
-            if mode in ("i", "s") and channel in self.chanmodes:
-                (self.chanmodes[channel].add if sign == "+" else self.chanmodes[channel].discard)(mode)
-                self._securing.discard(channel)
-                if sign == "-":
-                    self._secure(event.target)
-            if mode == "o" and param:
-                ops = self.ops.setdefault(channel, set())
-                (ops.add if sign == "+" else ops.discard)(fold(param))
-                if sign == "+" and fold(param) == fold(self.nick):
-                    self._secure(event.target)
-                    if channel in self._op_granted:
-                        self._op_granted[channel].set()
-                    for line in self._pending_topics.pop(channel, []):
-                        self._send(line)
-
-    def _remember(self, event) -> str | None:
-        """Note the sender's host (for ban masks); where account-tag is in use, return the account this
-        line says its sender has (a line without the tag means: not logged in)."""
-        src = event.source
-        if src is not None and getattr(src, "host", None):
-            self.hosts[fold(src.nick)] = src.host
-        if src is None or "account-tag" not in self.caps:
-            return None
-        tags = {t["key"]: t["value"] for t in (event.tags or [])}
-        return tags.get("account") or None
-
-    def _on_join(self, event) -> None:
-        self._remember(event)
-        channel, nick = fold(event.target), event.source.nick
-        self.renamed.pop(fold(nick), None)  # someone (else) has this nick now
-        if "extended-join" in self.caps and event.arguments:  # JOIN #chan account :realname
-            self.accounts[fold(nick)] = None if event.arguments[0] == "*" else event.arguments[0]
-        if fold(nick) == fold(self.nick):
-            src = event.source
-            if getattr(src, "user", None) and getattr(src, "host", None):
-                self.own_mask = f"*!*{src.user.lstrip('~')}@{src.host}"
-            self.blind.pop(channel, None)
-            if self._rule(event.target) is not None:  # a moderators' channel: may anyone join it?
-                self._send(f"MODE {clean(event.target)}")
-        self.members.setdefault(channel, set()).add(fold(nick))
-        if fold(nick) == fold(self.nick):
-            return
-        name = self.by_fold.get(channel)
-        if name is not None:
-            self._in.put_nowait(Join(self.network, self.clock(), room=name, user=nick))
-
-    def _gone(self, channel: str, nick: str) -> None:
-        self.members.get(channel, set()).discard(fold(nick))
-        self.ops.get(channel, set()).discard(fold(nick))
-        name = self.by_fold.get(channel)
-        if name is not None and fold(nick) != fold(self.nick):
-            self._in.put_nowait(Leave(self.network, self.clock(), room=name, user=nick))
-
-    def _on_part(self, event) -> None:
-        self._gone(fold(event.target), event.source.nick)
-        self.accounts.pop(fold(event.source.nick), None)
-
-    def _on_kick(self, event) -> None:
-        self._gone(fold(event.target), event.arguments[0])
-        self.accounts.pop(fold(event.arguments[0]), None)
-
-    def _on_account(self, event) -> None:
-        """account-notify: ``ACCOUNT name`` after a login, ``ACCOUNT *`` after a logout."""
-        account = event.target or (event.arguments[0] if event.arguments else "*")
-        self.accounts[fold(event.source.nick)] = None if account == "*" else account
-
-    def _on_quit(self, event) -> None:
-        nick = event.source.nick
-        for channel in list(self.members):
-            if fold(nick) in self.members[channel]:
-                self._gone(channel, nick)
-        self.accounts.pop(fold(nick), None)
-
-    def _on_nick(self, event) -> None:
-        old, new = fold(event.source.nick), fold(event.target)
-        if old == fold(self.nick):
-            self.nick = event.target
-            if fold(event.target) == fold(self.wanted_nick) and old != fold(self.wanted_nick):
-                log.info("%s: the bot has its nick %s back", self.network, self.wanted_nick)
-                self._nick_status()
-        for table in (self.members, self.ops):
-            for nicks in table.values():
-                if old in nicks:
-                    nicks.discard(old)
-                    nicks.add(new)
-        self.accounts.pop(old, None)  # a new nick proves nothing about the account
-        self.accounts.pop(new, None)
-        now = time.monotonic()
-        for k in [k for k, (_, when) in self.renamed.items() if now - when > self.RENAME_MEMORY]:
-            del self.renamed[k]
-        if old != fold(self.nick) and new != old:
-            # open cases follow the person, not the nick (see ``current_nick``)
-            self.renamed[old] = (event.target, now)
-            self.renamed.pop(new, None)
-            self._in.put_nowait(NickChange(self.network, self.clock(), old=event.source.nick, new=event.target))
-
-    def _on_whoisaccount(self, event) -> None:
-        nick, account = event.arguments[0], event.arguments[1]
-        future = self._whois.get(fold(nick))
-        if future is not None and not future.done():
-            future.set_result(account)
-
-    def _on_endofwhois(self, event) -> None:
-        future = self._whois.get(fold(event.arguments[0]))
-        if future is not None and not future.done():
-            future.set_result(None)
 
     def _channel_message(self, line: str) -> bool:
         """Read a channel PRIVMSG in the plain form servers send (``:nick!user@host PRIVMSG #chan :text``,
@@ -335,23 +183,6 @@ class IrcIncoming:
             if not operator and text[:1] and not text[:1].isalnum() and not text[:1].isspace():
                 account = await self._account(nick)  # only lines that may be commands
         return dataclasses.replace(msg, ts=self.clock(), authority=Authority(operator=operator, account=account))
-
-    async def _account(self, nick: str) -> str | None:
-        """The services account of ``nick`` now, for a line that may be a command from someone who is not
-        an operator. Where the server keeps us told (account-notify with extended-join) the table is
-        current; otherwise ask by WHOIS every time: an answer from a minute ago may belong to someone
-        who has since logged out or left."""
-        if {"account-notify", "extended-join"} <= self.caps and fold(nick) in self.accounts:
-            return self.accounts[fold(nick)]
-        future = self._whois.get(fold(nick))
-        if future is None or future.done():
-            future = asyncio.get_running_loop().create_future()
-            self._whois[fold(nick)] = future
-            self._send(f"WHOIS {clean(nick)}")
-        try:
-            return await asyncio.wait_for(asyncio.shield(future), 5.0)
-        except asyncio.TimeoutError:
-            return None
 
     async def _consumer(self, runner: EventSink) -> None:
         """Hand what the connection received to the runner: whatever queued up while the previous batch

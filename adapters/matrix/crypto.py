@@ -36,7 +36,9 @@ from nio.rooms import MatrixRoom
 
 from gateway.files import private_dir
 
-__all__ = ["CryptoSettings", "Crypto", "saved_device", "store_files"]
+from adapters.contract import NetworkSettings
+
+__all__ = ["CryptoSettings", "Crypto", "crypto_settings", "pickle_key_from_file", "saved_device", "store_files"]
 
 log = logging.getLogger("gateway.matrix")
 
@@ -272,3 +274,37 @@ class Crypto:
 
     def waiting(self) -> int:
         return sum(len(w) for w in self.pending.values())
+
+
+def crypto_settings(net: NetworkSettings) -> CryptoSettings | None:
+    """The crypto store and its pickle key, as the config sets them (gateway/config/config_file.py checked them):
+    the key from the environment variable named by ``pickle_key_env``, else from the key file beside
+    the store (created at first start, 0600)."""
+    e = net.settings.get("encryption")
+    if not e or not e.get("enabled"):
+        return None
+    if e.get("pickle_key_env"):
+        key = os.environ.get(e["pickle_key_env"])
+        if not key:
+            raise RuntimeError(f"network {net.name}: set {e['pickle_key_env']} in the environment (the crypto "
+                               f"store's pickle key)")
+    else:
+        key = pickle_key_from_file(Path(e["pickle_key_file"]))
+    return CryptoSettings(Path(e["store"]), key, e.get("trust", "all-devices"),
+                          frozenset(tuple(d) for d in e.get("verified_devices", ())))
+
+
+def pickle_key_from_file(path: Path) -> str:
+    """The pickle key kept in ``path``; a new random one is written there (0600) the first time."""
+    try:
+        return path.read_text().strip()
+    except FileNotFoundError:
+        pass
+    import secrets
+
+    private_dir(path.parent)
+    key = secrets.token_urlsafe(32)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as f:
+        f.write(key + "\n")
+    return key
