@@ -131,7 +131,6 @@ def test_a_joke_marker_never_drops_an_act_under_way_only_lowers_it(default_polic
     ("default", "ate the whole tub of ice cream an hour ago lol cant feel my legs", "none"),
 ])
 def test_an_act_under_way_with_its_time_outranks_a_joke_marker(shipped_policy, policy, text, tier):
-    from gateway.policy.loader import PolicyLoader
     detector = detector_for(shipped_policy(policy))
     result = detector.detect(text)
     assert (result.tier, detector.would_remove(result)) == (tier, tier == "imminent"), result
