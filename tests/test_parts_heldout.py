@@ -123,3 +123,36 @@ def test_the_fifth_set_keeps_what_round_five_reached_on_it_part_by_part(judged5)
     if len(high) < 4:
         short.append(f"self-harm and eating lines at high: {len(high)}")
     assert not short, "\n".join(short)
+
+
+# Held-out set 6 (tests/data/parts-heldout6.csv): written on 2026-12-03 by a third helper who never saw the rules,
+# after round 5 was merged; measured with the shipped rules and with a round 6 that was then not shipped (it
+# changed nothing here). Floors are the shipped rules' figures, rounded down.
+HELDOUT6 = DATA / "parts-heldout6.csv"
+REMOVED6_AT_LEAST = {  # measured: act 5, means 2, pronoun 2, timing 3, place 3, preparation 3, farewell 6, obfuscated 6 of 6
+    "act": 0.83, "means": 0.33, "pronoun": 0.33, "timing": 0.5, "place": 0.5, "preparation": 0.5,
+    "farewell": 1.0, "obfuscated": 1.0,
+}
+FALSE6_AT_MOST = {"": 2}  # measured: two ideation lines (labelled high, no part) removed
+
+
+def test_the_sixth_set_keeps_what_the_shipped_rules_reach_on_it_part_by_part(shipped_policy):
+    detector = detector_for(shipped_policy("default"))
+    with open(HELDOUT6, newline="", encoding="utf-8") as fh:
+        judged = [(i + 2, row, detector.detect(row["text"])) for i, row in enumerate(csv.DictReader(fh))]
+    short = []
+    for part, floor in sorted(REMOVED6_AT_LEAST.items()):
+        lines = [(n, d) for n, row, d in judged if row["label"] == "imminent" and row["part"] == part]
+        kept = [(n, d.tier) for n, d in lines if not detector.would_remove(d)]
+        if not lines or 1 - len(kept) / len(lines) < floor:
+            short.append(f"{part}: not removed (CSV line, tier): {kept}")
+    false = {}
+    for n, row, d in judged:
+        if row["label"] != "imminent" and detector.would_remove(d):
+            false.setdefault(row["part"], []).append((n, row["kind"]))
+    short += [f"{part or 'no part'}: removed (CSV line, kind): {lines}" for part, lines in sorted(false.items())
+              if len(lines) > FALSE6_AT_MOST.get(part, 0)]
+    high = [n for n, row, d in judged if row["kind"] == "sh_ed" and d.tier == "high"]
+    if len(high) < 6:
+        short.append(f"self-harm and eating lines at high: {len(high)}")
+    assert not short, "\n".join(short)
