@@ -212,6 +212,7 @@ class Person:
             self.client.access_token = self.user.access_token
             self.client.user_id = self.id
         self.events: list[tuple[str, dict]] = []  # (room id, raw or decrypted event) in arrival order
+        self._seen: set[str] = set()  # event ids already in ``events``: a client shows an event once
         self.undecrypted: list[tuple[str, str]] = []  # (room id, event id) of what it could not decrypt
         self.to_device: list[Any] = []  # to-device events it received (key requests among them)
         self.invites: dict[str, list[dict]] = {}
@@ -238,6 +239,9 @@ class Person:
             self.to_device.extend(resp.to_device_events)
         for room_id, info in resp.rooms.join.items():
             for ev in info.timeline.events:
+                if ev.event_id in self._seen:
+                    continue  # delivered again (a sync retried after a timeout): one event, counted once
+                self._seen.add(ev.event_id)
                 if ev.source.get("type") == "m.room.encrypted" and not getattr(ev, "decrypted", False):
                     self.undecrypted.append((room_id, ev.event_id))
                 self.events.append((room_id, ev.source))
