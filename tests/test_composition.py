@@ -627,15 +627,20 @@ ROUND4_ACT_IN_A_SETTING = [
 ]
 
 
-@pytest.mark.parametrize("name", sorted(ROUND4_CLASSES))
-def test_each_round4_class_removes_and_keeps_its_near_misses(detector, name):
-    removed, kept = ROUND4_CLASSES[name]
+def _removes_and_keeps(detector, name, removed, kept):
+    """A class's risk lines are imminent and removed; its near misses are never removed."""
     for text in removed:
         result = detector.detect(text)
         assert result.tier == "imminent" and detector.would_remove(result), (name, "removed", result)
     for text in kept:
         result = detector.detect(text)
         assert not detector.would_remove(result), (name, "kept", result)
+
+
+@pytest.mark.parametrize("name", sorted(ROUND4_CLASSES))
+def test_each_round4_class_removes_and_keeps_its_near_misses(detector, name):
+    removed, kept = ROUND4_CLASSES[name]
+    _removes_and_keeps(detector, name, removed, kept)
 
 
 @pytest.mark.parametrize("text", ROUND4_NEAR_MISSES)
@@ -787,34 +792,19 @@ ROUND5_HIGH = [
 @pytest.mark.parametrize("name", sorted(ROUND5_CLASSES))
 def test_each_round5_class_removes_and_keeps_its_near_misses(detector, name):
     removed, kept = ROUND5_CLASSES[name]
-    for text in removed:
-        result = detector.detect(text)
-        assert result.tier == "imminent" and detector.would_remove(result), (name, "removed", result)
-    for text in kept:
-        result = detector.detect(text)
-        assert not detector.would_remove(result), (name, "kept", result)
+    _removes_and_keeps(detector, name, removed, kept)
 
 
 @pytest.mark.parametrize("name", sorted(ROUND5_PROBE_CLASSES))
 def test_each_round5_probe_class_removes_and_keeps_its_near_misses(detector, name):
     removed, kept = ROUND5_PROBE_CLASSES[name]
-    for text in removed:
-        result = detector.detect(text)
-        assert result.tier == "imminent" and detector.would_remove(result), (name, "removed", result)
-    for text in kept:
-        result = detector.detect(text)
-        assert not detector.would_remove(result), (name, "kept", result)
+    _removes_and_keeps(detector, name, removed, kept)
 
 
 @pytest.mark.parametrize("name", sorted(ROUND5_PROBE2_CLASSES))
 def test_each_round5_second_probe_class_removes_and_keeps_its_near_misses(detector, name):
     removed, kept = ROUND5_PROBE2_CLASSES[name]
-    for text in removed:
-        result = detector.detect(text)
-        assert result.tier == "imminent" and detector.would_remove(result), (name, "removed", result)
-    for text in kept:
-        result = detector.detect(text)
-        assert not detector.would_remove(result), (name, "kept", result)
+    _removes_and_keeps(detector, name, removed, kept)
 
 
 @pytest.mark.parametrize("text", ROUND5_NEAR_MISSES)

@@ -98,30 +98,31 @@ REMOVED5_AT_LEAST = {  # measured after round 5: 3, 4, 2, 1, 3, 4, 4, 6 of 6 (be
 FALSE5_AT_MOST = {"means": 1, "pronoun": 1}  # measured before and after round 5 (a third-party line, an everyday one)
 
 
-@pytest.fixture(scope="module")
-def judged5():
-    detector = detector_for(PolicyLoader().load("default"))
-    with open(HELDOUT5, newline="", encoding="utf-8") as fh:
-        rows = list(csv.DictReader(fh))
-    return [(i + 2, row, detector.detect(row["text"]), detector) for i, row in enumerate(rows)]
-
-
-def test_the_fifth_set_keeps_what_round_five_reached_on_it_part_by_part(judged5):
+def shortfalls(detector, path, removed_at_least, false_at_most, high_at_least) -> list[str]:
+    """What a held-out set misses against its floors, by CSV line number and tier or kind (never the text):
+    each part's share of imminent lines removed, near misses removed per part, self-harm lines at high."""
+    with open(path, newline="", encoding="utf-8") as fh:
+        judged = [(i + 2, row, detector.detect(row["text"])) for i, row in enumerate(csv.DictReader(fh))]
     short = []
-    for part, floor in sorted(REMOVED5_AT_LEAST.items()):
-        lines = [(n, d, det) for n, row, d, det in judged5 if row["label"] == "imminent" and row["part"] == part]
-        kept = [(n, d.tier) for n, d, det in lines if not det.would_remove(d)]
+    for part, floor in sorted(removed_at_least.items()):
+        lines = [(n, d) for n, row, d in judged if row["label"] == "imminent" and row["part"] == part]
+        kept = [(n, d.tier) for n, d in lines if not detector.would_remove(d)]
         if not lines or 1 - len(kept) / len(lines) < floor:
             short.append(f"{part}: not removed (CSV line, tier): {kept}")
-    false = {}
-    for n, row, d, det in judged5:
-        if row["label"] != "imminent" and det.would_remove(d):
+    false: dict[str, list] = {}
+    for n, row, d in judged:
+        if row["label"] != "imminent" and detector.would_remove(d):
             false.setdefault(row["part"], []).append((n, row["kind"]))
-    short += [f"{part}: removed (CSV line, kind): {lines}" for part, lines in sorted(false.items())
-              if len(lines) > FALSE5_AT_MOST.get(part, 0)]
-    high = [n for n, row, d, det in judged5 if row["kind"] == "sh_ed" and d.tier == "high"]
-    if len(high) < 4:
+    short += [f"{part or 'no part'}: removed (CSV line, kind): {lines}" for part, lines in sorted(false.items())
+              if len(lines) > false_at_most.get(part, 0)]
+    high = [n for n, row, d in judged if row["kind"] == "sh_ed" and d.tier == "high"]
+    if len(high) < high_at_least:
         short.append(f"self-harm and eating lines at high: {len(high)}")
+    return short
+
+
+def test_the_fifth_set_keeps_what_round_five_reached_on_it_part_by_part(shipped_policy):
+    short = shortfalls(detector_for(shipped_policy("default")), HELDOUT5, REMOVED5_AT_LEAST, FALSE5_AT_MOST, 4)
     assert not short, "\n".join(short)
 
 
@@ -137,22 +138,5 @@ FALSE6_AT_MOST = {"": 2}  # measured: two ideation lines (labelled high, no part
 
 
 def test_the_sixth_set_keeps_what_the_shipped_rules_reach_on_it_part_by_part(shipped_policy):
-    detector = detector_for(shipped_policy("default"))
-    with open(HELDOUT6, newline="", encoding="utf-8") as fh:
-        judged = [(i + 2, row, detector.detect(row["text"])) for i, row in enumerate(csv.DictReader(fh))]
-    short = []
-    for part, floor in sorted(REMOVED6_AT_LEAST.items()):
-        lines = [(n, d) for n, row, d in judged if row["label"] == "imminent" and row["part"] == part]
-        kept = [(n, d.tier) for n, d in lines if not detector.would_remove(d)]
-        if not lines or 1 - len(kept) / len(lines) < floor:
-            short.append(f"{part}: not removed (CSV line, tier): {kept}")
-    false = {}
-    for n, row, d in judged:
-        if row["label"] != "imminent" and detector.would_remove(d):
-            false.setdefault(row["part"], []).append((n, row["kind"]))
-    short += [f"{part or 'no part'}: removed (CSV line, kind): {lines}" for part, lines in sorted(false.items())
-              if len(lines) > FALSE6_AT_MOST.get(part, 0)]
-    high = [n for n, row, d in judged if row["kind"] == "sh_ed" and d.tier == "high"]
-    if len(high) < 6:
-        short.append(f"self-harm and eating lines at high: {len(high)}")
+    short = shortfalls(detector_for(shipped_policy("default")), HELDOUT6, REMOVED6_AT_LEAST, FALSE6_AT_MOST, 6)
     assert not short, "\n".join(short)
