@@ -47,9 +47,9 @@ async def test_case_commands(world):
     async def ask(text, expect, who=mod, where=None):
         n = len(bot_says(who, world, "NOTICE"))
         who.send(f"PRIVMSG {where or world.mods} :{text}")
-        got = await who.wait_for(f"a reply to {text}", lambda: bot_says(who, world, "NOTICE")[n:])
-        assert expect in " ".join(got), got
-        return got
+        # a reply may be several lines: wait for the one that says it, not for the first to arrive
+        return await who.wait_for(f"{expect!r} in the reply to {text}", lambda: [
+            line for line in bot_says(who, world, "NOTICE")[n:] if expect in line])
 
     await ask("!cases", f"{case}: high, {kit_nick} in {world.group}")
     await ask(f"!case {case}", "Private message: delivered. Removal: not needed.")
@@ -74,10 +74,12 @@ async def test_remove_and_readmit(world):
     kit = await world.person("kit", world.group)
     case = await case_for(world, "kit", "i want to die")
     assert not kit.find(f"KICK {world.group}")
-    dms = len(bot_says(kit, world, f"PRIVMSG {kit.nick}"))
     mod.send(f"PRIVMSG {world.mods} :!remove {case}")
     await kit.wait_for("the KICK", lambda: kit.find(f"KICK {world.group} {kit.nick}"))
-    assert len(bot_says(kit, world, f"PRIVMSG {kit.nick}")) == dms  # already messaged: not again
+    # already messaged: not again. A second message would reach kit before the KICK (one sender, one
+    # connection, in order), and its lines would repeat the first's (counting lines races the first message)
+    dm_lines = [line.split(" :", 1)[1] for line in bot_says(kit, world, f"PRIVMSG {kit.nick} :")]
+    assert dm_lines and len(dm_lines) == len(set(dm_lines)), dm_lines
     mod.send(f"PRIVMSG {world.mods} :!readmit {case}")
     await kit.wait_for("the invite back", lambda: bot_says(kit, world, f"INVITE {kit.nick}"))
     await mod.wait_for("the readmit confirmation", lambda: bot_says(mod, world, "may come back"))
@@ -120,7 +122,7 @@ async def test_scan_is_a_dry_run_only_in_the_moderators_room_and_its_text_is_not
     mod.send(f"PRIVMSG {world.mods} :!scan i took all my pills {marker}")
     reply = await mod.wait_for("the scan result", lambda: bot_says(mod, world, "Scan (peer)"))
     assert "tier imminent; would remove: yes; rules: imminent.act_frames, imminent.act_under_way, imminent.compose.act_dose; model score " in reply[0]
-    assert marker not in reply[0]
+    assert not mod.find(marker)  # in no line the bot sent, not only the first
     mod.send(f"PRIVMSG {world.group} :!scan i took all my pills")
     await mod.wait_for("a refusal in the group room", lambda: bot_says(mod, world, "works in the moderators' room"))
     assert not service.engine.state.cases  # a dry run opens nothing
