@@ -145,7 +145,8 @@ def test_the_sixth_set_keeps_what_the_shipped_rules_reach_on_it_part_by_part(shi
 # Held-out set 7 (tests/data/parts-heldout7.csv): written on 2026-12-03 (session 13) by an eighth helper who never
 # saw the rules, asked for wordings a rule author would not guess; committed before any change of that session and
 # measured with the shipped rules (and with a round 7 that removed one more of its lines and was not shipped:
-# docs/detection-quality.md). Floors are the shipped rules' figures, rounded down.
+# docs/detection-quality.md), then after the self-harm and eating round of that session (4 of its 8 self-harm and
+# eating lines at high, 2 before; nothing else changed). Floors are those figures, rounded down.
 HELDOUT7 = DATA / "parts-heldout7.csv"
 REMOVED7_AT_LEAST = {  # measured: act 5, means 4, pronoun 1, timing 1, place 3, preparation 2, farewell 3, obfuscated 4 of 6
     "act": 0.83, "means": 0.66, "pronoun": 0.16, "timing": 0.16, "place": 0.5, "preparation": 0.33,
@@ -155,5 +156,5 @@ FALSE7_AT_MOST = {"act": 1}  # measured: one recovery story (part act) removed
 
 
 def test_the_seventh_set_keeps_what_the_shipped_rules_reach_on_it_part_by_part(shipped_policy):
-    short = shortfalls(detector_for(shipped_policy("default")), HELDOUT7, REMOVED7_AT_LEAST, FALSE7_AT_MOST, 2)
+    short = shortfalls(detector_for(shipped_policy("default")), HELDOUT7, REMOVED7_AT_LEAST, FALSE7_AT_MOST, 4)
     assert not short, "\n".join(short)
