@@ -177,6 +177,21 @@ def test_round_5_lines_get_their_tier_and_only_imminent_ones_are_removed(spanish
     assert not wrong, f"es-own-r5.csv: {wrong}"
 
 
+def test_round_6_lines_get_their_tier_and_only_imminent_ones_are_removed(spanish):
+    """Round 6's own lines (tests/data/lang/es-own-r6.csv), written before the rules, one class of held-out 6's
+    misses and false removals each, with near misses beside it: a goodnight with tomorrow's errand (an early
+    shift, an exam, a trip) is no farewell; a plan for a later day (a weekday, next week, month's end, pills
+    hoarded "cuando tenga suficientes") is high, never removed, while tonight's plan still is (a party planned
+    for Saturday, "el lunes termino con todo el papeleo" are none); living or not all the same (pizza or
+    empanadas), holding on running out (the heat), the family better off without me (the new boss), envy of
+    the dead (a cousin abroad), waking sorry to be alive (an alarm at six); marks hidden under sleeves (a cold
+    office), hitting a wall to bleed or calm (a gym bag, a dark bathroom), a height or a staged accident asked
+    (a sunset, a shelf, a crash survived), skipping meals and purging (a missed lunch), a medicine cabinet
+    swallowed (a jar of nutella)."""
+    wrong = wrong_lines(numbered(_rows("es-own-r6.csv")), _tier_and_removal(spanish))
+    assert not wrong, f"es-own-r6.csv: {wrong}"
+
+
 def test_held_out_4_is_now_tuning_material_and_keeps_its_figures(spanish):
     """Held-out 4 (measured once after round 4: exact 0.842, recall 0.720, 8/14 removed, 1 false removal: a
     mother feared to take all her sleeping pills) is tuning material for round 5: a floor, not evidence. Its
