@@ -117,7 +117,9 @@ def test_round_six_reaches_its_tier(german, row):
     oneself ("in ner stunde is alles vorbei für mich", not a break-up "mach ich schluss, er hat mich betrogen" or an
     exam), dialect pill-taking participles ("ois eigschmissn", not the fridge), a place with a farewell to everyone
     (not a town festival), heavy bleeding with a chat intensifier or after a cut into the arm ("blutet wie sau", not
-    a nosebleed, an onion or the dog's paw), given up fighting at a place (not fighting with the tax return). Tier and removal as labelled."""
+    a nosebleed, an onion or the dog's paw), given up fighting at a place (not fighting with the tax return), dialect
+    participles of taking ("gnumme", "gschlickt", not vitamins), diminutive farewell letters and "alles isch parat"
+    (not ready for tomorrow's trip or a teacher's card), Swiss rivers with a goodbye. Tier and removal as labelled."""
     d = german.detect(row["text"])
     assert (d.tier, german.would_remove(d)) == (row["label"], row["label"] == "imminent")
 
