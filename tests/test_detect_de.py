@@ -34,6 +34,7 @@ ROUND3 = _rows("de-own-r3.csv")
 ROUND4 = _rows("de-own-r4.csv")
 ROUND5 = _rows("de-own-r5.csv")
 ROUND5B = _rows("de-own-r5b.csv")
+ROUND6 = _rows("de-probe-r6.csv")
 
 
 def test_the_shipped_german_policy_is_named_for_its_language():
@@ -105,6 +106,20 @@ def test_round_five_third_batch_reaches_its_tier(german, row):
     Kiezdeutsch "isch bring misch um" (not "isch bring disch um 😂"), going there and jumping in verb-second order
     ("sobald es dunkel ist geh ich zur brücke und spring", not "geh zum freibad und spring vom 10er"), pill slang
     names ("3 packungen schlafis"). Tier and removal as labelled."""
+    d = german.detect(row["text"])
+    assert (d.tier, german.would_remove(d)) == (row["label"], row["label"] == "imminent")
+
+
+@pytest.mark.parametrize("row", ROUND6, ids=[r["scenario"] for r in ROUND6])
+def test_round_six_reaches_its_tier(german, row):
+    """Round 6's lines (de-probe-r6.csv: not an own*.csv, so the model script does not read it and the shipped
+    model stands), written by class before its rules, each beside near misses: a time with an ending said of
+    oneself ("in ner stunde is alles vorbei für mich", not a break-up "mach ich schluss, er hat mich betrogen" or an
+    exam), dialect pill-taking participles ("ois eigschmissn", not the fridge), a place with a farewell to everyone
+    (not a town festival), heavy bleeding with a chat intensifier or after a cut into the arm ("blutet wie sau", not
+    a nosebleed, an onion or the dog's paw), given up fighting at a place (not fighting with the tax return), dialect
+    participles of taking ("gnumme", "gschlickt", not vitamins), diminutive farewell letters and "alles isch parat"
+    (not ready for tomorrow's trip or a teacher's card), Swiss rivers with a goodbye. Tier and removal as labelled."""
     d = german.detect(row["text"])
     assert (d.tier, german.would_remove(d)) == (row["label"], row["label"] == "imminent")
 
