@@ -12,6 +12,10 @@ import aiohttp
 from .matrix_world import make_world
 from .test_cli import GATEWAY
 
+# a person's keyed pseudonym (gateway/store/eventlog.py: "p_" and 16 hex digits); a bare "p_" also occurs in
+# Synapse's random room ids, which the digest and the metrics name on purpose
+PSEUDONYM = re.compile(r"(?<![A-Za-z0-9])p_[0-9a-f]{16}")
+
 MARK = "CANARYops5d1"
 
 
@@ -66,8 +70,9 @@ async def test_an_admin_sees_a_case_happen_in_metrics_and_readiness(homeserver, 
             assert sample(after, "gateway_screening_seconds_count", network="mx") >= 1
             assert 0 <= sample(after, "gateway_matrix_sync_lag_seconds", network="mx") < 60
             # the canary: nothing about the person, nothing they wrote
-            for secret in (MARK, kit.id, mod.id, "@", "p_"):
+            for secret in (MARK, kit.id, mod.id, "@"):
                 assert secret not in after, secret
+            assert not PSEUDONYM.search(after)
 
             # the report a moderator would open now, from the same event log: the case, nobody's words
             page = tmp_path / "report.html"
@@ -127,8 +132,9 @@ async def test_the_weekly_digest_reaches_the_moderators_once_with_figures_not_na
         assert "- Cases: 1 (1 imminent); private messages sent 1, not delivered 0; removals 1." in body
         assert "(1 of 1 acknowledged)" in body and f"Open follow-ups: {case}." in body
         assert "Network trouble: none" in body
-        for secret in (MARK, kit.id, "@", "p_"):
+        for secret in (MARK, kit.id, "@"):
             assert secret not in body, secret
+        assert not PSEUDONYM.search(body), body
         assert [r["kind"] for r in gw.log.rows()].count("digest_sent") == 1
 
         await gw.stop()
