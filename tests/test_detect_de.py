@@ -55,6 +55,14 @@ def _tier_removal_and_kind(german):
     return judge
 
 
+def _tier_and_removal(german):
+    """(tier, removed) given and labelled: a removal only for the imminent lines."""
+    def judge(_n, row):
+        d = german.detect(row["text"])
+        return (d.tier, german.would_remove(d)), (row["label"], row["label"] == "imminent")
+    return judge
+
+
 def test_own_lines_reach_their_tier(german):
     """Each of our own lines (every tier, idioms, jokes, negation, past, reports, third parties, abuse,
     medicine, ordinary chat, dialect) at the tier it is labelled; a removal only for the imminent ones."""
@@ -78,15 +86,11 @@ def test_round_four_lines_reach_their_tier(german):
     parental leave, a dog's cut, one's own compound-named pills, "um den verstand"), and our own wordings of
     the ideas set 3 showed unseen (a compound-named bridge with thanks, reassurance as farewell, a time set by
     someone's absence, a place chosen, pills stashed, death accepted if it came). Tier and removal as labelled."""
-    def judge(_n, row):
-        d = german.detect(row["text"])
-        return (d.tier, german.would_remove(d)), (row["label"], row["label"] == "imminent")
-    wrong = wrong_lines(numbered(ROUND4), judge)
+    wrong = wrong_lines(numbered(ROUND4), _tier_and_removal(german))
     assert not wrong, f"de-own-r4.csv: {wrong}"
 
 
-@pytest.mark.parametrize("row", ROUND5, ids=[r["scenario"] for r in ROUND5])
-def test_round_five_lines_reach_their_tier(german, row):
+def test_round_five_lines_reach_their_tier(german):
     """Round 5 (issue 27): the classes of wording held-out set 4 showed unseen, each in six of our own wordings
     beside six near misses that share its words (a source after "von" is not who acts: "alle tabletten von meiner
     mutter geschluckt"; the body failing after an act; a height and "wollte noch tschüss sagen"; a train by its
@@ -95,23 +99,21 @@ def test_round_five_lines_reach_their_tier(german, row):
     birthday as a time; a hidden high place asked for; two methods weighed; the tracks thought of again; a crash
     wished; "nix dagegen wenn alles aufhört", not "aufhört zu ruckeln"; "nich", "nid", "net" for "nicht"), then
     a second batch in new wordings written before the fixes it showed. Tier and removal as labelled."""
-    d = german.detect(row["text"])
-    assert (d.tier, german.would_remove(d)) == (row["label"], row["label"] == "imminent")
+    wrong = wrong_lines(numbered(ROUND5), _tier_and_removal(german))
+    assert not wrong, f"de-own-r5.csv: {wrong}"
 
 
-@pytest.mark.parametrize("row", ROUND5B, ids=[r["scenario"] for r in ROUND5B])
-def test_round_five_third_batch_reaches_its_tier(german, row):
+def test_round_five_third_batch_reaches_its_tier(german):
     """Round 5's third batch (de-own-r5b.csv), written before its rules: pill-taking slang in the present ("hau mir
     alle tabletten rein", not "hau mir ne pizza rein"), towers and quarries by compound name (not "schneesturm"),
     Kiezdeutsch "isch bring misch um" (not "isch bring disch um 😂"), going there and jumping in verb-second order
     ("sobald es dunkel ist geh ich zur brücke und spring", not "geh zum freibad und spring vom 10er"), pill slang
     names ("3 packungen schlafis"). Tier and removal as labelled."""
-    d = german.detect(row["text"])
-    assert (d.tier, german.would_remove(d)) == (row["label"], row["label"] == "imminent")
+    wrong = wrong_lines(numbered(ROUND5B), _tier_and_removal(german))
+    assert not wrong, f"de-own-r5b.csv: {wrong}"
 
 
-@pytest.mark.parametrize("row", ROUND6, ids=[r["scenario"] for r in ROUND6])
-def test_round_six_reaches_its_tier(german, row):
+def test_round_six_reaches_its_tier(german):
     """Round 6's lines (de-probe-r6.csv: not an own*.csv, so the model script does not read it and the shipped
     model stands), written by class before its rules, each beside near misses: a time with an ending said of
     oneself ("in ner stunde is alles vorbei für mich", not a break-up "mach ich schluss, er hat mich betrogen" or an
@@ -120,8 +122,8 @@ def test_round_six_reaches_its_tier(german, row):
     a nosebleed, an onion or the dog's paw), given up fighting at a place (not fighting with the tax return), dialect
     participles of taking ("gnumme", "gschlickt", not vitamins), diminutive farewell letters and "alles isch parat"
     (not ready for tomorrow's trip or a teacher's card), Swiss rivers with a goodbye. Tier and removal as labelled."""
-    d = german.detect(row["text"])
-    assert (d.tier, german.would_remove(d)) == (row["label"], row["label"] == "imminent")
+    wrong = wrong_lines(numbered(ROUND6), _tier_and_removal(german))
+    assert not wrong, f"de-probe-r6.csv: {wrong}"
 
 
 @pytest.mark.parametrize("name", ["de-tune.csv", "de-heldout.csv", "de-heldout2.csv", "de-heldout3.csv",

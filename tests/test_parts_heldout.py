@@ -121,11 +121,6 @@ def shortfalls(detector, path, removed_at_least, false_at_most, high_at_least) -
     return short
 
 
-def test_the_fifth_set_keeps_what_round_five_reached_on_it_part_by_part(shipped_policy):
-    short = shortfalls(detector_for(shipped_policy("default")), HELDOUT5, REMOVED5_AT_LEAST, FALSE5_AT_MOST, 4)
-    assert not short, "\n".join(short)
-
-
 # Held-out set 6 (tests/data/parts-heldout6.csv): written on 2026-12-03 by a third helper who never saw the rules,
 # after round 5 was merged; measured with the shipped rules and with a round 6 that was then not shipped (it
 # changed nothing here). Floors are the shipped rules' figures, rounded down.
@@ -135,11 +130,6 @@ REMOVED6_AT_LEAST = {  # measured: act 5, means 2, pronoun 2, timing 3, place 3,
     "farewell": 1.0, "obfuscated": 1.0,
 }
 FALSE6_AT_MOST = {"": 2}  # measured: two ideation lines (labelled high, no part) removed
-
-
-def test_the_sixth_set_keeps_what_the_shipped_rules_reach_on_it_part_by_part(shipped_policy):
-    short = shortfalls(detector_for(shipped_policy("default")), HELDOUT6, REMOVED6_AT_LEAST, FALSE6_AT_MOST, 6)
-    assert not short, "\n".join(short)
 
 
 # Held-out set 7 (tests/data/parts-heldout7.csv): written on 2026-12-03 (session 13) by an eighth helper who never
@@ -155,6 +145,12 @@ REMOVED7_AT_LEAST = {  # measured: act 5, means 4, pronoun 1, timing 1, place 3,
 FALSE7_AT_MOST = {"act": 1}  # measured: one recovery story (part act) removed
 
 
-def test_the_seventh_set_keeps_what_the_shipped_rules_reach_on_it_part_by_part(shipped_policy):
-    short = shortfalls(detector_for(shipped_policy("default")), HELDOUT7, REMOVED7_AT_LEAST, FALSE7_AT_MOST, 4)
-    assert not short, "\n".join(short)
+# set -> (file, least share removed per part, most false removals per part, least self-harm and eating lines at high)
+MEASURED = {5: (HELDOUT5, REMOVED5_AT_LEAST, FALSE5_AT_MOST, 4), 6: (HELDOUT6, REMOVED6_AT_LEAST, FALSE6_AT_MOST, 6),
+            7: (HELDOUT7, REMOVED7_AT_LEAST, FALSE7_AT_MOST, 4)}
+
+
+@pytest.mark.parametrize("number", sorted(MEASURED))
+def test_a_later_held_out_set_keeps_what_was_measured_on_it_part_by_part(shipped_policy, number):
+    short = shortfalls(detector_for(shipped_policy("default")), *MEASURED[number])
+    assert not short, f"set {number}:\n" + "\n".join(short)

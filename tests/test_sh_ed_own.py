@@ -19,7 +19,6 @@ from pathlib import Path
 import pytest
 
 from gateway.detection import detector_for
-from gateway.policy.loader import PolicyLoader
 
 DATA = Path(__file__).resolve().parent / "data"
 OWN, PROBE = DATA / "sh-ed-own.csv", DATA / "sh-ed-own-b.csv"
@@ -36,8 +35,8 @@ SELF_HARM_RULES = {"high.self_harm", "high.self_harm_acts", "high.eating_acts"}
 
 
 @pytest.fixture(scope="module")
-def detector():
-    return detector_for(PolicyLoader().load("default"))
+def detector(default_policy):
+    return detector_for(default_policy)
 
 
 @pytest.fixture(scope="module", params=[OWN, PROBE], ids=["own", "probe"])
