@@ -34,7 +34,7 @@ from .decision import MODEL_RULE, NO_RISK, TIER_NAMES, Detection, decide, speake
 from ..text.folding import line_numbers, normalise, normalise_joined
 from .language import identify
 from .model import MODELS, shared_model
-from .rules import CompiledRules, RulesSource
+from .rules import RulesSource, compiled_rules
 
 __all__ = ["Detector"]
 
@@ -46,7 +46,7 @@ class Detector:
         self.negation_window = policy.negation_window
         self.reported_window = policy.reported_window
         self.past_window = policy.past_window
-        self.rules = CompiledRules(policy)
+        self.rules = compiled_rules(policy)
         self.phrase_count = self.rules.phrase_count
         self.remove_levels = frozenset(
             tier_level(t.name) for t in policy.tiers.values() if t.action.remove)

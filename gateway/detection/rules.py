@@ -7,8 +7,10 @@ Matching is on word boundaries of the folded text (stage 1, ``folding.py``).
 from __future__ import annotations
 
 import functools
+import hashlib
 import heapq
 import re
+import weakref
 from typing import Any, Protocol
 
 import ahocorasick
@@ -17,7 +19,7 @@ import re2
 from .compose import Composer
 from .decision import _LEVEL, Matches
 
-__all__ = ["CompiledRules", "RulesSource"]
+__all__ = ["CompiledRules", "RulesSource", "compiled_rules"]
 
 _RISK, _IDIOM, _NEGATION, _REPORTED, _ABUSE, _JOKE, _THIRD = 0, 1, 2, 3, 4, 5, 6
 # whose words and when (see decision.py): only read when a risk phrase or regex matched too
@@ -307,3 +309,23 @@ class CompiledRules:
         if self.composer is not None and (parts or risks):
             self.composer.apply(norm, m, parts)
         return m
+
+
+# What ``CompiledRules`` reads of a policy: two policies equal in these compile to the same thing.
+_RULE_FIELDS = ("tiers", "idioms", "negations", "reported", "jokes", "abuse", "third_party", "third_party_reports",
+                "third_party_helping", "third_party_people", "recovery", "past", "relapse", "supportive",
+                "concealed", "compose")
+_shared: "weakref.WeakValueDictionary[bytes, CompiledRules]" = weakref.WeakValueDictionary()
+
+
+def compiled_rules(policy: RulesSource) -> CompiledRules:
+    """The policy's rules compiled, shared with every live policy whose rules are the same. Most rooms' policies
+    extend the shipped default with their own moderators, region and templates, and each compiled copy of the
+    default costs tens of milliseconds and megabytes (its automaton and RE2 passes). Kept only while a
+    detector uses it: a reload that changes the rules compiles anew, and the old copy goes with its policy."""
+    fields = repr(tuple(getattr(policy, name, None) for name in _RULE_FIELDS))
+    key = hashlib.blake2b(fields.encode("utf-8", "surrogatepass"), digest_size=20).digest()
+    rules = _shared.get(key)
+    if rules is None:
+        rules = _shared[key] = CompiledRules(policy)
+    return rules

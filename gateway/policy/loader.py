@@ -30,7 +30,8 @@ from .model import (ALERT_PRIORITIES, ASKED_TEMPLATES, MODERATOR_TEMPLATES, REQU
                      Moderators, Part, Policy, Rule, Tier, TierAction)
 from .moderator_text import SECTION
 from ..yamlfiles.checker import MISSING, Checker, did_you_mean
-from ..yamlfiles.located import ConfigError, ConfigErrors, KeyPath, Located, Mark, load_located
+from ..yamlfiles.located import (ConfigError, ConfigErrors, KeyPath, Located, Mark, load_located,
+                                 load_located_text)
 
 __all__ = ["PolicyLoader", "merge", "LIST_EDITS"]
 
@@ -166,6 +167,30 @@ def _regex_problem(pattern: str) -> str | None:
     return None
 
 
+# The last few policies built, each with what it was built from: where each name was found and the bytes of
+# every file read. A load that would find and read the same gets the same (frozen) policy, with the detector
+# already compiled on it (``detector_for``). For the test suite, which loads the same few policies hundreds of
+# times (tests/conftest.py turns it on); off in a gateway and the CLI, which load once and at ``!reload``.
+_CACHE_SIZE = 0
+_built: dict[tuple, tuple[tuple, Policy]] = {}
+
+
+def _same_as_read(looked: tuple, loader: "PolicyLoader") -> bool:
+    """Whether every lookup and file read of an earlier load would give the same answer now."""
+    for kind, where, answer in looked:
+        if kind == "resolve":
+            if loader.resolve(*where) != answer:
+                return False
+        else:
+            try:
+                now = Path(where).read_bytes()
+            except OSError:
+                now = None
+            if now != answer:
+                return False
+    return True
+
+
 class PolicyLoader:
     """Finds, merges, validates and compiles policies by name or path.
 
@@ -177,6 +202,7 @@ class PolicyLoader:
         self.search_dirs = [Path(d) for d in (search_dirs or [])] + [shipped_dir]
         self._stated_language: dict[str, Any] = {}
         self._template_files: dict[str, Located | None] = {}
+        self._looked: list[tuple] = []  # this load's lookups and reads, for the cache (``_CACHE_SIZE``)
 
     def candidates(self, name_or_path: str, relative_to: Path | None = None) -> list[Path]:
         """Where a policy of this name or path may be, in the order tried."""
@@ -187,6 +213,21 @@ class PolicyLoader:
 
     def resolve(self, name_or_path: str, relative_to: Path | None = None) -> Path | None:
         return next((p for p in self.candidates(name_or_path, relative_to) if p.is_file()), None)
+
+    def _resolve(self, name_or_path: str, relative_to: Path | None) -> Path | None:
+        found = self.resolve(name_or_path, relative_to)
+        self._looked.append(("resolve", (name_or_path, relative_to), found))
+        return found
+
+    def _read(self, path: Path | str) -> Located:
+        """``load_located``, remembering the bytes read (a file that cannot be read raises as there)."""
+        try:
+            raw = Path(path).read_bytes()
+        except OSError:
+            self._looked.append(("file", str(path), None))
+            return load_located(path)
+        self._looked.append(("file", str(path), raw))
+        return load_located_text(raw, str(path))
 
     def where_looked(self, name_or_path: str, relative_to: Path | None = None) -> str:
         """``looked for x.yaml or x.yml in DIR, DIR`` or ``no file PATH``: said when a policy is not found."""
@@ -202,7 +243,19 @@ class PolicyLoader:
                        if f.suffix in (".yaml", ".yml")})
 
     def load(self, name_or_path: str) -> Policy:
-        path = self.resolve(name_or_path, Path.cwd())
+        key = (name_or_path, Path.cwd(), tuple(self.search_dirs), self.shipped_dir)
+        if _CACHE_SIZE > 0 and key in _built and _same_as_read(_built[key][0], self):
+            return _built[key][1]
+        self._looked = []
+        policy = self._load(name_or_path)
+        if _CACHE_SIZE > 0:
+            while len(_built) >= _CACHE_SIZE:
+                _built.pop(next(iter(_built)), None)
+            _built[key] = (tuple(self._looked), policy)
+        return policy
+
+    def _load(self, name_or_path: str) -> Policy:
+        path = self._resolve(name_or_path, Path.cwd())
         if path is None:
             raise ConfigErrors([ConfigError(Mark(name_or_path, 1, 1), (),
                                             f"no such policy: {self.where_looked(name_or_path, Path.cwd())}; "
@@ -217,7 +270,7 @@ class PolicyLoader:
 
     def _load_chain(self, path: Path, seen: list[Path]) -> tuple[Located, Path | None]:
         """The policy at ``path`` merged over everything it extends, and the file it extends directly."""
-        doc = load_located(path)
+        doc = self._read(path)
         # the language each file of the chain is written in, for ``_inherited_text`` (no second read)
         self._stated_language[str(path)] = doc.value.get("language") if isinstance(doc.value, dict) else None
         parent_name = doc.value.get("extends") if isinstance(doc.value, dict) else None
@@ -225,7 +278,7 @@ class PolicyLoader:
             return doc, None
         if not isinstance(parent_name, str) or not parent_name.strip():
             raise ConfigErrors([doc.error(("extends",), "expected a policy name or path")])
-        parent = self.resolve(parent_name, path.parent)
+        parent = self._resolve(parent_name, path.parent)
         if parent is None:
             raise ConfigErrors([doc.error(("extends",), f"no policy named {parent_name!r} to extend: "
                                                         f"{self.where_looked(parent_name, path.parent)}"
@@ -241,7 +294,9 @@ class PolicyLoader:
         """policies/templates/LANG.yaml, read once per loader (a load asks for it several times)."""
         if language not in self._template_files:
             p = self.shipped_dir / "templates" / f"{language}.yaml"
-            self._template_files[language] = load_located(p) if p.is_file() else None
+            self._template_files[language] = self._read(p) if p.is_file() else None
+            if self._template_files[language] is None:
+                self._looked.append(("file", str(p), None))
         return self._template_files[language]
 
     def _build(self, doc: Located, path: Path) -> Policy:
@@ -519,7 +574,7 @@ class PolicyLoader:
             stated = self._stated_language[file]
         else:
             try:
-                source = load_located(file).value
+                source = self._read(file).value
             except (ConfigError, ConfigErrors, OSError):
                 return None
             stated = source.get("language") if isinstance(source, dict) else None
