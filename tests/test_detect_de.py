@@ -152,7 +152,10 @@ def test_round_seven_reaches_its_tier(german):
     (a place weighed, "nich"-negations, "spring halt" at someone), and a third (a farewell to everyone as the last
     words, not before a holiday; "ich werd springen", not from the 5 m board; a deadline set on oneself; "ich wott
     eifach nüm", not "bin satt"; tablets laid out, not for grandma's pill box; tonight as the end, not of the
-    exams). Tier and removal as labelled, but ROUND7_KNOWN."""
+    exams), and a fourth (intent with words between: "ich werd mir am sonntag das leben nehmen", "mach dem ganzen ein
+    ende", not a quarrel ended; "kurz davor es zu tun", not quitting; a tower chosen, not a Christmas tree; "wenn ich
+    mich morgen nicht melde wisst ihr warum", not a dead zone; grandma's sleeping pills taken, not her biscuits).
+    Tier and removal as labelled, but ROUND7_KNOWN."""
     wrong = wrong_lines(numbered(ROUND7), _tier_and_removal(german))
     assert wrong == ROUND7_KNOWN, f"de-probe-r7.csv: {wrong}"
 
