@@ -160,7 +160,9 @@ def test_round_seven_reaches_its_tier(german):
     camera), bleeding hard and wanted (not a nosebleed), a Bavarian last message, into the river for good (not for an
     hour), rat poison drunk (not laid out: a false removal before this round), "hab genug" and "gleich is ruhe" at a
     height or the tracks (not enough photos, not rest from the office), twenty pills already in (not two for a
-    headache). Tier and removal as labelled, but ROUND7_KNOWN."""
+    headache). A sixth, wishes in few words: "wofür das alles noch" alone (not about a slide deck), no sense left in
+    anything (not in one's studies), something wished to befall oneself, "zu viel auf dieser welt", "wieso bin ich
+    überhaupt geboren" (not "im winter"). Tier and removal as labelled, but ROUND7_KNOWN."""
     wrong = wrong_lines(numbered(ROUND7), _tier_and_removal(german))
     assert wrong == ROUND7_KNOWN, f"de-probe-r7.csv: {wrong}"
 
