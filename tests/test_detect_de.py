@@ -162,7 +162,9 @@ def test_round_seven_reaches_its_tier(german):
     height or the tracks (not enough photos, not rest from the office), twenty pills already in (not two for a
     headache). A sixth, wishes in few words: "wofür das alles noch" alone (not about a slide deck), no sense left in
     anything (not in one's studies), something wished to befall oneself, "zu viel auf dieser welt", "wieso bin ich
-    überhaupt geboren" (not "im winter"). Tier and removal as labelled, but ROUND7_KNOWN."""
+    überhaupt geboren" (not "im winter"). A seventh, chat slang: "mich unaliven", "kms" (not "20 kms gelaufen"), "sui
+    gedanken", "sterbi machen", "i wanna die" (not "dye"), "sh" for self-harm (not Schleswig-Holstein), "die ana
+    stimme" (not Ana from class). Tier and removal as labelled, but ROUND7_KNOWN."""
     wrong = wrong_lines(numbered(ROUND7), _tier_and_removal(german))
     assert wrong == ROUND7_KNOWN, f"de-probe-r7.csv: {wrong}"
 
