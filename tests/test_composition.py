@@ -919,7 +919,7 @@ def test_someone_the_room_is_asked_to_tell_is_not_the_subject(detector):
 
 def test_round8_own_lines_keep_what_round8_reached_on_them(detector):
     """Round 8's own lines (tests/data/parts-own-r8.csv, committed before the rules it measured, then tuned on):
-    21 of 40 imminent lines removed and 32 of 40 given a tier (16 and 19 before), no near miss removed (one before).
+    22 of 40 imminent lines removed and 33 of 40 given a tier (16 and 19 before), no near miss removed (one before).
     A regression floor; failures name CSV lines, never the text."""
     import csv
     from pathlib import Path
@@ -930,7 +930,7 @@ def test_round8_own_lines_keep_what_round8_reached_on_them(detector):
     kept = [n for n, label, d in judged if label == "imminent" and not detector.would_remove(d)]
     untiered = [n for n, label, d in judged if label == "imminent" and d.tier == "none"]
     wrong = [n for n, label, d in judged if label != "imminent" and detector.would_remove(d)]
-    assert len(kept) <= 19 and len(untiered) <= 8 and not wrong, \
+    assert len(kept) <= 18 and len(untiered) <= 7 and not wrong, \
         f"not removed (CSV lines): {kept}; no tier: {untiered}; removed wrongly: {wrong}"
 
 

@@ -39,8 +39,8 @@ WISH, RESOLVE, SINCE = "wish", "resolve", "since"
 ADDRESSED = "addressed"  # a word right after "someone" that makes them the one asked ("someone please feed my cat")
 # parts whose words a guard word inside them belongs to: a time ("after this song finishes"), a farewell ("if you
 # ever read this"), a preparation, an amount worked out ("i know how many it would take"), a means saved up
-# ("saving them for two weeks")
-TIMES = ("soon", "chosen_time", "farewell", "preparation", "measured", "gathering")
+# ("saving them for two weeks"), how far through it ("nearly there")
+TIMES = ("soon", "chosen_time", "farewell", "preparation", "measured", "gathering", "progress")
 CLOCK_TIMES = ("soon", "chosen_time")  # the parts that name a time ("depuis lundi" before one is a duration)
 SETTING_ACTS = frozenset(("act", "act_whole", "ingest"))  # an act done: an everyday setting beside it caps, never drops
 GOVERNING = frozenset((THOUGHT, WISH))  # guards that cap only what follows them
