@@ -220,7 +220,8 @@ class CompiledRules:
 
     def _asked_to_tell(self, norm: str, start: int) -> bool:
         """Whether the person named at ``start`` is the one the room is asked to tell ("tell my mum", "let my
-        brother know"): an object, never the subject of what follows. English, as ``object_of``: only with it."""
+        brother know"): an object, never the subject of what follows. English words; only where the policy lists
+        ``object_of``."""
         if not self.object_words:
             return False
         before = norm[:start].split()[-2:]
