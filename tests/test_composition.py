@@ -843,3 +843,121 @@ def test_someone_asked_to_look_after_something_is_not_the_one_acting(detector):
         assert result.tier == "imminent" and detector.would_remove(result), (text, result)
     result = detector.detect("someone please help, my friend took all her pills an hour ago")
     assert not detector.would_remove(result) and result.someone_else, result
+
+
+# Round 8 (issue 25): half of held-out set 7's imminent lines got no tier at all. Two signals of the writer's own
+# scene where nothing more precise fired are high (the crisis message, never a removal: combinations marked
+# ``fallback``); the removal stays with an act, a means with a time, a place with a goodbye. In other words than
+# tests/data/parts-own-r8.csv, each with near misses that share its words.
+ROUND8_HIGH = [
+    "its in my hand and its heavier than i thought",
+    "got it pressed to my throat right now",
+    "picked them up from the shop at lunch. tonight then",
+    "in an hour its over for me. nobody try",
+    "dropped the cat at my sisters, returned my keys. sunday",
+    "twenty minutes left. weirdly calm",
+    "a handful of codeine tonight",
+]
+ROUND8_REMOVED = [
+    "walked deep into the forest with the rope. goodbye",
+    "bye all. ropes up in the loft",
+    "stood on the platform, the next one doesnt stop here. sorry everyone",
+    "a handful of my tramadol tonight and no ones home till monday",
+    "on the roof of the tower block, one leg over the barrier. so sorry",
+    "the knife is resting on my wrist right now",
+    "drank the weedkiller from the garage ten minutes ago, throat is on fire",
+]
+ROUND8_NOTHING = [
+    "its in my hand right now!! front row tickets",
+    "got it in my hand now, the new phone",
+    "picked them up from the shop at lunch, see you tonight",
+    "bought it online, arriving tomorrow",
+    "walk by the canal this afternoon with the dog",
+    "its over for me, tonight i'm going to bed early",
+    "twenty minutes left of the match, so tense",
+    "bye all, tent's up in the garden for the kids",
+    "on the roof of the tower block fixing the aerial. sorry",
+    "a handful of sweets tonight at the cinema",
+    "the knife is resting on the chopping board right now",
+    "stood by the sea wall at sunset, goodbye summer",
+    "id rather drink bleach than go to that meeting",
+]
+
+
+@pytest.mark.parametrize("text", ROUND8_HIGH)
+def test_two_signals_of_a_scene_are_high_never_a_removal(detector, text):
+    result = detector.detect(text)
+    assert result.tier == "high" and not detector.would_remove(result), result
+    assert any(r.startswith("high.compose.scene_") for r in result.rules), result.rules
+
+
+@pytest.mark.parametrize("text", ROUND8_REMOVED)
+def test_round8_removal_classes_remove(detector, text):
+    result = detector.detect(text)
+    assert result.tier == "imminent" and detector.would_remove(result), result
+
+
+@pytest.mark.parametrize("text", ROUND8_NOTHING)
+def test_round8_near_misses_get_nothing(detector, text):
+    assert detector.detect(text).tier == "none"
+
+
+def test_a_fallback_never_sits_beside_a_precise_match(detector):
+    """A fallback is looked for only where nothing else matched: a high beside an imminent combination would make
+    the line's someone named ("sorry mum") a third party, and cap the writer's own act at high."""
+    result = detector.detect("sorry for everything mum. the rope is up and im standing on the chair")
+    assert detector.would_remove(result) and not any(".scene_" in r for r in result.rules), result
+    assert not any(".scene_" in r for r in detector.detect("i'm so done. with everything. i don't want to wake up tomorrow").rules)
+
+
+def test_someone_the_room_is_asked_to_tell_is_not_the_subject(detector):
+    result = detector.detect("tell my nan it wasnt her fault. the pills are already kicking in")
+    assert detector.would_remove(result) and not result.someone_else, result
+    result = detector.detect("my nan says the pills are already kicking in")
+    assert not detector.would_remove(result)
+
+
+def test_round8_own_lines_keep_what_round8_reached_on_them(detector):
+    """Round 8's own lines (tests/data/parts-own-r8.csv, committed before the rules it measured, then tuned on):
+    22 of 40 imminent lines removed and 33 of 40 given a tier (16 and 19 before), no near miss removed (one before).
+    A regression floor; failures name CSV lines, never the text."""
+    import csv
+    from pathlib import Path
+    path = Path(__file__).resolve().parent / "data" / "parts-own-r8.csv"
+    with open(path, newline="", encoding="utf-8") as fh:
+        rows = list(csv.DictReader(fh))
+    judged = [(i + 2, row["label"], detector.detect(row["text"])) for i, row in enumerate(rows)]
+    kept = [n for n, label, d in judged if label == "imminent" and not detector.would_remove(d)]
+    untiered = [n for n, label, d in judged if label == "imminent" and d.tier == "none"]
+    wrong = [n for n, label, d in judged if label != "imminent" and detector.would_remove(d)]
+    assert len(kept) <= 18 and len(untiered) <= 7 and not wrong, \
+        f"not removed (CSV lines): {kept}; no tier: {untiered}; removed wrongly: {wrong}"
+
+
+def test_a_room_policy_fallback_is_looked_for_only_where_nothing_else_matched(write):
+    path = write("peer.yaml", GOOD + """
+compose:
+  parts:
+    kite: {phrases: ["purple kite"]}
+  combinations:
+    kite_soon:
+      parts: [kite, soon]
+      tier: concern
+      fallback: true
+""")
+    d = detector_for(load(path))
+    assert d.detect("flying the purple kite tomorrow").rules == ("concern.compose.kite_soon",)
+    # beside a match of its own tier or higher it is not looked for
+    assert "concern.compose.kite_soon" not in d.detect("holding the rope right now, purple kite tomorrow").rules
+
+
+def test_a_fallback_that_is_no_boolean_is_reported(write):
+    path = write("p.yaml", GOOD + """
+compose:
+  combinations:
+    mine:
+      parts: [means, soon]
+      tier: high
+      fallback: maybe
+""")
+    assert any("compose.combinations.mine.fallback" in e for e in errors_of(path)), errors_of(path)

@@ -40,8 +40,8 @@ ADDRESSED = "addressed"  # a word right after "someone" that makes them the one 
 # parts whose words a guard word inside them belongs to: a time ("after this song finishes"), a farewell ("if you
 # ever read this"), a preparation, an amount worked out ("i know how many it would take"), a means saved up
 # ("saving them for two weeks"), a time to come ("wenn alle im urlaub sind"), messages scheduled ("nachrichten an
-# meine leute sind geplant": not the news)
-TIMES = ("soon", "chosen_time", "farewell", "preparation", "measured", "gathering", "later", "scheduled")
+# meine leute sind geplant": not the news), how far through it ("nearly there")
+TIMES = ("soon", "chosen_time", "farewell", "preparation", "measured", "gathering", "later", "scheduled", "progress")
 CLOCK_TIMES = ("soon", "chosen_time")  # the parts that name a time ("depuis lundi" before one is a duration)
 SETTING_ACTS = frozenset(("act", "act_whole", "ingest"))  # an act done: an everyday setting beside it caps, never drops
 GOVERNING = frozenset((THOUGHT, WISH))  # guards that cap only what follows them
@@ -84,7 +84,10 @@ class Composer:
     def __init__(self, compose: Any, strict_levels: frozenset[int]):
         self.window = compose.window
         self.combinations = [(c.id, _LEVEL[c.tier], c.parts, c.window, frozenset(c.unless))
-                             for c in compose.combinations]
+                             for c in compose.combinations if not c.fallback]
+        # two signals of a scene where nothing more precise fired (``fallback``): looked for last, and only then
+        self.fallbacks = [(c.id, _LEVEL[c.tier], c.parts, c.window, frozenset(c.unless))
+                          for c in compose.combinations if c.fallback]
         self.refer = {name: (frozenset(after), counts_as) for name, (after, counts_as) in compose.refer.items()}
         self.refer_window = compose.refer_window
         self.common = compose.common
@@ -99,11 +102,12 @@ class Composer:
         # Parts the rules stage finds in its own pass (``eager``: every part of a combination that is not
         # ``common``); the others (common words, speaker markers, guards) are looked for here, and only in
         # a message where some combination could fire or a removing tier matched: most messages have none.
-        in_combinations = {n for _, _, parts, _, unless in self.combinations for g in parts for n in g}
+        everything = self.combinations + self.fallbacks
+        in_combinations = {n for _, _, parts, _, unless in everything for g in parts for n in g}
         self.eager = frozenset(in_combinations - self.common)
         # a combination can fire only if each of its groups made only of eager parts has a hit
         self.required = [[frozenset(g) for g in parts if set(g) <= self.eager]
-                         for _, _, parts, _, _ in self.combinations]
+                         for _, _, parts, _, _ in everything]
         self.by_part: dict[str, list[int]] = {}  # part -> the combinations it is required by
         for i, groups in enumerate(self.required):
             for name in set().union(*groups):
@@ -127,7 +131,7 @@ class Composer:
         of each combination, its first group of parts none of which the policy calls ``common`` (its
         first group if every one has a common part). A pronoun stands in for a means only after one."""
         triggers: set[str] = set()
-        for _, _, parts, _, _ in self.combinations:
+        for _, _, parts, _, _ in self.combinations + self.fallbacks:
             group = next((g for g in parts if not set(g) & self.common), parts[0])
             for name in group:
                 triggers.add(name)
@@ -209,8 +213,19 @@ class Composer:
                     hits.setdefault(part, []).append(h._replace(part=part))
 
     def _combine(self, norm: str, m: Matches, hits: dict[str, list[Hit]], markers: list[Hit]) -> None:
+        theirs = self._find(norm, m, hits, markers, self.combinations)
+        if self.fallbacks and not theirs and not m.risks:  # nothing else found: two signals of a scene
+            theirs = self._find(norm, m, hits, markers, self.fallbacks)
+        # someone else's act or plan is a third-party case only where the writer's own words risk nothing: "love
+        # you all ... please someone look after my dog" is the writer's farewell, not a report about "someone"
+        if theirs and not any(level >= _LEVEL["high"] for _, _, level, _ in m.risks):
+            m.third.add(THIRD_RULE)
+
+    def _find(self, norm: str, m: Matches, hits: dict[str, list[Hit]], markers: list[Hit],
+              combinations: list) -> bool:
+        """Add each of ``combinations`` found to ``m.risks``; whether one was someone else's."""
         theirs = False
-        for rule, level, parts, window, unless in self.combinations:
+        for rule, level, parts, window, unless in combinations:
             for anchor in (h for name in parts[0] for h in hits.get(name, ())):
                 chosen = [anchor]
                 for alternatives in parts[1:]:
@@ -239,10 +254,7 @@ class Composer:
                     if kept == _TOP and parts_chosen & ACTS and parts_chosen & UNDER_WAY:
                         m.under_way.add((*span, rule))
                     break
-        # someone else's act or plan is a third-party case only where the writer's own words risk nothing: "love
-        # you all ... please someone look after my dog" is the writer's farewell, not a report about "someone"
-        if theirs and not any(level >= _LEVEL["high"] for _, _, level, _ in m.risks):
-            m.third.add(THIRD_RULE)
+        return theirs
 
     def _strict(self, norm: str, m: Matches, anchor: Hit, chosen: list[Hit], first: int, last: int,
                 markers: list[Hit], hits: dict[str, list[Hit]], level: int) -> int | None:

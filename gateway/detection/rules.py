@@ -218,6 +218,17 @@ class CompiledRules:
             before = before[:-1]
         return bool(before) and before[-1] in self.object_words
 
+    _TELL = frozenset(("tell", "let"))  # "tell my mum ...", "let my brother know": the one given last words
+
+    def _asked_to_tell(self, norm: str, start: int) -> bool:
+        """Whether the person named at ``start`` is the one the room is asked to tell ("tell my mum", "let my
+        brother know"): an object, never the subject of what follows. English words; only where the policy lists
+        ``object_of``."""
+        if not self.object_words:
+            return False
+        before = norm[:start].split()[-2:]
+        return len(before) == 2 and before[0] in self._TELL and before[1] in self._DETERMINERS
+
     _ADDRESS = ("you ", "u ", "if you ", "if u ", "when you ", "please ")
     _PRONOUNS = frozenset(("her", "him", "them"))  # after "told", "gave": the object ("told her to keep it")
 
@@ -270,8 +281,10 @@ class CompiledRules:
                     m.helping = True
                 elif kind == _PEOPLE:
                     if not self._addressed(norm, end) and not (norm[start:end] in self._PRONOUNS
-                                                               and self._object_at(norm, start)):
-                        m.people.append((start, end))  # not "dad, if you read this", not "told her to keep it"
+                                                               and self._object_at(norm, start)) \
+                            and not self._asked_to_tell(norm, start):
+                        m.people.append((start, end))  # not "dad, if you read this", not "told her to keep it",
+                        # not "tell my mum it wasnt her fault"
                 elif kind == _RECOVERY:
                     m.recovery = True
                 elif kind == _PAST:

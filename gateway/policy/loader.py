@@ -472,7 +472,7 @@ class PolicyLoader:
             if not isinstance(cid, str) or not _RULE_ID.match(cid):
                 c.error(cp, "combination names are 1-48 characters of a-z, 0-9 and _", key=True)
                 continue
-            k = c.mapping(cp, combo_raw, required=("parts", "tier"), optional=("window", "unless"))
+            k = c.mapping(cp, combo_raw, required=("parts", "tier"), optional=("window", "unless", "fallback"))
             if k is None or "parts" not in k or "tier" not in k:
                 continue
             entries = c.string_list(cp + ("parts",), k["parts"])
@@ -490,10 +490,11 @@ class PolicyLoader:
                 c.error(cp + ("tier",), f"no tier named {tier!r} in this policy{did_you_mean(tier, tiers or TIERS)}")
             own_window = c.integer(cp + ("window",), k.get("window", window if window is not MISSING else 12),
                                    lo=1, hi=60)
+            fallback = c.boolean(cp + ("fallback",), k.get("fallback", False))
             if len(alternatives) == len(entries) and entries and None not in unless and tier in tiers \
                     and own_window is not MISSING:
                 combinations.append(Combination(f"{tier}.compose.{cid}", tier, tuple(alternatives), own_window,
-                                                tuple(unless)))
+                                                tuple(unless), fallback is True))
         if MISSING in (window, refer_window) or not isinstance(raw_tiers, dict):
             return Composition()
         return Composition(window, parts, tuple(combinations), refer, refer_window, guard, common)

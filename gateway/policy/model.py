@@ -193,6 +193,9 @@ class Combination:
     parts: tuple[tuple[str, ...], ...]
     window: int
     unless: tuple[str, ...] = ()
+    # looked for only where no other combination fired and no other match reached its tier: two signals of a
+    # scene read as high where nothing more precise did ("in the woods with the rope ... bye")
+    fallback: bool = False
 
 
 @dataclass(frozen=True)
