@@ -87,13 +87,14 @@ def test_the_spent_third_set_keeps_what_round_four_reached_on_it():
 
 
 # Held-out set 5 (tests/data/parts-heldout5.csv): written on 2026-12-03 by another helper who never saw the rules,
-# committed before round 5 was merged and measured once before and once after it (docs/detection-quality.md);
-# nobody who writes rules has read it. Floors are what round 5 reached on it, rounded down (regression floors:
-# the issue's targets, 90% removed and no false removal, are missed and reported as missed).
+# committed before round 5 was merged and measured once before and once after it (docs/detection-quality.md;
+# removed after round 5: 3, 4, 2, 1, 3, 4, 4, 6 of 6). Rounds 7 and 8 read its misses: tuning material since, held
+# to what round 8 reached (regression floors: the issue's targets, 90% removed and no false removal, are missed
+# and reported as missed on the sets nobody read).
 HELDOUT5 = DATA / "parts-heldout5.csv"
-REMOVED5_AT_LEAST = {  # measured after round 5: 3, 4, 2, 1, 3, 4, 4, 6 of 6 (before: 3, 4, 1, 1, 2, 4, 3, 6)
-    "act": 0.5, "means": 0.66, "pronoun": 0.33, "timing": 0.16, "place": 0.5, "preparation": 0.66,
-    "farewell": 0.66, "obfuscated": 1.0,
+REMOVED5_AT_LEAST = {  # measured after round 8: act 4, means 6, pronoun 3, timing 1, place 6, preparation 5, farewell 5, obfuscated 6 of 6
+    "act": 0.66, "means": 1.0, "pronoun": 0.5, "timing": 0.16, "place": 1.0, "preparation": 0.83,
+    "farewell": 0.83, "obfuscated": 1.0,
 }
 FALSE5_AT_MOST = {"means": 1, "pronoun": 1}  # measured before and after round 5 (a third-party line, an everyday one)
 
@@ -123,10 +124,10 @@ def shortfalls(detector, path, removed_at_least, false_at_most, high_at_least) -
 
 # Held-out set 6 (tests/data/parts-heldout6.csv): written on 2026-12-03 by a third helper who never saw the rules,
 # after round 5 was merged; measured with the shipped rules and with a round 6 that was then not shipped (it
-# changed nothing here). Floors are the shipped rules' figures, rounded down.
+# changed nothing here), read by round 8 (session 14): tuning material since. Floors are what round 8 reached.
 HELDOUT6 = DATA / "parts-heldout6.csv"
-REMOVED6_AT_LEAST = {  # measured: act 5, means 2, pronoun 2, timing 3, place 3, preparation 3, farewell 6, obfuscated 6 of 6
-    "act": 0.83, "means": 0.33, "pronoun": 0.33, "timing": 0.5, "place": 0.5, "preparation": 0.5,
+REMOVED6_AT_LEAST = {  # measured: act 5, means 6, pronoun 3, timing 3, place 5, preparation 5, farewell 6, obfuscated 6 of 6
+    "act": 0.83, "means": 1.0, "pronoun": 0.5, "timing": 0.5, "place": 0.83, "preparation": 0.83,
     "farewell": 1.0, "obfuscated": 1.0,
 }
 FALSE6_AT_MOST = {"": 2}  # measured: two ideation lines (labelled high, no part) removed
@@ -134,20 +135,33 @@ FALSE6_AT_MOST = {"": 2}  # measured: two ideation lines (labelled high, no part
 
 # Held-out set 7 (tests/data/parts-heldout7.csv): written on 2026-12-03 (session 13) by an eighth helper who never
 # saw the rules, asked for wordings a rule author would not guess; committed before any change of that session and
-# measured with the shipped rules (and with a round 7 that removed one more of its lines and was not shipped:
-# docs/detection-quality.md), then after the self-harm and eating round of that session (4 of its 8 self-harm and
-# eating lines at high, 2 before; nothing else changed). Floors are those figures, rounded down.
+# measured with the shipped rules (removed: act 5, means 4, pronoun 1, timing 1, place 3, preparation 2, farewell 3,
+# obfuscated 4 of 6; one recovery story removed), then after that session's self-harm and eating round (4 of its 8
+# self-harm and eating lines at high, 2 before). Round 8 (session 14) read its misses: tuning material since, held
+# to what round 8 reached.
 HELDOUT7 = DATA / "parts-heldout7.csv"
-REMOVED7_AT_LEAST = {  # measured: act 5, means 4, pronoun 1, timing 1, place 3, preparation 2, farewell 3, obfuscated 4 of 6
-    "act": 0.83, "means": 0.66, "pronoun": 0.16, "timing": 0.16, "place": 0.5, "preparation": 0.33,
-    "farewell": 0.5, "obfuscated": 0.66,
+REMOVED7_AT_LEAST = {  # measured: act 6, means 4, pronoun 2, timing 3, place 6, preparation 3, farewell 5, obfuscated 4 of 6
+    "act": 1.0, "means": 0.66, "pronoun": 0.33, "timing": 0.5, "place": 1.0, "preparation": 0.5,
+    "farewell": 0.83, "obfuscated": 0.66,
 }
 FALSE7_AT_MOST = {"act": 1}  # measured: one recovery story (part act) removed
 
 
+# Held-out set 8 (tests/data/parts-heldout8.csv): written on 2026-12-03 (session 14) by a ninth helper who never saw
+# the rules, committed before round 8, which never read it. Measured once with the shipped rules (exact 86 of 120,
+# any tier 34 of 66, removed 23 of 48, one false removal) and once after round 8 (87, 40, 24, the same one);
+# floors are the latter, by part.
+HELDOUT8 = DATA / "parts-heldout8.csv"
+REMOVED8_AT_LEAST = {  # measured: act 4, means 2, pronoun 2, timing 2, place 3, preparation 2, farewell 4, obfuscated 5 of 6
+    "act": 0.66, "means": 0.33, "pronoun": 0.33, "timing": 0.33, "place": 0.5, "preparation": 0.33,
+    "farewell": 0.66, "obfuscated": 0.83,
+}
+FALSE8_AT_MOST = {"": 1}  # measured: one line without a part (labelled high) removed
+
+
 # set -> (file, least share removed per part, most false removals per part, least self-harm and eating lines at high)
-MEASURED = {5: (HELDOUT5, REMOVED5_AT_LEAST, FALSE5_AT_MOST, 4), 6: (HELDOUT6, REMOVED6_AT_LEAST, FALSE6_AT_MOST, 6),
-            7: (HELDOUT7, REMOVED7_AT_LEAST, FALSE7_AT_MOST, 4)}
+MEASURED = {5: (HELDOUT5, REMOVED5_AT_LEAST, FALSE5_AT_MOST, 7), 6: (HELDOUT6, REMOVED6_AT_LEAST, FALSE6_AT_MOST, 8),
+            7: (HELDOUT7, REMOVED7_AT_LEAST, FALSE7_AT_MOST, 4), 8: (HELDOUT8, REMOVED8_AT_LEAST, FALSE8_AT_MOST, 4)}
 
 
 @pytest.mark.parametrize("number", sorted(MEASURED))
