@@ -170,6 +170,21 @@ def _room(language: str):
     return _ROOMS[language]
 
 
+@pytest.mark.parametrize("language", ["en", "de", "fr", "es"])
+def test_accented_lines_get_the_same_answers_in_a_batch_as_one_at_a_time(language):
+    """A line folding handles alone (accents, "ß", "ñ", emoji) but that is plain ASCII once folded goes through
+    the batch's RE2 pass, not to the full judgement: the pass must not miss any of its risk, in any room."""
+    texts = []
+    for lang in ("de", "fr", "es"):
+        with (Path(__file__).parent / "data" / "lang" / f"{lang}-own.csv").open(newline="", encoding="utf-8") as f:
+            texts += [row["text"] for row in csv.DictReader(f) if not row["text"].isascii()]
+    texts = [t for t in texts if normalise(t).isascii()]
+    room = _ROOMS.get(language) or _room(language)
+    expected = [room.detect(t) for t in texts]
+    assert len(texts) > 50 and sum(d.tier != "none" for d in expected) > 20
+    assert room.detect_many(texts) == expected
+
+
 def test_a_moderators_scan_says_which_languages_rules_judged_the_line(engine):
     from .test_commands import replies, run as command
 

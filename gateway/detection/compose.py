@@ -125,6 +125,14 @@ class Composer:
                 self.lazy_automaton.add_word(key, (len(key), tuple(names)))
             self.lazy_automaton.make_automaton()
         self.lazy_regexes = [(re2.compile(pattern), name) for name, part in lazy.items() for pattern in part.regexes]
+        # Which of them can match a message at all, as the rules stage finds its own (an RE2 filter: the literal
+        # atoms each needs first); only those are run to find where. Most run on a long post find nothing.
+        self.lazy_filter = None
+        if self.lazy_regexes:
+            self.lazy_filter = re2.Filter()
+            for pattern, _ in self.lazy_regexes:
+                self.lazy_filter.Add(pattern.pattern)
+            self.lazy_filter.Compile()
 
     def trigger_parts(self) -> frozenset[str]:
         """Parts such that a message with none of them fires no combination (the batch path's filter):
@@ -197,7 +205,9 @@ class Composer:
                 if (start and norm[start - 1] != " ") or (end < size and norm[end] != " "):
                     continue
                 out.extend((start, end, name) for name in names)
-        for pattern, name in self.lazy_regexes:
+        hits = self.lazy_filter.Match(norm) if self.lazy_filter is not None else None
+        for index in hits or ():  # in any order: ``apply`` sorts the hits
+            pattern, name = self.lazy_regexes[index]
             out.extend((f.start(), f.end(), name) for f in pattern.finditer(norm))
         return out
 

@@ -83,7 +83,12 @@ class Detector:
         norms = [line.decode("ascii") for line in lines]
         for i in slow:
             norms[i] = normalise(texts[i])
-        return self._detect_folded(texts, norms, buf, slow), norms
+        # A line folding had to handle alone (accents, "ß", emoji) is most often plain ASCII once folded: it
+        # goes through the batch's RE2 pass like any other (``detect_folded``), not to the full judgement.
+        full = {i for i in slow if not norms[i].isascii()}
+        if len(full) < len(slow):
+            buf = b"\n".join(b"" if i in full else norm.encode("ascii") for i, norm in enumerate(norms))
+        return self._detect_folded(texts, norms, buf, full), norms
 
     def detect_folded(self, texts: list[str], norms: list[str]) -> list[Detection]:
         """``detect_many`` for messages already folded (``norms[i] == normalise(texts[i])``): another
@@ -94,11 +99,13 @@ class Detector:
 
     def _detect_folded(self, texts: list[str], norms: list[str], buf: bytes, full: set[int]) -> list[Detection]:
         """The batch's one RE2 pass over ``buf`` (one canonical line per message; the lines of ``full``
-        empty), then the messages it touches (and those of ``full``) judged one by one."""
-        touched = set(full)
-        if self.rules.any_trigger is not None:
+        empty), then the messages it touches judged one by one. A line of ``full`` (its folded form is not
+        ASCII: Cyrillic, Greek...) is searched alone by the same patterns, on its text as ``match`` reads it."""
+        trigger = self.rules.any_trigger
+        touched = set(full) if trigger is None else {i for i in full if trigger.search(norms[i]) is not None}
+        if trigger is not None:
             at = []
-            for m in self.rules.any_trigger.finditer(buf):
+            for m in trigger.finditer(buf):
                 at.append(m.start())
                 newline = buf.find(b"\n", m.start(), m.end())
                 while newline >= 0:  # a match across lines: every message in it is judged

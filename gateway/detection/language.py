@@ -150,9 +150,7 @@ def identify(norm: str, text: str | None = None) -> str | None:
     words = norm.split()
     if len(words) < MIN_WORDS:
         return None
-    get = _TABLE.get
-    for word in words:
-        hit = get(word)
+    for hit in map(_TABLE.get, words):
         if hit is not None:
             scores[hit[0]] = scores.get(hit[0], 0) + hit[1]
     if not scores:

@@ -25,7 +25,9 @@ import re
 import sys
 import zlib
 from array import array
+from collections import Counter
 from dataclasses import dataclass, field
+from operator import mul
 from pathlib import Path
 
 from ..policy.shipped import MODELS  # the shipped model files
@@ -91,10 +93,16 @@ def features(norm: str, bits: int, words: list[str] | None = None) -> dict[int, 
 
 def _buckets(words: list[str], mask: int) -> list[int]:
     """The hashed unigram and bigram of each position, repeats kept (``features`` counts them)."""
-    hashed = [_word_hashes(w) for w in words]
-    buckets = [unigram & mask for unigram, _, _ in hashed]
-    # = crc32(b"b" + a + b" " + c): CRC-32 runs on from the first word's prefix
-    buckets += [zlib.crc32(raw, prefix) & mask for (_, _, prefix), (_, raw, _) in zip(hashed, hashed[1:])]
+    unigrams = list(map(_UNIGRAM.get, words))
+    if None in unigrams:
+        _remember(words)
+        unigrams = list(map(_UNIGRAM.get, words))
+    in_range = mask.__and__
+    buckets = list(map(in_range, unigrams))
+    if len(words) > 1:
+        # = crc32(b"b" + a + b" " + c): CRC-32 runs on from the first word's prefix (``map`` over C functions
+        # only: this is most of the model's time, and it runs on every message)
+        buckets += map(in_range, map(zlib.crc32, map(str.encode, words[1:]), map(_PREFIX.get, words)))
     return buckets
 
 
@@ -105,21 +113,24 @@ def _counts(buckets: list[int]) -> dict[int, float]:
     return counts
 
 
-_HASHES: dict[str, tuple[int, bytes, int]] = {}
+# A word's unigram CRC, and the CRC of a bigram's first half ``b"b" + word + b" "``, kept: chat repeats its
+# words, and hashing was most of the model's time.
+_UNIGRAM: dict[str, int] = {}
+_PREFIX: dict[str, int] = {}
 _HASHES_MOST = 200_000  # words remembered (a few tens of MB at most); forgotten all at once when full
 _BIGRAM_START = zlib.crc32(b"b")
 
 
-def _word_hashes(word: str) -> tuple[int, bytes, int]:
-    """A word's unigram CRC, its bytes, and the CRC of a bigram's first half ``b"b" + word + b" "``, kept:
-    chat repeats its words, and hashing was most of the model's time."""
-    got = _HASHES.get(word)
-    if got is None:
-        if len(_HASHES) >= _HASHES_MOST:
-            _HASHES.clear()
-        raw = word.encode()
-        got = _HASHES[word] = (zlib.crc32(b"u" + raw), raw, zlib.crc32(raw + b" ", _BIGRAM_START))
-    return got
+def _remember(words: list[str]) -> None:
+    """Every one of ``words`` in ``_UNIGRAM`` and ``_PREFIX``."""
+    if len(_UNIGRAM) + len(words) > _HASHES_MOST:
+        _UNIGRAM.clear()
+        _PREFIX.clear()
+    for word in words:
+        if word not in _UNIGRAM:
+            raw = word.encode()
+            _UNIGRAM[word] = zlib.crc32(b"u" + raw)
+            _PREFIX[word] = zlib.crc32(raw + b" ", _BIGRAM_START)
 
 
 @dataclass
@@ -137,15 +148,21 @@ class RiskModel:
 
     def score(self, norm: str, words: list[str] | None = None) -> float:
         """P(the writer shows their own suicidal risk), for one already normalised window of text."""
+        return self._score(_buckets(norm.split() if words is None else words, (1 << self.bits) - 1))
+
+    def _score(self, buckets: list[int]) -> float:
+        """``score`` of a window from its buckets (``_buckets``)."""
         w = self.weights
-        buckets = _buckets(norm.split() if words is None else words, (1 << self.bits) - 1)
         if not buckets:
             z = self.bias
         elif len(set(buckets)) == len(buckets):  # most windows: every count 1, so the L2 norm is sqrt(n)
             z = self.bias + sum(map(w.__getitem__, buckets)) / math.sqrt(len(buckets))
         else:  # the features' dot product, their L2 normalisation applied once to the sum
-            counts = _counts(buckets)
-            z = self.bias + sum(w[i] * c for i, c in counts.items()) / math.sqrt(sum(c * c for c in counts.values()))
+            # (``Counter`` counts in C, in the order ``_counts`` does; its whole-number counts give the same
+            # products and sums as ``_counts``'s floats)
+            counts = Counter(buckets)
+            z = self.bias + (sum(map(mul, map(w.__getitem__, counts), counts.values()))
+                             / math.sqrt(sum(map(mul, counts.values(), counts.values()))))
         return 1.0 / (1.0 + math.exp(-max(-50.0, min(50.0, z))))
 
     def score_text(self, text: str, norm: str | None = None) -> float:
@@ -157,7 +174,33 @@ class RiskModel:
         if norm is not None and not _MAY_SPLIT.search(text):
             words = norm.split()
             return self.score(norm, words) if self.writers(words) else 0.0
-        return max((self.score(w, ws) for w in windows(text) if self.writers(ws := w.split())), default=0.0)
+        parts = [p.split() for p in map(normalise, sentences(text))]
+        parts = [p for p in parts if p]
+        if len(parts) <= 2:  # one window (``windows``)
+            words = [word for p in parts for word in p]
+            return self.score(" ".join(words), words) if parts and self.writers(words) else 0.0
+        # Every sentence with its neighbours, as ``windows`` makes them, each sentence hashed once (not once for
+        # each window it is in): a window's buckets are its sentences' unigrams, then the bigrams inside each
+        # and across each join, in the order ``_buckets`` gives them for the window's words.
+        mask = (1 << self.bits) - 1
+        hashed = [_buckets(p, mask) for p in parts]
+        unigrams = [h[:len(p)] for h, p in zip(hashed, parts)]
+        bigrams = [h[len(p):] for h, p in zip(hashed, parts)]
+        joins = [_buckets([a[-1], b[0]], mask)[2] for a, b in zip(parts, parts[1:])]
+        best = None
+        for i in range(len(parts)):
+            at = range(max(0, i - 1), min(len(parts), i + 2))
+            if not self.writers([word for j in at for word in parts[j]]):
+                continue
+            buckets = [b for j in at for b in unigrams[j]]
+            for j in at:
+                buckets += bigrams[j]
+                if j + 1 in at:
+                    buckets.append(joins[j])
+            score = self._score(buckets)
+            if best is None or score > best:
+                best = score
+        return 0.0 if best is None else best
 
     def writers(self, words: list[str]) -> bool:
         """Whether a window's words may be its writer's own (``_the_writers`` in the model's language)."""

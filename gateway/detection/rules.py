@@ -93,6 +93,10 @@ class _AnyOf:
     def finditer(self, text):
         return heapq.merge(*(p.finditer(text) for p in self.patterns), key=lambda m: m.start())
 
+    def search(self, text):
+        """A match of any of the patterns, or None."""
+        return next((m for m in map(lambda p: p.search(text), self.patterns) if m is not None), None)
+
 
 class CompiledRules:
     """A policy's rules, compiled once; ``match`` finds them in a message, ``any_trigger`` finds which
@@ -105,7 +109,9 @@ class CompiledRules:
         def add(key: str, entry: tuple[int, int, str]) -> None:
             entries.setdefault(key, []).append(entry)
 
-        self.regexes: list[tuple[object, int, str]] = []
+        # (pattern, level, rule id); a pattern is compiled on its own (``_compiled``) only the first time the
+        # filter below says it matches a message: most never do, and each compiled one costs memory
+        self.regexes: list[tuple[str, int, str]] = []
         for tier in policy.tiers.values():
             level = _LEVEL[tier.name]
             for rule in tier.rules:
@@ -118,7 +124,7 @@ class CompiledRules:
                             add("i" + joined, (_RISK, level, rule.id))
                             add("im" + joined, (_RISK, level, rule.id))
                 for pattern in rule.regexes:
-                    self.regexes.append((_compiled(pattern), level, rule.id))
+                    self.regexes.append((pattern, level, rule.id))
             for idiom in tier.idioms:
                 add(idiom, (_IDIOM, level, ""))
         for idiom in policy.idioms:
@@ -134,17 +140,17 @@ class CompiledRules:
             for phrase in rule.phrases:
                 add(phrase, (_ABUSE, 0, rule.id))
             for pattern in rule.regexes:
-                self.regexes.append((_compiled(pattern), _ABUSE_LEVEL, rule.id))
+                self.regexes.append((pattern, _ABUSE_LEVEL, rule.id))
         for rule in policy.third_party:
             for phrase in rule.phrases:
                 add(phrase, (_THIRD, 0, rule.id))
             for pattern in rule.regexes:
-                self.regexes.append((_compiled(pattern), _THIRD_LEVEL, rule.id))
+                self.regexes.append((pattern, _THIRD_LEVEL, rule.id))
         for rule in policy.third_party_reports:
             for phrase in rule.phrases:
                 add(phrase, (_REPORT, 0, rule.id))
             for pattern in rule.regexes:
-                self.regexes.append((_compiled(pattern), _REPORT_LEVEL, rule.id))
+                self.regexes.append((pattern, _REPORT_LEVEL, rule.id))
         for kind, cues in ((_HELPING, policy.third_party_helping), (_PEOPLE, policy.third_party_people),
                            (_RECOVERY, policy.recovery), (_PAST, policy.past), (_RELAPSE, policy.relapse),
                            (_SUPPORTIVE, policy.supportive), (_CONCEALED, getattr(policy, "concealed", ()))):
@@ -171,14 +177,14 @@ class CompiledRules:
                 for phrase in part.phrases:
                     add(phrase, (_PART, 0, name))
                 for pattern in part.regexes:
-                    self.regexes.append((_compiled(pattern), _PART_LEVEL, name))
+                    self.regexes.append((pattern, _PART_LEVEL, name))
         # All regexes in one RE2 filter (FilteredRE2): the literal atoms every pattern needs are matched
         # first, and only patterns whose atoms occur are run; it answers which patterns match. Those are
         # run again to find where (needed for idioms, negation and reported speech). Most messages match
         # none. Twice as fast as an RE2 set of the same patterns on the bench/matchers.py messages.
         self.regex_filter = None
         if self.regexes:
-            self.regex_filter = _filter(tuple(pattern.pattern for pattern, _, _ in self.regexes))
+            self.regex_filter = _filter(tuple(pattern for pattern, _, _ in self.regexes))
         for key, values in entries.items():
             automaton.add_word(key, (len(key), tuple(values)))
         automaton.make_automaton()
@@ -195,10 +201,10 @@ class CompiledRules:
         triggers = sorted(key for key, values in entries.items()
                           if any(kind in (_RISK, _ABUSE, _THIRD) or (kind == _PART and rule in trigger_parts)
                                  for kind, _, rule in values))
-        alternatives = [f"(?:{p.pattern})" for p, level, _ in self.regexes if level not in (_REPORT_LEVEL, _PART_LEVEL)]
+        alternatives = [f"(?:{p})" for p, level, _ in self.regexes if level not in (_REPORT_LEVEL, _PART_LEVEL)]
         if triggers:
             alternatives.insert(0, "(?:^| )(?:" + "|".join(map(re2.escape, triggers)) + ")(?: |$)")
-        part_alternatives = [f"(?:{p.pattern})" for p, level, rule in self.regexes
+        part_alternatives = [f"(?:{p})" for p, level, rule in self.regexes
                              if level == _PART_LEVEL and rule in trigger_parts]
         # At most _PASS_SIZE patterns a pass, for the same reason: German's rules (round 3 of issue 27) made one
         # alternation of 330 patterns whose DFA outgrew its memory (that pass four times slower).
@@ -302,7 +308,8 @@ class CompiledRules:
                     idioms.append((start, end, 0))  # words aimed at someone else are not the writer's risk
         hits = self.regex_filter.Match(norm) if self.regex_filter is not None else None
         for index in hits or ():
-            pattern, level, rule = self.regexes[index]
+            source, level, rule = self.regexes[index]
+            pattern = _compiled(source)
             if level == _PART_LEVEL:
                 parts.extend((f.start(), f.end(), rule) for f in pattern.finditer(norm))
                 continue
