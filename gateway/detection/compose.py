@@ -88,7 +88,9 @@ class Composer:
         # two signals of a scene where nothing more precise fired (``fallback``): looked for last, and only then
         self.fallbacks = [(c.id, _LEVEL[c.tier], c.parts, c.window, frozenset(c.unless))
                           for c in compose.combinations if c.fallback]
-        self.refer = {name: (frozenset(after), counts_as) for name, (after, counts_as) in compose.refer.items()}
+        # in the policy's order: a pronoun after two means at the same word counts as the first listed (a set's
+        # order would change with the hash seed, and so would the rules a line is said to match)
+        self.refer = {name: (tuple(dict.fromkeys(after)), counts_as) for name, (after, counts_as) in compose.refer.items()}
         self.refer_window = compose.refer_window
         self.common = compose.common
         self.guard = {name: (None if action in ("drop", "setting") else _LEVEL[action])
