@@ -28,6 +28,17 @@ def test_normalise(raw, expected):
     assert normalise(raw) == expected
 
 
+def test_a_flood_of_distinct_characters_folds_the_same_and_keeps_the_fold_table_bounded():
+    """Folding remembers, per character, whether it is a mark to drop; a line of tens of thousands of distinct
+    characters must not make that table grow without end, and a character met after it is full folds the same."""
+    from gateway.text import folding
+
+    flood = "".join(chr(c) for c in range(0x4E00, 0x4E00 + 2 * folding._MarksDropped.LIMIT))
+    normalise(flood)
+    assert len(folding._MARKS_DROPPED) <= folding._MarksDropped.LIMIT
+    assert normalise("k\u0301i\u200bll \U0001F600") == "kill \U0001F600"
+
+
 def detect(policy, text):
     return detector_for(policy).detect(text)
 

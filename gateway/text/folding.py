@@ -122,17 +122,30 @@ def _space_symbol(match: re.Match[str]) -> str:
     return f" {char} " if unicodedata.category(char).startswith("S") else " "
 
 
+class _MarksDropped(dict):
+    """``str.translate`` table that drops combining marks and format characters (categories Mn, Me, Cf),
+    filled as characters are met: a Python call per distinct character, not per character of every line.
+    Bounded, so that a flood of distinct characters cannot grow it without end."""
+
+    LIMIT = 1 << 14
+
+    def __missing__(self, code: int) -> int | None:
+        kept = None if unicodedata.category(chr(code)) in ("Mn", "Me", "Cf") else code
+        if len(self) < self.LIMIT:
+            self[code] = kept
+        return kept
+
+
+_MARKS_DROPPED = _MarksDropped()
+
+
 def _strip_marks(text: str) -> str:
     """NFKC with format characters, variation selectors and combining marks removed.
 
     Decomposing first lets accents and zalgo stacks fall away ("kïll" -> "kill"); zero-width
     characters (U+200B-U+200D, U+2060, U+FEFF) are category Cf and survive NFKC, so drop them here.
     """
-    decomposed = unicodedata.normalize("NFKD", text)
-    kept = "".join(
-        c for c in decomposed if unicodedata.category(c) not in ("Mn", "Me", "Cf")
-    )
-    return unicodedata.normalize("NFKC", kept)
+    return unicodedata.normalize("NFKC", unicodedata.normalize("NFKD", text).translate(_MARKS_DROPPED))
 
 
 def normalise(text: str) -> str:
