@@ -36,6 +36,7 @@ ROUND5 = _rows("de-own-r5.csv")
 ROUND5B = _rows("de-own-r5b.csv")
 ROUND6 = _rows("de-probe-r6.csv")
 ROUND7 = _rows("de-probe-r7.csv")
+ROUND8 = _rows("de-probe-r8.csv")
 
 
 def test_the_shipped_german_policy_is_named_for_its_language():
@@ -167,6 +168,30 @@ def test_round_seven_reaches_its_tier(german):
     stimme" (not Ana from class). Tier and removal as labelled, but ROUND7_KNOWN."""
     wrong = wrong_lines(numbered(ROUND7), _tier_and_removal(german))
     assert wrong == ROUND7_KNOWN, f"de-probe-r7.csv: {wrong}"
+
+
+# Round 8's lines that stay wrong, each named with why (a failure lists any other line, or one of these fixed): a
+# weekday counts as soon, so "am samstag mach ich's" with a resolve is removed (labelled high: not today); the
+# learned score lifts a night out and an online order that names no means.
+ROUND8_KNOWN = ["line 22: expected ('high', False), got ('imminent', True)",
+                "line 25: expected ('high', False), got ('concern', False)",
+                "line 35: expected ('none', False), got ('concern', False)"]
+
+
+def test_round_eight_reaches_its_tier(german):
+    """Round 8's lines (de-probe-r8.csv: not an own*.csv, so the model script does not read it and the shipped
+    model stands), written in batches by class before the rules each batch led to, each beside near misses: tired
+    of or done with life itself ("hab das leben satt", "miad vom lebn", not the school or cleaning); lived too long
+    (not learned enough today); why one wakes or gets up at all (not "so früh"); a vehicle wished on oneself with
+    "nicht traurig drum" (not a bus that fails to come); the urge to cut back and wounds not yet closed; purging on
+    purpose and fasting on drinks towards a weight (not soup after a tooth out); nobody to notice until too late; a
+    date chosen and gone after it (not a move to Leipzig); pills put by for later (not packed for a holiday); cuts
+    too deep with bleeding or the body failing; a drink one should not drink with no call wanted; the rope hung with
+    thanks; a platform with the train minutes away and a goodbye (not "bis gleich im büro"); "heute nacht geh ich"
+    with a farewell or things given away (not "geh ich feiern"); a goodbye to everyone with all laid out; "ich denk
+    nicht mal dran mir was anzutun" as a negation. Tier and removal as labelled, but ROUND8_KNOWN."""
+    wrong = wrong_lines(numbered(ROUND8), _tier_and_removal(german))
+    assert wrong == ROUND8_KNOWN, f"de-probe-r8.csv: {wrong}"
 
 
 @pytest.mark.parametrize("name", ["de-tune.csv", "de-heldout.csv", "de-heldout2.csv", "de-heldout3.csv",
