@@ -173,14 +173,17 @@ def test_round_seven_reaches_its_tier(german):
 # Round 8's lines that stay wrong, each named with why (a failure lists any other line, or one of these fixed): a
 # weekday counts as soon, so "am samstag mach ich's" with a resolve is removed (labelled high: not today); the
 # learned score lifts a night out, an online order that names no means, an afternoon of origami, a rope
-# for the tent, a toast at night and leaving early unnoticed (no rule fires on any of them).
+# for the tent, a toast at night, leaving early unnoticed and a dog wished for (no rule fires on any of them);
+# a boss's words told after them ("..., sagt mein chef"): a report cue reads only what follows it.
 ROUND8_KNOWN = ["line 22: expected ('high', False), got ('imminent', True)",
                 "line 25: expected ('high', False), got ('concern', False)",
                 "line 35: expected ('none', False), got ('concern', False)",
                 "line 54: expected ('none', False), got ('concern', False)",
                 "line 83: expected ('none', False), got ('concern', False)",
                 "line 98: expected ('none', False), got ('concern', False)",
-                "line 113: expected ('none', False), got ('concern', False)"]
+                "line 113: expected ('none', False), got ('concern', False)",
+                "line 121: expected ('none', False), got ('concern', False)",
+                "line 142: expected ('none', False), got ('concern', False)"]
 
 
 def test_round_eight_reaches_its_tier(german):
@@ -204,7 +207,10 @@ def test_round_eight_reaches_its_tier(german):
     (not for the garden), thanks for being endured and "das wars jetzt von mir" (not "bis morgen"), "das letzte was
     ihr je von mir hört" (not until the exams), one's cat greeted and "ich geh jetzt", "an der klinge gehangen",
     wounds inflicted again (not in a move), nobody noticing if one were gone (not leaving early). Tier and removal
-    as labelled, but ROUND8_KNOWN."""
+    as labelled. A fourth: living on only for someone ("sonst wär ich längst weg", not for the holiday), every day
+    one too many, no place in this world, methods looked up for days (not ramen recipes), a plan for weeks nobody
+    knows of (not a surprise party), imagining the jump, "ich häng mich jetzt auf" (not the washing). Tier and
+    removal as labelled, but ROUND8_KNOWN."""
     wrong = wrong_lines(numbered(ROUND8), _tier_and_removal(german))
     assert wrong == ROUND8_KNOWN, f"de-probe-r8.csv: {wrong}"
 
