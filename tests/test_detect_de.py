@@ -174,7 +174,8 @@ def test_round_seven_reaches_its_tier(german):
 # weekday counts as soon, so "am samstag mach ich's" with a resolve is removed (labelled high: not today); the
 # learned score lifts a night out, an online order that names no means, an afternoon of origami, a rope
 # for the tent, a toast at night, leaving early unnoticed and a dog wished for (no rule fires on any of them);
-# a boss's words told after them ("..., sagt mein chef"): a report cue reads only what follows it.
+# a boss's words told after them ("..., sagt mein chef"): a report cue reads only what follows it. Missed:
+# "nach der beerdigung ... ist es bei mir auch soweit" ("bei mir auch soweit" is as often a birth).
 ROUND8_KNOWN = ["line 22: expected ('high', False), got ('imminent', True)",
                 "line 25: expected ('high', False), got ('concern', False)",
                 "line 35: expected ('none', False), got ('concern', False)",
@@ -183,7 +184,8 @@ ROUND8_KNOWN = ["line 22: expected ('high', False), got ('imminent', True)",
                 "line 98: expected ('none', False), got ('concern', False)",
                 "line 113: expected ('none', False), got ('concern', False)",
                 "line 121: expected ('none', False), got ('concern', False)",
-                "line 142: expected ('none', False), got ('concern', False)"]
+                "line 142: expected ('none', False), got ('concern', False)",
+                "line 151: expected ('high', False), got ('none', False)"]
 
 
 def test_round_eight_reaches_its_tier(german):
@@ -209,8 +211,12 @@ def test_round_eight_reaches_its_tier(german):
     wounds inflicted again (not in a move), nobody noticing if one were gone (not leaving early). Tier and removal
     as labelled. A fourth: living on only for someone ("sonst wär ich längst weg", not for the holiday), every day
     one too many, no place in this world, methods looked up for days (not ramen recipes), a plan for weeks nobody
-    knows of (not a surprise party), imagining the jump, "ich häng mich jetzt auf" (not the washing). Tier and
-    removal as labelled, but ROUND8_KNOWN."""
+    knows of (not a surprise party), imagining the jump, "ich häng mich jetzt auf" (not the washing). A fifth: a
+    gun got for oneself or its key known (not a nerf gun, not the hunt), "der goldene schuss", "bin ich auch
+    vorbei" (not "urlaubsreif"), the birthday as the last day (not as a teenager), a quarry's edge with a sorry (not
+    for the photos), an honour to have known you and "schaut nach meiner mama" (not a new job), forgiveness asked
+    for tonight's deed, Swabian "i mag nemme", Berlin "ick bring mir um" (not a coffee), "i bring mi heit um", the
+    lorries looked down on from a motorway bridge (not in a jam). Tier and removal as labelled, but ROUND8_KNOWN."""
     wrong = wrong_lines(numbered(ROUND8), _tier_and_removal(german))
     assert wrong == ROUND8_KNOWN, f"de-probe-r8.csv: {wrong}"
 
