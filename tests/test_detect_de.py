@@ -216,7 +216,12 @@ def test_round_eight_reaches_its_tier(german):
     vorbei" (not "urlaubsreif"), the birthday as the last day (not as a teenager), a quarry's edge with a sorry (not
     for the photos), an honour to have known you and "schaut nach meiner mama" (not a new job), forgiveness asked
     for tonight's deed, Swabian "i mag nemme", Berlin "ick bring mir um" (not a coffee), "i bring mi heit um", the
-    lorries looked down on from a motorway bridge (not in a jam). Tier and removal as labelled, but ROUND8_KNOWN."""
+    lorries looked down on from a motorway bridge (not in a jam). A sixth: biting oneself till it bleeds (not the
+    dog), scalding on purpose, running off an apple, weighing five times a day, wishing the cancer had taken oneself
+    instead, surviving when he did not, not waking "und werd dafür sorgen", "bald hört ihr nichts mehr von mir. für
+    immer" (not a dead zone), done as one's father did with the rope, "ich tu mir heute was an" (not "was gutes"),
+    "ich mach heute nacht ernst" (not the diet), the tracks vibrating, a leg over on a balcony (not the grill), a
+    blade out of a sharpener tonight (not the lead). Tier and removal as labelled, but ROUND8_KNOWN."""
     wrong = wrong_lines(numbered(ROUND8), _tier_and_removal(german))
     assert wrong == ROUND8_KNOWN, f"de-probe-r8.csv: {wrong}"
 
