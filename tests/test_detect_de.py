@@ -175,7 +175,10 @@ def test_round_seven_reaches_its_tier(german):
 # learned score lifts a night out, an online order that names no means, an afternoon of origami, a rope
 # for the tent, a toast at night, leaving early unnoticed and a dog wished for (no rule fires on any of them);
 # a boss's words told after them ("..., sagt mein chef"): a report cue reads only what follows it. Missed:
-# "nach der beerdigung ... ist es bei mir auch soweit" ("bei mir auch soweit" is as often a birth).
+# "nach der beerdigung ... ist es bei mir auch soweit" ("bei mir auch soweit" is as often a birth); English
+# intent mixed into German ("i'm gonna end it heute nacht", "feel like ending it all"): English phrases in the
+# German rules raised English lines negated, reported or joked about, which only the English rules read; the
+# learned score lifts a Swiss holiday wish and shoes put on to go.
 ROUND8_KNOWN = ["line 22: expected ('high', False), got ('imminent', True)",
                 "line 25: expected ('high', False), got ('concern', False)",
                 "line 35: expected ('none', False), got ('concern', False)",
@@ -185,7 +188,11 @@ ROUND8_KNOWN = ["line 22: expected ('high', False), got ('imminent', True)",
                 "line 113: expected ('none', False), got ('concern', False)",
                 "line 121: expected ('none', False), got ('concern', False)",
                 "line 142: expected ('none', False), got ('concern', False)",
-                "line 151: expected ('high', False), got ('none', False)"]
+                "line 151: expected ('high', False), got ('none', False)",
+                "line 202: expected ('imminent', True), got ('none', False)",
+                "line 203: expected ('high', False), got ('none', False)",
+                "line 208: expected ('none', False), got ('concern', False)",
+                "line 212: expected ('none', False), got ('concern', False)"]
 
 
 def test_round_eight_reaches_its_tier(german):
@@ -221,7 +228,12 @@ def test_round_eight_reaches_its_tier(german):
     instead, surviving when he did not, not waking "und werd dafür sorgen", "bald hört ihr nichts mehr von mir. für
     immer" (not a dead zone), done as one's father did with the rope, "ich tu mir heute was an" (not "was gutes"),
     "ich mach heute nacht ernst" (not the diet), the tracks vibrating, a leg over on a balcony (not the grill), a
-    blade out of a sharpener tonight (not the lead). Tier and removal as labelled, but ROUND8_KNOWN."""
+    blade out of a sharpener tonight (not the lead). A seventh: one's life to be ended today said formally (not a
+    contract), sleeping pills counted "für nen freund", the noose emoji with tonight and a goodbye, "mein letzter tag
+    auf der erde", resolved not to wake tomorrow (not to wake earlier), hating oneself into hurting, the body to stop
+    breathing, "die welt dreht sich auch ohne mich weiter, also kann ich auch gehen" (not to bed), ready to go after a
+    long fight (not with shoes on), flour for the dough (not a lethal amount). Tier and removal as labelled, but
+    ROUND8_KNOWN."""
     wrong = wrong_lines(numbered(ROUND8), _tier_and_removal(german))
     assert wrong == ROUND8_KNOWN, f"de-probe-r8.csv: {wrong}"
 
