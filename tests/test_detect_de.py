@@ -36,6 +36,7 @@ ROUND5 = _rows("de-own-r5.csv")
 ROUND5B = _rows("de-own-r5b.csv")
 ROUND6 = _rows("de-probe-r6.csv")
 ROUND7 = _rows("de-probe-r7.csv")
+ROUND8 = _rows("de-probe-r8.csv")
 
 
 def test_the_shipped_german_policy_is_named_for_its_language():
@@ -167,6 +168,74 @@ def test_round_seven_reaches_its_tier(german):
     stimme" (not Ana from class). Tier and removal as labelled, but ROUND7_KNOWN."""
     wrong = wrong_lines(numbered(ROUND7), _tier_and_removal(german))
     assert wrong == ROUND7_KNOWN, f"de-probe-r7.csv: {wrong}"
+
+
+# Round 8's lines that stay wrong, each named with why (a failure lists any other line, or one of these fixed): a
+# weekday counts as soon, so "am samstag mach ich's" with a resolve is removed (labelled high: not today); the
+# learned score lifts a night out, an online order that names no means, an afternoon of origami, a rope
+# for the tent, a toast at night, leaving early unnoticed and a dog wished for (no rule fires on any of them);
+# a boss's words told after them ("..., sagt mein chef"): a report cue reads only what follows it. Missed:
+# "nach der beerdigung ... ist es bei mir auch soweit" ("bei mir auch soweit" is as often a birth); English
+# intent mixed into German ("i'm gonna end it heute nacht", "feel like ending it all"): English phrases in the
+# German rules raised English lines negated, reported or joked about, which only the English rules read; the
+# learned score lifts a Swiss holiday wish and shoes put on to go.
+ROUND8_KNOWN = ["line 22: expected ('high', False), got ('imminent', True)",
+                "line 25: expected ('high', False), got ('concern', False)",
+                "line 35: expected ('none', False), got ('concern', False)",
+                "line 54: expected ('none', False), got ('concern', False)",
+                "line 83: expected ('none', False), got ('concern', False)",
+                "line 98: expected ('none', False), got ('concern', False)",
+                "line 113: expected ('none', False), got ('concern', False)",
+                "line 121: expected ('none', False), got ('concern', False)",
+                "line 142: expected ('none', False), got ('concern', False)",
+                "line 151: expected ('high', False), got ('none', False)",
+                "line 202: expected ('imminent', True), got ('none', False)",
+                "line 203: expected ('high', False), got ('none', False)",
+                "line 208: expected ('none', False), got ('concern', False)",
+                "line 212: expected ('none', False), got ('concern', False)"]
+
+
+def test_round_eight_reaches_its_tier(german):
+    """Round 8's lines (de-probe-r8.csv: not an own*.csv, so the model script does not read it and the shipped
+    model stands), written in batches by class before the rules each batch led to, each beside near misses: tired
+    of or done with life itself ("hab das leben satt", "miad vom lebn", not the school or cleaning); lived too long
+    (not learned enough today); why one wakes or gets up at all (not "so früh"); a vehicle wished on oneself with
+    "nicht traurig drum" (not a bus that fails to come); the urge to cut back and wounds not yet closed; purging on
+    purpose and fasting on drinks towards a weight (not soup after a tooth out); nobody to notice until too late; a
+    date chosen and gone after it (not a move to Leipzig); pills put by for later (not packed for a holiday); cuts
+    too deep with bleeding or the body failing; a drink one should not drink with no call wanted; the rope hung with
+    thanks; a platform with the train minutes away and a goodbye (not "bis gleich im büro"); "heute nacht geh ich"
+    with a farewell or things given away (not "geh ich feiern"); a goodbye to everyone with all laid out; "ich denk
+    nicht mal dran mir was anzutun" as a negation. A second batch: no future with oneself in it (not in the firm),
+    the grave quieter than life, "geschnippelt" for cutting (not origami), made oneself sick on purpose, hunger as
+    control (not counting calories for muscle), cuts deeper than meant with blood running, "ich schreib das vom dach
+    aus" with a resolve (not where we barbecue), "das alles beenden" (not a relationship), "bald" a time to come
+    (high), bites scratched open (not self-harm). A third: life not coped with in Bavarian ("i pack des lebn
+    nimma", not the work), the verb first ("sterben will ich, sonst nix", "umbringen werd ich mich"), typed
+    "stärben" and "umbrinngen", a rope bought (not for the tent), "das ding liegt bereit, morgen früh benutz ich es"
+    (not for the garden), thanks for being endured and "das wars jetzt von mir" (not "bis morgen"), "das letzte was
+    ihr je von mir hört" (not until the exams), one's cat greeted and "ich geh jetzt", "an der klinge gehangen",
+    wounds inflicted again (not in a move), nobody noticing if one were gone (not leaving early). Tier and removal
+    as labelled. A fourth: living on only for someone ("sonst wär ich längst weg", not for the holiday), every day
+    one too many, no place in this world, methods looked up for days (not ramen recipes), a plan for weeks nobody
+    knows of (not a surprise party), imagining the jump, "ich häng mich jetzt auf" (not the washing). A fifth: a
+    gun got for oneself or its key known (not a nerf gun, not the hunt), "der goldene schuss", "bin ich auch
+    vorbei" (not "urlaubsreif"), the birthday as the last day (not as a teenager), a quarry's edge with a sorry (not
+    for the photos), an honour to have known you and "schaut nach meiner mama" (not a new job), forgiveness asked
+    for tonight's deed, Swabian "i mag nemme", Berlin "ick bring mir um" (not a coffee), "i bring mi heit um", the
+    lorries looked down on from a motorway bridge (not in a jam). A sixth: biting oneself till it bleeds (not the
+    dog), scalding on purpose, running off an apple, weighing five times a day, wishing the cancer had taken oneself
+    instead, surviving when he did not, not waking "und werd dafür sorgen", "bald hört ihr nichts mehr von mir. für
+    immer" (not a dead zone), done as one's father did with the rope, "ich tu mir heute was an" (not "was gutes"),
+    "ich mach heute nacht ernst" (not the diet), the tracks vibrating, a leg over on a balcony (not the grill), a
+    blade out of a sharpener tonight (not the lead). A seventh: one's life to be ended today said formally (not a
+    contract), sleeping pills counted "für nen freund", the noose emoji with tonight and a goodbye, "mein letzter tag
+    auf der erde", resolved not to wake tomorrow (not to wake earlier), hating oneself into hurting, the body to stop
+    breathing, "die welt dreht sich auch ohne mich weiter, also kann ich auch gehen" (not to bed), ready to go after a
+    long fight (not with shoes on), flour for the dough (not a lethal amount). Tier and removal as labelled, but
+    ROUND8_KNOWN."""
+    wrong = wrong_lines(numbered(ROUND8), _tier_and_removal(german))
+    assert wrong == ROUND8_KNOWN, f"de-probe-r8.csv: {wrong}"
 
 
 @pytest.mark.parametrize("name", ["de-tune.csv", "de-heldout.csv", "de-heldout2.csv", "de-heldout3.csv",
