@@ -392,16 +392,18 @@ def test_round_six_decisions_negations_and_refused_help(detector, text, tier):
 
 
 # fr-own-r8.csv: round 8's own lines in three blind batches, each committed and scored before its rules (any-tier
-# recall before the rules: batch 1 (lines 2-50) 16/27, batch 2 (51-85) 16/19, batch 3 (86-115) 7/15), by class: a
+# recall before the rules: batch 1 (lines 2-50) 16/27, batch 2 (51-85) 16/19, batch 3 (86-115) 7/15, batch 4 of acts
+# under way (116-127) 2/6 with none removed), by class: a
 # crash or illness wished on oneself, a future not seen, dead inside, born unasked, cutting again and the blade
 # missed, skin torn till it bleeds, purging hidden or kept up, a method asked with despair, a method chosen with the
 # day pending, a height that "will do", a lethal dose looked up, strength gone at a place with an apology; a near
 # miss beside each. Known misses: "c'est pour bientot, j'ai tout calcule" (no method or place named), a wrist cut
 # "hier" read as under way (removed: the act's day is not read), pills "dans la main" with "c'est fini" (concern by
-# the model), blood that will not stop with help refused (high, not removed).
+# the model), blood that will not stop with help refused (high, not removed), a box "ouverte" with a glass of water and
+# "encore 10 minutes" (a box names no pills), pills swallowed never named ("celles de la boite bleue").
 R8_LINES = {n: row for n, row in _rows("fr-own-r8.csv")}
 R8_KNOWN_MISSES = {36: ("high", "none"), 60: ("high", "imminent"), 106: ("imminent", "concern"),
-                   110: ("imminent", "high")}
+                   110: ("imminent", "high"), 116: ("imminent", "none"), 117: ("imminent", "none")}
 
 
 @pytest.fixture(scope="module")
@@ -444,6 +446,9 @@ def test_round_eight_set_eight_has_no_new_false_removal(detector):
     ("vivement que tout ça se termine pour de bon", "concern"),
     # an engine running in a garage is imminent only with the door closed
     ("le moteur tourne dans le garage, je le laisse chauffer", "none"),
+    # an act told done beside a dose is under way; beside a drink it is a dare
+    ("voilà c'est fait, tout le flacon de lexomil", "imminent"),
+    ("voilà c'est fait, tout le flacon de parfum est vide", "none"),
 ])
 def test_round_eight_classes_and_their_near_misses(detector, text, tier):
     assert detector.detect(text).tier == tier
