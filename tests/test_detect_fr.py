@@ -393,7 +393,8 @@ def test_round_six_decisions_negations_and_refused_help(detector, text, tier):
 
 # fr-own-r8.csv: round 8's own lines in three blind batches, each committed and scored before its rules (any-tier
 # recall before the rules: batch 1 (lines 2-50) 16/27, batch 2 (51-85) 16/19, batch 3 (86-115) 7/15, batch 4 of acts
-# under way (116-127) 2/6 with none removed, batch 5 (128-145) 6/9), by class: a
+# under way (116-127) 2/6 with none removed, batch 5 (128-145) 6/9, batch 6 (146-159) 5/7 with one near miss removed:
+# a move abroad "pour de bon"), by class: a
 # crash or illness wished on oneself, a future not seen, dead inside, born unasked, cutting again and the blade
 # missed, skin torn till it bleeds, purging hidden or kept up, a method asked with despair, a method chosen with the
 # day pending, a height that "will do", a lethal dose looked up, strength gone at a place with an apology; a near
@@ -449,6 +450,8 @@ def test_round_eight_set_eight_has_no_new_false_removal(detector):
     # an act told done beside a dose is under way; beside a drink it is a dare
     ("voilà c'est fait, tout le flacon de lexomil", "imminent"),
     ("voilà c'est fait, tout le flacon de parfum est vide", "none"),
+    # leaving for good with a country named is a move, not a goodbye
+    ("bye la gang, c'était vraiment le fun, je pars pour de bon au Japon", "none"),
 ])
 def test_round_eight_classes_and_their_near_misses(detector, text, tier):
     assert detector.detect(text).tier == tier
