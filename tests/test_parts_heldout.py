@@ -157,11 +157,24 @@ REMOVED8_AT_LEAST = {  # measured: act 4, means 2, pronoun 2, timing 2, place 3,
     "farewell": 0.66, "obfuscated": 0.83,
 }
 FALSE8_AT_MOST = {"": 1}  # measured: one line without a part (labelled high) removed
+# (a round 9 read set 8's misses and was not shipped: it moved no line of set 9; set 8 is read since)
+
+
+# Held-out set 9 (tests/data/parts-heldout9.csv): written on 2026-12-03 (session 14) by a tenth helper who never saw
+# the rules, committed before round 9, which read set 8 and was not shipped (it moved no line of set 9). Measured
+# with the shipped rules: exact 89 of 120, any tier 46 of 66, removed 25 of 48, one false removal; by part below.
+HELDOUT9 = DATA / "parts-heldout9.csv"
+REMOVED9_AT_LEAST = {  # measured: act 3, means 4, pronoun 2, timing 2, place 4, preparation 2, farewell 5, obfuscated 3 of 6
+    "act": 0.5, "means": 0.66, "pronoun": 0.33, "timing": 0.33, "place": 0.66, "preparation": 0.33,
+    "farewell": 0.83, "obfuscated": 0.5,
+}
+FALSE9_AT_MOST = {"farewell": 1}  # measured: one near miss of part farewell removed
 
 
 # set -> (file, least share removed per part, most false removals per part, least self-harm and eating lines at high)
 MEASURED = {5: (HELDOUT5, REMOVED5_AT_LEAST, FALSE5_AT_MOST, 7), 6: (HELDOUT6, REMOVED6_AT_LEAST, FALSE6_AT_MOST, 8),
-            7: (HELDOUT7, REMOVED7_AT_LEAST, FALSE7_AT_MOST, 4), 8: (HELDOUT8, REMOVED8_AT_LEAST, FALSE8_AT_MOST, 4)}
+            7: (HELDOUT7, REMOVED7_AT_LEAST, FALSE7_AT_MOST, 4), 8: (HELDOUT8, REMOVED8_AT_LEAST, FALSE8_AT_MOST, 4),
+            9: (HELDOUT9, REMOVED9_AT_LEAST, FALSE9_AT_MOST, 6)}
 
 
 @pytest.mark.parametrize("number", sorted(MEASURED))
