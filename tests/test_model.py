@@ -182,6 +182,27 @@ def test_sentences_come_from_the_raw_text():
     assert windows("only. two") == ["only two"]
 
 
+def test_a_long_post_scores_as_the_best_of_its_windows_the_way_training_cuts_them(model):
+    """Scoring hashes each sentence once and builds every window's features from them (the model's time on long
+    posts); training cuts posts with ``windows``. The two must agree to the last bit, or the threshold calibrated
+    at training would not be the one applied."""
+    import re
+    from pathlib import Path
+
+    from gateway.detection.model import windows
+
+    posts = [ORDINARY_POST, DEPRESSION_POST, "one. two. three. four", "Fine.\n\nReally fine! Are you? yes. no."]
+    for path in sorted((Path(__file__).parent / "data").glob("*.csv"))[:6]:
+        with path.open(newline="", encoding="utf-8") as fh:
+            lines = [row["text"] for row in csv.DictReader(fh)]
+        posts += [". ".join(lines[i:i + 5]) for i in range(0, len(lines), 5)]
+    long_posts = [p for p in posts if len(re.findall(r"[.!?]", p)) >= 2]
+    assert len(long_posts) > 50
+    for text in long_posts:
+        expected = max((model.score(w) for w in windows(text) if model.writers(w.split())), default=0.0)
+        assert model.score_text(text) == expected, text
+
+
 @pytest.mark.parametrize("text", [ORDINARY_POST, DEPRESSION_POST,
                                   "i hate my life so much, i cry every night and nothing helps"])
 def test_a_long_first_person_post_without_risk_is_not_raised(with_model, model, text):

@@ -95,7 +95,7 @@ class _AnyOf:
 
     def search(self, text):
         """A match of any of the patterns, or None."""
-        return next((m for m in map(lambda p: p.search(text), self.patterns) if m is not None), None)
+        return next((m for m in (p.search(text) for p in self.patterns) if m is not None), None)
 
 
 class CompiledRules:

@@ -294,8 +294,10 @@ class PolicyLoader:
         """policies/templates/LANG.yaml, read once per loader (a load asks for it several times)."""
         if language not in self._template_files:
             p = self.shipped_dir / "templates" / f"{language}.yaml"
-            self._template_files[language] = self._read(p) if p.is_file() else None
-            if self._template_files[language] is None:
+            if p.is_file():
+                self._template_files[language] = self._read(p)
+            else:  # none for this language: the cache must see one appear
+                self._template_files[language] = None
                 self._looked.append(("file", str(p), None))
         return self._template_files[language]
 
