@@ -98,6 +98,8 @@ _PIECES = st.sampled_from([
     "k i l l", "k1ll", "p!lls", "$uicide", "su1c1de", "a b c", "x", "3am", "800mg", "I'M", "don't",
     "😂", "💀", "café", "kіll", "\n", "\x00", "\t", "  ", "...", "!!", "$", "|", "@", "", "ok", "the",
     "tonight", "pills", "on the bridge", "goodbye", "this is goodbye",
+    # accents and compatibility letters that fold to ASCII (the batch folds those lines with the ASCII ones)
+    "Müde", "ÇA VA", "j'ai", "j’ai", "ß", "œ", "ＫＩＬＬ", "ᴛᴏᴏᴋ", "é.t.é", "k.'i.l.l", "ñ-a-n", "ｋ  ｉ", "´", "ﬁ",
 ])
 _CHAT = st.lists(_PIECES, max_size=12).map(" ".join) | st.lists(_PIECES, max_size=12).map("".join) \
     | st.text(max_size=80)

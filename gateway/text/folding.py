@@ -203,13 +203,58 @@ _MAYBE_LEET_B = re2.compile(rb"[a-z][0134578@$!|]|[0134578][a-z]|\$[a-z]{2}")  #
 _MAYBE_SPACED_B = re2.compile(rb"(?m)(?:^| )[^ \n] [^ \n] [^ \n](?: |$)")
 
 
+# After decomposing (NFKD), what a line may hold besides ASCII and combining accents and still fold to ASCII
+# exactly as ``normalise`` folds it: these, each written as an ASCII character that ``normalise`` reads the
+# same way (a letter as its case folding spells it; an apostrophe as an apostrophe; other punctuation as a comma,
+# which no leetspeak or letter-spacing rule reads)
+_ASCII_SPELLINGS = {"ß": "ss", "ẞ": "ss", "œ": "oe", "Œ": "oe", "æ": "ae", "Æ": "ae",
+                    "\u2019": "'", "\u2018": "'", "\u02bc": "'",
+                    "¿": ",", "¡": ",", "«": ",", "»": ",", "\u201c": ",", "\u201d": ",", "\u201e": ",",
+                    "\u2013": ",", "\u2014": ","}
+_NOT_SIMPLE = re.compile("[^\\x00-\\x7f\\u0300-\\u036f" + "".join(_ASCII_SPELLINGS) + "]+")
+_MAYBE_GROUPED_LINES_B = re2.compile(rb"(?m)[a-z][.\-_*+~][a-z][.\-_*+~][a-z]|[^ \n]  +[^ \n]")
+
+
+def _ascii_folded(texts: list[str]) -> list[str | None]:
+    """Each text (none holding a line break) folded to ASCII, when that is exactly how ``normalise`` reads it
+    ("Müde, ÇA VA" -> "Mude, CA VA"), else None. Most German, French and Spanish chat is such a line: the
+    buffer passes then fold it with the ASCII lines instead of ``normalise`` taking it alone (most of a
+    mixed-language batch's folding time). A line qualifies when, decomposed, it holds only ASCII, combining
+    accents (dropped, as ``normalise`` drops them) and ``_ASCII_SPELLINGS``, and no letter-spacing could be read
+    in it ("k.i.l.l"): ``normalise`` joins that before dropping apostrophes for a non-ASCII text and after for an
+    ASCII one, so neither order may find anything to join. One pass over all of them: a line break starts no
+    composition and decomposes to nothing else, so decomposing the joined texts decomposes each."""
+    joined = unicodedata.normalize("NFKD", "\n".join(texts))
+    unsure = line_numbers(joined, [m.start() for m in _NOT_SIMPLE.finditer(joined)])
+    for char, spelling in _ASCII_SPELLINGS.items():
+        if char in joined:
+            joined = joined.replace(char, spelling)
+    raw = joined.encode("ascii", "ignore").translate(_LOWER_B)  # the accents (and the unsure lines' rest) go
+    unsure |= line_numbers(raw, [m.start() for m in _MAYBE_GROUPED_LINES_B.finditer(raw)])
+    bare = raw.translate(None, _APOSTROPHES_B)
+    unsure |= line_numbers(bare, [m.start() for m in _MAYBE_GROUPED_LINES_B.finditer(bare)])
+    folded: list[str | None] = list(raw.decode("ascii").split("\n"))
+    if len(folded) != len(texts):  # (cannot happen; if it did, every text goes to ``normalise``)
+        return [None] * len(texts)
+    for i in unsure:
+        folded[i] = None
+    return folded
+
+
 def normalise_joined(texts: list[str]) -> tuple[bytes, set[int]]:
     """The canonical forms of ``texts`` one per line (ASCII bytes), and the indices of the texts whose
     line was left empty because only ``normalise`` handles them exactly (see above)."""
     joined = "\n".join(texts)
     if not joined.isascii() or joined.count("\n") != len(texts) - 1:
-        slow = {i for i, t in enumerate(texts) if not t.isascii() or "\n" in t}
-        joined = "\n".join("" if i in slow else t for i, t in enumerate(texts))
+        slow = {i for i, t in enumerate(texts) if "\n" in t}
+        lines = ["" if i in slow else t for i, t in enumerate(texts)]
+        accented = [i for i, t in enumerate(texts) if i not in slow and not t.isascii()]
+        for i, folded in zip(accented, _ascii_folded([texts[i] for i in accented])):
+            if folded is None:
+                slow.add(i)
+                folded = ""
+            lines[i] = folded
+        joined = "\n".join(lines)
     else:
         slow = set()
     raw = joined.encode("ascii").translate(_LOWER_B, _APOSTROPHES_B)
@@ -227,12 +272,13 @@ def normalise_joined(texts: list[str]) -> tuple[bytes, set[int]]:
     return buf, slow
 
 
-def line_numbers(buffer: bytes, positions: list[int]) -> set[int]:
+def line_numbers(buffer: bytes | str, positions: list[int]) -> set[int]:
     """The line (message) index of each position, for positions in ascending order."""
     lines: set[int] = set()
     index, at = 0, 0
+    newline = "\n" if isinstance(buffer, str) else b"\n"
     for pos in positions:
-        index += buffer.count(b"\n", at, pos)
+        index += buffer.count(newline, at, pos)
         at = pos
         lines.add(index)
     return lines
