@@ -31,7 +31,7 @@ from operator import mul
 from pathlib import Path
 
 from ..policy.shipped import MODELS  # the shipped model files
-from ..text.folding import normalise
+from ..text.folding import normalise, normalise_many
 
 __all__ = ["RiskModel", "SHIPPED_MODEL", "features", "sentences", "shared_model", "windows"]
 
@@ -174,7 +174,7 @@ class RiskModel:
         if norm is not None and not _MAY_SPLIT.search(text):
             words = norm.split()
             return self.score(norm, words) if self.writers(words) else 0.0
-        parts = [p.split() for p in map(normalise, sentences(text))]
+        parts = [p.split() for p in normalise_many(sentences(text))]
         parts = [p for p in parts if p]
         if len(parts) <= 2:  # one window (``windows``)
             words = [word for p in parts for word in p]
