@@ -240,3 +240,25 @@ def test_round_7_lines_get_their_tier_and_only_imminent_ones_are_removed(spanish
 
 
 R7_KNOWN_MISSES = {"es-r7-127", "es-r7-212", "es-r7-392"}
+
+
+def test_round_9_lines_get_their_tier_and_only_imminent_ones_are_removed(spanish):
+    """Round 9's own lines (tests/data/lang/es-own-r9.csv), written in three blind batches before their rules, a class
+    each with near misses beside it: a decision with its date (a barbecue, a move), a date not to be reached confirmed
+    (a budget, a thesis), following someone in death (a grandmother's trip), being born questioned in chat spelling (a
+    meeting), purging in secret or after every meal (bad meat, a prescribed laxative), a height asked or a site
+    scouted (a tower, a parachute); a place with last words (a sunset, a station), ending one's life said formally
+    with today (ending a relationship, a last message before the holidays), means at hand with tonight (a toolbox),
+    pills or the cabinet mixed with drink and their effect (one ibuprofen with wine, syrup with juice), bleeding that
+    will not stop (a kitchen cut), things handed on with leaving (a move, a trip); a wish not to exist (the office
+    group, a backpack), verbs of self-killing with an urge (a pool, a pizza, a phone), self-harm acts told with their
+    purpose (a stove, a compass, mosquitoes), finishing an earlier attempt (a painting, an exam). Three known misses:
+    "cuando se vaya mi abuela yo me voy con ella" (es-r9-016) is read as a trip, "vomité después de cenar, creo q la
+    carne estaba mala" (es-r9-032) is raised by the purging rule, and "después de hoy no me necesitan" (es-r9-130)
+    reads "no me" as a negation."""
+    rows = [(n, r) for n, r in numbered(_rows("es-own-r9.csv")) if r["scenario"] not in R9_KNOWN_MISSES]
+    wrong = wrong_lines(rows, _tier_and_removal(spanish))
+    assert not wrong, f"es-own-r9.csv: {wrong}"
+
+
+R9_KNOWN_MISSES = {"es-r9-016", "es-r9-032", "es-r9-130"}
