@@ -256,7 +256,10 @@ def test_round_9_lines_get_their_tier_and_only_imminent_ones_are_removed(spanish
     (photos uploaded), a place watched with its turn (an insurance bill), birth questioned with "pq"/"xq" (a Monday), a
     crash prayed for (the office system), a dose or a height asked to be safe (a grandmother's insulin), fasting counted
     (antibiotics), how and where decided (a meeting), an edge or a platform with no return (a sunset, a train to
-    catch), now or never (a declaration), gone tonight with a goodbye (a hospital shift). Four known misses: "cuando
+    catch), now or never (a declaration), gone tonight with a goodbye (a hospital shift); in Mexican, Chilean and
+    peninsular chat, the world as well off without me (an opinion on the final), a blade looked at nightly (a box
+    cutter for the move), a dose searched (a prescribed one), a rope bought with nowhere yet to tie it (a clothesline),
+    a knee hurt again (football). Four known misses: "cuando
     se vaya mi abuela yo me voy con ella" (es-r9-016) is read as a trip, "vomité después de cenar, creo q la carne
     estaba mala" (es-r9-032) is raised by the purging rule, "después de hoy no me necesitan" (es-r9-130) reads "no me"
     as a negation, and "es ahora o nunca, las notas ya están..." (es-r9-329) opening the line stays high."""
