@@ -240,3 +240,32 @@ def test_round_7_lines_get_their_tier_and_only_imminent_ones_are_removed(spanish
 
 
 R7_KNOWN_MISSES = {"es-r7-127", "es-r7-212", "es-r7-392"}
+
+
+def test_round_9_lines_get_their_tier_and_only_imminent_ones_are_removed(spanish):
+    """Round 9's own lines (tests/data/lang/es-own-r9.csv), written in three blind batches before their rules, a class
+    each with near misses beside it: a decision with its date (a barbecue, a move), a date not to be reached confirmed
+    (a budget, a thesis), following someone in death (a grandmother's trip), being born questioned in chat spelling (a
+    meeting), purging in secret or after every meal (bad meat, a prescribed laxative), a height asked or a site
+    scouted (a tower, a parachute); a place with last words (a sunset, a station), ending one's life said formally
+    with today (ending a relationship, a last message before the holidays), means at hand with tonight (a toolbox),
+    pills or the cabinet mixed with drink and their effect (one ibuprofen with wine, syrup with juice), bleeding that
+    will not stop (a kitchen cut), things handed on with leaving (a move, a trip); a wish not to exist (the office
+    group, a backpack), verbs of self-killing with an urge (a pool, a pizza, a phone), self-harm acts told with their
+    purpose (a stove, a compass, mosquitoes), finishing an earlier attempt (a painting, an exam); a count swallowed
+    (photos uploaded), a place watched with its turn (an insurance bill), birth questioned with "pq"/"xq" (a Monday), a
+    crash prayed for (the office system), a dose or a height asked to be safe (a grandmother's insulin), fasting counted
+    (antibiotics), how and where decided (a meeting), an edge or a platform with no return (a sunset, a train to
+    catch), now or never (a declaration), gone tonight with a goodbye (a hospital shift); in Mexican, Chilean and
+    peninsular chat, the world as well off without me (an opinion on the final), a blade looked at nightly (a box
+    cutter for the move), a dose searched (a prescribed one), a rope bought with nowhere yet to tie it (a clothesline),
+    a knee hurt again (football). Four known misses: "cuando
+    se vaya mi abuela yo me voy con ella" (es-r9-016) is read as a trip, "vomité después de cenar, creo q la carne
+    estaba mala" (es-r9-032) is raised by the purging rule, "después de hoy no me necesitan" (es-r9-130) reads "no me"
+    as a negation, and "es ahora o nunca, las notas ya están..." (es-r9-329) opening the line stays high."""
+    rows = [(n, r) for n, r in numbered(_rows("es-own-r9.csv")) if r["scenario"] not in R9_KNOWN_MISSES]
+    wrong = wrong_lines(rows, _tier_and_removal(spanish))
+    assert not wrong, f"es-own-r9.csv: {wrong}"
+
+
+R9_KNOWN_MISSES = {"es-r9-016", "es-r9-032", "es-r9-130", "es-r9-329"}
