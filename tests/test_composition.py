@@ -987,6 +987,15 @@ def test_round10_near_misses_get_nothing(detector, text):
     assert detector.detect(text).tier == "none"
 
 
+def test_the_writers_own_medicine_inside_a_dose_with_the_body_failing_is_no_routine(detector):
+    """"my insulin" is the writer's own medicine (``own_meds``: ordinary); "all my insulin" with the body failing is a
+    dose taking effect, and "all my pills before bed" still a regimen."""
+    result = detector.detect("jabbed all my insulin an hour ago, getting shaky and sweaty")
+    assert result.tier == "imminent" and detector.would_remove(result), result
+    assert detector.detect("need to take all my pills before bed, doctors orders").tier == "none"
+    assert detector.detect("took my insulin before tea, getting shaky so had a biscuit").tier == "none"
+
+
 @pytest.mark.parametrize("name, removed, tiered", [("parts-own-r10.csv", 32, 37), ("parts-own-r10b.csv", 11, 18),
                                                    ("parts-own-r10c.csv", 11, 14)])
 def test_round10_own_lines_keep_what_round10_reached_on_them(detector, name, removed, tiered):
