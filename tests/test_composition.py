@@ -934,6 +934,89 @@ def test_round8_own_lines_keep_what_round8_reached_on_them(detector):
         f"not removed (CSV lines): {kept}; no tier: {untiered}; removed wrongly: {wrong}"
 
 
+# Round 10 (issue 25): set 9's imminent lines that got no tier at all, by class. Two signals of the writer's own scene
+# where nothing more precise fired are high; the removals stay strict. In other words than tests/data/parts-own-r10*.csv,
+# each with near misses that share its words.
+ROUND10_HIGH = [
+    "thank you for everything. ive already taken them",
+    "in twenty minutes im finishing everything",
+    "the whole lot is going down my throat once the house is quiet",
+    "got it pressed against my throat and im counting down from five",
+    "jumping in ten mins 🌉",
+    "on the flyover waiting for the 7 15 to come through",
+]
+ROUND10_REMOVED = [
+    "gulped down the drain unblocker, belly is burning",
+    "walked straight into the river, water up to my chest now, not stopping",
+    "sat on the parapet of the motorway bridge, no ones noticed me",
+    "brought the tablets with me to the woods, not going home",
+    "belt is on the hook on the door, just have to lean forward",
+    "the whole packet went down with a bottle of gin, visions going weird",
+    "cheers for everything lads, im on the roof of the car park",
+    "by the morning i wont be a problem for anyone",
+]
+ROUND10_NOTHING = [
+    "the lot went down well at the party 20 mins ago",
+    "walked into the sea for a wild swim, up to my chest",
+    "waiting for the 9 15 to come through with my camera ready",
+    "thanks for putting up with me at the meeting lol",
+    "tell my sister shed love it here",
+    "signed the lease and paid the rent up. moving abroad tomorrow",
+    "the hose runs from the tap into the pool, the kids are inside",
+    "my last message tonight, sorry for the spam",
+    "pockets full of sweets at the end of the pier",
+    "id rather drink bleach than sit through that again",
+]
+
+
+@pytest.mark.parametrize("text", ROUND10_HIGH)
+def test_round10_two_signals_without_an_act_are_high_never_a_removal(detector, text):
+    result = detector.detect(text)
+    assert result.tier == "high" and not detector.would_remove(result), result
+    assert any(r.startswith("high.compose.scene_") for r in result.rules), result.rules
+
+
+@pytest.mark.parametrize("text", ROUND10_REMOVED)
+def test_round10_removal_classes_remove(detector, text):
+    result = detector.detect(text)
+    assert result.tier == "imminent" and detector.would_remove(result), result
+
+
+@pytest.mark.parametrize("text", ROUND10_NOTHING)
+def test_round10_near_misses_get_nothing(detector, text):
+    assert detector.detect(text).tier == "none"
+
+
+def test_the_writers_own_medicine_inside_a_dose_with_the_body_failing_is_no_routine(detector):
+    """"my insulin" is the writer's own medicine (``own_meds``: ordinary); "all my insulin" with the body failing is a
+    dose taking effect, and "all my pills before bed" still a regimen."""
+    result = detector.detect("jabbed all my insulin an hour ago, getting shaky and sweaty")
+    assert result.tier == "imminent" and detector.would_remove(result), result
+    assert detector.detect("need to take all my pills before bed, doctors orders").tier == "none"
+    assert detector.detect("took my insulin before tea, getting shaky so had a biscuit").tier == "none"
+
+
+@pytest.mark.parametrize("name, removed, tiered", [("parts-own-r10.csv", 32, 37), ("parts-own-r10b.csv", 11, 18),
+                                                   ("parts-own-r10c.csv", 11, 14), ("parts-own-r10d.csv", 7, 8)])
+def test_round10_own_lines_keep_what_round10_reached_on_them(detector, name, removed, tiered):
+    """Round 10's own lines and its three blind batches (each committed before the rules it measured, then tuned on):
+    32 of 40, 11 of 20, 11 of 15 and 7 of 10 imminent lines removed, 37, 18, 14 and 8 given a tier (before: 18 and 23 of
+    40, 6 and 10 of 20, 6 and 8 of 15, 3 and 4 of 10), no near miss removed. A regression floor; failures name CSV lines,
+    never the text."""
+    import csv
+    from pathlib import Path
+    path = Path(__file__).resolve().parent / "data" / name
+    with open(path, newline="", encoding="utf-8") as fh:
+        rows = list(csv.DictReader(fh))
+    judged = [(i + 2, row["label"], detector.detect(row["text"])) for i, row in enumerate(rows)]
+    imminent = [(n, d) for n, label, d in judged if label == "imminent"]
+    kept = [n for n, d in imminent if not detector.would_remove(d)]
+    untiered = [n for n, d in imminent if d.tier == "none"]
+    wrong = [n for n, label, d in judged if label != "imminent" and detector.would_remove(d)]
+    assert len(imminent) - len(kept) >= removed and len(imminent) - len(untiered) >= tiered and not wrong, \
+        f"not removed (CSV lines): {kept}; no tier: {untiered}; removed wrongly: {wrong}"
+
+
 def test_a_room_policy_fallback_is_looked_for_only_where_nothing_else_matched(write):
     path = write("peer.yaml", GOOD + """
 compose:

@@ -36,6 +36,8 @@ __all__ = ["Composer"]
 
 SELF, OTHER, SOMEONE, OBJECT, PAST, COVER, THOUGHT = "self", "other", "someone", "object_of", "past", "cover", "thought"
 WISH, RESOLVE, SINCE = "wish", "resolve", "since"
+DOSE = "dose"  # an amount of a means ("all my insulin"): an ``unless`` word inside it does not make it ordinary
+BODY = frozenset(("symptom", "taking_effect"))  # the body failing, beside a dose
 ADDRESSED = "addressed"  # a word right after "someone" that makes them the one asked ("someone please feed my cat")
 # parts whose words a guard word inside them belongs to: a time ("after this song finishes"), a farewell ("if you
 # ever read this"), a preparation, an amount worked out ("i know how many it would take"), a means saved up
@@ -251,7 +253,12 @@ class Composer:
                     last = max(h.last for h in chosen)
                     if last - first + 1 > window:
                         continue
+                    # a word that would make it ordinary does not, inside an amount chosen with the body failing:
+                    # "my insulin" is the writer's own medicine, "all my insulin ... getting shaky" a dose taking effect
+                    # (not "take all my pills before bed")
+                    doses = [c for c in chosen if c.part == DOSE] if any(c.part in BODY for c in chosen) else []
                     if any(h.last >= first - window and h.first <= last + window
+                           and not any(c.start <= h.start and h.end <= c.end for c in doses)
                            for name in unless for h in hits.get(name, ())):
                         continue
                     kept = self._strict(norm, m, anchor, chosen, first, last, markers, hits, level)
