@@ -150,10 +150,11 @@ FALSE7_AT_MOST = {"act": 1}  # measured: one recovery story (part act) removed
 # Held-out set 8 (tests/data/parts-heldout8.csv): written on 2026-12-03 (session 14) by a ninth helper who never saw
 # the rules, committed before round 8, which never read it. Measured once with the shipped rules (exact 86 of 120,
 # any tier 34 of 66, removed 23 of 48, one false removal) and once after round 8 (87, 40, 24, the same one);
-# floors are the latter, by part.
+# floors were the latter, by part; round 10 (session 15) read its misses: tuning material since, held to what round 10
+# reached (regression floors).
 HELDOUT8 = DATA / "parts-heldout8.csv"
-REMOVED8_AT_LEAST = {  # measured: act 4, means 2, pronoun 2, timing 2, place 3, preparation 2, farewell 4, obfuscated 5 of 6
-    "act": 0.66, "means": 0.33, "pronoun": 0.33, "timing": 0.33, "place": 0.5, "preparation": 0.33,
+REMOVED8_AT_LEAST = {  # after round 10: act 5, means 3, pronoun 3, timing 2, place 3, preparation 3, farewell 4, obfuscated 5 of 6
+    "act": 0.83, "means": 0.5, "pronoun": 0.5, "timing": 0.33, "place": 0.5, "preparation": 0.5,
     "farewell": 0.66, "obfuscated": 0.83,
 }
 FALSE8_AT_MOST = {"": 1}  # measured: one line without a part (labelled high) removed
@@ -162,19 +163,32 @@ FALSE8_AT_MOST = {"": 1}  # measured: one line without a part (labelled high) re
 
 # Held-out set 9 (tests/data/parts-heldout9.csv): written on 2026-12-03 (session 14) by a tenth helper who never saw
 # the rules, committed before round 9, which read set 8 and was not shipped (it moved no line of set 9). Measured
-# with the shipped rules: exact 89 of 120, any tier 46 of 66, removed 25 of 48, one false removal; by part below.
+# with the shipped rules: exact 89 of 120, any tier 46 of 66, removed 25 of 48, one false removal. Round 10 (session
+# 15) read its misses: tuning material since, held to what round 10 reached (exact 91, removed 27), by part below.
 HELDOUT9 = DATA / "parts-heldout9.csv"
-REMOVED9_AT_LEAST = {  # measured: act 3, means 4, pronoun 2, timing 2, place 4, preparation 2, farewell 5, obfuscated 3 of 6
-    "act": 0.5, "means": 0.66, "pronoun": 0.33, "timing": 0.33, "place": 0.66, "preparation": 0.33,
+REMOVED9_AT_LEAST = {  # after round 10: act 3, means 4, pronoun 2, timing 3, place 5, preparation 2, farewell 5, obfuscated 3 of 6
+    "act": 0.5, "means": 0.66, "pronoun": 0.33, "timing": 0.5, "place": 0.83, "preparation": 0.33,
     "farewell": 0.83, "obfuscated": 0.5,
 }
 FALSE9_AT_MOST = {"farewell": 1}  # measured: one near miss of part farewell removed
 
 
+# Held-out set 10 (tests/data/parts-heldout10.csv): written on 2026-12-03 (session 15) by an eleventh helper who never
+# saw the rules, asked also for second-person self-talk, logistics, typos in the key word and jokes that turn serious;
+# committed before round 10, which read sets 8 and 9 and never this one. Measured with the shipped rules before round
+# 10 (exact 77 of 120, any tier 29 of 66, removed 16 of 48, no false removal) and after it (79, 32, 18, none).
+HELDOUT10 = DATA / "parts-heldout10.csv"
+REMOVED10_AT_LEAST = {  # measured after round 10: act 3, means 2, pronoun 1, timing 1, place 3, preparation 1, farewell 3, obfuscated 4 of 6
+    "act": 0.5, "means": 0.33, "pronoun": 0.16, "timing": 0.16, "place": 0.5, "preparation": 0.16,
+    "farewell": 0.5, "obfuscated": 0.66,
+}
+FALSE10_AT_MOST: dict[str, int] = {}  # measured: none
+
+
 # set -> (file, least share removed per part, most false removals per part, least self-harm and eating lines at high)
 MEASURED = {5: (HELDOUT5, REMOVED5_AT_LEAST, FALSE5_AT_MOST, 7), 6: (HELDOUT6, REMOVED6_AT_LEAST, FALSE6_AT_MOST, 8),
             7: (HELDOUT7, REMOVED7_AT_LEAST, FALSE7_AT_MOST, 4), 8: (HELDOUT8, REMOVED8_AT_LEAST, FALSE8_AT_MOST, 4),
-            9: (HELDOUT9, REMOVED9_AT_LEAST, FALSE9_AT_MOST, 6)}
+            9: (HELDOUT9, REMOVED9_AT_LEAST, FALSE9_AT_MOST, 6), 10: (HELDOUT10, REMOVED10_AT_LEAST, FALSE10_AT_MOST, 4)}
 
 
 @pytest.mark.parametrize("number", sorted(MEASURED))
