@@ -244,8 +244,8 @@ def test_round_eight_reaches_its_tier(german):
 # geburtstag" counts as soon (a round's choice), so an ending set after it is removed (labelled high); "falls ich
 # morgen nicht mehr online komm" is a question to the rules ("falls"), so the pills beside it stay high; a burn at
 # the grill is self-harm to a regex that spans it while the idiom covers only its own words; the learned score
-# lifts a count of cards, leaving a group politely, signing up for a marathon and gingerbread counted (no rule
-# fires on any of them); parents away on holiday with "mach ichs" is left to the others' label of such lines
+# lifts a count of cards, leaving a group politely, signing up for a marathon, gingerbread counted, sleep wished
+# to come sooner, a building site's noise and sleep before an exam (no rule fires on any of them); parents away on holiday with "mach ichs" is left to the others' label of such lines
 # (high when the time is next week), so "im urlaub" is no time chosen and the line stays unread.
 ROUND9_KNOWN = ["line 5: expected ('high', False), got ('imminent', True)",
                 "line 20: expected ('high', False), got ('imminent', True)",
@@ -255,7 +255,10 @@ ROUND9_KNOWN = ["line 5: expected ('high', False), got ('imminent', True)",
                 "line 77: expected ('none', False), got ('concern', False)",
                 "line 94: expected ('none', False), got ('concern', False)",
                 "line 109: expected ('none', False), got ('concern', False)",
-                "line 118: expected ('imminent', True), got ('none', False)"]
+                "line 118: expected ('imminent', True), got ('none', False)",
+                "line 145: expected ('none', False), got ('concern', False)",
+                "line 152: expected ('none', False), got ('concern', False)",
+                "line 155: expected ('none', False), got ('concern', False)"]
 
 
 def test_round_nine_reaches_its_tier(german):
@@ -278,7 +281,11 @@ def test_round_nine_reaches_its_tier(german):
     with an apology (not a book), an Austrian rope bought for tonight (not for the tent), the last cigarette then
     over the railing (not onto the bus), a fall set for today (not a phone dropped), no way out but the one (not
     the office chaos), days counted until allowed to go (not retirement), new scars today (not posters), drinking
-    oneself dead beside pills (not through the wine list). Tier and removal as labelled, but ROUND9_KNOWN."""
+    oneself dead beside pills (not through the wine list). A fifth: life a punishment that should stop (not the
+    building site), what for any more and tired of fighting, "nehm ich mir echt das leben" (not a holiday), nothing
+    kept down and not wanted (not a stomach bug, not "tot müde" after a shift), every pack from the bathroom cabinet
+    laid out with "sorry mama" (not sorting out the expired ones), the blade set on in the bath (not a face mask).
+    Tier and removal as labelled, but ROUND9_KNOWN."""
     wrong = wrong_lines(numbered(ROUND9), _tier_and_removal(german))
     assert wrong == ROUND9_KNOWN, f"de-probe-r9.csv: {wrong}"
 
