@@ -245,7 +245,8 @@ def test_round_eight_reaches_its_tier(german):
 # morgen nicht mehr online komm" is a question to the rules ("falls"), so the pills beside it stay high; a burn at
 # the grill is self-harm to a regex that spans it while the idiom covers only its own words; the learned score
 # lifts a count of cards, leaving a group politely, signing up for a marathon, gingerbread counted, sleep wished
-# to come sooner, a building site's noise and sleep before an exam (no rule fires on any of them); parents away on holiday with "mach ichs" is left to the others' label of such lines
+# to come sooner, a building site's noise, sleep before an exam and fever pills taken (no rule fires on any of
+# them); no reason left to get up early since retiring is round 7's "no reason" rule, which reads no retirement; parents away on holiday with "mach ichs" is left to the others' label of such lines
 # (high when the time is next week), so "im urlaub" is no time chosen and the line stays unread.
 ROUND9_KNOWN = ["line 5: expected ('high', False), got ('imminent', True)",
                 "line 20: expected ('high', False), got ('imminent', True)",
@@ -258,7 +259,9 @@ ROUND9_KNOWN = ["line 5: expected ('high', False), got ('imminent', True)",
                 "line 118: expected ('imminent', True), got ('none', False)",
                 "line 145: expected ('none', False), got ('concern', False)",
                 "line 152: expected ('none', False), got ('concern', False)",
-                "line 155: expected ('none', False), got ('concern', False)"]
+                "line 155: expected ('none', False), got ('concern', False)",
+                "line 175: expected ('none', False), got ('concern', False)",
+                "line 189: expected ('none', False), got ('concern', False)"]
 
 
 def test_round_nine_reaches_its_tier(german):
@@ -285,6 +288,10 @@ def test_round_nine_reaches_its_tier(german):
     building site), what for any more and tired of fighting, "nehm ich mir echt das leben" (not a holiday), nothing
     kept down and not wanted (not a stomach bug, not "tot müde" after a shift), every pack from the bathroom cabinet
     laid out with "sorry mama" (not sorting out the expired ones), the blade set on in the bath (not a face mask).
+    A sixth: "wär doch eh allen egal wenn ich morgen nicht mehr da wär" a passive wish (concern, not a plan), some
+    day jumping down from there (not with a parachute), the way that hurts least (not the way to work), "will mich
+    echt abknallen" (not over maths homework, "lol"), a cut that will not stop (not a thumb while cooking), at a
+    roof's edge daring it now (not for a shoot), all lying ready for when all sleep (not for a trip).
     Tier and removal as labelled, but ROUND9_KNOWN."""
     wrong = wrong_lines(numbered(ROUND9), _tier_and_removal(german))
     assert wrong == ROUND9_KNOWN, f"de-probe-r9.csv: {wrong}"
