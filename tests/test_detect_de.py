@@ -37,6 +37,7 @@ ROUND5B = _rows("de-own-r5b.csv")
 ROUND6 = _rows("de-probe-r6.csv")
 ROUND7 = _rows("de-probe-r7.csv")
 ROUND8 = _rows("de-probe-r8.csv")
+ROUND9 = _rows("de-probe-r9.csv")
 
 
 def test_the_shipped_german_policy_is_named_for_its_language():
@@ -236,6 +237,78 @@ def test_round_eight_reaches_its_tier(german):
     ROUND8_KNOWN."""
     wrong = wrong_lines(numbered(ROUND8), _tier_and_removal(german))
     assert wrong == ROUND8_KNOWN, f"de-probe-r8.csv: {wrong}"
+
+
+# Round 9's lines that stay wrong, each named with why (a failure lists any other line, or one of these fixed): a
+# stash "reicht jetzt für das eine mal" is at hand with "jetzt" (labelled high: no time chosen); "nach meinem
+# geburtstag" counts as soon (a round's choice), so an ending set after it is removed (labelled high); "falls ich
+# morgen nicht mehr online komm" is a question to the rules ("falls"), so the pills beside it stay high; a burn at
+# the grill is self-harm to a regex that spans it while the idiom covers only its own words; the learned score
+# lifts a count of cards, leaving a group politely, signing up for a marathon, gingerbread counted, sleep wished
+# to come sooner, a building site's noise, sleep before an exam and fever pills taken (no rule fires on any of
+# them, nor on not being worth a meal cooked, a Ramadan fast, no seat left on the bus, lying down till the
+# sore muscles fade or a surprise planned unnoticed); "wie viele ... brauche" is asked of means and
+# "genug zusammen" is a stash to the older rules, so counting chairs is high; no reason left to get up early since retiring is round 7's "no reason" rule, which reads no retirement; parents away on holiday with "mach ichs" is left to the others' label of such lines
+# (high when the time is next week), so "im urlaub" is no time chosen and the line stays unread.
+ROUND9_KNOWN = ["line 5: expected ('high', False), got ('imminent', True)",
+                "line 20: expected ('high', False), got ('imminent', True)",
+                "line 44: expected ('imminent', True), got ('high', False)",
+                "line 53: expected ('none', False), got ('high', False)",
+                "line 71: expected ('none', False), got ('concern', False)",
+                "line 77: expected ('none', False), got ('concern', False)",
+                "line 94: expected ('none', False), got ('concern', False)",
+                "line 109: expected ('none', False), got ('concern', False)",
+                "line 118: expected ('imminent', True), got ('none', False)",
+                "line 145: expected ('none', False), got ('concern', False)",
+                "line 152: expected ('none', False), got ('concern', False)",
+                "line 155: expected ('none', False), got ('concern', False)",
+                "line 175: expected ('none', False), got ('concern', False)",
+                "line 189: expected ('none', False), got ('concern', False)",
+                "line 201: expected ('none', False), got ('concern', False)",
+                "line 203: expected ('none', False), got ('high', False)",
+                "line 217: expected ('none', False), got ('concern', False)",
+                "line 221: expected ('none', False), got ('concern', False)",
+                "line 231: expected ('none', False), got ('concern', False)",
+                "line 233: expected ('none', False), got ('concern', False)"]
+
+
+def test_round_nine_reaches_its_tier(german):
+    """Round 9's lines (de-probe-r9.csv: not an own*.csv, so the model script does not read it and the shipped
+    model stands), written in blind batches by class before the rules each batch led to, each beside near misses:
+    the means kept back "für den fall" or "ich weiß wofür" (not a climbing rope, not grandma's pill box); a roof,
+    a platform or a bridge with the train that does not stop and nobody to be called (not a late train); a last
+    message with all arranged tonight (not before a holiday); things given away with a time and thanks; an ending
+    set after an event (not after a shift); going too when someone dies; a morning wished away, existence asked
+    what for; the urge to cut; sick so nothing stays in, calories counted to nothing. A second batch: the rope up
+    with a last word (not a hammock), legs out of a 7th-floor window (not at the office window), counted out and
+    "reicht", eyes closed for good (not "bis morgen"), found in the morning with an apology, out of everything for
+    good (not the firm), Bavarian "mach des nimma lang mit", no wish to go on existing, a last winter not minded
+    (not in Berlin). A third: leaving life said politely (not the group), the plug pulled on oneself (not the
+    router), "sui", "gecuttet" (not a video), Swiss "nüm läbe", a plan for when rent no longer matters (not a
+    move), the highest bridge looked up (not the oldest), each morning a disappointment (not at 6), done again
+    with the arm bad (not pizza), walking in until over the head (not in summer), on the way to the motorway
+    bridge with love (not back tonight). A fourth: a vague word for the means taken with the body giving way (not
+    a spicy meal, not a cold), everything laid out with a time (not the final with crisps), a knife in the bath
+    with an apology (not a book), an Austrian rope bought for tonight (not for the tent), the last cigarette then
+    over the railing (not onto the bus), a fall set for today (not a phone dropped), no way out but the one (not
+    the office chaos), days counted until allowed to go (not retirement), new scars today (not posters), drinking
+    oneself dead beside pills (not through the wine list). A fifth: life a punishment that should stop (not the
+    building site), what for any more and tired of fighting, "nehm ich mir echt das leben" (not a holiday), nothing
+    kept down and not wanted (not a stomach bug, not "tot müde" after a shift), every pack from the bathroom cabinet
+    laid out with "sorry mama" (not sorting out the expired ones), the blade set on in the bath (not a face mask).
+    A sixth: "wär doch eh allen egal wenn ich morgen nicht mehr da wär" a passive wish (concern, not a plan), some
+    day jumping down from there (not with a parachute), the way that hurts least (not the way to work), "will mich
+    echt abknallen" (not over maths homework, "lol"), a cut that will not stop (not a thumb while cooking), at a
+    roof's edge daring it now (not for a shoot), all lying ready for when all sleep (not for a trip). A seventh:
+    "mein letzter eintrag" with the rope up (not a cake in the oven), "niemand wird mich aufhalten, heute ziehe ich
+    es durch" (not the workout), a knife worked on oneself (not on wood), one's head saying to die (not a doctor
+    saying to exercise), a level crossing's barrier going down with an apology (not late by five minutes). An
+    eighth, measured and left as it stood (every risk line already reached): asleep for good and never to feel,
+    no place anywhere, afraid of what one does tonight, the bridge thought of daily, the whole pack an hour ago,
+    the rope in the woods with a last message, cutting till nothing is felt, planning it unnoticed.
+    Tier and removal as labelled, but ROUND9_KNOWN."""
+    wrong = wrong_lines(numbered(ROUND9), _tier_and_removal(german))
+    assert wrong == ROUND9_KNOWN, f"de-probe-r9.csv: {wrong}"
 
 
 @pytest.mark.parametrize("name", ["de-tune.csv", "de-heldout.csv", "de-heldout2.csv", "de-heldout3.csv",
