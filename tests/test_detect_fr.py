@@ -459,20 +459,24 @@ def test_round_eight_classes_and_their_near_misses(detector, text, tier):
 
 # fr-own-r9.csv: round 9's own lines in three blind batches, each committed and scored before its rules (any-tier
 # recall before the rules: batch 1 (lines 2-48) 18/29 with one near miss removed (a new exhaust pipe, "garage ferme
-# le dimanche"), batch 2 (49-92) 14/28 with one plan removed, batch 3 (93-136) 11/27), by class: a mind made up
+# le dimanche"), batch 2 (49-92) 14/28 with one plan removed, batch 3 (93-136) 11/27, batch 4 (137-167) 11/19 with
+# one near miss removed: a bridge climbed "avec mes chums"), by class: a mind made up
 # with no day yet, the means ready "pour en finir", a method asked by speed or certainty, a dose asked by whether it
 # suffices, the car in the garage with a goodbye, a box emptied, everything left in the medicine cabinet, never to
 # wake, erased from memory, the heart hoped to stop, better off without me, a method thought over, the spot scouted,
 # wounds hidden, chew and spit, all meals skipped, belongings given for good, a goodbye at a height in formal words,
 # help refused, the means and the date had, the means ordered, gone before a coming event, the tracks thought of,
-# a leap wondered about, burns, calorie caps, unplugged, no birthday seen, a rope that holds; a near miss beside
+# a leap wondered about, burns, calorie caps, unplugged, no birthday seen, a rope that holds, one step "et c'est
+# regle", a bar tested for my weight, the knot learned beside a rope, stones in the pockets by the water, sinking
+# and not coming up, a last message, living by obligation, blood running told in reverse order; a near miss beside
 # each. Known misses: leaving "avant mon anniversaire" with no act named (a move reads the same), days unfed told
 # by a weekday ("depuis jeudi"), a pet "confie pour toujours" (the pet is read as the speaker), a weekend named
 # with "plus de ce monde" (removed: a weekend counts as soon), a loaded gun and pills in the mouth named only by
-# "elle"/"elles" (read as someone else).
+# "elle"/"elles" (read as someone else), a mother left in care "quand je serai plus la, c'est bientot" (removed: a
+# vague "bientot" counts as soon).
 R9_LINES = {n: row for n, row in _rows("fr-own-r9.csv")}
 R9_KNOWN_MISSES = {2: ("high", "none"), 38: ("high", "none"), 52: ("imminent", "none"), 89: ("high", "imminent"),
-                   132: ("imminent", "none"), 133: ("imminent", "none")}
+                   132: ("imminent", "none"), 133: ("imminent", "none"), 164: ("high", "imminent")}
 
 
 @pytest.fixture(scope="module")
@@ -518,6 +522,15 @@ def test_round_nine_known_misses_are_what_the_file_says(r9_judged):
     ("je souhaite que mon coeur lâche pas pendant le marathon", "none"),
     # roof work is no height with intent
     ("faut que je monte sur le toit changer l'antenne, qqun a une échelle?", "none"),
+    # one step and it is settled; one step into the pool
+    ("un pas et c'est réglé, j'y pense tous les soirs", "high"),
+    ("le plongeoir, un pas et t'es dans l'eau", "none"),
+    # living by obligation; waiting for a film's end
+    ("je vis par obligation, j'attends la fin", "concern"),
+    ("j'attends la fin du match pour manger", "none"),
+    # a button to stop existing; a button to leave a mailing list
+    ("si je pouvais appuyer sur un bouton pour plus exister je le ferais", "concern"),
+    ("y a un bouton pour disparaître de la liste de diffusion?", "none"),
 ])
 def test_round_nine_classes_and_their_near_misses(detector, text, tier):
     assert detector.detect(text).tier == tier
