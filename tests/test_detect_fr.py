@@ -460,7 +460,7 @@ def test_round_eight_classes_and_their_near_misses(detector, text, tier):
 # fr-own-r9.csv: round 9's own lines in three blind batches, each committed and scored before its rules (any-tier
 # recall before the rules: batch 1 (lines 2-48) 18/29 with one near miss removed (a new exhaust pipe, "garage ferme
 # le dimanche"), batch 2 (49-92) 14/28 with one plan removed, batch 3 (93-136) 11/27, batch 4 (137-167) 11/19 with
-# one near miss removed: a bridge climbed "avec mes chums"), by class: a mind made up
+# one near miss removed: a bridge climbed "avec mes chums", batch 5 (168-189) 6/15), by class: a mind made up
 # with no day yet, the means ready "pour en finir", a method asked by speed or certainty, a dose asked by whether it
 # suffices, the car in the garage with a goodbye, a box emptied, everything left in the medicine cabinet, never to
 # wake, erased from memory, the heart hoped to stop, better off without me, a method thought over, the spot scouted,
@@ -468,15 +468,19 @@ def test_round_eight_classes_and_their_near_misses(detector, text, tier):
 # help refused, the means and the date had, the means ordered, gone before a coming event, the tracks thought of,
 # a leap wondered about, burns, calorie caps, unplugged, no birthday seen, a rope that holds, one step "et c'est
 # regle", a bar tested for my weight, the knot learned beside a rope, stones in the pockets by the water, sinking
-# and not coming up, a last message, living by obligation, blood running told in reverse order; a near miss beside
+# and not coming up, a last message, living by obligation, blood running told in reverse order, a prescription
+# "de plus" to stock up, strokes cut on a thigh, drain cleaner drunk, a hairdryer by the bath, a flat to myself "et
+# ce sera le moment", the date "ou tout s'arrete", a plane tree that "reglerait tout", the wheel let go "c'est
+# decide", a mail set to go "quand je serai plus la"; a near miss beside
 # each. Known misses: leaving "avant mon anniversaire" with no act named (a move reads the same), days unfed told
 # by a weekday ("depuis jeudi"), a pet "confie pour toujours" (the pet is read as the speaker), a weekend named
 # with "plus de ce monde" (removed: a weekend counts as soon), a loaded gun and pills in the mouth named only by
 # "elle"/"elles" (read as someone else), a mother left in care "quand je serai plus la, c'est bientot" (removed: a
-# vague "bientot" counts as soon).
+# vague "bientot" counts as soon), a note "a ceux qui liront ca demain" (the opening reads as advice to others).
 R9_LINES = {n: row for n, row in _rows("fr-own-r9.csv")}
 R9_KNOWN_MISSES = {2: ("high", "none"), 38: ("high", "none"), 52: ("imminent", "none"), 89: ("high", "imminent"),
-                   132: ("imminent", "none"), 133: ("imminent", "none"), 164: ("high", "imminent")}
+                   132: ("imminent", "none"), 133: ("imminent", "none"), 164: ("high", "imminent"),
+                   187: ("imminent", "none")}
 
 
 @pytest.fixture(scope="module")
