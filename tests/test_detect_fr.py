@@ -455,3 +455,86 @@ def test_round_eight_set_eight_has_no_new_false_removal(detector):
 ])
 def test_round_eight_classes_and_their_near_misses(detector, text, tier):
     assert detector.detect(text).tier == tier
+
+
+# fr-own-r9.csv: round 9's own lines in three blind batches, each committed and scored before its rules (any-tier
+# recall before the rules: batch 1 (lines 2-48) 18/29 with one near miss removed (a new exhaust pipe, "garage ferme
+# le dimanche"), batch 2 (49-92) 14/28 with one plan removed, batch 3 (93-136) 11/27, batch 4 (137-167) 11/19 with
+# one near miss removed: a bridge climbed "avec mes chums", batch 5 (168-189) 6/15), by class: a mind made up
+# with no day yet, the means ready "pour en finir", a method asked by speed or certainty, a dose asked by whether it
+# suffices, the car in the garage with a goodbye, a box emptied, everything left in the medicine cabinet, never to
+# wake, erased from memory, the heart hoped to stop, better off without me, a method thought over, the spot scouted,
+# wounds hidden, chew and spit, all meals skipped, belongings given for good, a goodbye at a height in formal words,
+# help refused, the means and the date had, the means ordered, gone before a coming event, the tracks thought of,
+# a leap wondered about, burns, calorie caps, unplugged, no birthday seen, a rope that holds, one step "et c'est
+# regle", a bar tested for my weight, the knot learned beside a rope, stones in the pockets by the water, sinking
+# and not coming up, a last message, living by obligation, blood running told in reverse order, a prescription
+# "de plus" to stock up, strokes cut on a thigh, drain cleaner drunk, a hairdryer by the bath, a flat to myself "et
+# ce sera le moment", the date "ou tout s'arrete", a plane tree that "reglerait tout", the wheel let go "c'est
+# decide", a mail set to go "quand je serai plus la"; a near miss beside
+# each. Known misses: leaving "avant mon anniversaire" with no act named (a move reads the same), days unfed told
+# by a weekday ("depuis jeudi"), a pet "confie pour toujours" (the pet is read as the speaker), a weekend named
+# with "plus de ce monde" (removed: a weekend counts as soon), a loaded gun and pills in the mouth named only by
+# "elle"/"elles" (read as someone else), a mother left in care "quand je serai plus la, c'est bientot" (removed: a
+# vague "bientot" counts as soon), a note "a ceux qui liront ca demain" (the opening reads as advice to others).
+R9_LINES = {n: row for n, row in _rows("fr-own-r9.csv")}
+R9_KNOWN_MISSES = {2: ("high", "none"), 38: ("high", "none"), 52: ("imminent", "none"), 89: ("high", "imminent"),
+                   132: ("imminent", "none"), 133: ("imminent", "none"), 164: ("high", "imminent"),
+                   187: ("imminent", "none")}
+
+
+@pytest.fixture(scope="module")
+def r9_judged(detector):
+    return _judged(detector, R9_LINES)
+
+
+def test_round_nine_own_line_keeps_its_tier_and_removal_only_if_imminent(detector, r9_judged):
+    def judge(line, row):
+        d = r9_judged[line]
+        expected = R9_KNOWN_MISSES.get(line, (row["label"], row["label"]))[1]
+        return (d.tier, detector.would_remove(d)), (expected, expected == "imminent")
+    wrong = wrong_lines(sorted(R9_LINES.items()), judge)
+    assert not wrong, f"fr-own-r9.csv: {wrong}"
+
+
+def test_round_nine_near_misses_are_never_raised(r9_judged):
+    near = [n for n, row in R9_LINES.items() if row["label"] == "none"]
+    assert len(near) >= 45
+    assert [n for n in near if r9_judged[n].tier != "none"] == []
+
+
+def test_round_nine_known_misses_are_what_the_file_says(r9_judged):
+    assert all(R9_LINES[n]["label"] == label for n, (label, _) in R9_KNOWN_MISSES.items())
+
+
+@pytest.mark.parametrize("text, tier", [
+    # a mind made up about dying, with no day; the same words about a move or a job
+    ("j'ai pris ma décision, je sais pas encore quand", "high"),
+    ("j'ai décidé de déménager, je sais pas encore quand", "none"),
+    ("j'ai décidé d'en finir", "high"),
+    # a method asked by its speed; a route asked the same way
+    ("le moyen le plus sûr de partir sans douleur", "high"),
+    ("le moyen le plus rapide de partir de Paris", "none"),
+    # a box of slang-named pills emptied; a box of sweets
+    ("jai vidé la boite de xanax y a 10 min", "imminent"),
+    ("jai vidé la boite de chocolats y a 10 min", "none"),
+    # the car in the garage with a goodbye; a pipe changed at a garage shut on Sundays
+    ("dans la voiture au garage, le moteur tourne, pardon à tous", "imminent"),
+    ("j'ai changé le pot d'échappement, garage fermé le dimanche", "none"),
+    # the heart hoped to stop; hoped not to fail in a race
+    ("j'espère que mon coeur va lâcher cette nuit", "concern"),
+    ("je souhaite que mon coeur lâche pas pendant le marathon", "none"),
+    # roof work is no height with intent
+    ("faut que je monte sur le toit changer l'antenne, qqun a une échelle?", "none"),
+    # one step and it is settled; one step into the pool
+    ("un pas et c'est réglé, j'y pense tous les soirs", "high"),
+    ("le plongeoir, un pas et t'es dans l'eau", "none"),
+    # living by obligation; waiting for a film's end
+    ("je vis par obligation, j'attends la fin", "concern"),
+    ("j'attends la fin du match pour manger", "none"),
+    # a button to stop existing; a button to leave a mailing list
+    ("si je pouvais appuyer sur un bouton pour plus exister je le ferais", "concern"),
+    ("y a un bouton pour disparaître de la liste de diffusion?", "none"),
+])
+def test_round_nine_classes_and_their_near_misses(detector, text, tier):
+    assert detector.detect(text).tier == tier
