@@ -987,10 +987,29 @@ def test_round10_near_misses_get_nothing(detector, text):
     assert detector.detect(text).tier == "none"
 
 
+# An amount of the writer's own medicine beside the body failing, with no act of taking it: lost, run out, stopped,
+# spilled. A review found round 10's first exemption removed every one of these (no act at all): never again.
+OWN_MEDICINE_WITHOUT_AN_ACT = [
+    "left all my insulin at home and im getting shaky", "the pharmacy lost all my insulin, getting shaky",
+    "ran out of all my insulin, feeling dizzy", "all my meds are gone, feeling dizzy",
+    "all my tablets are gone and im getting shaky", "doctor stopped all my meds, feeling dizzy",
+    "coming off all my antidepressants, feeling dizzy", "weaning off all my meds, room is spinning",
+    "my dog chewed all my pills, feeling faint", "spilled all my pills on the floor, room is spinning",
+    "dropped all my meds down the drain, heart racing", "need all my insulin today, getting shaky",
+    "had all my morning meds and feeling dizzy",
+]
+
+
+@pytest.mark.parametrize("text", OWN_MEDICINE_WITHOUT_AN_ACT)
+def test_the_writers_own_medicine_with_the_body_failing_and_no_act_is_never_removed(detector, text):
+    result = detector.detect(text)
+    assert not detector.would_remove(result), (text, result)
+
+
 def test_the_writers_own_medicine_inside_a_dose_with_the_body_failing_is_no_routine(detector):
-    """"my insulin" is the writer's own medicine (``own_meds``: ordinary); "all my insulin" with the body failing is a
+    """"my insulin" is the writer's own medicine (``own_meds``: ordinary); all of it taken with the body failing is a
     dose taking effect, and "all my pills before bed" still a regimen."""
-    result = detector.detect("jabbed all my insulin an hour ago, getting shaky and sweaty")
+    result = detector.detect("took all my insulin an hour ago, getting shaky and sweaty")
     assert result.tier == "imminent" and detector.would_remove(result), result
     assert detector.detect("need to take all my pills before bed, doctors orders").tier == "none"
     assert detector.detect("took my insulin before tea, getting shaky so had a biscuit").tier == "none"

@@ -253,10 +253,12 @@ class Composer:
                     last = max(h.last for h in chosen)
                     if last - first + 1 > window:
                         continue
-                    # a word that would make it ordinary does not, inside an amount chosen with the body failing:
-                    # "my insulin" is the writer's own medicine, "all my insulin ... getting shaky" a dose taking effect
-                    # (not "take all my pills before bed")
-                    doses = [c for c in chosen if c.part == DOSE] if any(c.part in BODY for c in chosen) else []
+                    # a word that would make it ordinary does not, inside an amount chosen with an act of taking it and
+                    # the body failing: "my insulin" is the writer's own medicine, "jabbed all my insulin ... getting
+                    # shaky" a dose taking effect (not "take all my pills before bed"; never without the act: "left all
+                    # my insulin at home and im getting shaky", "all my meds are gone, feeling dizzy" stay ordinary)
+                    doses = [c for c in chosen if c.part == DOSE] if (
+                        any(c.part in BODY for c in chosen) and any(c.part in ACTS for c in chosen)) else []
                     if any(h.last >= first - window and h.first <= last + window
                            and not any(c.start <= h.start and h.end <= c.end for c in doses)
                            for name in unless for h in hits.get(name, ())):
