@@ -1043,6 +1043,7 @@ ROUND11_NOTHING = [
     "the knife is out rn for the roast",
     "running 10 mins late, sorry!",
     "fishing at the lake, no one around, bliss",
+    "tell my ma im sorry i forgot her birthday, its tonite we celebrate",
 ]
 
 
