@@ -1036,6 +1036,81 @@ def test_round10_own_lines_keep_what_round10_reached_on_them(detector, name, rem
         f"not removed (CSV lines): {kept}; no tier: {untiered}; removed wrongly: {wrong}"
 
 
+# Round 11 (issue 25): imminent lines of set 10 that got no tier, by class, in other words than tests/data/parts-own-r11*.csv.
+# Two signals without an act are high (a means a few words from a near time, a dose with a time just gone, a sorry to the
+# family with a near time, a place of danger with nobody there); the swallowing verbs in chat spellings remove.
+ROUND11_HIGH = [
+    "got the blade out rn, not for the usual",
+    "please tell my missus im sorry. after tonight",
+    "sorry grandad. tonite is it",
+    "at the cliff edge, nobody knows im here",
+    "all of the tablets about an hour back, nobody knows",
+]
+ROUND11_REMOVED = [
+    "swallowd all of the amitriptyline like 15 mins ago",
+    "tuk every last one of my sleepers half hour ago",
+    "gulpin down my nans morphine rn. bye",
+    "antifreeze under my bed. tonite",
+]
+ROUND11_NOTHING = [
+    "sorry mum, home late tonight",
+    "at the cliff edge for the sunset photos, no one about",
+    "got a hosepipe in the boot for the allotment, parked up now",
+    "sorry grandad, tonite is quiz night so cant come",
+    "final msg of the night, love u all, sleep well",
+    "got the cable for my monitor in my backpack, setting it up tonight",
+    "the knife is out rn for the roast",
+    "running 10 mins late, sorry!",
+    "fishing at the lake, no one around, bliss",
+    "tell my ma im sorry i forgot her birthday, its tonite we celebrate",
+]
+
+
+@pytest.mark.parametrize("text", ROUND11_HIGH)
+def test_round11_two_signals_without_an_act_are_high_never_a_removal(detector, text):
+    result = detector.detect(text)
+    assert result.tier == "high" and not detector.would_remove(result), result
+    assert any(r.startswith("high.compose.scene_") for r in result.rules), result.rules
+
+
+@pytest.mark.parametrize("text", ROUND11_REMOVED)
+def test_round11_removal_classes_remove(detector, text):
+    result = detector.detect(text)
+    assert result.tier == "imminent" and detector.would_remove(result), result
+
+
+@pytest.mark.parametrize("text", ROUND11_NOTHING)
+def test_round11_near_misses_get_nothing(detector, text):
+    assert detector.detect(text).tier == "none"
+
+
+def test_round11_a_fallback_made_only_of_common_parts_is_found_in_a_batch(detector):
+    """A sorry and a near time are both words the batch path does not look for in every line: the sorry is found
+    in the rules pass, so ``detect_many`` gives what ``detect`` gives."""
+    texts = ["sorry grandad. tonite is it", "sorry mum, home late tonight", "nice weather today"]
+    assert detector.detect_many(texts) == [detector.detect(t) for t in texts]
+    assert detector.detect_many(texts)[0].tier == "high"
+
+
+@pytest.mark.parametrize("name, removed, tiered", [("parts-own-r11.csv", 21, 31), ("parts-own-r11b.csv", 6, 14)])
+def test_round11_own_lines_keep_what_round11_reached_on_them(detector, name, removed, tiered):
+    """Round 11's own lines and its blind batch (each committed before the rules it measured, then tuned on):
+    21 of 40 and 6 of 15 imminent lines removed, 31 and 14 given a tier (before: 18 and 26 of 40, 4 and 13 of 15),
+    no near miss removed. A regression floor; failures name CSV lines, never the text."""
+    import csv
+    from pathlib import Path
+    path = Path(__file__).resolve().parent / "data" / name
+    with open(path, newline="", encoding="utf-8") as fh:
+        rows = list(csv.DictReader(fh))
+    judged = [(i + 2, row["label"], detector.detect(row["text"])) for i, row in enumerate(rows)]
+    imminent = [(n, d) for n, label, d in judged if label == "imminent"]
+    kept = [n for n, d in imminent if not detector.would_remove(d)]
+    untiered = [n for n, d in imminent if d.tier == "none"]
+    wrong = [n for n, label, d in judged if label != "imminent" and detector.would_remove(d)]
+    assert len(imminent) - len(kept) >= removed and len(imminent) - len(untiered) >= tiered and not wrong, \
+        f"not removed (CSV lines): {kept}; no tier: {untiered}; removed wrongly: {wrong}"
+
+
 def test_a_room_policy_fallback_is_looked_for_only_where_nothing_else_matched(write):
     path = write("peer.yaml", GOOD + """
 compose:
