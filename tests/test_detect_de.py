@@ -243,7 +243,8 @@ def test_round_eight_reaches_its_tier(german):
 # stash "reicht jetzt für das eine mal" is at hand with "jetzt" (labelled high: no time chosen); "nach meinem
 # geburtstag" counts as soon (a round's choice), so an ending set after it is removed (labelled high); "falls ich
 # morgen nicht mehr online komm" is a question to the rules ("falls"), so the pills beside it stay high; a burn at
-# the grill is self-harm to a regex that spans it while the idiom covers only its own words; the learned score
+# the grill was self-harm to a regex that spanned it (round 10's idioms cover the burn at the grill, the iron, the
+# oven, and so it is read right now); the learned score
 # lifts a count of cards, leaving a group politely, signing up for a marathon, gingerbread counted, sleep wished
 # to come sooner, a building site's noise, sleep before an exam and fever pills taken (no rule fires on any of
 # them, nor on not being worth a meal cooked, a Ramadan fast, no seat left on the bus, lying down till the
@@ -253,7 +254,6 @@ def test_round_eight_reaches_its_tier(german):
 ROUND9_KNOWN = ["line 5: expected ('high', False), got ('imminent', True)",
                 "line 20: expected ('high', False), got ('imminent', True)",
                 "line 44: expected ('imminent', True), got ('high', False)",
-                "line 53: expected ('none', False), got ('high', False)",
                 "line 71: expected ('none', False), got ('concern', False)",
                 "line 77: expected ('none', False), got ('concern', False)",
                 "line 94: expected ('none', False), got ('concern', False)",
