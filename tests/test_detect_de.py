@@ -38,6 +38,7 @@ ROUND6 = _rows("de-probe-r6.csv")
 ROUND7 = _rows("de-probe-r7.csv")
 ROUND8 = _rows("de-probe-r8.csv")
 ROUND9 = _rows("de-probe-r9.csv")
+ROUND10 = _rows("de-probe-r10.csv")
 
 
 def test_the_shipped_german_policy_is_named_for_its_language():
@@ -310,6 +311,42 @@ def test_round_nine_reaches_its_tier(german):
     wrong = wrong_lines(numbered(ROUND9), _tier_and_removal(german))
     assert wrong == ROUND9_KNOWN, f"de-probe-r9.csv: {wrong}"
 
+
+# Left as measured: an end said as "braucht ihr mich nichts mehr zu fragen" with passwords left (no class reads
+# it); a decision to stop living after an exam is the wish, not yet the plan; how tall a building must be to
+# count as a tower-block is lifted by the learned score; the blade out beside the bath is taken for now and the
+# blade changed in a razor is round 8's blade rule; the cat left with the neighbour and an end tonight is high;
+# sleeping pills spared "vom mund" and every meal skipped as a win with nothing today (batch c, measured and left);
+# a stock that "reicht" is the wish only; no strength for training is lifted by the learned score.
+ROUND10_KNOWN = ["line 26: expected ('imminent', True), got ('none', False)",
+                 "line 49: expected ('high', False), got ('concern', False)",
+                 "line 57: expected ('none', False), got ('concern', False)",
+                 "line 76: expected ('high', False), got ('imminent', True)",
+                 "line 77: expected ('none', False), got ('high', False)",
+                 "line 78: expected ('imminent', True), got ('high', False)",
+                 "line 81: expected ('high', False), got ('none', False)",
+                 "line 83: expected ('high', False), got ('concern', False)",
+                 "line 86: expected ('none', False), got ('concern', False)",
+                 "line 91: expected ('high', False), got ('none', False)"]
+
+
+def test_round_ten_reaches_its_tier(german):
+    """Round 10's lines (de-probe-r10.csv: not an own*.csv, so the model script does not read it and the shipped
+    model stands), written in blind batches by class before the rules each batch led to, each beside near misses:
+    a day or season not to be lived to, decided (not a football club's promotion, not a repeated semester); pills
+    kept back instead of taken (not a pill organiser, not a stock for a far pharmacy); burns with a lighter or a
+    cigarette, cutting again (not ironing, not vegetables); a height sure to kill asked for (not a climbing rope);
+    why still here, no strength for life itself (not for a term paper), glad of a bus hitting me (not afraid of
+    it); things left to a sister with an end tonight and thanks (not an old guitar given); following mum in death
+    (not coping with grandad's death); over the railing, the pack empty and only waiting (not cough sweets), the
+    rope on the beam till the parents leave (not a swing), Bavarian "heit nocht moch i schluss mit ois" (not
+    leaving work early). A second batch: Swiss "hüt znacht nimm i alli" (not a trip), "gibts mich nicht mehr" (not
+    a chat group), a rope bought and "woas scho wo", not surviving the weekend and not wanting to (not the
+    in-laws, "haha"), only water again tomorrow after feeling full (not a hot day), giving things away and needing
+    none of it from Sunday. A third, measured and left as it stood. Tier and removal as labelled, but
+    ROUND10_KNOWN."""
+    wrong = wrong_lines(numbered(ROUND10), _tier_and_removal(german))
+    assert wrong == ROUND10_KNOWN, f"de-probe-r10.csv: {wrong}"
 
 @pytest.mark.parametrize("name", ["de-tune.csv", "de-heldout.csv", "de-heldout2.csv", "de-heldout3.csv",
                                   "de-heldout4.csv"])
