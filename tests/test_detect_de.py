@@ -315,19 +315,15 @@ def test_round_nine_reaches_its_tier(german):
 # Left as measured: an end said as "braucht ihr mich nichts mehr zu fragen" with passwords left (no class reads
 # it); a decision to stop living after an exam is the wish, not yet the plan; how tall a building must be to
 # count as a tower-block is lifted by the learned score; the blade out beside the bath is taken for now and the
-# blade changed in a razor is round 8's blade rule; the cat left with the neighbour and an end tonight is high;
-# sleeping pills spared "vom mund" and every meal skipped as a win with nothing today (batch c, measured and left);
-# a stock that "reicht" is the wish only; no strength for training is lifted by the learned score.
+# blade changed in a razor is round 8's blade rule; no strength for training is lifted by the learned score;
+# "mein letzter arbeitstag auf dieser welt" stays under the idiom "letzter arbeitstag".
 ROUND10_KNOWN = ["line 26: expected ('imminent', True), got ('none', False)",
                  "line 49: expected ('high', False), got ('concern', False)",
                  "line 57: expected ('none', False), got ('concern', False)",
                  "line 76: expected ('high', False), got ('imminent', True)",
                  "line 77: expected ('none', False), got ('high', False)",
-                 "line 78: expected ('imminent', True), got ('high', False)",
-                 "line 81: expected ('high', False), got ('none', False)",
-                 "line 83: expected ('high', False), got ('concern', False)",
                  "line 86: expected ('none', False), got ('concern', False)",
-                 "line 91: expected ('high', False), got ('none', False)"]
+                 "line 94: expected ('imminent', True), got ('none', False)"]
 
 
 def test_round_ten_reaches_its_tier(german):
@@ -343,8 +339,12 @@ def test_round_ten_reaches_its_tier(german):
     leaving work early). A second batch: Swiss "hüt znacht nimm i alli" (not a trip), "gibts mich nicht mehr" (not
     a chat group), a rope bought and "woas scho wo", not surviving the weekend and not wanting to (not the
     in-laws, "haha"), only water again tomorrow after feeling full (not a hot day), giving things away and needing
-    none of it from Sunday. A third, measured and left as it stood. Tier and removal as labelled, but
-    ROUND10_KNOWN."""
+    none of it from Sunday. A third: an end made tonight with the cat left (not a flight), sleeping pills spared
+    till enough, a soldering iron on the forearm (not on wood), which floor is enough, every meal skipped a win
+    (not a kebab, "lol"). A fourth: not making it through winter and not wanting to, thighs opened with a cutter
+    (not a parcel), nothing holding me here (not in this town), the spot by the river already looked at where
+    the current is strongest (not for fishing), schnapps with all the sleeping pills tonight. Tier and removal as
+    labelled, but ROUND10_KNOWN."""
     wrong = wrong_lines(numbered(ROUND10), _tier_and_removal(german))
     assert wrong == ROUND10_KNOWN, f"de-probe-r10.csv: {wrong}"
 
