@@ -316,14 +316,24 @@ def test_round_nine_reaches_its_tier(german):
 # it); a decision to stop living after an exam is the wish, not yet the plan; how tall a building must be to
 # count as a tower-block is lifted by the learned score; the blade out beside the bath is taken for now and the
 # blade changed in a razor is round 8's blade rule; no strength for training is lifted by the learned score;
-# "mein letzter arbeitstag auf dieser welt" stays under the idiom "letzter arbeitstag".
+# "mein letzter arbeitstag auf dieser welt" stays under the idiom "letzter arbeitstag"; batch e was measured and
+# left but for the car running in the garage (pills lied for at the doctor's, rest wanted for ever, found in the
+# morning, a bite until it bleeds, the wheel wrenched towards a lorry, a birthday not celebrated any more: no
+# class reads them yet; a car warmed in the drive is lifted by the learned score).
 ROUND10_KNOWN = ["line 26: expected ('imminent', True), got ('none', False)",
                  "line 49: expected ('high', False), got ('concern', False)",
                  "line 57: expected ('none', False), got ('concern', False)",
                  "line 76: expected ('high', False), got ('imminent', True)",
                  "line 77: expected ('none', False), got ('high', False)",
                  "line 86: expected ('none', False), got ('concern', False)",
-                 "line 94: expected ('imminent', True), got ('none', False)"]
+                 "line 94: expected ('imminent', True), got ('none', False)",
+                 "line 107: expected ('high', False), got ('none', False)",
+                 "line 109: expected ('concern', False), got ('none', False)",
+                 "line 111: expected ('imminent', True), got ('none', False)",
+                 "line 113: expected ('high', False), got ('none', False)",
+                 "line 116: expected ('none', False), got ('concern', False)",
+                 "line 117: expected ('high', False), got ('none', False)",
+                 "line 118: expected ('high', False), got ('none', False)"]
 
 
 def test_round_ten_reaches_its_tier(german):
@@ -343,8 +353,9 @@ def test_round_ten_reaches_its_tier(german):
     till enough, a soldering iron on the forearm (not on wood), which floor is enough, every meal skipped a win
     (not a kebab, "lol"). A fourth: not making it through winter and not wanting to, thighs opened with a cutter
     (not a parcel), nothing holding me here (not in this town), the spot by the river already looked at where
-    the current is strongest (not for fishing), schnapps with all the sleeping pills tonight. Tier and removal as
-    labelled, but ROUND10_KNOWN."""
+    the current is strongest (not for fishing), schnapps with all the sleeping pills tonight. A fifth, measured
+    and left but for one class: the car left running in the garage with me in it (not warming it in the drive).
+    Tier and removal as labelled, but ROUND10_KNOWN."""
     wrong = wrong_lines(numbered(ROUND10), _tier_and_removal(german))
     assert wrong == ROUND10_KNOWN, f"de-probe-r10.csv: {wrong}"
 
