@@ -38,6 +38,7 @@ ROUND6 = _rows("de-probe-r6.csv")
 ROUND7 = _rows("de-probe-r7.csv")
 ROUND8 = _rows("de-probe-r8.csv")
 ROUND9 = _rows("de-probe-r9.csv")
+ROUND10 = _rows("de-probe-r10.csv")
 
 
 def test_the_shipped_german_policy_is_named_for_its_language():
@@ -243,7 +244,8 @@ def test_round_eight_reaches_its_tier(german):
 # stash "reicht jetzt für das eine mal" is at hand with "jetzt" (labelled high: no time chosen); "nach meinem
 # geburtstag" counts as soon (a round's choice), so an ending set after it is removed (labelled high); "falls ich
 # morgen nicht mehr online komm" is a question to the rules ("falls"), so the pills beside it stay high; a burn at
-# the grill is self-harm to a regex that spans it while the idiom covers only its own words; the learned score
+# the grill was self-harm to a regex that spanned it (round 10's idioms cover the burn at the grill, the iron, the
+# oven, and so it is read right now); the learned score
 # lifts a count of cards, leaving a group politely, signing up for a marathon, gingerbread counted, sleep wished
 # to come sooner, a building site's noise, sleep before an exam and fever pills taken (no rule fires on any of
 # them, nor on not being worth a meal cooked, a Ramadan fast, no seat left on the bus, lying down till the
@@ -253,7 +255,6 @@ def test_round_eight_reaches_its_tier(german):
 ROUND9_KNOWN = ["line 5: expected ('high', False), got ('imminent', True)",
                 "line 20: expected ('high', False), got ('imminent', True)",
                 "line 44: expected ('imminent', True), got ('high', False)",
-                "line 53: expected ('none', False), got ('high', False)",
                 "line 71: expected ('none', False), got ('concern', False)",
                 "line 77: expected ('none', False), got ('concern', False)",
                 "line 94: expected ('none', False), got ('concern', False)",
@@ -310,6 +311,53 @@ def test_round_nine_reaches_its_tier(german):
     wrong = wrong_lines(numbered(ROUND9), _tier_and_removal(german))
     assert wrong == ROUND9_KNOWN, f"de-probe-r9.csv: {wrong}"
 
+
+# Left as measured: an end said as "braucht ihr mich nichts mehr zu fragen" with passwords left (no class reads
+# it); a decision to stop living after an exam is the wish, not yet the plan; how tall a building must be to
+# count as a tower-block is lifted by the learned score; the blade out beside the bath is taken for now and the
+# blade changed in a razor is round 8's blade rule; no strength for training is lifted by the learned score;
+# "mein letzter arbeitstag auf dieser welt" stays under the idiom "letzter arbeitstag"; batch e was measured and
+# left but for the car running in the garage (pills lied for at the doctor's, rest wanted for ever, found in the
+# morning, a bite until it bleeds, the wheel wrenched towards a lorry, a birthday not celebrated any more: no
+# class reads them yet; a car warmed in the drive is lifted by the learned score).
+ROUND10_KNOWN = ["line 26: expected ('imminent', True), got ('none', False)",
+                 "line 49: expected ('high', False), got ('concern', False)",
+                 "line 57: expected ('none', False), got ('concern', False)",
+                 "line 76: expected ('high', False), got ('imminent', True)",
+                 "line 77: expected ('none', False), got ('high', False)",
+                 "line 86: expected ('none', False), got ('concern', False)",
+                 "line 94: expected ('imminent', True), got ('none', False)",
+                 "line 107: expected ('high', False), got ('none', False)",
+                 "line 109: expected ('concern', False), got ('none', False)",
+                 "line 111: expected ('imminent', True), got ('none', False)",
+                 "line 113: expected ('high', False), got ('none', False)",
+                 "line 116: expected ('none', False), got ('concern', False)",
+                 "line 117: expected ('high', False), got ('none', False)",
+                 "line 118: expected ('high', False), got ('none', False)"]
+
+
+def test_round_ten_reaches_its_tier(german):
+    """Round 10's lines (de-probe-r10.csv: not an own*.csv, so the model script does not read it and the shipped
+    model stands), written in blind batches by class before the rules each batch led to, each beside near misses:
+    a day or season not to be lived to, decided (not a football club's promotion, not a repeated semester); pills
+    kept back instead of taken (not a pill organiser, not a stock for a far pharmacy); burns with a lighter or a
+    cigarette, cutting again (not ironing, not vegetables); a height sure to kill asked for (not a climbing rope);
+    why still here, no strength for life itself (not for a term paper), glad of a bus hitting me (not afraid of
+    it); things left to a sister with an end tonight and thanks (not an old guitar given); following mum in death
+    (not coping with grandad's death); over the railing, the pack empty and only waiting (not cough sweets), the
+    rope on the beam till the parents leave (not a swing), Bavarian "heit nocht moch i schluss mit ois" (not
+    leaving work early). A second batch: Swiss "hüt znacht nimm i alli" (not a trip), "gibts mich nicht mehr" (not
+    a chat group), a rope bought and "woas scho wo", not surviving the weekend and not wanting to (not the
+    in-laws, "haha"), only water again tomorrow after feeling full (not a hot day), giving things away and needing
+    none of it from Sunday. A third: an end made tonight with the cat left (not a flight), sleeping pills spared
+    till enough, a soldering iron on the forearm (not on wood), which floor is enough, every meal skipped a win
+    (not a kebab, "lol"). A fourth: not making it through winter and not wanting to, thighs opened with a cutter
+    (not a parcel), nothing holding me here (not in this town), the spot by the river already looked at where
+    the current is strongest (not for fishing), schnapps with all the sleeping pills tonight. A fifth, measured
+    and left but for one class: the car left running in the garage with me in it (not warming it in the drive).
+    Tier and removal as labelled, but ROUND10_KNOWN."""
+    wrong = wrong_lines(numbered(ROUND10), _tier_and_removal(german))
+    assert wrong == ROUND10_KNOWN, f"de-probe-r10.csv: {wrong}"
 
 @pytest.mark.parametrize("name", ["de-tune.csv", "de-heldout.csv", "de-heldout2.csv", "de-heldout3.csv",
                                   "de-heldout4.csv"])
