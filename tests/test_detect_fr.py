@@ -403,7 +403,7 @@ def test_round_six_decisions_negations_and_refused_help(detector, text, tier):
 # the model), blood that will not stop with help refused (high, not removed), a box "ouverte" with a glass of water and
 # "encore 10 minutes" (a box names no pills), pills swallowed never named ("celles de la boite bleue").
 R8_LINES = {n: row for n, row in _rows("fr-own-r8.csv")}
-R8_KNOWN_MISSES = {36: ("high", "none"), 60: ("high", "imminent"), 106: ("imminent", "concern"),
+R8_KNOWN_MISSES = {36: ("high", "concern"), 60: ("high", "imminent"), 106: ("imminent", "concern"),
                    110: ("imminent", "high"), 116: ("imminent", "none"), 117: ("imminent", "none")}
 
 
@@ -538,3 +538,50 @@ def test_round_nine_known_misses_are_what_the_file_says(r9_judged):
 ])
 def test_round_nine_classes_and_their_near_misses(detector, text, tier):
     assert detector.detect(text).tier == tier
+
+
+# fr-own-r10.csv: round 10's own lines in two blind batches, each committed and scored before its rules (any-tier
+# recall before the rules: batch 1 (lines 2-38) 17/21, no near miss raised; batch 2 (39-74) 15/21, one near miss
+# removed: a train "passe dans 10 min, j'arrive" at a station; batch 3 (75-101) 10/14, no near miss raised, 1 of 4
+# imminent removed), by class: dismay at waking alive, praying not to see
+# the morning, a vehicle welcome, why go on living, death or God asked to come, sleep hoped endless, not fighting an
+# illness, glad not to wake, a dose or height asked by certainty or pain, joining the dead, a plan waiting for the
+# house to empty, burns and blood by one's own hand, meals punished, misspelt suicide, an open bottle with nobody
+# home, the means stowed with a place for tonight, a height with last thanks, legs over the void with a goodbye, a
+# blade in hand behind a locked door, not here in ten years nor in one, a bridge scouted for when nobody is on it,
+# urges growing, doses noted "pour que ce soit fini", pills with blurred sight and a goodbye, "ce soir c'est la
+# bonne" with a letter, "je l'ai charge" with a goodbye; a near miss beside each. Known misses: a dose asked with "se" (read as
+# someone else's), a mind made up with a date and "ce sera fini" (a trip reads the same), "a quoi bon se reveiller"
+# and a height asked "pour pas survivre" (impersonal "se"/"il faut", read as nobody's), a rope ordered with a knot
+# learned and a delivery day (read as rigged: removed), how to go about ending it wondered nightly and a reserve of pills that "would settle it" (concern only, by the
+# model), a
+# station with "je vais m'avancer" (no act word), crossing without looking "et ca m'est egal" (the model's
+# alone, and below its threshold once rebuilt with batch 3).
+R10_LINES = {n: row for n, row in _rows("fr-own-r10.csv")}
+R10_KNOWN_MISSES = {13: ("high", "concern"), 18: ("high", "none"), 40: ("concern", "none"), 42: ("concern", "none"), 49: ("high", "none"),
+                    51: ("high", "imminent"), 53: ("high", "concern"), 57: ("high", "concern"),
+                    67: ("imminent", "none")}
+
+
+@pytest.fixture(scope="module")
+def r10_judged(detector):
+    return _judged(detector, R10_LINES)
+
+
+def test_round_ten_own_line_keeps_its_tier_and_removal_only_if_imminent(detector, r10_judged):
+    def judge(line, row):
+        d = r10_judged[line]
+        expected = R10_KNOWN_MISSES.get(line, (row["label"], row["label"]))[1]
+        return (d.tier, detector.would_remove(d)), (expected, expected == "imminent")
+    wrong = wrong_lines(sorted(R10_LINES.items()), judge)
+    assert not wrong, f"fr-own-r10.csv: {wrong}"
+
+
+def test_round_ten_near_misses_are_never_raised(r10_judged):
+    near = [n for n, row in R10_LINES.items() if row["label"] == "none"]
+    assert len(near) >= 42
+    assert [n for n in near if r10_judged[n].tier != "none"] == []
+
+
+def test_round_ten_known_misses_are_what_the_file_says(r10_judged):
+    assert all(R10_LINES[n]["label"] == label for n, (label, _) in R10_KNOWN_MISSES.items())
