@@ -280,7 +280,9 @@ def test_round_10_lines_get_their_tier_and_only_imminent_ones_are_removed(spanis
     train to catch), all taken and waiting (chamomile tea, a syllabus learnt); a wish not to wake, indifference to
     living (a tournament), a blade with a mark (a guitar), a pet and a key left with no return (a holiday), part of
     a bottle taken (jam); fasting with a goal or on purpose (a juice diet), the only tie with following (a move),
-    things given away with tonight (tidying up). Four known misses: a pet and a key left with "ya no vuelvo"
+    things given away with tonight (tidying up); a family spared if I were not here (a car), the highest roof looked
+    up (a view for photos), a knife bought only for that (a barbecue), charcoal lit behind a closed door (a grill).
+    Four known misses: a pet and a key left with "ya no vuelvo"
     (es-r10-046) and things given away with "hoy termino con todo" (es-r10-068) stop at high, a last night in a
     hostel before a flight (es-r10-079) is read as a farewell with its time, and not eating since Monday for a
     toothache (es-r10-085) as fasting."""
