@@ -176,19 +176,33 @@ FALSE9_AT_MOST = {"farewell": 1}  # measured: one near miss of part farewell rem
 # Held-out set 10 (tests/data/parts-heldout10.csv): written on 2026-12-03 (session 15) by an eleventh helper who never
 # saw the rules, asked also for second-person self-talk, logistics, typos in the key word and jokes that turn serious;
 # committed before round 10, which read sets 8 and 9 and never this one. Measured with the shipped rules before round
-# 10 (exact 77 of 120, any tier 29 of 66, removed 16 of 48, no false removal) and after it (79, 32, 18, none).
+# 10 (exact 77 of 120, any tier 29 of 66, removed 16 of 48, no false removal) and after it (79, 32, 18, none). Round
+# 11 read its misses: tuning material since, held to what round 11 reached (85, 41, 24, none), by part below.
 HELDOUT10 = DATA / "parts-heldout10.csv"
-REMOVED10_AT_LEAST = {  # measured after round 10: act 3, means 2, pronoun 1, timing 1, place 3, preparation 1, farewell 3, obfuscated 4 of 6
-    "act": 0.5, "means": 0.33, "pronoun": 0.16, "timing": 0.16, "place": 0.5, "preparation": 0.16,
-    "farewell": 0.5, "obfuscated": 0.66,
+REMOVED10_AT_LEAST = {  # after round 11: act 5, means 4, pronoun 2, timing 1, place 3, preparation 1, farewell 3, obfuscated 5 of 6
+    "act": 0.83, "means": 0.66, "pronoun": 0.33, "timing": 0.16, "place": 0.5, "preparation": 0.16,
+    "farewell": 0.5, "obfuscated": 0.83,
 }
 FALSE10_AT_MOST: dict[str, int] = {}  # measured: none
+
+
+# Held-out set 11 (tests/data/parts-heldout11.csv): written on 2026-12-03 (session 15) by a twelfth helper who never
+# saw the rules, asked for tired late-night writing; committed before round 11, which never read it. Measured with
+# the rules after round 10 (exact 81 of 120, any tier 36 of 66, removed 22 of 48, three false removals) and after
+# round 11 (82, 37, 23, the same three); floors are the latter, by part.
+HELDOUT11 = DATA / "parts-heldout11.csv"
+REMOVED11_AT_LEAST = {  # after round 11: act 3, means 2, pronoun 3, timing 2, place 1, preparation 3, farewell 3, obfuscated 6 of 6
+    "act": 0.5, "means": 0.33, "pronoun": 0.5, "timing": 0.33, "place": 0.16, "preparation": 0.5,
+    "farewell": 0.5, "obfuscated": 1.0,
+}
+FALSE11_AT_MOST = {"means": 1, "act": 1, "pronoun": 1}  # measured: a third-party line, a recovery story, an everyday line
 
 
 # set -> (file, least share removed per part, most false removals per part, least self-harm and eating lines at high)
 MEASURED = {5: (HELDOUT5, REMOVED5_AT_LEAST, FALSE5_AT_MOST, 7), 6: (HELDOUT6, REMOVED6_AT_LEAST, FALSE6_AT_MOST, 8),
             7: (HELDOUT7, REMOVED7_AT_LEAST, FALSE7_AT_MOST, 4), 8: (HELDOUT8, REMOVED8_AT_LEAST, FALSE8_AT_MOST, 4),
-            9: (HELDOUT9, REMOVED9_AT_LEAST, FALSE9_AT_MOST, 6), 10: (HELDOUT10, REMOVED10_AT_LEAST, FALSE10_AT_MOST, 4)}
+            9: (HELDOUT9, REMOVED9_AT_LEAST, FALSE9_AT_MOST, 6), 10: (HELDOUT10, REMOVED10_AT_LEAST, FALSE10_AT_MOST, 4),
+            11: (HELDOUT11, REMOVED11_AT_LEAST, FALSE11_AT_MOST, 5)}
 
 
 @pytest.mark.parametrize("number", sorted(MEASURED))
