@@ -884,24 +884,6 @@ ROUND8_NOTHING = [
 ]
 
 
-@pytest.mark.parametrize("text", ROUND8_HIGH)
-def test_two_signals_of_a_scene_are_high_never_a_removal(detector, text):
-    result = detector.detect(text)
-    assert result.tier == "high" and not detector.would_remove(result), result
-    assert any(r.startswith("high.compose.scene_") for r in result.rules), result.rules
-
-
-@pytest.mark.parametrize("text", ROUND8_REMOVED)
-def test_round8_removal_classes_remove(detector, text):
-    result = detector.detect(text)
-    assert result.tier == "imminent" and detector.would_remove(result), result
-
-
-@pytest.mark.parametrize("text", ROUND8_NOTHING)
-def test_round8_near_misses_get_nothing(detector, text):
-    assert detector.detect(text).tier == "none"
-
-
 def test_a_fallback_never_sits_beside_a_precise_match(detector):
     """A fallback is looked for only where nothing else matched: a high beside an imminent combination would make
     the line's someone named ("sorry mum") a third party, and cap the writer's own act at high."""
@@ -969,24 +951,6 @@ ROUND10_NOTHING = [
 ]
 
 
-@pytest.mark.parametrize("text", ROUND10_HIGH)
-def test_round10_two_signals_without_an_act_are_high_never_a_removal(detector, text):
-    result = detector.detect(text)
-    assert result.tier == "high" and not detector.would_remove(result), result
-    assert any(r.startswith("high.compose.scene_") for r in result.rules), result.rules
-
-
-@pytest.mark.parametrize("text", ROUND10_REMOVED)
-def test_round10_removal_classes_remove(detector, text):
-    result = detector.detect(text)
-    assert result.tier == "imminent" and detector.would_remove(result), result
-
-
-@pytest.mark.parametrize("text", ROUND10_NOTHING)
-def test_round10_near_misses_get_nothing(detector, text):
-    assert detector.detect(text).tier == "none"
-
-
 # An amount of the writer's own medicine beside the body failing, with no act of taking it: lost, run out, stopped,
 # spilled. A review found round 10's first exemption removed every one of these (no act at all): never again.
 OWN_MEDICINE_WITHOUT_AN_ACT = [
@@ -1013,27 +977,6 @@ def test_the_writers_own_medicine_inside_a_dose_with_the_body_failing_is_no_rout
     assert result.tier == "imminent" and detector.would_remove(result), result
     assert detector.detect("need to take all my pills before bed, doctors orders").tier == "none"
     assert detector.detect("took my insulin before tea, getting shaky so had a biscuit").tier == "none"
-
-
-@pytest.mark.parametrize("name, removed, tiered", [("parts-own-r10.csv", 32, 37), ("parts-own-r10b.csv", 11, 18),
-                                                   ("parts-own-r10c.csv", 11, 14), ("parts-own-r10d.csv", 7, 8)])
-def test_round10_own_lines_keep_what_round10_reached_on_them(detector, name, removed, tiered):
-    """Round 10's own lines and its three blind batches (each committed before the rules it measured, then tuned on):
-    32 of 40, 11 of 20, 11 of 15 and 7 of 10 imminent lines removed, 37, 18, 14 and 8 given a tier (before: 18 and 23 of
-    40, 6 and 10 of 20, 6 and 8 of 15, 3 and 4 of 10), no near miss removed. A regression floor; failures name CSV lines,
-    never the text."""
-    import csv
-    from pathlib import Path
-    path = Path(__file__).resolve().parent / "data" / name
-    with open(path, newline="", encoding="utf-8") as fh:
-        rows = list(csv.DictReader(fh))
-    judged = [(i + 2, row["label"], detector.detect(row["text"])) for i, row in enumerate(rows)]
-    imminent = [(n, d) for n, label, d in judged if label == "imminent"]
-    kept = [n for n, d in imminent if not detector.would_remove(d)]
-    untiered = [n for n, d in imminent if d.tier == "none"]
-    wrong = [n for n, label, d in judged if label != "imminent" and detector.would_remove(d)]
-    assert len(imminent) - len(kept) >= removed and len(imminent) - len(untiered) >= tiered and not wrong, \
-        f"not removed (CSV lines): {kept}; no tier: {untiered}; removed wrongly: {wrong}"
 
 
 # Round 11 (issue 25): imminent lines of set 10 that got no tier, by class, in other words than tests/data/parts-own-r11*.csv.
@@ -1066,24 +1009,6 @@ ROUND11_NOTHING = [
 ]
 
 
-@pytest.mark.parametrize("text", ROUND11_HIGH)
-def test_round11_two_signals_without_an_act_are_high_never_a_removal(detector, text):
-    result = detector.detect(text)
-    assert result.tier == "high" and not detector.would_remove(result), result
-    assert any(r.startswith("high.compose.scene_") for r in result.rules), result.rules
-
-
-@pytest.mark.parametrize("text", ROUND11_REMOVED)
-def test_round11_removal_classes_remove(detector, text):
-    result = detector.detect(text)
-    assert result.tier == "imminent" and detector.would_remove(result), result
-
-
-@pytest.mark.parametrize("text", ROUND11_NOTHING)
-def test_round11_near_misses_get_nothing(detector, text):
-    assert detector.detect(text).tier == "none"
-
-
 def test_round11_a_fallback_made_only_of_common_parts_is_found_in_a_batch(detector):
     """A sorry and a near time are both words the batch path does not look for in every line: the sorry is found
     in the rules pass, so ``detect_many`` gives what ``detect`` gives."""
@@ -1092,11 +1017,35 @@ def test_round11_a_fallback_made_only_of_common_parts_is_found_in_a_batch(detect
     assert detector.detect_many(texts)[0].tier == "high"
 
 
-@pytest.mark.parametrize("name, removed, tiered", [("parts-own-r11.csv", 21, 31), ("parts-own-r11b.csv", 6, 14)])
-def test_round11_own_lines_keep_what_round11_reached_on_them(detector, name, removed, tiered):
-    """Round 11's own lines and its blind batch (each committed before the rules it measured, then tuned on):
-    21 of 40 and 6 of 15 imminent lines removed, 31 and 14 given a tier (before: 18 and 26 of 40, 4 and 13 of 15),
-    no near miss removed. A regression floor; failures name CSV lines, never the text."""
+# Rounds 8, 10 and 11, each by class: two signals of a scene without an act are high, never a removal; the removal
+# classes remove; the near misses beside them get nothing.
+@pytest.mark.parametrize("text", ROUND8_HIGH + ROUND10_HIGH + ROUND11_HIGH)
+def test_two_signals_of_a_scene_are_high_never_a_removal(detector, text):
+    result = detector.detect(text)
+    assert result.tier == "high" and not detector.would_remove(result), result
+    assert any(r.startswith("high.compose.scene_") for r in result.rules), result.rules
+
+
+@pytest.mark.parametrize("text", ROUND8_REMOVED + ROUND10_REMOVED + ROUND11_REMOVED)
+def test_the_rounds_removal_classes_remove(detector, text):
+    result = detector.detect(text)
+    assert result.tier == "imminent" and detector.would_remove(result), result
+
+
+@pytest.mark.parametrize("text", ROUND8_NOTHING + ROUND10_NOTHING + ROUND11_NOTHING)
+def test_the_rounds_near_misses_get_nothing(detector, text):
+    assert detector.detect(text).tier == "none"
+
+
+@pytest.mark.parametrize("name, removed, tiered", [
+    ("parts-own-r10.csv", 32, 37), ("parts-own-r10b.csv", 11, 18), ("parts-own-r10c.csv", 11, 14),
+    ("parts-own-r10d.csv", 7, 8), ("parts-own-r11.csv", 21, 31), ("parts-own-r11b.csv", 6, 14)])
+def test_the_rounds_own_lines_keep_what_their_round_reached_on_them(detector, name, removed, tiered):
+    """Rounds 10 and 11's own lines and blind batches (each committed before the rules it measured, then tuned on).
+    Round 10: 32 of 40, 11 of 20, 11 of 15 and 7 of 10 imminent lines removed, 37, 18, 14 and 8 given a tier (before: 18
+    and 23 of 40, 6 and 10 of 20, 6 and 8 of 15, 3 and 4 of 10). Round 11: 21 of 40 and 6 of 15 removed, 31 and 14 given a
+    tier (before: 18 and 26 of 40, 4 and 13 of 15). No near miss removed. A regression floor; failures name CSV lines,
+    never the text."""
     import csv
     from pathlib import Path
     path = Path(__file__).resolve().parent / "data" / name

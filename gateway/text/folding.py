@@ -212,6 +212,7 @@ _ASCII_SPELLINGS = {"ß": "ss", "ẞ": "ss", "œ": "oe", "Œ": "oe", "æ": "ae",
                     "¿": ",", "¡": ",", "«": ",", "»": ",", "\u201c": ",", "\u201d": ",", "\u201e": ",",
                     "\u2013": ",", "\u2014": ","}
 _NOT_SIMPLE = re.compile("[^\\x00-\\x7f\\u0300-\\u036f" + "".join(_ASCII_SPELLINGS) + "]+")
+# ``_MAYBE_GROUPED`` for a buffer of many lines: a wide gap never spans a line break
 _MAYBE_GROUPED_LINES_B = re2.compile(rb"(?m)[a-z][.\-_*+~][a-z][.\-_*+~][a-z]|[^ \n]  +[^ \n]")
 
 
@@ -224,6 +225,8 @@ def _ascii_folded(texts: list[str]) -> list[str | None]:
     in it ("k.i.l.l"): ``normalise`` joins that before dropping apostrophes for a non-ASCII text and after for an
     ASCII one, so neither order may find anything to join. One pass over all of them: a line break starts no
     composition and decomposes to nothing else, so decomposing the joined texts decomposes each."""
+    if not texts:
+        return []
     joined = unicodedata.normalize("NFKD", "\n".join(texts))
     unsure = line_numbers(joined, [m.start() for m in _NOT_SIMPLE.finditer(joined)])
     for char, spelling in _ASCII_SPELLINGS.items():
@@ -234,7 +237,7 @@ def _ascii_folded(texts: list[str]) -> list[str | None]:
     bare = raw.translate(None, _APOSTROPHES_B)
     unsure |= line_numbers(bare, [m.start() for m in _MAYBE_GROUPED_LINES_B.finditer(bare)])
     folded: list[str | None] = list(raw.decode("ascii").split("\n"))
-    if len(folded) != len(texts):  # (cannot happen; if it did, every text goes to ``normalise``)
+    if len(folded) != len(texts):  # (no text holds a line break, so this cannot happen; if it did, all go to ``normalise``)
         return [None] * len(texts)
     for i in unsure:
         folded[i] = None
