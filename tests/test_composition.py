@@ -1017,6 +1017,37 @@ def test_round11_a_fallback_made_only_of_common_parts_is_found_in_a_batch(detect
     assert detector.detect_many(texts)[0].tier == "high"
 
 
+# Round 12 (issue 25): set 11's imminent lines with no tier, by class, in other words than tests/data/parts-own-r12.csv:
+# over the side or the very edge with a second signal, a means that names no act beside a goodbye, the end said with a
+# time ("tonight thats me"), pills with a settled time or a span that opens the message, all of it taken a while ago
+# with a goodbye. High (or a removal where an older class removes), never nothing.
+ROUND12_ANY_TIER = [
+    "on the footbridge with my legs over the side now, nobody about",
+    "feet dangling over the parapet, the river is so high tonight",
+    "when the house is empty tonight thats me, wont be on here again",
+    "in the woods with the dressing gown cord. thanks for everything all of you",
+    "five boxes of paracetamol on the bed. tonights the night",
+    "twenty mins. thats it. then the tablets",
+    "this is my last post. took them all about an hour ago. love you",
+    "at the very edge of the cliff now, no one knows im here",
+]
+ROUND12_NOTHING = [
+    "feet dangling over the edge of the pool, water is lovely",
+    "thats me finished work for the week, not going in monday either lol",
+    "thats me off to bed, night all",
+    "in the woods with the dog, love this weather",
+    "twenty mins. thats how long the cake needs. then the icing",
+    "sitting at the very edge of my seat watching the final",
+    "three years ago i stood at the very edge of the bridge. today im doing well",
+    "the weedkiller is in the shed, doing the patio later",
+    "belt is on the hook behind the door, ready for tomorrow",
+]
+
+
+@pytest.mark.parametrize("text", ROUND12_ANY_TIER)
+def test_round12_scenes_get_a_tier(detector, text):
+    assert detector.detect(text).tier in ("high", "imminent")
+
 # Rounds 8, 10 and 11, each by class: two signals of a scene without an act are high, never a removal; the removal
 # classes remove; the near misses beside them get nothing.
 @pytest.mark.parametrize("text", ROUND8_HIGH + ROUND10_HIGH + ROUND11_HIGH)
@@ -1032,19 +1063,21 @@ def test_the_rounds_removal_classes_remove(detector, text):
     assert result.tier == "imminent" and detector.would_remove(result), result
 
 
-@pytest.mark.parametrize("text", ROUND8_NOTHING + ROUND10_NOTHING + ROUND11_NOTHING)
+@pytest.mark.parametrize("text", ROUND8_NOTHING + ROUND10_NOTHING + ROUND11_NOTHING + ROUND12_NOTHING)
 def test_the_rounds_near_misses_get_nothing(detector, text):
     assert detector.detect(text).tier == "none"
 
 
 @pytest.mark.parametrize("name, removed, tiered", [
     ("parts-own-r10.csv", 32, 37), ("parts-own-r10b.csv", 11, 18), ("parts-own-r10c.csv", 11, 14),
-    ("parts-own-r10d.csv", 7, 8), ("parts-own-r11.csv", 21, 31), ("parts-own-r11b.csv", 6, 14)])
+    ("parts-own-r10d.csv", 7, 8), ("parts-own-r11.csv", 21, 31), ("parts-own-r11b.csv", 6, 14),
+    ("parts-own-r12.csv", 16, 21)])
 def test_the_rounds_own_lines_keep_what_their_round_reached_on_them(detector, name, removed, tiered):
     """Rounds 10 and 11's own lines and blind batches (each committed before the rules it measured, then tuned on).
     Round 10: 32 of 40, 11 of 20, 11 of 15 and 7 of 10 imminent lines removed, 37, 18, 14 and 8 given a tier (before: 18
     and 23 of 40, 6 and 10 of 20, 6 and 8 of 15, 3 and 4 of 10). Round 11: 21 of 40 and 6 of 15 removed, 31 and 14 given a
-    tier (before: 18 and 26 of 40, 4 and 13 of 15). No near miss removed. A regression floor; failures name CSV lines,
+    tier (before: 18 and 26 of 40, 4 and 13 of 15). Round 12: 16 of 30 removed, 21 given a tier (before: 15 and 17 of 30).
+    No near miss removed. A regression floor; failures name CSV lines,
     never the text."""
     import csv
     from pathlib import Path
