@@ -1044,6 +1044,20 @@ ROUND12_NOTHING = [
 ]
 
 
+# The others' whereabouts said as the writer's time ("while theyre at the bingo") and "to know you" name no one else
+# acting: the writer's own scene is removed as before (these got nothing when "theyre", "you" read as someone acting).
+ROUND12_REMOVED = [
+    "got my uncles rifle out the safe while theyre all at mass, its lying next to me now",
+    "got my uncles rifle out the safe while theyre at the bingo, its on the bed beside me now",
+    "farewell everyone. it has been an honour to know you. the belt is ready and i wont be online after today",
+    "goodbye all, great to have known you. the cord is ready",
+]
+ROUND12_NOTHING += [
+    "got my uncles rifle out the safe while theyre all out, cleaning it for the season",
+    "farewell everyone. it has been an honour to know you. im off to a new job and wont be online after today",
+]
+
+
 @pytest.mark.parametrize("text", ROUND12_ANY_TIER)
 def test_round12_scenes_get_a_tier(detector, text):
     assert detector.detect(text).tier in ("high", "imminent")
@@ -1057,7 +1071,7 @@ def test_two_signals_of_a_scene_are_high_never_a_removal(detector, text):
     assert any(r.startswith("high.compose.scene_") for r in result.rules), result.rules
 
 
-@pytest.mark.parametrize("text", ROUND8_REMOVED + ROUND10_REMOVED + ROUND11_REMOVED)
+@pytest.mark.parametrize("text", ROUND8_REMOVED + ROUND10_REMOVED + ROUND11_REMOVED + ROUND12_REMOVED)
 def test_the_rounds_removal_classes_remove(detector, text):
     result = detector.detect(text)
     assert result.tier == "imminent" and detector.would_remove(result), result
