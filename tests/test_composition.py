@@ -1051,10 +1051,15 @@ ROUND12_REMOVED = [
     "got my uncles rifle out the safe while theyre at the bingo, its on the bed beside me now",
     "farewell everyone. it has been an honour to know you. the belt is ready and i wont be online after today",
     "goodbye all, great to have known you. the cord is ready",
+    # the one movement left said as what remains ("only the stool left"), at a hang point
+    "the cord is over the bannister now. only the stool left",
 ]
 ROUND12_NOTHING += [
     "got my uncles rifle out the safe while theyre all out, cleaning it for the season",
     "farewell everyone. it has been an honour to know you. im off to a new job and wont be online after today",
+    # a poison put down for pests; a past told in chat spelling ("2 yrs ago")
+    "ive got the weedkiller from the shed, tonight im putting it down for the slugs",
+    "2 yrs ago i swallowed a whole box of tablets and woke up on a ward. doing fine these days",
 ]
 
 
@@ -1085,12 +1090,13 @@ def test_the_rounds_near_misses_get_nothing(detector, text):
 @pytest.mark.parametrize("name, removed, tiered", [
     ("parts-own-r10.csv", 32, 37), ("parts-own-r10b.csv", 11, 18), ("parts-own-r10c.csv", 11, 14),
     ("parts-own-r10d.csv", 7, 8), ("parts-own-r11.csv", 21, 31), ("parts-own-r11b.csv", 6, 14),
-    ("parts-own-r12.csv", 16, 21)])
+    ("parts-own-r12.csv", 16, 21), ("parts-own-r12b.csv", 6, 12)])
 def test_the_rounds_own_lines_keep_what_their_round_reached_on_them(detector, name, removed, tiered):
     """Rounds 10 and 11's own lines and blind batches (each committed before the rules it measured, then tuned on).
     Round 10: 32 of 40, 11 of 20, 11 of 15 and 7 of 10 imminent lines removed, 37, 18, 14 and 8 given a tier (before: 18
     and 23 of 40, 6 and 10 of 20, 6 and 8 of 15, 3 and 4 of 10). Round 11: 21 of 40 and 6 of 15 removed, 31 and 14 given a
-    tier (before: 18 and 26 of 40, 4 and 13 of 15). Round 12: 16 of 30 removed, 21 given a tier (before: 15 and 17 of 30).
+    tier (before: 18 and 26 of 40, 4 and 13 of 15). Round 12: 16 of 30 and 6 of 20 removed, 21 and 12 given a
+    tier (before: 15 and 17 of 30; batch b 6 and 12 of 20, one near miss removed, since fixed).
     No near miss removed. A regression floor; failures name CSV lines,
     never the text."""
     import csv
