@@ -1140,3 +1140,27 @@ compose:
       fallback: maybe
 """)
     assert any("compose.combinations.mine.fallback" in e for e in errors_of(path)), errors_of(path)
+
+
+def test_a_fallback_made_only_of_common_parts_is_refused(write):
+    """Round 12: a fallback whose every group has a ``compose.common`` part would be tried on nearly every message
+    and make a batch pick lines by common words; the loader refuses it (not a combination that is no fallback)."""
+    path = write("p.yaml", GOOD + """
+compose:
+  combinations:
+    mine:
+      parts: [self, soon|now]
+      tier: high
+      fallback: true
+""")
+    assert any("compose.combinations.mine.parts" in e and "common" in e for e in errors_of(path)), errors_of(path)
+    for parts, fallback in (("[self, soon|now]", "false"), ("[means, soon|now]", "true")):
+        path = write("q.yaml", GOOD + f"""
+compose:
+  combinations:
+    mine:
+      parts: {parts}
+      tier: high
+      fallback: {fallback}
+""")
+        assert any(c.id == "high.compose.mine" for c in load(path).compose.combinations)
