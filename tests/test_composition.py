@@ -1017,6 +1017,56 @@ def test_round11_a_fallback_made_only_of_common_parts_is_found_in_a_batch(detect
     assert detector.detect_many(texts)[0].tier == "high"
 
 
+# Round 12 (issue 25): set 11's imminent lines with no tier, by class, in other words than tests/data/parts-own-r12.csv:
+# over the side or the very edge with a second signal, a means that names no act beside a goodbye, the end said with a
+# time ("tonight thats me"), pills with a settled time or a span that opens the message, all of it taken a while ago
+# with a goodbye. High (or a removal where an older class removes), never nothing.
+ROUND12_ANY_TIER = [
+    "on the footbridge with my legs over the side now, nobody about",
+    "feet dangling over the parapet, the river is so high tonight",
+    "when the house is empty tonight thats me, wont be on here again",
+    "in the woods with the dressing gown cord. thanks for everything all of you",
+    "five boxes of paracetamol on the bed. tonights the night",
+    "twenty mins. thats it. then the tablets",
+    "this is my last post. took them all about an hour ago. love you",
+    "at the very edge of the cliff now, no one knows im here",
+]
+ROUND12_NOTHING = [
+    "feet dangling over the edge of the pool, water is lovely",
+    "thats me finished work for the week, not going in monday either lol",
+    "thats me off to bed, night all",
+    "in the woods with the dog, love this weather",
+    "twenty mins. thats how long the cake needs. then the icing",
+    "sitting at the very edge of my seat watching the final",
+    "three years ago i stood at the very edge of the bridge. today im doing well",
+    "the weedkiller is in the shed, doing the patio later",
+    "belt is on the hook behind the door, ready for tomorrow",
+]
+
+
+# The others' whereabouts said as the writer's time ("while theyre at the bingo") and "to know you" name no one else
+# acting: the writer's own scene is removed as before (these got nothing when "theyre", "you" read as someone acting).
+ROUND12_REMOVED = [
+    "got my uncles rifle out the safe while theyre all at mass, its lying next to me now",
+    "got my uncles rifle out the safe while theyre at the bingo, its on the bed beside me now",
+    "farewell everyone. it has been an honour to know you. the belt is ready and i wont be online after today",
+    "goodbye all, great to have known you. the cord is ready",
+    # the one movement left said as what remains ("only the stool left"), at a hang point
+    "the cord is over the bannister now. only the stool left",
+]
+ROUND12_NOTHING += [
+    "got my uncles rifle out the safe while theyre all out, cleaning it for the season",
+    "farewell everyone. it has been an honour to know you. im off to a new job and wont be online after today",
+    # a poison put down for pests; a past told in chat spelling ("2 yrs ago")
+    "ive got the weedkiller from the shed, tonight im putting it down for the slugs",
+    "2 yrs ago i swallowed a whole box of tablets and woke up on a ward. doing fine these days",
+]
+
+
+@pytest.mark.parametrize("text", ROUND12_ANY_TIER)
+def test_round12_scenes_get_a_tier(detector, text):
+    assert detector.detect(text).tier in ("high", "imminent")
+
 # Rounds 8, 10 and 11, each by class: two signals of a scene without an act are high, never a removal; the removal
 # classes remove; the near misses beside them get nothing.
 @pytest.mark.parametrize("text", ROUND8_HIGH + ROUND10_HIGH + ROUND11_HIGH)
@@ -1026,25 +1076,28 @@ def test_two_signals_of_a_scene_are_high_never_a_removal(detector, text):
     assert any(r.startswith("high.compose.scene_") for r in result.rules), result.rules
 
 
-@pytest.mark.parametrize("text", ROUND8_REMOVED + ROUND10_REMOVED + ROUND11_REMOVED)
+@pytest.mark.parametrize("text", ROUND8_REMOVED + ROUND10_REMOVED + ROUND11_REMOVED + ROUND12_REMOVED)
 def test_the_rounds_removal_classes_remove(detector, text):
     result = detector.detect(text)
     assert result.tier == "imminent" and detector.would_remove(result), result
 
 
-@pytest.mark.parametrize("text", ROUND8_NOTHING + ROUND10_NOTHING + ROUND11_NOTHING)
+@pytest.mark.parametrize("text", ROUND8_NOTHING + ROUND10_NOTHING + ROUND11_NOTHING + ROUND12_NOTHING)
 def test_the_rounds_near_misses_get_nothing(detector, text):
     assert detector.detect(text).tier == "none"
 
 
 @pytest.mark.parametrize("name, removed, tiered", [
     ("parts-own-r10.csv", 32, 37), ("parts-own-r10b.csv", 11, 18), ("parts-own-r10c.csv", 11, 14),
-    ("parts-own-r10d.csv", 7, 8), ("parts-own-r11.csv", 21, 31), ("parts-own-r11b.csv", 6, 14)])
+    ("parts-own-r10d.csv", 7, 8), ("parts-own-r11.csv", 21, 31), ("parts-own-r11b.csv", 6, 14),
+    ("parts-own-r12.csv", 16, 21), ("parts-own-r12b.csv", 6, 12)])
 def test_the_rounds_own_lines_keep_what_their_round_reached_on_them(detector, name, removed, tiered):
     """Rounds 10 and 11's own lines and blind batches (each committed before the rules it measured, then tuned on).
     Round 10: 32 of 40, 11 of 20, 11 of 15 and 7 of 10 imminent lines removed, 37, 18, 14 and 8 given a tier (before: 18
     and 23 of 40, 6 and 10 of 20, 6 and 8 of 15, 3 and 4 of 10). Round 11: 21 of 40 and 6 of 15 removed, 31 and 14 given a
-    tier (before: 18 and 26 of 40, 4 and 13 of 15). No near miss removed. A regression floor; failures name CSV lines,
+    tier (before: 18 and 26 of 40, 4 and 13 of 15). Round 12: 16 of 30 and 6 of 20 removed, 21 and 12 given a
+    tier (before: 15 and 17 of 30; batch b 6 and 12 of 20, one near miss removed, since fixed).
+    No near miss removed. A regression floor; failures name CSV lines,
     never the text."""
     import csv
     from pathlib import Path
@@ -1087,3 +1140,27 @@ compose:
       fallback: maybe
 """)
     assert any("compose.combinations.mine.fallback" in e for e in errors_of(path)), errors_of(path)
+
+
+def test_a_fallback_made_only_of_common_parts_is_refused(write):
+    """Round 12: a fallback whose every group has a ``compose.common`` part would be tried on nearly every message
+    and make a batch pick lines by common words; the loader refuses it (not a combination that is no fallback)."""
+    path = write("p.yaml", GOOD + """
+compose:
+  combinations:
+    mine:
+      parts: [self, soon|now]
+      tier: high
+      fallback: true
+""")
+    assert any("compose.combinations.mine.parts" in e and "common" in e for e in errors_of(path)), errors_of(path)
+    for parts, fallback in (("[self, soon|now]", "false"), ("[means, soon|now]", "true")):
+        path = write("q.yaml", GOOD + f"""
+compose:
+  combinations:
+    mine:
+      parts: {parts}
+      tier: high
+      fallback: {fallback}
+""")
+        assert any(c.id == "high.compose.mine" for c in load(path).compose.combinations)

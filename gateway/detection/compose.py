@@ -39,6 +39,7 @@ WISH, RESOLVE, SINCE = "wish", "resolve", "since"
 DOSE = "dose"  # an amount of a means ("all my insulin"): an ``unless`` word inside it does not make it ordinary
 BODY = frozenset(("symptom", "taking_effect"))  # the body failing, beside a dose
 ADDRESSED = "addressed"  # a word right after "someone" that makes them the one asked ("someone please feed my cat")
+ASIDE = "aside"  # where the others will be, said as the writer's time ("while theyre at the game"): no subject
 # parts whose words a guard word inside them belongs to: a time ("after this song finishes"), a farewell ("if you
 # ever read this"), a preparation, an amount worked out ("i know how many it would take"), a means saved up
 # ("saving them for two weeks"), a time to come ("wenn alle im urlaub sind"), messages scheduled ("nachrichten an
@@ -101,7 +102,7 @@ class Composer:
         # at high an act done beside them
         self.setting = frozenset(name for name, action in compose.guard.items() if action == "setting")
         # a negation right before any of these near a match lowers it ("not taking them tonight")
-        self.negatable = frozenset(compose.parts) - {SELF, OTHER, SOMEONE, OBJECT, ADDRESSED} - set(compose.guard)
+        self.negatable = frozenset(compose.parts) - {SELF, OTHER, SOMEONE, OBJECT, ADDRESSED, ASIDE} - set(compose.guard)
         self.strict_levels = strict_levels
         # Parts the rules stage finds in its own pass (``eager``: every part of a combination that is not
         # ``common``); the others (common words, speaker markers, guards) are looked for here, and only in
@@ -181,10 +182,18 @@ class Composer:
         objects = {h.last + 1 for h in hits.get(OBJECT, ())}
         # "someone please look after my hamster", "someone feed my cat": the one asked, not the one acting
         asked = {h.first - 1 for h in hits.get(ADDRESSED, ())}
+        # "while theyre all at the game", "once shes asleep": where the others will be is the writer's time, and
+        # its "theyre" no one acting (``aside``, a policy part: a policy without it has none)
+        aside = [(h.start, h.end) for h in hits.get(ASIDE, ())]
+
+        def acting(h: Hit) -> bool:
+            return not any(start <= h.start and h.end <= end for start, end in aside)
+
         # French impersonal "il" ("il y a du sang partout", "il faut") names nobody: not a subject
-        markers = sorted(hits.get(SELF, []) + [h for h in hits.get(OTHER, []) if not _impersonal(norm, h.start, h.end)]
+        markers = sorted(hits.get(SELF, []) + [h for h in hits.get(OTHER, [])
+                                               if not _impersonal(norm, h.start, h.end) and acting(h)]
                          + [h._replace(part=OTHER) for h in hits.get(SOMEONE, [])
-                            if h.first not in objects and h.last not in asked],
+                            if h.first not in objects and h.last not in asked and acting(h)],
                          key=lambda h: h.start)
         for risk in strict:  # a removing tier's own rules: the same strictness as a combination
             start, end, level, rule = risk

@@ -493,6 +493,12 @@ class PolicyLoader:
             own_window = c.integer(cp + ("window",), k.get("window", window if window is not MISSING else 12),
                                    lo=1, hi=60)
             fallback = c.boolean(cp + ("fallback",), k.get("fallback", False))
+            if fallback is True and alternatives and all(set(g) & common for g in alternatives):
+                # looked for wherever nothing else matched, it would be tried on nearly every message, and a batch
+                # would pick lines by its common words (``Composer.trigger_parts``)
+                c.error(cp + ("parts",), "a fallback combination needs one group of parts none of which is in "
+                        "compose.common")
+                continue
             if len(alternatives) == len(entries) and entries and None not in unless and tier in tiers \
                     and own_window is not MISSING:
                 combinations.append(Combination(f"{tier}.compose.{cid}", tier, tuple(alternatives), own_window,
