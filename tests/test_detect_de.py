@@ -458,3 +458,49 @@ def test_a_cut_too_deep_is_under_way_only_while_it_bleeds(german, line, tier, re
     Kept here, not in the training lines, so the shipped German model stays the one measured on set 4."""
     d = german.detect(line)
     assert (d.tier, german.would_remove(d)) == (tier, removed)
+
+
+NO_ACT = [
+    # own medicine forgotten, lost, run out, stopped or not yet collected, with a body symptom
+    "hab meine tabletten zuhause vergessen und mir ist total schwindlig",
+    "hab all meine tabletten daheim liegen lassen, mir wird schon schwindelig",
+    "hab die ganze packung tabletten zuhause vergessen und mir ist schlecht",
+    "mein insulin ist leer und ich bin total zittrig",
+    "die pens sind alle leer, hab kein insulin mehr und bin voll zittrig",
+    "hab meine pillen verloren, mir ist so übel",
+    "hab die pillen abgesetzt, seit gestern herz rast",
+    "die tabletten sind alle und ich hab das rezept noch nicht abgeholt, mir ist schwindlig",
+    "meine blutdrucktabletten sind leer, mir ist schwindlig und alles dreht sich",
+    # dosed as prescribed, or a new medicine started
+    "hab die neuen tabletten genommen wie der arzt gesagt hat, jetzt herz rast",
+    "hab die pillen nach plan genommen, mir ist grad voll schwindlig",
+    "gerade die tabletten genommen, die mir die ärztin aufgeschrieben hat, herz rast",
+    "hab die neuen medikamente genommen und mir wird schwarz vor augen, normal?",
+    "hab die tabletten vor ner stunde genommen und mir ist schwindlig, wirken die so?",
+    "hab mein insulin gespritzt wie immer und bin trotzdem zittrig",
+    # tablets counted for the week's pill box, a prescription picked up tonight
+    "hab alle tabletten für die woche in die box gezählt, 28 stück, mir ist grad schwindlig",
+    "hab mir grad die tabletten abgeholt, 50 stück, mir ist schwindlig vom warten",
+    "hab heute abend alle tabletten aus der apotheke abgeholt, 3 packungen, und bin so müde",
+]
+
+
+@pytest.mark.parametrize("text", NO_ACT)
+def test_own_medicine_and_a_symptom_without_an_act_is_not_removed(german, text):
+    """No act, no removal (round 11): medicine forgotten, run out, taken as prescribed, counted into the week's
+    box or collected, beside feeling dizzy, shaky or sick, is no overdose under way. Some were removed as one
+    (a dose taken and the heart racing, fifty tablets "at hand" with "grad")."""
+    d = german.detect(text)
+    assert d.tier != "imminent" and not german.would_remove(d)
+
+
+@pytest.mark.parametrize("text", [
+    "hab alle tabletten genommen, mir wird schwindlig",
+    "hab die ganze packung tabletten genommen, herz rast",
+    "hab 20 tabletten geschluckt, mir wird schwarz vor augen",
+    "hab die tabletten alle genommen. tschüss",
+    "hab mir grad die tabletten geholt, 50 stück, heute nacht nehm ich alle"])
+def test_a_dose_taken_with_a_symptom_is_still_removed(german, text):
+    """Beside the lines above: the whole box or all of them taken (or a plan for tonight) stays an act under way."""
+    d = german.detect(text)
+    assert d.tier == "imminent" and german.would_remove(d)
