@@ -39,6 +39,7 @@ ROUND7 = _rows("de-probe-r7.csv")
 ROUND8 = _rows("de-probe-r8.csv")
 ROUND9 = _rows("de-probe-r9.csv")
 ROUND10 = _rows("de-probe-r10.csv")
+ROUND11 = _rows("de-probe-r11.csv")
 
 
 def test_the_shipped_german_policy_is_named_for_its_language():
@@ -358,6 +359,23 @@ def test_round_ten_reaches_its_tier(german):
     Tier and removal as labelled, but ROUND10_KNOWN."""
     wrong = wrong_lines(numbered(ROUND10), _tier_and_removal(german))
     assert wrong == ROUND10_KNOWN, f"de-probe-r10.csv: {wrong}"
+
+
+ROUND11_KNOWN = ["line 23: expected ('concern', False), got ('none', False)"]
+
+
+def test_round_eleven_reaches_its_tier(german):
+    """Round 11's lines (de-probe-r11.csv: not an own*.csv, so the model script does not read it and the shipped
+    model stands), written in blind batches by class before the rules each batch led to, each beside near misses:
+    a place or method chosen with only the day missing (not a picnic spot), the plan carried out once a move is
+    done (not a study plan); purging after food on purpose, a finger down the throat (not a kebab gone bad, not a
+    child's stomach bug); burning or scratching oneself again, fresh cuts hidden (not burnt at the grill), the urge
+    "zum ritzen"; fewer reasons to go on, why do I exist, no strength for this life (not for training); a train due
+    at the platform with not wanting to be stopped (not going home); grandma's drops emptied and the head spinning
+    (not cough drops); a last day at work with goodbyes and cake (not a farewell before an end).
+    Tier and removal as labelled, but ROUND11_KNOWN."""
+    wrong = wrong_lines(numbered(ROUND11), _tier_and_removal(german))
+    assert wrong == ROUND11_KNOWN, f"de-probe-r11.csv: {wrong}"
 
 @pytest.mark.parametrize("name", ["de-tune.csv", "de-heldout.csv", "de-heldout2.csv", "de-heldout3.csv",
                                   "de-heldout4.csv"])
