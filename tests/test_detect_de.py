@@ -361,7 +361,9 @@ def test_round_ten_reaches_its_tier(german):
     assert wrong == ROUND10_KNOWN, f"de-probe-r10.csv: {wrong}"
 
 
-ROUND11_KNOWN = ["line 23: expected ('concern', False), got ('none', False)"]
+ROUND11_KNOWN = ["line 23: expected ('concern', False), got ('none', False)",
+                 "line 43: expected ('none', False), got ('high', False)",
+                 "line 54: expected ('imminent', True), got ('none', False)"]
 
 
 def test_round_eleven_reaches_its_tier(german):
@@ -372,7 +374,11 @@ def test_round_eleven_reaches_its_tier(german):
     child's stomach bug); burning or scratching oneself again, fresh cuts hidden (not burnt at the grill), the urge
     "zum ritzen"; fewer reasons to go on, why do I exist, no strength for this life (not for training); a train due
     at the platform with not wanting to be stopped (not going home); grandma's drops emptied and the head spinning
-    (not cough drops); a last day at work with goodbyes and cake (not a farewell before an end).
+    (not cough drops); a last day at work with goodbyes and cake (not a farewell before an end). A second batch:
+    the spot chosen "fehlt nur no da tog" in Bavarian, knowing how and having read up (not a cake), purging so as
+    not to gain (not after a party: a known miss, a bare "ausgekotzt" is high), a cut in the thigh again, passive
+    wishes in dialect, the hose on in a car park with thanks, thirty pills washed down, the car-park roof tonight
+    with "ich hab genug" (not for the stars), "morgen um die zeit bin ich nicht mehr da" (not flying to Thailand).
     Tier and removal as labelled, but ROUND11_KNOWN."""
     wrong = wrong_lines(numbered(ROUND11), _tier_and_removal(german))
     assert wrong == ROUND11_KNOWN, f"de-probe-r11.csv: {wrong}"
