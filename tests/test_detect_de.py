@@ -378,7 +378,11 @@ def test_round_eleven_reaches_its_tier(german):
     the spot chosen "fehlt nur no da tog" in Bavarian, knowing how and having read up (not a cake), purging so as
     not to gain (not after a party: a known miss, a bare "ausgekotzt" is high), a cut in the thigh again, passive
     wishes in dialect, the hose on in a car park with thanks, thirty pills washed down, the car-park roof tonight
-    with "ich hab genug" (not for the stars), "morgen um die zeit bin ich nicht mehr da" (not flying to Thailand).
+    with "ich hab genug" (not for the stars), "morgen um die zeit bin ich nicht mehr da" (not flying to Thailand). A third: forearms cut
+    with a razor blade, asleep with the knife in hand and not having dared, "i schmeiss mi vor a bim", nothing
+    eaten and it feels good (not the flu), on the windowsill on the 8th floor (not studying on it), the razor
+    set and the blood running, a letter to the parents "falls ich heute nacht gehe", not surviving long and not
+    wanting to.
     Tier and removal as labelled, but ROUND11_KNOWN."""
     wrong = wrong_lines(numbered(ROUND11), _tier_and_removal(german))
     assert wrong == ROUND11_KNOWN, f"de-probe-r11.csv: {wrong}"
