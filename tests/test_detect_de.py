@@ -382,7 +382,9 @@ def test_round_eleven_reaches_its_tier(german):
     with a razor blade, asleep with the knife in hand and not having dared, "i schmeiss mi vor a bim", nothing
     eaten and it feels good (not the flu), on the windowsill on the 8th floor (not studying on it), the razor
     set and the blood running, a letter to the parents "falls ich heute nacht gehe", not surviving long and not
-    wanting to.
+    wanting to. A fourth: "wozu bin ich überhaupt auf der welt" (not in this course), read up how many it takes
+    (not eggs for a cake), a whole little bottle of sleeping drops (not a bottle of wine and "gute nacht"), "ich
+    mach heute schluss mit allem" (not with him, not with all that stresses me).
     Tier and removal as labelled, but ROUND11_KNOWN."""
     wrong = wrong_lines(numbered(ROUND11), _tier_and_removal(german))
     assert wrong == ROUND11_KNOWN, f"de-probe-r11.csv: {wrong}"
