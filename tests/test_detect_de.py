@@ -363,7 +363,8 @@ def test_round_ten_reaches_its_tier(german):
 
 ROUND11_KNOWN = ["line 23: expected ('concern', False), got ('none', False)",
                  "line 43: expected ('none', False), got ('high', False)",
-                 "line 54: expected ('imminent', True), got ('none', False)"]
+                 "line 54: expected ('imminent', True), got ('none', False)",
+                 "line 125: expected ('none', False), got ('concern', False)"]
 
 
 def test_round_eleven_reaches_its_tier(german):
@@ -384,7 +385,9 @@ def test_round_eleven_reaches_its_tier(german):
     set and the blood running, a letter to the parents "falls ich heute nacht gehe", not surviving long and not
     wanting to. A fourth: "wozu bin ich überhaupt auf der welt" (not in this course), read up how many it takes
     (not eggs for a cake), a whole little bottle of sleeping drops (not a bottle of wine and "gute nacht"), "ich
-    mach heute schluss mit allem" (not with him, not with all that stresses me).
+    mach heute schluss mit allem" (not with him, not with all that stresses me). A fifth: a compass scratched into
+    the arm again (not onto paper for art), at the S-Bahn edge with the next one due and "es reicht" (not going
+    home); thinking of grandad every day is lifted to concern by the model (a known miss).
     Tier and removal as labelled, but ROUND11_KNOWN."""
     wrong = wrong_lines(numbered(ROUND11), _tier_and_removal(german))
     assert wrong == ROUND11_KNOWN, f"de-probe-r11.csv: {wrong}"
