@@ -39,6 +39,7 @@ ROUND7 = _rows("de-probe-r7.csv")
 ROUND8 = _rows("de-probe-r8.csv")
 ROUND9 = _rows("de-probe-r9.csv")
 ROUND10 = _rows("de-probe-r10.csv")
+ROUND11 = _rows("de-probe-r11.csv")
 
 
 def test_the_shipped_german_policy_is_named_for_its_language():
@@ -359,6 +360,38 @@ def test_round_ten_reaches_its_tier(german):
     wrong = wrong_lines(numbered(ROUND10), _tier_and_removal(german))
     assert wrong == ROUND10_KNOWN, f"de-probe-r10.csv: {wrong}"
 
+
+ROUND11_KNOWN = ["line 23: expected ('concern', False), got ('none', False)",
+                 "line 43: expected ('none', False), got ('high', False)",
+                 "line 54: expected ('imminent', True), got ('none', False)",
+                 "line 125: expected ('none', False), got ('concern', False)"]
+
+
+def test_round_eleven_reaches_its_tier(german):
+    """Round 11's lines (de-probe-r11.csv: not an own*.csv, so the model script does not read it and the shipped
+    model stands), written in blind batches by class before the rules each batch led to, each beside near misses:
+    a place or method chosen with only the day missing (not a picnic spot), the plan carried out once a move is
+    done (not a study plan); purging after food on purpose, a finger down the throat (not a kebab gone bad, not a
+    child's stomach bug); burning or scratching oneself again, fresh cuts hidden (not burnt at the grill), the urge
+    "zum ritzen"; fewer reasons to go on, why do I exist, no strength for this life (not for training); a train due
+    at the platform with not wanting to be stopped (not going home); grandma's drops emptied and the head spinning
+    (not cough drops); a last day at work with goodbyes and cake (not a farewell before an end). A second batch:
+    the spot chosen "fehlt nur no da tog" in Bavarian, knowing how and having read up (not a cake), purging so as
+    not to gain (not after a party: a known miss, a bare "ausgekotzt" is high), a cut in the thigh again, passive
+    wishes in dialect, the hose on in a car park with thanks, thirty pills washed down, the car-park roof tonight
+    with "ich hab genug" (not for the stars), "morgen um die zeit bin ich nicht mehr da" (not flying to Thailand). A third: forearms cut
+    with a razor blade, asleep with the knife in hand and not having dared, "i schmeiss mi vor a bim", nothing
+    eaten and it feels good (not the flu), on the windowsill on the 8th floor (not studying on it), the razor
+    set and the blood running, a letter to the parents "falls ich heute nacht gehe", not surviving long and not
+    wanting to. A fourth: "wozu bin ich überhaupt auf der welt" (not in this course), read up how many it takes
+    (not eggs for a cake), a whole little bottle of sleeping drops (not a bottle of wine and "gute nacht"), "ich
+    mach heute schluss mit allem" (not with him, not with all that stresses me). A fifth: a compass scratched into
+    the arm again (not onto paper for art), at the S-Bahn edge with the next one due and "es reicht" (not going
+    home); thinking of grandad every day is lifted to concern by the model (a known miss).
+    Tier and removal as labelled, but ROUND11_KNOWN."""
+    wrong = wrong_lines(numbered(ROUND11), _tier_and_removal(german))
+    assert wrong == ROUND11_KNOWN, f"de-probe-r11.csv: {wrong}"
+
 @pytest.mark.parametrize("name", ["de-tune.csv", "de-heldout.csv", "de-heldout2.csv", "de-heldout3.csv",
                                   "de-heldout4.csv"])
 def test_tuning_half_meets_a_floor_per_kind(german, name):
@@ -458,3 +491,49 @@ def test_a_cut_too_deep_is_under_way_only_while_it_bleeds(german, line, tier, re
     Kept here, not in the training lines, so the shipped German model stays the one measured on set 4."""
     d = german.detect(line)
     assert (d.tier, german.would_remove(d)) == (tier, removed)
+
+
+NO_ACT = [
+    # own medicine forgotten, lost, run out, stopped or not yet collected, with a body symptom
+    "hab meine tabletten zuhause vergessen und mir ist total schwindlig",
+    "hab all meine tabletten daheim liegen lassen, mir wird schon schwindelig",
+    "hab die ganze packung tabletten zuhause vergessen und mir ist schlecht",
+    "mein insulin ist leer und ich bin total zittrig",
+    "die pens sind alle leer, hab kein insulin mehr und bin voll zittrig",
+    "hab meine pillen verloren, mir ist so übel",
+    "hab die pillen abgesetzt, seit gestern herz rast",
+    "die tabletten sind alle und ich hab das rezept noch nicht abgeholt, mir ist schwindlig",
+    "meine blutdrucktabletten sind leer, mir ist schwindlig und alles dreht sich",
+    # dosed as prescribed, or a new medicine started
+    "hab die neuen tabletten genommen wie der arzt gesagt hat, jetzt herz rast",
+    "hab die pillen nach plan genommen, mir ist grad voll schwindlig",
+    "gerade die tabletten genommen, die mir die ärztin aufgeschrieben hat, herz rast",
+    "hab die neuen medikamente genommen und mir wird schwarz vor augen, normal?",
+    "hab die tabletten vor ner stunde genommen und mir ist schwindlig, wirken die so?",
+    "hab mein insulin gespritzt wie immer und bin trotzdem zittrig",
+    # tablets counted for the week's pill box, a prescription picked up tonight
+    "hab alle tabletten für die woche in die box gezählt, 28 stück, mir ist grad schwindlig",
+    "hab mir grad die tabletten abgeholt, 50 stück, mir ist schwindlig vom warten",
+    "hab heute abend alle tabletten aus der apotheke abgeholt, 3 packungen, und bin so müde",
+]
+
+
+@pytest.mark.parametrize("text", NO_ACT)
+def test_own_medicine_and_a_symptom_without_an_act_is_not_removed(german, text):
+    """No act, no removal (round 11): medicine forgotten, run out, taken as prescribed, counted into the week's
+    box or collected, beside feeling dizzy, shaky or sick, is no overdose under way. Some were removed as one
+    (a dose taken and the heart racing, fifty tablets "at hand" with "grad")."""
+    d = german.detect(text)
+    assert d.tier != "imminent" and not german.would_remove(d)
+
+
+@pytest.mark.parametrize("text", [
+    "hab alle tabletten genommen, mir wird schwindlig",
+    "hab die ganze packung tabletten genommen, herz rast",
+    "hab 20 tabletten geschluckt, mir wird schwarz vor augen",
+    "hab die tabletten alle genommen. tschüss",
+    "hab mir grad die tabletten geholt, 50 stück, heute nacht nehm ich alle"])
+def test_a_dose_taken_with_a_symptom_is_still_removed(german, text):
+    """Beside the lines above: the whole box or all of them taken (or a plan for tonight) stays an act under way."""
+    d = german.detect(text)
+    assert d.tier == "imminent" and german.would_remove(d)
