@@ -292,3 +292,42 @@ def test_round_10_lines_get_their_tier_and_only_imminent_ones_are_removed(spanis
 
 
 R10_KNOWN_MISSES = {"es-r10-046", "es-r10-068", "es-r10-079", "es-r10-085"}
+
+
+# Round 11, "no act, no removal": own medicine forgotten, lost, run out, stopped, not yet collected, dosed as
+# prescribed, counted for the week's pill box or a prescription to collect, beside a body symptom. No act, so
+# no removal and no imminent tier (the overdose-symptom rule once took the pills word alone for an act).
+@pytest.mark.parametrize("text", [
+    "se me olvidaron todas mis pastillas en casa, estoy mareado",
+    "dejé toda mi insulina en casa y me estoy poniendo temblorosa",
+    "perdí mis pastillas de la presión en el viaje y me siento mareada",
+    "se me acabaron las pastillas del corazón hace dos días y el corazón me late muy rápido",
+    "dejé de tomar mis pastillas la semana pasada y me siento raro",
+    "todavía no fui a buscar mis pastillas a la farmacia y estoy mareado",
+    "me tomé mi pastilla como me dijo el médico y estoy mareada, ¿es normal?",
+    "me tomé la dosis de siempre de la pastilla nueva y tengo mucho sueño",
+    "conté las pastillas de la semana para el pastillero y me siento re cansada",
+    "esta noche paso a buscar la receta de mis pastillas, ando con el corazón acelerado",
+    "se me terminó el inhalador y me cuesta respirar, mañana voy al médico",
+    "olvidé tomar mis pastillas esta mañana y estoy temblando",
+    "no encuentro mis pastillas de la tiroides y me siento mareado todo el día",
+    "me dieron pastillas nuevas para la ansiedad y me da vueltas todo",
+    "el médico me cambió la dosis y me siento rara, le voy a preguntar",
+    "armé el pastillero de la semana con todas mis pastillas, estoy re mareado hoy",
+    "se me cayeron las pastillas por el lavabo y tengo mucho sueño",
+    "hoy recogí la receta de todas mis pastillas del mes y me siento re cansado",
+])
+def test_own_medicine_and_a_symptom_without_an_act_is_never_removed(spanish, text):
+    d = spanish.detect(text)
+    assert d.tier != "imminent" and not spanish.would_remove(d), d.tier
+
+
+@pytest.mark.parametrize("text", [
+    "me tomé todas las pastillas del cajón, ya no siento las manos",
+    "me bajé media botella de vodka con los ansiolíticos, ya empiezo a ver borroso",
+    "ya lo hice, todo el frasco. veo todo borroso",
+    "me tragué las 30 pastillas y me estoy quedando dormida",
+])
+def test_an_act_with_its_symptom_is_still_removed(spanish, text):
+    d = spanish.detect(text)
+    assert (d.tier, spanish.would_remove(d)) == ("imminent", True)
