@@ -342,7 +342,9 @@ def test_round_11_lines_get_their_tier_and_only_imminent_ones_are_removed(spanis
     amount asked for a sure death (a toothache dose), a rope bought with where to hang it (a camping rope), calories
     counted down (a dietitian's plan), pills hidden for when courage comes, all one had taken, a floor or bare feet
     at a height (sunbathing); no point in going on (a game), hitting oneself against a wall (a car door), numbness
-    after swallowing (a kitchen cut). Known miss: a dry cleaner's note on the table with "esta noche no estoy, ceno
+    after swallowing (a kitchen cut); days on water alone (antibiotics), living hard to want (a lost match), how known
+    with only the day missing (a cake), arms covered in cuts (a fringe), pills counted one after another (two at
+    night). Known miss: a dry cleaner's note on the table with "esta noche no estoy, ceno
     afuera" (es-r11-036) is read as a note left with its time."""
     rows = [(n, r) for n, r in numbered(_rows("es-own-r11.csv")) if r["scenario"] not in R11_KNOWN_MISSES]
     wrong = wrong_lines(rows, _tier_and_removal(spanish))
