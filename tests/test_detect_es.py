@@ -282,16 +282,16 @@ def test_round_10_lines_get_their_tier_and_only_imminent_ones_are_removed(spanis
     a bottle taken (jam); fasting with a goal or on purpose (a juice diet), the only tie with following (a move),
     things given away with tonight (tidying up); a family spared if I were not here (a car), the highest roof looked
     up (a view for photos), a knife bought only for that (a barbecue), charcoal lit behind a closed door (a grill).
-    Four known misses: a pet and a key left with "ya no vuelvo"
-    (es-r10-046) and things given away with "hoy termino con todo" (es-r10-068) stop at high, a last night in a
-    hostel before a flight (es-r10-079) is read as a farewell with its time, and not eating since Monday for a
-    toothache (es-r10-085) as fasting."""
+    Three known misses: a pet and a key left with "ya no vuelvo"
+    (es-r10-046) and things given away with "hoy termino con todo" (es-r10-068) stop at high, and not eating since
+    Monday for a toothache (es-r10-085) is read as fasting (a last night in a hostel before a flight, es-r10-079, is
+    no longer read as a farewell with its time since round 11)."""
     rows = [(n, r) for n, r in numbered(_rows("es-own-r10.csv")) if r["scenario"] not in R10_KNOWN_MISSES]
     wrong = wrong_lines(rows, _tier_and_removal(spanish))
     assert not wrong, f"es-own-r10.csv: {wrong}"
 
 
-R10_KNOWN_MISSES = {"es-r10-046", "es-r10-068", "es-r10-079", "es-r10-085"}
+R10_KNOWN_MISSES = {"es-r10-046", "es-r10-068", "es-r10-085"}
 
 
 # Round 11, "no act, no removal": own medicine forgotten, lost, run out, stopped, not yet collected, dosed as
@@ -344,7 +344,8 @@ def test_round_11_lines_get_their_tier_and_only_imminent_ones_are_removed(spanis
     at a height (sunbathing); no point in going on (a game), hitting oneself against a wall (a car door), numbness
     after swallowing (a kitchen cut); days on water alone (antibiotics), living hard to want (a lost match), how known
     with only the day missing (a cake), arms covered in cuts (a fringe), pills counted one after another (two at
-    night). Known miss: a dry cleaner's note on the table with "esta noche no estoy, ceno
+    night); a date with no day (a surgery), the means got and only courage missing (concert tickets), a last night in
+    a hostel or a residence before going home. Known miss: a dry cleaner's note on the table with "esta noche no estoy, ceno
     afuera" (es-r11-036) is read as a note left with its time."""
     rows = [(n, r) for n, r in numbered(_rows("es-own-r11.csv")) if r["scenario"] not in R11_KNOWN_MISSES]
     wrong = wrong_lines(rows, _tier_and_removal(spanish))
