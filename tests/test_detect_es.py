@@ -282,13 +282,74 @@ def test_round_10_lines_get_their_tier_and_only_imminent_ones_are_removed(spanis
     a bottle taken (jam); fasting with a goal or on purpose (a juice diet), the only tie with following (a move),
     things given away with tonight (tidying up); a family spared if I were not here (a car), the highest roof looked
     up (a view for photos), a knife bought only for that (a barbecue), charcoal lit behind a closed door (a grill).
-    Four known misses: a pet and a key left with "ya no vuelvo"
-    (es-r10-046) and things given away with "hoy termino con todo" (es-r10-068) stop at high, a last night in a
-    hostel before a flight (es-r10-079) is read as a farewell with its time, and not eating since Monday for a
-    toothache (es-r10-085) as fasting."""
+    Three known misses: a pet and a key left with "ya no vuelvo"
+    (es-r10-046) and things given away with "hoy termino con todo" (es-r10-068) stop at high, and not eating since
+    Monday for a toothache (es-r10-085) is read as fasting (a last night in a hostel before a flight, es-r10-079, is
+    no longer read as a farewell with its time since round 11)."""
     rows = [(n, r) for n, r in numbered(_rows("es-own-r10.csv")) if r["scenario"] not in R10_KNOWN_MISSES]
     wrong = wrong_lines(rows, _tier_and_removal(spanish))
     assert not wrong, f"es-own-r10.csv: {wrong}"
 
 
-R10_KNOWN_MISSES = {"es-r10-046", "es-r10-068", "es-r10-079", "es-r10-085"}
+R10_KNOWN_MISSES = {"es-r10-046", "es-r10-068", "es-r10-085"}
+
+
+# Round 11, "no act, no removal": own medicine forgotten, lost, run out, stopped, not yet collected, dosed as
+# prescribed, counted for the week's pill box or a prescription to collect, beside a body symptom. No act, so
+# no removal and no imminent tier (the overdose-symptom rule once took the pills word alone for an act).
+@pytest.mark.parametrize("text", [
+    "se me olvidaron todas mis pastillas en casa, estoy mareado",
+    "dejé toda mi insulina en casa y me estoy poniendo temblorosa",
+    "perdí mis pastillas de la presión en el viaje y me siento mareada",
+    "se me acabaron las pastillas del corazón hace dos días y el corazón me late muy rápido",
+    "dejé de tomar mis pastillas la semana pasada y me siento raro",
+    "todavía no fui a buscar mis pastillas a la farmacia y estoy mareado",
+    "me tomé mi pastilla como me dijo el médico y estoy mareada, ¿es normal?",
+    "me tomé la dosis de siempre de la pastilla nueva y tengo mucho sueño",
+    "conté las pastillas de la semana para el pastillero y me siento re cansada",
+    "esta noche paso a buscar la receta de mis pastillas, ando con el corazón acelerado",
+    "se me terminó el inhalador y me cuesta respirar, mañana voy al médico",
+    "olvidé tomar mis pastillas esta mañana y estoy temblando",
+    "no encuentro mis pastillas de la tiroides y me siento mareado todo el día",
+    "me dieron pastillas nuevas para la ansiedad y me da vueltas todo",
+    "el médico me cambió la dosis y me siento rara, le voy a preguntar",
+    "armé el pastillero de la semana con todas mis pastillas, estoy re mareado hoy",
+    "se me cayeron las pastillas por el lavabo y tengo mucho sueño",
+    "hoy recogí la receta de todas mis pastillas del mes y me siento re cansado",
+])
+def test_own_medicine_and_a_symptom_without_an_act_is_never_removed(spanish, text):
+    d = spanish.detect(text)
+    assert d.tier != "imminent" and not spanish.would_remove(d), d.tier
+
+
+@pytest.mark.parametrize("text", [
+    "me tomé todas las pastillas del cajón, ya no siento las manos",
+    "me bajé media botella de vodka con los ansiolíticos, ya empiezo a ver borroso",
+    "ya lo hice, todo el frasco. veo todo borroso",
+    "me tragué las 30 pastillas y me estoy quedando dormida",
+])
+def test_an_act_with_its_symptom_is_still_removed(spanish, text):
+    d = spanish.detect(text)
+    assert (d.tier, spanish.would_remove(d)) == ("imminent", True)
+
+
+def test_round_11_lines_get_their_tier_and_only_imminent_ones_are_removed(spanish):
+    """Round 11's own lines (tests/data/lang/es-own-r11.csv), written in three blind batches before their rules, a
+    class each with near misses beside it: why go on living in any spelling (a course, a dead server), surplus said
+    plainly, sleep wished forever (a weekend of sleep), a jump with its site in any tense (a trampoline), death
+    planned (a wedding), killing oneself after a condition, self-harm verbs with a body part (a notebook), purging
+    (a colonoscopy), pills swallowed in slang with a dose (chamomile), a note left and gone tonight; a height or an
+    amount asked for a sure death (a toothache dose), a rope bought with where to hang it (a camping rope), calories
+    counted down (a dietitian's plan), pills hidden for when courage comes, all one had taken, a floor or bare feet
+    at a height (sunbathing); no point in going on (a game), hitting oneself against a wall (a car door), numbness
+    after swallowing (a kitchen cut); days on water alone (antibiotics), living hard to want (a lost match), how known
+    with only the day missing (a cake), arms covered in cuts (a fringe), pills counted one after another (two at
+    night); a date with no day (a surgery), the means got and only courage missing (concert tickets), a last night in
+    a hostel or a residence before going home. Known miss: a dry cleaner's note on the table with "esta noche no estoy, ceno
+    afuera" (es-r11-036) is read as a note left with its time."""
+    rows = [(n, r) for n, r in numbered(_rows("es-own-r11.csv")) if r["scenario"] not in R11_KNOWN_MISSES]
+    wrong = wrong_lines(rows, _tier_and_removal(spanish))
+    assert not wrong, f"es-own-r11.csv: {wrong}"
+
+
+R11_KNOWN_MISSES = {"es-r11-036"}
