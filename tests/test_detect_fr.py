@@ -585,3 +585,54 @@ def test_round_ten_near_misses_are_never_raised(r10_judged):
 
 def test_round_ten_known_misses_are_what_the_file_says(r10_judged):
     assert all(R10_LINES[n]["label"] == label for n, (label, _) in R10_KNOWN_MISSES.items())
+
+
+# Round 11, first task: no act, no removal. One's own medicine forgotten, lost, run out, stopped, not yet
+# collected or taken as prescribed, beside a body symptom (dizzy, shaky, sick, tired, a racing heart), the week's
+# pill box filled, a prescription picked up: no act, so never removed and never imminent. A symptom counted as
+# an act ("la tete qui tourne" beside "tous mes cachets") removed the first of these before the fix.
+NO_ACT_NEAR_MISSES = [
+    "jai oublie tous mes cachets a la maison et je commence a avoir la tete qui tourne",
+    "jai laisse toute mon insuline chez moi et je suis tout tremblant",
+    "jai perdu ma boite de medocs ce matin, je me sens mal depuis ce soir",
+    "plus de comprimes depuis hier soir, jai le coeur qui bat a fond",
+    "jai arrete mes antidepresseurs dun coup il y a 3 jours et jai des vertiges",
+    "ma pharmacie avait pas mes medicaments, jsuis crevee et jai la nausee ce soir",
+    "jai pas encore recupere mon traitement a la pharmacie, jsuis toute tremblante",
+    "jai pris mes cachets comme prescrit ce soir et jai la tete qui tourne",
+    "jai pris toute ma dose du soir comme dit le medecin et jai le coeur qui semballe",
+    "je compte mes comprimes pour le pilulier de la semaine, 3 par jour",
+    "jai prepare tous mes medocs de la semaine dans le pilulier ce soir",
+    "je passe chercher mon ordonnance ce soir a la pharmacie, toute la boite de ventoline",
+    "jai oublie de prendre mes medocs hier, chui malade et fatiguee aujourdhui",
+    "jsuis a court de lithium depuis ce matin, je tremble et jai envie de vomir",
+    "jai fini ma plaquette hier et ce soir jai des palpitations, je rappelle le medecin demain",
+    "jai double ma dose de paracetamol comme la pharmacienne a dit, toujours mal a la tete ce soir",
+    "jai recupere toute la boite de somniferes ce soir a la pharmacie, enfin je vais dormir",
+    "jai oublie toutes mes pilules chez ma mere, je vois flou et jai le coeur qui semballe",
+    "tous mes medocs sont restes au bureau, la tete qui tourne depuis midi",
+    "jai plus un seul cachet depuis lundi, tout devient flou quand je me leve",
+    "jai pris mon traitement il y a une heure et jai la tete qui tourne",
+    "jai bu trois bieres il y a une heure, tout tourne mdr",
+    "je viens de prendre mes medocs du soir, je me sens super mal",
+    "jai fait mon vaccin il y a une heure, je tremble un peu",
+]
+
+# ... and the true act lines beside them stay removed: an act with the means, or the means with a near time.
+ACT_SYMPTOM_REMOVED = [
+    "jai avale toute la boite de somniferes, la tete qui tourne",
+    "jai pris tous mes cachets dun coup, je vois flou",
+    "jai tout avale il y a une heure, je sens plus mes mains",
+    "jai avale la plaquette de doliprane y a 20 min, mon coeur bat trop vite",
+    "jai pris toutes les pilules de ma mere, tout devient flou, pardon",
+    "jai pris ce quil fallait il y a une demi heure, ca commence a tourner",
+]
+
+
+def test_round_eleven_no_act_no_removal(detector):
+    found = detector.detect_many(NO_ACT_NEAR_MISSES)
+    wrong = [i for i, d in enumerate(found) if detector.would_remove(d) or d.tier == "imminent"]
+    assert wrong == [], f"near misses (0-based) removed or imminent: {wrong}"
+    found = detector.detect_many(ACT_SYMPTOM_REMOVED)
+    kept = [i for i, d in enumerate(found) if not (d.tier == "imminent" and detector.would_remove(d))]
+    assert kept == [], f"act lines (0-based) not removed: {kept}"
