@@ -558,7 +558,7 @@ def test_round_nine_classes_and_their_near_misses(detector, text, tier):
 # station with "je vais m'avancer" (no act word), crossing without looking "et ca m'est egal" (the model's
 # alone, and below its threshold once rebuilt with batch 3).
 R10_LINES = {n: row for n, row in _rows("fr-own-r10.csv")}
-R10_KNOWN_MISSES = {13: ("high", "concern"), 18: ("high", "none"), 40: ("concern", "none"), 42: ("concern", "none"), 49: ("high", "none"),
+R10_KNOWN_MISSES = {13: ("high", "concern"), 18: ("high", "none"), 42: ("concern", "none"), 49: ("high", "none"),
                     51: ("high", "imminent"), 53: ("high", "concern"), 57: ("high", "concern"),
                     67: ("imminent", "none")}
 
@@ -636,3 +636,42 @@ def test_round_eleven_no_act_no_removal(detector):
     found = detector.detect_many(ACT_SYMPTOM_REMOVED)
     kept = [i for i, d in enumerate(found) if not (d.tier == "imminent" and detector.would_remove(d))]
     assert kept == [], f"act lines (0-based) not removed: {kept}"
+
+
+# fr-own-r11.csv: round 11's own lines in three blind batches, each committed and scored before its rules (any-tier
+# recall before the rules: batch 1 (lines 2-34) 17/23, 3 of 4 imminent removed, one near miss raised to concern by the
+# model; batch 2 (35-62) 17/20, 4/4 removed, one near miss raised (a thumb slashed opening a parcel); batch 3 (63-89)
+# 18/19, 4/4 removed, none raised), by class: scarifying and slashing in chat spellings ("jme suis encore scarifiee"),
+# marks redone, a relapse with a tool, arms hidden under a sweat in summer; meals vomited again; conditional wishes
+# (not waking, run over, a crash that ends it, sleeping for ever), nothingness tempting, no sense or reason to live;
+# not failing asked; a decision to die, treatment stopped for a reserve, pills stocked, following someone at their
+# death, where a gun is kept, everything planned but the courage or the day; a dose "l'ensemble de", a blade under
+# the pillow, a train minutes away with "deso pour tout", a pack emptied with its effect; a near miss beside each.
+# Known misses: a near miss about leaving on exchange lifted to concern by the model alone, and a wish to sleep for
+# ever "tout de suite" read as an intent with a time (capped at high by the wish, labelled concern).
+R11_LINES = {n: row for n, row in _rows("fr-own-r11.csv")}
+R11_KNOWN_MISSES = {19: ("none", "concern"), 69: ("concern", "high")}
+
+
+@pytest.fixture(scope="module")
+def r11_judged(detector):
+    return _judged(detector, R11_LINES)
+
+
+def test_round_eleven_own_line_keeps_its_tier_and_removal_only_if_imminent(detector, r11_judged):
+    def judge(line, row):
+        d = r11_judged[line]
+        expected = R11_KNOWN_MISSES.get(line, (row["label"], row["label"]))[1]
+        return (d.tier, detector.would_remove(d)), (expected, expected == "imminent")
+    wrong = wrong_lines(sorted(R11_LINES.items()), judge)
+    assert not wrong, f"fr-own-r11.csv: {wrong}"
+
+
+def test_round_eleven_near_misses_are_never_raised_but_the_known_one(r11_judged):
+    near = [n for n, row in R11_LINES.items() if row["label"] == "none"]
+    assert len(near) >= 26
+    assert [n for n in near if r11_judged[n].tier != "none"] == [19]
+
+
+def test_round_eleven_known_misses_are_what_the_file_says(r11_judged):
+    assert all(R11_LINES[n]["label"] == label for n, (label, _) in R11_KNOWN_MISSES.items())
