@@ -675,3 +675,10 @@ def test_round_eleven_near_misses_are_never_raised_but_the_known_one(r11_judged)
 
 def test_round_eleven_known_misses_are_what_the_file_says(r11_judged):
     assert all(R11_LINES[n]["label"] == label for n, (label, _) in R11_KNOWN_MISSES.items())
+
+
+def test_round_eleven_set_eleven_removes_only_imminent_lines(detector):
+    """Set 11 (read by round 11, measured unseen after round 10 with two false removals: a letter begun "avant
+    noel" with no day chosen, a leaking veranda roof climbed tomorrow) removes no line not labelled imminent."""
+    judged = _judge(detector, "fr-heldout11.csv")
+    assert [n for n, row, d in judged if detector.would_remove(d) and row["label"] != "imminent"] == []
