@@ -642,7 +642,8 @@ def test_round_eleven_no_act_no_removal(detector):
 # recall before the rules: batch 1 (lines 2-34) 17/23, 3 of 4 imminent removed, one near miss raised to concern by the
 # model; batch 2 (35-62) 17/20, 4/4 removed, one near miss raised (a thumb slashed opening a parcel); batch 3 (63-89)
 # 18/19, 4/4 removed, none raised; batch 4 (90-109) 10/12, 2/4 removed, three near misses raised: a rope bought
-# online for climbing (high, by the ordered-rope rule) and two by the model), by class: scarifying and slashing in chat spellings ("jme suis encore scarifiee"),
+# online for climbing (high, by the ordered-rope rule) and two by the model; batch 5 (110-123) 7/8, 2/2 removed, none
+# raised), by class: scarifying and slashing in chat spellings ("jme suis encore scarifiee"),
 # marks redone, a relapse with a tool, arms hidden under a sweat in summer; meals vomited again; conditional wishes
 # (not waking, run over, a crash that ends it, sleeping for ever), nothingness tempting, no sense or reason to live;
 # not failing asked; a decision to die, treatment stopped for a reserve, pills stocked, following someone at their
@@ -651,10 +652,11 @@ def test_round_eleven_no_act_no_removal(detector):
 # wondered "si ca ferait mal", "un jour ce sera le bon" near tracks or a bridge, "tout ce que j'avais" taken, a rope
 # delivered "et la je serai tranquille"; a near miss beside each.
 # Known misses: two near misses lifted to concern by the model alone (leaving on exchange unmissed at the office,
-# "ils seraient mieux sans moi a la soiree" over karaoke), and a wish to sleep for
+# "ils seraient mieux sans moi a la soiree" over karaoke), how long dying "de froid" takes (the cold idiom holds), and a
+# wish to sleep for
 # ever "tout de suite" read as an intent with a time (capped at high by the wish, labelled concern).
 R11_LINES = {n: row for n, row in _rows("fr-own-r11.csv")}
-R11_KNOWN_MISSES = {19: ("none", "concern"), 69: ("concern", "high"), 103: ("none", "concern")}
+R11_KNOWN_MISSES = {19: ("none", "concern"), 69: ("concern", "high"), 103: ("none", "concern"), 117: ("high", "none")}
 
 
 @pytest.fixture(scope="module")
