@@ -398,12 +398,12 @@ def test_round_six_decisions_negations_and_refused_help(detector, text, tier):
 # crash or illness wished on oneself, a future not seen, dead inside, born unasked, cutting again and the blade
 # missed, skin torn till it bleeds, purging hidden or kept up, a method asked with despair, a method chosen with the
 # day pending, a height that "will do", a lethal dose looked up, strength gone at a place with an apology; a near
-# miss beside each. Known misses: "c'est pour bientot, j'ai tout calcule" (no method or place named), a wrist cut
+# miss beside each. Known misses ("c'est pour bientot, j'ai tout calcule" is high since round 11): a wrist cut
 # "hier" read as under way (removed: the act's day is not read), pills "dans la main" with "c'est fini" (concern by
 # the model), blood that will not stop with help refused (high, not removed), a box "ouverte" with a glass of water and
 # "encore 10 minutes" (a box names no pills), pills swallowed never named ("celles de la boite bleue").
 R8_LINES = {n: row for n, row in _rows("fr-own-r8.csv")}
-R8_KNOWN_MISSES = {36: ("high", "concern"), 60: ("high", "imminent"), 106: ("imminent", "concern"),
+R8_KNOWN_MISSES = {60: ("high", "imminent"), 106: ("imminent", "concern"),
                    110: ("imminent", "high"), 116: ("imminent", "none"), 117: ("imminent", "none")}
 
 
@@ -558,7 +558,7 @@ def test_round_nine_classes_and_their_near_misses(detector, text, tier):
 # station with "je vais m'avancer" (no act word), crossing without looking "et ca m'est egal" (the model's
 # alone, and below its threshold once rebuilt with batch 3).
 R10_LINES = {n: row for n, row in _rows("fr-own-r10.csv")}
-R10_KNOWN_MISSES = {13: ("high", "concern"), 18: ("high", "none"), 40: ("concern", "none"), 42: ("concern", "none"), 49: ("high", "none"),
+R10_KNOWN_MISSES = {13: ("high", "concern"), 18: ("high", "none"), 42: ("concern", "none"), 49: ("high", "none"),
                     51: ("high", "imminent"), 53: ("high", "concern"), 57: ("high", "concern"),
                     67: ("imminent", "none")}
 
@@ -585,3 +585,106 @@ def test_round_ten_near_misses_are_never_raised(r10_judged):
 
 def test_round_ten_known_misses_are_what_the_file_says(r10_judged):
     assert all(R10_LINES[n]["label"] == label for n, (label, _) in R10_KNOWN_MISSES.items())
+
+
+# Round 11, first task: no act, no removal. One's own medicine forgotten, lost, run out, stopped, not yet
+# collected or taken as prescribed, beside a body symptom (dizzy, shaky, sick, tired, a racing heart), the week's
+# pill box filled, a prescription picked up: no act, so never removed and never imminent. A symptom counted as
+# an act ("la tete qui tourne" beside "tous mes cachets") removed the first of these before the fix.
+NO_ACT_NEAR_MISSES = [
+    "jai oublie tous mes cachets a la maison et je commence a avoir la tete qui tourne",
+    "jai laisse toute mon insuline chez moi et je suis tout tremblant",
+    "jai perdu ma boite de medocs ce matin, je me sens mal depuis ce soir",
+    "plus de comprimes depuis hier soir, jai le coeur qui bat a fond",
+    "jai arrete mes antidepresseurs dun coup il y a 3 jours et jai des vertiges",
+    "ma pharmacie avait pas mes medicaments, jsuis crevee et jai la nausee ce soir",
+    "jai pas encore recupere mon traitement a la pharmacie, jsuis toute tremblante",
+    "jai pris mes cachets comme prescrit ce soir et jai la tete qui tourne",
+    "jai pris toute ma dose du soir comme dit le medecin et jai le coeur qui semballe",
+    "je compte mes comprimes pour le pilulier de la semaine, 3 par jour",
+    "jai prepare tous mes medocs de la semaine dans le pilulier ce soir",
+    "je passe chercher mon ordonnance ce soir a la pharmacie, toute la boite de ventoline",
+    "jai oublie de prendre mes medocs hier, chui malade et fatiguee aujourdhui",
+    "jsuis a court de lithium depuis ce matin, je tremble et jai envie de vomir",
+    "jai fini ma plaquette hier et ce soir jai des palpitations, je rappelle le medecin demain",
+    "jai double ma dose de paracetamol comme la pharmacienne a dit, toujours mal a la tete ce soir",
+    "jai recupere toute la boite de somniferes ce soir a la pharmacie, enfin je vais dormir",
+    "jai oublie toutes mes pilules chez ma mere, je vois flou et jai le coeur qui semballe",
+    "tous mes medocs sont restes au bureau, la tete qui tourne depuis midi",
+    "jai plus un seul cachet depuis lundi, tout devient flou quand je me leve",
+    "jai pris mon traitement il y a une heure et jai la tete qui tourne",
+    "jai bu trois bieres il y a une heure, tout tourne mdr",
+    "je viens de prendre mes medocs du soir, je me sens super mal",
+    "jai fait mon vaccin il y a une heure, je tremble un peu",
+]
+
+# ... and the true act lines beside them stay removed: an act with the means, or the means with a near time.
+ACT_SYMPTOM_REMOVED = [
+    "jai avale toute la boite de somniferes, la tete qui tourne",
+    "jai pris tous mes cachets dun coup, je vois flou",
+    "jai tout avale il y a une heure, je sens plus mes mains",
+    "jai avale la plaquette de doliprane y a 20 min, mon coeur bat trop vite",
+    "jai pris toutes les pilules de ma mere, tout devient flou, pardon",
+    "jai pris ce quil fallait il y a une demi heure, ca commence a tourner",
+]
+
+
+def test_round_eleven_no_act_no_removal(detector):
+    found = detector.detect_many(NO_ACT_NEAR_MISSES)
+    wrong = [i for i, d in enumerate(found) if detector.would_remove(d) or d.tier == "imminent"]
+    assert wrong == [], f"near misses (0-based) removed or imminent: {wrong}"
+    found = detector.detect_many(ACT_SYMPTOM_REMOVED)
+    kept = [i for i, d in enumerate(found) if not (d.tier == "imminent" and detector.would_remove(d))]
+    assert kept == [], f"act lines (0-based) not removed: {kept}"
+
+
+# fr-own-r11.csv: round 11's own lines in three blind batches, each committed and scored before its rules (any-tier
+# recall before the rules: batch 1 (lines 2-34) 17/23, 3 of 4 imminent removed, one near miss raised to concern by the
+# model; batch 2 (35-62) 17/20, 4/4 removed, one near miss raised (a thumb slashed opening a parcel); batch 3 (63-89)
+# 18/19, 4/4 removed, none raised; batch 4 (90-109) 10/12, 2/4 removed, three near misses raised: a rope bought
+# online for climbing (high, by the ordered-rope rule) and two by the model; batch 5 (110-123) 7/8, 2/2 removed, none
+# raised), by class: scarifying and slashing in chat spellings ("jme suis encore scarifiee"),
+# marks redone, a relapse with a tool, arms hidden under a sweat in summer; meals vomited again; conditional wishes
+# (not waking, run over, a crash that ends it, sleeping for ever), nothingness tempting, no sense or reason to live;
+# not failing asked; a decision to die, treatment stopped for a reserve, pills stocked, following someone at their
+# death, where a gun is kept, everything planned but the courage or the day; a dose "l'ensemble de", a blade under
+# the pillow, a train minutes away with "deso pour tout", a pack emptied with its effect, going away for good, a jump
+# wondered "si ca ferait mal", "un jour ce sera le bon" near tracks or a bridge, "tout ce que j'avais" taken, a rope
+# delivered "et la je serai tranquille"; a near miss beside each.
+# Known misses: two near misses lifted to concern by the model alone (leaving on exchange unmissed at the office,
+# "ils seraient mieux sans moi a la soiree" over karaoke), how long dying "de froid" takes (the cold idiom holds), and a
+# wish to sleep for
+# ever "tout de suite" read as an intent with a time (capped at high by the wish, labelled concern).
+R11_LINES = {n: row for n, row in _rows("fr-own-r11.csv")}
+R11_KNOWN_MISSES = {19: ("none", "concern"), 69: ("concern", "high"), 103: ("none", "concern"), 117: ("high", "none")}
+
+
+@pytest.fixture(scope="module")
+def r11_judged(detector):
+    return _judged(detector, R11_LINES)
+
+
+def test_round_eleven_own_line_keeps_its_tier_and_removal_only_if_imminent(detector, r11_judged):
+    def judge(line, row):
+        d = r11_judged[line]
+        expected = R11_KNOWN_MISSES.get(line, (row["label"], row["label"]))[1]
+        return (d.tier, detector.would_remove(d)), (expected, expected == "imminent")
+    wrong = wrong_lines(sorted(R11_LINES.items()), judge)
+    assert not wrong, f"fr-own-r11.csv: {wrong}"
+
+
+def test_round_eleven_near_misses_are_never_raised_but_the_known_one(r11_judged):
+    near = [n for n, row in R11_LINES.items() if row["label"] == "none"]
+    assert len(near) >= 26
+    assert [n for n in near if r11_judged[n].tier != "none"] == [19, 103]
+
+
+def test_round_eleven_known_misses_are_what_the_file_says(r11_judged):
+    assert all(R11_LINES[n]["label"] == label for n, (label, _) in R11_KNOWN_MISSES.items())
+
+
+def test_round_eleven_set_eleven_removes_only_imminent_lines(detector):
+    """Set 11 (read by round 11, measured unseen after round 10 with two false removals: a letter begun "avant
+    noel" with no day chosen, a leaking veranda roof climbed tomorrow) removes no line not labelled imminent."""
+    judged = _judge(detector, "fr-heldout11.csv")
+    assert [n for n, row, d in judged if detector.would_remove(d) and row["label"] != "imminent"] == []
