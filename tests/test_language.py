@@ -281,3 +281,20 @@ def test_spanish_lines_of_the_tuning_halves_are_identified_as_spanish():
             got.update(identify(normalise(row["text"]), row["text"]) for row in csv.DictReader(fh))
     assert set(got) <= {"es", None}
     assert got["es"] >= 355, got
+
+
+def test_matches_of_several_passes_that_overlap_across_lines_name_each_line_once():
+    """The batch pass is several RE2 patterns whose matches come ordered by where they start: a match that
+    starts inside an earlier one spanning lines once made the batch count lines twice, name a message past the
+    batch's end and fail (French rules on a batch of Spanish lines)."""
+    import re2
+
+    from gateway.detection.detector import lines_matched
+    from gateway.detection.rules import _AnyOf
+
+    trigger = _AnyOf([re2.compile("(?m)x\ny\nz"), re2.compile("(?m)^y$"), re2.compile("(?m)^w$")])
+    assert lines_matched(trigger, b"x\ny\nz\nw\nv") == {0, 1, 2, 3}
+    room = _ROOMS.get("fr") or _room("fr")
+    with (Path(__file__).parent / "data" / "lang" / "es-own-r4.csv").open(newline="", encoding="utf-8") as f:
+        texts = [row["text"] for row in csv.DictReader(f)]
+    assert room.detect_many(texts) == [room.detect(t) for t in texts]

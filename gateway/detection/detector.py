@@ -104,14 +104,7 @@ class Detector:
         trigger = self.rules.any_trigger
         touched = set(full) if trigger is None else {i for i in full if trigger.search(norms[i]) is not None}
         if trigger is not None:
-            at = []
-            for m in trigger.finditer(buf):
-                at.append(m.start())
-                newline = buf.find(b"\n", m.start(), m.end())
-                while newline >= 0:  # a match across lines: every message in it is judged
-                    at.append(newline + 1)
-                    newline = buf.find(b"\n", newline + 1, m.end())
-            touched |= line_numbers(buf, at)
+            touched |= lines_matched(trigger, buf)
         results = [NO_RISK] * len(texts)
         for i in touched:
             results[i] = self._judge(norms[i], texts[i])
@@ -159,3 +152,20 @@ class Detector:
             return dataclasses.replace(detection, tier=TIER_NAMES[level], score=score,
                                        rules=tuple(sorted(detection.rules + (MODEL_RULE,))))
         return dataclasses.replace(detection, score=score) if detection.level else detection
+
+
+def lines_matched(trigger, buf: bytes) -> set[int]:
+    """The lines of ``buf`` (one message a line) that a match of ``trigger`` touches; a match across lines
+    touches every line in it. Several patterns' matches come ordered by where they start, so a later match can
+    start inside an earlier one that spans lines: the positions are sorted before they are counted (unsorted,
+    a batch counted lines twice and named a message past its end)."""
+    at = []
+    for m in trigger.finditer(buf):
+        at.append(m.start())
+        newline = buf.find(b"\n", m.start(), m.end())
+        while newline >= 0:
+            at.append(newline + 1)
+            newline = buf.find(b"\n", newline + 1, m.end())
+    at.sort()
+    return line_numbers(buf, at)
+
