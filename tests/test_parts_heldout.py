@@ -189,13 +189,14 @@ FALSE10_AT_MOST: dict[str, int] = {}  # measured: none
 # Held-out set 11 (tests/data/parts-heldout11.csv): written on 2026-12-03 (session 15) by a twelfth helper who never
 # saw the rules, asked for tired late-night writing; committed before round 11, which never read it. Measured with
 # the rules after round 10 (exact 81 of 120, any tier 36 of 66, removed 22 of 48, three false removals) and after
-# round 11 (82, 37, 23, the same three); floors are the latter, by part.
+# round 11 (82, 37, 23, the same three). Round 12 (session 16) read its misses: tuning material since, held to what
+# round 12 reached (87, 45, 27, two false), by part below.
 HELDOUT11 = DATA / "parts-heldout11.csv"
-REMOVED11_AT_LEAST = {  # after round 11: act 3, means 2, pronoun 3, timing 2, place 1, preparation 3, farewell 3, obfuscated 6 of 6
-    "act": 0.5, "means": 0.33, "pronoun": 0.5, "timing": 0.33, "place": 0.16, "preparation": 0.5,
-    "farewell": 0.5, "obfuscated": 1.0,
+REMOVED11_AT_LEAST = {  # after round 12: act 3, means 4, pronoun 3, timing 2, place 2, preparation 3, farewell 4, obfuscated 6 of 6
+    "act": 0.5, "means": 0.66, "pronoun": 0.5, "timing": 0.33, "place": 0.33, "preparation": 0.5,
+    "farewell": 0.66, "obfuscated": 1.0,
 }
-FALSE11_AT_MOST = {"means": 1, "act": 1, "pronoun": 1}  # measured: a third-party line, a recovery story, an everyday line
+FALSE11_AT_MOST = {"means": 1, "pronoun": 1}  # after round 12: a third-party line, an everyday line
 
 
 # set -> (file, least share removed per part, most false removals per part, least self-harm and eating lines at high)
