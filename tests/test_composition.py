@@ -1182,6 +1182,7 @@ ROUND13_GUARD_IN_ANOTHER_SENTENCE = {
     "a line break": "lost my job today\nthe pills are lined up and im taking them all at midnight",
     "an emoji between clauses": "boring dinner 🙄 swallowed the whole lot of my sertraline about an hour ago and im getting dizzy",
     "a pattern across a full stop": "took a pill. pills are all gone now, swallowed every one",
+    "screen (a screen named, not a story)": "cancelled netflix. the blade is in my hand right now and im not stopping",
 }
 # ... and the same guard inside the scene's sentence, or one that reads the whole message (a past told, a story or
 # a song framing it), or a scene that names no means or place (read with the sentences around it): not removed
@@ -1256,7 +1257,7 @@ compose:
 
 def test_round13_own_lines_keep_what_the_round_reached_on_them(detector):
     """Round 13's own lines (parts-own-r13.csv, committed before the change): 30 imminent scenes with a guard's word in
-    another sentence, 30 near misses where the guard applies. Before: 5 of 30 removed; after: 25. One near miss was
+    another sentence, 30 near misses where the guard applies. Before: 5 of 30 removed; after: 26. One near miss was
     removed before the round and still is (CSV line 40: a rule's own match with a past told in a sentence before it,
     which the decision stage reads); any other is a failure. Failures name CSV lines, never the text."""
     import csv
@@ -1266,4 +1267,4 @@ def test_round13_own_lines_keep_what_the_round_reached_on_them(detector):
     judged = [(i + 2, row["label"], detector.detect(row["text"])) for i, row in enumerate(rows)]
     kept = [n for n, label, d in judged if label == "imminent" and not detector.would_remove(d)]
     wrong = [n for n, label, d in judged if label != "imminent" and detector.would_remove(d)]
-    assert len(kept) <= 5 and set(wrong) <= {40}, f"not removed (CSV lines): {kept}; removed wrongly: {wrong}"
+    assert len(kept) <= 4 and set(wrong) <= {40}, f"not removed (CSV lines): {kept}; removed wrongly: {wrong}"
