@@ -21,6 +21,13 @@ what follows it; a negation right before one of its parts, or before a part near
 (not a word inside a longer chosen part: "not planning to walk back" is itself the part, nor help refused:
 "not going to hospital" is a mind made up). Reported speech, idioms and
 jokes are then applied by the decision stage, as for every other match.
+
+Guards stop at a sentence's end. Folding drops punctuation, so where sentences end is read from the text as written
+(``Sentences``, only when a guard is near a match): an act or plan that names its means, dose or place (a part in
+``compose.stands_alone``) is dropped or capped only by guards within its own sentences ("boring dinner. swallowed
+the whole lot" is no meal), except those the policy says read the whole message (``compose.whole_message``: a past
+told, a story or a song framing it). One that names none ("im going to end it tonight", a farewell) takes its
+sense from the sentences around it, as before.
 """
 
 from __future__ import annotations
