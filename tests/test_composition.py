@@ -1164,3 +1164,107 @@ compose:
       fallback: {fallback}
 """)
         assert any(c.id == "high.compose.mine" for c in load(path).compose.combinations)
+
+
+# Round 13: a guard reads only the sentences of an act or plan that names its means, dose or place
+# (``compose.stands_alone``); sentence ends are read from the text as written (folding drops punctuation).
+# Each line: the guard's word in another sentence than the scene (removed; none was before round 13).
+ROUND13_GUARD_IN_ANOTHER_SENTENCE = {
+    "routine": "had a headache all day. took every tablet in the house twenty minutes ago",
+    "routine (a meal)": "boring dinner. swallowed the whole lot of my sertraline about an hour ago and im getting dizzy",
+    "homecoming": "sorry im late replying. im standing on the edge of the multistorey and im jumping in ten minutes",
+    "something_else": "left the group chat. im at the top of the cliff now and im going to jump",
+    "purpose": "made a cake for mum. once shes asleep im taking the whole box of pills",
+    "hyperbole": "nearly forgot to feed the cat. fed her now. im on the roof and im jumping in five minutes",
+    "question": "what if nobody even notices. the pills are in my hand and im taking them all tonight",
+    "thought": "been thinking about my nan today. the rope is tied and im standing on the chair now",
+    "wish": "i wish i was taller. the rope is tied and im standing on the chair now",
+    "a line break": "lost my job today\nthe pills are lined up and im taking them all at midnight",
+    "an emoji between clauses": "boring dinner 🙄 swallowed the whole lot of my sertraline about an hour ago and im getting dizzy",
+    "a pattern across a full stop": "took a pill. pills are all gone now, swallowed every one",
+    "screen (a screen named, not a story)": "cancelled netflix. the blade is in my hand right now and im not stopping",
+}
+# ... and the same guard inside the scene's sentence, or one that reads the whole message (a past told, a story or
+# a song framing it), or a scene that names no means or place (read with the sentences around it): not removed
+ROUND13_GUARD_APPLIES = {
+    "routine": "took two ibuprofen for this headache an hour ago",
+    "homecoming": "on the roof fixing the aerial, back for tea at six",
+    "something_else": "ending it with my boyfriend tonight, cant do this anymore",
+    "question": "what if i took all the pills tonight, would anyone notice",
+    "thought": "keep thinking about taking every tablet in the house tonight",
+    "past (whole message)": "3 yrs ago. pills lined up on the bed, note written, that was my night. im so glad im still here",
+    "framing (whole message)": "new song lyrics. the rope is tied and im standing on the chair tonight. the chorus goes after that",
+    "no means named": "there's one slice of cake left in the fridge. i'm going to end it tonight",
+    "a farewell": "my last day at this job! thanks for everything, i'll miss you all",
+}
+
+
+@pytest.mark.parametrize("guard", sorted(ROUND13_GUARD_IN_ANOTHER_SENTENCE))
+def test_a_guard_in_another_sentence_than_a_named_means_or_place_does_not_drop_it(detector, guard):
+    text = ROUND13_GUARD_IN_ANOTHER_SENTENCE[guard]
+    result = detector.detect(text)
+    assert result.tier == "imminent" and detector.would_remove(result), (guard, result)
+    assert detector.detect_many([text]) == [result]  # the batch path reads the same sentences
+
+
+@pytest.mark.parametrize("guard", sorted(ROUND13_GUARD_APPLIES))
+def test_a_guard_in_the_scenes_sentence_or_framing_the_message_still_applies(detector, guard):
+    result = detector.detect(ROUND13_GUARD_APPLIES[guard])
+    assert not detector.would_remove(result), (guard, result)
+
+
+@pytest.mark.parametrize("policy, text", [
+    ("default-de", "hab kopfschmerzen. hab grad alle meine tabletten geschluckt, mir wird schon schwindelig"),
+    ("default-de", "langweiliges abendessen. stehe jetzt auf der brücke und springe gleich"),
+    ("default-fr", "j'ai mal à la tête. j'ai avalé toutes mes pilules il y a une heure"),
+])
+def test_every_languages_guards_stop_at_a_sentence_end(shipped_policy, policy, text):
+    detector = detector_for(shipped_policy(policy))
+    assert detector.would_remove(detector.detect(text)), policy
+
+
+def test_where_a_sentence_ends_in_chat():
+    from gateway.detection.compose import Sentences
+
+    def starts(text):
+        return Sentences(text, normalise(text)).starts()
+
+    assert starts("no full stop at all in this one") == [0]
+    assert starts("boring dinner. swallowed the lot") == [0, 2]
+    assert starts("boring dinner! swallowed the lot") == starts("boring dinner? swallowed the lot") == [0, 2]
+    assert starts("boring dinner... swallowed the lot") == [0, 2]
+    assert starts("boring dinner\nswallowed the lot") == starts("boring dinner - swallowed the lot") == [0, 2]
+    assert starts("boring dinner 🙄 swallowed the lot") == [0, 3]  # the emoji is a word of the sentence it ends
+    assert starts("took all my 💊 now") == [0]  # a means said as an emoji ends nothing
+    assert starts("swallowed the lot. lol. x") == [0]  # a word alone ("lol.") belongs to the sentence before it
+    assert starts("took 2.5 mg, nothing: fine, ok") == [0]  # no space after the dot, a comma, a colon: no end
+    assert Sentences(None, "boring dinner swallowed the lot").starts() == [0]  # no text as written: one sentence
+
+
+def test_a_guard_may_read_the_whole_message_and_a_part_stand_alone_only_if_the_policy_has_it(write):
+    path = write("p.yaml", GOOD + """
+compose:
+  whole_message: [past, nosuchpart]
+  stands_alone: [means, nosuchother]
+""")
+    errors = errors_of(path)
+    assert any("compose.whole_message" in e and "nosuchpart" in e for e in errors), errors
+    assert any("compose.stands_alone" in e and "nosuchother" in e for e in errors), errors
+    policy = load(write("q.yaml", GOOD + "compose:\n  whole_message: [routine]\n  stands_alone: [own_meds]\n"))
+    assert policy.compose.whole_message == frozenset({"past", "framing", "routine"})  # a list extends the default's
+    assert {"means", "place", "own_meds"} <= policy.compose.stands_alone
+
+
+def test_round13_own_lines_keep_what_the_round_reached_on_them(detector):
+    """Round 13's own lines (parts-own-r13.csv, committed before the change): 30 imminent scenes with a guard's word in
+    another sentence, 30 near misses where the guard applies. Before: 5 of 30 removed; after: 26. One near miss was
+    removed before the round and still is (CSV line 40: a rule's own match with a past told in a sentence before it,
+    which the decision stage reads); any other is a failure. Failures name CSV lines, never the text."""
+    import csv
+    from pathlib import Path
+    with open(Path(__file__).resolve().parent / "data" / "parts-own-r13.csv", newline="", encoding="utf-8") as fh:
+        rows = list(csv.DictReader(fh))
+    judged = [(i + 2, row["label"], detector.detect(row["text"])) for i, row in enumerate(rows)]
+    kept = [n for n, label, d in judged if label == "imminent" and not detector.would_remove(d)]
+    wrong = [n for n, label, d in judged if label != "imminent" and detector.would_remove(d)]
+    assert len(kept) <= 4 and set(wrong) <= {40}, f"not removed (CSV lines): {kept}; removed wrongly: {wrong}"

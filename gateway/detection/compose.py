@@ -21,15 +21,25 @@ what follows it; a negation right before one of its parts, or before a part near
 (not a word inside a longer chosen part: "not planning to walk back" is itself the part, nor help refused:
 "not going to hospital" is a mind made up). Reported speech, idioms and
 jokes are then applied by the decision stage, as for every other match.
+
+Guards stop at a sentence's end. Folding drops punctuation, so where sentences end is read from the text as written
+(``Sentences``, only when a guard is near a match): an act or plan that names its means, dose or place (a part in
+``compose.stands_alone``) is dropped or capped only by guards within its own sentences ("boring dinner. swallowed
+the whole lot" is no meal), except those the policy says read the whole message (``compose.whole_message``: a past
+told, a story or a song framing it). One that names none ("im going to end it tonight", a farewell) takes its
+sense from the sentences around it, as before.
 """
 
 from __future__ import annotations
 
+import re
+from bisect import bisect_right
 from typing import Any, NamedTuple
 
 import ahocorasick
 import re2
 
+from ..text.folding import normalise
 from .decision import _LEVEL, Matches, _impersonal
 
 __all__ = ["Composer"]
@@ -58,6 +68,13 @@ COVER_REACH = 3  # words from the end of a cover-story cue to a guard it covers 
 ACTS = frozenset(("act", "ingest", "act_whole", "cutting"))
 UNDER_WAY = frozenset(("now", "ago", "symptom", "bleeding", "fading", "taking_effect"))
 _TOP = max(_LEVEL.values())
+# Where a sentence ends in chat, in the text as written (folding drops the punctuation): a full stop, "!", "?",
+# ";" or an ellipsis before a space or the end, a line break, a dash between spaces (" - ", " -- ", " — "),
+# an emoji or other symbol before a space (not one that folds to a means: "took all my 💊 now"). A comma
+# or a colon is not one, and a message with none of them is one sentence.
+_MEANS_SYMBOLS = "\U0001F48A\U0001F52A\U0001FAA2\U0001F309\u26B0\U0001FA78"  # folded to a word (folding.py)
+_SENTENCE_END = re.compile("[.!?;\u2026\u3002\uff01\uff1f]+(?=\\s|$)|\n|\\s[-\u2013\u2014]+(?=\\s)|(?<=\\s)[\u00a1\u00bf]"
+                           "|[\u2190-\u2bff\U0001F000-\U0001FAFF](?<![" + _MEANS_SYMBOLS + "])[\ufe0f\u200d\U0001F3FB-\U0001F3FF]*(?=\\s)")
 
 
 class Hit(NamedTuple):
@@ -66,6 +83,55 @@ class Hit(NamedTuple):
     start: int  # character offsets in the normalised text
     end: int
     part: str
+
+
+class Sentences:
+    """Which sentence of a message each word of its folded form is in, worked out only when a guard asks
+    (most messages never do): the text as written is cut at each sentence end (``_SENTENCE_END``), each piece
+    folded alone, and its words counted. A piece of one word ("lol.", "x", "ok.") stays with the sentence
+    before it: a joke marker or a sign-off says something of that sentence. Where the pieces' words do not add
+    up to the message's (folding joined letters across a cut: "k. i. l. l"), or there is no text, the message
+    is one sentence, as before sentences were read."""
+
+    __slots__ = ("text", "norm", "_starts")
+
+    def __init__(self, text: str | None, norm: str):
+        self.text, self.norm, self._starts = text, norm, None
+
+    def starts(self) -> list[int]:
+        if self._starts is None:
+            self._starts = [0]
+            text = self.text
+            if text and _SENTENCE_END.search(text) is not None:
+                counts: list[int] = []
+                at = 0
+                for m in _SENTENCE_END.finditer(text):
+                    counts.append(len(normalise(text[at:m.end()]).split()))
+                    at = m.end()
+                counts.append(len(normalise(text[at:]).split()))
+                if sum(counts) == self.norm.count(" ") + 1:
+                    starts, word = [0], 0
+                    for n in counts:
+                        if n > 1 and word:
+                            starts.append(word)
+                        word += n
+                    self._starts = starts
+        return self._starts
+
+    def of(self, word: int) -> int:
+        return bisect_right(self.starts(), word) - 1
+
+
+def _shares(sentences: Sentences, h: Hit, first: int, last: int) -> bool:
+    """A guard's hit ``h`` inside one sentence that is among those of words ``first`` to ``last`` (an act or plan
+    may run over several: "pills in my hand. tonight"). A hit across a sentence end is no phrase of either
+    ("a pill. pills": a regex over folded words cannot see the full stop)."""
+    if h.first >= first and h.last <= last:
+        return True  # inside the act's own span: "took two for this headache and the rest" reads it
+    if len(sentences.starts()) == 1:
+        return True
+    at = sentences.of(h.first)
+    return at == sentences.of(h.last) and sentences.of(first) <= at <= sentences.of(last)
 
 
 def _gap(a: Hit, b: Hit) -> int:
@@ -96,6 +162,8 @@ class Composer:
         self.refer = {name: (tuple(dict.fromkeys(after)), counts_as) for name, (after, counts_as) in compose.refer.items()}
         self.refer_window = compose.refer_window
         self.common = compose.common
+        self.whole_message = getattr(compose, "whole_message", frozenset())
+        self.stands_alone = getattr(compose, "stands_alone", frozenset())
         self.guard = {name: (None if action in ("drop", "setting") else _LEVEL[action])
                       for name, action in compose.guard.items()}
         # guards that read an everyday setting ("in the shower", "at the festival"): they drop a plan, and cap
@@ -156,9 +224,10 @@ class Composer:
         """Parts the rules stage must find in its pass and hand to ``apply``."""
         return self.eager
 
-    def apply(self, norm: str, m: Matches, found: list[tuple[int, int, str]]) -> None:
+    def apply(self, norm: str, m: Matches, found: list[tuple[int, int, str]], text: str | None = None) -> None:
         """Add the combinations found in ``norm`` to ``m.risks``; drop or cap the strict tiers' matches
-        that are not the writer's own act. ``found``: (start, end, part) of every eager part's hit."""
+        that are not the writer's own act. ``found``: (start, end, part) of every eager part's hit. ``text``:
+        the message as written, where its sentences end (without it, the message is one sentence)."""
         strict = [r for r in m.risks if r[2] in self.strict_levels]
         if not found and not strict:  # most messages
             return
@@ -195,18 +264,19 @@ class Composer:
                          + [h._replace(part=OTHER) for h in hits.get(SOMEONE, [])
                             if h.first not in objects and h.last not in asked and acting(h)],
                          key=lambda h: h.start)
+        sentences = Sentences(text, norm)
         for risk in strict:  # a removing tier's own rules: the same strictness as a combination
             start, end, level, rule = risk
             first = norm.count(" ", 0, start)
             at = Hit(first, first + norm.count(" ", start, end), start, end, "")
-            kept = self._strict(norm, m, at, [], at.first, at.last, markers, hits, level)
+            kept = self._strict(norm, m, at, [], at.first, at.last, markers, hits, level, sentences)
             if kept is None:
                 m.idioms.append((start, end, level))  # dropped, and told as suppressed by the decision
             elif kept < level:
                 m.risks.remove(risk)
                 m.risks.append((start, end, kept, rule))
         if viable:
-            self._combine(norm, m, hits, markers)
+            self._combine(norm, m, hits, markers, sentences)
 
     def _lazy_hits(self, norm: str) -> list[tuple[int, int, str]]:
         """(start, end, part) of the parts not found by the rules stage, on word boundaries."""
@@ -235,17 +305,18 @@ class Composer:
                     part = counts_as or max(before, key=lambda t: t.last).part
                     hits.setdefault(part, []).append(h._replace(part=part))
 
-    def _combine(self, norm: str, m: Matches, hits: dict[str, list[Hit]], markers: list[Hit]) -> None:
-        theirs = self._find(norm, m, hits, markers, self.combinations)
+    def _combine(self, norm: str, m: Matches, hits: dict[str, list[Hit]], markers: list[Hit],
+                 sentences: Sentences) -> None:
+        theirs = self._find(norm, m, hits, markers, self.combinations, sentences)
         if self.fallbacks and not theirs and not m.risks:  # nothing else found: two signals of a scene
-            theirs = self._find(norm, m, hits, markers, self.fallbacks)
+            theirs = self._find(norm, m, hits, markers, self.fallbacks, sentences)
         # someone else's act or plan is a third-party case only where the writer's own words risk nothing: "love
         # you all ... please someone look after my dog" is the writer's farewell, not a report about "someone"
         if theirs and not any(level >= _LEVEL["high"] for _, _, level, _ in m.risks):
             m.third.add(THIRD_RULE)
 
     def _find(self, norm: str, m: Matches, hits: dict[str, list[Hit]], markers: list[Hit],
-              combinations: list) -> bool:
+              combinations: list, sentences: Sentences) -> bool:
         """Add each of ``combinations`` found to ``m.risks``; whether one was someone else's."""
         theirs = False
         for rule, level, parts, window, unless in combinations:
@@ -268,11 +339,14 @@ class Composer:
                     # my insulin at home and im getting shaky", "all my meds are gone, feeling dizzy" stay ordinary)
                     doses = [c for c in chosen if c.part == DOSE] if (
                         any(c.part in BODY for c in chosen) and any(c.part in ACTS for c in chosen)) else []
+                    # (an ordinary word in another sentence says nothing of this one: "cut my thumb. ...")
                     if any(h.last >= first - window and h.first <= last + window
                            and not any(c.start <= h.start and h.end <= c.end for c in doses)
-                           for name in unless for h in hits.get(name, ())):
+                           and not (alone and not _shares(sentences, h, first, last))
+                           for name in unless for h in hits.get(name, ())
+                           for alone in (any(c.part in self.stands_alone for c in chosen),)):
                         continue
-                    kept = self._strict(norm, m, anchor, chosen, first, last, markers, hits, level)
+                    kept = self._strict(norm, m, anchor, chosen, first, last, markers, hits, level, sentences)
                     if kept == THEIRS:
                         theirs = True  # someone else's, and nothing makes it a story or a question
                         continue
@@ -287,7 +361,7 @@ class Composer:
         return theirs
 
     def _strict(self, norm: str, m: Matches, anchor: Hit, chosen: list[Hit], first: int, last: int,
-                markers: list[Hit], hits: dict[str, list[Hit]], level: int) -> int | None:
+                markers: list[Hit], hits: dict[str, list[Hit]], level: int, sentences: Sentences) -> int | None:
         """``level`` if the act at ``anchor`` (with the other ``chosen`` parts, words ``first`` to ``last``)
         is the writer's own, lower if a guard caps it or a negation stands right before a part near it
         ("the pills are lined up, not doing it tonight"), ``None`` if a guard drops it or it is someone else's
@@ -324,12 +398,21 @@ class Composer:
         theirs = bool(before) and max(before, key=lambda h: h.start).part == OTHER
         if theirs and not chosen:
             return None  # no subject at all is the writer's: chat drops the "i" ("took them all")
+        # an act or plan that names its means or place stands alone: only the guards of its own sentences read
+        # it; one that does not ("im going to end it tonight", a farewell) takes its sense from the sentences
+        # around it ("one slice of cake left. im going to end it tonight")
+        alone = any(c.part in self.stands_alone for c in chosen) if chosen else any(
+            h.first <= last and h.last >= first for name in self.stands_alone for h in hits.get(name, ()))
         for name, cap in self.guard.items():
             if name == PAST and not chosen:
                 continue  # a rule's own match told as past: the decision stage reads past and relapse cues
             # a thought or a wish governs what follows it: "keep thinking about taking them all", "hope i
             # wont be here in the morning", not "on the cliff now ... i keep thinking about my cat"
+            # a guard applies within the sentences of the act or plan ("boring dinner. swallowed the whole lot" is
+            # no meal), unless the policy says it reads the whole message (a past told, a story framing it)
+            whole = name in self.whole_message
             found = [h for h in hits.get(name, ()) if near(h) and free(h) and not timed(h) and not covered(h)
+                     and (whole or not alone or _shares(sentences, h, first, last))
                      and (name not in GOVERNING or h.first <= last) and (name != WISH or 0 <= first - h.last <= WISH_REACH)]
             if found:
                 # "swallowed all 30 in the shower": an act done beside an everyday setting is high, not nothing;

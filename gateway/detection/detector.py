@@ -130,7 +130,7 @@ class Detector:
         sentences."""
         if not norm:
             return NO_RISK
-        detection, exempt = decide(self.rules.match(norm), norm, self.negation_window, self.reported_window,
+        detection, exempt = decide(self.rules.match(norm, text), norm, self.negation_window, self.reported_window,
                                    self.past_window)
         if self.model is not None and not exempt:
             detection = self._with_model(norm, text, detection)

@@ -255,8 +255,9 @@ class CompiledRules:
         before = norm[:start].rsplit(" ", 2)[-2] if start else ""
         return after in self.negation_words or before in self.negation_words
 
-    def match(self, norm: str) -> Matches:
-        """Every phrase, idiom, cue and regex of the policy found in ``norm`` (already normalised)."""
+    def match(self, norm: str, text: str | None = None) -> Matches:
+        """Every phrase, idiom, cue and regex of the policy found in ``norm`` (already normalised); ``text``, the
+        message as written, tells the composition where its sentences end."""
         size = len(norm)
         m = Matches()
         risks, idioms, negations, reported, third = m.risks, m.idioms, m.negations, m.reported, m.third
@@ -327,7 +328,7 @@ class CompiledRules:
                     risks.append((found.start(), found.end(), level, rule))
         m.joking = joking
         if self.composer is not None and (parts or risks):
-            self.composer.apply(norm, m, parts)
+            self.composer.apply(norm, m, parts, text)
         return m
 
 

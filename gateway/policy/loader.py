@@ -418,7 +418,7 @@ class PolicyLoader:
             return Composition()
         p = ("compose",)
         m = c.mapping(p, raw, optional=("window", "refer_window", "refer", "guard", "parts", "combinations",
-                                        "common")) or {}
+                                        "common", "whole_message", "stands_alone")) or {}
         window = c.integer(p + ("window",), m.get("window", 12), lo=1, hi=60)
         refer_window = c.integer(p + ("refer_window",), m.get("refer_window", 12), lo=1, hi=60)
         parts: dict[str, Part] = {}
@@ -465,6 +465,14 @@ class PolicyLoader:
                 guard[name] = action
         common = frozenset(n for i, n in enumerate(c.string_list(p + ("common",), m.get("common")))
                            if part_name(p + ("common", i), n) is not None)
+        # guards that read the whole message (a past told, a story or a lyric framing what follows); every other
+        # guard applies only within the sentence of the act or plan
+        whole_message = frozenset(n for i, n in enumerate(c.string_list(p + ("whole_message",), m.get("whole_message")))
+                                  if part_name(p + ("whole_message", i), n) is not None)
+        # parts that name an act or plan on their own (a means, a dose, a place): only such a one is kept from the
+        # guards of other sentences; a farewell or "end it tonight" is read with the sentences around it
+        stands_alone = frozenset(n for i, n in enumerate(c.string_list(p + ("stands_alone",), m.get("stands_alone")))
+                                 if part_name(p + ("stands_alone", i), n) is not None)
         combinations = []
         raw_combinations = c.mapping(p + ("combinations",), m.get("combinations", {}), any_keys=True) or {}
         for cid, combo_raw in raw_combinations.items():
@@ -505,7 +513,8 @@ class PolicyLoader:
                                                 tuple(unless), fallback is True))
         if MISSING in (window, refer_window) or not isinstance(raw_tiers, dict):
             return Composition()
-        return Composition(window, parts, tuple(combinations), refer, refer_window, guard, common)
+        return Composition(window, parts, tuple(combinations), refer, refer_window, guard, common, whole_message,
+                           stands_alone)
 
     def _digest(self, c: Checker, raw: Any) -> Digest:
         p = ("digest",)

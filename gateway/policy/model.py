@@ -208,7 +208,10 @@ class Composition:
     combination, or a match of a removing tier's own rules,
     found within ``window`` words of it (a past told, a story, a question). The parts named ``self``,
     ``other``, ``someone`` and ``object_of`` say whose act it is. ``common``: parts too frequent to pick
-    lines out of a batch (``Detector.detect_many``)."""
+    lines out of a batch (``Detector.detect_many``). An act or plan with a part in ``stands_alone`` (a means, a dose,
+    a place: it says what it is) is dropped or capped only by guards within its own sentences, or in
+    ``whole_message`` (a past told, a story or lyric framing); any other (a farewell, "end it tonight") is read
+    with the sentences around it."""
 
     window: int = 12
     parts: dict[str, Part] = field(default_factory=dict)
@@ -217,6 +220,8 @@ class Composition:
     refer_window: int = 12
     guard: dict[str, str] = field(default_factory=dict)  # part -> "drop", "setting" or the tier it caps to
     common: frozenset[str] = frozenset()  # parts too frequent in ordinary chat to pick lines out of a batch
+    whole_message: frozenset[str] = frozenset()  # guards that read the whole message; the others, their sentence
+    stands_alone: frozenset[str] = frozenset()  # parts that make an act or plan its own sentence's (a means, a place)
 
 
 @dataclass(frozen=True)
