@@ -40,6 +40,7 @@ ROUND8 = _rows("de-probe-r8.csv")
 ROUND9 = _rows("de-probe-r9.csv")
 ROUND10 = _rows("de-probe-r10.csv")
 ROUND11 = _rows("de-probe-r11.csv")
+ROUND12 = _rows("de-probe-r12.csv")
 
 
 def test_the_shipped_german_policy_is_named_for_its_language():
@@ -254,7 +255,6 @@ def test_round_eight_reaches_its_tier(german):
 # "genug zusammen" is a stash to the older rules, so counting chairs is high; no reason left to get up early since retiring is round 7's "no reason" rule, which reads no retirement; parents away on holiday with "mach ichs" is left to the others' label of such lines
 # (high when the time is next week), so "im urlaub" is no time chosen and the line stays unread.
 ROUND9_KNOWN = ["line 5: expected ('high', False), got ('imminent', True)",
-                "line 20: expected ('high', False), got ('imminent', True)",
                 "line 44: expected ('imminent', True), got ('high', False)",
                 "line 71: expected ('none', False), got ('concern', False)",
                 "line 77: expected ('none', False), got ('concern', False)",
@@ -391,6 +391,29 @@ def test_round_eleven_reaches_its_tier(german):
     Tier and removal as labelled, but ROUND11_KNOWN."""
     wrong = wrong_lines(numbered(ROUND11), _tier_and_removal(german))
     assert wrong == ROUND11_KNOWN, f"de-probe-r11.csv: {wrong}"
+
+ROUND12_KNOWN = ["line 10: expected ('high', False), got ('none', False)",
+                 "line 11: expected ('imminent', True), got ('high', False)",
+                 "line 20: expected ('none', False), got ('concern', False)",
+                 "line 37: expected ('imminent', True), got ('high', False)",
+                 "line 39: expected ('high', False), got ('none', False)",
+                 "line 43: expected ('high', False), got ('imminent', True)",
+                 "line 44: expected ('imminent', True), got ('high', False)",
+                 "line 46: expected ('imminent', True), got ('high', False)",
+                 "line 54: expected ('none', False), got ('concern', False)"]
+
+
+def test_round_twelve_reaches_its_tier(german):
+    """Round 12's lines (de-probe-r12.csv: not an own*.csv, so the model script does not read it and the shipped
+    model stands), a blind batch by class before its rules, each beside near misses: things handed over for others
+    with a day to come (not passwords for a guest, not a dog left for a holiday), self-correction after a denial,
+    second-person self-talk (not "du schaffst das" before exams), an act done referred back to, self-harm hidden or
+    scratched open (not at the roses), fasting to a day, passive wishes, a method read up (not calories), negations
+    ("keinerlei"), sitting on a railing with legs over and a goodbye (not with coffee on the balcony), a weekday with
+    an intent (high, not removed: "am samstag spring ich von der autobahnbrücke"; not a move at the month's end).
+    Tier and removal as labelled, but ROUND12_KNOWN."""
+    wrong = wrong_lines(numbered(ROUND12), _tier_and_removal(german))
+    assert wrong == ROUND12_KNOWN, f"de-probe-r12.csv: {wrong}"
 
 @pytest.mark.parametrize("name", ["de-tune.csv", "de-heldout.csv", "de-heldout2.csv", "de-heldout3.csv",
                                   "de-heldout4.csv"])
