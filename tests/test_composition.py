@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pytest
 
-from gateway.detection import detector_for
+from gateway.detection import detector_for, tier_level
 from gateway.text.folding import normalise
 from gateway.policy.loader import PolicyLoader
 from gateway.yamlfiles.located import ConfigErrors
@@ -1268,3 +1268,86 @@ def test_round13_own_lines_keep_what_the_round_reached_on_them(detector):
     kept = [n for n, label, d in judged if label == "imminent" and not detector.would_remove(d)]
     wrong = [n for n, label, d in judged if label != "imminent" and detector.would_remove(d)]
     assert len(kept) <= 4 and set(wrong) <= {40}, f"not removed (CSV lines): {kept}; removed wrongly: {wrong}"
+
+
+# Round 14: a joke marker and a past cue read by sentence (decision.py). A laugh in an earlier sentence is not
+# about a risk said after it; one in the risk's sentence, or after it, still is. A past story then a present plan:
+# the plan counts; a story that goes on in its tense ("i had the rope ready") stays past.
+LAUGH_BEFORE = [
+    ("default", "lol. anyway the rope is tied to the loft hatch and im doing it tonight"),
+    ("default", "haha that meme was funny. anyway 40 paracetamol lined up on the bed, tonight is the night"),
+    ("default", "lol ok. im going to kill myself tonight"),
+    ("default-de", "haha der clip war gut 😂 naja. das messer liegt hier neben mir und ich mach das jetzt"),
+    ("default-es", "jaja qué partido. en fin, ya tengo la cuerda atada a la viga y lo hago esta noche"),
+    ("default-fr", "mdr. je suis sur le pont et je saute ce soir"),
+]
+LAUGH_WITH = [
+    ("default", "im going to kill myself tonight lol"),
+    ("default", "the rope is tied to the loft hatch and im doing it tonight. jk lol"),
+    ("default", "im on the bridge now and im jumping. lol"),
+    ("default", "im gonna jump off this bridge lol. anyway see u tmrw"),
+    ("default-de", "das messer liegt hier neben mir und ich mach das jetzt lol"),
+    ("default-es", "ya tengo la cuerda atada a la viga y lo hago esta noche jaja"),
+    ("default-fr", "je suis sur le pont et je saute ce soir mdr"),
+]
+PLAN_AFTER_PAST = [
+    "used to cut. the pills are in my hand and im taking them all tonight",
+    "two years ago i tried. tonight i am going to kill myself",
+    "in high school i used to self harm. the blade is in my hand right now and im cutting deep tonight",
+]
+PAST_GOES_ON = [
+    "two years ago i tried to hang myself. i had the rope ready",
+    "used to cut every night. i had the blade in my hand all the time back then",
+    "years ago after my dad left and everything fell apart i was going to jump off the bridge",
+    "3 yrs ago. pills lined up on the bed, note written, that was my night. im so glad im still here",
+]
+
+
+@pytest.mark.parametrize("policy,text", LAUGH_BEFORE)
+def test_a_laugh_in_an_earlier_sentence_does_not_lower_a_risk_said_after_it(shipped_policy, policy, text):
+    d = detector_for(shipped_policy(policy))
+    assert d.detect(text).tier == "imminent"
+
+
+@pytest.mark.parametrize("policy,text", LAUGH_WITH)
+def test_a_laugh_in_the_risks_sentence_or_after_it_still_keeps_it_from_removal(shipped_policy, policy, text):
+    d = detector_for(shipped_policy(policy))
+    assert tier_level(d.detect(text).tier) <= tier_level("high")
+
+
+@pytest.mark.parametrize("text", PLAN_AFTER_PAST)
+def test_a_present_plan_after_a_past_story_counts(detector, text):
+    assert detector.detect(text).tier == "imminent"
+
+
+@pytest.mark.parametrize("text", PAST_GOES_ON)
+def test_a_story_told_on_in_its_tense_stays_past(detector, text):
+    assert not detector.would_remove(detector.detect(text))
+
+
+def test_round14_own_lines_keep_what_the_round_reached_on_them(detector):
+    """Round 14's own lines (parts-own-r14.csv, committed before the change): 20 imminent lines with a laugh or a past
+    cue in an earlier sentence, 20 near misses (the laugh in the risk's sentence or after it, a past story that goes
+    on). Before: 6 of 20 removed, 2 near misses removed; after: 18 removed, none wrongly. Failures name CSV lines."""
+    import csv
+    from pathlib import Path
+    with open(Path(__file__).resolve().parent / "data" / "parts-own-r14.csv", newline="", encoding="utf-8") as fh:
+        rows = list(csv.DictReader(fh))
+    judged = [(i + 2, row["label"], detector.detect(row["text"])) for i, row in enumerate(rows)]
+    kept = [n for n, label, d in judged if label == "imminent" and not detector.would_remove(d)]
+    wrong = [n for n, label, d in judged if label != "imminent" and detector.would_remove(d)]
+    assert len(kept) <= 2 and not wrong, f"not removed (CSV lines): {kept}; removed wrongly: {wrong}"
+
+
+def test_an_engine_running_in_a_garage_not_said_shut_removes_only_with_a_farewell_or_the_body_failing(detector):
+    """Round 14, set 12's class of a car running in a garage not said to be shut (parts-own-r14b.csv): with a
+    farewell or the body failing it is removed (before: 2 of 5); warming it up, a mechanic, an oil check, or a
+    goodbye with a return is not. Failures name CSV lines."""
+    import csv
+    from pathlib import Path
+    with open(Path(__file__).resolve().parent / "data" / "parts-own-r14b.csv", newline="", encoding="utf-8") as fh:
+        rows = list(csv.DictReader(fh))
+    judged = [(i + 2, row["label"], detector.detect(row["text"])) for i, row in enumerate(rows)]
+    kept = [n for n, label, d in judged if label == "imminent" and not detector.would_remove(d)]
+    wrong = [n for n, label, d in judged if label != "imminent" and detector.would_remove(d)]
+    assert not kept and not wrong, f"not removed (CSV lines): {kept}; removed wrongly: {wrong}"

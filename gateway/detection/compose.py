@@ -26,8 +26,9 @@ Guards stop at a sentence's end. Folding drops punctuation, so where sentences e
 (``Sentences``, only when a guard is near a match): an act or plan that names its means, dose or place (a part in
 ``compose.stands_alone``) is dropped or capped only by guards within its own sentences ("boring dinner. swallowed
 the whole lot" is no meal), except those the policy says read the whole message (``compose.whole_message``: a past
-told, a story or a song framing it). One that names none ("im going to end it tonight", a farewell) takes its
-sense from the sentences around it, as before.
+told, a story or a song framing it; a past told in an earlier sentence not where the act's own sentences say it is
+now: "used to cut. the pills are in my hand, taking them all tonight"). One that names none ("im going to end it
+tonight", a farewell) takes its sense from the sentences around it, as before.
 """
 
 from __future__ import annotations
@@ -264,7 +265,7 @@ class Composer:
                          + [h._replace(part=OTHER) for h in hits.get(SOMEONE, [])
                             if h.first not in objects and h.last not in asked and acting(h)],
                          key=lambda h: h.start)
-        sentences = Sentences(text, norm)
+        sentences = m.sentences if m.sentences is not None else Sentences(text, norm)
         for risk in strict:  # a removing tier's own rules: the same strictness as a combination
             start, end, level, rule = risk
             first = norm.count(" ", 0, start)
@@ -401,6 +402,10 @@ class Composer:
         # an act or plan that names its means or place stands alone: only the guards of its own sentences read
         # it; one that does not ("im going to end it tonight", a farewell) takes its sense from the sentences
         # around it ("one slice of cake left. im going to end it tonight")
+        # a past told in an earlier sentence does not frame a plan whose own sentences say it is now ("used to
+        # cut. the pills are in my hand and im taking them all tonight"): the relapse cues ("tonight", "right now")
+        span = range(sentences.of(first), sentences.of(last) + 1) if m.relapse else range(0)
+        now = bool(span) and any(sentences.of(norm.count(" ", 0, back)) in span for back in m.relapse)
         alone = any(c.part in self.stands_alone for c in chosen) if chosen else any(
             h.first <= last and h.last >= first for name in self.stands_alone for h in hits.get(name, ()))
         for name, cap in self.guard.items():
@@ -413,6 +418,7 @@ class Composer:
             whole = name in self.whole_message
             found = [h for h in hits.get(name, ()) if near(h) and free(h) and not timed(h) and not covered(h)
                      and (whole or not alone or _shares(sentences, h, first, last))
+                     and not (now and name == PAST and sentences.of(h.last) < sentences.of(first))
                      and (name not in GOVERNING or h.first <= last) and (name != WISH or 0 <= first - h.last <= WISH_REACH)]
             if found:
                 # "swallowed all 30 in the shower": an act done beside an everyday setting is high, not nothing;

@@ -14,12 +14,17 @@ Speaker before topic. Risk words are the writer's only if the writer says them o
   message, the writer's tier stops at high (``speaker_first``): a helper is never the one removed.
   ``speaker_first`` is applied last, after every stage that can raise a tier.
 - Told as past: a past-time cue at most ``past_window`` words before a match ("two years ago I tried",
-  "used to cut") drops it, whatever its tier (an act years ago is not under way). Told as recovered
+  "used to cut") drops it, whatever its tier (an act years ago is not under way); so does one anywhere before a
+  match told on in a story's tense ("years ago, after dad left, i was going to jump", "... i had the rope
+  ready"). A past told in an earlier sentence does not reach a plan whose own sentence says it is now ("two
+  years ago i tried. tonight i am going to kill myself": the plan counts). Told as recovered
   anywhere in the message ("still here and", "clean for") unless a cue says it is back ("again",
   "lately", "tonight"), or written to someone else in support ("please reach out", "you matter"):
   matches below the top tier are dropped (an act under way or a plan with a time never is). Either
   way the model stays out.
-- A joke marker drops the lower tiers and lowers the top one; when the message says the act is hidden
+- A joke marker drops the lower tiers and lowers the top one, for a risk said in its sentence or before it
+  ("im going to kill myself tonight lol", "... doing it tonight. jk lol"; a one-word "lol." is the sentence
+  before it's), not for one said in a later sentence ("lol. anyway the rope is tied ..."); when the message says the act is hidden
   from others ("so no one sees", "mum thinks im just cold"), it drops nothing (laughing off a cover story
   is deflection, not hyperbole) but still lowers the top tier. One thing outranks a laugh: an act under
   way told with its time or its effect on the body (``Matches.under_way``, marked by the composer: "took
@@ -93,6 +98,9 @@ _PAST_TENSE = frozenset(("tried", "attempted", "was", "were", "did", "had", "too
                          "felt", "used",
                          # French (folded): "j'ai fait une TS il y a 5 ans", "je voulais mourir au lycee"
                          "fait", "voulu", "essaye", "tente", "voulais", "pensais", "javais", "jetais"))
+# a story's tense (not an act done: "took", "overdosed", "did" may be minutes ago)
+_STORY_TENSE = frozenset(("was", "were", "had", "tried", "attempted", "wanted", "felt", "planned", "used",
+                          "voulais", "pensais", "javais", "jetais"))
 # after "il": the French impersonal ("il faut", "il y a", "il parait", "il vaut mieux"), nobody named
 _IMPERSONAL_AFTER = frozenset(("faut", "faudrait", "fallait", "y", "parait", "paraitrait", "semble", "suffit",
                                "suffirait", "vaut", "vaudrait", "sagit", "pleut", "neige"))
@@ -116,6 +124,7 @@ class Matches:
     negations: list = field(default_factory=list)  # (end, level)
     reported: list = field(default_factory=list)  # (start, end) of reported-speech cues
     joking: bool = False
+    jokes: list = field(default_factory=list)  # (start, end) of joke markers not denied
     abuse: set = field(default_factory=set)  # abuse rule ids (``decide`` fills it from ``abuse_at``)
     abuse_at: list = field(default_factory=list)  # (start, rule id) of words aimed at someone else
     third: set = field(default_factory=set)
@@ -130,6 +139,12 @@ class Matches:
     # (start, end, rule id) of top-tier combinations that are an act under way with its time or its effect
     # on the body ("took them all an hour ago", "cant feel my legs"): a joke marker does not lower them
     under_way: set = field(default_factory=set)
+    # which sentence each word is in (``compose.Sentences``, read from the text as written); None: one sentence
+    sentences: object = None
+
+    def sentence(self, norm: str, at: int) -> int:
+        """The sentence of the word at character offset ``at`` (0 when the text is not known)."""
+        return 0 if self.sentences is None else self.sentences.of(norm.count(" ", 0, at))
 
 
 def _whose(m: Matches, norm: str) -> tuple[list, set[str]]:
@@ -177,16 +192,48 @@ def _told_as_past(m: Matches, norm: str, start: int, end: int, level: int, windo
     otherwise."""
     told = 0
     for cue_start, cue_end in m.past:
+        # a past story, then a present plan in a sentence of its own: "two years ago i tried. tonight i am
+        # going to kill myself" (a cue that it is back in the match's sentence: the plan counts)
+        if cue_end <= start and m.relapse and m.sentence(norm, cue_start) < m.sentence(norm, start) and any(
+                m.sentence(norm, back) == m.sentence(norm, start) for back in m.relapse):
+            continue
         if cue_end <= start and norm.count(" ", cue_end, start) - 1 <= window:
             if not any(cue_end + 1 < back < start for back in m.relapse):
                 if not any(start <= back < end for back in m.relapse):
                     return 2
                 told = 1
+        elif (cue_end <= start and _story_told(m, norm, start, end, window)
+              and not any(cue_end < back < end for back in m.relapse)):
+            return 2  # the story goes on: "years ago, after dad left, i was going to jump" ("i had the rope ready")
         elif (cue_start >= end and level < _TOP and norm.count(" ", end, cue_start) - 1 <= window
               and _past_tense_in(norm[max(0, start - 8):end].split())
               and not any(end <= back < cue_start for back in m.relapse)):
             return 2
     return told
+
+
+def _story_told(m: Matches, norm: str, start: int, end: int, window: int) -> bool:
+    """Whether the match at ``start`` is told in a story's tense: "was", "had", "tried" in it or at most
+    ``window`` words before it, in its own sentence ("i was going to jump", "i had the rope ready"); not an act
+    done ("took", "overdosed": "took them all an hour ago" is now)."""
+    words = norm.split()
+    first, last = norm.count(" ", 0, start), norm.count(" ", 0, end)
+    if m.sentences is not None:
+        begins = m.sentences.starts()
+        window = min(window, first - begins[m.sentences.of(first)])
+    return any(w in _STORY_TENSE for w in words[max(0, first - window):last + 1])
+
+
+def _laughed_off(m: Matches, norm: str, start: int) -> bool:
+    """Whether a joke marker is about the risk said at ``start``: one in its sentence, or in a later one
+    ("... and im doing it tonight. jk lol"); a one-word piece ("lol.") is the sentence before it's
+    (``Sentences``). A laugh in an earlier sentence is not: "lol. anyway the rope is tied ..." """
+    if not m.jokes:
+        return m.joking  # matches built without positions: the whole message, as before
+    if m.sentences is None or len(m.sentences.starts()) == 1:
+        return True
+    at = m.sentence(norm, start)
+    return any(m.sentence(norm, j) >= at for j, _ in m.jokes)
 
 
 def _after_preposition(norm: str, start: int) -> bool:
@@ -266,6 +313,9 @@ def decide(m: Matches, norm: str, negation_window: int, reported_window: int,
         risks, theirs = m.risks, set()
     third = m.third | theirs
     recovered = m.recovery and not m.relapse
+    # a laugh before a risk said in a later sentence is not about it ("lol. anyway the rope is tied ..."): a joke
+    # marker keeps the model out only if it laughs off some risk of the message (or there is none)
+    joking = joking and (not m.risks or any(_laughed_off(m, norm, r[0]) for r in m.risks))
     exempt = bool(idioms or reported or (joking and not m.concealed) or abuse or third or recovered or m.supportive)
     if not risks:
         if abuse or third:
@@ -291,7 +341,8 @@ def decide(m: Matches, norm: str, negation_window: int, reported_window: int,
         if past == 1 and level == _TOP:
             lowered.add(rule)
             level -= 1
-        if joking and (level == _TOP or not m.concealed):  # a cover story laughed off is not a joke, but
+        if joking and (level == _TOP or not m.concealed) and _laughed_off(m, norm, start):  # a cover story
+            # laughed off is not a joke, but
             if level < _TOP:  # never a removal on a joke marker either
                 suppressed.add(rule)
                 continue

@@ -16,7 +16,7 @@ from typing import Any, Protocol
 import ahocorasick
 import re2
 
-from .compose import Composer
+from .compose import Composer, Sentences
 from .decision import _LEVEL, Matches
 
 __all__ = ["CompiledRules", "RulesSource", "compiled_rules"]
@@ -280,6 +280,7 @@ class CompiledRules:
                     # "je rigole pas", "no joke", "pas pour rire": a joke marker denied says it is meant
                     if not self._denied(norm, start, end):
                         joking = True
+                        m.jokes.append((start, end))
                 elif kind == _THIRD:
                     third.add(rule)  # someone else's risk: decision.py tells which matches are theirs
                 elif kind == _REPORT:
@@ -327,6 +328,7 @@ class CompiledRules:
                 else:
                     risks.append((found.start(), found.end(), level, rule))
         m.joking = joking
+        m.sentences = Sentences(text, norm)  # worked out only if a guard, a joke or a past cue asks
         if self.composer is not None and (parts or risks):
             self.composer.apply(norm, m, parts, text)
         return m
