@@ -353,3 +353,29 @@ def test_round_11_lines_get_their_tier_and_only_imminent_ones_are_removed(spanis
 
 
 R11_KNOWN_MISSES = {"es-r11-036"}
+
+
+def test_round_12_lines_get_their_tier_and_only_imminent_ones_are_removed(spanish):
+    """Round 12's own lines (tests/data/lang/es-own-r12.csv), written in four blind batches before their rules, a
+    class each with near misses beside it: the writer's own arrangements for others (a pet or keys left, passwords
+    and a bank key handed over, messages or a letter scheduled, a life insurance signed, a pet arranged with the vet)
+    with a cover, a reason, a day or thanks (a holiday, a birthday message, keys always lost, an operation); the act
+    pushed on oneself in the second person (a doctor's antibiotic, asking someone out, a song to finish); something
+    got and unnamed with only courage missing (a cake), a rope tied unnamed (a shed roof), a thought no longer an
+    idea (a party); purging on purpose, fainting wished while fasting, each gram lost a prize (a blood test, a
+    dietitian); bleeding with help refused (a nosebleed, a bike fall); a relapse told deeper (a tattoo); a place and
+    a farewell to the room far apart (sunbathing); tired of existing, nothing mattering down to being alive (a job).
+    Known misses: imminent lines read as high (self-talk with the means and tonight, es-r12-008/009/048; an
+    arrangement with tonight, es-r12-034/085/093; a rope tied at a beam with everything ready, es-r12-041), a push
+    that starts with "no" read as a negation (es-r12-095), "mira vos" read as someone else (es-r12-072), a laugh that
+    drops the line (es-r12-025, es-r12-069: shared code), "para hacerlo" and a full jar left ambiguous (es-r12-014,
+    es-r12-057), a cover with "despues de eso" (es-r12-035), a self-correction (es-r12-045), accounts closed with
+    "esta noche termino" (es-r12-106), and food that disagreed read as purging (es-r12-021, an older rule)."""
+    rows = [(n, r) for n, r in numbered(_rows("es-own-r12.csv")) if r["scenario"] not in R12_KNOWN_MISSES]
+    wrong = wrong_lines(rows, _tier_and_removal(spanish))
+    assert not wrong, f"es-own-r12.csv: {wrong}"
+
+
+R12_KNOWN_MISSES = {"es-r12-008", "es-r12-009", "es-r12-014", "es-r12-021", "es-r12-025", "es-r12-034", "es-r12-035",
+                    "es-r12-041", "es-r12-045", "es-r12-048", "es-r12-057", "es-r12-069", "es-r12-072", "es-r12-085",
+                    "es-r12-093", "es-r12-095", "es-r12-106"}
