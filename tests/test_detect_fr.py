@@ -556,9 +556,10 @@ def test_round_nine_classes_and_their_near_misses(detector, text, tier):
 # learned and a delivery day (read as rigged: removed), how to go about ending it wondered nightly and a reserve of pills that "would settle it" (concern only, by the
 # model), a
 # station with "je vais m'avancer" (no act word), crossing without looking "et ca m'est egal" (the model's
-# alone, and below its threshold once rebuilt with batch 3).
+# alone, and below its threshold once rebuilt with batch 3). Line 42 ("hate de plus etre la") reaches concern by the model
+# rebuilt in round 12.
 R10_LINES = {n: row for n, row in _rows("fr-own-r10.csv")}
-R10_KNOWN_MISSES = {13: ("high", "concern"), 18: ("high", "none"), 42: ("concern", "none"), 49: ("high", "none"),
+R10_KNOWN_MISSES = {13: ("high", "concern"), 18: ("high", "none"), 49: ("high", "none"),
                     51: ("high", "imminent"), 53: ("high", "concern"), 57: ("high", "concern"),
                     67: ("imminent", "none")}
 
@@ -687,4 +688,57 @@ def test_round_eleven_set_eleven_removes_only_imminent_lines(detector):
     """Set 11 (read by round 11, measured unseen after round 10 with two false removals: a letter begun "avant
     noel" with no day chosen, a leaking veranda roof climbed tomorrow) removes no line not labelled imminent."""
     judged = _judge(detector, "fr-heldout11.csv")
+    assert [n for n, row, d in judged if detector.would_remove(d) and row["label"] != "imminent"] == []
+
+
+# fr-own-r12.csv: round 12's own lines in three blind batches, each committed and scored before its rules (any-tier
+# recall before the rules: batch 1 (lines 2-35) 14/22, 4 of 5 imminent removed, no near miss raised but one risk line
+# removed that was labelled high (messages scheduled "demain matin ... quand je serai plus la", still removed: the
+# project reads "plus la" with tomorrow as a time); batch 2 (36-63) 9/16, 3/5 removed, one near miss removed (a
+# garden hose "branche" on the tap, now routine); batch 3 (64-80) 2/10, 1/2 removed, none raised; batch 4 (81-93)
+# 2/7, 0/2 removed, one near miss raised to concern: a project group that "bosse mieux sans moi"), by class:
+# hopelessness (what's the use of holding on, living a bore, a weight for all); laxatives by the handful, a relapse
+# with the blade out, bleeding or bruises from one's own hand, fasting with weighing; a method or a dose asked
+# "c'est pour moi"; a decision with its horizon (the last days, a matter of weeks); the writer's arrangements for
+# others (codes, passwords, a pet's keeper) with a day or what follows; second-person self-talk with the means;
+# shut in with the means, begun; a gamer's sign-off for good beside a blade; the hidden thing referred back to.
+# Known misses (shared code, not the policy): second-person self-talk read as someone else's or as abuse (lines 43,
+# 69), a joke marker taken back ("mdr enfin pas mdr") or over a self-harm act (45, 66); "c'est pas que je veux
+# mourir, c'est que je veux plus etre la" read high (64); "plus gout a rien" alone left at none (72); "mon compte"
+# (something else) still blocks a bridge tonight after belongings left (83); how long dying "de froid" takes, asked
+# "c'est pour moi", stays under the cold idiom (86).
+R12_LINES = {n: row for n, row in _rows("fr-own-r12.csv")}
+R12_KNOWN_MISSES = {17: ("high", "imminent"), 43: ("high", "none"), 45: ("imminent", "high"), 64: ("concern", "high"),
+                    66: ("high", "none"), 69: ("high", "none"), 72: ("concern", "none"), 83: ("imminent", "none"),
+                    86: ("high", "none")}
+
+
+@pytest.fixture(scope="module")
+def r12_judged(detector):
+    return _judged(detector, R12_LINES)
+
+
+def test_round_twelve_own_line_keeps_its_tier_and_removal_only_if_imminent(detector, r12_judged):
+    def judge(line, row):
+        d = r12_judged[line]
+        expected = R12_KNOWN_MISSES.get(line, (row["label"], row["label"]))[1]
+        return (d.tier, detector.would_remove(d)), (expected, expected == "imminent")
+    wrong = wrong_lines(sorted(R12_LINES.items()), judge)
+    assert not wrong, f"fr-own-r12.csv: {wrong}"
+
+
+def test_round_twelve_near_misses_are_never_raised(r12_judged):
+    near = [n for n, row in R12_LINES.items() if row["label"] == "none"]
+    assert len(near) >= 36
+    assert [n for n in near if r12_judged[n].tier != "none"] == []
+
+
+def test_round_twelve_known_misses_are_what_the_file_says(r12_judged):
+    assert all(R12_LINES[n]["label"] == label for n, (label, _) in R12_KNOWN_MISSES.items())
+
+
+def test_round_twelve_set_twelve_removes_only_imminent_lines(detector):
+    """Set 12 (read by round 12, measured unseen after round 11 with one false removal: "je serai plus la jeudi.
+    j'ai un plan", a later day named for the end, now a plan) removes no line not labelled imminent."""
+    judged = _judge(detector, "fr-heldout12.csv")
     assert [n for n, row, d in judged if detector.would_remove(d) and row["label"] != "imminent"] == []
