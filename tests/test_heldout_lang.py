@@ -1,4 +1,4 @@
-"""German, French and Spanish held-out sets 5 to 11 (issue 27): what was measured on them, held as a floor.
+"""German, French and Spanish held-out sets 5 to 13 (issue 27): what was measured on them, held as a floor.
 
 ``tests/data/lang/LANG-heldout5.csv`` and ``-heldout6.csv`` (120 lines each: 14 imminent, 18 high, 18 concern,
 70 none) were written on 2026-12-03 by six helpers who never saw the rules, the models or the earlier sets; set
@@ -56,7 +56,14 @@ MEASURED = {("de", 5): (119, 50, 14, 0), ("fr", 5): (116, 47, 14, 0), ("es", 5):
             # rules after rounds 9 (de 99, 35, 10, 2; fr 89, 27, 6, 2; es 95, 29, 8, 1) and once after rounds 10 (de
             # 100, 36, 10, 2; fr 89, 27, 7, 2; es 97, 31, 8, 1). Rounds 11 (session 16) read its misses: held to what
             # they reached
-            ("de", 11): (116, 48, 13, 1), ("fr", 11): (113, 47, 12, 0), ("es", 11): (114, 45, 11, 0)}
+            ("de", 11): (116, 48, 13, 1), ("fr", 11): (113, 47, 12, 0), ("es", 11): (114, 45, 11, 0),
+            # set 12 (session 16): written and committed before rounds 11, which never read it; measured once before
+            # them (de 97, 35, 6, 1; fr 90, 22, 6, 1; es 101, 36, 8, 0) and once after (de 98, 35, 6, 1; fr 93, 25, 7,
+            # 1; es 101, 36, 8, 0). Rounds 12 read its misses: held to what they reached
+            ("de", 12): (112, 44, 12, 0), ("fr", 12): (105, 37, 7, 0), ("es", 12): (114, 48, 10, 0),
+            # set 13 (session 16): written and committed before rounds 12, which never read it; measured once before
+            # them (de 98, 38, 8, 1; fr 89, 27, 8, 2; es 100, 32, 7, 0) and once after (below)
+            ("de", 13): (100, 39, 9, 1), ("fr", 13): (90, 30, 8, 2), ("es", 13): (101, 32, 7, 0)}
 
 
 @pytest.mark.parametrize("language, number", sorted(MEASURED))

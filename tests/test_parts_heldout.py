@@ -199,11 +199,37 @@ REMOVED11_AT_LEAST = {  # after round 12: act 3, means 4, pronoun 3, timing 2, p
 FALSE11_AT_MOST = {"means": 1, "pronoun": 1}  # after round 12: a third-party line, an everyday line
 
 
+# Held-out set 12 (tests/data/parts-heldout12.csv): written on 2026-12-04 (session 16) by a thirteenth helper who never
+# saw the rules, asked for mid-conversation replies, self-correction, voice-to-text and arrangements for others;
+# committed before round 12. Measured with the rules before round 12 and after it (exact 89 of 120, any tier 42 of
+# 66, removed 22 of 48, two false removals both times) and after round 13 (89, 43, 22, 2). Round 14 read its misses:
+# tuning material since, held to what round 14 reached (92, 45, 25, two false), by part below.
+HELDOUT12 = DATA / "parts-heldout12.csv"
+REMOVED12_AT_LEAST = {  # after round 14: act 3, means 2, pronoun 1, timing 3, place 2, preparation 3, farewell 5, obfuscated 6 of 6
+    "act": 0.5, "means": 0.33, "pronoun": 0.16, "timing": 0.5, "place": 0.33, "preparation": 0.5,
+    "farewell": 0.83, "obfuscated": 1.0,
+}
+FALSE12_AT_MOST = {"pronoun": 1, "means": 1}  # measured: two everyday lines
+
+
+# Held-out set 13 (tests/data/parts-heldout13.csv): written on 2026-12-04 (session 16) by a fourteenth helper who never
+# saw the rules, asked for hurried phone writing and people whose work puts the means in their hands; committed
+# before rounds 13 and 14, which never read it. Measured before them and after them: the same (exact 80 of 120, any
+# tier 34 of 66, removed 16 of 48, one false removal); floors are that, by part.
+HELDOUT13 = DATA / "parts-heldout13.csv"
+REMOVED13_AT_LEAST = {  # act 2, means 2, pronoun 1, timing 0, place 1, preparation 1, farewell 4, obfuscated 5 of 6
+    "act": 0.33, "means": 0.33, "pronoun": 0.16, "timing": 0.0, "place": 0.16, "preparation": 0.16,
+    "farewell": 0.66, "obfuscated": 0.83,
+}
+FALSE13_AT_MOST = {"farewell": 1}  # measured: one everyday line
+
+
 # set -> (file, least share removed per part, most false removals per part, least self-harm and eating lines at high)
 MEASURED = {5: (HELDOUT5, REMOVED5_AT_LEAST, FALSE5_AT_MOST, 7), 6: (HELDOUT6, REMOVED6_AT_LEAST, FALSE6_AT_MOST, 8),
             7: (HELDOUT7, REMOVED7_AT_LEAST, FALSE7_AT_MOST, 4), 8: (HELDOUT8, REMOVED8_AT_LEAST, FALSE8_AT_MOST, 4),
             9: (HELDOUT9, REMOVED9_AT_LEAST, FALSE9_AT_MOST, 6), 10: (HELDOUT10, REMOVED10_AT_LEAST, FALSE10_AT_MOST, 4),
-            11: (HELDOUT11, REMOVED11_AT_LEAST, FALSE11_AT_MOST, 5)}
+            11: (HELDOUT11, REMOVED11_AT_LEAST, FALSE11_AT_MOST, 5), 12: (HELDOUT12, REMOVED12_AT_LEAST, FALSE12_AT_MOST, 6),
+            13: (HELDOUT13, REMOVED13_AT_LEAST, FALSE13_AT_MOST, 5)}
 
 
 @pytest.mark.parametrize("number", sorted(MEASURED))
