@@ -36,7 +36,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-__all__ = ["Detection", "Matches", "NO_RISK", "MODEL_RULE", "HELPING_RULE", "NAMED_RULE", "decide",
+__all__ = ["Detection", "Matches", "NO_RISK", "MODEL_RULE", "CHAT_RULE", "HELPING_RULE", "NAMED_RULE", "decide",
            "speaker_first", "tier_level", "TIER_NAMES"]
 
 _LEVEL = {"none": 0, "concern": 1, "high": 2, "imminent": 3}
@@ -57,6 +57,7 @@ class Detection:
     suppressed: tuple[str, ...] = ()  # rule ids dropped because an idiom covered them
     abuse: tuple[str, ...] = ()  # abuse rule ids: words aimed at someone else (not the writer's risk)
     score: float | None = None  # the learned model's score, when the policy uses it and something fired
+    chat_score: float | None = None  # the chat model's (``model.chat``), when it read the line and something fired
     third_party: tuple[str, ...] = ()  # someone the writer knows is at risk ("my friend wants to die")
     someone_else: bool = False  # every risk word was someone else's: the writer gets the third-party case
     # set by a room's detector (``multilingual.py``): the language whose rules gave this answer, every
@@ -72,6 +73,7 @@ class Detection:
 
 NO_RISK = Detection("none", ())
 MODEL_RULE = "model.risk"
+CHAT_RULE = "model.chat"  # the chat-lines model (``model.chat``) gave the concern
 HELPING_RULE = "third_party.asking_how_to_help"  # "what do i do" with someone else named
 NAMED_RULE = "third_party.named_subject"  # "my brother is standing on the roof"
 TIER_NAMES = _NAME

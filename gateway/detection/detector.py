@@ -24,13 +24,17 @@ regexes run on RE2 (linear time, see ``bench/matchers.py``).
   or a negation they applied.
   The score of a long message is that of its riskiest sentence with its neighbours (the raw text is
   split, since normalising strips the punctuation that ends a sentence).
+- With ``model.chat`` on as well (English: ``risk-en-chat.bin``, learned from this project's own chat lines), a
+  message of at most ``model.chat.max_words`` words is also scored by that model; either model reaching its
+  concern threshold makes the line concern (rule id ``model.chat`` for the chat model's), under the same
+  exceptions. The chat model never makes a line high.
 """
 
 from __future__ import annotations
 
 import dataclasses
 
-from .decision import MODEL_RULE, NO_RISK, TIER_NAMES, Detection, decide, speaker_first, tier_level
+from .decision import CHAT_RULE, MODEL_RULE, NO_RISK, TIER_NAMES, Detection, decide, speaker_first, tier_level
 from ..text.folding import line_numbers, normalise, normalise_joined
 from .language import identify
 from .model import MODELS, shared_model
@@ -58,6 +62,12 @@ class Detector:
             # raises a message to a gentle check-in and no further.
             self.model_concern = policy.model.concern or self.model.meta.get("thresholds", {}).get("concern", 0.5)
             self.model_high = policy.model.high if policy.model.high is not None else float("inf")
+        self.chat = None  # the second score for chat-length lines (``model.chat``), only beside the model
+        chat = getattr(policy.model, "chat", None)
+        if self.model is not None and chat is not None and chat.enabled:
+            self.chat = shared_model(str(MODELS / chat.file))
+            self.chat_concern = chat.concern or self.chat.meta.get("thresholds", {}).get("concern", 0.5)
+            self.chat_max_words = chat.max_words
 
     def scored_by(self, detection: Detection) -> "Detector":
         """The detector whose model scored ``detection``: this one (``RoomDetector`` may name another)."""
@@ -108,7 +118,15 @@ class Detector:
         results = [NO_RISK] * len(texts)
         for i in touched:
             results[i] = self._judge(norms[i], texts[i])
-        if self.model is not None:  # no phrase fired here, but the model may: judged if it does
+        if self.chat is not None:  # both scores, hashed once: judged if either reaches its threshold
+            both, chat, concern, chat_concern, most = (self.model.score_with, self.chat, self.model_concern,
+                                                       self.chat_concern, self.chat_max_words)
+            for i, (text, norm) in enumerate(zip(texts, norms)):
+                if i not in touched:
+                    score, chat_score = both(chat, text, norm, most)
+                    if score >= concern or (chat_score is not None and chat_score >= chat_concern):
+                        results[i] = self._judge(norm, text)
+        elif self.model is not None:  # no phrase fired here, but the model may: judged if it does
             score, concern = self.model.score_text, self.model_concern
             for i, (text, norm) in enumerate(zip(texts, norms)):
                 if i not in touched and score(text, norm) >= concern:
@@ -144,14 +162,20 @@ class Detector:
         return language in (None, "en") or identify(norm, text) in (None, language)
 
     def _with_model(self, norm: str, text: str, detection: Detection) -> Detection:
-        score = self.model.score_text(text, norm)
+        if self.chat is None:
+            score, chat = self.model.score_text(text, norm), None
+        else:
+            score, chat = self.model.score_with(self.chat, text, norm, self.chat_max_words)
         level = 2 if score >= self.model_high else 1 if score >= self.model_concern else 0
-        if level > detection.level and not self._in_the_models_language(norm, text):
-            level = 0  # a German model knows German: an English line it scores high is outside what it learned
-        if level > detection.level:
-            return dataclasses.replace(detection, tier=TIER_NAMES[level], score=score,
-                                       rules=tuple(sorted(detection.rules + (MODEL_RULE,))))
-        return dataclasses.replace(detection, score=score) if detection.level else detection
+        by_chat = chat is not None and chat >= self.chat_concern  # concern only
+        if max(level, int(by_chat)) > detection.level and not self._in_the_models_language(norm, text):
+            level, by_chat = 0, False  # a German model knows German: an English line it scores high is outside what it learned
+        if max(level, int(by_chat)) > detection.level:
+            # the model that gave the tier: model.risk if it reached its threshold, else model.chat
+            named = (MODEL_RULE,) if level else (CHAT_RULE,)
+            return dataclasses.replace(detection, tier=TIER_NAMES[max(level, 1)], score=score, chat_score=chat,
+                                       rules=tuple(sorted(detection.rules + named)))
+        return dataclasses.replace(detection, score=score, chat_score=chat) if detection.level else detection
 
 
 def lines_matched(trigger, buf: bytes) -> set[int]:

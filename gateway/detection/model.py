@@ -202,6 +202,26 @@ class RiskModel:
                 best = score
         return 0.0 if best is None else best
 
+    def score_with(self, other: "RiskModel", text: str, norm: str, max_words: int) -> tuple[float, float | None]:
+        """``(self.score_text(text, norm), other.score_text(text, norm))``, the second ``None`` for a message of
+        more than ``max_words`` words (``norm``: the whole message normalised). A message of one sentence is
+        hashed once for both: ``_buckets`` with the wider mask, then masked again for the narrower model (the
+        same buckets ``_buckets`` gives with its mask: a mask keeps the low bits of the same CRC)."""
+        words = norm.split()
+        if len(words) > max_words:
+            return self.score_text(text, norm), None
+        if _MAY_SPLIT.search(text):  # several sentences: each model its own windows
+            return self.score_text(text, norm), other.score_text(text, norm)
+        mine, theirs = self.writers(words), other.writers(words)
+        if not (mine or theirs):
+            return 0.0, 0.0
+        bits = max(self.bits, other.bits)
+        buckets = _buckets(words, (1 << bits) - 1)
+        return (self._score(buckets if self.bits == bits else list(map(((1 << self.bits) - 1).__and__, buckets)))
+                if mine else 0.0,
+                other._score(buckets if other.bits == bits else list(map(((1 << other.bits) - 1).__and__, buckets)))
+                if theirs else 0.0)
+
     def writers(self, words: list[str]) -> bool:
         """Whether a window's words may be its writer's own (``_the_writers`` in the model's language)."""
         return _the_writers(words, self.first_person, self.third_person)

@@ -26,7 +26,7 @@ from .crisis_lines import INTERNATIONAL, ISO_REGIONS, region_hint
 from ..text.folding import normalise
 from .shipped import MODELS
 from .model import (ALERT_PRIORITIES, ASKED_TEMPLATES, MODERATOR_TEMPLATES, REQUIRED_TEMPLATES, SHIPPED_DIR, TEMPLATE_FIELDS, TIERS, WEEKDAYS,
-                     Combination, Composition, Context, Digest, Escalation, Guidelines, Limits, ModelSettings,
+                     ChatModelSettings, Combination, Composition, Context, Digest, Escalation, Guidelines, Limits, ModelSettings,
                      Moderators, Part, Policy, Rule, Tier, TierAction)
 from .moderator_text import SECTION
 from ..yamlfiles.checker import MISSING, Checker, did_you_mean
@@ -393,6 +393,8 @@ class PolicyLoader:
                  for name, path in where.items()}
         model = next((("model", k) for k in ("concern", "high") if ("model", k) in doc.marks), ("model",))
         found["model.risk"] = doc.marks.get(model)
+        chat = next((("model", "chat", k) for k in ("concern",) if ("model", "chat", k) in doc.marks), ("model", "chat"))
+        found["model.chat"] = doc.marks.get(chat)
         return {name: mark for name, mark in found.items() if mark is not None}
 
     # -- sections -------------------------------------------------------------------------------
@@ -527,9 +529,11 @@ class PolicyLoader:
 
     def _model(self, c: Checker, raw: Any) -> ModelSettings:
         p = ("model",)
-        m = c.mapping(p, raw, optional=("enabled", "file", "concern", "high")) or {}
+        m = c.mapping(p, raw, optional=("enabled", "file", "concern", "high", "chat")) or {}
         enabled = c.boolean(p + ("enabled",), m.get("enabled", False))
-        shipped = sorted(f.name for f in MODELS.glob("risk-*.bin"))
+        # a chat-lines model (risk-LANG-chat.bin) is a second score only (model.chat), never the main one
+        shipped = sorted(f.name for f in MODELS.glob("risk-*.bin") if not f.name.endswith("-chat.bin"))
+        chat_files = sorted(f.name for f in MODELS.glob("risk-*-chat.bin"))
         file = c.choice(p + ("file",), m.get("file", ModelSettings.file), shipped)
         thresholds = {}
         for key in ("concern", "high"):
@@ -543,7 +547,28 @@ class PolicyLoader:
                 and thresholds["high"] < thresholds["concern"]:
             c.error(p + ("high",), "must not be below model.concern")
         return ModelSettings(enabled is True, thresholds["concern"], thresholds["high"],
-                             file if isinstance(file, str) else ModelSettings.file)
+                             file if isinstance(file, str) else ModelSettings.file,
+                             self._chat_model(c, m.get("chat"), chat_files))
+
+    def _chat_model(self, c: Checker, raw: Any, shipped: list[str]) -> ChatModelSettings:
+        """``model.chat``: null or a mapping (``enabled``, default true once the mapping is there; ``file``;
+        ``concern``; ``max_words``). A room policy switches it off with ``chat: {enabled: false}``."""
+        if raw is None:
+            return ChatModelSettings()
+        p = ("model", "chat")
+        d = ChatModelSettings()
+        m = c.mapping(p, raw, optional=("enabled", "file", "concern", "max_words")) or {}
+        enabled = c.boolean(p + ("enabled",), m.get("enabled", True))
+        file = c.choice(p + ("file",), m.get("file", d.file), shipped)
+        concern = m.get("concern")
+        if concern is not None and (isinstance(concern, bool) or not isinstance(concern, (int, float))
+                                    or not 0 < concern < 1):
+            c.error(p + ("concern",), f"expected a score between 0 and 1 (exclusive), or null, got {concern!r}")
+            concern = None
+        max_words = c.integer(p + ("max_words",), m.get("max_words", d.max_words), lo=1, hi=10_000)
+        return ChatModelSettings(enabled is True, file if isinstance(file, str) else d.file,
+                                 float(concern) if concern is not None else None,
+                                 max_words if isinstance(max_words, int) else d.max_words)
 
     def _limits(self, c: Checker, raw: Any) -> Limits:
         p = ("limits",)

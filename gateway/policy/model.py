@@ -127,6 +127,19 @@ class Context:
 
 
 @dataclass(frozen=True)
+class ChatModelSettings:
+    """A second learned score beside the model (``model.chat``): English's model of our own chat lines
+    (``risk-en-chat.bin``, ``train_model_lang.py``), read only on messages of at most ``max_words`` words
+    (chat length: one window; a long post is left to the main model). Concern only, never high, never a removal.
+    ``concern`` ``None``: the threshold calibrated when the file was trained."""
+
+    enabled: bool = False
+    file: str = "risk-en-chat.bin"
+    concern: float | None = None
+    max_words: int = 60
+
+
+@dataclass(frozen=True)
 class ModelSettings:
     """The learned risk score (``gateway/detection/model.py``): on or off, and the score from which a message
     counts as concern or high. ``None``: the thresholds calibrated when the shipped model was trained.
@@ -136,6 +149,7 @@ class ModelSettings:
     concern: float | None = None
     high: float | None = None
     file: str = "risk-en.bin"  # which shipped model (gateway/detection/models/): each language learned its own
+    chat: ChatModelSettings = ChatModelSettings()  # a second score for chat-length messages (off unless set)
 
 
 @dataclass(frozen=True)
