@@ -13,7 +13,7 @@ from typing import Callable
 from . import actions as A
 from .cases import Alerting, Case, Handling, Outreach, Removal, Step, age_text, message_link, raised
 from .commands import case_commands
-from ..detection import MODEL_RULE, Detection, detector_for
+from ..detection import CHAT_RULE, MODEL_RULE, Detection, detector_for
 from ..detection.context import CONTEXT_RULE, with_context
 from .events import ActionOutcome, Message, PrivateMessage
 from ..policy.model import ALERT_PRIORITIES
@@ -561,6 +561,10 @@ class CaseWork:
                 detector = detector_for(case.binding.policy).scored_by(d)
                 parts.append(words("explain_model", rule=rule, score=f"{d.score:.2f}",
                                    concern=f"{detector.model_concern:.2f}"))
+            elif rule == CHAT_RULE and d.chat_score is not None:  # the chat-lines model (``model.chat``)
+                detector = detector_for(case.binding.policy).scored_by(d)
+                parts.append(words("explain_model", rule=rule, score=f"{d.chat_score:.2f}",
+                                   concern=f"{getattr(detector, 'chat_concern', 0.0):.2f}"))
             elif rule == self.CONTEXT_RULE:
                 window = case.binding.policy.context.window or 0
                 parts.append(words("explain_context", rule=rule, age=words.age(window)))

@@ -6,12 +6,12 @@ models (``models/``, their data card is DATA.md).
 May import: ``gateway.text`` and ``gateway.policy`` (a detector compiles a policy); never the core or above.
 """
 
-from .decision import MODEL_RULE, NO_RISK, Detection, tier_level
+from .decision import CHAT_RULE, MODEL_RULE, NO_RISK, Detection, tier_level
 from .detector import Detector
 from .multilingual import RoomDetector
 from .rules import RulesSource
 
-__all__ = ["Detector", "Detection", "NO_RISK", "MODEL_RULE", "RoomDetector", "RulesSource", "detector_for",
+__all__ = ["Detector", "Detection", "NO_RISK", "MODEL_RULE", "CHAT_RULE", "RoomDetector", "RulesSource", "detector_for",
            "tier_level"]
 
 

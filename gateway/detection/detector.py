@@ -168,6 +168,8 @@ class Detector:
             score, chat = self.model.score_with(self.chat, text, norm, self.chat_max_words)
         level = 2 if score >= self.model_high else 1 if score >= self.model_concern else 0
         by_chat = chat is not None and chat >= self.chat_concern  # concern only
+        if by_chat and not level and detection.level < 1 and identify(norm, text) not in (None, "en"):
+            by_chat = False  # learned from a few thousand English lines: a line in another language is outside it
         if max(level, int(by_chat)) > detection.level and not self._in_the_models_language(norm, text):
             level, by_chat = 0, False  # a German model knows German: an English line it scores high is outside what it learned
         if max(level, int(by_chat)) > detection.level:

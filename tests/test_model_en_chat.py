@@ -1,0 +1,147 @@
+"""English's second learned score (issue 25): ``risk-en-chat.bin``, learned from this project's own English chat
+lines by ``train_model_lang.py --language en`` (named spent sets, never the next unseen one), read beside
+``risk-en.bin`` on chat-length lines only (``model.chat``). Concern only, never high, never a removal, never
+behind the rules' exceptions; the shipped file is what the script builds and the policy's threshold is its."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from gateway.detection import CHAT_RULE, MODEL_RULE, detector_for
+from gateway.detection.model import MODELS, RiskModel
+from gateway.policy.loader import PolicyLoader
+from gateway.text.folding import normalise
+
+# Written for this test (not from tests/data): the rules find nothing here, risk-en.bin stays under its threshold
+# on the first, and the chat model raises both
+RAISED = ["i know how i am going to do it and when", "i keep looking at the bottle of pills in my drawer"]
+
+
+@pytest.fixture(scope="module")
+def english(shipped_policy):
+    return detector_for(shipped_policy("default"))
+
+
+def test_the_chat_model_is_small_and_learned_from_named_spent_english_sets_only():
+    from gateway.detection import train_model_lang
+
+    path = MODELS / "risk-en-chat.bin"
+    model = RiskModel.load(path)
+    assert path.stat().st_size < 300_000 and len(model.weights) == 1 << model.bits
+    (source,) = model.meta["sources"]
+    assert source["licence"] == "this repository's"
+    assert source["files"] == list(train_model_lang.EN_TRAINING_FILES)
+    assert not any("heldout13" in f for f in source["files"]) and "parts-heldout12.csv" in source["files"]
+    assert model.meta["language"] == "en"
+    assert model.meta["first_person"] == sorted(train_model_lang.PRONOUNS["en"][0].split())
+    cv = model.meta["cross_validated"]
+    assert cv["split"] == "by file" and cv["distress_alarms"]["k"] == 0 and cv["none_alarms"]["rate"] <= 0.03
+
+
+def test_the_shipped_chat_model_is_what_its_script_builds_from_the_named_files():
+    """Weights to within float rounding (the cross-validation that sets the threshold is left out: slow)."""
+    from gateway.detection import train_model_lang
+
+    lines = train_model_lang.load(train_model_lang.training_files("en"))
+    rebuilt = train_model_lang.train(lines, "en")
+    shipped = RiskModel.load(MODELS / "risk-en-chat.bin")
+    assert shipped.meta["lines"] == len(lines)
+    assert len(rebuilt.weights) == len(shipped.weights)
+    assert max(abs(a - b) for a, b in zip(rebuilt.weights, shipped.weights)) < 1e-4
+    assert abs(rebuilt.bias - shipped.bias) < 1e-4
+    assert train_model_lang.default_out("en") == MODELS / "risk-en-chat.bin"
+
+
+def test_the_english_policy_keeps_its_model_and_reads_the_chat_model_at_the_scripts_threshold(english):
+    policy = PolicyLoader().load("default")
+    chat = RiskModel.load(MODELS / "risk-en-chat.bin")
+    assert policy.model.enabled and policy.model.file == "risk-en.bin" and policy.model.high is None
+    assert policy.model.chat.enabled and policy.model.chat.file == "risk-en-chat.bin"
+    assert policy.model.chat.concern == chat.meta["thresholds"]["concern"]  # the script's figure, not a guess
+    assert policy.model.chat.max_words == 60
+    assert english.own.chat.meta["language"] == "en" and english.own.chat_concern == policy.model.chat.concern
+    for lang in ("de", "fr", "es"):  # the other languages' policies have no chat model
+        assert not PolicyLoader().load(f"default-{lang}").model.chat.enabled
+
+
+def test_a_line_the_chat_model_raises_is_concern_named_model_chat_and_never_removed(english):
+    for text in RAISED:
+        for d in (english.detect(text), english.detect_many([text, "good morning"])[0]):
+            assert d.tier == "concern" and d.rules == (CHAT_RULE,) and not english.would_remove(d)
+            assert d.chat_score >= english.own.chat_concern and d.score < english.own.model_concern
+    assert english.detect("good morning").tier == "none"
+
+
+def test_the_chat_model_stays_behind_the_exceptions_and_off_long_posts_and_other_people(english):
+    joke = RAISED[1] + " lmao"  # a joke marker: the chat model alone would raise it
+    assert english.own.chat.score(normalise(joke)) >= english.own.chat_concern
+    assert english.detect(joke).tier == "none"
+    assert english.detect("he knows how he is going to do it and when").tier == "none"  # someone else's words
+    filler = " ".join(["and then we went to the shops and bought some bread and milk for the week"] * 5)
+    long = RAISED[0] + " " + filler
+    assert len(normalise(long).split()) > 60
+    d = english.detect(long)
+    assert CHAT_RULE not in d.rules and d.chat_score is None
+
+
+def test_both_scores_from_one_hashing_are_each_models_own(english):
+    main, chat = english.own.model, english.own.chat
+    texts = RAISED + ["good morning everyone", "i wont be around to see the weekend", "hi", "",
+                      "she said she wants to die", "I am fine. Really. I just need sleep. Then the exam.",
+                      "i took them all. it is done", "x " * 70]
+    for text in texts:
+        norm = normalise(text)
+        score, chat_score = main.score_with(chat, text, norm, 60)
+        assert score == main.score_text(text, norm)
+        assert chat_score == (chat.score_text(text, norm) if len(norm.split()) <= 60 else None)
+
+
+def test_a_room_policy_can_switch_the_chat_model_off(write):
+    path = write("r.yaml", "extends: default\nname: r\nmodel:\n  chat:\n    enabled: false\n")
+    policy = PolicyLoader([path.parent]).load(str(path))
+    detector = detector_for(policy)
+    assert detector.own.chat is None and detector.own.model is not None
+    assert detector.detect(RAISED[0]).tier == "none"
+    assert detector.detect("i wont be around to see the weekend").rules == (MODEL_RULE,)
+
+
+def test_a_line_in_another_language_is_outside_what_the_chat_model_learned(write):
+    path = write("r.yaml", "extends: default\nname: r\nmodel:\n  concern: 0.99\n  chat:\n    concern: 0.1\n")
+    detector = detector_for(PolicyLoader([path.parent]).load(str(path)))
+    english, german = "i am going to walk my dog in the park today", "ich gehe heute mit meinem hund im park spazieren"
+    for text in (english, german):  # both above this room's (low) threshold
+        assert detector.own.chat.score(normalise(text)) >= 0.1
+    assert detector.detect(english).rules == (CHAT_RULE,)
+    assert CHAT_RULE not in detector.detect(german).rules
+
+
+@pytest.mark.parametrize("body, where", [
+    ("  chat:\n    file: risk-xx.bin\n", "r.yaml:5:11: model.chat.file: expected one of risk-en-chat.bin"),
+    ("  chat:\n    concern: 2\n", "r.yaml:5:14: model.chat.concern: expected a score between 0 and 1"),
+    ("  chat:\n    max_words: 0\n", "r.yaml:5:16: model.chat.max_words"),
+    ("  chat:\n    wordz: 3\n", "r.yaml:5:5: model.chat"),
+    ("  file: risk-en-chat.bin\n", "r.yaml:4:9: model.file: expected one of"),  # a chat model is never the main one
+])
+def test_a_bad_chat_model_setting_is_refused_at_its_line(write, body, where):
+    from gateway.yamlfiles.located import ConfigError, ConfigErrors
+
+    path = write("r.yaml", "extends: default\nname: r\nmodel:\n" + body)
+    with pytest.raises((ConfigError, ConfigErrors)) as info:
+        PolicyLoader([path.parent]).load(str(path))
+    assert where in str(info.value)
+
+
+def test_scan_reports_which_model_gave_the_concern_and_both_scores(tmp_path):
+    from tests.test_cli import run
+
+    r = run("scan", stdin=RAISED[0] + "\ni wont be around to see the weekend\ngood morning\n", cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    chat, main, plain = [json.loads(x) for x in r.stdout.decode().splitlines()]
+    assert chat["tier"] == "concern" and chat["rules"] == [CHAT_RULE] and not chat["remove"]
+    assert chat["model"]["chat"]["score"] >= chat["model"]["chat"]["concern"]
+    assert chat["model"]["chat"]["concern"] == RiskModel.load(MODELS / "risk-en-chat.bin").meta["thresholds"]["concern"]
+    assert chat["model"]["score"] < chat["model"]["concern"]
+    assert main["rules"] == [MODEL_RULE] and main["model"]["score"] >= main["model"]["concern"]
+    assert "model" not in plain
