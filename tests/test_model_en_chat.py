@@ -98,6 +98,24 @@ def test_both_scores_from_one_hashing_are_each_models_own(english):
         assert chat_score == (chat.score_text(text, norm) if len(norm.split()) <= 60 else None)
 
 
+def test_the_batch_screen_never_passes_over_a_line_either_model_raises(english):
+    """``detect_many`` screens the lines no rule touched with a bound (``RiskModel.screen_with``): it may let a
+    line through that neither model raises, never the other way round; and a batch answers as ``detect`` does."""
+    own = english.own
+    words = "sorry tonight i me my not it the a to know want going love help thanks bad good dog".split()
+    texts = RAISED + [" ".join(words[(i * 7 + j * 3) % len(words)] for j in range(3 + i % 14)) for i in range(400)]
+    texts += [RAISED[0] + ". " + RAISED[1] + ". Then bed.", "i i i i know know how how", "sorry sorry sorry"]
+    passed = 0
+    for text in texts:
+        norm = normalise(text)
+        score, chat_score = own.model.score_with(own.chat, text, norm, own.chat_max_words)
+        either = score >= own.model_concern or (chat_score is not None and chat_score >= own.chat_concern)
+        assert own._screen(text, norm) or not either
+        passed += either
+    assert passed >= 3  # the test sees lines the models raise, not only quiet ones
+    assert [d.tier for d in english.detect_many(texts)] == [english.detect(t).tier for t in texts]
+
+
 def test_a_room_policy_can_switch_the_chat_model_off(write):
     path = write("r.yaml", "extends: default\nname: r\nmodel:\n  chat:\n    enabled: false\n")
     policy = PolicyLoader([path.parent]).load(str(path))

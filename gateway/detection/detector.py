@@ -68,6 +68,7 @@ class Detector:
             self.chat = shared_model(str(MODELS / chat.file))
             self.chat_concern = chat.concern or self.chat.meta.get("thresholds", {}).get("concern", 0.5)
             self.chat_max_words = chat.max_words
+            self._screen = self.model.screen_with(self.chat, self.model_concern, self.chat_concern, chat.max_words)
 
     def scored_by(self, detection: Detection) -> "Detector":
         """The detector whose model scored ``detection``: this one (``RoomDetector`` may name another)."""
@@ -118,14 +119,11 @@ class Detector:
         results = [NO_RISK] * len(texts)
         for i in touched:
             results[i] = self._judge(norms[i], texts[i])
-        if self.chat is not None:  # both scores, hashed once: judged if either reaches its threshold
-            both, chat, concern, chat_concern, most = (self.model.score_with, self.chat, self.model_concern,
-                                                       self.chat_concern, self.chat_max_words)
+        if self.chat is not None:  # both scores, hashed once: judged if either may reach its threshold
+            screen = self._screen
             for i, (text, norm) in enumerate(zip(texts, norms)):
-                if i not in touched:
-                    score, chat_score = both(chat, text, norm, most)
-                    if score >= concern or (chat_score is not None and chat_score >= chat_concern):
-                        results[i] = self._judge(norm, text)
+                if i not in touched and screen(text, norm):
+                    results[i] = self._judge(norm, text)
         elif self.model is not None:  # no phrase fired here, but the model may: judged if it does
             score, concern = self.model.score_text, self.model_concern
             for i, (text, norm) in enumerate(zip(texts, norms)):
