@@ -117,8 +117,12 @@ def test_the_batch_screen_never_passes_over_a_line_either_model_raises(english):
 
 
 def test_a_room_policy_can_switch_the_chat_model_off(write):
+    from gateway.policy.diff import compare
+
     path = write("r.yaml", "extends: default\nname: r\nmodel:\n  chat:\n    enabled: false\n")
     policy = PolicyLoader([path.parent]).load(str(path))
+    assert any(ch.weakens and ch.text.startswith("model.chat.enabled") for ch in compare(
+        PolicyLoader().load("default"), policy))
     detector = detector_for(policy)
     assert detector.own.chat is None and detector.own.model is not None
     assert detector.detect(RAISED[0]).tier == "none"

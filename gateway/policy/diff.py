@@ -116,6 +116,12 @@ def compare(parent: Policy, child: Policy) -> list[Change]:
         out.append(Change(True, "model.enabled: the learned model is off: phrasing no rule lists is missed"))
     elif cm.enabled and pm.enabled and cm.concern is not None and (pm.concern is None or cm.concern > pm.concern):
         out.append(Change(True, f"model.concern: raised to {cm.concern:g} (fewer messages reach concern)"))
+    if pm.enabled and cm.enabled and pm.chat.enabled and not cm.chat.enabled:
+        out.append(Change(True, "model.chat.enabled: the chat-lines score is off: chat phrasing no rule lists is "
+                                "read by the Reddit-trained model only"))
+    elif pm.enabled and cm.enabled and pm.chat.enabled and cm.chat.concern is not None and (
+            pm.chat.concern is None or cm.chat.concern > pm.chat.concern):
+        out.append(Change(True, f"model.chat.concern: raised to {cm.chat.concern:g} (fewer messages reach concern)"))
     if parent.context.window and not child.context.window:
         out.append(Change(True, "context.window: a person's recent messages are not read (a farewell after "
                                 "earlier risk is no longer imminent)"))
