@@ -1351,3 +1351,24 @@ def test_an_engine_running_in_a_garage_not_said_shut_removes_only_with_a_farewel
     kept = [n for n, label, d in judged if label == "imminent" and not detector.would_remove(d)]
     wrong = [n for n, label, d in judged if label != "imminent" and detector.would_remove(d)]
     assert not kept and not wrong, f"not removed (CSV lines): {kept}; removed wrongly: {wrong}"
+
+
+CAR_WASHING_NEAR_MISSES = [
+    "holding the hose with the engine running, washing the car",
+    "hosing down the patio with the engine running so the car warms up",
+    "watering the garden with the hose, engine running in the drive",
+]
+EXHAUST_STILL_REMOVED = [
+    "hose is on the exhaust and the engine running, goodbye everyone",
+    "hose taped to the exhaust and into the car, engine running. washed the car one last time, goodbye",
+]
+
+
+def test_a_hose_and_a_running_engine_while_washing_the_car_is_no_removal(default_policy):
+    """A garden hose and a car warming up are an everyday scene (a round's helper found it removed by
+    ``means_at_hand``); the exhaust with a farewell, even beside a last wash in another sentence, still removes."""
+    d = detector_for(default_policy)
+    removed = [t for t in CAR_WASHING_NEAR_MISSES if d.would_remove(d.detect(t))]
+    assert not removed, removed
+    kept = [t for t in EXHAUST_STILL_REMOVED if not d.would_remove(d.detect(t))]
+    assert not kept, kept
