@@ -689,9 +689,6 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    from .ops.memory import return_freed_memory
-
-    return_freed_memory()
     try:
         return args.func(args)
     except BrokenPipeError:  # the reader went away (`gateway scan | head`): nothing left to say

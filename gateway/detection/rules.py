@@ -54,7 +54,7 @@ _PASS_SIZE = 200  # patterns in one RE2 alternation of the batch pass (see ``Com
 @functools.lru_cache(maxsize=64)
 def _trigger(pattern: str):
     options = re2.Options()
-    options.max_mem = 32 << 20  # a large alternation's lazy DFA wants more than the default; 24 MB runs out
+    options.max_mem = 64 << 20  # the lazy DFA of a large alternation wants more than the default
     return re2.compile(pattern, options)
 
 
