@@ -336,7 +336,7 @@ def cmd_scan(args: argparse.Namespace) -> int:
                                    "high": scorer.model_high if scorer.model_high <= 1 else None}
                 if d.chat_score is not None:  # the chat-lines model read it too (``model.chat``)
                     result["model"]["chat"] = {"score": round(d.chat_score, 3),
-                                               "concern": getattr(scorer, "chat_concern", None)}
+                                               "concern": scorer.chat_concern}
             # whose rules gave the answer, every language whose rules judged the line (the policy's first,
             # then one that language identification added) and what identification said, if anything
             result["language"] = d.language

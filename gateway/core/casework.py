@@ -564,7 +564,7 @@ class CaseWork:
             elif rule == CHAT_RULE and d.chat_score is not None:  # the chat-lines model (``model.chat``)
                 detector = detector_for(case.binding.policy).scored_by(d)
                 parts.append(words("explain_model", rule=rule, score=f"{d.chat_score:.2f}",
-                                   concern=f"{getattr(detector, 'chat_concern', 0.0):.2f}"))
+                                   concern=f"{detector.chat_concern:.2f}"))
             elif rule == self.CONTEXT_RULE:
                 window = case.binding.policy.context.window or 0
                 parts.append(words("explain_context", rule=rule, age=words.age(window)))

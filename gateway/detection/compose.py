@@ -163,8 +163,8 @@ class Composer:
         self.refer = {name: (tuple(dict.fromkeys(after)), counts_as) for name, (after, counts_as) in compose.refer.items()}
         self.refer_window = compose.refer_window
         self.common = compose.common
-        self.whole_message = getattr(compose, "whole_message", frozenset())
-        self.stands_alone = getattr(compose, "stands_alone", frozenset())
+        self.whole_message = compose.whole_message
+        self.stands_alone = compose.stands_alone
         self.guard = {name: (None if action in ("drop", "setting") else _LEVEL[action])
                       for name, action in compose.guard.items()}
         # guards that read an everyday setting ("in the shower", "at the festival"): they drop a plan, and cap
@@ -225,10 +225,10 @@ class Composer:
         """Parts the rules stage must find in its pass and hand to ``apply``."""
         return self.eager
 
-    def apply(self, norm: str, m: Matches, found: list[tuple[int, int, str]], text: str | None = None) -> None:
+    def apply(self, norm: str, m: Matches, found: list[tuple[int, int, str]]) -> None:
         """Add the combinations found in ``norm`` to ``m.risks``; drop or cap the strict tiers' matches
-        that are not the writer's own act. ``found``: (start, end, part) of every eager part's hit. ``text``:
-        the message as written, where its sentences end (without it, the message is one sentence)."""
+        that are not the writer's own act. ``found``: (start, end, part) of every eager part's hit. Where the
+        message's sentences end: ``m.sentences`` (without it, the message is one sentence)."""
         strict = [r for r in m.risks if r[2] in self.strict_levels]
         if not found and not strict:  # most messages
             return
@@ -265,7 +265,7 @@ class Composer:
                          + [h._replace(part=OTHER) for h in hits.get(SOMEONE, [])
                             if h.first not in objects and h.last not in asked and acting(h)],
                          key=lambda h: h.start)
-        sentences = m.sentences if m.sentences is not None else Sentences(text, norm)
+        sentences = m.sentences if m.sentences is not None else Sentences(None, norm)
         for risk in strict:  # a removing tier's own rules: the same strictness as a combination
             start, end, level, rule = risk
             first = norm.count(" ", 0, start)

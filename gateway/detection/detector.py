@@ -62,9 +62,9 @@ class Detector:
             # raises a message to a gentle check-in and no further.
             self.model_concern = policy.model.concern or self.model.meta.get("thresholds", {}).get("concern", 0.5)
             self.model_high = policy.model.high if policy.model.high is not None else float("inf")
-        self.chat = None  # the second score for chat-length lines (``model.chat``), only beside the model
-        chat = getattr(policy.model, "chat", None)
-        if self.model is not None and chat is not None and chat.enabled:
+        self.chat = self.chat_concern = None  # the second score for chat-length lines (``model.chat``), beside the model
+        chat = policy.model.chat
+        if self.model is not None and chat.enabled:
             self.chat = shared_model(str(MODELS / chat.file))
             self.chat_concern = chat.concern or self.chat.meta.get("thresholds", {}).get("concern", 0.5)
             self.chat_max_words = chat.max_words

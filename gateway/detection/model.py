@@ -236,14 +236,14 @@ class RiskModel:
             return math.log(c / (1.0 - c)) - 1e-9 if 0.0 < c < 1.0 else (-math.inf if c <= 0.0 else math.inf)
 
         z_self, z_other = logit(concern), logit(other_concern)
-        exact = self.score_with
+
+        def exact(text: str, norm: str) -> bool:
+            score, other_score = self.score_with(other, text, norm, max_words)
+            return score >= concern or (other_score is not None and other_score >= other_concern)
 
         if (self.bits < other.bits or self.first_person != other.first_person
                 or self.third_person != other.third_person):
-            def screen(text: str, norm: str) -> bool:
-                score, other_score = exact(other, text, norm, max_words)
-                return score >= concern or (other_score is not None and other_score >= other_concern)
-            return screen
+            return exact
 
         mask, w, bias, writers, sqrt = (1 << self.bits) - 1, self.weights, self.bias, self.writers, math.sqrt
         tiled = other.weights * (1 << (self.bits - other.bits))  # tiled[b] == other.weights[b & other's mask]
@@ -252,8 +252,7 @@ class RiskModel:
         def screen(text: str, norm: str) -> bool:
             words = norm.split()
             if len(words) > max_words or _MAY_SPLIT.search(text):
-                score, other_score = exact(other, text, norm, max_words)
-                return score >= concern or (other_score is not None and other_score >= other_concern)
+                return exact(text, norm)
             if not writers(words):
                 return False  # both models score 0 (the same pronouns)
             buckets = _buckets(words, mask)

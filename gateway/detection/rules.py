@@ -330,7 +330,7 @@ class CompiledRules:
         m.joking = joking
         m.sentences = Sentences(text, norm)  # worked out only if a guard, a joke or a past cue asks
         if self.composer is not None and (parts or risks):
-            self.composer.apply(norm, m, parts, text)
+            self.composer.apply(norm, m, parts)
         return m
 
 
