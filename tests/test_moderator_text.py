@@ -74,7 +74,8 @@ READ = {
 
 
 def section(language: str) -> dict[str, str]:
-    return yaml.safe_load((SHIPPED_DIR / "templates" / f"{language}.yaml").read_text())[SECTION]
+    return yaml.load((SHIPPED_DIR / "templates" / f"{language}.yaml").read_text(),
+                     Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))[SECTION]
 
 
 def fields(text: str) -> set[str]:

@@ -25,10 +25,16 @@ from .test_cli import GATEWAY, run
 from .test_engine import IMMINENT, only, outcome
 
 LANGUAGES = ("de", "fr", "es")
+_YAML = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+def language_file(language: str) -> dict:
+    """policies/templates/LANG.yaml as parsed (libyaml's parser: these files are read dozens of times here)."""
+    return yaml.load((SHIPPED_DIR / "templates" / f"{language}.yaml").read_text(), Loader=_YAML)
 
 
 def shipped(language: str) -> dict[str, str]:
-    return yaml.safe_load((SHIPPED_DIR / "templates" / f"{language}.yaml").read_text())["templates"]
+    return language_file(language)["templates"]
 
 
 def placeholders(text: str) -> set[str]:
@@ -41,7 +47,7 @@ def test_every_language_has_every_english_template_with_the_same_placeholders(la
     assert sorted(other) == sorted(english)
     for name, text in english.items():
         assert placeholders(other[name]) == placeholders(text), f"{language}.yaml: {name}"
-    whole = yaml.safe_load((SHIPPED_DIR / "templates" / f"{language}.yaml").read_text())
+    whole = language_file(language)
     assert whole["language"] == language and whole["guidelines"].strip() and whole["guidance"].strip()
 
 
@@ -252,7 +258,7 @@ def test_gateway_demo_in_german(tmp_path):
 def test_every_status_an_alert_can_tell_is_written_in_each_language(language):
     from gateway.core.cases import STATUS_WORDING
 
-    words = yaml.safe_load((SHIPPED_DIR / "templates" / f"{language}.yaml").read_text())["statuses"]
+    words = language_file(language)["statuses"]
     assert set(words) == STATUS_WORDING
     assert all(placeholders(words[w]) == placeholders(w) for w in words)
 

@@ -158,6 +158,13 @@ class Composer:
         # two signals of a scene where nothing more precise fired (``fallback``): looked for last, and only then
         self.fallbacks = [(c.id, _LEVEL[c.tier], c.parts, c.window, frozenset(c.unless))
                           for c in compose.combinations if c.fallback]
+        # each list's combinations by the parts of their first group (``_find`` looks only at those with a hit)
+        self.anchored: dict[int, dict[str, list[int]]] = {}
+        for listed in (self.combinations, self.fallbacks):
+            index = self.anchored[id(listed)] = {}
+            for i, (_, _, parts, _, _) in enumerate(listed):
+                for name in dict.fromkeys(parts[0]):
+                    index.setdefault(name, []).append(i)
         # in the policy's order: a pronoun after two means at the same word counts as the first listed (a set's
         # order would change with the hash seed, and so would the rules a line is said to match)
         self.refer = {name: (tuple(dict.fromkeys(after)), counts_as) for name, (after, counts_as) in compose.refer.items()}
@@ -320,12 +327,20 @@ class Composer:
               combinations: list, sentences: Sentences) -> bool:
         """Add each of ``combinations`` found to ``m.risks``; whether one was someone else's."""
         theirs = False
-        for rule, level, parts, window, unless in combinations:
-            for anchor in (h for name in parts[0] for h in hits.get(name, ())):
+        present = {name for name, found in hits.items() if found}
+        by_anchor = self.anchored[id(combinations)]
+        # only the combinations whose first group has a hit, in the policy's order; and of those, only the ones
+        # with a hit in every group (most combinations, most messages, have neither)
+        for i in sorted({i for name in present for i in by_anchor.get(name, ())}):
+            rule, level, parts, window, unless = combinations[i]
+            if any(present.isdisjoint(alternatives) for alternatives in parts[1:]):
+                continue
+            # each group's hits once, in the policy's order of its parts (the nearest is the first of equals)
+            groups = [[h for name in alternatives for h in hits.get(name, ())] for alternatives in parts]
+            for anchor in groups[0]:
                 chosen = [anchor]
-                for alternatives in parts[1:]:
-                    free = [h for name in alternatives for h in hits.get(name, ()) if not any(
-                        _overlap(h, c) for c in chosen)]
+                for candidates in groups[1:]:
+                    free = [h for h in candidates if not any(_overlap(h, c) for c in chosen)]
                     if not free:
                         break
                     chosen.append(min(free, key=lambda h: _gap(anchor, h)))

@@ -61,20 +61,22 @@ def merge(base: Located, over: Located) -> Located:
     out = Located(over.file, None, {}, {})
     errors: list[ConfigError] = []
 
-    # each table's paths by their first n keys, built once for each n a merge asks about: copying a subtree's
-    # marks then costs its own size, not the whole file's (a thousand-line policy has thousands of marks, and a
-    # merge copies hundreds of subtrees); a room policy over the default asks about the top two levels only
-    under: dict[tuple[int, int], dict[KeyPath, list[KeyPath]]] = {}
+    # each table's paths grouped by their next key under a prefix, worked out once per prefix a merge asks about
+    # and from the paths under that prefix only: copying a subtree's marks then costs its own size, not the whole
+    # file's (a thousand-line policy has tens of thousands of marks, and a merge copies hundreds of subtrees)
+    groups: dict[tuple[int, KeyPath], dict[Any, list[KeyPath]]] = {}
 
     def paths_under(table: dict[KeyPath, Mark], prefix: KeyPath) -> list[KeyPath]:
-        n = len(prefix)
-        index = under.get((id(table), n))
-        if index is None:
-            index = under[(id(table), n)] = {}
-            for p in table:
-                if len(p) >= n:
-                    index.setdefault(p[:n], []).append(p)
-        return index.get(prefix, [])
+        if not prefix:
+            return list(table)
+        parent, n = prefix[:-1], len(prefix) - 1
+        grouped = groups.get((id(table), parent))
+        if grouped is None:
+            grouped = groups[(id(table), parent)] = {}
+            for p in paths_under(table, parent):
+                if len(p) > n:
+                    grouped.setdefault(p[n], []).append(p)
+        return grouped.get(prefix[-1], [])
 
     def copy_marks(src: Located, prefix: KeyPath, to: KeyPath | None = None) -> None:
         n = len(prefix)

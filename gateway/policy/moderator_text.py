@@ -58,7 +58,8 @@ class ModeratorText:
 
 def load_table(path) -> dict[str, str]:
     """The ``moderator_text:`` section of one language file (empty if it has none)."""
-    doc = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
+    text = Path(path).read_text(encoding="utf-8")
+    doc = yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader)) or {}
     section = doc.get(SECTION) if isinstance(doc, dict) else None
     return {str(k): str(v) for k, v in section.items()} if isinstance(section, dict) else {}
 
