@@ -41,6 +41,7 @@ ROUND9 = _rows("de-probe-r9.csv")
 ROUND10 = _rows("de-probe-r10.csv")
 ROUND11 = _rows("de-probe-r11.csv")
 ROUND12 = _rows("de-probe-r12.csv")
+ROUND13 = _rows("de-probe-r13.csv")
 
 
 def test_the_shipped_german_policy_is_named_for_its_language():
@@ -410,10 +411,67 @@ def test_round_twelve_reaches_its_tier(german):
     second-person self-talk (not "du schaffst das" before exams), an act done referred back to, self-harm hidden or
     scratched open (not at the roses), fasting to a day, passive wishes, a method read up (not calories), negations
     ("keinerlei"), sitting on a railing with legs over and a goodbye (not with coffee on the balcony), a weekday with
-    an intent (high, not removed: "am samstag spring ich von der autobahnbrücke"; not a move at the month's end).
+    an intent (high, not removed; not a move at the month's end). Since round 13 a weekday with a place or a means is
+    imminent (the convention of all four languages: "am samstag spring ich von der autobahnbrücke", relabelled so).
     Tier and removal as labelled, but ROUND12_KNOWN."""
     wrong = wrong_lines(numbered(ROUND12), _tier_and_removal(german))
     assert wrong == ROUND12_KNOWN, f"de-probe-r12.csv: {wrong}"
+
+
+# Round 13's near misses that stay raised, each named with why (a failure lists any other line, or one of these fixed):
+# the learned score, not a rule, lifts a scaffolder's day with "pfiat eich" and a meeting asked what for.
+ROUND13_KNOWN = ["line 32: expected ('none', False), got ('concern', False)",
+                 "line 88: expected ('none', False), got ('concern', False)"]
+
+
+def test_round_thirteen_reaches_its_tier(german):
+    """Round 13's lines (de-probe-r13.csv: not an own*.csv, so the model script does not read it and the shipped
+    model stands), written by class from held-out set 13's misses before the rules, each beside near misses: a weekday
+    or a clock time with a place or a method said in the verb ("am dienstag werf ich mich vor die s-bahn", not a shift,
+    a match, the 10 m board or "seit montag"); a height by its name with a goodbye (a crane, a silo, a chimney, the
+    Swiss "perron" with the train coming; not photos from the crane); thinking of jumping from a named bridge; a
+    means by job (the vet's euthanasia drug, potassium drawn up, the hunting rifle) at hand with a goodbye, beside a
+    plan or a chosen day (high; not the hunt, not a narcotics count); "nich eure schuld" as a farewell (not after a
+    lost match); a plan made firm for later (a method known and decided, not coming back "is fix", a height asked if
+    it is enough: not for a lift); eating-disorder loanwords (not binge-watching); why go on, the dead envied (not a
+    meeting); negated thoughts after a comma; a member's message reported to the moderators (third party); a second
+    batch: things given away with a place tonight (not a flea market or a flight), a cut tended with plasters (high,
+    not removed) beside a bandage soaked through (imminent). Tier and removal as labelled, but ROUND13_KNOWN."""
+    wrong = wrong_lines(numbered(ROUND13), _tier_and_removal(german))
+    assert wrong == ROUND13_KNOWN, f"de-probe-r13.csv: {wrong}"
+
+
+@pytest.mark.parametrize("text", [
+    "am samstag spring ich von der autobahnbrücke",
+    "donnerstag nacht spring ich vom hochhaus in der weststadt",
+    "am dienstag werf ich mich vor die s-bahn",
+    "sonntag früh häng ich mich im keller auf",
+    "um halb vier leg ich mich auf die schienen",
+    "um 23 uhr spring ich von der brücke",
+    "die tabletten liegen bereit, freitag nehm ich alle"])
+def test_a_weekday_or_a_clock_time_with_a_place_or_means_is_imminent(german, text):
+    """The convention of all four languages (issue 25 lists a weekday as imminence timing): a first-person plan with
+    its means or place and a time named only by a weekday or a clock time is removed, like "heute nacht"."""
+    d = german.detect(text)
+    assert d.tier == "imminent" and german.would_remove(d)
+
+
+@pytest.mark.parametrize("text", [
+    "am samstag hab ich frühschicht am bahnhof, um 5 uhr gehts los",
+    "seit montag nehm ich die neuen tabletten gegen die migräne",
+    "am sonntag um 11 treffen wir uns auf der brücke beim stadtfest",
+    "freitag um 18 uhr spielen wir gegen die bayern, ich spring für den torwart ein",
+    "am dienstag um 14 uhr hab ich den termin beim psychiater",
+    "letzten freitag stand ich auf der brücke und wollte springen, heute geht es mir besser",
+    "am samstag springen wir in den see, endlich sommer",
+    "am samstag spring ich vom 5 meter brett im freibad",
+    "freitag nach der arbeit mach ichs",
+    "mein bruder sagt am samstag springt er von der brücke, was soll ich tun"])
+def test_a_weekday_or_a_clock_time_about_something_ordinary_is_never_removed(german, text):
+    """The other side: a shift, a match, an appointment, "seit montag", the past, a swim, a plan naming neither means
+    nor place (high at most) or a friend's plan (a third-party case) is never removed."""
+    d = german.detect(text)
+    assert not german.would_remove(d) and d.tier != "imminent"
 
 @pytest.mark.parametrize("name", ["de-tune.csv", "de-heldout.csv", "de-heldout2.csv", "de-heldout3.csv",
                                   "de-heldout4.csv"])
