@@ -1372,3 +1372,35 @@ def test_a_hose_and_a_running_engine_while_washing_the_car_is_no_removal(default
     assert not removed, removed
     kept = [t for t in EXHAUST_STILL_REMOVED if not d.would_remove(d.detect(t))]
     assert not kept, kept
+
+
+# Round 15 (issue 25), the classes of held-out set 13 that the shared code read wrong, each in other words than set 13:
+# a negation does not reach across a sentence's end ("are you ok? no im not. <the scene>"), "not just" says more, not
+# less, "tell mum" (no "my") names the one given last words and not someone at risk, and a shorter name inside a name
+# that is an object ("told my flatmate") is no subject either. Their near sides: a negation in the scene's own sentence,
+# "not just now", someone else's act.
+ROUND15_CODE_REMOVED = [
+    "no im not. pills in my hand and im taking them now",
+    "the rope is tied to the banister. not just a threat this time, tonight",
+    "the pills are lined up on my desk. tonights the night, not just thinking about it anymore",
+    "tell mum it wasnt her fault. on the multi storey roof now",
+    "told my flatmate its a work trip. the rope is in my car and im going tonight",
+]
+ROUND15_CODE_NOT_REMOVED = [
+    "no im not taking the pills tonight",
+    "the pills are lined up but im not taking them tonight",
+    "not just now, the pills can wait",
+    "my flatmate told me the rope is in her car and shes going tonight, what do i do",
+    "tell mum my brother is on the multi storey roof now, he says its not her fault",
+]
+
+
+@pytest.mark.parametrize("text", ROUND15_CODE_REMOVED)
+def test_round15_a_negation_or_a_name_outside_the_scene_does_not_unmake_it(detector, text):
+    result = detector.detect(text)
+    assert result.tier == "imminent" and detector.would_remove(result), result
+
+
+@pytest.mark.parametrize("text", ROUND15_CODE_NOT_REMOVED)
+def test_round15_a_negation_in_the_scenes_sentence_or_someone_elses_act_is_no_removal(detector, text):
+    assert not detector.would_remove(detector.detect(text))
