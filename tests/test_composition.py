@@ -1372,3 +1372,103 @@ def test_a_hose_and_a_running_engine_while_washing_the_car_is_no_removal(default
     assert not removed, removed
     kept = [t for t in EXHAUST_STILL_REMOVED if not d.would_remove(d.detect(t))]
     assert not kept, kept
+
+
+# Round 15 (issue 25), the classes of held-out set 13 that the shared code read wrong, each in other words than set 13:
+# a negation does not reach across a sentence's end ("are you ok? no im not. <the scene>"), "not just" says more, not
+# less, "tell mum" (no "my") names the one given last words and not someone at risk, and a shorter name inside a name
+# that is an object ("told my flatmate") is no subject either. Their near sides: a negation in the scene's own sentence,
+# "not just now", someone else's act.
+ROUND15_CODE_REMOVED = [
+    "no im not. pills in my hand and im taking them now",
+    "the rope is tied to the banister. not just a threat this time, tonight",
+    "the pills are lined up on my desk. tonights the night, not just thinking about it anymore",
+    "tell mum it wasnt her fault. on the multi storey roof now",
+    "told my flatmate its a work trip. the rope is in my car and im going tonight",
+]
+ROUND15_CODE_NOT_REMOVED = [
+    "no im not taking the pills tonight",
+    "the pills are lined up but im not taking them tonight",
+    "not just now, the pills can wait",
+    "my flatmate told me the rope is in her car and shes going tonight, what do i do",
+    "tell mum my brother is on the multi storey roof now, he says its not her fault",
+]
+
+
+@pytest.mark.parametrize("text", ROUND15_CODE_REMOVED)
+def test_round15_a_negation_or_a_name_outside_the_scene_does_not_unmake_it(detector, text):
+    result = detector.detect(text)
+    assert result.tier == "imminent" and detector.would_remove(result), result
+
+
+@pytest.mark.parametrize("text", ROUND15_CODE_NOT_REMOVED)
+def test_round15_a_negation_in_the_scenes_sentence_or_someone_elses_act_is_no_removal(detector, text):
+    assert not detector.would_remove(detector.detect(text))
+
+
+# The convention decided this session for all four languages (issue 25 lists "a weekday" as imminence timing): a
+# first-person plan or act with means or a place and a time named only by a weekday or a clock time is imminent, like
+# "tonight"; a weekday or a clock time about something ordinary, "since monday", "every friday" or "last saturday" never
+# is; someone else's plan, a past, a negation or a joke with a weekday is never a removal.
+WEEKDAY_REMOVED = [
+    "taking all my tablets on friday",
+    "jumping off the viaduct at 11",
+    "thursday is the day. the pills are saved up",
+    "the date i set is monday, the belt is in my drawer",
+    "2am friday. top floor of the car park. minds made up",
+    "on saturday at 4am im swallowing the whole box",
+    "rope's in the boot of my car. saturday's the day, all sorted",
+]
+WEEKDAY_ORDINARY = [
+    "my shift on the bridge starts friday at 6",
+    "been on these tablets since monday and they make me sleepy",
+    "the pills are in the cupboard, been taking them since tuesday for my chest",
+    "every friday i take my meds at 9",
+    "last saturday i swallowed a fly on the bridge lol",
+    "the rope course is booked for saturday at 11",
+    "friday is the day i get my cast off, no more painkillers",
+    "paid every bill before payday for once, friday is the day i treat myself",
+    "the doctor says take two tablets at 8 and two at 8pm",
+]
+WEEKDAY_NOT_REMOVED = WEEKDAY_ORDINARY + [
+    "my mate said hes taking all his pills on friday, what do i do",
+    "two years ago on a friday i took all my pills. im doing fine now",
+    "im not taking all my pills on friday, i promise",
+    "gonna jump off the bridge at 11 if arsenal lose lol",
+]
+
+
+@pytest.mark.parametrize("text", WEEKDAY_REMOVED)
+def test_a_plan_with_means_or_a_place_and_a_weekday_or_a_clock_time_is_removed(detector, text):
+    result = detector.detect(text)
+    assert result.tier == "imminent" and detector.would_remove(result), result
+
+
+@pytest.mark.parametrize("text", WEEKDAY_ORDINARY)
+def test_a_weekday_or_a_clock_time_about_something_ordinary_gets_nothing(detector, text):
+    assert detector.detect(text).tier == "none"
+
+
+@pytest.mark.parametrize("text", WEEKDAY_NOT_REMOVED)
+def test_a_weekday_never_removes_someone_elses_plan_a_past_a_negation_or_a_joke(detector, text):
+    assert not detector.would_remove(detector.detect(text))
+
+
+@pytest.mark.parametrize("name, removed, near_tiered", [("parts-own-r15.csv", 70, 3), ("parts-own-r15b.csv", 18, 1)])
+def test_round15_own_lines_keep_what_the_round_reached_on_them(detector, name, removed, near_tiered):
+    """Round 15's own lines (parts-own-r15.csv: 76 imminent lines and 76 near misses by class; parts-own-r15b.csv: 20 and
+    20), each committed before the rules they measured (the second after three of its five classes were drafted).
+    Before: 25 of 76 and 3 of 20 removed, 4 near misses removed (goodbyes to a workplace read as a farewell, pills
+    "since tuesday" read as a time); after: 70 and 18 removed, no near miss removed; near misses at a tier below
+    removal: three and one, all but one at the same tier before the round (the one raised: a joke about a boat told
+    with "tell dad ... lol", high). Failures name CSV lines."""
+    import csv
+    from pathlib import Path
+    with open(Path(__file__).resolve().parent / "data" / name, newline="", encoding="utf-8") as fh:
+        rows = list(csv.DictReader(fh))
+    judged = [(i + 2, row["label"], detector.detect(row["text"])) for i, row in enumerate(rows)]
+    kept = [n for n, label, d in judged if label == "imminent" and not detector.would_remove(d)]
+    wrong = [n for n, label, d in judged if label != "imminent" and detector.would_remove(d)]
+    tiered = [n for n, label, d in judged if label != "imminent" and d.tier != "none"]
+    assert len(kept) <= len(rows) // 2 - removed and not wrong and len(tiered) <= near_tiered, (
+        f"not removed (CSV lines): {kept}; removed wrongly: {wrong}; near misses with a tier: {tiered}")

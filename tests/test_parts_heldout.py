@@ -215,13 +215,14 @@ FALSE12_AT_MOST = {"pronoun": 1, "means": 1}  # measured: two everyday lines
 # Held-out set 13 (tests/data/parts-heldout13.csv): written on 2026-12-04 (session 16) by a fourteenth helper who never
 # saw the rules, asked for hurried phone writing and people whose work puts the means in their hands; committed
 # before rounds 13 and 14, which never read it. Measured before them and after them: the same (exact 80 of 120, any
-# tier 34 of 66, removed 16 of 48, one false removal); floors are that, by part.
+# tier 34 of 66, removed 16 of 48, one false removal). Round 15 read its misses: tuning material since, held to what
+# round 15 reached (exact 102, any tier 51, removed 38, no false removal: regression floors, no evidence), by part below.
 HELDOUT13 = DATA / "parts-heldout13.csv"
-REMOVED13_AT_LEAST = {  # act 2, means 2, pronoun 1, timing 0, place 1, preparation 1, farewell 4, obfuscated 5 of 6
-    "act": 0.33, "means": 0.33, "pronoun": 0.16, "timing": 0.0, "place": 0.16, "preparation": 0.16,
-    "farewell": 0.66, "obfuscated": 0.83,
+REMOVED13_AT_LEAST = {  # after round 15: act 6, means 5, pronoun 4, timing 3, place 4, preparation 4, farewell 6, obfuscated 6 of 6
+    "act": 1.0, "means": 0.83, "pronoun": 0.66, "timing": 0.5, "place": 0.66, "preparation": 0.66,
+    "farewell": 1.0, "obfuscated": 1.0,
 }
-FALSE13_AT_MOST = {"farewell": 1}  # measured: one everyday line
+FALSE13_AT_MOST: dict[str, int] = {}  # after round 15: none (before it, one everyday line of part farewell)
 
 
 # set -> (file, least share removed per part, most false removals per part, least self-harm and eating lines at high)

@@ -69,6 +69,8 @@ COVER_REACH = 3  # words from the end of a cover-story cue to a guard it covers 
 ACTS = frozenset(("act", "ingest", "act_whole", "cutting"))
 UNDER_WAY = frozenset(("now", "ago", "symptom", "bleeding", "fading", "taking_effect"))
 _TOP = max(_LEVEL.values())
+# a part after a negation cue that makes it "more than", not "not": "not just a threat this time" (English words)
+_MORE_THAN = frozenset(("just", "only"))
 # Where a sentence ends in chat, in the text as written (folding drops the punctuation): a full stop, "!", "?",
 # ";" or an ellipsis before a space or the end, a line break, a dash between spaces (" - ", " -- ", " — "),
 # an emoji or other symbol before a space (not one that folds to a means: "took all my 💊 now"). A comma
@@ -255,8 +257,11 @@ class Composer:
             for name in CLOCK_TIMES:
                 if name in hits:
                     hits[name] = [h for h in hits[name] if h.first not in after]
-        # "to my sister", "thank you": someone else as the object, not the subject ("she", "they" never are)
+        # "to my sister", "thank you": someone else as the object, not the subject ("she", "they" never are); so is a
+        # shorter name inside it ("told my flatmate": not "flatmate" either)
         objects = {h.last + 1 for h in hits.get(OBJECT, ())}
+        objects |= {h.first for h in hits.get(SOMEONE, ()) if any(
+            o.first in objects and o.first < h.first and h.last <= o.last for o in hits.get(SOMEONE, ()))}
         # "someone please look after my hamster", "someone feed my cat": the one asked, not the one acting
         asked = {h.first - 1 for h in hits.get(ADDRESSED, ())}
         # "while theyre all at the game", "once shes asleep": where the others will be is the writer's time, and
@@ -448,7 +453,7 @@ class Composer:
         start = min((c.start for c in chosen), default=anchor.start)  # where the match will start
         cues = [end for end, lv in m.negations if lv in (0, level)]
         if level > 1 and cues and any(near(h) and not inner(h) and not refused(h) and h.start != start
-                                      and self._negated(norm, cues, h)
+                                      and self._negated(norm, cues, h, sentences)
                                       for name in self.negatable for h in hits.get(name, ())):
             level -= 1  # (a cue right before the match itself is the decision stage's: not counted twice)
         if theirs:  # someone else's act: theirs if it would be removed were it the writer's, else nothing
@@ -456,6 +461,10 @@ class Composer:
         return level
 
     @staticmethod
-    def _negated(norm: str, cue_ends: list[int], h: Hit) -> bool:
-        """A negation cue ends right before ``h``: "not" + "taking them"."""
-        return any(end < h.start and " " not in norm[end + 1:h.start] for end in cue_ends)
+    def _negated(norm: str, cue_ends: list[int], h: Hit, sentences: Sentences) -> bool:
+        """A negation cue ends right before ``h`` in its sentence: "not" + "taking them" (not "no im not. its in my
+        hand"). Not before "just" or "only": "not just a scratch tonight" says more, not less (round 15)."""
+        if norm[h.start:h.end] in _MORE_THAN:  # (but "not just now" is "not now": a part of its own)
+            return False
+        return any(end < h.start and " " not in norm[end + 1:h.start]
+                   and sentences.of(norm.count(" ", 0, end)) == sentences.of(h.first) for end in cue_ends)

@@ -1,5 +1,5 @@
 """Detection, stage 4: the decision. What the rules matched becomes a tier: an idiom or reported speech
-drops an overlapping match, a negation just before it lowers it one tier, a joke marker drops the
+drops an overlapping match, a negation just before it (in its sentence) lowers it one tier, a joke marker drops the
 lower tiers and lowers the top one; what is left gives the tier and the rule ids that explain it.
 (The learned model, stage 3, may raise the result afterwards; see ``detector.py``.)
 
@@ -354,6 +354,7 @@ def decide(m: Matches, norm: str, negation_window: int, reported_window: int,
         elif level > 1 and any(
                 neg_end <= start and lv in (0, level)
                 and norm.count(" ", neg_end, start) - 1 <= negation_window
+                and m.sentence(norm, neg_end - 1) == m.sentence(norm, start)  # "no im not. its in my hand": not its
                 for neg_end, lv in negations):
             lowered.add(rule)
             level -= 1

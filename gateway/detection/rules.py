@@ -227,12 +227,14 @@ class CompiledRules:
     _TELL = frozenset(("tell", "let"))  # "tell my mum ...", "let my brother know": the one given last words
 
     def _asked_to_tell(self, norm: str, start: int) -> bool:
-        """Whether the person named at ``start`` is the one the room is asked to tell ("tell my mum", "let my
-        brother know"): an object, never the subject of what follows. English words; only where the policy lists
+        """Whether the person named at ``start`` is the one the room is asked to tell ("tell my mum", "tell mum",
+        "let my brother know"): an object, never the subject of what follows. English words; only where the policy lists
         ``object_of``."""
         if not self.object_words:
             return False
         before = norm[:start].split()[-2:]
+        if before and before[-1] in self._TELL:  # "tell mum it wasnt her fault", "tell dad im sorry" (round 15)
+            return True
         return len(before) == 2 and before[0] in self._TELL and before[1] in self._DETERMINERS
 
     _ADDRESS = ("you ", "u ", "if you ", "if u ", "when you ", "please ")
