@@ -379,3 +379,65 @@ def test_round_12_lines_get_their_tier_and_only_imminent_ones_are_removed(spanis
 R12_KNOWN_MISSES = {"es-r12-008", "es-r12-009", "es-r12-014", "es-r12-021", "es-r12-025", "es-r12-034", "es-r12-035",
                     "es-r12-041", "es-r12-045", "es-r12-048", "es-r12-057", "es-r12-069", "es-r12-072", "es-r12-085",
                     "es-r12-093", "es-r12-095", "es-r12-106"}
+
+
+def test_round_13_lines_get_their_tier_and_only_imminent_ones_are_removed(spanish):
+    """Round 13's own lines (tests/data/lang/es-own-r13.csv), written from held-out set 13's misses by class before
+    the rules, with near misses beside each class: a weekday or a clock time with a means or a place (a shift, a
+    shooting club, a train to the match, "desde el lunes"); the means put where the writer is, in the room, the car's
+    boot or under the pillow (a grandfather's gun hung as an ornament, a climbing rope, a grandmother's pills taken
+    to the doctor); a plan thought over for months with a means turned on oneself and a later day (a rifle sold,
+    boars); a means of work unnamed or told by what it does, with a time and last words (a dressing taken home,
+    vaccines); a height with the harness left off on purpose (a harness forgotten, a scolding, a boulder); things
+    handed on with a last log-on (an account sold, a holiday); a train that does not stop, at the platform with a
+    goodbye (a late express); the act in chat abbreviations (beers, vitamins); not eating counted in days, hidden or
+    lied about (keto, Ramadan, a busy day); a plan short only of its day (a birthday surprise, a study plan); death
+    welcomed indirectly (a retirement's relief, no strength to cook). Before the rules: exact 66 of 105, any tier 23
+    of 54, removed 11 of 31, 2 false removals. Known misses: a swim jump off a bridge with friends stays at high by an
+    older rule (es-r13-009), and a guitar given away is read as the instrument's guard (es-r13-057). Three round-11
+    lines (a bridge on Saturday, a school roof on Friday, the tracks on Thursday) were relabelled imminent by this
+    session's convention on weekdays."""
+    rows = [(n, r) for n, r in numbered(_rows("es-own-r13.csv")) if r["scenario"] not in R13_KNOWN_MISSES]
+    wrong = wrong_lines(rows, _tier_and_removal(spanish))
+    assert not wrong, f"es-own-r13.csv: {wrong}"
+
+
+R13_KNOWN_MISSES = {"es-r13-009", "es-r13-057"}
+
+
+# The convention of session 17 for every language (issue 25 names "a weekday" as imminence timing): a first-person plan
+# with a means or a place and a time named only by a weekday or a clock time is imminent and removed, like "esta
+# noche"; a weekday or a clock time about something ordinary, or "desde el lunes", never is; a plan with a weekday and
+# neither a means nor a place stays high.
+@pytest.mark.parametrize("text", [
+    "el viernes me tiro del puente de la ruta, ya está decidido",
+    "este sábado me tomo todas las pastillas que junté",
+    "a las 23 salto desde la azotea de mi edificio",
+    "a las 3 de la madrugada me cuelgo con la soga del galpón",
+    "el domingo cuando se vayan agarro la escopeta y lo hago",
+])
+def test_a_plan_with_its_means_or_place_and_a_weekday_or_clock_time_is_removed(spanish, text):
+    d = spanish.detect(text)
+    assert (d.tier, spanish.would_remove(d)) == ("imminent", True)
+
+
+@pytest.mark.parametrize("text", [
+    "el viernes a las 11 entro de guardia al hospital",
+    "el sábado juega boca a las 17, quien se prende",
+    "el domingo vamos a pescar al puente viejo",
+    "a las 23 tomo el tren a rosario",
+    "desde el lunes no duermo bien, estoy agotada",
+    "el jueves tengo turno con la psicóloga a las 10",
+    "el jueves llevo las pastillas de mi vieja al medico",
+    "tengo la cuerda en la mochila, el viernes escalo con mi hermano",
+    "el martes a las 9 me tomo la pastilla nueva que me dio el médico",
+])
+def test_a_weekday_or_clock_time_about_something_ordinary_is_not_risk(spanish, text):
+    d = spanish.detect(text)
+    assert (d.tier, spanish.would_remove(d)) == ("none", False)
+
+
+@pytest.mark.parametrize("text", ["el viernes me mato, ya fue", "desde el lunes pienso en tirarme del puente"])
+def test_a_weekday_without_a_means_or_place_or_since_monday_is_never_removed(spanish, text):
+    d = spanish.detect(text)
+    assert d.tier == "high" and not spanish.would_remove(d)

@@ -65,6 +65,10 @@ MEASURED = {("de", 5): (119, 50, 14, 0), ("fr", 5): (116, 47, 14, 0), ("es", 5):
             # them (de 98, 38, 8, 1; fr 89, 27, 8, 2; es 100, 32, 7, 0) and once after (below). German round 13 read its
             # misses (de 100, 39, 9, 1 before it): tuning material since, held to what that round reached
             ("de", 13): (120, 50, 14, 0), ("fr", 13): (90, 30, 8, 2), ("es", 13): (101, 32, 7, 0)}
+# Spanish set 13 is tuning material since Spanish round 13 (session 17) read its misses: held to what that round reached
+# (before it: 101, 32, 7, 0). Its two "false removals" are lines its writer labelled high that name a place of falling,
+# a weekday and a plan made up, which this session's convention for every language reads as imminent, like "tonight".
+MEASURED["es", 13] = (118, 50, 14, 2)
 
 
 @pytest.mark.parametrize("language, number", sorted(MEASURED))
