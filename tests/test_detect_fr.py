@@ -742,3 +742,57 @@ def test_round_twelve_set_twelve_removes_only_imminent_lines(detector):
     j'ai un plan", a later day named for the end, now a plan) removes no line not labelled imminent."""
     judged = _judge(detector, "fr-heldout12.csv")
     assert [n for n, row, d in judged if detector.would_remove(d) and row["label"] != "imminent"] == []
+
+
+# Round 13 (read held-out set 13's misses; its own lines are fr-own-r13.csv). The convention of issue 25 for all four
+# languages: a first-person plan or act with means or a place and a time named only by a weekday or a clock time is
+# imminent, like "ce soir"; a weekday or a clock time about something ordinary, or "depuis lundi", never is.
+WEEKDAY_OR_CLOCK_IMMINENT = [
+    "jeudi soir je prends tous mes cachets, ils sont dans le tiroir",
+    "la corde est prête, ce sera samedi",
+    "dimanche à l'aube je vais au pont et je saute",
+    "vendredi 22h, les médocs sont comptés, j'attends plus que ça",
+    "à 23h je saute du viaduc, personne me retiendra",
+    "mercredi la corde est accrochée dans la grange et j'y vais",
+    "le fusil est dans le placard, dimanche je m'en sers",
+    "à 2h du mat je prends toute la boîte, j'ai plus peur",
+]
+WEEKDAY_OR_CLOCK_ORDINARY = [
+    "samedi à 10h je vais chercher mes médocs à la pharmacie",
+    "dimanche rando au pont du gard, qui vient ?",
+    "ça fait depuis mardi que je prends mes cachets à 8h",
+    "jeudi à 18h je saute en parachute pour mes 30 ans",
+    "vendredi à 23h je finis ma garde, enfin le week-end",
+    "samedi je monte sur le toit réparer l'antenne, j'ai la corde",
+    "depuis lundi j'ai les cachets dans mon sac, je les prends pas",
+    "ouverture de la chasse samedi, carabine prête, qui est partant ?",
+    "si le psg perd encore mardi je me jette dans la seine mdr",
+]
+
+
+def test_round_thirteen_a_weekday_or_a_clock_time_with_means_or_a_place_is_imminent(detector):
+    found = detector.detect_many(WEEKDAY_OR_CLOCK_IMMINENT)
+    assert [i for i, d in enumerate(found) if not (d.tier == "imminent" and detector.would_remove(d))] == []
+
+
+def test_round_thirteen_a_weekday_or_a_clock_time_about_something_ordinary_is_nothing(detector):
+    found = detector.detect_many(WEEKDAY_OR_CLOCK_ORDINARY)
+    assert [i for i, d in enumerate(found) if d.tier != "none"] == []
+
+
+# "Non ca va pas" answers "ca va ?": a negation cue in an earlier sentence (or before a pronoun that names no means)
+# denies no act of the next one (shared code: compose.py and decision.py read the sentence of the cue); a negation in
+# the act's own sentence, or a near time denied after it, still lowers it, never a removal.
+@pytest.mark.parametrize("text, tier, removed", [
+    ("@modo non ca va pas du tout. chu sur le pont, appelez personne svp", "imminent", True),
+    ("ca va pas non. les cachets sont devant moi et c'est ce soir", "imminent", True),
+    ("bof pas du tout. je suis au bord du quai, le train arrive dans 2 min, desolee pour tout", "imminent", True),
+    ("non ça va pas. la corde est accrochée à la poutre, je monte sur la chaise", "imminent", True),
+    ("pas vraiment. je vais pas sauter hein, je suis juste crevée", "none", False),
+    ("non ca va pas. mais je vais pas prendre les cachets, j'ai appelé le 3114", "none", False),
+    ("les cachets sont devant moi. pas ce soir", "high", False),
+    ("ca va pas trop non. j'ai raté mon train et je suis sur le quai depuis une heure", "none", False),
+])
+def test_round_thirteen_not_ok_is_no_negation_of_the_next_sentence(detector, text, tier, removed):
+    d = detector.detect(text)
+    assert (d.tier, detector.would_remove(d)) == (tier, removed)

@@ -170,14 +170,16 @@ class Composer:
         # guards that read an everyday setting ("in the shower", "at the festival"): they drop a plan, and cap
         # at high an act done beside them
         self.setting = frozenset(name for name, action in compose.guard.items() if action == "setting")
-        # a negation right before any of these near a match lowers it ("not taking them tonight")
-        self.negatable = frozenset(compose.parts) - {SELF, OTHER, SOMEONE, OBJECT, ADDRESSED, ASIDE} - set(compose.guard)
         self.strict_levels = strict_levels
         # Parts the rules stage finds in its own pass (``eager``: every part of a combination that is not
         # ``common``); the others (common words, speaker markers, guards) are looked for here, and only in
         # a message where some combination could fire or a removing tier matched: most messages have none.
         everything = self.combinations + self.fallbacks
         in_combinations = {n for _, _, parts, _, unless in everything for g in parts for n in g}
+        # a negation right before any of these near a match lowers it ("not taking them tonight"); a pronoun only
+        # through the means it refers to ("non ca va pas" denies no "ca")
+        self.negatable = (frozenset(compose.parts) - {SELF, OTHER, SOMEONE, OBJECT, ADDRESSED, ASIDE}
+                          - set(compose.guard) - (set(compose.refer) - in_combinations))
         self.eager = frozenset(in_combinations - self.common)
         # a combination can fire only if each of its groups made only of eager parts has a hit
         self.required = [[frozenset(g) for g in parts if set(g) <= self.eager]
@@ -433,7 +435,7 @@ class Composer:
         start = min((c.start for c in chosen), default=anchor.start)  # where the match will start
         cues = [end for end, lv in m.negations if lv in (0, level)]
         if level > 1 and cues and any(near(h) and not inner(h) and not refused(h) and h.start != start
-                                      and self._negated(norm, cues, h)
+                                      and self._negated(norm, cues, h, sentences)
                                       for name in self.negatable for h in hits.get(name, ())):
             level -= 1  # (a cue right before the match itself is the decision stage's: not counted twice)
         if theirs:  # someone else's act: theirs if it would be removed were it the writer's, else nothing
@@ -441,6 +443,8 @@ class Composer:
         return level
 
     @staticmethod
-    def _negated(norm: str, cue_ends: list[int], h: Hit) -> bool:
-        """A negation cue ends right before ``h``: "not" + "taking them"."""
-        return any(end < h.start and " " not in norm[end + 1:h.start] for end in cue_ends)
+    def _negated(norm: str, cue_ends: list[int], h: Hit, sentences: Sentences) -> bool:
+        """A negation cue ends right before ``h``, in its sentence: "not" + "taking them"; not the answer to "are
+        you ok?" before a scene ("non ca va pas du tout. chu sur le toit")"""
+        return any(end < h.start and " " not in norm[end + 1:h.start]
+                   and sentences.of(norm.count(" ", 0, end - 1)) == sentences.of(h.first) for end in cue_ends)
