@@ -703,12 +703,12 @@ def test_round_eleven_set_eleven_removes_only_imminent_lines(detector):
 # others (codes, passwords, a pet's keeper) with a day or what follows; second-person self-talk with the means;
 # shut in with the means, begun; a gamer's sign-off for good beside a blade; the hidden thing referred back to.
 # Known misses (shared code, not the policy): second-person self-talk read as someone else's or as abuse (lines 43,
-# 69), a joke marker taken back ("mdr enfin pas mdr") or over a self-harm act (45, 66); "c'est pas que je veux
-# mourir, c'est que je veux plus etre la" read high (64); "plus gout a rien" alone left at none (72); "mon compte"
-# (something else) still blocks a bridge tonight after belongings left (83); how long dying "de froid" takes, asked
-# "c'est pour moi", stays under the cold idiom (86).
+# 69), a joke marker taken back ("mdr enfin pas mdr") or over a self-harm act (45, 66); "plus gout a rien" alone left at
+# none (72); "mon compte" (something else) still blocks a bridge tonight after belongings left (83); how long dying
+# "de froid" takes, asked "c'est pour moi", stays under the cold idiom (86). Line 64 ("c'est pas que je veux mourir,
+# c'est que je veux plus etre la", read high) is at its label since round 13 made "c'est pas que" a negation cue.
 R12_LINES = {n: row for n, row in _rows("fr-own-r12.csv")}
-R12_KNOWN_MISSES = {17: ("high", "imminent"), 43: ("high", "none"), 45: ("imminent", "high"), 64: ("concern", "high"),
+R12_KNOWN_MISSES = {17: ("high", "imminent"), 43: ("high", "none"), 45: ("imminent", "high"),
                     66: ("high", "none"), 69: ("high", "none"), 72: ("concern", "none"), 83: ("imminent", "none"),
                     86: ("high", "none")}
 
