@@ -400,11 +400,12 @@ def test_round_six_decisions_negations_and_refused_help(detector, text, tier):
 # day pending, a height that "will do", a lethal dose looked up, strength gone at a place with an apology; a near
 # miss beside each. Known misses ("c'est pour bientot, j'ai tout calcule" is high since round 11): a wrist cut
 # "hier" read as under way (removed: the act's day is not read), pills "dans la main" with "c'est fini" (concern by
-# the model), blood that will not stop with help refused (high, not removed), a box "ouverte" with a glass of water and
-# "encore 10 minutes" (a box names no pills), pills swallowed never named ("celles de la boite bleue").
+# the model), a box "ouverte" with a glass of water and "encore 10 minutes" (a box names no pills), pills swallowed never
+# named ("celles de la boite bleue"). Blood that will not stop with help refused (line 110, high until round 13) is
+# removed since round 13 reads a negation cue inside a chosen part (the "pas" of "le sang arrete pas") as that part's word.
 R8_LINES = {n: row for n, row in _rows("fr-own-r8.csv")}
 R8_KNOWN_MISSES = {60: ("high", "imminent"), 106: ("imminent", "concern"),
-                   110: ("imminent", "high"), 116: ("imminent", "none"), 117: ("imminent", "none")}
+                   116: ("imminent", "none"), 117: ("imminent", "none")}
 
 
 @pytest.fixture(scope="module")
@@ -794,5 +795,19 @@ def test_round_thirteen_a_weekday_or_a_clock_time_about_something_ordinary_is_no
     ("ca va pas trop non. j'ai raté mon train et je suis sur le quai depuis une heure", "none", False),
 ])
 def test_round_thirteen_not_ok_is_no_negation_of_the_next_sentence(detector, text, tier, removed):
+    d = detector.detect(text)
+    assert (d.tier, detector.would_remove(d)) == (tier, removed)
+
+
+# A negation cue inside a chosen part is that part's own word, not a negation of the next part (shared code:
+# compose.py): "je m'attache pas. pardon" denies no "pardon", "je reviendrai pas ce soir" no "ce soir".
+@pytest.mark.parametrize("text, tier, removed", [
+    ("en haut de l'échafaudage, je m'attache pas cette fois. pardon les gars", "imminent", True),
+    ("je suis sur le pont et je reviendrai pas ce soir", "imminent", True),
+    ("en haut de l'échafaudage, je m'attache pas aujourd'hui, le chef est pas là mdr", "none", False),
+    ("je rentre pas ce soir, je dors chez Léa", "none", False),
+    ("la corde est prête mais je vais pas le faire ce soir", "high", False),
+])
+def test_round_thirteen_a_cue_inside_a_part_is_that_parts_word(detector, text, tier, removed):
     d = detector.detect(text)
     assert (d.tier, detector.would_remove(d)) == (tier, removed)

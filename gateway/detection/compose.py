@@ -433,7 +433,8 @@ class Composer:
                     return None
                 level = min(level, cap)
         start = min((c.start for c in chosen), default=anchor.start)  # where the match will start
-        cues = [end for end, lv in m.negations if lv in (0, level)]
+        # a cue inside a chosen part is that part's own word ("je m'attache pas. pardon" denies no "pardon")
+        cues = [end for end, lv in m.negations if lv in (0, level) and not any(c.start < end <= c.end for c in chosen)]
         if level > 1 and cues and any(near(h) and not inner(h) and not refused(h) and h.start != start
                                       and self._negated(norm, cues, h, sentences)
                                       for name in self.negatable for h in hits.get(name, ())):
