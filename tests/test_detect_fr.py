@@ -811,3 +811,66 @@ def test_round_thirteen_not_ok_is_no_negation_of_the_next_sentence(detector, tex
 def test_round_thirteen_a_cue_inside_a_part_is_that_parts_word(detector, text, tier, removed):
     d = detector.detect(text)
     assert (d.tier, detector.would_remove(d)) == (tier, removed)
+
+
+# fr-own-r13.csv: round 13's own lines by class, written from held-out set 13's misses and committed before any rule
+# change (the rules before: exact 77 of 117, any tier 31 of 59, removed 12 of 25, no false removal, one near miss
+# raised), by class: the act said formally, hurried phone writing (the subject fused to the verb, letters stretched),
+# an act with the means unnamed, a height with the gear left off on purpose, "non ca va pas" before the scene, self-harm
+# and eating acts in other words, a method asked in abbreviations, a plan decided with a later day or none, means set
+# aside from work, passive wishes in other words, a weekday or a clock time; a near miss beside each. fr-own-r13b.csv:
+# a blind probe of the same classes written after the rules and committed before being run (measured once: any tier 17
+# of 24, removed 7 of 10, one line labelled high removed, two near misses raised), tuned on since. Known miss: a box set
+# aside "a la pharmacie" (the routine guard for one's own medicine holds).
+R13_LINES = {n: row for n, row in _rows("fr-own-r13.csv")}
+R13B_LINES = {n: row for n, row in _rows("fr-own-r13b.csv")}
+R13_KNOWN_MISSES = {83: ("high", "none")}
+
+
+@pytest.mark.parametrize("lines, known", [(R13_LINES, R13_KNOWN_MISSES), (R13B_LINES, {})], ids=["r13", "r13b"])
+def test_round_thirteen_own_line_keeps_its_tier_and_removal_only_if_imminent(detector, lines, known):
+    judged = _judged(detector, lines)
+
+    def judge(line, row):
+        d = judged[line]
+        expected = known.get(line, (row["label"], row["label"]))[1]
+        return (d.tier, detector.would_remove(d)), (expected, expected == "imminent")
+    wrong = wrong_lines(sorted(lines.items()), judge)
+    assert not wrong, f"round 13 own lines: {wrong}"
+
+
+def test_round_thirteen_near_misses_are_never_raised(detector):
+    for lines, least in ((R13_LINES, 58), (R13B_LINES, 22)):
+        near = [n for n, row in lines.items() if row["label"] == "none"]
+        assert len(near) >= least
+        judged = _judged(detector, {n: lines[n] for n in near})
+        assert [n for n in near if judged[n].tier != "none"] == []
+
+
+def test_round_thirteen_known_misses_are_what_the_file_says():
+    assert all(R13_LINES[n]["label"] == label for n, (label, _) in R13_KNOWN_MISSES.items())
+
+
+def test_round_thirteen_set_thirteen_removes_only_imminent_lines(detector):
+    """Set 13 (read by round 13, measured unseen after round 12 with two false removals: a hunting opening with the gun
+    cleaned and a day named, a letter "pas pour ce soir") removes no line not labelled imminent."""
+    judged = _judge(detector, "fr-heldout13.csv")
+    assert [n for n, row, d in judged if detector.would_remove(d) and row["label"] != "imminent"] == []
+
+
+# "No act, no removal" in hurried phone writing: one's own medicine forgotten, run out or taken as prescribed beside the
+# body's complaint in chat spelling ("jvois flou", "jsens plus", "tt a lheure") stays none.
+NO_ACT_CHAT_SPELLING = [
+    "jai oublié mes cachets chez moi, jvois trouble et jtremble",
+    "jai pris mes médocs comme prescrit tt a lheure, jvois flou",
+    "g pris mon traitement tt a lheure, jsens plus mes doigts",
+    "plus de lithium depuis hier, jvois double et jtremble",
+    "jai pris un doliprane tt a lheure et jvois toujours flou, migraine",
+    "jai pris mes somnifères tt a lheure comme dhab, jvois flou",
+    "jai avalé mes cachets du soir tt a lheure, jvois double",
+]
+
+
+def test_round_thirteen_no_act_no_removal_in_chat_spelling(detector):
+    found = detector.detect_many(NO_ACT_CHAT_SPELLING)
+    assert [i for i, d in enumerate(found) if d.tier != "none"] == []

@@ -63,7 +63,9 @@ MEASURED = {("de", 5): (119, 50, 14, 0), ("fr", 5): (116, 47, 14, 0), ("es", 5):
             ("de", 12): (112, 44, 12, 0), ("fr", 12): (105, 37, 7, 0), ("es", 12): (114, 48, 10, 0),
             # set 13 (session 16): written and committed before rounds 12, which never read it; measured once before
             # them (de 98, 38, 8, 1; fr 89, 27, 8, 2; es 100, 32, 7, 0) and once after (below)
-            ("de", 13): (100, 39, 9, 1), ("fr", 13): (90, 30, 8, 2), ("es", 13): (101, 32, 7, 0)}
+            # French set 13 is tuning material since French round 13 (session 17) read its misses: held to what that round
+            # reached (it stood at 90, 30, 8, 2 before it)
+            ("de", 13): (100, 39, 9, 1), ("fr", 13): (120, 50, 14, 0), ("es", 13): (101, 32, 7, 0)}
 
 
 @pytest.mark.parametrize("language, number", sorted(MEASURED))
