@@ -874,3 +874,20 @@ NO_ACT_CHAT_SPELLING = [
 def test_round_thirteen_no_act_no_removal_in_chat_spelling(detector):
     found = detector.detect_many(NO_ACT_CHAT_SPELLING)
     assert [i for i, d in enumerate(found) if d.tier != "none"] == []
+
+
+# Round 13's guards read only their own sense: a hunting opening, not the toilet flushed ("tire la chasse"); climbing's
+# bouldering, not "en bloc" (all at once) or the operating theatre; an end put to things with a person, not "avec une
+# corde"; a nosebleed is no cut.
+@pytest.mark.parametrize("text, tier, removed", [
+    ("j'ai avalé toute la boîte de somnifères et tiré la chasse, adieu", "imminent", True),
+    ("j'ai tout pris en bloc y a 10 min, je vois flou", "imminent", True),
+    ("infirmière du bloc, j'ai mis deux ampoules de côté, je sais à quoi elles serviront", "high", False),
+    ("je vais mettre fin à tout ça avec des cachets ce soir", "imminent", True),
+    ("je vais mettre fin à tout ça avec une corde, c'est décidé", "high", False),
+    ("ce soir je mets fin à tout ça avec mon ex, deux ans de mensonges", "none", False),
+    ("saignement de nez depuis 20 min, ça arrête pas de saigneeer", "none", False),
+])
+def test_round_thirteen_guards_read_only_their_own_sense(detector, text, tier, removed):
+    d = detector.detect(text)
+    assert (d.tier, detector.would_remove(d)) == (tier, removed)
