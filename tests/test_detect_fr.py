@@ -400,11 +400,12 @@ def test_round_six_decisions_negations_and_refused_help(detector, text, tier):
 # day pending, a height that "will do", a lethal dose looked up, strength gone at a place with an apology; a near
 # miss beside each. Known misses ("c'est pour bientot, j'ai tout calcule" is high since round 11): a wrist cut
 # "hier" read as under way (removed: the act's day is not read), pills "dans la main" with "c'est fini" (concern by
-# the model), blood that will not stop with help refused (high, not removed), a box "ouverte" with a glass of water and
-# "encore 10 minutes" (a box names no pills), pills swallowed never named ("celles de la boite bleue").
+# the model), a box "ouverte" with a glass of water and "encore 10 minutes" (a box names no pills), pills swallowed never
+# named ("celles de la boite bleue"). Blood that will not stop with help refused (line 110, high until round 13) is
+# removed since round 13 reads a negation cue inside a chosen part (the "pas" of "le sang arrete pas") as that part's word.
 R8_LINES = {n: row for n, row in _rows("fr-own-r8.csv")}
 R8_KNOWN_MISSES = {60: ("high", "imminent"), 106: ("imminent", "concern"),
-                   110: ("imminent", "high"), 116: ("imminent", "none"), 117: ("imminent", "none")}
+                   116: ("imminent", "none"), 117: ("imminent", "none")}
 
 
 @pytest.fixture(scope="module")
@@ -703,12 +704,12 @@ def test_round_eleven_set_eleven_removes_only_imminent_lines(detector):
 # others (codes, passwords, a pet's keeper) with a day or what follows; second-person self-talk with the means;
 # shut in with the means, begun; a gamer's sign-off for good beside a blade; the hidden thing referred back to.
 # Known misses (shared code, not the policy): second-person self-talk read as someone else's or as abuse (lines 43,
-# 69), a joke marker taken back ("mdr enfin pas mdr") or over a self-harm act (45, 66); "c'est pas que je veux
-# mourir, c'est que je veux plus etre la" read high (64); "plus gout a rien" alone left at none (72); "mon compte"
-# (something else) still blocks a bridge tonight after belongings left (83); how long dying "de froid" takes, asked
-# "c'est pour moi", stays under the cold idiom (86).
+# 69), a joke marker taken back ("mdr enfin pas mdr") or over a self-harm act (45, 66); "plus gout a rien" alone left at
+# none (72); "mon compte" (something else) still blocks a bridge tonight after belongings left (83); how long dying
+# "de froid" takes, asked "c'est pour moi", stays under the cold idiom (86). Line 64 ("c'est pas que je veux mourir,
+# c'est que je veux plus etre la", read high) is at its label since round 13 made "c'est pas que" a negation cue.
 R12_LINES = {n: row for n, row in _rows("fr-own-r12.csv")}
-R12_KNOWN_MISSES = {17: ("high", "imminent"), 43: ("high", "none"), 45: ("imminent", "high"), 64: ("concern", "high"),
+R12_KNOWN_MISSES = {17: ("high", "imminent"), 43: ("high", "none"), 45: ("imminent", "high"),
                     66: ("high", "none"), 69: ("high", "none"), 72: ("concern", "none"), 83: ("imminent", "none"),
                     86: ("high", "none")}
 
@@ -742,3 +743,151 @@ def test_round_twelve_set_twelve_removes_only_imminent_lines(detector):
     j'ai un plan", a later day named for the end, now a plan) removes no line not labelled imminent."""
     judged = _judge(detector, "fr-heldout12.csv")
     assert [n for n, row, d in judged if detector.would_remove(d) and row["label"] != "imminent"] == []
+
+
+# Round 13 (read held-out set 13's misses; its own lines are fr-own-r13.csv). The convention of issue 25 for all four
+# languages: a first-person plan or act with means or a place and a time named only by a weekday or a clock time is
+# imminent, like "ce soir"; a weekday or a clock time about something ordinary, or "depuis lundi", never is.
+WEEKDAY_OR_CLOCK_IMMINENT = [
+    "jeudi soir je prends tous mes cachets, ils sont dans le tiroir",
+    "la corde est prête, ce sera samedi",
+    "dimanche à l'aube je vais au pont et je saute",
+    "vendredi 22h, les médocs sont comptés, j'attends plus que ça",
+    "à 23h je saute du viaduc, personne me retiendra",
+    "mercredi la corde est accrochée dans la grange et j'y vais",
+    "le fusil est dans le placard, dimanche je m'en sers",
+    "à 2h du mat je prends toute la boîte, j'ai plus peur",
+]
+WEEKDAY_OR_CLOCK_ORDINARY = [
+    "samedi à 10h je vais chercher mes médocs à la pharmacie",
+    "dimanche rando au pont du gard, qui vient ?",
+    "ça fait depuis mardi que je prends mes cachets à 8h",
+    "jeudi à 18h je saute en parachute pour mes 30 ans",
+    "vendredi à 23h je finis ma garde, enfin le week-end",
+    "samedi je monte sur le toit réparer l'antenne, j'ai la corde",
+    "depuis lundi j'ai les cachets dans mon sac, je les prends pas",
+    "ouverture de la chasse samedi, carabine prête, qui est partant ?",
+    "si le psg perd encore mardi je me jette dans la seine mdr",
+]
+
+
+def test_round_thirteen_a_weekday_or_a_clock_time_with_means_or_a_place_is_imminent(detector):
+    found = detector.detect_many(WEEKDAY_OR_CLOCK_IMMINENT)
+    assert [i for i, d in enumerate(found) if not (d.tier == "imminent" and detector.would_remove(d))] == []
+
+
+def test_round_thirteen_a_weekday_or_a_clock_time_about_something_ordinary_is_nothing(detector):
+    found = detector.detect_many(WEEKDAY_OR_CLOCK_ORDINARY)
+    assert [i for i, d in enumerate(found) if d.tier != "none"] == []
+
+
+# "Non ca va pas" answers "ca va ?": a negation cue in an earlier sentence (or before a pronoun that names no means)
+# denies no act of the next one (shared code: compose.py and decision.py read the sentence of the cue); a negation in
+# the act's own sentence, or a near time denied after it, still lowers it, never a removal.
+@pytest.mark.parametrize("text, tier, removed", [
+    ("@modo non ca va pas du tout. chu sur le pont, appelez personne svp", "imminent", True),
+    ("ca va pas non. les cachets sont devant moi et c'est ce soir", "imminent", True),
+    ("bof pas du tout. je suis au bord du quai, le train arrive dans 2 min, desolee pour tout", "imminent", True),
+    ("non ça va pas. la corde est accrochée à la poutre, je monte sur la chaise", "imminent", True),
+    ("pas vraiment. je vais pas sauter hein, je suis juste crevée", "none", False),
+    ("non ca va pas. mais je vais pas prendre les cachets, j'ai appelé le 3114", "none", False),
+    ("les cachets sont devant moi. pas ce soir", "high", False),
+    ("ca va pas trop non. j'ai raté mon train et je suis sur le quai depuis une heure", "none", False),
+])
+def test_round_thirteen_not_ok_is_no_negation_of_the_next_sentence(detector, text, tier, removed):
+    d = detector.detect(text)
+    assert (d.tier, detector.would_remove(d)) == (tier, removed)
+
+
+# A negation cue inside a chosen part is that part's own word, not a negation of the next part (shared code:
+# compose.py): "je m'attache pas. pardon" denies no "pardon", "je reviendrai pas ce soir" no "ce soir".
+@pytest.mark.parametrize("text, tier, removed", [
+    ("en haut de l'échafaudage, je m'attache pas cette fois. pardon les gars", "imminent", True),
+    ("je suis sur le pont et je reviendrai pas ce soir", "imminent", True),
+    ("en haut de l'échafaudage, je m'attache pas aujourd'hui, le chef est pas là mdr", "none", False),
+    ("je rentre pas ce soir, je dors chez Léa", "none", False),
+    ("la corde est prête mais je vais pas le faire ce soir", "high", False),
+])
+def test_round_thirteen_a_cue_inside_a_part_is_that_parts_word(detector, text, tier, removed):
+    d = detector.detect(text)
+    assert (d.tier, detector.would_remove(d)) == (tier, removed)
+
+
+# fr-own-r13.csv: round 13's own lines by class, written from held-out set 13's misses and committed before any rule
+# change (the rules before: exact 77 of 117, any tier 31 of 59, removed 12 of 25, no false removal, one near miss
+# raised), by class: the act said formally, hurried phone writing (the subject fused to the verb, letters stretched),
+# an act with the means unnamed, a height with the gear left off on purpose, "non ca va pas" before the scene, self-harm
+# and eating acts in other words, a method asked in abbreviations, a plan decided with a later day or none, means set
+# aside from work, passive wishes in other words, a weekday or a clock time; a near miss beside each. fr-own-r13b.csv:
+# a blind probe of the same classes written after the rules and committed before being run (measured once: any tier 17
+# of 24, removed 7 of 10, one line labelled high removed, two near misses raised), tuned on since. Known miss: a box set
+# aside "a la pharmacie" (the routine guard for one's own medicine holds).
+R13_LINES = {n: row for n, row in _rows("fr-own-r13.csv")}
+R13B_LINES = {n: row for n, row in _rows("fr-own-r13b.csv")}
+R13_KNOWN_MISSES = {83: ("high", "none")}
+
+
+@pytest.mark.parametrize("lines, known", [(R13_LINES, R13_KNOWN_MISSES), (R13B_LINES, {})], ids=["r13", "r13b"])
+def test_round_thirteen_own_line_keeps_its_tier_and_removal_only_if_imminent(detector, lines, known):
+    judged = _judged(detector, lines)
+
+    def judge(line, row):
+        d = judged[line]
+        expected = known.get(line, (row["label"], row["label"]))[1]
+        return (d.tier, detector.would_remove(d)), (expected, expected == "imminent")
+    wrong = wrong_lines(sorted(lines.items()), judge)
+    assert not wrong, f"round 13 own lines: {wrong}"
+
+
+def test_round_thirteen_near_misses_are_never_raised(detector):
+    for lines, least in ((R13_LINES, 58), (R13B_LINES, 22)):
+        near = [n for n, row in lines.items() if row["label"] == "none"]
+        assert len(near) >= least
+        judged = _judged(detector, {n: lines[n] for n in near})
+        assert [n for n in near if judged[n].tier != "none"] == []
+
+
+def test_round_thirteen_known_misses_are_what_the_file_says():
+    assert all(R13_LINES[n]["label"] == label for n, (label, _) in R13_KNOWN_MISSES.items())
+
+
+def test_round_thirteen_set_thirteen_removes_only_imminent_lines(detector):
+    """Set 13 (read by round 13, measured unseen after round 12 with two false removals: a hunting opening with the gun
+    cleaned and a day named, a letter "pas pour ce soir") removes no line not labelled imminent."""
+    judged = _judge(detector, "fr-heldout13.csv")
+    assert [n for n, row, d in judged if detector.would_remove(d) and row["label"] != "imminent"] == []
+
+
+# "No act, no removal" in hurried phone writing: one's own medicine forgotten, run out or taken as prescribed beside the
+# body's complaint in chat spelling ("jvois flou", "jsens plus", "tt a lheure") stays none.
+NO_ACT_CHAT_SPELLING = [
+    "jai oublié mes cachets chez moi, jvois trouble et jtremble",
+    "jai pris mes médocs comme prescrit tt a lheure, jvois flou",
+    "g pris mon traitement tt a lheure, jsens plus mes doigts",
+    "plus de lithium depuis hier, jvois double et jtremble",
+    "jai pris un doliprane tt a lheure et jvois toujours flou, migraine",
+    "jai pris mes somnifères tt a lheure comme dhab, jvois flou",
+    "jai avalé mes cachets du soir tt a lheure, jvois double",
+]
+
+
+def test_round_thirteen_no_act_no_removal_in_chat_spelling(detector):
+    found = detector.detect_many(NO_ACT_CHAT_SPELLING)
+    assert [i for i, d in enumerate(found) if d.tier != "none"] == []
+
+
+# Round 13's guards read only their own sense: a hunting opening, not the toilet flushed ("tire la chasse"); climbing's
+# bouldering, not "en bloc" (all at once) or the operating theatre; an end put to things with a person, not "avec une
+# corde"; a nosebleed is no cut.
+@pytest.mark.parametrize("text, tier, removed", [
+    ("j'ai avalé toute la boîte de somnifères et tiré la chasse, adieu", "imminent", True),
+    ("j'ai tout pris en bloc y a 10 min, je vois flou", "imminent", True),
+    ("infirmière du bloc, j'ai mis deux ampoules de côté, je sais à quoi elles serviront", "high", False),
+    ("je vais mettre fin à tout ça avec des cachets ce soir", "imminent", True),
+    ("je vais mettre fin à tout ça avec une corde, c'est décidé", "high", False),
+    ("ce soir je mets fin à tout ça avec mon ex, deux ans de mensonges", "none", False),
+    ("saignement de nez depuis 20 min, ça arrête pas de saigneeer", "none", False),
+])
+def test_round_thirteen_guards_read_only_their_own_sense(detector, text, tier, removed):
+    d = detector.detect(text)
+    assert (d.tier, detector.would_remove(d)) == (tier, removed)

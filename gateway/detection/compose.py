@@ -179,14 +179,16 @@ class Composer:
         # guards that read an everyday setting ("in the shower", "at the festival"): they drop a plan, and cap
         # at high an act done beside them
         self.setting = frozenset(name for name, action in compose.guard.items() if action == "setting")
-        # a negation right before any of these near a match lowers it ("not taking them tonight")
-        self.negatable = frozenset(compose.parts) - {SELF, OTHER, SOMEONE, OBJECT, ADDRESSED, ASIDE} - set(compose.guard)
         self.strict_levels = strict_levels
         # Parts the rules stage finds in its own pass (``eager``: every part of a combination that is not
         # ``common``); the others (common words, speaker markers, guards) are looked for here, and only in
         # a message where some combination could fire or a removing tier matched: most messages have none.
         everything = self.combinations + self.fallbacks
         in_combinations = {n for _, _, parts, _, unless in everything for g in parts for n in g}
+        # a negation right before any of these near a match lowers it ("not taking them tonight"); a pronoun only
+        # through the means it refers to ("non ca va pas" denies no "ca")
+        self.negatable = (frozenset(compose.parts) - {SELF, OTHER, SOMEONE, OBJECT, ADDRESSED, ASIDE}
+                          - set(compose.guard) - (set(compose.refer) - in_combinations))
         self.eager = frozenset(in_combinations - self.common)
         # a combination can fire only if each of its groups made only of eager parts has a hit
         self.required = [[frozenset(g) for g in parts if set(g) <= self.eager]
@@ -451,7 +453,8 @@ class Composer:
                     return None
                 level = min(level, cap)
         start = min((c.start for c in chosen), default=anchor.start)  # where the match will start
-        cues = [end for end, lv in m.negations if lv in (0, level)]
+        # a cue inside a chosen part is that part's own word ("je m'attache pas. pardon" denies no "pardon")
+        cues = [end for end, lv in m.negations if lv in (0, level) and not any(c.start < end <= c.end for c in chosen)]
         if level > 1 and cues and any(near(h) and not inner(h) and not refused(h) and h.start != start
                                       and self._negated(norm, cues, h, sentences)
                                       for name in self.negatable for h in hits.get(name, ())):
@@ -463,7 +466,7 @@ class Composer:
     @staticmethod
     def _negated(norm: str, cue_ends: list[int], h: Hit, sentences: Sentences) -> bool:
         """A negation cue ends right before ``h`` in its sentence: "not" + "taking them" (not "no im not. its in my
-        hand"). Not before "just" or "only": "not just a scratch tonight" says more, not less (round 15)."""
+        hand", "non ca va pas du tout. chu sur le toit"). Not before "just" or "only": "not just a scratch tonight" says more, not less (round 15)."""
         if norm[h.start:h.end] in _MORE_THAN:  # (but "not just now" is "not now": a part of its own)
             return False
         return any(end < h.start and " " not in norm[end + 1:h.start]

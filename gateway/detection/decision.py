@@ -351,7 +351,7 @@ def decide(m: Matches, norm: str, negation_window: int, reported_window: int,
             if (start, end, rule) not in m.under_way:  # an act under way with its time outranks a laugh
                 lowered.add(rule)
                 level -= 1
-        elif level > 1 and any(
+        elif level > 1 and any(  # a cue in its sentence: "non ca va pas. je suis sur le pont" denies no act
                 neg_end <= start and lv in (0, level)
                 and norm.count(" ", neg_end, start) - 1 <= negation_window
                 and m.sentence(norm, neg_end - 1) == m.sentence(norm, start)  # "no im not. its in my hand": not its
