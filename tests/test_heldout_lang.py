@@ -1,4 +1,4 @@
-"""German, French and Spanish held-out sets 5 to 13 (issue 27): what was measured on them, held as a floor.
+"""German, French and Spanish held-out sets 5 to 14 (issue 27): what was measured on them, held as a floor.
 
 ``tests/data/lang/LANG-heldout5.csv`` and ``-heldout6.csv`` (120 lines each: 14 imminent, 18 high, 18 concern,
 70 none) were written on 2026-12-03 by six helpers who never saw the rules, the models or the earlier sets; set
@@ -67,7 +67,11 @@ MEASURED = {("de", 5): (119, 50, 14, 0), ("fr", 5): (116, 47, 14, 0), ("es", 5):
             # reached. The Spanish set's two "false removals" are lines its writer labelled high that name a place of
             # falling, a weekday and a plan made up, which this session's convention for every language reads as
             # imminent, like "tonight".
-            ("de", 13): (120, 50, 14, 0), ("fr", 13): (120, 50, 14, 0), ("es", 13): (118, 50, 14, 2)}
+            ("de", 13): (120, 50, 14, 0), ("fr", 13): (120, 50, 14, 0), ("es", 13): (118, 50, 14, 2),
+            # set 14 (session 17): written and committed before rounds 13, which never read it (a quarter long posts,
+            # replies, take-backs, weekday and clock times); measured once before them (de 97, 34, 6, 2; fr 98, 37, 6, 3;
+            # es 99, 35, 6, 1) and once after (below). Unread
+            ("de", 14): (97, 34, 6, 2), ("fr", 14): (98, 38, 6, 3), ("es", 14): (100, 33, 7, 1)}
 
 
 @pytest.mark.parametrize("language, number", sorted(MEASURED))

@@ -225,12 +225,24 @@ REMOVED13_AT_LEAST = {  # after round 15: act 6, means 5, pronoun 4, timing 3, p
 FALSE13_AT_MOST: dict[str, int] = {}  # after round 15: none (before it, one everyday line of part farewell)
 
 
+# Held-out set 14 (tests/data/parts-heldout14.csv): written on 2026-12-04 (session 17) by a fifteenth helper who never
+# saw the rules, asked for long peer-support posts (a quarter of the lines, the risk one sentence among several),
+# replies in a conversation and take-backs; committed before round 15, which never read it. Measured before round 15
+# (exact 89 of 120, any tier 49 of 66, removed 30 of 48, two false removals) and after it (below). Unread.
+HELDOUT14 = DATA / "parts-heldout14.csv"
+REMOVED14_AT_LEAST = {  # after round 15: act 3, means 5, pronoun 4, timing 2, place 4, preparation 4, farewell 5, obfuscated 5 of 6
+    "act": 0.5, "means": 0.83, "pronoun": 0.66, "timing": 0.33, "place": 0.66, "preparation": 0.66,
+    "farewell": 0.83, "obfuscated": 0.83,
+}
+FALSE14_AT_MOST = {"means": 2}  # measured: two everyday lines, before and after round 15
+
+
 # set -> (file, least share removed per part, most false removals per part, least self-harm and eating lines at high)
 MEASURED = {5: (HELDOUT5, REMOVED5_AT_LEAST, FALSE5_AT_MOST, 7), 6: (HELDOUT6, REMOVED6_AT_LEAST, FALSE6_AT_MOST, 8),
             7: (HELDOUT7, REMOVED7_AT_LEAST, FALSE7_AT_MOST, 4), 8: (HELDOUT8, REMOVED8_AT_LEAST, FALSE8_AT_MOST, 4),
             9: (HELDOUT9, REMOVED9_AT_LEAST, FALSE9_AT_MOST, 6), 10: (HELDOUT10, REMOVED10_AT_LEAST, FALSE10_AT_MOST, 4),
             11: (HELDOUT11, REMOVED11_AT_LEAST, FALSE11_AT_MOST, 5), 12: (HELDOUT12, REMOVED12_AT_LEAST, FALSE12_AT_MOST, 6),
-            13: (HELDOUT13, REMOVED13_AT_LEAST, FALSE13_AT_MOST, 5)}
+            13: (HELDOUT13, REMOVED13_AT_LEAST, FALSE13_AT_MOST, 5), 14: (HELDOUT14, REMOVED14_AT_LEAST, FALSE14_AT_MOST, 5)}
 
 
 @pytest.mark.parametrize("number", sorted(MEASURED))
