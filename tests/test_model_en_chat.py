@@ -105,10 +105,14 @@ def test_the_chat_model_stays_behind_the_exceptions_and_off_long_posts_and_other
 
 
 def test_both_scores_from_one_hashing_are_each_models_own(english):
+    """``score_with`` splits, normalises and hashes a message once for both models, and gives each its own score."""
     main, chat = english.own.model, english.own.chat
     texts = RAISED + ["good morning everyone", "i wont be around to see the weekend", "hi", "",
                       "she said she wants to die", "I am fine. Really. I just need sleep. Then the exam.",
-                      "i took them all. it is done", "x " * 70]
+                      "i took them all. it is done", "x " * 70, ". . . ok", "...\n\n!",
+                      # three sentences or more: split and hashed once, each window scored by each model
+                      RAISED[0] + ". " + RAISED[1] + ". Then bed.", "He left. She cried. They all went home.",
+                      "she is fine. i am not. i have the pills here!\nbye", "ok. ok. ok. ok. ok. ok"]
     for text in texts:
         norm = normalise(text)
         score, chat_score = main.score_with(chat, text, norm, 60)
