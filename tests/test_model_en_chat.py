@@ -1,8 +1,9 @@
 """English's second learned score (issue 25): ``risk-en-chat.bin``, learned from this project's own English chat
 lines by ``train_model_lang.py --language en`` (named spent sets, never the next unseen one), read beside
 ``risk-en.bin`` on chat-length lines only (``model.chat``). Concern only, never high, never a removal, never
-behind the rules' exceptions; the shipped file is what the script builds and the policy's threshold is its. Off in
-the shipped default for now (it raises some everyday lines that pair "sorry" with "tonight"): a room turns it on."""
+behind the rules' exceptions; the shipped file is what the script builds and the policy's threshold is its. Off
+in the shipped default (a room turns it on): its first fit raised everyday lines that pair "sorry" with "tonight";
+the refit on everyday chat (``en-chat-everyday.csv``) raises none of those, and waits for the scan's speed."""
 
 from __future__ import annotations
 
@@ -45,6 +46,7 @@ def test_the_chat_model_is_small_and_learned_from_named_spent_english_sets_only(
     assert source["licence"] == "this repository's"
     assert source["files"] == list(train_model_lang.EN_TRAINING_FILES)
     assert not any("heldout13" in f for f in source["files"]) and "parts-heldout12.csv" in source["files"]
+    assert "en-chat-everyday.csv" in source["files"] and "en-chat-everyday-check.csv" not in source["files"]
     assert model.meta["language"] == "en"
     assert model.meta["first_person"] == sorted(train_model_lang.PRONOUNS["en"][0].split())
     cv = model.meta["cross_validated"]
@@ -88,6 +90,21 @@ def test_a_line_the_chat_model_raises_is_concern_named_model_chat_and_never_remo
     assert english.detect("good morning").tier == "none"
 
 
+def test_everyday_lines_about_an_evening_are_not_raised(english):
+    """The lines that kept it off (apologies for missing an evening), and everyday chat written for it by class and
+    never trained on (``en-chat-everyday-check.csv``: apologies, evenings, goodbyes, tiredness, shifts, games, heat,
+    short replies): the chat model raises none of them."""
+    import csv
+    from pathlib import Path
+
+    with (Path(__file__).parent / "data" / "en-chat-everyday-check.csv").open(newline="", encoding="utf-8") as fh:
+        check = [row["text"] for row in csv.DictReader(fh)]
+    assert len(check) == 220
+    before = ["im not going out tonight sorry", "sorry everyone, i wont be on tonight"]  # concern before
+    assert [english.detect(t).tier for t in before] == ["none", "none"]
+    assert not [t for t, d in zip(check, english.detect_many(check)) if CHAT_RULE in d.rules]
+
+
 def test_the_chat_model_stays_behind_the_exceptions_and_off_long_posts_and_other_people(english):
     joke = RAISED[1] + " lmao"  # a joke marker: the chat model alone would raise it
     assert english.own.chat.score(normalise(joke)) >= english.own.chat_concern
@@ -101,10 +118,14 @@ def test_the_chat_model_stays_behind_the_exceptions_and_off_long_posts_and_other
 
 
 def test_both_scores_from_one_hashing_are_each_models_own(english):
+    """``score_with`` splits, normalises and hashes a message once for both models, and gives each its own score."""
     main, chat = english.own.model, english.own.chat
     texts = RAISED + ["good morning everyone", "i wont be around to see the weekend", "hi", "",
                       "she said she wants to die", "I am fine. Really. I just need sleep. Then the exam.",
-                      "i took them all. it is done", "x " * 70]
+                      "i took them all. it is done", "x " * 70, ". . . ok", "...\n\n!",
+                      # three sentences or more: split and hashed once, each window scored by each model
+                      RAISED[0] + ". " + RAISED[1] + ". Then bed.", "He left. She cried. They all went home.",
+                      "she is fine. i am not. i have the pills here!\nbye", "ok. ok. ok. ok. ok. ok"]
     for text in texts:
         norm = normalise(text)
         score, chat_score = main.score_with(chat, text, norm, 60)

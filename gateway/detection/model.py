@@ -91,6 +91,11 @@ def features(norm: str, bits: int, words: list[str] | None = None) -> dict[int, 
     return counts
 
 
+def _sentence_words(text: str) -> list[list[str]]:
+    """The words of each non-empty sentence of a raw message, normalised (``windows``' units)."""
+    return [p for p in (q.split() for q in normalise_many(sentences(text))) if p]
+
+
 def _buckets(words: list[str], mask: int) -> list[int]:
     """The hashed unigram and bigram of each position, repeats kept (``features`` counts them)."""
     unigrams = list(map(_UNIGRAM.get, words))
@@ -174,19 +179,23 @@ class RiskModel:
         if norm is not None and not _MAY_SPLIT.search(text):
             words = norm.split()
             return self.score(norm, words) if self.writers(words) else 0.0
-        parts = [p.split() for p in normalise_many(sentences(text))]
-        parts = [p for p in parts if p]
+        parts = _sentence_words(text)
         if len(parts) <= 2:  # one window (``windows``)
             words = [word for p in parts for word in p]
             return self.score(" ".join(words), words) if parts and self.writers(words) else 0.0
-        # Every sentence with its neighbours, as ``windows`` makes them, each sentence hashed once (not once for
-        # each window it is in): a window's buckets are its sentences' unigrams, then the bigrams inside each
-        # and across each join, in the order ``_buckets`` gives them for the window's words.
         mask = (1 << self.bits) - 1
         hashed = [_buckets(p, mask) for p in parts]
+        joins = [_buckets([a[-1], b[0]], mask)[2] for a, b in zip(parts, parts[1:])]
+        return self._best_window(parts, hashed, joins)
+
+    def _best_window(self, parts: list[list[str]], hashed: list[list[int]], joins: list[int]) -> float:
+        """The riskiest window of a message of three sentences or more (``parts``, each sentence's words; ``hashed``,
+        each sentence's ``_buckets`` with this model's mask; ``joins``, the bigram across each pair of sentences).
+        Every sentence with its neighbours, as ``windows`` makes them, each sentence hashed once (not once for
+        each window it is in): a window's buckets are its sentences' unigrams, then the bigrams inside each
+        and across each join, in the order ``_buckets`` gives them for the window's words."""
         unigrams = [h[:len(p)] for h, p in zip(hashed, parts)]
         bigrams = [h[len(p):] for h, p in zip(hashed, parts)]
-        joins = [_buckets([a[-1], b[0]], mask)[2] for a, b in zip(parts, parts[1:])]
         best = None
         for i in range(len(parts)):
             at = range(max(0, i - 1), min(len(parts), i + 2))
@@ -204,18 +213,33 @@ class RiskModel:
 
     def score_with(self, other: "RiskModel", text: str, norm: str, max_words: int) -> tuple[float, float | None]:
         """``(self.score_text(text, norm), other.score_text(text, norm))``, the second ``None`` for a message of
-        more than ``max_words`` words (``norm``: the whole message normalised). A message of one sentence is
-        hashed once for both: ``_buckets`` with the wider mask, then masked again for the narrower model (the
-        same buckets ``_buckets`` gives with its mask: a mask keeps the low bits of the same CRC)."""
+        more than ``max_words`` words (``norm``: the whole message normalised). A message is split into sentences,
+        normalised and hashed once for both: ``_buckets`` with the wider mask, then masked again for the narrower
+        model (the same buckets ``_buckets`` gives with its mask: a mask keeps the low bits of the same CRC)."""
         words = norm.split()
         if len(words) > max_words:
             return self.score_text(text, norm), None
-        if _MAY_SPLIT.search(text):  # several sentences: each model its own windows
-            return self.score_text(text, norm), other.score_text(text, norm)
+        bits = max(self.bits, other.bits)
+        if _MAY_SPLIT.search(text):  # several sentences: split, normalised and hashed once for both
+            parts = _sentence_words(text)
+            if len(parts) > 2:
+                wide = (1 << bits) - 1
+                hashed = [_buckets(p, wide) for p in parts]
+                joins = [_buckets([a[-1], b[0]], wide)[2] for a, b in zip(parts, parts[1:])]
+
+                def best(model: "RiskModel") -> float:
+                    if model.bits == bits:
+                        return model._best_window(parts, hashed, joins)
+                    narrow = ((1 << model.bits) - 1).__and__
+                    return model._best_window(parts, [list(map(narrow, h)) for h in hashed], list(map(narrow, joins)))
+
+                return best(self), best(other)
+            words = [word for p in parts for word in p]  # one window (``windows``): as a one-sentence message
+            if not words:
+                return 0.0, 0.0
         mine, theirs = self.writers(words), other.writers(words)
         if not (mine or theirs):
             return 0.0, 0.0
-        bits = max(self.bits, other.bits)
         buckets = _buckets(words, (1 << bits) - 1)
         return (self._score(buckets if self.bits == bits else list(map(((1 << self.bits) - 1).__and__, buckets)))
                 if mine else 0.0,

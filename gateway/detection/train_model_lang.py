@@ -59,6 +59,7 @@ EN_TRAINING_FILES = (
     "parts-own-r11.csv", "parts-own-r11b.csv", "parts-own-r11c.csv", "parts-own-r12.csv", "parts-own-r12b.csv",
     "parts-own-r13.csv", "parts-own-r14.csv", "parts-own-r14b.csv",
     "sh-ed-own.csv", "sh-ed-own-b.csv",
+    "en-chat-everyday.csv",  # everyday chat written for this model (apologies, evenings, goodbyes, tiredness...): none
 )
 
 # Whose risk a window may show (``RiskModel.writers``): a window naming only a third person is not scored.
