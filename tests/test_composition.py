@@ -1430,6 +1430,17 @@ WEEKDAY_ORDINARY = [
     "paid every bill before payday for once, friday is the day i treat myself",
     "the doctor says take two tablets at 8 and two at 8pm",
 ]
+# away for as long as a time: how long, not when (session 17: "ill be gone all weekend" was removed)
+WEEKDAY_ORDINARY += [
+    "ill be gone all weekend, text me if u need anything",
+    "offline the whole weekend lol, camping with no signal",
+    "ill be gone over the weekend for my cousins wedding",
+    "away all week for work so ill be quiet in here",
+]
+WEEKDAY_REMOVED_TOO = [  # the same words with a plan stay removed
+    "ill be gone by the weekend, the pills are ready",
+    "pills are saved up. ill be gone all weekend and nobody will find me",
+]
 WEEKDAY_NOT_REMOVED = WEEKDAY_ORDINARY + [
     "my mate said hes taking all his pills on friday, what do i do",
     "two years ago on a friday i took all my pills. im doing fine now",
@@ -1438,7 +1449,7 @@ WEEKDAY_NOT_REMOVED = WEEKDAY_ORDINARY + [
 ]
 
 
-@pytest.mark.parametrize("text", WEEKDAY_REMOVED)
+@pytest.mark.parametrize("text", WEEKDAY_REMOVED + WEEKDAY_REMOVED_TOO)
 def test_a_plan_with_means_or_a_place_and_a_weekday_or_a_clock_time_is_removed(detector, text):
     result = detector.detect(text)
     assert result.tier == "imminent" and detector.would_remove(result), result
