@@ -1,9 +1,9 @@
 """English's second learned score (issue 25): ``risk-en-chat.bin``, learned from this project's own English chat
 lines by ``train_model_lang.py --language en`` (named spent sets, never the next unseen one), read beside
 ``risk-en.bin`` on chat-length lines only (``model.chat``). Concern only, never high, never a removal, never
-behind the rules' exceptions; the shipped file is what the script builds and the policy's threshold is its. Off
-in the shipped default (a room turns it on): its first fit raised everyday lines that pair "sorry" with "tonight";
-the refit on everyday chat (``en-chat-everyday.csv``) raises none of those, and waits for the scan's speed."""
+behind the rules' exceptions; the shipped file is what the script builds and the policy's threshold is its. On in the shipped default
+since it learned everyday chat (``en-chat-everyday.csv``: before, it raised everyday lines that pair "sorry" with
+"tonight"); a room switches it off."""
 
 from __future__ import annotations
 
@@ -21,19 +21,9 @@ from gateway.text.folding import normalise
 RAISED = ["i know how i am going to do it and when", "i keep looking at the bottle of pills in my drawer"]
 
 
-OPT_IN = "extends: default\nname: r\nmodel:\n  chat:\n    enabled: true\n"  # a room that turns the chat model on
-
-
 @pytest.fixture(scope="module")
-def opted_in(tmp_path_factory):
-    path = tmp_path_factory.mktemp("chat") / "r.yaml"
-    path.write_text(OPT_IN, encoding="utf-8")
-    return path
-
-
-@pytest.fixture(scope="module")
-def english(opted_in):
-    return detector_for(PolicyLoader([opted_in.parent]).load(str(opted_in)))
+def english():
+    return detector_for(PolicyLoader().load("default"))
 
 
 def test_the_chat_model_is_small_and_learned_from_named_spent_english_sets_only():
@@ -67,14 +57,11 @@ def test_the_shipped_chat_model_is_what_its_script_builds_from_the_named_files()
     assert train_model_lang.default_out("en") == MODELS / "risk-en-chat.bin"
 
 
-def test_the_english_policy_keeps_its_model_and_reads_the_chat_model_at_the_scripts_threshold(english, opted_in):
+def test_the_english_policy_keeps_its_model_and_reads_the_chat_model_at_the_scripts_threshold(english):
     policy = PolicyLoader().load("default")
     chat = RiskModel.load(MODELS / "risk-en-chat.bin")
     assert policy.model.enabled and policy.model.file == "risk-en.bin" and policy.model.high is None
-    assert not policy.model.chat.enabled and detector_for(policy).own.chat is None  # off unless a room turns it on
-    assert detector_for(policy).detect(RAISED[0]).tier == "none"
-    policy = PolicyLoader([opted_in.parent]).load(str(opted_in))
-    assert policy.model.chat.enabled and policy.model.chat.file == "risk-en-chat.bin"
+    assert policy.model.chat.enabled and policy.model.chat.file == "risk-en-chat.bin"  # on in the shipped default
     assert policy.model.chat.concern == chat.meta["thresholds"]["concern"]  # the script's figure, not a guess
     assert policy.model.chat.max_words == 60
     assert english.own.chat.meta["language"] == "en" and english.own.chat_concern == policy.model.chat.concern
@@ -151,13 +138,13 @@ def test_the_batch_screen_never_passes_over_a_line_either_model_raises(english):
     assert [d.tier for d in english.detect_many(texts)] == [english.detect(t).tier for t in texts]
 
 
-def test_a_room_policy_can_switch_the_chat_model_off(write, opted_in):
+def test_a_room_policy_can_switch_the_chat_model_off(write):
     from gateway.policy.diff import compare
 
     path = write("r2.yaml", "extends: default\nname: r2\nmodel:\n  chat:\n    enabled: false\n")
     policy = PolicyLoader([path.parent]).load(str(path))
     assert any(ch.weakens and ch.text.startswith("model.chat.enabled") for ch in compare(
-        PolicyLoader([opted_in.parent]).load(str(opted_in)), policy))
+        PolicyLoader().load("default"), policy))
     detector = detector_for(policy)
     assert detector.own.chat is None and detector.own.model is not None
     assert detector.detect(RAISED[0]).tier == "none"
@@ -190,10 +177,10 @@ def test_a_bad_chat_model_setting_is_refused_at_its_line(write, body, where):
     assert where in str(info.value)
 
 
-def test_scan_reports_which_model_gave_the_concern_and_both_scores(tmp_path, opted_in):
+def test_scan_reports_which_model_gave_the_concern_and_both_scores(tmp_path):
     from tests.test_cli import run
 
-    r = run("scan", "--policy", str(opted_in), stdin=RAISED[0] + "\ni wont be around to see the weekend\ngood morning\n", cwd=tmp_path)
+    r = run("scan", stdin=RAISED[0] + "\ni wont be around to see the weekend\ngood morning\n", cwd=tmp_path)
     assert r.returncode == 0, r.stderr
     chat, main, plain = [json.loads(x) for x in r.stdout.decode().splitlines()]
     assert chat["tier"] == "concern" and chat["rules"] == [CHAT_RULE] and not chat["remove"]
