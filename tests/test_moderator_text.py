@@ -17,7 +17,7 @@ from gateway.ops.insight import Trouble
 from gateway.policy.moderator_text import SECTION
 from gateway.policy.model import SHIPPED_DIR
 from gateway.policy.loader import PolicyLoader
-from gateway.yamlfiles.located import ConfigErrors
+from gateway.yamlfiles.located import SAFE_LOADER, ConfigErrors
 
 from .conftest import MODS, say
 from .test_engine import only, outcome
@@ -75,7 +75,7 @@ READ = {
 
 def section(language: str) -> dict[str, str]:
     return yaml.load((SHIPPED_DIR / "templates" / f"{language}.yaml").read_text(),
-                     Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))[SECTION]
+                     Loader=SAFE_LOADER)[SECTION]
 
 
 def fields(text: str) -> set[str]:

@@ -18,19 +18,18 @@ from gateway.core.engine import Engine
 from gateway.core.events import PrivateMessage
 from gateway.policy.model import MODERATOR_TEMPLATES, SHIPPED_DIR
 from gateway.policy.loader import PolicyLoader
-from gateway.yamlfiles.located import ConfigErrors
+from gateway.yamlfiles.located import SAFE_LOADER, ConfigErrors
 
 from .conftest import CONFIG, MODS, NET, ROOM, make_binding, say
 from .test_cli import GATEWAY, run
 from .test_engine import IMMINENT, only, outcome
 
 LANGUAGES = ("de", "fr", "es")
-_YAML = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 def language_file(language: str) -> dict:
     """policies/templates/LANG.yaml as parsed (libyaml's parser: these files are read dozens of times here)."""
-    return yaml.load((SHIPPED_DIR / "templates" / f"{language}.yaml").read_text(), Loader=_YAML)
+    return yaml.load((SHIPPED_DIR / "templates" / f"{language}.yaml").read_text(), Loader=SAFE_LOADER)
 
 
 def shipped(language: str) -> dict[str, str]:

@@ -137,6 +137,15 @@ def _shares(sentences: Sentences, h: Hit, first: int, last: int) -> bool:
     return at == sentences.of(h.last) and sentences.of(first) <= at <= sentences.of(last)
 
 
+def _by_anchor(combinations: list) -> dict[str, list[int]]:
+    """The indexes of ``combinations`` (in order) by each part of their first group."""
+    index: dict[str, list[int]] = {}
+    for i, (_, _, parts, _, _) in enumerate(combinations):
+        for name in dict.fromkeys(parts[0]):
+            index.setdefault(name, []).append(i)
+    return index
+
+
 def _gap(a: Hit, b: Hit) -> int:
     """Words between two hits (0 when adjacent or overlapping)."""
     return max(0, b.first - a.last - 1, a.first - b.last - 1)
@@ -161,12 +170,8 @@ class Composer:
         self.fallbacks = [(c.id, _LEVEL[c.tier], c.parts, c.window, frozenset(c.unless))
                           for c in compose.combinations if c.fallback]
         # each list's combinations by the parts of their first group (``_find`` looks only at those with a hit)
-        self.anchored: dict[int, dict[str, list[int]]] = {}
-        for listed in (self.combinations, self.fallbacks):
-            index = self.anchored[id(listed)] = {}
-            for i, (_, _, parts, _, _) in enumerate(listed):
-                for name in dict.fromkeys(parts[0]):
-                    index.setdefault(name, []).append(i)
+        self.combinations_by_anchor, self.fallbacks_by_anchor = (_by_anchor(self.combinations),
+                                                                 _by_anchor(self.fallbacks))
         # in the policy's order: a pronoun after two means at the same word counts as the first listed (a set's
         # order would change with the hash seed, and so would the rules a line is said to match)
         self.refer = {name: (tuple(dict.fromkeys(after)), counts_as) for name, (after, counts_as) in compose.refer.items()}
@@ -322,20 +327,20 @@ class Composer:
 
     def _combine(self, norm: str, m: Matches, hits: dict[str, list[Hit]], markers: list[Hit],
                  sentences: Sentences) -> None:
-        theirs = self._find(norm, m, hits, markers, self.combinations, sentences)
+        theirs = self._find(norm, m, hits, markers, self.combinations, self.combinations_by_anchor, sentences)
         if self.fallbacks and not theirs and not m.risks:  # nothing else found: two signals of a scene
-            theirs = self._find(norm, m, hits, markers, self.fallbacks, sentences)
+            theirs = self._find(norm, m, hits, markers, self.fallbacks, self.fallbacks_by_anchor, sentences)
         # someone else's act or plan is a third-party case only where the writer's own words risk nothing: "love
         # you all ... please someone look after my dog" is the writer's farewell, not a report about "someone"
         if theirs and not any(level >= _LEVEL["high"] for _, _, level, _ in m.risks):
             m.third.add(THIRD_RULE)
 
     def _find(self, norm: str, m: Matches, hits: dict[str, list[Hit]], markers: list[Hit],
-              combinations: list, sentences: Sentences) -> bool:
-        """Add each of ``combinations`` found to ``m.risks``; whether one was someone else's."""
+              combinations: list, by_anchor: dict[str, list[int]], sentences: Sentences) -> bool:
+        """Add each of ``combinations`` found to ``m.risks``; whether one was someone else's (``by_anchor``: their
+        indexes by the parts of their first group, ``_by_anchor``)."""
         theirs = False
         present = {name for name, found in hits.items() if found}
-        by_anchor = self.anchored[id(combinations)]
         # only the combinations whose first group has a hit, in the policy's order; and of those, only the ones
         # with a hit in every group (most combinations, most messages, have neither)
         for i in sorted({i for name in present for i in by_anchor.get(name, ())}):

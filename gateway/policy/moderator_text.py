@@ -18,6 +18,7 @@ from typing import Mapping
 
 import yaml
 
+from ..yamlfiles.located import SAFE_LOADER
 from .shipped import SHIPPED_DIR
 
 __all__ = ["ModeratorText", "english", "load_table", "SECTION"]
@@ -58,8 +59,7 @@ class ModeratorText:
 
 def load_table(path) -> dict[str, str]:
     """The ``moderator_text:`` section of one language file (empty if it has none)."""
-    text = Path(path).read_text(encoding="utf-8")
-    doc = yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader)) or {}
+    doc = yaml.load(Path(path).read_text(encoding="utf-8"), Loader=SAFE_LOADER) or {}
     section = doc.get(SECTION) if isinstance(doc, dict) else None
     return {str(k): str(v) for k, v in section.items()} if isinstance(section, dict) else {}
 

@@ -161,7 +161,7 @@ def load_located(path: str | Path, *, display_name: str | None = None) -> Locate
 # libyaml's parser when PyYAML was built with it (the wheels are): the shipped default policy is a
 # thousand lines, and the pure-Python parser took 0.3 s to read it at every start and every check.
 # Both give the same nodes and the same line and column marks.
-_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # (also for plain reads: moderator_text)
 
 
 # The last few large documents read, by name and bytes (the same bytes give the same document: a copy of the one
@@ -206,7 +206,7 @@ def _load_located_text(raw: bytes, file: str) -> Located:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise ConfigError(Mark(file, 1, 1), (), f"not UTF-8 (byte {exc.start})") from None
-    loader = _LOADER(text)
+    loader = SAFE_LOADER(text)
     lines = text.splitlines()
     try:
         node = loader.get_single_node()
