@@ -181,9 +181,11 @@ def test_concept_frames_leave_everyday_lines_alone(default_policy, text):
     assert detect(default_policy, text).tier == "none"
 
 
-def test_detect_many_gives_the_one_by_one_answer_on_every_labelled_line(default_policy):
-    """Every line of every labelled set, in one batch and in shuffled small batches: the batch path
-    (bench/matchers.py measures it) must never answer differently from ``detect``."""
+@pytest.mark.parametrize("shard", range(4))
+def test_detect_many_gives_the_one_by_one_answer_on_every_labelled_line(default_policy, shard):
+    """Every line of every labelled set (a quarter per shard, so that two workers share them), in shuffled
+    batches of every size from one line to a thousand: the batch path (bench/matchers.py measures it) must
+    never answer differently from ``detect``, whatever its neighbours and however many they are."""
     import csv
     import random
     from pathlib import Path
@@ -193,16 +195,22 @@ def test_detect_many_gives_the_one_by_one_answer_on_every_labelled_line(default_
     for path in sorted((Path(__file__).parent / "data").glob("*.csv")):
         with path.open(newline="", encoding="utf-8") as f:
             texts += [row["text"] for row in csv.DictReader(f)]
-    assert len(texts) > 900
+    assert len(texts) > 3600
+    texts = texts[shard::4]
     expected = [detector.detect(t) for t in texts]
     assert sum(d.tier != "none" for d in expected) > 300  # the batches do hold risk to find
-    assert detector.detect_many(texts) == expected
-    rng = random.Random(5)
+    rng = random.Random(5 + shard)
     order = list(range(len(texts)))
     rng.shuffle(order)
-    for i in range(0, len(order), 7):
-        chunk = order[i:i + 7]
+    sizes, i = [1, 1000], 1001
+    while i < len(order):  # then 1, 2, 3, 7, 31 and sizes between, in a shuffled order of lines
+        sizes.append(min(rng.choice((1, 2, 3, 7, 31, rng.randint(4, 300))), len(order) - i))
+        i += sizes[-1]
+    i = 0
+    for size in sizes:
+        chunk = order[i:i + size]
         assert detector.detect_many([texts[j] for j in chunk]) == [expected[j] for j in chunk]
+        i += size
     assert detector.detect_many([]) == []
 
 
