@@ -63,8 +63,10 @@ def test_readme_policy_example_copied_as_is_detects_at_least_what_the_default_do
     rank = {"none": 0, "concern": 1, "high": 2, "imminent": 3}
     lines = [row["text"] for f in sorted((Path(__file__).parent / "data").glob("*.csv"))
              for row in csv.DictReader(open(f, encoding="utf-8"))]
-    weaker = [i for i, (d, e) in enumerate(zip(detector_for(default).detect_many(lines), detector_for(example).detect_many(lines)))
-              if rank[e.tier] < rank[d.tier]]
+    flagged = [(line, d) for line, d in zip(lines, detector_for(default).detect_many(lines)) if d.tier != "none"]
+    assert len(flagged) > 1000  # (a line the default leaves at none cannot be lower with the example)
+    weaker = [i for i, ((line, d), e) in enumerate(zip(flagged, detector_for(example).detect_many(
+              [line for line, _ in flagged]))) if rank[e.tier] < rank[d.tier]]
     assert not weaker, f"lines the example detects lower than the default: {weaker}"
     assert detector_for(example).detect("goodbye to my old car").tier == "none"
 
