@@ -1436,10 +1436,18 @@ WEEKDAY_ORDINARY += [
     "offline the whole weekend lol, camping with no signal",
     "ill be gone over the weekend for my cousins wedding",
     "away all week for work so ill be quiet in here",
+    # away at a time: a trip, not a plan made for it (session 18: "ill be gone this weekend" was removed)
+    "ill be gone this weekend",
+    "im gone next week, visiting my mum",
+    "away this weekend, back monday night",
 ]
 WEEKDAY_REMOVED_TOO = [  # the same words with a plan stay removed
     "ill be gone by the weekend, the pills are ready",
     "pills are saved up. ill be gone all weekend and nobody will find me",
+    "ill be gone this weekend. for good this time",
+    "said goodbye to everyone, ill be gone this weekend",
+    "pills are ready, ill be gone this weekend",
+    "this weekend ill be gone",
 ]
 WEEKDAY_NOT_REMOVED = WEEKDAY_ORDINARY + [
     "my mate said hes taking all his pills on friday, what do i do",

@@ -56,7 +56,7 @@ ASIDE = "aside"  # where the others will be, said as the writer's time ("while t
 # ("saving them for two weeks"), a time to come ("wenn alle im urlaub sind"), messages scheduled ("nachrichten an
 # meine leute sind geplant": not the news), how far through it ("nearly there")
 TIMES = ("soon", "chosen_time", "farewell", "preparation", "measured", "gathering", "later", "scheduled", "progress")
-CLOCK_TIMES = ("soon", "chosen_time")  # the parts that name a time ("depuis lundi" before one is a duration)
+CLOCK_TIMES = ("soon", "chosen_time", "final_time")  # the parts that name a time ("depuis lundi" before one is a duration)
 SETTING_ACTS = frozenset(("act", "act_whole", "ingest"))  # an act done: an everyday setting beside it caps, never drops
 GOVERNING = frozenset((THOUGHT, WISH))  # guards that cap only what follows them
 THEIRS = -1  # ``_strict``: someone else's act or plan, now (the writer gets a third-party case)
@@ -259,8 +259,9 @@ class Composer:
             first = norm.count(" ", 0, start)
             hits.setdefault(part, []).append(Hit(first, first + norm.count(" ", start, end), start, end, part))
         self._refer(hits)
-        if SINCE in hits:  # "depuis lundi", "since monday": how long it has lasted, not when it will be
-            after = {h.last + 1 for h in hits[SINCE]}
+        if SINCE in hits:  # "depuis lundi", "since monday": how long it has lasted, not when it will be; a
+            # phrase may hold its time ("gone this weekend": away for it, not a plan made for it)
+            after = {i for h in hits[SINCE] for i in range(h.first if h.last > h.first else h.last + 1, h.last + 2)}
             for name in CLOCK_TIMES:
                 if name in hits:
                     hits[name] = [h for h in hits[name] if h.first not in after]
