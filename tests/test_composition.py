@@ -1493,3 +1493,29 @@ def test_round15_own_lines_keep_what_the_round_reached_on_them(detector, name, r
     tiered = [n for n, label, d in judged if label != "imminent" and d.tier != "none" and d.rules != ("model.chat",)]
     assert len(kept) <= len(rows) // 2 - removed and not wrong and len(tiered) <= near_tiered, (
         f"not removed (CSV lines): {kept}; removed wrongly: {wrong}; near misses with a tier: {tiered}")
+
+
+# A home or a venue placed by a river or a bridge is an address, not where the writer stands (session 18: "thanks for
+# everything, the flat by the river is lovely", a thank-you after a stay, was removed as a place with a farewell).
+ADDRESS_BY_A_PLACE = [
+    "thanks for everything, the flat by the river is lovely",
+    "thanks for everything, the hotel by the bridge was perfect",
+    "bye everyone, meeting the girls at the pub by the river",
+]
+PLACE_WITH_A_FAREWELL_STILL = [
+    "thank you for everything. standing by the river now",
+    "thanks for everything. im on the bridge by the hotel, goodbye",
+    "sorry for everything. walking to the bridge by our old flat now",
+]
+
+
+@pytest.mark.parametrize("text", ADDRESS_BY_A_PLACE)
+def test_a_home_or_venue_by_a_river_or_bridge_with_thanks_is_no_risk(detector, text):
+    result = detector.detect(text)  # from the rules: the chat model's concern alone is its own (test_model_en_chat.py)
+    assert result.tier == "none" or result.rules == ("model.chat",), result
+
+
+@pytest.mark.parametrize("text", PLACE_WITH_A_FAREWELL_STILL)
+def test_the_writer_at_the_place_with_a_farewell_is_still_removed(detector, text):
+    result = detector.detect(text)
+    assert result.tier == "imminent" and detector.would_remove(result), result
