@@ -41,6 +41,7 @@ from .train_model import fit
 SEED = 20261202
 BITS = 16  # 65,536 buckets: a file of about 100 KB; the English model's 2**20 is for a hundred times more text
 MAX_ALARMS = 0.03  # share of none lines (cross-validated) the model may raise to concern
+MAX_DISTRESS = 0.0  # share of plain distress lines (cross-validated) that may reach it (``--max-distress``): none
 C = 10.0  # weaker regularisation than English (2.0): a few thousand short lines, near pairs to tell apart
 MARGIN = 0.01  # above the highest cross-validated distress score: distress must stay quiet on new lines too
 DISTRESS_WEIGHT = 10.0  # a plain distress line weighs as ten: the false alarm that matters most
@@ -105,35 +106,37 @@ def load(paths: list[Path]) -> list[Line]:
     return out
 
 
-def train(lines: list[Line], language: str, seed: int = SEED, bits: int = BITS) -> RiskModel:
+def train(lines: list[Line], language: str, seed: int = SEED, bits: int = BITS, c: float = C) -> RiskModel:
     rows = [(" ".join(ws), label, DISTRESS_WEIGHT if kind == "distress" else 1.0)
             for text, label, kind, _ in lines if (ws := windows(text))]
-    model = fit(rows, seed, bits, C)
+    model = fit(rows, seed, bits, c)
     first, third = PRONOUNS[language]
     model.meta = {"first_person": sorted(first.split()), "third_person": sorted(third.split())}
     model.__post_init__()
     return model
 
 
-def cross_validate(lines: list[Line], language: str, seed: int = SEED, bits: int = BITS) -> list[float]:
+def cross_validate(lines: list[Line], language: str, seed: int = SEED, bits: int = BITS, c: float = C) -> list[float]:
     """Each line's score from the model trained on every other file (split by file, never by line)."""
     scores = [0.0] * len(lines)
     for held in sorted({f for *_, f in lines}):
-        model = train([ln for ln in lines if ln[3] != held], language, seed, bits)
+        model = train([ln for ln in lines if ln[3] != held], language, seed, bits, c)
         for i, (text, *_, f) in enumerate(lines):
             if f == held:
                 scores[i] = model.score_text(text)
     return scores
 
 
-def threshold(lines: list[Line], scores: list[float]) -> float:
+def threshold(lines: list[Line], scores: list[float], max_distress: float = MAX_DISTRESS) -> float:
     """The lowest score with at most ``MAX_ALARMS`` of the none lines at or above it, and ``MARGIN`` above
-    every plain distress line."""
+    every plain distress line but the highest ``max_distress`` share of them (0: above every one)."""
     none = sorted((s for s, (_, label, _, _) in zip(scores, lines) if not label), reverse=True)
-    distress = max((s for s, (_, label, kind, _) in zip(scores, lines) if kind == "distress"), default=0.0)
+    distress = sorted((s for s, (_, label, kind, _) in zip(scores, lines) if kind == "distress"), reverse=True)
     allowed = int(len(none) * MAX_ALARMS)  # this many none lines may be at or above it
     by_none = none[allowed] + 1e-4 if allowed < len(none) else 0.0
-    return round(min(0.99, max(by_none, distress + MARGIN)), 4)
+    spared = int(len(distress) * max_distress)  # this many distress lines may be at or above it
+    by_distress = (distress[spared] if spared < len(distress) else 0.0) + MARGIN
+    return round(min(0.99, max(by_none, by_distress)), 4)
 
 
 def figures(lines: list[Line], scores: list[float], cut: float) -> dict:
@@ -146,14 +149,15 @@ def figures(lines: list[Line], scores: list[float], cut: float) -> dict:
             "distress_alarms": share(lambda ln: ln[2] == "distress")}
 
 
-def build(language: str, data: Path | None = None, seed: int = SEED, bits: int = BITS) -> tuple[RiskModel, list, list]:
+def build(language: str, data: Path | None = None, seed: int = SEED, bits: int = BITS, c: float = C,
+          max_distress: float = MAX_DISTRESS) -> tuple[RiskModel, list, list]:
     """The model on every named file, its threshold and cross-validated figures in its header; also the lines
     and their cross-validated scores (for the misses)."""
     paths = training_files(language, data)
     lines = load(paths)
-    scores = cross_validate(lines, language, seed, bits)
-    cut = threshold(lines, scores)
-    model = train(lines, language, seed, bits)
+    scores = cross_validate(lines, language, seed, bits, c)
+    cut = threshold(lines, scores, max_distress)
+    model = train(lines, language, seed, bits, c)
     model.meta.update({
         "language": language, "seed": seed, "features": "crc32 word 1-2 grams, l2, per sentence window",
         "label": "1 = any tier (concern, high, imminent) of our lines; 0 = none, hard negatives included",
@@ -171,9 +175,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--out", type=Path, help="default: gateway/detection/models/risk-LANG.bin (English: risk-en-chat.bin)")
     ap.add_argument("--seed", type=int, default=SEED)
     ap.add_argument("--bits", type=int, default=BITS)
+    ap.add_argument("--c", type=float, default=C, help="inverse regularisation of the fit")
+    ap.add_argument("--max-distress", type=float, default=MAX_DISTRESS,
+                    help="share of cross-validated plain distress lines that may reach the threshold")
     ap.add_argument("--misses", action="store_true", help="print the cross-validated misses and false alarms")
     args = ap.parse_args(argv)
-    model, lines, scores = build(args.language, args.data, args.seed, args.bits)
+    model, lines, scores = build(args.language, args.data, args.seed, args.bits, args.c, args.max_distress)
     out = args.out or default_out(args.language)
     out.parent.mkdir(parents=True, exist_ok=True)
     model.save(out)
