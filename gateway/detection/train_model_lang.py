@@ -15,15 +15,27 @@ named one by one: every set there that a round has already read). The English po
 ``risk-en.bin``, for concern only and only on messages of chat length (``model.chat`` in ``policies/default.yaml``).
 A new English set is added to ``EN_TRAINING_FILES`` only after a round has read and measured it as unseen
 (counts only): the set a round has not read yet is the evidence, and a model trained on it would hide its misses.
+Read and not added (session 18): ``parts-heldout13.csv``, ``parts-own-r15.csv``, ``parts-own-r15b.csv``; with them
+the chat model moved no line of held-out set 14 (the rule for adding: it must raise more of the unseen set's risk).
 
-What it learns from (German, French, Spanish): only the lines this project wrote (``tests/data/lang/LANG-tune.csv``, ``-heldout.csv``,
-``-heldout2.csv``, ``-heldout3.csv``, ``-own*.csv``; columns text,label,kind,scenario): 1 = any tier, 0 = none,
+What it learns from (German, French, Spanish): only the lines this project wrote (``tests/data/lang/``; columns
+text,label,kind,scenario): ``LANG-tune.csv``, the held-out sets 1 to ``READ_SETS[LANG]`` (every one a round has
+read: German and Spanish 1 to 13 since session 18, French 1 to 3), every ``LANG-own*.csv`` and German's
+``de-probe-r*.csv`` (the German rounds' own lines); never an unread held-out set. 1 = any tier, 0 = none,
 including the hard negatives (idioms, jokes, negation, past, third party, abuse, lyrics, medical, distress).
 The same features and sentence windows as English (``gateway/detection/model.py``), fewer hash buckets.
+French stays on sets 1 to 3: rebuilt on 1 to 13 (session 18) it raised near misses of the rounds' tests ("le moteur
+tourne dans le garage, je le laisse chauffer"), more none lines of held-out set 14 and more of the benchmark's
+everyday chat, so the shipped file is still the one this script builds from the shorter list.
 
 The concern threshold comes from cross-validation by file (each file is scored by a model trained on the
 others): the lowest score at which at most ``MAX_ALARMS`` of the none lines, and none of the plain distress
-lines, reach it. Risk is not distress: a line of pain without risk must never be flagged by the model.
+lines, reach it (``MARGIN`` above the highest). Risk is not distress: a line of pain without risk must never be
+flagged by the model. Tried in session 18 and not shipped: letting at most 1% of the plain distress lines reach it
+(``--max-distress 0.01``: the highest two of about 240 may reach it; with ``--c 10`` and ``--c 30``): cross-validated
+recall rose by 5 to 15 points and held-out set 14's any-tier hits by 0 to 9 lines, but the benchmark's everyday
+mixed chat was raised more often (lines the model alone raised: German 0.08-0.12% -> 0.17-0.21%, French 0.09-0.11%
+-> 0.25-0.29%, Spanish 0-1 -> 1-4 of 98,000), so it was not shipped (DATA.md).
 """
 
 from __future__ import annotations
@@ -41,12 +53,18 @@ from .train_model import fit
 SEED = 20261202
 BITS = 16  # 65,536 buckets: a file of about 100 KB; the English model's 2**20 is for a hundred times more text
 MAX_ALARMS = 0.03  # share of none lines (cross-validated) the model may raise to concern
-MAX_DISTRESS = 0.0  # share of plain distress lines (cross-validated) that may reach it (``--max-distress``): none
+# Share of plain distress lines (cross-validated) that may reach it: 0, none. 0.01 (at most 1 in 100, ``--max-distress``)
+# was tried in session 18 with every read set: more cross-validated recall, but more everyday chat raised (DATA.md)
+MAX_DISTRESS = 0.0
 C = 10.0  # weaker regularisation than English (2.0): a few thousand short lines, near pairs to tell apart
 MARGIN = 0.01  # above the highest cross-validated distress score: distress must stay quiet on new lines too
 DISTRESS_WEIGHT = 10.0  # a plain distress line weighs as ten: the false alarm that matters most
 DATA = Path(__file__).resolve().parents[2] / "tests" / "data" / "lang"
-TRAINING_FILES = ("tune", "heldout", "heldout2", "heldout3")  # and every own*.csv; never a later held-out set
+# The held-out sets each model learns from: 1 to READ_SETS[language], every one a round has read (never the next
+# unseen set: 14 is the evidence, 15 the final check). German and Spanish since session 18: 1 to 13. French stays at
+# 1 to 3: trained on sets 4 to 13 it raised more none lines of held-out set 14 and of the rounds' near misses (DATA.md)
+READ_SETS = {"de": 13, "fr": 3, "es": 13}
+EXTRA_FILES = ("own*.csv", "probe-r*.csv")  # then these, written by the rules' authors (German rounds write probes)
 # English: every labelled set of tests/data that a round has read (never the next unseen held-out set; see above)
 EN_DATA = DATA.parent
 EN_TRAINING_FILES = (
@@ -90,9 +108,10 @@ def training_files(language: str, data: Path | None = None) -> list[Path]:
         if missing:
             raise FileNotFoundError(f"{data}: missing {', '.join(missing)}")
         return [data / name for name in EN_TRAINING_FILES]
-    named = [data / f"{language}-{name}.csv" for name in TRAINING_FILES]
-    own = sorted(data.glob(f"{language}-own*.csv"))
-    return [p for p in named if p.exists()] + own
+    sets = ["tune", "heldout"] + [f"heldout{i}" for i in range(2, READ_SETS.get(language, 3) + 1)]
+    named = [data / f"{language}-{name}.csv" for name in sets]
+    extra = [p for pattern in EXTRA_FILES for p in sorted(data.glob(f"{language}-{pattern}"))]
+    return [p for p in named if p.exists()] + extra
 
 
 Line = tuple[str, int, str, str]  # text, label (1 = any tier), kind, file
