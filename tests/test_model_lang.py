@@ -22,13 +22,20 @@ def detectors(shipped_policy):
 
 @pytest.mark.parametrize("lang", LANGUAGES)
 def test_each_language_ships_a_small_model_learned_from_our_own_lines(lang):
+    """Learned from the files its script names (``train_model_lang.training_files``): the held-out sets a round has
+    read, up to ``READ_SETS`` (German and Spanish 13 since session 18, French 3), never the unread set 14 or later."""
+    from gateway.detection import train_model_lang
+
     path = MODELS / f"risk-{lang}.bin"
     model = RiskModel.load(path)
     assert path.stat().st_size < 300_000 and len(model.weights) == 1 << model.bits
     (source,) = model.meta["sources"]
     assert source["licence"] == "this repository's"
-    assert all(f.startswith(f"{lang}-") and "heldout4" not in f for f in source["files"])
-    assert f"{lang}-heldout3.csv" in source["files"] and f"{lang}-tune.csv" in source["files"]
+    assert source["files"] == [p.name for p in train_model_lang.training_files(lang)]
+    assert all(f.startswith(f"{lang}-") for f in source["files"])
+    read = [int(f[len(lang) + 8:-4] or 1) for f in source["files"] if f.startswith(f"{lang}-heldout")]
+    assert read == list(range(1, train_model_lang.READ_SETS[lang] + 1)) and max(read) <= 13
+    assert f"{lang}-tune.csv" in source["files"] and model.meta["lines"] > 3000
     cv = model.meta["cross_validated"]
     assert cv["split"] == "by file" and cv["distress_alarms"]["k"] == 0 and cv["none_alarms"]["rate"] <= 0.03
 
@@ -70,7 +77,7 @@ def test_the_script_reads_only_the_named_files_and_rebuilds_byte_for_byte(tmp_pa
                        ("de-own.csv", [(t, "high", "risk") for t in risk[3:]] + [(t, "none", "ordinary")
                                                                                  for t in none[3:]]
                         + [(t, "none", "distress") for t in distress]),
-                       ("de-heldout4.csv", [("ich will nicht mehr leben", "none", "ordinary")])):
+                       ("de-heldout14.csv", [("ich will nicht mehr leben", "none", "ordinary")])):
         with open(tmp_path / name, "w", newline="", encoding="utf-8") as fh:
             w = csv.writer(fh)
             w.writerow(["text", "label", "kind", "scenario"])
@@ -100,7 +107,9 @@ def test_plain_distress_is_not_raised(lang, text, detectors):
 
 
 def test_the_model_lifts_risk_no_rule_names_to_concern_and_no_further(detectors):
-    text = "ich seh einfach keinen sinn mehr in irgendwas, nachts lieg ich wach und plane wie"
+    # (session 18: "ich seh einfach keinen sinn mehr in irgendwas, nachts lieg ich wach und plane wie", the example
+    # before, scores 0.85 with the model rebuilt on every read set, under its threshold 0.9132)
+    text = "hab mir schon alles überlegt, wie und wo, nachts lieg ich wach"
     detection = detectors["de"].detect(text)
     assert detection.tier == "concern" and detection.rules == ("model.risk",)
     assert not detectors["de"].would_remove(detection)

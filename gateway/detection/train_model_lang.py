@@ -15,15 +15,27 @@ named one by one: every set there that a round has already read). The English po
 ``risk-en.bin``, for concern only and only on messages of chat length (``model.chat`` in ``policies/default.yaml``).
 A new English set is added to ``EN_TRAINING_FILES`` only after a round has read and measured it as unseen
 (counts only): the set a round has not read yet is the evidence, and a model trained on it would hide its misses.
+Read and not added (session 18): ``parts-heldout13.csv``, ``parts-own-r15.csv``, ``parts-own-r15b.csv``; with them
+the chat model moved no line of held-out set 14 (the rule for adding: it must raise more of the unseen set's risk).
 
-What it learns from (German, French, Spanish): only the lines this project wrote (``tests/data/lang/LANG-tune.csv``, ``-heldout.csv``,
-``-heldout2.csv``, ``-heldout3.csv``, ``-own*.csv``; columns text,label,kind,scenario): 1 = any tier, 0 = none,
+What it learns from (German, French, Spanish): only the lines this project wrote (``tests/data/lang/``; columns
+text,label,kind,scenario): ``LANG-tune.csv``, the held-out sets 1 to ``READ_SETS[LANG]`` (every one a round has
+read: German and Spanish 1 to 13 since session 18, French 1 to 3), every ``LANG-own*.csv`` and German's
+``de-probe-r*.csv`` (the German rounds' own lines); never an unread held-out set. 1 = any tier, 0 = none,
 including the hard negatives (idioms, jokes, negation, past, third party, abuse, lyrics, medical, distress).
 The same features and sentence windows as English (``gateway/detection/model.py``), fewer hash buckets.
+French stays on sets 1 to 3: rebuilt on 1 to 13 (session 18) it raised near misses of the rounds' tests ("le moteur
+tourne dans le garage, je le laisse chauffer"), more none lines of held-out set 14 and more of the benchmark's
+everyday chat, so the shipped file is still the one this script builds from the shorter list.
 
 The concern threshold comes from cross-validation by file (each file is scored by a model trained on the
 others): the lowest score at which at most ``MAX_ALARMS`` of the none lines, and none of the plain distress
-lines, reach it. Risk is not distress: a line of pain without risk must never be flagged by the model.
+lines, reach it (``MARGIN`` above the highest). Risk is not distress: a line of pain without risk must never be
+flagged by the model. Tried in session 18 and not shipped: letting at most 1% of the plain distress lines reach it
+(``--max-distress 0.01``: the highest two of about 240 may reach it; with ``--c 10`` and ``--c 30``): cross-validated
+recall rose by 5 to 15 points and held-out set 14's any-tier hits by 0 to 9 lines, but the benchmark's everyday
+mixed chat was raised more often (lines the model alone raised: German 0.08-0.12% -> 0.17-0.21%, French 0.09-0.11%
+-> 0.25-0.29%, Spanish 0-1 -> 1-4 of 98,000), so it was not shipped (DATA.md).
 """
 
 from __future__ import annotations
@@ -41,11 +53,18 @@ from .train_model import fit
 SEED = 20261202
 BITS = 16  # 65,536 buckets: a file of about 100 KB; the English model's 2**20 is for a hundred times more text
 MAX_ALARMS = 0.03  # share of none lines (cross-validated) the model may raise to concern
+# Share of plain distress lines (cross-validated) that may reach it: 0, none. 0.01 (at most 1 in 100, ``--max-distress``)
+# was tried in session 18 with every read set: more cross-validated recall, but more everyday chat raised (DATA.md)
+MAX_DISTRESS = 0.0
 C = 10.0  # weaker regularisation than English (2.0): a few thousand short lines, near pairs to tell apart
 MARGIN = 0.01  # above the highest cross-validated distress score: distress must stay quiet on new lines too
 DISTRESS_WEIGHT = 10.0  # a plain distress line weighs as ten: the false alarm that matters most
 DATA = Path(__file__).resolve().parents[2] / "tests" / "data" / "lang"
-TRAINING_FILES = ("tune", "heldout", "heldout2", "heldout3")  # and every own*.csv; never a later held-out set
+# The held-out sets each model learns from: 1 to READ_SETS[language], every one a round has read (never the next
+# unseen set: 14 is the evidence, 15 the final check). German and Spanish since session 18: 1 to 13. French stays at
+# 1 to 3: trained on sets 4 to 13 it raised more none lines of held-out set 14 and of the rounds' near misses (DATA.md)
+READ_SETS = {"de": 13, "fr": 3, "es": 13}
+EXTRA_FILES = ("own*.csv", "probe-r*.csv")  # then these, written by the rules' authors (German rounds write probes)
 # English: every labelled set of tests/data that a round has read (never the next unseen held-out set; see above)
 EN_DATA = DATA.parent
 EN_TRAINING_FILES = (
@@ -89,9 +108,10 @@ def training_files(language: str, data: Path | None = None) -> list[Path]:
         if missing:
             raise FileNotFoundError(f"{data}: missing {', '.join(missing)}")
         return [data / name for name in EN_TRAINING_FILES]
-    named = [data / f"{language}-{name}.csv" for name in TRAINING_FILES]
-    own = sorted(data.glob(f"{language}-own*.csv"))
-    return [p for p in named if p.exists()] + own
+    sets = ["tune", "heldout"] + [f"heldout{i}" for i in range(2, READ_SETS.get(language, 3) + 1)]
+    named = [data / f"{language}-{name}.csv" for name in sets]
+    extra = [p for pattern in EXTRA_FILES for p in sorted(data.glob(f"{language}-{pattern}"))]
+    return [p for p in named if p.exists()] + extra
 
 
 Line = tuple[str, int, str, str]  # text, label (1 = any tier), kind, file
@@ -105,35 +125,37 @@ def load(paths: list[Path]) -> list[Line]:
     return out
 
 
-def train(lines: list[Line], language: str, seed: int = SEED, bits: int = BITS) -> RiskModel:
+def train(lines: list[Line], language: str, seed: int = SEED, bits: int = BITS, c: float = C) -> RiskModel:
     rows = [(" ".join(ws), label, DISTRESS_WEIGHT if kind == "distress" else 1.0)
             for text, label, kind, _ in lines if (ws := windows(text))]
-    model = fit(rows, seed, bits, C)
+    model = fit(rows, seed, bits, c)
     first, third = PRONOUNS[language]
     model.meta = {"first_person": sorted(first.split()), "third_person": sorted(third.split())}
     model.__post_init__()
     return model
 
 
-def cross_validate(lines: list[Line], language: str, seed: int = SEED, bits: int = BITS) -> list[float]:
+def cross_validate(lines: list[Line], language: str, seed: int = SEED, bits: int = BITS, c: float = C) -> list[float]:
     """Each line's score from the model trained on every other file (split by file, never by line)."""
     scores = [0.0] * len(lines)
     for held in sorted({f for *_, f in lines}):
-        model = train([ln for ln in lines if ln[3] != held], language, seed, bits)
+        model = train([ln for ln in lines if ln[3] != held], language, seed, bits, c)
         for i, (text, *_, f) in enumerate(lines):
             if f == held:
                 scores[i] = model.score_text(text)
     return scores
 
 
-def threshold(lines: list[Line], scores: list[float]) -> float:
+def threshold(lines: list[Line], scores: list[float], max_distress: float = MAX_DISTRESS) -> float:
     """The lowest score with at most ``MAX_ALARMS`` of the none lines at or above it, and ``MARGIN`` above
-    every plain distress line."""
+    every plain distress line but the highest ``max_distress`` share of them (0: above every one)."""
     none = sorted((s for s, (_, label, _, _) in zip(scores, lines) if not label), reverse=True)
-    distress = max((s for s, (_, label, kind, _) in zip(scores, lines) if kind == "distress"), default=0.0)
+    distress = sorted((s for s, (_, label, kind, _) in zip(scores, lines) if kind == "distress"), reverse=True)
     allowed = int(len(none) * MAX_ALARMS)  # this many none lines may be at or above it
     by_none = none[allowed] + 1e-4 if allowed < len(none) else 0.0
-    return round(min(0.99, max(by_none, distress + MARGIN)), 4)
+    spared = int(len(distress) * max_distress)  # this many distress lines may be at or above it
+    by_distress = (distress[spared] if spared < len(distress) else 0.0) + MARGIN
+    return round(min(0.99, max(by_none, by_distress)), 4)
 
 
 def figures(lines: list[Line], scores: list[float], cut: float) -> dict:
@@ -146,14 +168,15 @@ def figures(lines: list[Line], scores: list[float], cut: float) -> dict:
             "distress_alarms": share(lambda ln: ln[2] == "distress")}
 
 
-def build(language: str, data: Path | None = None, seed: int = SEED, bits: int = BITS) -> tuple[RiskModel, list, list]:
+def build(language: str, data: Path | None = None, seed: int = SEED, bits: int = BITS, c: float = C,
+          max_distress: float = MAX_DISTRESS) -> tuple[RiskModel, list, list]:
     """The model on every named file, its threshold and cross-validated figures in its header; also the lines
     and their cross-validated scores (for the misses)."""
     paths = training_files(language, data)
     lines = load(paths)
-    scores = cross_validate(lines, language, seed, bits)
-    cut = threshold(lines, scores)
-    model = train(lines, language, seed, bits)
+    scores = cross_validate(lines, language, seed, bits, c)
+    cut = threshold(lines, scores, max_distress)
+    model = train(lines, language, seed, bits, c)
     model.meta.update({
         "language": language, "seed": seed, "features": "crc32 word 1-2 grams, l2, per sentence window",
         "label": "1 = any tier (concern, high, imminent) of our lines; 0 = none, hard negatives included",
@@ -171,9 +194,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--out", type=Path, help="default: gateway/detection/models/risk-LANG.bin (English: risk-en-chat.bin)")
     ap.add_argument("--seed", type=int, default=SEED)
     ap.add_argument("--bits", type=int, default=BITS)
+    ap.add_argument("--c", type=float, default=C, help="inverse regularisation of the fit")
+    ap.add_argument("--max-distress", type=float, default=MAX_DISTRESS,
+                    help="share of cross-validated plain distress lines that may reach the threshold")
     ap.add_argument("--misses", action="store_true", help="print the cross-validated misses and false alarms")
     args = ap.parse_args(argv)
-    model, lines, scores = build(args.language, args.data, args.seed, args.bits)
+    model, lines, scores = build(args.language, args.data, args.seed, args.bits, args.c, args.max_distress)
     out = args.out or default_out(args.language)
     out.parent.mkdir(parents=True, exist_ok=True)
     model.save(out)
