@@ -1,4 +1,4 @@
-"""German, French and Spanish held-out sets 5 to 14 (issue 27): what was measured on them, held as a floor.
+"""German, French and Spanish held-out sets 5 to 15 (issue 27): what was measured on them, held as a floor.
 
 ``tests/data/lang/LANG-heldout5.csv`` and ``-heldout6.csv`` (120 lines each: 14 imminent, 18 high, 18 concern,
 70 none) were written on 2026-12-03 by six helpers who never saw the rules, the models or the earlier sets; set
@@ -74,7 +74,11 @@ MEASURED = {("de", 5): (119, 50, 14, 0), ("fr", 5): (116, 47, 14, 0), ("es", 5):
             # rebuilt the German and Spanish models on every read set (1 to 13, German probes): measured once per
             # candidate model, counts only; the shipped ones raise German 97, 34 -> 99, 35 and Spanish 100, 33 -> 102, 38
             # with no more none lines raised (French candidates raised more: not shipped; docs/detection-quality.md)
-            ("de", 14): (99, 35, 6, 2), ("fr", 14): (98, 38, 6, 3), ("es", 14): (102, 38, 7, 1)}
+            ("de", 14): (99, 35, 6, 2), ("fr", 14): (98, 38, 6, 3), ("es", 14): (102, 38, 7, 1),
+            # set 15 (session 18): written and committed before any change of session 18 (risk said without a word for
+            # death, very short lines, lines referring back, English words mixed in); measured once at the session's
+            # first commit (de 95, 33, 7, 0; fr 97, 37, 9, 1; es 105, 39, 11, 1) and once at its end. Unread.
+            ("de", 15): (96, 32, 7, 0), ("fr", 15): (97, 37, 9, 1), ("es", 15): (105, 39, 11, 1)}
 
 
 @pytest.mark.parametrize("language, number", sorted(MEASURED))

@@ -237,12 +237,26 @@ REMOVED14_AT_LEAST = {  # after round 15: act 3, means 5, pronoun 4, timing 2, p
 FALSE14_AT_MOST = {"means": 2}  # measured: two everyday lines, before and after round 15
 
 
+# Held-out set 15 (tests/data/parts-heldout15.csv): written on 2026-12-04 (session 18) by a sixteenth helper who never
+# saw the rules, asked for risk said without a word for death, very short lines and lines referring back; committed
+# before any change of session 18 and measured once at its start's commit and once at its end (the same both times:
+# exact 87 of 120, any tier 50 of 66, removed 28 of 48, two false removals: a recovery story and an everyday line).
+# Unread.
+HELDOUT15 = DATA / "parts-heldout15.csv"
+REMOVED15_AT_LEAST = {  # act 2, means 5, pronoun 3, timing 3, place 4, preparation 2, farewell 5, obfuscated 4 of 6
+    "act": 0.33, "means": 0.83, "pronoun": 0.5, "timing": 0.5, "place": 0.66, "preparation": 0.33,
+    "farewell": 0.83, "obfuscated": 0.66,
+}
+FALSE15_AT_MOST = {"": 1, "means": 1}  # measured: a recovery story (no part) and an everyday line
+
+
 # set -> (file, least share removed per part, most false removals per part, least self-harm and eating lines at high)
 MEASURED = {5: (HELDOUT5, REMOVED5_AT_LEAST, FALSE5_AT_MOST, 7), 6: (HELDOUT6, REMOVED6_AT_LEAST, FALSE6_AT_MOST, 8),
             7: (HELDOUT7, REMOVED7_AT_LEAST, FALSE7_AT_MOST, 4), 8: (HELDOUT8, REMOVED8_AT_LEAST, FALSE8_AT_MOST, 4),
             9: (HELDOUT9, REMOVED9_AT_LEAST, FALSE9_AT_MOST, 6), 10: (HELDOUT10, REMOVED10_AT_LEAST, FALSE10_AT_MOST, 4),
             11: (HELDOUT11, REMOVED11_AT_LEAST, FALSE11_AT_MOST, 5), 12: (HELDOUT12, REMOVED12_AT_LEAST, FALSE12_AT_MOST, 6),
-            13: (HELDOUT13, REMOVED13_AT_LEAST, FALSE13_AT_MOST, 5), 14: (HELDOUT14, REMOVED14_AT_LEAST, FALSE14_AT_MOST, 5)}
+            13: (HELDOUT13, REMOVED13_AT_LEAST, FALSE13_AT_MOST, 5), 14: (HELDOUT14, REMOVED14_AT_LEAST, FALSE14_AT_MOST, 5),
+            15: (HELDOUT15, REMOVED15_AT_LEAST, FALSE15_AT_MOST, 5)}
 
 
 @pytest.mark.parametrize("number", sorted(MEASURED))
