@@ -1519,27 +1519,3 @@ def test_a_home_or_venue_by_a_river_or_bridge_with_thanks_is_no_risk(detector, t
 def test_the_writer_at_the_place_with_a_farewell_is_still_removed(detector, text):
     result = detector.detect(text)
     assert result.tier == "imminent" and detector.would_remove(result), result
-
-
-# "the writer will be back" (homecoming) drops a plan; denied it is a farewell (session 18: "ive got the pills, i wont
-# be back tomorrow" was only the model's concern), unless the return is still said ("not back till monday").
-DENIED_RETURN_REMOVED = [
-    "ive got the pills, i wont be back tomorrow",
-    "pills are in my bag. wont be back tomorrow",
-]
-RETURN_SAID_NOT_REMOVED = [
-    "ive got the pills, ill be back tomorrow",
-    "off to bed, wont be back till tomorrow",
-    "not back until monday, pills are in my bag for the trip",
-]
-
-
-@pytest.mark.parametrize("text", DENIED_RETURN_REMOVED)
-def test_a_denied_return_beside_means_is_removed(detector, text):
-    result = detector.detect(text)
-    assert result.tier == "imminent" and detector.would_remove(result), result
-
-
-@pytest.mark.parametrize("text", RETURN_SAID_NOT_REMOVED)
-def test_a_return_said_or_put_off_is_no_removal(detector, text):
-    assert not detector.would_remove(detector.detect(text))

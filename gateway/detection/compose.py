@@ -47,8 +47,6 @@ __all__ = ["Composer"]
 
 SELF, OTHER, SOMEONE, OBJECT, PAST, COVER, THOUGHT = "self", "other", "someone", "object_of", "past", "cover", "thought"
 WISH, RESOLVE, SINCE = "wish", "resolve", "since"
-HOMECOMING = "homecoming"  # the writer will be back ("back tomorrow"): not when denied ("wont be back tomorrow")
-_UNTIL = (" till ", " til ", " until ", " before ", " for ", " bis ", " jusqu", " hasta ")
 DOSE = "dose"  # an amount of a means ("all my insulin"): an ``unless`` word inside it does not make it ordinary
 BODY = frozenset(("symptom", "taking_effect"))  # the body failing, beside a dose
 ADDRESSED = "addressed"  # a word right after "someone" that makes them the one asked ("someone please feed my cat")
@@ -267,12 +265,6 @@ class Composer:
             for name in CLOCK_TIMES:
                 if name in hits:
                     hits[name] = [h for h in hits[name] if h.first not in after]
-        if HOMECOMING in hits and m.negations:  # "i wont be back tomorrow", "never coming back": a farewell, no return
-            ends = [end for end, _ in m.negations]  # (but "not back till monday" is back on monday)
-            denied = [h for h in hits[HOMECOMING] if not norm.startswith(_UNTIL, h.end) and any(
-                end < h.start and norm.count(" ", end, h.start) <= 1 for end in ends)]  # "wont" + "be back"
-            hits[HOMECOMING] = [h for h in hits[HOMECOMING]  # and what overlaps it: "back tomorrow"
-                                if not any(d.start <= h.start < d.end for d in denied)]
         # "to my sister", "thank you": someone else as the object, not the subject ("she", "they" never are); so is a
         # shorter name inside it ("told my flatmate": not "flatmate" either)
         objects = {h.last + 1 for h in hits.get(OBJECT, ())}
