@@ -1519,3 +1519,17 @@ def test_a_home_or_venue_by_a_river_or_bridge_with_thanks_is_no_risk(detector, t
 def test_the_writer_at_the_place_with_a_farewell_is_still_removed(detector, text):
     result = detector.detect(text)
     assert result.tier == "imminent" and detector.would_remove(result), result
+
+
+# Absent tomorrow is not a farewell: session 18 tried reading "wont be back tomorrow" as a denied return (to catch "ive
+# got the pills, i wont be back tomorrow") and it removed these; reverted. Held here so that the next try keeps them.
+ABSENT_TOMORROW = [
+    "wont be back tomorrow, off sick",
+    "i wont be back tomorrow, got a dentist appointment",
+    "im not coming back tomorrow, the course is rubbish",
+]
+
+
+@pytest.mark.parametrize("text", ABSENT_TOMORROW)
+def test_not_being_back_tomorrow_for_an_everyday_reason_is_no_removal(detector, text):
+    assert not detector.would_remove(detector.detect(text))
