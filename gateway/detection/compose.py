@@ -260,8 +260,9 @@ class Composer:
             hits.setdefault(part, []).append(Hit(first, first + norm.count(" ", start, end), start, end, part))
         self._refer(hits)
         if SINCE in hits:  # "depuis lundi", "since monday": how long it has lasted, not when it will be; a
-            # phrase may hold its time ("gone this weekend": away for it, not a plan made for it)
-            after = {i for h in hits[SINCE] for i in range(h.first if h.last > h.first else h.last + 1, h.last + 2)}
+            # phrase may hold its time ("gone this weekend": away for it, not a plan made for it). A time starting
+            # anywhere in the phrase or right after it (a regex that takes the space before its time starts a word early)
+            after = {i for h in hits[SINCE] for i in range(h.first, h.last + 2)}
             for name in CLOCK_TIMES:
                 if name in hits:
                     hits[name] = [h for h in hits[name] if h.first not in after]
