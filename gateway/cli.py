@@ -396,12 +396,20 @@ def cmd_run(args: argparse.Namespace) -> int:
     async def main() -> None:
         # SIGTERM (systemctl stop, docker stop) stops cleanly: lanes cancelled, adapters disconnected,
         # the event log closed; anything unfinished resumes from the journal at the next start.
-        asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, asyncio.current_task().cancel)
+        # Ctrl-C (SIGINT) is asyncio.run's: it cancels this task the same way, and a second one ends at once.
+        stopped_by = ["SIGINT"]
+
+        def on_sigterm() -> None:
+            stopped_by[0] = "SIGTERM"
+            main_task.cancel()
+
+        main_task = asyncio.current_task()
+        asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, on_sigterm)
         try:
             await service.start(timeout=None)  # joining and pinning in many rooms takes minutes
             await service.wait()
         except asyncio.CancelledError:
-            logging.getLogger("gateway").info("stopping (SIGTERM)")
+            logging.getLogger("gateway").info("stopping (%s)", stopped_by[0])
         finally:
             await service.stop()
 

@@ -415,8 +415,9 @@ def test_run_against_an_unreachable_homeserver_retries_with_a_line_saying_what_t
 
     port = free_port()  # nothing listens there
     cfg = _matrix_config(write, f"http://127.0.0.1:{port}", "@bot:localhost")
+    # PYTHONFAULTHANDLER: if it does not stop, SIGABRT prints where every thread is (once seen in CI, never here)
     proc = subprocess.Popen([GATEWAY, "run", "--config", str(cfg)], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            text=True, env={**os.environ, "GATEWAY_TEST_PASSWORD": "x"})
+                            text=True, env={**os.environ, "GATEWAY_TEST_PASSWORD": "x", "PYTHONFAULTHANDLER": "1"})
     # the first retries come after 1 s and 2 s; wait for the second one's line (start-up is slow on a busy machine)
     import threading
 
@@ -426,11 +427,19 @@ def test_run_against_an_unreachable_homeserver_retries_with_a_line_saying_what_t
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline and not any("retrying in 2 s" in line for line in list(lines)):
         time.sleep(0.1)
+    waited = 60 - (deadline - time.monotonic())
     proc.send_signal(signal.SIGINT)
-    proc.wait(timeout=30)
+    try:
+        proc.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        proc.send_signal(signal.SIGABRT)
+        proc.wait(timeout=30)
+        reader.join(timeout=10)
+        raise AssertionError(f"no exit within 30 s of Ctrl-C (sent after {waited:.1f} s):\n" + "".join(lines)[-6000:])
     reader.join(timeout=10)
     err = "".join(lines)
     assert "Traceback" not in err, err[-3000:]
+    assert "INFO gateway: stopping (SIGINT)" in err, err[-2000:]
     assert (f"mx: cannot start on http://127.0.0.1:{port}: cannot connect (Connect call failed"
             in err or f"mx: cannot start on http://127.0.0.1:{port}: cannot connect" in err), err[-2000:]
     assert "check the homeserver URL and that it is up; retrying in 1 s" in err
