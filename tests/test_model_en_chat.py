@@ -138,6 +138,39 @@ def test_the_batch_screen_never_passes_over_a_line_either_model_raises(english):
     assert [d.tier for d in english.detect_many(texts)] == [english.detect(t).tier for t in texts]
 
 
+def test_the_screen_of_long_and_several_sentence_messages_never_passes_over_one_either_model_raises(english):
+    """Messages of several sentences, or longer than the chat model reads, are screened by a bound on each window
+    (sentence sums; ``may_reach`` in ``screen_with``): it may let through a message neither model raises, never the
+    other way round; and most quiet posts are settled by the bound alone (else it saves nothing)."""
+    import random
+
+    own = english.own
+    rng = random.Random(27)
+    quiet = ["work was long today", "my sister called about the weekend", "the bus was late again",
+             "i made soup and watched a film", "the dog needed a walk in the rain", "exams start on monday",
+             "i have been so tired this month", "my manager keeps asking for more", "we argued about money again"]
+    texts = []
+    for i in range(300):
+        sentences = rng.sample(quiet, rng.randint(1, 6))
+        if i % 3 == 0:  # a risk sentence somewhere in it, or at its end
+            sentences.insert(rng.randint(0, len(sentences)), rng.choice(RAISED))
+        text = ". ".join(sentences) + "."
+        if i % 10 == 0:  # over the chat model's length: only the Reddit model reads it
+            text = " ".join([text] * 4)
+        texts.append(text)
+    passed = settled = 0
+    for text in texts:
+        norm = normalise(text)
+        score, chat_score = own.model.score_with(own.chat, text, norm, own.chat_max_words)
+        either = score >= own.model_concern or (chat_score is not None and chat_score >= own.chat_concern)
+        screened = own._screen(text, norm)
+        assert screened or not either, text
+        passed += either
+        settled += not screened
+    assert passed >= 30 and settled >= 100, (passed, settled)
+    assert [d.tier for d in english.detect_many(texts)] == [english.detect(t).tier for t in texts]
+
+
 def test_a_room_policy_can_switch_the_chat_model_off(write):
     from gateway.policy.diff import compare
 

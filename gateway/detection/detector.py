@@ -69,6 +69,8 @@ class Detector:
             self.chat_concern = chat.concern or self.chat.meta.get("thresholds", {}).get("concern", 0.5)
             self.chat_max_words = chat.max_words
             self._screen = self.model.screen_with(self.chat, self.model_concern, self.chat_concern, chat.max_words)
+        elif self.model is not None:
+            self._screen = self.model.screen(self.model_concern)
 
     def scored_by(self, detection: Detection) -> "Detector":
         """The detector whose model scored ``detection``: this one (``RoomDetector`` may name another)."""
@@ -125,9 +127,9 @@ class Detector:
                 if i not in touched and screen(text, norm):
                     results[i] = self._judge(norm, text)
         elif self.model is not None:  # no phrase fired here, but the model may: judged if it does
-            score, concern = self.model.score_text, self.model_concern
+            screen = self._screen
             for i, (text, norm) in enumerate(zip(texts, norms)):
-                if i not in touched and score(text, norm) >= concern:
+                if i not in touched and screen(text, norm):
                     results[i] = self._judge(norm, text)
         return results
 

@@ -138,6 +138,28 @@ def _remember(words: list[str]) -> None:
             _PREFIX[word] = zlib.crc32(raw + b" ", _BIGRAM_START)
 
 
+def _logit(c: float) -> float:
+    """The logit a score must reach to be ``>= c`` (a hair lower: a bound is compared with it, never the score)."""
+    return math.log(c / (1.0 - c)) - 1e-9 if 0.0 < c < 1.0 else (-math.inf if c <= 0.0 else math.inf)
+
+
+def _bound_reaches(hashed: list[list[int]], joins: list[int], weights, bias: float, z: float) -> bool:
+    """Whether a window of a message (``hashed``: each sentence's ``_buckets``; ``joins``: the bigram across each
+    pair; windows as ``windows`` makes them) may reach the logit ``z``. A window's logit is at most its bias plus
+    its weights' sum, when positive, over the square root of its bucket count: repeats only make the L2 norm
+    larger. Each sentence is summed once and a window's bound is the sum of its sentences' sums; a margin keeps
+    the sums' rounding (in another order than ``_score``'s) on the safe side."""
+    sums = [sum(map(weights.__getitem__, h)) for h in hashed]
+    k = len(hashed)
+    for at in [range(k)] if k <= 2 else [range(max(0, i - 1), min(k, i + 2)) for i in range(k)]:
+        inner = at[:-1]  # the joins inside the window
+        n = sum(len(hashed[j]) for j in at) + len(inner)
+        if n and (bias + max(0.0, sum(sums[j] for j in at) + sum(weights[joins[j]] for j in inner)) / math.sqrt(n)
+                  >= z - 1e-6):
+            return True
+    return bias >= z
+
+
 @dataclass
 class RiskModel:
     weights: array  # float32, 2**bits of them
@@ -246,6 +268,25 @@ class RiskModel:
                 other._score(buckets if other.bits == bits else list(map(((1 << other.bits) - 1).__and__, buckets)))
                 if theirs else 0.0)
 
+    def screen(self, concern: float):
+        """A test ``(text, norm) -> bool``: ``score_text(text, norm) >= concern``, for the many lines no rule touched
+        (a German, French or Spanish model alone). A message of several sentences is bounded window by window
+        first (``_bound_reaches``) and scored only where a bound reaches the threshold: the same answers, and a
+        long post far below it costs one hash and one sum for each sentence."""
+        z, mask, w, bias = _logit(concern), (1 << self.bits) - 1, self.weights, self.bias
+
+        def test(text: str, norm: str) -> bool:
+            if _MAY_SPLIT.search(text):
+                parts = _sentence_words(text)
+                if parts:
+                    hashed = [_buckets(p, mask) for p in parts]
+                    joins = [_buckets([a[-1], b[0]], mask)[2] for a, b in zip(parts, parts[1:])]
+                    if not _bound_reaches(hashed, joins, w, bias, z):
+                        return False
+            return self.score_text(text, norm) >= concern
+
+        return test
+
     def screen_with(self, other: "RiskModel", concern: float, other_concern: float, max_words: int):
         """A test ``(text, norm) -> bool``, for the many lines no rule touched: False only for a line on which neither
         this model reaches ``concern`` nor ``other`` (read on at most ``max_words`` words) ``other_concern``, as
@@ -256,10 +297,7 @@ class RiskModel:
         sum over a norm as large or larger, so its score lies between its bias's and this bound; a repeated word:
         the same with counts). Needs the same bucket
         width or wider here, and the same pronouns (else every line goes to ``score_with``)."""
-        def logit(c: float) -> float:
-            return math.log(c / (1.0 - c)) - 1e-9 if 0.0 < c < 1.0 else (-math.inf if c <= 0.0 else math.inf)
-
-        z_self, z_other = logit(concern), logit(other_concern)
+        z_self, z_other = _logit(concern), _logit(other_concern)
 
         def exact(text: str, norm: str) -> bool:
             score, other_score = self.score_with(other, text, norm, max_words)
@@ -273,10 +311,23 @@ class RiskModel:
         tiled = other.weights * (1 << (self.bits - other.bits))  # tiled[b] == other.weights[b & other's mask]
         other_bias = other.bias
 
+        def may_reach(text: str, norm: str, words: list[str]) -> bool:
+            """For a long message or one of several sentences: ``exact`` only where a window's bound reaches
+            either threshold (``_bound_reaches``; most long posts are far below both)."""
+            parts = _sentence_words(text) if _MAY_SPLIT.search(text) else [words]
+            if not parts:
+                return exact(text, norm)
+            hashed = [_buckets(p, mask) for p in parts]
+            joins = [_buckets([a[-1], b[0]], mask)[2] for a, b in zip(parts, parts[1:])]
+            if (_bound_reaches(hashed, joins, w, bias, z_self)
+                    or (len(words) <= max_words and _bound_reaches(hashed, joins, tiled, other_bias, z_other))):
+                return exact(text, norm)
+            return False
+
         def screen(text: str, norm: str) -> bool:
             words = norm.split()
             if len(words) > max_words or _MAY_SPLIT.search(text):
-                return exact(text, norm)
+                return may_reach(text, norm, words)
             if not writers(words):
                 return False  # both models score 0 (the same pronouns)
             buckets = _buckets(words, mask)
