@@ -304,6 +304,7 @@ def cmd_init(args: argparse.Namespace) -> int:
 # -- scan -------------------------------------------------------------------------------------
 
 def cmd_scan(args: argparse.Namespace) -> int:
+    from .core.quotes import own_words
     from .detection import detector_for
     from .policy.loader import PolicyLoader
 
@@ -318,9 +319,13 @@ def cmd_scan(args: argparse.Namespace) -> int:
     seen: dict[int, tuple[object, str]] = {}
     for batch in _line_batches(sys.stdin.buffer.fileno()):
         texts = [raw.decode("utf-8", errors="replace").rstrip("\r") for raw in batch]
+        # a line quoting someone else ("> ...", "<nick> ...") is judged on the writer's own words, as in a room
+        # (``gateway.core.quotes``; one ">" test a line when nothing is quoted)
+        own = [own_words(t) for t in texts]
         lines = []
-        for d in detector.detect_many(texts):
-            known = seen.get(id(d))
+        for text, mine, d in zip(texts, own, detector.detect_many(own)):
+            quoted = mine is not text  # ``own_words`` returns the line itself when nothing is quoted
+            known = None if quoted else seen.get(id(d))
             if known is not None and known[0] is d:
                 lines.append(known[1])
                 continue
@@ -328,6 +333,8 @@ def cmd_scan(args: argparse.Namespace) -> int:
                       "lowered": list(d.lowered), "suppressed": list(d.suppressed)}
             if d.abuse:
                 result["abuse"] = list(d.abuse)
+            if quoted:  # lines quoting someone else were left out
+                result["quoted"] = True
             if d.third_party:
                 result["third_party"] = list(d.third_party)
             if d.score is not None:  # the policy uses the learned model: its score and thresholds
@@ -344,7 +351,7 @@ def cmd_scan(args: argparse.Namespace) -> int:
             if d.identified is not None:
                 result["identified"] = d.identified
             lines.append(json.dumps(result))
-            if not d.rules and not d.suppressed:  # an answer that is likely shared
+            if not d.rules and not d.suppressed and not quoted:  # an answer that is likely shared
                 if len(seen) >= 256:
                     seen.clear()
                 seen[id(d)] = (d, lines[-1])
@@ -547,6 +554,7 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 
 def cmd_eval(args: argparse.Namespace) -> int:
+    from .core.quotes import own_words
     from .detection.evaluate import evaluate, format_report
     from .detection import detector_for
     from .policy.loader import PolicyLoader
@@ -556,7 +564,8 @@ def cmd_eval(args: argparse.Namespace) -> int:
     except (ConfigError, ConfigErrors) as exc:
         return _print_errors(exc)
     try:
-        report = evaluate(detector_for(policy), args.file, args.text, args.label, args.kind, args.binary)
+        report = evaluate(detector_for(policy), args.file, args.text, args.label, args.kind, args.binary,
+                          read=own_words)  # quoted lines are someone else's words, as in a room
     except (OSError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_INVALID

@@ -3,6 +3,8 @@ fall below."""
 
 from __future__ import annotations
 
+import csv
+import json
 import subprocess
 from pathlib import Path
 
@@ -90,3 +92,25 @@ def test_a_reader_that_goes_away_is_not_an_error():
     r = subprocess.run(f"yes 'i took all my pills' | head -2000 | {GATEWAY} scan | head -1", shell=True,
                        capture_output=True, timeout=60)
     assert r.returncode == 0 and b"Traceback" not in r.stderr and b"BrokenPipe" not in r.stderr
+
+
+def test_scan_and_eval_judge_the_writers_own_words_as_a_room_does(tmp_path):
+    """A reply that quotes someone at risk ("> ...", "<nick> ...") is the replier's kindness, not their risk: the
+    engine leaves quoted lines out (``gateway.core.quotes``), and so do ``scan`` and ``eval``, or their figures
+    would count removals the bot never makes. The same words unquoted, or after a face such as ">_<", still count."""
+    lines = ["> im at the bridge, going to jump now", "<kit> took all my pills an hour ago",
+             "took all my pills an hour ago", ">_< took all my pills an hour ago", "hey, are you ok?"]
+    r = run("scan", stdin="".join(line + "\n" for line in lines))
+    out = [json.loads(line) for line in r.stdout.decode().splitlines()]
+    assert [(o["tier"], o.get("quoted", False)) for o in out] == [
+        ("none", True), ("none", True), ("imminent", False), ("imminent", False), ("none", False)]
+    labelled = tmp_path / "replies.csv"
+    rows = [("> im at the bridge, going to jump now\nplease stay where people are, we are here", "none"),
+            ("<kit> took all my pills an hour ago\ncall an ambulance now kit", "none"),
+            ("> where are you\nat the bridge, going to jump now", "imminent")]
+    with open(labelled, "w", newline="", encoding="utf-8") as fh:
+        csv.writer(fh).writerows([("text", "label"), *rows])
+    r = run("eval", str(labelled), "--text", "text", "--label", "label")
+    assert r.returncode == 0, r.stderr
+    out = r.stdout.decode()
+    assert "exact tier: 1.000" in out and "false removals: 0 of 2" in out and "missed removals: 0 of 1" in out, out

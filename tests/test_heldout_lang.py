@@ -1,4 +1,4 @@
-"""German, French and Spanish held-out sets 5 to 15 (issue 27): what was measured on them, held as a floor.
+"""German, French and Spanish held-out sets 5 to 16 (issue 27): what was measured on them, held as a floor.
 
 ``tests/data/lang/LANG-heldout5.csv`` and ``-heldout6.csv`` (120 lines each: 14 imminent, 18 high, 18 concern,
 70 none) were written on 2026-12-03 by six helpers who never saw the rules, the models or the earlier sets; set
@@ -21,6 +21,7 @@ from pathlib import Path
 
 import pytest
 
+from gateway.core.quotes import own_words
 from gateway.detection import detector_for
 from gateway.detection.evaluate import evaluate
 from gateway.policy.loader import PolicyLoader
@@ -78,14 +79,19 @@ MEASURED = {("de", 5): (119, 50, 14, 0), ("fr", 5): (116, 47, 14, 0), ("es", 5):
             # set 15 (session 18): written and committed before any change of session 18 (risk said without a word for
             # death, very short lines, lines referring back, English words mixed in); measured once at the session's
             # first commit (de 95, 33, 7, 0; fr 97, 37, 9, 1; es 105, 39, 11, 1) and once at its end. Unread.
-            ("de", 15): (96, 32, 7, 0), ("fr", 15): (97, 37, 9, 1), ("es", 15): (105, 39, 11, 1)}
+            ("de", 15): (96, 32, 7, 0), ("fr", 15): (97, 37, 9, 1), ("es", 15): (105, 39, 11, 1),
+            # set 16 (session 19): written and committed before any change of session 19 that reads a held-out set
+            # (writers in particular lives, lines typed on a phone, emoji, lines quoting another person's message);
+            # measured once, on the writer's own words as a room reads them (the whole line: fr 96, 31, 4, 0, the
+            # others the same). Unread.
+            ("de", 16): (103, 39, 9, 2), ("fr", 16): (98, 32, 5, 0), ("es", 16): (100, 39, 8, 0)}
 
 
 @pytest.mark.parametrize("language, number", sorted(MEASURED))
 def test_held_out_sets_keep_what_was_measured_on_them(language, number):
     exact, hits, removed, false = MEASURED[language, number]
     report = evaluate(detector_for(PolicyLoader().load(f"default-{language}")),
-                      LANG / f"{language}-heldout{number}.csv", "text", "label")
+                      LANG / f"{language}-heldout{number}.csv", "text", "label", read=own_words)
     got = (report.exact, report.any_tier.tp, 14 - report.missed_removals, report.false_removals)
     assert report.rows == 120
     assert got[0] >= exact and got[1] >= hits and got[2] >= removed and got[3] <= false, (

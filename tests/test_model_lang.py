@@ -10,6 +10,7 @@ import pytest
 
 from gateway.detection import detector_for
 from gateway.detection.model import MODELS, RiskModel
+from gateway.text.folding import normalise
 from gateway.policy.loader import PolicyLoader
 
 LANGUAGES = ("de", "fr", "es")
@@ -135,3 +136,28 @@ def test_a_room_policy_over_a_language_keeps_its_model_file(write):
     path = write("room.yaml", "extends: default-fr\nname: room\nmodel:\n  concern: 0.95\n")
     policy = PolicyLoader([path.parent]).load(str(path))
     assert policy.model.file == "risk-fr.bin" and policy.model.concern == 0.95
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_a_batch_screens_long_posts_with_the_models_own_answer(lang, detectors):
+    """``detect_many`` screens the lines no rule touched with ``RiskModel.screen``: a message of several sentences
+    is bounded window by window first. The screen says yes exactly when the score reaches the threshold, so a
+    batch of posts, quiet ones and ones with the line the model lifts inside them, answers as ``detect`` does."""
+    import random
+
+    own = detectors[lang].own
+    lifted = "hab mir schon alles überlegt, wie und wo, nachts lieg ich wach"
+    quiet = {"de": ["heute war die arbeit lang", "naja", "der bus kam wieder zu spät", "ok"],
+             "fr": ["le boulot était long aujourd'hui", "ma soeur a appelé", "le bus était encore en retard"],
+             "es": ["hoy el trabajo fue largo", "mi hermana me llamó", "el bus llegó tarde otra vez"]}[lang]
+    rng = random.Random(19)
+    texts = []
+    for i in range(120):
+        sentences = [rng.choice(quiet) for _ in range(rng.randint(1, 6))]
+        if lang == "de" and i % 4 == 0:
+            sentences.insert(rng.randint(0, len(sentences)), lifted)
+        texts.append(". ".join(sentences) + ".")
+    screened = [own._screen(t, normalise(t)) for t in texts]
+    assert screened == [own.model.score_text(t, normalise(t)) >= own.model_concern for t in texts]
+    assert lang != "de" or sum(screened) >= 10  # German posts with the lifted line pass (most neighbours keep it)
+    assert [d.tier for d in detectors[lang].detect_many(texts)] == [detectors[lang].detect(t).tier for t in texts]

@@ -19,6 +19,7 @@ from pathlib import Path
 
 import pytest
 
+from gateway.core.quotes import own_words
 from gateway.detection import detector_for
 from gateway.policy.loader import PolicyLoader
 
@@ -103,7 +104,8 @@ def shortfalls(detector, path, removed_at_least, false_at_most, high_at_least) -
     """What a held-out set misses against its floors, by CSV line number and tier or kind (never the text):
     each part's share of imminent lines removed, near misses removed per part, self-harm lines at high."""
     with open(path, newline="", encoding="utf-8") as fh:
-        judged = [(i + 2, row, detector.detect(row["text"])) for i, row in enumerate(csv.DictReader(fh))]
+        # the writer's own words, as a room reads them (a quoted line is someone else's: ``own_words``)
+        judged = [(i + 2, row, detector.detect(own_words(row["text"]))) for i, row in enumerate(csv.DictReader(fh))]
     short = []
     for part, floor in sorted(removed_at_least.items()):
         lines = [(n, d) for n, row, d in judged if row["label"] == "imminent" and row["part"] == part]
@@ -250,13 +252,25 @@ REMOVED15_AT_LEAST = {  # act 2, means 5, pronoun 3, timing 3, place 4, preparat
 FALSE15_AT_MOST = {"": 1, "means": 1}  # measured: a recovery story (no part) and an everyday line
 
 
+# Held-out set 16 (tests/data/parts-heldout16.csv): written on 2026-12-04 (session 19) by a seventeenth helper who never
+# saw the rules, asked for writers in particular lives, lines typed on a phone in a hurry, emoji, and lines quoting
+# another person's message before the writer's own reply; committed before any change of session 19 that reads a
+# held-out set, and measured once, with the writer's own words (a quoted line left out, as a room does): exact 79 of
+# 120, any tier 38 of 66, removed 21 of 48, three false removals (two everyday lines, a recovery story). Unread.
+HELDOUT16 = DATA / "parts-heldout16.csv"
+REMOVED16_AT_LEAST = {  # act 4, means 3, pronoun 3, timing 1, place 2, preparation 1, farewell 3, obfuscated 4 of 6
+    "act": 0.66, "means": 0.5, "pronoun": 0.5, "timing": 0.16, "place": 0.33, "preparation": 0.16,
+    "farewell": 0.5, "obfuscated": 0.66,
+}
+FALSE16_AT_MOST = {"": 1, "means": 1, "pronoun": 1}  # measured: a recovery story (no part) and two everyday lines
+
 # set -> (file, least share removed per part, most false removals per part, least self-harm and eating lines at high)
 MEASURED = {5: (HELDOUT5, REMOVED5_AT_LEAST, FALSE5_AT_MOST, 7), 6: (HELDOUT6, REMOVED6_AT_LEAST, FALSE6_AT_MOST, 8),
             7: (HELDOUT7, REMOVED7_AT_LEAST, FALSE7_AT_MOST, 4), 8: (HELDOUT8, REMOVED8_AT_LEAST, FALSE8_AT_MOST, 4),
             9: (HELDOUT9, REMOVED9_AT_LEAST, FALSE9_AT_MOST, 6), 10: (HELDOUT10, REMOVED10_AT_LEAST, FALSE10_AT_MOST, 4),
             11: (HELDOUT11, REMOVED11_AT_LEAST, FALSE11_AT_MOST, 5), 12: (HELDOUT12, REMOVED12_AT_LEAST, FALSE12_AT_MOST, 6),
             13: (HELDOUT13, REMOVED13_AT_LEAST, FALSE13_AT_MOST, 5), 14: (HELDOUT14, REMOVED14_AT_LEAST, FALSE14_AT_MOST, 5),
-            15: (HELDOUT15, REMOVED15_AT_LEAST, FALSE15_AT_MOST, 5)}
+            15: (HELDOUT15, REMOVED15_AT_LEAST, FALSE15_AT_MOST, 5), 16: (HELDOUT16, REMOVED16_AT_LEAST, FALSE16_AT_MOST, 4)}
 
 
 @pytest.mark.parametrize("number", sorted(MEASURED))

@@ -14,6 +14,7 @@ import csv
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Callable
 
 from . import Detector
 from ..policy.model import TIERS
@@ -93,7 +94,11 @@ class Report:
 
 
 def evaluate(detector: Detector, path: str | Path, text_col: str, label_col: str,
-             kind_col: str | None = "kind", binary: str | None = None) -> Report:
+             kind_col: str | None = "kind", binary: str | None = None,
+             read: Callable[[str], str] | None = None) -> Report:
+    """Every labelled line's answer counted. ``read``: the part of a line the detector is given (``gateway eval``
+    passes the core's ``own_words``, so that lines quoting someone else are judged on the writer's own words, as a
+    room judges them; the detection package cannot import the core itself)."""
     report = Report(binary=binary is not None, per_tier={t: Score() for t in TIERS})
     with open(path, newline="", encoding="utf-8") as fh:
         reader = csv.DictReader(fh)
@@ -109,7 +114,7 @@ def evaluate(detector: Detector, path: str | Path, text_col: str, label_col: str
                 gold = ANY if gold == binary.lower() else "none"
             elif gold not in LABELS:
                 raise ValueError(f"{path}:{line}: label {gold!r} is not one of {', '.join(LABELS)}")
-            d = detector.detect(row[text_col])
+            d = detector.detect(row[text_col] if read is None else read(row[text_col]))
             kind = row[kind_col].strip().lower() if has_kind else None
             targets = [report]
             if has_language:
