@@ -184,7 +184,8 @@ def _whose(m: Matches, norm: str) -> tuple[list, set[str]]:
     return own, reports | ({HELPING_RULE} if helping else set()) | ({NAMED_RULE} if not strong else set())
 
 
-def _told_as_past(m: Matches, norm: str, start: int, end: int, level: int, window: int) -> int:
+def _told_as_past(m: Matches, norm: str, start: int, end: int, level: int, window: int,
+                  under_way: bool = False) -> int:
     """2 if the match is told as past: a past-time cue at most ``window`` words before it with no cue
     that it is back in between ("used to cut, last night i cut again" is not), or, for a past-tense
     match below the top tier, a past-time cue just after it ("i tried to overdose in 2016"). 1 if
@@ -211,6 +212,15 @@ def _told_as_past(m: Matches, norm: str, start: int, end: int, level: int, windo
               and _past_tense_in(norm[max(0, start - 8):end].split())
               and not any(end <= back < cue_start for back in m.relapse)):
             return 2
+        elif (level == _TOP and not under_way and (cue_end <= start or cue_start >= end)
+              and m.sentence(norm, cue_start) == m.sentence(norm, start)
+              and (cue_end <= start or norm.count(" ", end, cue_start) - 1 <= window)
+              and not any(min(cue_end, start) <= back < max(cue_start, end) for back in m.relapse)):
+            # a top-tier act with a past time in its own sentence, just after it ("i took an overdose five years
+            # ago") or further before it than the window ("five years ago i was in an ambulance after i took an
+            # overdose"): contested, never a removal; an act told with its time now (``under_way``) or a cue
+            # that it is back between the two ("tonight", "again") keeps it
+            told = 1
     return told
 
 
@@ -335,7 +345,7 @@ def decide(m: Matches, norm: str, negation_window: int, reported_window: int,
                 for cue_start, cue_end in reported):
             suppressed.add(rule)  # an idiom, or words reported about someone else
             continue
-        past = _told_as_past(m, norm, start, end, level, past_window)
+        past = _told_as_past(m, norm, start, end, level, past_window, (start, end, rule) in m.under_way)
         if (level < _TOP and (recovered or m.supportive)) or past == 2:
             suppressed.add(rule)  # told as past or recovered, or written to someone else in support
             exempt = True
