@@ -230,26 +230,27 @@ FALSE13_AT_MOST: dict[str, int] = {}  # after round 15: none (before it, one eve
 # Held-out set 14 (tests/data/parts-heldout14.csv): written on 2026-12-04 (session 17) by a fifteenth helper who never
 # saw the rules, asked for long peer-support posts (a quarter of the lines, the risk one sentence among several),
 # replies in a conversation and take-backs; committed before round 15, which never read it. Measured before round 15
-# (exact 89 of 120, any tier 49 of 66, removed 30 of 48, two false removals) and after it (below). Unread.
+# (exact 89 of 120, any tier 49 of 66, removed 30 of 48, two false removals) and after it (below). Read by round 16
+# (session 19, its false removals): tuning material since.
 HELDOUT14 = DATA / "parts-heldout14.csv"
 REMOVED14_AT_LEAST = {  # after round 15: act 3, means 5, pronoun 4, timing 2, place 4, preparation 4, farewell 5, obfuscated 5 of 6
     "act": 0.5, "means": 0.83, "pronoun": 0.66, "timing": 0.33, "place": 0.66, "preparation": 0.66,
     "farewell": 0.83, "obfuscated": 0.83,
 }
-FALSE14_AT_MOST = {"means": 2}  # measured: two everyday lines, before and after round 15
+FALSE14_AT_MOST: dict[str, int] = {}  # two everyday lines before and after round 15; none after round 16, which read them
 
 
 # Held-out set 15 (tests/data/parts-heldout15.csv): written on 2026-12-04 (session 18) by a sixteenth helper who never
 # saw the rules, asked for risk said without a word for death, very short lines and lines referring back; committed
 # before any change of session 18 and measured once at its start's commit and once at its end (the same both times:
 # exact 87 of 120, any tier 50 of 66, removed 28 of 48, two false removals: a recovery story and an everyday line).
-# Unread.
+# Read by round 16 (session 19, its false removals): tuning material since.
 HELDOUT15 = DATA / "parts-heldout15.csv"
 REMOVED15_AT_LEAST = {  # act 2, means 5, pronoun 3, timing 3, place 4, preparation 2, farewell 5, obfuscated 4 of 6
     "act": 0.33, "means": 0.83, "pronoun": 0.5, "timing": 0.5, "place": 0.66, "preparation": 0.33,
     "farewell": 0.83, "obfuscated": 0.66,
 }
-FALSE15_AT_MOST = {"": 1, "means": 1}  # measured: a recovery story (no part) and an everyday line
+FALSE15_AT_MOST: dict[str, int] = {}  # a recovery story and an everyday line; none after round 16, which read them
 
 
 # Held-out set 16 (tests/data/parts-heldout16.csv): written on 2026-12-04 (session 19) by a seventeenth helper who never

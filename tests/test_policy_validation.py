@@ -625,3 +625,19 @@ def test_room_shapes_per_network(write):
     for room in ("#alias-without-server", "group", "!has space"):
         path = write("gateway.yaml", CONFIG.replace('"!group:test"', f'"{room}"') + "policy_dir: policies\n")
         assert "rooms[0].room: expected a Matrix room id" in errors_of(lambda: load_config(path))[0]
+
+
+def test_a_follow_up_regex_is_checked_at_its_line_and_dropping_them_is_a_weakening(write):
+    """``context.followups`` (a short line that carries out earlier risk): a bad regex is an error at its line; a
+    room policy that replaces them with none is told it weakens detection."""
+    from gateway.policy.diff import compare
+
+    bad = write("bad-followup.yaml", GOOD + "context:\n  followups:\n    - 'taking (them'\n")
+    with pytest.raises(ConfigErrors) as errors:
+        PolicyLoader([bad.parent]).load(str(bad))
+    assert f"{bad}:" in str(errors.value) and "context.followups[" in str(errors.value) and "bad regex" in str(errors.value)
+    none = write("no-followups.yaml", GOOD + "context:\n  followups: {replace: []}\n")
+    weaker = PolicyLoader([none.parent]).load(str(none))
+    assert not weaker.context.followups
+    default = PolicyLoader().load("default")
+    assert [c.text for c in compare(default, weaker) if c.weakens and "context.followups" in c.text]

@@ -442,6 +442,37 @@ def test_a_farewell_alone_or_from_someone_else_or_too_late_is_not(engine):
                for k, v in engine.state.recent.items())  # times and tiers only
 
 
+def test_a_short_line_that_carries_out_earlier_risk_is_imminent_and_removes(engine):
+    """Chat splits a message over lines: "ive got all my pills here" (high), then "taking them now", which names
+    no means and alone is nothing. After the same person's risk within the window it is the act, now: imminent
+    (``context.followups``), and the flow goes on to the removal; the alert says why, never what."""
+    first = engine.handle(say("ive got all my pills here and i cant do this anymore", sender="@kit:test"))
+    assert only(first, A.OpenCase).tier in ("concern", "high")
+    engine.handle(outcome(only(engine.handle(outcome(only(first, A.SendPrivate))), A.AlertModerators)))
+    later = engine.handle(say("taking them now", sender="@kit:test", ts=1_800_000_120.0))
+    judged = detected(later)
+    assert judged.tier == "imminent" and "context.act_after_risk" in judged.rules and judged.outcome == "joined"
+    removal = only(engine.handle(outcome(only(later, A.SendPrivate))), A.RemoveFromRoom)  # the case's next round
+    assert removal.user == "@kit:test"
+    alert = only(engine.handle(outcome(removal)), A.AlertModerators)
+    assert "context.act_after_risk (a short line that carries out the risk they wrote here within 15m)" in alert.text
+    assert "taking them" not in alert.text
+
+
+@pytest.mark.parametrize("line", ["taking them now", "doing it at 11", "got em. doing it now"])
+def test_a_follow_up_alone_from_someone_else_too_late_or_as_a_joke_is_nothing(engine, line):
+    assert not [a for a in engine.handle(say(line, sender="@kit:test")) if isinstance(a, A.OpenCase)]  # alone
+    engine.handle(say("ive got all my pills here and i cant do this anymore", sender="@kit:test", ts=1_800_000_010.0))
+    other = engine.handle(say(line, sender="@ana:test", ts=1_800_000_100.0))  # ana had no risk
+    assert not [a for a in other if isinstance(a, A.OpenCase)]
+    joke = engine.handle(say(line + " lol", sender="@kit:test", ts=1_800_000_200.0))
+    assert not [a for a in joke if isinstance(a, A.RecordEvent) and a.kind == "risk_detected"]
+    errand = engine.handle(say("took them all to the tip", sender="@kit:test", ts=1_800_000_300.0))
+    assert not [a for a in errand if isinstance(a, A.RecordEvent) and a.kind == "risk_detected"]
+    late = engine.handle(say(line, sender="@kit:test", ts=1_800_003_700.0))  # an hour later: outside 15 minutes
+    assert not [a for a in late if isinstance(a, A.RecordEvent) and a.kind == "risk_detected"]
+
+
 # -- issue 15, item 6: the speaker, not the topic ----------------------------------------------------
 
 def test_someone_else_at_risk_gives_the_moderators_a_case_and_the_writer_how_to_help(engine):

@@ -14,7 +14,7 @@ from . import actions as A
 from .cases import Alerting, Case, Handling, Outreach, Removal, Step, age_text, message_link, raised
 from .commands import case_commands
 from ..detection import CHAT_RULE, MODEL_RULE, Detection, detector_for
-from ..detection.context import CONTEXT_RULE, with_context
+from ..detection.context import CONTEXT_RULE, FOLLOWUP_RULE, with_context
 from .events import ActionOutcome, Message, PrivateMessage
 from ..policy.model import ALERT_PRIORITIES
 from .quotes import own_words
@@ -127,7 +127,10 @@ class CaseWork:
     def _in_context(self, b: RoomBinding, ev: Message, detection: Detection) -> Detection:
         """Stage 5 of detection (``gateway/detection/context.py``), with this engine's memory of recent
         detections: times and tiers only, never text."""
-        return with_context(self.state.recent, (ev.network, ev.room, ev.sender), ev.ts, detection, b.policy.context)
+        key = (ev.network, ev.room, ev.sender)
+        # the line's own words only where a follow-up may count: below imminent, and this person's risk recent
+        text = self._words_to_read(b, ev) if detection.level < 3 and key in self.state.recent else None
+        return with_context(self.state.recent, key, ev.ts, detection, b.policy.context, text)
 
     def _abuse(self, b: RoomBinding, ev: Message, detection: Detection) -> list[A.Action]:
         """Words aimed at someone else ("kys"): tell the moderators; never message the writer as if at risk."""
@@ -565,9 +568,10 @@ class CaseWork:
                 detector = detector_for(case.binding.policy).scored_by(d)
                 parts.append(words("explain_model", rule=rule, score=f"{d.chat_score:.2f}",
                                    concern=f"{detector.chat_concern:.2f}"))
-            elif rule == self.CONTEXT_RULE:
+            elif rule in (self.CONTEXT_RULE, FOLLOWUP_RULE):
                 window = case.binding.policy.context.window or 0
-                parts.append(words("explain_context", rule=rule, age=words.age(window)))
+                parts.append(words("explain_context" if rule == self.CONTEXT_RULE else "explain_followup", rule=rule,
+                                   age=words.age(window)))
             else:
                 parts.append(rule)
         return ", ".join(parts)

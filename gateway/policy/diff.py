@@ -127,6 +127,10 @@ def compare(parent: Policy, child: Policy) -> list[Change]:
                                 "earlier risk is no longer imminent)"))
     elif parent.context.window and child.context.window < parent.context.window:
         out.append(Change(True, f"context.window: shortened to {child.context.window} s"))
+    lost = set(parent.context.followups) - set(child.context.followups)
+    if lost:
+        out.append(Change(True, f"context.followups: {len(lost)} removed (a line that carries out earlier risk "
+                                "is then read alone)"))
     dropped = set(parent.context.farewell_rules) - set(child.context.farewell_rules)
     if dropped:
         out.append(Change(True, f"context.farewell_rules: {', '.join(sorted(dropped))} removed"))

@@ -436,7 +436,7 @@ class PolicyLoader:
 
     def _context(self, c: Checker, raw: Any, tiers: dict, compose: Composition = Composition()) -> Context:
         p, d = ("context",), Context()
-        m = c.mapping(p, raw, optional=("window", "max_people", "farewell_rules")) or {}
+        m = c.mapping(p, raw, optional=("window", "max_people", "farewell_rules", "followups")) or {}
         window = c.duration(p + ("window",), m.get("window", d.window), allow_null=True)
         people = c.integer(p + ("max_people",), m.get("max_people", d.max_people), lo=1, hi=10_000_000)
         rules = c.string_list(p + ("farewell_rules",), m.get("farewell_rules", list(d.farewell_rules)))
@@ -446,7 +446,8 @@ class PolicyLoader:
                 hint = difflib.get_close_matches(rule, sorted(known), n=1)
                 c.error(p + ("farewell_rules", i), f"no rule {rule!r} in this policy"
                         + (f" (did you mean {hint[0]!r}?)" if hint else ""))
-        return Context(window, people, tuple(rules))
+        followups = tuple(self._regexes(c, p + ("followups",), m.get("followups", list(d.followups))))
+        return Context(window, people, tuple(rules), followups)
 
     def _compose(self, c: Checker, raw: Any, tiers: dict, raw_tiers: Any) -> Composition:
         """``compose:``: parts (``{name: {phrases, regexes}}``), pronouns that refer back (``refer``), guards
