@@ -72,3 +72,30 @@ async def test_a_kind_reply_an_emote_and_a_moderator_at_risk(world):
     world.gateway = None
     for path in (p for p in (world.dir / "data").rglob("*") if p.is_file()):
         assert kit_event.encode() not in path.read_bytes(), path.name
+
+
+async def test_a_follow_up_line_after_risk_removes_the_writer_and_only_them(world):
+    """Session 19: "taking them now" after the same person's risk is the act, now (``context.followups``); the
+    same line from someone with no risk before it is nothing. What the room and the moderators see."""
+    gw = await world.start_gateway()
+    kit, ana, mod = world.people["kit"], world.people["ana"], world.mod
+    bot = world.bot.user_id
+    await kit.say(world.group, "ive got all my pills here and i cant do this anymore")
+    await kit.wait_for("kit's DM invite", lambda: dm_invites(kit))
+    await mod.wait_for("the first alert", lambda: [m for m in mod.messages(world.mods_room, bot) if kit.id in
+                                                   m["content"]["body"] and "Case" in m["content"]["body"]])
+    assert membership(mod, world.group, kit.id) != "leave"  # high alone: no removal
+    await ana.say(world.group, "taking them now")  # ana wrote no risk: nothing
+    await kit.say(world.group, "taking them now")
+    await mod.wait_for("kit's removal", lambda: membership(mod, world.group, kit.id) == "leave")
+    alert = await mod.wait_for("the alert on the follow-up", lambda: [
+        m["content"]["body"] for m in mod.messages(world.mods_room, bot) if "context.act_after_risk" in m["content"]["body"]])
+    assert "taking them" not in alert[-1] and "pills here" not in alert[-1]
+    await ana.say(world.group, "!help")  # handled in order: once answered, ana's line was handled before it
+    await ana.wait_for("the help reply", lambda: [m for m in ana.messages(world.group, bot)
+                                                  if m["content"]["body"].startswith("Safety bot commands")])
+    await ana.sync()
+    assert dm_invites(ana) == []
+    state = await ana.client.room_get_state_event(world.group, "m.room.member", ana.id)
+    assert state.content["membership"] == "join"
+    assert gw.log.pseudonym("mx", ana.id) not in {r["subject"] for r in gw.log.rows() if r["kind"] == "risk_detected"}
