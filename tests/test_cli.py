@@ -415,9 +415,12 @@ def test_run_against_an_unreachable_homeserver_retries_with_a_line_saying_what_t
 
     port = free_port()  # nothing listens there
     cfg = _matrix_config(write, f"http://127.0.0.1:{port}", "@bot:localhost")
-    # PYTHONFAULTHANDLER: if it does not stop, SIGABRT prints where every thread is (once seen in CI, never here)
+    # Ctrl-C as at a terminal: a run started in the background (``cmd &`` in a script, as a CI job may be) inherits
+    # SIGINT ignored, and Python then keeps it ignored (as it should: the shell's way of sparing background jobs), so
+    # the child gets the default back. PYTHONFAULTHANDLER: if it does not stop, SIGABRT prints where every thread is.
     proc = subprocess.Popen([GATEWAY, "run", "--config", str(cfg)], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            text=True, env={**os.environ, "GATEWAY_TEST_PASSWORD": "x", "PYTHONFAULTHANDLER": "1"})
+                            text=True, env={**os.environ, "GATEWAY_TEST_PASSWORD": "x", "PYTHONFAULTHANDLER": "1"},
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     # the first retries come after 1 s and 2 s; wait for the second one's line (start-up is slow on a busy machine)
     import threading
 
