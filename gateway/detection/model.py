@@ -276,13 +276,15 @@ class RiskModel:
         z, mask, w, bias = _logit(concern), (1 << self.bits) - 1, self.weights, self.bias
 
         def test(text: str, norm: str) -> bool:
-            if _MAY_SPLIT.search(text):
-                parts = _sentence_words(text)
-                if parts:
-                    hashed = [_buckets(p, mask) for p in parts]
-                    joins = [_buckets([a[-1], b[0]], mask)[2] for a, b in zip(parts, parts[1:])]
-                    if not _bound_reaches(hashed, joins, w, bias, z):
-                        return False
+            if not _MAY_SPLIT.search(text):  # one sentence: ``score_text``'s own first branch
+                words = norm.split()
+                return self.writers(words) and self.score(norm, words) >= concern
+            parts = _sentence_words(text)
+            if parts:
+                hashed = [_buckets(p, mask) for p in parts]
+                joins = [_buckets([a[-1], b[0]], mask)[2] for a, b in zip(parts, parts[1:])]
+                if not _bound_reaches(hashed, joins, w, bias, z):
+                    return False
             return self.score_text(text, norm) >= concern
 
         return test
