@@ -1564,3 +1564,22 @@ def test_an_overdose_years_ago_or_climbing_gear_or_a_ferry_is_no_removal(detecto
 def test_an_act_now_beside_a_past_or_a_hobby_is_still_removed(detector, text):
     result = detector.detect(text)
     assert result.tier == "imminent" and detector.would_remove(result), result
+
+
+# A ligature on the writer's neck with nothing else said had no tier at all (session 19): high now (a crisis message),
+# a removal only with a second part (a hanging point, a position, a time) as before. Near misses stay quiet.
+ON_THE_NECK_ALONE = ["the rope is round my neck", "got the belt round my neck", "the cord is tight around my neck"]
+ROUND_THE_NECK_EVERYDAY = ["the scarf is round my neck", "put my lanyard round my neck", "my necklace is round my neck",
+                           "my headphones are round my neck", "the rope round my neck for my halloween costume",
+                           "the rope round my neck in the play tonight", "my mum put the rope round her neck for the photo"]
+
+
+@pytest.mark.parametrize("text", ON_THE_NECK_ALONE)
+def test_a_ligature_on_the_writers_neck_alone_is_high_and_no_removal(detector, text):
+    result = detector.detect(text)
+    assert result.tier == "high" and not detector.would_remove(result), result
+
+
+@pytest.mark.parametrize("text", ROUND_THE_NECK_EVERYDAY)
+def test_everyday_things_round_the_neck_are_no_risk(detector, text):
+    assert detector.detect(text).tier in ("none",) or detector.detect(text).rules == ("model.chat",)
