@@ -1,6 +1,6 @@
 """Detection, stage 5: a person's recent messages. "I can't do this anymore" followed within minutes by
 "goodbye everyone, thanks for everything" is imminent, though each line alone is not. So is a line that
-alone says nothing ("taking them now", "doing it now", "its done": ``context.followups``) after the same
+alone says nothing ("taking them now", "doing it at 11": ``context.followups``) after the same
 person's risk: people in chat split what they say over several lines, and the line that carries out the
 plan names no means. Only the time and tier of each detection are remembered, per person and room, for
 the policy's ``context.window``, with at most ``context.max_people`` people (the longest quiet forgotten
@@ -48,7 +48,7 @@ def with_context(recent: "OrderedDict[tuple, list[tuple[float, int]]]", key: tup
     if context.window is None:
         return detection
     if (detection.level < 3 and text is not None and not detection.third_party and not detection.abuse
-            and key in recent and any(ts - t < context.window and lv > 0 for t, lv in recent[key])
+            and key in recent and any(ts - t < context.window for t, _ in recent[key])  # (only risk is kept)
             and _follows_up(context, text)):
         # a follow-up after the person's own risk: the act told before, now ("taking them now"); never for a
         # line about someone else or words aimed at someone

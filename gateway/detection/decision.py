@@ -191,8 +191,9 @@ def _told_as_past(m: Matches, norm: str, start: int, end: int, level: int, windo
     match below the top tier, a past-time cue just after it ("i tried to overdose in 2016"). 1 if
     contested: the only cue that it is back is inside the match ("a year ago tonight i'd planned to end
     it. tonight im eating pizza" reads the same as "years ago i tried to, and tonight i'll finish it"
-    once folded): a top-tier match is lowered, never a removal on a reading that may be the past. 0
-    otherwise."""
+    once folded), or a top-tier match not under way with a past-time cue in its own sentence, just after it or
+    further before it than ``window`` ("i took an overdose five years ago"): a top-tier match is lowered, never a
+    removal on a reading that may be the past. 0 otherwise."""
     told = 0
     for cue_start, cue_end in m.past:
         # a past story, then a present plan in a sentence of its own: "two years ago i tried. tonight i am
@@ -212,9 +213,8 @@ def _told_as_past(m: Matches, norm: str, start: int, end: int, level: int, windo
               and _past_tense_in(norm[max(0, start - 8):end].split())
               and not any(end <= back < cue_start for back in m.relapse)):
             return 2
-        elif (level == _TOP and not under_way and (cue_end <= start or cue_start >= end)
-              and m.sentence(norm, cue_start) == m.sentence(norm, start)
-              and (cue_end <= start or norm.count(" ", end, cue_start) - 1 <= window)
+        elif (level == _TOP and not under_way and m.sentence(norm, cue_start) == m.sentence(norm, start)
+              and (cue_end <= start or (cue_start >= end and norm.count(" ", end, cue_start) - 1 <= window))
               and not any(min(cue_end, start) <= back < max(cue_start, end) for back in m.relapse)):
             # a top-tier act with a past time in its own sentence, just after it ("i took an overdose five years
             # ago") or further before it than the window ("five years ago i was in an ambulance after i took an

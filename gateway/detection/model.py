@@ -111,6 +111,12 @@ def _buckets(words: list[str], mask: int) -> list[int]:
     return buckets
 
 
+def _hashed(parts: list[list[str]], mask: int) -> tuple[list[list[int]], list[int]]:
+    """Each sentence's ``_buckets`` and the bigram across each pair of sentences (``_best_window``'s and
+    ``_bound_reaches``' inputs): each sentence hashed once, whatever the windows it is in."""
+    return [_buckets(p, mask) for p in parts], [_buckets([a[-1], b[0]], mask)[2] for a, b in zip(parts, parts[1:])]
+
+
 def _counts(buckets: list[int]) -> dict[int, float]:
     counts: dict[int, float] = {}
     for b in buckets:
@@ -206,8 +212,7 @@ class RiskModel:
             words = [word for p in parts for word in p]
             return self.score(" ".join(words), words) if parts and self.writers(words) else 0.0
         mask = (1 << self.bits) - 1
-        hashed = [_buckets(p, mask) for p in parts]
-        joins = [_buckets([a[-1], b[0]], mask)[2] for a, b in zip(parts, parts[1:])]
+        hashed, joins = _hashed(parts, mask)
         return self._best_window(parts, hashed, joins)
 
     def _best_window(self, parts: list[list[str]], hashed: list[list[int]], joins: list[int]) -> float:
@@ -246,8 +251,7 @@ class RiskModel:
             parts = _sentence_words(text)
             if len(parts) > 2:
                 wide = (1 << bits) - 1
-                hashed = [_buckets(p, wide) for p in parts]
-                joins = [_buckets([a[-1], b[0]], wide)[2] for a, b in zip(parts, parts[1:])]
+                hashed, joins = _hashed(parts, wide)
 
                 def best(model: "RiskModel") -> float:
                     if model.bits == bits:
@@ -281,8 +285,7 @@ class RiskModel:
                 return self.writers(words) and self.score(norm, words) >= concern
             parts = _sentence_words(text)
             if parts:
-                hashed = [_buckets(p, mask) for p in parts]
-                joins = [_buckets([a[-1], b[0]], mask)[2] for a, b in zip(parts, parts[1:])]
+                hashed, joins = _hashed(parts, mask)
                 if not _bound_reaches(hashed, joins, w, bias, z):
                     return False
             return self.score_text(text, norm) >= concern
@@ -319,8 +322,7 @@ class RiskModel:
             parts = _sentence_words(text) if _MAY_SPLIT.search(text) else [words]
             if not parts:
                 return exact(text, norm)
-            hashed = [_buckets(p, mask) for p in parts]
-            joins = [_buckets([a[-1], b[0]], mask)[2] for a, b in zip(parts, parts[1:])]
+            hashed, joins = _hashed(parts, mask)
             if (_bound_reaches(hashed, joins, w, bias, z_self)
                     or (len(words) <= max_words and _bound_reaches(hashed, joins, tiled, other_bias, z_other))):
                 return exact(text, norm)

@@ -124,7 +124,7 @@ class Context:
     window: int | None = 900
     max_people: int = 10_000
     farewell_rules: tuple[str, ...] = ("high.farewell",)
-    # regexes over a whole folded line that alone say nothing ("taking them now", "doing it now", "its done") but,
+    # regexes over a whole folded line that alone say nothing ("taking them now", "doing it at 11") but,
     # after the same person's risk within the window, are the act or plan told before, now: imminent
     followups: tuple[str, ...] = ()
 
