@@ -221,6 +221,32 @@ async def test_no_second_crisis_message_after_a_restart(default_policy, director
     gw.log.close()
 
 
+async def test_a_followup_line_after_a_restart_still_follows_the_risk_before_it(default_policy, directory,
+                                                                                  tmp_path):
+    """Stage 5's memory (times and tiers, keyed by pseudonym) is rebuilt from the log: a high line, a restart,
+    then "taking them now" from the same person is imminent and removes them; from someone else, or once
+    the context window has passed, the same line draws nothing."""
+    clock = Clock()
+    members = ("@kit:test", "@sam:test", "@lee:test")
+    gw = await Gateway(default_policy, directory, tmp_path / "gateway.db", clock, members).start()
+    await gw.runner.handle(say("i want to kill myself", ts=clock()))
+    await gw.runner.handle(say("i want to kill myself", sender="@lee:test", ts=clock()))
+    assert gw.sent("remove_from_room") == [] and len(gw.sent("send_private")) == 2
+    clock.advance(120)
+    gw = await gw.restart(default_policy, directory, members)
+    await gw.runner.handle(say("taking them now", sender="@sam:test", ts=clock()))
+    assert gw.adapter.calls == []  # someone with no risk before: nothing
+    await gw.runner.handle(say("taking them now", ts=clock()))
+    (removal,) = gw.sent("remove_from_room")
+    assert removal["user"] == "@kit:test"
+    assert any(e["kind"] == "risk_detected" and e["tier"] == "imminent" for e in gw.log.events_since(0))
+    clock.advance(15 * 60)  # lee's risk is older than the policy's context window now
+    gw = await gw.restart(default_policy, directory, members)
+    await gw.runner.handle(say("taking them now", sender="@lee:test", ts=clock()))
+    assert gw.sent("remove_from_room") == []
+    gw.log.close()
+
+
 async def test_budgets_and_the_raid_hold_across_a_restart(default_policy, directory, tmp_path):
     """(d) during a raid: 25 puppets spend the room's crisis-message budget (5 before the raid, then 20);
     after a restart, 3 more puppets do NOT get 3 messages, 3 removals and 3 separate alerts: the raid

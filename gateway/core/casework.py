@@ -127,7 +127,9 @@ class CaseWork:
     def _in_context(self, b: RoomBinding, ev: Message, detection: Detection) -> Detection:
         """Stage 5 of detection (``gateway/detection/context.py``), with this engine's memory of recent
         detections: times and tiers only, never text."""
-        key = (ev.network, ev.room, ev.sender)
+        # the person as a pseudonym, as the event log names them: a restart rebuilds this memory from its
+        # ``risk_detected`` rows (``Restore.restore_context``)
+        key = (ev.network, ev.room, self.person_key(ev.network, ev.sender))
         # the line's own words only where a follow-up may count: below imminent, and this person's risk recent
         text = self._words_to_read(b, ev) if detection.level < 3 and key in self.state.recent else None
         return with_context(self.state.recent, key, ev.ts, detection, b.policy.context, text)

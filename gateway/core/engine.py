@@ -88,8 +88,9 @@ class EngineState:
     # fingerprints of recent at-risk lines (gateway/core/raids.py): keyed hashes, never text; in memory only
     # and never rebuilt (after a restart a raid's pattern is learnt again from its next lines)
     prints: "deque[LinePrint]" = field(default_factory=lambda: deque(maxlen=512))
-    # (network, room, person) -> times and levels of their recent detections (policy ``context``); kept in
-    # insertion order so the longest quiet are forgotten first. Never text.
+    # (network, room, person's pseudonym) -> times and levels of their recent detections (policy ``context``);
+    # kept in insertion order so the longest quiet are forgotten first; rebuilt at a restart from the event
+    # log (``Restore.restore_context``). Never text.
     recent: "OrderedDict[tuple[str, str, str], list[tuple[float, int]]]" = field(default_factory=OrderedDict)
     talk_flood: list[str] = field(default_factory=list)  # "talk" cases beyond the budget, not alerted yet
     talk_flood_alerted: float | None = None

@@ -1,7 +1,8 @@
 """A restart rebuilds what the engine keeps in memory from the event log, so nothing a moderator or a
 person relies on is lost with the process: every case no moderator closed yet (its states, who took it,
-its escalation and follow-up timers), each person's outreach interval and cooldown, the budgets against
-raids and floods, and the raid state. Part of the sans-I/O engine (mixed into ``Engine``): the service
+its escalation and follow-up timers), each person's outreach interval, cooldown and recent detections
+(a follow-up line after a restart still follows the risk said before it), the budgets against raids and
+floods, and the raid state. Part of the sans-I/O engine (mixed into ``Engine``): the service
 reads the rows (``restore_from_log``) and hands them in; nothing here reads a file or a clock.
 
 What goes into the journal for that is a case's state after each change (``JournalCase``: enum values,
@@ -184,6 +185,21 @@ class Restore:
                 if b is not None and e["tier"] in b.policy.tiers:
                     st.cooldowns[key] = (tier_level(e["tier"]), e["ts"] + b.policy.tiers[e["tier"]].action.cooldown)
 
+    def restore_context(self, events: list[dict[str, Any]], now: float) -> None:
+        """Each person's recent detections (stage 5 of detection, ``gateway/detection/context.py``), from
+        the ``risk_detected`` rows of the rooms' context windows: so that "taking them now" a minute after a
+        restart still follows the risk said before it. Times and tiers only, as the memory keeps them."""
+        recent = self.state.recent
+        for e in events:
+            b = self.rooms.get((e["network"], e["room"]))
+            if (e["kind"] != "risk_detected" or e["subject"] is None or b is None or e["tier"] not in b.policy.tiers
+                    or b.policy.context.window is None or now - e["ts"] >= b.policy.context.window):
+                continue
+            key = (e["network"], e["room"], e["subject"])
+            recent[key] = (recent.pop(key, []) + [(e["ts"], tier_level(e["tier"]))])[-8:]
+            while len(recent) > b.policy.context.max_people:
+                recent.popitem(last=False)
+
     def restore_budgets(self, events: list[dict[str, Any]], raid_cases: list[dict[str, Any]],
                         moderator_commands: frozenset[str]) -> None:
         """The budgets ``_take`` counts, from the rows each use leaves: cases opened (``risk_detected``
@@ -268,7 +284,7 @@ def _enum(kind, value):
 
 def restore_from_log(engine, log: JournalReader, now: float) -> dict[str, int]:
     """Rebuild ``engine``'s memory from ``log`` at start (before any event is handled): open cases first,
-    then people's intervals and cooldowns, then budgets, then the raid state. Returns counts for the log."""
+    then people's intervals, cooldowns and recent detections, then budgets, then the raid state. Returns counts for the log."""
     from .commands import COMMANDS
 
     engine.person_key = log.pseudonym
@@ -278,11 +294,13 @@ def restore_from_log(engine, log: JournalReader, now: float) -> dict[str, int]:
     rooms = list(engine.rooms.values())
     horizon = max([engine.limits.window, engine.PRIVATE_REPLY_INTERVAL]
                   + [b.policy.outreach_interval for b in rooms] + [b.policy.limits.window for b in rooms]
-                  + [t.action.cooldown for b in rooms for t in b.policy.tiers.values()])
+                  + [t.action.cooldown for b in rooms for t in b.policy.tiers.values()]
+                  + [b.policy.context.window or 0 for b in rooms])
     since = now - horizon
     events = log.events_since(since)
     tiers = {c["case"]: c["tier"] for c in log.cases_since(since - 86400)}
     engine.restore_people(events, tiers)
+    engine.restore_context(events, now)
     windows = max([engine.limits.window] + [b.policy.limits.window for b in rooms])
     day = [e for e in events if e["ts"] >= now - 86400]  # no budget window or raid outlasts a day
     raid_cases = log.journal_raid_cases(now - 86400)

@@ -4,7 +4,8 @@ alone says nothing ("taking them now", "doing it at 11": ``context.followups``) 
 person's risk: people in chat split what they say over several lines, and the line that carries out the
 plan names no means. Only the time and tier of each detection are remembered, per person and room, for
 the policy's ``context.window``, with at most ``context.max_people`` people (the longest quiet forgotten
-first); never what was written: a follow-up is read from the line in hand.
+first); never what was written: a follow-up is read from the line in hand. A restart rebuilds this
+memory from the event log's ``risk_detected`` rows (``gateway/core/restore.py``).
 """
 
 from __future__ import annotations
