@@ -265,13 +265,27 @@ REMOVED16_AT_LEAST = {  # act 4, means 3, pronoun 3, timing 1, place 2, preparat
 }
 FALSE16_AT_MOST = {"": 1, "means": 1, "pronoun": 1}  # measured: a recovery story (no part) and two everyday lines
 
+# Held-out set 17 (tests/data/parts-heldout17.csv): written on 2026-12-05 (session 20) by an eighteenth helper who never
+# saw the rules, asked for lines from eight kinds of room (a gaming guild, a queer community, students, parents, a
+# chronic-illness group, a sports club, night-shift workers, language learners) in their registers and in British,
+# Irish, Scottish, Australian, American, Indian and second-language English, risk as the second or third thing said,
+# imminent lines with a single sign; committed before any change of session 20 that reads a held-out set, and
+# measured once on the writer's own words: exact 80 of 120, any tier 38 of 66, removed 20 of 48, no false removal. Unread.
+HELDOUT17 = DATA / "parts-heldout17.csv"
+REMOVED17_AT_LEAST = {  # act 2, means 4, pronoun 4, timing 2, place 1, preparation 1, farewell 3, obfuscated 3 of 6
+    "act": 0.33, "means": 0.66, "pronoun": 0.66, "timing": 0.33, "place": 0.16, "preparation": 0.16,
+    "farewell": 0.5, "obfuscated": 0.5,
+}
+FALSE17_AT_MOST: dict[str, int] = {}  # measured: none
+
 # set -> (file, least share removed per part, most false removals per part, least self-harm and eating lines at high)
 MEASURED = {5: (HELDOUT5, REMOVED5_AT_LEAST, FALSE5_AT_MOST, 7), 6: (HELDOUT6, REMOVED6_AT_LEAST, FALSE6_AT_MOST, 8),
             7: (HELDOUT7, REMOVED7_AT_LEAST, FALSE7_AT_MOST, 4), 8: (HELDOUT8, REMOVED8_AT_LEAST, FALSE8_AT_MOST, 4),
             9: (HELDOUT9, REMOVED9_AT_LEAST, FALSE9_AT_MOST, 6), 10: (HELDOUT10, REMOVED10_AT_LEAST, FALSE10_AT_MOST, 4),
             11: (HELDOUT11, REMOVED11_AT_LEAST, FALSE11_AT_MOST, 5), 12: (HELDOUT12, REMOVED12_AT_LEAST, FALSE12_AT_MOST, 6),
             13: (HELDOUT13, REMOVED13_AT_LEAST, FALSE13_AT_MOST, 5), 14: (HELDOUT14, REMOVED14_AT_LEAST, FALSE14_AT_MOST, 5),
-            15: (HELDOUT15, REMOVED15_AT_LEAST, FALSE15_AT_MOST, 5), 16: (HELDOUT16, REMOVED16_AT_LEAST, FALSE16_AT_MOST, 4)}
+            15: (HELDOUT15, REMOVED15_AT_LEAST, FALSE15_AT_MOST, 5), 16: (HELDOUT16, REMOVED16_AT_LEAST, FALSE16_AT_MOST, 4),
+            17: (HELDOUT17, REMOVED17_AT_LEAST, FALSE17_AT_MOST, 3)}
 
 
 @pytest.mark.parametrize("number", sorted(MEASURED))
