@@ -1583,3 +1583,50 @@ def test_a_ligature_on_the_writers_neck_alone_is_high_and_no_removal(detector, t
 @pytest.mark.parametrize("text", ROUND_THE_NECK_EVERYDAY)
 def test_everyday_things_round_the_neck_are_no_risk(detector, text):
     assert detector.detect(text).tier in ("none",) or detector.detect(text).rules == ("model.chat",)
+
+
+# Round 17 (session 20; read the English held-out set 16): the writer's own death said with a near time ("ill be dead by
+# morning", "midnight is when i die"); figures, a game, someone else's words and a condition stay quiet.
+OWN_DEATH_TIMED = [
+    "ill be dead by morning. its sorted",
+    "thats the plan, i die tonight",
+    "sunday morning is when i die, its all arranged",
+    "gonna be dead by sunrise",
+]
+OWN_DEATH_FIGURES = [
+    "ill be dead tired by friday, three night shifts in a row",
+    "this time tomorrow ill be dead on my feet, 14 hour shift",
+    "midnight is when i die in the game, the boss one-shots everyone",
+    "if i have to sit through another of his meetings ill be dead by lunch",
+    "my fav line is when the knight says i die tonight so the village may live",
+    "i'll be dead chuffed if we win on saturday",
+    "my phone will be dead by lunchtime, anyone got a charger",
+]
+
+
+@pytest.mark.parametrize("text", OWN_DEATH_TIMED)
+def test_the_writers_own_death_said_with_a_near_time_is_removed(detector, text):
+    assert detector.would_remove(detector.detect(text))
+
+
+@pytest.mark.parametrize("text", OWN_DEATH_FIGURES)
+def test_a_death_said_as_a_figure_a_game_or_someone_elses_words_is_not(detector, text):
+    result = detector.detect(text)
+    assert not detector.would_remove(result) and result.level < 2, result
+
+
+def test_round17_own_lines_keep_what_the_round_reached_on_them(detector):
+    """Round 17's own lines (parts-own-r17.csv, committed before the rules: 16 imminent lines of the writer's death with a
+    near time and 16 near misses; 10 self-harm and eating acts said short and 8 near misses; 6 plans without a day and 6
+    near misses; 6 passive wishes and 4 near misses). Before: 2 of 16 removed, 3 of 10, 1 of 6 and 2 of 6 with their
+    tier; after: 14 of 16 removed, every self-harm, plan and passive line at its tier or above, no near miss removed
+    and none with a tier from the rules. Failures name CSV lines."""
+    import csv
+    from pathlib import Path
+    with open(Path(__file__).resolve().parent / "data" / "parts-own-r17.csv", newline="", encoding="utf-8") as fh:
+        rows = list(csv.DictReader(fh))
+    judged = [(i + 2, row["label"], detector.detect(row["text"])) for i, row in enumerate(rows)]
+    kept = [n for n, label, d in judged if label == "imminent" and not detector.would_remove(d)]
+    low = [n for n, label, d in judged if label in ("high", "concern") and d.level < {"high": 2, "concern": 1}[label]]
+    wrong = [n for n, label, d in judged if label == "none" and (detector.would_remove(d) or d.rules not in ((), ("model.chat",), ("model.risk",)))]
+    assert len(kept) <= 2 and not low and not wrong, f"not removed: {kept}; below their tier: {low}; near misses raised: {wrong}"

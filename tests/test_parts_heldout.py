@@ -257,13 +257,14 @@ FALSE15_AT_MOST: dict[str, int] = {}  # a recovery story and an everyday line; n
 # saw the rules, asked for writers in particular lives, lines typed on a phone in a hurry, emoji, and lines quoting
 # another person's message before the writer's own reply; committed before any change of session 19 that reads a
 # held-out set, and measured once, with the writer's own words (a quoted line left out, as a room does): exact 79 of
-# 120, any tier 38 of 66, removed 21 of 48, three false removals (two everyday lines, a recovery story). Unread.
+# 120, any tier 38 of 66, removed 21 of 48, three false removals (two everyday lines, a recovery story). Read by round
+# 17 (session 20): tuning material since, held at what that round reached (exact 94, any tier 49, removed 28, none false).
 HELDOUT16 = DATA / "parts-heldout16.csv"
-REMOVED16_AT_LEAST = {  # act 4, means 3, pronoun 3, timing 1, place 2, preparation 1, farewell 3, obfuscated 4 of 6
-    "act": 0.66, "means": 0.5, "pronoun": 0.5, "timing": 0.16, "place": 0.33, "preparation": 0.16,
-    "farewell": 0.5, "obfuscated": 0.66,
+REMOVED16_AT_LEAST = {  # act 4, means 6, pronoun 3, timing 3, place 2, preparation 2, farewell 4, obfuscated 4 of 6
+    "act": 0.66, "means": 1.0, "pronoun": 0.5, "timing": 0.5, "place": 0.33, "preparation": 0.33,
+    "farewell": 0.66, "obfuscated": 0.66,
 }
-FALSE16_AT_MOST = {"": 1, "means": 1, "pronoun": 1}  # measured: a recovery story (no part) and two everyday lines
+FALSE16_AT_MOST: dict[str, int] = {}  # round 17 fixed the three (a boat's rope, knives for tomatoes, a past told "years on")
 
 # Held-out set 17 (tests/data/parts-heldout17.csv): written on 2026-12-05 (session 20) by an eighteenth helper who never
 # saw the rules, asked for lines from eight kinds of room (a gaming guild, a queer community, students, parents, a
@@ -284,7 +285,7 @@ MEASURED = {5: (HELDOUT5, REMOVED5_AT_LEAST, FALSE5_AT_MOST, 7), 6: (HELDOUT6, R
             9: (HELDOUT9, REMOVED9_AT_LEAST, FALSE9_AT_MOST, 6), 10: (HELDOUT10, REMOVED10_AT_LEAST, FALSE10_AT_MOST, 4),
             11: (HELDOUT11, REMOVED11_AT_LEAST, FALSE11_AT_MOST, 5), 12: (HELDOUT12, REMOVED12_AT_LEAST, FALSE12_AT_MOST, 6),
             13: (HELDOUT13, REMOVED13_AT_LEAST, FALSE13_AT_MOST, 5), 14: (HELDOUT14, REMOVED14_AT_LEAST, FALSE14_AT_MOST, 5),
-            15: (HELDOUT15, REMOVED15_AT_LEAST, FALSE15_AT_MOST, 5), 16: (HELDOUT16, REMOVED16_AT_LEAST, FALSE16_AT_MOST, 4),
+            15: (HELDOUT15, REMOVED15_AT_LEAST, FALSE15_AT_MOST, 5), 16: (HELDOUT16, REMOVED16_AT_LEAST, FALSE16_AT_MOST, 7),
             17: (HELDOUT17, REMOVED17_AT_LEAST, FALSE17_AT_MOST, 3)}
 
 
