@@ -1630,3 +1630,17 @@ def test_round17_own_lines_keep_what_the_round_reached_on_them(detector):
     low = [n for n, label, d in judged if label in ("high", "concern") and d.level < {"high": 2, "concern": 1}[label]]
     wrong = [n for n, label, d in judged if label == "none" and (detector.would_remove(d) or d.rules not in ((), ("model.chat",), ("model.risk",)))]
     assert len(kept) <= 2 and not low and not wrong, f"not removed: {kept}; below their tier: {low}; near misses raised: {wrong}"
+
+
+# Round 17: a time inside the intent ("tonight it ends") is imminent alone; exams a writer cannot face are no homecoming.
+@pytest.mark.parametrize("text", ["ｔｏｎｉｇｈｔ ｉｔ ｅｎｄｓ", "deleted all my accounts. tonight it all ends",
+                                  "on the roof of the uni rn, cant face these exams. about to jump"])
+def test_round17_an_end_with_its_time_or_a_jump_from_exams_is_removed(detector, text):
+    assert detector.would_remove(detector.detect(text))
+
+
+@pytest.mark.parametrize("text", ["the series finale is on, tonight it all ends", "tonight it ends, last shift at the pub",
+                                  "this is my last message b4 exams, deleting discord til june. cya guys gl everyone",
+                                  "good luck with exams everyone, on the roof terrace about to jump in the pool"])
+def test_round17_a_finale_a_last_shift_or_a_break_for_exams_is_not(detector, text):
+    assert not detector.would_remove(detector.detect(text))

@@ -258,11 +258,11 @@ FALSE15_AT_MOST: dict[str, int] = {}  # a recovery story and an everyday line; n
 # another person's message before the writer's own reply; committed before any change of session 19 that reads a
 # held-out set, and measured once, with the writer's own words (a quoted line left out, as a room does): exact 79 of
 # 120, any tier 38 of 66, removed 21 of 48, three false removals (two everyday lines, a recovery story). Read by round
-# 17 (session 20): tuning material since, held at what that round reached (exact 94, any tier 49, removed 28, none false).
+# 17 (session 20): tuning material since, held at what that round reached (exact 96, any tier 51, removed 30, none false).
 HELDOUT16 = DATA / "parts-heldout16.csv"
-REMOVED16_AT_LEAST = {  # act 4, means 6, pronoun 3, timing 3, place 2, preparation 2, farewell 4, obfuscated 4 of 6
-    "act": 0.66, "means": 1.0, "pronoun": 0.5, "timing": 0.5, "place": 0.33, "preparation": 0.33,
-    "farewell": 0.66, "obfuscated": 0.66,
+REMOVED16_AT_LEAST = {  # act 4, means 6, pronoun 3, timing 3, place 3, preparation 2, farewell 4, obfuscated 5 of 6
+    "act": 0.66, "means": 1.0, "pronoun": 0.5, "timing": 0.5, "place": 0.5, "preparation": 0.33,
+    "farewell": 0.66, "obfuscated": 0.83,
 }
 FALSE16_AT_MOST: dict[str, int] = {}  # round 17 fixed the three (a boat's rope, knives for tomatoes, a past told "years on")
 
