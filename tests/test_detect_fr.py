@@ -891,3 +891,98 @@ def test_round_thirteen_no_act_no_removal_in_chat_spelling(detector):
 def test_round_thirteen_guards_read_only_their_own_sense(detector, text, tier, removed):
     d = detector.detect(text)
     assert (d.tier, detector.would_remove(d)) == (tier, removed)
+
+
+# Round 17 (read held-out sets 14 and 15's misses by class; tuning material since). Its own lines are fr-r17-own.csv
+# (not fr-own-*: those train the French model, which this round leaves as it was: rebuilt with them it lost lines of
+# round 10's test and of sets 14 and 15), written and committed before any rule (the rules before: exact 55 of 87,
+# any tier 19 of 42, removed 2 of 14, one false removal), by class: self-harm marks hidden, passed off or waited on to fade; eating acts by count (one food a
+# day, kcal counted down, purged again, vomiting asked about a test); the writer's own end at a near time; a place
+# with a time and no return, the means already there, looking down from a height; intent with a decision, a plan or a
+# condition and no near time (high; a song stays an idiom); passive wishes for a crash; a knife sharpened for food and
+# a will written "just in case" (never removed); negated or past thoughts; a partner by Quebec word; a near miss
+# beside each. Known misses (file line -> label, what the rules give): a kitchen burn raised by the model before the
+# round; an end told by a party's end ("la soiree": an everyday guard) or a team's goodbye; not waking tonight; a
+# cliff that "waits"; a blade sharpened with veins opened; a plan written and waiting for a later event; a doctor lied
+# to (concern).
+R17_LINES = {n: row for n, row in _rows("fr-r17-own.csv")}
+R17_KNOWN_MISSES = {13: ("none", "concern"), 28: ("imminent", "none"), 30: ("imminent", "none"),
+                    31: ("imminent", "concern"), 39: ("imminent", "none"), 72: ("imminent", "none"),
+                    74: ("high", "none"), 75: ("high", "none"), 84: ("high", "concern"), 85: ("high", "concern")}
+
+
+def test_round_seventeen_own_line_keeps_its_tier_and_removal_only_if_imminent(detector):
+    judged = _judged(detector, R17_LINES)
+
+    def judge(line, row):
+        d = judged[line]
+        expected = R17_KNOWN_MISSES.get(line, (row["label"], row["label"]))[1]
+        return (d.tier, detector.would_remove(d)), (expected, expected == "imminent")
+    wrong = wrong_lines(sorted(R17_LINES.items()), judge)
+    assert not wrong, f"round 17 own lines: {wrong}"
+
+
+def test_round_seventeen_known_misses_are_what_the_file_says():
+    assert all(R17_LINES[n]["label"] == label for n, (label, _) in R17_KNOWN_MISSES.items())
+
+
+def test_round_seventeen_no_near_miss_is_removed_or_raised_beyond_what_it_was(detector):
+    near = {n: row for n, row in R17_LINES.items() if row["label"] == "none"}
+    assert len(near) >= 45
+    judged = _judged(detector, near)
+    assert [n for n in near if detector.would_remove(judged[n])] == []
+    assert [n for n in near if judged[n].tier != "none" and n not in R17_KNOWN_MISSES] == []
+
+
+def test_round_seventeen_sets_fourteen_and_fifteen_remove_only_imminent_lines(detector):
+    """Sets 14 and 15 (read by round 17; before it 3 and 1 false removals: knives sharpened for the kitchen, a plan in a
+    notebook waiting for a brother's army service, a will written in jest on a furniture box) remove no line not
+    labelled imminent."""
+    for name in ("fr-heldout14.csv", "fr-heldout15.csv"):
+        judged = _judge(detector, name)
+        assert [n for n, row, d in judged if detector.would_remove(d) and row["label"] != "imminent"] == [], name
+
+
+# Issue 25's convention for all four languages, on round 17's classes: a plan with a place or the means and a time
+# named only by a weekday or a clock time is imminent; the same words about something ordinary never are.
+R17_WEEKDAY_OR_CLOCK_IMMINENT = [
+    "mardi je vais jusqu'au viaduc en voiture, pas prévu de rentrer",
+    "à 4h du matin je serai morte, tout est rangé",
+    "vers 22h je serai plus de ce monde",
+    "jeudi 21h je descends à la cave, la corde est déjà là-bas",
+    "samedi soir je file au barrage, la lettre pour mes parents est sous mon oreiller",
+]
+R17_WEEKDAY_OR_CLOCK_ORDINARY = [
+    "mardi je vais jusqu'au viaduc en voiture pour la rando, retour le soir",
+    "à 4h du matin je serai mort de fatigue, garde de nuit",
+    "jeudi 21h je descends à la cave, la corde est déjà là-bas pour le déménagement",
+    "samedi j'ai aiguisé mes couteaux, ils coupent les oignons comme du beurre",
+    "depuis lundi je suis sur le pont du bateau à regarder en bas les dauphins",
+    "à partir de ce soir je serai plus ton problème, je rends les clés",
+]
+
+
+def test_round_seventeen_a_weekday_or_a_clock_time_with_a_place_or_means_is_imminent(detector):
+    found = detector.detect_many(R17_WEEKDAY_OR_CLOCK_IMMINENT)
+    assert [i for i, d in enumerate(found) if not (d.tier == "imminent" and detector.would_remove(d))] == []
+
+
+def test_round_seventeen_a_weekday_or_a_clock_time_about_something_ordinary_is_never_removed(detector):
+    found = detector.detect_many(R17_WEEKDAY_OR_CLOCK_ORDINARY)
+    assert [i for i, d in enumerate(found) if d.tier != "none"] == []
+
+
+# Intent with a decision, a plan or a condition and no near time is high, never a removal; a song stays an idiom;
+# passive wishes are concern; someone else's eating or cutting told by a Quebec partner word is a third party's.
+@pytest.mark.parametrize("text, tier", [
+    ("je me pends avant l'été, c'est décidé", "high"),
+    ("si je perds la garde des enfants je me tue, je plaisante pas", "high"),
+    ("je me tire une balle si j'entends encore ce jingle à la radio", "none"),
+    ("j'espère que le train déraille demain avec moi dedans", "concern"),
+    ("tellement tannée d'être en vie", "concern"),
+    ("mon chum se fait vomir en cachette, je fais quoi", "none"),
+    ("toi t'aurais jamais dû venir au monde", "none"),
+])
+def test_round_seventeen_intent_without_a_near_time_and_its_near_misses(detector, text, tier):
+    d = detector.detect(text)
+    assert (d.tier, detector.would_remove(d)) == (tier, False)
