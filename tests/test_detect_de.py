@@ -42,6 +42,7 @@ ROUND10 = _rows("de-probe-r10.csv")
 ROUND11 = _rows("de-probe-r11.csv")
 ROUND12 = _rows("de-probe-r12.csv")
 ROUND13 = _rows("de-probe-r13.csv")
+ROUND17 = _rows("de-probe-r17.csv")
 
 
 def test_the_shipped_german_policy_is_named_for_its_language():
@@ -419,6 +420,37 @@ def test_round_thirteen_reaches_its_tier(german):
     not removed) beside a bandage soaked through (imminent). Tier and removal as labelled, but ROUND13_KNOWN."""
     wrong = wrong_lines(numbered(ROUND13), _tier_and_removal(german))
     assert wrong == ROUND13_KNOWN, f"de-probe-r13.csv: {wrong}"
+
+
+# Round 17's lines that do not reach their tier (a failure lists any other line, by number only)
+ROUND17_KNOWN = ["line 2: expected ('imminent', True), got ('none', False)",
+                 "line 3: expected ('imminent', True), got ('none', False)",
+                 "line 5: expected ('imminent', True), got ('none', False)",
+                 "line 6: expected ('imminent', True), got ('none', False)",
+                 "line 7: expected ('none', False), got ('imminent', True)",
+                 "line 12: expected ('imminent', True), got ('none', False)",
+                 "line 13: expected ('imminent', True), got ('none', False)",
+                 "line 15: expected ('imminent', True), got ('none', False)",
+                 "line 16: expected ('imminent', True), got ('none', False)",
+                 "line 22: expected ('imminent', True), got ('none', False)",
+                 "line 23: expected ('imminent', True), got ('none', False)",
+                 "line 32: expected ('imminent', True), got ('none', False)",
+                 "line 78: expected ('none', False), got ('high', False)",
+                 "line 84: expected ('none', False), got ('high', False)"]
+
+
+def test_round_seventeen_reaches_its_tier(german):
+    """Round 17's lines (de-probe-r17.csv), written by class from held-out sets 14 and 15's misses before the rules,
+    each beside near misses sharing their words: the writer's own non-existence at a near time (not a flight); a place
+    with a stance and a goodbye, or gone to at a time with a letter or thanks (not photos, jogging or a night shift);
+    waiting at the tracks for the next train, pills working beside a goodbye (not a headache gone); a weekday or a clock
+    time with means (not allergy tablets, "seit montag"); self-harm told by its marks hidden or healing (not a caesarean
+    scar, football bruises, an ashtray); eating acts as counts (not teeth brushed three times a day); a fatal accident or
+    illness wished for (not fear of flying); short dialect lines (not "mag nimma pizza"); intent with a condition or
+    "not today" (not a marathon); and what must not remove (a joke that turns, a summit's edge, a parent asking about
+    a child who does not eat). Tier and removal as labelled, but ROUND17_KNOWN."""
+    wrong = wrong_lines(numbered(ROUND17), _tier_and_removal(german))
+    assert wrong == ROUND17_KNOWN, f"de-probe-r17.csv: {wrong}"
 
 
 @pytest.mark.parametrize("text", [
