@@ -423,12 +423,8 @@ def test_round_thirteen_reaches_its_tier(german):
 
 
 # Round 17's lines that do not reach their tier (a failure lists any other line, by number only)
-ROUND17_KNOWN = ["line 12: expected ('imminent', True), got ('none', False)",
-                 "line 13: expected ('imminent', True), got ('none', False)",
-                 "line 15: expected ('imminent', True), got ('none', False)",
+ROUND17_KNOWN = ["line 15: expected ('imminent', True), got ('none', False)",
                  "line 16: expected ('imminent', True), got ('none', False)",
-                 "line 22: expected ('imminent', True), got ('none', False)",
-                 "line 23: expected ('imminent', True), got ('none', False)",
                  "line 32: expected ('imminent', True), got ('none', False)",
                  "line 78: expected ('none', False), got ('high', False)",
                  "line 84: expected ('none', False), got ('high', False)"]
@@ -446,6 +442,33 @@ def test_round_seventeen_reaches_its_tier(german):
     a child who does not eat). Tier and removal as labelled, but ROUND17_KNOWN."""
     wrong = wrong_lines(numbered(ROUND17), _tier_and_removal(german))
     assert wrong == ROUND17_KNOWN, f"de-probe-r17.csv: {wrong}"
+
+
+@pytest.mark.parametrize("text, removed", [
+    ("sonntag fahr ich zur talsperre. der brief liegt im handschuhfach, danke für alles", True),
+    ("um 2 uhr geh ich zur eisenbahnbrücke. der abschiedsbrief liegt im auto", True),
+    ("sonntag fahr ich zur talsperre joggen, der brief vom finanzamt liegt im auto", False),
+    ("um 23 uhr geh ich zu den gleisen, nachtschicht. danke fürs einspringen", False),
+    ("seit montag fahr ich zur brücke zum joggen. danke für den tipp", False)])
+def test_round_seventeen_going_to_a_place_at_a_weekday_or_clock_time(german, text, removed):
+    """The convention of all four languages, on round 17's class: going to a place of risk at a weekday or a clock
+    time, with a letter or thanks, is removed; jogging there, a night shift or "seit montag" never is."""
+    d = german.detect(text)
+    assert (d.tier == "imminent", german.would_remove(d)) == (removed, removed)
+
+
+@pytest.mark.parametrize("text", [
+    "heute nacht mach ich schluss... mit der serie. gute nacht",
+    "in ner stunde bin ich nicht mehr da, muss zum flughafen",
+    "steh auf der brücke und warte auf den bus. tschüss",
+    "bin auf dem dach und repariere die antenne. tschau",
+    "die schlaftabletten wirken schon, gute nacht ihr lieben",
+    "meine tochter isst kaum noch was und geht nach jedem essen aufs klo, was kann ich tun"])
+def test_round_seventeen_near_misses_are_never_removed(german, text):
+    """Round 17's false-removal classes: an end that turns out ordinary, a flight, a bus or a roof repair beside a
+    goodbye, sleeping pills working at bedtime, a parent asking about a child (a third-party case, never high)."""
+    d = german.detect(text)
+    assert not german.would_remove(d) and d.tier in ("none", "concern")
 
 
 @pytest.mark.parametrize("text", [
