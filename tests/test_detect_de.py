@@ -42,6 +42,7 @@ ROUND10 = _rows("de-probe-r10.csv")
 ROUND11 = _rows("de-probe-r11.csv")
 ROUND12 = _rows("de-probe-r12.csv")
 ROUND13 = _rows("de-probe-r13.csv")
+ROUND17 = _rows("de-probe-r17.csv")
 
 
 def test_the_shipped_german_policy_is_named_for_its_language():
@@ -419,6 +420,55 @@ def test_round_thirteen_reaches_its_tier(german):
     not removed) beside a bandage soaked through (imminent). Tier and removal as labelled, but ROUND13_KNOWN."""
     wrong = wrong_lines(numbered(ROUND13), _tier_and_removal(german))
     assert wrong == ROUND13_KNOWN, f"de-probe-r13.csv: {wrong}"
+
+
+# Round 17's lines that do not reach their tier (a failure lists any other line, by number only)
+ROUND17_KNOWN = ["line 15: expected ('imminent', True), got ('none', False)",
+                 "line 16: expected ('imminent', True), got ('none', False)",
+                 "line 32: expected ('imminent', True), got ('none', False)",
+                 "line 78: expected ('none', False), got ('high', False)",
+                 "line 84: expected ('none', False), got ('high', False)"]
+
+
+def test_round_seventeen_reaches_its_tier(german):
+    """Round 17's lines (de-probe-r17.csv), written by class from held-out sets 14 and 15's misses before the rules,
+    each beside near misses sharing their words: the writer's own non-existence at a near time (not a flight); a place
+    with a stance and a goodbye, or gone to at a time with a letter or thanks (not photos, jogging or a night shift);
+    waiting at the tracks for the next train, pills working beside a goodbye (not a headache gone); a weekday or a clock
+    time with means (not allergy tablets, "seit montag"); self-harm told by its marks hidden or healing (not a caesarean
+    scar, football bruises, an ashtray); eating acts as counts (not teeth brushed three times a day); a fatal accident or
+    illness wished for (not fear of flying); short dialect lines (not "mag nimma pizza"); intent with a condition or
+    "not today" (not a marathon); and what must not remove (a joke that turns, a summit's edge, a parent asking about
+    a child who does not eat). Tier and removal as labelled, but ROUND17_KNOWN."""
+    wrong = wrong_lines(numbered(ROUND17), _tier_and_removal(german))
+    assert wrong == ROUND17_KNOWN, f"de-probe-r17.csv: {wrong}"
+
+
+@pytest.mark.parametrize("text, removed", [
+    ("sonntag fahr ich zur talsperre. der brief liegt im handschuhfach, danke für alles", True),
+    ("um 2 uhr geh ich zur eisenbahnbrücke. der abschiedsbrief liegt im auto", True),
+    ("sonntag fahr ich zur talsperre joggen, der brief vom finanzamt liegt im auto", False),
+    ("um 23 uhr geh ich zu den gleisen, nachtschicht. danke fürs einspringen", False),
+    ("seit montag fahr ich zur brücke zum joggen. danke für den tipp", False)])
+def test_round_seventeen_going_to_a_place_at_a_weekday_or_clock_time(german, text, removed):
+    """The convention of all four languages, on round 17's class: going to a place of risk at a weekday or a clock
+    time, with a letter or thanks, is removed; jogging there, a night shift or "seit montag" never is."""
+    d = german.detect(text)
+    assert (d.tier == "imminent", german.would_remove(d)) == (removed, removed)
+
+
+@pytest.mark.parametrize("text", [
+    "heute nacht mach ich schluss... mit der serie. gute nacht",
+    "in ner stunde bin ich nicht mehr da, muss zum flughafen",
+    "steh auf der brücke und warte auf den bus. tschüss",
+    "bin auf dem dach und repariere die antenne. tschau",
+    "die schlaftabletten wirken schon, gute nacht ihr lieben",
+    "meine tochter isst kaum noch was und geht nach jedem essen aufs klo, was kann ich tun"])
+def test_round_seventeen_near_misses_are_never_removed(german, text):
+    """Round 17's false-removal classes: an end that turns out ordinary, a flight, a bus or a roof repair beside a
+    goodbye, sleeping pills working at bedtime, a parent asking about a child (a third-party case, never high)."""
+    d = german.detect(text)
+    assert not german.would_remove(d) and d.tier in ("none", "concern")
 
 
 @pytest.mark.parametrize("text", [
