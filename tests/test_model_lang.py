@@ -161,3 +161,12 @@ def test_a_batch_screens_long_posts_with_the_models_own_answer(lang, detectors):
     assert screened == [own.model.score_text(t, normalise(t)) >= own.model_concern for t in texts]
     assert lang != "de" or sum(screened) >= 10  # German posts with the lifted line pass (most neighbours keep it)
     assert [d.tier for d in detectors[lang].detect_many(texts)] == [detectors[lang].detect(t).tier for t in texts]
+
+
+def test_an_own_file_no_shipped_model_learned_from_is_left_out_of_its_training_files():
+    """``train_model_lang.NOT_TRAINED``: a round's own lines for its rules' tests, not (yet) a model's; the file exists."""
+    from gateway.detection import train_model_lang
+
+    for name in train_model_lang.NOT_TRAINED:
+        assert (train_model_lang.DATA / name).exists()
+        assert name not in [p.name for p in train_model_lang.training_files(name[:2])]
