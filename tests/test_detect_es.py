@@ -405,6 +405,31 @@ def test_round_13_lines_get_their_tier_and_only_imminent_ones_are_removed(spanis
 R13_KNOWN_MISSES = {"es-r13-009", "es-r13-057"}
 
 
+def test_round_17_lines_get_their_tier_and_only_imminent_ones_are_removed(spanish):
+    """Round 17's own lines (tests/data/lang/es-own-r17.csv), written from held-out sets 14 and 15's misses by class before
+    the rules, with near misses sharing their words: self-harm told by its marks, their concealment or healing (a hair
+    iron's burn, spots, bites, old scars, a daughter's marks); eating acts (laxatives for constipation, food poisoning, a
+    fast before an endoscopy, a marathon's 42 km, a sister's purging); a place of falling with the writer there or on the
+    way (a bike ride, sunbathing, fishing, a sunset, a neighbour on the roof, a story of last year); the writer's end at a
+    near time with no means (the last day of school, a trip, a concert, a train to a city, a season over); pills taken
+    now (an antibiotic late, a mate, as the doctor said); intent with a condition or a plan known (a job left, a
+    grandmother's pills, photos from a bridge, a team's loss); passive wishes (a nice weekend, a course, a city); a
+    recovery told from an age, a letter written, cutting denied with days counted. Before the rules: exact 52 of 87, any
+    tier 20 of 42, removed 9 of 17, one false removal. es-r17-042 (a weekday plan with neither means nor place) is high by
+    the session's convention. Known misses: purging laughed off with a cover story, a fast before an endoscopy (high),
+    the end said as today or tonight with no more than a word for it ("hoy termina todo", "es esta noche"), worry waved
+    off from tomorrow, a season's farewell (high), pills swallowed one by one or "estoy tomando" with no act verb, a plan
+    known after "si ella no vuelve" (read as hers), a team's loss with a gun (high), a grandmother's pills gathered (high),
+    going on with a course (the model)."""
+    rows = [(n, r) for n, r in numbered(_rows("es-own-r17.csv")) if r["scenario"] not in R17_KNOWN_MISSES]
+    wrong = wrong_lines(rows, _tier_and_removal(spanish))
+    assert not wrong, f"es-own-r17.csv: {wrong}"
+
+
+R17_KNOWN_MISSES = {"es-r17-019", "es-r17-022", "es-r17-040", "es-r17-041", "es-r17-043", "es-r17-051", "es-r17-053",
+                    "es-r17-055", "es-r17-064", "es-r17-065", "es-r17-068", "es-r17-076"}
+
+
 # The convention of session 17 for every language (issue 25 names "a weekday" as imminence timing): a first-person plan
 # with a means or a place and a time named only by a weekday or a clock time is imminent and removed, like "esta
 # noche"; a weekday or a clock time about something ordinary, or "desde el lunes", never is; a plan with a weekday and
@@ -415,6 +440,9 @@ R13_KNOWN_MISSES = {"es-r13-009", "es-r13-057"}
     "a las 23 salto desde la azotea de mi edificio",
     "a las 3 de la madrugada me cuelgo con la soga del galpón",
     "el domingo cuando se vayan agarro la escopeta y lo hago",
+    "el sábado a la madrugada subo a la terraza del edificio y salto",   # round 17
+    "el lunes después del turno me tomo todas las pastillas que junté",
+    "domingo. el tren de las 6:40. ya no hay vuelta",
 ])
 def test_a_plan_with_its_means_or_place_and_a_weekday_or_clock_time_is_removed(spanish, text):
     d = spanish.detect(text)
@@ -431,6 +459,10 @@ def test_a_plan_with_its_means_or_place_and_a_weekday_or_clock_time_is_removed(s
     "el jueves llevo las pastillas de mi vieja al medico",
     "tengo la cuerda en la mochila, el viernes escalo con mi hermano",
     "el martes a las 9 me tomo la pastilla nueva que me dio el médico",
+    "el sábado a las 11 subimos a la terraza a tomar sol",   # round 17
+    "domingo. el tren de las 6:40 a rosario, ya saqué el pasaje",
+    "el viernes a las 9 subo a la azotea a arreglar la antena",
+    "desde el viernes tomo las pastillas nuevas que me dio la doctora",
 ])
 def test_a_weekday_or_clock_time_about_something_ordinary_is_not_risk(spanish, text):
     d = spanish.detect(text)

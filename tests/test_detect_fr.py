@@ -893,9 +893,9 @@ def test_round_thirteen_guards_read_only_their_own_sense(detector, text, tier, r
     assert (d.tier, detector.would_remove(d)) == (tier, removed)
 
 
-# Round 17 (read held-out sets 14 and 15's misses by class; tuning material since). Its own lines are fr-r17-own.csv
-# (not fr-own-*: those train the French model, which this round leaves as it was: rebuilt with them it lost lines of
-# round 10's test and of sets 14 and 15), written and committed before any rule (the rules before: exact 55 of 87,
+# Round 17 (read held-out sets 14 and 15's misses by class; tuning material since). Its own lines are fr-own-r17.csv
+# (left out of the French model's files, train_model_lang.NOT_TRAINED: rebuilt with them it lost lines of round 10's
+# test and of sets 14 and 15), written and committed before any rule (the rules before: exact 55 of 87,
 # any tier 19 of 42, removed 2 of 14, one false removal), by class: self-harm marks hidden, passed off or waited on to fade; eating acts by count (one food a
 # day, kcal counted down, purged again, vomiting asked about a test); the writer's own end at a near time; a place
 # with a time and no return, the means already there, looking down from a height; intent with a decision, a plan or a
@@ -905,7 +905,7 @@ def test_round_thirteen_guards_read_only_their_own_sense(detector, text, tier, r
 # round; an end told by a party's end ("la soiree": an everyday guard) or a team's goodbye; not waking tonight; a
 # cliff that "waits"; a blade sharpened with veins opened; a plan written and waiting for a later event; a doctor lied
 # to (concern).
-R17_LINES = {n: row for n, row in _rows("fr-r17-own.csv")}
+R17_LINES = {n: row for n, row in _rows("fr-own-r17.csv")}
 R17_KNOWN_MISSES = {13: ("none", "concern"), 28: ("imminent", "none"), 30: ("imminent", "none"),
                     31: ("imminent", "concern"), 39: ("imminent", "none"), 72: ("imminent", "none"),
                     74: ("high", "none"), 75: ("high", "none"), 84: ("high", "concern"), 85: ("high", "concern")}

@@ -78,11 +78,11 @@ MEASURED = {("de", 5): (119, 50, 14, 0), ("fr", 5): (116, 47, 14, 0), ("es", 5):
             # Rounds 17 (session 20) read the German, French and Spanish sets 14 and 15's misses: tuning material since,
             # held to what each round reached (before them: de 99, 35, 6, 2 and 96, 32, 7, 0; fr 98, 38, 6, 3 and 97, 37,
             # 9, 1; es 102, 38, 7, 1 and 105, 39, 11, 1), regression floors, no evidence
-            ("de", 14): (112, 43, 8, 0), ("fr", 14): (114, 46, 10, 0), ("es", 14): (102, 38, 7, 1),
+            ("de", 14): (112, 43, 8, 0), ("fr", 14): (114, 46, 10, 0), ("es", 14): (118, 49, 13, 0),
             # set 15 (session 18): written and committed before any change of session 18 (risk said without a word for
             # death, very short lines, lines referring back, English words mixed in); measured once at the session's
             # first commit (de 95, 33, 7, 0; fr 97, 37, 9, 1; es 105, 39, 11, 1) and once at its end.
-            ("de", 15): (115, 47, 12, 0), ("fr", 15): (118, 49, 14, 0), ("es", 15): (105, 39, 11, 1),
+            ("de", 15): (115, 47, 12, 0), ("fr", 15): (118, 49, 14, 0), ("es", 15): (118, 50, 14, 0),
             # set 16 (session 19): written and committed before any change of session 19 that reads a held-out set
             # (writers in particular lives, lines typed on a phone, emoji, lines quoting another person's message);
             # measured once, on the writer's own words as a room reads them (the whole line: fr 96, 31, 4, 0, the
