@@ -1,4 +1,4 @@
-"""German, French and Spanish held-out sets 5 to 17 (issue 27): what was measured on them, held as a floor.
+"""German, French and Spanish held-out sets 5 to 18 (issue 27): what was measured on them, held as a floor.
 
 ``tests/data/lang/LANG-heldout5.csv`` and ``-heldout6.csv`` (120 lines each: 14 imminent, 18 high, 18 concern,
 70 none) were written on 2026-12-03 by six helpers who never saw the rules, the models or the earlier sets; set
@@ -92,7 +92,12 @@ MEASURED = {("de", 5): (119, 50, 14, 0), ("fr", 5): (116, 47, 14, 0), ("es", 5):
             # (lines from eight kinds of room in their registers, regional speech, risk as the second or third thing
             # said, imminent lines with a single sign); measured once at the session's first commit, on the
             # writer's own words. Unread.
-            ("de", 17): (102, 37, 8, 1), ("fr", 17): (94, 34, 6, 2), ("es", 17): (109, 42, 12, 0)}
+            ("de", 17): (102, 37, 8, 1), ("fr", 17): (94, 34, 6, 2), ("es", 17): (109, 42, 12, 0),
+            # set 18 (session 20): written and committed after rounds 17 (which never read it) and before any change that
+            # reads a held-out set since (long-running peer-support rooms: regulars who refer back to what they said,
+            # in-jokes and dark humour, the safety bot and the moderators named, replies by name, lines at night);
+            # measured once at its commit, on the writer's own words. Unread.
+            ("de", 18): (96, 34, 3, 1), ("fr", 18): (86, 29, 5, 1), ("es", 18): (97, 32, 9, 0)}
 
 
 @pytest.mark.parametrize("language, number", sorted(MEASURED))

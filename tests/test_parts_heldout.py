@@ -279,6 +279,18 @@ REMOVED17_AT_LEAST = {  # act 2, means 4, pronoun 4, timing 2, place 1, preparat
 }
 FALSE17_AT_MOST: dict[str, int] = {}  # measured: none
 
+# Held-out set 18 (tests/data/parts-heldout18.csv): written on 2026-12-05 (session 20) by a nineteenth helper who never
+# saw the rules, asked for long-running peer-support rooms (regulars who refer back to what they said, in-jokes and dark
+# humour, the safety bot and the moderators named, replies by name, lines at night); committed after round 17, which
+# never read it, and before any change that reads a held-out set since; measured once on the writer's own words: exact
+# 91 of 120, any tier 47 of 66, removed 26 of 48, one false removal (a self-harm line labelled high). Unread.
+HELDOUT18 = DATA / "parts-heldout18.csv"
+REMOVED18_AT_LEAST = {  # act 3, means 4, pronoun 4, timing 1, place 3, preparation 3, farewell 3, obfuscated 5 of 6
+    "act": 0.5, "means": 0.66, "pronoun": 0.66, "timing": 0.16, "place": 0.5, "preparation": 0.5,
+    "farewell": 0.5, "obfuscated": 0.83,
+}
+FALSE18_AT_MOST = {"": 1}  # measured: a self-harm line labelled high
+
 # set -> (file, least share removed per part, most false removals per part, least self-harm and eating lines at high)
 MEASURED = {5: (HELDOUT5, REMOVED5_AT_LEAST, FALSE5_AT_MOST, 7), 6: (HELDOUT6, REMOVED6_AT_LEAST, FALSE6_AT_MOST, 8),
             7: (HELDOUT7, REMOVED7_AT_LEAST, FALSE7_AT_MOST, 4), 8: (HELDOUT8, REMOVED8_AT_LEAST, FALSE8_AT_MOST, 4),
@@ -286,7 +298,7 @@ MEASURED = {5: (HELDOUT5, REMOVED5_AT_LEAST, FALSE5_AT_MOST, 7), 6: (HELDOUT6, R
             11: (HELDOUT11, REMOVED11_AT_LEAST, FALSE11_AT_MOST, 5), 12: (HELDOUT12, REMOVED12_AT_LEAST, FALSE12_AT_MOST, 6),
             13: (HELDOUT13, REMOVED13_AT_LEAST, FALSE13_AT_MOST, 5), 14: (HELDOUT14, REMOVED14_AT_LEAST, FALSE14_AT_MOST, 5),
             15: (HELDOUT15, REMOVED15_AT_LEAST, FALSE15_AT_MOST, 5), 16: (HELDOUT16, REMOVED16_AT_LEAST, FALSE16_AT_MOST, 7),
-            17: (HELDOUT17, REMOVED17_AT_LEAST, FALSE17_AT_MOST, 3)}
+            17: (HELDOUT17, REMOVED17_AT_LEAST, FALSE17_AT_MOST, 3), 18: (HELDOUT18, REMOVED18_AT_LEAST, FALSE18_AT_MOST, 6)}
 
 
 @pytest.mark.parametrize("number", sorted(MEASURED))
