@@ -1644,3 +1644,21 @@ def test_round17_an_end_with_its_time_or_a_jump_from_exams_is_removed(detector, 
                                   "good luck with exams everyone, on the roof terrace about to jump in the pool"])
 def test_round17_a_finale_a_last_shift_or_a_break_for_exams_is_not(detector, text):
     assert not detector.would_remove(detector.detect(text))
+
+
+def test_round18_own_lines_keep_what_the_round_reached_on_them(detector):
+    """Round 18's own lines (parts-own-r18.csv, 62, committed before the rules; read set 17's misses by class: an absence
+    said to last with a goodbye, a parent's love passed on, Irish and Indian English forms, a place with no return, purging
+    passed off or asked about a blood test, cuts kept from sight, plans with how and where, why go on). Before: 5 of 19
+    imminent lines removed, 4 of 14 high and concern lines at their tier, 2 near misses removed (a sunset walk back by
+    taxi, a bridge and "that job"); after: 18 of 19 removed (left: the team told, read as a team's ending), every high and
+    concern line at its tier, no near miss removed or given a tier by the rules. Failures name CSV lines."""
+    import csv
+    from pathlib import Path
+    with open(Path(__file__).resolve().parent / "data" / "parts-own-r18.csv", newline="", encoding="utf-8") as fh:
+        rows = list(csv.DictReader(fh))
+    judged = [(i + 2, row["label"], detector.detect(row["text"])) for i, row in enumerate(rows)]
+    kept = [n for n, label, d in judged if label == "imminent" and not detector.would_remove(d)]
+    low = [n for n, label, d in judged if label in ("high", "concern") and d.level < {"high": 2, "concern": 1}[label]]
+    wrong = [n for n, label, d in judged if label == "none" and (detector.would_remove(d) or d.rules not in ((), ("model.chat",), ("model.risk",)))]
+    assert len(kept) <= 1 and not low and not wrong, f"not removed: {kept}; below their tier: {low}; near misses raised: {wrong}"

@@ -271,11 +271,13 @@ FALSE16_AT_MOST: dict[str, int] = {}  # round 17 fixed the three (a boat's rope,
 # chronic-illness group, a sports club, night-shift workers, language learners) in their registers and in British,
 # Irish, Scottish, Australian, American, Indian and second-language English, risk as the second or third thing said,
 # imminent lines with a single sign; committed before any change of session 20 that reads a held-out set, and
-# measured once on the writer's own words: exact 80 of 120, any tier 38 of 66, removed 20 of 48, no false removal. Unread.
+# measured once on the writer's own words: exact 80 of 120, any tier 38 of 66, removed 20 of 48, no false removal; after
+# round 17, which never read it: 81, 38, 20, 0. Read by round 18 (session 20): tuning material since, held at what that
+# round reached (94, 47, 27, 0).
 HELDOUT17 = DATA / "parts-heldout17.csv"
-REMOVED17_AT_LEAST = {  # act 2, means 4, pronoun 4, timing 2, place 1, preparation 1, farewell 3, obfuscated 3 of 6
-    "act": 0.33, "means": 0.66, "pronoun": 0.66, "timing": 0.33, "place": 0.16, "preparation": 0.16,
-    "farewell": 0.5, "obfuscated": 0.5,
+REMOVED17_AT_LEAST = {  # act 4, means 4, pronoun 4, timing 4, place 2, preparation 1, farewell 5, obfuscated 3 of 6
+    "act": 0.66, "means": 0.66, "pronoun": 0.66, "timing": 0.66, "place": 0.33, "preparation": 0.16,
+    "farewell": 0.83, "obfuscated": 0.5,
 }
 FALSE17_AT_MOST: dict[str, int] = {}  # measured: none
 
@@ -298,7 +300,7 @@ MEASURED = {5: (HELDOUT5, REMOVED5_AT_LEAST, FALSE5_AT_MOST, 7), 6: (HELDOUT6, R
             11: (HELDOUT11, REMOVED11_AT_LEAST, FALSE11_AT_MOST, 5), 12: (HELDOUT12, REMOVED12_AT_LEAST, FALSE12_AT_MOST, 6),
             13: (HELDOUT13, REMOVED13_AT_LEAST, FALSE13_AT_MOST, 5), 14: (HELDOUT14, REMOVED14_AT_LEAST, FALSE14_AT_MOST, 5),
             15: (HELDOUT15, REMOVED15_AT_LEAST, FALSE15_AT_MOST, 5), 16: (HELDOUT16, REMOVED16_AT_LEAST, FALSE16_AT_MOST, 7),
-            17: (HELDOUT17, REMOVED17_AT_LEAST, FALSE17_AT_MOST, 3), 18: (HELDOUT18, REMOVED18_AT_LEAST, FALSE18_AT_MOST, 6)}
+            17: (HELDOUT17, REMOVED17_AT_LEAST, FALSE17_AT_MOST, 7), 18: (HELDOUT18, REMOVED18_AT_LEAST, FALSE18_AT_MOST, 6)}
 
 
 @pytest.mark.parametrize("number", sorted(MEASURED))
