@@ -43,6 +43,7 @@ ROUND11 = _rows("de-probe-r11.csv")
 ROUND12 = _rows("de-probe-r12.csv")
 ROUND13 = _rows("de-probe-r13.csv")
 ROUND17 = _rows("de-probe-r17.csv")
+ROUND18 = _rows("de-probe-r18.csv")
 
 
 def test_the_shipped_german_policy_is_named_for_its_language():
@@ -442,6 +443,48 @@ def test_round_seventeen_reaches_its_tier(german):
     a child who does not eat). Tier and removal as labelled, but ROUND17_KNOWN."""
     wrong = wrong_lines(numbered(ROUND17), _tier_and_removal(german))
     assert wrong == ROUND17_KNOWN, f"de-probe-r17.csv: {wrong}"
+
+
+# Round 18's lines that do not reach their tier (a failure lists any other line, by number only): a hanging said
+# without a time reads as concern; a game's jump and a pharmacy return stay high (a crisis message, never a removal)
+ROUND18_KNOWN = ["line 7: expected ('high', False), got ('concern', False)",
+                 "line 37: expected ('none', False), got ('high', False)",
+                 "line 39: expected ('none', False), got ('high', False)",
+                 "line 40: expected ('none', False), got ('high', False)",
+                 "line 41: expected ('none', False), got ('high', False)",
+                 "line 42: expected ('none', False), got ('high', False)"]
+
+
+def test_round_eighteen_reaches_its_tier(german):
+    """Round 18's lines (de-probe-r18.csv), written by class from held-out set 17's misses before the rules, each
+    beside near misses sharing their words: killing or hanging oneself with the separable verb split (not a lift "um
+    6", not the couch, not a past or a neighbour); at a place of risk now and wanting to die said now (not a gutter
+    cleaned, not a past winter, not a friend on the roof); the engine running in other words in a garage (not the
+    heater, not a lawnmower); means gathered with a near time and wanting to die (not a trip, not a headache); a game's
+    jump planned with a time (never removed) beside real acts in another sentence; passive wishes at concern (not
+    "lieber sterben als bus fahren haha", not a grandfather's peaceful death). Tier and removal as labelled, but
+    ROUND18_KNOWN."""
+    wrong = wrong_lines(numbered(ROUND18), _tier_and_removal(german))
+    assert wrong == ROUND18_KNOWN, f"de-probe-r18.csv: {wrong}"
+
+
+@pytest.mark.parametrize("text, removed", [
+    # round 18, the four languages' convention: a first-person plan with means or a place and a time named only by a
+    # weekday or a clock time is imminent, like "heute nacht"
+    ("am samstag spring ich von der talbrücke", True),
+    ("um 23 uhr nehm ich die ganzen schlaftabletten", True),
+    ("freitag häng ich mich mit dem gürtel im keller auf", True),
+    ("um halb 4 geh ich zur autobahnbrücke und bring mich um", True),
+    # ... and never a weekday or a clock time about something ordinary, nor "seit montag"
+    ("am samstag spring ich vom dreier im freibad", False),
+    ("um 23 uhr nehm ich meine tabletten wie immer", False),
+    ("seit montag nehm ich die neuen tabletten", False),
+    ("freitag hab ich spätschicht, um 23 uhr bring mich bitte heim", False),
+    ("papa bring mich am freitag um 6 zum training", False),
+])
+def test_a_weekday_or_clock_time_with_means_or_a_place_is_imminent(german, text, removed):
+    d = german.detect(text)
+    assert german.would_remove(d) is removed
 
 
 @pytest.mark.parametrize("text, removed", [
