@@ -473,3 +473,36 @@ def test_a_weekday_or_clock_time_about_something_ordinary_is_not_risk(spanish, t
 def test_a_weekday_without_a_means_or_place_or_since_monday_is_never_removed(spanish, text):
     d = spanish.detect(text)
     assert d.tier == "high" and not spanish.would_remove(d)
+
+
+# Round 18 (read held-out set 17's misses), by class. Each class in words apart from the set's: dying or not being born
+# said as the better way, or living itself a chore, is a passive wish (concern); intent with a condition that closes on
+# the act is high; a medicine the writer's life depends on stopped to die is high. Near misses share their words.
+@pytest.mark.parametrize("text, tier", [
+    ("la verdad mejor morirme que aguantar otro invierno así", "concern"),
+    ("ojalá hubiera sido mejor no nacer, pienso eso seguido", "concern"),
+    ("qué fiaca seguir viviendo, posta", "concern"),
+    ("si me choca un colectivo no pasaría nada grave", "concern"),
+    ("si repito el año me mato, lo digo en serio", "high"),
+    ("el día que se enteren en casa me suicido, no hay otra", "high"),
+    ("dejo la insulina a ver si me muero", "high"),
+    ("ya no me inyecto la insulina para no despertar", "high"),
+])
+def test_round_18_classes_reach_their_tier(spanish, text, tier):
+    d = spanish.detect(text)
+    assert (d.tier, spanish.would_remove(d)) == (tier, False)
+
+
+@pytest.mark.parametrize("text", [
+    "mejor me muero de vergüenza antes que cantar en el acto",
+    "qué fiaca seguir con el informe, mañana lo termino",
+    "mejor no haber ido al cine, la peli era malísima",
+    "si el jefe ve este correo me mata",
+    "si quiero aprobar me mato estudiando todo el finde",
+    "dejé el anticoagulante porque el jueves me operan, lo dijo el cirujano",
+    "me olvidé la insulina en la oficina, vuelvo a buscarla",
+    "mi abuelo no se pone la insulina y me tiene preocupada",
+])
+def test_round_18_near_misses_stay_quiet(spanish, text):
+    d = spanish.detect(text)
+    assert (d.tier, spanish.would_remove(d)) == ("none", False)
