@@ -506,3 +506,26 @@ def test_round_18_classes_reach_their_tier(spanish, text, tier):
 def test_round_18_near_misses_stay_quiet(spanish, text):
     d = spanish.detect(text)
     assert (d.tier, spanish.would_remove(d)) == ("none", False)
+
+
+# Round 18: the writer's own medicine run out is a supply, not a mind made up ("no act, no removal"); a recovery told by
+# the life now ("ahora soy feliz", "de verdad que mejora") drops a past thought; the same words beside risk told now do not.
+@pytest.mark.parametrize("text", [
+    "se me terminó la fluoxetina y hasta el lunes no consigo turno",
+    "se acabaron los remedios de la semana, paso por la farmacia",
+    "en la secundaria pensaba en matarme. ahora tengo laburo, pareja y soy feliz",
+    "pasé años queriendo morirme, te juro que mejora",
+])
+def test_round_18_medicine_run_out_and_recovery_now_are_no_risk(spanish, text):
+    d = spanish.detect(text)
+    assert (d.tier, spanish.would_remove(d)) == ("none", False)
+
+
+@pytest.mark.parametrize("text, tier", [
+    ("se acabó. tengo las pastillas en la mano", "imminent"),
+    ("todos dicen que todo mejora pero yo quiero matarme", "high"),
+    ("me dicen que se pone mejor pero sigo pensando en matarme", "high"),
+])
+def test_round_18_the_same_words_beside_risk_told_now_still_count(spanish, text, tier):
+    d = spanish.detect(text)
+    assert d.tier == tier
