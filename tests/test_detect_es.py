@@ -529,3 +529,27 @@ def test_round_18_medicine_run_out_and_recovery_now_are_no_risk(spanish, text):
 def test_round_18_the_same_words_beside_risk_told_now_still_count(spanish, text, tier):
     d = spanish.detect(text)
     assert d.tier == tier
+
+
+# Round 18: last words to someone with the day said as come and no means named is imminent, like a farewell with a
+# place; a day of something (a move, an exam, a wedding, a birthday) beside a sorry or thanks is not.
+@pytest.mark.parametrize("text", [
+    "abuela si lees esto no es tu culpa, ya llegó el día",
+    "perdónenme, hoy es el día. los quiero",
+    "gracias por todo, de verdad. ya es hoy",
+])
+def test_round_18_last_words_with_the_day_come_are_removed(spanish, text):
+    d = spanish.detect(text)
+    assert (d.tier, spanish.would_remove(d)) == ("imminent", True)
+
+
+@pytest.mark.parametrize("text", [
+    "perdón por no venir, hoy es el día de la mudanza",
+    "perdón chicos, hoy es el día del examen y estoy re nerviosa",
+    "gracias por todo a todos, hoy es mi día: ¡me caso!",
+    "te quiero ma, hoy es mi día, cumplo 30",
+    "llegó el día! hoy me recibo, gracias a todos",
+])
+def test_round_18_a_day_of_something_beside_a_sorry_is_not_risk(spanish, text):
+    d = spanish.detect(text)
+    assert (d.tier, spanish.would_remove(d)) == ("none", False)
