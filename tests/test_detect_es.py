@@ -443,6 +443,7 @@ R17_KNOWN_MISSES = {"es-r17-019", "es-r17-022", "es-r17-040", "es-r17-041", "es-
     "el sábado a la madrugada subo a la terraza del edificio y salto",   # round 17
     "el lunes después del turno me tomo todas las pastillas que junté",
     "domingo. el tren de las 6:40. ya no hay vuelta",
+    "el jueves a las 7 me tiro desde la terraza de mi trabajo",   # round 18: the place named by whose building it is
 ])
 def test_a_plan_with_its_means_or_place_and_a_weekday_or_clock_time_is_removed(spanish, text):
     d = spanish.detect(text)
@@ -463,6 +464,7 @@ def test_a_plan_with_its_means_or_place_and_a_weekday_or_clock_time_is_removed(s
     "domingo. el tren de las 6:40 a rosario, ya saqué el pasaje",
     "el viernes a las 9 subo a la azotea a arreglar la antena",
     "desde el viernes tomo las pastillas nuevas que me dio la doctora",
+    "el jueves a las 7 hay asado en la terraza de mi trabajo",   # round 18
 ])
 def test_a_weekday_or_clock_time_about_something_ordinary_is_not_risk(spanish, text):
     d = spanish.detect(text)
@@ -553,3 +555,45 @@ def test_round_18_last_words_with_the_day_come_are_removed(spanish, text):
 def test_round_18_a_day_of_something_beside_a_sorry_is_not_risk(spanish, text):
     d = spanish.detect(text)
     assert (d.tier, spanish.would_remove(d)) == ("none", False)
+
+
+# Round 18: a place named by whose building it is ("la azotea de la facu", "la terraza de mi trabajo") is the place: the
+# school or the work inside it is no guard (compose.TIMES: a guard word inside a place's own words belongs to it). The
+# same words where the school or the work is what the line is about stay quiet.
+@pytest.mark.parametrize("text", [
+    "ya estoy en el techo de la facu, ahora salto",
+    "subí a la azotea de mi trabajo y esta noche me tiro",
+])
+def test_round_18_a_place_named_by_its_building_is_still_the_place(spanish, text):
+    d = spanish.detect(text)
+    assert (d.tier, spanish.would_remove(d)) == ("imminent", True)
+
+
+@pytest.mark.parametrize("text", [
+    "estoy en la azotea de la facu tomando sol con las chicas",
+    "subí a la terraza de mi trabajo a fumar, hoy salgo tarde",
+    "me tiro en la cama apenas vuelva de la facu",
+    "hoy dejo la facu, ya fue, me pongo a laburar",
+])
+def test_round_18_the_school_or_work_itself_stays_quiet(spanish, text):
+    d = spanish.detect(text)
+    assert (d.tier, spanish.would_remove(d)) == ("none", False)
+
+
+def test_round_18_lines_get_their_tier_and_only_imminent_ones_are_removed(spanish):
+    """Round 18's own lines (tests/data/lang/es-own-r18.csv), written from held-out set 17's misses by class before the
+    rules, with near misses sharing their words: dying or not being born said as the better way, living a chore (a joke
+    about a bar, a thesis, a gig, a truck braking, a grandmother's saying, a negation); intent with a condition closing on
+    the act (a mother who kills me, laughing, studying, a team, the past); last words with the day come (a move, a final,
+    a birthday, a graduation, a brother's move); the roof of the writer's school or work (mate, a smoke, a party, a bed, a
+    classmate's words); a vital medicine stopped to die (an operation, forgotten, changed, a father's, a past); medicine
+    run out; a recovery told by the life now. Before the rules: exact 43 of 69, any tier 18 of 34, removed 6 of 12, 2
+    false removals. Known misses: "es hoy" alone after thanks (not read as the day come: "la final es hoy" is the
+    same words); the end said as "se termino" beside a full bottle; means gathered and decided with no time (removed by an
+    older rule); "ahora" as a contrast ("ahora estoy casado ... pero quiero matarme") read as a time (removed)."""
+    rows = [(n, r) for n, r in numbered(_rows("es-own-r18.csv")) if r["scenario"] not in R18_KNOWN_MISSES]
+    wrong = wrong_lines(rows, _tier_and_removal(spanish))
+    assert not wrong, f"es-own-r18.csv: {wrong}"
+
+
+R18_KNOWN_MISSES = {"es-r18-025", "es-r18-060", "es-r18-061", "es-r18-069"}
