@@ -443,6 +443,7 @@ R17_KNOWN_MISSES = {"es-r17-019", "es-r17-022", "es-r17-040", "es-r17-041", "es-
     "el sábado a la madrugada subo a la terraza del edificio y salto",   # round 17
     "el lunes después del turno me tomo todas las pastillas que junté",
     "domingo. el tren de las 6:40. ya no hay vuelta",
+    "el jueves a las 7 me tiro desde la terraza de mi trabajo",   # round 18: the place named by whose building it is
 ])
 def test_a_plan_with_its_means_or_place_and_a_weekday_or_clock_time_is_removed(spanish, text):
     d = spanish.detect(text)
@@ -463,6 +464,7 @@ def test_a_plan_with_its_means_or_place_and_a_weekday_or_clock_time_is_removed(s
     "domingo. el tren de las 6:40 a rosario, ya saqué el pasaje",
     "el viernes a las 9 subo a la azotea a arreglar la antena",
     "desde el viernes tomo las pastillas nuevas que me dio la doctora",
+    "el jueves a las 7 hay asado en la terraza de mi trabajo",   # round 18
 ])
 def test_a_weekday_or_clock_time_about_something_ordinary_is_not_risk(spanish, text):
     d = spanish.detect(text)
@@ -473,3 +475,125 @@ def test_a_weekday_or_clock_time_about_something_ordinary_is_not_risk(spanish, t
 def test_a_weekday_without_a_means_or_place_or_since_monday_is_never_removed(spanish, text):
     d = spanish.detect(text)
     assert d.tier == "high" and not spanish.would_remove(d)
+
+
+# Round 18 (read held-out set 17's misses), by class. Each class in words apart from the set's: dying or not being born
+# said as the better way, or living itself a chore, is a passive wish (concern); intent with a condition that closes on
+# the act is high; a medicine the writer's life depends on stopped to die is high. Near misses share their words.
+@pytest.mark.parametrize("text, tier", [
+    ("la verdad mejor morirme que aguantar otro invierno así", "concern"),
+    ("ojalá hubiera sido mejor no nacer, pienso eso seguido", "concern"),
+    ("qué fiaca seguir viviendo, posta", "concern"),
+    ("si me choca un colectivo no pasaría nada grave", "concern"),
+    ("si repito el año me mato, lo digo en serio", "high"),
+    ("el día que se enteren en casa me suicido, no hay otra", "high"),
+    ("dejo la insulina a ver si me muero", "high"),
+    ("ya no me inyecto la insulina para no despertar", "high"),
+])
+def test_round_18_classes_reach_their_tier(spanish, text, tier):
+    d = spanish.detect(text)
+    assert (d.tier, spanish.would_remove(d)) == (tier, False)
+
+
+@pytest.mark.parametrize("text", [
+    "mejor me muero de vergüenza antes que cantar en el acto",
+    "qué fiaca seguir con el informe, mañana lo termino",
+    "mejor no haber ido al cine, la peli era malísima",
+    "si el jefe ve este correo me mata",
+    "si quiero aprobar me mato estudiando todo el finde",
+    "dejé el anticoagulante porque el jueves me operan, lo dijo el cirujano",
+    "me olvidé la insulina en la oficina, vuelvo a buscarla",
+    "mi abuelo no se pone la insulina y me tiene preocupada",
+])
+def test_round_18_near_misses_stay_quiet(spanish, text):
+    d = spanish.detect(text)
+    assert (d.tier, spanish.would_remove(d)) == ("none", False)
+
+
+# Round 18: the writer's own medicine run out is a supply, not a mind made up ("no act, no removal"); a recovery told by
+# the life now ("ahora soy feliz", "de verdad que mejora") drops a past thought; the same words beside risk told now do not.
+@pytest.mark.parametrize("text", [
+    "se me terminó la fluoxetina y hasta el lunes no consigo turno",
+    "se acabaron los remedios de la semana, paso por la farmacia",
+    "en la secundaria pensaba en matarme. ahora tengo laburo, pareja y soy feliz",
+    "pasé años queriendo morirme, te juro que mejora",
+])
+def test_round_18_medicine_run_out_and_recovery_now_are_no_risk(spanish, text):
+    d = spanish.detect(text)
+    assert (d.tier, spanish.would_remove(d)) == ("none", False)
+
+
+@pytest.mark.parametrize("text, tier", [
+    ("se acabó. tengo las pastillas en la mano", "imminent"),
+    ("todos dicen que todo mejora pero yo quiero matarme", "high"),
+    ("me dicen que se pone mejor pero sigo pensando en matarme", "high"),
+])
+def test_round_18_the_same_words_beside_risk_told_now_still_count(spanish, text, tier):
+    d = spanish.detect(text)
+    assert d.tier == tier
+
+
+# Round 18: last words to someone with the day said as come and no means named is imminent, like a farewell with a
+# place; a day of something (a move, an exam, a wedding, a birthday) beside a sorry or thanks is not.
+@pytest.mark.parametrize("text", [
+    "abuela si lees esto no es tu culpa, ya llegó el día",
+    "perdónenme, hoy es el día. los quiero",
+    "gracias por todo, de verdad. ya es hoy",
+])
+def test_round_18_last_words_with_the_day_come_are_removed(spanish, text):
+    d = spanish.detect(text)
+    assert (d.tier, spanish.would_remove(d)) == ("imminent", True)
+
+
+@pytest.mark.parametrize("text", [
+    "perdón por no venir, hoy es el día de la mudanza",
+    "perdón chicos, hoy es el día del examen y estoy re nerviosa",
+    "gracias por todo a todos, hoy es mi día: ¡me caso!",
+    "te quiero ma, hoy es mi día, cumplo 30",
+    "llegó el día! hoy me recibo, gracias a todos",
+])
+def test_round_18_a_day_of_something_beside_a_sorry_is_not_risk(spanish, text):
+    d = spanish.detect(text)
+    assert (d.tier, spanish.would_remove(d)) == ("none", False)
+
+
+# Round 18: a place named by whose building it is ("la azotea de la facu", "la terraza de mi trabajo") is the place: the
+# school or the work inside it is no guard (compose.TIMES: a guard word inside a place's own words belongs to it). The
+# same words where the school or the work is what the line is about stay quiet.
+@pytest.mark.parametrize("text", [
+    "ya estoy en el techo de la facu, ahora salto",
+    "subí a la azotea de mi trabajo y esta noche me tiro",
+])
+def test_round_18_a_place_named_by_its_building_is_still_the_place(spanish, text):
+    d = spanish.detect(text)
+    assert (d.tier, spanish.would_remove(d)) == ("imminent", True)
+
+
+@pytest.mark.parametrize("text", [
+    "estoy en la azotea de la facu tomando sol con las chicas",
+    "subí a la terraza de mi trabajo a fumar, hoy salgo tarde",
+    "me tiro en la cama apenas vuelva de la facu",
+    "hoy dejo la facu, ya fue, me pongo a laburar",
+])
+def test_round_18_the_school_or_work_itself_stays_quiet(spanish, text):
+    d = spanish.detect(text)
+    assert (d.tier, spanish.would_remove(d)) == ("none", False)
+
+
+def test_round_18_lines_get_their_tier_and_only_imminent_ones_are_removed(spanish):
+    """Round 18's own lines (tests/data/lang/es-own-r18.csv), written from held-out set 17's misses by class before the
+    rules, with near misses sharing their words: dying or not being born said as the better way, living a chore (a joke
+    about a bar, a thesis, a gig, a truck braking, a grandmother's saying, a negation); intent with a condition closing on
+    the act (a mother who kills me, laughing, studying, a team, the past); last words with the day come (a move, a final,
+    a birthday, a graduation, a brother's move); the roof of the writer's school or work (mate, a smoke, a party, a bed, a
+    classmate's words); a vital medicine stopped to die (an operation, forgotten, changed, a father's, a past); medicine
+    run out; a recovery told by the life now. Before the rules: exact 43 of 69, any tier 18 of 34, removed 6 of 12, 2
+    false removals. Known misses: "es hoy" alone after thanks (not read as the day come: "la final es hoy" is the
+    same words); the end said as "se termino" beside a full bottle; means gathered and decided with no time (removed by an
+    older rule); "ahora" as a contrast ("ahora estoy casado ... pero quiero matarme") read as a time (removed)."""
+    rows = [(n, r) for n, r in numbered(_rows("es-own-r18.csv")) if r["scenario"] not in R18_KNOWN_MISSES]
+    wrong = wrong_lines(rows, _tier_and_removal(spanish))
+    assert not wrong, f"es-own-r18.csv: {wrong}"
+
+
+R18_KNOWN_MISSES = {"es-r18-025", "es-r18-060", "es-r18-061", "es-r18-069"}

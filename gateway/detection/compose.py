@@ -54,8 +54,10 @@ ASIDE = "aside"  # where the others will be, said as the writer's time ("while t
 # parts whose words a guard word inside them belongs to: a time ("after this song finishes"), a farewell ("if you
 # ever read this"), a preparation, an amount worked out ("i know how many it would take"), a means saved up
 # ("saving them for two weeks"), a time to come ("wenn alle im urlaub sind"), messages scheduled ("nachrichten an
-# meine leute sind geplant": not the news), how far through it ("nearly there")
-TIMES = ("soon", "chosen_time", "farewell", "preparation", "measured", "gathering", "later", "scheduled", "progress")
+# meine leute sind geplant": not the news), how far through it ("nearly there"), a place named by whose building it
+# is ("la azotea de la facu", "la terraza de mi trabajo": the school or the work is the place's, not a thing ended)
+TIMES = ("soon", "chosen_time", "farewell", "preparation", "measured", "gathering", "later", "scheduled", "progress",
+         "place")
 CLOCK_TIMES = ("soon", "chosen_time", "final_time")  # the parts that name a time ("depuis lundi" before one is a duration)
 SETTING_ACTS = frozenset(("act", "act_whole", "ingest"))  # an act done: an everyday setting beside it caps, never drops
 GOVERNING = frozenset((THOUGHT, WISH))  # guards that cap only what follows them
@@ -410,7 +412,7 @@ class Composer:
             return h.last >= first - self.window and h.first <= last + self.window
 
         def timed(h: Hit) -> bool:  # a guard word inside a time ("after this song finishes" is a time, not a
-            # song), a farewell or an amount worked out (TIMES)
+            # song), a farewell, an amount worked out or a place (TIMES)
             return any(t.start <= h.start and h.end <= t.end and t.end - t.start > h.end - h.start
                        for name in TIMES for t in hits.get(name, ()))
 
