@@ -996,7 +996,7 @@ def test_round_seventeen_intent_without_a_near_time_and_its_near_misses(detector
 # written with a chosen time, a place "where I want to die"; hobby gear and game hyperbole; a weekday or a clock time
 # (issue 25's convention). A near miss sharing their words beside each.
 R18_LINES = {n: row for n, row in _rows("fr-own-r18.csv")}
-R18_DONE = {"r18-slang"}
+R18_DONE = {"r18-slang", "r18-pills"}
 # Known misses (file line -> label, what the rules give): "pas envie de me buter" (the slang verb alone is high, as
 # before the round).
 R18_KNOWN_MISSES = {15: ("none", "high")}
