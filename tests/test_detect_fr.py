@@ -996,7 +996,7 @@ def test_round_seventeen_intent_without_a_near_time_and_its_near_misses(detector
 # written with a chosen time, a place "where I want to die"; hobby gear and game hyperbole; a weekday or a clock time
 # (issue 25's convention). A near miss sharing their words beside each.
 R18_LINES = {n: row for n, row in _rows("fr-own-r18.csv")}
-R18_DONE = {"r18-slang", "r18-pills"}
+R18_DONE = {"r18-slang", "r18-pills", "r18-elision"}
 # Known misses (file line -> label, what the rules give): "pas envie de me buter" (the slang verb alone is high, as
 # before the round).
 R18_KNOWN_MISSES = {15: ("none", "high")}
@@ -1023,3 +1023,19 @@ def test_round_eighteen_no_near_miss_is_removed(detector):
     assert len(near) >= 29
     judged = _judged(detector, near)
     assert [n for n in near if detector.would_remove(judged[n])] == []
+
+
+@pytest.mark.parametrize("text, tier, removed", [
+    # a return later, not no return; a kin word in a chat with no scene
+    ("jsuis au bord de la rivière à pêcher, jrentre pas avant ce soir", "none", False),
+    ("je suis au bord de la rivière, je rentre pas avant ce soir", "none", False),
+    ("dis à ma reum que jl'aime, je suis coincé au taf", "none", False),
+    ("je suis au garage avec mon char, moteur allumé, porte fermée pour la vidange", "none", False),
+    # someone else "will kill me"; an everyday thing that "kills me"; the attempt told as done
+    ("ma daronne va me buter si je rentre après minuit ce soir", "none", False),
+    ("la canicule me tue, ce soir je dors dans la baignoire", "none", False),
+    ("ça fait trois ans que j'ai fait ma TS, ce soir je fête ça avec ma psy", "none", False),
+])
+def test_round_eighteen_elisions_and_slang_read_only_their_own_sense(detector, text, tier, removed):
+    d = detector.detect(text)
+    assert (d.tier, detector.would_remove(d)) == (tier, removed)
