@@ -996,10 +996,10 @@ def test_round_seventeen_intent_without_a_near_time_and_its_near_misses(detector
 # written with a chosen time, a place "where I want to die"; hobby gear and game hyperbole; a weekday or a clock time
 # (issue 25's convention). A near miss sharing their words beside each.
 R18_LINES = {n: row for n, row in _rows("fr-own-r18.csv")}
-R18_DONE = {"r18-slang", "r18-pills", "r18-elision"}
+R18_DONE = {"r18-slang", "r18-pills", "r18-elision", "r18-letters"}
 # Known misses (file line -> label, what the rules give): "pas envie de me buter" (the slang verb alone is high, as
-# before the round).
-R18_KNOWN_MISSES = {15: ("none", "high")}
+# before the round); a grandmother's words quoted with "disait" (high, as before).
+R18_KNOWN_MISSES = {15: ("none", "high"), 40: ("none", "high")}
 
 
 def test_round_eighteen_own_line_keeps_its_tier_and_removal_only_if_imminent(detector):
@@ -1037,5 +1037,22 @@ def test_round_eighteen_no_near_miss_is_removed(detector):
     ("ça fait trois ans que j'ai fait ma TS, ce soir je fête ça avec ma psy", "none", False),
 ])
 def test_round_eighteen_elisions_and_slang_read_only_their_own_sense(detector, text, tier, removed):
+    d = detector.detect(text)
+    assert (d.tier, detector.would_remove(d)) == (tier, removed)
+
+
+# A no-return part ends in its own negation ("je rentre pas"): that "pas" negates nothing after it (compose.py,
+# round 18); a negation before the place or the act still lowers it. Letters named for the family with a time are a
+# preparation; letters to pen friends, of application, to Santa are not.
+@pytest.mark.parametrize("text, tier, removed", [
+    ("je rentre pas, je vais au viaduc, c'est là que je veux en finir", "imminent", True),
+    ("jreviens pas ce soir, je monte sur le toit de l'immeuble, adieu", "imminent", True),
+    ("je vais pas au viaduc ce soir, je rentre à la maison", "none", False),
+    ("j'ai écrit les lettres pour mes enfants, c'est pour cette nuit", "imminent", True),
+    ("j'ai écrit les lettres à mes correspondants ce soir, trop cool", "none", False),
+    ("j'ai écrit mes lettres de candidature ce soir", "none", False),
+    ("la plage de mon enfance, c'est là que je veux mourir un jour, vieille et heureuse", "high", False),
+])
+def test_round_eighteen_a_place_to_die_and_letters_with_a_time(detector, text, tier, removed):
     d = detector.detect(text)
     assert (d.tier, detector.would_remove(d)) == (tier, removed)
