@@ -996,10 +996,11 @@ def test_round_seventeen_intent_without_a_near_time_and_its_near_misses(detector
 # written with a chosen time, a place "where I want to die"; hobby gear and game hyperbole; a weekday or a clock time
 # (issue 25's convention). A near miss sharing their words beside each.
 R18_LINES = {n: row for n, row in _rows("fr-own-r18.csv")}
-R18_DONE = {"r18-slang", "r18-pills", "r18-elision", "r18-letters"}
+R18_DONE = {"r18-slang", "r18-pills", "r18-elision", "r18-letters", "r18-hobby", "r18-weekday"}
 # Known misses (file line -> label, what the rules give): "pas envie de me buter" (the slang verb alone is high, as
-# before the round); a grandmother's words quoted with "disait" (high, as before).
-R18_KNOWN_MISSES = {15: ("none", "high"), 40: ("none", "high")}
+# before the round); a grandmother's words quoted with "disait"; "je vais me pendre" or "me jeter par la fenetre" after
+# a raid or a teacher "kills me" (high, as before the round: the exasperation guard reads combinations only).
+R18_KNOWN_MISSES = {15: ("none", "high"), 40: ("none", "high"), 42: ("none", "high"), 44: ("none", "high")}
 
 
 def test_round_eighteen_own_line_keeps_its_tier_and_removal_only_if_imminent(detector):
@@ -1023,6 +1024,43 @@ def test_round_eighteen_no_near_miss_is_removed(detector):
     assert len(near) >= 29
     judged = _judged(detector, near)
     assert [n for n in near if detector.would_remove(judged[n])] == []
+    assert [n for n in near if judged[n].tier != "none" and n not in R18_KNOWN_MISSES] == []
+
+
+def test_round_eighteen_set_seventeen_removes_only_imminent_lines(detector):
+    """Set 17 (read by round 18; before it 2 false removals: a climbing rope asked to borrow, a game's boss that
+    "kills me") removes no line not labelled imminent."""
+    judged = _judge(detector, "fr-heldout17.csv")
+    assert [n for n, row, d in judged if detector.would_remove(d) and row["label"] != "imminent"] == []
+
+
+# Issue 25's convention for all four languages, on round 18's words: a plan with a place or the means and a time
+# named only by a weekday or a clock time is imminent; the same words about something ordinary, or "depuis lundi",
+# never are.
+R18_WEEKDAY_OR_CLOCK_IMMINENT = [
+    "vendredi je prends toute la boîte de calmants, j'ai décidé",
+    "à 22h jme bute avec le fusil de mon oncle",
+    "dimanche soir je monte au dernier étage du parking et je saute",
+    "mardi à 5h je serai sur les rails, dites à ma reum que jl'aime",
+]
+R18_WEEKDAY_OR_CLOCK_ORDINARY = [
+    "vendredi je prends un calmant avant l'oral, le médecin a dit que ça aide",
+    "à 22h j'ai mon match sur le parking du stade",
+    "dimanche soir je monte au dernier étage du parking pour les photos du coucher de soleil",
+    "depuis lundi j'ai mal au dos, je prends des antidouleurs",
+    "mardi à 5h je commence mon poste à la gare",
+]
+
+
+def test_round_eighteen_a_weekday_or_a_clock_time_with_a_place_or_means_is_imminent(detector):
+    found = detector.detect_many(R18_WEEKDAY_OR_CLOCK_IMMINENT)
+    assert [i for i, d in enumerate(found) if not (d.tier == "imminent" and detector.would_remove(d))] == []
+
+
+def test_round_eighteen_a_weekday_or_a_clock_time_about_something_ordinary_is_never_removed(detector):
+    found = detector.detect_many(R18_WEEKDAY_OR_CLOCK_ORDINARY)
+    assert [i for i, d in enumerate(found) if detector.would_remove(d)] == []
+    assert [i for i, d in enumerate(found) if d.tier != "none"] == []
 
 
 @pytest.mark.parametrize("text, tier, removed", [
