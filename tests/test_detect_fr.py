@@ -994,9 +994,13 @@ def test_round_seventeen_intent_without_a_near_time_and_its_near_misses(detector
 # end said by a slang or elided verb ("jme bute", "m'flinguer") or named as a noun ("ma TS"); painkillers and calming
 # pills by their generic names; oral elisions in a scene ("l'garage", "jreviens pas", a mother as "ma reum"); letters
 # written with a chosen time, a place "where I want to die"; hobby gear and game hyperbole; a weekday or a clock time
-# (issue 25's convention). A near miss sharing their words beside each.
+# (issue 25's convention). A near miss sharing their words beside each. A second batch (lines 58-97, scenarios r18b-*,
+# committed before its rules: exact 29 of 40, any tier 13 of 20, no false removal): the thought of suicide with an
+# adverb or set off, then a plan; the Quebec "pantoute" denying a wish; cutting again in a few words; what works for
+# sure to die; a suicide note of one's own.
 R18_LINES = {n: row for n, row in _rows("fr-own-r18.csv")}
-R18_DONE = {"r18-slang", "r18-pills", "r18-elision", "r18-letters", "r18-hobby", "r18-weekday"}
+R18_DONE = {"r18-slang", "r18-pills", "r18-elision", "r18-letters", "r18-hobby", "r18-weekday",
+            "r18b-thought", "r18b-pantoute", "r18b-cut", "r18b-method", "r18b-note"}
 # Known misses (file line -> label, what the rules give): "pas envie de me buter" (the slang verb alone is high, as
 # before the round); a grandmother's words quoted with "disait"; "je vais me pendre" or "me jeter par la fenetre" after
 # a raid or a teacher "kills me" (high, as before the round: the exasperation guard reads combinations only).
@@ -1021,7 +1025,7 @@ def test_round_eighteen_known_misses_are_what_the_file_says():
 
 def test_round_eighteen_no_near_miss_is_removed(detector):
     near = {n: row for n, row in R18_LINES.items() if row["label"] == "none" and row["scenario"] in R18_DONE}
-    assert len(near) >= 29
+    assert len(near) >= 49
     judged = _judged(detector, near)
     assert [n for n in near if detector.would_remove(judged[n])] == []
     assert [n for n in near if judged[n].tier != "none" and n not in R18_KNOWN_MISSES] == []
@@ -1094,3 +1098,15 @@ def test_round_eighteen_elisions_and_slang_read_only_their_own_sense(detector, t
 def test_round_eighteen_a_place_to_die_and_letters_with_a_time(detector, text, tier, removed):
     d = detector.detect(text)
     assert (d.tier, detector.would_remove(d)) == (tier, removed)
+
+
+@pytest.mark.parametrize("text, tier", [
+    ("je me suis encore coupé ce matin en cuisinant", "high"),   # (as before the round: the self-harm rule reads it)
+    ("c'est décidé je me tue au sport cette année", "none"),
+    ("le suicide, j'ai un plan pour mon exposé de philo", "none"),
+    ("ce qui marche pour mourir de rire c'est les vidéos de chats", "none"),
+    ("ça va pantoute, je veux mourir", "high"),
+])
+def test_round_eighteen_second_batch_reads_only_its_own_sense(detector, text, tier):
+    d = detector.detect(text)
+    assert (d.tier, detector.would_remove(d)) == (tier, False)
