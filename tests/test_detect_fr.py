@@ -997,10 +997,11 @@ def test_round_seventeen_intent_without_a_near_time_and_its_near_misses(detector
 # (issue 25's convention). A near miss sharing their words beside each. A second batch (lines 58-97, scenarios r18b-*,
 # committed before its rules: exact 29 of 40, any tier 13 of 20, no false removal): the thought of suicide with an
 # adverb or set off, then a plan; the Quebec "pantoute" denying a wish; cutting again in a few words; what works for
-# sure to die; a suicide note of one's own.
+# sure to die; a suicide note of one's own. A third batch (lines 98-113, r18c-*, committed before its rules: exact 12
+# of 16, any tier 5 of 8): pills kept as an exit; passive wishes said obliquely (the wish named as a thing, still there).
 R18_LINES = {n: row for n, row in _rows("fr-own-r18.csv")}
 R18_DONE = {"r18-slang", "r18-pills", "r18-elision", "r18-letters", "r18-hobby", "r18-weekday",
-            "r18b-thought", "r18b-pantoute", "r18b-cut", "r18b-method", "r18b-note"}
+            "r18b-thought", "r18b-pantoute", "r18b-cut", "r18b-method", "r18b-note", "r18c-stash", "r18c-passive"}
 # Known misses (file line -> label, what the rules give): "pas envie de me buter" (the slang verb alone is high, as
 # before the round); a grandmother's words quoted with "disait"; "je vais me pendre" or "me jeter par la fenetre" after
 # a raid or a teacher "kills me" (high, as before the round: the exasperation guard reads combinations only).
@@ -1025,7 +1026,7 @@ def test_round_eighteen_known_misses_are_what_the_file_says():
 
 def test_round_eighteen_no_near_miss_is_removed(detector):
     near = {n: row for n, row in R18_LINES.items() if row["label"] == "none" and row["scenario"] in R18_DONE}
-    assert len(near) >= 49
+    assert len(near) >= 57
     judged = _judged(detector, near)
     assert [n for n in near if detector.would_remove(judged[n])] == []
     assert [n for n in near if judged[n].tier != "none" and n not in R18_KNOWN_MISSES] == []
@@ -1108,5 +1109,17 @@ def test_round_eighteen_a_place_to_die_and_letters_with_a_time(detector, text, t
     ("ça va pantoute, je veux mourir", "high"),
 ])
 def test_round_eighteen_second_batch_reads_only_its_own_sense(detector, text, tier):
+    d = detector.detect(text)
+    assert (d.tier, detector.would_remove(d)) == (tier, False)
+
+
+@pytest.mark.parametrize("text, tier", [
+    ("j'ai mis mes cachets dans la trousse de secours, c'est mon plan b contre le mal de dos", "none"),
+    ("mes cachets c'est mon plan B si la migraine revient", "none"),
+    ("jpense à crever l'abcès avec mon boss demain", "none"),
+    ("je vois pas à quoi ça sert de continuer la réunion, on tourne en rond", "none"),
+    ("j'pense vraiment à m'tuer, pas juste des idées noires", "high"),
+])
+def test_round_eighteen_third_batch_reads_only_its_own_sense(detector, text, tier):
     d = detector.detect(text)
     assert (d.tier, detector.would_remove(d)) == (tier, False)
