@@ -986,3 +986,140 @@ def test_round_seventeen_a_weekday_or_a_clock_time_about_something_ordinary_is_n
 def test_round_seventeen_intent_without_a_near_time_and_its_near_misses(detector, text, tier):
     d = detector.detect(text)
     assert (d.tier, detector.would_remove(d)) == (tier, False)
+
+
+# Round 18 (read held-out set 17's misses by class; tuning material since). Its own lines are fr-own-r18.csv (left out
+# of the French model's files, train_model_lang.NOT_TRAINED), written and committed before any rule (the rules before:
+# exact 39 of 56, any tier 20 of 27, removed 15 of 25, no false removal), by class (scenario column): the writer's own
+# end said by a slang or elided verb ("jme bute", "m'flinguer") or named as a noun ("ma TS"); painkillers and calming
+# pills by their generic names; oral elisions in a scene ("l'garage", "jreviens pas", a mother as "ma reum"); letters
+# written with a chosen time, a place "where I want to die"; hobby gear and game hyperbole; a weekday or a clock time
+# (issue 25's convention). A near miss sharing their words beside each. A second batch (lines 58-97, scenarios r18b-*,
+# committed before its rules: exact 29 of 40, any tier 13 of 20, no false removal): the thought of suicide with an
+# adverb or set off, then a plan; the Quebec "pantoute" denying a wish; cutting again in a few words; what works for
+# sure to die; a suicide note of one's own. A third batch (lines 98-113, r18c-*, committed before its rules: exact 12
+# of 16, any tier 5 of 8): pills kept as an exit; passive wishes said obliquely (the wish named as a thing, still there).
+R18_LINES = {n: row for n, row in _rows("fr-own-r18.csv")}
+R18_DONE = {"r18-slang", "r18-pills", "r18-elision", "r18-letters", "r18-hobby", "r18-weekday",
+            "r18b-thought", "r18b-pantoute", "r18b-cut", "r18b-method", "r18b-note", "r18c-stash", "r18c-passive"}
+# Known misses (file line -> label, what the rules give): "pas envie de me buter" (the slang verb alone is high, as
+# before the round); a grandmother's words quoted with "disait"; "je vais me pendre" or "me jeter par la fenetre" after
+# a raid or a teacher "kills me" (high, as before the round: the exasperation guard reads combinations only).
+R18_KNOWN_MISSES = {15: ("none", "high"), 40: ("none", "high"), 42: ("none", "high"), 44: ("none", "high")}
+
+
+def test_round_eighteen_own_line_keeps_its_tier_and_removal_only_if_imminent(detector):
+    lines = {n: row for n, row in R18_LINES.items() if row["scenario"] in R18_DONE}
+    judged = _judged(detector, lines)
+
+    def judge(line, row):
+        d = judged[line]
+        expected = R18_KNOWN_MISSES.get(line, (row["label"], row["label"]))[1]
+        return (d.tier, detector.would_remove(d)), (expected, expected == "imminent")
+    wrong = wrong_lines(sorted(lines.items()), judge)
+    assert not wrong, f"round 18 own lines: {wrong}"
+
+
+def test_round_eighteen_known_misses_are_what_the_file_says():
+    assert all(R18_LINES[n]["label"] == label for n, (label, _) in R18_KNOWN_MISSES.items())
+
+
+def test_round_eighteen_no_near_miss_is_removed(detector):
+    near = {n: row for n, row in R18_LINES.items() if row["label"] == "none" and row["scenario"] in R18_DONE}
+    assert len(near) >= 57
+    judged = _judged(detector, near)
+    assert [n for n in near if detector.would_remove(judged[n])] == []
+    assert [n for n in near if judged[n].tier != "none" and n not in R18_KNOWN_MISSES] == []
+
+
+def test_round_eighteen_set_seventeen_removes_only_imminent_lines(detector):
+    """Set 17 (read by round 18; before it 2 false removals: a climbing rope asked to borrow, a game's boss that
+    "kills me") removes no line not labelled imminent."""
+    judged = _judge(detector, "fr-heldout17.csv")
+    assert [n for n, row, d in judged if detector.would_remove(d) and row["label"] != "imminent"] == []
+
+
+# Issue 25's convention for all four languages, on round 18's words: a plan with a place or the means and a time
+# named only by a weekday or a clock time is imminent; the same words about something ordinary, or "depuis lundi",
+# never are.
+R18_WEEKDAY_OR_CLOCK_IMMINENT = [
+    "vendredi je prends toute la boîte de calmants, j'ai décidé",
+    "à 22h jme bute avec le fusil de mon oncle",
+    "dimanche soir je monte au dernier étage du parking et je saute",
+    "mardi à 5h je serai sur les rails, dites à ma reum que jl'aime",
+]
+R18_WEEKDAY_OR_CLOCK_ORDINARY = [
+    "vendredi je prends un calmant avant l'oral, le médecin a dit que ça aide",
+    "à 22h j'ai mon match sur le parking du stade",
+    "dimanche soir je monte au dernier étage du parking pour les photos du coucher de soleil",
+    "depuis lundi j'ai mal au dos, je prends des antidouleurs",
+    "mardi à 5h je commence mon poste à la gare",
+]
+
+
+def test_round_eighteen_a_weekday_or_a_clock_time_with_a_place_or_means_is_imminent(detector):
+    found = detector.detect_many(R18_WEEKDAY_OR_CLOCK_IMMINENT)
+    assert [i for i, d in enumerate(found) if not (d.tier == "imminent" and detector.would_remove(d))] == []
+
+
+def test_round_eighteen_a_weekday_or_a_clock_time_about_something_ordinary_is_never_removed(detector):
+    found = detector.detect_many(R18_WEEKDAY_OR_CLOCK_ORDINARY)
+    assert [i for i, d in enumerate(found) if detector.would_remove(d)] == []
+    assert [i for i, d in enumerate(found) if d.tier != "none"] == []
+
+
+@pytest.mark.parametrize("text, tier, removed", [
+    # a return later, not no return; a kin word in a chat with no scene
+    ("jsuis au bord de la rivière à pêcher, jrentre pas avant ce soir", "none", False),
+    ("je suis au bord de la rivière, je rentre pas avant ce soir", "none", False),
+    ("dis à ma reum que jl'aime, je suis coincé au taf", "none", False),
+    ("je suis au garage avec mon char, moteur allumé, porte fermée pour la vidange", "none", False),
+    # someone else "will kill me"; an everyday thing that "kills me"; the attempt told as done
+    ("ma daronne va me buter si je rentre après minuit ce soir", "none", False),
+    ("la canicule me tue, ce soir je dors dans la baignoire", "none", False),
+    ("ça fait trois ans que j'ai fait ma TS, ce soir je fête ça avec ma psy", "none", False),
+])
+def test_round_eighteen_elisions_and_slang_read_only_their_own_sense(detector, text, tier, removed):
+    d = detector.detect(text)
+    assert (d.tier, detector.would_remove(d)) == (tier, removed)
+
+
+# A no-return part ends in its own negation ("je rentre pas"): that "pas" negates nothing after it (compose.py,
+# round 18); a negation before the place or the act still lowers it. Letters named for the family with a time are a
+# preparation; letters to pen friends, of application, to Santa are not.
+@pytest.mark.parametrize("text, tier, removed", [
+    ("je rentre pas, je vais au viaduc, c'est là que je veux en finir", "imminent", True),
+    ("jreviens pas ce soir, je monte sur le toit de l'immeuble, adieu", "imminent", True),
+    ("je vais pas au viaduc ce soir, je rentre à la maison", "none", False),
+    ("j'ai écrit les lettres pour mes enfants, c'est pour cette nuit", "imminent", True),
+    ("j'ai écrit les lettres à mes correspondants ce soir, trop cool", "none", False),
+    ("j'ai écrit mes lettres de candidature ce soir", "none", False),
+    ("la plage de mon enfance, c'est là que je veux mourir un jour, vieille et heureuse", "high", False),
+])
+def test_round_eighteen_a_place_to_die_and_letters_with_a_time(detector, text, tier, removed):
+    d = detector.detect(text)
+    assert (d.tier, detector.would_remove(d)) == (tier, removed)
+
+
+@pytest.mark.parametrize("text, tier", [
+    ("je me suis encore coupé ce matin en cuisinant", "high"),   # (as before the round: the self-harm rule reads it)
+    ("c'est décidé je me tue au sport cette année", "none"),
+    ("le suicide, j'ai un plan pour mon exposé de philo", "none"),
+    ("ce qui marche pour mourir de rire c'est les vidéos de chats", "none"),
+    ("ça va pantoute, je veux mourir", "high"),
+])
+def test_round_eighteen_second_batch_reads_only_its_own_sense(detector, text, tier):
+    d = detector.detect(text)
+    assert (d.tier, detector.would_remove(d)) == (tier, False)
+
+
+@pytest.mark.parametrize("text, tier", [
+    ("j'ai mis mes cachets dans la trousse de secours, c'est mon plan b contre le mal de dos", "none"),
+    ("mes cachets c'est mon plan B si la migraine revient", "none"),
+    ("jpense à crever l'abcès avec mon boss demain", "none"),
+    ("je vois pas à quoi ça sert de continuer la réunion, on tourne en rond", "none"),
+    ("j'pense vraiment à m'tuer, pas juste des idées noires", "high"),
+])
+def test_round_eighteen_third_batch_reads_only_its_own_sense(detector, text, tier):
+    d = detector.detect(text)
+    assert (d.tier, detector.would_remove(d)) == (tier, False)

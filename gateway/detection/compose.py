@@ -51,6 +51,7 @@ DOSE = "dose"  # an amount of a means ("all my insulin"): an ``unless`` word ins
 BODY = frozenset(("symptom", "taking_effect"))  # the body failing, beside a dose
 ADDRESSED = "addressed"  # a word right after "someone" that makes them the one asked ("someone please feed my cat")
 ASIDE = "aside"  # where the others will be, said as the writer's time ("while theyre at the game"): no subject
+NO_RETURN = "no_return"  # a part that ends in its own negation ("je rentre pas"): that cue negates nothing after it
 # parts whose words a guard word inside them belongs to: a time ("after this song finishes"), a farewell ("if you
 # ever read this"), a preparation, an amount worked out ("i know how many it would take"), a means saved up
 # ("saving them for two weeks"), a time to come ("wenn alle im urlaub sind"), messages scheduled ("nachrichten an
@@ -463,7 +464,9 @@ class Composer:
                 level = min(level, cap)
         start = min((c.start for c in chosen), default=anchor.start)  # where the match will start
         # a cue inside a chosen part is that part's own word ("je m'attache pas. pardon" denies no "pardon")
-        cues = [end for end, lv in m.negations if lv in (0, level) and not any(c.start < end <= c.end for c in chosen)]
+        # and so is one that ends a no-return part near it ("je rentre pas, je vais aux falaises": round 18)
+        cues = [end for end, lv in m.negations if lv in (0, level) and not any(c.start < end <= c.end for c in chosen)
+                and not any(r.start < end == r.end for r in hits.get(NO_RETURN, ()))]
         if level > 1 and cues and any(near(h) and not inner(h) and not refused(h) and h.start != start
                                       and self._negated(norm, cues, h, sentences)
                                       for name in self.negatable for h in hits.get(name, ())):
