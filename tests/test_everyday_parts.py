@@ -1,0 +1,38 @@
+"""Everyday chat that shares the words of risk, in four languages (``tests/data/en-everyday-parts.csv`` and
+``tests/data/lang/LANG-everyday-parts.csv``, 250 lines each, all ``none``): written on 2026-12-05 (session 20) by four
+helpers who never saw the rules, asked for ordinary lines that each hold two or more of the words imminence is read
+from (a time, going somewhere, a goodbye and thanks, pills, ropes, knives, heights, bridges, tracks, letters, giving
+things away, "for good", "never again") in travel, work, hobbies, moving house, medicine as prescribed, games and
+endings of every kind. Nobody who writes rules has read them: evaluation only, counts only. Measured once, at
+commit (the rules after rounds 18), and held as a ceiling: removals and lines the rules give a tier (the word models'
+own concern not counted). Failures name counts, never text.
+"""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import pytest
+
+from gateway.detection import detector_for
+
+DATA = Path(__file__).resolve().parent / "data"
+FILES = {"en": DATA / "en-everyday-parts.csv", "de": DATA / "lang" / "de-everyday-parts.csv",
+         "fr": DATA / "lang" / "fr-everyday-parts.csv", "es": DATA / "lang" / "es-everyday-parts.csv"}
+POLICY = {"en": "default", "de": "default-de", "fr": "default-fr", "es": "default-es"}
+# language -> (removed, given a tier by the rules) of 250, measured at commit: every one of them a false alarm
+MEASURED = {"en": (7, 12), "de": (6, 7), "fr": (8, 10), "es": (1, 2)}
+
+
+@pytest.mark.parametrize("language", sorted(MEASURED))
+def test_everyday_lines_with_the_words_of_risk_stay_at_or_under_what_was_measured(shipped_policy, language):
+    detector = detector_for(shipped_policy(POLICY[language]))
+    with open(FILES[language], newline="", encoding="utf-8") as fh:
+        rows = list(csv.DictReader(fh))
+    assert len(rows) == 250 and {r["label"] for r in rows} == {"none"}
+    found = detector.detect_many([r["text"] for r in rows])
+    removed = sum(detector.would_remove(d) for d in found)
+    tiered = sum(1 for d in found if d.tier != "none" and not set(d.rules) <= {"model.risk", "model.chat"})
+    assert removed <= MEASURED[language][0] and tiered <= MEASURED[language][1], (
+        f"{language}: removed {removed}, given a tier by the rules {tiered}; measured {MEASURED[language]}")
