@@ -1585,6 +1585,20 @@ def test_everyday_things_round_the_neck_are_no_risk(detector, text):
     assert detector.detect(text).tier in ("none",) or detector.detect(text).rules == ("model.chat",)
 
 
+def _own_lines_judged(detector, name: str) -> tuple[list[int], list[int], list[int]]:
+    """A round's own lines (``tests/data/NAME``) by CSV line: imminent lines not removed, high and concern lines below
+    their tier, near misses removed or given a tier by the rules (the word models' own concern not counted)."""
+    import csv
+    from pathlib import Path
+    with open(Path(__file__).resolve().parent / "data" / name, newline="", encoding="utf-8") as fh:
+        rows = list(csv.DictReader(fh))
+    judged = [(i + 2, row["label"], detector.detect(row["text"])) for i, row in enumerate(rows)]
+    kept = [n for n, label, d in judged if label == "imminent" and not detector.would_remove(d)]
+    low = [n for n, label, d in judged if label in ("high", "concern") and d.level < {"high": 2, "concern": 1}[label]]
+    wrong = [n for n, label, d in judged if label == "none" and (detector.would_remove(d) or d.rules not in ((), ("model.chat",), ("model.risk",)))]
+    return kept, low, wrong
+
+
 # Round 17 (session 20; read the English held-out set 16): the writer's own death said with a near time ("ill be dead by
 # morning", "midnight is when i die"); figures, a game, someone else's words and a condition stay quiet.
 OWN_DEATH_TIMED = [
@@ -1621,14 +1635,7 @@ def test_round17_own_lines_keep_what_the_round_reached_on_them(detector):
     near misses; 6 passive wishes and 4 near misses). Before: 2 of 16 removed, 3 of 10, 1 of 6 and 2 of 6 with their
     tier; after: 14 of 16 removed, every self-harm, plan and passive line at its tier or above, no near miss removed
     and none with a tier from the rules. Failures name CSV lines."""
-    import csv
-    from pathlib import Path
-    with open(Path(__file__).resolve().parent / "data" / "parts-own-r17.csv", newline="", encoding="utf-8") as fh:
-        rows = list(csv.DictReader(fh))
-    judged = [(i + 2, row["label"], detector.detect(row["text"])) for i, row in enumerate(rows)]
-    kept = [n for n, label, d in judged if label == "imminent" and not detector.would_remove(d)]
-    low = [n for n, label, d in judged if label in ("high", "concern") and d.level < {"high": 2, "concern": 1}[label]]
-    wrong = [n for n, label, d in judged if label == "none" and (detector.would_remove(d) or d.rules not in ((), ("model.chat",), ("model.risk",)))]
+    kept, low, wrong = _own_lines_judged(detector, "parts-own-r17.csv")
     assert len(kept) <= 2 and not low and not wrong, f"not removed: {kept}; below their tier: {low}; near misses raised: {wrong}"
 
 
@@ -1653,12 +1660,5 @@ def test_round18_own_lines_keep_what_the_round_reached_on_them(detector):
     imminent lines removed, 4 of 14 high and concern lines at their tier, 2 near misses removed (a sunset walk back by
     taxi, a bridge and "that job"); after: 18 of 19 removed (left: the team told, read as a team's ending), every high and
     concern line at its tier, no near miss removed or given a tier by the rules. Failures name CSV lines."""
-    import csv
-    from pathlib import Path
-    with open(Path(__file__).resolve().parent / "data" / "parts-own-r18.csv", newline="", encoding="utf-8") as fh:
-        rows = list(csv.DictReader(fh))
-    judged = [(i + 2, row["label"], detector.detect(row["text"])) for i, row in enumerate(rows)]
-    kept = [n for n, label, d in judged if label == "imminent" and not detector.would_remove(d)]
-    low = [n for n, label, d in judged if label in ("high", "concern") and d.level < {"high": 2, "concern": 1}[label]]
-    wrong = [n for n, label, d in judged if label == "none" and (detector.would_remove(d) or d.rules not in ((), ("model.chat",), ("model.risk",)))]
+    kept, low, wrong = _own_lines_judged(detector, "parts-own-r18.csv")
     assert len(kept) <= 1 and not low and not wrong, f"not removed: {kept}; below their tier: {low}; near misses raised: {wrong}"

@@ -127,6 +127,8 @@ class CaseWork:
     def _in_context(self, b: RoomBinding, ev: Message, detection: Detection) -> Detection:
         """Stage 5 of detection (``gateway/detection/context.py``), with this engine's memory of recent
         detections: times and tiers only, never text."""
+        if detection.level == 0 and not self.state.recent:
+            return detection  # nothing to remember and nobody's risk to follow: no pseudonym to key (most messages)
         # the person as a pseudonym, as the event log names them: a restart rebuilds this memory from its
         # ``risk_detected`` rows (``Restore.restore_context``)
         key = (ev.network, ev.room, self.person_key(ev.network, ev.sender))
