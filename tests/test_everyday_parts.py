@@ -36,3 +36,30 @@ def test_everyday_lines_with_the_words_of_risk_stay_at_or_under_what_was_measure
     tiered = sum(1 for d in found if d.tier != "none" and not set(d.rules) <= {"model.risk", "model.chat"})
     assert removed <= MEASURED[language][0] and tiered <= MEASURED[language][1], (
         f"{language}: removed {removed}, given a tier by the rules {tiered}; measured {MEASURED[language]}")
+
+
+# The second set, written for tuning (``*-everyday-parts-tune.csv``, 250 per language, same brief, four other helpers
+# who never saw the rules): read by round 19, which fixes its false alarms by class. Its ceiling moves down with the
+# rounds; the evaluation set above is measured once after them.
+TUNE_FILES = {"en": DATA / "en-everyday-parts-tune.csv", "de": DATA / "lang" / "de-everyday-parts-tune.csv",
+              "fr": DATA / "lang" / "fr-everyday-parts-tune.csv", "es": DATA / "lang" / "es-everyday-parts-tune.csv"}
+# language -> (removed, given a tier by the rules) of 250; before round 19: en (8, 18), de (4, 6), fr (12, 13), es (1, 3)
+TUNE_MEASURED = {
+    "en": (8, 18),
+    "de": (4, 6),
+    "fr": (12, 13),
+    "es": (1, 3),
+}
+
+
+@pytest.mark.parametrize("language", sorted(TUNE_MEASURED))
+def test_everyday_tuning_lines_stay_at_or_under_what_the_last_round_reached(shipped_policy, language):
+    detector = detector_for(shipped_policy(POLICY[language]))
+    with open(TUNE_FILES[language], newline="", encoding="utf-8") as fh:
+        rows = list(csv.DictReader(fh))
+    assert len(rows) == 250 and {r["label"] for r in rows} == {"none"}
+    found = detector.detect_many([r["text"] for r in rows])
+    removed = sum(detector.would_remove(d) for d in found)
+    tiered = sum(1 for d in found if d.tier != "none" and not set(d.rules) <= {"model.risk", "model.chat"})
+    assert removed <= TUNE_MEASURED[language][0] and tiered <= TUNE_MEASURED[language][1], (
+        f"{language}: removed {removed}, given a tier by the rules {tiered}; reached {TUNE_MEASURED[language]}")
