@@ -293,6 +293,18 @@ REMOVED18_AT_LEAST = {  # act 3, means 4, pronoun 4, timing 1, place 3, preparat
 }
 FALSE18_AT_MOST = {"": 1}  # measured: a self-harm line labelled high
 
+# Held-out set 19 (tests/data/parts-heldout19.csv): written on 2026-12-05 (session 21) by a twentieth helper who never
+# saw the rules, asked for international rooms that meet in English (about half the lines by people whose first language
+# is not English, with their grammar and a word of their own language now and then; newcomers' first messages);
+# committed before any change of session 21 that reads a held-out set, and measured once on the writer's own words:
+# exact 75 of 120, any tier 41 of 66, removed 19 of 48, three false removals (a joke, two everyday lines). Unread.
+HELDOUT19 = DATA / "parts-heldout19.csv"
+REMOVED19_AT_LEAST = {  # act 1, means 4, pronoun 4, timing 1, place 2, preparation 2, farewell 2, obfuscated 3 of 6
+    "act": 0.16, "means": 0.66, "pronoun": 0.66, "timing": 0.16, "place": 0.33, "preparation": 0.33,
+    "farewell": 0.33, "obfuscated": 0.5,
+}
+FALSE19_AT_MOST = {"": 1, "means": 1, "farewell": 1}  # measured: a joke; everyday lines mimicking means and farewell
+
 # set -> (file, least share removed per part, most false removals per part, least self-harm and eating lines at high)
 MEASURED = {5: (HELDOUT5, REMOVED5_AT_LEAST, FALSE5_AT_MOST, 7), 6: (HELDOUT6, REMOVED6_AT_LEAST, FALSE6_AT_MOST, 8),
             7: (HELDOUT7, REMOVED7_AT_LEAST, FALSE7_AT_MOST, 4), 8: (HELDOUT8, REMOVED8_AT_LEAST, FALSE8_AT_MOST, 4),
@@ -300,7 +312,8 @@ MEASURED = {5: (HELDOUT5, REMOVED5_AT_LEAST, FALSE5_AT_MOST, 7), 6: (HELDOUT6, R
             11: (HELDOUT11, REMOVED11_AT_LEAST, FALSE11_AT_MOST, 5), 12: (HELDOUT12, REMOVED12_AT_LEAST, FALSE12_AT_MOST, 6),
             13: (HELDOUT13, REMOVED13_AT_LEAST, FALSE13_AT_MOST, 5), 14: (HELDOUT14, REMOVED14_AT_LEAST, FALSE14_AT_MOST, 5),
             15: (HELDOUT15, REMOVED15_AT_LEAST, FALSE15_AT_MOST, 5), 16: (HELDOUT16, REMOVED16_AT_LEAST, FALSE16_AT_MOST, 7),
-            17: (HELDOUT17, REMOVED17_AT_LEAST, FALSE17_AT_MOST, 7), 18: (HELDOUT18, REMOVED18_AT_LEAST, FALSE18_AT_MOST, 6)}
+            17: (HELDOUT17, REMOVED17_AT_LEAST, FALSE17_AT_MOST, 7), 18: (HELDOUT18, REMOVED18_AT_LEAST, FALSE18_AT_MOST, 6),
+            19: (HELDOUT19, REMOVED19_AT_LEAST, FALSE19_AT_MOST, 3)}
 
 
 @pytest.mark.parametrize("number", sorted(MEASURED))
