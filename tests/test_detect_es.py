@@ -597,3 +597,47 @@ def test_round_18_lines_get_their_tier_and_only_imminent_ones_are_removed(spanis
 
 
 R18_KNOWN_MISSES = {"es-r18-025", "es-r18-060", "es-r18-061", "es-r18-069"}
+
+
+# Round 19 (read the everyday tuning set's false alarms, tests/data/lang/es-everyday-parts-tune.csv), by class, each with
+# lines worded apart from the set's: the thing left named as a place lived, worked or played in or its people (a flat, a
+# town, a residence, an office, a bar's counter, a dance school, a game, a shift) is a move or a job ended; a farewell
+# denied with a return said ("no es un adios, es un hasta luego") is no farewell; one's medicine taken with a meal is
+# taken as prescribed. The same words beside risk keep their tier: "de este mundo", "y de la vida" after the place, a
+# means in the same line, the return denied ("no es un hasta pronto, es un adios"), an amount before the meal.
+@pytest.mark.parametrize("text", [
+    "el domingo me voy para siempre del piso compartido, por fin vivo sola",
+    "mañana me marcho para siempre del pueblo, gracias por todo a los vecinos",
+    "hoy me despido de la academia de inglés, gracias por todo profes",
+    "no es un adiós sino un hasta la vuelta, gracias por todo compis",
+    "ya tengo las pastillas nuevas, me las tomo con la comida desde mañana",
+])
+def test_round_19_a_place_left_a_return_said_or_a_meal_is_no_risk(spanish, text):
+    d = spanish.detect(text)
+    assert (d.tier, spanish.would_remove(d)) == ("none", False)
+
+
+@pytest.mark.parametrize("text", [
+    "mañana me voy para siempre de este mundo, gracias por todo",
+    "me despido del club y de la vida, gracias por todo",
+    "me voy para siempre del piso esta noche, ya tengo la soga en el armario",
+    "no es un hasta pronto, es un adiós. gracias por todo",
+    "ya tengo las pastillas, me las tomo todas esta noche con la cena. perdón por todo",
+])
+def test_round_19_the_same_words_beside_risk_are_still_removed(spanish, text):
+    d = spanish.detect(text)
+    assert (d.tier, spanish.would_remove(d)) == ("imminent", True)
+
+
+def test_round_19_lines_get_their_tier_and_only_imminent_ones_are_removed(spanish):
+    """Round 19's own lines (tests/data/lang/es-own-r19.csv), written by class before the rules, 20 ordinary and 20 at
+    risk sharing their words: leaving a named place for good, a goodbye to a named group or activity, a farewell denied
+    with a return said, medicine paired with a meal. Before the rules: 14 of 20 ordinary lines raised (9 removed), 17 of
+    20 at-risk lines removed. Known miss: a whole bottle "in the hand" taken with dinner (concern: "frasco entero" is no
+    means the rules read)."""
+    rows = [(n, r) for n, r in numbered(_rows("es-own-r19.csv")) if r["scenario"] not in R19_KNOWN_MISSES]
+    wrong = wrong_lines(rows, _tier_and_removal(spanish))
+    assert not wrong, f"es-own-r19.csv: {wrong}"
+
+
+R19_KNOWN_MISSES = {"es-r19-040"}
