@@ -603,14 +603,16 @@ R18_KNOWN_MISSES = {"es-r18-025", "es-r18-060", "es-r18-061", "es-r18-069"}
 # lines worded apart from the set's: the thing left named as a place lived, worked or played in or its people (a flat, a
 # town, a residence, an office, a bar's counter, a dance school, a game, a shift) is a move or a job ended; a farewell
 # denied with a return said ("no es un adios, es un hasta luego") is no farewell; one's medicine taken with a meal is
-# taken as prescribed. The same words beside risk keep their tier: "de este mundo", "y de la vida" after the place, a
-# means in the same line, the return denied ("no es un hasta pronto, es un adios"), an amount before the meal.
+# taken as prescribed; a via ferrata is a hobby's route, not the tracks. The same words beside risk keep their tier:
+# "de este mundo", "y de la vida" after the place, a means in the same line, the return denied ("no es un hasta
+# pronto, es un adios"), an amount before the meal, a jump from the route.
 @pytest.mark.parametrize("text", [
     "el domingo me voy para siempre del piso compartido, por fin vivo sola",
     "mañana me marcho para siempre del pueblo, gracias por todo a los vecinos",
     "hoy me despido de la academia de inglés, gracias por todo profes",
     "no es un adiós sino un hasta la vuelta, gracias por todo compis",
     "ya tengo las pastillas nuevas, me las tomo con la comida desde mañana",
+    "mañana a las 8 vía ferrata con el club, adiós sofá, gracias por el arnés",
 ])
 def test_round_19_a_place_left_a_return_said_or_a_meal_is_no_risk(spanish, text):
     d = spanish.detect(text)
@@ -623,6 +625,7 @@ def test_round_19_a_place_left_a_return_said_or_a_meal_is_no_risk(spanish, text)
     "me voy para siempre del piso esta noche, ya tengo la soga en el armario",
     "no es un hasta pronto, es un adiós. gracias por todo",
     "ya tengo las pastillas, me las tomo todas esta noche con la cena. perdón por todo",
+    "estoy en la vía ferrata, me suelto del cable y salto. adiós a todos",
 ])
 def test_round_19_the_same_words_beside_risk_are_still_removed(spanish, text):
     d = spanish.detect(text)
@@ -635,8 +638,8 @@ def test_round_19_lines_get_their_tier_and_only_imminent_ones_are_removed(spanis
     with a return said, medicine paired with a meal (lines 2-41); then for the classes the other languages fix: an event
     ending, a hobby place, medicine as prescribed, decluttering before a move, a return said (lines 42-82). Before the
     rules: first batch 14 of 20 ordinary lines raised (9 removed), 17 of 20 at-risk lines removed; second batch one of 21
-    ordinary lines removed, 14 of 20 at-risk lines removed. Known miss: a whole bottle "in the hand" taken with dinner (concern: "frasco entero" is no
-    means the rules read)."""
+    ordinary lines removed, 14 of 20 at-risk lines removed. Known misses below (the first: a whole bottle in the hand
+    taken with dinner, concern: "frasco entero" is no means the rules read)."""
     rows = [(n, r) for n, r in numbered(_rows("es-own-r19.csv")) if r["scenario"] not in R19_KNOWN_MISSES]
     wrong = wrong_lines(rows, _tier_and_removal(spanish))
     assert not wrong, f"es-own-r19.csv: {wrong}"
@@ -645,5 +648,4 @@ def test_round_19_lines_get_their_tier_and_only_imminent_ones_are_removed(spanis
 # the last line of the first batch and six at-risk lines of the second, missed before the rules as after them: a last
 # chapter of one's life, the season ending with one's life (high), a hotel roof with a jump (the hotel read as a stay),
 # things given away with "lo hago", gone for the weekend with no return, "no va a haber vuelta" without a time
-R19_KNOWN_MISSES = {"es-r19-040", "es-r19-047", "es-r19-048", "es-r19-055", "es-r19-071", "es-r19-078", "es-r19-079",
-                    "es-r19-052"}  # (a via ferrata: the next commit)
+R19_KNOWN_MISSES = {"es-r19-040", "es-r19-047", "es-r19-048", "es-r19-055", "es-r19-071", "es-r19-078", "es-r19-079"}
