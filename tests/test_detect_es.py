@@ -646,10 +646,36 @@ def test_round_19_lines_get_their_tier_and_only_imminent_ones_are_removed(spanis
 
 
 # the last line of the first batch and six at-risk lines of the second, missed before the rules as after them: a last
-# chapter of one's life, the season ending with one's life (high), a hotel roof with a jump (the hotel read as a stay),
-# things given away with "lo hago", gone for the weekend with no return, "no va a haber vuelta" without a time
+# chapter of one's life, the season ending with one's life (high), a hotel roof with a jump (the hotel read as a stay:
+# reading a hotel's roof as a place removed breakfasts on its terrace), things given away with "lo hago", gone for the
+# weekend with no return, "no va a haber vuelta" without a time; of the third batch "mi ultimo dia de trabajo y de vida"
+# (none, as before). Ordinary lines of the third batch left at a tier: a last shift or a trip with "me despido de
+# todos ... gracias por todo" or "adios Madrid, gracias por todo" (high.farewell, a tier rule: its idioms must overlap
+# it, so the shift or the train before it does not reach it; removed before the rules, high after), and a last night in
+# a shared flat that the model alone lifts to concern
 R19_KNOWN_MISSES = {"es-r19-040", "es-r19-047", "es-r19-048", "es-r19-055", "es-r19-071", "es-r19-078", "es-r19-079",
-                    "es-r19-088", "es-r19-090",
-                    # the third batch's ordinary lines raised before the rules (the next commits)
-                    "es-r19-082", "es-r19-083", "es-r19-086", "es-r19-091", "es-r19-092", "es-r19-093", "es-r19-094",
-                    "es-r19-099", "es-r19-107", "es-r19-115", "es-r19-116", "es-r19-117", "es-r19-118"}
+                    "es-r19-090", "es-r19-082", "es-r19-086", "es-r19-091", "es-r19-092", "es-r19-094", "es-r19-117"}
+
+
+@pytest.mark.parametrize("text", [
+    "hoy es mi último turno en la farmacia, me despido de todos. gracias por todo",
+    "chao curro, hoy fue mi último día. gracias por todo a todas",
+    "esta noche me subo al tren de las 11, adiós Sevilla, gracias por todo",
+    "tengo la cuerda de escalada y los mosquetones en la mochila, mañana a las 7 a la pared",
+    "a las 7 en el mirador para la foto del amanecer, adiós cama",
+    "última noche en la residencia de estudiantes, mañana me voy para siempre, qué pena",
+])
+def test_round_19_a_last_shift_a_trip_climbing_a_photo_or_a_move_is_not_removed(spanish, text):
+    d = spanish.detect(text)
+    assert not spanish.would_remove(d) and d.tier in ("none", "high")
+
+
+@pytest.mark.parametrize("text", [
+    "hoy es mi último día en este mundo, gracias por todo",
+    "última noche en la residencia de estudiantes, mañana me voy para siempre de esta vida",
+    "ya tengo la cuerda y los mosquetones, esta noche me cuelgo del árbol",
+    "cojo el tren hasta el viaducto y me tiro desde ahí esta noche, adiós a todos",
+])
+def test_round_19_the_same_words_with_the_world_left_or_a_means_are_removed(spanish, text):
+    d = spanish.detect(text)
+    assert (d.tier, spanish.would_remove(d)) == ("imminent", True)
