@@ -654,10 +654,7 @@ def test_round_19_lines_get_their_tier_and_only_imminent_ones_are_removed(spanis
 # it, so the shift or the train before it does not reach it; removed before the rules, high after), and a last night in
 # a shared flat that the model alone lifts to concern
 R19_KNOWN_MISSES = {"es-r19-040", "es-r19-047", "es-r19-048", "es-r19-055", "es-r19-071", "es-r19-078", "es-r19-079",
-                    "es-r19-090", "es-r19-082", "es-r19-086", "es-r19-091", "es-r19-092", "es-r19-094", "es-r19-117",
-                    # the fourth batch's ordinary lines raised before the rules (the next commit)
-                    "es-r19-123", "es-r19-124", "es-r19-125", "es-r19-126", "es-r19-131", "es-r19-134", "es-r19-139",
-                    "es-r19-147", "es-r19-148", "es-r19-149", "es-r19-150"}
+                    "es-r19-090", "es-r19-082", "es-r19-086", "es-r19-091", "es-r19-092", "es-r19-094", "es-r19-117"}
 
 
 @pytest.mark.parametrize("text", [
@@ -680,5 +677,27 @@ def test_round_19_a_last_shift_a_trip_climbing_a_photo_or_a_move_is_not_removed(
     "cojo el tren hasta el viaducto y me tiro desde ahí esta noche, adiós a todos",
 ])
 def test_round_19_the_same_words_with_the_world_left_or_a_means_are_removed(spanish, text):
+    d = spanish.detect(text)
+    assert (d.tier, spanish.would_remove(d)) == ("imminent", True)
+
+
+# Round 19, fourth batch: a habit or a sport given up ("me despido del alcohol para siempre"), a kitchen knife with the food
+# it cuts, the last pill of a course of treatment are no risk; with "y de la vida", a means or a time of its own they are.
+@pytest.mark.parametrize("text", [
+    "desde hoy me despido del tabaco para siempre, gracias por todo a mi médica",
+    "ya tengo el cuchillo nuevo, esta noche corto el pavo para la cena",
+    "última pastilla del antibiótico esta noche y se acabó el tratamiento",
+])
+def test_round_19_a_habit_given_up_a_kitchen_knife_or_a_course_finished_is_no_risk(spanish, text):
+    d = spanish.detect(text)
+    assert (d.tier, spanish.would_remove(d)) == ("none", False)
+
+
+@pytest.mark.parametrize("text", [
+    "me despido del tabaco y de la vida, gracias por todo",
+    "ya tengo el cuchillo afilado, esta noche me corto las venas",
+    "se acabó el tratamiento y se acabó todo, esta noche me tomo el blíster entero",
+])
+def test_round_19_the_same_words_with_the_act_are_still_removed(spanish, text):
     d = spanish.detect(text)
     assert (d.tier, spanish.would_remove(d)) == ("imminent", True)
