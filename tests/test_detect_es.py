@@ -701,3 +701,24 @@ def test_round_19_a_habit_given_up_a_kitchen_knife_or_a_course_finished_is_no_ri
 def test_round_19_the_same_words_with_the_act_are_still_removed(spanish, text):
     d = spanish.detect(text)
     assert (d.tier, spanish.would_remove(d)) == ("imminent", True)
+
+
+# Round 19: a place left, a trip or a habit beside a farewell is no last words only where the farewell is thanks or love;
+# a sorry for everything, "no me busquen" or the world named as left keeps it removed (farewell_strong, farewell_world).
+@pytest.mark.parametrize("text", [
+    "me despido de mis compañeros para siempre, perdón por todo, no me busquen",
+    "me despido de la guild para siempre, los quiero, no me busquen",
+    "me despido del coro y de la vida para siempre",
+])
+def test_round_19_last_words_beside_a_place_left_are_still_removed(spanish, text):
+    d = spanish.detect(text)
+    assert (d.tier, spanish.would_remove(d)) == ("imminent", True)
+
+
+@pytest.mark.parametrize("text", [
+    "adiós a la vida de soltera, el sábado me caso",
+    "me despido de mis compañeros de la oficina, gracias por todo, me trasladan a Sevilla",
+])
+def test_round_19_a_goodbye_to_a_way_of_life_or_colleagues_with_thanks_is_not_removed(spanish, text):
+    d = spanish.detect(text)
+    assert not spanish.would_remove(d)
