@@ -706,11 +706,14 @@ def test_round_19_the_same_words_with_the_act_are_still_removed(spanish, text):
 
 
 # Round 19: a place left, a trip or a habit beside a farewell is no last words only where the farewell is thanks or love;
-# a sorry for everything, "no me busquen" or the world named as left keeps it removed (farewell_strong, farewell_world).
+# a sorry for everything, "no me busquen", the world named as left, despair with a time, means at hand with a goodbye keep
+# it removed (farewell_strong, farewell_world, leaving_despair_time, means_at_hand_farewell).
 @pytest.mark.parametrize("text", [
     "me despido de mis compañeros para siempre, perdón por todo, no me busquen",
     "me despido de la guild para siempre, los quiero, no me busquen",
     "me despido del coro y de la vida para siempre",
+    "esta noche me voy para siempre de la ciudad, ya no aguanto más",
+    "tengo las pastillas en la mano, me las tomo con la cena y adiós",
 ])
 def test_round_19_last_words_beside_a_place_left_are_still_removed(spanish, text):
     d = spanish.detect(text)
