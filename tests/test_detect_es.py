@@ -714,6 +714,7 @@ def test_round_19_the_same_words_with_the_act_are_still_removed(spanish, text):
     "me despido del coro y de la vida para siempre",
     "esta noche me voy para siempre de la ciudad, ya no aguanto más",
     "tengo las pastillas en la mano, me las tomo con la cena y adiós",
+    "ya tengo las pastillas, me las tomo con la cena esta noche, ya no aguanto más",
 ])
 def test_round_19_last_words_beside_a_place_left_are_still_removed(spanish, text):
     d = spanish.detect(text)
