@@ -597,3 +597,134 @@ def test_round_18_lines_get_their_tier_and_only_imminent_ones_are_removed(spanis
 
 
 R18_KNOWN_MISSES = {"es-r18-025", "es-r18-060", "es-r18-061", "es-r18-069"}
+
+
+# Round 19 (read the everyday tuning set's false alarms, tests/data/lang/es-everyday-parts-tune.csv), by class, each with
+# lines worded apart from the set's: the thing left named as a place lived, worked or played in or its people (a flat, a
+# town, a residence, an office, a bar's counter, a dance school, a game, a shift) is a move or a job ended; a farewell
+# denied with a return said ("no es un adios, es un hasta luego") is no farewell; one's medicine taken with a meal is
+# taken as prescribed; a via ferrata is a hobby's route, not the tracks. The same words beside risk keep their tier:
+# "de este mundo", "y de la vida" after the place, a means in the same line, the return denied ("no es un hasta
+# pronto, es un adios"), an amount before the meal, a jump from the route.
+@pytest.mark.parametrize("text", [
+    "el domingo me voy para siempre del piso compartido, por fin vivo sola",
+    "mañana me marcho para siempre del pueblo, gracias por todo a los vecinos",
+    "hoy me despido de la academia de inglés, gracias por todo profes",
+    "no es un adiós sino un hasta la vuelta, gracias por todo compis",
+    "ya tengo las pastillas nuevas, me las tomo con la comida desde mañana",
+    "mañana a las 8 vía ferrata con el club, adiós sofá, gracias por el arnés",
+])
+def test_round_19_a_place_left_a_return_said_or_a_meal_is_no_risk(spanish, text):
+    d = spanish.detect(text)
+    assert (d.tier, spanish.would_remove(d)) == ("none", False)
+
+
+@pytest.mark.parametrize("text", [
+    "mañana me voy para siempre de este mundo, gracias por todo",
+    "me despido del club y de la vida, gracias por todo",
+    "me voy para siempre del piso esta noche, ya tengo la soga en el armario",
+    "no es un hasta pronto, es un adiós. gracias por todo",
+    "ya tengo las pastillas, me las tomo todas esta noche con la cena. perdón por todo",
+    "estoy en la vía ferrata, me suelto del cable y salto. adiós a todos",
+])
+def test_round_19_the_same_words_beside_risk_are_still_removed(spanish, text):
+    d = spanish.detect(text)
+    assert (d.tier, spanish.would_remove(d)) == ("imminent", True)
+
+
+def test_round_19_lines_get_their_tier_and_only_imminent_ones_are_removed(spanish):
+    """Round 19's own lines (tests/data/lang/es-own-r19.csv), written by class before the rules, 20 ordinary and 20 at
+    risk sharing their words: leaving a named place for good, a goodbye to a named group or activity, a farewell denied
+    with a return said, medicine paired with a meal (lines 2-41); then for the classes the other languages fix: an event
+    ending, a hobby place, medicine as prescribed, decluttering before a move, a return said (lines 42-82). Before the
+    rules: first batch 14 of 20 ordinary lines raised (9 removed), 17 of 20 at-risk lines removed; second batch one of 21
+    ordinary lines removed, 14 of 20 at-risk lines removed. Known misses below (the first: a whole bottle in the hand
+    taken with dinner, concern: "frasco entero" is no means the rules read)."""
+    rows = [(n, r) for n, r in numbered(_rows("es-own-r19.csv")) if r["scenario"] not in R19_KNOWN_MISSES]
+    wrong = wrong_lines(rows, _tier_and_removal(spanish))
+    assert not wrong, f"es-own-r19.csv: {wrong}"
+
+
+# the last line of the first batch and six at-risk lines of the second, missed before the rules as after them: a last
+# chapter of one's life, the season ending with one's life (high), a hotel roof with a jump (the hotel read as a stay:
+# reading a hotel's roof as a place removed breakfasts on its terrace), things given away with "lo hago", gone for the
+# weekend with no return, "no va a haber vuelta" without a time; of the third batch "mi ultimo dia de trabajo y de vida"
+# (none, as before). Ordinary lines of the third batch left at a tier: a last shift or a trip with "me despido de
+# todos ... gracias por todo" or "adios Madrid, gracias por todo" (high.farewell, a tier rule: its idioms must overlap
+# it, so the shift or the train before it does not reach it; removed before the rules, high after), and a last night in
+# a shared flat that the model alone lifts to concern
+R19_KNOWN_MISSES = {"es-r19-040", "es-r19-047", "es-r19-048", "es-r19-055", "es-r19-071", "es-r19-078", "es-r19-079",
+                    "es-r19-090", "es-r19-082", "es-r19-086", "es-r19-091", "es-r19-092", "es-r19-094", "es-r19-117",
+                    # a bridge at sunrise for a photo with a goodbye to sleep (removed): a guard for the photo would drop last
+                    # words on the same bridge ("... para la foto del amanecer, perdon por todo, no me busquen")
+                    "es-r19-107"}
+
+
+@pytest.mark.parametrize("text", [
+    "hoy es mi último turno en la farmacia, me despido de todos. gracias por todo",
+    "chao curro, hoy fue mi último día. gracias por todo a todas",
+    "esta noche me subo al tren de las 11, adiós Sevilla, gracias por todo",
+    "tengo la cuerda de escalada y los mosquetones en la mochila, mañana a las 7 a la pared",
+    "última noche en la residencia de estudiantes, mañana me voy para siempre, qué pena",
+])
+def test_round_19_a_last_shift_a_trip_climbing_gear_or_a_move_is_not_removed(spanish, text):
+    d = spanish.detect(text)
+    assert not spanish.would_remove(d) and d.tier in ("none", "high")
+
+
+@pytest.mark.parametrize("text", [
+    "hoy es mi último día en este mundo, gracias por todo",
+    "última noche en la residencia de estudiantes, mañana me voy para siempre de esta vida",
+    "ya tengo la cuerda y los mosquetones, esta noche me cuelgo del árbol",
+    "cojo el tren hasta el viaducto y me tiro desde ahí esta noche, adiós a todos",
+])
+def test_round_19_the_same_words_with_the_world_left_or_a_means_are_removed(spanish, text):
+    d = spanish.detect(text)
+    assert (d.tier, spanish.would_remove(d)) == ("imminent", True)
+
+
+# Round 19, fourth batch: a habit or a sport given up ("me despido del alcohol para siempre"), a kitchen knife with the food
+# it cuts, the last pill of a course of treatment are no risk; with "y de la vida", a means or a time of its own they are.
+@pytest.mark.parametrize("text", [
+    "desde hoy me despido del tabaco para siempre, gracias por todo a mi médica",
+    "ya tengo el cuchillo nuevo, esta noche corto el pavo para la cena",
+    "última pastilla del antibiótico esta noche y se acabó el tratamiento",
+])
+def test_round_19_a_habit_given_up_a_kitchen_knife_or_a_course_finished_is_no_risk(spanish, text):
+    d = spanish.detect(text)
+    assert (d.tier, spanish.would_remove(d)) == ("none", False)
+
+
+@pytest.mark.parametrize("text", [
+    "me despido del tabaco y de la vida, gracias por todo",
+    "ya tengo el cuchillo afilado, esta noche me corto las venas",
+    "se acabó el tratamiento y se acabó todo, esta noche me tomo el blíster entero",
+])
+def test_round_19_the_same_words_with_the_act_are_still_removed(spanish, text):
+    d = spanish.detect(text)
+    assert (d.tier, spanish.would_remove(d)) == ("imminent", True)
+
+
+# Round 19: a place left, a trip or a habit beside a farewell is no last words only where the farewell is thanks or love;
+# a sorry for everything, "no me busquen", the world named as left, despair with a time, means at hand with a goodbye keep
+# it removed (farewell_strong, farewell_world, leaving_despair_time, means_at_hand_farewell).
+@pytest.mark.parametrize("text", [
+    "me despido de mis compañeros para siempre, perdón por todo, no me busquen",
+    "me despido de la guild para siempre, los quiero, no me busquen",
+    "me despido del coro y de la vida para siempre",
+    "esta noche me voy para siempre de la ciudad, ya no aguanto más",
+    "tengo las pastillas en la mano, me las tomo con la cena y adiós",
+    "ya tengo las pastillas, me las tomo con la cena esta noche, ya no aguanto más",
+])
+def test_round_19_last_words_beside_a_place_left_are_still_removed(spanish, text):
+    d = spanish.detect(text)
+    assert (d.tier, spanish.would_remove(d)) == ("imminent", True)
+
+
+@pytest.mark.parametrize("text", [
+    "adiós a la vida de soltera, el sábado me caso",
+    "me despido de mis compañeros de la oficina, gracias por todo, me trasladan a Sevilla",
+])
+def test_round_19_a_goodbye_to_a_way_of_life_or_colleagues_with_thanks_is_not_removed(spanish, text):
+    d = spanish.detect(text)
+    assert not spanish.would_remove(d)
