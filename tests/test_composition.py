@@ -1662,3 +1662,39 @@ def test_round18_own_lines_keep_what_the_round_reached_on_them(detector):
     concern line at its tier, no near miss removed or given a tier by the rules. Failures name CSV lines."""
     kept, low, wrong = _own_lines_judged(detector, "parts-own-r18.csv")
     assert len(kept) <= 1 and not low and not wrong, f"not removed: {kept}; below their tier: {low}; near misses raised: {wrong}"
+
+
+# Round 19 (session 21; read the English everyday tuning set's false alarms by class): a hobby, a class or a job on the car
+# named beside the rope, the roof, the knife or the car (``pastime``, a guard whose name the composer knows: a setting that a goodbye
+# near the match outweighs). The everyday lines go quiet; the same words with a goodbye keep their removal.
+PASTIME_EVERYDAY = [
+    "rope's in my car, we're going for a climb at the quarry tomorrow",
+    "climbing tomorrow, rope's in the car, meet at the crag at 9",
+    "knife sharpening class tonight",
+    "up on the roof this weekend replacing the flashing",
+    "cars in the garage till friday, brakes gone",
+    "bridge jumping tonight at the quarry lake with everyone",
+]
+PASTIME_WITH_A_GOODBYE = [
+    "climbing tonight. the rope is in my car, goodbye everyone",
+    "rope's in my car, going climbing one last time, thanks for everything",
+    "on the bridge, jumping tonight. goodbye",
+    "standing on the cliff, jumping tomorrow, sorry mum",
+    "up on the roof now doing the flashing. no, im done. jumping tonight, goodbye",
+]
+
+
+@pytest.mark.parametrize("text", PASTIME_EVERYDAY)
+def test_round19_a_pastime_beside_the_rope_the_roof_or_the_car_is_no_plan(detector, text):
+    result = detector.detect(text)
+    assert not detector.would_remove(result) and result.rules in ((), ("model.chat",), ("model.risk",)), result
+
+
+@pytest.mark.parametrize("text", PASTIME_WITH_A_GOODBYE)
+def test_round19_a_goodbye_outweighs_a_pastime_named_near_it(detector, text):
+    assert detector.would_remove(detector.detect(text))
+
+
+def test_round19_a_pastime_guard_with_a_goodbye_near_keeps_a_car_left_running_at_its_tier(detector):
+    # "in the garage till monday" is the mechanic's, but not with the engine running and a goodbye
+    assert detector.detect("car's in the garage till monday with the engine running, goodbye").level >= 2
