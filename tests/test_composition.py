@@ -1698,3 +1698,31 @@ def test_round19_a_goodbye_outweighs_a_pastime_named_near_it(detector, text):
 def test_round19_a_pastime_guard_with_a_goodbye_near_keeps_a_car_left_running_at_its_tier(detector):
     # "in the garage till monday" is the mechanic's, but not with the engine running and a goodbye
     assert detector.detect("car's in the garage till monday with the engine running, goodbye").level >= 2
+
+
+# Round 19: one tablet taken at bedtime or a meal, the sleep it gave, pills as a tip's topic (``as_taken``), and things
+# given away for a move (``moving_house``): only an ``unless`` of the combinations they misfired in, never a guard, so a
+# dose beside them is still removed.
+AS_TAKEN_OR_MOVING_EVERYDAY = [
+    "thanks for the pills advice, took my allergy tablet before bed and woke up fine",
+    "giving away everything in the garage tomorrow, moving next week",
+    "clearing the flat, giving everything away by friday, the van comes monday",
+    "anyone wanna take my old desk, giving it away, pick up by tuesday",
+]
+AS_TAKEN_WITH_A_DOSE = [
+    "took the pill before bed tonight, all of them, goodbye",
+    "took every sleeping pill i had before bed, slept like a baby forever hopefully, bye",
+    "pills tip: take them all at once. doing it tonight",
+    "took all the pills before bed tonight, goodbye",
+]
+
+
+@pytest.mark.parametrize("text", AS_TAKEN_OR_MOVING_EVERYDAY)
+def test_round19_a_tablet_at_bedtime_or_things_given_away_for_a_move_are_no_plan(detector, text):
+    result = detector.detect(text)
+    assert not detector.would_remove(result) and result.rules in ((), ("model.chat",), ("model.risk",)), result
+
+
+@pytest.mark.parametrize("text", AS_TAKEN_WITH_A_DOSE)
+def test_round19_a_dose_beside_a_bedtime_tablet_is_still_removed(detector, text):
+    assert detector.would_remove(detector.detect(text))
