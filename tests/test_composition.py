@@ -1726,3 +1726,18 @@ def test_round19_a_tablet_at_bedtime_or_things_given_away_for_a_move_are_no_plan
 @pytest.mark.parametrize("text", AS_TAKEN_WITH_A_DOSE)
 def test_round19_a_dose_beside_a_bedtime_tablet_is_still_removed(detector, text):
     assert detector.would_remove(detector.detect(text))
+
+
+# Round 19: a goodbye to a subject or school said forever is an idiom ("goodbye chemistry forever"), and a shop's or a team's
+# sign-off no farewell of the writer's; a goodbye to everyone after it is still a farewell (high.farewell_to_all).
+@pytest.mark.parametrize("text", ["last exam done, goodbye physics forever", "handed in my dissertation, goodbye uni forever",
+                                  "goodbye from the whole team, thanks for everything, the shop has new owners from monday"])
+def test_round19_a_goodbye_to_a_subject_or_from_a_team_is_no_farewell(detector, text):
+    result = detector.detect(text)
+    assert result.rules in ((), ("model.chat",), ("model.risk",)), result
+
+
+@pytest.mark.parametrize("text", ["goodbye uni forever. bye all, thanks for everything", "bye all, thanks for everything. im done",
+                                  "goodbye school forever. bye everyone, love you all"])
+def test_round19_a_goodbye_to_everyone_after_one_to_a_subject_is_still_a_farewell(detector, text):
+    assert detector.detect(text).level >= 2
