@@ -1741,3 +1741,15 @@ def test_round19_a_goodbye_to_a_subject_or_from_a_team_is_no_farewell(detector, 
                                   "goodbye school forever. bye everyone, love you all"])
 def test_round19_a_goodbye_to_everyone_after_one_to_a_subject_is_still_a_farewell(detector, text):
     assert detector.detect(text).level >= 2
+
+
+def test_round19_own_lines_keep_what_the_round_reached_on_them(detector):
+    """Round 19's own lines (parts-own-r19.csv, 81, committed before the rules; read the English everyday tuning set's false
+    alarms by class: a return said, a venue that closes, a pastime beside the means or the place, the car at the mechanic's,
+    a tablet at bedtime, giving away for a move, a goodbye to a subject). Before: 13 of 50 ordinary lines removed and 30 given
+    a tier by the rules; 20 of 25 imminent lines removed, 5 of 6 high lines at their tier. After: no ordinary line removed or
+    given a tier by the rules, the same 20 imminent lines removed and 5 high lines at their tier (the lines left are misses
+    the round did not touch: a car left running, a tablet swallowed whole, things given away with a goodbye). Failures name
+    CSV lines."""
+    kept, low, wrong = _own_lines_judged(detector, "parts-own-r19.csv")
+    assert len(kept) <= 5 and len(low) <= 1 and not wrong, f"not removed: {kept}; below their tier: {low}; near misses raised: {wrong}"
