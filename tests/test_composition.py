@@ -1753,3 +1753,12 @@ def test_round19_own_lines_keep_what_the_round_reached_on_them(detector):
     CSV lines."""
     kept, low, wrong = _own_lines_judged(detector, "parts-own-r19.csv")
     assert len(kept) <= 5 and len(low) <= 1 and not wrong, f"not removed: {kept}; below their tier: {low}; near misses raised: {wrong}"
+
+
+def test_round19b_a_connection_missed_by_a_group_is_no_scene(detector):
+    """Round 19's second batch (parts-own-r19b.csv, 9, committed before its rule): a connection missed by a group beside a
+    bridge with the next one's time ("we missed the boat, next one at 5"; a pastime, so a goodbye near it outweighs it), and
+    at-risk lines with a bridge, the tracks or a platform and the next one's time. Before: 4 of 5 ordinary lines removed, 5
+    given a tier; after: none; the 4 at-risk lines removed before and after. Failures name CSV lines."""
+    kept, low, wrong = _own_lines_judged(detector, "parts-own-r19b.csv")
+    assert not kept and not low and not wrong, f"not removed: {kept}; below their tier: {low}; near misses raised: {wrong}"
