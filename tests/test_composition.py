@@ -1762,3 +1762,13 @@ def test_round19b_a_connection_missed_by_a_group_is_no_scene(detector):
     given a tier; after: none; the 4 at-risk lines removed before and after. Failures name CSV lines."""
     kept, low, wrong = _own_lines_judged(detector, "parts-own-r19b.csv")
     assert not kept and not low and not wrong, f"not removed: {kept}; below their tier: {low}; near misses raised: {wrong}"
+
+
+# Round 19, the guards' near side: a venue's closing taken as the writer's own, a tablet at bedtime and then the rest
+@pytest.mark.parametrize("text", ["the pub closes for good tonight and so do i. goodbye everyone",
+                                  "our local is closing for good and im going with it, thanks for everything, the pills are ready",
+                                  "took my sleeping tablet before bed and then the other 40, goodbye",
+                                  "ill be gone this weekend. for good this time. thanks for everything",
+                                  "im gone till sunday and then im gone for good, thanks for everything"])
+def test_round19_the_same_words_with_the_writers_own_end_are_still_removed(detector, text):
+    assert detector.would_remove(detector.detect(text))
