@@ -1664,9 +1664,10 @@ def test_round18_own_lines_keep_what_the_round_reached_on_them(detector):
     assert len(kept) <= 1 and not low and not wrong, f"not removed: {kept}; below their tier: {low}; near misses raised: {wrong}"
 
 
-# Round 19 (session 21; read the English everyday tuning set's false alarms by class): a hobby, a class or a job on the car
-# named beside the rope, the roof, the knife or the car (``pastime``, a guard whose name the composer knows: a setting that a goodbye
-# near the match outweighs). The everyday lines go quiet; the same words with a goodbye keep their removal.
+# Round 19 (session 21; read the English everyday tuning set's false alarms by class): a hobby, a class, a journey or a job on
+# the car named beside the rope, the roof, the knife or the car (``pastime``: only an ``unless`` of the scenes it misfired in,
+# never a guard, and outweighed by a goodbye near it). The everyday lines go quiet; the same words with a goodbye or a plan of
+# the writer's own keep their removal.
 PASTIME_EVERYDAY = [
     "rope's in my car, we're going for a climb at the quarry tomorrow",
     "climbing tomorrow, rope's in the car, meet at the crag at 9",
@@ -1681,6 +1682,10 @@ PASTIME_WITH_A_GOODBYE = [
     "on the bridge, jumping tonight. goodbye",
     "standing on the cliff, jumping tomorrow, sorry mum",
     "up on the roof now doing the flashing. no, im done. jumping tonight, goodbye",
+    "going climbing tomorrow, not coming back, the rope is for me",
+    "diy all weekend then the rope goes over the beam tonight",
+    "we missed the ferry, doesnt matter, im on the bridge and jumping tonight",
+    "we missed it, im by the tracks now, next one at 11 and thats mine",
 ]
 
 

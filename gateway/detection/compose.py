@@ -62,9 +62,9 @@ TIMES = ("soon", "chosen_time", "farewell", "preparation", "measured", "gatherin
 CLOCK_TIMES = ("soon", "chosen_time", "final_time")  # the parts that name a time ("depuis lundi" before one is a duration)
 SETTING_ACTS = frozenset(("act", "act_whole", "ingest"))  # an act done: an everyday setting beside it caps, never drops
 GOVERNING = frozenset((THOUGHT, WISH))  # guards that cap only what follows them
-# A guard part by this name (a policy part: a policy without it has none) is a hobby or a chore named ("going climbing",
-# "car's at the mechanic's till monday"): it drops or caps as its action says, but not beside a goodbye near the match
-# (one of ``FAREWELLS``): "rope's in my car, going climbing one last time, thanks for everything" is no hobby (round 19)
+# An ``unless`` part by this name (a policy part: a policy without it has none) is a hobby or a chore named ("going
+# climbing", "car's at the mechanic's till monday"): it makes a combination ordinary, but not beside a goodbye near it (one
+# of ``FAREWELLS``): "climbing tonight. the rope is in my car, goodbye everyone" is no hobby (round 19)
 PASTIME = "pastime"
 FAREWELLS = ("farewell", "bye", "thanks", "apology", "last_sorry")
 THEIRS = -1  # ``_strict``: someone else's act or plan, now (the writer gets a third-party case)
@@ -381,7 +381,10 @@ class Composer:
                     if any(h.last >= first - window and h.first <= last + window
                            and not any(c.start <= h.start and h.end <= c.end for c in doses)
                            and not (alone and not _shares(sentences, h, first, last))
-                           for name in unless for h in hits.get(name, ())
+                           for name in unless if name != PASTIME or not any(
+                               f.last >= first - window and f.first <= last + window
+                               for part in FAREWELLS for f in hits.get(part, ()))  # a goodbye outweighs a pastime
+                           for h in hits.get(name, ())
                            for alone in (any(c.part in self.stands_alone for c in chosen),)):
                         continue
                     kept = self._strict(norm, m, anchor, chosen, first, last, markers, hits, level, sentences)
@@ -457,8 +460,6 @@ class Composer:
                      and (whole or not alone or _shares(sentences, h, first, last))
                      and not (now and name == PAST and sentences.of(h.last) < sentences.of(first))
                      and (name not in GOVERNING or h.first <= last) and (name != WISH or 0 <= first - h.last <= WISH_REACH)]
-            if found and name == PASTIME and any(near(f) for part in FAREWELLS for f in hits.get(part, ())):
-                continue  # a goodbye outweighs a pastime named near it
             if found:
                 # "swallowed all 30 in the shower": an act done beside an everyday setting is high, not nothing;
                 # a setting that is the act's own words ("taking them round to her") still drops it
