@@ -1777,3 +1777,14 @@ def test_round19b_a_connection_missed_by_a_group_is_no_scene(detector):
                                   "im gone till sunday and then im gone for good, thanks for everything"])
 def test_round19_the_same_words_with_the_writers_own_end_are_still_removed(detector, text):
     assert detector.would_remove(detector.detect(text))
+
+
+# Round 19, the ordinary anchors are unless words, never guards: the same words with the writer's own means, plan or end
+# beside them keep their removal (a guard would drop every combination near it).
+@pytest.mark.parametrize("text", ["parents are away till sunday, im gone from friday to sunday, the pills are ready",
+                                  "im away till the weekend, the rope is in the car and tonight is the night",
+                                  "the shop closes its doors for good saturday, the rope is ready for tonight",
+                                  "im gone from friday to sunday and then forever, goodbye",
+                                  "ill be back monday to drop the keys, then im gone for good tonight"])
+def test_round19_an_ordinary_anchor_beside_the_writers_own_plan_does_not_hide_it(detector, text):
+    assert detector.would_remove(detector.detect(text))

@@ -66,6 +66,7 @@ GOVERNING = frozenset((THOUGHT, WISH))  # guards that cap only what follows them
 # climbing", "car's at the mechanic's till monday"): it makes a combination ordinary, but not beside a goodbye near it (one
 # of ``FAREWELLS``): "climbing tonight. the rope is in my car, goodbye everyone" is no hobby (round 19)
 PASTIME = "pastime"
+FAREWELL = "farewell"  # an ``unless`` word inside a chosen farewell is that farewell's own
 FAREWELLS = ("farewell", "bye", "thanks", "apology", "last_sorry")
 THEIRS = -1  # ``_strict``: someone else's act or plan, now (the writer gets a third-party case)
 THIRD_RULE = "third_party.compose"  # someone else's act or plan read by composition ("she has the pills, tonights the night")
@@ -377,6 +378,8 @@ class Composer:
                     # my insulin at home and im getting shaky", "all my meds are gone, feeling dizzy" stay ordinary)
                     doses = [c for c in chosen if c.part == DOSE] if (
                         any(c.part in BODY for c in chosen) and any(c.part in ACTS for c in chosen)) else []
+                    # nor inside a farewell chosen that holds it ("the pub closes for good tonight and so do i": round 19)
+                    doses += [c for c in chosen if c.part == FAREWELL]
                     # (an ordinary word in another sentence says nothing of this one: "cut my thumb. ...")
                     if any(h.last >= first - window and h.first <= last + window
                            and not any(c.start <= h.start and h.end <= c.end for c in doses)
