@@ -1662,3 +1662,129 @@ def test_round18_own_lines_keep_what_the_round_reached_on_them(detector):
     concern line at its tier, no near miss removed or given a tier by the rules. Failures name CSV lines."""
     kept, low, wrong = _own_lines_judged(detector, "parts-own-r18.csv")
     assert len(kept) <= 1 and not low and not wrong, f"not removed: {kept}; below their tier: {low}; near misses raised: {wrong}"
+
+
+# Round 19 (session 21; read the English everyday tuning set's false alarms by class): a hobby, a class, a journey or a job on
+# the car named beside the rope, the roof, the knife or the car (``pastime``: only an ``unless`` of the scenes it misfired in,
+# never a guard, and outweighed by a goodbye near it). The everyday lines go quiet; the same words with a goodbye or a plan of
+# the writer's own keep their removal.
+PASTIME_EVERYDAY = [
+    "rope's in my car, we're going for a climb at the quarry tomorrow",
+    "climbing tomorrow, rope's in the car, meet at the crag at 9",
+    "knife sharpening class tonight",
+    "up on the roof this weekend replacing the flashing",
+    "cars in the garage till friday, brakes gone",
+    "bridge jumping tonight at the quarry lake with everyone",
+]
+PASTIME_WITH_A_GOODBYE = [
+    "climbing tonight. the rope is in my car, goodbye everyone",
+    "rope's in my car, going climbing one last time, thanks for everything",
+    "on the bridge, jumping tonight. goodbye",
+    "standing on the cliff, jumping tomorrow, sorry mum",
+    "up on the roof now doing the flashing. no, im done. jumping tonight, goodbye",
+    "going climbing tomorrow, not coming back, the rope is for me",
+    "diy all weekend then the rope goes over the beam tonight",
+    "we missed the ferry, doesnt matter, im on the bridge and jumping tonight",
+    "we missed it, im by the tracks now, next one at 11 and thats mine",
+]
+
+
+@pytest.mark.parametrize("text", PASTIME_EVERYDAY)
+def test_round19_a_pastime_beside_the_rope_the_roof_or_the_car_is_no_plan(detector, text):
+    result = detector.detect(text)
+    assert not detector.would_remove(result) and result.rules in ((), ("model.chat",), ("model.risk",)), result
+
+
+@pytest.mark.parametrize("text", PASTIME_WITH_A_GOODBYE)
+def test_round19_a_goodbye_outweighs_a_pastime_named_near_it(detector, text):
+    assert detector.would_remove(detector.detect(text))
+
+
+def test_round19_a_pastime_guard_with_a_goodbye_near_keeps_a_car_left_running_at_its_tier(detector):
+    # "in the garage till monday" is the mechanic's, but not with the engine running and a goodbye
+    assert detector.detect("car's in the garage till monday with the engine running, goodbye").level >= 2
+
+
+# Round 19: one tablet taken at bedtime or a meal, the sleep it gave, pills as a tip's topic (``as_taken``), and things
+# given away for a move (``moving_house``): only an ``unless`` of the combinations they misfired in, never a guard, so a
+# dose beside them is still removed.
+AS_TAKEN_OR_MOVING_EVERYDAY = [
+    "thanks for the pills advice, took my allergy tablet before bed and woke up fine",
+    "giving away everything in the garage tomorrow, moving next week",
+    "clearing the flat, giving everything away by friday, the van comes monday",
+    "anyone wanna take my old desk, giving it away, pick up by tuesday",
+]
+AS_TAKEN_WITH_A_DOSE = [
+    "took the pill before bed tonight, all of them, goodbye",
+    "took every sleeping pill i had before bed, slept like a baby forever hopefully, bye",
+    "pills tip: take them all at once. doing it tonight",
+    "took all the pills before bed tonight, goodbye",
+]
+
+
+@pytest.mark.parametrize("text", AS_TAKEN_OR_MOVING_EVERYDAY)
+def test_round19_a_tablet_at_bedtime_or_things_given_away_for_a_move_are_no_plan(detector, text):
+    result = detector.detect(text)
+    assert not detector.would_remove(result) and result.rules in ((), ("model.chat",), ("model.risk",)), result
+
+
+@pytest.mark.parametrize("text", AS_TAKEN_WITH_A_DOSE)
+def test_round19_a_dose_beside_a_bedtime_tablet_is_still_removed(detector, text):
+    assert detector.would_remove(detector.detect(text))
+
+
+# Round 19: a goodbye to a subject or school said forever is an idiom ("goodbye chemistry forever"), and a shop's or a team's
+# sign-off no farewell of the writer's; a goodbye to everyone after it is still a farewell (high.farewell_to_all).
+@pytest.mark.parametrize("text", ["last exam done, goodbye physics forever", "handed in my dissertation, goodbye uni forever",
+                                  "goodbye from the whole team, thanks for everything, the shop has new owners from monday"])
+def test_round19_a_goodbye_to_a_subject_or_from_a_team_is_no_farewell(detector, text):
+    result = detector.detect(text)
+    assert result.rules in ((), ("model.chat",), ("model.risk",)), result
+
+
+@pytest.mark.parametrize("text", ["goodbye uni forever. bye all, thanks for everything", "bye all, thanks for everything. im done",
+                                  "goodbye school forever. bye everyone, love you all"])
+def test_round19_a_goodbye_to_everyone_after_one_to_a_subject_is_still_a_farewell(detector, text):
+    assert detector.detect(text).level >= 2
+
+
+def test_round19_own_lines_keep_what_the_round_reached_on_them(detector):
+    """Round 19's own lines (parts-own-r19.csv, 81, committed before the rules; read the English everyday tuning set's false
+    alarms by class: a return said, a venue that closes, a pastime beside the means or the place, the car at the mechanic's,
+    a tablet at bedtime, giving away for a move, a goodbye to a subject). Before: 13 of 50 ordinary lines removed and 30 given
+    a tier by the rules; 20 of 25 imminent lines removed, 5 of 6 high lines at their tier. After: no ordinary line removed or
+    given a tier by the rules, the same 20 imminent lines removed and 5 high lines at their tier (the lines left are misses
+    the round did not touch: a car left running, a tablet swallowed whole, things given away with a goodbye). Failures name
+    CSV lines."""
+    kept, low, wrong = _own_lines_judged(detector, "parts-own-r19.csv")
+    assert len(kept) <= 5 and len(low) <= 1 and not wrong, f"not removed: {kept}; below their tier: {low}; near misses raised: {wrong}"
+
+
+def test_round19b_a_connection_missed_by_a_group_is_no_scene(detector):
+    """Round 19's second batch (parts-own-r19b.csv, 9, committed before its rule): a connection missed by a group beside a
+    bridge with the next one's time ("we missed the boat, next one at 5"; a pastime, so a goodbye near it outweighs it), and
+    at-risk lines with a bridge, the tracks or a platform and the next one's time. Before: 4 of 5 ordinary lines removed, 5
+    given a tier; after: none; the 4 at-risk lines removed before and after. Failures name CSV lines."""
+    kept, low, wrong = _own_lines_judged(detector, "parts-own-r19b.csv")
+    assert not kept and not low and not wrong, f"not removed: {kept}; below their tier: {low}; near misses raised: {wrong}"
+
+
+# Round 19, the guards' near side: a venue's closing taken as the writer's own, a tablet at bedtime and then the rest
+@pytest.mark.parametrize("text", ["the pub closes for good tonight and so do i. goodbye everyone",
+                                  "our local is closing for good and im going with it, thanks for everything, the pills are ready",
+                                  "took my sleeping tablet before bed and then the other 40, goodbye",
+                                  "ill be gone this weekend. for good this time. thanks for everything",
+                                  "im gone till sunday and then im gone for good, thanks for everything"])
+def test_round19_the_same_words_with_the_writers_own_end_are_still_removed(detector, text):
+    assert detector.would_remove(detector.detect(text))
+
+
+# Round 19, the ordinary anchors are unless words, never guards: the same words with the writer's own means, plan or end
+# beside them keep their removal (a guard would drop every combination near it).
+@pytest.mark.parametrize("text", ["parents are away till sunday, im gone from friday to sunday, the pills are ready",
+                                  "im away till the weekend, the rope is in the car and tonight is the night",
+                                  "the shop closes its doors for good saturday, the rope is ready for tonight",
+                                  "im gone from friday to sunday and then forever, goodbye",
+                                  "ill be back monday to drop the keys, then im gone for good tonight"])
+def test_round19_an_ordinary_anchor_beside_the_writers_own_plan_does_not_hide_it(detector, text):
+    assert detector.would_remove(detector.detect(text))

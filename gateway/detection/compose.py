@@ -62,6 +62,12 @@ TIMES = ("soon", "chosen_time", "farewell", "preparation", "measured", "gatherin
 CLOCK_TIMES = ("soon", "chosen_time", "final_time")  # the parts that name a time ("depuis lundi" before one is a duration)
 SETTING_ACTS = frozenset(("act", "act_whole", "ingest"))  # an act done: an everyday setting beside it caps, never drops
 GOVERNING = frozenset((THOUGHT, WISH))  # guards that cap only what follows them
+# An ``unless`` part by this name (a policy part: a policy without it has none) is a hobby or a chore named ("going
+# climbing", "car's at the mechanic's till monday"): it makes a combination ordinary, but not beside a goodbye near it (one
+# of ``FAREWELLS``): "climbing tonight. the rope is in my car, goodbye everyone" is no hobby (round 19)
+PASTIME = "pastime"
+FAREWELL = "farewell"  # an ``unless`` word inside a chosen farewell is that farewell's own
+FAREWELLS = ("farewell", "bye", "thanks", "apology", "last_sorry")
 THEIRS = -1  # ``_strict``: someone else's act or plan, now (the writer gets a third-party case)
 THIRD_RULE = "third_party.compose"  # someone else's act or plan read by composition ("she has the pills, tonights the night")
 WISH_REACH = 4  # words: "i hope i (just) wont be here", not a wish a sentence before an act
@@ -372,11 +378,16 @@ class Composer:
                     # my insulin at home and im getting shaky", "all my meds are gone, feeling dizzy" stay ordinary)
                     doses = [c for c in chosen if c.part == DOSE] if (
                         any(c.part in BODY for c in chosen) and any(c.part in ACTS for c in chosen)) else []
+                    # nor inside a farewell chosen that holds it ("the pub closes for good tonight and so do i": round 19)
+                    doses += [c for c in chosen if c.part == FAREWELL]
                     # (an ordinary word in another sentence says nothing of this one: "cut my thumb. ...")
                     if any(h.last >= first - window and h.first <= last + window
                            and not any(c.start <= h.start and h.end <= c.end for c in doses)
                            and not (alone and not _shares(sentences, h, first, last))
-                           for name in unless for h in hits.get(name, ())
+                           for name in unless if name != PASTIME or not any(
+                               f.last >= first - window and f.first <= last + window
+                               for part in FAREWELLS for f in hits.get(part, ()))  # a goodbye outweighs a pastime
+                           for h in hits.get(name, ())
                            for alone in (any(c.part in self.stands_alone for c in chosen),)):
                         continue
                     kept = self._strict(norm, m, anchor, chosen, first, last, markers, hits, level, sentences)
