@@ -44,6 +44,7 @@ ROUND12 = _rows("de-probe-r12.csv")
 ROUND13 = _rows("de-probe-r13.csv")
 ROUND17 = _rows("de-probe-r17.csv")
 ROUND18 = _rows("de-probe-r18.csv")
+ROUND19 = _rows("de-probe-r19.csv")
 
 
 def test_the_shipped_german_policy_is_named_for_its_language():
@@ -466,6 +467,32 @@ def test_round_eighteen_reaches_its_tier(german):
     ROUND18_KNOWN."""
     wrong = wrong_lines(numbered(ROUND18), _tier_and_removal(german))
     assert wrong == ROUND18_KNOWN, f"de-probe-r18.csv: {wrong}"
+
+
+# Round 19's lines that do not reach their tier (a failure lists any other line, by number only)
+ROUND19_KNOWN = ["line 2: expected ('none', False), got ('imminent', True)",
+                 "line 3: expected ('none', False), got ('imminent', True)",
+                 "line 4: expected ('none', False), got ('imminent', True)",
+                 "line 5: expected ('none', False), got ('imminent', True)",
+                 "line 6: expected ('none', False), got ('imminent', True)",
+                 "line 17: expected ('none', False), got ('imminent', True)",
+                 "line 18: expected ('none', False), got ('imminent', True)",
+                 "line 19: expected ('none', False), got ('imminent', True)",
+                 "line 28: expected ('none', False), got ('imminent', True)",
+                 "line 29: expected ('none', False), got ('imminent', True)",
+                 "line 30: expected ('none', False), got ('imminent', True)",
+                 "line 31: expected ('none', False), got ('imminent', True)",
+                 "line 32: expected ('none', False), got ('imminent', True)",
+                 "line 33: expected ('none', False), got ('imminent', True)",
+                 "line 34: expected ('none', False), got ('imminent', True)"]
+
+
+def test_round_nineteen_reaches_its_tier(german):
+    """Round 19's lines (de-probe-r19.csv), written by class from the everyday tuning set's false alarms before the
+    rules, each class beside imminent lines sharing its words: away for a stated time, the return said ("bin ich weg
+    für ne woche", not "für immer"). Tier and removal as labelled, but ROUND19_KNOWN."""
+    wrong = wrong_lines(numbered(ROUND19), _tier_and_removal(german))
+    assert wrong == ROUND19_KNOWN, f"de-probe-r19.csv: {wrong}"
 
 
 @pytest.mark.parametrize("text, removed", [
