@@ -474,21 +474,16 @@ ROUND19_KNOWN = ["line 2: expected ('none', False), got ('imminent', True)",
                  "line 3: expected ('none', False), got ('imminent', True)",
                  "line 4: expected ('none', False), got ('imminent', True)",
                  "line 5: expected ('none', False), got ('imminent', True)",
-                 "line 6: expected ('none', False), got ('imminent', True)",
-                 "line 28: expected ('none', False), got ('imminent', True)",
-                 "line 29: expected ('none', False), got ('imminent', True)",
-                 "line 30: expected ('none', False), got ('imminent', True)",
-                 "line 31: expected ('none', False), got ('imminent', True)",
-                 "line 32: expected ('none', False), got ('imminent', True)",
-                 "line 33: expected ('none', False), got ('imminent', True)",
-                 "line 34: expected ('none', False), got ('imminent', True)"]
+                 "line 6: expected ('none', False), got ('imminent', True)"]
 
 
 def test_round_nineteen_reaches_its_tier(german):
     """Round 19's lines (de-probe-r19.csv), written by class from the everyday tuning set's false alarms before the
     rules, each class beside imminent lines sharing its words: away for a stated time, the return said ("bin ich weg
     für ne woche", not "für immer"); medicine named by what it is for, then bed or a meal ("tabletten fürs knie
-    eingenommen, jetzt leg ich mich hin", not the whole box or all at once with dizziness). Tier and removal as labelled, but ROUND19_KNOWN."""
+    eingenommen, jetzt leg ich mich hin", not the whole box or all at once with dizziness); a rope on a roof or a bridge that is a tradesman's work or a climb
+    ("der schornsteinfeger kommt morgen und steht dann mit seil auf dem dach", not the writer's own stance there, even
+    with the roofer's rope). Tier and removal as labelled, but ROUND19_KNOWN."""
     wrong = wrong_lines(numbered(ROUND19), _tier_and_removal(german))
     assert wrong == ROUND19_KNOWN, f"de-probe-r19.csv: {wrong}"
 
