@@ -469,23 +469,44 @@ def test_round_eighteen_reaches_its_tier(german):
     assert wrong == ROUND18_KNOWN, f"de-probe-r18.csv: {wrong}"
 
 
-# Round 19's lines that do not reach their tier (a failure lists any other line, by number only)
-ROUND19_KNOWN = ["line 2: expected ('none', False), got ('imminent', True)",
-                 "line 3: expected ('none', False), got ('imminent', True)",
-                 "line 4: expected ('none', False), got ('imminent', True)",
-                 "line 5: expected ('none', False), got ('imminent', True)",
-                 "line 6: expected ('none', False), got ('imminent', True)"]
+# Round 19's lines that do not reach their tier (a failure lists any other line, by number only): none
+ROUND19_KNOWN: list[str] = []
 
 
 def test_round_nineteen_reaches_its_tier(german):
     """Round 19's lines (de-probe-r19.csv), written by class from the everyday tuning set's false alarms before the
-    rules, each class beside imminent lines sharing its words: away for a stated time, the return said ("bin ich weg
+    rules, each class beside imminent lines sharing its words: an end whose thing is named, a season, a flat share, a
+    couple ("es ist vorbei mit der wg", "das wars mit mir und jonas", not "mit mir", "mit dem leben"); away for a stated time, the return said ("bin ich weg
     für ne woche", not "für immer"); medicine named by what it is for, then bed or a meal ("tabletten fürs knie
     eingenommen, jetzt leg ich mich hin", not the whole box or all at once with dizziness); a rope on a roof or a bridge that is a tradesman's work or a climb
     ("der schornsteinfeger kommt morgen und steht dann mit seil auf dem dach", not the writer's own stance there, even
     with the roofer's rope). Tier and removal as labelled, but ROUND19_KNOWN."""
     wrong = wrong_lines(numbered(ROUND19), _tier_and_removal(german))
     assert wrong == ROUND19_KNOWN, f"de-probe-r19.csv: {wrong}"
+
+
+@pytest.mark.parametrize("text, removed", [
+    # the writer's own end beside the end of something else, the writer up on the roof with a roofer's rope, a dose
+    # of medicine named by what it is for: still removed
+    ("es ist vorbei mit meinem job und heute abend ist es mit mir auch vorbei. danke für alles", True),
+    ("es ist aus mit der schule, heute nacht ist es vorbei mit mir", True),
+    ("es ist vorbei mit dem verdammten leben. heute nacht. danke für alles", True),
+    ("es ist vorbei zwischen uns. heute nacht mach ich schluss mit allem. danke für alles", True),
+    ("der dachdecker ist weg, sein seil liegt noch oben. ich bin jetzt auf dem dach. tut mir leid", True),
+    ("bin auf dem dach, seil und gurt hab ich dabei. tschüss", True),
+    ("die tabletten fürs knie grad genommen, die ganze packung. es tut mir leid", True),
+    ("heute abend bin ich weg, für immer. danke für alles", True),
+    # ... and the everyday lines that share their words: never removed
+    ("es ist vorbei mit der saison, heute abend letzte fahrt mit dem lift. danke an alle", False),
+    ("es ist vorbei mit der nachtschicht, heute nacht schlaf ich endlich mal durch", False),
+    ("die monteure stehen morgen früh mit seil auf dem dach und bauen die solaranlage", False),
+    ("die tabletten gegen die gicht genommen, jetzt abendbrot und dann ins bett. bis morgen", False),
+    ("ab sonntag bin ich weg für ne woche zur kur", False)])
+def test_round_nineteen_everyday_ends_and_the_writers_own(german, text, removed):
+    """Round 19's guards name what makes a line ordinary (the thing that ends, a return, a tradesman at work, the
+    ailment a medicine is for) and read only the combination that misfired: the writer's own act beside them stays."""
+    d = german.detect(text)
+    assert german.would_remove(d) is removed and (d.tier == "imminent") is removed
 
 
 @pytest.mark.parametrize("text, removed", [
