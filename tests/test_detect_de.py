@@ -45,6 +45,7 @@ ROUND13 = _rows("de-probe-r13.csv")
 ROUND17 = _rows("de-probe-r17.csv")
 ROUND18 = _rows("de-probe-r18.csv")
 ROUND19 = _rows("de-probe-r19.csv")
+ROUND19B = _rows("de-probe-r19b.csv")
 
 
 def test_the_shipped_german_policy_is_named_for_its_language():
@@ -483,6 +484,31 @@ def test_round_nineteen_reaches_its_tier(german):
     with the roofer's rope). Tier and removal as labelled, but ROUND19_KNOWN."""
     wrong = wrong_lines(numbered(ROUND19), _tier_and_removal(german))
     assert wrong == ROUND19_KNOWN, f"de-probe-r19.csv: {wrong}"
+
+
+# Round 19b's lines that do not reach their tier (a failure lists any other line, by number only)
+ROUND19B_KNOWN = ["line 7: expected ('imminent', True), got ('concern', False)",
+                  "line 14: expected ('imminent', True), got ('none', False)",
+                  "line 16: expected ('imminent', True), got ('none', False)",
+                  "line 19: expected ('imminent', True), got ('none', False)",
+                  "line 38: expected ('imminent', True), got ('none', False)",
+                  "line 39: expected ('imminent', True), got ('none', False)",
+                  "line 41: expected ('imminent', True), got ('none', False)",
+                  "line 43: expected ('imminent', True), got ('none', False)",
+                  "line 44: expected ('imminent', True), got ('concern', False)",
+                  "line 46: expected ('imminent', True), got ('none', False)",
+                  "line 53: expected ('imminent', True), got ('high', False)"]
+
+
+def test_round_nineteen_b_reaches_its_tier(german):
+    """Round 19b's lines (de-probe-r19b.csv), written by class before its rules: an ordinary part beside a sign that only
+    risk explains, which must win over it: going to bed said with not waking up after the whole supply ("ab ins bett,
+    aufwachen werd ich nicht mehr"), medicine named by what it is for taken all at once with a goodbye, a climbing rope
+    with the writer at a height and an end said, the end of something named beside the writer's own end; each beside
+    everyday lines sharing their words (a normal evening dose before bed, knee tablets as prescribed, a night climb, a
+    relationship over), which stay none."""
+    wrong = wrong_lines(numbered(ROUND19B), _tier_and_removal(german))
+    assert wrong == ROUND19B_KNOWN, f"de-probe-r19b.csv: {wrong}"
 
 
 @pytest.mark.parametrize("text, removed", [

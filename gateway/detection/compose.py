@@ -182,6 +182,8 @@ class Composer:
         self.common = compose.common
         self.whole_message = compose.whole_message
         self.stands_alone = compose.stands_alone
+        # a guard word inside a longer hit of one of these is that part's (TIMES, and the policy's ``outweighs``)
+        self.times = TIMES + tuple(sorted(compose.outweighs))
         self.guard = {name: (None if action in ("drop", "setting") else _LEVEL[action])
                       for name, action in compose.guard.items()}
         # guards that read an everyday setting ("in the shower", "at the festival"): they drop a plan, and cap
@@ -415,7 +417,7 @@ class Composer:
         def timed(h: Hit) -> bool:  # a guard word inside a time ("after this song finishes" is a time, not a
             # song), a farewell, an amount worked out or a place (TIMES)
             return any(t.start <= h.start and h.end <= t.end and t.end - t.start > h.end - h.start
-                       for name in TIMES for t in hits.get(name, ()))
+                       for name in self.times for t in hits.get(name, ()))
 
         def refused(h: Hit) -> bool:  # "not going to hospital": help refused is a mind made up, not a negation
             return any(r.start <= h.start and h.end <= r.end for r in hits.get(RESOLVE, ()))
