@@ -183,7 +183,8 @@ class Composer:
         self.whole_message = compose.whole_message
         self.stands_alone = compose.stands_alone
         # a guard word inside a longer hit of one of these is that part's (TIMES, and the policy's ``outweighs``)
-        self.times = TIMES + tuple(sorted(compose.outweighs))
+        self.outweighs = tuple(sorted(compose.outweighs))  # (and so is an ``unless`` word inside one of the policy's)
+        self.times = TIMES + self.outweighs
         self.guard = {name: (None if action in ("drop", "setting") else _LEVEL[action])
                       for name, action in compose.guard.items()}
         # guards that read an everyday setting ("in the shower", "at the festival"): they drop a plan, and cap
@@ -374,9 +375,12 @@ class Composer:
                     # my insulin at home and im getting shaky", "all my meds are gone, feeling dizzy" stay ordinary)
                     doses = [c for c in chosen if c.part == DOSE] if (
                         any(c.part in BODY for c in chosen) and any(c.part in ACTS for c in chosen)) else []
-                    # (an ordinary word in another sentence says nothing of this one: "cut my thumb. ...")
+                    # (an ordinary word in another sentence says nothing of this one: "cut my thumb. ..."; nor one inside
+                    # a longer hit of a part the policy says outweighs it: "die tabletten für die schilddrüse alle auf einmal")
                     if any(h.last >= first - window and h.first <= last + window
                            and not any(c.start <= h.start and h.end <= c.end for c in doses)
+                           and not any(o.start <= h.start and h.end <= o.end and o.end - o.start > h.end - h.start
+                                       for name in self.outweighs for o in hits.get(name, ()))
                            and not (alone and not _shares(sentences, h, first, last))
                            for name in unless for h in hits.get(name, ())
                            for alone in (any(c.part in self.stands_alone for c in chosen),)):
