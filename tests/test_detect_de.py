@@ -488,8 +488,7 @@ def test_round_nineteen_reaches_its_tier(german):
 
 # Round 19b's lines that do not reach their tier (a failure lists any other line, by number only)
 ROUND19B_KNOWN = ["line 7: expected ('imminent', True), got ('concern', False)",
-                  "line 38: expected ('imminent', True), got ('none', False)",
-                  "line 46: expected ('imminent', True), got ('none', False)"]
+                  "line 38: expected ('imminent', True), got ('none', False)"]
 
 
 def test_round_nineteen_b_reaches_its_tier(german):
@@ -501,6 +500,30 @@ def test_round_nineteen_b_reaches_its_tier(german):
     relationship over), which stay none."""
     wrong = wrong_lines(numbered(ROUND19B), _tier_and_removal(german))
     assert wrong == ROUND19B_KNOWN, f"de-probe-r19b.csv: {wrong}"
+
+
+@pytest.mark.parametrize("text, removed", [
+    # round 19b: a sign only risk explains beside an ordinary part (going to bed, what a medicine is for, a climbing rope,
+    # the end of something named) outweighs it: removed
+    ("hab eben alle tabletten genommen, ab ins bett und aufwachen werd ich nie mehr. danke für alles", True),
+    ("die tabletten gegen den bluthochdruck alle auf einmal geschluckt, grad eben. lebt wohl", True),
+    ("kletterseil dabei, bin jetzt oben auf dem dach vom parkhaus. heute nacht ist schluss", True),
+    ("es ist aus mit der beziehung und mit meinem leben auch. gleich spring ich", True),
+    # ... never someone else's, a past told, a negation, a question, or the ordinary reading alone
+    ("meine schwester hat alle tabletten genommen, geht jetzt schlafen und wacht nicht mehr auf, was soll ich machen", False),
+    ("vor zwei jahren hab ich alle tabletten genommen und bin ins bett, wollte nie wieder aufwachen. heute gehts mir besser", False),
+    ("hab die tabletten fürs knie genommen wie immer, geh jetzt ins bett. gute nacht", False),
+    ("hab die tabletten gegen die migräne nicht alle auf einmal genommen, keine sorge. gute nacht", False),
+    ("soll ich die tabletten fürs knie alle auf einmal nehmen oder verteilen?", False),
+    ("kletterseil und gurt eingepackt, morgen früh sind wir am klettersteig, heute abend noch pizza", False),
+    ("es ist aus mit der beziehung und mit mir gehts jetzt bergauf. heute abend party", False),
+    ("das wars mit dem training und mit mir heute. morgen gehts weiter", False),
+    ("mein kumpel schreibt es ist vorbei mit ihr und mit ihm auch, heute nacht springt er. was tun?", False)])
+def test_round_nineteen_b_risk_outweighs_the_ordinary_part(german, text, removed):
+    """Round 19b: a part that says what only risk explains (compose.outweighs) owns the ordinary words inside it; the
+    act, the dose, the time and whose act it is still decide."""
+    d = german.detect(text)
+    assert german.would_remove(d) is removed and (d.tier == "imminent") is removed
 
 
 @pytest.mark.parametrize("text, removed", [
