@@ -44,6 +44,8 @@ ROUND12 = _rows("de-probe-r12.csv")
 ROUND13 = _rows("de-probe-r13.csv")
 ROUND17 = _rows("de-probe-r17.csv")
 ROUND18 = _rows("de-probe-r18.csv")
+ROUND19 = _rows("de-probe-r19.csv")
+ROUND19B = _rows("de-probe-r19b.csv")
 
 
 def test_the_shipped_german_policy_is_named_for_its_language():
@@ -466,6 +468,86 @@ def test_round_eighteen_reaches_its_tier(german):
     ROUND18_KNOWN."""
     wrong = wrong_lines(numbered(ROUND18), _tier_and_removal(german))
     assert wrong == ROUND18_KNOWN, f"de-probe-r18.csv: {wrong}"
+
+
+# Round 19's lines that do not reach their tier (a failure lists any other line, by number only): none
+ROUND19_KNOWN: list[str] = []
+
+
+def test_round_nineteen_reaches_its_tier(german):
+    """Round 19's lines (de-probe-r19.csv), written by class from the everyday tuning set's false alarms before the
+    rules, each class beside imminent lines sharing its words: an end whose thing is named, a season, a flat share, a
+    couple ("es ist vorbei mit der wg", "das wars mit mir und jonas", not "mit mir", "mit dem leben"); away for a stated time, the return said ("bin ich weg
+    für ne woche", not "für immer"); medicine named by what it is for, then bed or a meal ("tabletten fürs knie
+    eingenommen, jetzt leg ich mich hin", not the whole box or all at once with dizziness); a rope on a roof or a bridge that is a tradesman's work or a climb
+    ("der schornsteinfeger kommt morgen und steht dann mit seil auf dem dach", not the writer's own stance there, even
+    with the roofer's rope). Tier and removal as labelled, but ROUND19_KNOWN."""
+    wrong = wrong_lines(numbered(ROUND19), _tier_and_removal(german))
+    assert wrong == ROUND19_KNOWN, f"de-probe-r19.csv: {wrong}"
+
+
+# Round 19b's lines that do not reach their tier (a failure lists any other line, by number only)
+ROUND19B_KNOWN = ["line 7: expected ('imminent', True), got ('concern', False)",
+                  "line 38: expected ('imminent', True), got ('none', False)"]
+
+
+def test_round_nineteen_b_reaches_its_tier(german):
+    """Round 19b's lines (de-probe-r19b.csv), written by class before its rules: an ordinary part beside a sign that only
+    risk explains, which must win over it: going to bed said with not waking up after the whole supply ("ab ins bett,
+    aufwachen werd ich nicht mehr"), medicine named by what it is for taken all at once with a goodbye, a climbing rope
+    with the writer at a height and an end said, the end of something named beside the writer's own end; each beside
+    everyday lines sharing their words (a normal evening dose before bed, knee tablets as prescribed, a night climb, a
+    relationship over), which stay none."""
+    wrong = wrong_lines(numbered(ROUND19B), _tier_and_removal(german))
+    assert wrong == ROUND19B_KNOWN, f"de-probe-r19b.csv: {wrong}"
+
+
+@pytest.mark.parametrize("text, removed", [
+    # round 19b: a sign only risk explains beside an ordinary part (going to bed, what a medicine is for, a climbing rope,
+    # the end of something named) outweighs it: removed
+    ("hab eben alle tabletten genommen, ab ins bett und aufwachen werd ich nie mehr. danke für alles", True),
+    ("die tabletten gegen den bluthochdruck alle auf einmal geschluckt, grad eben. lebt wohl", True),
+    ("kletterseil dabei, bin jetzt oben auf dem dach vom parkhaus. heute nacht ist schluss", True),
+    ("es ist aus mit der beziehung und mit meinem leben auch. gleich spring ich", True),
+    # ... never someone else's, a past told, a negation, a question, or the ordinary reading alone
+    ("meine schwester hat alle tabletten genommen, geht jetzt schlafen und wacht nicht mehr auf, was soll ich machen", False),
+    ("vor zwei jahren hab ich alle tabletten genommen und bin ins bett, wollte nie wieder aufwachen. heute gehts mir besser", False),
+    ("hab die tabletten fürs knie genommen wie immer, geh jetzt ins bett. gute nacht", False),
+    ("hab die tabletten gegen die migräne nicht alle auf einmal genommen, keine sorge. gute nacht", False),
+    ("soll ich die tabletten fürs knie alle auf einmal nehmen oder verteilen?", False),
+    ("kletterseil und gurt eingepackt, morgen früh sind wir am klettersteig, heute abend noch pizza", False),
+    ("es ist aus mit der beziehung und mit mir gehts jetzt bergauf. heute abend party", False),
+    ("das wars mit dem training und mit mir heute. morgen gehts weiter", False),
+    ("mein kumpel schreibt es ist vorbei mit ihr und mit ihm auch, heute nacht springt er. was tun?", False)])
+def test_round_nineteen_b_risk_outweighs_the_ordinary_part(german, text, removed):
+    """Round 19b: a part that says what only risk explains (compose.outweighs) owns the ordinary words inside it; the
+    act, the dose, the time and whose act it is still decide."""
+    d = german.detect(text)
+    assert german.would_remove(d) is removed and (d.tier == "imminent") is removed
+
+
+@pytest.mark.parametrize("text, removed", [
+    # the writer's own end beside the end of something else, the writer up on the roof with a roofer's rope, a dose
+    # of medicine named by what it is for: still removed
+    ("es ist vorbei mit meinem job und heute abend ist es mit mir auch vorbei. danke für alles", True),
+    ("es ist aus mit der schule, heute nacht ist es vorbei mit mir", True),
+    ("es ist vorbei mit dem verdammten leben. heute nacht. danke für alles", True),
+    ("es ist vorbei zwischen uns. heute nacht mach ich schluss mit allem. danke für alles", True),
+    ("der dachdecker ist weg, sein seil liegt noch oben. ich bin jetzt auf dem dach. tut mir leid", True),
+    ("bin auf dem dach, seil und gurt hab ich dabei. tschüss", True),
+    ("die tabletten fürs knie grad genommen, die ganze packung. es tut mir leid", True),
+    ("heute abend bin ich weg, für immer. danke für alles", True),
+    # ... and the everyday lines that share their words: never removed
+    ("es ist vorbei mit der saison, heute abend letzte fahrt mit dem lift. danke an alle", False),
+    ("es ist vorbei mit der nachtschicht, heute nacht schlaf ich endlich mal durch", False),
+    ("die monteure stehen morgen früh mit seil auf dem dach und bauen die solaranlage", False),
+    ("die tabletten gegen die gicht genommen, jetzt abendbrot und dann ins bett. bis morgen", False),
+    ("ab sonntag bin ich weg für ne woche zur kur", False)])
+def test_round_nineteen_everyday_ends_and_the_writers_own(german, text, removed):
+    """Round 19's guards name what makes a line ordinary (the thing that ends, a return, a tradesman at work, the
+    ailment a medicine is for) and read only the combination that misfired: the writer's own act beside them stays."""
+    d = german.detect(text)
+    assert german.would_remove(d) is removed and (d.tier == "imminent") is removed
 
 
 @pytest.mark.parametrize("text, removed", [

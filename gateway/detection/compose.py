@@ -188,6 +188,9 @@ class Composer:
         self.common = compose.common
         self.whole_message = compose.whole_message
         self.stands_alone = compose.stands_alone
+        # a guard word inside a longer hit of one of these is that part's (TIMES, and the policy's ``outweighs``)
+        self.outweighs = tuple(sorted(compose.outweighs))  # (and so is an ``unless`` word inside one of the policy's)
+        self.times = TIMES + self.outweighs
         self.guard = {name: (None if action in ("drop", "setting") else _LEVEL[action])
                       for name, action in compose.guard.items()}
         # guards that read an everyday setting ("in the shower", "at the festival"): they drop a plan, and cap
@@ -380,9 +383,12 @@ class Composer:
                         any(c.part in BODY for c in chosen) and any(c.part in ACTS for c in chosen)) else []
                     # nor inside a farewell chosen that holds it ("the pub closes for good tonight and so do i": round 19)
                     doses += [c for c in chosen if c.part == FAREWELL]
-                    # (an ordinary word in another sentence says nothing of this one: "cut my thumb. ...")
+                    # (an ordinary word in another sentence says nothing of this one: "cut my thumb. ..."; nor one inside
+                    # a longer hit of a part the policy says outweighs it: "die tabletten für die schilddrüse alle auf einmal")
                     if any(h.last >= first - window and h.first <= last + window
                            and not any(c.start <= h.start and h.end <= c.end for c in doses)
+                           and not any(o.start <= h.start and h.end <= o.end and o.end - o.start > h.end - h.start
+                                       for name in self.outweighs for o in hits.get(name, ()))
                            and not (alone and not _shares(sentences, h, first, last))
                            for name in unless if name != PASTIME or not any(
                                f.last >= first - window and f.first <= last + window
@@ -426,7 +432,7 @@ class Composer:
         def timed(h: Hit) -> bool:  # a guard word inside a time ("after this song finishes" is a time, not a
             # song), a farewell, an amount worked out or a place (TIMES)
             return any(t.start <= h.start and h.end <= t.end and t.end - t.start > h.end - h.start
-                       for name in TIMES for t in hits.get(name, ()))
+                       for name in self.times for t in hits.get(name, ()))
 
         def refused(h: Hit) -> bool:  # "not going to hospital": help refused is a mind made up, not a negation
             return any(r.start <= h.start and h.end <= r.end for r in hits.get(RESOLVE, ()))

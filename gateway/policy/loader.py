@@ -456,7 +456,7 @@ class PolicyLoader:
             return Composition()
         p = ("compose",)
         m = c.mapping(p, raw, optional=("window", "refer_window", "refer", "guard", "parts", "combinations",
-                                        "common", "whole_message", "stands_alone")) or {}
+                                        "common", "whole_message", "stands_alone", "outweighs")) or {}
         window = c.integer(p + ("window",), m.get("window", 12), lo=1, hi=60)
         refer_window = c.integer(p + ("refer_window",), m.get("refer_window", 12), lo=1, hi=60)
         parts: dict[str, Part] = {}
@@ -511,6 +511,9 @@ class PolicyLoader:
         # guards of other sentences; a farewell or "end it tonight" is read with the sentences around it
         stands_alone = frozenset(n for i, n in enumerate(c.string_list(p + ("stands_alone",), m.get("stands_alone")))
                                  if part_name(p + ("stands_alone", i), n) is not None)
+        # parts that outweigh a guard word inside them ("geh ins bett und wach nicht mehr auf": no evening routine)
+        outweighs = frozenset(n for i, n in enumerate(c.string_list(p + ("outweighs",), m.get("outweighs")))
+                              if part_name(p + ("outweighs", i), n) is not None)
         combinations = []
         raw_combinations = c.mapping(p + ("combinations",), m.get("combinations", {}), any_keys=True) or {}
         for cid, combo_raw in raw_combinations.items():
@@ -552,7 +555,7 @@ class PolicyLoader:
         if MISSING in (window, refer_window) or not isinstance(raw_tiers, dict):
             return Composition()
         return Composition(window, parts, tuple(combinations), refer, refer_window, guard, common, whole_message,
-                           stands_alone)
+                           stands_alone, outweighs)
 
     def _digest(self, c: Checker, raw: Any) -> Digest:
         p = ("digest",)

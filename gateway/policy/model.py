@@ -239,6 +239,9 @@ class Composition:
     common: frozenset[str] = frozenset()  # parts too frequent in ordinary chat to pick lines out of a batch
     whole_message: frozenset[str] = frozenset()  # guards that read the whole message; the others, their sentence
     stands_alone: frozenset[str] = frozenset()  # parts that make an act or plan its own sentence's (a means, a place)
+    # parts that outweigh a guard word inside them, as a time or a farewell does (``compose.TIMES``): "geh ins bett und wach
+    # nicht mehr auf" is no evening routine
+    outweighs: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
