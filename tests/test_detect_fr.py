@@ -1123,3 +1123,48 @@ def test_round_eighteen_second_batch_reads_only_its_own_sense(detector, text, ti
 def test_round_eighteen_third_batch_reads_only_its_own_sense(detector, text, tier):
     d = detector.detect(text)
     assert (d.tier, detector.would_remove(d)) == (tier, False)
+
+
+# Round 19 (read the everyday tuning set, fr-everyday-parts-tune.csv, by class: before it 12 removed and 13 given a
+# tier of 250, all labelled none). Its own lines are fr-own-r19.csv (left out of the French model's files,
+# train_model_lang.NOT_TRAINED), written and committed before any rule (the rules before: every one of the 23 ordinary
+# lines given a tier, 22 removed; the 26 at-risk lines right), by class (scenario column): the thing that ends is an
+# event, a season, a show, a team or a server; leaving at a time with an errand and a return (the shop closed, the
+# keys left for the agency or a neighbour); a rope, a knife or a height in a chore, a kitchen or a site; a last
+# message before moving forum, farewells to a workplace with a retirement; a thing that "a rendu l'âme" (folded "l'ame"
+# is the blade's "lame"). At-risk lines share each class's words ("c'est la fin du ramadan et la fin pour moi").
+R19_LINES = {n: row for n, row in _rows("fr-own-r19.csv")}
+R19_DONE = {"r19-end-thing", "r19-tool-chore", "r19-farewell-move", "r19-gave-up-ghost"}
+
+
+def test_round_nineteen_own_line_keeps_its_tier_and_removal_only_if_imminent(detector):
+    lines = {n: row for n, row in R19_LINES.items() if row["scenario"] in R19_DONE}
+    assert len(lines) >= 30
+    judged = _judged(detector, lines)
+
+    def judge(line, row):
+        d = judged[line]
+        return (d.tier, detector.would_remove(d)), (row["label"], row["label"] == "imminent")
+    wrong = wrong_lines(sorted(lines.items()), judge)
+    assert not wrong, f"round 19 own lines: {wrong}"
+
+
+def test_round_nineteen_every_class_has_four_ordinary_and_four_at_risk_lines():
+    for scenario in {row["scenario"] for row in R19_LINES.values()}:
+        labels = [row["label"] for row in R19_LINES.values() if row["scenario"] == scenario]
+        assert labels.count("none") >= 4 and sum(label in ("high", "imminent") for label in labels) >= 4, scenario
+
+
+# Words of risk inside an everyday phrase of their own sense (compose.OTHER_SENSE) are that phrase's; the same words
+# said again beside it, of the writer, still count.
+@pytest.mark.parametrize("text, tier, removed", [
+    ("ce soir c'est la fin du ramadan, on rompt le jeûne chez mes parents", "none", False),
+    ("c'est la fin de la saison ce soir et pour moi aussi c'est la fin, j'ai les cachets devant moi", "imminent", True),
+    ("le grille-pain a rendu l'âme ce soir, je recommence demain avec la poêle", "none", False),
+    ("la lame est dans ma main ce soir, je recommence, adieu", "imminent", True),
+    ("j'ai le couteau japonais dans la main, ce soir je m'ouvre les veines", "imminent", True),
+    ("la corde du volet est cassée, je monte sur la chaise ce soir", "none", False),
+])
+def test_round_nineteen_words_of_risk_in_an_everyday_phrase_of_their_own_sense(detector, text, tier, removed):
+    d = detector.detect(text)
+    assert (d.tier, detector.would_remove(d)) == (tier, removed)

@@ -52,6 +52,9 @@ BODY = frozenset(("symptom", "taking_effect"))  # the body failing, beside a dos
 ADDRESSED = "addressed"  # a word right after "someone" that makes them the one asked ("someone please feed my cat")
 ASIDE = "aside"  # where the others will be, said as the writer's time ("while theyre at the game"): no subject
 NO_RETURN = "no_return"  # a part that ends in its own negation ("je rentre pas"): that cue negates nothing after it
+# an everyday phrase that holds words of risk in its own sense ("la fin du ramadan", "la corde du store", "mon ordi a
+# rendu l'ame"): a part's hit inside it is the phrase's, not that part (round 19); other parts beside it still count
+OTHER_SENSE = "other_sense"
 # parts whose words a guard word inside them belongs to: a time ("after this song finishes"), a farewell ("if you
 # ever read this"), a preparation, an amount worked out ("i know how many it would take"), a means saved up
 # ("saving them for two weeks"), a time to come ("wenn alle im urlaub sind"), messages scheduled ("nachrichten an
@@ -261,6 +264,11 @@ class Composer:
         for start, end, part in sorted(found + self._lazy_hits(norm)):
             first = norm.count(" ", 0, start)
             hits.setdefault(part, []).append(Hit(first, first + norm.count(" ", start, end), start, end, part))
+        if OTHER_SENSE in hits:  # "c'est la fin du ramadan ce soir": no "c'est la fin" of the writer's; who speaks stays
+            senses = [(h.start, h.end) for h in hits.pop(OTHER_SENSE)]
+            for name, found_hits in hits.items():
+                if name not in (SELF, OTHER, SOMEONE, OBJECT):
+                    hits[name] = [h for h in found_hits if not any(s <= h.start and h.end <= e for s, e in senses)]
         self._refer(hits)
         if SINCE in hits:  # "depuis lundi", "since monday": how long it has lasted, not when it will be; a
             # phrase may hold its time ("gone this weekend": away for it, not a plan made for it). A time starting
