@@ -1134,7 +1134,7 @@ def test_round_eighteen_third_batch_reads_only_its_own_sense(detector, text, tie
 # message before moving forum, farewells to a workplace with a retirement; a thing that "a rendu l'âme" (folded "l'ame"
 # is the blade's "lame"). At-risk lines share each class's words ("c'est la fin du ramadan et la fin pour moi").
 R19_LINES = {n: row for n, row in _rows("fr-own-r19.csv")}
-R19_DONE = {"r19-end-thing", "r19-tool-chore", "r19-farewell-move", "r19-gave-up-ghost"}
+R19_DONE = {"r19-end-thing", "r19-tool-chore", "r19-farewell-move", "r19-gave-up-ghost", "r19-leave-errand"}
 
 
 def test_round_nineteen_own_line_keeps_its_tier_and_removal_only_if_imminent(detector):
@@ -1166,5 +1166,23 @@ def test_round_nineteen_every_class_has_four_ordinary_and_four_at_risk_lines():
     ("la corde du volet est cassée, je monte sur la chaise ce soir", "none", False),
 ])
 def test_round_nineteen_words_of_risk_in_an_everyday_phrase_of_their_own_sense(detector, text, tier, removed):
+    d = detector.detect(text)
+    assert (d.tier, detector.would_remove(d)) == (tier, removed)
+
+
+# An errand read only where it is named with its return or its recipient (compose part errand, unless of intent_time
+# alone): the means, a place or a dose beside it still count; a server left for another one is an idiom, a server
+# beside a plan is not.
+@pytest.mark.parametrize("text, tier, removed", [
+    ("c'est fini pour moi ce forum, je migre sur celui des modos, à plus", "none", False),
+    ("c'est fini pour moi, ce serveur vous le garderez, ce soir je me pends", "imminent", True),
+    ("je serai plus là vers 21h, je ferme la pharmacie et je rentre me coucher", "none", False),
+    ("je ferme la boutique ce soir et je rentre pas, je vais au pont, adieu", "imminent", True),
+    ("je serai plus là à minuit, je ferme la caisse et j'avale toute la boîte", "imminent", True),
+    ("je serai plus là à 23h, les clés sont pour le voisin, j'ai les cachets devant moi, pardon", "imminent", True),
+    ("je serai plus là à 23h, je ferme le magasin et je me jette sous le train", "imminent", True),
+    ("ce soir je ferme le bar une dernière fois et je saute du pont", "imminent", True),
+])
+def test_round_nineteen_an_errand_or_a_server_left_explains_only_the_time_it_names(detector, text, tier, removed):
     d = detector.detect(text)
     assert (d.tier, detector.would_remove(d)) == (tier, removed)

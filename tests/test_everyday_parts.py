@@ -47,7 +47,7 @@ TUNE_FILES = {"en": DATA / "en-everyday-parts-tune.csv", "de": DATA / "lang" / "
 TUNE_MEASURED = {
     "en": (8, 18),
     "de": (4, 6),
-    "fr": (3, 3),
+    "fr": (1, 1),
     "es": (1, 3),
 }
 
