@@ -1132,14 +1132,18 @@ def test_round_eighteen_third_batch_reads_only_its_own_sense(detector, text, tie
 # event, a season, a show, a team or a server; leaving at a time with an errand and a return (the shop closed, the
 # keys left for the agency or a neighbour); a rope, a knife or a height in a chore, a kitchen or a site; a last
 # message before moving forum, farewells to a workplace with a retirement; a thing that "a rendu l'âme" (folded "l'ame"
-# is the blade's "lame"). At-risk lines share each class's words ("c'est la fin du ramadan et la fin pour moi").
+# is the blade's "lame"). At-risk lines share each class's words ("c'est la fin du ramadan et la fin pour moi"). A
+# second batch (lines 51-74, r19b-*, committed before its rules: 9 of 12 ordinary lines removed, 11 of 12 at-risk lines
+# right): an end that is a season, an idiom, a lease or a match lost; leave from work with a time (sick leave is no
+# holiday: the homecoming guard's "en conge" had swallowed a plan); a height with its club and a return said.
 R19_LINES = {n: row for n, row in _rows("fr-own-r19.csv")}
-R19_DONE = {"r19-end-thing", "r19-tool-chore", "r19-farewell-move", "r19-gave-up-ghost", "r19-leave-errand"}
+R19_DONE = {"r19-end-thing", "r19-tool-chore", "r19-farewell-move", "r19-gave-up-ghost", "r19-leave-errand",
+            "r19b-end-thing", "r19b-leave-work", "r19b-hobby-return"}
 
 
 def test_round_nineteen_own_line_keeps_its_tier_and_removal_only_if_imminent(detector):
     lines = {n: row for n, row in R19_LINES.items() if row["scenario"] in R19_DONE}
-    assert len(lines) >= 30
+    assert len(lines) >= 70
     judged = _judged(detector, lines)
 
     def judge(line, row):
