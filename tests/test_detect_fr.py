@@ -1137,18 +1137,23 @@ def test_round_eighteen_third_batch_reads_only_its_own_sense(detector, text, tie
 # right): an end that is a season, an idiom, a lease or a match lost; leave from work with a time (sick leave is no
 # holiday: the homecoming guard's "en conge" had swallowed a plan); a height with its club and a return said. A third
 # batch (lines 75-92, r19c-*, committed before its rules: 9 of 10 ordinary lines removed, 8 of 8 at-risk lines right):
-# an activity or an era that ends for the writer; leaving at a time for a trip, a child or a rental handed back.
+# an activity or an era that ends for the writer; leaving at a time for a trip, a child or a rental handed back. A
+# fourth (lines 93-102, r19d-*, committed before its rules: 5 of 5 ordinary lines given a tier, 5 of 5 at-risk right):
+# belongings given away for a move named (compose part moving_away, unless of preparation_time alone), beside plans
+# "to live in heaven" that share its words (other_sense holds them: no move).
 R19_LINES = {n: row for n, row in _rows("fr-own-r19.csv")}
 R19_DONE = {"r19-end-thing", "r19-tool-chore", "r19-farewell-move", "r19-gave-up-ghost", "r19-leave-errand",
-            "r19b-end-thing", "r19b-leave-work", "r19b-hobby-return", "r19c-end-activity", "r19c-leave-trip"}
+            "r19b-end-thing", "r19b-leave-work", "r19b-hobby-return", "r19c-end-activity", "r19c-leave-trip",
+            "r19d-give-move"}
 # Known misses (file line -> label, what the rules give): "je serai plus là ce soir" with a rental handed back (the
-# tier rule's own phrase: an errand explains only the composed time)
-R19_KNOWN_MISSES = {88: ("none", "imminent")}
+# tier rule's own phrase: an errand explains only the composed time); "je donne toutes mes affaires ce soir" with a
+# move named (a high rule of its own, as before the round)
+R19_KNOWN_MISSES = {88: ("none", "imminent"), 95: ("none", "high")}
 
 
 def test_round_nineteen_own_line_keeps_its_tier_and_removal_only_if_imminent(detector):
     lines = {n: row for n, row in R19_LINES.items() if row["scenario"] in R19_DONE}
-    assert len(lines) >= 90
+    assert len(lines) >= 100
     judged = _judged(detector, lines)
 
     def judge(line, row):
@@ -1198,5 +1203,16 @@ def test_round_nineteen_words_of_risk_in_an_everyday_phrase_of_their_own_sense(d
     ("ce soir je ferme le bar une dernière fois et je saute du pont", "imminent", True),
 ])
 def test_round_nineteen_an_errand_or_a_server_left_explains_only_the_time_it_names(detector, text, tier, removed):
+    d = detector.detect(text)
+    assert (d.tier, detector.would_remove(d)) == (tier, removed)
+
+
+# A move named explains belongings given with a time, and only that: farewell letters with a move are still a tier.
+@pytest.mark.parametrize("text, tier, removed", [
+    ("je donne mes affaires samedi, on part vivre en Martinique, merci pour tout", "none", False),
+    ("je donne mes affaires ce soir, je vais vivre au paradis, adieu", "imminent", True),
+    ("j'ai écrit mes lettres d'adieu ce soir, je pars vivre en Italie, merci pour tout", "high", False),
+])
+def test_round_nineteen_a_move_named_explains_only_the_belongings_given(detector, text, tier, removed):
     d = detector.detect(text)
     assert (d.tier, detector.would_remove(d)) == (tier, removed)
