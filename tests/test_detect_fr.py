@@ -1140,20 +1140,23 @@ def test_round_eighteen_third_batch_reads_only_its_own_sense(detector, text, tie
 # an activity or an era that ends for the writer; leaving at a time for a trip, a child or a rental handed back. A
 # fourth (lines 93-102, r19d-*, committed before its rules: 5 of 5 ordinary lines given a tier, 5 of 5 at-risk right):
 # belongings given away for a move named (compose part moving_away, unless of preparation_time alone), beside plans
-# "to live in heaven" that share its words (other_sense holds them: no move).
+# "to live in heaven" that share its words (other_sense holds them: no move). A fifth (lines 103-118, r19e-*, committed
+# before its rules: 5 of 8 ordinary lines removed, 7 of 8 at-risk right): own medicine with "bonne nuit à tous" (people,
+# not "all of them": other_sense "a tous"); a last shift or watch before a job ends (errand).
 R19_LINES = {n: row for n, row in _rows("fr-own-r19.csv")}
 R19_DONE = {"r19-end-thing", "r19-tool-chore", "r19-farewell-move", "r19-gave-up-ghost", "r19-leave-errand",
             "r19b-end-thing", "r19b-leave-work", "r19b-hobby-return", "r19c-end-activity", "r19c-leave-trip",
-            "r19d-give-move"}
+            "r19d-give-move", "r19e-meds-greeting", "r19e-shift-end"}
 # Known misses (file line -> label, what the rules give): "je serai plus là ce soir" with a rental handed back (the
 # tier rule's own phrase: an errand explains only the composed time); "je donne toutes mes affaires ce soir" with a
-# move named (a high rule of its own, as before the round)
-R19_KNOWN_MISSES = {88: ("none", "imminent"), 95: ("none", "high")}
+# move named (a high rule of its own, as before the round); a last watch then a hanging, with thanks to colleagues (none
+# before the round and after: the guard "les collegues" of an earlier round drops it)
+R19_KNOWN_MISSES = {88: ("none", "imminent"), 95: ("none", "high"), 118: ("imminent", "none")}
 
 
 def test_round_nineteen_own_line_keeps_its_tier_and_removal_only_if_imminent(detector):
     lines = {n: row for n, row in R19_LINES.items() if row["scenario"] in R19_DONE}
-    assert len(lines) >= 100
+    assert len(lines) >= 116
     judged = _judged(detector, lines)
 
     def judge(line, row):
