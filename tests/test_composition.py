@@ -368,6 +368,21 @@ compose:
         "imminent.compose.means_at_hand",)
 
 
+def test_a_guard_inside_an_everyday_phrase_of_another_sense_stays_a_guard(write):
+    """A guard's words inside an ``other_sense`` phrase still read as the guard (the phrase says the line is ordinary; it
+    must not make the rest of the message less so)."""
+    path = write("peer.yaml", GOOD + """
+compose:
+  parts:
+    means:
+      phrases: ["purple cord"]
+    other_sense:
+      phrases: ["rope swing purple cord"]
+""")
+    d = detector_for(load(path))
+    assert d.detect("fixing the rope swing purple cord, holding the purple cord right now").tier == "none"
+
+
 def test_bad_parts_and_combinations_are_reported_at_their_line(write):
     path = write("p.yaml", GOOD + r"""
 compose:

@@ -1134,8 +1134,8 @@ def test_round_eighteen_third_batch_reads_only_its_own_sense(detector, text, tie
 # message before moving forum, farewells to a workplace with a retirement; a thing that "a rendu l'âme" (folded "l'ame"
 # is the blade's "lame"). At-risk lines share each class's words ("c'est la fin du ramadan et la fin pour moi"). A
 # second batch (lines 51-74, r19b-*, committed before its rules: 9 of 12 ordinary lines removed, 11 of 12 at-risk lines
-# right): an end that is a season, an idiom, a lease or a match lost; leave from work with a time (sick leave is no
-# holiday: the homecoming guard's "en conge" had swallowed a plan); a height with its club and a return said. A third
+# right): an end that is a season, an idiom, a lease or a match lost; leave from work with a time (a plan told in sick
+# leave is swallowed by the homecoming guard's "en conge": a known miss); a height with its club and a return said. A third
 # batch (lines 75-92, r19c-*, committed before its rules: 9 of 10 ordinary lines removed, 8 of 8 at-risk lines right):
 # an activity or an era that ends for the writer; leaving at a time for a trip, a child or a rental handed back. A
 # fourth (lines 93-102, r19d-*, committed before its rules: 5 of 5 ordinary lines given a tier, 5 of 5 at-risk right):
@@ -1150,8 +1150,9 @@ R19_DONE = {"r19-end-thing", "r19-tool-chore", "r19-farewell-move", "r19-gave-up
 # Known misses (file line -> label, what the rules give): "je serai plus là ce soir" with a rental handed back (the
 # tier rule's own phrase: an errand explains only the composed time); "je donne toutes mes affaires ce soir" with a
 # move named (a high rule of its own, as before the round); a last watch then a hanging, with thanks to colleagues (none
-# before the round and after: the guard "les collegues" of an earlier round drops it)
-R19_KNOWN_MISSES = {88: ("none", "imminent"), 95: ("none", "high"), 118: ("imminent", "none")}
+# before the round and after: the guard "les collegues" of an earlier round drops it); a plan told in sick leave (none
+# before and after: the homecoming guard "en conge"; taking sick leave out of it made ordinary sick-leave lines removals)
+R19_KNOWN_MISSES = {64: ("imminent", "none"), 88: ("none", "imminent"), 95: ("none", "high"), 118: ("imminent", "none")}
 
 
 def test_round_nineteen_own_line_keeps_its_tier_and_removal_only_if_imminent(detector):
@@ -1178,10 +1179,11 @@ def test_round_nineteen_every_class_has_four_ordinary_and_four_at_risk_lines():
 
 
 # Words of risk inside an everyday phrase of their own sense (compose.OTHER_SENSE) are that phrase's; the same words
-# said again beside it, of the writer, still count.
+# said again beside it, of the writer, still count. A guard inside it stays a guard ("la fin de la saison" keeps the
+# guard "la saison", as before the round: taking guards out made ordinary sick-leave lines removals).
 @pytest.mark.parametrize("text, tier, removed", [
     ("ce soir c'est la fin du ramadan, on rompt le jeûne chez mes parents", "none", False),
-    ("c'est la fin de la saison ce soir et pour moi aussi c'est la fin, j'ai les cachets devant moi", "imminent", True),
+    ("c'est la fin du ramadan ce soir et pour moi aussi c'est la fin, j'ai les cachets devant moi", "imminent", True),
     ("le grille-pain a rendu l'âme ce soir, je recommence demain avec la poêle", "none", False),
     ("la lame est dans ma main ce soir, je recommence, adieu", "imminent", True),
     ("j'ai le couteau japonais dans la main, ce soir je m'ouvre les veines", "imminent", True),
@@ -1219,3 +1221,11 @@ def test_round_nineteen_an_errand_or_a_server_left_explains_only_the_time_it_nam
 def test_round_nineteen_a_move_named_explains_only_the_belongings_given(detector, text, tier, removed):
     d = detector.detect(text)
     assert (d.tier, detector.would_remove(d)) == (tier, removed)
+
+
+@pytest.mark.parametrize("text", [
+    "en congé maladie cette semaine, je serai parti demain chez ma mère pour me reposer",
+    "en congé maladie, je donne mes affaires de sport ce week-end, j'en ai plus besoin",
+])
+def test_round_nineteen_sick_leave_told_with_a_time_is_not_removed(detector, text):
+    assert not detector.would_remove(detector.detect(text))

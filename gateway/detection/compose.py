@@ -264,10 +264,11 @@ class Composer:
         for start, end, part in sorted(found + self._lazy_hits(norm)):
             first = norm.count(" ", 0, start)
             hits.setdefault(part, []).append(Hit(first, first + norm.count(" ", start, end), start, end, part))
-        if OTHER_SENSE in hits:  # "c'est la fin du ramadan ce soir": no "c'est la fin" of the writer's; who speaks stays
+        if OTHER_SENSE in hits:  # "c'est la fin du ramadan ce soir": no "c'est la fin" of the writer's; who speaks stays,
+            # and so does a guard inside it ("la fin des vacances": the holiday still reads as one)
             senses = [(h.start, h.end) for h in hits.pop(OTHER_SENSE)]
             for name, found_hits in hits.items():
-                if name not in (SELF, OTHER, SOMEONE, OBJECT):
+                if name not in (SELF, OTHER, SOMEONE, OBJECT) and name not in self.guard:
                     hits[name] = [h for h in found_hits if not any(s <= h.start and h.end <= e for s, e in senses)]
         self._refer(hits)
         if SINCE in hits:  # "depuis lundi", "since monday": how long it has lasted, not when it will be; a
