@@ -1188,6 +1188,7 @@ def test_round_nineteen_every_class_has_four_ordinary_and_four_at_risk_lines():
     ("la lame est dans ma main ce soir, je recommence, adieu", "imminent", True),
     ("j'ai le couteau japonais dans la main, ce soir je m'ouvre les veines", "imminent", True),
     ("la corde du volet est cassée, je monte sur la chaise ce soir", "none", False),
+    ("je fais mes adieux au monde, retraite définitive ce soir, merci pour tout", "imminent", True),
 ])
 def test_round_nineteen_words_of_risk_in_an_everyday_phrase_of_their_own_sense(detector, text, tier, removed):
     d = detector.detect(text)
