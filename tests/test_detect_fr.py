@@ -903,11 +903,11 @@ def test_round_thirteen_guards_read_only_their_own_sense(detector, text, tier, r
 # a will written "just in case" (never removed); negated or past thoughts; a partner by Quebec word; a near miss
 # beside each. Known misses (file line -> label, what the rules give): a kitchen burn raised by the model before the
 # round; an end told by a party's end ("la soiree": an everyday guard) or a team's goodbye; not waking tonight; a
-# cliff that "waits"; a blade sharpened with veins opened; a plan written and waiting for a later event; a doctor lied
-# to (concern).
+# cliff that "waits"; a plan written and waiting for a later event; a doctor lied to (concern). (A blade sharpened with
+# veins opened tonight, line 72, is read since round 19b: compose part body_act with a time the same day.)
 R17_LINES = {n: row for n, row in _rows("fr-own-r17.csv")}
 R17_KNOWN_MISSES = {13: ("none", "concern"), 28: ("imminent", "none"), 30: ("imminent", "none"),
-                    31: ("imminent", "concern"), 39: ("imminent", "none"), 72: ("imminent", "none"),
+                    31: ("imminent", "concern"), 39: ("imminent", "none"),
                     74: ("high", "none"), 75: ("high", "none"), 84: ("high", "concern"), 85: ("high", "concern")}
 
 
@@ -1230,3 +1230,57 @@ def test_round_nineteen_a_move_named_explains_only_the_belongings_given(detector
 ])
 def test_round_nineteen_sick_leave_told_with_a_time_is_not_removed(detector, text):
     assert not detector.would_remove(detector.detect(text))
+
+
+# Round 19b (removals the rules missed where an ordinary word stands beside the act). Its own lines are fr-own-r19b.csv
+# (left out of the French model's files, train_model_lang.NOT_TRAINED), written and committed before any rule (the
+# rules before: 21 of 35 right; 13 of 18 at-risk lines below their tier, 1 of 17 ordinary lines given a tier), by class
+# (scenario column): a context cue of one clause (a match lost, a stage, a season, holidays, leave) beside a plain act
+# with a time in another; self-harm acts on the body said as chat says them (compose part body_act: high alone,
+# imminent with a time the same day or now); a goodbye to the living with a "move" to heaven or the dead (gone_beyond),
+# or after handing the children over (kids_handed, with a goodbye said to people, last_adieu; a stay "ce week-end" is
+# a trip). Near misses share each class's words ("je m'ouvre une bière ce soir", "mamie est partie rejoindre papi").
+R19B_LINES = {n: row for n, row in _rows("fr-own-r19b.csv")}
+R19B_DONE = {"r19f-body-act", "r19f-goodbye-move"}
+R19B_KNOWN_MISSES: dict[int, tuple[str, str]] = {}
+
+
+def test_round_nineteen_b_own_line_keeps_its_tier_and_removal_only_if_imminent(detector):
+    lines = {n: row for n, row in R19B_LINES.items() if row["scenario"] in R19B_DONE}
+    assert len(lines) >= 23
+    judged = _judged(detector, lines)
+
+    def judge(line, row):
+        d = judged[line]
+        expected = R19B_KNOWN_MISSES.get(line, (row["label"], row["label"]))[1]
+        return (d.tier, detector.would_remove(d)), (expected, expected == "imminent")
+    wrong = wrong_lines(sorted(lines.items()), judge)
+    assert not wrong, f"round 19b own lines: {wrong}"
+
+
+def test_round_nineteen_b_every_class_has_five_ordinary_and_five_at_risk_lines():
+    for scenario in {row["scenario"] for row in R19B_LINES.values()}:
+        labels = [row["label"] for row in R19B_LINES.values() if row["scenario"] == scenario]
+        assert labels.count("none") >= 5 and sum(label in ("high", "imminent") for label in labels) >= 5, scenario
+
+
+# A self-harm act on the body is high alone and imminent only with a time the same day or now; a goodbye with a "move"
+# to heaven, or after the children are handed over, is the writer's end; someone else's death, a stay for the weekend,
+# a farewell to a thing and a move abroad are none.
+@pytest.mark.parametrize("text, tier, removed", [
+    ("ce soir je m'ouvre les veines", "imminent", True),
+    ("je me scarifie depuis trois ans déjà", "high", False),
+    ("j'ai recommencé à me couper les bras cette semaine", "high", False),
+    ("je vais pas me scarifier ce soir, promis", "concern", False),
+    ("je me coupe les cheveux ce soir", "none", False),
+    ("je pars vivre au paradis, merci pour tout", "imminent", True),
+    ("je pars vivre au Canada, merci pour tout", "none", False),
+    ("allez chercher les enfants… adieu", "imminent", True),
+    ("les enfants sont chez mamie ce week-end, adieu !", "none", False),
+    ("va chercher les enfants à 16h30 stp, adieu la réunion, je suis coincée", "none", False),
+    ("elle a déposé les enfants chez moi et elle a dit adieu", "none", False),
+    ("je vous dis adieu, c'est fini pour moi", "imminent", True),
+])
+def test_round_nineteen_b_acts_on_the_body_and_goodbyes_with_a_move_or_the_children(detector, text, tier, removed):
+    d = detector.detect(text)
+    assert (d.tier, detector.would_remove(d)) == (tier, removed)

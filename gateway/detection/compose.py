@@ -59,9 +59,10 @@ OTHER_SENSE = "other_sense"
 # ever read this"), a preparation, an amount worked out ("i know how many it would take"), a means saved up
 # ("saving them for two weeks"), a time to come ("wenn alle im urlaub sind"), messages scheduled ("nachrichten an
 # meine leute sind geplant": not the news), how far through it ("nearly there"), a place named by whose building it
-# is ("la azotea de la facu", "la terraza de mi trabajo": the school or the work is the place's, not a thing ended)
+# is ("la azotea de la facu", "la terraza de mi trabajo": the school or the work is the place's, not a thing ended), the
+# children handed over ("les enfants sont chez leur pere": the children are the arrangement's, not an outing with them)
 TIMES = ("soon", "chosen_time", "farewell", "preparation", "measured", "gathering", "later", "scheduled", "progress",
-         "place")
+         "place", "kids_handed")
 CLOCK_TIMES = ("soon", "chosen_time", "final_time")  # the parts that name a time ("depuis lundi" before one is a duration)
 SETTING_ACTS = frozenset(("act", "act_whole", "ingest"))  # an act done: an everyday setting beside it caps, never drops
 GOVERNING = frozenset((THOUGHT, WISH))  # guards that cap only what follows them
