@@ -1149,10 +1149,11 @@ R19_DONE = {"r19-end-thing", "r19-tool-chore", "r19-farewell-move", "r19-gave-up
             "r19d-give-move", "r19e-meds-greeting", "r19e-shift-end"}
 # Known misses (file line -> label, what the rules give): "je serai plus là ce soir" with a rental handed back (the
 # tier rule's own phrase: an errand explains only the composed time); "je donne toutes mes affaires ce soir" with a
-# move named (a high rule of its own, as before the round); a last watch then a hanging, with thanks to colleagues (none
-# before the round and after: the guard "les collegues" of an earlier round drops it); a plan told in sick leave (none
-# before and after: the homecoming guard "en conge"; taking sick leave out of it made ordinary sick-leave lines removals)
-R19_KNOWN_MISSES = {64: ("imminent", "none"), 88: ("none", "imminent"), 95: ("none", "high"), 118: ("imminent", "none")}
+# move named (a high rule of its own, as before the round); a plan told in sick leave (none before and after: the
+# homecoming guard "en conge"; taking sick leave out of it made ordinary sick-leave lines removals). A last watch then a
+# hanging, with thanks to colleagues (line 118: none before the round and after, the guard "les collegues" of an earlier
+# round) is read since round 19b: "je me pends" names the writer's death plainly in another clause (compose part plain)
+R19_KNOWN_MISSES = {64: ("imminent", "none"), 88: ("none", "imminent"), 95: ("none", "high")}
 
 
 def test_round_nineteen_own_line_keeps_its_tier_and_removal_only_if_imminent(detector):
@@ -1241,13 +1242,13 @@ def test_round_nineteen_sick_leave_told_with_a_time_is_not_removed(detector, tex
 # or after handing the children over (kids_handed, with a goodbye said to people, last_adieu; a stay "ce week-end" is
 # a trip). Near misses share each class's words ("je m'ouvre une bière ce soir", "mamie est partie rejoindre papi").
 R19B_LINES = {n: row for n, row in _rows("fr-own-r19b.csv")}
-R19B_DONE = {"r19f-body-act", "r19f-goodbye-move"}
+R19B_DONE = {"r19f-cue-clause", "r19f-body-act", "r19f-goodbye-move"}
 R19B_KNOWN_MISSES: dict[int, tuple[str, str]] = {}
 
 
 def test_round_nineteen_b_own_line_keeps_its_tier_and_removal_only_if_imminent(detector):
     lines = {n: row for n, row in R19B_LINES.items() if row["scenario"] in R19B_DONE}
-    assert len(lines) >= 23
+    assert len(lines) >= 35
     judged = _judged(detector, lines)
 
     def judge(line, row):
@@ -1282,5 +1283,27 @@ def test_round_nineteen_b_every_class_has_five_ordinary_and_five_at_risk_lines()
     ("je vous dis adieu, c'est fini pour moi", "imminent", True),
 ])
 def test_round_nineteen_b_acts_on_the_body_and_goodbyes_with_a_move_or_the_children(detector, text, tier, removed):
+    d = detector.detect(text)
+    assert (d.tier, detector.would_remove(d)) == (tier, removed)
+
+
+# The writer's own death said plainly (compose part plain: "je me suicide", "je me pends", "j'avale toutes mes pilules",
+# "je me tue" as the last words or before a time) is not dropped by an everyday guard of ANOTHER clause (a match lost, a
+# stage or a season, holidays, leave) nor given to someone named there; a guard of its own clause, a condition, a joke,
+# a story and someone else's act still read as before. A stage or a season is a guard of its own sentences (stage), no
+# longer a story framing the whole message.
+@pytest.mark.parametrize("text, tier, removed", [
+    ("c'est fini pour nous, on a perdu, et ce soir je me tue", "imminent", True),
+    ("plus jamais je monte sur scène, ce soir je saute du pont, adieu", "imminent", True),
+    ("il m'a quittée, ce soir je me suicide", "imminent", True),
+    ("on a perdu, ce soir je me tue de rire", "none", False),
+    ("en vacances demain, ce soir je me tue à faire les valises", "none", False),
+    ("si on perd encore ce soir, je me tue", "high", False),
+    ("on a perdu ce soir, je me suicide mdr", "high", False),
+    ("dans mon rp, cette nuit je me pends", "high", False),
+    ("mon frere dit que cette nuit il se suicide", "none", False),
+    ("fin de la saison, on fête ça ce soir, je me jette sur le buffet", "none", False),
+])
+def test_round_nineteen_b_a_cue_of_one_clause_explains_only_its_own(detector, text, tier, removed):
     d = detector.detect(text)
     assert (d.tier, detector.would_remove(d)) == (tier, removed)

@@ -95,6 +95,15 @@ class Hit(NamedTuple):
     part: str
 
 
+# Where a clause ends: a sentence's end or a comma before a space (``Clauses``, read only beside a ``plain`` act)
+_CLAUSE_END = re.compile(_SENTENCE_END.pattern + "|,+(?=\\s)")
+# a part naming the writer's own death plainly ("je me pends", "je me suicide", "j'avale toutes mes pilules"): only risk
+# explains it, so an everyday guard of ANOTHER clause ("on a perdu le match, cette nuit je me suicide") does not drop
+# or cap the act or plan that holds it; a guard of its own clause still does, and a past told, a story framing it, a
+# question, a thought or a wish read as before (round 19b; a policy without the part has none)
+PLAIN = "plain"
+
+
 class Sentences:
     """Which sentence of a message each word of its folded form is in, worked out only when a guard asks
     (most messages never do): the text as written is cut at each sentence end (``_SENTENCE_END``), each piece
@@ -104,6 +113,7 @@ class Sentences:
     is one sentence, as before sentences were read."""
 
     __slots__ = ("text", "norm", "_starts")
+    cut = _SENTENCE_END
 
     def __init__(self, text: str | None, norm: str):
         self.text, self.norm, self._starts = text, norm, None
@@ -112,10 +122,10 @@ class Sentences:
         if self._starts is None:
             self._starts = [0]
             text = self.text
-            if text and _SENTENCE_END.search(text) is not None:
+            if text and self.cut.search(text) is not None:
                 counts: list[int] = []
                 at = 0
-                for m in _SENTENCE_END.finditer(text):
+                for m in self.cut.finditer(text):
                     counts.append(len(normalise(text[at:m.end()]).split()))
                     at = m.end()
                 counts.append(len(normalise(text[at:]).split()))
@@ -130,6 +140,14 @@ class Sentences:
 
     def of(self, word: int) -> int:
         return bisect_right(self.starts(), word) - 1
+
+
+class Clauses(Sentences):
+    """Which clause of a message each word is in: its sentences cut again at each comma (a piece of one word stays
+    with the clause before it, as a sentence's does)."""
+
+    __slots__ = ()
+    cut = _CLAUSE_END
 
 
 def _shares(sentences: Sentences, h: Hit, first: int, last: int) -> bool:
@@ -438,7 +456,9 @@ class Composer:
         starts = {c.start for c in chosen} | {anchor.start}
         before = [h for h in markers if h.start <= anchor.start and anchor.first - h.last <= self.window
                   and (free(h) or h.start in starts)]
-        theirs = bool(before) and max(before, key=lambda h: h.start).part == OTHER
+        # the writer's own death said plainly names its own subject ("il m'a quittee, ce soir je me suicide")
+        plain = [h for h in hits.get(PLAIN, ()) if h.first <= last and h.last >= first]
+        theirs = bool(before) and max(before, key=lambda h: h.start).part == OTHER and not plain
         if theirs and not chosen:
             return None  # no subject at all is the writer's: chat drops the "i" ("took them all")
         # an act or plan that names its means or place stands alone: only the guards of its own sentences read
@@ -450,6 +470,8 @@ class Composer:
         now = bool(span) and any(sentences.of(norm.count(" ", 0, back)) in span for back in m.relapse)
         alone = any(c.part in self.stands_alone for c in chosen) if chosen else any(
             h.first <= last and h.last >= first for name in self.stands_alone for h in hits.get(name, ()))
+        # the writer's own death said plainly in the act's span: a drop guard of another clause does not read it
+        clauses = Clauses(sentences.text, norm) if plain else None
         for name, cap in self.guard.items():
             if name == PAST and not chosen:
                 continue  # a rule's own match told as past: the decision stage reads past and relapse cues
@@ -462,6 +484,9 @@ class Composer:
                      and (whole or not alone or _shares(sentences, h, first, last))
                      and not (now and name == PAST and sentences.of(h.last) < sentences.of(first))
                      and (name not in GOVERNING or h.first <= last) and (name != WISH or 0 <= first - h.last <= WISH_REACH)]
+            if found and plain and cap is None and not whole:
+                found = [h for h in found if any(clauses.of(h.first) == clauses.of(p.first) == clauses.of(h.last)
+                                                 for p in plain)]
             if found:
                 # "swallowed all 30 in the shower": an act done beside an everyday setting is high, not nothing;
                 # a setting that is the act's own words ("taking them round to her") still drops it
