@@ -1289,8 +1289,8 @@ def test_round_nineteen_b_acts_on_the_body_and_goodbyes_with_a_move_or_the_child
 
 # The writer's own death said plainly (compose part plain: "je me suicide", "je me pends", "j'avale toutes mes pilules",
 # "je me tue" as the last words or before a time) is not dropped by an everyday guard of ANOTHER clause (a match lost, a
-# stage or a season, holidays, leave) nor given to someone named there; a guard of its own clause, a condition, a joke,
-# a story and someone else's act still read as before. A stage or a season is a guard of its own sentences (stage), no
+# stage or a season, holidays, leave) nor given to someone named there; a guard of its own clause, a purpose in any
+# clause (a bungee jump, a parachute), a condition, a joke, a story and someone else's act still read as before. A stage or a season is a guard of its own sentences (stage), no
 # longer a story framing the whole message.
 @pytest.mark.parametrize("text, tier, removed", [
     ("c'est fini pour nous, on a perdu, et ce soir je me tue", "imminent", True),
@@ -1303,6 +1303,9 @@ def test_round_nineteen_b_acts_on_the_body_and_goodbyes_with_a_move_or_the_child
     ("dans mon rp, cette nuit je me pends", "high", False),
     ("mon frere dit que cette nuit il se suicide", "none", False),
     ("fin de la saison, on fête ça ce soir, je me jette sur le buffet", "none", False),
+    ("baptême de parachute demain, je saute dans le vide à 10h !", "none", False),
+    ("saut à l'élastique ce week-end, demain je saute du pont de la Caille", "none", False),
+    ("soirée escalade, ce soir je saute du mur", "none", False),
 ])
 def test_round_nineteen_b_a_cue_of_one_clause_explains_only_its_own(detector, text, tier, removed):
     d = detector.detect(text)

@@ -100,8 +100,9 @@ _CLAUSE_END = re.compile(_SENTENCE_END.pattern + "|,+(?=\\s)")
 # a part naming the writer's own death plainly ("je me pends", "je me suicide", "j'avale toutes mes pilules"): only risk
 # explains it, so an everyday guard of ANOTHER clause ("on a perdu le match, cette nuit je me suicide") does not drop
 # or cap the act or plan that holds it; a guard of its own clause still does, and a past told, a story framing it, a
-# question, a thought or a wish read as before (round 19b; a policy without the part has none)
+# purpose, a question, a thought or a wish read as before (round 19b; a policy without the part has none)
 PLAIN = "plain"
+PURPOSE = "purpose"  # what a thing or a jump is for ("saut a l'elastique ce week-end, demain je saute du pont"): any clause
 
 
 class Sentences:
@@ -484,7 +485,7 @@ class Composer:
                      and (whole or not alone or _shares(sentences, h, first, last))
                      and not (now and name == PAST and sentences.of(h.last) < sentences.of(first))
                      and (name not in GOVERNING or h.first <= last) and (name != WISH or 0 <= first - h.last <= WISH_REACH)]
-            if found and plain and cap is None and not whole:
+            if found and plain and cap is None and not whole and name != PURPOSE:
                 found = [h for h in found if any(clauses.of(h.first) == clauses.of(p.first) == clauses.of(h.last)
                                                  for p in plain)]
             if found:
