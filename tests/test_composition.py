@@ -350,6 +350,39 @@ compose:
     assert d.detect("top floor of the car park. goodbye x").tier != "imminent"
 
 
+def test_a_part_inside_an_everyday_phrase_of_another_sense_is_that_phrase_and_the_parts_beside_it_still_count(write):
+    """``compose.OTHER_SENSE`` (round 19): a part's hit inside an ``other_sense`` phrase ("la fin du ramadan", "la corde
+    du store") is not that part; the same part said again beside it is."""
+    path = write("peer.yaml", GOOD + """
+compose:
+  parts:
+    means:
+      phrases: ["purple cord"]
+    other_sense:
+      phrases: ["purple cord shop"]
+""")
+    d = detector_for(load(path))
+    assert d.detect("holding the purple cord right now").rules == ("imminent.compose.means_at_hand",)
+    assert d.detect("holding a bag from the purple cord shop right now").tier == "none"
+    assert d.detect("the purple cord shop bag, and holding the purple cord right now").rules == (
+        "imminent.compose.means_at_hand",)
+
+
+def test_a_guard_inside_an_everyday_phrase_of_another_sense_stays_a_guard(write):
+    """A guard's words inside an ``other_sense`` phrase still read as the guard (the phrase says the line is ordinary; it
+    must not make the rest of the message less so)."""
+    path = write("peer.yaml", GOOD + """
+compose:
+  parts:
+    means:
+      phrases: ["purple cord"]
+    other_sense:
+      phrases: ["rope swing purple cord"]
+""")
+    d = detector_for(load(path))
+    assert d.detect("fixing the rope swing purple cord, holding the purple cord right now").tier == "none"
+
+
 def test_bad_parts_and_combinations_are_reported_at_their_line(write):
     path = write("p.yaml", GOOD + r"""
 compose:

@@ -903,11 +903,11 @@ def test_round_thirteen_guards_read_only_their_own_sense(detector, text, tier, r
 # a will written "just in case" (never removed); negated or past thoughts; a partner by Quebec word; a near miss
 # beside each. Known misses (file line -> label, what the rules give): a kitchen burn raised by the model before the
 # round; an end told by a party's end ("la soiree": an everyday guard) or a team's goodbye; not waking tonight; a
-# cliff that "waits"; a blade sharpened with veins opened; a plan written and waiting for a later event; a doctor lied
-# to (concern).
+# cliff that "waits"; a plan written and waiting for a later event; a doctor lied to (concern). (A blade sharpened with
+# veins opened tonight, line 72, is read since round 19b: compose part body_act with a time the same day.)
 R17_LINES = {n: row for n, row in _rows("fr-own-r17.csv")}
 R17_KNOWN_MISSES = {13: ("none", "concern"), 28: ("imminent", "none"), 30: ("imminent", "none"),
-                    31: ("imminent", "concern"), 39: ("imminent", "none"), 72: ("imminent", "none"),
+                    31: ("imminent", "concern"), 39: ("imminent", "none"),
                     74: ("high", "none"), 75: ("high", "none"), 84: ("high", "concern"), 85: ("high", "concern")}
 
 
@@ -1123,3 +1123,190 @@ def test_round_eighteen_second_batch_reads_only_its_own_sense(detector, text, ti
 def test_round_eighteen_third_batch_reads_only_its_own_sense(detector, text, tier):
     d = detector.detect(text)
     assert (d.tier, detector.would_remove(d)) == (tier, False)
+
+
+# Round 19 (read the everyday tuning set, fr-everyday-parts-tune.csv, by class: before it 12 removed and 13 given a
+# tier of 250, all labelled none). Its own lines are fr-own-r19.csv (left out of the French model's files,
+# train_model_lang.NOT_TRAINED), written and committed before any rule (the rules before: every one of the 23 ordinary
+# lines given a tier, 22 removed; the 26 at-risk lines right), by class (scenario column): the thing that ends is an
+# event, a season, a show, a team or a server; leaving at a time with an errand and a return (the shop closed, the
+# keys left for the agency or a neighbour); a rope, a knife or a height in a chore, a kitchen or a site; a last
+# message before moving forum, farewells to a workplace with a retirement; a thing that "a rendu l'âme" (folded "l'ame"
+# is the blade's "lame"). At-risk lines share each class's words ("c'est la fin du ramadan et la fin pour moi"). A
+# second batch (lines 51-74, r19b-*, committed before its rules: 9 of 12 ordinary lines removed, 11 of 12 at-risk lines
+# right): an end that is a season, an idiom, a lease or a match lost; leave from work with a time (a plan told in sick
+# leave is swallowed by the homecoming guard's "en conge": a known miss); a height with its club and a return said. A third
+# batch (lines 75-92, r19c-*, committed before its rules: 9 of 10 ordinary lines removed, 8 of 8 at-risk lines right):
+# an activity or an era that ends for the writer; leaving at a time for a trip, a child or a rental handed back. A
+# fourth (lines 93-102, r19d-*, committed before its rules: 5 of 5 ordinary lines given a tier, 5 of 5 at-risk right):
+# belongings given away for a move named (compose part moving_away, unless of preparation_time alone), beside plans
+# "to live in heaven" that share its words (other_sense holds them: no move). A fifth (lines 103-118, r19e-*, committed
+# before its rules: 5 of 8 ordinary lines removed, 7 of 8 at-risk right): own medicine with "bonne nuit à tous" (people,
+# not "all of them": other_sense "a tous"); a last shift or watch before a job ends (errand).
+R19_LINES = {n: row for n, row in _rows("fr-own-r19.csv")}
+R19_DONE = {"r19-end-thing", "r19-tool-chore", "r19-farewell-move", "r19-gave-up-ghost", "r19-leave-errand",
+            "r19b-end-thing", "r19b-leave-work", "r19b-hobby-return", "r19c-end-activity", "r19c-leave-trip",
+            "r19d-give-move", "r19e-meds-greeting", "r19e-shift-end"}
+# Known misses (file line -> label, what the rules give): "je serai plus là ce soir" with a rental handed back (the
+# tier rule's own phrase: an errand explains only the composed time); "je donne toutes mes affaires ce soir" with a
+# move named (a high rule of its own, as before the round); a plan told in sick leave (none before and after: the
+# homecoming guard "en conge"; taking sick leave out of it made ordinary sick-leave lines removals). A last watch then a
+# hanging, with thanks to colleagues (line 118: none before the round and after, the guard "les collegues" of an earlier
+# round) is read since round 19b: "je me pends" names the writer's death plainly in another clause (compose part plain)
+R19_KNOWN_MISSES = {64: ("imminent", "none"), 88: ("none", "imminent"), 95: ("none", "high")}
+
+
+def test_round_nineteen_own_line_keeps_its_tier_and_removal_only_if_imminent(detector):
+    lines = {n: row for n, row in R19_LINES.items() if row["scenario"] in R19_DONE}
+    assert len(lines) >= 116
+    judged = _judged(detector, lines)
+
+    def judge(line, row):
+        d = judged[line]
+        expected = R19_KNOWN_MISSES.get(line, (row["label"], row["label"]))[1]
+        return (d.tier, detector.would_remove(d)), (expected, expected == "imminent")
+    wrong = wrong_lines(sorted(lines.items()), judge)
+    assert not wrong, f"round 19 own lines: {wrong}"
+
+
+def test_round_nineteen_known_misses_are_what_the_file_says():
+    assert all(R19_LINES[n]["label"] == label for n, (label, _) in R19_KNOWN_MISSES.items())
+
+
+def test_round_nineteen_every_class_has_four_ordinary_and_four_at_risk_lines():
+    for scenario in {row["scenario"] for row in R19_LINES.values()}:
+        labels = [row["label"] for row in R19_LINES.values() if row["scenario"] == scenario]
+        assert labels.count("none") >= 4 and sum(label in ("high", "imminent") for label in labels) >= 4, scenario
+
+
+# Words of risk inside an everyday phrase of their own sense (compose.OTHER_SENSE) are that phrase's; the same words
+# said again beside it, of the writer, still count. A guard inside it stays a guard ("la fin de la saison" keeps the
+# guard "la saison", as before the round: taking guards out made ordinary sick-leave lines removals).
+@pytest.mark.parametrize("text, tier, removed", [
+    ("ce soir c'est la fin du ramadan, on rompt le jeûne chez mes parents", "none", False),
+    ("c'est la fin du ramadan ce soir et pour moi aussi c'est la fin, j'ai les cachets devant moi", "imminent", True),
+    ("le grille-pain a rendu l'âme ce soir, je recommence demain avec la poêle", "none", False),
+    ("la lame est dans ma main ce soir, je recommence, adieu", "imminent", True),
+    ("j'ai le couteau japonais dans la main, ce soir je m'ouvre les veines", "imminent", True),
+    ("la corde du volet est cassée, je monte sur la chaise ce soir", "none", False),
+    ("je fais mes adieux au monde, retraite définitive ce soir, merci pour tout", "imminent", True),
+])
+def test_round_nineteen_words_of_risk_in_an_everyday_phrase_of_their_own_sense(detector, text, tier, removed):
+    d = detector.detect(text)
+    assert (d.tier, detector.would_remove(d)) == (tier, removed)
+
+
+# An errand read only where it is named with its return or its recipient (compose part errand, unless of intent_time
+# alone): the means, a place or a dose beside it still count; a server left for another one is an idiom, a server
+# beside a plan is not.
+@pytest.mark.parametrize("text, tier, removed", [
+    ("c'est fini pour moi ce forum, je migre sur celui des modos, à plus", "none", False),
+    ("c'est fini pour moi, ce serveur vous le garderez, ce soir je me pends", "imminent", True),
+    ("je serai plus là vers 21h, je ferme la pharmacie et je rentre me coucher", "none", False),
+    ("je ferme la boutique ce soir et je rentre pas, je vais au pont, adieu", "imminent", True),
+    ("je serai plus là à minuit, je ferme la caisse et j'avale toute la boîte", "imminent", True),
+    ("je serai plus là à 23h, les clés sont pour le voisin, j'ai les cachets devant moi, pardon", "imminent", True),
+    ("je serai plus là à 23h, je ferme le magasin et je me jette sous le train", "imminent", True),
+    ("ce soir je ferme le bar une dernière fois et je saute du pont", "imminent", True),
+])
+def test_round_nineteen_an_errand_or_a_server_left_explains_only_the_time_it_names(detector, text, tier, removed):
+    d = detector.detect(text)
+    assert (d.tier, detector.would_remove(d)) == (tier, removed)
+
+
+# A move named explains belongings given with a time, and only that: farewell letters with a move are still a tier.
+@pytest.mark.parametrize("text, tier, removed", [
+    ("je donne mes affaires samedi, on part vivre en Martinique, merci pour tout", "none", False),
+    ("je donne mes affaires ce soir, je vais vivre au paradis, adieu", "imminent", True),
+    ("j'ai écrit mes lettres d'adieu ce soir, je pars vivre en Italie, merci pour tout", "high", False),
+])
+def test_round_nineteen_a_move_named_explains_only_the_belongings_given(detector, text, tier, removed):
+    d = detector.detect(text)
+    assert (d.tier, detector.would_remove(d)) == (tier, removed)
+
+
+@pytest.mark.parametrize("text", [
+    "en congé maladie cette semaine, je serai parti demain chez ma mère pour me reposer",
+    "en congé maladie, je donne mes affaires de sport ce week-end, j'en ai plus besoin",
+])
+def test_round_nineteen_sick_leave_told_with_a_time_is_not_removed(detector, text):
+    assert not detector.would_remove(detector.detect(text))
+
+
+# Round 19b (removals the rules missed where an ordinary word stands beside the act). Its own lines are fr-own-r19b.csv
+# (left out of the French model's files, train_model_lang.NOT_TRAINED), written and committed before any rule (the
+# rules before: 21 of 35 right; 13 of 18 at-risk lines below their tier, 1 of 17 ordinary lines given a tier), by class
+# (scenario column): a context cue of one clause (a match lost, a stage, a season, holidays, leave) beside a plain act
+# with a time in another; self-harm acts on the body said as chat says them (compose part body_act: high alone,
+# imminent with a time the same day or now); a goodbye to the living with a "move" to heaven or the dead (gone_beyond),
+# or after handing the children over (kids_handed, with a goodbye said to people, last_adieu; a stay "ce week-end" is
+# a trip). Near misses share each class's words ("je m'ouvre une bière ce soir", "mamie est partie rejoindre papi").
+R19B_LINES = {n: row for n, row in _rows("fr-own-r19b.csv")}
+R19B_DONE = {"r19f-cue-clause", "r19f-body-act", "r19f-goodbye-move"}
+R19B_KNOWN_MISSES: dict[int, tuple[str, str]] = {}
+
+
+def test_round_nineteen_b_own_line_keeps_its_tier_and_removal_only_if_imminent(detector):
+    lines = {n: row for n, row in R19B_LINES.items() if row["scenario"] in R19B_DONE}
+    assert len(lines) >= 35
+    judged = _judged(detector, lines)
+
+    def judge(line, row):
+        d = judged[line]
+        expected = R19B_KNOWN_MISSES.get(line, (row["label"], row["label"]))[1]
+        return (d.tier, detector.would_remove(d)), (expected, expected == "imminent")
+    wrong = wrong_lines(sorted(lines.items()), judge)
+    assert not wrong, f"round 19b own lines: {wrong}"
+
+
+def test_round_nineteen_b_every_class_has_five_ordinary_and_five_at_risk_lines():
+    for scenario in {row["scenario"] for row in R19B_LINES.values()}:
+        labels = [row["label"] for row in R19B_LINES.values() if row["scenario"] == scenario]
+        assert labels.count("none") >= 5 and sum(label in ("high", "imminent") for label in labels) >= 5, scenario
+
+
+# A self-harm act on the body is high alone and imminent only with a time the same day or now; a goodbye with a "move"
+# to heaven, or after the children are handed over, is the writer's end; someone else's death, a stay for the weekend,
+# a farewell to a thing and a move abroad are none.
+@pytest.mark.parametrize("text, tier, removed", [
+    ("ce soir je m'ouvre les veines", "imminent", True),
+    ("je me scarifie depuis trois ans déjà", "high", False),
+    ("j'ai recommencé à me couper les bras cette semaine", "high", False),
+    ("je vais pas me scarifier ce soir, promis", "concern", False),
+    ("je me coupe les cheveux ce soir", "none", False),
+    ("je pars vivre au paradis, merci pour tout", "imminent", True),
+    ("je pars vivre au Canada, merci pour tout", "none", False),
+    ("allez chercher les enfants… adieu", "imminent", True),
+    ("les enfants sont chez mamie ce week-end, adieu !", "none", False),
+    ("va chercher les enfants à 16h30 stp, adieu la réunion, je suis coincée", "none", False),
+    ("elle a déposé les enfants chez moi et elle a dit adieu", "none", False),
+    ("je vous dis adieu, c'est fini pour moi", "imminent", True),
+])
+def test_round_nineteen_b_acts_on_the_body_and_goodbyes_with_a_move_or_the_children(detector, text, tier, removed):
+    d = detector.detect(text)
+    assert (d.tier, detector.would_remove(d)) == (tier, removed)
+
+
+# The writer's own death said plainly (compose part plain: "je me suicide", "je me pends", "j'avale toutes mes pilules",
+# "je me tue" as the last words or before a time) is not dropped by an everyday guard of ANOTHER clause (a match lost, a
+# stage or a season, holidays, leave) nor given to someone named there; a guard of its own clause, a purpose in any
+# clause (a bungee jump, a parachute), a condition, a joke, a story and someone else's act still read as before. A stage or a season is a guard of its own sentences (stage), no
+# longer a story framing the whole message.
+@pytest.mark.parametrize("text, tier, removed", [
+    ("c'est fini pour nous, on a perdu, et ce soir je me tue", "imminent", True),
+    ("plus jamais je monte sur scène, ce soir je saute du pont, adieu", "imminent", True),
+    ("il m'a quittée, ce soir je me suicide", "imminent", True),
+    ("on a perdu, ce soir je me tue de rire", "none", False),
+    ("en vacances demain, ce soir je me tue à faire les valises", "none", False),
+    ("si on perd encore ce soir, je me tue", "high", False),
+    ("on a perdu ce soir, je me suicide mdr", "high", False),
+    ("dans mon rp, cette nuit je me pends", "high", False),
+    ("mon frere dit que cette nuit il se suicide", "none", False),
+    ("fin de la saison, on fête ça ce soir, je me jette sur le buffet", "none", False),
+    ("baptême de parachute demain, je saute dans le vide à 10h !", "none", False),
+    ("saut à l'élastique ce week-end, demain je saute du pont de la Caille", "none", False),
+    ("soirée escalade, ce soir je saute du mur", "none", False),
+])
+def test_round_nineteen_b_a_cue_of_one_clause_explains_only_its_own(detector, text, tier, removed):
+    d = detector.detect(text)
+    assert (d.tier, detector.would_remove(d)) == (tier, removed)

@@ -52,13 +52,17 @@ BODY = frozenset(("symptom", "taking_effect"))  # the body failing, beside a dos
 ADDRESSED = "addressed"  # a word right after "someone" that makes them the one asked ("someone please feed my cat")
 ASIDE = "aside"  # where the others will be, said as the writer's time ("while theyre at the game"): no subject
 NO_RETURN = "no_return"  # a part that ends in its own negation ("je rentre pas"): that cue negates nothing after it
+# an everyday phrase that holds words of risk in its own sense ("la fin du ramadan", "la corde du store", "mon ordi a
+# rendu l'ame"): a part's hit inside it is the phrase's, not that part (round 19); other parts beside it still count
+OTHER_SENSE = "other_sense"
 # parts whose words a guard word inside them belongs to: a time ("after this song finishes"), a farewell ("if you
 # ever read this"), a preparation, an amount worked out ("i know how many it would take"), a means saved up
 # ("saving them for two weeks"), a time to come ("wenn alle im urlaub sind"), messages scheduled ("nachrichten an
 # meine leute sind geplant": not the news), how far through it ("nearly there"), a place named by whose building it
-# is ("la azotea de la facu", "la terraza de mi trabajo": the school or the work is the place's, not a thing ended)
+# is ("la azotea de la facu", "la terraza de mi trabajo": the school or the work is the place's, not a thing ended), the
+# children handed over ("les enfants sont chez leur pere": the children are the arrangement's, not an outing with them)
 TIMES = ("soon", "chosen_time", "farewell", "preparation", "measured", "gathering", "later", "scheduled", "progress",
-         "place")
+         "place", "kids_handed")
 CLOCK_TIMES = ("soon", "chosen_time", "final_time")  # the parts that name a time ("depuis lundi" before one is a duration)
 SETTING_ACTS = frozenset(("act", "act_whole", "ingest"))  # an act done: an everyday setting beside it caps, never drops
 GOVERNING = frozenset((THOUGHT, WISH))  # guards that cap only what follows them
@@ -97,6 +101,16 @@ class Hit(NamedTuple):
     part: str
 
 
+# Where a clause ends: a sentence's end or a comma before a space (``Clauses``, read only beside a ``plain`` act)
+_CLAUSE_END = re.compile(_SENTENCE_END.pattern + "|,+(?=\\s)")
+# a part naming the writer's own death plainly ("je me pends", "je me suicide", "j'avale toutes mes pilules"): only risk
+# explains it, so an everyday guard of ANOTHER clause ("on a perdu le match, cette nuit je me suicide") does not drop
+# or cap the act or plan that holds it; a guard of its own clause still does, and a past told, a story framing it, a
+# purpose, a question, a thought or a wish read as before (round 19b; a policy without the part has none)
+PLAIN = "plain"
+PURPOSE = "purpose"  # what a thing or a jump is for ("saut a l'elastique ce week-end, demain je saute du pont"): any clause
+
+
 class Sentences:
     """Which sentence of a message each word of its folded form is in, worked out only when a guard asks
     (most messages never do): the text as written is cut at each sentence end (``_SENTENCE_END``), each piece
@@ -106,6 +120,7 @@ class Sentences:
     is one sentence, as before sentences were read."""
 
     __slots__ = ("text", "norm", "_starts")
+    cut = _SENTENCE_END
 
     def __init__(self, text: str | None, norm: str):
         self.text, self.norm, self._starts = text, norm, None
@@ -114,10 +129,10 @@ class Sentences:
         if self._starts is None:
             self._starts = [0]
             text = self.text
-            if text and _SENTENCE_END.search(text) is not None:
+            if text and self.cut.search(text) is not None:
                 counts: list[int] = []
                 at = 0
-                for m in _SENTENCE_END.finditer(text):
+                for m in self.cut.finditer(text):
                     counts.append(len(normalise(text[at:m.end()]).split()))
                     at = m.end()
                 counts.append(len(normalise(text[at:]).split()))
@@ -132,6 +147,14 @@ class Sentences:
 
     def of(self, word: int) -> int:
         return bisect_right(self.starts(), word) - 1
+
+
+class Clauses(Sentences):
+    """Which clause of a message each word is in: its sentences cut again at each comma (a piece of one word stays
+    with the clause before it, as a sentence's does)."""
+
+    __slots__ = ()
+    cut = _CLAUSE_END
 
 
 def _shares(sentences: Sentences, h: Hit, first: int, last: int) -> bool:
@@ -270,6 +293,12 @@ class Composer:
         for start, end, part in sorted(found + self._lazy_hits(norm)):
             first = norm.count(" ", 0, start)
             hits.setdefault(part, []).append(Hit(first, first + norm.count(" ", start, end), start, end, part))
+        if OTHER_SENSE in hits:  # "c'est la fin du ramadan ce soir": no "c'est la fin" of the writer's; who speaks stays,
+            # and so does a guard inside it ("la fin des vacances": the holiday still reads as one)
+            senses = [(h.start, h.end) for h in hits.pop(OTHER_SENSE)]
+            for name, found_hits in hits.items():
+                if name not in (SELF, OTHER, SOMEONE, OBJECT) and name not in self.guard:
+                    hits[name] = [h for h in found_hits if not any(s <= h.start and h.end <= e for s, e in senses)]
         self._refer(hits)
         if SINCE in hits:  # "depuis lundi", "since monday": how long it has lasted, not when it will be; a
             # phrase may hold its time ("gone this weekend": away for it, not a plan made for it). A time starting
@@ -445,7 +474,9 @@ class Composer:
         starts = {c.start for c in chosen} | {anchor.start}
         before = [h for h in markers if h.start <= anchor.start and anchor.first - h.last <= self.window
                   and (free(h) or h.start in starts)]
-        theirs = bool(before) and max(before, key=lambda h: h.start).part == OTHER
+        # the writer's own death said plainly names its own subject ("il m'a quittee, ce soir je me suicide")
+        plain = [h for h in hits.get(PLAIN, ()) if h.first <= last and h.last >= first]
+        theirs = bool(before) and max(before, key=lambda h: h.start).part == OTHER and not plain
         if theirs and not chosen:
             return None  # no subject at all is the writer's: chat drops the "i" ("took them all")
         # an act or plan that names its means or place stands alone: only the guards of its own sentences read
@@ -457,6 +488,8 @@ class Composer:
         now = bool(span) and any(sentences.of(norm.count(" ", 0, back)) in span for back in m.relapse)
         alone = any(c.part in self.stands_alone for c in chosen) if chosen else any(
             h.first <= last and h.last >= first for name in self.stands_alone for h in hits.get(name, ()))
+        # the writer's own death said plainly in the act's span: a drop guard of another clause does not read it
+        clauses = Clauses(sentences.text, norm) if plain else None
         for name, cap in self.guard.items():
             if name == PAST and not chosen:
                 continue  # a rule's own match told as past: the decision stage reads past and relapse cues
@@ -469,6 +502,9 @@ class Composer:
                      and (whole or not alone or _shares(sentences, h, first, last))
                      and not (now and name == PAST and sentences.of(h.last) < sentences.of(first))
                      and (name not in GOVERNING or h.first <= last) and (name != WISH or 0 <= first - h.last <= WISH_REACH)]
+            if found and plain and cap is None and not whole and name != PURPOSE:
+                found = [h for h in found if any(clauses.of(h.first) == clauses.of(p.first) == clauses.of(h.last)
+                                                 for p in plain)]
             if found:
                 # "swallowed all 30 in the shower": an act done beside an everyday setting is high, not nothing;
                 # a setting that is the act's own words ("taking them round to her") still drops it
