@@ -22,7 +22,9 @@ FILES = {"en": DATA / "en-everyday-parts.csv", "de": DATA / "lang" / "de-everyda
          "fr": DATA / "lang" / "fr-everyday-parts.csv", "es": DATA / "lang" / "es-everyday-parts.csv"}
 POLICY = {"en": "default", "de": "default-de", "fr": "default-fr", "es": "default-es"}
 # language -> (removed, given a tier by the rules) of 250, measured at commit: every one of them a false alarm
-MEASURED = {"en": (7, 12), "de": (6, 7), "fr": (8, 10), "es": (1, 2)}
+MEASURED = {"en": (6, 10), "de": (5, 6), "fr": (8, 9), "es": (1, 2)}
+# (at commit, after rounds 18: en (7, 12), de (6, 7), fr (8, 10), es (1, 2); measured once more after round 19, which read
+# the tuning set below and never this one: 22 -> 20 removed, 31 -> 27 given a tier; the ceiling moved to it)
 
 
 @pytest.mark.parametrize("language", sorted(MEASURED))
