@@ -1846,6 +1846,7 @@ VEIN_ACT_NOT_REMOVED = [
     "he sang i'll open my veins tonight in that song, such a sad lyric",
     "lol if they play that song again im slitting my wrists tonight",
     "i used to think about opening my veins but now im doing ok",
+    "never again will i cut my wrists, 3 years free tonight",   # removed before round 19c (a negation three words back)
 ]
 
 
