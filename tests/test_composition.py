@@ -1821,3 +1821,103 @@ def test_round19_the_same_words_with_the_writers_own_end_are_still_removed(detec
                                   "ill be back monday to drop the keys, then im gone for good tonight"])
 def test_round19_an_ordinary_anchor_beside_the_writers_own_plan_does_not_hide_it(detector, text):
     assert detector.would_remove(detector.detect(text))
+
+
+# Round 19c (session 21): opening the veins, slitting or cutting the wrists or the throat (``vein_act``: the suicidal act on
+# the body, not the arms or the thighs) said with a near time, now or bleeding is imminent (``vein_act_time``); alone it is
+# high by the self-harm tier rules, never a removal; a strap or a band round the wrist is no act (``wrist_wear``, an unless).
+VEIN_ACT_TIMED = [
+    "slitting my wrists in the bath right now",
+    "gonna open up my veins at midnight",
+    "opening my veins tonight when the house is asleep",
+    "cutting my wrists open now, its already bleeding",
+]
+VEIN_ACT_ORDINARY = [
+    "cutting my wristband off now, the festival is over",
+    "slitting the fish open tonight for the curry, the fishmonger showed me how",
+    "the nurse is opening a vein in my arm tomorrow for the blood test",
+    "reading open veins of latin america tonight for my seminar",
+]
+VEIN_ACT_NOT_REMOVED = [
+    "im not going to slit my wrists tonight, i promised my sister",
+    "two years ago tonight i slit my wrists. two years clean today",
+    "my friend says shes slitting her wrists tonight, what do i do",
+    "what happens if you cut your wrists tonight",
+    "he sang i'll open my veins tonight in that song, such a sad lyric",
+    "lol if they play that song again im slitting my wrists tonight",
+    "i used to think about opening my veins but now im doing ok",
+    "never again will i cut my wrists, 3 years free tonight",   # removed before round 19c (a negation three words back)
+]
+
+
+@pytest.mark.parametrize("text", VEIN_ACT_TIMED)
+def test_round19c_veins_opened_or_wrists_slit_with_a_near_time_are_removed(detector, text):
+    assert detector.would_remove(detector.detect(text))
+
+
+@pytest.mark.parametrize("text", VEIN_ACT_ORDINARY)
+def test_round19c_a_wristband_a_fish_or_a_blood_test_is_no_act(detector, text):
+    result = detector.detect(text)
+    assert not detector.would_remove(result) and result.rules in ((), ("model.chat",), ("model.risk",)), result
+
+
+@pytest.mark.parametrize("text", VEIN_ACT_NOT_REMOVED)
+def test_round19c_a_negation_a_past_a_friend_a_question_a_lyric_or_a_joke_is_never_removed(detector, text):
+    assert not detector.would_remove(detector.detect(text))
+
+
+@pytest.mark.parametrize("text", ["i keep thinking about opening my veins", "cut my thighs again, cant stop", "cut my arms again"])
+def test_round19c_veins_alone_or_self_harm_without_a_time_is_high_not_removed(detector, text):
+    result = detector.detect(text)
+    assert result.level >= 2 and not detector.would_remove(result), result
+
+
+def test_round19c_own_lines_keep_what_the_round_reached_on_them(detector):
+    """Round 19c's own lines (parts-own-r19c.csv, 26, committed before the rules): veins opened, wrists or a throat slit
+    with a near time or under way (class a), a pastime in one clause and the same means turned on the writer in a later
+    one (class b). Before: 10 of 14 at-risk lines below their tier (4 of 6 class a, 6 of 6 class b), no ordinary line
+    raised. After class a: the 6 class b lines left; after class b: all 26 right. Failures name CSV lines."""
+    kept, low, wrong = _own_lines_judged(detector, "parts-own-r19c.csv")
+    assert not kept and not low and not wrong, f"not removed: {kept}; below their tier: {low}; near misses raised: {wrong}"
+
+
+# Round 19c, class b: a pastime or an ordinary purpose named in one clause does not make ordinary a later clause that turns
+# the same means on the writer ("then the knife is for my wrists", "after that the rope is mine": compose part ``plain``, so
+# an everyday guard of another clause does not drop it, and no ``pastime`` in its unless); with a near time, imminent.
+TURNED_ON_ME = [
+    "knife sharpening class tonight and afterwards the blade is for me",
+    "cooking class this evening, after that the knife is for my throat",
+    "diy all day saturday, after that the rope is mine",
+    "climbing session today, then tonight the rope is for me",
+]
+TURNED_ELSEWHERE = [
+    "knife skills class tonight, then the knife is for my sister, her birthday present",
+    "going climbing tomorrow, then the rope is mine to keep, my brother is giving it me",
+    "cooking class tonight, after that the knife is for the veg box",
+    "climbing tonight, then the rope is for me to carry, im the strongest",
+    "diy all weekend, after that the ladder is mine again",
+]
+TURNED_NOT_REMOVED = [
+    "my mate has a cooking class tonight and says after that the knife is for his wrists, how do i help him",
+    "cooking class tonight, then the knife is not for me, im keeping safe",
+    "last year: cooking class at night, then the knife was for my wrists. im better now",
+    "what if after the climb tonight the rope is for my neck",
+    "in the film the chef has a class tonight and then the knife is for his throat",
+    "the song goes climbing tonight and then the rope is for my neck",
+]
+
+
+@pytest.mark.parametrize("text", TURNED_ON_ME)
+def test_round19c_a_means_turned_on_the_writer_after_a_pastime_is_removed(detector, text):
+    assert detector.would_remove(detector.detect(text))
+
+
+@pytest.mark.parametrize("text", TURNED_ELSEWHERE)
+def test_round19c_a_means_for_someone_or_something_else_after_a_pastime_is_no_plan(detector, text):
+    result = detector.detect(text)
+    assert not detector.would_remove(result) and result.rules in ((), ("model.chat",), ("model.risk",)), result
+
+
+@pytest.mark.parametrize("text", TURNED_NOT_REMOVED)
+def test_round19c_a_friend_a_negation_a_past_a_question_a_film_or_a_song_is_never_removed(detector, text):
+    assert not detector.would_remove(detector.detect(text))
