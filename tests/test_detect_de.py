@@ -505,9 +505,7 @@ def test_round_nineteen_b_reaches_its_tier(german):
 
 
 # Round 19c's lines that do not reach their tier (a failure lists any other line, by number only)
-ROUND19C_KNOWN = ["line 18: expected ('imminent', True), got ('concern', False)",
-                  "line 27: expected ('none', False), got ('high', False)",
-                  "line 28: expected ('none', False), got ('imminent', True)"]
+ROUND19C_KNOWN = ["line 18: expected ('imminent', True), got ('concern', False)"]
 
 
 def test_round_nineteen_c_reaches_its_tier(german):
@@ -538,6 +536,26 @@ def test_round_nineteen_c_veins_cut_open_with_a_near_time(german, text, tier):
     time, now or under way it is the act to come (intent_time, or the time inside the split verb: act_whole)."""
     d = german.detect(text)
     assert (d.tier, german.would_remove(d)) == (tier, tier == "imminent")
+
+
+@pytest.mark.parametrize("text, removed", [
+    # round 19c, class b: the writer's own act negated by "nicht" or "kein": no removal, no tier ...
+    ("hab die pillen nicht alle geschluckt", False),
+    ("ich hab die schlaftabletten dann doch nicht genommen", False),
+    ("heute nehm ich keine tabletten, mir gehts gut", False),
+    ("hab keine einzige tablette geschluckt, versprochen", False),
+    # ... but "nicht mehr" (no longer able), a negated guard, or the act beside a negated wish still remove
+    ("ich kann nicht mehr, hab gerade alle tabletten genommen", True),
+    ("macht euch keine sorgen mehr, hab grad die ganze packung geschluckt. tschüss", True),
+    ("will nicht mehr leben, heute nacht nehm ich alle tabletten", True)])
+def test_round_nineteen_c_a_negated_act_is_no_removal(german, text, removed):
+    """Round 19c, class b: "nicht" or "kein" before what is taken, or "nicht" right before the verb last (compose guard
+    r19c_not_taken, drop: within the act's sentences), is the writer's own act negated; "nicht mehr", "nicht nur",
+    "noch nicht" (a plan not yet carried out) and a negated guard are not."""
+    d = german.detect(text)
+    assert german.would_remove(d) is removed and (d.tier == "imminent") is removed
+    if not removed:  # no rule's tier; the learned model (never removing) may still lift "pillen ... geschluckt" to concern
+        assert d.tier in ("none", "concern") and all(r.startswith("model.") for r in d.rules)
 
 @pytest.mark.parametrize("text, removed", [
     # round 19b: a sign only risk explains beside an ordinary part (going to bed, what a medicine is for, a climbing rope,
