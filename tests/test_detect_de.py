@@ -523,6 +523,7 @@ def test_round_nineteen_c_reaches_its_tier(german):
     ("heute abend schlitz ich mir die pulsadern auf, tut mir leid", "imminent"),
     ("schneid mir gleich die handgelenke auf, klinge liegt bereit", "imminent"),
     ("bin gerade dabei mir die kehle aufzuschneiden", "imminent"),
+    ("schlitz mir heute nacht die handgelenke auf", "imminent"),
     # ... alone, some day, or other self-harm again: high, never removed
     ("manchmal will ich mir einfach die pulsadern aufschneiden", "high"),
     ("eines tages schlitz ich mir die handgelenke auf", "high"),
@@ -544,6 +545,7 @@ def test_round_nineteen_c_veins_cut_open_with_a_near_time(german, text, tier):
     ("ich hab die schlaftabletten dann doch nicht genommen", False),
     ("heute nehm ich keine tabletten, mir gehts gut", False),
     ("hab keine einzige tablette geschluckt, versprochen", False),
+    ("heute schlitz ich mir nicht die handgelenke auf, versprochen", False),
     # ... but "nicht mehr" (no longer able), a negated guard, or the act beside a negated wish still remove
     ("ich kann nicht mehr, hab gerade alle tabletten genommen", True),
     ("macht euch keine sorgen mehr, hab grad die ganze packung geschluckt. tschüss", True),
