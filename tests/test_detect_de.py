@@ -46,6 +46,7 @@ ROUND17 = _rows("de-probe-r17.csv")
 ROUND18 = _rows("de-probe-r18.csv")
 ROUND19 = _rows("de-probe-r19.csv")
 ROUND19B = _rows("de-probe-r19b.csv")
+ROUND19C = _rows("de-probe-r19c.csv")
 
 
 def test_the_shipped_german_policy_is_named_for_its_language():
@@ -501,6 +502,62 @@ def test_round_nineteen_b_reaches_its_tier(german):
     wrong = wrong_lines(numbered(ROUND19B), _tier_and_removal(german))
     assert wrong == ROUND19B_KNOWN, f"de-probe-r19b.csv: {wrong}"
 
+
+
+# Round 19c's lines that do not reach their tier (a failure lists any other line, by number only)
+ROUND19C_KNOWN = ["line 18: expected ('imminent', True), got ('concern', False)"]
+
+
+def test_round_nineteen_c_reaches_its_tier(german):
+    """Round 19c's lines (de-probe-r19c.csv), written by class before its rules: veins, wrists or the throat cut open
+    ("aufschneiden", "aufschlitzen", the split verb) with a near time, now or under way, imminent; alone or other
+    self-harm without a time, high; a film, an operation, bread or a cake cut, a sore throat stay none; the writer's
+    own act negated by "nicht" or "kein" is no removal, beside "nicht mehr" (no longer able), "nicht nur" or a negated
+    guard, which still remove."""
+    wrong = wrong_lines(numbered(ROUND19C), _tier_and_removal(german))
+    assert wrong == ROUND19C_KNOWN, f"de-probe-r19c.csv: {wrong}"
+
+
+@pytest.mark.parametrize("text, tier", [
+    # round 19c, class a: veins, wrists or the throat cut open with a near time or now: imminent (removed) ...
+    ("heute abend schlitz ich mir die pulsadern auf, tut mir leid", "imminent"),
+    ("schneid mir gleich die handgelenke auf, klinge liegt bereit", "imminent"),
+    ("bin gerade dabei mir die kehle aufzuschneiden", "imminent"),
+    ("schlitz mir heute nacht die handgelenke auf", "imminent"),
+    # ... alone, some day, or other self-harm again: high, never removed
+    ("manchmal will ich mir einfach die pulsadern aufschneiden", "high"),
+    ("eines tages schlitz ich mir die handgelenke auf", "high"),
+    ("ritz mich schon wieder, am oberschenkel", "high"),
+    # ... someone else, a film, reported speech, the kitchen: none
+    ("meine freundin hat gesagt sie schneidet sich heute die pulsadern auf", "none"),
+    ("im lied heisst es heute nacht schneid ich mir die pulsadern auf", "none"),
+    ("gleich schneid ich die torte auf, kommt alle in die küche", "none")])
+def test_round_nineteen_c_veins_cut_open_with_a_near_time(german, text, tier):
+    """Round 19c, class a: the writer's own veins, wrists or throat cut open is a method named (high); with a near
+    time, now or under way it is the act to come (intent_time, or the time inside the split verb: act_whole)."""
+    d = german.detect(text)
+    assert (d.tier, german.would_remove(d)) == (tier, tier == "imminent")
+
+
+@pytest.mark.parametrize("text, removed", [
+    # round 19c, class b: the writer's own act negated by "nicht" or "kein": no removal, no tier ...
+    ("hab die pillen nicht alle geschluckt", False),
+    ("ich hab die schlaftabletten dann doch nicht genommen", False),
+    ("heute nehm ich keine tabletten, mir gehts gut", False),
+    ("hab keine einzige tablette geschluckt, versprochen", False),
+    ("heute schlitz ich mir nicht die handgelenke auf, versprochen", False),
+    # ... but "nicht mehr" (no longer able), a negated guard, or the act beside a negated wish still remove
+    ("ich kann nicht mehr, hab gerade alle tabletten genommen", True),
+    ("macht euch keine sorgen mehr, hab grad die ganze packung geschluckt. tschüss", True),
+    ("will nicht mehr leben, heute nacht nehm ich alle tabletten", True)])
+def test_round_nineteen_c_a_negated_act_is_no_removal(german, text, removed):
+    """Round 19c, class b: "nicht" or "kein" before what is taken, or "nicht" right before the verb last (compose guard
+    r19c_not_taken, drop: within the act's sentences), is the writer's own act negated; "nicht mehr", "nicht nur",
+    "noch nicht" (a plan not yet carried out) and a negated guard are not."""
+    d = german.detect(text)
+    assert german.would_remove(d) is removed and (d.tier == "imminent") is removed
+    if not removed:  # no rule's tier; the learned model (never removing) may still lift "pillen ... geschluckt" to concern
+        assert d.tier in ("none", "concern") and all(r.startswith("model.") for r in d.rules)
 
 @pytest.mark.parametrize("text, removed", [
     # round 19b: a sign only risk explains beside an ordinary part (going to bed, what a medicine is for, a climbing rope,
