@@ -27,15 +27,20 @@ MEASURED = {"en": (6, 10), "de": (5, 6), "fr": (8, 9), "es": (1, 2)}
 # the tuning set below and never this one: 22 -> 20 removed, 31 -> 27 given a tier; the ceiling moved to it)
 
 
-@pytest.mark.parametrize("language", sorted(MEASURED))
-def test_everyday_lines_with_the_words_of_risk_stay_at_or_under_what_was_measured(shipped_policy, language):
-    detector = detector_for(shipped_policy(POLICY[language]))
-    with open(FILES[language], newline="", encoding="utf-8") as fh:
+
+def _false_alarms(detector, path: Path) -> tuple[int, int]:
+    """(removed, given a tier by the rules: the word models' own concern not counted) on a file of 250 none lines."""
+    with open(path, newline="", encoding="utf-8") as fh:
         rows = list(csv.DictReader(fh))
     assert len(rows) == 250 and {r["label"] for r in rows} == {"none"}
     found = detector.detect_many([r["text"] for r in rows])
     removed = sum(detector.would_remove(d) for d in found)
-    tiered = sum(1 for d in found if d.tier != "none" and not set(d.rules) <= {"model.risk", "model.chat"})
+    return removed, sum(1 for d in found if d.tier != "none" and not set(d.rules) <= {"model.risk", "model.chat"})
+
+
+@pytest.mark.parametrize("language", sorted(MEASURED))
+def test_everyday_lines_with_the_words_of_risk_stay_at_or_under_what_was_measured(shipped_policy, language):
+    removed, tiered = _false_alarms(detector_for(shipped_policy(POLICY[language])), FILES[language])
     assert removed <= MEASURED[language][0] and tiered <= MEASURED[language][1], (
         f"{language}: removed {removed}, given a tier by the rules {tiered}; measured {MEASURED[language]}")
 
@@ -56,12 +61,6 @@ TUNE_MEASURED = {
 
 @pytest.mark.parametrize("language", sorted(TUNE_MEASURED))
 def test_everyday_tuning_lines_stay_at_or_under_what_the_last_round_reached(shipped_policy, language):
-    detector = detector_for(shipped_policy(POLICY[language]))
-    with open(TUNE_FILES[language], newline="", encoding="utf-8") as fh:
-        rows = list(csv.DictReader(fh))
-    assert len(rows) == 250 and {r["label"] for r in rows} == {"none"}
-    found = detector.detect_many([r["text"] for r in rows])
-    removed = sum(detector.would_remove(d) for d in found)
-    tiered = sum(1 for d in found if d.tier != "none" and not set(d.rules) <= {"model.risk", "model.chat"})
+    removed, tiered = _false_alarms(detector_for(shipped_policy(POLICY[language])), TUNE_FILES[language])
     assert removed <= TUNE_MEASURED[language][0] and tiered <= TUNE_MEASURED[language][1], (
         f"{language}: removed {removed}, given a tier by the rules {tiered}; reached {TUNE_MEASURED[language]}")

@@ -408,14 +408,14 @@ class Composer:
                     # the body failing: "my insulin" is the writer's own medicine, "jabbed all my insulin ... getting
                     # shaky" a dose taking effect (not "take all my pills before bed"; never without the act: "left all
                     # my insulin at home and im getting shaky", "all my meds are gone, feeling dizzy" stay ordinary)
-                    doses = [c for c in chosen if c.part == DOSE] if (
+                    owners = [c for c in chosen if c.part == DOSE] if (
                         any(c.part in BODY for c in chosen) and any(c.part in ACTS for c in chosen)) else []
                     # nor inside a farewell chosen that holds it ("the pub closes for good tonight and so do i": round 19)
-                    doses += [c for c in chosen if c.part == FAREWELL]
+                    owners += [c for c in chosen if c.part == FAREWELL]
                     # (an ordinary word in another sentence says nothing of this one: "cut my thumb. ..."; nor one inside
                     # a longer hit of a part the policy says outweighs it: "die tabletten für die schilddrüse alle auf einmal")
                     if any(h.last >= first - window and h.first <= last + window
-                           and not any(c.start <= h.start and h.end <= c.end for c in doses)
+                           and not any(c.start <= h.start and h.end <= c.end for c in owners)
                            and not any(o.start <= h.start and h.end <= o.end and o.end - o.start > h.end - h.start
                                        for name in self.outweighs for o in hits.get(name, ()))
                            and not (alone and not _shares(sentences, h, first, last))
