@@ -30,7 +30,7 @@ from .model import (ALERT_PRIORITIES, ASKED_TEMPLATES, MODERATOR_TEMPLATES, REQU
                      Moderators, Part, Policy, Rule, Tier, TierAction)
 from .moderator_text import SECTION
 from ..yamlfiles.checker import MISSING, Checker, did_you_mean
-from ..yamlfiles.located import (ConfigError, ConfigErrors, KeyPath, Located, Mark, load_located,
+from ..yamlfiles.located import (ConfigError, copy_located, ConfigErrors, KeyPath, Located, Mark, load_located,
                                  load_located_text)
 
 __all__ = ["PolicyLoader", "merge", "LIST_EDITS"]
@@ -238,15 +238,16 @@ class PolicyLoader:
         self._looked.append(("resolve", (name_or_path, relative_to), found))
         return found
 
-    def _read(self, path: Path | str) -> Located:
-        """``load_located``, remembering the bytes read (a file that cannot be read raises as there)."""
+    def _read(self, path: Path | str, *, shared: bool = False) -> Located:
+        """``load_located``, remembering the bytes read (a file that cannot be read raises as there).
+        ``shared``: only read, never changed (``load_located_text``)."""
         try:
             raw = Path(path).read_bytes()
         except OSError:
             self._looked.append(("file", str(path), None))
             return load_located(path)
         self._looked.append(("file", str(path), raw))
-        return load_located_text(raw, str(path))
+        return load_located_text(raw, str(path), shared=shared)
 
     def where_looked(self, name_or_path: str, relative_to: Path | None = None) -> str:
         """``looked for x.yaml or x.yml in DIR, DIR`` or ``no file PATH``: said when a policy is not found."""
@@ -283,12 +284,13 @@ class PolicyLoader:
         # files read during this load only: a later load (``!reload``) reads them again
         self._stated_language: dict[str, Any] = {}
         self._template_files: dict[str, Located | None] = {}
-        doc, parent = self._load_chain(path, [])
+        chain = self._read_chain(path, [])
         content = self._files_read(path) if _CACHE_SIZE > 0 else None
         hit = _by_content.get(content) if content is not None else None
-        if hit is not None and _same_as_read(hit[1], self):
+        if hit is not None and _same_as_read(hit[1], self):  # (before merging: the same files merge the same)
             self._looked.extend(hit[1])
             return _moved(hit[2], hit[0], str(path))
+        doc, parent = self._merge_chain(chain)
         before = len(self._looked)
         policy = self._build(doc, path)
         policy = dataclasses.replace(policy, extends=str(parent)) if parent else policy
@@ -303,14 +305,14 @@ class PolicyLoader:
         return tuple((None if where == str(path) else where, answer)
                      for kind, where, answer in self._looked if kind == "file")
 
-    def _load_chain(self, path: Path, seen: list[Path]) -> tuple[Located, Path | None]:
-        """The policy at ``path`` merged over everything it extends, and the file it extends directly."""
-        doc = self._read(path)
+    def _read_chain(self, path: Path, seen: list[Path]) -> list[tuple[Path, Located]]:
+        """The policy at ``path`` and every file it extends, read (not merged), the policy's own first."""
+        doc = self._read(path, shared=True)  # (merged into a new document, or copied, before it is built)
         # the language each file of the chain is written in, for ``_inherited_text`` (no second read)
         self._stated_language[str(path)] = doc.value.get("language") if isinstance(doc.value, dict) else None
         parent_name = doc.value.get("extends") if isinstance(doc.value, dict) else None
         if parent_name is None:
-            return doc, None
+            return [(path, doc)]
         if not isinstance(parent_name, str) or not parent_name.strip():
             raise ConfigErrors([doc.error(("extends",), "expected a policy name or path")])
         parent = self._resolve(parent_name, path.parent)
@@ -320,10 +322,18 @@ class PolicyLoader:
                                                         f"{did_you_mean(parent_name, self.names())}")])
         if parent.resolve() in seen + [path.resolve()]:
             raise ConfigErrors([doc.error(("extends",), "policies extend each other in a cycle")])
-        base, _ = self._load_chain(parent, seen + [path.resolve()])
-        merged = merge(base, doc)
-        merged.value.pop("extends", None)
-        return merged, parent
+        return [(path, doc)] + self._read_chain(parent, seen + [path.resolve()])
+
+    @staticmethod
+    def _merge_chain(chain: list[tuple[Path, Located]]) -> tuple[Located, Path | None]:
+        """The chain's files merged, each over what it extends, and the file the policy extends directly."""
+        merged = chain[-1][1]
+        for _, doc in reversed(chain[:-1]):
+            merged = merge(merged, doc)
+            merged.value.pop("extends", None)
+        # the files as read may be the parse cache's own documents, and merging shares their lists and mappings:
+        # the policy is built from a copy
+        return copy_located(merged), chain[1][0] if len(chain) > 1 else None
 
     def _templates(self, language: str) -> Located | None:
         """policies/templates/LANG.yaml, read once per loader (a load asks for it several times)."""

@@ -186,7 +186,9 @@ def _copy_value(value: Any) -> Any:
     return value
 
 
-def load_located_text(raw: bytes, file: str) -> Located:
+def load_located_text(raw: bytes, file: str, *, shared: bool = False) -> Located:
+    """The document in ``raw``. ``shared``: the caller only reads it (the parse cache may then hand out the
+    document it keeps instead of a copy; ``copy_located`` makes one to change)."""
     if len(raw) > MAX_BYTES:
         raise ConfigError(Mark(file, 1, 1), (), f"file is larger than {MAX_BYTES} bytes")
     if len(raw) < _CACHE_FROM or _CACHE_SIZE <= 0:
@@ -198,6 +200,11 @@ def load_located_text(raw: bytes, file: str) -> Located:
         while len(_parsed) >= _CACHE_SIZE:
             _parsed.pop(next(iter(_parsed)), None)
         _parsed[key] = doc
+    return doc if shared else copy_located(doc)
+
+
+def copy_located(doc: Located) -> Located:
+    """A copy of a document that shares nothing mutable with it."""
     return Located(doc.file, _copy_value(doc.value), dict(doc.marks), dict(doc.key_marks))
 
 
