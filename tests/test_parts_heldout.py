@@ -305,6 +305,18 @@ REMOVED19_AT_LEAST = {  # act 1, means 4, pronoun 4, timing 1, place 2, preparat
 }
 FALSE19_AT_MOST = {"": 1, "means": 1, "farewell": 1}  # measured: a joke; everyday lines mimicking means and farewell
 
+# Held-out set 20 (tests/data/parts-heldout20.csv): written on 2026-12-05 (session 22) by a twenty-first helper who
+# never saw the rules, asked for an ordinary fortnight in a peer-support room and the community rooms around it (no theme
+# of earlier sets favoured); committed before any change of session 22 that reads a held-out set (the rules after rounds
+# 19c), and measured once on the writer's own words: exact 90 of 120, any tier 54 of 66, removed 29 of 48, two false
+# removals (everyday lines mimicking a place and a farewell). Unread.
+HELDOUT20 = DATA / "parts-heldout20.csv"
+REMOVED20_AT_LEAST = {  # act 3, means 4, pronoun 4, timing 4, place 2, preparation 3, farewell 5, obfuscated 4 of 6
+    "act": 0.5, "means": 0.66, "pronoun": 0.66, "timing": 0.66, "place": 0.33, "preparation": 0.5,
+    "farewell": 0.83, "obfuscated": 0.66,
+}
+FALSE20_AT_MOST = {"place": 1, "farewell": 1}  # measured: everyday lines mimicking a place and a farewell
+
 # set -> (file, least share removed per part, most false removals per part, least self-harm and eating lines at high)
 MEASURED = {5: (HELDOUT5, REMOVED5_AT_LEAST, FALSE5_AT_MOST, 7), 6: (HELDOUT6, REMOVED6_AT_LEAST, FALSE6_AT_MOST, 8),
             7: (HELDOUT7, REMOVED7_AT_LEAST, FALSE7_AT_MOST, 4), 8: (HELDOUT8, REMOVED8_AT_LEAST, FALSE8_AT_MOST, 4),
@@ -313,7 +325,7 @@ MEASURED = {5: (HELDOUT5, REMOVED5_AT_LEAST, FALSE5_AT_MOST, 7), 6: (HELDOUT6, R
             13: (HELDOUT13, REMOVED13_AT_LEAST, FALSE13_AT_MOST, 5), 14: (HELDOUT14, REMOVED14_AT_LEAST, FALSE14_AT_MOST, 5),
             15: (HELDOUT15, REMOVED15_AT_LEAST, FALSE15_AT_MOST, 5), 16: (HELDOUT16, REMOVED16_AT_LEAST, FALSE16_AT_MOST, 7),
             17: (HELDOUT17, REMOVED17_AT_LEAST, FALSE17_AT_MOST, 7), 18: (HELDOUT18, REMOVED18_AT_LEAST, FALSE18_AT_MOST, 6),
-            19: (HELDOUT19, REMOVED19_AT_LEAST, FALSE19_AT_MOST, 3)}
+            19: (HELDOUT19, REMOVED19_AT_LEAST, FALSE19_AT_MOST, 3), 20: (HELDOUT20, REMOVED20_AT_LEAST, FALSE20_AT_MOST, 4)}
 
 
 @pytest.mark.parametrize("number", sorted(MEASURED))
