@@ -1375,3 +1375,31 @@ def test_round_twenty_every_class_has_six_ordinary_and_six_at_risk_lines():
 def test_round_twenty_english_words_for_a_part_read_only_their_own_sense(detector, text, tier, removed):
     d = detector.detect(text)
     assert (d.tier, detector.would_remove(d)) == (tier, removed)
+
+
+# English discourse words around a risk line neither hide it nor make it: "ngl", "tbh", "idk", "anyway", "whatever",
+# "sorry guys" before an act or plan leave its tier, and before an ordinary line leave none. A lone "lol" that opens the
+# message is a discourse word, not a joke frame, before the writer's own death said plainly (compose part plain:
+# decision.Matches.plain_said, round 20); a laugh after it, a second laugh, "mdr", or a plan not said plainly still lower
+# it (never a removal), and a lone "lol" before an idiom, a condition or "kms" leaves it where it was.
+@pytest.mark.parametrize("text, tier, removed", [
+    ("lol ce soir je me pends, j'ai la corde", "imminent", True),
+    ("lol demain je saute du pont", "imminent", True),
+    ("ngl ce soir je me pends, j'ai la corde", "imminent", True),
+    ("tbh j'ai avalé toutes mes pilules il y a une heure", "imminent", True),
+    ("whatever, ce soir je me pends, j'ai la corde", "imminent", True),
+    ("sorry guys, j'ai avalé toutes mes pilules il y a une heure", "imminent", True),
+    ("ce soir je me pends lol", "high", False),
+    ("lol ce soir je me pends mdr", "high", False),
+    ("mdr ce soir je me pends", "high", False),
+    ("lol kms", "none", False),
+    ("lol je suis mort de rire", "none", False),
+    ("lol je me suicide si je rate le bac", "none", False),
+    ("lol ce soir je me tue à la salle", "none", False),
+    ("idk, je prends le train ce soir ou demain matin?", "none", False),
+    ("anyway je saute dans le bus, bye", "none", False),
+    ("sorry guys, je serai en retard tonight", "none", False),
+])
+def test_round_twenty_discourse_words_neither_hide_nor_make_risk(detector, text, tier, removed):
+    d = detector.detect(text)
+    assert (d.tier, detector.would_remove(d)) == (tier, removed)
