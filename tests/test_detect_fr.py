@@ -17,6 +17,7 @@ name CSV line numbers and tiers, never the text.
 from __future__ import annotations
 
 import csv
+import unicodedata
 from pathlib import Path
 
 import pytest
@@ -1401,5 +1402,45 @@ def test_round_twenty_english_words_for_a_part_read_only_their_own_sense(detecto
     ("sorry guys, je serai en retard tonight", "none", False),
 ])
 def test_round_twenty_discourse_words_neither_hide_nor_make_risk(detector, text, tier, removed):
+    d = detector.detect(text)
+    assert (d.tier, detector.would_remove(d)) == (tier, removed)
+
+
+def _unaccented(text: str) -> str:
+    return "".join(c for c in unicodedata.normalize("NFD", text) if unicodedata.category(c) != "Mn")
+
+
+# Typed on an English keyboard: without accents (e for é, è, ê; c for ç; a for à) every line of rounds 19b and 20 gets
+# the same answer as with them (folding strips them on both sides; round 20 found no read French line that differs).
+@pytest.mark.parametrize("name", ["fr-own-r19b.csv", "fr-own-r20.csv"])
+def test_round_twenty_lines_typed_without_accents_get_the_same_answer(detector, name):
+    rows = [(n, row["text"]) for n, row in _rows(name) if _unaccented(row["text"]) != row["text"]]
+    assert rows
+    with_accents = detector.detect_many([text for _, text in rows])
+    without = detector.detect_many([_unaccented(text) for _, text in rows])
+    differ = [n for (n, _), a, b in zip(rows, with_accents, without)
+              if (a.tier, a.rules, detector.would_remove(a)) != (b.tier, b.rules, detector.would_remove(b))]
+    assert not differ, f"{name}: lines answered otherwise without accents: {differ}"
+
+
+# Chat spellings of French typed in a hurry: a silent ending dropped ("jme pend", "jme fou en l'air", "j'en fini"),
+# "jserai", "se soir", "mes veines", "dsl pr tt"; near misses in the same spellings stay none, and being done with a task
+# named ("j'en finis avec mes exams demain", which was removed) is no end of the writer's.
+@pytest.mark.parametrize("text, tier, removed", [
+    ("c decide, ce soir jme pend", "imminent", True),
+    ("ce soir jme fou en lair", "imminent", True),
+    ("jpeux pu, ce soir jen fini", "imminent", True),
+    ("demain matin jserai plus la", "imminent", True),
+    ("je vai me pendre se soir", "imminent", True),
+    ("jai ouvert mes veines sa saigne bcp", "imminent", True),
+    ("jsuis au bord du quai, le train arrive, dsl pr tt", "imminent", True),
+    ("j'en finis avec mes exams demain", "none", False),
+    ("jen fini avec le taf ce soir", "none", False),
+    ("jserai plus la demain, je pars en vacances", "none", False),
+    ("se soir je sors avec les potes", "none", False),
+    ("dsl pr tt le bruit hier soir", "none", False),
+    ("jvais m tuer de rire", "none", False),
+])
+def test_round_twenty_chat_spellings_read_as_their_words(detector, text, tier, removed):
     d = detector.detect(text)
     assert (d.tier, detector.would_remove(d)) == (tier, removed)
