@@ -1444,3 +1444,29 @@ def test_round_twenty_lines_typed_without_accents_get_the_same_answer(detector, 
 def test_round_twenty_chat_spellings_read_as_their_words(detector, text, tier, removed):
     d = detector.detect(text)
     assert (d.tier, detector.would_remove(d)) == (tier, removed)
+
+
+# Round 20's second batch, from a blind probe written after the first three classes (imminent 7 of 12 removed, high 1
+# of 3, near misses 15 of 15 none; after: 8, 3, 15): a return denied ("je reviens jamais", "brb jamais") is no return (its
+# homecoming word is the no_return part's: compose.outweighs) and its cue negates nothing after it (compose.NO_RETURN,
+# in the decision stage too); an English "sorry" after the blister pack is "dsl"; the English verb for a jump off a height
+# after the writer's wish or plan is a wish of it (high); done for the evening is no end.
+@pytest.mark.parametrize("text, tier, removed", [
+    ("je reviens jamais, j'ai avalé toute la plaquette, désolé", "imminent", True),
+    ("brb jamais, j'ai avalé toute la plaquette, sorry", "imminent", True),
+    ("j'ai avalé toute la plaquette, sorry", "imminent", True),
+    ("parfois je veux juste jump du bridge, no joke", "high", False),
+    ("je pense à end it tous les jours, idk", "high", False),
+    ("je rentre pas ce soir, je vais pas me tuer", "none", False),
+    ("brb, je vais chercher les pizzas ce soir, j'ai pris toutes les boîtes", "none", False),
+    ("je reviens dans 5 min, j'ai pris mes cachets", "none", False),
+    ("je reviens jamais au boulot, démission ce soir", "none", False),
+    ("c'est fini pour ce soir, bye les gars", "none", False),
+    ("big night tonight, on va au rooftop pour l'anniv de Sarah, bye", "none", False),
+    ("je prends mes pills avec le dîner tonight comme tous les soirs", "none", False),
+    ("rope access training today, on monte sur le bridge avec les harnais", "none", False),
+    ("il y a 2 ans j'ai fait une od, aujourd'hui je vais bien", "none", False),
+])
+def test_round_twenty_second_batch_returns_denied_and_english_verbs(detector, text, tier, removed):
+    d = detector.detect(text)
+    assert (d.tier, detector.would_remove(d)) == (tier, removed)
