@@ -1450,7 +1450,8 @@ def test_round_twenty_chat_spellings_read_as_their_words(detector, text, tier, r
 # of 3, near misses 15 of 15 none; after: 8, 3, 15): a return denied ("je reviens jamais", "brb jamais") is no return (its
 # homecoming word is the no_return part's: compose.outweighs) and its cue negates nothing after it (compose.NO_RETURN,
 # in the decision stage too); an English "sorry" after the blister pack is "dsl"; the English verb for a jump off a height
-# after the writer's wish or plan is a wish of it (high); done for the evening is no end.
+# after the writer's wish or plan is a wish of it (high); done for the evening is no end; "take care" is "prenez soin de
+# vous" (thanks: a goodbye at a height), and a bar, a party or a terrace on a roof is a night out (other_sense).
 @pytest.mark.parametrize("text, tier, removed", [
     ("je reviens jamais, j'ai avalé toute la plaquette, désolé", "imminent", True),
     ("brb jamais, j'ai avalé toute la plaquette, sorry", "imminent", True),
@@ -1465,6 +1466,10 @@ def test_round_twenty_chat_spellings_read_as_their_words(detector, text, tier, r
     ("big night tonight, on va au rooftop pour l'anniv de Sarah, bye", "none", False),
     ("je prends mes pills avec le dîner tonight comme tous les soirs", "none", False),
     ("rope access training today, on monte sur le bridge avec les harnais", "none", False),
+    ("je suis sur le pont, take care", "imminent", True),
+    ("rooftop bar ce soir, take care", "none", False),
+    ("soirée sur le rooftop tonight, bye", "none", False),
+    ("je pars en vacances demain, take care les gars", "none", False),
     ("il y a 2 ans j'ai fait une od, aujourd'hui je vais bien", "none", False),
 ])
 def test_round_twenty_second_batch_returns_denied_and_english_verbs(detector, text, tier, removed):
