@@ -1475,3 +1475,26 @@ def test_round_twenty_chat_spellings_read_as_their_words(detector, text, tier, r
 def test_round_twenty_second_batch_returns_denied_and_english_verbs(detector, text, tier, removed):
     d = detector.detect(text)
     assert (d.tier, detector.would_remove(d)) == (tier, removed)
+
+
+# Round 20's third batch, from a second blind probe (imminent 5 of 10 removed, high 2 of 3, near misses 9 of 9 none; after:
+# 9, 2, 9): "je vous love" speaks to people as "je vous aime" (addressed, thanks), "mes goodbyes" are "mes adieux", a cut
+# "trop deep" is cut too deep, and throwing oneself off a height or under a train said in the present is intent ("demain
+# matin je me jette du pont" was high only), the English places too; out of bed, onto the sofa or into a paraglider's
+# void it is none.
+@pytest.mark.parametrize("text, tier, removed", [
+    ("je vous love, c'est my last night, demain je serai plus là", "imminent", True),
+    ("j'ai fait mes goodbyes à tout le monde, ce soir je pars pour de bon", "imminent", True),
+    ("j'ai cut trop deep, ça saigne de ouf", "imminent", True),
+    ("demain matin je me jette du pont", "imminent", True),
+    ("demain morning je me jette du bridge, personne peut me stop", "imminent", True),
+    ("demain matin je me jette du lit à 6h", "none", False),
+    ("je me lance dans le vide ce weekend en parapente", "none", False),
+    ("je vous love les gars, bonne nuit", "none", False),
+    ("j'ai fait mes goodbyes au taf, je pars en vacances ce soir", "none", False),
+    ("rip mon phone, il est tombé du bridge ce matin", "none", False),
+    ("ma soeur a dit qu'elle voulait jump, je fais quoi ?? help", "none", False),
+])
+def test_round_twenty_third_batch_english_words_in_french_frames(detector, text, tier, removed):
+    d = detector.detect(text)
+    assert (d.tier, detector.would_remove(d)) == (tier, removed)
