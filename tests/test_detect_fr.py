@@ -17,6 +17,7 @@ name CSV line numbers and tiers, never the text.
 from __future__ import annotations
 
 import csv
+import unicodedata
 from pathlib import Path
 
 import pytest
@@ -1308,5 +1309,192 @@ def test_round_nineteen_b_acts_on_the_body_and_goodbyes_with_a_move_or_the_child
     ("soirée escalade, ce soir je saute du mur", "none", False),
 ])
 def test_round_nineteen_b_a_cue_of_one_clause_explains_only_its_own(detector, text, tier, removed):
+    d = detector.detect(text)
+    assert (d.tier, detector.would_remove(d)) == (tier, removed)
+
+
+# Round 20 (a mixed room: English words standing for a part of a French line, English discourse words around a risk
+# line, lines typed without accents). Its own lines are fr-own-r20.csv (left out of the French model's files,
+# train_model_lang.NOT_TRAINED), written and committed before any rule (the rules before: 69 of 87 right; 26 of 44
+# at-risk lines at their tier, 21 of 37 imminent removed, no near miss given a tier), by class (scenario column): times,
+# means, places, acts and farewells said in English (r20-en-*), discourse words (r20-discourse), no accents
+# (r20-noaccent). The English words are named once per part (compose parts now, soon, same_day, pills, means, dose,
+# place, jump, intent, act_whole, bye, thanks, farewell, chat_sorry, apology...: "round 20" at the head of each list).
+R20_LINES = {n: row for n, row in _rows("fr-own-r20.csv")}
+# label -> detected, kept visible: the same line in French words is missed too (a height someday with no return, an
+# overdose named as a noun with a time), or a thought ("j'ai envie de sauter") caps the scene at a height
+R20_KNOWN_MISSES = {31: ("high", "none"), 42: ("imminent", "none"), 64: ("imminent", "high"), 65: ("imminent", "high")}
+
+
+def test_round_twenty_own_line_keeps_its_tier_and_removal_only_if_imminent(detector):
+    assert len(R20_LINES) >= 87
+    judged = _judged(detector, R20_LINES)
+
+    def judge(line, row):
+        d = judged[line]
+        expected = R20_KNOWN_MISSES.get(line, (row["label"], row["label"]))[1]
+        return (d.tier, detector.would_remove(d)), (expected, expected == "imminent")
+    wrong = wrong_lines(sorted(R20_LINES.items()), judge)
+    assert not wrong, f"round 20 own lines: {wrong}"
+
+
+def test_round_twenty_known_misses_are_what_the_file_says():
+    assert all(R20_LINES[n]["label"] == label for n, (label, _) in R20_KNOWN_MISSES.items())
+
+
+def test_round_twenty_every_class_has_six_ordinary_and_six_at_risk_lines():
+    for scenario in {row["scenario"] for row in R20_LINES.values()}:
+        labels = [row["label"] for row in R20_LINES.values() if row["scenario"] == scenario]
+        assert labels.count("none") >= 6 and sum(label in ("high", "imminent") for label in labels) >= 6, scenario
+
+
+# An English word standing for a part of a French line is read as that part (a time, a means, a place, an act, a
+# goodbye); the same words in a trip, a game, a night out, a break-up, cooking or medicine as prescribed stay none.
+@pytest.mark.parametrize("text, tier, removed", [
+    ("je vais take all my pills tonight", "imminent", True),
+    ("la blade est sur mon poignet rn", "imminent", True),
+    ("in 10 min je saute du bridge", "imminent", True),
+    ("jsuis on the roof, bye everyone", "imminent", True),
+    ("je suis sur le bridge rn, sorry for everything", "imminent", True),
+    ("j'ai acheté une rope today, demain je me pends", "imminent", True),
+    ("tonight je me kill", "imminent", True),
+    ("j'ai swallow toute la boîte", "imminent", True),
+    ("j'ai les cachets devant moi, adieu", "imminent", True),
+    ("mon pote a dit qu'il va end it tonight, je fais quoi", "none", False),
+    ("il a pris toutes ses pills tonight, j'appelle le 15 ?", "none", False),
+    ("je prends le train tonight, bye guys", "none", False),
+    ("je vais au bridge avec mamie ce soir, bye", "none", False),
+    ("mon perso va jump du bridge dans le jeu tonight", "none", False),
+    ("ce soir on jump sur le trampoline", "none", False),
+    ("j'ai le knife dans la main, j'épluche les patates tonight", "none", False),
+    ("la rope est dans le sac, on grimpe demain", "none", False),
+    ("j'ai pris mes meds tonight, bonne nuit", "none", False),
+    ("je vais end it with this game tonight lol", "none", False),
+    ("désolé pour tout hier soir, j'avais trop bu", "none", False),
+    ("on fait un bbq sur le rooftop today, venez", "none", False),
+])
+def test_round_twenty_english_words_for_a_part_read_only_their_own_sense(detector, text, tier, removed):
+    d = detector.detect(text)
+    assert (d.tier, detector.would_remove(d)) == (tier, removed)
+
+
+# English discourse words around a risk line neither hide it nor make it: "ngl", "tbh", "idk", "anyway", "whatever",
+# "sorry guys" before an act or plan leave its tier, and before an ordinary line leave none. A lone "lol" that opens the
+# message is a discourse word, not a joke frame, before the writer's own death said plainly (compose part plain:
+# decision.Matches.plain_said, round 20); a laugh after it, a second laugh, "mdr", or a plan not said plainly still lower
+# it (never a removal), and a lone "lol" before an idiom, a condition or "kms" leaves it where it was.
+@pytest.mark.parametrize("text, tier, removed", [
+    ("lol ce soir je me pends, j'ai la corde", "imminent", True),
+    ("lol demain je saute du pont", "imminent", True),
+    ("ngl ce soir je me pends, j'ai la corde", "imminent", True),
+    ("tbh j'ai avalé toutes mes pilules il y a une heure", "imminent", True),
+    ("whatever, ce soir je me pends, j'ai la corde", "imminent", True),
+    ("sorry guys, j'ai avalé toutes mes pilules il y a une heure", "imminent", True),
+    ("ce soir je me pends lol", "high", False),
+    ("lol ce soir je me pends mdr", "high", False),
+    ("mdr ce soir je me pends", "high", False),
+    ("lol kms", "none", False),
+    ("lol je suis mort de rire", "none", False),
+    ("lol je me suicide si je rate le bac", "none", False),
+    ("lol ce soir je me tue à la salle", "none", False),
+    ("idk, je prends le train ce soir ou demain matin?", "none", False),
+    ("anyway je saute dans le bus, bye", "none", False),
+    ("sorry guys, je serai en retard tonight", "none", False),
+])
+def test_round_twenty_discourse_words_neither_hide_nor_make_risk(detector, text, tier, removed):
+    d = detector.detect(text)
+    assert (d.tier, detector.would_remove(d)) == (tier, removed)
+
+
+def _unaccented(text: str) -> str:
+    return "".join(c for c in unicodedata.normalize("NFD", text) if unicodedata.category(c) != "Mn")
+
+
+# Typed on an English keyboard: without accents (e for é, è, ê; c for ç; a for à) every line of rounds 19b and 20 gets
+# the same answer as with them (folding strips them on both sides; round 20 found no read French line that differs).
+@pytest.mark.parametrize("name", ["fr-own-r19b.csv", "fr-own-r20.csv"])
+def test_round_twenty_lines_typed_without_accents_get_the_same_answer(detector, name):
+    rows = [(n, row["text"]) for n, row in _rows(name) if _unaccented(row["text"]) != row["text"]]
+    assert rows
+    with_accents = detector.detect_many([text for _, text in rows])
+    without = detector.detect_many([_unaccented(text) for _, text in rows])
+    differ = [n for (n, _), a, b in zip(rows, with_accents, without)
+              if (a.tier, a.rules, detector.would_remove(a)) != (b.tier, b.rules, detector.would_remove(b))]
+    assert not differ, f"{name}: lines answered otherwise without accents: {differ}"
+
+
+# Chat spellings of French typed in a hurry: a silent ending dropped ("jme pend", "jme fou en l'air", "j'en fini"),
+# "jserai", "se soir", "mes veines", "dsl pr tt"; near misses in the same spellings stay none, and being done with a task
+# named ("j'en finis avec mes exams demain", which was removed) is no end of the writer's.
+@pytest.mark.parametrize("text, tier, removed", [
+    ("c decide, ce soir jme pend", "imminent", True),
+    ("ce soir jme fou en lair", "imminent", True),
+    ("jpeux pu, ce soir jen fini", "imminent", True),
+    ("demain matin jserai plus la", "imminent", True),
+    ("je vai me pendre se soir", "imminent", True),
+    ("jai ouvert mes veines sa saigne bcp", "imminent", True),
+    ("jsuis au bord du quai, le train arrive, dsl pr tt", "imminent", True),
+    ("j'en finis avec mes exams demain", "none", False),
+    ("jen fini avec le taf ce soir", "none", False),
+    ("jserai plus la demain, je pars en vacances", "none", False),
+    ("se soir je sors avec les potes", "none", False),
+    ("dsl pr tt le bruit hier soir", "none", False),
+    ("jvais m tuer de rire", "none", False),
+])
+def test_round_twenty_chat_spellings_read_as_their_words(detector, text, tier, removed):
+    d = detector.detect(text)
+    assert (d.tier, detector.would_remove(d)) == (tier, removed)
+
+
+# Round 20's second batch, from a blind probe written after the first three classes (imminent 7 of 12 removed, high 1
+# of 3, near misses 15 of 15 none; after: 8, 3, 15): a return denied ("je reviens jamais", "brb jamais") is no return (its
+# homecoming word is the no_return part's: compose.outweighs) and its cue negates nothing after it (compose.NO_RETURN,
+# in the decision stage too); an English "sorry" after the blister pack is "dsl"; the English verb for a jump off a height
+# after the writer's wish or plan is a wish of it (high); done for the evening is no end; "take care" is "prenez soin de
+# vous" (thanks: a goodbye at a height), and a bar, a party or a terrace on a roof is a night out (other_sense).
+@pytest.mark.parametrize("text, tier, removed", [
+    ("je reviens jamais, j'ai avalé toute la plaquette, désolé", "imminent", True),
+    ("brb jamais, j'ai avalé toute la plaquette, sorry", "imminent", True),
+    ("j'ai avalé toute la plaquette, sorry", "imminent", True),
+    ("parfois je veux juste jump du bridge, no joke", "high", False),
+    ("je pense à end it tous les jours, idk", "high", False),
+    ("je rentre pas ce soir, je vais pas me tuer", "none", False),
+    ("brb, je vais chercher les pizzas ce soir, j'ai pris toutes les boîtes", "none", False),
+    ("je reviens dans 5 min, j'ai pris mes cachets", "none", False),
+    ("je reviens jamais au boulot, démission ce soir", "none", False),
+    ("c'est fini pour ce soir, bye les gars", "none", False),
+    ("big night tonight, on va au rooftop pour l'anniv de Sarah, bye", "none", False),
+    ("je prends mes pills avec le dîner tonight comme tous les soirs", "none", False),
+    ("rope access training today, on monte sur le bridge avec les harnais", "none", False),
+    ("je suis sur le pont, take care", "imminent", True),
+    ("rooftop bar ce soir, take care", "none", False),
+    ("soirée sur le rooftop tonight, bye", "none", False),
+    ("je pars en vacances demain, take care les gars", "none", False),
+    ("il y a 2 ans j'ai fait une od, aujourd'hui je vais bien", "none", False),
+])
+def test_round_twenty_second_batch_returns_denied_and_english_verbs(detector, text, tier, removed):
+    d = detector.detect(text)
+    assert (d.tier, detector.would_remove(d)) == (tier, removed)
+
+
+# Round 20's third batch, from a second blind probe (imminent 5 of 10 removed, high 2 of 3, near misses 9 of 9 none; after:
+# 9, 2, 9): "je vous love" speaks to people as "je vous aime" (addressed, thanks), "mes goodbyes" are "mes adieux", a cut
+# "trop deep" is cut too deep, and throwing oneself off a height or under a train said in the present is intent ("demain
+# matin je me jette du pont" was high only), the English places too; out of bed, onto the sofa or into a paraglider's
+# void it is none.
+@pytest.mark.parametrize("text, tier, removed", [
+    ("je vous love, c'est my last night, demain je serai plus là", "imminent", True),
+    ("j'ai fait mes goodbyes à tout le monde, ce soir je pars pour de bon", "imminent", True),
+    ("j'ai cut trop deep, ça saigne de ouf", "imminent", True),
+    ("demain matin je me jette du pont", "imminent", True),
+    ("demain morning je me jette du bridge, personne peut me stop", "imminent", True),
+    ("demain matin je me jette du lit à 6h", "none", False),
+    ("je me lance dans le vide ce weekend en parapente", "none", False),
+    ("je vous love les gars, bonne nuit", "none", False),
+    ("j'ai fait mes goodbyes au taf, je pars en vacances ce soir", "none", False),
+    ("rip mon phone, il est tombé du bridge ce matin", "none", False),
+    ("ma soeur a dit qu'elle voulait jump, je fais quoi ?? help", "none", False),
+])
+def test_round_twenty_third_batch_english_words_in_french_frames(detector, text, tier, removed):
     d = detector.detect(text)
     assert (d.tier, detector.would_remove(d)) == (tier, removed)

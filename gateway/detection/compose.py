@@ -300,6 +300,10 @@ class Composer:
                 if name not in (SELF, OTHER, SOMEONE, OBJECT) and name not in self.guard:
                     hits[name] = [h for h in found_hits if not any(s <= h.start and h.end <= e for s, e in senses)]
         self._refer(hits)
+        if NO_RETURN in hits and m.negations:  # "je reviens jamais, j'ai avale toute la plaquette": the cue that ends a
+            # no-return part is that part's own, and negates nothing after it here or in the decision stage (round 20)
+            m.negations = [(end, lv) for end, lv in m.negations
+                           if not any(r.start < end == r.end for r in hits[NO_RETURN])]
         if SINCE in hits:  # "depuis lundi", "since monday": how long it has lasted, not when it will be; a
             # phrase may hold its time ("gone this weekend": away for it, not a plan made for it). A time starting
             # anywhere in the phrase or right after it (a regex that takes the space before its time starts a word early)
@@ -436,6 +440,8 @@ class Composer:
                     parts_chosen = {h.part for h in chosen}
                     if kept == _TOP and parts_chosen & ACTS and parts_chosen & UNDER_WAY:
                         m.under_way.add((*span, rule))
+                    if kept == _TOP and any(p.first <= last and p.last >= first for p in hits.get(PLAIN, ())):
+                        m.plain_said.add((*span, rule))
                     break
         return theirs
 

@@ -141,6 +141,9 @@ class Matches:
     # (start, end, rule id) of top-tier combinations that are an act under way with its time or its effect
     # on the body ("took them all an hour ago", "cant feel my legs"): a joke marker does not lower them
     under_way: set = field(default_factory=set)
+    # (start, end, rule id) of top-tier combinations that hold the writer's own death said plainly (compose part
+    # ``plain``: "je me pends", "je me suicide"): a lone laugh that opens the message does not lower them (round 20)
+    plain_said: set = field(default_factory=set)
     # which sentence each word is in (``compose.Sentences``, read from the text as written); None: one sentence
     sentences: object = None
 
@@ -310,6 +313,18 @@ def speaker_first(d: Detection) -> Detection:
                          d.abuse, d.score, d.third_party)
     return d
 
+# the English laugh that the chat of every language opens a line with as a discourse word ("lol idk", "lol anyway");
+# not a laugh of the room's own language ("mdr", "jaja"), nor a stronger one ("lmao", "😂")
+_OPENERS = frozenset(("lol", "lool", "loool", "lolll"))
+
+
+def _opener_only(m: Matches, norm: str) -> bool:
+    """The message's one joke marker is its first word, with more said after it: a discourse word of a mixed room
+    ("lol ce soir je me pends, j'ai la corde"), as "lol." would be a sentence of its own, not a joke frame (round 20)."""
+    return (len(m.jokes) == 1 and m.jokes[0][0] == 0 and m.jokes[0][1] < len(norm)
+            and norm[:m.jokes[0][1]] in _OPENERS)
+
+
 def decide(m: Matches, norm: str, negation_window: int, reported_window: int,
            past_window: int = 4) -> tuple[Detection, bool]:
     """The rules' answer, and whether the model must stay out: the rules saw an idiom, a joke marker,
@@ -358,7 +373,10 @@ def decide(m: Matches, norm: str, negation_window: int, reported_window: int,
             if level < _TOP:  # never a removal on a joke marker either
                 suppressed.add(rule)
                 continue
-            if (start, end, rule) not in m.under_way:  # an act under way with its time outranks a laugh
+            # an act under way with its time outranks a laugh, and so does the writer's own death said plainly after
+            # a lone "lol" that opens the message
+            if (start, end, rule) not in m.under_way and not (
+                    (start, end, rule) in m.plain_said and _opener_only(m, norm)):
                 lowered.add(rule)
                 level -= 1
         elif level > 1 and any(  # a cue in its sentence: "non ca va pas. je suis sur le pont" denies no act
