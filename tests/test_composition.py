@@ -1948,6 +1948,10 @@ SECOND_LANGUAGE_AT_RISK = [
     "today in the evening i will suicide me with the tabletki of my mother",
     "thank you for all my friends, today in the night i kill me",
     "i swallow already all the schlaftabletten of my father",
+    "i have drinked all the tablets of my grandma, now i wait",
+    "i have cutted me the veins in the bath, the blood dont stop",
+    "goodbye, this night i will end my days, i have the pills",
+    "take care of my dog please, i go to die tonight",
 ]
 SECOND_LANGUAGE_ORDINARY = [
     "this night i take 1 tablette for the sleep, the doctor give me",
@@ -1959,6 +1963,13 @@ SECOND_LANGUAGE_ORDINARY = [
     "in the evening of today i buy new pastillas for my allergy at the farmacia",
     "thanks for all the help with my cv, tomorrow i fly home, bye",
     "tomorrow i go back to brazil, thank you for all, it was nice to know you",
+    "bought 6 beers and drank all of them lol",
+    "i drank all the beer and now all my meds are at home",
+    "we go on the roof for smoke now, bye",
+    "sorry, family stuff tonight",
+    "i will throw me on the sofa and sleep",
+    "my exchange is finish, it was nice to know you all, goodbye",
+    "this night i will end my days of student, tomorrow i start to work!",
 ]
 SECOND_LANGUAGE_NOT_REMOVED = [
     "my brother write me he will suicide him this night, what i do??",
@@ -1986,7 +1997,15 @@ def test_round20_a_friend_a_past_a_joke_or_a_negation_is_never_removed(detector,
 
 
 @pytest.mark.parametrize("text", ["i want to kill me, every day i think only this", "one day i will suicide me, i know it",
-                                  "i go to end with my life one day"])
+                                  "i go to end with my life one day", "i will throw me from the window one day"])
 def test_round20_a_calqued_reflexive_without_a_time_is_high_not_removed(detector, text):
     result = detector.detect(text)
     assert result.level >= 2 and not detector.would_remove(result), result
+
+
+def test_round20_probe_keeps_what_the_round_reached_on_it(detector):
+    """Round 20's probe (parts-own-r20b.csv, 40, written after the first rules in other words, committed before being run):
+    measured once: 8 of 20 imminent lines removed, 2 near misses raised (the rules before the round: 4 of 20, 2 raised);
+    then tuned on: 17 of 20, none raised. Failures name CSV lines."""
+    kept, low, wrong = _own_lines_judged(detector, "parts-own-r20b.csv")
+    assert len(kept) <= 3 and not low and not wrong, f"not removed: {kept}; below their tier: {low}; near misses raised: {wrong}"
