@@ -1952,6 +1952,8 @@ SECOND_LANGUAGE_AT_RISK = [
     "i have cutted me the veins in the bath, the blood dont stop",
     "goodbye, this night i will end my days, i have the pills",
     "take care of my dog please, i go to die tonight",
+    "after the dinner i will take all the pastillas, i dont want live more",
+    "after dinner i will take all the pills",
 ]
 SECOND_LANGUAGE_ORDINARY = [
     "this night i take 1 tablette for the sleep, the doctor give me",
@@ -1970,6 +1972,8 @@ SECOND_LANGUAGE_ORDINARY = [
     "i will throw me on the sofa and sleep",
     "my exchange is finish, it was nice to know you all, goodbye",
     "this night i will end my days of student, tomorrow i start to work!",
+    "i take all the pills tomorrow to my grandma, she forget them at my house",
+    "taking all the tablets to my nan tomorrow",
 ]
 SECOND_LANGUAGE_NOT_REMOVED = [
     "my brother write me he will suicide him this night, what i do??",
@@ -2006,6 +2010,6 @@ def test_round20_a_calqued_reflexive_without_a_time_is_high_not_removed(detector
 def test_round20_probe_keeps_what_the_round_reached_on_it(detector):
     """Round 20's probe (parts-own-r20b.csv, 40, written after the first rules in other words, committed before being run):
     measured once: 8 of 20 imminent lines removed, 2 near misses raised (the rules before the round: 4 of 20, 2 raised);
-    then tuned on: 17 of 20, none raised. Failures name CSV lines."""
+    then tuned on: 18 of 20, none raised. Failures name CSV lines."""
     kept, low, wrong = _own_lines_judged(detector, "parts-own-r20b.csv")
-    assert len(kept) <= 3 and not low and not wrong, f"not removed: {kept}; below their tier: {low}; near misses raised: {wrong}"
+    assert len(kept) <= 2 and not low and not wrong, f"not removed: {kept}; below their tier: {low}; near misses raised: {wrong}"
