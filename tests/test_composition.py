@@ -2013,3 +2013,11 @@ def test_round20_probe_keeps_what_the_round_reached_on_it(detector):
     then tuned on: 18 of 20, none raised. Failures name CSV lines."""
     kept, low, wrong = _own_lines_judged(detector, "parts-own-r20b.csv")
     assert len(kept) <= 2 and not low and not wrong, f"not removed: {kept}; below their tier: {low}; near misses raised: {wrong}"
+
+
+def test_round20_second_probe_keeps_what_it_was_measured_at(detector):
+    """Round 20's second probe (parts-own-r20c.csv, 32, written after all of the round's rules, committed before being run,
+    measured once and not tuned on: the round's closing evidence): 7 of 16 imminent lines removed, no near miss raised (the
+    rules before round 20: 5 of 16, 1 near miss raised). A floor, not a target. Failures name CSV lines."""
+    kept, low, wrong = _own_lines_judged(detector, "parts-own-r20c.csv")
+    assert len(kept) <= 9 and not low and not wrong, f"not removed: {kept}; below their tier: {low}; near misses raised: {wrong}"
