@@ -1921,3 +1921,103 @@ def test_round19c_a_means_for_someone_or_something_else_after_a_pastime_is_no_pl
 @pytest.mark.parametrize("text", TURNED_NOT_REMOVED)
 def test_round19c_a_friend_a_negation_a_past_a_question_a_film_or_a_song_is_never_removed(detector, text):
     assert not detector.would_remove(detector.detect(text))
+
+
+def test_round20_own_lines_keep_what_the_round_reached_on_them(detector):
+    """Round 20's own lines (parts-own-r20.csv, 79, committed before the rules): second-language English in international
+    rooms, by class: (a) an act under way or just done in second-language grammar, (b) a plan with a near time said
+    another way, (c) a word of the writer's own language for the means, (d) farewells with an act sign; near misses in
+    the same voices. Before: 19 of 41 imminent lines removed, 3 high lines below their tier, 3 near misses raised. After:
+    41 of 41 removed, 1 high line left at none (CSV line 71: a game account left with a goodbye), no near miss raised.
+    Failures name CSV lines."""
+    kept, low, wrong = _own_lines_judged(detector, "parts-own-r20.csv")
+    assert not kept and len(low) <= 1 and not wrong, f"not removed: {kept}; below their tier: {low}; near misses raised: {wrong}"
+
+
+# Round 20: second-language English, written after the rules (regression, not evidence): a reflexive calqued from the writer's
+# language ("i go to hang me"), a present or a moved adverb for an act done, a time said another way ("this night", "after
+# 30 minutes", "23h"), a medicine named in the writer's own language, last words as second-language English says them.
+SECOND_LANGUAGE_AT_RISK = [
+    "i am taking now all my pastillas, is enough",
+    "tonight 23h i take all the comprimidos, forgive me all",
+    "i already drink the bleach, my throat burn very much",
+    "now i cut me the wrists, sorry for all",
+    "i go to hang me this night, the rope is prepared",
+    "after 30 minutes i jump from the roof of my building",
+    "i made an overdose 20 minutes before, i feel very dizzy",
+    "today in the evening i will suicide me with the tabletki of my mother",
+    "thank you for all my friends, today in the night i kill me",
+    "i swallow already all the schlaftabletten of my father",
+    "i have drinked all the tablets of my grandma, now i wait",
+    "i have cutted me the veins in the bath, the blood dont stop",
+    "goodbye, this night i will end my days, i have the pills",
+    "take care of my dog please, i go to die tonight",
+    "after the dinner i will take all the pastillas, i dont want live more",
+    "after dinner i will take all the pills",
+]
+SECOND_LANGUAGE_ORDINARY = [
+    "this night i take 1 tablette for the sleep, the doctor give me",
+    "after one hour i go to the gym, bye all",
+    "22h we watch the film about the girl who kill herself, who come?",
+    "i say goodbye to all, today is my last day in the office, thank you for all",
+    "sorry for all the spam, my keyboard is broken",
+    "forgive me all, i forget the meeting again",
+    "in the evening of today i buy new pastillas for my allergy at the farmacia",
+    "thanks for all the help with my cv, tomorrow i fly home, bye",
+    "tomorrow i go back to brazil, thank you for all, it was nice to know you",
+    "bought 6 beers and drank all of them lol",
+    "i drank all the beer and now all my meds are at home",
+    "we go on the roof for smoke now, bye",
+    "sorry, family stuff tonight",
+    "i will throw me on the sofa and sleep",
+    "my exchange is finish, it was nice to know you all, goodbye",
+    "this night i will end my days of student, tomorrow i start to work!",
+    "i take all the pills tomorrow to my grandma, she forget them at my house",
+    "taking all the tablets to my nan tomorrow",
+]
+SECOND_LANGUAGE_NOT_REMOVED = [
+    "my brother write me he will suicide him this night, what i do??",
+    "three years before i make an overdose, now i help others",
+    "i will kill me if i eat one more pizza haha",
+    "i will not kill me, dont worry, i call the helpline",
+    "my boss will kill me, i am late again",
+]
+
+
+@pytest.mark.parametrize("text", SECOND_LANGUAGE_AT_RISK)
+def test_round20_second_language_acts_and_plans_are_removed(detector, text):
+    assert detector.would_remove(detector.detect(text))
+
+
+@pytest.mark.parametrize("text", SECOND_LANGUAGE_ORDINARY)
+def test_round20_second_language_travel_jobs_and_medicine_are_no_plan(detector, text):
+    result = detector.detect(text)
+    assert not detector.would_remove(result) and result.rules in ((), ("model.chat",), ("model.risk",)), result
+
+
+@pytest.mark.parametrize("text", SECOND_LANGUAGE_NOT_REMOVED)
+def test_round20_a_friend_a_past_a_joke_or_a_negation_is_never_removed(detector, text):
+    assert not detector.would_remove(detector.detect(text))
+
+
+@pytest.mark.parametrize("text", ["i want to kill me, every day i think only this", "one day i will suicide me, i know it",
+                                  "i go to end with my life one day", "i will throw me from the window one day"])
+def test_round20_a_calqued_reflexive_without_a_time_is_high_not_removed(detector, text):
+    result = detector.detect(text)
+    assert result.level >= 2 and not detector.would_remove(result), result
+
+
+def test_round20_probe_keeps_what_the_round_reached_on_it(detector):
+    """Round 20's probe (parts-own-r20b.csv, 40, written after the first rules in other words, committed before being run):
+    measured once: 8 of 20 imminent lines removed, 2 near misses raised (the rules before the round: 4 of 20, 2 raised);
+    then tuned on: 18 of 20, none raised. Failures name CSV lines."""
+    kept, low, wrong = _own_lines_judged(detector, "parts-own-r20b.csv")
+    assert len(kept) <= 2 and not low and not wrong, f"not removed: {kept}; below their tier: {low}; near misses raised: {wrong}"
+
+
+def test_round20_second_probe_keeps_what_it_was_measured_at(detector):
+    """Round 20's second probe (parts-own-r20c.csv, 32, written after all of the round's rules, committed before being run,
+    measured once and not tuned on: the round's closing evidence): 7 of 16 imminent lines removed, no near miss raised (the
+    rules before round 20: 5 of 16, 1 near miss raised). A floor, not a target. Failures name CSV lines."""
+    kept, low, wrong = _own_lines_judged(detector, "parts-own-r20c.csv")
+    assert len(kept) <= 9 and not low and not wrong, f"not removed: {kept}; below their tier: {low}; near misses raised: {wrong}"
