@@ -728,3 +728,60 @@ def test_round_19_last_words_beside_a_place_left_are_still_removed(spanish, text
 def test_round_19_a_goodbye_to_a_way_of_life_or_colleagues_with_thanks_is_not_removed(spanish, text):
     d = spanish.detect(text)
     assert not spanish.would_remove(d)
+
+
+# Round 20 (mixed rooms: English words in a mainly Spanish line, English discourse words, an English keyboard). An English
+# word standing for a part counts as that part (compose parts' "round 20: English loanwords" lines, and the place, pill and
+# time nouns of the tier rules that name them): a time (tonight, rn, in an hour), a means (pills, meds, rope, blade, knife),
+# a place (bridge, rooftop, roof, tracks), an act (an overdose, "un od"), a farewell or last words (bye everyone, sorry for
+# everything, love you all, take care, i'm done, it's over). Typed without the "ñ" ("manyana", "hace dos anyos") the
+# same. Hanging oneself with a means named is no "me cuelgo con el celu" (compose.outweighs: hang_means).
+@pytest.mark.parametrize("text", [
+    "ya estoy en el bridge, bye everyone",
+    "tonight me tiro del puente, ya lo decidi",
+    "tengo las pills en la mano y me las tomo todas rn",
+    "me tome todas las meds hace media hora, sorry for everything",
+    "estoy arriba del rooftop del edificio, voy a saltar. love you all",
+    "me voy a las tracks a esperar el tren de las 11. take care",
+    "hoy me meto una overdose con las pastis de mi vieja",
+    "i'm done, tengo el knife aca al lado y lo hago ahora",
+    "it's over. salto del roof in an hour",
+    "manyana ya no voy a estar, los quiero",
+    "q se acabe todo, esta noche me cuelgo con el cinturon",
+])
+def test_round_20_english_words_for_a_part_are_that_part(spanish, text):
+    d = spanish.detect(text)
+    assert (d.tier, spanish.would_remove(d)) == ("imminent", True)
+
+
+@pytest.mark.parametrize("text", [
+    "raid tonight a las 10, bye que me voy a cenar",
+    "rooftop bar tonight, quien se apunta? llevo la camara",
+    "flight tonight a las 11, bye guys, nos vemos en dos semanas",
+    "mis pills de la presion me las tomo con la cena como dijo el medico",
+    "i'm done con el examen de quimica, me voy a dormir, bye",
+    "it's over, perdimos la final 3-0, bye season",
+    "hace dos anos hice un od, hoy estoy bien y sigo en terapia",
+    "mi amiga dice que tiene las pills en la mano rn, que hago??",
+    "hace dos anyos me quise matar, hoy estoy mucho mejor",
+    "manyana me voy de viaje, adios a todos, nos vemos a la vuelta",
+    "esta noche me cuelgo con el celu hasta tarde",
+    "la overdose de cafe de hoy no me deja dormir",
+    "estoy en el bridge con los pibes tomando algo, bye",
+])
+def test_round_20_the_same_english_words_in_ordinary_lines_stay_quiet(spanish, text):
+    d = spanish.detect(text)
+    assert (d.tier, spanish.would_remove(d)) == ("none", False)
+
+
+def test_round_20_lines_get_their_tier_and_only_imminent_ones_are_removed(spanish):
+    """Round 20's own lines (tests/data/lang/es-own-r20.csv), written by class before the rules, at-risk lines and near
+    misses sharing their words: English words for a part (a), English discourse words around a line (b), no accents or
+    "ny" for "ñ" (c). Before the rules: exact 53 of 67, at-risk lines at their tier 21 of 35, imminent removed 17 of 29,
+    no near miss given a tier."""
+    rows = [(n, r) for n, r in numbered(_rows("es-own-r20.csv")) if r["scenario"] not in R20_KNOWN_MISSES]
+    wrong = wrong_lines(rows, _tier_and_removal(spanish))
+    assert not wrong, f"es-own-r20.csv: {wrong}"
+
+
+R20_KNOWN_MISSES = {"es-r20-064"}
