@@ -778,10 +778,62 @@ def test_round_20_lines_get_their_tier_and_only_imminent_ones_are_removed(spanis
     """Round 20's own lines (tests/data/lang/es-own-r20.csv), written by class before the rules, at-risk lines and near
     misses sharing their words: English words for a part (a), English discourse words around a line (b), no accents or
     "ny" for "ñ" (c). Before the rules: exact 53 of 67, at-risk lines at their tier 21 of 35, imminent removed 17 of 29,
-    no near miss given a tier."""
+    no near miss given a tier. A second batch of all three classes in other words (es-r20-068 to 095), written after the
+    first rules and measured once with them: 23 of 28 right."""
     rows = [(n, r) for n, r in numbered(_rows("es-own-r20.csv")) if r["scenario"] not in R20_KNOWN_MISSES]
     wrong = wrong_lines(rows, _tier_and_removal(spanish))
     assert not wrong, f"es-own-r20.csv: {wrong}"
 
 
-R20_KNOWN_MISSES = {"es-r20-064"}
+# the second batch (lines 69-96, written after the first rules and measured once with them: 23 of 28 right), three lines
+# the same words in Spanish miss as well: a plan "un dia de estos" with all the pills (none; "... todas las pastillas y
+# listo" too), a goodbye from a party with love to all (high: the line is read as English, whose farewell rule fires),
+# a cousin's overdose a year ago (high: "una sobredosis" is the same)
+R20_KNOWN_MISSES = {"es-r20-082", "es-r20-089", "es-r20-091"}
+
+
+# Round 20, class b: English discourse words around a risk line (ngl, tbh, idk, anyway, whatever, sorry guys, srsly) neither
+# hide nor make risk; a lone "lol" or "lmao" that opens the line is one of them, not a joke frame for the act said plainly
+# after it (decision._opened_with_laugh, every language): the top tier is kept. A laugh after the act, a second marker
+# ("jk"), or a line below the top tier ("lol me quiero morir") reads as before; jokes and idioms stay none.
+@pytest.mark.parametrize("text", [
+    "lol ya tengo la soga atada en el ropero y esta noche me cuelgo",
+    "ngl ya tengo las pastillas contadas para esta noche",
+    "whatever, ya estoy en la azotea y voy a saltar",
+    "sorry guys, ya me tome el frasco entero, no llamen a nadie",
+])
+def test_round_20_a_discourse_word_or_an_opening_lol_hides_no_act(spanish, text):
+    d = spanish.detect(text)
+    assert (d.tier, spanish.would_remove(d)) == ("imminent", True)
+
+
+@pytest.mark.parametrize("text", [
+    "me tiro del puente esta noche lol",
+    "lol me tiro del puente esta noche jaja",
+])
+def test_round_20_a_laugh_after_the_act_still_keeps_it_from_removal(spanish, text):
+    d = spanish.detect(text)
+    assert not spanish.would_remove(d) and d.tier == "high"
+
+
+@pytest.mark.parametrize("text", [
+    "lol me muero, este stream esta buenisimo",
+    "lol me quiero morir",
+    "lol me tiro del puente si suspendo otra vez",
+    "lol esta noche me tomo todas las cervezas del bar",
+    "ngl esta noche me tomo unas birras con los pibes",
+    "srsly me voy a matar estudiando para el final jaja",
+    "sorry guys, tonight no juego, tengo que estudiar",
+])
+def test_round_20_discourse_words_make_no_risk(spanish, text):
+    d = spanish.detect(text)
+    assert (d.tier, spanish.would_remove(d)) == ("none", False)
+
+
+def test_round_20_an_opening_lol_in_english_the_same(shipped_policy):
+    english = detector_for(shipped_policy("default"))
+    d = english.detect("lol im gonna jump off the bridge tonight")
+    assert (d.tier, english.would_remove(d)) == ("imminent", True)
+    for text in ("lol same, one more group project and im jumping off the library roof. jk obviously",
+                 "im gonna jump off the bridge tonight lol"):
+        assert not english.would_remove(english.detect(text))
