@@ -837,3 +837,16 @@ def test_round_20_an_opening_lol_in_english_the_same(shipped_policy):
     for text in ("lol same, one more group project and im jumping off the library roof. jk obviously",
                  "im gonna jump off the bridge tonight lol"):
         assert not english.would_remove(english.detect(text))
+
+
+# Round 20: a friend at risk asked about with English words (the one named, the question, the place) is a third-party case,
+# never a removal, as in Spanish; the writer's own act in the same English words is still removed.
+@pytest.mark.parametrize("text", [
+    "my friend dice que tiene las pills en la mano rn, what do i do",
+    "my bestie me escribio que esta en el bridge y que va a saltar, help",
+    "mi novio dice que se va a tirar del bridge tonight, what should i do",
+    "mi amiga dice que tiene las pills en la mano rn, que hago??",
+])
+def test_round_20_a_friend_asked_about_in_english_words_is_theirs(spanish, text):
+    d = spanish.detect(text)
+    assert d.tier == "none" and not spanish.would_remove(d) and d.third_party
