@@ -779,17 +779,19 @@ def test_round_20_lines_get_their_tier_and_only_imminent_ones_are_removed(spanis
     misses sharing their words: English words for a part (a), English discourse words around a line (b), no accents or
     "ny" for "ñ" (c). Before the rules: exact 53 of 67, at-risk lines at their tier 21 of 35, imminent removed 17 of 29,
     no near miss given a tier. A second batch of all three classes in other words (es-r20-068 to 095), written after the
-    first rules and measured once with them: 23 of 28 right."""
+    first rules and measured once with them: 23 of 28 right; a third (es-r20-096 to 117), in other voices (Spanglish
+    "bro", "lowkey", "deadass", "fr"), after the second batch's rules: 19 of 22 right."""
     rows = [(n, r) for n, r in numbered(_rows("es-own-r20.csv")) if r["scenario"] not in R20_KNOWN_MISSES]
     wrong = wrong_lines(rows, _tier_and_removal(spanish))
     assert not wrong, f"es-own-r20.csv: {wrong}"
 
 
-# the second batch (lines 69-96, written after the first rules and measured once with them: 23 of 28 right), three lines
-# the same words in Spanish miss as well: a plan "un dia de estos" with all the pills (none; "... todas las pastillas y
-# listo" too), a goodbye from a party with love to all (high: the line is read as English, whose farewell rule fires),
-# a cousin's overdose a year ago (high: "una sobredosis" is the same)
-R20_KNOWN_MISSES = {"es-r20-082", "es-r20-089", "es-r20-091"}
+# the second batch (lines 69-96, written after the first rules and measured once with them: 23 of 28 right), two lines
+# the same words in Spanish miss as well: a goodbye from a party with love to all (high: the line is read as English, whose
+# farewell rule fires), a cousin's overdose a year ago (high: "una sobredosis" is the same)
+# the third batch: a past overdose told of an aunt who recovered (high, as "una sobredosis" is), a semester ended with
+# "bye bye clases, love you all" (high.farewell, as "chau chau clases, los quiero" with English words)
+R20_KNOWN_MISSES = {"es-r20-089", "es-r20-091", "es-r20-114", "es-r20-117"}
 
 
 # Round 20, class b: English discourse words around a risk line (ngl, tbh, idk, anyway, whatever, sorry guys, srsly) neither
@@ -850,3 +852,29 @@ def test_round_20_an_opening_lol_in_english_the_same(shipped_policy):
 def test_round_20_a_friend_asked_about_in_english_words_is_theirs(spanish, text):
     d = spanish.detect(text)
     assert d.tier == "none" and not spanish.would_remove(d) and d.third_party
+
+
+# Round 20, third batch: ideation said in English inside a Spanish line ("i want to die, no quiero seguir") is the Spanish
+# policy's (high.active_thoughts, concern.wish_dead name the English phrases: the line is not identified as English); a day
+# left open ("algun dia", "un dia de estos", "someday") is a later day: a plan, high, never removed (later_plan,
+# later_dose_plan).
+@pytest.mark.parametrize("text", [
+    "i want to die, no quiero seguir",
+    "algun dia me mato",
+    "un dia de estos me tomo todas las pastillas y listo",
+    "someday me tiro del bridge, ya no aguanto",
+])
+def test_round_20_ideation_in_english_or_a_day_left_open_is_high(spanish, text):
+    d = spanish.detect(text)
+    assert (d.tier, spanish.would_remove(d)) == ("high", False)
+
+
+@pytest.mark.parametrize("text", [
+    "algun dia me compro una casa en la playa",
+    "algun dia me mato de risa con vos",
+    "el viernes me tomo todas las birras del mundo",
+    "kms jaja este examen",
+])
+def test_round_20_a_day_left_open_or_a_laughed_kms_is_no_risk(spanish, text):
+    d = spanish.detect(text)
+    assert (d.tier, spanish.would_remove(d)) == ("none", False)
