@@ -768,6 +768,10 @@ def test_round_20_english_words_for_a_part_are_that_part(spanish, text):
     "esta noche me cuelgo con el celu hasta tarde",
     "la overdose de cafe de hoy no me deja dormir",
     "estoy en el bridge con los pibes tomando algo, bye",
+    "estoy en el bridge con la bici, llego en 10, sorry",
+    "ya me tome las meds de la noche, good night everyone",
+    "tengo las pills en la mano, ahora me las tomo con agua como dijo la doctora",
+    "con la rope atada al arbol hicimos un columpio, tonight lo probamos",
 ])
 def test_round_20_the_same_english_words_in_ordinary_lines_stay_quiet(spanish, text):
     d = spanish.detect(text)
