@@ -748,6 +748,7 @@ def test_round_19_a_goodbye_to_a_way_of_life_or_colleagues_with_thanks_is_not_re
     "it's over. salto del roof in an hour",
     "manyana ya no voy a estar, los quiero",
     "q se acabe todo, esta noche me cuelgo con el cinturon",
+    "compre un cuchillo nuevo, esta noche me corto las venas",
 ])
 def test_round_20_english_words_for_a_part_are_that_part(spanish, text):
     d = spanish.detect(text)
@@ -772,6 +773,7 @@ def test_round_20_english_words_for_a_part_are_that_part(spanish, text):
     "ya me tome las meds de la noche, good night everyone",
     "tengo las pills en la mano, ahora me las tomo con agua como dijo la doctora",
     "con la rope atada al arbol hicimos un columpio, tonight lo probamos",
+    "compre un cuchillo nuevo, esta noche cocino",
 ])
 def test_round_20_the_same_english_words_in_ordinary_lines_stay_quiet(spanish, text):
     d = spanish.detect(text)
