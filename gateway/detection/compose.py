@@ -440,8 +440,6 @@ class Composer:
                     parts_chosen = {h.part for h in chosen}
                     if kept == _TOP and parts_chosen & ACTS and parts_chosen & UNDER_WAY:
                         m.under_way.add((*span, rule))
-                    if kept == _TOP and any(p.first <= last and p.last >= first for p in hits.get(PLAIN, ())):
-                        m.plain_said.add((*span, rule))
                     break
         return theirs
 

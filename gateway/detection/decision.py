@@ -29,7 +29,8 @@ Speaker before topic. Risk words are the writer's only if the writer says them o
   is deflection, not hyperbole) but still lowers the top tier. One thing outranks a laugh: an act under
   way told with its time or its effect on the body (``Matches.under_way``, marked by the composer: "took
   all 40 pills half an hour ago lol", "jaja me corté las venas y no para de salir sangre"). Nervous
-  laughter does not make that a joke; "took all my pills lol" (no time, no effect) is still lowered.
+  laughter does not make that a joke; "took all my pills lol" (no time, no effect) is still lowered. Nor is a lone
+  "lol" that opens the line a joke frame for an imminent act or plan after it (a discourse word, as "ngl" is: round 20).
 """
 
 from __future__ import annotations
@@ -108,6 +109,9 @@ _IMPERSONAL_AFTER = frozenset(("faut", "faudrait", "fallait", "y", "parait", "pa
                                "suffirait", "vaut", "vaudrait", "sagit", "pleut", "neige"))
 # German names an owner or a source after a preposition ("alle tabletten von meiner mutter geschluckt", "die
 # pistole von meinem vater"): someone named there is not who acts, so not the subject before a match
+# the English laugh that the chat of every language opens a line with as a discourse word ("lol idk", "lol anyway",
+# "lol ya tengo ..."): see ``_opened_with_laugh``; not a laugh of the room's own language ("mdr", "jaja")
+_OPENERS = frozenset(("lol", "lool", "loool", "lolll", "lmao", "lmfao"))
 _PREPOSITION_DE = frozenset(("von", "vom", "bei", "beim", "aus", "mit", "zu", "zur", "zum", "fur", "gegen", "ohne"))
 _QUOTING = frozenset(("saying", "said", "says", "that", "wrote", "posted", "texted", "messaged", "told"))
 # before someone named (past a determiner): the person owns something, is not a subject: "les anxiolytiques
@@ -141,9 +145,6 @@ class Matches:
     # (start, end, rule id) of top-tier combinations that are an act under way with its time or its effect
     # on the body ("took them all an hour ago", "cant feel my legs"): a joke marker does not lower them
     under_way: set = field(default_factory=set)
-    # (start, end, rule id) of top-tier combinations that hold the writer's own death said plainly (compose part
-    # ``plain``: "je me pends", "je me suicide"): a lone laugh that opens the message does not lower them (round 20)
-    plain_said: set = field(default_factory=set)
     # which sentence each word is in (``compose.Sentences``, read from the text as written); None: one sentence
     sentences: object = None
 
@@ -251,6 +252,16 @@ def _laughed_off(m: Matches, norm: str, start: int) -> bool:
     return any(m.sentence(norm, j) >= at for j, _ in m.jokes)
 
 
+def _opened_with_laugh(m: Matches, norm: str, start: int) -> bool:
+    """Whether the message's only joke marker is a chat opener ("lol", "lmao") that is its first word, before the risk
+    said at ``start``: a discourse word as "ngl" or "anyway" are ("lol ya tengo la soga atada y esta noche me cuelgo",
+    "lol same re the meds ... im finishing them off tonight"), not a joke frame for the act said plainly after it, so
+    it does not lower the top tier (round 20). A marker after the risk, or a second one ("... jk obviously"), still
+    does; and it still drops the lower tiers ("lol me quiero morir")."""
+    return (len(m.jokes) == 1 and m.jokes[0][0] == 0 and m.jokes[0][1] < start
+            and norm[:m.jokes[0][1]] in _OPENERS)
+
+
 def _after_preposition(norm: str, start: int) -> bool:
     """Whether the word naming someone that starts at ``start`` follows a German preposition: an owner or a
     source ("von meiner mutter"), not the one who acts."""
@@ -313,17 +324,6 @@ def speaker_first(d: Detection) -> Detection:
                          d.abuse, d.score, d.third_party)
     return d
 
-# the English laugh that the chat of every language opens a line with as a discourse word ("lol idk", "lol anyway");
-# not a laugh of the room's own language ("mdr", "jaja"), nor a stronger one ("lmao", "😂")
-_OPENERS = frozenset(("lol", "lool", "loool", "lolll"))
-
-
-def _opener_only(m: Matches, norm: str) -> bool:
-    """The message's one joke marker is its first word, with more said after it: a discourse word of a mixed room
-    ("lol ce soir je me pends, j'ai la corde"), as "lol." would be a sentence of its own, not a joke frame (round 20)."""
-    return (len(m.jokes) == 1 and m.jokes[0][0] == 0 and m.jokes[0][1] < len(norm)
-            and norm[:m.jokes[0][1]] in _OPENERS)
-
 
 def decide(m: Matches, norm: str, negation_window: int, reported_window: int,
            past_window: int = 4) -> tuple[Detection, bool]:
@@ -368,15 +368,14 @@ def decide(m: Matches, norm: str, negation_window: int, reported_window: int,
         if past == 1 and level == _TOP:
             lowered.add(rule)
             level -= 1
-        if joking and (level == _TOP or not m.concealed) and _laughed_off(m, norm, start):  # a cover story
+        if joking and (level == _TOP or not m.concealed) and _laughed_off(m, norm, start) and not (
+                level == _TOP and _opened_with_laugh(m, norm, start)):  # a cover story
             # laughed off is not a joke, but
             if level < _TOP:  # never a removal on a joke marker either
                 suppressed.add(rule)
                 continue
-            # an act under way with its time outranks a laugh, and so does the writer's own death said plainly after
-            # a lone "lol" that opens the message
-            if (start, end, rule) not in m.under_way and not (
-                    (start, end, rule) in m.plain_said and _opener_only(m, norm)):
+            # an act under way with its time outranks a laugh
+            if (start, end, rule) not in m.under_way:
                 lowered.add(rule)
                 level -= 1
         elif level > 1 and any(  # a cue in its sentence: "non ca va pas. je suis sur le pont" denies no act
