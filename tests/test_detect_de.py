@@ -47,6 +47,7 @@ ROUND18 = _rows("de-probe-r18.csv")
 ROUND19 = _rows("de-probe-r19.csv")
 ROUND19B = _rows("de-probe-r19b.csv")
 ROUND19C = _rows("de-probe-r19c.csv")
+ROUND20 = _rows("de-probe-r20.csv")
 
 
 def test_the_shipped_german_policy_is_named_for_its_language():
@@ -516,6 +517,56 @@ def test_round_nineteen_c_reaches_its_tier(german):
     guard, which still remove."""
     wrong = wrong_lines(numbered(ROUND19C), _tier_and_removal(german))
     assert wrong == ROUND19C_KNOWN, f"de-probe-r19c.csv: {wrong}"
+
+
+# Round 20's lines that do not reach their tier (a failure lists any other line, by number only): an overdose "made"
+# (no verb of taking: as German "überdosis", high only by the tier rules), a thought of all the meds at once (the
+# tier rule names German medicine only), the arms cut today (removed, as the German words are: act_under_way), a
+# line opening with "lol" (a joke marker lowers a scene at a place to high)
+ROUND20_KNOWN = ["line 10: expected ('imminent', True), got ('none', False)",
+                 "line 12: expected ('high', False), got ('concern', False)",
+                 "line 13: expected ('high', False), got ('imminent', True)",
+                 "line 30: expected ('imminent', True), got ('high', False)"]
+
+
+def test_round_twenty_reaches_its_tier(german):
+    """Round 20's lines (de-probe-r20.csv), written by class before its rules: English words for a part in a mainly
+    German line ("tonight", "pills", "rooftop", "tracks", "love you all"), English discourse words around the line
+    ("ngl", "idk", "anyway", "sorry guys"), a keyboard without umlauts ("bruecke", "tschuess", "haeng"); near misses
+    sharing the words (a raid, a rooftop bar, a flight, pills as prescribed, a friend asked about) stay none."""
+    wrong = wrong_lines(numbered(ROUND20), _tier_and_removal(german))
+    assert wrong == ROUND20_KNOWN, f"de-probe-r20.csv: {wrong}"
+
+
+@pytest.mark.parametrize("text, tier, removed", [
+    # round 20, class a: an English word for a part in a mainly German line is that part ...
+    ("heute nacht geh ich auf die bridge und spring, tschüss", "imminent", True),
+    ("hab eben alle meine pills geschluckt", "imminent", True),
+    ("um mitternacht bin ich an den tracks, thanks for everything", "imminent", True),
+    ("tonight nehm ich alle meine schlaftabletten, keiner hält mich auf", "imminent", True),
+    # ... and the same words in ordinary lines stay none: a game, a bar, a flight, medicine as prescribed, a friend
+    ("raid tonight, seid alle da, bye", "none", False),
+    ("rooftop bar tonight, wer kommt mit", "none", False),
+    ("flight tonight, bye guys, bis nächste woche", "none", False),
+    ("meine pills nehm ich jeden abend, sagt die ärztin", "none", False),
+    # class c: typed without umlauts, as with them
+    ("heut abend haeng ich mich im keller auf", "imminent", True),
+    ("ich steh auf der bruecke, tschuess", "imminent", True),
+    ("die bruecke am bahnhof ist gesperrt, tschuess bis morgen", "none", False),
+    ("bin so muede, gute nacht ihr lieben", "none", False)])
+def test_round_twenty_english_words_and_keyboards_without_umlauts(german, text, tier, removed):
+    d = german.detect(text)
+    assert (d.tier, german.would_remove(d)) == (tier, removed)
+
+
+@pytest.mark.parametrize("text", ["tonight i jump off the bridge, bye", "took all my pills tonight, love you all"])
+def test_round_twenty_loanwords_are_not_read_in_an_english_line(german, text):
+    """A line identified as English is the English policy's: the German rules do not read its words as loanwords (the
+    room detector still removes it, by the English rules)."""
+    own = german.own.detect(text)
+    assert not any(".compose." in r for r in own.rules)
+    d = german.detect(text)
+    assert d.language == "en" and german.would_remove(d)
 
 
 @pytest.mark.parametrize("text, tier", [
