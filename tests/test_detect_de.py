@@ -553,10 +553,25 @@ def test_round_twenty_reaches_its_tier(german):
     ("heut abend haeng ich mich im keller auf", "imminent", True),
     ("ich steh auf der bruecke, tschuess", "imminent", True),
     ("die bruecke am bahnhof ist gesperrt, tschuess bis morgen", "none", False),
-    ("bin so muede, gute nacht ihr lieben", "none", False)])
+    ("bin so muede, gute nacht ihr lieben", "none", False),
+    # class b: an English opener hides nothing a line anchored at its start says; "lol" lowers it (never a removal)
+    ("ngl ich steh auf der brücke, tschüss", "imminent", True),
+    ("idk bin auf dem parkdeck, machts gut", "imminent", True),
+    ("lol ich steh auf dem dach, tschüss", "high", False),
+    ("ngl ich warte an der brücke auf den bus, tschüss", "none", False)])
 def test_round_twenty_english_words_and_keyboards_without_umlauts(german, text, tier, removed):
     d = german.detect(text)
     assert (d.tier, german.would_remove(d)) == (tier, removed)
+
+
+@pytest.mark.parametrize("line, follows", [("ngl ich nehm sie jetzt", True), ("idk hab sie alle genommen", True),
+                                           ("anyway ich machs jetzt", True), ("ngl ich nehm sie mit", False)])
+def test_round_twenty_a_follow_up_after_an_english_opener(shipped_policy, line, follows):
+    """The follow-ups read after the same person's risk (context.followups) take an English opener as a German one."""
+    import re2
+    from gateway.text.folding import normalise
+    patterns = [re2.compile(p) for p in shipped_policy("default-de").context.followups]
+    assert any(p.search(normalise(line)) for p in patterns) == follows
 
 
 @pytest.mark.parametrize("text", ["tonight i jump off the bridge, bye", "took all my pills tonight, love you all"])
