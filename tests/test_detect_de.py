@@ -48,6 +48,7 @@ ROUND19 = _rows("de-probe-r19.csv")
 ROUND19B = _rows("de-probe-r19b.csv")
 ROUND19C = _rows("de-probe-r19c.csv")
 ROUND20 = _rows("de-probe-r20.csv")
+ROUND20B = _rows("de-probe-r20b.csv")
 
 
 def test_the_shipped_german_policy_is_named_for_its_language():
@@ -538,6 +539,13 @@ def test_round_twenty_reaches_its_tier(german):
     assert wrong == ROUND20_KNOWN, f"de-probe-r20.csv: {wrong}"
 
 
+def test_round_twenty_b_reaches_its_tier(german):
+    """Round 20's second batch (de-probe-r20b.csv), the same classes in other words, written after the first rules: all
+    right but a plan for some day (concern, as its German wording is: the tier rules name no "irgendwann")."""
+    wrong = wrong_lines(numbered(ROUND20B), _tier_and_removal(german))
+    assert wrong == ["line 10: expected ('high', False), got ('concern', False)"], f"de-probe-r20b.csv: {wrong}"
+
+
 @pytest.mark.parametrize("text, tier, removed", [
     # round 20, class a: an English word for a part in a mainly German line is that part ...
     ("heute nacht geh ich auf die bridge und spring, tschüss", "imminent", True),
@@ -549,6 +557,9 @@ def test_round_twenty_reaches_its_tier(german):
     ("rooftop bar tonight, wer kommt mit", "none", False),
     ("flight tonight, bye guys, bis nächste woche", "none", False),
     ("meine pills nehm ich jeden abend, sagt die ärztin", "none", False),
+    ("noch ein paar mins dann spring ich, ily all", "imminent", True),
+    ("vor 20 minutes hab ich alle tabletten geschluckt", "imminent", True),
+    ("noch ein paar mins bis feierabend, tschüss", "none", False),
     # class c: typed without umlauts, as with them
     ("heut abend haeng ich mich im keller auf", "imminent", True),
     ("ich steh auf der bruecke, tschuess", "imminent", True),
