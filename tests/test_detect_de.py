@@ -585,6 +585,22 @@ def test_round_twenty_a_follow_up_after_an_english_opener(shipped_policy, line, 
     assert any(p.search(normalise(line)) for p in patterns) == follows
 
 
+@pytest.mark.parametrize("text, tier", [
+    # a wish to be dead, suicidal thoughts or a plan said in English in a German line: concern and high, never removed
+    ("ngl i want to die, ich kann nicht mehr", "concern"),
+    ("bin so done mit dem leben", "concern"),
+    ("ich hab suicidal thoughts seit wochen", "high"),
+    ("ich plane meinen suicide", "high"),
+    # a friend's, a past recovered, a negation, a laugh: none
+    ("meine freundin sagt sie hat suicidal thoughts, was soll ich tun", "none"),
+    ("früher hatte ich suicidal thoughts, jetzt gehts mir gut", "none"),
+    ("ich bin nicht suicidal, nur müde", "none"),
+    ("lol i want to die, die klausur war so schlimm", "none")])
+def test_round_twenty_english_ideation_in_a_german_line(german, text, tier):
+    d = german.detect(text)
+    assert (d.tier, german.would_remove(d)) == (tier, False)
+
+
 @pytest.mark.parametrize("text", ["tonight i jump off the bridge, bye", "took all my pills tonight, love you all"])
 def test_round_twenty_loanwords_are_not_read_in_an_english_line(german, text):
     """A line identified as English is the English policy's: the German rules do not read its words as loanwords (the

@@ -686,8 +686,12 @@ def test_loanwords_are_a_parts_phrases_and_remembered_as_loanwords(write):
     knows them apart (a line identified as English does not read them in a German policy: test_detect_de)."""
     p = load(write("peer.yaml", GOOD + """
 compose:
+  parts:
+    foreign_only: {}
   loanwords:
     pills: ["pastillas", "pills"]
+    foreign_only: ["quiero morir"]
 """))
     assert "pastillas" in p.compose.parts["pills"].phrases
     assert p.compose.loanwords["pills"] == frozenset({"pastillas"})  # "pills" was the part's own already
+    assert p.compose.parts["foreign_only"].phrases == ("quiero morir",)  # a part of loanwords only

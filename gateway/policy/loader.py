@@ -505,6 +505,7 @@ class PolicyLoader:
         window = c.integer(p + ("window",), m.get("window", 12), lo=1, hi=60)
         refer_window = c.integer(p + ("refer_window",), m.get("refer_window", 12), lo=1, hi=60)
         parts: dict[str, Part] = {}
+        empty: list[str] = []
         for name, part_raw in (c.mapping(p + ("parts",), m.get("parts", {}), any_keys=True) or {}).items():
             pp = p + ("parts", name)
             if part_raw is None:
@@ -519,7 +520,7 @@ class PolicyLoader:
             phrases = self._phrases(c, pp + ("phrases",), r.get("phrases"))
             regexes = tuple(self._regexes(c, pp + ("regexes",), r.get("regexes")))
             if not phrases and not regexes and len(c.errors) == errors_before:
-                c.error(pp, "a part needs at least one phrase or regex")
+                empty.append(name)  # (unless ``loanwords`` gives it its words: then it is another language's only)
             parts[name] = Part(phrases, regexes)
 
         def part_name(path: KeyPath, name: Any, key: bool = False) -> str | None:
@@ -539,6 +540,9 @@ class PolicyLoader:
             added = tuple(w for w in self._phrases(c, lp, raw_words) if w not in own.phrases)
             parts[name] = Part(own.phrases + added, own.regexes)
             loanwords[name] = frozenset(added)
+        for name in empty:
+            if not parts[name].phrases:
+                c.error(p + ("parts", name), "a part needs at least one phrase or regex")
         refer: dict[str, tuple[tuple[str, ...], str | None]] = {}
         for name, spec in (c.mapping(p + ("refer",), m.get("refer", {}), any_keys=True) or {}).items():
             rp = p + ("refer", name)
