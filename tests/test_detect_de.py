@@ -558,6 +558,10 @@ def test_round_twenty_b_reaches_its_tier(german):
     ("flight tonight, bye guys, bis nächste woche", "none", False),
     ("meine pills nehm ich jeden abend, sagt die ärztin", "none", False),
     ("noch ein paar mins dann spring ich, ily all", "imminent", True),
+    ("ich geh jetzt zu den tracks, love u guys", "imminent", True),
+    ("just took alle meine meds, mir ist schwindlig", "imminent", True),
+    ("hab mir heute ne rope gekauft, für mich", "high", False),
+    ("rope für die hängematte gekauft", "none", False),
     ("vor 20 minutes hab ich alle tabletten geschluckt", "imminent", True),
     ("noch ein paar mins bis feierabend, tschüss", "none", False),
     # class c: typed without umlauts, as with them
@@ -612,6 +616,13 @@ def test_round_twenty_loanwords_are_not_read_in_an_english_line(german, text):
     assert not any(".compose." in r for r in own.rules)
     d = german.detect(text)
     assert d.language == "en" and german.would_remove(d)
+
+
+def test_round_twenty_a_mixed_line_identified_as_english_keeps_its_loanwords(german):
+    """A line with more English words than German ones is identified as English, but a word only German has ("ist")
+    makes it mixed: the German rules still read its English words (the English rules do not know "ist es soweit")."""
+    d = german.own.detect("tonight ist es soweit, sorry for everything")
+    assert d.tier == "imminent" and german.would_remove(d)
 
 
 @pytest.mark.parametrize("text, tier", [

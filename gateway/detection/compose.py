@@ -42,7 +42,7 @@ import re2
 
 from ..text.folding import normalise
 from .decision import _LEVEL, Matches, _impersonal
-from .language import identify
+from .language import wholly
 
 __all__ = ["Composer"]
 
@@ -216,7 +216,8 @@ class Composer:
         self.outweighs = tuple(sorted(compose.outweighs))  # (and so is an ``unless`` word inside one of the policy's)
         self.times = TIMES + self.outweighs
         # English words read as a part of this policy's language ("tonight ich spring", "alle meine pills"), but not in
-        # a line identified as English: the English policy reads that one (``compose.loanwords``, round 20)
+        # a line identified as English with no word of another language's alone: the English policy reads that one
+        # (``compose.loanwords``, round 20)
         self.loanwords = {name: words for name, words in compose.loanwords.items() if words}
         self.guard = {name: (None if action in ("drop", "setting") else _LEVEL[action])
                       for name, action in compose.guard.items()}
@@ -298,8 +299,8 @@ class Composer:
             first = norm.count(" ", 0, start)
             hits.setdefault(part, []).append(Hit(first, first + norm.count(" ", start, end), start, end, part))
         if self.loanwords and any(norm[h.start:h.end] in words for name, words in self.loanwords.items()
-                                  for h in hits.get(name, ())) and identify(
-                norm, m.sentences.text if m.sentences is not None else None) == "en":
+                                  for h in hits.get(name, ())) and wholly(
+                norm, m.sentences.text if m.sentences is not None else None, "en"):
             for name, words in self.loanwords.items():
                 if name in hits:
                     hits[name] = [h for h in hits[name] if norm[h.start:h.end] not in words]
