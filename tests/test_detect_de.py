@@ -194,7 +194,6 @@ ROUND8_KNOWN = ["line 22: expected ('high', False), got ('imminent', True)",
                 "line 105: expected ('concern', False), got ('none', False)",
                 "line 142: expected ('none', False), got ('concern', False)",
                 "line 151: expected ('high', False), got ('none', False)",
-                "line 202: expected ('imminent', True), got ('none', False)",
                 "line 203: expected ('high', False), got ('none', False)"]
 
 
