@@ -561,6 +561,7 @@ def test_round_twenty_b_reaches_its_tier(german):
     ("just took alle meine meds, mir ist schwindlig", "imminent", True),
     ("hab mir heute ne rope gekauft, für mich", "high", False),
     ("rope für die hängematte gekauft", "none", False),
+    ("end it all heute im finale, we got this", "none", False),
     ("vor 20 minutes hab ich alle tabletten geschluckt", "imminent", True),
     ("noch ein paar mins bis feierabend, tschüss", "none", False),
     # class c: typed without umlauts, as with them
