@@ -47,6 +47,8 @@ ROUND18 = _rows("de-probe-r18.csv")
 ROUND19 = _rows("de-probe-r19.csv")
 ROUND19B = _rows("de-probe-r19b.csv")
 ROUND19C = _rows("de-probe-r19c.csv")
+ROUND20 = _rows("de-probe-r20.csv")
+ROUND20B = _rows("de-probe-r20b.csv")
 
 
 def test_the_shipped_german_policy_is_named_for_its_language():
@@ -192,7 +194,6 @@ ROUND8_KNOWN = ["line 22: expected ('high', False), got ('imminent', True)",
                 "line 105: expected ('concern', False), got ('none', False)",
                 "line 142: expected ('none', False), got ('concern', False)",
                 "line 151: expected ('high', False), got ('none', False)",
-                "line 202: expected ('imminent', True), got ('none', False)",
                 "line 203: expected ('high', False), got ('none', False)"]
 
 
@@ -516,6 +517,112 @@ def test_round_nineteen_c_reaches_its_tier(german):
     guard, which still remove."""
     wrong = wrong_lines(numbered(ROUND19C), _tier_and_removal(german))
     assert wrong == ROUND19C_KNOWN, f"de-probe-r19c.csv: {wrong}"
+
+
+# Round 20's lines that do not reach their tier (a failure lists any other line, by number only): an overdose "made"
+# (no verb of taking: as German "überdosis", high only by the tier rules), a thought of all the meds at once (the
+# tier rule names German medicine only), the arms cut today (removed, as the German words are: act_under_way), a
+# line opening with "lol" (a joke marker lowers a scene at a place to high)
+ROUND20_KNOWN = ["line 10: expected ('imminent', True), got ('none', False)",
+                 "line 12: expected ('high', False), got ('concern', False)",
+                 "line 13: expected ('high', False), got ('imminent', True)",
+                 "line 30: expected ('imminent', True), got ('high', False)"]
+
+
+def test_round_twenty_reaches_its_tier(german):
+    """Round 20's lines (de-probe-r20.csv), written by class before its rules: English words for a part in a mainly
+    German line ("tonight", "pills", "rooftop", "tracks", "love you all"), English discourse words around the line
+    ("ngl", "idk", "anyway", "sorry guys"), a keyboard without umlauts ("bruecke", "tschuess", "haeng"); near misses
+    sharing the words (a raid, a rooftop bar, a flight, pills as prescribed, a friend asked about) stay none."""
+    wrong = wrong_lines(numbered(ROUND20), _tier_and_removal(german))
+    assert wrong == ROUND20_KNOWN, f"de-probe-r20.csv: {wrong}"
+
+
+def test_round_twenty_b_reaches_its_tier(german):
+    """Round 20's second batch (de-probe-r20b.csv), the same classes in other words, written after the first rules: all
+    right but a plan for some day (concern, as its German wording is: the tier rules name no "irgendwann")."""
+    wrong = wrong_lines(numbered(ROUND20B), _tier_and_removal(german))
+    assert wrong == ["line 10: expected ('high', False), got ('concern', False)"], f"de-probe-r20b.csv: {wrong}"
+
+
+@pytest.mark.parametrize("text, tier, removed", [
+    # round 20, class a: an English word for a part in a mainly German line is that part ...
+    ("heute nacht geh ich auf die bridge und spring, tschüss", "imminent", True),
+    ("hab eben alle meine pills geschluckt", "imminent", True),
+    ("um mitternacht bin ich an den tracks, thanks for everything", "imminent", True),
+    ("tonight nehm ich alle meine schlaftabletten, keiner hält mich auf", "imminent", True),
+    # ... and the same words in ordinary lines stay none: a game, a bar, a flight, medicine as prescribed, a friend
+    ("raid tonight, seid alle da, bye", "none", False),
+    ("rooftop bar tonight, wer kommt mit", "none", False),
+    ("flight tonight, bye guys, bis nächste woche", "none", False),
+    ("meine pills nehm ich jeden abend, sagt die ärztin", "none", False),
+    ("noch ein paar mins dann spring ich, ily all", "imminent", True),
+    ("ich geh jetzt zu den tracks, love u guys", "imminent", True),
+    ("just took alle meine meds, mir ist schwindlig", "imminent", True),
+    ("hab mir heute ne rope gekauft, für mich", "high", False),
+    ("rope für die hängematte gekauft", "none", False),
+    ("end it all heute im finale, we got this", "none", False),
+    ("vor 20 minutes hab ich alle tabletten geschluckt", "imminent", True),
+    ("noch ein paar mins bis feierabend, tschüss", "none", False),
+    # class c: typed without umlauts, as with them
+    ("heut abend haeng ich mich im keller auf", "imminent", True),
+    ("ich steh auf der bruecke, tschuess", "imminent", True),
+    ("die bruecke am bahnhof ist gesperrt, tschuess bis morgen", "none", False),
+    ("bin so muede, gute nacht ihr lieben", "none", False),
+    # class b: an English opener hides nothing a line anchored at its start says; "lol" lowers it (never a removal)
+    ("ngl ich steh auf der brücke, tschüss", "imminent", True),
+    ("idk bin auf dem parkdeck, machts gut", "imminent", True),
+    ("lol ich steh auf dem dach, tschüss", "high", False),
+    ("ngl ich warte an der brücke auf den bus, tschüss", "none", False)])
+def test_round_twenty_english_words_and_keyboards_without_umlauts(german, text, tier, removed):
+    d = german.detect(text)
+    assert (d.tier, german.would_remove(d)) == (tier, removed)
+
+
+@pytest.mark.parametrize("line, follows", [("ngl ich nehm sie jetzt", True), ("idk hab sie alle genommen", True),
+                                           ("anyway ich machs jetzt", True), ("ngl ich nehm sie mit", False)])
+def test_round_twenty_a_follow_up_after_an_english_opener(shipped_policy, line, follows):
+    """The follow-ups read after the same person's risk (context.followups) take an English opener as a German one."""
+    import re2
+    from gateway.text.folding import normalise
+    patterns = [re2.compile(p) for p in shipped_policy("default-de").context.followups]
+    assert any(p.search(normalise(line)) for p in patterns) == follows
+
+
+@pytest.mark.parametrize("text, tier", [
+    # a wish to be dead, suicidal thoughts or a plan said in English in a German line: concern and high, never removed
+    ("ngl i want to die, ich kann nicht mehr", "concern"),
+    ("bin so done mit dem leben", "concern"),
+    ("ich hab suicidal thoughts seit wochen", "high"),
+    ("ich plane meinen suicide", "high"),
+    ("hab mich gestern wieder gecuttet", "high"),
+    ("das video hab ich wieder gecuttet", "none"),
+    ("hab mir den clip für tiktok gecuttet", "none"),
+    # a friend's, a past recovered, a negation, a laugh: none
+    ("meine freundin sagt sie hat suicidal thoughts, was soll ich tun", "none"),
+    ("früher hatte ich suicidal thoughts, jetzt gehts mir gut", "none"),
+    ("ich bin nicht suicidal, nur müde", "none"),
+    ("lol i want to die, die klausur war so schlimm", "none")])
+def test_round_twenty_english_ideation_in_a_german_line(german, text, tier):
+    d = german.detect(text)
+    assert (d.tier, german.would_remove(d)) == (tier, False)
+
+
+@pytest.mark.parametrize("text", ["tonight i jump off the bridge, bye", "took all my pills tonight, love you all"])
+def test_round_twenty_loanwords_are_not_read_in_an_english_line(german, text):
+    """A line identified as English is the English policy's: the German rules do not read its words as loanwords (the
+    room detector still removes it, by the English rules)."""
+    own = german.own.detect(text)
+    assert not any(".compose." in r for r in own.rules)
+    d = german.detect(text)
+    assert d.language == "en" and german.would_remove(d)
+
+
+def test_round_twenty_a_mixed_line_identified_as_english_keeps_its_loanwords(german):
+    """A line with more English words than German ones is identified as English, but a word only German has ("ist")
+    makes it mixed: the German rules still read its English words (the English rules do not know "ist es soweit")."""
+    d = german.own.detect("tonight ist es soweit, sorry for everything")
+    assert d.tier == "imminent" and german.would_remove(d)
 
 
 @pytest.mark.parametrize("text, tier", [

@@ -641,3 +641,57 @@ def test_a_follow_up_regex_is_checked_at_its_line_and_dropping_them_is_a_weakeni
     assert not weaker.context.followups
     default = PolicyLoader().load("default")
     assert [c.text for c in compare(default, weaker) if c.weakens and "context.followups" in c.text]
+
+
+def test_spellings_read_each_phrase_and_regex_word_spelt_either_way(write):
+    """``spellings`` (round 20): a word typed another way ("bruecke" on a keyboard without umlauts) reads as the word in
+    every phrase and regex holding it whole; a word inside another ("brucken") or a character class is left alone."""
+    from gateway.policy.loader import _respelt
+    path = write("peer.yaml", GOOD + """
+spellings: {pills: pillz, bridge: brigde}
+tiers:
+  high:
+    rules:
+      mine:
+        phrases: ["purple pills phrase"]
+        regexes: ['\\bgreen (?:bridge|tower) phrase\\b']
+""")
+    p = load(path)
+    mine = next(r for r in p.tiers["high"].rules if r.id == "high.mine")
+    assert mine.phrases == ("purple pills phrase", "purple pillz phrase")
+    detector = detector_for(p)
+    assert detector.detect("a purple pillz phrase").rules == ("high.mine",)
+    assert detector.detect("a green brigde phrase").rules == ("high.mine",)
+    spellings = {"brucke": "bruecke", "hang": "haeng"}
+    assert _respelt(r"\b(?:hang|heng) (?:mich|mi) auf der brucke$", spellings) == (
+        r"\b(?:(?:hang|haeng)|heng) (?:mich|mi) auf der (?:brucke|bruecke)$")
+    assert _respelt(r"\b\w{3,}(?:brucke|brugg)\b [^hang]", spellings) == r"\b\w{3,}(?:(?:brucke|bruecke)|brugg)\b [^hang]"
+    assert _respelt(r"\bbrucken\b", spellings) == r"\bbrucken\b"
+
+
+def test_a_spelling_is_one_word_and_a_loanword_names_a_part(write):
+    path = write("peer.yaml", GOOD + """
+spellings: {"two words": other}
+compose:
+  loanwords:
+    no_such_part: ["tonight"]
+""")
+    errors = "\n".join(errors_of(lambda: load(path)))
+    assert "spellings" in errors and "a spelling names one word" in errors
+    assert "no part named 'no_such_part'" in errors
+
+
+def test_loanwords_are_a_parts_phrases_and_remembered_as_loanwords(write):
+    """``compose.loanwords`` (round 20): another language's words for a part are added to its phrases, and the composer
+    knows them apart (a line identified as English does not read them in a German policy: test_detect_de)."""
+    p = load(write("peer.yaml", GOOD + """
+compose:
+  parts:
+    foreign_only: {}
+  loanwords:
+    pills: ["pastillas", "pills"]
+    foreign_only: ["quiero morir"]
+"""))
+    assert "pastillas" in p.compose.parts["pills"].phrases
+    assert p.compose.loanwords["pills"] == frozenset({"pastillas"})  # "pills" was the part's own already
+    assert p.compose.parts["foreign_only"].phrases == ("quiero morir",)  # a part of loanwords only

@@ -42,6 +42,7 @@ import re2
 
 from ..text.folding import normalise
 from .decision import _LEVEL, Matches, _impersonal
+from .language import wholly
 
 __all__ = ["Composer"]
 
@@ -214,6 +215,10 @@ class Composer:
         # a guard word inside a longer hit of one of these is that part's (TIMES, and the policy's ``outweighs``)
         self.outweighs = tuple(sorted(compose.outweighs))  # (and so is an ``unless`` word inside one of the policy's)
         self.times = TIMES + self.outweighs
+        # English words read as a part of this policy's language ("tonight ich spring", "alle meine pills"), but not in
+        # a line identified as English with no word of another language's alone: the English policy reads that one
+        # (``compose.loanwords``, round 20)
+        self.loanwords = {name: words for name, words in compose.loanwords.items() if words}
         self.guard = {name: (None if action in ("drop", "setting") else _LEVEL[action])
                       for name, action in compose.guard.items()}
         # guards that read an everyday setting ("in the shower", "at the festival"): they drop a plan, and cap
@@ -293,6 +298,12 @@ class Composer:
         for start, end, part in sorted(found + self._lazy_hits(norm)):
             first = norm.count(" ", 0, start)
             hits.setdefault(part, []).append(Hit(first, first + norm.count(" ", start, end), start, end, part))
+        if self.loanwords and any(norm[h.start:h.end] in words for name, words in self.loanwords.items()
+                                  for h in hits.get(name, ())) and wholly(
+                norm, m.sentences.text if m.sentences is not None else None, "en"):
+            for name, words in self.loanwords.items():
+                if name in hits:
+                    hits[name] = [h for h in hits[name] if norm[h.start:h.end] not in words]
         if OTHER_SENSE in hits:  # "c'est la fin du ramadan ce soir": no "c'est la fin" of the writer's; who speaks stays,
             # and so does a guard inside it ("la fin des vacances": the holiday still reads as one)
             senses = [(h.start, h.end) for h in hits.pop(OTHER_SENSE)]

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["SUPPORTED", "identify", "is_supported"]
+__all__ = ["SUPPORTED", "identify", "is_supported", "wholly"]
 
 SUPPORTED = ("en", "de", "fr", "es")  # languages with shipped rules: policies/default.yaml, default-LANG.yaml
 MIN_WORDS = 2  # a one-word line ("ich", "je", "morgen") names no language
@@ -159,6 +159,14 @@ def identify(norm: str, text: str | None = None) -> str | None:
     score = scores.pop(best)
     runner_up = max(scores.values(), default=0)
     return best if score >= MIN_SCORE and score - runner_up >= MARGIN else None
+
+
+def wholly(norm: str, text: str | None, language: str) -> bool:
+    """Whether a folded line is identified as ``language`` and holds no word that only another language has ("tonight
+    ist es soweit, sorry for everything" is identified as English, but "ist" is German's alone: a mixed line)."""
+    if identify(norm, text) != language:
+        return False
+    return all(hit is None or hit[0] == language for hit in map(_TABLE.get, norm.split()))
 
 
 def _script(norm: str) -> str | None:

@@ -12,6 +12,7 @@ folding``) so that a phrase that folds to nothing is reported at its line.
 
 from __future__ import annotations
 
+import contextvars
 import dataclasses
 import difflib
 import functools
@@ -210,6 +211,26 @@ def _moved(policy: Policy, old: str, new: str) -> Policy:
     return dataclasses.replace(policy, file=new, marks=marks)
 
 
+# A policy's ``spellings`` (``PolicyLoader._spellings``) while it is built: every phrase and regex that holds one of the
+# words also reads it spelt the other way ("brucke" typed "bruecke" on a keyboard without umlauts: round 20)
+_SPELLINGS: contextvars.ContextVar[dict[str, str]] = contextvars.ContextVar("spellings", default={})
+
+
+def _respelt(pattern: str, spellings: dict[str, str]) -> str:
+    """``pattern`` with each word of ``spellings`` that stands whole in it (after "(", "|", "(?:", a space or "\\b", and
+    before ")", "|", a space, "\\" or the end) as an alternation of both spellings: "(?:hang|heng)" reads "haeng" too."""
+    return _word_in_regex(spellings).sub(lambda m: f"(?:{m.group(1)}|{spellings[m.group(1)]})", pattern)
+
+
+@functools.lru_cache(maxsize=8)
+def _spelling_words(words: tuple[str, ...]) -> re.Pattern[str]:
+    return re.compile(r"(?:(?<=[(|: ])|(?<=\\b)|^)(" + "|".join(map(re.escape, words)) + r")(?=[)| \\$]|$)")
+
+
+def _word_in_regex(spellings: dict[str, str]) -> re.Pattern[str]:
+    return _spelling_words(tuple(sorted(spellings, key=len, reverse=True)))
+
+
 class PolicyLoader:
     """Finds, merges, validates and compiles policies by name or path.
 
@@ -351,9 +372,33 @@ class PolicyLoader:
         top = c.mapping((), doc.value, required=("name", "tiers", "moderators"), optional=(
             "description", "language", "region", "mode", "command_prefix", "followup_after",
             "guidelines", "templates", "exceptions", "escalation", "outreach_interval", "abuse", "limits", "model", "context", "third_party", "digest",
-            "compose"))
+            "compose", "spellings"))
         if top is None:
             c.raise_if_errors()
+        token = _SPELLINGS.set(self._spellings(c, top.get("spellings")))
+        try:
+            return self._build_top(c, doc, path, top)
+        finally:
+            _SPELLINGS.reset(token)
+
+    @staticmethod
+    def _spellings(c: Checker, raw: Any) -> dict[str, str]:
+        """``spellings:`` {word: another spelling of it} (folded; one word each: "brucke: bruecke")."""
+        spellings: dict[str, str] = {}
+        for word, other in (c.mapping(("spellings",), raw or {}, any_keys=True) or {}).items():
+            sp = ("spellings", word)
+            folded = _fold_phrase(word) if isinstance(word, str) else ""
+            if not folded or " " in folded:
+                c.error(sp, "a spelling names one word", key=True)
+            elif c.string(sp, other, max_len=80) is not MISSING:
+                variant = _fold_phrase(other)
+                if not variant or " " in variant:
+                    c.error(sp, "a spelling is one word")
+                elif variant != folded:
+                    spellings[folded] = variant
+        return spellings
+
+    def _build_top(self, c: Checker, doc: Located, path: Path, top: dict) -> Policy:
         name = c.string(("name",), top["name"], max_len=80) if "name" in top else MISSING
         language = c.string(("language",), top.get("language", "en"), max_len=16)
         region = top.get("region", INTERNATIONAL)
@@ -466,10 +511,11 @@ class PolicyLoader:
             return Composition()
         p = ("compose",)
         m = c.mapping(p, raw, optional=("window", "refer_window", "refer", "guard", "parts", "combinations",
-                                        "common", "whole_message", "stands_alone", "outweighs")) or {}
+                                        "common", "whole_message", "stands_alone", "outweighs", "loanwords")) or {}
         window = c.integer(p + ("window",), m.get("window", 12), lo=1, hi=60)
         refer_window = c.integer(p + ("refer_window",), m.get("refer_window", 12), lo=1, hi=60)
         parts: dict[str, Part] = {}
+        empty: list[str] = []
         for name, part_raw in (c.mapping(p + ("parts",), m.get("parts", {}), any_keys=True) or {}).items():
             pp = p + ("parts", name)
             if part_raw is None:
@@ -484,7 +530,7 @@ class PolicyLoader:
             phrases = self._phrases(c, pp + ("phrases",), r.get("phrases"))
             regexes = tuple(self._regexes(c, pp + ("regexes",), r.get("regexes")))
             if not phrases and not regexes and len(c.errors) == errors_before:
-                c.error(pp, "a part needs at least one phrase or regex")
+                empty.append(name)  # (unless ``loanwords`` gives it its words: then it is another language's only)
             parts[name] = Part(phrases, regexes)
 
         def part_name(path: KeyPath, name: Any, key: bool = False) -> str | None:
@@ -493,6 +539,20 @@ class PolicyLoader:
                 return None
             return name
 
+        # another language's words for a part, in a line mostly in this one (``loanwords``: "tonight", "pills"): read
+        # as the part's own phrases, except in a line identified as that other language (its own policy reads it)
+        loanwords: dict[str, frozenset[str]] = {}
+        for name, raw_words in (c.mapping(p + ("loanwords",), m.get("loanwords", {}), any_keys=True) or {}).items():
+            lp = p + ("loanwords", name)
+            if part_name(lp, name, key=True) is None:
+                continue
+            own = parts[name]
+            added = tuple(w for w in self._phrases(c, lp, raw_words) if w not in own.phrases)
+            parts[name] = Part(own.phrases + added, own.regexes)
+            loanwords[name] = frozenset(added)
+        for name in empty:
+            if not parts[name].phrases:
+                c.error(p + ("parts", name), "a part needs at least one phrase or regex")
         refer: dict[str, tuple[tuple[str, ...], str | None]] = {}
         for name, spec in (c.mapping(p + ("refer",), m.get("refer", {}), any_keys=True) or {}).items():
             rp = p + ("refer", name)
@@ -565,7 +625,7 @@ class PolicyLoader:
         if MISSING in (window, refer_window) or not isinstance(raw_tiers, dict):
             return Composition()
         return Composition(window, parts, tuple(combinations), refer, refer_window, guard, common, whole_message,
-                           stands_alone, outweighs)
+                           stands_alone, outweighs, loanwords)
 
     def _digest(self, c: Checker, raw: Any) -> Digest:
         p = ("digest",)
@@ -720,6 +780,9 @@ class PolicyLoader:
         for i, norm in enumerate(folded):
             if not norm:
                 c.error(path + (i,), "phrase is empty after normalisation")
+        spellings = _SPELLINGS.get()
+        if spellings:  # each phrase, and then the same phrase with its words in their other spellings
+            folded = [v for norm in folded for v in (norm, " ".join(spellings.get(w, w) for w in norm.split()))]
         return tuple(dict.fromkeys(norm for norm in folded if norm))
 
     def _tiers(self, c: Checker, raw: Any) -> dict[str, Tier]:
@@ -796,7 +859,10 @@ class PolicyLoader:
         return tuple(rules)
 
     def _regexes(self, c: Checker, path: KeyPath, raw: Any):
+        spellings = _SPELLINGS.get()
         for i, pattern in enumerate(c.string_list(path, raw)):
+            if spellings:
+                pattern = _respelt(pattern, spellings)
             if len(pattern) > _MAX_REGEX:
                 c.error(path + (i,), f"regex longer than {_MAX_REGEX} characters")
                 continue

@@ -242,6 +242,8 @@ class Composition:
     # parts that outweigh a guard word inside them, as a time or a farewell does (``compose.TIMES``): "geh ins bett und wach
     # nicht mehr auf" is no evening routine
     outweighs: frozenset[str] = frozenset()
+    # part -> the English words (``compose.loanwords``) added to its phrases: not read in a line identified as English
+    loanwords: dict[str, frozenset[str]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
