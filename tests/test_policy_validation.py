@@ -689,9 +689,9 @@ compose:
   parts:
     foreign_only: {}
   loanwords:
-    pills: ["pastillas", "pills"]
+    pills: ["pildoras", "pills"]
     foreign_only: ["quiero morir"]
 """))
-    assert "pastillas" in p.compose.parts["pills"].phrases
-    assert p.compose.loanwords["pills"] == frozenset({"pastillas"})  # "pills" was the part's own already
+    assert "pildoras" in p.compose.parts["pills"].phrases
+    assert p.compose.loanwords["pills"] == frozenset({"pildoras"})  # "pills" was the part's own already
     assert p.compose.parts["foreign_only"].phrases == ("quiero morir",)  # a part of loanwords only
