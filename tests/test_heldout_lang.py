@@ -87,7 +87,7 @@ MEASURED = {("de", 5): (119, 50, 14, 0), ("fr", 5): (116, 47, 14, 0), ("es", 5):
             # (writers in particular lives, lines typed on a phone, emoji, lines quoting another person's message);
             # measured once, on the writer's own words as a room reads them (the whole line: fr 96, 31, 4, 0, the
             # others the same). Unread.
-            ("de", 16): (103, 39, 9, 2), ("fr", 16): (98, 32, 5, 0), ("es", 16): (100, 39, 8, 0),
+            ("de", 16): (103, 39, 9, 2), ("fr", 16): (98, 32, 5, 0), ("es", 16): (101, 40, 8, 0),
             # set 17 (session 20): written and committed before any change of session 20 that reads a held-out set
             # (lines from eight kinds of room in their registers, regional speech, risk as the second or third thing
             # said, imminent lines with a single sign); measured once at the session's first commit, on the
@@ -104,7 +104,9 @@ MEASURED = {("de", 5): (119, 50, 14, 0), ("fr", 5): (116, 47, 14, 0), ("es", 5):
             # (international and mixed rooms: English words and half-sentences mixed in as each community does, an
             # English keyboard without accents, replies to an English line, newcomers' first messages); measured once
             # at that commit (the rules after rounds 18), on the writer's own words. Unread.
-            ("de", 19): (99, 36, 9, 1), ("fr", 19): (99, 36, 7, 0), ("es", 19): (108, 45, 10, 0),
+            # after round 20 (session 22; which never read them), floors raised: German 19 (99, 36, 9, 1 -> 102, 39, 11, 1),
+            # Spanish 16 (100, 39 -> 101, 40); the others the same
+            ("de", 19): (102, 39, 11, 1), ("fr", 19): (99, 36, 7, 0), ("es", 19): (108, 45, 10, 0),
             # set 20 (session 22): written and committed before any change of session 22 that reads a held-out set (an
             # ordinary fortnight in a peer-support room and the community rooms around it, no theme of earlier sets
             # favoured); measured once at that commit (the rules after rounds 19c), on the writer's own words. Unread.

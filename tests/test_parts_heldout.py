@@ -299,8 +299,10 @@ FALSE18_AT_MOST = {"": 1}  # measured: a self-harm line labelled high
 # committed before any change of session 21 that reads a held-out set, and measured once on the writer's own words:
 # exact 75 of 120, any tier 41 of 66, removed 19 of 48, three false removals (a joke, two everyday lines). Unread.
 HELDOUT19 = DATA / "parts-heldout19.csv"
-REMOVED19_AT_LEAST = {  # act 1, means 4, pronoun 4, timing 1, place 2, preparation 2, farewell 2, obfuscated 3 of 6
-    "act": 0.16, "means": 0.66, "pronoun": 0.66, "timing": 0.16, "place": 0.33, "preparation": 0.33,
+# After round 20 (session 22, second-language English; it never read the set): exact 77, any tier 43, removed 21 (an
+# act under way 1 -> 3 of 6), the same three false removals.
+REMOVED19_AT_LEAST = {  # act 3, means 4, pronoun 4, timing 1, place 2, preparation 2, farewell 2, obfuscated 3 of 6
+    "act": 0.5, "means": 0.66, "pronoun": 0.66, "timing": 0.16, "place": 0.33, "preparation": 0.33,
     "farewell": 0.33, "obfuscated": 0.5,
 }
 FALSE19_AT_MOST = {"": 1, "means": 1, "farewell": 1}  # measured: a joke; everyday lines mimicking means and farewell
