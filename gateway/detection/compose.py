@@ -42,6 +42,7 @@ import re2
 
 from ..text.folding import normalise
 from .decision import _LEVEL, Matches, _impersonal
+from .regexsets import PatternSets
 
 __all__ = ["Composer"]
 
@@ -250,14 +251,11 @@ class Composer:
                 self.lazy_automaton.add_word(key, (len(key), tuple(names)))
             self.lazy_automaton.make_automaton()
         self.lazy_regexes = [(re2.compile(pattern), name) for name, part in lazy.items() for pattern in part.regexes]
-        # Which of them can match a message at all, as the rules stage finds its own (an RE2 filter: the literal
-        # atoms each needs first); only those are run to find where. Most run on a long post find nothing.
+        # Which of them can match a message at all, as the rules stage finds its own (RE2 sets, ``regexsets.py``);
+        # only those are run to find where. Most run on a long post find nothing.
         self.lazy_filter = None
         if self.lazy_regexes:
-            self.lazy_filter = re2.Filter()
-            for pattern, _ in self.lazy_regexes:
-                self.lazy_filter.Add(pattern.pattern)
-            self.lazy_filter.Compile()
+            self.lazy_filter = PatternSets([pattern.pattern for pattern, _ in self.lazy_regexes])
 
     def trigger_parts(self) -> frozenset[str]:
         """Parts such that a message with none of them fires no combination (the batch path's filter):

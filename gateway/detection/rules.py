@@ -18,6 +18,7 @@ import re2
 
 from .compose import Composer, Sentences
 from .decision import _LEVEL, Matches
+from .regexsets import PatternSets
 
 __all__ = ["CompiledRules", "RulesSource", "compiled_rules"]
 
@@ -40,18 +41,14 @@ def _compiled(pattern: str):
 
 
 @functools.lru_cache(maxsize=64)
-def _filter(patterns: tuple[str, ...]):
-    regex_filter = re2.Filter()
-    for pattern in patterns:
-        regex_filter.Add(pattern)
-    regex_filter.Compile()
-    return regex_filter
+def _filter(patterns: tuple[str, ...]) -> PatternSets:
+    return PatternSets(patterns)
 
 
 _PASS_SIZE = 25  # patterns in one RE2 alternation of the batch pass (see ``CompiledRules``)
 
 
-@functools.lru_cache(maxsize=64)
+@functools.lru_cache(maxsize=256)  # the four shipped languages' passes (about 120) and a few policies' own
 def _trigger(pattern: str):
     options = re2.Options()
     options.max_mem = 64 << 20  # the lazy DFA of a large alternation wants more than the default
@@ -178,10 +175,10 @@ class CompiledRules:
                     add(phrase, (_PART, 0, name))
                 for pattern in part.regexes:
                     self.regexes.append((pattern, _PART_LEVEL, name))
-        # All regexes in one RE2 filter (FilteredRE2): the literal atoms every pattern needs are matched
-        # first, and only patterns whose atoms occur are run; it answers which patterns match. Those are
-        # run again to find where (needed for idioms, negation and reported speech). Most messages match
-        # none. Twice as fast as an RE2 set of the same patterns on the bench/matchers.py messages.
+        # All regexes in RE2 sets (``regexsets.py``): they answer which patterns match. Those are run again to find
+        # where (needed for idioms, negation and reported speech). Most messages match none. (An RE2 filter,
+        # FilteredRE2, answered it before in a third of the time on short lines, but its prefilter tree cost 5 to 15 MB
+        # for each language's rules.)
         self.regex_filter = None
         if self.regexes:
             self.regex_filter = _filter(tuple(pattern for pattern, _, _ in self.regexes))
