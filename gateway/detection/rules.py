@@ -182,8 +182,11 @@ class CompiledRules:
         self.regex_filter = None
         if self.regexes:
             self.regex_filter = _filter(tuple(pattern for pattern, _, _ in self.regexes))
+        # Each key between two spaces, searched in the message between two spaces: only a match on word boundaries is
+        # reported (why: a long post has hundreds of matches inside words, "i" in "time", that a Python loop
+        # checked and threw away one by one)
         for key, values in entries.items():
-            automaton.add_word(key, (len(key), tuple(values)))
+            automaton.add_word(f" {key} ", (len(key), tuple(values)))
         automaton.make_automaton()
         self.automaton = automaton
         self.phrase_count = len(entries)
@@ -262,15 +265,13 @@ class CompiledRules:
     def match(self, norm: str, text: str | None = None) -> Matches:
         """Every phrase, idiom, cue and regex of the policy found in ``norm`` (already normalised); ``text``, the
         message as written, tells the composition where its sentences end."""
-        size = len(norm)
         m = Matches()
         risks, idioms, negations, reported, third = m.risks, m.idioms, m.negations, m.reported, m.third
         joking = False
         parts: list[tuple[int, int, str]] = []
-        for last, (length, values) in self.automaton.iter(norm):
-            start, end = last - length + 1, last + 1
-            if (start and norm[start - 1] != " ") or (end < size and norm[end] != " "):
-                continue
+        for tail, (length, values) in self.automaton.iter(f" {norm} "):  # ``tail``: the space after the key
+            end = tail - 1
+            start = end - length
             for kind, level, rule in values:
                 if kind == _RISK:
                     risks.append((start, end, level, rule))
