@@ -141,7 +141,7 @@ class Detector:
         A line the batch's RE2 pass would not touch is not judged (``detect_many`` does the same)."""
         trigger = self.rules.any_trigger
         if self.model is None and trigger is not None and norm.isascii() and "\n" not in norm:
-            if next(iter(trigger.finditer(norm.encode("ascii"))), None) is None:
+            if trigger.search(norm.encode("ascii")) is None:  # (``search``: any pass that matches, the first found)
                 return NO_RISK
         return self._judge(norm, text)
 
