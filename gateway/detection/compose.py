@@ -43,6 +43,7 @@ import re2
 from ..text.folding import normalise
 from .decision import _LEVEL, Matches, _impersonal
 from .language import wholly
+from .regexsets import PatternSets
 
 __all__ = ["Composer"]
 
@@ -252,17 +253,14 @@ class Composer:
         if entries:
             self.lazy_automaton = ahocorasick.Automaton()
             for key, names in entries.items():
-                self.lazy_automaton.add_word(key, (len(key), tuple(names)))
+                self.lazy_automaton.add_word(f" {key} ", (len(key), tuple(names)))
             self.lazy_automaton.make_automaton()
         self.lazy_regexes = [(re2.compile(pattern), name) for name, part in lazy.items() for pattern in part.regexes]
-        # Which of them can match a message at all, as the rules stage finds its own (an RE2 filter: the literal
-        # atoms each needs first); only those are run to find where. Most run on a long post find nothing.
+        # Which of them can match a message at all, as the rules stage finds its own (RE2 sets, ``regexsets.py``);
+        # only those are run to find where. Most run on a long post find nothing.
         self.lazy_filter = None
         if self.lazy_regexes:
-            self.lazy_filter = re2.Filter()
-            for pattern, _ in self.lazy_regexes:
-                self.lazy_filter.Add(pattern.pattern)
-            self.lazy_filter.Compile()
+            self.lazy_filter = PatternSets([pattern.pattern for pattern, _ in self.lazy_regexes])
 
     def trigger_parts(self) -> frozenset[str]:
         """Parts such that a message with none of them fires no combination (the batch path's filter):
@@ -359,13 +357,10 @@ class Composer:
     def _lazy_hits(self, norm: str) -> list[tuple[int, int, str]]:
         """(start, end, part) of the parts not found by the rules stage, on word boundaries."""
         out: list[tuple[int, int, str]] = []
-        size = len(norm)
-        if self.lazy_automaton is not None:
-            for last, (length, names) in self.lazy_automaton.iter(norm):
-                start, end = last - length + 1, last + 1
-                if (start and norm[start - 1] != " ") or (end < size and norm[end] != " "):
-                    continue
-                out.extend((start, end, name) for name in names)
+        if self.lazy_automaton is not None:  # keys between spaces (as the rules stage's): word boundaries only
+            for tail, (length, names) in self.lazy_automaton.iter(f" {norm} "):
+                end = tail - 1
+                out.extend((end - length, end, name) for name in names)
         hits = self.lazy_filter.Match(norm) if self.lazy_filter is not None else None
         for index in hits or ():  # in any order: ``apply`` sorts the hits
             pattern, name = self.lazy_regexes[index]

@@ -71,6 +71,9 @@ class Detector:
             self._screen = self.model.screen_with(self.chat, self.model_concern, self.chat_concern, chat.max_words)
         elif self.model is not None:
             self._screen = self.model.screen(self.model_concern)
+        # ``_with_model`` may skip the exact scores of a line the rules found nothing in when the screen says neither
+        # model reaches its concern threshold: only if no score below concern can reach ``high`` either
+        self._screen_decides = self.model is not None and self.model_high >= self.model_concern
 
     def scored_by(self, detection: Detection) -> "Detector":
         """The detector whose model scored ``detection``: this one (``RoomDetector`` may name another)."""
@@ -138,7 +141,7 @@ class Detector:
         A line the batch's RE2 pass would not touch is not judged (``detect_many`` does the same)."""
         trigger = self.rules.any_trigger
         if self.model is None and trigger is not None and norm.isascii() and "\n" not in norm:
-            if next(iter(trigger.finditer(norm.encode("ascii"))), None) is None:
+            if trigger.search(norm.encode("ascii")) is None:  # (``search``: any pass that matches, the first found)
                 return NO_RISK
         return self._judge(norm, text)
 
@@ -162,6 +165,11 @@ class Detector:
         return language in (None, "en") or identify(norm, text) in (None, language)
 
     def _with_model(self, norm: str, text: str, detection: Detection) -> Detection:
+        if not detection.level and self._screen_decides and not self._screen(text, norm):
+            # Why: most lines judged for a phrase that found nothing (a long post with "everything" in it) are far
+            # below both thresholds; the screen bounds them for a fraction of the exact scores' cost, and a line
+            # with no tier that no model raises is returned as it is (below)
+            return detection
         if self.chat is None:
             score, chat = self.model.score_text(text, norm), None
         else:

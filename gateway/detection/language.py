@@ -144,7 +144,7 @@ def identify(norm: str, text: str | None = None) -> str | None:
     if text is not None and not text.isascii():
         lowered = text.lower()
         for lang, letters in _LETTERS.items():
-            n = sum(c in lowered for c in letters)
+            n = sum(map(lowered.__contains__, letters))
             if n:
                 scores[lang] = n
     words = norm.split()
@@ -171,7 +171,7 @@ def wholly(norm: str, text: str | None, language: str) -> bool:
 
 def _script(norm: str) -> str | None:
     """The non-Latin script most of the line's letters are in, if more than half are."""
-    letters = sum(c.isalpha() for c in norm)
+    letters = sum(map(str.isalpha, norm))  # (``map``: in C, a line's characters are many)
     for name, pattern in _SCRIPT_RE:
         n = len(pattern.findall(norm))
         if n and 2 * n > letters:

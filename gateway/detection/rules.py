@@ -18,6 +18,7 @@ import re2
 
 from .compose import Composer, Sentences
 from .decision import _LEVEL, Matches
+from .regexsets import PatternSets
 
 __all__ = ["CompiledRules", "RulesSource", "compiled_rules"]
 
@@ -40,18 +41,14 @@ def _compiled(pattern: str):
 
 
 @functools.lru_cache(maxsize=64)
-def _filter(patterns: tuple[str, ...]):
-    regex_filter = re2.Filter()
-    for pattern in patterns:
-        regex_filter.Add(pattern)
-    regex_filter.Compile()
-    return regex_filter
+def _filter(patterns: tuple[str, ...]) -> PatternSets:
+    return PatternSets(patterns)
 
 
-_PASS_SIZE = 200  # patterns in one RE2 alternation of the batch pass (see ``CompiledRules``)
+_PASS_SIZE = 25  # patterns in one RE2 alternation of the batch pass (see ``CompiledRules``)
 
 
-@functools.lru_cache(maxsize=64)
+@functools.lru_cache(maxsize=256)  # the four shipped languages' passes (about 120) and a few policies' own
 def _trigger(pattern: str):
     options = re2.Options()
     options.max_mem = 64 << 20  # the lazy DFA of a large alternation wants more than the default
@@ -178,15 +175,18 @@ class CompiledRules:
                     add(phrase, (_PART, 0, name))
                 for pattern in part.regexes:
                     self.regexes.append((pattern, _PART_LEVEL, name))
-        # All regexes in one RE2 filter (FilteredRE2): the literal atoms every pattern needs are matched
-        # first, and only patterns whose atoms occur are run; it answers which patterns match. Those are
-        # run again to find where (needed for idioms, negation and reported speech). Most messages match
-        # none. Twice as fast as an RE2 set of the same patterns on the bench/matchers.py messages.
+        # All regexes in RE2 sets (``regexsets.py``): they answer which patterns match. Those are run again to find
+        # where (needed for idioms, negation and reported speech). Most messages match none. (An RE2 filter,
+        # FilteredRE2, answered it before in a third of the time on short lines, but its prefilter tree cost 5 to 15 MB
+        # for each language's rules.)
         self.regex_filter = None
         if self.regexes:
             self.regex_filter = _filter(tuple(pattern for pattern, _, _ in self.regexes))
+        # Each key between two spaces, searched in the message between two spaces: only a match on word boundaries is
+        # reported (why: a long post has hundreds of matches inside words, "i" in "time", that a Python loop
+        # checked and threw away one by one)
         for key, values in entries.items():
-            automaton.add_word(key, (len(key), tuple(values)))
+            automaton.add_word(f" {key} ", (len(key), tuple(values)))
         automaton.make_automaton()
         self.automaton = automaton
         self.phrase_count = len(entries)
@@ -207,9 +207,14 @@ class CompiledRules:
         part_alternatives = [f"(?:{p})" for p, level, rule in self.regexes
                              if level == _PART_LEVEL and rule in trigger_parts]
         # At most _PASS_SIZE patterns a pass, for the same reason: German's rules (round 3 of issue 27) made one
-        # alternation of 330 patterns whose DFA outgrew its memory (that pass four times slower).
-        chunks = [alternatives[i:i + _PASS_SIZE] for i in range(0, len(alternatives), _PASS_SIZE)]
-        passes = [_trigger("(?m)" + "|".join(alts)) for alts in (*chunks, part_alternatives) if alts]
+        # alternation of 330 patterns whose DFA outgrew its memory (that pass four times slower). Why 25 and not 200:
+        # the states of one lazy DFA grow with the product of its patterns' positions (each "(?:\w+ ){0,4}" counts
+        # words), of several small passes with their sum; over 100,000 mixed lines the four languages' passes built
+        # 53 MB of states in 1.6 CPU seconds at 200, 12 MB in 0.8 s at 25 (the lines each pass finds are the same;
+        # once warm, the more passes over the text cost about 3 microseconds a line more). The regexes of parts too.
+        chunks = [group[i:i + _PASS_SIZE] for group in (alternatives, part_alternatives)
+                  for i in range(0, len(group), _PASS_SIZE)]
+        passes = [_trigger("(?m)" + "|".join(alts)) for alts in chunks]
         self.any_trigger = None if not passes else passes[0] if len(passes) == 1 else _AnyOf(passes)
 
     _DETERMINERS = frozenset(("my", "our", "the", "a", "his", "her", "their"))
@@ -260,15 +265,13 @@ class CompiledRules:
     def match(self, norm: str, text: str | None = None) -> Matches:
         """Every phrase, idiom, cue and regex of the policy found in ``norm`` (already normalised); ``text``, the
         message as written, tells the composition where its sentences end."""
-        size = len(norm)
         m = Matches()
         risks, idioms, negations, reported, third = m.risks, m.idioms, m.negations, m.reported, m.third
         joking = False
         parts: list[tuple[int, int, str]] = []
-        for last, (length, values) in self.automaton.iter(norm):
-            start, end = last - length + 1, last + 1
-            if (start and norm[start - 1] != " ") or (end < size and norm[end] != " "):
-                continue
+        for tail, (length, values) in self.automaton.iter(f" {norm} "):  # ``tail``: the space after the key
+            end = tail - 1
+            start = end - length
             for kind, level, rule in values:
                 if kind == _RISK:
                     risks.append((start, end, level, rule))
