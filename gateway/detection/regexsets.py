@@ -1,8 +1,8 @@
-"""Which of a policy's many RE2 patterns match a message, for the rules stage and the composer.
+"""Which of a policy's many RE2 patterns match a message, for the composer's lazily found parts.
 
 Why RE2 sets and not RE2's FilteredRE2 (``re2.Filter``), which answered this before: the filter's prefilter tree
-cost 5 to 15 MB for each language's rules (a third of what loading German, French or Spanish cost a scan of mixed
-chat, issue 27's 150 MB), sets of the same patterns under 1 MB, for about 10 microseconds more on each message
+cost 5 to 15 MB for each language (a third of what loading German, French or Spanish cost a scan of mixed chat,
+issue 27's 150 MB), sets of the same patterns under 1 MB, for about 10 microseconds more on each message
 judged (a few in a hundred). The answers are the same: every pattern that matches somewhere in the text.
 """
 
