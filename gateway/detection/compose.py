@@ -256,8 +256,9 @@ class Composer:
                 self.lazy_automaton.add_word(f" {key} ", (len(key), tuple(names)))
             self.lazy_automaton.make_automaton()
         self.lazy_regexes = [(re2.compile(pattern), name) for name, part in lazy.items() for pattern in part.regexes]
-        # Which of them can match a message at all, as the rules stage finds its own (RE2 sets, ``regexsets.py``);
-        # only those are run to find where. Most run on a long post find nothing.
+        # Which of them can match a message at all (RE2 sets, ``regexsets.py``: little memory; the rules stage keeps a
+        # FilteredRE2 for its own, ``rules._filter``); only those are run to find where. Most run on a long post find
+        # nothing.
         self.lazy_filter = None
         if self.lazy_regexes:
             self.lazy_filter = PatternSets([pattern.pattern for pattern, _ in self.lazy_regexes])

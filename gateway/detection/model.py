@@ -126,10 +126,9 @@ def _hashed(parts: list[list[str]], mask: int) -> tuple[list[list[int]], list[in
 def _join(first: str, second: str, mask: int) -> int:
     """``_buckets([first, second], mask)[2]``, the bigram alone (why: ``_hashed`` wants only that one, for each pair of
     sentences of a long post, and hashing the two unigrams again was a third of its time)."""
-    prefix = _PREFIX.get(first)
-    if prefix is None:  # forgotten since (``_remember`` clears when full)
-        prefix = zlib.crc32(first.encode() + b" ", _BIGRAM_START)
-    return zlib.crc32(second.encode(), prefix) & mask
+    if first not in _PREFIX:  # forgotten since (``_remember`` clears when full)
+        _remember([first])
+    return zlib.crc32(second.encode(), _PREFIX[first]) & mask
 
 
 def _counts(buckets: list[int]) -> dict[int, float]:

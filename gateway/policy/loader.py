@@ -12,7 +12,6 @@ folding``) so that a phrase that folds to nothing is reported at its line.
 
 from __future__ import annotations
 
-import contextvars
 import dataclasses
 import difflib
 import functools
@@ -211,11 +210,6 @@ def _moved(policy: Policy, old: str, new: str) -> Policy:
     return dataclasses.replace(policy, file=new, marks=marks)
 
 
-# A policy's ``spellings`` (``PolicyLoader._spellings``) while it is built: every phrase and regex that holds one of the
-# words also reads it spelt the other way ("brucke" typed "bruecke" on a keyboard without umlauts: round 20)
-_SPELLINGS: contextvars.ContextVar[dict[str, str]] = contextvars.ContextVar("spellings", default={})
-
-
 def _respelt(pattern: str, spellings: dict[str, str]) -> str:
     """``pattern`` with each word of ``spellings`` that stands whole in it (after "(", "|", "(?:", a space or "\\b", and
     before ")", "|", a space, "\\" or the end) as an alternation of both spellings: "(?:hang|heng)" reads "haeng" too."""
@@ -243,6 +237,9 @@ class PolicyLoader:
         self._stated_language: dict[str, Any] = {}
         self._template_files: dict[str, Located | None] = {}
         self._looked: list[tuple] = []  # this load's lookups and reads, for the cache (``_CACHE_SIZE``)
+        # the policy's ``spellings`` while it is built: every phrase and regex that holds one of the words also reads it
+        # spelt the other way ("brucke" typed "bruecke" on a keyboard without umlauts: round 20)
+        self._spelt: dict[str, str] = {}
 
     def candidates(self, name_or_path: str, relative_to: Path | None = None) -> list[Path]:
         """Where a policy of this name or path may be, in the order tried."""
@@ -375,11 +372,8 @@ class PolicyLoader:
             "compose", "spellings"))
         if top is None:
             c.raise_if_errors()
-        token = _SPELLINGS.set(self._spellings(c, top.get("spellings")))
-        try:
-            return self._build_top(c, doc, path, top)
-        finally:
-            _SPELLINGS.reset(token)
+        self._spelt = self._spellings(c, top.get("spellings"))
+        return self._build_top(c, doc, path, top)
 
     @staticmethod
     def _spellings(c: Checker, raw: Any) -> dict[str, str]:
@@ -780,7 +774,7 @@ class PolicyLoader:
         for i, norm in enumerate(folded):
             if not norm:
                 c.error(path + (i,), "phrase is empty after normalisation")
-        spellings = _SPELLINGS.get()
+        spellings = self._spelt
         if spellings:  # each phrase, and then the same phrase with its words in their other spellings
             folded = [v for norm in folded for v in (norm, " ".join(spellings.get(w, w) for w in norm.split()))]
         return tuple(dict.fromkeys(norm for norm in folded if norm))
@@ -859,7 +853,7 @@ class PolicyLoader:
         return tuple(rules)
 
     def _regexes(self, c: Checker, path: KeyPath, raw: Any):
-        spellings = _SPELLINGS.get()
+        spellings = self._spelt
         for i, pattern in enumerate(c.string_list(path, raw)):
             if spellings:
                 pattern = _respelt(pattern, spellings)
