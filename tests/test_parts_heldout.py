@@ -319,6 +319,18 @@ REMOVED20_AT_LEAST = {  # act 3, means 4, pronoun 4, timing 4, place 2, preparat
 }
 FALSE20_AT_MOST = {"place": 1, "farewell": 1}  # measured: everyday lines mimicking a place and a farewell
 
+# Held-out set 21 (tests/data/parts-heldout21.csv): written on 2026-12-05 (session 23) by a twenty-second helper who
+# never saw the rules, asked for nights in the same rooms (late evening to early morning: people who cannot sleep, night
+# shifts, a late gaming session, exam nights, regulars' in-jokes); committed before any change of session 23 that reads
+# a held-out set (the rules of session 22), and measured once on the writer's own words: exact 91 of 120, any tier 51 of
+# 66, removed 29 of 48, two false removals (a recovery story and an ideation line labelled high). Unread.
+HELDOUT21 = DATA / "parts-heldout21.csv"
+REMOVED21_AT_LEAST = {  # act 5, means 4, pronoun 6, timing 2, place 3, preparation 3, farewell 1, obfuscated 5 of 6
+    "act": 0.83, "means": 0.66, "pronoun": 1.0, "timing": 0.33, "place": 0.5, "preparation": 0.5,
+    "farewell": 0.16, "obfuscated": 0.83,
+}
+FALSE21_AT_MOST = {"": 2}  # measured: a recovery story and an ideation line labelled high
+
 # set -> (file, least share removed per part, most false removals per part, least self-harm and eating lines at high)
 MEASURED = {5: (HELDOUT5, REMOVED5_AT_LEAST, FALSE5_AT_MOST, 7), 6: (HELDOUT6, REMOVED6_AT_LEAST, FALSE6_AT_MOST, 8),
             7: (HELDOUT7, REMOVED7_AT_LEAST, FALSE7_AT_MOST, 4), 8: (HELDOUT8, REMOVED8_AT_LEAST, FALSE8_AT_MOST, 4),
@@ -327,7 +339,8 @@ MEASURED = {5: (HELDOUT5, REMOVED5_AT_LEAST, FALSE5_AT_MOST, 7), 6: (HELDOUT6, R
             13: (HELDOUT13, REMOVED13_AT_LEAST, FALSE13_AT_MOST, 5), 14: (HELDOUT14, REMOVED14_AT_LEAST, FALSE14_AT_MOST, 5),
             15: (HELDOUT15, REMOVED15_AT_LEAST, FALSE15_AT_MOST, 5), 16: (HELDOUT16, REMOVED16_AT_LEAST, FALSE16_AT_MOST, 7),
             17: (HELDOUT17, REMOVED17_AT_LEAST, FALSE17_AT_MOST, 7), 18: (HELDOUT18, REMOVED18_AT_LEAST, FALSE18_AT_MOST, 6),
-            19: (HELDOUT19, REMOVED19_AT_LEAST, FALSE19_AT_MOST, 3), 20: (HELDOUT20, REMOVED20_AT_LEAST, FALSE20_AT_MOST, 4)}
+            19: (HELDOUT19, REMOVED19_AT_LEAST, FALSE19_AT_MOST, 3), 20: (HELDOUT20, REMOVED20_AT_LEAST, FALSE20_AT_MOST, 4),
+            21: (HELDOUT21, REMOVED21_AT_LEAST, FALSE21_AT_MOST, 4)}
 
 
 @pytest.mark.parametrize("number", sorted(MEASURED))
