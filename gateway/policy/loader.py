@@ -256,7 +256,8 @@ class PolicyLoader:
         # the policy's ``spellings`` while it is built: every phrase and regex that holds one of the words also reads it
         # spelt the other way ("brucke" typed "bruecke" on a keyboard without umlauts: round 20)
         self._spelt: dict[str, str] = {}
-        self._respelt: tuple[dict[str, str], dict[str, str]] = ({}, {})  # what ``_spelt`` made of each regex and phrase
+        # what ``_spelt`` made of each regex and each phrase, shared by every load with the same spellings (``_respelt_memo``)
+        self._spelt_done: tuple[dict[str, str], dict[str, str]] = ({}, {})
 
     def candidates(self, name_or_path: str, relative_to: Path | None = None) -> list[Path]:
         """Where a policy of this name or path may be, in the order tried."""
@@ -390,7 +391,7 @@ class PolicyLoader:
         if top is None:
             c.raise_if_errors()
         self._spelt = self._spellings(c, top.get("spellings"))
-        self._respelt = _respelt_memo(self._spelt)
+        self._spelt_done = _respelt_memo(self._spelt)
         return self._build_top(c, doc, path, top)
 
     @staticmethod
@@ -794,7 +795,7 @@ class PolicyLoader:
                 c.error(path + (i,), "phrase is empty after normalisation")
         spellings = self._spelt
         if spellings:  # each phrase, and then the same phrase with its words in their other spellings
-            done = self._respelt[1]
+            done = self._spelt_done[1]
             for norm in folded:
                 if norm not in done:
                     done[norm] = " ".join(spellings.get(w, w) for w in norm.split())
@@ -875,7 +876,7 @@ class PolicyLoader:
         return tuple(rules)
 
     def _regexes(self, c: Checker, path: KeyPath, raw: Any):
-        spellings, done = self._spelt, self._respelt[0]
+        spellings, done = self._spelt, self._spelt_done[0]
         for i, pattern in enumerate(c.string_list(path, raw)):
             if spellings:
                 if pattern not in done:
