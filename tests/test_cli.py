@@ -421,14 +421,15 @@ def test_run_against_an_unreachable_homeserver_retries_with_a_line_saying_what_t
     proc = subprocess.Popen([GATEWAY, "run", "--config", str(cfg)], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                             text=True, env={**os.environ, "GATEWAY_TEST_PASSWORD": "x", "PYTHONFAULTHANDLER": "1"},
                             preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
-    # the first retries come after 1 s and 2 s; wait for the second one's line (start-up is slow on a busy machine)
+    # the first retry comes after 1 s: Ctrl-C once its line is out, so that it lands in the wait (start-up is slow on
+    # a busy machine); how the waits grow is test_matrix_units.py's
     import threading
 
     lines: list[str] = []
     reader = threading.Thread(target=lambda: lines.extend(proc.stderr), daemon=True)
     reader.start()
     deadline = time.monotonic() + 60
-    while time.monotonic() < deadline and not any("retrying in 2 s" in line for line in list(lines)):
+    while time.monotonic() < deadline and not any("retrying in 1 s" in line for line in list(lines)):
         time.sleep(0.1)
     waited = 60 - (deadline - time.monotonic())
     proc.send_signal(signal.SIGINT)
@@ -446,7 +447,6 @@ def test_run_against_an_unreachable_homeserver_retries_with_a_line_saying_what_t
     assert (f"mx: cannot start on http://127.0.0.1:{port}: cannot connect (Connect call failed"
             in err or f"mx: cannot start on http://127.0.0.1:{port}: cannot connect" in err), err[-2000:]
     assert "check the homeserver URL and that it is up; retrying in 1 s" in err
-    assert "retrying in 2 s" in err
     assert proc.returncode == 0
 
 

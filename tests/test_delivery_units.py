@@ -104,8 +104,8 @@ async def adapter_with_queue(rate: float, action_wait: float) -> tuple[IrcAdapte
 
 async def test_a_message_that_queued_behind_many_lines_is_confirmed_not_timed_out():
     """Finding 2: the wait starts when the PING is written, not when the lines were queued. 40 lines
-    ahead at 50 a second take 0.8 s; the confirmation wait is 0.2 s."""
-    adapter, server = await adapter_with_queue(rate=50, action_wait=0.2)
+    ahead at 100 a second take 0.4 s; the confirmation wait is 0.2 s."""
+    adapter, server = await adapter_with_queue(rate=100, action_wait=0.2)
     try:
         for i in range(40):
             adapter._send(f"PRIVMSG #a :filler {i}", priority=adapter.URGENT)
@@ -134,8 +134,9 @@ async def test_a_pong_that_never_comes_after_the_ping_left_is_a_timeout():
 
 async def test_a_disconnect_fails_the_wait_at_once_and_the_rest_is_not_written_on_the_next_connection():
     """Finding 3: cut after line 1; the lines still queued are never written on the next connection
-    (the action failed as ``disconnected``); the resend with the same key writes lines 2 and 3 only."""
-    adapter, server = await adapter_with_queue(rate=5, action_wait=5)
+    (the action failed as ``disconnected``); the resend with the same key writes lines 2 and 3 only. (At 20 lines a
+    second line 2 waits 50 ms: the loop below, polling every 10 ms, is always due before it.)"""
+    adapter, server = await adapter_with_queue(rate=20, action_wait=5)
     key = ResendKey("case1", "dm")
     try:
         sending = asyncio.create_task(adapter.send_private("kit", "one\ntwo\nthree", key=key))
@@ -308,8 +309,8 @@ async def test_an_adapters_bug_is_not_taken_for_a_disconnect(engine, clock):
 
 
 async def test_a_stalled_sender_ends_the_wait_after_twice_the_time_the_queue_ahead_takes():
-    """Only a safety net: the wait's bound is sized to the lines ahead at the flood rate."""
-    adapter, server = await adapter_with_queue(rate=100, action_wait=0.1)
+    """Only a safety net: the wait's bound is sized to the lines ahead at the flood rate (here 2 x 0.1 s + 0.1 s)."""
+    adapter, server = await adapter_with_queue(rate=400, action_wait=0.1)
     for t in adapter._tasks:
         t.cancel()  # nothing is written any more
     for i in range(20):

@@ -284,12 +284,15 @@ def test_the_answer_and_its_rules_never_depend_on_the_hash_seed(default_policy):
     texts = [row["text"].replace("\n", " ") for f in files
              for row in csv.DictReader(open(f, newline="", encoding="utf-8"))]
     seed = "1" if os.environ.get("PYTHONHASHSEED") == "0" else "0"
-    run = subprocess.run([sys.executable, "-m", "gateway.cli", "scan"], input="".join(t + "\n" for t in texts),
-                         capture_output=True, text=True, env={**os.environ, "PYTHONHASHSEED": seed}, check=True)
-    there = [json.loads(line) for line in run.stdout.splitlines()]
-    assert len(there) == len(texts)
+    scan = subprocess.Popen([sys.executable, "-m", "gateway.cli", "scan"], stdin=subprocess.PIPE,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            env={**os.environ, "PYTHONHASHSEED": seed})
     detector = detector_for(default_policy)
-    here = [detector.detect(t) for t in texts]
+    here = [detector.detect(t) for t in texts]  # (while the other process starts)
+    out, err = scan.communicate("".join(t + "\n" for t in texts), timeout=120)
+    assert scan.returncode == 0, err[-2000:]
+    there = [json.loads(line) for line in out.splitlines()]
+    assert len(there) == len(texts)
     assert sum(bool(d.rules) for d in here) > 100  # lines with rules to order
     assert [(j["tier"], j["rules"], j["lowered"], j["suppressed"]) for j in there] == \
         [(d.tier, list(d.rules), list(d.lowered), list(d.suppressed)) for d in here]

@@ -17,6 +17,7 @@ name CSV line numbers and tiers, never the text.
 from __future__ import annotations
 
 import csv
+import functools
 import unicodedata
 from pathlib import Path
 
@@ -65,6 +66,7 @@ def detector(shipped_policy):
     return detector_for(shipped_policy("default-fr"))
 
 
+@functools.cache  # several tests read one file's answers: judged once a worker (the module's detector is the key)
 def _judge(detector, name: str) -> list[tuple[int, dict, object]]:
     rows = _rows(name)
     found = detector.detect_many([row["text"] for _, row in rows])

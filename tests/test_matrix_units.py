@@ -40,3 +40,49 @@ def test_an_edit_is_read_from_its_new_content():
             "m.new_content": {"msgtype": "m.text", "body": "i took all my pills"},
             "m.relates_to": {"rel_type": "m.replace", "event_id": "$x"}}
     assert message_text(edit) == "i took all my pills"
+
+
+async def test_start_up_waits_longer_after_each_failure_up_to_a_minute_and_refused_credentials_are_not_retried(
+        monkeypatch, caplog):
+    """An unreachable homeserver is retried after 1, 2, 4 ... s, never more than 60 s apart (``gateway run`` at a
+    terminal: test_cli.py); it starts once the server answers."""
+    import asyncio
+
+    import aiohttp
+
+    from adapters.matrix import connection
+    from adapters.matrix.login import CredentialsRefused, TryAgain
+
+    waits: list[float] = []
+    failures = iter([aiohttp.ClientConnectionError("cannot connect")] * 8 + [TryAgain("the homeserver answered 502")])
+
+    class Client:
+        homeserver = "http://127.0.0.1:9"
+
+    class Starting(connection.MatrixConnection):
+        network, client = "mx", Client()
+
+        async def login(self):
+            failure = next(failures, None)
+            if failure is not None:
+                raise failure
+
+        async def join_rooms(self):
+            pass
+
+        async def load_direct(self):
+            pass
+
+    async def sleep(seconds):
+        waits.append(seconds)
+
+    monkeypatch.setattr(asyncio, "sleep", sleep)
+    await Starting().start_up()
+    assert waits == [1, 2, 4, 8, 16, 32, 60, 60, 60]
+    assert [r.getMessage().rsplit("; ", 1)[1] for r in caplog.records] == [f"retrying in {w:.0f} s" for w in waits]
+
+    failures = iter([CredentialsRefused("network mx: the homeserver refused the password")])
+    waits.clear()
+    with pytest.raises(CredentialsRefused):
+        await Starting().start_up()
+    assert waits == []
