@@ -7,6 +7,7 @@ failure, so a run that could not start a real server cannot pass as green.
 from __future__ import annotations
 
 import atexit
+import gc
 import os
 import sys
 import textwrap
@@ -73,6 +74,15 @@ def pytest_configure(config):
 
     if os.environ.get("PYTEST_XDIST_WORKER"):
         atexit.register(_end_worker_now)
+
+
+def pytest_runtest_teardown(item, nextitem):
+    """After a test module's last test, what the run holds so far (the shipped policies compiled, the loader's caches,
+    the models) moves out of the garbage collector's sight (``gc.freeze``). Why: a run keeps hundreds of megabytes of
+    objects for the session, and each full collection walked all of them again: 2.0 of the 2.7 s the collector took in
+    one process, 0.3 s this way (for 40 MB more at the peak: what was garbage at a module's end stays)."""
+    if nextitem is None or nextitem.module is not item.module:
+        gc.freeze()
 
 
 def _end_worker_now() -> None:
