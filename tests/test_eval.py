@@ -89,7 +89,7 @@ def test_eval_takes_binary_labels_and_judges_removals_only_on_the_negatives(tmp_
 
 
 def test_a_reader_that_goes_away_is_not_an_error():
-    # 2,000 answers (240 KB, more than a pipe holds) after the reader has gone
+    # 2,000 answers (about 280 KB, more than a pipe holds) after the reader has gone
     r = subprocess.run(f"(echo 'i took all my pills'; yes 'see you all later' | head -1999) | {GATEWAY} scan | head -1",
                        shell=True, capture_output=True, timeout=60)
     assert r.returncode == 0 and b"Traceback" not in r.stderr and b"BrokenPipe" not in r.stderr
