@@ -48,6 +48,8 @@ import argparse
 import ast
 import csv
 import hashlib
+import os
+import platform
 import random
 import re
 import sys
@@ -55,6 +57,14 @@ from array import array
 from pathlib import Path
 
 from .model import SHIPPED_MODEL, RiskModel, features, windows
+
+# OpenBLAS picks its kernels by the CPU it finds, and L-BFGS stops at its tolerance a few 1e-3 away in the weights
+# with AVX-512 kernels (SkylakeX) than with AVX2 ones (Haswell), so "the shipped file is what the script builds"
+# would hold on one machine and not the next. The shipped files were built with Haswell's kernels: every x86-64 CPU
+# with AVX2 runs them. Read by OpenBLAS when numpy loads, so it is set before anything here imports numpy.
+BLAS_KERNEL = "Haswell"
+if platform.machine() in ("x86_64", "AMD64") and "numpy" not in sys.modules:
+    os.environ.setdefault("OPENBLAS_CORETYPE", BLAS_KERNEL)
 
 SEED = 20261202
 BITS = 20
@@ -186,6 +196,12 @@ def fit(rows: list[tuple[str, int, float]], seed: int, bits: int, c: float | Non
     w = np.where(y == 1, w * (w_pos + w_neg) / (2 * w_pos), w * (w_pos + w_neg) / (2 * w_neg))  # balanced
     from threadpoolctl import threadpool_limits  # installed with scikit-learn
 
+    from threadpoolctl import threadpool_info
+
+    kernels = {i.get("architecture") for i in threadpool_info() if i.get("internal_api") == "openblas"}
+    if platform.machine() in ("x86_64", "AMD64") and kernels - {BLAS_KERNEL}:
+        print(f"warning: OpenBLAS runs {sorted(kernels)} kernels, not {BLAS_KERNEL}: weights may differ from the "
+              f"shipped files by ~1e-3 (set OPENBLAS_CORETYPE={BLAS_KERNEL} before numpy loads)", file=sys.stderr)
     clf = LogisticRegression(C=C if c is None else c, max_iter=5000, tol=1e-6, random_state=seed)
     with threadpool_limits(1):  # BLAS sums in one order: the same weights whatever the machine's core count
         clf.fit(x, y, sample_weight=w)
