@@ -118,9 +118,18 @@ class Detector:
         empty), then the messages it touches judged one by one. A line of ``full`` (its folded form is not
         ASCII: Cyrillic, Greek...) is searched alone by the same patterns, on its text as ``match`` reads it."""
         trigger = self.rules.any_trigger
-        touched = set(full) if trigger is None else {i for i in full if trigger.search(norms[i]) is not None}
-        if trigger is not None:
-            touched |= lines_matched(trigger, buf)
+        if trigger is None:
+            touched = set(full)
+        else:
+            touched = lines_matched(trigger, buf)
+            # The lines of ``full`` in a batch of their own, UTF-8 (what RE2 reads of a str too): one pass, not every
+            # pattern's search on each line (a tenth of a mixed-language scan's time when each was searched alone). A
+            # line whose folded form holds a line break cannot be a line of it: searched alone.
+            alone = [i for i in full if "\n" in norms[i]]
+            joined = [i for i in full if "\n" not in norms[i]] if alone else sorted(full)
+            if joined:
+                touched.update(joined[n] for n in lines_matched(trigger, "\n".join(norms[i] for i in joined).encode()))
+            touched.update(i for i in alone if trigger.search(norms[i]) is not None)
         results = [NO_RISK] * len(texts)
         for i in touched:
             results[i] = self._judge(norms[i], texts[i])
