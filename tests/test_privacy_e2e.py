@@ -28,8 +28,11 @@ from .test_cli import GATEWAY
 
 MARK = "CANARY" + secrets.token_hex(4).upper()
 
-RISK_LINES = [f"i took all my pills {MARK}", f"i want to die {MARK}", f"i wish i was dead {MARK}",
-              f"kill me lol {MARK}", f"kys {MARK}", f"I would never kill myself {MARK}", MARK]
+# The imminent line last: its writer is removed from the group room as soon as the private message is accepted, and a
+# line the removed person sends after that is refused by the homeserver (on a fast machine the removal came before
+# the writer's next line, and the client's send failed)
+RISK_LINES = [f"i want to die {MARK}", f"i wish i was dead {MARK}", f"kill me lol {MARK}", f"kys {MARK}",
+              f"I would never kill myself {MARK}", MARK, f"i took all my pills {MARK}"]
 PUBLIC_COMMANDS = [f"!help {MARK}", f"!resources {MARK}", f"!pause {MARK}", f"!cases {MARK}"]
 
 

@@ -266,6 +266,9 @@ class Person:
     async def say(self, room_id: str, text: str) -> str:
         resp = await self.client.room_send(room_id, "m.room.message", {"msgtype": "m.text", "body": text},
                                            ignore_unverified_devices=True)
+        if not hasattr(resp, "event_id"):  # refused (a person removed from the room, rate limits): why, never the text
+            raise RuntimeError(f"{self.id} could not send to {room_id}: {getattr(resp, 'status_code', None)} "
+                               f"{getattr(resp, 'message', '')}")
         return resp.event_id
 
     async def close(self) -> None:
