@@ -115,8 +115,9 @@ class Detector:
 
     def _detect_folded(self, texts: list[str], norms: list[str], buf: bytes, full: set[int]) -> list[Detection]:
         """The batch's one RE2 pass over ``buf`` (one canonical line per message; the lines of ``full``
-        empty), then the messages it touches judged one by one. A line of ``full`` (its folded form is not
-        ASCII: Cyrillic, Greek...) is searched alone by the same patterns, on its text as ``match`` reads it."""
+        empty), then the messages it touches judged one by one. The lines of ``full`` (their folded form is not
+        ASCII: Cyrillic, Greek...) are searched by the same patterns in a UTF-8 batch of their own, on their text as
+        ``match`` reads it."""
         trigger = self.rules.any_trigger
         if trigger is None:
             touched = set(full)

@@ -194,9 +194,7 @@ def fit(rows: list[tuple[str, int, float]], seed: int, bits: int, c: float | Non
     w = np.array([weight for _, _, weight in rows])
     w_pos, w_neg = w[y == 1].sum(), w[y == 0].sum()
     w = np.where(y == 1, w * (w_pos + w_neg) / (2 * w_pos), w * (w_pos + w_neg) / (2 * w_neg))  # balanced
-    from threadpoolctl import threadpool_limits  # installed with scikit-learn
-
-    from threadpoolctl import threadpool_info
+    from threadpoolctl import threadpool_info, threadpool_limits  # installed with scikit-learn
 
     kernels = {i.get("architecture") for i in threadpool_info() if i.get("internal_api") == "openblas"}
     if platform.machine() in ("x86_64", "AMD64") and kernels - {BLAS_KERNEL}:
