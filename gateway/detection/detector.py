@@ -126,8 +126,8 @@ class Detector:
             # The lines of ``full`` in a batch of their own, UTF-8 (what RE2 reads of a str too): one pass, not every
             # pattern's search on each line (6% of a mixed-language scan's CPU when each was searched alone). A
             # line whose folded form holds a line break cannot be a line of it: searched alone.
+            joined = sorted(i for i in full if "\n" not in norms[i])
             alone = [i for i in full if "\n" in norms[i]]
-            joined = [i for i in full if "\n" not in norms[i]] if alone else sorted(full)
             if joined:
                 touched.update(joined[n] for n in lines_matched(trigger, "\n".join(norms[i] for i in joined).encode()))
             touched.update(i for i in alone if trigger.search(norms[i]) is not None)

@@ -63,7 +63,8 @@ from .model import SHIPPED_MODEL, RiskModel, features, windows
 # would hold on one machine and not the next. The shipped files were built with Haswell's kernels: every x86-64 CPU
 # with AVX2 runs them. Read by OpenBLAS when numpy loads, so it is set before anything here imports numpy.
 BLAS_KERNEL = "Haswell"
-if platform.machine() in ("x86_64", "AMD64") and "numpy" not in sys.modules:
+_X86 = platform.machine() in ("x86_64", "AMD64")
+if _X86 and "numpy" not in sys.modules:
     os.environ.setdefault("OPENBLAS_CORETYPE", BLAS_KERNEL)
 
 SEED = 20261202
@@ -197,7 +198,7 @@ def fit(rows: list[tuple[str, int, float]], seed: int, bits: int, c: float | Non
     from threadpoolctl import threadpool_info, threadpool_limits  # installed with scikit-learn
 
     kernels = {i.get("architecture") for i in threadpool_info() if i.get("internal_api") == "openblas"}
-    if platform.machine() in ("x86_64", "AMD64") and kernels - {BLAS_KERNEL}:
+    if _X86 and kernels - {BLAS_KERNEL}:
         print(f"warning: OpenBLAS runs {sorted(kernels)} kernels, not {BLAS_KERNEL}: weights may differ from the "
               f"shipped files by ~1e-3 (set OPENBLAS_CORETYPE={BLAS_KERNEL} before numpy loads)", file=sys.stderr)
     clf = LogisticRegression(C=C if c is None else c, max_iter=5000, tol=1e-6, random_state=seed)
