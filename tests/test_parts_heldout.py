@@ -331,6 +331,19 @@ REMOVED21_AT_LEAST = {  # act 5, means 4, pronoun 6, timing 2, place 3, preparat
 }
 FALSE21_AT_MOST = {"": 2}  # measured: a recovery story and an ideation line labelled high
 
+# Held-out set 22 (tests/data/parts-heldout22.csv): written on 2026-12-06 (session 26) by a twenty-third helper who
+# never saw the rules, asked for December in the same rooms (the holidays and the end of the year: family gatherings and
+# being alone, money and presents, exams and deadlines, winter, New Year's Eve); committed before any change of session
+# 26 that reads a held-out set (the rules of session 22), and measured once on the writer's own words: exact 93 of 120,
+# any tier 55 of 66, removed 29 of 48, two false removals (everyday lines mimicking a farewell and an obfuscated line).
+# Unread.
+HELDOUT22 = DATA / "parts-heldout22.csv"
+REMOVED22_AT_LEAST = {  # act 3, means 2, pronoun 4, timing 5, place 3, preparation 4, farewell 2, obfuscated 6 of 6
+    "act": 0.5, "means": 0.33, "pronoun": 0.66, "timing": 0.83, "place": 0.5, "preparation": 0.66,
+    "farewell": 0.33, "obfuscated": 1.0,
+}
+FALSE22_AT_MOST = {"farewell": 1, "obfuscated": 1}  # measured: everyday lines mimicking a farewell and obfuscation
+
 # set -> (file, least share removed per part, most false removals per part, least self-harm and eating lines at high)
 MEASURED = {5: (HELDOUT5, REMOVED5_AT_LEAST, FALSE5_AT_MOST, 7), 6: (HELDOUT6, REMOVED6_AT_LEAST, FALSE6_AT_MOST, 8),
             7: (HELDOUT7, REMOVED7_AT_LEAST, FALSE7_AT_MOST, 4), 8: (HELDOUT8, REMOVED8_AT_LEAST, FALSE8_AT_MOST, 4),
@@ -340,7 +353,7 @@ MEASURED = {5: (HELDOUT5, REMOVED5_AT_LEAST, FALSE5_AT_MOST, 7), 6: (HELDOUT6, R
             15: (HELDOUT15, REMOVED15_AT_LEAST, FALSE15_AT_MOST, 5), 16: (HELDOUT16, REMOVED16_AT_LEAST, FALSE16_AT_MOST, 7),
             17: (HELDOUT17, REMOVED17_AT_LEAST, FALSE17_AT_MOST, 7), 18: (HELDOUT18, REMOVED18_AT_LEAST, FALSE18_AT_MOST, 6),
             19: (HELDOUT19, REMOVED19_AT_LEAST, FALSE19_AT_MOST, 3), 20: (HELDOUT20, REMOVED20_AT_LEAST, FALSE20_AT_MOST, 4),
-            21: (HELDOUT21, REMOVED21_AT_LEAST, FALSE21_AT_MOST, 4)}
+            21: (HELDOUT21, REMOVED21_AT_LEAST, FALSE21_AT_MOST, 4), 22: (HELDOUT22, REMOVED22_AT_LEAST, FALSE22_AT_MOST, 7)}
 
 
 @pytest.mark.parametrize("number", sorted(MEASURED))
