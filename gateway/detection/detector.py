@@ -46,11 +46,11 @@ __all__ = ["Detector"]
 class Detector:
     """One policy's detection: its compiled rules, its decision windows and, if it uses one, the model."""
 
-    def __init__(self, policy: RulesSource):
+    def __init__(self, policy: RulesSource, small: bool = False):
         self.negation_window = policy.negation_window
         self.reported_window = policy.reported_window
         self.past_window = policy.past_window
-        self.rules = compiled_rules(policy)
+        self.rules = compiled_rules(policy, small)  # small: see ``CompiledRules`` (a language added to a room)
         self.phrase_count = self.rules.phrase_count
         self.remove_levels = frozenset(
             tier_level(t.name) for t in policy.tiers.values() if t.action.remove)

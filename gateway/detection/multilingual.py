@@ -36,7 +36,7 @@ def shipped_detector(language: str) -> Detector | None:
 
         name = "default" if language == "en" else f"default-{language}"
         try:
-            _SHIPPED[language] = Detector(PolicyLoader().load(name))
+            _SHIPPED[language] = Detector(PolicyLoader().load(name), small=True)  # judges its language's lines only
         except Exception as exc:  # a missing or broken shipped file must not stop the room's own detection
             log.error("shipped policy %s could not be loaded (%s): lines in %s get the room's rules only",
                       name, type(exc).__name__, language)
