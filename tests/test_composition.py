@@ -2021,3 +2021,59 @@ def test_round20_second_probe_keeps_what_it_was_measured_at(detector):
     rules before round 20: 5 of 16, 1 near miss raised). A floor, not a target. Failures name CSV lines."""
     kept, low, wrong = _own_lines_judged(detector, "parts-own-r20c.csv")
     assert len(kept) <= 9 and not low and not wrong, f"not removed: {kept}; below their tier: {low}; near misses raised: {wrong}"
+
+
+# Round 21 (session 26; read the English held-out sets 18 to 20): the writer's own death said plainly as where, how or when
+# it happens ("this is where i die", "thursday is the day i die", "until im dead", "done with being alive", "dont want to
+# be alive by sunrise") with a scene (a place, a means, an act under way, a note, a time): compose part ``own_end``,
+# combination ``own_end_scene``; a time named by where the others will be ("once the kids are at school", "before my dad
+# gets back": ``chosen_time``, and ``aside`` so their subject is no one acting); photos and the view from a height are a
+# pastime. Written before the rules, in other words than the read lines.
+OWN_END_AT_A_SCENE = [
+    "top of the multistorey now. this is where i end it",
+    "pills counted out on the bedside table, saturday is the day i die",
+    "cutting deeper and deeper and im not stopping till im dead",
+    "in the river up to my chest, done with being alive",
+    "once my partner is at work tomorrow im going to hang myself",
+]
+OWN_END_ORDINARY = [
+    "this is where i die in every run, the second boss is unfair",
+    "my nan says the cottage is where she wants to die, its her happy place",
+    "the day i die i want a party, not a funeral",
+    "sat on the cliff edge with my camera for the sunset pics, the view is unreal",
+    "once my partner is at work tomorrow im going to tidy the garage",
+]
+OWN_END_NOT_REMOVED = [
+    "this is how i die lol, a wasp is in my car",
+    "two years ago i was on the bridge thinking this is where i die. im glad i walked away",
+    "my friend texted me from the bridge saying this is where she dies, what do i do",
+    "what if the roof is where i die",
+]
+
+
+@pytest.mark.parametrize("text", OWN_END_AT_A_SCENE)
+def test_round21_the_writers_own_death_said_plainly_at_a_scene_is_removed(detector, text):
+    assert detector.would_remove(detector.detect(text))
+
+
+@pytest.mark.parametrize("text", OWN_END_ORDINARY)
+def test_round21_a_game_someone_elses_wish_a_will_or_a_view_is_no_plan(detector, text):
+    result = detector.detect(text)
+    assert not detector.would_remove(result) and result.rules in ((), ("model.chat",), ("model.risk",)), result
+
+
+@pytest.mark.parametrize("text", OWN_END_NOT_REMOVED)
+def test_round21_a_joke_a_past_a_friend_or_a_question_is_never_removed(detector, text):
+    assert not detector.would_remove(detector.detect(text))
+
+
+def test_round21_own_lines_keep_what_the_round_reached_on_them(detector):
+    """Round 21's own lines (parts-own-r21.csv, 71, committed before the rules), by class: (a) the writer's own death said
+    plainly with a scene, (b) a time named by where the others will be, (c) ordinary heights, nights, servers, a past age
+    and ordeals joked about, with at-risk lines sharing their words, (d) self-harm and eating acts. Before: 18 of 34 at-risk
+    lines at their tier (a 7 of 14, b 4 of 6, c 4 of 6, d 3 of 8), 4 near misses raised. After: 27 of 34 (a 14, b 6), 3
+    near misses raised, all left as they were (CSV lines 47, 49, 50: a past age, two ordeals joked about), 7 at-risk lines
+    left (54, 55: a group left with the rope ready, a relapse after an age; 59, 61 to 64: class d). Failures name CSV lines."""
+    kept, low, wrong = _own_lines_judged(detector, "parts-own-r21.csv")
+    assert set(kept) <= {54, 55} and set(low) <= {59, 61, 62, 63, 64} and set(wrong) <= {47, 49, 50}, (
+        f"not removed: {kept}; below their tier: {low}; near misses raised: {wrong}")
