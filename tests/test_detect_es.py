@@ -894,7 +894,9 @@ def test_round_21_lines_get_their_tier_and_only_imminent_ones_are_removed(spanis
     goodbye "hasta el lunes"); a car crash said; self-harm as a relapse, a cut hidden, a blade hidden; eating acts counted
     in days or hidden; a way to die sought; a wish to be dead said without a wish word; a lyric quoted; a laugh beside a
     hidden blade, a reset counter or the bot named. Before the rules: exact 73 of 107, any tier 37 of 60, imminent removed
-    9 of 27, no false removal, 2 near misses raised; after: 100, 57, 23, none."""
+    9 of 27, no false removal, 2 near misses raised; after: 100, 57, 23, none. A second batch (es-r21-108 to 119: no reason
+    to stay, a condition closing on the act with "despues", a day without food counted by an ordinal), written after them
+    and before its own rules: 9 of 12 right before, 12 after (the file: 112 of 119, any tier 63 of 66, 23 of 27 removed)."""
     rows = [(n, r) for n, r in numbered(_rows("es-own-r21.csv")) if r["scenario"] not in R21_KNOWN_MISSES]
     wrong = wrong_lines(rows, _tier_and_removal(spanish))
     assert not wrong, f"es-own-r21.csv: {wrong}"
@@ -923,6 +925,9 @@ R21_KNOWN_MISSES = {"es-r21-004", "es-r21-015", "es-r21-028", "es-r21-034", "es-
     "mis viejos se fueron hasta el domingo, esta noche fiesta en casa",
     "el plan es hoy a la noche en lo de juan, chau",
     "que laxante es mejor para el estreñimiento de mi abuelo?",
+    "si mi novia me deja me mato despues del partido jaja",
+    "no tengo motivos para quedarme en esta ciudad, me mudo",
+    "3er dia sin comer carne, voy bien con lo vegano",
 ])
 def test_round_21_ordinary_lines_sharing_the_new_words_stay_quiet(spanish, text):
     d = spanish.detect(text)
