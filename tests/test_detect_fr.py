@@ -1562,3 +1562,35 @@ def test_round_twenty_one_every_class_has_near_misses_and_at_risk_lines():
 def test_round_twenty_one_near_side(detector, text, tier, removed):
     d = detector.detect(text)
     assert (d.tier, detector.would_remove(d)) == (tier, removed)
+
+
+# Round 21's blind probe, written after the rules above in other words and measured once before the three fixes it led to
+# (bare "minuit" as a time the same day, a future verb or an elided place in spot_for_end, "au cas ou je deciderais" as no
+# day): 19 of 22 right (11 with the rules before round 21); one high line removed by an older combination (means_owned).
+@pytest.mark.parametrize("text, tier, removed", [
+    ("je crois que je vais y passer cette nuit, et c'est voulu", "imminent", True),
+    ("minuit et je meurs, personne me retiendra", "imminent", True),
+    ("jvais crever dans une heure, j'ai plus rien à perdre", "imminent", True),
+    ("aujourd'hui je meurs, merci à ceux qui m'ont supporté", "imminent", True),
+    ("bref c'est cette nuit. je vous aime fort", "imminent", True),
+    ("allez c'est l'heure. adieu les amis", "imminent", True),
+    ("voilà mon dernier message avant de me tuer", "imminent", True),
+    ("je vais crever d'ennui ce soir chez ma belle-mère", "none", False),
+    ("ce soir je meurs de froid dans ce gymnase", "none", False),
+    ("le perso principal meurt ce soir dans le dernier épisode", "none", False),
+    ("bon c'est l'heure du match, bye les gars", "none", False),
+    ("c'est ce soir la soirée d'adieu de Paul, merci de venir", "none", False),
+    ("j'ai sauté la prise de mon anxiolytique hier soir, c'est grave ?", "none", False),
+    ("toi t'as qu'à sauter d'un pont avec tes opinions", "none", False),
+    ("j'ai un stock de cachets au cas où je déciderai de partir pour de bon", "high", False),
+    ("j'ai trouvé l'arbre où je me pendrai, reste à choisir le jour", "high", False),
+    ("je garde la corde pour le jour où je craquerai pour de bon", "high", False),
+    ("je garde des pansements pour le jour où je me couperai en cuisinant", "none", False),
+    ("à quoi bon vivre si c'est pour souffrir comme ça", "concern", False),
+    ("franchement autant crever, rien ne changera", "concern", False),
+    ("j'aurais dû mourir dans l'incendie avec mon frère", "concern", False),
+    ("je vais mourir de honte demain à l'oral", "none", False),
+])
+def test_round_twenty_one_blind_probe(detector, text, tier, removed):
+    d = detector.detect(text)
+    assert (d.tier, detector.would_remove(d)) == (tier, removed)
