@@ -1501,3 +1501,96 @@ def test_round_twenty_second_batch_returns_denied_and_english_verbs(detector, te
 def test_round_twenty_third_batch_english_words_in_french_frames(detector, text, tier, removed):
     d = detector.detect(text)
     assert (d.tier, detector.would_remove(d)) == (tier, removed)
+
+
+# Round 21 (read the misses of held-out sets 18 to 20, tuning material since). Its own lines are fr-own-r21.csv (left out
+# of the French model's files, train_model_lang.NOT_TRAINED), written and committed before any rule (the rules before: 63
+# of 96 right; 26 of 44 at-risk lines at any tier, 6 of 22 imminent removed, 5 near misses removed), by class (scenario
+# column): the writer's own dying with a near time (compose dying, dying_timed, want_die with for_real), a time settled at
+# the head of a line with the goodbye right after it (settled_bye; the last message "avant de mourir"), "sauter" with an
+# object that is no height (a dose, a class: idioms), someone else told to jump (abuse), the past told by an age or a year,
+# means kept or a place chosen for the writer's own death with no day (kept_for_end, spot_for_end, no_day_yet: high),
+# marks healed or hidden (self-harm), and passive wishes (concern.wish_r21).
+R21_LINES = {n: row for n, row in _rows("fr-own-r21.csv")}
+# label -> detected, kept visible: a recovery story told by the age then, whose act is one of the imminent tier's own rules
+# (the decision stage reads only a past cue that ends before the act, and "a 15 ans" alone is also said of now); a rope
+# kept with no death named; a method looked up in videos; marks asked about healing with no hiding named
+R21_KNOWN_MISSES = {57: ("none", "imminent"), 59: ("none", "imminent"), 65: ("high", "concern"), 69: ("high", "none"),
+                    76: ("high", "none"), 78: ("high", "concern")}
+
+
+def test_round_twenty_one_own_line_keeps_its_tier_and_removal_only_if_imminent(detector):
+    assert len(R21_LINES) >= 96
+    judged = _judged(detector, R21_LINES)
+
+    def judge(line, row):
+        d = judged[line]
+        expected = R21_KNOWN_MISSES.get(line, (row["label"], row["label"]))[1]
+        return (d.tier, detector.would_remove(d)), (expected, expected == "imminent")
+    wrong = wrong_lines(sorted(R21_LINES.items()), judge)
+    assert not wrong, f"round 21 own lines: {wrong}"
+
+
+def test_round_twenty_one_known_misses_are_what_the_file_says():
+    assert all(R21_LINES[n]["label"] == label for n, (label, _) in R21_KNOWN_MISSES.items())
+
+
+def test_round_twenty_one_every_class_has_near_misses_and_at_risk_lines():
+    for scenario in {row["scenario"] for row in R21_LINES.values()}:
+        labels = [row["label"] for row in R21_LINES.values() if row["scenario"] == scenario]
+        assert labels.count("none") >= 4 and sum(label != "none" for label in labels) >= 2, scenario
+
+
+# Round 21's near side, probed while writing the rules: a dying verb negated after it or in a game, a comparison ("plus peur
+# que"), an ordinary stash or spot, a present age, and a past in an earlier sentence with the act back tonight.
+@pytest.mark.parametrize("text, tier, removed", [
+    ("si je meurs pas de chaud aujourd'hui c'est un miracle", "none", False),
+    ("je meurs ce soir dans le jeu, le boss est trop fort", "none", False),
+    ("si je mourais demain, qui garderait mon chat ?", "none", False),
+    ("je garde mes somnifères pour dormir quand j'ai des insomnies", "none", False),
+    ("j'ai trouvé un coin tranquille en forêt, un jour j'irai y camper", "none", False),
+    ("autant mourir de rire devant ce film", "none", False),
+    ("je vais mourir pour de bon cette nuit", "imminent", True),
+    ("j'ai trouvé un coin tranquille en forêt, un jour j'irai y mourir", "high", False),
+    ("je stock mes somnifères depuis des semaines pour le jour où je me tue", "high", False),
+    ("j'ai commencé à mettre des cachets de côté pour me tuer. je sais pas encore quand", "high", False),
+    ("j'ai les cachets devant moi, ce soir j'avale tout. je sais pas quand ils rentrent", "imminent", True),
+    ("à 30 ans je suis toujours seule, ce soir je me tue", "imminent", True),
+    ("à 16 ans j'ai essayé de me pendre. ce soir je le refais, la corde est prête", "imminent", True),
+    ("en 2015 j'ai voulu me pendre, aujourd'hui je fête mes 5 ans de thérapie", "none", False),
+])
+def test_round_twenty_one_near_side(detector, text, tier, removed):
+    d = detector.detect(text)
+    assert (d.tier, detector.would_remove(d)) == (tier, removed)
+
+
+# Round 21's blind probe, written after the rules above in other words and measured once before the three fixes it led to
+# (bare "minuit" as a time the same day, a future verb or an elided place in spot_for_end, "au cas ou je deciderais" as no
+# day): 19 of 22 right (11 with the rules before round 21); one high line removed by an older combination (means_owned).
+@pytest.mark.parametrize("text, tier, removed", [
+    ("je crois que je vais y passer cette nuit, et c'est voulu", "imminent", True),
+    ("minuit et je meurs, personne me retiendra", "imminent", True),
+    ("jvais crever dans une heure, j'ai plus rien à perdre", "imminent", True),
+    ("aujourd'hui je meurs, merci à ceux qui m'ont supporté", "imminent", True),
+    ("bref c'est cette nuit. je vous aime fort", "imminent", True),
+    ("allez c'est l'heure. adieu les amis", "imminent", True),
+    ("voilà mon dernier message avant de me tuer", "imminent", True),
+    ("je vais crever d'ennui ce soir chez ma belle-mère", "none", False),
+    ("ce soir je meurs de froid dans ce gymnase", "none", False),
+    ("le perso principal meurt ce soir dans le dernier épisode", "none", False),
+    ("bon c'est l'heure du match, bye les gars", "none", False),
+    ("c'est ce soir la soirée d'adieu de Paul, merci de venir", "none", False),
+    ("j'ai sauté la prise de mon anxiolytique hier soir, c'est grave ?", "none", False),
+    ("toi t'as qu'à sauter d'un pont avec tes opinions", "none", False),
+    ("j'ai un stock de cachets au cas où je déciderai de partir pour de bon", "high", False),
+    ("j'ai trouvé l'arbre où je me pendrai, reste à choisir le jour", "high", False),
+    ("je garde la corde pour le jour où je craquerai pour de bon", "high", False),
+    ("je garde des pansements pour le jour où je me couperai en cuisinant", "none", False),
+    ("à quoi bon vivre si c'est pour souffrir comme ça", "concern", False),
+    ("franchement autant crever, rien ne changera", "concern", False),
+    ("j'aurais dû mourir dans l'incendie avec mon frère", "concern", False),
+    ("je vais mourir de honte demain à l'oral", "none", False),
+])
+def test_round_twenty_one_blind_probe(detector, text, tier, removed):
+    d = detector.detect(text)
+    assert (d.tier, detector.would_remove(d)) == (tier, removed)
