@@ -49,6 +49,7 @@ ROUND19B = _rows("de-probe-r19b.csv")
 ROUND19C = _rows("de-probe-r19c.csv")
 ROUND20 = _rows("de-probe-r20.csv")
 ROUND20B = _rows("de-probe-r20b.csv")
+ROUND21 = _rows("de-probe-r21.csv")
 
 
 def test_the_shipped_german_policy_is_named_for_its_language():
@@ -542,6 +543,23 @@ def test_round_twenty_b_reaches_its_tier(german):
     right but a plan for some day (concern, as its German wording is: the tier rules name no "irgendwann")."""
     wrong = wrong_lines(numbered(ROUND20B), _tier_and_removal(german))
     assert wrong == ["line 10: expected ('high', False), got ('concern', False)"], f"de-probe-r20b.csv: {wrong}"
+
+
+# Round 21's lines that do not reach their tier: a death said with "verreck" (read as "verreck!" said to someone, abuse,
+# before any risk rule), and a passive wish whose death comes eight words after "recht wenn ich" (the rule reads six).
+ROUND21_KNOWN = ["line 7: expected ('imminent', True), got ('none', False)",
+                 "line 14: expected ('concern', False), got ('none', False)"]
+
+
+def test_round_twenty_one_reaches_its_tier(german):
+    """Round 21's lines (de-probe-r21.csv), written by class before its rules: the writer's own death said as a
+    statement with a near time or a goodbye ("heute nacht sterbe ich", "gleich kratz ich ab. danke für alles"), a
+    passive wish said another way (hoped or prayed for, welcomed, a death wish named), restriction counted and pushed
+    further, a method said in the first person with a time, a near time put off ("nicht heute, aber ...": high, never
+    removed); near misses sharing the words (dying of heat or laughter, an exam, a grandfather, a printer, a novel, a
+    stomach bug, a diet plan, fasting, "ich könnt mich erschießen" of a mishap) stay none."""
+    wrong = wrong_lines(numbered(ROUND21), _tier_and_removal(german))
+    assert wrong == ROUND21_KNOWN, f"de-probe-r21.csv: {wrong}"
 
 
 @pytest.mark.parametrize("text, tier, removed", [
