@@ -546,9 +546,11 @@ def test_round_twenty_b_reaches_its_tier(german):
 
 
 # Round 21's lines that do not reach their tier: a death said with "verreck" (read as "verreck!" said to someone, abuse,
-# before any risk rule), and a passive wish whose death comes eight words after "recht wenn ich" (the rule reads six).
+# before any risk rule), a passive wish whose death comes eight words after "recht wenn ich" (the rule reads six), and a
+# Bavarian split verb whose "um" runs into the next sentence's "de" (a comma or full stop is gone when the rules read it).
 ROUND21_KNOWN = ["line 7: expected ('imminent', True), got ('none', False)",
-                 "line 14: expected ('concern', False), got ('none', False)"]
+                 "line 14: expected ('concern', False), got ('none', False)",
+                 "line 71: expected ('imminent', True), got ('none', False)"]
 
 
 def test_round_twenty_one_reaches_its_tier(german):
@@ -556,8 +558,10 @@ def test_round_twenty_one_reaches_its_tier(german):
     statement with a near time or a goodbye ("heute nacht sterbe ich", "gleich kratz ich ab. danke für alles"), a
     passive wish said another way (hoped or prayed for, welcomed, a death wish named), restriction counted and pushed
     further, a method said in the first person with a time, a near time put off ("nicht heute, aber ...": high, never
-    removed); near misses sharing the words (dying of heat or laughter, an exam, a grandfather, a printer, a novel, a
-    stomach bug, a diet plan, fasting, "ich könnt mich erschießen" of a mishap) stay none."""
+    removed); then (second batch) danger or hiding asked "für mich", wounds hidden from parents, not stopping until dead
+    with an act begun, going offline for good with thanks; near misses sharing the words (dying of heat or laughter, an
+    exam, a grandfather, a printer, a novel, a stomach bug, a diet plan, fasting, "ich könnt mich erschießen" of a mishap,
+    "für nen freund", a tattoo, an oven burn, a move abroad, logging out till tomorrow) stay none."""
     wrong = wrong_lines(numbered(ROUND21), _tier_and_removal(german))
     assert wrong == ROUND21_KNOWN, f"de-probe-r21.csv: {wrong}"
 
