@@ -547,7 +547,7 @@ def test_round_twenty_b_reaches_its_tier(german):
 
 # Round 21's lines that do not reach their tier: a death said with "verreck" (read as "verreck!" said to someone, abuse,
 # before any risk rule), a passive wish whose death comes eight words after "recht wenn ich" (the rule reads six), and a
-# Bavarian split verb whose "um" runs into the next sentence's "de" (a comma or full stop is gone when the rules read it),
+# Bavarian split verb followed by "d'schlaftablettn" (a comma is gone when the rules read it, and "um d..." is not read as an end),
 # and pills said to be kept, all of them (no rule reads keeping alone: "die tabletten hab ich noch" is also an answer
 # about one's prescription).
 ROUND21_KNOWN = ["line 7: expected ('imminent', True), got ('none', False)",
@@ -560,7 +560,7 @@ def test_round_twenty_one_reaches_its_tier(german):
     """Round 21's lines (de-probe-r21.csv), written by class before its rules: the writer's own death said as a
     statement with a near time or a goodbye ("heute nacht sterbe ich", "gleich kratz ich ab. danke für alles"), a
     passive wish said another way (hoped or prayed for, welcomed, a death wish named), restriction counted and pushed
-    further, a method said in the first person with a time, a near time put off ("nicht heute, aber ...": high, never
+    further, a method said in the first person with a time, a near time put off ("nicht heute und nicht morgen, aber ...": high, never
     removed); then (second batch) danger or hiding asked "für mich", wounds hidden from parents, not stopping until dead
     with an act begun, going offline for good with thanks; then (third batch) southern dialect acts and wishes, the
     pills' own past beside an act now, a decision without a day (high), everything swallowed with a sorry, death
