@@ -571,6 +571,34 @@ def test_round_twenty_one_reaches_its_tier(german):
     assert wrong == ROUND21_KNOWN, f"de-probe-r21.csv: {wrong}"
 
 
+@pytest.mark.parametrize("text", [
+    # round 21: a death of one's own said with only a near time is high at most (German says it of an alarm clock, a boss,
+    # a game or a football result) ...
+    "morgen früh sterb ich, der wecker klingelt um 5",
+    "nachher kratz ich ab, so viel arbeit",
+    "ich werde heute abend sterben wenn bayern wieder verliert",
+    "heute nacht sterbe ich in dem horrorgame sicher zehnmal",
+    "morgen sterb ich, mein chef bringt mich um",
+    "ich sterbe heute noch vor neid",
+    "heute nacht geh ich drauf und ein, versprochen"])
+def test_round_twenty_one_a_death_said_with_a_time_alone_is_never_removed(german, text):
+    """... and never a removal: only a second sign of the scene (a place, a goodbye, a means, a mind made up) removes."""
+    d = german.detect(text)
+    assert d.tier != "imminent" and not german.would_remove(d)
+
+
+@pytest.mark.parametrize("text", [
+    # round 21: the words of restriction, asking "für mich", a death wish and going offline, in ordinary lines
+    "300 kcal hat der riegel, morgen kauf ich weniger davon",
+    "unter 500 am tag schritte, die waage bewegt sich nicht",
+    "heute nur ein apfel gegessen weil keine zeit, morgen wird besser, weniger stress",
+    "ab wie vielen kaffee wirds gefährlich? frag für mich, hab schon 5",
+    "der todeswunsch der figur im roman ist gut geschrieben",
+    "bin jetzt aus dem chat raus für immer, danke für alles"])
+def test_round_twenty_one_near_misses_stay_none(german, text):
+    assert german.detect(text).tier == "none"
+
+
 @pytest.mark.parametrize("text, tier, removed", [
     # round 20, class a: an English word for a part in a mainly German line is that part ...
     ("heute nacht geh ich auf die bridge und spring, tschüss", "imminent", True),
