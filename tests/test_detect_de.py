@@ -49,6 +49,7 @@ ROUND19B = _rows("de-probe-r19b.csv")
 ROUND19C = _rows("de-probe-r19c.csv")
 ROUND20 = _rows("de-probe-r20.csv")
 ROUND20B = _rows("de-probe-r20b.csv")
+ROUND21 = _rows("de-probe-r21.csv")
 
 
 def test_the_shipped_german_policy_is_named_for_its_language():
@@ -542,6 +543,60 @@ def test_round_twenty_b_reaches_its_tier(german):
     right but a plan for some day (concern, as its German wording is: the tier rules name no "irgendwann")."""
     wrong = wrong_lines(numbered(ROUND20B), _tier_and_removal(german))
     assert wrong == ["line 10: expected ('high', False), got ('concern', False)"], f"de-probe-r20b.csv: {wrong}"
+
+
+# Round 21's lines that do not reach their tier: a death said with "verreck" (read as "verreck!" said to someone, abuse,
+# before any risk rule), a passive wish whose death comes eight words after "recht wenn ich" (the rule reads six), and a
+# Bavarian split verb followed by "d'schlaftablettn" (a comma is gone when the rules read it, and "um d..." is not read as an end),
+# and pills said to be kept, all of them (no rule reads keeping alone: "die tabletten hab ich noch" is also an answer
+# about one's prescription).
+ROUND21_KNOWN = ["line 7: expected ('imminent', True), got ('none', False)",
+                 "line 14: expected ('concern', False), got ('none', False)",
+                 "line 71: expected ('imminent', True), got ('none', False)",
+                 "line 87: expected ('high', False), got ('none', False)"]
+
+
+def test_round_twenty_one_reaches_its_tier(german):
+    """Round 21's lines (de-probe-r21.csv), written by class before its rules: the writer's own death said as a
+    statement with a near time or a goodbye ("heute nacht sterbe ich", "gleich kratz ich ab. danke für alles"), a
+    passive wish said another way (hoped or prayed for, welcomed, a death wish named), restriction counted and pushed
+    further, a method said in the first person with a time, a near time put off ("nicht heute und nicht morgen, aber ...": high, never
+    removed); then (second batch) danger or hiding asked "für mich", wounds hidden from parents, not stopping until dead
+    with an act begun, going offline for good with thanks; then (third batch) southern dialect acts and wishes, the
+    pills' own past beside an act now, a decision without a day (high), everything swallowed with a sorry, death
+    welcomed ("hauptsache ... tot"); near misses sharing the words (dying of heat or laughter, an
+    exam, a grandfather, a printer, a novel, a stomach bug, a diet plan, fasting, "ich könnt mich erschießen" of a mishap,
+    "für nen freund", a tattoo, an oven burn, a move abroad, logging out till tomorrow) stay none."""
+    wrong = wrong_lines(numbered(ROUND21), _tier_and_removal(german))
+    assert wrong == ROUND21_KNOWN, f"de-probe-r21.csv: {wrong}"
+
+
+@pytest.mark.parametrize("text", [
+    # round 21: a death of one's own said with only a near time is high at most (German says it of an alarm clock, a boss,
+    # a game or a football result) ...
+    "morgen früh sterb ich, der wecker klingelt um 5",
+    "nachher kratz ich ab, so viel arbeit",
+    "ich werde heute abend sterben wenn bayern wieder verliert",
+    "heute nacht sterbe ich in dem horrorgame sicher zehnmal",
+    "morgen sterb ich, mein chef bringt mich um",
+    "ich sterbe heute noch vor neid",
+    "heute nacht geh ich drauf und ein, versprochen"])
+def test_round_twenty_one_a_death_said_with_a_time_alone_is_never_removed(german, text):
+    """... and never a removal: only a second sign of the scene (a place, a goodbye, a means, a mind made up) removes."""
+    d = german.detect(text)
+    assert d.tier != "imminent" and not german.would_remove(d)
+
+
+@pytest.mark.parametrize("text", [
+    # round 21: the words of restriction, asking "für mich", a death wish and going offline, in ordinary lines
+    "300 kcal hat der riegel, morgen kauf ich weniger davon",
+    "unter 500 am tag schritte, die waage bewegt sich nicht",
+    "heute nur ein apfel gegessen weil keine zeit, morgen wird besser, weniger stress",
+    "ab wie vielen kaffee wirds gefährlich? frag für mich, hab schon 5",
+    "der todeswunsch der figur im roman ist gut geschrieben",
+    "bin jetzt aus dem chat raus für immer, danke für alles"])
+def test_round_twenty_one_near_misses_stay_none(german, text):
+    assert german.detect(text).tier == "none"
 
 
 @pytest.mark.parametrize("text, tier, removed", [
