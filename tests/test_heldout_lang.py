@@ -87,34 +87,42 @@ MEASURED = {("de", 5): (119, 50, 14, 0), ("fr", 5): (116, 47, 14, 0), ("es", 5):
             # (writers in particular lives, lines typed on a phone, emoji, lines quoting another person's message);
             # measured once, on the writer's own words as a room reads them (the whole line: fr 96, 31, 4, 0, the
             # others the same). Unread.
-            ("de", 16): (103, 39, 9, 2), ("fr", 16): (98, 32, 5, 0), ("es", 16): (101, 40, 8, 0),
+            # after the French round 21 (session 26; which never read it), the French floor raised (98, 32, 5, 0 -> 99, 33, 6, 0)
+            ("de", 16): (103, 39, 9, 2), ("fr", 16): (99, 33, 6, 0), ("es", 16): (101, 40, 8, 0),
             # set 17 (session 20): written and committed before any change of session 20 that reads a held-out set
             # (lines from eight kinds of room in their registers, regional speech, risk as the second or third thing
             # said, imminent lines with a single sign); measured once at the session's first commit, on the
             # writer's own words. Rounds 18 (session 20) read the German, French and Spanish sets 17's misses: tuning
             # material since, held to what each round reached (before them, after rounds 17: de 104, 39, 8, 1; fr 96, 35,
             # 7, 2; es 109, 42, 12, 0), no evidence.
-            ("de", 17): (114, 46, 13, 0), ("fr", 17): (113, 46, 14, 0), ("es", 17): (120, 50, 14, 0),
+            ("de", 17): (114, 46, 13, 0), ("fr", 17): (114, 47, 14, 0), ("es", 17): (120, 50, 14, 0),  # fr: after round 21
             # set 18 (session 20): written and committed after rounds 17 (which never read it) and before any change that
             # reads a held-out set since (long-running peer-support rooms: regulars who refer back to what they said,
             # in-jokes and dark humour, the safety bot and the moderators named, replies by name, lines at night);
-            # measured once at its commit, on the writer's own words. Unread.
-            ("de", 18): (96, 34, 3, 1), ("fr", 18): (87, 30, 6, 1), ("es", 18): (97, 32, 9, 0),  # fr: after round 19b (86, 29, 5, 1 at commit)
+            # measured once at its commit, on the writer's own words.
+            # Rounds 21 (session 26) read the German, French and Spanish sets 18, 19 and 20's misses: tuning material since,
+            # held to what each round reached (before them: de 96, 34, 3, 1; fr 87, 30, 6, 1; es 98, 33, 9, 0), no evidence.
+            ("de", 18): (107, 40, 8, 0), ("fr", 18): (94, 34, 9, 0), ("es", 18): (115, 49, 13, 0),
             # set 19 (session 21): written and committed before any change of session 21 that reads a held-out set
             # (international and mixed rooms: English words and half-sentences mixed in as each community does, an
             # English keyboard without accents, replies to an English line, newcomers' first messages); measured once
-            # at that commit (the rules after rounds 18), on the writer's own words. Unread.
+            # at that commit (the rules after rounds 18), on the writer's own words.
             # after round 20 (session 22; which never read them), floors raised: German 19 (99, 36, 9, 1 -> 102, 39, 11, 1),
             # Spanish 16 (100, 39 -> 101, 40); the others the same
-            ("de", 19): (102, 39, 11, 1), ("fr", 19): (99, 36, 7, 0), ("es", 19): (108, 45, 10, 0),
+            # Read by rounds 21 (session 26): tuning material since (before them: de 102, 39, 11, 1; fr 99, 36, 7, 0; es 108,
+            # 45, 10, 0), held to what they reached.
+            ("de", 19): (117, 47, 14, 0), ("fr", 19): (105, 42, 10, 0), ("es", 19): (114, 50, 12, 0),
             # set 20 (session 22): written and committed before any change of session 22 that reads a held-out set (an
             # ordinary fortnight in a peer-support room and the community rooms around it, no theme of earlier sets
-            # favoured); measured once at that commit (the rules after rounds 19c), on the writer's own words. Unread.
-            ("de", 20): (103, 39, 9, 0), ("fr", 20): (99, 36, 10, 1), ("es", 20): (108, 43, 11, 0),
+            # favoured); measured once at that commit (the rules after rounds 19c), on the writer's own words.
+            # Read by rounds 21 (session 26): tuning material since (before them: de 103, 39, 9, 0; fr 99, 36, 10, 1; es 108,
+            # 43, 11, 0), held to what they reached.
+            ("de", 20): (115, 50, 10, 0), ("fr", 20): (108, 42, 12, 0), ("es", 20): (118, 50, 14, 0),
             # set 21 (session 23): written and committed before any change of session 23 that reads a held-out set
             # (nights: the same rooms between late evening and early morning, night shifts, late gaming, exam nights,
             # regulars' in-jokes); measured once at that commit (the rules of session 22), on the writer's own words. Unread.
-            ("de", 21): (107, 41, 10, 0), ("fr", 21): (101, 39, 10, 1), ("es", 21): (109, 44, 11, 1),
+            # After rounds 21 (session 26; which never read it): German 107, 41, 10, 0 -> 110, 44, 11, 0; the others the same.
+            ("de", 21): (110, 44, 11, 0), ("fr", 21): (101, 39, 10, 1), ("es", 21): (109, 44, 11, 1),
             # set 22 (session 26): written and committed before any change of session 26 that reads a held-out set
             # (December in the same rooms: the holidays and the end of the year); measured once at that commit (the
             # rules of session 22), on the writer's own words. Unread.

@@ -285,11 +285,12 @@ FALSE17_AT_MOST: dict[str, int] = {}  # measured: none
 # saw the rules, asked for long-running peer-support rooms (regulars who refer back to what they said, in-jokes and dark
 # humour, the safety bot and the moderators named, replies by name, lines at night); committed after round 17, which
 # never read it, and before any change that reads a held-out set since; measured once on the writer's own words: exact
-# 91 of 120, any tier 47 of 66, removed 26 of 48, one false removal (a self-harm line labelled high). Unread.
+# 91 of 120, any tier 47 of 66, removed 26 of 48, one false removal (a self-harm line labelled high). Round 21 (session
+# 26) read its misses: tuning material since, held to what the round reached (94, 48, 29, 1; before it 92, 47, 27, 1).
 HELDOUT18 = DATA / "parts-heldout18.csv"
-REMOVED18_AT_LEAST = {  # act 3, means 4, pronoun 4, timing 1, place 3, preparation 3, farewell 3, obfuscated 5 of 6
-    "act": 0.5, "means": 0.66, "pronoun": 0.66, "timing": 0.16, "place": 0.5, "preparation": 0.5,
-    "farewell": 0.5, "obfuscated": 0.83,
+REMOVED18_AT_LEAST = {  # act 3, means 5, pronoun 4, timing 2, place 3, preparation 3, farewell 4, obfuscated 5 of 6
+    "act": 0.5, "means": 0.83, "pronoun": 0.66, "timing": 0.33, "place": 0.5, "preparation": 0.5,
+    "farewell": 0.66, "obfuscated": 0.83,
 }
 FALSE18_AT_MOST = {"": 1}  # measured: a self-harm line labelled high
 
@@ -297,7 +298,8 @@ FALSE18_AT_MOST = {"": 1}  # measured: a self-harm line labelled high
 # saw the rules, asked for international rooms that meet in English (about half the lines by people whose first language
 # is not English, with their grammar and a word of their own language now and then; newcomers' first messages);
 # committed before any change of session 21 that reads a held-out set, and measured once on the writer's own words:
-# exact 75 of 120, any tier 41 of 66, removed 19 of 48, three false removals (a joke, two everyday lines). Unread.
+# exact 75 of 120, any tier 41 of 66, removed 19 of 48, three false removals (a joke, two everyday lines). Round 21
+# (session 26) read its misses (tuning material since) and moved none of its answers.
 HELDOUT19 = DATA / "parts-heldout19.csv"
 # After round 20 (session 22, second-language English; it never read the set): exact 77, any tier 43, removed 21 (an
 # act under way 1 -> 3 of 6), the same three false removals.
@@ -311,10 +313,11 @@ FALSE19_AT_MOST = {"": 1, "means": 1, "farewell": 1}  # measured: a joke; everyd
 # never saw the rules, asked for an ordinary fortnight in a peer-support room and the community rooms around it (no theme
 # of earlier sets favoured); committed before any change of session 22 that reads a held-out set (the rules after rounds
 # 19c), and measured once on the writer's own words: exact 90 of 120, any tier 54 of 66, removed 29 of 48, two false
-# removals (everyday lines mimicking a place and a farewell). Unread.
+# removals (everyday lines mimicking a place and a farewell). Round 21 (session 26) read its misses: tuning material
+# since, held to what the round reached (96, 55, 34, 2).
 HELDOUT20 = DATA / "parts-heldout20.csv"
-REMOVED20_AT_LEAST = {  # act 3, means 4, pronoun 4, timing 4, place 2, preparation 3, farewell 5, obfuscated 4 of 6
-    "act": 0.5, "means": 0.66, "pronoun": 0.66, "timing": 0.66, "place": 0.33, "preparation": 0.5,
+REMOVED20_AT_LEAST = {  # act 4, means 4, pronoun 4, timing 5, place 5, preparation 3, farewell 5, obfuscated 4 of 6
+    "act": 0.66, "means": 0.66, "pronoun": 0.66, "timing": 0.83, "place": 0.83, "preparation": 0.5,
     "farewell": 0.83, "obfuscated": 0.66,
 }
 FALSE20_AT_MOST = {"place": 1, "farewell": 1}  # measured: everyday lines mimicking a place and a farewell
