@@ -476,13 +476,13 @@ def test_round_eight_classes_and_their_near_misses(detector, text, tier):
 # "de plus" to stock up, strokes cut on a thigh, drain cleaner drunk, a hairdryer by the bath, a flat to myself "et
 # ce sera le moment", the date "ou tout s'arrete", a plane tree that "reglerait tout", the wheel let go "c'est
 # decide", a mail set to go "quand je serai plus la"; a near miss beside
-# each. Known misses: leaving "avant mon anniversaire" with no act named (a move reads the same), days unfed told
-# by a weekday ("depuis jeudi"), a pet "confie pour toujours" (the pet is read as the speaker), a weekend named
+# each. Known misses: leaving "avant mon anniversaire" with no act named (a move reads the same), a pet "confie pour toujours" (the pet is read as the speaker), a weekend named
 # with "plus de ce monde" (removed: a weekend counts as soon), a loaded gun and pills in the mouth named only by
 # "elle"/"elles" (read as someone else), a mother left in care "quand je serai plus la, c'est bientot" (removed: a
-# vague "bientot" counts as soon), a note "a ceux qui liront ca demain" (the opening reads as advice to others).
+# vague "bientot" counts as soon), a note "a ceux qui liront ca demain" (the opening reads as advice to others). (Days
+# unfed told by a weekday, "depuis jeudi", line 38, are read since round 22: high.acts_r22.)
 R9_LINES = {n: row for n, row in _rows("fr-own-r9.csv")}
-R9_KNOWN_MISSES = {2: ("high", "none"), 38: ("high", "none"), 52: ("imminent", "none"), 89: ("high", "imminent"),
+R9_KNOWN_MISSES = {2: ("high", "none"), 52: ("imminent", "none"), 89: ("high", "imminent"),
                    132: ("imminent", "none"), 133: ("imminent", "none"), 164: ("high", "imminent"),
                    187: ("imminent", "none")}
 
@@ -904,12 +904,12 @@ def test_round_thirteen_guards_read_only_their_own_sense(detector, text, tier, r
 # with a time and no return, the means already there, looking down from a height; intent with a decision, a plan or a
 # condition and no near time (high; a song stays an idiom); passive wishes for a crash; a knife sharpened for food and
 # a will written "just in case" (never removed); negated or past thoughts; a partner by Quebec word; a near miss
-# beside each. Known misses (file line -> label, what the rules give): a kitchen burn raised by the model before the
-# round; an end told by a party's end ("la soiree": an everyday guard) or a team's goodbye; not waking tonight; a
+# beside each. Known misses (file line -> label, what the rules give): an end told by a party's end ("la soiree": an everyday guard) or a team's goodbye; not waking tonight; a
 # cliff that "waits"; a plan written and waiting for a later event; a doctor lied to (concern). (A blade sharpened with
-# veins opened tonight, line 72, is read since round 19b: compose part body_act with a time the same day.)
+# veins opened tonight, line 72, is read since round 19b: compose part body_act with a time the same day; a kitchen burn
+# the model raised, line 13, is no risk since round 22: an oven's burn is an idiom.)
 R17_LINES = {n: row for n, row in _rows("fr-own-r17.csv")}
-R17_KNOWN_MISSES = {13: ("none", "concern"), 28: ("imminent", "none"), 30: ("imminent", "none"),
+R17_KNOWN_MISSES = {28: ("imminent", "none"), 30: ("imminent", "none"),
                     31: ("imminent", "concern"), 39: ("imminent", "none"),
                     74: ("high", "none"), 75: ("high", "none"), 84: ("high", "concern"), 85: ("high", "concern")}
 
@@ -1514,9 +1514,9 @@ def test_round_twenty_third_batch_english_words_in_french_frames(detector, text,
 R21_LINES = {n: row for n, row in _rows("fr-own-r21.csv")}
 # label -> detected, kept visible: a recovery story told by the age then, whose act is one of the imminent tier's own rules
 # (the decision stage reads only a past cue that ends before the act, and "a 15 ans" alone is also said of now); a rope
-# kept with no death named; a method looked up in videos; marks asked about healing with no hiding named
-R21_KNOWN_MISSES = {57: ("none", "imminent"), 59: ("none", "imminent"), 65: ("high", "concern"), 69: ("high", "none"),
-                    76: ("high", "none"), 78: ("high", "concern")}
+# kept with no death named; a method looked up in videos. (Lines 76 and 78, marks asked about healing with someone who must
+# not see them, are read since round 22: high.acts_r22.)
+R21_KNOWN_MISSES = {57: ("none", "imminent"), 59: ("none", "imminent"), 65: ("high", "concern"), 69: ("high", "none")}
 
 
 def test_round_twenty_one_own_line_keeps_its_tier_and_removal_only_if_imminent(detector):
@@ -1594,3 +1594,66 @@ def test_round_twenty_one_near_side(detector, text, tier, removed):
 def test_round_twenty_one_blind_probe(detector, text, tier, removed):
     d = detector.detect(text)
     assert (d.tier, detector.would_remove(d)) == (tier, removed)
+
+
+# Round 22 (self-harm and eating-disorder acts and intents, every language; issue 25 item 3, issue 27). Its own lines are
+# fr-own-r22.csv (left out of the French model's files, train_model_lang.NOT_TRAINED), written and committed before any rule
+# (the rules before: 40 of 66 right, 12 of 33 at-risk lines at any tier, one near miss raised), by class (scenario column):
+# restriction counted in days or hours or kept up, purging as a habit or on purpose, laxatives or appetite cutters to lose
+# weight, food hidden or lied about, how long without food asked with an aim, skin scratched, burnt, hit or torn with a sign
+# it was meant, the blade kept and the urge or a relapse after days held, marks healed or hidden from someone; near misses
+# beside each (a fast for religion or a blood test, food poisoning, a laxative prescribed, the oven, mosquito bites, a
+# scar from an operation, someone else's self-harm, hyperbole, a past in recovery). Every at-risk line is high with the
+# self-harm message, never removed; every near miss gets no tier.
+R22_LINES = {n: row for n, row in _rows("fr-own-r22.csv")}
+
+
+def test_round_twenty_two_own_line_keeps_its_tier_never_removed(detector):
+    assert len(R22_LINES) >= 66
+    judged = _judged(detector, R22_LINES)
+
+    def judge(line, row):
+        d = judged[line]
+        return (d.tier, detector.would_remove(d)), (row["label"], False)
+    wrong = wrong_lines(sorted(R22_LINES.items()), judge)
+    assert not wrong, f"round 22 own lines: {wrong}"
+
+
+def test_round_twenty_two_self_harm_and_eating_lines_get_the_self_harm_message(detector, shipped_policy):
+    policy = shipped_policy("default-fr")
+    judged = _judged(detector, R22_LINES)
+    wrong = [n for n, row in sorted(R22_LINES.items())
+             if row["label"] == "high" and policy.message_for(judged[n].rules, "tier") != "self_harm_dm"]
+    assert not wrong, f"round 22 own lines without the self-harm message: {wrong}"
+
+
+def test_round_twenty_two_every_class_has_near_misses_and_at_risk_lines():
+    classes = {row["scenario"].removesuffix("-near") for row in R22_LINES.values() if row["scenario"].endswith("-near")}
+    for scenario in classes:
+        risk = [row for row in R22_LINES.values() if row["scenario"] == scenario]
+        near = [row for row in R22_LINES.values() if row["scenario"] == scenario + "-near"]
+        assert len(risk) >= 2 and all(r["label"] == "high" for r in risk), scenario
+        assert near and all(r["label"] == "none" for r in near), scenario
+
+
+# Round 22's near side, probed while writing the rules: illness, a trek, a fast, a prescribed laxative, a candle lit, a
+# razor bought, a question for a hike, a parent at a loss about a child's self-harm.
+@pytest.mark.parametrize("text, tier", [
+    ("rien mangé depuis lundi, grippe, j'ai encore de la fièvre", "none"),
+    ("rien mangé depuis lundi avec la gastro, j'ai perdu 3 kilos", "none"),
+    ("j'ai pas mangé depuis midi, je tiens plus, vivement le dîner", "none"),
+    ("je saute le petit dej depuis des années, jamais faim le matin", "none"),
+    ("je me suis brûlée avec le briquet en allumant les bougies hier soir", "none"),
+    ("combien de temps on tient sans manger en randonnée ? je veux prévoir les provisions", "none"),
+    ("le rasoir est nul, je vais craquer et en acheter un autre", "none"),
+    ("j'ai vomi après le repas, les moules étaient pas fraîches", "none"),
+    ("mes vergetures partent en combien de temps ? j'ai piscine", "none"),
+    ("j'ai une brûlure de four sur l'avant-bras, combien de temps pour que ça blanchisse ?", "none"),
+    ("ma fille de 15 ans se scarifie, j'ai vu ses bras hier soir, je suis démunie", "none"),
+    ("rien avalé depuis jeudi à part du thé, et je continue", "high"),
+    ("jme griffe les bras jusqu'au sang, ça me calme", "high"),
+    ("j'ai tenu deux mois et cette nuit j'ai recraqué avec la lame", "high"),
+])
+def test_round_twenty_two_near_side(detector, text, tier):
+    d = detector.detect(text)
+    assert (d.tier, detector.would_remove(d)) == (tier, False)
