@@ -173,3 +173,29 @@ def test_scan_names_the_imminence_score_in_rules(tmp_path):
     raised, plain = [json.loads(x) for x in r.stdout.decode().splitlines()]
     assert raised["tier"] == "imminent" and raised["remove"] and IMMINENCE_RULE in raised["rules"]
     assert plain["tier"] == "none" and plain["rules"] == []
+
+
+# Scenes that rounds 4 to 11 and session 19 held at high with no removal for lack of a way to tell them from their near
+# misses (tests/test_composition.py holds the rules' own tier): acts under way, means at hand with a time, a place with
+# nobody around. Switched on in the default policy (session 26) on lines nobody here read: held-out sets 21 and 22, 29
+# and 29 of 48 imminent lines removed without it, 34 and 32 with it, the same false removals; public tweets (evaluation
+# only) 19 more removals, none of a tweet labelled not at risk.
+SCENES_THE_RULES_HOLD_AT_HIGH = [
+    "necked the whole box of co-codamol at the festival", "its in my hand and im doing it right now",
+    "its in my hand and its heavier than i thought", "in an hour its over for me. nobody try",
+    "thank you for everything. ive already taken them", "the whole lot is going down my throat once the house is quiet",
+    "got it pressed against my throat and im counting down from five", "please tell my missus im sorry. after tonight",
+    "at the cliff edge, nobody knows im here", "all of the tablets about an hour back, nobody knows",
+    "the rope is round my neck",
+]
+
+
+def test_the_shipped_default_raises_most_scenes_the_rules_hold_at_high(shipped_policy):
+    detector = detector_for(shipped_policy("default"))
+    assert detector.own.imminence is not None  # on in policies/default.yaml
+    raised = []
+    for text in SCENES_THE_RULES_HOLD_AT_HIGH:
+        found = detector.detect(text)
+        if detector.would_remove(found) and IMMINENCE_RULE in found.rules:
+            raised.append(text)
+    assert len(raised) >= 9, f"{len(raised)} of {len(SCENES_THE_RULES_HOLD_AT_HIGH)} raised"
