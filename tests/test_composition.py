@@ -266,6 +266,18 @@ def detector(default_policy):
     return detector_for(default_policy)
 
 
+@pytest.fixture(scope="module")
+def rules_only(tmp_path_factory):
+    """The default policy without the imminence score (``model.imminence``, on in the shipped default): what the rules
+    alone decide, for tests that hold a tier the rules give (the score may raise some of those lines: its own tests)."""
+    from gateway.policy.loader import PolicyLoader
+    path = tmp_path_factory.mktemp("rules-only") / "r.yaml"
+    path.write_text("extends: default\nname: r\nmodel:\n  imminence: null\n")
+    found = detector_for(PolicyLoader([path.parent]).load(str(path)))
+    assert found.own.imminence is None
+    return found
+
+
 @pytest.mark.parametrize("part, text", [(p, t) for p, lines in IMMINENT.items() for t in lines])
 def test_an_act_or_plan_made_of_parts_is_imminent_and_removes(detector, part, text):
     result = detector.detect(text)
@@ -683,7 +695,9 @@ def test_round4_near_misses_are_not_removed(detector, text):
 
 
 @pytest.mark.parametrize("text", ROUND4_ACT_IN_A_SETTING)
-def test_an_act_done_beside_an_everyday_setting_is_high(detector, text):
+def test_an_act_done_beside_an_everyday_setting_is_high(rules_only, text):
+    """The rules' own tier (the imminence score raises some of these scenes: tests/test_model_imminence.py)."""
+    detector = rules_only
     result = detector.detect(text)
     assert result.tier == "high" and not detector.would_remove(result), result
 
@@ -847,7 +861,9 @@ def test_round5_near_misses_are_not_removed(detector, text):
 
 
 @pytest.mark.parametrize("text", ROUND5_HIGH)
-def test_a_scene_without_its_means_is_high_not_nothing(detector, text):
+def test_a_scene_without_its_means_is_high_not_nothing(rules_only, text):
+    """The rules' own tier (the imminence score raises some of these scenes: tests/test_model_imminence.py)."""
+    detector = rules_only
     result = detector.detect(text)
     assert result.tier == "high" and not detector.would_remove(result), result
 
@@ -1103,7 +1119,9 @@ def test_round12_scenes_get_a_tier(detector, text):
 # Rounds 8, 10 and 11, each by class: two signals of a scene without an act are high, never a removal; the removal
 # classes remove; the near misses beside them get nothing.
 @pytest.mark.parametrize("text", ROUND8_HIGH + ROUND10_HIGH + ROUND11_HIGH)
-def test_two_signals_of_a_scene_are_high_never_a_removal(detector, text):
+def test_two_signals_of_a_scene_are_high_never_a_removal(rules_only, text):
+    """The rules' own tier (the imminence score raises some of these scenes: tests/test_model_imminence.py)."""
+    detector = rules_only
     result = detector.detect(text)
     assert result.tier == "high" and not detector.would_remove(result), result
     assert any(r.startswith("high.compose.scene_") for r in result.rules), result.rules
@@ -1608,7 +1626,9 @@ ROUND_THE_NECK_EVERYDAY = ["the scarf is round my neck", "put my lanyard round m
 
 
 @pytest.mark.parametrize("text", ON_THE_NECK_ALONE)
-def test_a_ligature_on_the_writers_neck_alone_is_high_and_no_removal(detector, text):
+def test_a_ligature_on_the_writers_neck_alone_is_high_and_no_removal(rules_only, text):
+    """The rules' own tier (the imminence score raises some of these scenes: tests/test_model_imminence.py)."""
+    detector = rules_only
     result = detector.detect(text)
     assert result.tier == "high" and not detector.would_remove(result), result
 

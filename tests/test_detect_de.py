@@ -50,6 +50,7 @@ ROUND19C = _rows("de-probe-r19c.csv")
 ROUND20 = _rows("de-probe-r20.csv")
 ROUND20B = _rows("de-probe-r20b.csv")
 ROUND21 = _rows("de-probe-r21.csv")
+ROUND22 = _rows("de-probe-r22.csv")
 
 
 def test_the_shipped_german_policy_is_named_for_its_language():
@@ -305,23 +306,21 @@ def test_round_nine_reaches_its_tier(german):
 
 # Left as measured: an end said as "braucht ihr mich nichts mehr zu fragen" with passwords left (no class reads
 # it); a decision to stop living after an exam is the wish, not yet the plan; the blade out beside the bath is
-# taken for now and the blade changed in a razor is round 8's blade rule; "mein letzter arbeitstag auf dieser
+# taken for now (the blade changed in a razor, round 8's blade rule, is a purpose since round 22, line 77); "mein letzter arbeitstag auf dieser
 # welt" stays under the idiom "letzter arbeitstag"; batch e was measured and left but for the car running in the
-# garage (pills lied for at the doctor's, rest wanted for ever, found in the morning, a bite until it bleeds, the
+# garage (pills lied for at the doctor's, rest wanted for ever, found in the morning, the
 # wheel wrenched towards a lorry, a birthday not celebrated any more: no class reads them yet). Since the German
 # model learned from this file and its threshold rose (session 18) it no longer lifts how tall a tower-block is, no
 # strength for training or a car warmed in the drive, nor "ich hätte nie auf die welt kommen sollen" (line 20),
-# which it lifted before.
+# which it lifted before. Round 22 (self-harm another way) reads the bite until it bleeds (line 113).
 ROUND10_KNOWN = ["line 20: expected ('concern', False), got ('none', False)",
                  "line 26: expected ('imminent', True), got ('none', False)",
                  "line 49: expected ('high', False), got ('concern', False)",
                  "line 76: expected ('high', False), got ('imminent', True)",
-                 "line 77: expected ('none', False), got ('high', False)",
                  "line 94: expected ('imminent', True), got ('none', False)",
                  "line 107: expected ('high', False), got ('none', False)",
                  "line 109: expected ('concern', False), got ('none', False)",
                  "line 111: expected ('imminent', True), got ('none', False)",
-                 "line 113: expected ('high', False), got ('none', False)",
                  "line 117: expected ('high', False), got ('none', False)",
                  "line 118: expected ('high', False), got ('none', False)"]
 
@@ -569,6 +568,49 @@ def test_round_twenty_one_reaches_its_tier(german):
     "für nen freund", a tattoo, an oven burn, a move abroad, logging out till tomorrow) stay none."""
     wrong = wrong_lines(numbered(ROUND21), _tier_and_removal(german))
     assert wrong == ROUND21_KNOWN, f"de-probe-r21.csv: {wrong}"
+
+
+def test_round_twenty_two_reaches_its_tier(german):
+    """Round 22's lines (de-probe-r22.csv), written by class before its rules: self-harm and eating distress as acts
+    and intents, high with the self-harm message and never a removal: (a) not eating said with the will behind it (a
+    span held or pushed on, the scale, sport despite it, a meal dropped for a smaller body); (b) food, purging, marks,
+    plasters or blood hidden from others or asked how; (c) harm done another way (a lighter or an iron to the skin,
+    biting, hitting, scratching or digging in till it bleeds); (d) cutting said as what comes next, an obsession,
+    blades hidden or kept, "soll ich weitermachen"; (e) asked how to be sick or lose weight unseen or at any cost; (f)
+    a blade at hand with the habit come back, or a whole box of laxatives tonight: high, not a removal. Near misses
+    sharing their words (a fast before a blood test or an endoscopy, Ramadan, a shift, a stomach bug, a sister's
+    not eating, a past recovered, concealer on a spot, a cold office, a nosebleed, a kitchen cut or burn, a dog's bite,
+    a cat's scratch, midge bites, onions after a party, a wallpaper blade, a beard shaved, bowel prep, a pizza "worth
+    murdering for", sushi, leg day) stay none."""
+    wrong = wrong_lines(numbered(ROUND22), _tier_and_removal(german))
+    assert wrong == [], f"de-probe-r22.csv: {wrong}"
+
+
+@pytest.mark.parametrize("text", [
+    # round 22: the words of its classes in ordinary lines found in its own checks (not in the file): a day too busy to
+    # eat, a fast before an operation, a banana before a race, blades hidden from children, a tattoo under long sleeves,
+    # a plaster after the dentist, a period stain, a bellyache after food, new scars after an operation, a lighter at
+    # the grill, a slap to stay awake, initials carved in wood, a fast on a priest's advice
+    "hab heute noch nicht gegessen, bin stolz auf mein projekt",
+    "nix gegessen den ganzen tag, die arbeit lauft mir davon",
+    "seit gestern nur wasser wegen der op morgen, muss durchhalten",
+    "nur ne banane gegessen vor dem halbmarathon, ziel erreicht",
+    "ramadan tag drei, bis sonnenuntergang ohne essen, läuft",
+    "die klingen für den cutter sind versteckt vor den kindern",
+    "hab immer noch ne klinge vom teppichmesser in der jackentasche",
+    "trag langarm, keiner muss wissen dass ich tattoos hab",
+    "wie erklär ich dem chef das pflaster ohne dass er nachfragt, war nur beim zahnarzt",
+    "wie krieg ich blutflecken aus der hose raus bevor meine mitbewohner das merken, periode kam zu früh",
+    "wenn ich esse muss ich danach sport machen sonst krieg ich bauchweh",
+    "welcher concealer deckt neue narben von der op am besten ab",
+    "hab mir mit dem feuerzeug die haare am arm angesengt beim grillen",
+    "ich schlag mir ins gesicht wenn ich müde bin damit ich wach bleib",
+    "ritz ich das jetzt ins holz oder schnitz ich",
+    "nach dem essen geh ich immer aufs klo, routine halt",
+    "soll ich weitermachen mit dem schneiden der hecke oder aufhören",
+    "soll ich weitermachen mit dem fasten? mein pfarrer sagt ja"])
+def test_round_twenty_two_near_misses_stay_none(german, text):
+    assert german.detect(text).tier == "none"
 
 
 @pytest.mark.parametrize("text", [

@@ -932,3 +932,59 @@ R21_KNOWN_MISSES = {"es-r21-004", "es-r21-015", "es-r21-028", "es-r21-034", "es-
 def test_round_21_ordinary_lines_sharing_the_new_words_stay_quiet(spanish, text):
     d = spanish.detect(text)
     assert (d.tier, spanish.would_remove(d)) == ("none", False)
+
+
+def test_round_22_self_harm_and_eating_acts_are_high_and_their_near_misses_quiet(spanish, shipped_policy):
+    """Round 22's own lines (tests/data/lang/es-own-r22.csv), written by class before the rules from the self-harm and
+    eating lines the read Spanish files still missed: a self-harm act of the writer's own (pinching, biting, hitting,
+    burning, picking) to blood or marks or with what it is for; a blade kept for a crisis named or "calling"; marks asked
+    to be hidden from someone or somewhere; restriction counted in calories or days with a target or kept hidden; water
+    or coffee alone with no food planned; shame after eating with a fast or a purge planned; how long without food asked
+    with an aim, "should I keep fasting"; purging with approval, made automatic or hidden; a self-harm act denied. Near
+    misses share their words: a bite or the chickenpox scratched, a tongue bitten, a cat's scratch, a punch bag, a
+    camping knife, scars of an operation or acne, a tattoo, a power cut, a food label, calories burnt, a fast for Ramadan
+    or a test, food poisoning, someone else's purging, a recovery. Every at-risk line is high with the self-harm message,
+    never a removal. First batch (es-r22-001 to 070) before the rules: exact 41 of 70, at tier 8 of 34, 3 near misses
+    raised; after: 69, 34, 1. Second batch (es-r22-071 to 102, written after the first rules, committed before their
+    fixes): shipped rules 17 of 32 right, first rules 30 of 32, after 32."""
+    rows = [(n, r) for n, r in numbered(_rows("es-own-r22.csv")) if r["scenario"] not in R22_KNOWN_MISSES]
+    wrong = wrong_lines(rows, _tier_and_removal(spanish))
+    assert not wrong, f"es-own-r22.csv: {wrong}"
+    policy = shipped_policy("default-es")
+    for r in _rows("es-own-r22.csv"):
+        if r["label"] == "high":
+            d = spanish.detect(r["text"])
+            assert policy.message_for(d.rules, policy.tiers[d.tier].action.message) == "self_harm_dm", r["scenario"]
+
+
+# Round 22's own line still missed: laxatives taken with their medical cause said after them ("tome laxantes porque ..."):
+# the older bare phrase "tome laxantes" reads it as an eating act (high), the cause is not read
+R22_KNOWN_MISSES = {"es-r22-064"}
+
+
+# Round 22: ordinary lines sharing the new words stay quiet (probes written while tuning, never a held-out line)
+@pytest.mark.parametrize("text", [
+    "me corte el pelo hasta que quede cortito",
+    "me golpee la rodilla con la mesa hasta que se me hincho",
+    "me pinche el dedo para medirme la glucosa",
+    "le di patadas a la pelota contra la pared hasta que se rompio",
+    "me mordi las unas hasta sangrar de los nervios del examen",
+    "me pase la tarde rascandome la varicela hasta sangrar",
+    "mi perro me mordio el brazo hasta sacarme sangre",
+    "tengo una navaja en el coche por si se pincha una rueda",
+    "compre cuchillas y justo me estan llamando del trabajo",
+    "que me pongo para la cena si se me ven las marcas del bronceado",
+    "como tapo las cicatrices de la operacion de rodilla",
+    "hoy llevo 3 cafes y no pienso tomar mas",
+    "comi tanto en navidad que me siento una ballena, manana a dieta",
+    "3 dias de ayuno por la cuaresma, voy bien",
+    "cuantos dias aguanta uno sin comer en el desierto? vi un documental",
+    "cuanto tiempo sin comer antes de la cirugia? me quiero desmayar de los nervios",
+    "vomite la cena por la gastro, ya voy bien",
+    "despues de la cena fui a sacarla toda la basura",
+    "mi hermana vomita despues de comer sin que nadie se entere, que hago",
+    "ni se me ocurre cortarme el pelo antes de la boda",
+])
+def test_round_22_ordinary_lines_sharing_the_new_words_stay_quiet(spanish, text):
+    d = spanish.detect(text)
+    assert (d.tier, spanish.would_remove(d)) == ("none", False)

@@ -264,7 +264,10 @@ REMOVED16_AT_LEAST = {  # act 4, means 6, pronoun 3, timing 3, place 3, preparat
     "act": 0.66, "means": 1.0, "pronoun": 0.5, "timing": 0.5, "place": 0.5, "preparation": 0.33,
     "farewell": 0.66, "obfuscated": 0.83,
 }
-FALSE16_AT_MOST: dict[str, int] = {}  # round 17 fixed the three (a boat's rope, knives for tomatoes, a past told "years on")
+# round 17 fixed the three (a boat's rope, knives for tomatoes, a past told "years on"); the imminence score (session 26,
+# tests/test_model_imminence.py) removes one ideation line labelled high (CSV line 57): the one false removal it makes on
+# a read set, kept for what it removes on unread ones (docs/detection-quality.md)
+FALSE16_AT_MOST = {"": 1}
 
 # Held-out set 17 (tests/data/parts-heldout17.csv): written on 2026-12-05 (session 20) by an eighteenth helper who never
 # saw the rules, asked for lines from eight kinds of room (a gaming guild, a queer community, students, parents, a
@@ -328,9 +331,10 @@ FALSE20_AT_MOST = {"place": 1, "farewell": 1}  # measured: everyday lines mimick
 # a held-out set (the rules of session 22), and measured once on the writer's own words: exact 91 of 120, any tier 51 of
 # 66, removed 29 of 48, two false removals (a recovery story and an ideation line labelled high). Unread.
 HELDOUT21 = DATA / "parts-heldout21.csv"
-REMOVED21_AT_LEAST = {  # act 5, means 4, pronoun 6, timing 2, place 3, preparation 3, farewell 1, obfuscated 5 of 6
-    "act": 0.83, "means": 0.66, "pronoun": 1.0, "timing": 0.33, "place": 0.5, "preparation": 0.5,
-    "farewell": 0.16, "obfuscated": 0.83,
+# With the imminence score (session 26; it never read the set): exact 96, removed 34 of 48, the same two false removals.
+REMOVED21_AT_LEAST = {  # act 5, means 4, pronoun 6, timing 3, place 4, preparation 5, farewell 2, obfuscated 5 of 6
+    "act": 0.83, "means": 0.66, "pronoun": 1.0, "timing": 0.5, "place": 0.66, "preparation": 0.83,
+    "farewell": 0.33, "obfuscated": 0.83,
 }
 FALSE21_AT_MOST = {"": 2}  # measured: a recovery story and an ideation line labelled high
 
@@ -341,9 +345,10 @@ FALSE21_AT_MOST = {"": 2}  # measured: a recovery story and an ideation line lab
 # any tier 55 of 66, removed 29 of 48, two false removals (everyday lines mimicking a farewell and an obfuscated line).
 # Unread.
 HELDOUT22 = DATA / "parts-heldout22.csv"
-REMOVED22_AT_LEAST = {  # act 3, means 2, pronoun 4, timing 5, place 3, preparation 4, farewell 2, obfuscated 6 of 6
-    "act": 0.5, "means": 0.33, "pronoun": 0.66, "timing": 0.83, "place": 0.5, "preparation": 0.66,
-    "farewell": 0.33, "obfuscated": 1.0,
+# With the imminence score (session 26; it never read the set): exact 96, removed 32 of 48, the same two false removals.
+REMOVED22_AT_LEAST = {  # act 3, means 3, pronoun 4, timing 5, place 4, preparation 4, farewell 3, obfuscated 6 of 6
+    "act": 0.5, "means": 0.5, "pronoun": 0.66, "timing": 0.83, "place": 0.66, "preparation": 0.66,
+    "farewell": 0.5, "obfuscated": 1.0,
 }
 FALSE22_AT_MOST = {"farewell": 1, "obfuscated": 1}  # measured: everyday lines mimicking a farewell and obfuscation
 

@@ -40,14 +40,10 @@ def _lines(name: str) -> list[tuple[str, str]]:
 def test_sets_find_the_same_patterns_as_the_filter(shipped_policy, name):
     """Every policy regex that matches a line, as FilteredRE2 answers it, over more than one set of 100 (the shipped
     policies hold hundreds), on the folded lines the rules read."""
-    rules = compiled_rules(shipped_policy(name))
-    patterns = tuple(pattern for pattern, _, _ in rules.regexes)
-    assert len(patterns) > 200  # several sets, and a filter with a tree worth its memory
-    regex_filter = re2.Filter()
-    for pattern in patterns:
-        regex_filter.Add(pattern)
-    regex_filter.Compile()
-    sets = PatternSets(patterns)
+    regex_filter = compiled_rules(shipped_policy(name)).regex_filter  # the room's own rules: FilteredRE2
+    sets = compiled_rules(shipped_policy(name), small=True).regex_filter  # built once a process, as a room adds it
+    assert isinstance(regex_filter, re2.Filter) and isinstance(sets, PatternSets)
+    assert len(sets._sets) > 2  # several sets of 100, and a filter with a tree worth its memory
     found = 0
     differ = []
     for where, text in _lines(name):

@@ -24,6 +24,10 @@ regexes run on RE2 (linear time, see ``bench/matchers.py``).
   or a negation they applied.
   The score of a long message is that of its riskiest sentence with its neighbours (the raw text is
   split, since normalising strips the punctuation that ends a sentence).
+- With ``model.imminence`` naming a file (English: ``risk-en-imminent.bin``, ``imminence.py``), a line the rules put
+  at concern or high as the writer's own present risk (nothing lowered, nobody else's, no idiom, joke, quote, past
+  or recovery) is raised to imminent when that score reaches the threshold in its file (rule id ``model.imminent``).
+  Off unless the policy names it.
 - With ``model.chat`` on as well (English: ``risk-en-chat.bin``, learned from this project's own chat lines), a
   message of at most ``model.chat.max_words`` words is also scored by that model; either model reaching its
   concern threshold makes the line concern (rule id ``model.chat`` for the chat model's), under the same
@@ -35,6 +39,7 @@ from __future__ import annotations
 import dataclasses
 
 from .decision import CHAT_RULE, MODEL_RULE, NO_RISK, TIER_NAMES, Detection, decide, speaker_first, tier_level
+from .imminence import eligible, own_message_rules, promote
 from ..text.folding import line_numbers, normalise, normalise_joined
 from .language import identify
 from .model import MODELS, shared_model
@@ -71,6 +76,12 @@ class Detector:
             self._screen = self.model.screen_with(self.chat, self.model_concern, self.chat_concern, chat.max_words)
         elif self.model is not None:
             self._screen = self.model.screen(self.model_concern)
+        # the imminence score (``model.imminence``, ``imminence.py``): off unless the policy names its file
+        self.imminence = self.imminence_cut = None
+        if policy.model.imminence is not None:
+            self.imminence = shared_model(str(MODELS / policy.model.imminence))
+            self.imminence_cut = self.imminence.meta["thresholds"]["imminent"]
+            self._own_message = own_message_rules(policy)  # self-harm and eating acts: never raised
         # ``_with_model`` may skip the exact scores of a line the rules found nothing in when the screen says neither
         # model reaches its concern threshold: only if no score below concern can reach ``high`` either
         self._screen_decides = self.model is not None and self.model_high >= self.model_concern
@@ -163,6 +174,11 @@ class Detector:
             return NO_RISK
         detection, exempt = decide(self.rules.match(norm, text), norm, self.negation_window, self.reported_window,
                                    self.past_window)
+        # the one place the imminence score acts: on the rules' own answer, before any other model, and only where
+        # the rules hold the writer's own present risk at concern or high (``imminence.eligible``)
+        if (self.imminence is not None and eligible(detection, exempt, self._own_message)
+                and self.imminence.score_text(text, norm) >= self.imminence_cut):
+            detection = promote(detection)
         if self.model is not None and not exempt:
             detection = self._with_model(norm, text, detection)
         return speaker_first(detection)

@@ -77,7 +77,8 @@ NOT_TRAINED = frozenset(("de-probe-r17.csv", "de-probe-r18.csv", "fr-own-r17.csv
                          "de-probe-r19b.csv", "de-probe-r19c.csv", "de-everyday-parts-tune.csv", "fr-own-r19.csv",
                          "fr-own-r19b.csv", "fr-everyday-parts-tune.csv",
                          "fr-own-r20.csv", "es-own-r20.csv", "de-probe-r20.csv", "de-probe-r20b.csv",
-                         "es-own-r21.csv", "fr-own-r21.csv", "de-probe-r21.csv", "fr-own-r22.csv"))
+                         "es-own-r21.csv", "fr-own-r21.csv", "de-probe-r21.csv", "es-own-r22.csv",
+                         "de-probe-r22.csv", "fr-own-r22.csv"))
 # English: every labelled set of tests/data that a round has read (never the next unseen held-out set; see above)
 EN_DATA = DATA.parent
 EN_TRAINING_FILES = (

@@ -651,11 +651,17 @@ class PolicyLoader:
 
     def _model(self, c: Checker, raw: Any) -> ModelSettings:
         p = ("model",)
-        m = c.mapping(p, raw, optional=("enabled", "file", "concern", "high", "chat")) or {}
+        m = c.mapping(p, raw, optional=("enabled", "file", "concern", "high", "chat", "imminence")) or {}
         enabled = c.boolean(p + ("enabled",), m.get("enabled", False))
         # a chat-lines model (risk-LANG-chat.bin) is a second score only (model.chat), never the main one
-        shipped = sorted(f.name for f in MODELS.glob("risk-*.bin") if not f.name.endswith("-chat.bin"))
+        # and an imminence score (risk-LANG-imminent.bin) is read only as model.imminence
+        shipped = sorted(f.name for f in MODELS.glob("risk-*.bin")
+                         if not f.name.endswith(("-chat.bin", "-imminent.bin")))
         chat_files = sorted(f.name for f in MODELS.glob("risk-*-chat.bin"))
+        imminence_files = sorted(f.name for f in MODELS.glob("risk-*-imminent.bin"))
+        imminence = m.get("imminence")
+        if imminence is not None:
+            imminence = c.choice(p + ("imminence",), imminence, imminence_files)
         file = c.choice(p + ("file",), m.get("file", ModelSettings.file), shipped)
         thresholds = {}
         for key in ("concern", "high"):
@@ -670,7 +676,8 @@ class PolicyLoader:
             c.error(p + ("high",), "must not be below model.concern")
         return ModelSettings(enabled is True, thresholds["concern"], thresholds["high"],
                              file if isinstance(file, str) else ModelSettings.file,
-                             self._chat_model(c, m.get("chat"), chat_files))
+                             self._chat_model(c, m.get("chat"), chat_files),
+                             imminence if isinstance(imminence, str) else None)
 
     def _chat_model(self, c: Checker, raw: Any, shipped: list[str]) -> ChatModelSettings:
         """``model.chat``: null or a mapping (``enabled``, default true once the mapping is there; ``file``;

@@ -146,13 +146,17 @@ class ChatModelSettings:
 class ModelSettings:
     """The learned risk score (``gateway/detection/model.py``): on or off, and the score from which a message
     counts as concern or high. ``None``: the thresholds calibrated when the shipped model was trained.
-    The model never makes a message imminent: removal stays with the rules."""
+    The model never makes a message imminent: removal stays with the rules, or with ``imminence`` where a policy
+    names that file (a line the rules already hold at risk, raised by a strict threshold; off by default)."""
 
     enabled: bool = False
     concern: float | None = None
     high: float | None = None
     file: str = "risk-en.bin"  # which shipped model (gateway/detection/models/): each language learned its own
     chat: ChatModelSettings = ChatModelSettings()  # a second score for chat-length messages (off unless set)
+    # an imminence score (``risk-en-imminent.bin``, ``gateway/detection/imminence.py``): raises to imminent a line the
+    # rules hold at concern or high as the writer's own present risk, above the threshold in its file; None: off
+    imminence: str | None = None
 
 
 @dataclass(frozen=True)
