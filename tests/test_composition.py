@@ -2149,3 +2149,13 @@ def test_round22_own_lines_keep_what_the_round_reached_on_them(detector):
     with open(Path(__file__).resolve().parent / "data" / "parts-own-r22.csv", newline="", encoding="utf-8") as fh:
         removed = [i + 2 for i, row in enumerate(csv.DictReader(fh)) if detector.would_remove(detector.detect(row["text"]))]
     assert not removed, f"removed (CSV lines): {removed}"
+
+
+def test_round22_probe_keeps_what_the_round_reached_on_it(detector):
+    """Round 22's probe (parts-own-r22b.csv, 30: 16 self-harm and eating acts, 14 near misses), written after the round's
+    rules in other words and committed before being run. Measured once: 11 of 16 at high, no near miss raised (the rules
+    before round 22: 6 of 16, none raised); then tuned on (a tool over old lines, a fleece or a coat worn so nobody sees,
+    a clinic that would ask how, food made to come back up, more laxatives to work quicker): 16 of 16, none raised, none
+    removed. Failures name CSV lines."""
+    kept, low, wrong = _own_lines_judged(detector, "parts-own-r22b.csv")
+    assert not kept and not low and not wrong, f"not removed: {kept}; below their tier: {low}; near misses raised: {wrong}"
