@@ -2159,3 +2159,15 @@ def test_round22_probe_keeps_what_the_round_reached_on_it(detector):
     removed. Failures name CSV lines."""
     kept, low, wrong = _own_lines_judged(detector, "parts-own-r22b.csv")
     assert not kept and not low and not wrong, f"not removed: {kept}; below their tier: {low}; near misses raised: {wrong}"
+
+
+def test_round22_self_harm_told_with_a_laugh_is_left_as_designed(detector):
+    """Round 22's third batch (parts-own-r22c.csv, 12, committed before its rule): self-harm told with a laugh beside its
+    concealment (clothes in the heat, a school or work toilet), 6 high, and 6 jokes and everyday lines sharing their
+    words. Before: 1 of 6 at high (a laugh beside "long sleeves"), none raised. A rule was tried (those concealments as
+    ``concealed`` cues, which keep a laughed-off match) and not kept: the cue reads the whole message, so "i want to die
+    lol" beside a toilet or a jumper in the heat stayed high; a laugh still drops self-harm below imminent (README, "Where
+    it is weak"). Left: CSV lines 2, 3, 4, 6, 7. Failures name CSV lines."""
+    kept, low, wrong = _own_lines_judged(detector, "parts-own-r22c.csv")
+    assert not kept and set(low) <= {2, 3, 4, 6, 7} and not wrong, (
+        f"not removed: {kept}; below their tier: {low}; near misses raised: {wrong}")
