@@ -2097,3 +2097,97 @@ def test_round21_own_lines_keep_what_the_round_reached_on_them(detector):
     kept, low, wrong = _own_lines_judged(detector, "parts-own-r21.csv")
     assert set(kept) <= {54, 55} and set(low) <= {59, 61, 62, 63, 64} and set(wrong) <= {47, 49, 50}, (
         f"not removed: {kept}; below their tier: {low}; near misses raised: {wrong}")
+
+
+# Round 22 (session 26; English self-harm and eating acts and intents, the class rounds 21 left in every language):
+# a tool taken to the body or named after it, cutting said bare with a place or a time, an urge to cut said bare, an act
+# for relief, where to hurt unseen, marks covered in the heat or at pe, wounds kept from a doctor, blades bought unasked
+# or kept for bad days; purging said as food brought back up with a habit or hidden, restriction counted with a goal or
+# a push, tomorrow nothing, weighed heavier on purpose, food binned and lied about, more laxatives, "should i keep going
+# with not eating": high with the self-harm message (``high.self_harm_acts``, ``high.eating_acts``), never a removal.
+SH_ED_R22_ACTS = [
+    "dragged a bit of broken glass across my forearm in the bath earlier",
+    "cut during my break today, first time since march",
+    "counting the hours till i can get home and cut",
+    "good spot to hurt yourself where parents wont see? asking for me",
+    "keeping my sleeves down all through pe so no one sees my wrists",
+    "do steri strips hold if its really deep? i cant have a nurse seeing my arm",
+    "threw up my lunch in the bathroom at school so i can keep losing",
+    "on day six of just tea, want to see how far i get before i faint",
+    "put coins in my pockets before the clinic weighs me so the number looks higher",
+    "should i keep going with not eating, im so close to my goal",
+]
+# near misses that share their words (some written after the rules, in self-checks): cooking, hair, a garden, a fast for
+# health or faith, an illness, a medical test, files and clothes purged, someone else
+SH_ED_R22_ORDINARY = [
+    "i cut in front of him at the lights",
+    "cut my hair in the bathroom last night, looks awful",
+    "im cutting back on sugar, been feeling better",
+    "gonna cut when the track drops, dj life",
+    "scratched my arms to bits on the rose bush again",
+    "hit my head off the door frame so hard this morning, ouch",
+    "used a razor on my stomach before the surgery, nurse told me to",
+    "how do i hide the scars from my surgery in summer",
+    "brought my lunch back up since the food poisoning",
+    "been bringing up every meal since chemo started",
+    "day 2 of water fasting, aiming for 3 like my doctor said",
+    "day 4 on tea only, going for a week, feel amazing",
+    "1 apple in 3 days? no wonder youre hungry",
+    "ate a big lunch, tomorrow nothing at all planned, lazy day",
+    "skipping dinner tonight, mum thinks i eat too much junk anyway",
+    "put coins in my pocket before the bus, weigh the bag later",
+    "laxatives before the op, have to take more tonight",
+    "should i keep fasting on my blood test days or is water ok",
+    "the cat scratched my arm till it bled, evil thing",
+]
+
+
+@pytest.mark.parametrize("text", SH_ED_R22_ACTS)
+def test_round22_self_harm_and_eating_acts_are_high_with_the_self_harm_message_never_removed(detector, text):
+    result = detector.detect(text)
+    assert result.tier == "high" and not detector.would_remove(result), result
+    assert set(result.rules) & {"high.self_harm_acts", "high.eating_acts"}, result
+
+
+@pytest.mark.parametrize("text", SH_ED_R22_ORDINARY)
+def test_round22_cooking_hair_a_fast_an_illness_or_a_pet_is_no_self_harm(detector, text):
+    result = detector.detect(text)
+    assert not set(result.rules) & {"high.self_harm_acts", "high.eating_acts"}, result
+
+
+def test_round22_own_lines_keep_what_the_round_reached_on_them(detector):
+    """Round 22's own lines (parts-own-r22.csv, 88, committed before the rules): 43 self-harm and eating acts and intents
+    (high), 45 near misses sharing their words. Before: 7 of 43 at high, 1 near miss given a tier by the rules (a cat's
+    scratch). After (tuned): 40 of 43, none; left: CSV lines 9 (skin scraped with nails, no second sign), 30 (dinner down
+    the toilet with the shower running), 33 (sick after every meal with the tap running). No line removed. Failures name
+    CSV lines."""
+    kept, low, wrong = _own_lines_judged(detector, "parts-own-r22.csv")
+    assert not kept and set(low) <= {9, 30, 33} and not wrong, (
+        f"not removed: {kept}; below their tier: {low}; near misses raised: {wrong}")
+    import csv
+    from pathlib import Path
+    with open(Path(__file__).resolve().parent / "data" / "parts-own-r22.csv", newline="", encoding="utf-8") as fh:
+        removed = [i + 2 for i, row in enumerate(csv.DictReader(fh)) if detector.would_remove(detector.detect(row["text"]))]
+    assert not removed, f"removed (CSV lines): {removed}"
+
+
+def test_round22_probe_keeps_what_the_round_reached_on_it(detector):
+    """Round 22's probe (parts-own-r22b.csv, 30: 16 self-harm and eating acts, 14 near misses), written after the round's
+    rules in other words and committed before being run. Measured once: 11 of 16 at high, no near miss raised (the rules
+    before round 22: 6 of 16, none raised); then tuned on (a tool over old lines, a fleece or a coat worn so nobody sees,
+    a clinic that would ask how, food made to come back up, more laxatives to work quicker): 16 of 16, none raised, none
+    removed. Failures name CSV lines."""
+    kept, low, wrong = _own_lines_judged(detector, "parts-own-r22b.csv")
+    assert not kept and not low and not wrong, f"not removed: {kept}; below their tier: {low}; near misses raised: {wrong}"
+
+
+def test_round22_self_harm_told_with_a_laugh_is_left_as_designed(detector):
+    """Round 22's third batch (parts-own-r22c.csv, 12, committed before its rule): self-harm told with a laugh beside its
+    concealment (clothes in the heat, a school or work toilet), 6 high, and 6 jokes and everyday lines sharing their
+    words. Before: 1 of 6 at high (a laugh beside "long sleeves"), none raised. A rule was tried (those concealments as
+    ``concealed`` cues, which keep a laughed-off match) and not kept: the cue reads the whole message, so "i want to die
+    lol" beside a toilet or a jumper in the heat stayed high; a laugh still drops self-harm below imminent (README, "Where
+    it is weak"). Left: CSV lines 2, 3, 4, 6, 7. Failures name CSV lines."""
+    kept, low, wrong = _own_lines_judged(detector, "parts-own-r22c.csv")
+    assert not kept and set(low) <= {2, 3, 4, 6, 7} and not wrong, (
+        f"not removed: {kept}; below their tier: {low}; near misses raised: {wrong}")

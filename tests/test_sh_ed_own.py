@@ -22,10 +22,11 @@ from gateway.detection import detector_for
 
 DATA = Path(__file__).resolve().parent / "data"
 OWN, PROBE = DATA / "sh-ed-own.csv", DATA / "sh-ed-own-b.csv"
-# CSV lines of acts left below high: a razor "on my thighs" or "to my arm" reads the same as shaving; a blade kept
-# for bad days, a lighter as a friend, a hair tie, one rice cake regretted, a lunch thrown in a hedge, drinking
-# before a weigh-in: no rule tells them from their near misses without a false alarm.
-KNOWN_MISSES = {OWN: {12}, PROBE: {2, 3, 4, 6, 10, 11, 15}}
+# CSV lines of acts left below high: a razor "on my thighs" reads the same as shaving; a hair tie, one rice cake
+# regretted, a lunch thrown in a hedge: no rule tells them from their near misses without a false alarm. Round 22
+# (session 26) reached four by class: a razor taken "to my arm" (not the legs), a blade kept for bad days, a tool
+# again with new marks, drinking before a weigh-in so they think one is heavier.
+KNOWN_MISSES = {OWN: {12}, PROBE: {6, 10, 11}}
 # the probe's lines that the rules before issue 25 item 3 already got wrong, left to their own rules: someone
 # scratching bites "till it bled" (a self_harm_acts pattern of the tuning set), and a whole pack of laxatives
 # "after tea", which the imminent composition reads as taking the lot (line 13: imminent, removed)
