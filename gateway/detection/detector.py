@@ -172,8 +172,7 @@ class Detector:
         sentences."""
         if not norm:
             return NO_RISK
-        detection, exempt = decide(self.rules.match(norm, text), norm, self.negation_window, self.reported_window,
-                                   self.past_window)
+        detection, exempt = self.rules_answer(norm, text)
         # the one place the imminence score acts: on the rules' own answer, before any other model, and only where
         # the rules hold the writer's own present risk at concern or high (``imminence.eligible``)
         if (self.imminence is not None and eligible(detection, exempt, self._own_message)
@@ -182,6 +181,12 @@ class Detector:
         if self.model is not None and not exempt:
             detection = self._with_model(norm, text, detection)
         return speaker_first(detection)
+
+    def rules_answer(self, norm: str, text: str) -> tuple[Detection, bool]:
+        """Stages 2 and 4 alone (``decide`` on the rules' matches): the answer before any model, and whether a frame
+        (an idiom, a quote, a past, a supportive reply...) exempts it from the models. What the imminence score's
+        training script gates on, so the two read the same answer."""
+        return decide(self.rules.match(norm, text), norm, self.negation_window, self.reported_window, self.past_window)
 
     def _in_the_models_language(self, norm: str, text: str) -> bool:
         """Whether a line may be raised by this model: any line for the English one (it learned from public

@@ -24,7 +24,6 @@ from .decision import Detection
 __all__ = ["IMMINENCE_RULE", "eligible", "own_message_rules", "promote"]
 
 IMMINENCE_RULE = "model.imminent"
-_CONCERN, _HIGH, _IMMINENT = 1, 2, 3
 
 
 def own_message_rules(policy) -> frozenset[str]:
@@ -37,7 +36,7 @@ def eligible(detection: Detection, exempt: bool, own_message: frozenset[str] = f
     """Whether the rules' answer (``decide``'s, before any model) is one the imminence score may raise: the writer's
     own risk at concern or high, nothing lowered or someone else's, no frame that makes it not the writer's now, and
     not found only by rules with a message of their own (``own_message``: ``own_message_rules``)."""
-    return (not exempt and detection.level in (_CONCERN, _HIGH) and not detection.lowered
+    return (not exempt and detection.tier in ("concern", "high") and not detection.lowered
             and not detection.third_party and not detection.someone_else and not detection.abuse
             and not set(detection.rules) <= own_message)
 

@@ -98,7 +98,6 @@ def gates(lines: list[Line]) -> list[bool]:
     (``imminence.eligible``): the only lines the score is ever asked about."""
     from ..policy.loader import PolicyLoader
     from ..text.folding import normalise
-    from .decision import decide
     from .detector import Detector
     from .imminence import eligible, own_message_rules
 
@@ -108,12 +107,7 @@ def gates(lines: list[Line]) -> list[bool]:
     out = []
     for ln in lines:
         norm = normalise(ln.text)
-        if not norm:
-            out.append(False)
-            continue
-        d, exempt = decide(detector.rules.match(norm, ln.text), norm, detector.negation_window,
-                           detector.reported_window, detector.past_window)
-        out.append(eligible(d, exempt, own_message))
+        out.append(bool(norm) and eligible(*detector.rules_answer(norm, ln.text), own_message))
     return out
 
 

@@ -653,12 +653,12 @@ class PolicyLoader:
         p = ("model",)
         m = c.mapping(p, raw, optional=("enabled", "file", "concern", "high", "chat", "imminence")) or {}
         enabled = c.boolean(p + ("enabled",), m.get("enabled", False))
-        # a chat-lines model (risk-LANG-chat.bin) is a second score only (model.chat), never the main one
-        # and an imminence score (risk-LANG-imminent.bin) is read only as model.imminence
-        shipped = sorted(f.name for f in MODELS.glob("risk-*.bin")
-                         if not f.name.endswith(("-chat.bin", "-imminent.bin")))
-        chat_files = sorted(f.name for f in MODELS.glob("risk-*-chat.bin"))
-        imminence_files = sorted(f.name for f in MODELS.glob("risk-*-imminent.bin"))
+        # a chat-lines model (risk-LANG-chat.bin) is a second score only (model.chat), never the main one, and an
+        # imminence score (risk-LANG-imminent.bin) is read only as model.imminence
+        files = sorted(f.name for f in MODELS.glob("risk-*.bin"))
+        chat_files = [f for f in files if f.endswith("-chat.bin")]
+        imminence_files = [f for f in files if f.endswith("-imminent.bin")]
+        shipped = [f for f in files if f not in chat_files and f not in imminence_files]
         imminence = m.get("imminence")
         if imminence is not None:
             imminence = c.choice(p + ("imminence",), imminence, imminence_files)
